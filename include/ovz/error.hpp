@@ -1,0 +1,60 @@
+#pragma once
+/// @file
+/// The error every fallible libovz call reports: an std::error_code to branch on and a message
+/// that says what to fix.
+
+#include <ovz/export.hpp>
+
+#include <string>
+#include <system_error>
+
+namespace ovz {
+
+/// libovz's own error conditions. Where the kernel refused, the code is instead the errno in
+/// std::system_category(), so callers can branch on EPERM, ENOSPC and the like.
+enum class errc {
+  invalid_argument = 1,  ///< bad CTID, bad parameter value, bad command line
+  not_found,             ///< the VE, template or file does not exist
+  already_exists,        ///< creating what is already there
+  already_running,       ///< the VE is running and the operation needs it stopped
+  not_running,           ///< the VE is stopped and the operation needs it running
+  locked,                ///< another operation holds the VE's lock
+  bad_config,            ///< a CTID.conf line or value cannot be parsed
+  unsupported,           ///< this kernel or host cannot do it
+  timed_out,             ///< a wait ran past its limit
+  child_failed,          ///< a helper process or command outside the library failed
+};
+
+/// The category of ovz::errc codes; its name() is "ovz".
+OVZ_API const std::error_category& category() noexcept;
+
+/// Makes an std::error_code of libovz's category.
+OVZ_API std::error_code make_error_code(errc e) noexcept;
+
+/// An error: a code and a human-readable message with context (which VE, which path, which
+/// call, errno text).
+class OVZ_API error {
+ public:
+  error() = default;  // Boost.Outcome needs it; a default error is never returned
+  error(std::error_code code, std::string message);
+
+  const std::error_code& code() const noexcept { return code_; }
+  const std::string& message() const noexcept { return message_; }
+
+  /// The errno behind the error, or 0 when the kernel was not the one that refused.
+  int sys_errno() const noexcept;
+
+  /// True when the code is the given libovz condition.
+  bool is(errc e) const noexcept { return code_ == make_error_code(e); }
+
+ private:
+  std::error_code code_;
+  std::string message_;
+};
+
+}  // namespace ovz
+
+namespace std {
+template <>
+struct is_error_code_enum<ovz::errc> : true_type {};
+}  // namespace std

@@ -1,0 +1,138 @@
+#pragma once
+/// @file
+/// Linux namespaces: handles to them, processes created in new ones, and entering existing ones.
+///
+/// Process creation here is safe in multi-threaded programs: everything the child needs is
+/// prepared before clone(), and the child makes only async-signal-safe system calls (no
+/// allocation, no locks) until it execs.
+
+#include <ovz/export.hpp>
+#include <ovz/fd.hpp>
+#include <ovz/result.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ovz {
+
+enum class ns_type { mnt, uts, ipc, net, pid, cgroup, user };
+
+/// The CLONE_NEW* flag of a namespace type.
+OVZ_API int clone_flag(ns_type t) noexcept;
+/// The name under /proc/PID/ns/ ("mnt", "uts", …).
+OVZ_API const char* ns_name(ns_type t) noexcept;
+
+/// A set of namespace types, as a mask of CLONE_NEW* flags.
+struct ns_set {
+  int flags = 0;
+  ns_set& add(ns_type t) noexcept { flags |= clone_flag(t); return *this; }
+  bool has(ns_type t) const noexcept { return flags & clone_flag(t); }
+  /// PID, mount, UTS, IPC, network and cgroup: what a VE gets without a user namespace.
+  static ns_set ve_default() noexcept;
+};
+
+/// An open namespace (an fd of /proc/PID/ns/NAME).
+class OVZ_API ns_handle {
+ public:
+  static result<ns_handle> open(pid_t pid, ns_type type);
+  ns_type type() const noexcept { return type_; }
+  int fd() const noexcept { return fd_.get(); }
+  /// The namespace's inode number: two handles with the same inode are the same namespace.
+  result<std::uint64_t> inode() const;
+
+ private:
+  ns_handle(unique_fd fd, ns_type t) : fd_(std::move(fd)), type_(t) {}
+  unique_fd fd_;
+  ns_type type_;
+};
+
+/// A process, held by a pidfd so that signals can never reach a recycled PID.
+class OVZ_API process {
+ public:
+  /// Opens a pidfd for an existing process.
+  static result<process> open(pid_t pid);
+  /// Adopts a pidfd; `is_child` says whether this process may wait() for it.
+  process(pid_t pid, unique_fd pidfd, bool is_child) noexcept
+      : pid_(pid), fd_(std::move(pidfd)), child_(is_child) {}
+
+  pid_t pid() const noexcept { return pid_; }
+  int pidfd() const noexcept { return fd_.get(); }
+
+  result<void> signal(int sig) const;
+  /// Waits until the process has exited (or until timeout); true if it exited. Works for
+  /// any process, not only children.
+  result<bool> wait_exit(std::chrono::milliseconds timeout) const;
+  /// Reaps a child and returns its exit code (128+N when killed by signal N).
+  result<int> wait();
+
+ private:
+  pid_t pid_ = 0;
+  unique_fd fd_;
+  bool child_ = false;
+};
+
+/// uid/gid map line for a user namespace: `count` ids from `inside` map to `outside` on the host.
+struct id_map {
+  std::uint32_t inside = 0;
+  std::uint32_t outside = 0;
+  std::uint32_t count = 1;
+};
+
+/// One step the child takes in its new mount namespace before pivoting its root, in order.
+struct fs_step {
+  enum class kind { mount, mkdir, mknod, symlink, remount_ro };
+  kind what = kind::mount;
+  std::string source;  ///< mount: source; symlink: target the link points to
+  std::string target;  ///< the path acted on
+  std::string fstype;  ///< mount only
+  unsigned long flags = 0;  ///< mount flags (MS_*)
+  std::string data;    ///< mount options
+  unsigned mode = 0;   ///< mkdir/mknod mode (mknod includes S_IFCHR etc.)
+  unsigned long dev = 0;  ///< mknod device number (makedev)
+};
+
+/// What a new process gets.
+struct spawn_spec {
+  std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  ns_set namespaces;             ///< new namespaces; cgroup namespace is entered after `prepare`
+  std::string hostname;          ///< set in the new UTS namespace when not empty
+  std::vector<id_map> uid_map;   ///< with a user namespace
+  std::vector<id_map> gid_map;
+  std::vector<fs_step> fs;       ///< done in the new mount namespace, before pivot_root
+  std::filesystem::path new_root;  ///< pivot_root into this when not empty
+  int stdin_fd = -1;             ///< -1: /dev/null
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  bool new_session = false;      ///< setsid(); with a terminal on stdin, it becomes the ctty
+  /// When >= 0, a SOCK_SEQPACKET/STREAM socket: the child opens a pseudo-terminal in the
+  /// devpts of its (new) root, makes it its stdio and controlling terminal, and sends the
+  /// master side over this socket (SCM_RIGHTS). stdin/stdout/stderr_fd are ignored then.
+  int pty_socket = -1;
+  /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
+  /// a long-running caller has nothing to reap. Its exit code is not available then.
+  bool detach = false;
+  /// Called in the parent while the child waits, before it does anything: the place to move
+  /// it into cgroups. An error aborts the spawn and kills the child.
+  std::function<result<void>(pid_t)> prepare;
+};
+
+/// Starts a process in new namespaces as described. Returns once it has exec'd; an error of
+/// any step in the child (which mount, which path, errno) comes back as the error.
+OVZ_API result<process> spawn(const spawn_spec& spec);
+
+/// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in
+/// `which`, root and cwd of its mount namespace. spec.namespaces, fs, new_root and hostname
+/// must be empty. Unless detached, the returned process is the caller's child, whose exit code
+/// is that of the command.
+OVZ_API result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec);
+
+}  // namespace ovz

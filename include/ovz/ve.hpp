@@ -1,0 +1,133 @@
+#pragma once
+/// @file
+/// The Virtual Environment: an isolated server of its own on a shared kernel.
+
+#include <ovz/config.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/export.hpp>
+#include <ovz/result.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ovz {
+
+/// absent → (create) → stopped → (start) → running; stop and destroy go back.
+enum class ve_state { absent, stopped, running };
+
+/// "absent", "stopped" or "running".
+OVZ_API const char* to_string(ve_state s) noexcept;
+
+struct create_options {
+  std::string ostemplate;  ///< template name; empty means the built-in "busybox"
+  std::string hostname;    ///< empty means "ct<CTID>"
+};
+
+struct start_options {
+  /// The VE's init. Empty means the template's /sbin/init, which becomes PID 1.
+  std::vector<std::string> init;
+};
+
+struct stop_options {
+  /// Skip the polite SIGTERM to init and kill everything at once (vzctl stop --fast).
+  bool fast = false;
+  /// How long init may take to exit after SIGTERM before everything is killed.
+  std::chrono::milliseconds timeout{10000};
+};
+
+/// What `vzctl status` and `vzlist` show of one VE.
+struct ve_status {
+  ctid id;
+  ve_state state = ve_state::absent;
+  bool mounted = false;  ///< the root filesystem is mounted (in the VE's mount namespace)
+  pid_t init_pid = 0;    ///< host PID of the VE's init, 0 when not running
+  int nproc = 0;         ///< processes in the VE
+  std::string hostname{};
+  std::string ostemplate{};
+};
+
+struct exec_options {
+  /// Environment of the command; empty means a minimal PATH/HOME/TERM set.
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  /// Descriptors of the caller to give the command as stdin/stdout/stderr. -1: stdin reads
+  /// /dev/null, stdout and stderr are captured into exec_result.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+struct exec_result {
+  /// The command's exit status; 128+N when killed by signal N, as shells report it.
+  int exit_code = 0;
+  std::string out;  ///< captured stdout (when not redirected)
+  std::string err;  ///< captured stderr (when not redirected)
+};
+
+struct enter_options {
+  /// The shell to run; empty means /bin/bash when the VE has it, else /bin/sh.
+  std::vector<std::string> argv;
+  /// The terminal to relay: its input goes to the VE's shell, the shell's output to it.
+  int in_fd = 0;
+  int out_fd = 1;
+};
+
+/// One VE under a state root. The object is a light handle (CTID and paths); the VE's state
+/// lives in the kernel and the state root, so several handles, processes or a restarted
+/// program see the same VE. Operations that change a VE hold its lock; a second one at the
+/// same time fails with errc::locked.
+class OVZ_API ve {
+ public:
+  /// A handle to the VE `id` under `state_root` (resolve_state_root() is applied, so an
+  /// empty path means OVZ_ROOT or the default). The VE need not exist.
+  static result<ve> open(ctid id, const std::filesystem::path& state_root = {});
+
+  ctid id() const noexcept { return id_; }
+  const std::filesystem::path& state_root() const noexcept { return root_; }
+
+  /// Makes the VE's config and private area from a template. Refuses an existing VE, a bad
+  /// hostname or a missing template, and then leaves nothing behind.
+  result<void> create(const create_options& opts = {});
+  /// Starts the VE: its own PID, mount, UTS, IPC, network and cgroup namespaces and cgroup,
+  /// root pivoted into the overlay of template and private area, init as PID 1.
+  result<void> start(const start_options& opts = {});
+  /// Starts the VE with `argv` as its init and waits until it exits; the VE is stopped again
+  /// afterwards. Returns the exit code (128+N for signal N).
+  result<int> run(const std::vector<std::string>& argv);
+  /// Stops the VE: SIGTERM to init, then after the timeout SIGKILL to everything left.
+  /// Nothing of the VE survives: no process, no mount, no cgroup.
+  result<void> stop(const stop_options& opts = {});
+  /// stop() if running, then start().
+  result<void> restart(const stop_options& stop = {}, const start_options& start = {});
+  /// Removes a stopped VE: private area and config.
+  result<void> destroy();
+
+  result<ve_status> status() const;
+  /// The VE's CTID.conf.
+  result<ve_config> config() const;
+
+  /// Runs argv inside the running VE (its namespaces, cgroup and root) and waits for it.
+  result<exec_result> exec(const std::vector<std::string>& argv,
+                           const exec_options& opts = {}) const;
+  /// An interactive shell inside on a new pseudo-terminal, relayed to the caller's terminal
+  /// until the shell exits; returns its exit code.
+  result<int> enter(const enter_options& opts = {}) const;
+
+  /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
+  /// is stopped, where nothing else would keep it).
+  result<void> set_hostname(const std::string& hostname, bool save);
+
+ private:
+  ve(ctid id, std::filesystem::path root) : id_(id), root_(std::move(root)) {}
+  ctid id_;
+  std::filesystem::path root_;
+};
+
+/// Every VE under the state root, by CTID.
+OVZ_API result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root = {});
+
+}  // namespace ovz

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything libovz builds, tests and benchmarks with, from Debian's packages only.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (apt-get installs packages)" >&2
+  exit 1
+fi
+packages=(
+  build-essential cmake pkg-config git
+  libboost-dev libboost-filesystem-dev
+  libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
+  catch2 pybind11-dev python3-dev python3-pytest
+  busybox-static tar xz-utils gzip iproute2 util-linux procps
+  crun runc
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,36 @@
+#pragma once
+// System calls glibc 2.36 has no wrapper for.
+
+#include <linux/sched.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace ovz::detail {
+
+inline int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+inline int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+/// clone3 with fork semantics (no new stack: the child returns here on a copy of ours).
+inline pid_t clone3_fork(unsigned long long flags, int* pidfd) {
+  struct clone_args args {};
+  args.flags = flags;
+  args.pidfd = reinterpret_cast<unsigned long long>(pidfd);
+  args.exit_signal = SIGCHLD;
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+inline int pivot_root(const char* new_root, const char* put_old) {
+  return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
+}
+
+inline int close_range(unsigned first, unsigned last, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+}
+
+}  // namespace ovz::detail

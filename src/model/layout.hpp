@@ -1,0 +1,32 @@
+#pragma once
+// Where a VE's pieces live under a state root, OpenVZ style (conf/, private/, root/), and the
+// name of its cgroup. Pure naming, no system calls.
+
+#include <ovz/ctid.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace ovz::detail {
+
+struct ve_layout {
+  std::filesystem::path conf;         // <root>/conf/<id>.conf
+  std::filesystem::path private_dir;  // <root>/private/<id>: everything the VE stores
+  std::filesystem::path upper;        // <private>/fs: the overlay's upper layer
+  std::filesystem::path work;         // <private>/work: overlayfs' work directory
+  std::filesystem::path mount_point;  // <root>/root/<id>: where the root is mounted
+  std::filesystem::path lock;         // <root>/lock/<id>.lck
+  std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr
+  std::string cgroup_parent;          // "ovz", or "ovz-<hash of root>" for other roots
+  std::string cgroup;                 // <cgroup_parent>/<id>
+};
+
+ve_layout layout_of(const std::filesystem::path& state_root, ctid id);
+
+std::filesystem::path conf_dir(const std::filesystem::path& state_root);
+
+/// The cgroup parent of a state root's VEs. cgroups are host-wide while state roots are not,
+/// so VEs of a test's private root never share cgroups with the installation's VEs.
+std::string cgroup_parent_of(const std::filesystem::path& state_root);
+
+}  // namespace ovz::detail

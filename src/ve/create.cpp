@@ -1,0 +1,64 @@
+#include <ovz/template.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "model/hostname.hpp"
+#include "model/layout.hpp"
+#include "ve/lock.hpp"
+
+#include <unistd.h>
+
+namespace ovz {
+
+result<void> ve::create(const create_options& opts) {
+  const auto ctx = fmt::format("VE {}", id_.value());
+  auto l = detail::layout_of(root_, id_);
+  std::string hostname = opts.hostname.empty() ? "ct" + id_.str() : opts.hostname;
+  BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
+  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  if (!lock) return lock.error();
+  std::error_code ec;
+  if (std::filesystem::exists(l.conf, ec))
+    return detail::fail(errc::already_exists, "{} already exists ({})", ctx, l.conf.string());
+
+  template_store templates(root_);
+  BOOST_OUTCOME_TRY(tmpl, templates.find(opts.ostemplate.empty() ? builtin_template
+                                                                       : opts.ostemplate));
+
+  // The private area is made under a temporary name and renamed into place, and the config is
+  // written last: a VE exists once its config does, so a crash before that leaves only a
+  // temporary directory, which the next create of this CTID removes.
+  auto staging = l.private_dir.parent_path() / fmt::format(".{}.creating", id_.value());
+  std::filesystem::remove_all(staging, ec);
+  // Left by a crashed destroy, which removes the config before the data.
+  std::filesystem::remove_all(l.private_dir, ec);
+  std::filesystem::remove_all(
+      l.private_dir.parent_path() / fmt::format(".{}.destroying", id_.value()), ec);
+  auto undo = [&](error e) -> result<void> {
+    std::error_code ignore;
+    std::filesystem::remove_all(staging, ignore);
+    std::filesystem::remove_all(l.private_dir, ignore);
+    return detail::with_context(e, ctx);
+  };
+  for (const auto& dir : {staging / "fs", staging / "work"}) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return undo(detail::sys_fail(ec.value(), "create {}", dir.string()));
+  }
+  std::filesystem::rename(staging, l.private_dir, ec);
+  if (ec) return undo(detail::sys_fail(ec.value(), "rename {} to {}", staging.string(),
+                                       l.private_dir.string()));
+
+  ve_config conf;
+  for (auto [key, value] : {std::pair<const char*, std::string>{"OSTEMPLATE", tmpl.name},
+                            {"HOSTNAME", hostname},
+                            {"VE_ROOT", l.mount_point.string()},
+                            {"VE_PRIVATE", l.private_dir.string()}}) {
+    if (auto ok = conf.set(key, value); !ok) return undo(ok.error());
+  }
+  std::filesystem::create_directories(l.conf.parent_path(), ec);
+  if (ec) return undo(detail::sys_fail(ec.value(), "create {}", l.conf.parent_path().string()));
+  if (auto ok = conf.save(l.conf); !ok) return undo(ok.error());
+  return success();
+}
+
+}  // namespace ovz

@@ -1,0 +1,94 @@
+#include "ve/rootfs.hpp"
+
+#include "fail.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace ovz::detail {
+namespace {
+
+fs_step mount_step(std::string fstype, std::string source, std::string target,
+                   unsigned long flags, std::string data = {}) {
+  fs_step s;
+  s.what = fs_step::kind::mount;
+  s.fstype = std::move(fstype);
+  s.source = std::move(source);
+  s.target = std::move(target);
+  s.flags = flags;
+  s.data = std::move(data);
+  return s;
+}
+
+fs_step mkdir_step(std::string target, unsigned mode) {
+  fs_step s;
+  s.what = fs_step::kind::mkdir;
+  s.target = std::move(target);
+  s.mode = mode;
+  return s;
+}
+
+fs_step mknod_step(std::string target, unsigned major, unsigned minor) {
+  fs_step s;
+  s.what = fs_step::kind::mknod;
+  s.target = std::move(target);
+  s.mode = S_IFCHR | 0666;
+  s.dev = makedev(major, minor);
+  return s;
+}
+
+fs_step symlink_step(std::string points_to, std::string target) {
+  fs_step s;
+  s.what = fs_step::kind::symlink;
+  s.source = std::move(points_to);
+  s.target = std::move(target);
+  return s;
+}
+
+}  // namespace
+
+result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
+                                          const std::filesystem::path& template_root) {
+  // overlayfs splits its options at ',' and its lowerdir list at ':'.
+  for (const auto& p : {template_root, l.upper, l.work}) {
+    if (p.string().find_first_of(",:\\") != std::string::npos)
+      return fail(errc::invalid_argument,
+                  "path {} contains ',', ':' or '\\', which overlayfs options cannot hold",
+                  p.string());
+  }
+  const std::string r = l.mount_point.string();
+  const unsigned long nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  std::vector<fs_step> steps;
+  steps.push_back(mount_step("overlay", "overlay", r, 0,
+                             "lowerdir=" + template_root.string() + ",upperdir=" +
+                                 l.upper.string() + ",workdir=" + l.work.string()));
+  steps.push_back(mkdir_step(r + "/proc", 0555));
+  steps.push_back(mount_step("proc", "proc", r + "/proc", nosuid_nodev_noexec));
+  steps.push_back(mkdir_step(r + "/sys", 0555));
+  steps.push_back(mount_step("sysfs", "sysfs", r + "/sys", nosuid_nodev_noexec | MS_RDONLY));
+  steps.push_back(mkdir_step(r + "/dev", 0755));
+  steps.push_back(
+      mount_step("tmpfs", "tmpfs", r + "/dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
+  struct node {
+    const char* name;
+    unsigned major, minor;
+  };
+  for (const node& n : {node{"null", 1, 3}, node{"zero", 1, 5}, node{"full", 1, 7},
+                        node{"random", 1, 8}, node{"urandom", 1, 9}, node{"tty", 5, 0}})
+    steps.push_back(mknod_step(r + "/dev/" + n.name, n.major, n.minor));
+  steps.push_back(mkdir_step(r + "/dev/pts", 0755));
+  steps.push_back(mount_step("devpts", "devpts", r + "/dev/pts", MS_NOSUID | MS_NOEXEC,
+                             "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  steps.push_back(symlink_step("pts/ptmx", r + "/dev/ptmx"));
+  steps.push_back(mkdir_step(r + "/dev/shm", 01777));
+  steps.push_back(mount_step("tmpfs", "shm", r + "/dev/shm", MS_NOSUID | MS_NODEV,
+                             "mode=1777,size=65536k"));
+  steps.push_back(symlink_step("/proc/self/fd", r + "/dev/fd"));
+  steps.push_back(symlink_step("/proc/self/fd/0", r + "/dev/stdin"));
+  steps.push_back(symlink_step("/proc/self/fd/1", r + "/dev/stdout"));
+  steps.push_back(symlink_step("/proc/self/fd/2", r + "/dev/stderr"));
+  return steps;
+}
+
+}  // namespace ovz::detail

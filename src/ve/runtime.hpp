@@ -1,0 +1,40 @@
+#pragma once
+// What the VE operations share: reading a VE's live state from the kernel and cleaning up
+// after it. The kernel (the VE's cgroup) is the truth about whether a VE runs; no PID file
+// can go stale.
+
+#include <ovz/ctid.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include "kernel/cgroup.hpp"
+#include "model/layout.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace ovz::detail {
+
+struct live_state {
+  pid_t init_pid = 0;  // 0: not running
+  int nproc = 0;
+};
+
+/// The VE's init (the process of its cgroup that is PID 1 of its own PID namespace) and its
+/// process count.
+result<live_state> probe(cgroup_backend& cg, const ve_layout& l);
+
+/// Kills whatever is left in the VE's cgroup and removes it (and the parent when unused).
+result<void> clean_up(cgroup_backend& cg, const ve_layout& l);
+
+/// The running VE's init, or errc::not_running.
+result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
+
+/// The namespaces a command run inside a VE enters.
+ns_set ve_namespaces();
+
+/// The environment of VE processes started by the library.
+std::vector<std::string> ve_environment(const std::string& term = "linux");
+
+}  // namespace ovz::detail

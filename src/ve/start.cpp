@@ -1,0 +1,88 @@
+#include <ovz/template.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "model/layout.hpp"
+#include "ve/lock.hpp"
+#include "ve/rootfs.hpp"
+#include "ve/runtime.hpp"
+
+#include <fcntl.h>
+
+namespace ovz {
+namespace {
+
+// Starts the VE's init; with `detach`, it is not the caller's child (a panel that starts VEs
+// has no zombies to reap), otherwise the caller waits for it.
+result<process> launch(const ve& v, const std::vector<std::string>& init, bool detach) {
+  const auto ctx = fmt::format("VE {}", v.id().value());
+  auto l = detail::layout_of(v.state_root(), v.id());
+  auto lock = detail::ve_lock::acquire(l.lock, v.id());
+  if (!lock) return lock.error();
+  BOOST_OUTCOME_TRY(conf, v.config());
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  if (live.init_pid)
+    return detail::fail(errc::already_running, "{} is already running (init PID {})", ctx,
+                        live.init_pid);
+  // Whatever a crashed run left (an empty cgroup, stray processes) goes first.
+  if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
+
+  auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
+  auto tmpl = template_store(v.state_root()).find(tmpl_name);
+  if (!tmpl) return detail::with_context(tmpl.error(), ctx);
+  auto steps = detail::rootfs_steps(l, tmpl->path);
+  if (!steps) return detail::with_context(steps.error(), ctx);
+
+  std::error_code ec;
+  for (const auto& dir : {l.mount_point, l.console_log.parent_path()}) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return detail::sys_fail(ec.value(), "{}: create {}", ctx, dir.string());
+  }
+  unique_fd console(::open(l.console_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!console) return detail::sys_fail(errno, "{}: open {}", ctx, l.console_log.string());
+
+  spawn_spec spec;
+  spec.argv = init.empty() ? std::vector<std::string>{"/sbin/init"} : init;
+  spec.env = detail::ve_environment();
+  spec.namespaces = detail::ve_namespaces();
+  spec.hostname = conf.get("HOSTNAME").value_or("ct" + v.id().str());
+  spec.fs = std::move(*steps);
+  spec.new_root = l.mount_point;
+  spec.stdout_fd = console.get();
+  spec.stderr_fd = console.get();
+  spec.new_session = true;
+  spec.detach = detach;
+  spec.prepare = [&](pid_t pid) -> result<void> {
+    BOOST_OUTCOME_TRY(cg->create(l.cgroup));
+    return cg->attach(l.cgroup, pid);
+  };
+  auto init_proc = spawn(spec);
+  if (!init_proc) {
+    (void)detail::clean_up(*cg, l);
+    return detail::with_context(init_proc.error(), ctx + ": start");
+  }
+  return init_proc;
+}
+
+}  // namespace
+
+result<void> ve::start(const start_options& opts) {
+  BOOST_OUTCOME_TRY(launch(*this, opts.init, true));
+  return success();
+}
+
+result<int> ve::run(const std::vector<std::string>& argv) {
+  if (argv.empty()) return detail::fail(errc::invalid_argument, "VE {}: run: empty command", id_.value());
+  BOOST_OUTCOME_TRY(init, launch(*this, argv, false));
+  BOOST_OUTCOME_TRY(code, init.wait());
+  auto l = detail::layout_of(root_, id_);
+  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  if (!lock) return lock.error();
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  if (auto ok = detail::clean_up(*cg, l); !ok)
+    return detail::with_context(ok.error(), fmt::format("VE {}", id_.value()));
+  return code;
+}
+
+}  // namespace ovz

@@ -1,0 +1,81 @@
+// The VE handle and what reads its state: status, config, list.
+
+#include <ovz/state_root.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "model/layout.hpp"
+#include "ve/runtime.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace ovz {
+
+const char* to_string(ve_state s) noexcept {
+  switch (s) {
+    case ve_state::absent: return "absent";
+    case ve_state::stopped: return "stopped";
+    case ve_state::running: return "running";
+  }
+  return "?";
+}
+
+result<ve> ve::open(ctid id, const std::filesystem::path& state_root) {
+  return ve(id, resolve_state_root(state_root));
+}
+
+result<ve_config> ve::config() const {
+  auto l = detail::layout_of(root_, id_);
+  auto conf = ve_config::load(l.conf);
+  if (!conf && conf.error().sys_errno() == ENOENT)
+    return detail::fail(errc::not_found, "VE {} does not exist (no {})", id_.value(),
+                        l.conf.string());
+  return conf;
+}
+
+result<ve_status> ve::status() const {
+  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  ve_status st{.id = id_};
+  auto conf = ve_config::load(l.conf);
+  if (conf) {
+    st.state = ve_state::stopped;
+    st.hostname = conf->get("HOSTNAME").value_or("");
+    st.ostemplate = conf->get("OSTEMPLATE").value_or("");
+  } else if (conf.error().sys_errno() != ENOENT) {
+    return detail::with_context(conf.error(), fmt::format("VE {}", id_.value()));
+  }
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  if (live.init_pid) {
+    st.state = ve_state::running;
+    st.mounted = true;
+    st.init_pid = live.init_pid;
+    st.nproc = live.nproc;
+  }
+  return st;
+}
+
+result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root) {
+  auto root = resolve_state_root(state_root);
+  std::vector<ve_status> all;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(detail::conf_dir(root), ec), end;
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) return all;
+    return detail::sys_fail(ec.value(), "list {}", detail::conf_dir(root).string());
+  }
+  for (; it != end; it.increment(ec)) {
+    const auto& p = it->path();
+    if (p.extension() != ".conf") continue;
+    auto id = ctid::parse(p.stem().string());
+    if (!id) continue;  // not a VE's config (a sample or a backup)
+    BOOST_OUTCOME_TRY(v, ve::open(*id, root));
+    BOOST_OUTCOME_TRY(st, v.status());
+    all.push_back(std::move(st));
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return all;
+}
+
+}  // namespace ovz

@@ -1,0 +1,46 @@
+#include "support/temp_root.hpp"
+
+#include <ovz/ctid.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace ovz::test {
+
+temp_root::temp_root() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ovz-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) FAIL("mkdtemp " << tmpl << " failed");
+  path_ = tmpl;
+}
+
+temp_root::~temp_root() {
+  // Best effort: a test that failed half-way may have left a VE running.
+  if (auto all = list_ves(path_)) {
+    for (const auto& st : *all) {
+      if (auto v = ve::open(st.id, path_)) {
+        if (st.state == ve_state::running) (void)v->stop({.fast = true});
+        (void)v->destroy();
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ve temp_root::open(std::uint32_t id) const {
+  auto c = ctid::from_number(id);
+  if (!c) FAIL("bad CTID " << id);
+  return must(ve::open(*c, path_), "ve::open");
+}
+
+void require_root() {
+  if (::geteuid() == 0) return;
+  std::cout << "SKIPPED: this test creates real VEs and needs root (run the suite as root)\n";
+  std::cout.flush();
+  std::_Exit(77);
+}
+
+}  // namespace ovz::test

@@ -1,0 +1,46 @@
+#pragma once
+// Helpers every suite shares: a private state root per test, checked results, the root check.
+
+#include <ovz/result.hpp>
+#include <ovz/ve.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+namespace ovz::test {
+
+/// A private state root for one test: a fresh directory under /tmp. On scope exit every VE in
+/// it is stopped and destroyed and the directory removed, so a failing test leaves nothing.
+class temp_root {
+ public:
+  temp_root();
+  ~temp_root();
+  temp_root(const temp_root&) = delete;
+  temp_root& operator=(const temp_root&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  /// A handle for a CTID under this root.
+  ve open(std::uint32_t id) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Ends the test with exit code 77 (ctest: skipped) after printing why, unless running as root.
+void require_root();
+
+template <class T>
+T must(result<T> r, const char* what) {
+  if (!r) FAIL(what << " failed: " << r.error().message());
+  if constexpr (!std::is_void_v<T>) return std::move(r).value();
+}
+
+}  // namespace ovz::test
+
+/// Evaluates a result-returning expression; fails the test with the error message, else yields
+/// the value.
+#define MUST(expr) ::ovz::test::must((expr), #expr)
