@@ -23,13 +23,13 @@ enum class ve_state { absent, stopped, running };
 OVZ_API const char* to_string(ve_state s) noexcept;
 
 struct create_options {
-  std::string ostemplate;  ///< template name; empty means the built-in "busybox"
-  std::string hostname;    ///< empty means "ct<CTID>"
+  std::string ostemplate{};  ///< template name; empty means the built-in "busybox"
+  std::string hostname{};    ///< empty means "ct<CTID>"
 };
 
 struct start_options {
   /// The VE's init. Empty means the template's /sbin/init, which becomes PID 1.
-  std::vector<std::string> init;
+  std::vector<std::string> init{};
 };
 
 struct stop_options {
@@ -52,7 +52,7 @@ struct ve_status {
 
 struct exec_options {
   /// Environment of the command; empty means a minimal PATH/HOME/TERM set.
-  std::vector<std::string> env;
+  std::vector<std::string> env{};
   std::string cwd = "/";
   /// Descriptors of the caller to give the command as stdin/stdout/stderr. -1: stdin reads
   /// /dev/null, stdout and stderr are captured into exec_result.
@@ -64,13 +64,13 @@ struct exec_options {
 struct exec_result {
   /// The command's exit status; 128+N when killed by signal N, as shells report it.
   int exit_code = 0;
-  std::string out;  ///< captured stdout (when not redirected)
-  std::string err;  ///< captured stderr (when not redirected)
+  std::string out{};  ///< captured stdout (when not redirected)
+  std::string err{};  ///< captured stderr (when not redirected)
 };
 
 struct enter_options {
   /// The shell to run; empty means /bin/bash when the VE has it, else /bin/sh.
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   /// The terminal to relay: its input goes to the VE's shell, the shell's output to it.
   int in_fd = 0;
   int out_fd = 1;

@@ -6,10 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ovz::test {
 
@@ -44,3 +47,14 @@ T must(result<T> r, const char* what) {
 /// Evaluates a result-returning expression; fails the test with the error message, else yields
 /// the value.
 #define MUST(expr) ::ovz::test::must((expr), #expr)
+
+namespace ovz::test {
+
+/// What VEs of this state root left on the host: cgroup directories (any hierarchy) and
+/// mounts under the root. Empty when everything was cleaned up.
+std::vector<std::string> leftovers(const temp_root& root);
+
+/// True while a process with this PID exists.
+bool pid_alive(pid_t pid);
+
+}  // namespace ovz::test

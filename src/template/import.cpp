@@ -1,0 +1,103 @@
+#include <ovz/fd.hpp>
+#include <ovz/template.hpp>
+
+#include "fail.hpp"
+#include "template/internal.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <string_view>
+
+namespace ovz {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Longest first, so `.tar.gz` is not taken for a bare `.gz` that `.tar` misses.
+constexpr std::string_view archive_suffixes[] = {".tar.gz", ".tar.xz", ".tgz", ".txz", ".tar"};
+
+std::optional<std::string> strip_archive_suffix(const std::string& file) {
+  for (auto suffix : archive_suffixes) {
+    if (file.ends_with(suffix)) return file.substr(0, file.size() - suffix.size());
+  }
+  return std::nullopt;
+}
+
+// Resolved inside `root`: a root filesystem's own symlinks (usrmerge's /bin, or absolute
+// ones) point into it, not into the host.
+result<void> check_has_sh(const fs::path& root, const fs::path& tarball) {
+  unique_fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return detail::sys_fail(errno, "{}: open", root.string());
+  open_how how{};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT;
+  unique_fd sh(static_cast<int>(::syscall(SYS_openat2, dir.get(), "bin/sh", &how, sizeof how)));
+  struct stat st;
+  if (!sh) {
+    if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+      return detail::sys_fail(errno, "{}/bin/sh: openat2", root.string());
+    }
+  } else if (::fstat(sh.get(), &st) != 0) {
+    return detail::sys_fail(errno, "{}/bin/sh: fstat", root.string());
+  } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+    return success();
+  }
+  return detail::fail(errc::invalid_argument, "{} has no /bin/sh: not a root filesystem",
+                      tarball.string());
+}
+
+}  // namespace
+
+result<template_info> template_store::import(const fs::path& tarball, std::string_view name) {
+  auto stem = strip_archive_suffix(tarball.filename().string());
+  if (!stem) {
+    return detail::fail(errc::invalid_argument,
+                        "{}: unknown archive type: expected .tar, .tar.gz, .tgz, .tar.xz or .txz",
+                        tarball.string());
+  }
+  template_info info{name.empty() ? *stem : std::string(name), {}, false};
+  BOOST_OUTCOME_TRY(check_name(info.name));
+  info.path = dir_ / info.name;
+
+  struct stat st;
+  if (info.name == builtin_template) {
+    return detail::fail(errc::already_exists, "template '{}' already exists: it is built in",
+                        info.name);
+  }
+  if (::lstat(info.path.c_str(), &st) == 0) {
+    return detail::fail(errc::already_exists, "template '{}' already exists: {}", info.name,
+                        info.path.string());
+  }
+  if (errno != ENOENT) return detail::sys_fail(errno, "{}: lstat", info.path.string());
+  if (::stat(tarball.c_str(), &st) != 0)
+    return detail::sys_fail(errno, "{}: stat", tarball.string());
+
+  BOOST_OUTCOME_TRY(detail::make_template_dir(dir_));
+  auto staging = detail::staging_dir::create(dir_, info.name);
+  if (!staging) return staging.error();
+  auto& staged = staging.value();
+  // --force-local: a colon in the file name would otherwise mean a remote host.
+  auto extracted = detail::run_tool({"tar", "--force-local", "--numeric-owner", "-xpf",
+                                     tarball.string(), "-C", staged.path().string()},
+                                    detail::capture::out_and_err);
+  if (!extracted) {
+    return detail::with_context(extracted.error(), fmt::format("importing {} as template '{}'",
+                                                               tarball.string(), info.name));
+  }
+  BOOST_OUTCOME_TRY(check_has_sh(staged.path(), tarball));
+  auto placed = staged.publish(info.path);
+  if (!placed) return placed.error();
+  if (!placed.value()) {
+    return detail::fail(errc::already_exists, "template '{}' already exists: {}", info.name,
+                        info.path.string());
+  }
+  return info;
+}
+
+}  // namespace ovz

@@ -1,0 +1,120 @@
+#include "template/internal.hpp"
+
+#include "fail.hpp"
+
+#include <ovz/fd.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/ranges.h>
+
+namespace ovz::detail {
+namespace {
+
+class file_actions {
+ public:
+  file_actions() { ::posix_spawn_file_actions_init(&fa_); }
+  ~file_actions() { ::posix_spawn_file_actions_destroy(&fa_); }
+  file_actions(const file_actions&) = delete;
+  file_actions& operator=(const file_actions&) = delete;
+  posix_spawn_file_actions_t* get() { return &fa_; }
+
+ private:
+  posix_spawn_file_actions_t fa_;
+};
+
+class spawn_attr {
+ public:
+  spawn_attr() { ::posix_spawnattr_init(&attr_); }
+  ~spawn_attr() { ::posix_spawnattr_destroy(&attr_); }
+  spawn_attr(const spawn_attr&) = delete;
+  spawn_attr& operator=(const spawn_attr&) = delete;
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+std::string describe(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", ::strsignal(WTERMSIG(status)));
+  return fmt::format("ended with wait status {:#x}", status);
+}
+
+}  // namespace
+
+result<std::string> run_tool(const std::vector<std::string>& argv, capture what) {
+  std::string command = fmt::format("{}", fmt::join(argv, " "));
+
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "{}: pipe2", command);
+  unique_fd read_end(ends[0]);
+  unique_fd write_end(ends[1]);
+
+  file_actions actions;
+  int rc = ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), 1);
+  if (rc == 0) {
+    rc = what == capture::out_and_err
+             ? ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), 2)
+             : ::posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
+  }
+
+  // The embedding program's threads may block or handle signals; the tool must start clean.
+  spawn_attr attr;
+  sigset_t none;
+  sigset_t all;
+  ::sigemptyset(&none);
+  ::sigfillset(&all);
+  if (rc == 0) rc = ::posix_spawnattr_setsigmask(attr.get(), &none);
+  if (rc == 0) rc = ::posix_spawnattr_setsigdefault(attr.get(), &all);
+  if (rc == 0)
+    rc = ::posix_spawnattr_setflags(attr.get(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (rc != 0) return sys_fail(rc, "{}: posix_spawn setup", command);
+
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  rc = ::posix_spawnp(&pid, args[0], actions.get(), attr.get(), args.data(), environ);
+  if (rc != 0) return sys_fail(rc, "{}: posix_spawnp", command);
+  // Otherwise our copy of the write end would keep the pipe from ever reaching EOF.
+  write_end.reset();
+
+  std::string output;
+  int read_errno = 0;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+    if (n > 0) {
+      output.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      read_errno = errno;
+      break;
+    }
+  }
+  // Closed before waiting so a tool still writing gets EPIPE instead of blocking forever.
+  read_end.reset();
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return sys_fail(errno, "{}: waitpid", command);
+  }
+  if (read_errno != 0) return sys_fail(read_errno, "{}: reading its output", command);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
+
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  if (output.empty()) return fail(errc::child_failed, "{}: {}", command, describe(status));
+  return fail(errc::child_failed, "{}: {}: {}", command, describe(status), output);
+}
+
+}  // namespace ovz::detail

@@ -1,0 +1,317 @@
+#include <ovz/template.hpp>
+
+#include <catch2/catch.hpp>
+#include "support/temp_root.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Everything in <root>/template, hidden staging directories included.
+std::vector<std::string> template_dir_entries(const fs::path& root) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / "template", ec)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> listed_names(const ovz::template_store& store) {
+  std::vector<std::string> names;
+  for (const auto& t : MUST(store.list())) names.push_back(t.name);
+  return names;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  REQUIRE(::lstat(p.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// Packs a directory with the system tar; the flag picks the compression.
+void pack(const fs::path& dir, const fs::path& tarball, const char* flag) {
+  std::string cmd =
+      fmt::format("tar --numeric-owner -C '{}' -c{}f '{}' .", dir.string(), flag, tarball.string());
+  REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the busybox template is built on first find and then reused", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+
+  auto before = MUST(store.list());
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].name == "busybox");
+  CHECK(before[0].builtin);
+  CHECK(before[0].path == root.path() / "template" / "busybox");
+  CHECK_FALSE(fs::exists(before[0].path));
+
+  auto t = MUST(store.find("busybox"));
+  CHECK(t.name == "busybox");
+  CHECK(t.builtin);
+  REQUIRE(t.path == root.path() / "template" / "busybox");
+
+  CHECK(fs::is_regular_file(fs::symlink_status(t.path / "bin/busybox")));
+  CHECK(mode_of(t.path / "bin/busybox") == 0755);
+  for (const char* applet : {"bin/sh", "sbin/init", "usr/bin/env", "bin/ls"}) {
+    INFO(applet);
+    CHECK(fs::read_symlink(t.path / applet) == "/bin/busybox");
+  }
+  CHECK(mode_of(t.path) == 0755);
+  CHECK(mode_of(t.path / "tmp") == 01777);
+  CHECK(mode_of(t.path / "root") == 0700);
+  for (const char* d : {"dev", "proc", "sys", "run", "var/log", "etc", "home", "usr/sbin"}) {
+    INFO(d);
+    CHECK(fs::is_directory(t.path / d));
+    CHECK(mode_of(t.path / d) == 0755);
+  }
+  CHECK(mode_of(t.path / "etc/shadow") == 0600);
+  CHECK(read_text(t.path / "etc/passwd").starts_with("root:x:0:0:root:/root:/bin/sh\n"));
+  CHECK(read_text(t.path / "etc/passwd").find("\nnobody:") != std::string::npos);
+  CHECK(fs::is_regular_file(t.path / "etc/group"));
+  CHECK(fs::is_regular_file(t.path / "etc/hosts"));
+  CHECK(fs::is_regular_file(t.path / "etc/hostname"));
+  CHECK(read_text(t.path / "etc/profile").find("PATH=") != std::string::npos);
+
+  // Entries for no tty and only run-once actions: init has nothing to respawn.
+  std::vector<std::string> entries;
+  std::istringstream inittab(read_text(t.path / "etc/inittab"));
+  for (std::string line; std::getline(inittab, line);) {
+    if (!line.empty() && line[0] != '#') entries.push_back(line);
+  }
+  CHECK(std::find(entries.begin(), entries.end(), "::sysinit:/etc/init.d/rcS") != entries.end());
+  for (const auto& e : entries) {
+    INFO(e);
+    CHECK((e.starts_with("::sysinit:") || e.starts_with("::shutdown:")));
+  }
+  CHECK(mode_of(t.path / "etc/init.d/rcS") == 0755);
+  CHECK(read_text(t.path / "etc/init.d/rcS").starts_with("#!/bin/sh\n"));
+  CHECK(std::system((t.path / "etc/init.d/rcS").c_str()) == 0);
+
+  // No staging directory is left behind.
+  CHECK(template_dir_entries(root.path()) == std::vector<std::string>{"busybox"});
+
+  // A second find must not rebuild: a file added to the template survives it.
+  { std::ofstream(t.path / "marker") << "kept"; }
+  auto again = MUST(store.find("busybox"));
+  CHECK(again.path == t.path);
+  CHECK(read_text(again.path / "marker") == "kept");
+
+  auto after = MUST(store.list());
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].name == "busybox");
+  CHECK(after[0].builtin);
+  CHECK(after[0].path == t.path);
+}
+
+TEST_CASE("concurrent first finds of busybox agree on one template", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+
+  std::vector<ovz::result<ovz::template_info>> results(4, ovz::error({}, ""));
+  std::vector<std::thread> threads;
+  for (auto& r : results) threads.emplace_back([&] { r = store.find("busybox"); });
+  for (auto& th : threads) th.join();
+
+  for (const auto& r : results) {
+    REQUIRE(r.has_value());
+    CHECK(r.value().path == root.path() / "template" / "busybox");
+  }
+  CHECK(template_dir_entries(root.path()) == std::vector<std::string>{"busybox"});
+  CHECK(fs::read_symlink(root.path() / "template/busybox/bin/sh") == "/bin/busybox");
+}
+
+TEST_CASE("import unpacks root filesystem tarballs", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+  auto bb = MUST(store.find("busybox"));
+  fs::path work = root.path() / "work";
+  fs::create_directories(work);
+
+  pack(bb.path, work / "mini-1.0_x86.tar.gz", "z");
+  pack(bb.path, work / "tiny.tar.xz", "J");
+  fs::copy_file(work / "mini-1.0_x86.tar.gz", work / "gz-short.tgz");
+  fs::copy_file(work / "tiny.tar.xz", work / "xz-short.txz");
+  pack(bb.path, work / "plain.tar", "");
+
+  auto gz = MUST(store.import(work / "mini-1.0_x86.tar.gz"));
+  CHECK(gz.name == "mini-1.0_x86");
+  CHECK_FALSE(gz.builtin);
+  CHECK(gz.path == root.path() / "template" / "mini-1.0_x86");
+  CHECK(fs::read_symlink(gz.path / "bin/sh") == "/bin/busybox");
+  CHECK(fs::is_regular_file(gz.path / "bin/busybox"));
+  CHECK(mode_of(gz.path / "tmp") == 01777);
+  CHECK(mode_of(gz.path / "etc/shadow") == 0600);
+
+  auto xz = MUST(store.import(work / "tiny.tar.xz"));
+  CHECK(xz.name == "tiny");
+  CHECK(fs::read_symlink(xz.path / "sbin/init") == "/bin/busybox");
+
+  CHECK(MUST(store.import(work / "gz-short.tgz")).name == "gz-short");
+  CHECK(MUST(store.import(work / "xz-short.txz")).name == "xz-short");
+  CHECK(MUST(store.import(work / "plain.tar")).name == "plain");
+
+  auto named = MUST(store.import(work / "tiny.tar.xz", "custom.name"));
+  CHECK(named.name == "custom.name");
+  CHECK(named.path == root.path() / "template" / "custom.name");
+
+  auto found = MUST(store.find("tiny"));
+  CHECK(found.path == xz.path);
+  CHECK_FALSE(found.builtin);
+
+  std::vector<std::string> expected{"busybox", "custom.name", "gz-short", "mini-1.0_x86",
+                                    "plain",   "tiny",        "xz-short"};
+  CHECK(listed_names(store) == expected);
+  CHECK(template_dir_entries(root.path()) == expected);
+  for (const auto& t : MUST(store.list())) CHECK(t.builtin == (t.name == "busybox"));
+}
+
+TEST_CASE("import resolves the root's own symlinks inside it", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+  fs::path work = root.path() / "work";
+
+  // usrmerge layout with an absolute /bin link: the host's /usr/bin/sh must not count.
+  fs::path hollow = work / "hollow";
+  fs::create_directories(hollow / "usr/bin");
+  fs::create_symlink("/usr/bin", hollow / "bin");
+  pack(hollow, work / "hollow.tar.gz", "z");
+  auto refused = store.import(work / "hollow.tar.gz");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().is(ovz::errc::invalid_argument));
+
+  fs::path merged = work / "merged";
+  fs::create_directories(merged / "usr/bin");
+  fs::create_symlink("/usr/bin", merged / "bin");
+  fs::create_symlink("/opt/nowhere/busybox", merged / "usr/bin/sh");
+  pack(merged, work / "merged.tar.gz", "z");
+  auto t = MUST(store.import(work / "merged.tar.gz"));
+  CHECK(fs::read_symlink(t.path / "usr/bin/sh") == "/opt/nowhere/busybox");
+  CHECK(template_dir_entries(root.path()) == std::vector<std::string>{"merged"});
+}
+
+TEST_CASE("import refuses bad input and leaves nothing behind", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+  auto bb = MUST(store.find("busybox"));
+  fs::path work = root.path() / "work";
+  fs::create_directories(work);
+  pack(bb.path, work / "base.tar.gz", "z");
+  auto base = MUST(store.import(work / "base.tar.gz"));
+  { std::ofstream(base.path / "marker") << "original"; }
+  const std::vector<std::string> installed{"base", "busybox"};
+  REQUIRE(template_dir_entries(root.path()) == installed);
+
+  SECTION("a duplicate name") {
+    auto r = store.import(work / "base.tar.gz");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(ovz::errc::already_exists));
+    CHECK(r.error().message().find("base") != std::string::npos);
+    CHECK(read_text(base.path / "marker") == "original");
+
+    auto builtin = store.import(work / "base.tar.gz", "busybox");
+    REQUIRE_FALSE(builtin);
+    CHECK(builtin.error().is(ovz::errc::already_exists));
+  }
+  SECTION("a tarball without /bin/sh") {
+    fs::path not_root = work / "not-root";
+    fs::create_directories(not_root / "etc");
+    { std::ofstream(not_root / "etc/motd") << "hello\n"; }
+    pack(not_root, work / "not-root.tar.gz", "z");
+    auto r = store.import(work / "not-root.tar.gz");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(ovz::errc::invalid_argument));
+    CHECK(r.error().message().find("not-root.tar.gz has no /bin/sh") != std::string::npos);
+  }
+  SECTION("a file that is not a tarball") {
+    { std::ofstream(work / "garbage.tar.gz") << "this is not gzip data\n"; }
+    auto r = store.import(work / "garbage.tar.gz");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(ovz::errc::child_failed));
+    CHECK(r.error().message().find("tar") != std::string::npos);
+    CHECK(r.error().message().find("garbage.tar.gz") != std::string::npos);
+  }
+  SECTION("a missing tarball") {
+    auto r = store.import(work / "missing.tar.gz");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().sys_errno() == ENOENT);
+    CHECK(r.error().message().find((work / "missing.tar.gz").string()) != std::string::npos);
+  }
+  SECTION("an unknown archive type") {
+    { std::ofstream(work / "rootfs.zip") << "zip"; }
+    auto r = store.import(work / "rootfs.zip");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(ovz::errc::invalid_argument));
+    CHECK(r.error().message().find("rootfs.zip") != std::string::npos);
+  }
+  SECTION("a bad name") {
+    for (const char* bad : {"a/b", ".hidden", "..", "with space"}) {
+      INFO(bad);
+      auto r = store.import(work / "base.tar.gz", bad);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().is(ovz::errc::invalid_argument));
+    }
+  }
+  CHECK(template_dir_entries(root.path()) == installed);
+  CHECK(listed_names(store) == installed);
+}
+
+TEST_CASE("template names are checked", "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+
+  for (const std::string& good : std::vector<std::string>{"a", "debian-12.0_x86_64", "centos-7",
+                                                          "X.Y", std::string(64, 'n')}) {
+    INFO(good);
+    CHECK(ovz::template_store::check_name(good));
+  }
+  for (const std::string& bad :
+       std::vector<std::string>{"", ".", "..", ".hidden", "a/b", "../etc", "with space", "tab\t",
+                                "ümlaut", "semi;colon", std::string(65, 'n')}) {
+    INFO(bad);
+    auto r = ovz::template_store::check_name(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(ovz::errc::invalid_argument));
+    auto f = store.find(bad);
+    REQUIRE_FALSE(f);
+    CHECK(f.error().is(ovz::errc::invalid_argument));
+  }
+
+  auto missing = store.find("no-such-template");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().is(ovz::errc::not_found));
+  CHECK(missing.error().message().find("no-such-template") != std::string::npos);
+  CHECK(missing.error().message().find("busybox") != std::string::npos);
+  CHECK_FALSE(fs::exists(root.path() / "template" / "no-such-template"));
+}
