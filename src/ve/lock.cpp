@@ -6,7 +6,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace ovz::detail {
 
@@ -16,8 +18,16 @@ result<ve_lock> ve_lock::acquire(const std::filesystem::path& file, ctid id) {
   if (ec) return sys_fail(ec.value(), "VE {}: create {}", id.value(), file.parent_path().string());
   unique_fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return sys_fail(errno, "VE {}: open lock {}", id.value(), file.string());
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+  // A child that another thread of this process is just creating shares our open file
+  // description (and so the lock) until it closes inherited descriptors, microseconds later:
+  // a short retry keeps that from looking like a concurrent operation.
+  int attempts = 100;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return sys_fail(errno, "VE {}: flock {}", id.value(), file.string());
+    if (--attempts > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     char buf[32] = {};
     ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
     std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";

@@ -38,13 +38,15 @@ result<ve_status> ve::status() const {
   auto l = detail::layout_of(root_, id_);
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   ve_status st{.id = id_};
+  // A VE whose config does not parse still exists and may run: status reports it, and
+  // config() or start() say what is wrong with the file.
   auto conf = ve_config::load(l.conf);
   if (conf) {
     st.state = ve_state::stopped;
     st.hostname = conf->get("HOSTNAME").value_or("");
     st.ostemplate = conf->get("OSTEMPLATE").value_or("");
   } else if (conf.error().sys_errno() != ENOENT) {
-    return detail::with_context(conf.error(), fmt::format("VE {}", id_.value()));
+    st.state = ve_state::stopped;
   }
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
   if (live.init_pid) {

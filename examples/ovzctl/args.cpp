@@ -1,0 +1,229 @@
+#include "ovzctl/args.hpp"
+
+#include <ovz/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <span>
+#include <utility>
+
+namespace ovzctl {
+namespace {
+
+template <class... Args>
+ovz::error bad_usage(fmt::format_string<Args...> f, Args&&... args) {
+  return ovz::error(ovz::make_error_code(ovz::errc::invalid_argument),
+                    fmt::format(f, std::forward<Args>(args)...));
+}
+
+/// An option of one verb. `apply` stores it in the command; flags get an empty value.
+struct option_spec {
+  std::string_view name;
+  bool takes_value;
+  void (*apply)(command&, std::string_view value);
+};
+
+/// What follows a verb before its options.
+enum class operands { none, ctid, ctid_and_command, file };
+
+struct verb_spec {
+  std::string_view name;  // two words for the subcommands of `template`
+  verb what;
+  operands takes;
+  std::span<const option_spec> options;
+};
+
+constexpr option_spec create_options[] = {
+    {"--ostemplate", true, [](command& c, std::string_view v) { c.create.ostemplate = v; }},
+    {"--hostname", true, [](command& c, std::string_view v) { c.create.hostname = v; }},
+};
+
+constexpr option_spec stop_options[] = {
+    {"--fast", false, [](command& c, std::string_view) { c.fast = true; }},
+};
+
+// A new `set` option is a field of set_request, a row here and its step in commands.cpp.
+constexpr option_spec set_options[] = {
+    {"--hostname", true, [](command& c, std::string_view v) { c.set.hostname = std::string(v); }},
+    {"--save", false, [](command& c, std::string_view) { c.set.save = true; }},
+};
+
+constexpr option_spec list_options[] = {
+    {"-a", false, [](command& c, std::string_view) { c.all = true; }},
+    {"--all", false, [](command& c, std::string_view) { c.all = true; }},
+};
+
+constexpr option_spec import_options[] = {
+    {"--name", true, [](command& c, std::string_view v) { c.template_name = v; }},
+};
+
+constexpr verb_spec verbs[] = {
+    {"create", verb::create, operands::ctid, create_options},
+    {"start", verb::start, operands::ctid, {}},
+    {"stop", verb::stop, operands::ctid, stop_options},
+    {"restart", verb::restart, operands::ctid, {}},
+    {"destroy", verb::destroy, operands::ctid, {}},
+    {"status", verb::status, operands::ctid, {}},
+    {"exec", verb::exec, operands::ctid_and_command, {}},
+    {"enter", verb::enter, operands::ctid, {}},
+    {"set", verb::set, operands::ctid, set_options},
+    {"list", verb::list, operands::none, list_options},
+    {"template list", verb::template_list, operands::none, {}},
+    {"template import", verb::template_import, operands::file, import_options},
+};
+
+bool is_option(std::string_view arg) { return arg.size() > 1 && arg.front() == '-'; }
+
+bool is_help(std::string_view arg) { return arg == "--help" || arg == "-h"; }
+
+/// Splits getopt_long's `--name=value` form; no value when there was no '='.
+std::pair<std::string_view, std::optional<std::string_view>> split_option(std::string_view arg) {
+  if (!arg.starts_with("--")) return {arg, std::nullopt};
+  auto eq = arg.find('=');
+  if (eq == std::string_view::npos) return {arg, std::nullopt};
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
+/// Reads the value of `name` (inline after '=' or the next argument) and advances `i` past it.
+/// Empty values are refused: every option value names something, and an empty one is a
+/// mistake (an unset shell variable) rather than a request for the default.
+ovz::result<std::string_view> option_value(std::string_view context, std::string_view name,
+                                           std::optional<std::string_view> inline_value,
+                                           const std::vector<std::string_view>& args,
+                                           std::size_t& i) {
+  std::string_view value;
+  if (inline_value) {
+    value = *inline_value;
+  } else if (i + 1 < args.size()) {
+    value = args[++i];
+  }
+  if (value.empty()) return bad_usage("{}option {} needs a value", context, name);
+  return value;
+}
+
+/// The verb's operands and options from args[i] on.
+ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::string_view>& args,
+                             std::size_t i, command& cmd) {
+  const std::string context = fmt::format("{}: ", spec.name);
+  if (spec.takes == operands::ctid || spec.takes == operands::ctid_and_command) {
+    if (i == args.size()) return bad_usage("{}missing CTID", context);
+    if (is_help(args[i])) {
+      cmd.what = verb::help;
+      return ovz::success();
+    }
+    auto id = ovz::ctid::parse(args[i]);
+    if (!id) {
+      return bad_usage("{}invalid CTID '{}' (expected a number from 1 to {})", context, args[i],
+                       ovz::ctid::max);
+    }
+    cmd.id = id.value();
+    ++i;
+  }
+  if (spec.takes == operands::ctid_and_command) {
+    // Everything after the CTID belongs to the command, options included, as in vzctl exec.
+    if (i == args.size()) return bad_usage("{}missing command", context);
+    cmd.exec_words.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    return ovz::success();
+  }
+
+  bool have_file = false;
+  for (; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (is_help(arg)) {
+      cmd.what = verb::help;
+      return ovz::success();
+    }
+    if (!is_option(arg)) {
+      if (spec.takes != operands::file || have_file) {
+        return bad_usage("{}unexpected argument '{}'", context, arg);
+      }
+      cmd.tarball = arg;
+      have_file = true;
+      continue;
+    }
+    auto [name, inline_value] = split_option(arg);
+    auto opt = std::ranges::find(spec.options, name, &option_spec::name);
+    if (opt == spec.options.end()) return bad_usage("{}unknown option '{}'", context, name);
+    std::string_view value;
+    if (opt->takes_value) {
+      auto v = option_value(context, name, inline_value, args, i);
+      if (!v) return v.error();
+      value = v.value();
+    } else if (inline_value) {
+      return bad_usage("{}option {} takes no value", context, name);
+    }
+    opt->apply(cmd, value);
+  }
+
+  if (spec.takes == operands::file && !have_file) return bad_usage("{}missing FILE", context);
+  if (cmd.what == verb::set && cmd.set.empty()) {
+    return bad_usage("{}nothing to set (see ovzctl --help)", context);
+  }
+  return ovz::success();
+}
+
+}  // namespace
+
+ovz::result<command> parse(const std::vector<std::string_view>& args) {
+  command cmd;
+  std::size_t i = 0;
+  for (; i < args.size() && is_option(args[i]); ++i) {
+    auto [name, inline_value] = split_option(args[i]);
+    if (is_help(name) || name == "--version") {
+      if (inline_value) return bad_usage("option {} takes no value", name);
+      cmd.what = is_help(name) ? verb::help : verb::version;
+      return cmd;
+    }
+    if (name != "--root") return bad_usage("unknown option '{}'", name);
+    auto root = option_value("", name, inline_value, args, i);
+    if (!root) return root.error();
+    cmd.root = root.value();
+  }
+  if (i == args.size()) return bad_usage("missing command");
+
+  std::string name(args[i++]);
+  if (name == "help") {
+    cmd.what = verb::help;
+    return cmd;
+  }
+  if (name == "template") {
+    if (i == args.size()) return bad_usage("template: missing subcommand (list or import)");
+    name += ' ';
+    name += args[i++];
+  }
+  auto spec = std::ranges::find(verbs, name, &verb_spec::name);
+  if (spec == std::end(verbs)) return bad_usage("unknown command '{}'", name);
+  cmd.what = spec->what;
+  auto parsed = parse_verb(*spec, args, i, cmd);
+  if (!parsed) return parsed.error();
+  return cmd;
+}
+
+std::string_view usage() noexcept {
+  return R"(Usage: ovzctl [--root DIR] COMMAND [ARGS]
+       ovzctl --help | --version
+
+Commands:
+  create CTID [--ostemplate NAME] [--hostname NAME]
+  start CTID
+  stop CTID [--fast]
+  restart CTID
+  destroy CTID
+  status CTID
+  exec CTID COMMAND...        run COMMAND through /bin/sh -c in the running CT
+  enter CTID                  an interactive shell in the running CT
+  set CTID --hostname NAME [--save]
+  list [-a]                   running CTs; -a: all
+  template list
+  template import FILE [--name NAME]
+
+Options:
+  --root DIR    state root (default: $OVZ_ROOT, else /var/lib/ovz)
+
+Exit status: 0 success, 1 failure, 2 bad command line; exec and enter exit with
+the status of their command.
+)";
+}
+
+}  // namespace ovzctl

@@ -1,0 +1,65 @@
+#pragma once
+// ovzctl's command line: argv in, a command out. Pure logic — no I/O, no VE is touched — so it
+// can be unit-tested and fuzzed on its own.
+
+#include <ovz/ctid.hpp>
+#include <ovz/result.hpp>
+#include <ovz/ve.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ovzctl {
+
+enum class verb {
+  help,
+  version,
+  create,
+  start,
+  stop,
+  restart,
+  destroy,
+  status,
+  exec,
+  enter,
+  set,
+  list,
+  template_list,
+  template_import,
+};
+
+/// What `set` changes. Every field is optional so that only the options given are applied.
+struct set_request {
+  std::optional<std::string> hostname;
+  bool save = false;
+
+  bool empty() const noexcept { return !hostname; }
+};
+
+/// One parsed invocation. Only the fields of `what` are meaningful.
+struct command {
+  verb what = verb::help;
+  /// --root; empty means ovz::resolve_state_root()'s choice (OVZ_ROOT or the default).
+  std::filesystem::path root;
+  /// The VE of every verb that names one.
+  std::optional<ovz::ctid> id;
+  ovz::create_options create;  ///< create
+  bool fast = false;           ///< stop --fast
+  std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
+  set_request set;             ///< set
+  bool all = false;            ///< list -a
+  std::filesystem::path tarball;  ///< template import
+  std::string template_name;      ///< template import --name; empty: from the file name
+};
+
+/// Parses the arguments after argv[0]. Every refusal is errc::invalid_argument with a message
+/// fit to show after "ovzctl: ".
+ovz::result<command> parse(const std::vector<std::string_view>& args);
+
+/// The --help text.
+std::string_view usage() noexcept;
+
+}  // namespace ovzctl

@@ -1,0 +1,200 @@
+#include "ovzctl/commands.hpp"
+
+#include <ovz/error.hpp>
+#include <ovz/state_root.hpp>
+#include <ovz/template.hpp>
+#include <ovz/version.hpp>
+#include <ovz/ve.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+namespace ovzctl {
+namespace {
+
+/// Prints one line to stdout at once: progress lines must come out before the slow step they
+/// announce, and before a child given our stdout writes to it.
+template <class... Args>
+void say(fmt::format_string<Args...> f, Args&&... args) {
+  fmt::print(stdout, "{}\n", fmt::format(f, std::forward<Args>(args)...));
+  std::fflush(stdout);
+}
+
+ovz::result<ovz::ve> open_ve(const command& cmd) { return ovz::ve::open(*cmd.id, cmd.root); }
+
+ovz::error not_running(const ovz::ve& v) {
+  return ovz::error(ovz::make_error_code(ovz::errc::not_running),
+                    fmt::format("VE {} is not running", v.id().str()));
+}
+
+ovz::result<int> do_create(ovz::ve& v, const command& cmd) {
+  say("Creating container private area ({})",
+      cmd.create.ostemplate.empty() ? ovz::builtin_template : cmd.create.ostemplate);
+  if (auto r = v.create(cmd.create); !r) return r.error();
+  say("Container private area was created");
+  return 0;
+}
+
+ovz::result<int> do_start(ovz::ve& v) {
+  say("Starting container...");
+  if (auto r = v.start(); !r) return r.error();
+  say("Container start in progress...");
+  return 0;
+}
+
+ovz::result<int> do_stop(ovz::ve& v, bool fast) {
+  say("Stopping container ...");
+  if (auto r = v.stop({.fast = fast}); !r) return r.error();
+  say("Container was stopped");
+  return 0;
+}
+
+// Stop and start one by one rather than ve::restart(), so that each step is announced as it
+// begins, as vzctl does.
+ovz::result<int> do_restart(ovz::ve& v) {
+  say("Restarting container");
+  auto st = v.status();
+  if (!st) return st.error();
+  if (st.value().state == ovz::ve_state::running) {
+    if (auto r = do_stop(v, false); !r) return r;
+  }
+  return do_start(v);
+}
+
+ovz::result<int> do_destroy(ovz::ve& v) {
+  say("Destroying container private area: {}",
+      (v.state_root() / "private" / v.id().str()).string());
+  if (auto r = v.destroy(); !r) return r.error();
+  say("Container private area was destroyed");
+  return 0;
+}
+
+ovz::result<int> do_status(const ovz::ve& v) {
+  auto st = v.status();
+  if (!st) return st.error();
+  say("CTID {} {} {} {}", v.id().str(), st.value().state == ovz::ve_state::absent ? "deleted" : "exist",
+      st.value().mounted ? "mounted" : "unmounted",
+      st.value().state == ovz::ve_state::running ? "running" : "down");
+  return 0;
+}
+
+ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
+  std::string line;
+  for (const auto& word : cmd.exec_words) {
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  ovz::exec_options own_streams;
+  own_streams.stdin_fd = 0;
+  own_streams.stdout_fd = 1;
+  own_streams.stderr_fd = 2;
+  auto r = v.exec({"/bin/sh", "-c", line}, own_streams);
+  if (!r) return r.error();
+  return r.value().exit_code;
+}
+
+ovz::result<int> do_enter(const ovz::ve& v) {
+  // Checked first so that a refusal does not follow an "entered into" line.
+  auto st = v.status();
+  if (!st) return st.error();
+  if (st.value().state != ovz::ve_state::running) return not_running(v);
+  say("entered into CT {}", v.id().str());
+  auto r = v.enter();
+  if (!r) return r.error();
+  say("exited from CT {}", v.id().str());
+  return r.value();
+}
+
+ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
+  auto st = v.status();
+  if (!st) return st.error();
+  if (req.hostname) {
+    if (auto r = v.set_hostname(*req.hostname, req.save); !r) return r.error();
+  }
+  // The library also saves a stopped VE's settings, as nothing else would keep them.
+  if (req.save || st.value().state != ovz::ve_state::running) {
+    say("CT configuration saved to {}",
+        (v.state_root() / "conf" / (v.id().str() + ".conf")).string());
+  }
+  return 0;
+}
+
+ovz::result<int> do_list(const command& cmd) {
+  auto all = ovz::list_ves(ovz::resolve_state_root(cmd.root));
+  if (!all) return all.error();
+  constexpr auto row = "{:>10} {:>10} {:<9} {:<15} {}";
+  say(row, "CTID", "NPROC", "STATUS", "IP_ADDR", "HOSTNAME");
+  for (const auto& st : all.value()) {
+    const bool running = st.state == ovz::ve_state::running;
+    if (!running && !cmd.all) continue;
+    say(row, st.id.str(), running ? std::to_string(st.nproc) : "-", ovz::to_string(st.state),
+        "-", st.hostname.empty() ? "-" : st.hostname);
+  }
+  return 0;
+}
+
+ovz::result<int> do_template_list(const command& cmd) {
+  auto templates = ovz::template_store(ovz::resolve_state_root(cmd.root)).list();
+  if (!templates) return templates.error();
+  std::size_t width = 0;
+  for (const auto& t : templates.value()) width = std::max(width, t.name.size());
+  for (const auto& t : templates.value()) say("{:<{}} {}", t.name, width, t.path.string());
+  return 0;
+}
+
+ovz::result<int> do_template_import(const command& cmd) {
+  auto info = ovz::template_store(ovz::resolve_state_root(cmd.root))
+                  .import(cmd.tarball, cmd.template_name);
+  if (!info) return info.error();
+  say("Template {} was imported to {}", info.value().name, info.value().path.string());
+  return 0;
+}
+
+ovz::result<int> dispatch(const command& cmd) {
+  auto with_ve = [&cmd](auto verb_body) -> ovz::result<int> {
+    auto v = open_ve(cmd);
+    if (!v) return v.error();
+    return verb_body(v.value());
+  };
+  switch (cmd.what) {
+    case verb::help:
+      fmt::print(stdout, "{}", usage());
+      return 0;
+    case verb::version:
+      say("ovzctl {}", OVZ_VERSION_STRING);
+      return 0;
+    case verb::create: return with_ve([&](ovz::ve& v) { return do_create(v, cmd); });
+    case verb::start: return with_ve([](ovz::ve& v) { return do_start(v); });
+    case verb::stop: return with_ve([&](ovz::ve& v) { return do_stop(v, cmd.fast); });
+    case verb::restart: return with_ve([](ovz::ve& v) { return do_restart(v); });
+    case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
+    case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });
+    case verb::exec: return with_ve([&](ovz::ve& v) { return do_exec(v, cmd); });
+    case verb::enter: return with_ve([](ovz::ve& v) { return do_enter(v); });
+    case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });
+    case verb::list: return do_list(cmd);
+    case verb::template_list: return do_template_list(cmd);
+    case verb::template_import: return do_template_import(cmd);
+  }
+  // Only reachable with a value outside the enum; the switch has no default so that the
+  // compiler points out a verb added without its case.
+  return ovz::error(ovz::make_error_code(ovz::errc::invalid_argument), "unknown command");
+}
+
+}  // namespace
+
+int run(const command& cmd) {
+  auto r = dispatch(cmd);
+  if (!r) {
+    std::fflush(stdout);
+    fmt::print(stderr, "ovzctl: {}\n", r.error().message());
+    return exit_failure;
+  }
+  return r.value();
+}
+
+}  // namespace ovzctl

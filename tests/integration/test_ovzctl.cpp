@@ -1,0 +1,321 @@
+// ovzctl end to end: the built binary on real VEs under a private state root, checked by its
+// exact output and exit status as a script driving vzctl would see them. CTIDs 9100–9199.
+
+#include "support/temp_root.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs ovzctl with `--root <root>` and `args`, stdin read from `stdin_path`; collects both
+/// output streams until it exits.
+outcome ovzctl(const fs::path& root, std::vector<std::string> args,
+               const std::string& stdin_path = "/dev/null") {
+  args.insert(args.begin(), {OVZCTL_PATH, "--root", root.string()});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int out_pipe[2], err_pipe[2];
+  REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  pid_t pid = -1;
+  const int spawned = ::posix_spawn(&pid, OVZCTL_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  REQUIRE(spawned == 0);
+
+  outcome result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_streams = 2;
+  while (open_streams > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      FAIL("poll: " << std::strerror(errno));
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_streams;
+      }
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) REQUIRE(errno == EINTR);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+/// Reports everything about a run when a check on it fails.
+std::string describe(const outcome& r) {
+  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", r.exit_code, r.out, r.err);
+}
+
+constexpr const char* list_header = "      CTID      NPROC STATUS    IP_ADDR         HOSTNAME\n";
+
+/// Expects success with exactly `out` on stdout and nothing on stderr.
+void expect_ok(const outcome& r, const std::string& out) {
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == out);
+  CHECK(r.err.empty());
+}
+
+/// Expects a refusal: the given status and an "ovzctl: " message on stderr.
+void expect_refused(const outcome& r, int exit_code) {
+  INFO(describe(r));
+  CHECK(r.exit_code == exit_code);
+  CHECK(r.err.starts_with("ovzctl: "));
+}
+
+}  // namespace
+
+TEST_CASE("ovzctl drives a VE through its life", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 deleted unmounted down\n");
+  expect_ok(ovzctl(r, {"create", "9101", "--hostname", "alpha"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 exist unmounted down\n");
+  expect_ok(ovzctl(r, {"list"}), list_header);
+  expect_ok(ovzctl(r, {"list", "-a"}),
+            std::string(list_header) + "      9101          - stopped   -               alpha\n");
+
+  expect_ok(ovzctl(r, {"start", "9101"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 exist mounted running\n");
+
+  SECTION("exec passes the streams through and exits with the command's status") {
+    expect_ok(ovzctl(r, {"exec", "9101", "hostname"}), "alpha\n");
+    expect_ok(ovzctl(r, {"exec", "9101", "echo", "hello", "world"}), "hello world\n");
+
+    auto failed = ovzctl(r, {"exec", "9101", "exit 7"});
+    INFO(describe(failed));
+    CHECK(failed.exit_code == 7);
+    CHECK(ovzctl(r, {"exec", "9101", "exit", "3"}).exit_code == 3);
+
+    auto both = ovzctl(r, {"exec", "9101", "echo out; echo err >&2"});
+    CHECK(both.exit_code == 0);
+    CHECK(both.out == "out\n");
+    CHECK(both.err == "err\n");
+
+    const fs::path input = r / "stdin.txt";
+    std::ofstream(input) << "from the host\n";
+    expect_ok(ovzctl(r, {"exec", "9101", "cat"}, input.string()), "from the host\n");
+  }
+
+  SECTION("list shows a running VE with its process count") {
+    auto listed = ovzctl(r, {"list"});
+    INFO(describe(listed));
+    REQUIRE(listed.exit_code == 0);
+    REQUIRE(listed.out.starts_with(list_header));
+    const std::string row = listed.out.substr(std::string_view(list_header).size());
+    CHECK(row.starts_with("      9101 "));
+    CHECK(row.ends_with(" running   -               alpha\n"));
+    // NPROC: a number of at least one (init), right-aligned in ten columns.
+    const std::string nproc = row.substr(11, 10);
+    CHECK(nproc.find_first_not_of(' ') != std::string::npos);
+    CHECK(std::stoi(nproc) >= 1);
+    CHECK(ovzctl(r, {"list", "-a"}).out == listed.out);
+  }
+
+  SECTION("set --hostname changes the running VE and saves it") {
+    const std::string conf = (r / "conf" / "9101.conf").string();
+    expect_ok(ovzctl(r, {"set", "9101", "--hostname", "beta", "--save"}),
+              "CT configuration saved to " + conf + "\n");
+    expect_ok(ovzctl(r, {"exec", "9101", "hostname"}), "beta\n");
+    expect_refused(ovzctl(r, {"set", "9101", "--nosuch", "x"}), 2);
+  }
+
+  SECTION("restart stops and starts again") {
+    expect_ok(ovzctl(r, {"restart", "9101"}),
+              "Restarting container\nStopping container ...\nContainer was stopped\n"
+              "Starting container...\nContainer start in progress...\n");
+    expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 exist mounted running\n");
+  }
+
+  SECTION("a running VE is not destroyed") {
+    auto refused = ovzctl(r, {"destroy", "9101"});
+    expect_refused(refused, 1);
+    expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 exist mounted running\n");
+  }
+
+  expect_ok(ovzctl(r, {"stop", "9101"}), "Stopping container ...\nContainer was stopped\n");
+  expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 exist unmounted down\n");
+  expect_refused(ovzctl(r, {"exec", "9101", "true"}), 1);
+  expect_ok(ovzctl(r, {"destroy", "9101"}),
+            "Destroying container private area: " + (r / "private" / "9101").string() +
+                "\nContainer private area was destroyed\n");
+  expect_ok(ovzctl(r, {"status", "9101"}), "CTID 9101 deleted unmounted down\n");
+  CHECK_FALSE(fs::exists(r / "private" / "9101"));
+  CHECK_FALSE(fs::exists(r / "conf" / "9101.conf"));
+}
+
+TEST_CASE("ovzctl stop --fast and start of a stopped VE", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  expect_ok(ovzctl(r, {"create", "9102"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  expect_ok(ovzctl(r, {"restart", "9102"}),
+            "Restarting container\nStarting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"exec", "9102", "hostname"}), "ct9102\n");
+  expect_refused(ovzctl(r, {"start", "9102"}), 1);
+  expect_ok(ovzctl(r, {"stop", "9102", "--fast"}), "Stopping container ...\nContainer was stopped\n");
+  expect_refused(ovzctl(r, {"stop", "9102"}), 1);
+  expect_ok(ovzctl(r, {"destroy", "9102"}),
+            "Destroying container private area: " + (r / "private" / "9102").string() +
+                "\nContainer private area was destroyed\n");
+}
+
+TEST_CASE("ovzctl refuses bad requests without side effects", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  SECTION("operations on a VE that does not exist") {
+    expect_refused(ovzctl(r, {"start", "9110"}), 1);
+    expect_refused(ovzctl(r, {"stop", "9110"}), 1);
+    expect_refused(ovzctl(r, {"exec", "9110", "true"}), 1);
+    expect_refused(ovzctl(r, {"enter", "9110"}), 1);
+    expect_refused(ovzctl(r, {"destroy", "9110"}), 1);
+    expect_ok(ovzctl(r, {"status", "9110"}), "CTID 9110 deleted unmounted down\n");
+  }
+
+  SECTION("bad command lines") {
+    for (const auto& bad : std::vector<std::vector<std::string>>{
+             {"create", "abc"},
+             {"create", "0"},
+             {"create", "09111"},
+             {"create", "2147483648"},
+             {"create"},
+             {"create", "9111", "--bogus"},
+             {"create", "9111", "--hostname"},
+             {"exec", "9111"},
+             {"frobnicate", "9111"},
+             {},
+         }) {
+      auto refused = ovzctl(r, bad);
+      INFO(describe(refused));
+      expect_refused(refused, 2);
+      CHECK(refused.out.empty());
+      CHECK(refused.err.find("Usage: ovzctl") != std::string::npos);
+    }
+  }
+
+  SECTION("a bad hostname or template") {
+    expect_refused(ovzctl(r, {"create", "9112", "--hostname", "bad_name!"}), 1);
+    expect_refused(ovzctl(r, {"create", "9112", "--ostemplate", "no-such-template"}), 1);
+    expect_ok(ovzctl(r, {"status", "9112"}), "CTID 9112 deleted unmounted down\n");
+  }
+
+  SECTION("creating an existing VE") {
+    REQUIRE(ovzctl(r, {"create", "9113"}).exit_code == 0);
+    expect_refused(ovzctl(r, {"create", "9113"}), 1);
+    expect_ok(ovzctl(r, {"status", "9113"}), "CTID 9113 exist unmounted down\n");
+  }
+
+  // Nothing was made for any refused VE.
+  auto listed = ovzctl(r, {"list", "-a"});
+  INFO(describe(listed));
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("9110") == std::string::npos);
+  CHECK(listed.out.find("9111") == std::string::npos);
+  CHECK(listed.out.find("9112") == std::string::npos);
+  CHECK_FALSE(fs::exists(r / "private" / "9111"));
+  CHECK_FALSE(fs::exists(r / "conf" / "9111.conf"));
+}
+
+TEST_CASE("ovzctl help and version", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  auto help = ovzctl(root.path(), {"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.starts_with("Usage: ovzctl"));
+  auto version = ovzctl(root.path(), {"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.starts_with("ovzctl "));
+}
+
+TEST_CASE("ovzctl imports and lists templates", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  // About the smallest root filesystem that starts: busybox as /bin/sh and as an init that
+  // idles, and the mount points the VE needs.
+  const fs::path tree = r / "tree";
+  for (const char* dir : {"bin", "sbin", "etc", "dev", "proc", "sys", "tmp"}) {
+    fs::create_directories(tree / dir);
+  }
+  fs::copy_file("/bin/busybox", tree / "bin" / "busybox");
+  fs::create_symlink("busybox", tree / "bin" / "sh");
+  fs::create_symlink("../bin/busybox", tree / "sbin" / "init");
+  std::ofstream(tree / "etc" / "inittab") << "::sysinit:/bin/sh -c :\n";
+  const fs::path tarball = r / "tiny-1.0.tar.gz";
+  REQUIRE(std::system(fmt::format("tar -czf '{}' -C '{}' .", tarball.string(), tree.string())
+                          .c_str()) == 0);
+
+  auto imported = ovzctl(r, {"template", "import", tarball.string()});
+  INFO(describe(imported));
+  CHECK(imported.exit_code == 0);
+  CHECK(imported.out.starts_with("Template tiny-1.0 was imported to "));
+  expect_refused(ovzctl(r, {"template", "import", tarball.string()}), 1);
+  CHECK(ovzctl(r, {"template", "import", tarball.string(), "--name", "tiny2"}).exit_code == 0);
+  expect_refused(ovzctl(r, {"template", "import", (r / "missing.tar").string()}), 1);
+
+  auto listed = ovzctl(r, {"template", "list"});
+  INFO(describe(listed));
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("busybox ") != std::string::npos);
+  CHECK(listed.out.find("tiny-1.0 " + (r / "template" / "tiny-1.0").string() + "\n") !=
+        std::string::npos);
+  CHECK(listed.out.find("tiny2    " + (r / "template" / "tiny2").string() + "\n") !=
+        std::string::npos);
+
+  expect_ok(ovzctl(r, {"create", "9120", "--ostemplate", "tiny2"}),
+            "Creating container private area (tiny2)\nContainer private area was created\n");
+  expect_ok(ovzctl(r, {"start", "9120"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"exec", "9120", "echo", "$((6*7))"}), "42\n");
+  expect_ok(ovzctl(r, {"stop", "9120", "--fast"}), "Stopping container ...\nContainer was stopped\n");
+}

@@ -1,0 +1,168 @@
+#include "ovzctl/args.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using ovzctl::verb;
+
+ovz::result<ovzctl::command> parse(std::vector<std::string_view> args) {
+  return ovzctl::parse(args);
+}
+
+/// The command of a line that must parse.
+ovzctl::command parsed(std::vector<std::string_view> args) {
+  auto r = parse(std::move(args));
+  if (!r) FAIL("refused: " << r.error().message());
+  return std::move(r).value();
+}
+
+/// The message of a line that must be refused as a usage error.
+std::string refusal(std::vector<std::string_view> args) {
+  auto r = parse(std::move(args));
+  if (r) FAIL("accepted");
+  CHECK(r.error().is(ovz::errc::invalid_argument));
+  return r.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("ovzctl: global options", "[ovzctl]") {
+  CHECK(parsed({"--help"}).what == verb::help);
+  CHECK(parsed({"-h"}).what == verb::help);
+  CHECK(parsed({"help"}).what == verb::help);
+  CHECK(parsed({"--version"}).what == verb::version);
+  CHECK(parsed({"--root", "/srv/ovz", "--help"}).what == verb::help);
+
+  auto cmd = parsed({"--root", "/srv/ovz", "status", "101"});
+  CHECK(cmd.root == "/srv/ovz");
+  CHECK(cmd.what == verb::status);
+  CHECK(parsed({"--root=/srv/x", "list"}).root == "/srv/x");
+  CHECK(parsed({"list"}).root.empty());
+
+  CHECK_THAT(refusal({}), Catch::Contains("missing command"));
+  CHECK_THAT(refusal({"--root"}), Catch::Contains("--root needs a value"));
+  CHECK_THAT(refusal({"--root="}), Catch::Contains("--root needs a value"));
+  CHECK_THAT(refusal({"--root", "/srv"}), Catch::Contains("missing command"));
+  CHECK_THAT(refusal({"--bogus", "list"}), Catch::Contains("unknown option '--bogus'"));
+  CHECK_THAT(refusal({"--version=1"}), Catch::Contains("takes no value"));
+  CHECK_THAT(refusal({"frobnicate", "101"}), Catch::Contains("unknown command 'frobnicate'"));
+}
+
+TEST_CASE("ovzctl: verbs taking a CTID", "[ovzctl]") {
+  const std::pair<std::string_view, verb> verbs[] = {
+      {"create", verb::create}, {"start", verb::start},   {"stop", verb::stop},
+      {"restart", verb::restart}, {"destroy", verb::destroy}, {"status", verb::status},
+      {"enter", verb::enter},
+  };
+  for (auto [name, what] : verbs) {
+    INFO(name);
+    auto cmd = parsed({name, "101"});
+    CHECK(cmd.what == what);
+    REQUIRE(cmd.id);
+    CHECK(cmd.id->value() == 101);
+
+    CHECK_THAT(refusal({name}), Catch::Contains("missing CTID"));
+    for (std::string_view bad : {"abc", "0", "-1", "+5", "0101", "101x", "2147483648", ""}) {
+      INFO("CTID '" << bad << "'");
+      CHECK_THAT(refusal({name, bad}), Catch::Contains("invalid CTID"));
+    }
+    CHECK_THAT(refusal({name, "101", "--bogus"}), Catch::Contains("unknown option '--bogus'"));
+    CHECK_THAT(refusal({name, "101", "extra"}), Catch::Contains("unexpected argument 'extra'"));
+    CHECK(parsed({name, "101", "--help"}).what == verb::help);
+  }
+  CHECK(parsed({"start", "2147483647"}).id->value() == 2147483647u);
+}
+
+TEST_CASE("ovzctl: create options", "[ovzctl]") {
+  auto cmd = parsed({"create", "101", "--ostemplate", "debian-12", "--hostname", "web"});
+  CHECK(cmd.create.ostemplate == "debian-12");
+  CHECK(cmd.create.hostname == "web");
+
+  cmd = parsed({"create", "101", "--hostname=db"});
+  CHECK(cmd.create.ostemplate.empty());
+  CHECK(cmd.create.hostname == "db");
+
+  CHECK_THAT(refusal({"create", "101", "--ostemplate"}),
+             Catch::Contains("--ostemplate needs a value"));
+  CHECK_THAT(refusal({"create", "101", "--hostname", ""}),
+             Catch::Contains("--hostname needs a value"));
+  CHECK_THAT(refusal({"create", "101", "--fast"}), Catch::Contains("unknown option '--fast'"));
+  // The CTID comes first, as in vzctl.
+  CHECK_THAT(refusal({"create", "--hostname", "web", "101"}), Catch::Contains("invalid CTID"));
+}
+
+TEST_CASE("ovzctl: stop --fast", "[ovzctl]") {
+  CHECK_FALSE(parsed({"stop", "101"}).fast);
+  CHECK(parsed({"stop", "101", "--fast"}).fast);
+  CHECK_THAT(refusal({"stop", "101", "--fast=yes"}), Catch::Contains("takes no value"));
+  CHECK_THAT(refusal({"restart", "101", "--fast"}), Catch::Contains("unknown option"));
+}
+
+TEST_CASE("ovzctl: exec", "[ovzctl]") {
+  auto cmd = parsed({"exec", "101", "echo", "hello", "world"});
+  CHECK(cmd.what == verb::exec);
+  CHECK(cmd.exec_words == std::vector<std::string>{"echo", "hello", "world"});
+
+  // Options after the CTID are the command's, not ovzctl's.
+  cmd = parsed({"exec", "101", "ls", "--help", "-a"});
+  CHECK(cmd.what == verb::exec);
+  CHECK(cmd.exec_words == std::vector<std::string>{"ls", "--help", "-a"});
+
+  CHECK_THAT(refusal({"exec", "101"}), Catch::Contains("missing command"));
+  CHECK_THAT(refusal({"exec"}), Catch::Contains("missing CTID"));
+  CHECK_THAT(refusal({"exec", "x", "true"}), Catch::Contains("invalid CTID"));
+}
+
+TEST_CASE("ovzctl: set", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--hostname", "web"});
+  CHECK(cmd.what == verb::set);
+  CHECK(cmd.set.hostname == "web");
+  CHECK_FALSE(cmd.set.save);
+
+  cmd = parsed({"set", "101", "--save", "--hostname=web"});
+  CHECK(cmd.set.hostname == "web");
+  CHECK(cmd.set.save);
+
+  CHECK_THAT(refusal({"set", "101"}), Catch::Contains("nothing to set"));
+  CHECK_THAT(refusal({"set", "101", "--save"}), Catch::Contains("nothing to set"));
+  CHECK_THAT(refusal({"set", "101", "--hostname"}), Catch::Contains("--hostname needs a value"));
+  CHECK_THAT(refusal({"set", "101", "--hostname", "web", "--ram", "1G"}),
+             Catch::Contains("unknown option '--ram'"));
+}
+
+TEST_CASE("ovzctl: list", "[ovzctl]") {
+  auto cmd = parsed({"list"});
+  CHECK(cmd.what == verb::list);
+  CHECK_FALSE(cmd.all);
+  CHECK(parsed({"list", "-a"}).all);
+  CHECK(parsed({"list", "--all"}).all);
+  CHECK_THAT(refusal({"list", "-x"}), Catch::Contains("unknown option '-x'"));
+  CHECK_THAT(refusal({"list", "101"}), Catch::Contains("unexpected argument '101'"));
+}
+
+TEST_CASE("ovzctl: template", "[ovzctl]") {
+  CHECK(parsed({"template", "list"}).what == verb::template_list);
+
+  auto cmd = parsed({"template", "import", "/tmp/debian-12.tar.gz"});
+  CHECK(cmd.what == verb::template_import);
+  CHECK(cmd.tarball == "/tmp/debian-12.tar.gz");
+  CHECK(cmd.template_name.empty());
+
+  cmd = parsed({"template", "import", "--name", "deb", "x.tar"});
+  CHECK(cmd.tarball == "x.tar");
+  CHECK(cmd.template_name == "deb");
+
+  CHECK_THAT(refusal({"template"}), Catch::Contains("missing subcommand"));
+  CHECK_THAT(refusal({"template", "remove"}), Catch::Contains("unknown command 'template remove'"));
+  CHECK_THAT(refusal({"template", "import"}), Catch::Contains("missing FILE"));
+  CHECK_THAT(refusal({"template", "import", "a.tar", "b.tar"}),
+             Catch::Contains("unexpected argument 'b.tar'"));
+  CHECK_THAT(refusal({"template", "import", "a.tar", "--name"}),
+             Catch::Contains("--name needs a value"));
+  CHECK_THAT(refusal({"template", "list", "-a"}), Catch::Contains("unknown option '-a'"));
+}
