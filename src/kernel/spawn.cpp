@@ -344,8 +344,9 @@ result<void> write_id_maps(pid_t pid, const spawn_spec& spec) {
     for (const auto& e : m) s += fmt::format("{} {} {}\n", e.inside, e.outside, e.count);
     return s;
   };
+  // setgroups stays allowed (we map as a privileged parent), so that the child can drop the
+  // supplementary groups it inherited from us.
   BOOST_OUTCOME_TRY(write_file("uid_map", lines(spec.uid_map)));
-  BOOST_OUTCOME_TRY(write_file("setgroups", "deny"));
   BOOST_OUTCOME_TRY(write_file("gid_map", lines(spec.gid_map)));
   return success();
 }

@@ -8,6 +8,7 @@
 
 #include "model/layout.hpp"
 
+#include <fcntl.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -260,4 +261,30 @@ TEST_CASE("list shows every VE of the state root with its state", "[ve]") {
   CHECK(all[1].state == ve_state::running);
   CHECK(all[1].nproc >= 1);
   MUST(b.stop({.fast = true}));
+}
+
+TEST_CASE("enter gives a shell on a terminal of the VE's own devpts", "[ve]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1012);
+  MUST(v.create());
+  MUST(v.start());
+  int in[2], out[2];
+  REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const std::string script = "tty; hostname; exit 5\n";
+  REQUIRE(::write(in[1], script.data(), script.size()) == static_cast<ssize_t>(script.size()));
+  ::close(in[1]);
+  auto code = v.enter({.argv = {"/bin/sh"}, .in_fd = in[0], .out_fd = out[1]});
+  ::close(in[0]);
+  ::close(out[1]);
+  std::string seen;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) seen.append(buf, n);
+  ::close(out[0]);
+  INFO(seen);
+  CHECK(MUST(std::move(code)) == 5);
+  CHECK(seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(seen.find("ct1012") != std::string::npos);
+  MUST(v.stop({.fast = true}));
 }

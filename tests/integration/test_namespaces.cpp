@@ -1,0 +1,129 @@
+// The namespaces API on its own: processes in new namespaces, with and without a user
+// namespace, entering another process's namespaces, and errors from the child.
+
+#include "support/temp_root.hpp"
+
+#include <ovz/namespaces.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+
+using namespace ovz;
+
+namespace {
+
+// Runs spec with stdout captured; returns exit code and output.
+std::pair<int, std::string> run_captured(spawn_spec spec, const process* target = nullptr,
+                                         ns_set which = {}) {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  unique_fd r(fds[0]), w(fds[1]);
+  spec.stdout_fd = w.get();
+  auto child = target ? spawn_in(*target, which, spec) : spawn(spec);
+  if (!child) FAIL(child.error().message());
+  w.reset();
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) > 0;) out.append(buf, n);
+  return {MUST(child->wait()), out};
+}
+
+std::uint64_t my_ns(ns_type t) { return MUST(MUST(ns_handle::open(::getpid(), t)).inode()); }
+
+}  // namespace
+
+TEST_CASE("a process in new namespaces gets its own PID 1, hostname and network", "[ns]") {
+  test::require_root();
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "echo $$; hostname; ls /sys/class/net | tr '\\n' ' '"};
+  spec.env = {"PATH=/usr/bin:/bin"};
+  spec.namespaces = ns_set::ve_default();
+  spec.hostname = "ns-test";
+  auto [code, out] = run_captured(spec);
+  CHECK(code == 0);
+  CHECK(out.rfind("1\nns-test\n", 0) == 0);
+  // sysfs shows the mounting namespace's devices; the host's mount shows the host's.
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  CHECK(std::string(host) != "ns-test");
+}
+
+TEST_CASE("a user namespace maps the process's root to an unprivileged host range", "[ns]") {
+  test::require_root();
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "id -u; cat /proc/self/uid_map"};
+  spec.env = {"PATH=/usr/bin:/bin"};
+  spec.namespaces.add(ns_type::user).add(ns_type::uts);
+  spec.uid_map = {{0, 100000, 65536}};
+  spec.gid_map = {{0, 100000, 65536}};
+  spec.hostname = "userns";
+  auto [code, out] = run_captured(spec);
+  CHECK(code == 0);
+  CHECK(out.find("0\n") == 0);
+  CHECK(out.find("100000") != std::string::npos);
+}
+
+TEST_CASE("spawn_in enters a running process's namespaces", "[ns]") {
+  test::require_root();
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "30"};
+  holder.namespaces.add(ns_type::uts).add(ns_type::net);
+  holder.hostname = "target-ns";
+  holder.detach = true;
+  auto target = MUST(spawn(holder));
+  CHECK(MUST(MUST(ns_handle::open(target.pid(), ns_type::uts)).inode()) != my_ns(ns_type::uts));
+
+  spawn_spec probe;
+  probe.argv = {"/bin/hostname"};
+  ns_set which;
+  which.add(ns_type::uts).add(ns_type::net);
+  auto [code, out] = run_captured(probe, &target, which);
+  CHECK(code == 0);
+  CHECK(out == "target-ns\n");
+  MUST(target.signal(SIGKILL));
+  CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
+}
+
+TEST_CASE("a failing step in the child comes back as an error naming it", "[ns]") {
+  test::require_root();
+  spawn_spec spec;
+  spec.argv = {"/bin/true"};
+  spec.namespaces.add(ns_type::mnt);
+  fs_step bad;
+  bad.what = fs_step::kind::mount;
+  bad.fstype = "no-such-fs";
+  bad.source = "none";
+  bad.target = "/nonexistent-ovz-mountpoint";
+  spec.fs = {bad};
+  auto r = spawn(spec);
+  REQUIRE_FALSE(r);
+  INFO(r.error().message());
+  CHECK(r.error().sys_errno() != 0);
+  CHECK(r.error().message().find("mount no-such-fs (none) on /nonexistent-ovz-mountpoint") !=
+        std::string::npos);
+
+  spawn_spec missing;
+  missing.argv = {"no-such-program-ovz"};
+  auto m = spawn(missing);
+  REQUIRE_FALSE(m);
+  CHECK(m.error().sys_errno() == ENOENT);
+  CHECK(m.error().message().find("execute no-such-program-ovz") != std::string::npos);
+}
+
+TEST_CASE("a refusing prepare hook aborts the spawn and kills the child", "[ns]") {
+  test::require_root();
+  pid_t seen = 0;
+  spawn_spec spec;
+  spec.argv = {"/bin/sleep", "30"};
+  spec.prepare = [&](pid_t pid) -> result<void> {
+    seen = pid;
+    return error(make_error_code(errc::invalid_argument), "refused by the test");
+  };
+  auto r = spawn(spec);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message() == "refused by the test");
+  REQUIRE(seen > 0);
+  CHECK_FALSE(test::pid_alive(seen));
+}
