@@ -121,10 +121,8 @@ TEST_CASE("operations on a VE that does not exist say so", "[ve][errors]") {
 
 TEST_CASE("a running VE cannot be destroyed", "[ve][errors]") {
   test::require_root();
-  temp_root root;
-  auto v = root.open(1056);
-  MUST(v.create());
-  MUST(v.start());
+  test::running_ve running(1056);
+  auto& v = running.v;
   expect_error(v.destroy(), errc::already_running, "stop it first");
   CHECK(MUST(v.status()).state == ve_state::running);
   CHECK(MUST(v.exec({"/bin/true"})).exit_code == 0);

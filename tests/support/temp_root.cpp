@@ -36,6 +36,11 @@ ve temp_root::open(std::uint32_t id) const {
   return must(ve::open(*c, path_), "ve::open");
 }
 
+running_ve::running_ve(std::uint32_t id) : v(root.open(id)) {
+  MUST(v.create());
+  MUST(v.start());
+}
+
 void require_root() {
   if (::geteuid() == 0) return;
   std::cout << "SKIPPED: this test creates real VEs and needs root (run the suite as root)\n";

@@ -33,6 +33,13 @@ class temp_root {
   std::filesystem::path path_;
 };
 
+/// A VE made from the busybox template and started, in a private state root of its own.
+struct running_ve {
+  explicit running_ve(std::uint32_t id);
+  temp_root root;
+  ve v;
+};
+
 /// Ends the test with exit code 77 (ctest: skipped) after printing why, unless running as root.
 void require_root();
 
