@@ -66,8 +66,7 @@ ovz::result<int> do_restart(ovz::ve& v) {
 }
 
 ovz::result<int> do_destroy(ovz::ve& v) {
-  say("Destroying container private area: {}",
-      (v.state_root() / "private" / v.id().str()).string());
+  say("Destroying container private area: {}", v.private_path().string());
   if (auto r = v.destroy(); !r) return r.error();
   say("Container private area was destroyed");
   return 0;
@@ -117,8 +116,7 @@ ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   }
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {
-    say("CT configuration saved to {}",
-        (v.state_root() / "conf" / (v.id().str() + ".conf")).string());
+    say("CT configuration saved to {}", v.conf_path().string());
   }
   return 0;
 }

@@ -88,6 +88,10 @@ class OVZ_API ve {
 
   ctid id() const noexcept { return id_; }
   const std::filesystem::path& state_root() const noexcept { return root_; }
+  /// `<state root>/conf/<CTID>.conf`, OpenVZ's CTID.conf.
+  std::filesystem::path conf_path() const;
+  /// `<state root>/private/<CTID>`: everything the VE stores (VE_PRIVATE in OpenVZ).
+  std::filesystem::path private_path() const;
 
   /// Makes the VE's config and private area from a template. Refuses an existing VE, a bad
   /// hostname or a missing template, and then leaves nothing behind.

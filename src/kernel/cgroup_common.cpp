@@ -30,8 +30,8 @@ result<std::vector<pid_t>> read_procs(const std::string& dir) {
 result<void> remove_dir(const std::string& dir) {
   for (int attempt = 0;; ++attempt) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return success();
-    if (errno != EBUSY || attempt == 200) return sys_fail(errno, "rmdir {}", dir);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (errno != EBUSY || attempt == 2000) return sys_fail(errno, "rmdir {}", dir);
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
 }
 

@@ -20,6 +20,7 @@ result<void> ve::destroy() {
   if (live.init_pid)
     return detail::fail(errc::already_running, "{} is running: stop it first", ctx);
   if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
+  cg->remove_if_unused(l.cgroup_parent);
 
   // The private area is renamed away first and the config removed next, so that a crash
   // leaves either a whole VE or no VE plus a directory the next create removes.

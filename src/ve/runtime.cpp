@@ -38,9 +38,7 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
 
 result<void> clean_up(cgroup_backend& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
-  BOOST_OUTCOME_TRY(cg.remove(l.cgroup));
-  cg.remove_if_unused(l.cgroup_parent);
-  return success();
+  return cg.remove(l.cgroup);
 }
 
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {

@@ -25,7 +25,8 @@ struct live_state {
 /// process count.
 result<live_state> probe(cgroup_backend& cg, const ve_layout& l);
 
-/// Kills whatever is left in the VE's cgroup and removes it (and the parent when unused).
+/// Kills whatever is left in the VE's cgroup and removes it. The parent stays for the next
+/// start (making it costs a mkdir per hierarchy); destroy removes it with the last VE.
 result<void> clean_up(cgroup_backend& cg, const ve_layout& l);
 
 /// The running VE's init, or errc::not_running.

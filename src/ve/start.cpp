@@ -26,7 +26,9 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
     return detail::fail(errc::already_running, "{} is already running (init PID {})", ctx,
                         live.init_pid);
   // Whatever a crashed run left (an empty cgroup, stray processes) goes first.
-  if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
+  if (cg->exists(l.cgroup)) {
+    if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
+  }
 
   auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
   auto tmpl = template_store(v.state_root()).find(tmpl_name);

@@ -25,6 +25,12 @@ result<ve> ve::open(ctid id, const std::filesystem::path& state_root) {
   return ve(id, resolve_state_root(state_root));
 }
 
+std::filesystem::path ve::conf_path() const { return detail::layout_of(root_, id_).conf; }
+
+std::filesystem::path ve::private_path() const {
+  return detail::layout_of(root_, id_).private_dir;
+}
+
 result<ve_config> ve::config() const {
   auto l = detail::layout_of(root_, id_);
   auto conf = ve_config::load(l.conf);

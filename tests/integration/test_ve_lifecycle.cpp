@@ -74,6 +74,7 @@ TEST_CASE("a VE goes through create, start, stop and destroy and leaves nothing"
   CHECK_FALSE(std::filesystem::exists(l.private_dir));
   CHECK_FALSE(std::filesystem::exists(l.conf));
   CHECK(test::leftovers(root).empty());
+  CHECK(test::cgroup_parents(root).empty());
 }
 
 TEST_CASE("inside, init is PID 1 and only the VE's own processes, mounts and hostname show",

@@ -6,17 +6,27 @@
 
 namespace ovz::test {
 
-std::vector<std::string> leftovers(const temp_root& root) {
-  std::vector<std::string> found;
+std::vector<std::filesystem::path> cgroup_parents(const temp_root& root) {
   const auto parent = detail::cgroup_parent_of(root.path());
+  std::vector<std::filesystem::path> found;
   std::error_code ec;
   // v2 puts it directly under /sys/fs/cgroup, v1 under each controller's directory.
-  if (std::filesystem::exists("/sys/fs/cgroup/" + parent, ec))
-    found.push_back("cgroup /sys/fs/cgroup/" + parent);
+  if (std::filesystem::exists("/sys/fs/cgroup/" + parent + "/cgroup.procs", ec))
+    found.push_back("/sys/fs/cgroup/" + parent);
   for (std::filesystem::directory_iterator it("/sys/fs/cgroup", ec), end; !ec && it != end;
        it.increment(ec)) {
     auto dir = it->path() / parent;
-    if (std::filesystem::exists(dir, ec)) found.push_back("cgroup " + dir.string());
+    if (std::filesystem::exists(dir, ec)) found.push_back(dir);
+  }
+  return found;
+}
+
+std::vector<std::string> leftovers(const temp_root& root) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& dir : cgroup_parents(root)) {
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory(ec)) found.push_back("cgroup " + it->path().string());
   }
   std::ifstream mounts("/proc/self/mountinfo");
   for (std::string line; std::getline(mounts, line);)

@@ -57,9 +57,13 @@ T must(result<T> r, const char* what) {
 
 namespace ovz::test {
 
-/// What VEs of this state root left on the host: cgroup directories (any hierarchy) and
-/// mounts under the root. Empty when everything was cleaned up.
+/// What VEs of this state root left on the host: VE cgroups (in any hierarchy) and mounts
+/// under the root. Empty when everything was cleaned up.
 std::vector<std::string> leftovers(const temp_root& root);
+
+/// The parent cgroup directories of this root's VEs that exist (one per v1 hierarchy, or one
+/// on v2); destroying the last VE removes them.
+std::vector<std::filesystem::path> cgroup_parents(const temp_root& root);
 
 /// True while a process with this PID exists.
 bool pid_alive(pid_t pid);
