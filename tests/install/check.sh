@@ -27,7 +27,9 @@ done
 
 # Links libovz.so or not, as asked: $1 the program, $2 "shared" or "static".
 check_linkage() {
-  if ldd "$1" | grep -q 'libovz\.so'; then linked=shared; else linked=static; fi
+  # Not `ldd | grep -q`: grep quitting early kills ldd with SIGPIPE, and pipefail then reads
+  # a match as a failure.
+  if [[ $(ldd "$1") == *libovz.so* ]]; then linked=shared; else linked=static; fi
   [ "$linked" = "$2" ] || fail "$1 links libovz $linked, expected $2"
 }
 
