@@ -6,6 +6,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
+#include <ovz/ve_params.hpp>
 
 #include <sys/types.h>
 
@@ -121,6 +122,20 @@ class OVZ_API ve {
   /// until the shell exits; returns its exit code.
   result<int> enter(const enter_options& opts = {}) const;
 
+  /// Changes resource settings (beancounters, CPU): at once in a running VE, and in
+  /// CTID.conf when `save` (or when the VE is stopped, where nothing else would keep them);
+  /// a running VE picks the saved ones up at its next start. Everything is checked before
+  /// anything changes. Limits this host cannot enforce are kept and reported as such by
+  /// beancounters().
+  result<void> set(const ve_params& changes, bool save);
+  /// The settings in CTID.conf; what it does not name is unlimited (CPU: 1000 units, no
+  /// ceiling, all CPUs).
+  result<ve_params> params() const;
+  /// Every beancounter: held and maxheld measured from the kernel where this host can
+  /// (zero and `measured == false` where it cannot), barrier and limit as set, failcnt as
+  /// the kernel counted refusals.
+  result<ubc_snapshot> beancounters() const;
+
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
   /// is stopped, where nothing else would keep it).
   result<void> set_hostname(const std::string& hostname, bool save);
@@ -133,5 +148,10 @@ class OVZ_API ve {
 
 /// Every VE under the state root, by CTID.
 OVZ_API result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root = {});
+
+/// The beancounters of every running VE under the state root, by CTID (what
+/// /proc/user_beancounters shows on an OpenVZ host).
+OVZ_API result<std::vector<ubc_snapshot>> all_beancounters(
+    const std::filesystem::path& state_root = {});
 
 }  // namespace ovz

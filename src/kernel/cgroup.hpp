@@ -6,6 +6,8 @@
 
 #include <ovz/result.hpp>
 
+#include "kernel/cgroup_limits.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -34,6 +36,12 @@ class cgroup_backend {
   virtual result<void> remove(const std::string& path) = 0;
   /// Removes the cgroup if it exists and is empty; otherwise leaves it.
   virtual void remove_if_unused(const std::string& path) noexcept = 0;
+
+  /// Writes every limit; a live cgroup changes at once. A limit the kernel refuses comes back
+  /// as its errno with the file and value named.
+  virtual result<void> apply(const std::string& path, const cgroup_limits& limits) = 0;
+  /// The counters of the cgroup; all zero (and `measured`) when it does not exist.
+  virtual result<cgroup_usage> usage(const std::string& path) const = 0;
 };
 
 std::unique_ptr<cgroup_backend> make_cgroup_v1();

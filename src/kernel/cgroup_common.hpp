@@ -3,10 +3,15 @@
 
 #include <ovz/result.hpp>
 
+#include "kernel/cgroup_limits.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ovz::detail {
@@ -20,6 +25,21 @@ result<void> make_levels(const std::string& base, const std::string& rel, F on_n
 result<void> remove_dir(const std::string& dir);
 /// SIGKILLs the processes listed in `dir`/cgroup.procs until none is left.
 result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout);
+
+/// A file holding one number; nullopt when the file does not exist. "max" reads as UINT64_MAX.
+result<std::optional<std::uint64_t>> read_number(const std::string& file);
+/// The value of `key` in a "key value" per line file (memory.stat, pids.events, …); nullopt
+/// when the file or the key is missing.
+result<std::optional<std::uint64_t>> read_keyed(const std::string& file, std::string_view key);
+/// Writes a number, or `none` (the file's word for no limit, "max" or "-1") for nullopt.
+result<void> write_number(const std::string& file, std::optional<std::uint64_t> value,
+                          std::string_view none);
+/// A counter from what the kernel files said: unmeasured without `held`, the peak no lower
+/// than what is held now.
+cgroup_counter make_counter(std::optional<std::uint64_t> held, std::optional<std::uint64_t> peak,
+                            std::optional<std::uint64_t> fails, bool enforced);
+/// True when the file exists.
+bool has_file(const std::string& file);
 
 }  // namespace ovz::detail
 

@@ -118,7 +118,104 @@ class cgroup_v1 final : public cgroup_backend {
     for (const auto& h : h_) ::rmdir((h.mount + "/" + path).c_str());
   }
 
+  result<void> apply(const std::string& path, const cgroup_limits& l) override {
+    auto d = [&](std::string_view controller, unsigned field) {
+      return (l.fields & field) ? dir_of(controller, path) : std::nullopt;
+    };
+    if (auto pids = d("pids", field_pids)) {
+      BOOST_OUTCOME_TRY(write_number(*pids + "/pids.max", l.pids_max, "max"));
+    }
+    if (auto mem = d("memory", field_memory)) {
+      BOOST_OUTCOME_TRY(apply_memory(*mem, l));
+    }
+    if (auto mem = d("memory", field_guarantee)) {
+      // v1 has no hard guarantee; the soft limit is what reclaim spares longest.
+      const std::uint64_t guarantee = std::max(l.memory_min, l.memory_low);
+      BOOST_OUTCOME_TRY(write_number(*mem + "/memory.soft_limit_in_bytes",
+                                     guarantee ? std::optional(guarantee) : std::nullopt, "-1"));
+    }
+    if (auto cpu = d("cpu", field_cpu_shares)) {
+      BOOST_OUTCOME_TRY(write_number(*cpu + "/cpu.shares", l.cpu_shares, ""));
+    }
+    if (auto cpu = d("cpu", field_cpu_quota)) {
+      BOOST_OUTCOME_TRY(write_number(*cpu + "/cpu.cfs_period_us", l.cpu_period_us, ""));
+      BOOST_OUTCOME_TRY(write_number(*cpu + "/cpu.cfs_quota_us", l.cpu_quota_us, "-1"));
+    }
+    if (auto cpuset = d("cpuset", field_cpuset)) {
+      std::string cpus = l.cpuset_cpus;
+      if (cpus.empty()) {
+        BOOST_OUTCOME_TRY(parent, read_file(*cpuset + "/../cpuset.cpus"));
+        cpus = parent;
+      }
+      BOOST_OUTCOME_TRY(write_file(*cpuset + "/cpuset.cpus", cpus));
+    }
+    return success();
+  }
+
+  result<cgroup_usage> usage(const std::string& path) const override {
+    cgroup_usage u;
+    if (auto d = dir_of("pids", path)) {
+      BOOST_OUTCOME_TRY(held, read_number(*d + "/pids.current"));
+      BOOST_OUTCOME_TRY(peak, read_number(*d + "/pids.peak"));
+      BOOST_OUTCOME_TRY(fails, read_keyed(*d + "/pids.events", "max"));
+      u.pids = make_counter(held, peak, fails, true);
+    }
+    if (auto d = dir_of("cpuacct", path)) {
+      BOOST_OUTCOME_TRY(ns, read_number(*d + "/cpuacct.usage"));
+      u.cpu_usage_us = ns.value_or(0) / 1000;
+    }
+    if (auto d = dir_of("memory", path)) {
+      BOOST_OUTCOME_TRY(held, read_number(*d + "/memory.usage_in_bytes"));
+      BOOST_OUTCOME_TRY(peak, read_number(*d + "/memory.max_usage_in_bytes"));
+      BOOST_OUTCOME_TRY(fails, read_number(*d + "/memory.failcnt"));
+      u.memory = make_counter(held, peak, fails, true);
+      // memsw counts RAM and swap together; swap is the difference.
+      BOOST_OUTCOME_TRY(memsw, read_number(*d + "/memory.memsw.usage_in_bytes"));
+      BOOST_OUTCOME_TRY(memsw_fails, read_number(*d + "/memory.memsw.failcnt"));
+      if (memsw) {
+        auto swap = std::optional<std::uint64_t>(*memsw > held.value_or(0) ? *memsw - held.value_or(0) : 0);
+        u.swap = make_counter(swap, std::nullopt, memsw_fails, true);
+      }
+      BOOST_OUTCOME_TRY(kheld, read_number(*d + "/memory.kmem.usage_in_bytes"));
+      BOOST_OUTCOME_TRY(kpeak, read_number(*d + "/memory.kmem.max_usage_in_bytes"));
+      BOOST_OUTCOME_TRY(kfails, read_number(*d + "/memory.kmem.failcnt"));
+      if (kheld) u.kmem = make_counter(kheld, kpeak, kfails, has_file(*d + "/memory.kmem.limit_in_bytes"));
+      BOOST_OUTCOME_TRY(shmem, read_keyed(*d + "/memory.stat", "shmem"));
+      if (shmem) u.shmem = make_counter(shmem, std::nullopt, std::nullopt, false);
+    }
+    return u;
+  }
+
  private:
+  // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes, so which of the two
+  // is written first depends on whether the limits grow or shrink.
+  static result<void> apply_memory(const std::string& d, const cgroup_limits& l) {
+    const std::string mem = d + "/memory.limit_in_bytes", memsw = d + "/memory.memsw.limit_in_bytes";
+    std::optional<std::uint64_t> total;
+    if (l.memory_max && l.swap_max) total = *l.memory_max + *l.swap_max;
+    const bool has_memsw = has_file(memsw);
+    if (l.swap_max && !has_memsw)
+      return fail(errc::unsupported,
+                  "{} is missing: swap accounting is off (boot with swapaccount=1)", memsw);
+    if (auto first = write_number(mem, l.memory_max, "-1"); !first) {
+      if (!has_memsw || first.error().sys_errno() != EINVAL) return first.error();
+      BOOST_OUTCOME_TRY(write_number(memsw, total, "-1"));
+      BOOST_OUTCOME_TRY(write_number(mem, l.memory_max, "-1"));
+    } else if (has_memsw) {
+      BOOST_OUTCOME_TRY(write_number(memsw, total, "-1"));
+    }
+    if (has_file(d + "/memory.kmem.limit_in_bytes")) {
+      BOOST_OUTCOME_TRY(write_number(d + "/memory.kmem.limit_in_bytes", l.kmem_max, "-1"));
+    }
+    return success();
+  }
+
+  std::optional<std::string> dir_of(std::string_view controller, const std::string& path) const {
+    for (const auto& h : h_)
+      if (h.has(controller)) return h.mount + "/" + path;
+    return std::nullopt;
+  }
+
   std::string dir(const std::string& path) const { return h_[procs_index_].mount + "/" + path; }
 
   std::vector<hierarchy> h_;

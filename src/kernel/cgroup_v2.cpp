@@ -4,6 +4,7 @@
 #include "kernel/cgroup.hpp"
 #include "kernel/cgroup_common.hpp"
 #include "kernel/files.hpp"
+#include "model/cpu_math.hpp"
 
 #include <sys/stat.h>
 
@@ -75,6 +76,67 @@ class cgroup_v2 final : public cgroup_backend {
 
   void remove_if_unused(const std::string& path) noexcept override {
     ::rmdir(dir(path).c_str());
+  }
+
+  // A controller the parent did not enable has no files here; its limits are then not
+  // written (and usage() reports them as not enforced).
+  result<void> apply(const std::string& path, const cgroup_limits& l) override {
+    const std::string d = dir(path);
+    auto file = [&](const char* name, unsigned field) {
+      return (l.fields & field) && has_file(d + "/" + name);
+    };
+    if (file("pids.max", field_pids)) {
+      BOOST_OUTCOME_TRY(write_number(d + "/pids.max", l.pids_max, "max"));
+    }
+    if (file("memory.max", field_memory)) {
+      BOOST_OUTCOME_TRY(write_number(d + "/memory.max", l.memory_max, "max"));
+      if (has_file(d + "/memory.swap.max")) {
+        BOOST_OUTCOME_TRY(write_number(d + "/memory.swap.max", l.swap_max, "max"));
+      } else if (l.swap_max) {
+        return fail(errc::unsupported, "{}/memory.swap.max is missing: swap accounting is off", d);
+      }
+    }
+    if (file("memory.min", field_guarantee)) {
+      BOOST_OUTCOME_TRY(write_number(d + "/memory.min", l.memory_min, ""));
+      BOOST_OUTCOME_TRY(write_number(d + "/memory.low", l.memory_low, ""));
+    }
+    if (file("cpu.weight", field_cpu_shares)) {
+      BOOST_OUTCOME_TRY(write_number(d + "/cpu.weight", weight_from_shares(l.cpu_shares), ""));
+    }
+    if (file("cpu.max", field_cpu_quota)) {
+      auto quota = l.cpu_quota_us ? std::to_string(*l.cpu_quota_us) : std::string("max");
+      BOOST_OUTCOME_TRY(write_file(d + "/cpu.max", fmt::format("{} {}", quota, l.cpu_period_us)));
+    }
+    if (file("cpuset.cpus", field_cpuset)) {
+      // An empty cpuset.cpus on v2 means the parent's effective CPUs.
+      BOOST_OUTCOME_TRY(write_file(d + "/cpuset.cpus", l.cpuset_cpus.empty() ? "\n" : l.cpuset_cpus));
+    }
+    return success();
+  }
+
+  result<cgroup_usage> usage(const std::string& path) const override {
+    const std::string d = dir(path);
+    cgroup_usage u;
+    BOOST_OUTCOME_TRY(pids, read_number(d + "/pids.current"));
+    BOOST_OUTCOME_TRY(pids_peak, read_number(d + "/pids.peak"));
+    BOOST_OUTCOME_TRY(pids_fails, read_keyed(d + "/pids.events", "max"));
+    u.pids = make_counter(pids, pids_peak, pids_fails, pids.has_value());
+    BOOST_OUTCOME_TRY(mem, read_number(d + "/memory.current"));
+    BOOST_OUTCOME_TRY(mem_peak, read_number(d + "/memory.peak"));
+    BOOST_OUTCOME_TRY(mem_fails, read_keyed(d + "/memory.events", "max"));
+    u.memory = make_counter(mem, mem_peak, mem_fails, mem.has_value());
+    BOOST_OUTCOME_TRY(swap, read_number(d + "/memory.swap.current"));
+    BOOST_OUTCOME_TRY(swap_peak, read_number(d + "/memory.swap.peak"));
+    BOOST_OUTCOME_TRY(swap_fails, read_keyed(d + "/memory.swap.events", "fail"));
+    u.swap = make_counter(swap, swap_peak, swap_fails, swap.has_value());
+    // v2 accounts kernel memory with the rest and has no separate limit: only held.
+    BOOST_OUTCOME_TRY(kernel, read_keyed(d + "/memory.stat", "kernel"));
+    u.kmem = make_counter(kernel, std::nullopt, std::nullopt, false);
+    BOOST_OUTCOME_TRY(shmem, read_keyed(d + "/memory.stat", "shmem"));
+    u.shmem = make_counter(shmem, std::nullopt, std::nullopt, false);
+    BOOST_OUTCOME_TRY(cpu_us, read_keyed(d + "/cpu.stat", "usage_usec"));
+    u.cpu_usage_us = cpu_us.value_or(0);
+    return u;
   }
 
  private:

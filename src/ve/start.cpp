@@ -3,6 +3,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/limits.hpp"
 #include "ve/lock.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/runtime.hpp"
@@ -29,6 +30,10 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   if (cg->exists(l.cgroup)) {
     if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
   }
+
+  auto settings = params_from_config(conf);
+  if (!settings) return detail::with_context(settings.error(), ctx);
+  const auto limits = detail::limits_for(*settings);
 
   auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
   auto tmpl = template_store(v.state_root()).find(tmpl_name);
@@ -57,6 +62,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.detach = detach;
   spec.prepare = [&](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(cg->create(l.cgroup));
+    BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));
     return cg->attach(l.cgroup, pid);
   };
   auto init_proc = spawn(spec);

@@ -1,0 +1,154 @@
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+#include <ovz/beancounter.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "fail.hpp"
+
+namespace ovz {
+namespace {
+
+// Indexed by the enum, in report order.
+constexpr std::array<const char*, 21> names = {
+    "kmemsize",    "lockedpages",  "privvmpages",  "shmpages",    "numproc",      "physpages",
+    "vmguarpages", "oomguarpages", "numtcpsock",   "numflock",    "numpty",       "numsiginfo",
+    "tcpsndbuf",   "tcprcvbuf",    "othersockbuf", "dgramrcvbuf", "numothersock", "dcachesize",
+    "numfile",     "numiptent",    "swappages",
+};
+static_assert(names.size() == static_cast<std::size_t>(ubc_resource::swappages) + 1);
+
+// vzctl converts byte sizes of the *pages resources with the x86 page size, whatever the host.
+constexpr std::uint64_t page_size = 4096;
+
+char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The bytes a K, M, G or T suffix multiplies by (either case, as vzctl), or nullopt.
+std::optional<std::uint64_t> binary_multiple(char suffix) {
+  switch (to_upper(suffix)) {
+    case 'K': return std::uint64_t{1} << 10;
+    case 'M': return std::uint64_t{1} << 20;
+    case 'G': return std::uint64_t{1} << 30;
+    case 'T': return std::uint64_t{1} << 40;
+    default: return std::nullopt;
+  }
+}
+
+// One side of "B:L" in the resource's units, or why it is not a value.
+struct parsed_number {
+  std::uint64_t value = 0;
+  std::string problem{};
+};
+
+parsed_number parse_number(ubc_resource r, std::string_view text) {
+  if (text == "unlimited") return {.value = ubc_unlimited};
+  if (text.empty()) return {.problem = "missing number"};
+  if (text.front() == '-') return {.problem = "negative values are not allowed"};
+  if (!is_digit(text.front())) return {.problem = "not a number"};
+
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  auto too_large = [] {
+    return parsed_number{.problem = fmt::format("too large (the most is {})", ubc_unlimited)};
+  };
+  if (ec == std::errc::result_out_of_range) return too_large();
+  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+
+  if (!suffix.empty()) {
+    if (suffix.size() > 1) return {.problem = fmt::format("unknown suffix '{}'", suffix)};
+    if (to_upper(suffix.front()) == 'P') {
+      if (!counts_pages(r))
+        return {.problem = "suffix 'P' (pages) applies only to the *pages resources"};
+    } else if (auto mul = binary_multiple(suffix.front())) {
+      if (n > ~std::uint64_t{0} / *mul) return too_large();
+      n *= *mul;
+      // A size in bytes becomes whole pages, rounded up so the limit never shrinks below it.
+      if (counts_pages(r)) n = n / page_size + (n % page_size != 0);
+    } else {
+      return {.problem = fmt::format("unknown suffix '{}'", suffix)};
+    }
+  }
+  if (n > ubc_unlimited) return too_large();
+  return {.value = n};
+}
+
+}  // namespace
+
+const std::vector<ubc_resource>& all_ubc_resources() {
+  static const std::vector<ubc_resource> all = [] {
+    std::vector<ubc_resource> v;
+    for (std::size_t i = 0; i < names.size(); ++i) v.push_back(static_cast<ubc_resource>(i));
+    return v;
+  }();
+  return all;
+}
+
+const char* to_string(ubc_resource r) noexcept {
+  auto i = static_cast<std::size_t>(r);
+  return i < names.size() ? names[i] : "unknown";
+}
+
+result<ubc_resource> parse_ubc_resource(std::string_view name) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string_view known = names[i];
+    if (std::equal(name.begin(), name.end(), known.begin(), known.end(),
+                   [](char a, char b) { return to_lower(a) == b; }))
+      return static_cast<ubc_resource>(i);
+  }
+  return detail::fail(errc::invalid_argument, "Unknown beancounter \"{}\"", name);
+}
+
+std::string conf_key(ubc_resource r) {
+  std::string key = to_string(r);
+  std::transform(key.begin(), key.end(), key.begin(), to_upper);
+  return key;
+}
+
+bool counts_pages(ubc_resource r) noexcept {
+  switch (r) {
+    case ubc_resource::lockedpages:
+    case ubc_resource::privvmpages:
+    case ubc_resource::shmpages:
+    case ubc_resource::physpages:
+    case ubc_resource::vmguarpages:
+    case ubc_resource::oomguarpages:
+    case ubc_resource::swappages: return true;
+    default: return false;
+  }
+}
+
+result<ubc_value> parse_ubc_value(ubc_resource r, std::string_view text) {
+  auto refuse = [&](std::string_view why) {
+    return detail::fail(errc::invalid_argument, "Invalid value \"{}\" for {}: {}", text,
+                        to_string(r), why);
+  };
+  auto colon = text.find(':');
+  std::string_view barrier_text = text.substr(0, colon);
+  std::string_view limit_text =
+      colon == std::string_view::npos ? barrier_text : text.substr(colon + 1);
+  if (limit_text.find(':') != std::string_view::npos) return refuse("expected B or B:L");
+
+  auto barrier = parse_number(r, barrier_text);
+  if (!barrier.problem.empty()) return refuse(barrier.problem);
+  auto limit = parse_number(r, limit_text);
+  if (!limit.problem.empty()) return refuse(limit.problem);
+  if (limit.value < barrier.value)
+    return refuse(fmt::format("limit {} is below barrier {}", limit.value, barrier.value));
+  return ubc_value{.barrier = barrier.value, .limit = limit.value};
+}
+
+std::string format_ubc_value(const ubc_value& v) {
+  auto side = [](std::uint64_t n) {
+    return n == ubc_unlimited ? std::string("unlimited") : std::to_string(n);
+  };
+  return side(v.barrier) + ":" + side(v.limit);
+}
+
+}  // namespace ovz

@@ -1,0 +1,93 @@
+#include <algorithm>
+#include <charconv>
+#include <ovz/config.hpp>
+#include <ovz/ve_params.hpp>
+#include <string>
+#include <string_view>
+
+#include "fail.hpp"
+
+namespace ovz {
+namespace {
+
+error bad_key(std::string_view key, std::string_view why) {
+  return detail::fail(errc::bad_config, "CTID.conf: {}: {}", key, why);
+}
+
+// A CPU setting: plain decimal digits that fit in 32 bits; nullopt when the key is absent.
+result<std::optional<std::uint32_t>> read_number(const ve_config& conf, std::string_view key) {
+  auto text = conf.get(key);
+  if (!text) return std::optional<std::uint32_t>{};
+  std::uint32_t n = 0;
+  bool digits = !text->empty() && std::all_of(text->begin(), text->end(),
+                                              [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::from_chars(text->data(), text->data() + text->size(), n).ec != std::errc())
+    return bad_key(key, fmt::format("\"{}\" is not a number", *text));
+  return std::optional<std::uint32_t>(n);
+}
+
+}  // namespace
+
+result<ve_params> params_from_config(const ve_config& conf) {
+  ve_params p;
+  for (auto r : all_ubc_resources()) {
+    auto key = conf_key(r);
+    auto text = conf.get(key);
+    if (!text) continue;
+    // Written by vzctl or by hand: a bare number is in the resource's units, a suffixed one
+    // ("256M") is converted, exactly as on the command line.
+    auto value = parse_ubc_value(r, *text);
+    if (!value) return bad_key(key, value.error().message());
+    p.ubc.emplace_back(r, *value);
+  }
+
+  BOOST_OUTCOME_TRY(cpuunits, read_number(conf, "CPUUNITS"));
+  BOOST_OUTCOME_TRY(cpulimit, read_number(conf, "CPULIMIT"));
+  BOOST_OUTCOME_TRY(cpus, read_number(conf, "CPUS"));
+  // Each checked alone so the message names its key.
+  const std::pair<const char*, cpu_params> checks[] = {{"CPUUNITS", {.cpuunits = cpuunits}},
+                                                       {"CPULIMIT", {.cpulimit = cpulimit}},
+                                                       {"CPUS", {.cpus = cpus}}};
+  for (const auto& [key, one] : checks) {
+    if (auto ok = check_cpu_params(one); !ok) return bad_key(key, ok.error().message());
+  }
+  p.cpu = {.cpuunits = cpuunits, .cpulimit = cpulimit, .cpus = cpus};
+  if (auto mask = conf.get("CPUMASK")) {
+    auto canonical = parse_cpumask(*mask);
+    if (!canonical) return bad_key("CPUMASK", canonical.error().message());
+    p.cpu.cpumask = *canonical;
+  }
+  return p;
+}
+
+result<void> params_to_config(const ve_params& p, ve_config& conf) {
+  // Everything is checked before the first set(), so a refused change leaves conf untouched.
+  // A ubc value is checked by reading back what would be written: that catches limit < barrier
+  // and values above ubc_unlimited with parse_ubc_value's own messages.
+  for (const auto& [r, value] : p.ubc) {
+    BOOST_OUTCOME_TRY(parse_ubc_value(r, format_ubc_value(value)));
+  }
+  BOOST_OUTCOME_TRY(check_cpu_params(p.cpu));
+  std::optional<std::string> mask;
+  if (p.cpu.cpumask) {
+    BOOST_OUTCOME_TRY(canonical, parse_cpumask(*p.cpu.cpumask));
+    mask = canonical;
+  }
+
+  for (const auto& [r, value] : p.ubc) {
+    BOOST_OUTCOME_TRY(conf.set(conf_key(r), format_ubc_value(value)));
+  }
+  const std::pair<const char*, const std::optional<std::uint32_t>&> numbers[] = {
+      {"CPUUNITS", p.cpu.cpuunits}, {"CPULIMIT", p.cpu.cpulimit}, {"CPUS", p.cpu.cpus}};
+  for (const auto& [key, value] : numbers) {
+    if (value) {
+      BOOST_OUTCOME_TRY(conf.set(key, std::to_string(*value)));
+    }
+  }
+  if (mask) {
+    BOOST_OUTCOME_TRY(conf.set("CPUMASK", *mask));
+  }
+  return success();
+}
+
+}  // namespace ovz

@@ -1,0 +1,158 @@
+// A VE's resource settings and beancounters.
+
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "kernel/proc_usage.hpp"
+#include "model/layout.hpp"
+#include "ve/limits.hpp"
+#include "ve/lock.hpp"
+#include "ve/runtime.hpp"
+
+namespace ovz {
+namespace {
+
+constexpr std::uint64_t page_size = 4096;
+
+result<void> check_changes(const ve_params& changes) {
+  for (const auto& [r, v] : changes.ubc) {
+    if (v.limit < v.barrier)
+      return detail::fail(errc::invalid_argument, "{}: limit {} is below barrier {}", to_string(r),
+                          v.limit, v.barrier);
+  }
+  return check_cpu_params(changes.cpu);
+}
+
+struct measured {
+  std::uint64_t held = 0;
+  std::uint64_t peak = 0;
+  std::uint64_t failcnt = 0;
+  bool is_measured = false;
+  bool enforced = false;
+};
+
+measured from_counter(const detail::cgroup_counter& c, std::uint64_t unit) {
+  return {c.held / unit, c.peak / unit, c.failcnt, c.measured, c.enforced};
+}
+
+measured from_proc(std::uint64_t value, bool running) { return {value, value, 0, running, false}; }
+
+// What the kernel and /proc say of one resource. Resources nothing on this host counts stay
+// unmeasured and unenforced: a zero there is "unknown", never a made-up number.
+measured measure(ubc_resource r, const detail::cgroup_usage& u, const detail::proc_usage& p,
+                 bool running) {
+  switch (r) {
+    case ubc_resource::numproc: return from_counter(u.pids, 1);
+    case ubc_resource::physpages: return from_counter(u.memory, page_size);
+    case ubc_resource::swappages: return from_counter(u.swap, page_size);
+    case ubc_resource::kmemsize: return from_counter(u.kmem, 1);
+    case ubc_resource::shmpages: return from_counter(u.shmem, page_size);
+    case ubc_resource::oomguarpages: {
+      // Held: what the VE has in RAM and swap, the memory its guarantee protects.
+      auto m = from_counter(u.memory, page_size);
+      m.held += u.swap.held / page_size;
+      m.peak = std::max(m.peak, m.held);
+      m.failcnt = 0;
+      return m;
+    }
+    case ubc_resource::vmguarpages: {
+      auto m = from_proc(p.privvm_pages, running);
+      m.enforced = u.memory.enforced;
+      return m;
+    }
+    case ubc_resource::lockedpages: return from_proc(p.locked_pages, running);
+    case ubc_resource::privvmpages: return from_proc(p.privvm_pages, running);
+    case ubc_resource::numfile: return from_proc(p.files, running);
+    case ubc_resource::numtcpsock: return from_proc(p.tcp_sockets, running);
+    case ubc_resource::numothersock: return from_proc(p.other_sockets, running);
+    case ubc_resource::numpty: return from_proc(p.ptys, running);
+    case ubc_resource::numflock: return from_proc(p.flocks, running);
+    default: return {};
+  }
+}
+
+}  // namespace
+
+result<ve_params> ve::params() const {
+  BOOST_OUTCOME_TRY(conf, config());
+  return params_from_config(conf);
+}
+
+result<void> ve::set(const ve_params& changes, bool save) {
+  const auto ctx = fmt::format("VE {}", id_.value());
+  if (auto ok = check_changes(changes); !ok) return detail::with_context(ok.error(), ctx);
+  auto l = detail::layout_of(root_, id_);
+  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  if (!lock) return lock.error();
+  BOOST_OUTCOME_TRY(conf, config());
+  auto current = params_from_config(conf);
+  if (!current) return detail::with_context(current.error(), ctx);
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  if (live.init_pid) {
+    const unsigned fields = detail::fields_for(changes);
+    auto next = detail::limits_for(detail::merged(*current, changes), fields);
+    if (auto ok = cg->apply(l.cgroup, next); !ok) {
+      // Put back what may have been written before the refusal.
+      (void)cg->apply(l.cgroup, detail::limits_for(*current, fields));
+      return detail::with_context(ok.error(), ctx);
+    }
+  }
+  if (save || !live.init_pid) {
+    if (auto ok = params_to_config(changes, conf); !ok) return detail::with_context(ok.error(), ctx);
+    if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
+  }
+  return success();
+}
+
+result<ubc_snapshot> ve::beancounters() const {
+  const auto ctx = fmt::format("VE {}", id_.value());
+  auto settings = params();
+  if (!settings) return detail::with_context(settings.error(), ctx);
+  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  const bool running = live.init_pid != 0;
+  detail::cgroup_usage usage;
+  detail::proc_usage procs;
+  if (running) {
+    auto u = cg->usage(l.cgroup);
+    if (!u) return detail::with_context(u.error(), ctx);
+    usage = *u;
+    BOOST_OUTCOME_TRY(pids, cg->procs(l.cgroup));
+    procs = detail::measure_processes(pids, live.init_pid);
+  }
+  ubc_snapshot snap{id_, {}};
+  for (ubc_resource r : all_ubc_resources()) {
+    ubc_stat s;
+    s.resource = r;
+    for (const auto& [res, value] : settings->ubc) {
+      if (res == r) {
+        s.barrier = value.barrier;
+        s.limit = value.limit;
+      }
+    }
+    auto m = measure(r, usage, procs, running);
+    s.held = m.held;
+    s.maxheld = m.peak;
+    s.failcnt = m.failcnt;
+    s.measured = m.is_measured;
+    s.enforced = m.enforced;
+    snap.stats.push_back(s);
+  }
+  return snap;
+}
+
+result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& state_root) {
+  BOOST_OUTCOME_TRY(all, list_ves(state_root));
+  std::vector<ubc_snapshot> snaps;
+  for (const auto& st : all) {
+    if (st.state != ve_state::running) continue;
+    BOOST_OUTCOME_TRY(v, ve::open(st.id, state_root));
+    BOOST_OUTCOME_TRY(snap, v.beancounters());
+    snaps.push_back(std::move(snap));
+  }
+  return snaps;
+}
+
+}  // namespace ovz

@@ -1,0 +1,255 @@
+// Beancounters and CPU settings on the real kernel: limits that hold, failcnt that counts
+// real refusals, live changes, and the report. CTIDs 1100-1149.
+
+#include "support/temp_root.hpp"
+
+#include <ovz/beancounter.hpp>
+#include <ovz/ve.hpp>
+
+#include "kernel/cgroup.hpp"
+#include "model/layout.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sys/wait.h>
+#include <thread>
+
+using namespace ovz;
+using ovz::test::temp_root;
+
+namespace {
+
+ubc_stat stat_of(const ve& v, ubc_resource r) {
+  auto snap = MUST(v.beancounters());
+  for (const auto& s : snap.stats)
+    if (s.resource == r) return s;
+  FAIL("no " << to_string(r) << " in the snapshot");
+  return {};
+}
+
+ve_params ubc(ubc_resource r, const char* text) {
+  ve_params p;
+  p.ubc.push_back({r, MUST(parse_ubc_value(r, text))});
+  return p;
+}
+
+// CPU time the VE's cgroup used, in microseconds.
+std::uint64_t cpu_us(const ve& v) {
+  auto cg = MUST(detail::host_cgroups());
+  return MUST(cg->usage(detail::layout_of(v.state_root(), v.id()).cgroup)).cpu_usage_us;
+}
+
+constexpr const char* spinner = "while :; do :; done >/dev/null 2>&1 </dev/null &";
+
+}  // namespace
+
+TEST_CASE("a fork bomb in a VE with numproc 64 is contained", "[ubc]") {
+  test::require_root();
+  temp_root root;
+  auto bomb_ve = root.open(1100);
+  auto other = root.open(1101);
+  MUST(bomb_ve.create());
+  MUST(other.create());
+  MUST(bomb_ve.set(ubc(ubc_resource::numproc, "64"), true));
+  MUST(bomb_ve.start());
+  MUST(other.start());
+
+  MUST(bomb_ve.exec({"/bin/sh", "-c", "bomb() { bomb | bomb & }; bomb"}));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto numproc = stat_of(bomb_ve, ubc_resource::numproc);
+  CHECK(numproc.limit == 64);
+  CHECK(numproc.enforced);
+  CHECK(numproc.held <= 64);
+  CHECK(numproc.failcnt > 0);
+
+  // The host and the other VE keep working.
+  CHECK(MUST(other.exec({"/bin/sh", "-c", "echo fine"})).out == "fine\n");
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+
+  MUST(bomb_ve.stop({.fast = true}));
+  MUST(other.stop({.fast = true}));
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("a memory hog is stopped by the physpages limit and failcnt counts it", "[ubc]") {
+  test::require_root();
+  temp_root root;
+  auto hog = root.open(1102);
+  auto other = root.open(1103);
+  MUST(hog.create());
+  MUST(other.create());
+  MUST(hog.set(ubc(ubc_resource::physpages, "0:32M"), true));
+  MUST(hog.start());
+  MUST(other.start());
+
+  // dd fills a buffer of its block size: 64 MiB cannot fit under 32.
+  auto r = MUST(hog.exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"}));
+  CHECK(r.exit_code != 0);
+  auto phys = stat_of(hog, ubc_resource::physpages);
+  CHECK(phys.limit == 8192);
+  CHECK(phys.enforced);
+  CHECK(phys.failcnt > 0);
+  CHECK(phys.maxheld <= 8192);
+  CHECK(stat_of(other, ubc_resource::physpages).failcnt == 0);
+  CHECK(MUST(other.exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"}))
+            .exit_code == 0);
+}
+
+TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ubc][cpu]") {
+  test::require_root();
+  temp_root root;
+  auto light = root.open(1104);
+  auto heavy = root.open(1105);
+  for (auto* v : {&light, &heavy}) {
+    MUST(v->create());
+    ve_params p;
+    p.cpu.cpumask = "0";  // both on one CPU, so that they contend
+    p.cpu.cpuunits = v == &light ? 1000 : 3000;
+    MUST(v->set(p, true));
+    MUST(v->start());
+  }
+  MUST(light.exec({"/bin/sh", "-c", spinner}));
+  MUST(heavy.exec({"/bin/sh", "-c", spinner}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto l0 = cpu_us(light), h0 = cpu_us(heavy);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  double ratio = double(cpu_us(heavy) - h0) / double(cpu_us(light) - l0);
+  INFO("heavy/light CPU time ratio " << ratio);
+  CHECK(ratio > 3 * 0.85);
+  CHECK(ratio < 3 * 1.15);
+  MUST(heavy.stop({.fast = true}));
+
+  // Alone, light would take the whole CPU; cpulimit 25 holds it at a quarter, and a live
+  // change to 50 takes effect at once.
+  auto share = [&] {
+    auto c0 = cpu_us(light);
+    auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - t0).count();
+    return double(cpu_us(light) - c0) / double(wall);
+  };
+  ve_params limit;
+  limit.cpu.cpulimit = 25;
+  MUST(light.set(limit, false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double quarter = share();
+  INFO("share at cpulimit 25: " << quarter);
+  CHECK(quarter > 0.20);
+  CHECK(quarter < 0.30);
+  limit.cpu.cpulimit = 50;
+  MUST(light.set(limit, false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double half = share();
+  INFO("share at cpulimit 50: " << half);
+  CHECK(half > 0.45);
+  CHECK(half < 0.55);
+  CHECK_FALSE(MUST(light.params()).cpu.cpulimit.has_value());  // not saved
+  MUST(light.stop({.fast = true}));
+}
+
+TEST_CASE("limits change live, are saved on request and apply at the next start", "[ubc]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1106);
+  MUST(v.create());
+  MUST(v.set(ubc(ubc_resource::numproc, "100"), false));  // stopped: saved regardless
+  CHECK(MUST(v.config()).get("NUMPROC") == "100:100");
+  MUST(v.start());
+  CHECK(stat_of(v, ubc_resource::numproc).limit == 100);
+
+  MUST(v.set(ubc(ubc_resource::numproc, "20"), false));
+  CHECK(MUST(v.config()).get("NUMPROC") == "100:100");  // live only
+  // 25 sleeps cannot all start under a limit of 20.
+  MUST(v.exec({"/bin/sh", "-c", "for i in $(seq 25); do sleep 1 & done; wait"}));
+  CHECK(stat_of(v, ubc_resource::numproc).failcnt > 0);
+
+  MUST(v.set(ubc(ubc_resource::numproc, "200"), true));
+  CHECK(MUST(v.config()).get("NUMPROC") == "200:200");
+  MUST(v.restart({.fast = true}));
+  CHECK(stat_of(v, ubc_resource::numproc).limit == 200);
+  CHECK(stat_of(v, ubc_resource::numproc).failcnt == 0);  // a new cgroup counts afresh
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("bad values are refused and change nothing", "[ubc]") {
+  test::require_root();
+  test::running_ve running(1107);
+  auto& v = running.v;
+  MUST(v.set(ubc(ubc_resource::numproc, "50"), true));
+  auto conf_before = MUST(v.config()).serialize();
+
+  ve_params inverted;
+  inverted.ubc.push_back({ubc_resource::numproc, ubc_value{100, 10}});
+  inverted.cpu.cpuunits = 2000;
+  auto r = v.set(inverted, true);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is(errc::invalid_argument));
+  CHECK(r.error().message().find("numproc") != std::string::npos);
+
+  ve_params bad_cpu;
+  bad_cpu.cpu.cpuunits = 7;
+  REQUIRE_FALSE(v.set(bad_cpu, true));
+  bad_cpu.cpu.cpuunits.reset();
+  bad_cpu.cpu.cpumask = "0-";
+  REQUIRE_FALSE(v.set(bad_cpu, true));
+
+  for (const char* text : {"-1", "10:5", "12Q", "1P"})
+    CHECK_FALSE(parse_ubc_value(ubc_resource::numproc, text));
+  CHECK_FALSE(parse_ubc_resource("numbogus"));
+
+  CHECK(MUST(v.config()).serialize() == conf_before);
+  CHECK(stat_of(v, ubc_resource::numproc).limit == 50);
+  auto cg = MUST(detail::host_cgroups());
+  CHECK(MUST(cg->usage(detail::layout_of(running.root.path(), v.id()).cgroup)).pids.enforced);
+}
+
+TEST_CASE("the user_beancounters report parses back to the numbers the API gives", "[ubc]") {
+  test::require_root();
+  temp_root root;
+  auto a = root.open(1108);
+  auto b = root.open(1109);
+  MUST(a.create());
+  MUST(b.create());
+  MUST(a.set(ubc(ubc_resource::numproc, "77"), true));
+  MUST(a.start());
+  MUST(b.start());
+  MUST(b.exec({"/bin/sh", "-c", "sleep 100 >/dev/null 2>&1 </dev/null &"}));
+  auto snaps = MUST(all_beancounters(root.path()));
+  REQUIRE(snaps.size() == 2);
+  auto text = format_user_beancounters(snaps);
+  INFO(text);
+  CHECK(text.rfind("Version: 2.5\n", 0) == 0);
+  CHECK(text.find("\n     1108:  kmemsize ") != std::string::npos);
+  auto parsed = MUST(parse_user_beancounters(text));
+  REQUIRE(parsed.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(parsed[i].id == snaps[i].id);
+    REQUIRE(parsed[i].stats.size() == snaps[i].stats.size());
+    for (std::size_t j = 0; j < snaps[i].stats.size(); ++j) {
+      CHECK(parsed[i].stats[j].resource == snaps[i].stats[j].resource);
+      CHECK(parsed[i].stats[j].held == snaps[i].stats[j].held);
+      CHECK(parsed[i].stats[j].maxheld == snaps[i].stats[j].maxheld);
+      CHECK(parsed[i].stats[j].barrier == snaps[i].stats[j].barrier);
+      CHECK(parsed[i].stats[j].limit == snaps[i].stats[j].limit);
+      CHECK(parsed[i].stats[j].failcnt == snaps[i].stats[j].failcnt);
+    }
+  }
+  // Real measurements: b runs init, a shell's sleep, and holds open files.
+  auto numproc_b = stat_of(b, ubc_resource::numproc);
+  CHECK(numproc_b.measured);
+  CHECK(numproc_b.held >= 2);
+  CHECK(stat_of(b, ubc_resource::numfile).held >= 3);
+  CHECK(stat_of(b, ubc_resource::physpages).held > 0);
+  CHECK(stat_of(a, ubc_resource::numproc).limit == 77);
+  CHECK_FALSE(stat_of(a, ubc_resource::dcachesize).measured);
+  MUST(a.stop({.fast = true}));
+  MUST(b.stop({.fast = true}));
+}
