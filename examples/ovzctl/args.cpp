@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <span>
 #include <utility>
 
@@ -17,15 +18,36 @@ ovz::error bad_usage(fmt::format_string<Args...> f, Args&&... args) {
                     fmt::format(f, std::forward<Args>(args)...));
 }
 
-/// An option of one verb. `apply` stores it in the command; flags get an empty value.
+/// An option of one verb. `apply` checks and stores it in the command; flags get an empty
+/// value.
 struct option_spec {
   std::string_view name;
   bool takes_value;
-  void (*apply)(command&, std::string_view value);
+  ovz::result<void> (*apply)(command&, std::string_view value);
 };
 
 /// What follows a verb before its options.
-enum class operands { none, ctid, ctid_and_command, file };
+enum class operands { none, ctid, optional_ctid, ctid_and_command, file };
+
+ovz::result<std::uint32_t> number(std::string_view option, std::string_view text) {
+  std::uint32_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return bad_usage("{}: '{}' is not a number", option, text);
+  return n;
+}
+
+/// --cpuunits and the like: a number checked by the library's rules for that setting.
+template <std::optional<std::uint32_t> ovz::cpu_params::*field>
+ovz::result<void> cpu_number(command& c, std::string_view option, std::string_view v) {
+  auto n = number(option, v);
+  if (!n) return n.error();
+  ovz::cpu_params probe;
+  probe.*field = n.value();
+  if (auto ok = ovz::check_cpu_params(probe); !ok) return bad_usage("{}", ok.error().message());
+  c.set.params.cpu.*field = n.value();
+  return ovz::success();
+}
 
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
@@ -35,27 +57,41 @@ struct verb_spec {
 };
 
 constexpr option_spec create_options[] = {
-    {"--ostemplate", true, [](command& c, std::string_view v) { c.create.ostemplate = v; }},
-    {"--hostname", true, [](command& c, std::string_view v) { c.create.hostname = v; }},
+    {"--ostemplate", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.ostemplate = v; return ovz::success(); }},
+    {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.hostname = v; return ovz::success(); }},
 };
 
 constexpr option_spec stop_options[] = {
-    {"--fast", false, [](command& c, std::string_view) { c.fast = true; }},
+    {"--fast", false, [](command& c, std::string_view) -> ovz::result<void> { c.fast = true; return ovz::success(); }},
 };
 
 // A new `set` option is a field of set_request, a row here and its step in commands.cpp.
 constexpr option_spec set_options[] = {
-    {"--hostname", true, [](command& c, std::string_view v) { c.set.hostname = std::string(v); }},
-    {"--save", false, [](command& c, std::string_view) { c.set.save = true; }},
+    {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.hostname = std::string(v); return ovz::success(); }},
+    {"--save", false, [](command& c, std::string_view) -> ovz::result<void> { c.set.save = true; return ovz::success(); }},
+    {"--cpuunits", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpuunits>(c, "--cpuunits", v); }},
+    {"--cpulimit", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpulimit>(c, "--cpulimit", v); }},
+    {"--cpus", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpus>(c, "--cpus", v); }},
+    {"--cpumask", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       auto mask = ovz::parse_cpumask(v);
+       if (!mask) return bad_usage("--cpumask: {}", mask.error().message());
+       c.set.params.cpu.cpumask = mask.value();
+       return ovz::success();
+     }},
 };
 
+/// set --<beancounter> B[:L], for every name of /proc/user_beancounters.
+ovz::result<bool> beancounter_option(command& c, std::string_view name,
+                                     std::optional<std::string_view> inline_value,
+                                     const std::vector<std::string_view>& args, std::size_t& i);
+
 constexpr option_spec list_options[] = {
-    {"-a", false, [](command& c, std::string_view) { c.all = true; }},
-    {"--all", false, [](command& c, std::string_view) { c.all = true; }},
+    {"-a", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
+    {"--all", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
 };
 
 constexpr option_spec import_options[] = {
-    {"--name", true, [](command& c, std::string_view v) { c.template_name = v; }},
+    {"--name", true, [](command& c, std::string_view v) -> ovz::result<void> { c.template_name = v; return ovz::success(); }},
 };
 
 constexpr verb_spec verbs[] = {
@@ -68,6 +104,7 @@ constexpr verb_spec verbs[] = {
     {"exec", verb::exec, operands::ctid_and_command, {}},
     {"enter", verb::enter, operands::ctid, {}},
     {"set", verb::set, operands::ctid, set_options},
+    {"ubc", verb::ubc, operands::optional_ctid, {}},
     {"list", verb::list, operands::none, list_options},
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
@@ -102,11 +139,29 @@ ovz::result<std::string_view> option_value(std::string_view context, std::string
   return value;
 }
 
+ovz::result<bool> beancounter_option(command& c, std::string_view name,
+                                     std::optional<std::string_view> inline_value,
+                                     const std::vector<std::string_view>& args, std::size_t& i) {
+  if (c.what != verb::set || !name.starts_with("--")) return false;
+  auto resource = ovz::parse_ubc_resource(name.substr(2));
+  if (!resource) return false;
+  auto text = option_value("set: ", name, inline_value, args, i);
+  if (!text) return text.error();
+  auto value = ovz::parse_ubc_value(resource.value(), text.value());
+  if (!value) return bad_usage("set: {}", value.error().message());
+  c.set.params.ubc.emplace_back(resource.value(), value.value());
+  return true;
+}
+
 /// The verb's operands and options from args[i] on.
 ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::string_view>& args,
                              std::size_t i, command& cmd) {
   const std::string context = fmt::format("{}: ", spec.name);
-  if (spec.takes == operands::ctid || spec.takes == operands::ctid_and_command) {
+  const bool ctid_optional = spec.takes == operands::optional_ctid;
+  if (ctid_optional && (i == args.size() || is_option(args[i]))) {
+    // No CTID: every VE.
+  } else if (spec.takes == operands::ctid || spec.takes == operands::ctid_and_command ||
+             ctid_optional) {
     if (i == args.size()) return bad_usage("{}missing CTID", context);
     if (is_help(args[i])) {
       cmd.what = verb::help;
@@ -144,7 +199,12 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
     }
     auto [name, inline_value] = split_option(arg);
     auto opt = std::ranges::find(spec.options, name, &option_spec::name);
-    if (opt == spec.options.end()) return bad_usage("{}unknown option '{}'", context, name);
+    if (opt == spec.options.end()) {
+      auto ubc = beancounter_option(cmd, name, inline_value, args, i);
+      if (!ubc) return ubc.error();
+      if (ubc.value()) continue;
+      return bad_usage("{}unknown option '{}'", context, name);
+    }
     std::string_view value;
     if (opt->takes_value) {
       auto v = option_value(context, name, inline_value, args, i);
@@ -153,7 +213,7 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
     } else if (inline_value) {
       return bad_usage("{}option {} takes no value", context, name);
     }
-    opt->apply(cmd, value);
+    if (auto ok = opt->apply(cmd, value); !ok) return ok.error();
   }
 
   if (spec.takes == operands::file && !have_file) return bad_usage("{}missing FILE", context);
@@ -213,7 +273,12 @@ Commands:
   status CTID
   exec CTID COMMAND...        run COMMAND through /bin/sh -c in the running CT
   enter CTID                  an interactive shell in the running CT
-  set CTID --hostname NAME [--save]
+  set CTID [--hostname NAME] [--RESOURCE B[:L]]... [--cpuunits N] [--cpulimit PCT]
+      [--cpus N] [--cpumask LIST] [--save]
+                              RESOURCE: a beancounter (numproc, physpages, swappages,
+                              kmemsize, ...); values take K, M, G, T suffixes, P for pages,
+                              or "unlimited"
+  ubc [CTID]                  beancounters as /proc/user_beancounters shows them
   list [-a]                   running CTs; -a: all
   template list
   template import FILE [--name NAME]

@@ -26,6 +26,7 @@ enum class verb {
   exec,
   enter,
   set,
+  ubc,
   list,
   template_list,
   template_import,
@@ -34,9 +35,13 @@ enum class verb {
 /// What `set` changes. Every field is optional so that only the options given are applied.
 struct set_request {
   std::optional<std::string> hostname;
+  ovz::ve_params params;  ///< --numproc B[:L] …, --cpuunits N, --cpulimit P, --cpus N, --cpumask L
   bool save = false;
 
-  bool empty() const noexcept { return !hostname; }
+  bool empty() const noexcept {
+    const auto& c = params.cpu;
+    return !hostname && params.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus && !c.cpumask;
+  }
 };
 
 /// One parsed invocation. Only the fields of `what` are meaningful.
@@ -44,7 +49,7 @@ struct command {
   verb what = verb::help;
   /// --root; empty means ovz::resolve_state_root()'s choice (OVZ_ROOT or the default).
   std::filesystem::path root;
-  /// The VE of every verb that names one.
+  /// The VE of every verb that names one (optional for ubc).
   std::optional<ovz::ctid> id;
   ovz::create_options create;  ///< create
   bool fast = false;           ///< stop --fast

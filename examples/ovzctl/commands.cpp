@@ -3,6 +3,7 @@
 #include <ovz/error.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
+#include <ovz/beancounter.hpp>
 #include <ovz/version.hpp>
 #include <ovz/ve.hpp>
 
@@ -108,16 +109,55 @@ ovz::result<int> do_enter(const ovz::ve& v) {
   return r.value();
 }
 
+// vzctl keeps settings the kernel cannot enforce; say so rather than let them look active.
+// Only a running VE's counters tell what the kernel enforces.
+void warn_unenforced(const ovz::ve& v, const ovz::ve_params& params) {
+  auto snap = v.beancounters();
+  if (!snap) return;
+  for (const auto& [resource, value] : params.ubc) {
+    for (const auto& s : snap.value().stats) {
+      if (s.resource == resource && !s.enforced)
+        fmt::print(stderr, "Warning: {} is kept in the configuration, but this host does not "
+                           "enforce it\n", ovz::to_string(resource));
+    }
+  }
+}
+
 ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
   if (req.hostname) {
     if (auto r = v.set_hostname(*req.hostname, req.save); !r) return r.error();
   }
+  if (!req.params.ubc.empty() || req.params.cpu.cpuunits || req.params.cpu.cpulimit ||
+      req.params.cpu.cpus || req.params.cpu.cpumask) {
+    if (auto r = v.set(req.params, req.save); !r) return r.error();
+    if (st.value().state == ovz::ve_state::running) warn_unenforced(v, req.params);
+  }
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {
     say("CT configuration saved to {}", v.conf_path().string());
   }
+  return 0;
+}
+
+ovz::result<int> do_ubc(const command& cmd) {
+  std::vector<ovz::ubc_snapshot> snaps;
+  if (cmd.id) {
+    auto v = open_ve(cmd);
+    if (!v) return v.error();
+    auto st = v.value().status();
+    if (!st) return st.error();
+    if (st.value().state != ovz::ve_state::running) return not_running(v.value());
+    auto snap = v.value().beancounters();
+    if (!snap) return snap.error();
+    snaps.push_back(std::move(snap.value()));
+  } else {
+    auto all = ovz::all_beancounters(ovz::resolve_state_root(cmd.root));
+    if (!all) return all.error();
+    snaps = std::move(all.value());
+  }
+  fmt::print(stdout, "{}", ovz::format_user_beancounters(snaps));
   return 0;
 }
 
@@ -174,6 +214,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::exec: return with_ve([&](ovz::ve& v) { return do_exec(v, cmd); });
     case verb::enter: return with_ve([](ovz::ve& v) { return do_enter(v); });
     case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });
+    case verb::ubc: return do_ubc(cmd);
     case verb::list: return do_list(cmd);
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);

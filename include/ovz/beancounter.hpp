@@ -80,7 +80,8 @@ struct ubc_stat {
   std::uint64_t failcnt = 0;
   /// The host can measure held/maxheld for it (else they read 0 and say nothing).
   bool measured = false;
-  /// The host enforces its limit (else barrier and limit are reported but not applied).
+  /// The host enforces its limit (else barrier and limit are reported but not applied). Known
+  /// only while the VE runs; false for a stopped VE.
   bool enforced = false;
 };
 

@@ -319,3 +319,25 @@ TEST_CASE("ovzctl imports and lists templates", "[ovzctl]") {
   expect_ok(ovzctl(r, {"exec", "9120", "echo", "$((6*7))"}), "42\n");
   expect_ok(ovzctl(r, {"stop", "9120", "--fast"}), "Stopping container ...\nContainer was stopped\n");
 }
+
+TEST_CASE("ovzctl set changes beancounters and ubc reports them", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  expect_ok(ovzctl(r, {"create", "9103"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  expect_ok(ovzctl(r, {"set", "9103", "--numproc", "64", "--cpuunits", "2000", "--save"}),
+            "CT configuration saved to " + (r / "conf" / "9103.conf").string() + "\n");
+  ovzctl(r, {"start", "9103"});
+  auto report = ovzctl(r, {"ubc", "9103"});
+  CHECK(report.exit_code == 0);
+  CHECK(report.out.rfind("Version: 2.5\n", 0) == 0);
+  CHECK_THAT(report.out, Catch::Matches(
+      "(.|\n)*\n     9103:  kmemsize (.|\n)*\n            numproc +[0-9]+ +[0-9]+ +64 +64 +0\n(.|\n)*"));
+  auto refused = ovzctl(r, {"set", "9103", "--numproc", "10:5"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("limit 5 is below barrier 10"));
+  CHECK_THAT(ovzctl(r, {"ubc"}).out, Catch::Contains("9103:"));
+  ovzctl(r, {"stop", "9103", "--fast"});
+  CHECK(ovzctl(r, {"ubc", "9103"}).exit_code == 1);  // nothing to count in a stopped VE
+}

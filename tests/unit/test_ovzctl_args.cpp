@@ -166,3 +166,34 @@ TEST_CASE("ovzctl: template", "[ovzctl]") {
              Catch::Contains("--name needs a value"));
   CHECK_THAT(refusal({"template", "list", "-a"}), Catch::Contains("unknown option '-a'"));
 }
+
+TEST_CASE("ovzctl: set beancounters and CPU", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--numproc", "64:128", "--physpages=0:256M", "--cpuunits",
+                     "2000", "--cpulimit", "25", "--cpus", "2", "--cpumask", "3,0-1", "--save"});
+  REQUIRE(cmd.set.params.ubc.size() == 2);
+  CHECK(cmd.set.params.ubc[0].first == ovz::ubc_resource::numproc);
+  CHECK(cmd.set.params.ubc[0].second == ovz::ubc_value{64, 128});
+  CHECK(cmd.set.params.ubc[1].second == ovz::ubc_value{0, 65536});
+  CHECK(cmd.set.params.cpu.cpuunits == 2000u);
+  CHECK(cmd.set.params.cpu.cpulimit == 25u);
+  CHECK(cmd.set.params.cpu.cpus == 2u);
+  CHECK(cmd.set.params.cpu.cpumask == "0-1,3");
+  CHECK(cmd.set.save);
+
+  CHECK_THAT(refusal({"set", "101", "--numproc", "10:5"}), Catch::Contains("below barrier"));
+  CHECK_THAT(refusal({"set", "101", "--numproc", "-1"}), Catch::Contains("numproc"));
+  CHECK_THAT(refusal({"set", "101", "--kmemsize", "12Q"}), Catch::Contains("12Q"));
+  CHECK_THAT(refusal({"set", "101", "--cpuunits", "7"}), Catch::Contains("cpuunits"));
+  CHECK_THAT(refusal({"set", "101", "--cpuunits", "lots"}), Catch::Contains("not a number"));
+  CHECK_THAT(refusal({"set", "101", "--cpumask", "2-1"}), Catch::Contains("--cpumask"));
+  CHECK_THAT(refusal({"set", "101", "--numbogus", "1"}), Catch::Contains("unknown option"));
+}
+
+TEST_CASE("ovzctl: ubc", "[ovzctl]") {
+  auto all = parsed({"ubc"});
+  CHECK(all.what == verb::ubc);
+  CHECK_FALSE(all.id);
+  auto one = parsed({"ubc", "101"});
+  CHECK(one.id->value() == 101);
+  CHECK_THAT(refusal({"ubc", "0"}), Catch::Contains("invalid CTID"));
+}
