@@ -42,6 +42,8 @@ class cgroup_backend {
   virtual result<void> apply(const std::string& path, const cgroup_limits& limits) = 0;
   /// The counters of the cgroup; all zero (and `measured`) when it does not exist.
   virtual result<cgroup_usage> usage(const std::string& path) const = 0;
+  /// Files the kernel notifies (inotify IN_MODIFY) when a limit is hit; none on v1.
+  virtual std::vector<std::string> event_files(const std::string& path) const = 0;
 };
 
 std::unique_ptr<cgroup_backend> make_cgroup_v1();

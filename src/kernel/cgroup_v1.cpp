@@ -152,6 +152,8 @@ class cgroup_v1 final : public cgroup_backend {
     return success();
   }
 
+  std::vector<std::string> event_files(const std::string&) const override { return {}; }
+
   result<cgroup_usage> usage(const std::string& path) const override {
     cgroup_usage u;
     if (auto d = dir_of("pids", path)) {

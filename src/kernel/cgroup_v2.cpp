@@ -114,6 +114,11 @@ class cgroup_v2 final : public cgroup_backend {
     return success();
   }
 
+  std::vector<std::string> event_files(const std::string& path) const override {
+    const std::string d = dir(path);
+    return {d + "/pids.events", d + "/memory.events", d + "/memory.swap.events"};
+  }
+
   result<cgroup_usage> usage(const std::string& path) const override {
     const std::string d = dir(path);
     cgroup_usage u;

@@ -4,6 +4,7 @@
 #include "support/temp_root.hpp"
 
 #include <ovz/beancounter.hpp>
+#include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 
 #include "kernel/cgroup.hpp"
@@ -252,4 +253,28 @@ TEST_CASE("the user_beancounters report parses back to the numbers the API gives
   CHECK_FALSE(stat_of(a, ubc_resource::dcachesize).measured);
   MUST(a.stop({.fast = true}));
   MUST(b.stop({.fast = true}));
+}
+
+TEST_CASE("a watcher reports growing failcnt as it happens", "[ubc][watch]") {
+  test::require_root();
+  test::running_ve running(1110);
+  auto& v = running.v;
+  MUST(v.set(ubc(ubc_resource::numproc, "10"), false));
+  boost::asio::io_context io;
+  std::vector<ubc_event> events;
+  auto watcher = MUST(ubc_watcher::start(io, v, [&](const ubc_event& e) {
+    events.push_back(e);
+    io.stop();
+  }, std::chrono::milliseconds(200)));
+  io.run_for(std::chrono::milliseconds(300));
+  CHECK(events.empty());  // nothing failed yet
+
+  MUST(v.exec({"/bin/sh", "-c", "for i in $(seq 15); do sleep 1 & done; wait"}));
+  io.restart();
+  io.run_for(std::chrono::seconds(5));
+  REQUIRE_FALSE(events.empty());
+  CHECK(events[0].id == v.id());
+  CHECK(events[0].resource == ubc_resource::numproc);
+  CHECK(events[0].failcnt > events[0].previous);
+  CHECK(events[0].failcnt == stat_of(v, ubc_resource::numproc).failcnt);
 }

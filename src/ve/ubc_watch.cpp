@@ -1,0 +1,116 @@
+#include <ovz/ubc_watch.hpp>
+
+#include "fail.hpp"
+#include "kernel/cgroup.hpp"
+#include "model/layout.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+
+namespace ovz {
+
+// Lives as long as an asynchronous operation holds it, so that a watcher destroyed while the
+// io_context still has its handlers queued leaves them nothing dangling.
+struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
+  state(boost::asio::io_context& io, detail::cgroup_backend* cg, std::string cgroup, ctid id,
+        handler h, std::chrono::milliseconds interval)
+      : cg(cg), cgroup(std::move(cgroup)), id(id), on_failure(std::move(h)),
+        interval(interval), timer(io), notify(io) {}
+
+  static constexpr std::array<ubc_resource, 4> watched = {
+      ubc_resource::numproc, ubc_resource::physpages, ubc_resource::swappages,
+      ubc_resource::kmemsize};
+
+  detail::cgroup_backend* cg;
+  std::string cgroup;
+  ctid id;
+  handler on_failure;
+  std::chrono::milliseconds interval;
+  boost::asio::steady_timer timer;
+  boost::asio::posix::stream_descriptor notify;
+  std::array<std::uint64_t, 4> last{};
+  std::array<char, 4096> buffer{};
+  std::atomic<bool> stopped{false};
+
+  std::array<std::uint64_t, 4> counts() const {
+    auto u = cg->usage(cgroup);
+    if (!u) return last;  // a cgroup going away meanwhile: nothing new to say
+    return {u->pids.failcnt, u->memory.failcnt, u->swap.failcnt, u->kmem.failcnt};
+  }
+
+  void check() {
+    auto now = counts();
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      // A restarted VE counts from zero in its new cgroup: only growth is news.
+      if (now[i] > last[i] && !stopped) on_failure(ubc_event{id, watched[i], now[i], last[i]});
+      last[i] = now[i];
+    }
+  }
+
+  // The event files belong to the VE's current cgroup; a restart makes new ones, so the
+  // watches are renewed on every tick (inotify_add_watch is idempotent for a watched file).
+  void rewatch() {
+    if (!notify.is_open()) return;
+    for (const auto& file : cg->event_files(cgroup))
+      ::inotify_add_watch(notify.native_handle(), file.c_str(), IN_MODIFY);
+  }
+
+  void arm_timer() {
+    timer.expires_after(interval);
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->stopped) return;
+      self->rewatch();
+      self->check();
+      self->arm_timer();
+    });
+  }
+
+  void arm_notify() {
+    if (!notify.is_open()) return;
+    notify.async_read_some(boost::asio::buffer(buffer),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       std::size_t) {
+                             if (ec || self->stopped) return;
+                             self->check();
+                             self->arm_notify();
+                           });
+  }
+};
+
+result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context& io, const ve& v,
+                                                        handler on_failure,
+                                                        std::chrono::milliseconds poll_interval) {
+  if (!on_failure) return detail::fail(errc::invalid_argument, "ubc_watcher: no handler");
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  auto l = detail::layout_of(v.state_root(), v.id());
+  auto s = std::make_shared<state>(io, cg, l.cgroup, v.id(), std::move(on_failure), poll_interval);
+  if (!cg->event_files(l.cgroup).empty()) {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) return detail::sys_fail(errno, "VE {}: inotify_init1", v.id().value());
+    s->notify.assign(fd);
+    s->rewatch();
+  }
+  s->last = s->counts();
+  s->arm_timer();
+  s->arm_notify();
+  return std::unique_ptr<ubc_watcher>(new ubc_watcher(std::move(s)));
+}
+
+ubc_watcher::~ubc_watcher() {
+  state_->stopped = true;
+  // Asio objects are not thread-safe: cancel them on the io_context's own threads.
+  boost::asio::post(state_->timer.get_executor(), [s = state_] {
+    s->timer.cancel();
+    boost::system::error_code ignored;
+    s->notify.close(ignored);
+  });
+}
+
+}  // namespace ovz
