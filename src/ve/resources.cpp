@@ -1,5 +1,6 @@
 // A VE's resource settings and beancounters.
 
+#include <ovz/state_root.hpp>
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
@@ -105,24 +106,28 @@ result<void> ve::set(const ve_params& changes, bool save) {
   return success();
 }
 
-result<ubc_snapshot> ve::beancounters() const {
-  const auto ctx = fmt::format("VE {}", id_.value());
-  auto settings = params();
+namespace {
+
+// One VE's snapshot from a single look at its cgroup; nullopt for a stopped VE when only
+// running ones are wanted.
+result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
+  const auto ctx = fmt::format("VE {}", v.id().value());
+  auto settings = v.params();
   if (!settings) return detail::with_context(settings.error(), ctx);
-  auto l = detail::layout_of(root_, id_);
+  auto l = detail::layout_of(v.state_root(), v.id());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
   const bool running = live.init_pid != 0;
+  if (!running && only_running) return std::optional<ubc_snapshot>{};
   detail::cgroup_usage usage;
   detail::proc_usage procs;
   if (running) {
     auto u = cg->usage(l.cgroup);
     if (!u) return detail::with_context(u.error(), ctx);
     usage = *u;
-    BOOST_OUTCOME_TRY(pids, cg->procs(l.cgroup));
-    procs = detail::measure_processes(pids, live.init_pid);
+    procs = detail::measure_processes(live.pids, live.init_pid);
   }
-  ubc_snapshot snap{id_, {}};
+  ubc_snapshot snap{v.id(), {}};
   for (ubc_resource r : all_ubc_resources()) {
     ubc_stat s;
     s.resource = r;
@@ -140,17 +145,24 @@ result<ubc_snapshot> ve::beancounters() const {
     s.enforced = m.enforced;
     snap.stats.push_back(s);
   }
-  return snap;
+  return std::optional<ubc_snapshot>(std::move(snap));
+}
+
+}  // namespace
+
+result<ubc_snapshot> ve::beancounters() const {
+  BOOST_OUTCOME_TRY(snap, snapshot(*this, false));
+  return std::move(*snap);
 }
 
 result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& state_root) {
-  BOOST_OUTCOME_TRY(all, list_ves(state_root));
+  auto root = resolve_state_root(state_root);
+  BOOST_OUTCOME_TRY(ids, detail::list_ctids(root));
   std::vector<ubc_snapshot> snaps;
-  for (const auto& st : all) {
-    if (st.state != ve_state::running) continue;
-    BOOST_OUTCOME_TRY(v, ve::open(st.id, state_root));
-    BOOST_OUTCOME_TRY(snap, v.beancounters());
-    snaps.push_back(std::move(snap));
+  for (ctid id : ids) {
+    BOOST_OUTCOME_TRY(v, ve::open(id, root));
+    BOOST_OUTCOME_TRY(snap, snapshot(v, true));
+    if (snap) snaps.push_back(std::move(*snap));
   }
   return snaps;
 }

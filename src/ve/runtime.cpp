@@ -3,6 +3,8 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 
+#include <algorithm>
+
 namespace ovz::detail {
 namespace {
 
@@ -33,12 +35,30 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
       break;
     }
   }
+  s.pids = std::move(pids);
   return s;
 }
 
 result<void> clean_up(cgroup_backend& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
   return cg.remove(l.cgroup);
+}
+
+result<std::vector<ctid>> list_ctids(const std::filesystem::path& state_root) {
+  std::vector<ctid> ids;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(conf_dir(state_root), ec), end;
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) return ids;
+    return sys_fail(ec.value(), "list {}", conf_dir(state_root).string());
+  }
+  for (; it != end; it.increment(ec)) {
+    const auto& p = it->path();
+    if (p.extension() != ".conf") continue;
+    if (auto id = ctid::parse(p.stem().string())) ids.push_back(*id);  // else a sample or backup
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {

@@ -12,13 +12,16 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ovz::detail {
 
 struct live_state {
   pid_t init_pid = 0;  // 0: not running
   int nproc = 0;
+  std::vector<pid_t> pids;  // the VE's processes, as cgroup.procs lists them
 };
 
 /// The VE's init (the process of its cgroup that is PID 1 of its own PID namespace) and its
@@ -28,6 +31,9 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l);
 /// Kills whatever is left in the VE's cgroup and removes it. The parent stays for the next
 /// start (making it costs a mkdir per hierarchy); destroy removes it with the last VE.
 result<void> clean_up(cgroup_backend& cg, const ve_layout& l);
+
+/// The CTIDs that have a config under the state root, in order.
+result<std::vector<ctid>> list_ctids(const std::filesystem::path& state_root);
 
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);

@@ -7,8 +7,6 @@
 #include "model/layout.hpp"
 #include "ve/runtime.hpp"
 
-#include <algorithm>
-#include <charconv>
 
 namespace ovz {
 
@@ -66,23 +64,13 @@ result<ve_status> ve::status() const {
 
 result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root) {
   auto root = resolve_state_root(state_root);
+  BOOST_OUTCOME_TRY(ids, detail::list_ctids(root));
   std::vector<ve_status> all;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(detail::conf_dir(root), ec), end;
-  if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) return all;
-    return detail::sys_fail(ec.value(), "list {}", detail::conf_dir(root).string());
-  }
-  for (; it != end; it.increment(ec)) {
-    const auto& p = it->path();
-    if (p.extension() != ".conf") continue;
-    auto id = ctid::parse(p.stem().string());
-    if (!id) continue;  // not a VE's config (a sample or a backup)
-    BOOST_OUTCOME_TRY(v, ve::open(*id, root));
+  for (ctid id : ids) {
+    BOOST_OUTCOME_TRY(v, ve::open(id, root));
     BOOST_OUTCOME_TRY(st, v.status());
     all.push_back(std::move(st));
   }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return all;
 }
 

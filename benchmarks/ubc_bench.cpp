@@ -1,0 +1,103 @@
+// The cost of a full beancounter snapshot, per VE, with many VEs running: what a panel pays
+// to refresh its view of a host. Run it on a cgroup v1 host and in tests/lab (cgroup v2) to
+// see both backends. Needs root.
+
+#include <ovz/beancounter.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/ve.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  int ves = 200;
+  int runs = 10;
+};
+
+bool parse_int(std::string_view text, int& out) {
+  try {
+    std::size_t used = 0;
+    out = std::stoi(std::string(text), &used);
+    return used == text.size() && out > 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+int run(const options& opt, const std::filesystem::path& root) {
+  std::vector<ovz::ve> ves;
+  auto cleanup = [&] {
+    for (auto& v : ves) {
+      (void)v.stop({.fast = true});
+      (void)v.destroy();
+    }
+  };
+  fmt::print("starting {} VEs under {} ...\n", opt.ves, root.string());
+  for (int i = 0; i < opt.ves; ++i) {
+    auto v = ovz::ve::open(*ovz::ctid::from_number(20000 + i), root);
+    if (!v || !v->create() || !v->start()) {
+      fmt::print(stderr, "ubc_bench: VE {} did not start\n", 20000 + i);
+      cleanup();
+      return 1;
+    }
+    ves.push_back(*v);
+  }
+  std::vector<double> per_ve_us;
+  for (int r = 0; r < opt.runs; ++r) {
+    auto t0 = clock_type::now();
+    auto snaps = ovz::all_beancounters(root);
+    auto t1 = clock_type::now();
+    if (!snaps || snaps->size() != ves.size()) {
+      fmt::print(stderr, "ubc_bench: snapshot failed: {}\n",
+                 snaps ? "wrong count" : snaps.error().message());
+      cleanup();
+      return 1;
+    }
+    per_ve_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / opt.ves);
+  }
+  cleanup();
+  std::sort(per_ve_us.begin(), per_ve_us.end());
+  const double median = per_ve_us[per_ve_us.size() / 2];
+  fmt::print("full beancounter snapshot of {} running VEs, per VE, over {} runs:\n", opt.ves,
+             opt.runs);
+  fmt::print("  min {:.1f} µs  median {:.1f} µs  max {:.1f} µs   goal ≤ 50 µs   {}\n",
+             per_ve_us.front(), median, per_ve_us.back(), median <= 50 ? "met" : "MISSED");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    int* target = a == "--ves" ? &opt.ves : a == "--runs" ? &opt.runs : nullptr;
+    if (!target || i + 1 == argc || !parse_int(argv[++i], *target)) {
+      fmt::print(stderr, "usage: ovz_ubc_bench [--ves N] [--runs N]\n");
+      return 2;
+    }
+  }
+  if (::geteuid() != 0) {
+    fmt::print(stderr, "ovz_ubc_bench: needs root (it starts VEs)\n");
+    return 1;
+  }
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ovz-ubc-bench-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) return 1;
+  int rc = run(opt, tmpl);
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  return rc;
+}
