@@ -12,6 +12,7 @@ packages=(
   catch2 pybind11-dev python3-dev python3-pytest
   busybox-static tar xz-utils gzip iproute2 util-linux procps
   crun runc
+  qemu-system-x86 kmod cpio
 )
 missing=()
 for p in "${packages[@]}"; do

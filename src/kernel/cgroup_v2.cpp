@@ -46,9 +46,10 @@ class cgroup_v2 final : public cgroup_backend {
   int version() const noexcept override { return 2; }
 
   result<void> create(const std::string& path) override {
-    BOOST_OUTCOME_TRY(enable_controllers(mount_));
-    return make_levels(mount_, path, [](const std::string&, const std::string& dir) {
-      return enable_controllers(dir);
+    // Each new level gets the controllers from its parent; a cgroup that enables them for
+    // children may not hold processes itself, so the VE's own cgroup enables none.
+    return make_levels(mount_, path, [](const std::string& parent, const std::string&) {
+      return enable_controllers(parent);
     });
   }
 
