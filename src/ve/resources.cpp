@@ -156,14 +156,12 @@ result<ubc_snapshot> ve::beancounters() const {
 }
 
 result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& state_root) {
-  auto root = resolve_state_root(state_root);
-  BOOST_OUTCOME_TRY(ids, detail::list_ctids(root));
   std::vector<ubc_snapshot> snaps;
-  for (ctid id : ids) {
-    BOOST_OUTCOME_TRY(v, ve::open(id, root));
+  BOOST_OUTCOME_TRY(detail::for_each_ve(resolve_state_root(state_root), [&](const ve& v) -> result<void> {
     BOOST_OUTCOME_TRY(snap, snapshot(v, true));
     if (snap) snaps.push_back(std::move(*snap));
-  }
+    return success();
+  }));
   return snaps;
 }
 

@@ -6,6 +6,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
+#include <ovz/ve.hpp>
 
 #include "kernel/cgroup.hpp"
 #include "model/layout.hpp"
@@ -34,6 +35,18 @@ result<void> clean_up(cgroup_backend& cg, const ve_layout& l);
 
 /// The CTIDs that have a config under the state root, in order.
 result<std::vector<ctid>> list_ctids(const std::filesystem::path& state_root);
+
+/// Calls `f(const ve&)` (returning result<void>) for every VE under the state root, in CTID
+/// order, until one fails.
+template <class F>
+result<void> for_each_ve(const std::filesystem::path& state_root, F&& f) {
+  BOOST_OUTCOME_TRY(ids, list_ctids(state_root));
+  for (ctid id : ids) {
+    BOOST_OUTCOME_TRY(v, ve::open(id, state_root));
+    BOOST_OUTCOME_TRY(f(v));
+  }
+  return success();
+}
 
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);

@@ -63,14 +63,12 @@ result<ve_status> ve::status() const {
 }
 
 result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root) {
-  auto root = resolve_state_root(state_root);
-  BOOST_OUTCOME_TRY(ids, detail::list_ctids(root));
   std::vector<ve_status> all;
-  for (ctid id : ids) {
-    BOOST_OUTCOME_TRY(v, ve::open(id, root));
+  BOOST_OUTCOME_TRY(detail::for_each_ve(resolve_state_root(state_root), [&](const ve& v) -> result<void> {
     BOOST_OUTCOME_TRY(st, v.status());
     all.push_back(std::move(st));
-  }
+    return success();
+  }));
   return all;
 }
 
