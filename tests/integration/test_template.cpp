@@ -58,6 +58,15 @@ void pack(const fs::path& dir, const fs::path& tarball, const char* flag) {
   REQUIRE(std::system(cmd.c_str()) == 0);
 }
 
+// A private state root with the busybox template built and a scratch directory for tarballs.
+struct import_bench {
+  ovz::test::temp_root root;
+  ovz::template_store store{root.path()};
+  ovz::template_info bb = MUST(store.find("busybox"));
+  fs::path work = root.path() / "work";
+  import_bench() { fs::create_directories(work); }
+};
+
 }  // namespace
 
 TEST_CASE("the busybox template is built on first find and then reused", "[template]") {
@@ -150,11 +159,8 @@ TEST_CASE("concurrent first finds of busybox agree on one template", "[template]
 
 TEST_CASE("import unpacks root filesystem tarballs", "[template]") {
   ovz::test::require_root();
-  ovz::test::temp_root root;
-  ovz::template_store store(root.path());
-  auto bb = MUST(store.find("busybox"));
-  fs::path work = root.path() / "work";
-  fs::create_directories(work);
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
 
   pack(bb.path, work / "mini-1.0_x86.tar.gz", "z");
   pack(bb.path, work / "tiny.tar.xz", "J");
@@ -221,11 +227,8 @@ TEST_CASE("import resolves the root's own symlinks inside it", "[template]") {
 
 TEST_CASE("import refuses bad input and leaves nothing behind", "[template]") {
   ovz::test::require_root();
-  ovz::test::temp_root root;
-  ovz::template_store store(root.path());
-  auto bb = MUST(store.find("busybox"));
-  fs::path work = root.path() / "work";
-  fs::create_directories(work);
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
   pack(bb.path, work / "base.tar.gz", "z");
   auto base = MUST(store.import(work / "base.tar.gz"));
   { std::ofstream(base.path / "marker") << "original"; }
