@@ -1,0 +1,196 @@
+/* libovz's C ABI: OpenVZ-style Virtual Environments (VEs) for C and for every language with a
+ * C foreign-function interface. Link with -lovzc.
+ *
+ * Conventions:
+ * - Handles are opaque (ovz_ve_t); each ovz_*_free(NULL) is a no-op.
+ * - Every fallible call returns 0 or a negative OVZ_E* code, and sets the calling thread's
+ *   last error (ovz_error_last()); a call that succeeds clears it.
+ * - Options structs start with `size_t size`; initialise them with their *_INIT macro. The
+ *   library reads only the fields `size` covers, so a program built against an older ovz.h
+ *   keeps working with a newer library. Bytes past the fields this library knows must be zero
+ *   (else OVZ_EUNSUPPORTED): a newer program asking for something this library cannot do is
+ *   told so instead of being ignored.
+ * - Strings the library returns through `char **` are malloc'd; free them with
+ *   ovz_string_free().
+ */
+#ifndef OVZ_H
+#define OVZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes: the negated values of ovz::errc, then the ones only the C boundary has. */
+typedef enum ovz_errc {
+  OVZ_OK = 0,
+  OVZ_EINVAL = -1,       /* bad CTID, bad parameter value, NULL where a value is needed */
+  OVZ_ENOTFOUND = -2,    /* the VE, template or file does not exist */
+  OVZ_EEXIST = -3,       /* creating what is already there */
+  OVZ_ERUNNING = -4,     /* the VE is running and the operation needs it stopped */
+  OVZ_ENOTRUNNING = -5,  /* the VE is stopped and the operation needs it running */
+  OVZ_ELOCKED = -6,      /* another operation holds the VE's lock */
+  OVZ_EBADCONFIG = -7,   /* a CTID.conf line or value cannot be parsed */
+  OVZ_EUNSUPPORTED = -8, /* this kernel or host (or this library version) cannot do it */
+  OVZ_ETIMEDOUT = -9,    /* a wait ran past its limit */
+  OVZ_ECHILD = -10,      /* a helper process or command outside the library failed */
+  OVZ_ESYSTEM = -11,     /* the kernel refused: see ovz_error.sys_errno */
+  OVZ_ENOMEM = -12,      /* out of memory */
+  OVZ_EINTERNAL = -13    /* a bug: an unexpected exception stopped at the C boundary */
+} ovz_errc;
+
+/* The last error of the calling thread. */
+typedef struct ovz_error {
+  int code;            /* an ovz_errc; 0 after a call that succeeded */
+  int sys_errno;       /* the errno when code is OVZ_ESYSTEM, else 0 */
+  const char *message; /* what failed and why, naming the VE, path and call; "" when none */
+} ovz_error;
+
+/* Never NULL. Valid until the next ovz_* call on the same thread. */
+const ovz_error *ovz_error_last(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *ovz_version(void);
+
+/* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:
+ * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "userns" (user namespaces), "criu" (the
+ * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
+int ovz_has_feature(const char *name);
+
+/* Frees a string returned by the library. */
+void ovz_string_free(char *s);
+
+/* A handle to one VE under a state root: its CTID and paths. The VE's state lives in the
+ * kernel and the state root, so several handles (or processes) see the same VE. */
+typedef struct ovz_ve ovz_ve_t;
+
+/* Makes a handle for VE `ctid` (1 ... 2^31-1) under `root`; NULL or "" means $OVZ_ROOT, else
+ * /var/lib/ovz. The VE need not exist. */
+int ovz_ve_open(ovz_ve_t **out, unsigned ctid, const char *root);
+void ovz_ve_free(ovz_ve_t *ve);
+/* The CTID of the handle; 0 for NULL. */
+unsigned ovz_ve_ctid(const ovz_ve_t *ve);
+
+typedef struct ovz_create_options {
+  size_t size;
+  const char *ostemplate; /* NULL or "": the built-in "busybox" */
+  const char *hostname;   /* NULL or "": "ct<CTID>" */
+} ovz_create_options;
+#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL}
+
+typedef struct ovz_stop_options {
+  size_t size;
+  int fast;              /* non-zero: SIGKILL everything at once, no SIGTERM to init first */
+  unsigned timeout_ms;   /* how long init may take to exit after SIGTERM */
+} ovz_stop_options;
+#define OVZ_STOP_OPTIONS_INIT {sizeof(ovz_stop_options), 0, 10000}
+
+/* Makes the VE from a template; NULL options mean the defaults. */
+int ovz_ve_create(ovz_ve_t *ve, const ovz_create_options *opts);
+/* Starts the VE with the template's /sbin/init as PID 1. */
+int ovz_ve_start(ovz_ve_t *ve);
+/* Stops the VE; NULL options mean OVZ_STOP_OPTIONS_INIT. */
+int ovz_ve_stop(ovz_ve_t *ve, const ovz_stop_options *opts);
+/* Stops the VE when it runs (as ovz_ve_stop), then starts it. */
+int ovz_ve_restart(ovz_ve_t *ve, const ovz_stop_options *opts);
+/* Removes a stopped VE: its private area and config. */
+int ovz_ve_destroy(ovz_ve_t *ve);
+
+typedef enum ovz_ve_state {
+  OVZ_STATE_ABSENT = 0,
+  OVZ_STATE_STOPPED = 1,
+  OVZ_STATE_RUNNING = 2
+} ovz_ve_state;
+
+/* Fixed-size text fields, so that a status (and a list of them) is one plain allocation.
+ * Hostnames have at most 64 characters and template names the same; longer text read from a
+ * hand-edited CTID.conf is cut to fit, always NUL-terminated. */
+#define OVZ_NAME_MAX 256
+
+/* What `vzctl status` and `vzlist` show of one VE. */
+typedef struct ovz_ve_status {
+  unsigned ctid;
+  ovz_ve_state state;
+  int mounted;  /* 1 when the root filesystem is mounted */
+  int init_pid; /* host PID of the VE's init, 0 when not running */
+  int nproc;    /* processes in the VE */
+  char hostname[OVZ_NAME_MAX];
+  char ostemplate[OVZ_NAME_MAX];
+} ovz_ve_status_t;
+
+int ovz_ve_status(ovz_ve_t *ve, ovz_ve_status_t *out);
+
+/* Every VE under `root` (NULL: the default), by CTID, as one array to free with
+ * ovz_ve_list_free(); *out is NULL when *count is 0. */
+int ovz_ve_list(const char *root, ovz_ve_status_t **out, size_t *count);
+void ovz_ve_list_free(ovz_ve_status_t *list);
+
+/* Runs the NULL-terminated `argv` inside the running VE and waits for it. The command reads
+ * and writes the caller's descriptors 0, 1 and 2. `exit_code` (may be NULL) gets its exit
+ * status, 128+N when killed by signal N. A command that ran and failed is not an error: the
+ * call returns 0 and the status says how it ended. */
+int ovz_ve_exec(ovz_ve_t *ve, const char *const argv[], int *exit_code);
+/* As ovz_ve_exec, with stdin from /dev/null and stdout/stderr captured into malloc'd strings
+ * (free with ovz_string_free). `out` and `err` may be NULL to discard that stream. Output
+ * holding NUL bytes reads as cut at the first one. */
+int ovz_ve_exec_capture(ovz_ve_t *ve, const char *const argv[], int *exit_code, char **out,
+                        char **err);
+
+/* Starts the VE with the NULL-terminated `argv` as its init and waits for it to exit; the VE
+ * is stopped again afterwards. `exit_code` (may be NULL) gets init's exit status. */
+int ovz_ve_run(ovz_ve_t *ve, const char *const argv[], int *exit_code);
+
+/* An interactive shell inside the running VE on a terminal of its own, relayed to the
+ * caller's descriptors 0 (input) and 1 (output) until it exits; `exit_code` (may be NULL)
+ * gets the shell's exit status. */
+int ovz_ve_enter(ovz_ve_t *ve, int *exit_code);
+
+/* The VE's CTID.conf, as text malloc'd into *out (free with ovz_string_free). */
+int ovz_ve_config(ovz_ve_t *ve, char **out);
+
+/* The resource settings CTID.conf holds, as `KEY="value"` lines (NUMPROC="64:64",
+ * CPUUNITS="1000", ...) malloc'd into *out (free with ovz_string_free). */
+int ovz_ve_params(ovz_ve_t *ve, char **out);
+
+/* Changes the hostname: live in a running VE, and in CTID.conf when `save` is non-zero (or
+ * when the VE is stopped). */
+int ovz_ve_set_hostname(ovz_ve_t *ve, const char *hostname, int save);
+
+/* Changes one resource setting, as `vzctl set --NAME VALUE`: live in a running VE, and in
+ * CTID.conf when `save` is non-zero (or when the VE is stopped). `name` is a beancounter
+ * ("numproc", "physpages", ...; `value` "B" or "B:L", each a number with an optional K, M,
+ * G, T or P suffix, or "unlimited") or one of "cpuunits", "cpulimit", "cpus" (decimal
+ * numbers) and "cpumask" (a CPU list like "0-3,6" or "all"). */
+int ovz_ve_set_param(ovz_ve_t *ve, const char *name, const char *value, int save);
+
+/* OpenVZ's "no limit" (LONG_MAX), as barrier and limit of an unlimited beancounter. */
+#define OVZ_UBC_UNLIMITED UINT64_C(9223372036854775807)
+
+/* One beancounter of a VE. */
+typedef struct ovz_ubc_stat {
+  const char *resource; /* "numproc", ...: static storage, never freed */
+  uint64_t held;
+  uint64_t maxheld;
+  uint64_t barrier;
+  uint64_t limit;
+  uint64_t failcnt;
+  int measured; /* 1 when the host measures held/maxheld (else they read 0) */
+  int enforced; /* 1 when the host enforces the limit (known only while the VE runs) */
+} ovz_ubc_stat;
+
+/* Writes up to `capacity` beancounters of the VE into `stats` and the number the VE has into
+ * *count, so a call with stats NULL and capacity 0 asks how many there are; when *count is
+ * above capacity, only the first `capacity` were written. */
+int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
+
+/* The text of /proc/user_beancounters for every running VE under `root` (NULL: the default),
+ * malloc'd into *out (free with ovz_string_free). */
+int ovz_ubc_report(const char *root, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OVZ_H */

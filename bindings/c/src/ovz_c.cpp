@@ -1,0 +1,483 @@
+// The C ABI (ovz.h) over libovz's public C++ API. Every entry point catches everything: no
+// exception may cross into C, where it would terminate the program or unwind through frames
+// that cannot clean up.
+
+#include <ovz.h>
+
+#include <ovz/beancounter.hpp>
+#include <ovz/cpu.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/error.hpp>
+#include <ovz/ve.hpp>
+#include <ovz/ve_params.hpp>
+#include <ovz/version.hpp>
+
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+struct ovz_ve {
+  ovz::ve v;
+};
+
+namespace {
+
+// The thread's last error. The message lives in `text` so that ovz_error.message stays valid
+// until the next call on the thread, as ovz.h promises.
+struct last_error_slot {
+  std::string text;
+  ovz_error view{0, 0, ""};
+};
+thread_local last_error_slot last_error;
+
+void clear_error() noexcept { last_error.view = {0, 0, ""}; }
+
+// For failures where building a message could itself fail (out of memory): a literal needs no
+// allocation.
+int set_error_static(int code, const char* message) noexcept {
+  last_error.view = {code, 0, message};
+  return code;
+}
+
+int set_error(int code, int sys_errno, std::string message) noexcept {
+  last_error.text = std::move(message);
+  last_error.view = {code, sys_errno, last_error.text.c_str()};
+  return code;
+}
+
+int invalid(std::string message) { return set_error(OVZ_EINVAL, 0, std::move(message)); }
+
+int fail(const ovz::error& e) {
+  const auto& code = e.code();
+  int c = OVZ_EINTERNAL;
+  int sys_errno = 0;
+  if (code.category() == ovz::category()) {
+    // ovz_errc is ovz::errc negated; anything beyond it is a library newer than this file.
+    if (code.value() >= static_cast<int>(ovz::errc::invalid_argument) &&
+        code.value() <= static_cast<int>(ovz::errc::child_failed))
+      c = -code.value();
+  } else if (code.category() == std::system_category() ||
+             code.category() == std::generic_category()) {
+    c = OVZ_ESYSTEM;
+    sys_errno = code.value();
+  }
+  return set_error(c, sys_errno, e.message().empty() ? code.message() : e.message());
+}
+
+// Runs an entry point's body with a fresh last error, and turns whatever it throws into a code.
+template <class Body>
+int guarded(Body&& body) noexcept {
+  try {
+    clear_error();
+    return body();
+  } catch (const std::bad_alloc&) {
+    return set_error_static(OVZ_ENOMEM, "out of memory");
+  } catch (const std::exception& e) {
+    try {
+      return set_error(OVZ_EINTERNAL, 0, std::string("internal error: ") + e.what());
+    } catch (...) {
+      return set_error_static(OVZ_EINTERNAL, "internal error");
+    }
+  } catch (...) {
+    return set_error_static(OVZ_EINTERNAL, "internal error: unknown exception");
+  }
+}
+
+// Options structs: `size` says how much of the struct the caller knows. Too small to hold even
+// `size` means it was never initialised with its *_INIT macro; bytes past what this library
+// knows must be zero, so that a newer caller's request is refused rather than half-done.
+template <class S>
+int check_options(const S* opts, const char* type) {
+  if (opts->size < sizeof(opts->size))
+    return invalid(std::string(type) + ": size " + std::to_string(opts->size) +
+                   " is too small (initialise it with its _INIT macro)");
+  const auto* bytes = reinterpret_cast<const unsigned char*>(opts);
+  for (size_t i = sizeof(S); i < opts->size; ++i)
+    if (bytes[i] != 0)
+      return set_error(OVZ_EUNSUPPORTED, 0,
+                       std::string(type) + ": sets fields this libovz " OVZ_VERSION_STRING
+                                           " does not know (size " +
+                           std::to_string(opts->size) + ")");
+  return 0;
+}
+
+// True when the caller's struct is long enough to hold `field` entirely.
+template <class S, class M>
+bool covers(const S& opts, M S::*field) {
+  const auto offset = reinterpret_cast<const char*>(&(opts.*field)) -
+                      reinterpret_cast<const char*>(&opts);
+  return opts.size >= static_cast<size_t>(offset) + sizeof(M);
+}
+
+std::filesystem::path root_path(const char* root) { return root ? root : ""; }
+
+// malloc'd, because C callers free what ovz_string_free gets with free().
+struct free_deleter {
+  void operator()(void* p) const noexcept { std::free(p); }
+};
+using c_string = std::unique_ptr<char, free_deleter>;
+
+c_string dup_string(const std::string& s) {
+  c_string copy(static_cast<char*>(std::malloc(s.size() + 1)));
+  if (!copy) throw std::bad_alloc();
+  std::memcpy(copy.get(), s.c_str(), s.size() + 1);
+  return copy;
+}
+
+void copy_name(char (&dst)[OVZ_NAME_MAX], const std::string& src) {
+  const size_t n = std::min(src.size(), sizeof dst - 1);
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+ovz_ve_status_t to_c(const ovz::ve_status& s) {
+  ovz_ve_status_t out{};
+  out.ctid = s.id.value();
+  switch (s.state) {
+    case ovz::ve_state::absent: out.state = OVZ_STATE_ABSENT; break;
+    case ovz::ve_state::stopped: out.state = OVZ_STATE_STOPPED; break;
+    case ovz::ve_state::running: out.state = OVZ_STATE_RUNNING; break;
+  }
+  out.mounted = s.mounted ? 1 : 0;
+  out.init_pid = static_cast<int>(s.init_pid);
+  out.nproc = s.nproc;
+  copy_name(out.hostname, s.hostname);
+  copy_name(out.ostemplate, s.ostemplate);
+  return out;
+}
+
+// argv as ovz::ve::exec takes it; false for a NULL or empty argv.
+bool to_argv(const char* const argv[], std::vector<std::string>& out) {
+  if (!argv || !argv[0]) return false;
+  for (size_t i = 0; argv[i]; ++i) out.emplace_back(argv[i]);
+  return true;
+}
+
+ovz::stop_options to_stop_options(const ovz_stop_options& opts) {
+  ovz::stop_options out;
+  if (covers(opts, &ovz_stop_options::fast)) out.fast = opts.fast != 0;
+  if (covers(opts, &ovz_stop_options::timeout_ms))
+    out.timeout = std::chrono::milliseconds(opts.timeout_ms);
+  return out;
+}
+
+// Reads the caller's stop options (NULL: defaults) into `out`; 0 or an error code.
+int read_stop_options(const ovz_stop_options* opts, ovz::stop_options& out) {
+  if (!opts) return 0;
+  if (int rc = check_options(opts, "ovz_stop_options")) return rc;
+  out = to_stop_options(*opts);
+  return 0;
+}
+
+bool parse_u32(std::string_view text, std::uint32_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+// True when `program` is an executable file in one of $PATH's directories.
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    if (dir.empty()) dir = ".";  // POSIX: an empty entry is the current directory
+    if (::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) return false;
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
+// The cgroup version VEs use, decided as libovz decides it: cgroup2 mounted at /sys/fs/cgroup
+// means the unified hierarchy, anything else there means v1. 0 when nothing is mounted.
+int host_cgroup_version() {
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) != 0) return 0;
+  return st.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+}
+
+}  // namespace
+
+extern "C" {
+
+const ovz_error* ovz_error_last(void) { return &last_error.view; }
+
+const char* ovz_version(void) { return OVZ_VERSION_STRING; }
+
+int ovz_has_feature(const char* name) {
+  try {
+    if (!name) return 0;
+    const std::string_view n(name);
+    if (n == "cgroup2") return host_cgroup_version() == 2;
+    if (n == "cgroup1") return host_cgroup_version() == 1;
+    if (n == "userns") return ::access("/proc/self/ns/user", F_OK) == 0;
+    if (n == "criu") return on_path("criu");
+    return 0;  // "kmod", "quota" and unknown names: nothing this library can use
+  } catch (...) {
+    return 0;
+  }
+}
+
+void ovz_string_free(char* s) { std::free(s); }
+
+int ovz_ve_open(ovz_ve_t** out, unsigned ctid, const char* root) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_ve_open: out is NULL");
+    *out = nullptr;
+    auto id = ovz::ctid::from_number(ctid);
+    if (!id) return fail(id.error());
+    auto v = ovz::ve::open(*id, root_path(root));
+    if (!v) return fail(v.error());
+    *out = new ovz_ve{std::move(*v)};
+    return 0;
+  });
+}
+
+void ovz_ve_free(ovz_ve_t* ve) { delete ve; }
+
+unsigned ovz_ve_ctid(const ovz_ve_t* ve) { return ve ? ve->v.id().value() : 0; }
+
+int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_create: ve is NULL");
+    ovz::create_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_create_options")) return rc;
+      if (covers(*opts, &ovz_create_options::ostemplate) && opts->ostemplate)
+        o.ostemplate = opts->ostemplate;
+      if (covers(*opts, &ovz_create_options::hostname) && opts->hostname)
+        o.hostname = opts->hostname;
+    }
+    auto r = ve->v.create(o);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_start(ovz_ve_t* ve) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_start: ve is NULL");
+    auto r = ve->v.start();
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_stop(ovz_ve_t* ve, const ovz_stop_options* opts) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_stop: ve is NULL");
+    ovz::stop_options o;
+    if (int rc = read_stop_options(opts, o)) return rc;
+    auto r = ve->v.stop(o);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_restart(ovz_ve_t* ve, const ovz_stop_options* opts) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_restart: ve is NULL");
+    ovz::stop_options o;
+    if (int rc = read_stop_options(opts, o)) return rc;
+    auto r = ve->v.restart(o);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_destroy(ovz_ve_t* ve) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_destroy: ve is NULL");
+    auto r = ve->v.destroy();
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_status(ovz_ve_t* ve, ovz_ve_status_t* out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_status: ve or out is NULL");
+    auto r = ve->v.status();
+    if (!r) return fail(r.error());
+    *out = to_c(*r);
+    return 0;
+  });
+}
+
+int ovz_ve_list(const char* root, ovz_ve_status_t** out, size_t* count) {
+  return guarded([&] {
+    if (!out || !count) return invalid("ovz_ve_list: out or count is NULL");
+    *out = nullptr;
+    *count = 0;
+    auto r = ovz::list_ves(root_path(root));
+    if (!r) return fail(r.error());
+    if (r->empty()) return 0;
+    auto* list = static_cast<ovz_ve_status_t*>(std::calloc(r->size(), sizeof(ovz_ve_status_t)));
+    if (!list) throw std::bad_alloc();
+    for (size_t i = 0; i < r->size(); ++i) list[i] = to_c((*r)[i]);
+    *out = list;
+    *count = r->size();
+    return 0;
+  });
+}
+
+void ovz_ve_list_free(ovz_ve_status_t* list) { std::free(list); }
+
+int ovz_ve_exec(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
+  return guarded([&] {
+    std::vector<std::string> args;
+    if (!ve || !to_argv(argv, args)) return invalid("ovz_ve_exec: ve is NULL or argv empty");
+    ovz::exec_options o;
+    o.stdin_fd = 0;
+    o.stdout_fd = 1;
+    o.stderr_fd = 2;
+    auto r = ve->v.exec(args, o);
+    if (!r) return fail(r.error());
+    if (exit_code) *exit_code = r->exit_code;
+    return 0;
+  });
+}
+
+int ovz_ve_exec_capture(ovz_ve_t* ve, const char* const argv[], int* exit_code, char** out,
+                        char** err) {
+  return guarded([&] {
+    std::vector<std::string> args;
+    if (!ve || !to_argv(argv, args))
+      return invalid("ovz_ve_exec_capture: ve is NULL or argv empty");
+    auto r = ve->v.exec(args);
+    if (!r) return fail(r.error());
+    // Both copies first, so that a failed allocation hands the caller nothing to free.
+    c_string out_copy = out ? dup_string(r->out) : nullptr;
+    c_string err_copy = err ? dup_string(r->err) : nullptr;
+    if (out) *out = out_copy.release();
+    if (err) *err = err_copy.release();
+    if (exit_code) *exit_code = r->exit_code;
+    return 0;
+  });
+}
+
+int ovz_ve_run(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
+  return guarded([&] {
+    std::vector<std::string> args;
+    if (!ve || !to_argv(argv, args)) return invalid("ovz_ve_run: ve is NULL or argv empty");
+    auto r = ve->v.run(args);
+    if (!r) return fail(r.error());
+    if (exit_code) *exit_code = *r;
+    return 0;
+  });
+}
+
+int ovz_ve_enter(ovz_ve_t* ve, int* exit_code) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_enter: ve is NULL");
+    auto r = ve->v.enter();
+    if (!r) return fail(r.error());
+    if (exit_code) *exit_code = *r;
+    return 0;
+  });
+}
+
+int ovz_ve_config(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_config: ve or out is NULL");
+    auto r = ve->v.config();
+    if (!r) return fail(r.error());
+    *out = dup_string(r->serialize()).release();
+    return 0;
+  });
+}
+
+int ovz_ve_params(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_params: ve or out is NULL");
+    auto r = ve->v.params();
+    if (!r) return fail(r.error());
+    ovz::ve_config text;
+    if (auto ok = ovz::params_to_config(*r, text); !ok) return fail(ok.error());
+    *out = dup_string(text.serialize()).release();
+    return 0;
+  });
+}
+
+int ovz_ve_set_hostname(ovz_ve_t* ve, const char* hostname, int save) {
+  return guarded([&] {
+    if (!ve || !hostname) return invalid("ovz_ve_set_hostname: ve or hostname is NULL");
+    auto r = ve->v.set_hostname(hostname, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save) {
+  return guarded([&] {
+    if (!ve || !name || !value) return invalid("ovz_ve_set_param: ve, name or value is NULL");
+    std::string key(name);
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    ovz::ve_params p;
+    if (key == "cpuunits" || key == "cpulimit" || key == "cpus") {
+      std::uint32_t n = 0;
+      if (!parse_u32(value, n))
+        return invalid(key + ": \"" + value + "\" is not a non-negative decimal number");
+      auto& field = key == "cpuunits"   ? p.cpu.cpuunits
+                    : key == "cpulimit" ? p.cpu.cpulimit
+                                        : p.cpu.cpus;
+      field = n;
+    } else if (key == "cpumask") {
+      p.cpu.cpumask = value;
+    } else {
+      auto resource = ovz::parse_ubc_resource(key);
+      if (!resource)
+        return invalid("unknown parameter \"" + std::string(name) +
+                       "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask (" +
+                       resource.error().message() + ")");
+      auto v = ovz::parse_ubc_value(*resource, value);
+      if (!v) return fail(v.error());
+      p.ubc.emplace_back(*resource, *v);
+    }
+    auto r = ve->v.set(p, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t* count) {
+  return guarded([&] {
+    if (!ve || !count || (!stats && capacity > 0))
+      return invalid("ovz_ve_get_stats: ve or count is NULL, or stats NULL with capacity");
+    auto r = ve->v.beancounters();
+    if (!r) return fail(r.error());
+    const auto& all = r->stats;
+    for (size_t i = 0; i < std::min(capacity, all.size()); ++i) {
+      const auto& s = all[i];
+      stats[i] = {.resource = ovz::to_string(s.resource),
+                  .held = s.held,
+                  .maxheld = s.maxheld,
+                  .barrier = s.barrier,
+                  .limit = s.limit,
+                  .failcnt = s.failcnt,
+                  .measured = s.measured ? 1 : 0,
+                  .enforced = s.enforced ? 1 : 0};
+    }
+    *count = all.size();
+    return 0;
+  });
+}
+
+int ovz_ubc_report(const char* root, char** out) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_ubc_report: out is NULL");
+    *out = nullptr;
+    auto r = ovz::all_beancounters(root_path(root));
+    if (!r) return fail(r.error());
+    *out = dup_string(ovz::format_user_beancounters(*r)).release();
+    return 0;
+  });
+}
+
+}  // extern "C"

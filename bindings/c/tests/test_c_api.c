@@ -1,0 +1,200 @@
+/* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
+ * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349. */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+
+#include <ovz.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int checks;
+static int failures;
+
+static int check(int ok, const char *what) {
+  ++checks;
+  printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
+  if (!ok) {
+    const ovz_error *e = ovz_error_last();
+    printf("#   last error: code %d, errno %d: %s\n", e->code, e->sys_errno, e->message);
+    ++failures;
+  }
+  return ok;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static const ovz_ubc_stat *find_stat(const ovz_ubc_stat *stats, size_t n, const char *name) {
+  size_t i;
+  for (i = 0; i < n; ++i)
+    if (strcmp(stats[i].resource, name) == 0) return &stats[i];
+  return NULL;
+}
+
+/* Checks that don't need a VE: argument and options validation, *_free(NULL), features. */
+static void check_without_ve(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_stop_options zeroed;
+  const ovz_error *e;
+
+  check(ovz_version() != NULL && ovz_version()[0] != '\0', "ovz_version is not empty");
+  check(ovz_has_feature("cgroup1") + ovz_has_feature("cgroup2") == 1,
+        "exactly one of cgroup1 and cgroup2");
+  check(ovz_has_feature("kmod") == 0 && ovz_has_feature("no-such-feature") == 0,
+        "kmod and unknown features are absent");
+
+  check(ovz_ve_open(&ve, 0, root) == OVZ_EINVAL && ve == NULL, "open of CTID 0 is OVZ_EINVAL");
+  e = ovz_error_last();
+  check(e->code == OVZ_EINVAL && e->message[0] != '\0', "... with a message in ovz_error_last");
+  check(ovz_ve_open(NULL, 9300, root) == OVZ_EINVAL, "open with out NULL is OVZ_EINVAL");
+
+  check(ovz_ve_open(&ve, 9301, root) == 0 && ve != NULL, "open of an absent VE succeeds");
+  check(ovz_error_last()->code == 0 && ovz_error_last()->message[0] == '\0',
+        "a successful call clears the last error");
+  check(ovz_ve_ctid(ve) == 9301, "ovz_ve_ctid gives the CTID");
+  check(ovz_ve_start(ve) == OVZ_ENOTFOUND, "start of an absent VE is OVZ_ENOTFOUND");
+  check(ovz_error_last()->message[0] != '\0', "... with a message");
+
+  memset(&zeroed, 0, sizeof zeroed);
+  check(ovz_ve_stop(ve, &zeroed) == OVZ_EINVAL, "stop with uninitialised options is OVZ_EINVAL");
+  ovz_ve_free(ve);
+
+  ovz_ve_free(NULL);
+  ovz_string_free(NULL);
+  ovz_ve_list_free(NULL);
+  check(1, "*_free(NULL) are no-ops");
+}
+
+static void check_life(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_create_options create = OVZ_CREATE_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_ve_status_t st;
+  ovz_ve_status_t *list = NULL;
+  ovz_ubc_stat stats[64];
+  const ovz_ubc_stat *numproc;
+  size_t count = 0;
+  int code = -1;
+  char *out = NULL;
+  char *err = NULL;
+  char *report = NULL;
+  const char *const exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
+  const char *const hostname[] = {"/bin/sh", "-c", "hostname; echo oops >&2", NULL};
+
+  if (!check(ovz_ve_open(&ve, 9310, root) == 0, "open VE 9310")) return;
+  create.hostname = "c-api.example.com";
+  if (!check(ovz_ve_create(ve, &create) == 0, "create")) goto out;
+  check(ovz_ve_create(ve, NULL) == OVZ_EEXIST, "create again is OVZ_EEXIST");
+  check(ovz_ve_status(ve, &st) == 0 && st.state == OVZ_STATE_STOPPED && !st.mounted &&
+            strcmp(st.hostname, "c-api.example.com") == 0 &&
+            strcmp(st.ostemplate, "busybox") == 0,
+        "status of the created VE: stopped, hostname and template");
+  check(ovz_ve_exec(ve, exit7, &code) == OVZ_ENOTRUNNING, "exec on a stopped VE is OVZ_ENOTRUNNING");
+
+  if (!check(ovz_ve_start(ve) == 0, "start")) goto destroy;
+  check(ovz_ve_start(ve) == OVZ_ERUNNING, "start again is OVZ_ERUNNING");
+  check(ovz_ve_status(ve, &st) == 0 && st.state == OVZ_STATE_RUNNING && st.mounted &&
+            st.init_pid > 0 && st.nproc >= 1,
+        "status of the started VE: running, mounted, init PID, processes");
+
+  check(ovz_ve_exec(ve, exit7, &code) == 0 && code == 7, "exec of sh -c 'exit 7' gives 7");
+  check(ovz_ve_exec(ve, NULL, &code) == OVZ_EINVAL, "exec of a NULL argv is OVZ_EINVAL");
+  check(ovz_ve_exec_capture(ve, hostname, &code, &out, &err) == 0 && code == 0 && out && err &&
+            strcmp(out, "c-api.example.com\n") == 0 && strcmp(err, "oops\n") == 0,
+        "exec_capture gives the hostname on stdout and stderr apart");
+  ovz_string_free(out);
+  ovz_string_free(err);
+
+  /* Saved: a VE's beancounters report the barrier and limit its CTID.conf holds. */
+  check(ovz_ve_set_param(ve, "numproc", "64", 1) == 0, "set numproc 64 --save");
+  check(ovz_ve_get_stats(ve, NULL, 0, &count) == 0 && count > 0, "get_stats counts");
+  check(count <= sizeof stats / sizeof stats[0] &&
+            ovz_ve_get_stats(ve, stats, sizeof stats / sizeof stats[0], &count) == 0,
+        "get_stats fills");
+  numproc = find_stat(stats, count, "numproc");
+  check(numproc && numproc->barrier == 64 && numproc->limit == 64 && (numproc->held >= 1 || !numproc->measured),
+        "numproc is 64:64 and counts the VE's processes");
+  check(ovz_ve_set_param(ve, "numproc", "64:32", 0) == OVZ_EINVAL,
+        "limit below barrier is OVZ_EINVAL");
+  check(ovz_ve_set_param(ve, "nosuchthing", "1", 0) == OVZ_EINVAL,
+        "an unknown parameter is OVZ_EINVAL");
+  check(ovz_ve_set_param(ve, "cpuunits", "2000", 1) == 0, "set cpuunits 2000 --save");
+  check(ovz_ve_set_param(ve, "cpulimit", "x", 0) == OVZ_EINVAL, "cpulimit x is OVZ_EINVAL");
+  check(ovz_ve_set_hostname(ve, "renamed", 0) == 0 &&
+            ovz_ve_exec_capture(ve, hostname, &code, &out, NULL) == 0 && out &&
+            strcmp(out, "renamed\n") == 0,
+        "set_hostname changes the live hostname");
+  ovz_string_free(out);
+  check(ovz_ve_status(ve, &st) == 0 && strcmp(st.hostname, "c-api.example.com") == 0,
+        "... and, unsaved, not CTID.conf's");
+
+  check(ovz_ubc_report(root, &report) == 0 && report && strstr(report, "9310:") &&
+            strstr(report, "numproc"),
+        "ubc_report shows the VE");
+  ovz_string_free(report);
+  check(ovz_ve_list(root, &list, &count) == 0 && count == 1 && list[0].ctid == 9310 &&
+            list[0].state == OVZ_STATE_RUNNING,
+        "list shows the running VE");
+  ovz_ve_list_free(list);
+
+  stop.timeout_ms = 5000;
+  check(ovz_ve_restart(ve, &stop) == 0 && ovz_ve_status(ve, &st) == 0 &&
+            st.state == OVZ_STATE_RUNNING,
+        "restart");
+  check(ovz_ve_destroy(ve) == OVZ_ERUNNING, "destroy of a running VE is OVZ_ERUNNING");
+  check(ovz_ve_stop(ve, &stop) == 0 && ovz_ve_status(ve, &st) == 0 &&
+            st.state == OVZ_STATE_STOPPED && !st.mounted && st.init_pid == 0,
+        "stop");
+  check(ovz_ve_stop(ve, NULL) == OVZ_ENOTRUNNING, "stop again is OVZ_ENOTRUNNING");
+  check(ovz_ve_enter(ve, &code) == OVZ_ENOTRUNNING, "enter of a stopped VE is OVZ_ENOTRUNNING");
+
+  {
+    const char *const init[] = {"/bin/sh", "-c", "test $$ = 1 && exit 42", NULL};
+    char *conf = NULL, *params = NULL;
+    check(ovz_ve_run(ve, init, &code) == 0 && code == 42 && ovz_ve_status(ve, &st) == 0 &&
+              st.state == OVZ_STATE_STOPPED,
+          "run: the command is PID 1, its exit code comes back, the VE stops");
+    check(ovz_ve_config(ve, &conf) == 0 && conf && strstr(conf, "NUMPROC=\"64:64\"") &&
+              strstr(conf, "OSTEMPLATE=\"busybox\""),
+          "config is CTID.conf's text");
+    check(ovz_ve_params(ve, &params) == 0 && params && strstr(params, "NUMPROC=\"64:64\"") &&
+              strstr(params, "CPUUNITS=\"2000\"") && !strstr(params, "OSTEMPLATE"),
+          "params are the saved resource settings only");
+    ovz_string_free(conf);
+    ovz_string_free(params);
+  }
+
+destroy:
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop); /* after a failed check above the VE may still run */
+  check(ovz_ve_destroy(ve) == 0 && ovz_ve_status(ve, &st) == 0 && st.state == OVZ_STATE_ABSENT,
+        "destroy");
+out:
+  ovz_ve_free(ve);
+}
+
+int main(void) {
+  char root[] = "/tmp/ovz-c-api-XXXXXX";
+
+  if (geteuid() != 0) {
+    printf("SKIPPED: needs root\n");
+    return 77;
+  }
+  if (!mkdtemp(root)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  check_without_ve(root);
+  check_life(root);
+  nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  printf("1..%d\n", checks);
+  return failures ? 1 : 0;
+}

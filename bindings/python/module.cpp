@@ -1,0 +1,496 @@
+// _ovz: the compiled half of the `ovz` Python package. It wraps the C++ API one to one;
+// ovz/__init__.py re-exports it and adds what is easier to write in Python.
+//
+// Every result<T> is unwrapped here: a failure becomes an ovz.Error subclass, so no C++
+// error or exception reaches Python unconverted. Blocking calls run without the GIL, and
+// Python objects are touched only once it is held again.
+
+#include <ovz/beancounter.hpp>
+#include <ovz/config.hpp>
+#include <ovz/cpu.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/error.hpp>
+#include <ovz/result.hpp>
+#include <ovz/state_root.hpp>
+#include <ovz/template.hpp>
+#include <ovz/ve.hpp>
+#include <ovz/ve_params.hpp>
+#include <ovz/version.hpp>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace py = pybind11;
+using namespace py::literals;
+
+namespace {
+
+// The exception classes, made once at import; module attributes keep them alive.
+struct error_classes {
+  py::handle base;
+  py::handle system;
+  std::vector<std::pair<ovz::errc, py::handle>> by_code;
+};
+error_classes classes;
+
+// The names of ovz::errc as Python sees them in Error.code, and the class each raises.
+struct errc_entry {
+  ovz::errc code;
+  const char* code_name;
+  const char* class_name;
+  const char* doc;
+};
+constexpr errc_entry errc_table[] = {
+    {ovz::errc::invalid_argument, "invalid_argument", "InvalidArgument",
+     "A bad CTID, parameter value or argument."},
+    {ovz::errc::not_found, "not_found", "NotFound",
+     "The VE, template or file does not exist."},
+    {ovz::errc::already_exists, "already_exists", "Exists", "Creating what is already there."},
+    {ovz::errc::already_running, "already_running", "AlreadyRunning",
+     "The VE is running and the operation needs it stopped."},
+    {ovz::errc::not_running, "not_running", "NotRunning",
+     "The VE is stopped and the operation needs it running."},
+    {ovz::errc::locked, "locked", "Locked", "Another operation holds the VE's lock."},
+    {ovz::errc::bad_config, "bad_config", "BadConfig",
+     "A CTID.conf line or value cannot be parsed."},
+    {ovz::errc::unsupported, "unsupported", "Unsupported",
+     "This kernel or host cannot do it."},
+    {ovz::errc::timed_out, "timed_out", "TimedOut", "A wait ran past its limit."},
+    {ovz::errc::child_failed, "child_failed", "ChildFailed",
+     "A helper process or command outside the library failed."},
+};
+
+// Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
+// the message as str(e).
+[[noreturn]] void raise_error(const ovz::error& e) {
+  py::handle cls = classes.base;
+  std::string code_name = "system";
+  const int err_no = e.sys_errno();
+  if (err_no != 0) {
+    cls = classes.system;
+  } else {
+    for (const auto& entry : errc_table) {
+      if (e.is(entry.code)) {
+        code_name = entry.code_name;
+        for (const auto& [code, c] : classes.by_code)
+          if (code == entry.code) cls = c;
+      }
+    }
+  }
+  py::object exc = cls(e.message());
+  exc.attr("code") = code_name;
+  // Set after construction: OSError(errno, msg) would prefix the message with "[Errno N]".
+  exc.attr("errno") = err_no;
+  PyErr_SetObject(cls.ptr(), exc.ptr());
+  throw py::error_already_set();
+}
+
+[[noreturn]] void raise_invalid(const std::string& message) {
+  raise_error(ovz::error(ovz::make_error_code(ovz::errc::invalid_argument), message));
+}
+
+template <class T>
+T unwrap(ovz::result<T>&& r) {
+  if (!r) raise_error(r.error());
+  return std::move(*r);
+}
+
+inline void unwrap(ovz::result<void>&& r) {
+  if (!r) raise_error(r.error());
+}
+
+// Runs a library call without the GIL, so other Python threads run while it waits on the
+// kernel or a child process. `f` must not touch Python objects.
+template <class F>
+auto without_gil(F&& f) {
+  py::gil_scoped_release release;
+  return f();
+}
+
+// A CTID from an int or its decimal text. ctid::parse judges both, so every bad value gets
+// the library's own message (a negative int included).
+ovz::ctid to_ctid(const py::handle& value) {
+  if (py::isinstance<py::bool_>(value) ||
+      !(py::isinstance<py::int_>(value) || py::isinstance<py::str>(value)))
+    throw py::type_error("a CTID is an int or a str of digits");
+  return unwrap(ovz::ctid::parse(py::str(value).cast<std::string>()));
+}
+
+std::filesystem::path to_root(const std::optional<std::filesystem::path>& root) {
+  return root.value_or(std::filesystem::path{});
+}
+
+// A command: a str runs through /bin/sh -c, a list is the argv itself.
+using command = std::variant<std::string, std::vector<std::string>>;
+
+std::vector<std::string> to_argv(const command& cmd) {
+  if (const auto* line = std::get_if<std::string>(&cmd)) return {"/bin/sh", "-c", *line};
+  const auto& argv = std::get<std::vector<std::string>>(cmd);
+  if (argv.empty()) raise_invalid("the command is empty");
+  return argv;
+}
+
+ovz::stop_options to_stop_options(bool fast, double timeout) {
+  if (!std::isfinite(timeout) || timeout < 0)
+    raise_invalid("the stop timeout must be a non-negative number of seconds");
+  return {.fast = fast,
+          .timeout = std::chrono::milliseconds(std::llround(timeout * 1000.0))};
+}
+
+// What a command printed. Invalid UTF-8 is replaced rather than raised: the output of a
+// command inside a VE is not ours to vouch for, and losing the exit code over it is worse.
+py::str decode_output(const std::string& bytes) {
+  PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), static_cast<Py_ssize_t>(bytes.size()),
+                                     "replace");
+  if (!s) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(s);
+}
+
+// A beancounter value for set(): an int (barrier = limit), a (barrier, limit) pair or vzctl's
+// "B[:L]" text. All three go through parse_ubc_value, which checks signs, suffixes, overflow
+// and limit >= barrier the same way for each.
+ovz::ubc_value to_ubc_value(ovz::ubc_resource r, const py::handle& value) {
+  std::string text;
+  if (py::isinstance<py::str>(value)) {
+    text = value.cast<std::string>();
+  } else if (py::isinstance<py::int_>(value) && !py::isinstance<py::bool_>(value)) {
+    text = py::str(value).cast<std::string>();
+  } else if ((py::isinstance<py::tuple>(value) || py::isinstance<py::list>(value)) &&
+             py::len(value) == 2) {
+    auto pair = py::reinterpret_borrow<py::sequence>(value);
+    for (auto item : pair)
+      if (!py::isinstance<py::int_>(item) || py::isinstance<py::bool_>(item))
+        throw py::type_error(std::string(ovz::to_string(r)) + ": barrier and limit are ints");
+    text = py::str(pair[0]).cast<std::string>() + ":" + py::str(pair[1]).cast<std::string>();
+  } else {
+    throw py::type_error(std::string(ovz::to_string(r)) +
+                         ": expected an int, a (barrier, limit) pair or a 'B:L' str");
+  }
+  return unwrap(ovz::parse_ubc_value(r, text));
+}
+
+std::uint32_t to_cpu_number(const char* name, const py::handle& value) {
+  if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value))
+    throw py::type_error(std::string(name) + " is an int");
+  int overflow = 0;
+  const long long n = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow != 0 || n < 0 || n > UINT32_MAX)
+    raise_invalid(std::string(name) + " out of range: " + py::str(value).cast<std::string>());
+  return static_cast<std::uint32_t>(n);
+}
+
+// set()'s keyword arguments as the library's ve_params; nothing is changed yet.
+ovz::ve_params to_params(const py::kwargs& kwargs) {
+  ovz::ve_params p;
+  for (auto [key, value] : kwargs) {
+    const auto name = key.cast<std::string>();
+    if (name == "cpuunits") {
+      p.cpu.cpuunits = to_cpu_number("cpuunits", value);
+    } else if (name == "cpulimit") {
+      p.cpu.cpulimit = to_cpu_number("cpulimit", value);
+    } else if (name == "cpus") {
+      p.cpu.cpus = to_cpu_number("cpus", value);
+    } else if (name == "cpumask") {
+      if (!py::isinstance<py::str>(value)) throw py::type_error("cpumask is a str");
+      p.cpu.cpumask = value.cast<std::string>();
+    } else {
+      const auto r = unwrap(ovz::parse_ubc_resource(name));
+      p.ubc.emplace_back(r, to_ubc_value(r, value));
+    }
+  }
+  return p;
+}
+
+// params() as the keywords set() takes, so that ve.set(**ve.params()) changes nothing.
+py::dict from_params(const ovz::ve_params& p) {
+  py::dict d;
+  for (const auto& [r, v] : p.ubc) d[ovz::to_string(r)] = py::make_tuple(v.barrier, v.limit);
+  if (p.cpu.cpuunits) d["cpuunits"] = *p.cpu.cpuunits;
+  if (p.cpu.cpulimit) d["cpulimit"] = *p.cpu.cpulimit;
+  if (p.cpu.cpus) d["cpus"] = *p.cpu.cpus;
+  if (p.cpu.cpumask) d["cpumask"] = *p.cpu.cpumask;
+  return d;
+}
+
+py::dict from_config(const ovz::ve_config& conf) {
+  py::dict d;
+  for (const auto& key : conf.keys()) d[py::str(key)] = conf.get(key).value_or("");
+  return d;
+}
+
+std::string repr_status(const ovz::ve_status& s) {
+  return "VEStatus(ctid=" + s.id.str() + ", state='" + ovz::to_string(s.state) +
+         "', init_pid=" + std::to_string(s.init_pid) + ", nproc=" + std::to_string(s.nproc) +
+         ", hostname=" + py::repr(py::str(s.hostname)).cast<std::string>() + ")";
+}
+
+std::string repr_stat(const ovz::ubc_stat& s) {
+  return std::string("Beancounter(resource='") + ovz::to_string(s.resource) +
+         "', held=" + std::to_string(s.held) + ", maxheld=" + std::to_string(s.maxheld) +
+         ", barrier=" + std::to_string(s.barrier) + ", limit=" + std::to_string(s.limit) +
+         ", failcnt=" + std::to_string(s.failcnt) + ")";
+}
+
+void define_errors(py::module_& m) {
+  auto make = [&](const char* name, py::handle bases, const char* doc) {
+    const std::string qualified = std::string("ovz.") + name;
+    PyObject* cls = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
+    if (!cls) throw py::error_already_set();
+    m.add_object(name, py::handle(cls));
+    return py::handle(cls);
+  };
+  classes.base = make("Error", PyExc_Exception,
+                      "Every error of libovz. .code is the ovz errc name ('not_found', ...) "
+                      "or 'system'; .errno is the errno behind it, or 0.");
+  for (const auto& entry : errc_table)
+    classes.by_code.emplace_back(entry.code, make(entry.class_name, classes.base, entry.doc));
+  auto bases = py::make_tuple(classes.base, py::handle(PyExc_OSError));
+  classes.system = make("SystemError", bases,
+                        "The kernel refused: .errno is the errno (also an OSError).");
+}
+
+void define_records(py::module_& m) {
+  py::class_<ovz::ve_status>(m, "VEStatus", "What `vzctl status` and `vzlist` show of one VE.")
+      .def_property_readonly("ctid", [](const ovz::ve_status& s) { return s.id.value(); },
+                             "The CTID.")
+      .def_property_readonly(
+          "state", [](const ovz::ve_status& s) { return ovz::to_string(s.state); },
+          "'absent', 'stopped' or 'running'.")
+      .def_readonly("mounted", &ovz::ve_status::mounted,
+                    "The root filesystem is mounted (in the VE's mount namespace).")
+      .def_readonly("init_pid", &ovz::ve_status::init_pid,
+                    "Host PID of the VE's init, 0 when not running.")
+      .def_readonly("nproc", &ovz::ve_status::nproc, "Processes in the VE.")
+      .def_readonly("hostname", &ovz::ve_status::hostname, "The VE's hostname.")
+      .def_readonly("ostemplate", &ovz::ve_status::ostemplate,
+                    "The template the VE was made from.")
+      .def("__repr__", &repr_status);
+
+  py::class_<ovz::ubc_stat>(m, "Beancounter",
+                            "One line of /proc/user_beancounters, in OpenVZ's units (pages "
+                            "for *pages, bytes or counts otherwise).")
+      .def_property_readonly("resource",
+                             [](const ovz::ubc_stat& s) { return ovz::to_string(s.resource); },
+                             "The resource: 'numproc', 'physpages', ...")
+      .def_readonly("held", &ovz::ubc_stat::held, "Currently held.")
+      .def_readonly("maxheld", &ovz::ubc_stat::maxheld, "The peak of held.")
+      .def_readonly("barrier", &ovz::ubc_stat::barrier, "The barrier (UNLIMITED for none).")
+      .def_readonly("limit", &ovz::ubc_stat::limit, "The limit (UNLIMITED for none).")
+      .def_readonly("failcnt", &ovz::ubc_stat::failcnt, "Refusals the kernel counted.")
+      .def_readonly("measured", &ovz::ubc_stat::measured,
+                    "The host can measure held/maxheld (else they read 0).")
+      .def_readonly("enforced", &ovz::ubc_stat::enforced,
+                    "The host enforces the limit (known only while the VE runs).")
+      .def("__repr__", &repr_stat);
+
+  py::class_<ovz::template_info>(m, "Template", "An OS template under a state root.")
+      .def_readonly("name", &ovz::template_info::name, "The template's name.")
+      .def_readonly("path", &ovz::template_info::path, "Its unpacked root filesystem.")
+      .def_readonly("builtin", &ovz::template_info::builtin,
+                    "The built-in busybox template.")
+      .def("__repr__", [](const ovz::template_info& t) {
+        return "Template(name=" + py::repr(py::str(t.name)).cast<std::string>() + ")";
+      });
+}
+
+void define_ve(py::module_& m) {
+  py::class_<ovz::ve>(m, "VE",
+                      "One VE under a state root: a light handle (CTID and paths). The VE "
+                      "need not exist; its state lives in the kernel and the state root.")
+      .def(py::init([](const py::handle& id, const std::optional<std::filesystem::path>& root) {
+             return unwrap(ovz::ve::open(to_ctid(id), to_root(root)));
+           }),
+           "ctid"_a, "root"_a = py::none(),
+           "A handle to VE `ctid` (an int or decimal str) under the state root `root` (None: "
+           "$OVZ_ROOT or /var/lib/ovz). Raises InvalidArgument for a bad CTID.")
+      .def_property_readonly("ctid", [](const ovz::ve& v) { return v.id().value(); },
+                             "The CTID.")
+      .def_property_readonly("root", &ovz::ve::state_root, "The state root (absolute).")
+      .def_property_readonly("conf_path", &ovz::ve::conf_path,
+                             "<state root>/conf/<CTID>.conf, OpenVZ's CTID.conf.")
+      .def_property_readonly("private_path", &ovz::ve::private_path,
+                             "<state root>/private/<CTID>: everything the VE stores.")
+      .def(
+          "create",
+          [](ovz::ve& v, const std::optional<std::string>& ostemplate,
+             const std::optional<std::string>& hostname) {
+            ovz::create_options opts{.ostemplate = ostemplate.value_or(""),
+                                     .hostname = hostname.value_or("")};
+            unwrap(without_gil([&] { return v.create(opts); }));
+          },
+          "ostemplate"_a = py::none(), "hostname"_a = py::none(),
+          "Makes the VE from a template (None: the built-in 'busybox') with a hostname "
+          "(None: 'ct<CTID>'). Raises Exists if it exists, NotFound for a missing template.")
+      .def(
+          "start",
+          [](ovz::ve& v, const std::optional<command>& init) {
+            ovz::start_options opts;
+            if (init) opts.init = to_argv(*init);
+            unwrap(without_gil([&] { return v.start(opts); }));
+          },
+          "init"_a = py::none(),
+          "Starts the VE with `init` as PID 1 (None: the template's /sbin/init; a str runs "
+          "through /bin/sh -c). Raises NotFound if absent, AlreadyRunning if running.")
+      .def(
+          "run",
+          [](ovz::ve& v, const command& cmd) {
+            auto argv = to_argv(cmd);
+            return unwrap(without_gil([&] { return v.run(argv); }));
+          },
+          "argv"_a,
+          "Starts the VE with `argv` as its init, waits until it exits and stops the VE "
+          "again; returns the exit code (128+N for signal N). A str runs through /bin/sh -c.")
+      .def(
+          "stop",
+          [](ovz::ve& v, bool fast, double timeout) {
+            auto opts = to_stop_options(fast, timeout);
+            unwrap(without_gil([&] { return v.stop(opts); }));
+          },
+          "fast"_a = false, "timeout"_a = 10.0,
+          "Stops the VE: SIGTERM to init, SIGKILL to what is left after `timeout` seconds "
+          "(at once when `fast`). Raises NotRunning if stopped.")
+      .def(
+          "restart",
+          [](ovz::ve& v, bool fast, double timeout) {
+            auto opts = to_stop_options(fast, timeout);
+            unwrap(without_gil([&] { return v.restart(opts); }));
+          },
+          "fast"_a = false, "timeout"_a = 10.0, "stop() if running, then start().")
+      .def(
+          "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },
+          "Removes a stopped VE: private area and config. Raises AlreadyRunning if running, "
+          "NotFound if absent.")
+      .def_property_readonly(
+          "status", [](const ovz::ve& v) { return unwrap(v.status()); },
+          "The VE's VEStatus (state 'absent', 'stopped' or 'running').")
+      .def_property_readonly(
+          "config", [](const ovz::ve& v) { return from_config(unwrap(v.config())); },
+          "CTID.conf as a dict of KEY: value (str). Raises NotFound if absent.")
+      .def(
+          "exec",
+          [](const ovz::ve& v, const command& cmd) {
+            auto argv = to_argv(cmd);
+            auto r = unwrap(without_gil([&] { return v.exec(argv); }));
+            return py::make_tuple(r.exit_code, decode_output(r.out), decode_output(r.err));
+          },
+          "argv"_a,
+          "Runs a command inside the running VE and waits for it: a list is the argv, a str "
+          "runs through /bin/sh -c. Returns (exit_code, stdout, stderr); exit_code is 128+N "
+          "when killed by signal N. Raises NotRunning if the VE is stopped.")
+      .def(
+          "enter",
+          [](const ovz::ve& v, const std::optional<std::vector<std::string>>& argv, int in_fd,
+             int out_fd) {
+            ovz::enter_options opts{.argv = argv.value_or(std::vector<std::string>{}),
+                                    .in_fd = in_fd, .out_fd = out_fd};
+            return unwrap(without_gil([&] { return v.enter(opts); }));
+          },
+          "argv"_a = py::none(), "in_fd"_a = 0, "out_fd"_a = 1,
+          "An interactive shell (`argv`, None: /bin/bash or /bin/sh) inside on a new "
+          "pseudo-terminal, relayed to the terminal on in_fd/out_fd until it exits; returns "
+          "its exit code.")
+      .def(
+          "set",
+          [](ovz::ve& v, bool save, const py::kwargs& kwargs) {
+            auto changes = to_params(kwargs);
+            unwrap(without_gil([&] { return v.set(changes, save); }));
+          },
+          py::kw_only(), "save"_a = false,
+          "Changes resources: any beancounter by name (numproc=64, physpages=(0, 65536), "
+          "kmemsize='64M:80M'), cpuunits, cpulimit, cpus (ints) and cpumask (str). Applies "
+          "at once to a running VE, and to CTID.conf when `save` or when the VE is stopped. "
+          "Everything is checked before anything changes: InvalidArgument on a bad name or "
+          "value.")
+      .def(
+          "params", [](const ovz::ve& v) { return from_params(unwrap(v.params())); },
+          "The settings in CTID.conf as the keywords set() takes: beancounter name: "
+          "(barrier, limit), cpuunits, cpulimit, cpus, cpumask.")
+      .def(
+          "beancounters",
+          [](const ovz::ve& v) {
+            return unwrap(without_gil([&] { return v.beancounters(); })).stats;
+          },
+          "Every Beancounter of the VE: held and maxheld as measured, barrier and limit as "
+          "set, failcnt as the kernel counted refusals.")
+      .def(
+          "set_hostname",
+          [](ovz::ve& v, const std::string& name, bool save) {
+            unwrap(without_gil([&] { return v.set_hostname(name, save); }));
+          },
+          "name"_a, "save"_a = false,
+          "Changes the hostname: live in a running VE, and in CTID.conf when `save` or when "
+          "the VE is stopped.")
+      .def("__repr__", [](const ovz::ve& v) {
+        return "VE(" + v.id().str() + ", root=" +
+               py::repr(py::str(v.state_root().string())).cast<std::string>() + ")";
+      });
+}
+
+void define_functions(py::module_& m) {
+  m.def(
+      "list",
+      [](const std::optional<std::filesystem::path>& root) {
+        auto path = to_root(root);
+        return unwrap(without_gil([&] { return ovz::list_ves(path); }));
+      },
+      "root"_a = py::none(), "Every VE under the state root as a VEStatus, by CTID.");
+  m.def(
+      "all_beancounters",
+      [](const std::optional<std::filesystem::path>& root) {
+        auto path = to_root(root);
+        auto all = unwrap(without_gil([&] { return ovz::all_beancounters(path); }));
+        py::dict d;
+        for (auto& snap : all) d[py::int_(snap.id.value())] = py::cast(std::move(snap.stats));
+        return d;
+      },
+      "root"_a = py::none(),
+      "The beancounters of every running VE under the state root: {ctid: [Beancounter]}.");
+  m.def(
+      "user_beancounters",
+      [](const std::optional<std::filesystem::path>& root) {
+        auto path = to_root(root);
+        auto all = unwrap(without_gil([&] { return ovz::all_beancounters(path); }));
+        return ovz::format_user_beancounters(all);
+      },
+      "root"_a = py::none(),
+      "The text /proc/user_beancounters would show for the running VEs under the state "
+      "root.");
+  m.def(
+      "templates",
+      [](const std::optional<std::filesystem::path>& root) {
+        return unwrap(ovz::template_store(ovz::resolve_state_root(to_root(root))).list());
+      },
+      "root"_a = py::none(),
+      "The OS templates under the state root, sorted by name (the built-in 'busybox' "
+      "always).");
+  m.def(
+      "resolve_state_root",
+      [](const std::optional<std::filesystem::path>& root) {
+        return ovz::resolve_state_root(to_root(root));
+      },
+      "root"_a = py::none(),
+      "The state root in use: `root` when given, else $OVZ_ROOT, else /var/lib/ovz.");
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_ovz, m) {
+  m.doc() = "libovz's C++ API for Python; import the `ovz` package instead.";
+  m.attr("version") = OVZ_VERSION_STRING;
+  m.attr("UNLIMITED") = ovz::ubc_unlimited;
+  define_errors(m);
+  define_records(m);
+  define_ve(m);
+  define_functions(m);
+}
