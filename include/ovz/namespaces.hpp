@@ -10,6 +10,7 @@
 #include <ovz/fd.hpp>
 #include <ovz/result.hpp>
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -87,7 +88,7 @@ struct id_map {
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
 struct fs_step {
-  enum class kind { mount, mkdir, mknod, symlink, remount_ro };
+  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro };
   kind what = kind::mount;
   std::string source;  ///< mount: source; symlink: target the link points to
   std::string target;  ///< the path acted on
@@ -96,6 +97,9 @@ struct fs_step {
   std::string data;    ///< mount options
   unsigned mode = 0;   ///< mkdir/mknod mode (mknod includes S_IFCHR etc.)
   unsigned long dev = 0;  ///< mknod device number (makedev)
+  /// A target that does not exist (ENOENT) is skipped rather than an error: masking
+  /// /proc/timer_stats on a kernel that has none.
+  bool optional = false;
 };
 
 /// What a new process gets.
@@ -120,6 +124,12 @@ struct spawn_spec {
   /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
   /// a long-running caller has nothing to reap. Its exit code is not available then.
   bool detach = false;
+  /// Capabilities (CAP_* numbers) removed from the bounding set just before exec: the
+  /// process, root or not, and everything it runs can never hold them again.
+  std::vector<int> drop_capabilities;
+  /// A classic BPF seccomp program installed just before exec (empty: none). It is set with
+  /// the privileges the child still has then, so no_new_privs is not required.
+  std::vector<sock_filter> seccomp;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;
@@ -131,7 +141,7 @@ OVZ_API result<process> spawn(const spawn_spec& spec);
 
 /// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in
 /// `which`, root and cwd of its mount namespace. spec.namespaces, fs, new_root and hostname
-/// must be empty. Unless detached, the returned process is the caller's child, whose exit code
+/// must be empty (capabilities and seccomp apply). Unless detached, the returned process is the caller's child, whose exit code
 /// is that of the command.
 OVZ_API result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec);
 

@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,6 +47,8 @@ enum step : std::int32_t {
   step_fork = -10,
   step_pty = -11,
   step_ids = -12,
+  step_seccomp = -13,
+  step_caps = -14,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -58,6 +62,7 @@ struct report {
 
 struct frozen_step {
   fs_step::kind what;
+  bool optional;
   const char* source;
   const char* target;
   const char* fstype;
@@ -92,6 +97,8 @@ struct plan {
   int target_pidfd = -1;
   int setns_flags = 0;
   std::vector<int> keep;  // sorted descriptors the children must not close
+  const std::vector<int>* drop_caps = nullptr;
+  struct sock_fprog seccomp {};
 };
 
 // ---- child side: async-signal-safe only ----
@@ -150,6 +157,8 @@ bool do_step(const frozen_step& s) noexcept {
   switch (s.what) {
     case fs_step::kind::mount:
       return ::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
+    case fs_step::kind::bind:
+      return ::mount(s.source, s.target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
     case fs_step::kind::remount_ro:
       return ::mount(nullptr, s.target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
                      nullptr) == 0;
@@ -215,8 +224,10 @@ void setup_stdio(const plan& p) noexcept {
     child_fail(p, step_hostname);
   if (p.new_mnt && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     child_fail(p, step_private);
-  for (std::size_t i = 0; i < p.steps.size(); ++i)
-    if (!do_step(p.steps[i])) child_fail(p, static_cast<std::int32_t>(i));
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    if (!do_step(p.steps[i]) && !(p.steps[i].optional && errno == ENOENT))
+      child_fail(p, static_cast<std::int32_t>(i));
+  }
   if (p.new_root) {
     if (::chdir(p.new_root) != 0 || detail::pivot_root(".", ".") != 0 ||
         ::umount2(".", MNT_DETACH) != 0)
@@ -231,6 +242,13 @@ void setup_stdio(const plan& p) noexcept {
     if (::isatty(p.stdio[0])) (void)::ioctl(p.stdio[0], TIOCSCTTY, 0);
   }
   setup_stdio(p);
+  // The filter first, while the child may still install one without no_new_privs; the
+  // bounding set last, as nothing after it needs a capability.
+  if (p.seccomp.len &&
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
+    child_fail(p, step_seccomp);
+  for (int cap : *p.drop_caps)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) child_fail(p, step_caps);
   detail::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   int err = ENOENT;
   for (const char* path : p.exec_paths) {
@@ -276,6 +294,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
         return fmt::format("mount {} ({}) on {}{}", s.fstype, s.source, s.target,
                            s.data.empty() ? "" : " with " + s.data);
       case fs_step::kind::remount_ro: return fmt::format("remount {} read-only", s.target);
+      case fs_step::kind::bind: return fmt::format("bind {} on {}", s.source, s.target);
       case fs_step::kind::mkdir: return fmt::format("mkdir {}", s.target);
       case fs_step::kind::mknod: return fmt::format("mknod {}", s.target);
       case fs_step::kind::symlink: return fmt::format("symlink {} -> {}", s.target, s.source);
@@ -293,6 +312,8 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_fork: return "clone the process";
     case step_pty: return "open a pseudo-terminal in /dev/ptmx";
     case step_ids: return "become root of the user namespace";
+    case step_seccomp: return "install the seccomp filter";
+    case step_caps: return "drop capabilities from the bounding set";
   }
   return "start";
 }
@@ -320,7 +341,7 @@ void freeze(plan& p, const spawn_spec& spec) {
   for (const auto& e : spec.env) p.envp.push_back(e.c_str());
   p.envp.push_back(nullptr);
   for (const auto& s : spec.fs)
-    p.steps.push_back(frozen_step{s.what, s.source.empty() ? nullptr : s.source.c_str(),
+    p.steps.push_back(frozen_step{s.what, s.optional, s.source.empty() ? nullptr : s.source.c_str(),
                                   s.target.c_str(), s.fstype.empty() ? nullptr : s.fstype.c_str(),
                                   s.flags, s.data.empty() ? nullptr : s.data.c_str(),
                                   static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev)});
@@ -329,6 +350,9 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd.c_str();
   p.new_session = spec.new_session;
   p.pty_socket = spec.pty_socket;
+  p.drop_caps = &spec.drop_capabilities;
+  p.seccomp.len = static_cast<unsigned short>(spec.seccomp.size());
+  p.seccomp.filter = const_cast<sock_filter*>(spec.seccomp.data());
 }
 
 result<void> write_id_maps(pid_t pid, const spawn_spec& spec) {

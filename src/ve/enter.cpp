@@ -123,6 +123,8 @@ result<int> ve::enter(const enter_options& opts) const {
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
   spec.prepare = [&](pid_t pid) { return cg->attach(l.cgroup, pid); };
+  BOOST_OUTCOME_TRY(conf, config());
+  if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return detail::sys_fail(errno, "{}: socketpair", ctx);

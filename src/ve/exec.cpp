@@ -72,6 +72,8 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
   spec.prepare = [&](pid_t pid) { return cg->attach(l.cgroup, pid); };
+  BOOST_OUTCOME_TRY(conf, config());
+  if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 
   auto child = spawn_in(init, detail::ve_namespaces(), spec);
   if (!child) return detail::with_context(child.error(), ctx);

@@ -21,6 +21,41 @@ fs_step mount_step(std::string fstype, std::string source, std::string target,
   return s;
 }
 
+// /proc files that tell about or act on the host, as the OCI runtimes mask them: /dev/null
+// over files, an empty read-only tmpfs over directories; and the parts that are not
+// namespaced made read-only. A kernel without one of them simply lacks it (optional).
+std::vector<fs_step> proc_hardening(const std::string& r) {
+  std::vector<fs_step> steps;
+  for (const char* file : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats",
+                           "timer_stats", "kallsyms"}) {
+    fs_step s;
+    s.what = fs_step::kind::bind;
+    s.source = "/dev/null";
+    s.target = r + "/proc/" + file;
+    s.optional = true;
+    steps.push_back(s);
+  }
+  for (const char* dir : {"/proc/acpi", "/proc/scsi", "/sys/firmware"}) {
+    fs_step s = mount_step("tmpfs", "tmpfs", r + dir, MS_RDONLY, "size=0");
+    s.optional = true;
+    steps.push_back(s);
+  }
+  for (const char* path : {"sys", "sysrq-trigger", "bus", "fs", "irq"}) {
+    fs_step bind;
+    bind.what = fs_step::kind::bind;
+    bind.source = bind.target = r + "/proc/" + path;
+    bind.optional = true;
+    fs_step ro;
+    ro.what = fs_step::kind::remount_ro;
+    ro.target = bind.target;
+    ro.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    ro.optional = true;
+    steps.push_back(bind);
+    steps.push_back(ro);
+  }
+  return steps;
+}
+
 fs_step mkdir_step(std::string target, unsigned mode) {
   fs_step s;
   s.what = fs_step::kind::mkdir;
@@ -67,6 +102,7 @@ result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
   steps.push_back(mount_step("proc", "proc", r + "/proc", nosuid_nodev_noexec));
   steps.push_back(mkdir_step(r + "/sys", 0555));
   steps.push_back(mount_step("sysfs", "sysfs", r + "/sys", nosuid_nodev_noexec | MS_RDONLY));
+  for (auto& s : proc_hardening(r)) steps.push_back(std::move(s));
   steps.push_back(mkdir_step(r + "/dev", 0755));
   steps.push_back(
       mount_step("tmpfs", "tmpfs", r + "/dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));

@@ -1,7 +1,9 @@
 #include "ve/runtime.hpp"
 
 #include "fail.hpp"
+#include "kernel/caps.hpp"
 #include "kernel/files.hpp"
+#include "kernel/seccomp.hpp"
 
 #include <algorithm>
 
@@ -66,6 +68,16 @@ result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
   if (!live.init_pid)
     return fail(errc::not_running, "VE {} is not running: start it first", id.value());
   return process::open(live.init_pid);
+}
+
+result<void> confine(spawn_spec& spec, const ve_config& conf) {
+  auto capability = conf.get("CAPABILITY");
+  BOOST_OUTCOME_TRY(drops, dropped_capabilities(capability ? std::optional<std::string_view>(*capability)
+                                                           : std::nullopt));
+  BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+  spec.drop_capabilities = std::move(drops);
+  spec.seccomp = *filter;
+  return success();
 }
 
 ns_set ve_namespaces() { return ns_set::ve_default(); }

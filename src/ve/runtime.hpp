@@ -51,6 +51,10 @@ result<void> for_each_ve(const std::filesystem::path& state_root, F&& f) {
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
 
+/// Confines what `spec` starts as a VE process: the capabilities CTID.conf's CAPABILITY and
+/// the defaults drop, and the default seccomp filter.
+result<void> confine(spawn_spec& spec, const ve_config& conf);
+
 /// The namespaces a command run inside a VE enters.
 ns_set ve_namespaces();
 

@@ -60,6 +60,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.stderr_fd = console.get();
   spec.new_session = true;
   spec.detach = detach;
+  if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   spec.prepare = [&](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(cg->create(l.cgroup));
     BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));

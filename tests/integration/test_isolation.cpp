@@ -1,0 +1,95 @@
+// Root inside a VE is not root over the host: the classic escapes fail, and a normal
+// workload still runs. CTIDs 1150-1199.
+
+#include "support/temp_root.hpp"
+
+#include <ovz/ve.hpp>
+
+#include "model/layout.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace ovz;
+using ovz::test::temp_root;
+
+namespace {
+
+std::string hostname_of_host() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+}  // namespace
+
+TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1150);
+  MUST(v.create());
+  auto l = detail::layout_of(root.path(), v.id());
+  std::filesystem::copy_file(OVZ_ESCAPE_PROBE, l.upper / "escape_probe");
+  const auto host_name = hostname_of_host();
+  std::string sysrq_before;
+  std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_before);
+  MUST(v.start());
+
+  auto r = MUST(v.exec({"/escape_probe"}));
+  INFO(r.out << r.err);
+  CHECK(r.out.find("ESCAPED") == std::string::npos);
+  for (const char* attempt : {"init_module ok", "finit_module ok", "delete_module ok",
+                              "kexec_load ok", "mount_proc ok", "mount_tmpfs ok",
+                              "mknod_block ok", "sysrq_trigger ok", "settimeofday ok",
+                              "sethostname ok", "open_by_handle_at ok", "swapoff ok"})
+    CHECK(r.out.find(attempt) != std::string::npos);
+  CHECK(r.exit_code == 0);
+
+  // /proc/sys is read-only, the host's kernel secrets are masked.
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "echo 0 > /proc/sys/kernel/sysrq"})).exit_code != 0);
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "test -s /proc/kcore || test -s /proc/keys"}))
+            .exit_code != 0);
+  std::string sysrq_after;
+  std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_after);
+  CHECK(sysrq_after == sysrq_before);
+  CHECK(hostname_of_host() == host_name);
+  CHECK(MUST(v.exec({"hostname"})).out == "ct1150\n");
+
+  // A normal workload: a shell, a server and a client, over the VE's own loopback.
+  auto web = MUST(v.exec({"/bin/sh", "-c",
+                          "ifconfig lo 127.0.0.1 up && "
+                          "mkdir -p /www && echo hello > /www/index.html && "
+                          "httpd -p 127.0.0.1:8080 -h /www && sleep 0.3 && "
+                          "wget -q -O - http://127.0.0.1:8080/index.html"}));
+  INFO(web.err);
+  CHECK(web.out == "hello\n");
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("CAPABILITY in CTID.conf gives a capability back or takes one away", "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1151);
+  MUST(v.create());
+  auto conf = MUST(v.config());
+  MUST(conf.set("CAPABILITY", "SYS_ADMIN:on CHOWN:off"));
+  MUST(conf.save(v.conf_path()));
+  MUST(v.start());
+  // CAP_SYS_ADMIN on: the VE may name itself (in its own UTS namespace only).
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "hostname renamed && hostname"})).out == "renamed\n");
+  CHECK(hostname_of_host() != "renamed");
+  // CAP_CHOWN off: even root cannot give a file away.
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "touch /f && chown 1 /f"})).exit_code != 0);
+  MUST(v.stop({.fast = true}));
+
+  MUST(conf.set("CAPABILITY", "NO_SUCH_CAP:on"));
+  MUST(conf.save(v.conf_path()));
+  auto bad = v.start();
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().is(errc::bad_config));
+  CHECK(bad.error().message().find("NO_SUCH_CAP") != std::string::npos);
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(test::leftovers(root).empty());
+}
