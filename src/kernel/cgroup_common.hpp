@@ -51,6 +51,13 @@ namespace ovz::detail {
 
 template <class F>
 result<void> make_levels(const std::string& base, const std::string& rel, F on_new) {
+  // The parents exist already but for the first VE of a state root: try the leaf alone.
+  if (auto slash = rel.rfind('/'); slash != std::string::npos) {
+    const std::string leaf = base + "/" + rel;
+    if (::mkdir(leaf.c_str(), 0755) == 0) return on_new(base + "/" + rel.substr(0, slash), leaf);
+    if (errno == EEXIST) return success();
+    if (errno != ENOENT) return sys_fail(errno, "mkdir {}", leaf);
+  }
   std::string dir = base;
   std::size_t start = 0;
   while (start < rel.size()) {

@@ -33,7 +33,8 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
 
   auto settings = params_from_config(conf);
   if (!settings) return detail::with_context(settings.error(), ctx);
-  const auto limits = detail::limits_for(*settings);
+  // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
+  const auto limits = detail::limits_for(*settings, detail::fields_for(*settings));
 
   auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
   auto tmpl = template_store(v.state_root()).find(tmpl_name);
