@@ -42,6 +42,10 @@ class cgroup_backend {
   virtual result<void> apply(const std::string& path, const cgroup_limits& limits) = 0;
   /// The counters of the cgroup; all zero (and `measured`) when it does not exist.
   virtual result<cgroup_usage> usage(const std::string& path) const = 0;
+  /// Lets the cgroup's processes open (read, write, mknod) only these device nodes: the
+  /// devices controller on v1, a BPF device program attached to the cgroup on v2.
+  virtual result<void> allow_devices(const std::string& path,
+                                     const std::vector<device_rule>& allowed) = 0;
   /// Files the kernel notifies (inotify IN_MODIFY) when a limit is hit; none on v1.
   virtual std::vector<std::string> event_files(const std::string& path) const = 0;
 };

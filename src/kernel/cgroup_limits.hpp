@@ -35,6 +35,13 @@ struct cgroup_limits {
   std::string cpuset_cpus;                  // empty: every CPU the parent has
 };
 
+// A device node VE processes may open: 'c' or 'b', major, and minor (-1: any).
+struct device_rule {
+  char type = 'c';
+  unsigned major = 0;
+  int minor = -1;
+};
+
 struct cgroup_counter {
   std::uint64_t held = 0;
   std::uint64_t peak = 0;     // the kernel's high-water mark, or held where it keeps none

@@ -154,6 +154,19 @@ class cgroup_v1 final : public cgroup_backend {
 
   std::vector<std::string> event_files(const std::string&) const override { return {}; }
 
+  result<void> allow_devices(const std::string& path,
+                             const std::vector<device_rule>& allowed) override {
+    auto d = dir_of("devices", path);
+    if (!d) return fail(errc::unsupported, "the cgroup v1 devices controller is not mounted");
+    BOOST_OUTCOME_TRY(write_file(*d + "/devices.deny", "a"));
+    for (const auto& r : allowed) {
+      auto minor = r.minor < 0 ? std::string("*") : std::to_string(r.minor);
+      BOOST_OUTCOME_TRY(write_file(*d + "/devices.allow",
+                                   fmt::format("{} {}:{} rwm", r.type, r.major, minor)));
+    }
+    return success();
+  }
+
   result<cgroup_usage> usage(const std::string& path) const override {
     cgroup_usage u;
     if (auto d = dir_of("pids", path)) {

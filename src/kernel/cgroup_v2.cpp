@@ -3,6 +3,7 @@
 
 #include "kernel/cgroup.hpp"
 #include "kernel/cgroup_common.hpp"
+#include "kernel/device_bpf.hpp"
 #include "kernel/files.hpp"
 #include "model/cpu_math.hpp"
 
@@ -113,6 +114,11 @@ class cgroup_v2 final : public cgroup_backend {
       BOOST_OUTCOME_TRY(write_file(d + "/cpuset.cpus", l.cpuset_cpus.empty() ? "\n" : l.cpuset_cpus));
     }
     return success();
+  }
+
+  result<void> allow_devices(const std::string& path,
+                             const std::vector<device_rule>& allowed) override {
+    return attach_device_program(dir(path), allowed);
   }
 
   std::vector<std::string> event_files(const std::string& path) const override {

@@ -55,6 +55,10 @@ result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
 /// the defaults drop, and the default seccomp filter.
 result<void> confine(spawn_spec& spec, const ve_config& conf);
 
+/// The device nodes a VE's processes may open: null, zero, full, random, urandom, tty,
+/// ptmx and its pseudo-terminals.
+const std::vector<device_rule>& ve_devices();
+
 /// The namespaces a command run inside a VE enters.
 ns_set ve_namespaces();
 

@@ -65,6 +65,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.prepare = [&](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(cg->create(l.cgroup));
     BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));
+    BOOST_OUTCOME_TRY(cg->allow_devices(l.cgroup, detail::ve_devices()));
     return cg->attach(l.cgroup, pid);
   };
   auto init_proc = spawn(spec);

@@ -1,0 +1,87 @@
+#include "kernel/device_bpf.hpp"
+
+#include "fail.hpp"
+
+#include <ovz/fd.hpp>
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace ovz::detail {
+namespace {
+
+bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off,
+              std::int32_t imm) {
+  bpf_insn i{};
+  i.code = code;
+  i.dst_reg = dst & 0xf;
+  i.src_reg = src & 0xf;
+  i.off = off;
+  i.imm = imm;
+  return i;
+}
+
+bpf_insn load_word(std::uint8_t dst, std::int16_t off) {
+  return insn(BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_1, off, 0);
+}
+bpf_insn jump_unless(std::uint8_t reg, std::int32_t value, std::int16_t skip) {
+  return insn(BPF_JMP | BPF_JNE | BPF_K, reg, 0, skip, value);
+}
+bpf_insn return_value(std::int32_t v) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, v); }
+bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+
+// r2 = device type, r4 = major, r5 = minor (struct bpf_cgroup_dev_ctx); then one block per
+// rule that returns 1 (allow) on a match, and 0 (deny) after the last.
+std::vector<bpf_insn> program(const std::vector<device_rule>& allowed) {
+  std::vector<bpf_insn> p = {
+      load_word(BPF_REG_2, offsetof(bpf_cgroup_dev_ctx, access_type)),
+      insn(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff),
+      load_word(BPF_REG_4, offsetof(bpf_cgroup_dev_ctx, major)),
+      load_word(BPF_REG_5, offsetof(bpf_cgroup_dev_ctx, minor)),
+  };
+  for (const auto& r : allowed) {
+    const std::int16_t size = r.minor < 0 ? 4 : 5;  // instructions in this rule's block
+    const std::int32_t type = r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+    p.push_back(jump_unless(BPF_REG_2, type, static_cast<std::int16_t>(size - 1)));
+    p.push_back(jump_unless(BPF_REG_4, static_cast<std::int32_t>(r.major),
+                            static_cast<std::int16_t>(size - 2)));
+    if (r.minor >= 0) p.push_back(jump_unless(BPF_REG_5, r.minor, 2));
+    p.push_back(return_value(1));
+    p.push_back(exit_insn());
+  }
+  p.push_back(return_value(0));
+  p.push_back(exit_insn());
+  return p;
+}
+
+}  // namespace
+
+result<void> attach_device_program(const std::string& dir,
+                                   const std::vector<device_rule>& allowed) {
+  auto insns = program(allowed);
+  static const char license[] = "GPL";
+  union bpf_attr load;
+  std::memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<std::uint64_t>(insns.data());
+  load.insn_cnt = static_cast<std::uint32_t>(insns.size());
+  load.license = reinterpret_cast<std::uint64_t>(license);
+  unique_fd prog(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
+  if (!prog) return sys_fail(errno, "load the BPF device program for {}", dir);
+  unique_fd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup) return sys_fail(errno, "open {}", dir);
+  union bpf_attr attach;
+  std::memset(&attach, 0, sizeof attach);
+  attach.target_fd = static_cast<std::uint32_t>(cgroup.get());
+  attach.attach_bpf_fd = static_cast<std::uint32_t>(prog.get());
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  if (::syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) != 0)
+    return sys_fail(errno, "attach the BPF device program to {}", dir);
+  return success();
+}
+
+}  // namespace ovz::detail
