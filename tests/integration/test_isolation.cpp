@@ -3,6 +3,7 @@
 
 #include "support/temp_root.hpp"
 
+#include <ovz/namespaces.hpp>
 #include <ovz/ve.hpp>
 
 #include "model/layout.hpp"
@@ -115,4 +116,27 @@ TEST_CASE("CAPABILITY in CTID.conf gives a capability back or takes one away", "
   CHECK(bad.error().message().find("NO_SUCH_CAP") != std::string::npos);
   CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("reboot inside a VE stops that VE only, and the host and other VEs run on",
+          "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1153);
+  auto other = root.open(1154);
+  MUST(v.create());
+  MUST(other.create());
+  MUST(v.start());
+  MUST(other.start());
+  auto init = MUST(process::open(MUST(v.status()).init_pid));
+  // busybox's reboot asks init to shut down; init's reboot(2) in a PID namespace ends the
+  // namespace instead of the machine.
+  (void)v.exec({"/bin/sh", "-c", "reboot"});
+  CHECK(MUST(init.wait_exit(std::chrono::seconds(15))));
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(MUST(other.status()).state == ve_state::running);
+  CHECK(MUST(other.exec({"/bin/true"})).exit_code == 0);
+  MUST(v.start());  // what the VE left is cleaned by the next start
+  MUST(v.stop({.fast = true}));
+  MUST(other.stop({.fast = true}));
 }
