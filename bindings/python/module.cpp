@@ -475,6 +475,18 @@ void define_functions(py::module_& m) {
       "The OS templates under the state root, sorted by name (the built-in 'busybox' "
       "always).");
   m.def(
+      "import_template",
+      [](const std::filesystem::path& tarball, const std::optional<std::string>& name,
+         const std::optional<std::filesystem::path>& root) {
+        auto dir = ovz::resolve_state_root(to_root(root));
+        const std::string wanted = name.value_or("");
+        return unwrap(without_gil(
+            [&] { return ovz::template_store(dir).import(tarball, wanted); }));
+      },
+      "tarball"_a, "name"_a = py::none(), "root"_a = py::none(),
+      "Unpacks a root filesystem tarball (.tar, .tar.gz, .tgz, .tar.xz) as a template; the "
+      "name defaults to the file name without its extension.");
+  m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {
         return ovz::resolve_state_root(to_root(root));

@@ -185,6 +185,13 @@ typedef struct ovz_ubc_stat {
  * above capacity, only the first `capacity` were written. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
 
+/* The OS templates under `root` (NULL: the default), one name per line (the built-in
+ * "busybox" always), malloc'd into *out (free with ovz_string_free). */
+int ovz_template_list(const char *root, char **out);
+/* Unpacks a root filesystem tarball (.tar, .tar.gz, .tgz, .tar.xz) as a template named
+ * `name` (NULL: the file name without its extension). */
+int ovz_template_import(const char *root, const char *tarball, const char *name);
+
 /* The text of /proc/user_beancounters for every running VE under `root` (NULL: the default),
  * malloc'd into *out (free with ovz_string_free). */
 int ovz_ubc_report(const char *root, char **out);

@@ -8,6 +8,8 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/state_root.hpp>
+#include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
@@ -360,6 +362,27 @@ int ovz_ve_exec_capture(ovz_ve_t* ve, const char* const argv[], int* exit_code, 
     if (err) *err = err_copy.release();
     if (exit_code) *exit_code = r->exit_code;
     return 0;
+  });
+}
+
+int ovz_template_list(const char* root, char** out) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_template_list: out is NULL");
+    auto r = ovz::template_store(ovz::resolve_state_root(root_path(root))).list();
+    if (!r) return fail(r.error());
+    std::string names;
+    for (const auto& t : *r) names += t.name + "\n";
+    *out = dup_string(names).release();
+    return 0;
+  });
+}
+
+int ovz_template_import(const char* root, const char* tarball, const char* name) {
+  return guarded([&] {
+    if (!tarball) return invalid("ovz_template_import: tarball is NULL");
+    auto r = ovz::template_store(ovz::resolve_state_root(root_path(root)))
+                 .import(tarball, name ? name : "");
+    return r ? 0 : fail(r.error());
   });
 }
 

@@ -6,6 +6,7 @@
 #include <ovz.h>
 
 #include <ftw.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,15 @@ static void check_life(const char *root) {
         "stop");
   check(ovz_ve_stop(ve, NULL) == OVZ_ENOTRUNNING, "stop again is OVZ_ENOTRUNNING");
   check(ovz_ve_enter(ve, &code) == OVZ_ENOTRUNNING, "enter of a stopped VE is OVZ_ENOTRUNNING");
+  {
+    char *names = NULL;
+    check(ovz_template_list(root, &names) == 0 && names && strstr(names, "busybox\n"),
+          "template_list names busybox");
+    ovz_string_free(names);
+    check(ovz_template_import(root, "/no/such/rootfs.tar.gz", NULL) == OVZ_ESYSTEM &&
+              ovz_error_last()->sys_errno == ENOENT,
+          "template_import of a missing tarball is ENOENT");
+  }
 
   {
     const char *const init[] = {"/bin/sh", "-c", "test $$ = 1 && exit 42", NULL};

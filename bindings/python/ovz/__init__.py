@@ -36,6 +36,7 @@ from ovz._ovz import (
     list,
     resolve_state_root,
     templates,
+    import_template,
     user_beancounters,
     version,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "list",
     "resolve_state_root",
     "templates",
+    "import_template",
     "user_beancounters",
     "version",
 ]

@@ -8,6 +8,7 @@ that make VEs need root and are skipped without it.
 import errno
 import fcntl
 import os
+import subprocess
 import threading
 import time
 
@@ -284,3 +285,19 @@ def test_exec_releases_the_gil(root):
         # of the second; released, it ticks every few milliseconds.
         middle = [t for t in ticks if window["start"] + 0.25 < t < window["end"] - 0.25]
         assert len(middle) > 20, f"{len(middle)} ticks while exec ran"
+
+
+@needs_root
+def test_import_template_and_create_from_it(root):
+    busybox = next(t for t in ovz.templates(root) if t.name == "busybox")
+    ovz.VE(9440, root).create()  # builds the busybox template
+    tarball = root / "mini-1.0.tar.gz"
+    subprocess.run(["tar", "-C", str(busybox.path), "-czf", str(tarball), "."], check=True)
+    imported = ovz.import_template(tarball, root=root)
+    assert imported.name == "mini-1.0"
+    assert "mini-1.0" in [t.name for t in ovz.templates(root)]
+    with pytest.raises(ovz.Exists):
+        ovz.import_template(tarball, root=root)
+    ve = ovz.VE(9441, root)
+    ve.create(ostemplate="mini-1.0")
+    assert ve.status.ostemplate == "mini-1.0"
