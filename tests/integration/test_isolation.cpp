@@ -24,6 +24,13 @@ std::string hostname_of_host() {
   return name;
 }
 
+// Writes OpenVZ's CAPABILITY key into the VE's CTID.conf, as a person editing it would.
+void set_capability(const ve& v, const char* value) {
+  auto conf = MUST(v.config());
+  MUST(conf.set("CAPABILITY", value));
+  MUST(conf.save(v.conf_path()));
+}
+
 }  // namespace
 
 TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[isolation]") {
@@ -74,9 +81,7 @@ TEST_CASE("a VE opens only its allowed device nodes, even ones it may create", "
   temp_root root;
   auto v = root.open(1152);
   MUST(v.create());
-  auto conf = MUST(v.config());
-  MUST(conf.set("CAPABILITY", "MKNOD:on"));
-  MUST(conf.save(v.conf_path()));
+  set_capability(v, "MKNOD:on");
   MUST(v.start());
   // With CAP_MKNOD, a twin of /dev/null can be made and used; the host's kernel log cannot
   // (v1's devices controller refuses the mknod, v2's BPF device program the mknod or open).
@@ -97,9 +102,7 @@ TEST_CASE("CAPABILITY in CTID.conf gives a capability back or takes one away", "
   temp_root root;
   auto v = root.open(1151);
   MUST(v.create());
-  auto conf = MUST(v.config());
-  MUST(conf.set("CAPABILITY", "SYS_ADMIN:on CHOWN:off"));
-  MUST(conf.save(v.conf_path()));
+  set_capability(v, "SYS_ADMIN:on CHOWN:off");
   MUST(v.start());
   // CAP_SYS_ADMIN on: the VE may name itself (in its own UTS namespace only).
   CHECK(MUST(v.exec({"/bin/sh", "-c", "hostname renamed && hostname"})).out == "renamed\n");
@@ -108,8 +111,7 @@ TEST_CASE("CAPABILITY in CTID.conf gives a capability back or takes one away", "
   CHECK(MUST(v.exec({"/bin/sh", "-c", "touch /f && chown 1 /f"})).exit_code != 0);
   MUST(v.stop({.fast = true}));
 
-  MUST(conf.set("CAPABILITY", "NO_SUCH_CAP:on"));
-  MUST(conf.save(v.conf_path()));
+  set_capability(v, "NO_SUCH_CAP:on");
   auto bad = v.start();
   REQUIRE_FALSE(bad);
   CHECK(bad.error().is(errc::bad_config));
