@@ -130,6 +130,8 @@ struct spawn_spec {
   /// A classic BPF seccomp program installed just before exec (empty: none). It is set with
   /// the privileges the child still has then, so no_new_privs is not required.
   std::vector<sock_filter> seccomp;
+  /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
+  bool no_new_privs = false;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;

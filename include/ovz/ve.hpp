@@ -6,6 +6,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
+#include <ovz/security.hpp>
 #include <ovz/ve_params.hpp>
 
 #include <sys/types.h>
@@ -139,6 +140,17 @@ class OVZ_API ve {
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
   /// is stopped, where nothing else would keep it).
   result<void> set_hostname(const std::string& hostname, bool save);
+
+  /// The VE's confinement as CTID.conf sets it (CAPABILITY, DEVNODES, SECCOMP_PROFILE,
+  /// NO_NEW_PRIVS).
+  result<ve_security> security() const;
+  /// Changes the confinement. Device nodes are granted or revoked at once in a running VE
+  /// (its /dev and the device cgroup follow); capabilities, the seccomp profile and
+  /// no_new_privs cannot change in running processes, so in a running VE they must be saved
+  /// and apply to commands run inside from then on and to the next start. Saved in CTID.conf
+  /// when `save` or when the VE is stopped. Everything is checked (names, the host's nodes, the
+  /// profile file) before anything changes.
+  result<void> set_security(const security_changes& changes, bool save);
 
  private:
   ve(ctid id, std::filesystem::path root) : id_(id), root_(std::move(root)) {}

@@ -5,9 +5,6 @@
 #include <sys/capability.h>
 
 #include <algorithm>
-#include <cctype>
-#include <sstream>
-#include <string>
 
 namespace ovz::detail {
 namespace {
@@ -25,24 +22,14 @@ constexpr int dropped_by_default[] = {
 
 }  // namespace
 
-result<std::vector<int>> dropped_capabilities(std::optional<std::string_view> capability) {
+result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings) {
   std::vector<int> drops(std::begin(dropped_by_default), std::end(dropped_by_default));
-  if (!capability) return drops;
-  std::istringstream words{std::string(*capability)};
-  for (std::string item; words >> item;) {
-    auto colon = item.rfind(':');
-    std::string name = item.substr(0, colon);
-    std::string state = colon == std::string::npos ? "" : item.substr(colon + 1);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (name.rfind("cap_", 0) != 0) name = "cap_" + name;
+  for (const auto& s : settings) {
     cap_value_t cap = 0;
-    if (cap_from_name(name.c_str(), &cap) != 0)
-      return fail(errc::bad_config, "CAPABILITY: unknown capability \"{}\"", item);
-    if (state != "on" && state != "off")
-      return fail(errc::bad_config, "CAPABILITY: \"{}\" is not NAME:on or NAME:off", item);
+    if (cap_from_name(("cap_" + s.name).c_str(), &cap) != 0)
+      return fail(errc::bad_config, "CAPABILITY: unknown capability \"{}\"", s.name);
     drops.erase(std::remove(drops.begin(), drops.end(), cap), drops.end());
-    if (state == "off") drops.push_back(cap);
+    if (!s.on) drops.push_back(cap);
   }
   // Dropping CAP_SETPCAP takes away the right to drop the rest: it goes last.
   std::stable_partition(drops.begin(), drops.end(), [](int c) { return c != CAP_SETPCAP; });

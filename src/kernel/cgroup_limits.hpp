@@ -35,11 +35,13 @@ struct cgroup_limits {
   std::string cpuset_cpus;                  // empty: every CPU the parent has
 };
 
-// A device node VE processes may open: 'c' or 'b', major, and minor (-1: any).
+// A device node VE processes may use: 'c' or 'b', major, minor (-1: any), and how.
 struct device_rule {
+  enum access_bits : unsigned { mknod = 1, read = 2, write = 4, all = 7 };
   char type = 'c';
   unsigned major = 0;
   int minor = -1;
+  unsigned access = all;
 };
 
 struct cgroup_counter {

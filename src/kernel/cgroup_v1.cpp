@@ -161,8 +161,12 @@ class cgroup_v1 final : public cgroup_backend {
     BOOST_OUTCOME_TRY(write_file(*d + "/devices.deny", "a"));
     for (const auto& r : allowed) {
       auto minor = r.minor < 0 ? std::string("*") : std::to_string(r.minor);
+      std::string how;
+      if (r.access & device_rule::read) how += 'r';
+      if (r.access & device_rule::write) how += 'w';
+      if (r.access & device_rule::mknod) how += 'm';
       BOOST_OUTCOME_TRY(write_file(*d + "/devices.allow",
-                                   fmt::format("{} {}:{} rwm", r.type, r.major, minor)));
+                                   fmt::format("{} {}:{} {}", r.type, r.major, minor, how)));
     }
     return success();
   }

@@ -14,22 +14,33 @@
 namespace ovz::detail {
 namespace {
 
-constexpr const char* refused[] = {
-    "init_module",   "finit_module", "delete_module", "kexec_load", "kexec_file_load",
-    "open_by_handle_at", "name_to_handle_at", "add_key", "request_key", "keyctl",
-    "swapon",        "swapoff",      "acct",          "iopl",       "ioperm",
-    "lookup_dcookie", "quotactl",    "nfsservctl",    "vm86",       "vm86old",
-};
+std::uint32_t to_libseccomp(seccomp_action a, int errno_value) {
+  switch (a) {
+    case seccomp_action::allow: return SCMP_ACT_ALLOW;
+    case seccomp_action::kill: return SCMP_ACT_KILL_PROCESS;
+    case seccomp_action::trap: return SCMP_ACT_TRAP;
+    case seccomp_action::log: return SCMP_ACT_LOG;
+    case seccomp_action::errno_return: return SCMP_ACT_ERRNO(static_cast<std::uint16_t>(errno_value));
+  }
+  return SCMP_ACT_ALLOW;
+}
 
-result<std::vector<sock_filter>> compile() {
-  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
-                                                      seccomp_release);
+}  // namespace
+
+result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile) {
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(
+      seccomp_init(to_libseccomp(profile.default_action, profile.default_errno)), seccomp_release);
   if (!ctx) return fail(errc::unsupported, "seccomp_init failed");
-  for (const char* name : refused) {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) continue;  // not a system call on this architecture
-    if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0); rc < 0)
-      return sys_fail(-rc, "seccomp_rule_add {}", name);
+  for (const auto& rule : profile.rules) {
+    const auto action = to_libseccomp(rule.action, rule.errno_value);
+    // libseccomp refuses a rule that repeats the default action: it would change nothing.
+    if (action == to_libseccomp(profile.default_action, profile.default_errno)) continue;
+    for (const auto& name : rule.syscalls) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) return fail(errc::bad_config, "unknown system call \"{}\"", name);
+      if (int rc = seccomp_rule_add(ctx.get(), action, nr, 0); rc < 0)
+        return sys_fail(-rc, "seccomp_rule_add {}", name);
+    }
   }
   // libseccomp writes the program to a descriptor; a memfd keeps it in memory.
   unique_fd mem(::memfd_create("ovz-seccomp", MFD_CLOEXEC));
@@ -44,12 +55,10 @@ result<std::vector<sock_filter>> compile() {
   return program;
 }
 
-}  // namespace
-
 result<const std::vector<sock_filter>*> default_seccomp_filter() {
   static std::once_flag once;
   static result<std::vector<sock_filter>> program = error();
-  std::call_once(once, [] { program = compile(); });
+  std::call_once(once, [] { program = compile_seccomp(default_seccomp_profile()); });
   if (!program) return program.error();
   return &*program;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// The seccomp filter every VE process runs under, compiled with libseccomp.
+// Seccomp profiles compiled into the classic BPF programs spawn installs, by libseccomp.
 
 #include <ovz/result.hpp>
+#include <ovz/seccomp.hpp>
 
 #include <linux/filter.h>
 
@@ -9,9 +10,10 @@
 
 namespace ovz::detail {
 
-/// Refuses, with EPERM, what a VE must never do whatever its capabilities: load or remove
-/// kernel modules, kexec, open files by handle (the classic escape from a chroot), use the
-/// host-wide keyring, swap, process accounting, raw port I/O. Compiled once per process.
+/// The program for `profile` on this architecture.
+result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile);
+
+/// The built-in profile's program, compiled once per process: every VE start uses it.
 result<const std::vector<sock_filter>*> default_seccomp_filter();
 
 }  // namespace ovz::detail

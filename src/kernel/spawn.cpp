@@ -49,6 +49,7 @@ enum step : std::int32_t {
   step_ids = -12,
   step_seccomp = -13,
   step_caps = -14,
+  step_no_new_privs = -15,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -99,6 +100,7 @@ struct plan {
   std::vector<int> keep;  // sorted descriptors the children must not close
   const std::vector<int>* drop_caps = nullptr;
   struct sock_fprog seccomp {};
+  bool no_new_privs = false;
 };
 
 // ---- child side: async-signal-safe only ----
@@ -242,6 +244,8 @@ void setup_stdio(const plan& p) noexcept {
     if (::isatty(p.stdio[0])) (void)::ioctl(p.stdio[0], TIOCSCTTY, 0);
   }
   setup_stdio(p);
+  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    child_fail(p, step_no_new_privs);
   // The filter first, while the child may still install one without no_new_privs; the
   // bounding set last, as nothing after it needs a capability.
   if (p.seccomp.len &&
@@ -314,6 +318,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_ids: return "become root of the user namespace";
     case step_seccomp: return "install the seccomp filter";
     case step_caps: return "drop capabilities from the bounding set";
+    case step_no_new_privs: return "set no_new_privs";
   }
   return "start";
 }
@@ -353,6 +358,7 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.drop_caps = &spec.drop_capabilities;
   p.seccomp.len = static_cast<unsigned short>(spec.seccomp.size());
   p.seccomp.filter = const_cast<sock_filter*>(spec.seccomp.data());
+  p.no_new_privs = spec.no_new_privs;
 }
 
 result<void> write_id_maps(pid_t pid, const spawn_spec& spec) {

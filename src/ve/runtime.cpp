@@ -71,21 +71,20 @@ result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
 }
 
 result<void> confine(spawn_spec& spec, const ve_config& conf) {
-  auto capability = conf.get("CAPABILITY");
-  BOOST_OUTCOME_TRY(drops, dropped_capabilities(capability ? std::optional<std::string_view>(*capability)
-                                                           : std::nullopt));
-  BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+  BOOST_OUTCOME_TRY(sec, security_from_config(conf));
+  BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities));
   spec.drop_capabilities = std::move(drops);
-  spec.seccomp = *filter;
+  spec.no_new_privs = sec.no_new_privs;
+  if (sec.seccomp_profile.empty()) {
+    BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+    spec.seccomp = *filter;
+  } else if (sec.seccomp_profile != "unconfined") {
+    BOOST_OUTCOME_TRY(profile, seccomp_profile::load(sec.seccomp_profile));
+    auto program = compile_seccomp(profile);
+    if (!program) return with_context(program.error(), "seccomp profile " + sec.seccomp_profile);
+    spec.seccomp = std::move(*program);
+  }
   return success();
-}
-
-const std::vector<device_rule>& ve_devices() {
-  static const std::vector<device_rule> allowed = {
-      {'c', 1, 3}, {'c', 1, 5}, {'c', 1, 7}, {'c', 1, 8}, {'c', 1, 9},
-      {'c', 5, 0}, {'c', 5, 2}, {'c', 136, -1},
-  };
-  return allowed;
 }
 
 ns_set ve_namespaces() { return ns_set::ve_default(); }

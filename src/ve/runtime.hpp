@@ -51,13 +51,9 @@ result<void> for_each_ve(const std::filesystem::path& state_root, F&& f) {
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
 
-/// Confines what `spec` starts as a VE process: the capabilities CTID.conf's CAPABILITY and
-/// the defaults drop, and the default seccomp filter.
+/// Confines what `spec` starts as a VE process as CTID.conf says: the capabilities the
+/// defaults and CAPABILITY drop, the seccomp profile, no_new_privs.
 result<void> confine(spawn_spec& spec, const ve_config& conf);
-
-/// The device nodes a VE's processes may open: null, zero, full, random, urandom, tty,
-/// ptmx and its pseudo-terminals.
-const std::vector<device_rule>& ve_devices();
 
 /// The namespaces a command run inside a VE enters.
 ns_set ve_namespaces();

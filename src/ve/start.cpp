@@ -3,6 +3,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
 #include "ve/rootfs.hpp"
@@ -41,6 +42,13 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   if (!tmpl) return detail::with_context(tmpl.error(), ctx);
   auto steps = detail::rootfs_steps(l, tmpl->path);
   if (!steps) return detail::with_context(steps.error(), ctx);
+  auto security = security_from_config(conf);
+  if (!security) return detail::with_context(security.error(), ctx);
+  auto devnodes = detail::resolve_devnodes(security->devnodes);
+  if (!devnodes) return detail::with_context(devnodes.error(), ctx);
+  for (auto& s : detail::devnode_steps(l.mount_point.string() + "/dev", *devnodes))
+    steps->push_back(std::move(s));
+  const auto device_rules = detail::ve_device_rules(*devnodes);
 
   std::error_code ec;
   for (const auto& dir : {l.mount_point, l.console_log.parent_path()}) {
@@ -65,7 +73,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.prepare = [&](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(cg->create(l.cgroup));
     BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));
-    BOOST_OUTCOME_TRY(cg->allow_devices(l.cgroup, detail::ve_devices()));
+    BOOST_OUTCOME_TRY(cg->allow_devices(l.cgroup, device_rules));
     return cg->attach(l.cgroup, pid);
   };
   auto init_proc = spawn(spec);

@@ -1,0 +1,111 @@
+// A VE's confinement settings, and device nodes granted or revoked live.
+
+#include <ovz/seccomp.hpp>
+#include <ovz/security.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "model/layout.hpp"
+#include "ve/devices.hpp"
+#include "ve/lock.hpp"
+#include "ve/runtime.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace ovz {
+namespace {
+
+bool has_node(const std::vector<detail::host_devnode>& nodes, const std::string& name) {
+  return std::any_of(nodes.begin(), nodes.end(), [&](const auto& n) { return n.name == name; });
+}
+
+// The running VE's /dev follows the grants: the cgroup rules first, so that a revoked node is
+// unusable before it disappears, and a granted one is allowed before it appears. The nodes are
+// made from the host through /proc/PID/root, which resolves in the VE's mount namespace.
+result<void> apply_devnodes(detail::cgroup_backend& cg, const detail::ve_layout& l, pid_t init,
+                            const std::vector<detail::host_devnode>& before,
+                            const std::vector<detail::host_devnode>& after) {
+  BOOST_OUTCOME_TRY(cg.allow_devices(l.cgroup, detail::ve_device_rules(after)));
+  const std::string dev = fmt::format("/proc/{}/root/dev", init);
+  for (const auto& n : before) {
+    if (has_node(after, n.name)) continue;
+    const auto path = dev + "/" + n.name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return detail::sys_fail(errno, "remove {}", path);
+  }
+  for (const auto& step : detail::devnode_steps(dev, after)) {
+    if (step.what == fs_step::kind::mkdir) {
+      if (::mkdir(step.target.c_str(), step.mode) != 0 && errno != EEXIST)
+        return detail::sys_fail(errno, "mkdir {}", step.target);
+      continue;
+    }
+    // Re-made, so that a changed host node (major:minor, mode) is followed.
+    (void)::unlink(step.target.c_str());
+    if (::mknod(step.target.c_str(), step.mode, step.dev) != 0)
+      return detail::sys_fail(errno, "mknod {}", step.target);
+    if (::chmod(step.target.c_str(), step.mode & 07777) != 0)
+      return detail::sys_fail(errno, "chmod {}", step.target);
+  }
+  return success();
+}
+
+}  // namespace
+
+result<ve_security> ve::security() const {
+  BOOST_OUTCOME_TRY(conf, config());
+  return security_from_config(conf);
+}
+
+result<void> ve::set_security(const security_changes& changes, bool save) {
+  const auto ctx = fmt::format("VE {}", id_.value());
+  auto l = detail::layout_of(root_, id_);
+  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  if (!lock) return lock.error();
+  BOOST_OUTCOME_TRY(conf, config());
+  auto before = security_from_config(conf);
+  if (!before) return detail::with_context(before.error(), ctx);
+  auto after = with_changes(*before, changes);
+  if (!after) return detail::with_context(after.error(), ctx);
+  if (changes.seccomp_profile && !after->seccomp_profile.empty() &&
+      after->seccomp_profile != "unconfined") {
+    // A profile that would not load fails now, not at the next start.
+    auto profile = seccomp_profile::load(after->seccomp_profile);
+    if (!profile) return detail::with_context(profile.error(), ctx);
+  }
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+
+  if (live.init_pid) {
+    const bool start_only = !changes.capabilities.empty() || changes.seccomp_profile ||
+                            changes.no_new_privs;
+    if (start_only && !save)
+      return detail::fail(errc::invalid_argument,
+                          "{}: capabilities, the seccomp profile and no_new_privs cannot change "
+                          "in running processes; save them to apply at the next start and to "
+                          "new commands run inside",
+                          ctx);
+    if (!changes.devnodes.empty()) {
+      auto old_nodes = detail::resolve_devnodes(before->devnodes);
+      auto new_nodes = detail::resolve_devnodes(after->devnodes);
+      if (!new_nodes) return detail::with_context(new_nodes.error(), ctx);
+      // A node the host has lost since the start is simply not removed from the VE's /dev.
+      auto ok = apply_devnodes(*cg, l, live.init_pid, old_nodes ? *old_nodes : *new_nodes,
+                               *new_nodes);
+      if (!ok) return detail::with_context(ok.error(), ctx);
+    }
+  } else if (!changes.devnodes.empty()) {
+    // Checked now rather than at the next start: a name the host lacks is a typo.
+    auto nodes = detail::resolve_devnodes(after->devnodes);
+    if (!nodes) return detail::with_context(nodes.error(), ctx);
+  }
+  if (save || !live.init_pid) {
+    BOOST_OUTCOME_TRY(security_to_config(*after, conf));
+    if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
+  }
+  return success();
+}
+
+}  // namespace ovz
