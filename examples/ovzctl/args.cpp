@@ -78,6 +78,29 @@ constexpr option_spec set_options[] = {
        c.set.params.cpu.cpumask = mask.value();
        return ovz::success();
      }},
+    {"--capability", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       auto caps = ovz::parse_capabilities(v);
+       if (!caps) return bad_usage("--capability: {}", caps.error().message());
+       for (auto& cap : caps.value()) c.set.security.capabilities.push_back(std::move(cap));
+       return ovz::success();
+     }},
+    {"--devnodes", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       auto nodes = ovz::parse_devnodes(v);
+       if (!nodes) return bad_usage("--devnodes: {}", nodes.error().message());
+       for (auto& n : nodes.value()) c.set.security.devnodes.push_back(std::move(n));
+       return ovz::success();
+     }},
+    {"--seccomp_profile", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       if (v != "default" && v != "unconfined" && (v.empty() || v.front() != '/'))
+         return bad_usage("--seccomp_profile: \"{}\" is not default, unconfined or an absolute path", v);
+       c.set.security.seccomp_profile = std::string(v);
+       return ovz::success();
+     }},
+    {"--no_new_privs", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       if (v != "yes" && v != "no") return bad_usage("--no_new_privs: \"{}\" is not yes or no", v);
+       c.set.security.no_new_privs = v == "yes";
+       return ovz::success();
+     }},
 };
 
 /// set --<beancounter> B[:L], for every name of /proc/user_beancounters.
@@ -274,7 +297,8 @@ Commands:
   exec CTID COMMAND...        run COMMAND through /bin/sh -c in the running CT
   enter CTID                  an interactive shell in the running CT
   set CTID [--hostname NAME] [--RESOURCE B[:L]]... [--cpuunits N] [--cpulimit PCT]
-      [--cpus N] [--cpumask LIST] [--save]
+      [--cpus N] [--cpumask LIST] [--capability NAME:on|off]... [--devnodes NAME:r|w|rw|none]...
+      [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no] [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"

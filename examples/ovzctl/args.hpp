@@ -36,12 +36,19 @@ enum class verb {
 struct set_request {
   std::optional<std::string> hostname;
   ovz::ve_params params;  ///< --numproc B[:L] …, --cpuunits N, --cpulimit P, --cpus N, --cpumask L
+  /// --capability NAME:on|off, --devnodes NAME:r|w|rw|none, --seccomp_profile, --no_new_privs
+  ovz::security_changes security;
   bool save = false;
 
-  bool empty() const noexcept {
+  bool has_params() const noexcept {
     const auto& c = params.cpu;
-    return !hostname && params.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus && !c.cpumask;
+    return !params.ubc.empty() || c.cpuunits || c.cpulimit || c.cpus || c.cpumask;
   }
+  bool has_security() const noexcept {
+    return !security.capabilities.empty() || !security.devnodes.empty() ||
+           security.seccomp_profile || security.no_new_privs;
+  }
+  bool empty() const noexcept { return !hostname && !has_params() && !has_security(); }
 };
 
 /// One parsed invocation. Only the fields of `what` are meaningful.

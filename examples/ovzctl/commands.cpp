@@ -129,10 +129,12 @@ ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   if (req.hostname) {
     if (auto r = v.set_hostname(*req.hostname, req.save); !r) return r.error();
   }
-  if (!req.params.ubc.empty() || req.params.cpu.cpuunits || req.params.cpu.cpulimit ||
-      req.params.cpu.cpus || req.params.cpu.cpumask) {
+  if (req.has_params()) {
     if (auto r = v.set(req.params, req.save); !r) return r.error();
     if (st.value().state == ovz::ve_state::running) warn_unenforced(v, req.params);
+  }
+  if (req.has_security()) {
+    if (auto r = v.set_security(req.security, req.save); !r) return r.error();
   }
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {

@@ -21,7 +21,8 @@ result<std::vector<host_devnode>> resolve_devnodes(const std::vector<devnode_gra
     rule.type = S_ISBLK(st.st_mode) ? 'b' : 'c';
     rule.major = major(st.st_rdev);
     rule.minor = static_cast<int>(minor(st.st_rdev));
-    rule.access = (g.access == device_access::read || g.access == device_access::read_write
+    // mknod too: the start makes the node in the VE's /dev after the rules are in place.
+    rule.access = device_rule::mknod | (g.access == device_access::read || g.access == device_access::read_write
                        ? device_rule::read : 0u) |
                   (g.access == device_access::write || g.access == device_access::read_write
                        ? device_rule::write : 0u);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ovz {
 namespace {
@@ -22,17 +23,34 @@ bool has_node(const std::vector<detail::host_devnode>& nodes, const std::string&
   return std::any_of(nodes.begin(), nodes.end(), [&](const auto& n) { return n.name == name; });
 }
 
-// The running VE's /dev follows the grants: the cgroup rules first, so that a revoked node is
-// unusable before it disappears, and a granted one is allowed before it appears. The nodes are
-// made from the host through /proc/PID/root, which resolves in the VE's mount namespace.
+// The granted nodes present in a VE's /dev: device nodes other than the ones every VE has.
+std::vector<std::string> granted_in(const std::filesystem::path& dev) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dev, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().lexically_relative(dev).string();
+    if (parse_devnodes(name + ":r").has_error()) {  // a built-in node, or below pts or shm
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_character_file(ec) || it->is_block_file(ec)) names.push_back(name);
+  }
+  return names;
+}
+
+// The running VE's /dev and device cgroup follow `after` exactly: the rules first, so that a
+// revoked node is unusable before it disappears and a granted one is allowed before it
+// appears. A grant made live without saving lasts until the next change or the stop. The
+// nodes are made from the host through /proc/PID/root, which resolves in the VE's mount
+// namespace.
 result<void> apply_devnodes(detail::cgroup_backend& cg, const detail::ve_layout& l, pid_t init,
-                            const std::vector<detail::host_devnode>& before,
                             const std::vector<detail::host_devnode>& after) {
   BOOST_OUTCOME_TRY(cg.allow_devices(l.cgroup, detail::ve_device_rules(after)));
   const std::string dev = fmt::format("/proc/{}/root/dev", init);
-  for (const auto& n : before) {
-    if (has_node(after, n.name)) continue;
-    const auto path = dev + "/" + n.name;
+  for (const auto& name : granted_in(dev)) {
+    if (has_node(after, name)) continue;
+    const auto path = dev + "/" + name;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return detail::sys_fail(errno, "remove {}", path);
   }
@@ -88,13 +106,10 @@ result<void> ve::set_security(const security_changes& changes, bool save) {
                           "new commands run inside",
                           ctx);
     if (!changes.devnodes.empty()) {
-      auto old_nodes = detail::resolve_devnodes(before->devnodes);
-      auto new_nodes = detail::resolve_devnodes(after->devnodes);
-      if (!new_nodes) return detail::with_context(new_nodes.error(), ctx);
-      // A node the host has lost since the start is simply not removed from the VE's /dev.
-      auto ok = apply_devnodes(*cg, l, live.init_pid, old_nodes ? *old_nodes : *new_nodes,
-                               *new_nodes);
-      if (!ok) return detail::with_context(ok.error(), ctx);
+      auto nodes = detail::resolve_devnodes(after->devnodes);
+      if (!nodes) return detail::with_context(nodes.error(), ctx);
+      if (auto ok = apply_devnodes(*cg, l, live.init_pid, *nodes); !ok)
+        return detail::with_context(ok.error(), ctx);
     }
   } else if (!changes.devnodes.empty()) {
     // Checked now rather than at the next start: a name the host lacks is a typo.

@@ -197,3 +197,21 @@ TEST_CASE("ovzctl: ubc", "[ovzctl]") {
   CHECK(one.id->value() == 101);
   CHECK_THAT(refusal({"ubc", "0"}), Catch::Contains("invalid CTID"));
 }
+
+TEST_CASE("ovzctl: set capabilities, device nodes, seccomp profile, no_new_privs", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--capability", "net_admin:on", "--capability=SYS_TIME:off",
+                     "--devnodes", "net/tun:rw", "--seccomp_profile", "/etc/web.profile",
+                     "--no_new_privs", "yes", "--save"});
+  const auto& s = cmd.set.security;
+  CHECK(s.capabilities == std::vector<ovz::capability_setting>{{"net_admin", true}, {"sys_time", false}});
+  CHECK(s.devnodes == std::vector<ovz::devnode_grant>{{"net/tun", ovz::device_access::read_write}});
+  CHECK(s.seccomp_profile == "/etc/web.profile");
+  CHECK(s.no_new_privs == true);
+  CHECK_FALSE(cmd.set.empty());
+
+  CHECK_THAT(refusal({"set", "101", "--capability", "bogus:on"}),
+             Catch::Contains("--capability: CAPABILITY: unknown capability \"bogus:on\""));
+  CHECK_THAT(refusal({"set", "101", "--devnodes", "sda"}), Catch::Contains("--devnodes"));
+  CHECK_THAT(refusal({"set", "101", "--seccomp_profile", "web"}), Catch::Contains("absolute path"));
+  CHECK_THAT(refusal({"set", "101", "--no_new_privs", "on"}), Catch::Contains("yes or no"));
+}
