@@ -12,6 +12,7 @@
 #include <ovz/error.hpp>
 #include <ovz/result.hpp>
 #include <ovz/state_root.hpp>
+#include <ovz/security.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
@@ -223,6 +224,37 @@ py::dict from_params(const ovz::ve_params& p) {
   return d;
 }
 
+// set_security()'s keywords: capability={"net_admin": True}, devnodes={"net/tun": "rw"}.
+ovz::security_changes to_security(const std::optional<py::dict>& capability,
+                                  const std::optional<py::dict>& devnodes,
+                                  const std::optional<std::string>& seccomp_profile,
+                                  std::optional<bool> no_new_privs) {
+  ovz::security_changes c;
+  for (auto [name, on] : capability.value_or(py::dict())) {
+    if (!py::isinstance<py::bool_>(on)) throw py::type_error("capability values are True or False");
+    c.capabilities.push_back({name.cast<std::string>(), on.cast<bool>()});
+  }
+  std::string nodes;
+  for (auto [name, access] : devnodes.value_or(py::dict()))
+    nodes += name.cast<std::string>() + ":" + access.cast<std::string>() + " ";
+  c.devnodes = unwrap(ovz::parse_devnodes(nodes));
+  c.seccomp_profile = seccomp_profile;
+  c.no_new_privs = no_new_privs;
+  return c;
+}
+
+// security() as the keywords set_security() takes.
+py::dict from_security(const ovz::ve_security& s) {
+  py::dict caps, nodes, d;
+  for (const auto& c : s.capabilities) caps[py::str(c.name)] = c.on;
+  for (const auto& n : s.devnodes) nodes[py::str(n.name)] = ovz::to_string(n.access);
+  d["capability"] = caps;
+  d["devnodes"] = nodes;
+  d["seccomp_profile"] = s.seccomp_profile.empty() ? "default" : s.seccomp_profile;
+  d["no_new_privs"] = s.no_new_privs;
+  return d;
+}
+
 py::dict from_config(const ovz::ve_config& conf) {
   py::dict d;
   for (const auto& key : conf.keys()) d[py::str(key)] = conf.get(key).value_or("");
@@ -431,6 +463,25 @@ void define_ve(py::module_& m) {
           "name"_a, "save"_a = false,
           "Changes the hostname: live in a running VE, and in CTID.conf when `save` or when "
           "the VE is stopped.")
+      .def(
+          "set_security",
+          [](ovz::ve& v, const std::optional<py::dict>& capability,
+             const std::optional<py::dict>& devnodes, const std::optional<std::string>& seccomp_profile,
+             std::optional<bool> no_new_privs, bool save) {
+            auto changes = to_security(capability, devnodes, seccomp_profile, no_new_privs);
+            unwrap(without_gil([&] { return v.set_security(changes, save); }));
+          },
+          py::kw_only(), "capability"_a = py::none(), "devnodes"_a = py::none(),
+          "seccomp_profile"_a = py::none(), "no_new_privs"_a = py::none(), "save"_a = false,
+          "Changes the confinement: capability={'net_admin': True, 'chown': False}, "
+          "devnodes={'net/tun': 'rw', 'loop0': 'none'} (host nodes below /dev; 'r', 'w', "
+          "'rw' or 'none'), seccomp_profile (a profile file's absolute path, 'default' or "
+          "'unconfined'), no_new_privs. Device nodes change at once in a running VE; the "
+          "rest cannot change in running processes, so a running VE needs save=True and they "
+          "apply to new commands and the next start.")
+      .def(
+          "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
+          "The confinement CTID.conf sets, as the keywords set_security() takes.")
       .def("__repr__", [](const ovz::ve& v) {
         return "VE(" + v.id().str() + ", root=" +
                py::repr(py::str(v.state_root().string())).cast<std::string>() + ")";

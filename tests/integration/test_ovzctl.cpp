@@ -341,3 +341,25 @@ TEST_CASE("ovzctl set changes beancounters and ubc reports them", "[ovzctl]") {
   ovzctl(r, {"stop", "9103", "--fast"});
   CHECK(ovzctl(r, {"ubc", "9103"}).exit_code == 1);  // nothing to count in a stopped VE
 }
+
+TEST_CASE("ovzctl set --devnodes and --capability confine a VE as CTID.conf records", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  ovzctl(r, {"create", "9104"});
+  expect_ok(ovzctl(r, {"set", "9104", "--capability", "chown:off", "--devnodes", "kmsg:w"}),
+            "CT configuration saved to " + (r / "conf" / "9104.conf").string() + "\n");
+  std::ifstream conf(r / "conf" / "9104.conf");
+  std::string text((std::istreambuf_iterator<char>(conf)), {});
+  CHECK_THAT(text, Catch::Contains("CAPABILITY=\"chown:off\"") &&
+                       Catch::Contains("DEVNODES=\"kmsg:w\""));
+  ovzctl(r, {"start", "9104"});
+  CHECK(ovzctl(r, {"exec", "9104", "test -c /dev/kmsg"}).exit_code == 0);
+  CHECK(ovzctl(r, {"exec", "9104", "touch /f && chown 1 /f"}).exit_code != 0);
+  expect_ok(ovzctl(r, {"set", "9104", "--devnodes", "kmsg:none"}), "");
+  CHECK(ovzctl(r, {"exec", "9104", "test -e /dev/kmsg"}).exit_code != 0);
+  auto refused = ovzctl(r, {"set", "9104", "--no_new_privs", "yes"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("save them"));
+  ovzctl(r, {"stop", "9104", "--fast"});
+}

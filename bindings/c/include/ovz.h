@@ -165,6 +165,19 @@ int ovz_ve_set_hostname(ovz_ve_t *ve, const char *hostname, int save);
  * numbers) and "cpumask" (a CPU list like "0-3,6" or "all"). */
 int ovz_ve_set_param(ovz_ve_t *ve, const char *name, const char *value, int save);
 
+/* Changes the VE's confinement, as `vzctl set` does: `name` is "capability" (`value`
+ * "NAME:on|off ..."), "devnodes" ("NAME:r|w|rw|none ...", host nodes below /dev),
+ * "seccomp_profile" (an absolute path of a profile file, "default" or "unconfined") or
+ * "no_new_privs" ("yes" or "no"). Device nodes change at once in a running VE; the others
+ * cannot change in running processes, so a running VE needs `save` non-zero and they apply
+ * to new commands and the next start. Saved in CTID.conf when `save` (or the VE is stopped). */
+int ovz_ve_set_security(ovz_ve_t *ve, const char *name, const char *value, int save);
+
+/* The confinement CTID.conf sets, as its lines (CAPABILITY="...", DEVNODES="...",
+ * SECCOMP_PROFILE="...", NO_NEW_PRIVS="yes"; defaults are absent). Free *out with
+ * ovz_string_free(). */
+int ovz_ve_security(ovz_ve_t *ve, char **out);
+
 /* OpenVZ's "no limit" (LONG_MAX), as barrier and limit of an unlimited beancounter. */
 #define OVZ_UBC_UNLIMITED UINT64_C(9223372036854775807)
 

@@ -8,6 +8,7 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
@@ -466,6 +467,46 @@ int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save
     }
     auto r = ve->v.set(p, save != 0);
     return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_set_security(ovz_ve_t* ve, const char* name, const char* value, int save) {
+  return guarded([&] {
+    if (!ve || !name || !value) return invalid("ovz_ve_set_security: ve, name or value is NULL");
+    const std::string key(name);
+    ovz::security_changes c;
+    if (key == "capability") {
+      auto caps = ovz::parse_capabilities(value);
+      if (!caps) return fail(caps.error());
+      c.capabilities = std::move(*caps);
+    } else if (key == "devnodes") {
+      auto nodes = ovz::parse_devnodes(value);
+      if (!nodes) return fail(nodes.error());
+      c.devnodes = std::move(*nodes);
+    } else if (key == "seccomp_profile") {
+      c.seccomp_profile = value;
+    } else if (key == "no_new_privs") {
+      if (std::strcmp(value, "yes") != 0 && std::strcmp(value, "no") != 0)
+        return invalid(std::string("no_new_privs: \"") + value + "\" is not yes or no");
+      c.no_new_privs = std::strcmp(value, "yes") == 0;
+    } else {
+      return invalid("unknown setting \"" + key +
+                     "\": not capability, devnodes, seccomp_profile or no_new_privs");
+    }
+    auto r = ve->v.set_security(c, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_security(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_security: ve or out is NULL");
+    auto r = ve->v.security();
+    if (!r) return fail(r.error());
+    ovz::ve_config text;
+    if (auto ok = ovz::security_to_config(*r, text); !ok) return fail(ok.error());
+    *out = dup_string(text.serialize()).release();
+    return 0;
   });
 }
 

@@ -89,6 +89,8 @@ static void check_life(const char *root) {
   char *report = NULL;
   const char *const exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
   const char *const hostname[] = {"/bin/sh", "-c", "hostname; echo oops >&2", NULL};
+  const char *const has_kmsg[] = {"/bin/sh", "-c", "test -c /dev/kmsg", NULL};
+  char *security = NULL;
 
   if (!check(ovz_ve_open(&ve, 9310, root) == 0, "open VE 9310")) return;
   create.hostname = "c-api.example.com";
@@ -136,6 +138,23 @@ static void check_life(const char *root) {
   ovz_string_free(out);
   check(ovz_ve_status(ve, &st) == 0 && strcmp(st.hostname, "c-api.example.com") == 0,
         "... and, unsaved, not CTID.conf's");
+
+  check(ovz_ve_set_security(ve, "devnodes", "kmsg:w", 0) == 0 &&
+            ovz_ve_exec_capture(ve, has_kmsg, &code, NULL, NULL) == 0 && code == 0,
+        "set_security devnodes grants a node live");
+  check(ovz_ve_set_security(ve, "capability", "bogus:on", 1) == OVZ_EINVAL,
+        "an unknown capability is OVZ_EINVAL");
+  check(ovz_ve_set_security(ve, "selinux", "on", 1) == OVZ_EINVAL,
+        "an unknown setting is OVZ_EINVAL");
+  check(ovz_ve_set_security(ve, "no_new_privs", "yes", 0) == OVZ_EINVAL,
+        "no_new_privs of a running VE must be saved");
+  check(ovz_ve_set_security(ve, "no_new_privs", "yes", 1) == 0 &&
+            ovz_ve_set_security(ve, "capability", "net_admin:off", 1) == 0 &&
+            ovz_ve_security(ve, &security) == 0 && security &&
+            strstr(security, "NO_NEW_PRIVS=\"yes\"") &&
+            strstr(security, "CAPABILITY=\"net_admin:off\"") && !strstr(security, "DEVNODES"),
+        "saved settings read back; the unsaved device grant is not saved");
+  ovz_string_free(security);
 
   check(ovz_ubc_report(root, &report) == 0 && report && strstr(report, "9310:") &&
             strstr(report, "numproc"),

@@ -190,6 +190,39 @@ def test_set_numproc_shows_in_beancounters(root):
 
 
 @needs_root
+def test_security_settings(root):
+    ve = ovz.VE(9418, root)
+    ve.create()
+    assert ve.security() == {
+        "capability": {},
+        "devnodes": {},
+        "seccomp_profile": "default",
+        "no_new_privs": False,
+    }
+    with ve.started():
+        ve.set_security(devnodes={"kmsg": "w"})
+        assert ve.exec("test -c /dev/kmsg")[0] == 0
+        assert ve.exec("head -c 1 /dev/kmsg")[0] != 0  # granted write-only
+        with pytest.raises(ovz.InvalidArgument):
+            ve.set_security(no_new_privs=True)  # running processes cannot change
+        ve.set_security(no_new_privs=True, capability={"CAP_CHOWN": False}, save=True)
+        assert ve.exec("grep NoNewPrivs /proc/self/status")[1].split() == ["NoNewPrivs:", "1"]
+        assert ve.exec("touch /f && chown 1 /f")[0] != 0
+        with pytest.raises(ovz.InvalidArgument):
+            ve.set_security(devnodes={"../etc/passwd": "r"})
+        with pytest.raises(ovz.InvalidArgument):
+            ve.set_security(capability={"bogus": True}, save=True)
+        with pytest.raises(TypeError):
+            ve.set_security(capability={"chown": "on"}, save=True)
+    settings = ve.security()
+    assert settings["capability"] == {"chown": False}
+    assert settings["devnodes"] == {}  # the live grant was not saved
+    assert settings["no_new_privs"] is True
+    ve.set_security(**settings)
+    assert ve.security() == settings
+
+
+@needs_root
 def test_errors_of_the_life_cycle(root):
     ve = ovz.VE(9413, root)
     with pytest.raises(ovz.NotFound) as info:
@@ -282,9 +315,10 @@ def test_exec_releases_the_gil(root):
         assert window["result"][0] == 0
         assert window["end"] - window["start"] >= 0.9
         # With the GIL held through exec, the counter could not run at all in the middle
-        # of the second; released, it ticks every few milliseconds.
+        # of the second; released, it ticks every few milliseconds (~100 times), and still
+        # several times on a machine loaded enough to starve it.
         middle = [t for t in ticks if window["start"] + 0.25 < t < window["end"] - 0.25]
-        assert len(middle) > 20, f"{len(middle)} ticks while exec ran"
+        assert len(middle) >= 5, f"{len(middle)} ticks while exec ran"
 
 
 @needs_root

@@ -34,6 +34,8 @@ PYTHON = {
     "params": "VE.params",
     "beancounters": "VE.beancounters",
     "set_hostname": "VE.set_hostname",
+    "security": "VE.security",
+    "set_security": "VE.set_security",
     "list_ves": "list",
     "all_beancounters": "all_beancounters",
 }
