@@ -7,6 +7,8 @@
 #include <ovz/namespaces.hpp>
 #include <ovz/ve.hpp>
 
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -27,6 +29,39 @@ void set_capability(const ve& v, const char* value) {
   auto conf = MUST(v.config());
   MUST(conf.set("CAPABILITY", value));
   MUST(conf.save(v.conf_path()));
+}
+
+// Raises CAP_SYS_ADMIN in this thread's inheritable and ambient sets, as a service started with
+// AmbientCapabilities=CAP_SYS_ADMIN has it; restores the sets at scope exit.
+class inheritable_sys_admin {
+ public:
+  inheritable_sys_admin() : before_(cap_get_proc()) {
+    cap_t raised = cap_dup(before_);
+    cap_value_t admin = CAP_SYS_ADMIN;
+    cap_set_flag(raised, CAP_INHERITABLE, 1, &admin, CAP_SET);
+    REQUIRE(cap_set_proc(raised) == 0);
+    cap_free(raised);
+    REQUIRE(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) == 0);
+  }
+  ~inheritable_sys_admin() {
+    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    cap_set_proc(before_);
+    cap_free(before_);
+  }
+  inheritable_sys_admin(const inheritable_sys_admin&) = delete;
+  inheritable_sys_admin& operator=(const inheritable_sys_admin&) = delete;
+
+ private:
+  cap_t before_;
+};
+
+// The capability sets ("CapPrm", "CapInh"...) of a process, from /proc/PID/status.
+std::uint64_t cap_set_of(pid_t pid, const std::string& set) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(set + ":", 0) == 0) return std::stoull(line.substr(set.size() + 1), nullptr, 16);
+  FAIL("no " << set << " in /proc/" << pid << "/status");
+  return 0;
 }
 
 }  // namespace
@@ -171,5 +206,27 @@ TEST_CASE("a user namespace made inside a VE gives nothing over the VE or the ho
   for (std::string line; std::getline(mounts, line);)
     CHECK(line.find(" /tmp ") == std::string::npos);
   CHECK(MUST(v.exec({"hostname"})).out == "ct1158\n");
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("capabilities the caller holds as inheritable or ambient do not come back in a VE",
+          "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1159);
+  MUST(v.create());
+  test::install_escape_probe(root, v);
+  {
+    inheritable_sys_admin raised;
+    MUST(v.start());
+    auto r = MUST(v.exec({"/escape_probe"}));
+    test::check_refused(r.out, {"mount_proc", "mount_tmpfs", "sethostname"});
+  }
+  const std::uint64_t admin = std::uint64_t{1} << CAP_SYS_ADMIN;
+  const pid_t init = MUST(v.status()).init_pid;
+  for (const char* set : {"CapPrm", "CapEff", "CapInh", "CapAmb"}) {
+    INFO(set);
+    CHECK((cap_set_of(init, set) & admin) == 0);
+  }
   MUST(v.stop({.fast = true}));
 }
