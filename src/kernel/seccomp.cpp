@@ -19,7 +19,7 @@ constexpr const char* refused[] = {
     "open_by_handle_at", "name_to_handle_at", "add_key", "request_key", "keyctl",
     "swapon",        "swapoff",      "acct",          "iopl",       "ioperm",
     "lookup_dcookie", "quotactl",    "nfsservctl",    "vm86",       "vm86old",
-    "perf_event_open", "userfaultfd", "bpf",
+    "perf_event_open", "userfaultfd", "bpf", "syslog",
 };
 
 result<std::vector<sock_filter>> compile() {

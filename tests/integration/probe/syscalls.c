@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -69,6 +71,15 @@ static void keyctl_i386(void) {
 #endif
 }
 
+/* A real-time task outside any RT group runs before every normal task of the host: a VE
+ * spinning at SCHED_FIFO would starve the host's CPUs whatever its cpulimit. */
+static int sched_fifo(void) {
+  struct sched_param rt = {.sched_priority = 1}, normal = {.sched_priority = 0};
+  if (sched_setscheduler(0, SCHED_FIFO, &rt) != 0) return -1;
+  sched_setscheduler(0, SCHED_OTHER, &normal);
+  return 0;
+}
+
 void probe_syscalls(void) {
   static const char module[] = "\177ELF";
   refused("init_module", (int)syscall(SYS_init_module, module, sizeof module, ""));
@@ -110,6 +121,12 @@ void probe_syscalls(void) {
   refused("iopl", iopl(3));
   refused("ioperm", ioperm(0x80, 1, 1));
   refused("acct", acct(NULL));
+  {
+    /* The kernel log is the host's: every VE's and the host's messages. */
+    char log[64];
+    refused("syslog_read", klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof log) >= 0 ? 0 : -1);
+  }
+  refused("sched_fifo", sched_fifo());
   refused("drop_caches", write_value("/proc/sys/vm/drop_caches", "1", 1));
   refused("core_pattern", write_back("/proc/sys/kernel/core_pattern"));
   refused("sys_kernel", write_back("/sys/kernel/rcu_expedited"));
