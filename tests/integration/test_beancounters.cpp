@@ -45,8 +45,8 @@ std::uint64_t cpu_us(const ve& v) {
   return MUST(cg->usage(detail::layout_of(v.state_root(), v.id()).cgroup)).cpu_usage_us;
 }
 
-// Host PIDs of the probe's fork bomb processes, wherever they are.
-std::vector<pid_t> bombs_left() {
+// Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
+std::vector<pid_t> bombs_left(const std::string& tag) {
   std::vector<pid_t> found;
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const auto name = e.path().filename().string();
@@ -54,8 +54,8 @@ std::vector<pid_t> bombs_left() {
     std::ifstream in(e.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const pid_t pid = std::stoi(name);
-    if (cmdline.find("escape_probe") != std::string::npos &&
-        cmdline.find("forkbomb") != std::string::npos && test::pid_alive(pid))
+    if (cmdline.find("forkbomb") != std::string::npos &&
+        cmdline.find(tag) != std::string::npos && test::pid_alive(pid))
       found.push_back(pid);
   }
   return found;
@@ -81,7 +81,10 @@ TEST_CASE("a fork bomb in a VE with numproc 64 is contained and cannot starve th
   MUST(bomb_ve.start());
   MUST(other.start());
 
-  MUST(bomb_ve.exec({"/bin/sh", "-c", "/escape_probe forkbomb </dev/null >/dev/null 2>&1 &"}));
+  // Tagged with the state root, which no other test's bomb has in its command line.
+  const std::string tag = root.path().string();
+  MUST(bomb_ve.exec(
+      {"/bin/sh", "-c", "/escape_probe forkbomb " + tag + " </dev/null >/dev/null 2>&1 &"}));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   auto first = stat_of(bomb_ve, ubc_resource::numproc);
   CHECK(first.limit == 64);
@@ -111,7 +114,7 @@ TEST_CASE("a fork bomb in a VE with numproc 64 is contained and cannot starve th
   MUST(bomb_ve.stop({.fast = true}));
   MUST(other.stop({.fast = true}));
   CHECK(test::leftovers(root).empty());
-  CHECK(bombs_left().empty());
+  CHECK(bombs_left(tag).empty());
 }
 
 TEST_CASE("a memory hog is stopped by the physpages limit and failcnt counts it", "[ubc]") {

@@ -45,8 +45,9 @@ int write_back(const char *path) {
  * escape_probe hold            holds a secret in memory until killed
  * escape_probe root MARKER     chroot, "..", /proc/PID/root, open directories, cgroups
  * escape_probe userns          what a user namespace made inside gives
- * escape_probe forkbomb        forks for ever, as do all its children, whether fork fails
- *                              or not: the bomb never dies out on its own */
+ * escape_probe forkbomb [TAG]  forks for ever, as do all its children, whether fork fails
+ *                              or not: the bomb never dies out on its own (TAG only marks
+ *                              its command line) */
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "syscalls";
   if (strcmp(mode, "syscalls") == 0) {
@@ -63,7 +64,7 @@ int main(int argc, char **argv) {
     for (;;) fork();
   } else {
     fprintf(stderr, "usage: %s [syscalls | procs LABEL=PID... | hold | root MARKER | userns |"
-                    " forkbomb]\n", argv[0]);
+                    " forkbomb [TAG]]\n", argv[0]);
     return 2;
   }
   return probe_escaped();
