@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -29,10 +30,12 @@ std::string proc_file(pid_t pid, const char* name) {
   return text.str();
 }
 
+// True once the process runs the probe's hold mode (its exe, not a shell about to exec it).
 bool holds_secret(pid_t pid) {
-  auto cmdline = proc_file(pid, "cmdline");
-  return cmdline.find("escape_probe") != std::string::npos &&
-         cmdline.find("hold") != std::string::npos;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  return !ec && exe.filename().string().ends_with("escape_probe") &&
+         proc_file(pid, "cmdline").find("hold") != std::string::npos;
 }
 
 // A host process holding a secret (the probe's hold mode), killed at scope exit.
@@ -59,11 +62,15 @@ class held_process {
   pid_t pid_;
 };
 
-// The host PID of the VE's process running the probe's hold mode.
+// The host PID of the VE's process running the probe's hold mode, once it runs it (the
+// shell that started it in the background may have returned before its exec).
 pid_t held_in(const temp_root& root, const ve& v) {
   auto cg = MUST(detail::host_cgroups());
-  for (pid_t pid : MUST(cg->procs(detail::layout_of(root.path(), v.id()).cgroup)))
-    if (holds_secret(pid)) return pid;
+  for (int tries = 0; tries < 10000; ++tries) {
+    for (pid_t pid : MUST(cg->procs(detail::layout_of(root.path(), v.id()).cgroup)))
+      if (holds_secret(pid)) return pid;
+    ::usleep(1000);
+  }
   FAIL("no held process in VE " << v.id().value());
   return 0;
 }

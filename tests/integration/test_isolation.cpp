@@ -1,5 +1,6 @@
 // Root inside a VE is not root over the host: the classic escapes fail, and a normal
-// workload still runs. CTIDs 1150-1199.
+// workload still runs. CTIDs 1150-1199, shared with test_escape_process.cpp (1155-1156) and
+// test_escape_fs.cpp (1157); free from 1160.
 
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
