@@ -12,12 +12,13 @@ namespace {
 // Without a user namespace these act on the host, not on the VE: loading code into the
 // kernel, raw device and port access, the host clock, mounts and the other CAP_SYS_ADMIN
 // powers, security modules, the audit log, the kernel log, new device nodes, opening files
-// by handle, BPF and perf.
+// by handle, BPF and perf, real-time scheduling (outside an RT cgroup group, which cgroup v2
+// has not, a SCHED_FIFO spinner starves the host's CPUs whatever the VE's cpulimit).
 constexpr int dropped_by_default[] = {
     CAP_SYS_MODULE,   CAP_SYS_RAWIO,   CAP_SYS_TIME,    CAP_SYS_ADMIN,   CAP_MAC_ADMIN,
     CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_SYSLOG,    CAP_MKNOD,       CAP_DAC_READ_SEARCH,
     CAP_WAKE_ALARM,   CAP_BLOCK_SUSPEND, CAP_SYS_PACCT, CAP_BPF,         CAP_PERFMON,
-    CAP_LINUX_IMMUTABLE, CAP_SYS_TTY_CONFIG,
+    CAP_LINUX_IMMUTABLE, CAP_SYS_TTY_CONFIG, CAP_SYS_NICE,
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -203,6 +204,19 @@ void open_pty(plan& p) noexcept {
   if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(p, step_pty);
 }
 
+// An exec as root gets the inheritable set on top of what the bounding set leaves, and keeps
+// the ambient set: a caller holding capabilities there (a service with AmbientCapabilities=)
+// would hand the new process back what the bounding set just took.
+bool clear_inherited_capabilities() noexcept {
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    return false;
+  __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &head, data) != 0) return false;
+  for (auto& d : data) d.inheritable = 0;
+  return ::syscall(SYS_capset, &head, data) == 0;
+}
+
 void setup_stdio(const plan& p) noexcept {
   // Duplicate above 2 first, so that a source that is itself 0, 1 or 2 is not overwritten
   // before it is used.
@@ -253,6 +267,7 @@ void setup_stdio(const plan& p) noexcept {
     child_fail(p, step_seccomp);
   for (int cap : *p.drop_caps)
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) child_fail(p, step_caps);
+  if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
   detail::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   int err = ENOENT;
   for (const char* path : p.exec_paths) {
@@ -317,7 +332,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_pty: return "open a pseudo-terminal in /dev/ptmx";
     case step_ids: return "become root of the user namespace";
     case step_seccomp: return "install the seccomp filter";
-    case step_caps: return "drop capabilities from the bounding set";
+    case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
     case step_no_new_privs: return "set no_new_privs";
   }
   return "start";

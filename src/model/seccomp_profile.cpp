@@ -19,6 +19,7 @@ constexpr const char* refused[] = {
     "open_by_handle_at", "name_to_handle_at", "add_key", "request_key", "keyctl",
     "swapon",        "swapoff",      "acct",          "iopl",       "ioperm",
     "lookup_dcookie", "quotactl",    "nfsservctl",    "vm86",       "vm86old",
+    "perf_event_open", "userfaultfd", "bpf", "syslog",
 };
 
 // errno by number or by its name ("EPERM"), as strerrorname_np spells it.

@@ -25,6 +25,20 @@ bool is_ns_init(pid_t pid) {
   return nested && line.substr(first + 1, last - first) == "1";
 }
 
+// The built-in profile refuses these calls because their unprivileged forms depend on host
+// sysctls; a VE given the capability that governs one gets the call back with it, so that
+// CAPABILITY="BPF:on" means what it says.
+std::vector<std::string> calls_given_back(const std::vector<capability_setting>& caps) {
+  static const std::pair<std::string_view, std::string_view> governs[] = {
+      {"bpf", "bpf"}, {"perfmon", "perf_event_open"}, {"syslog", "syslog"}};
+  std::vector<std::string> calls;
+  for (const auto& c : caps) {
+    for (const auto& [cap, call] : governs)
+      if (c.on && c.name == cap) calls.emplace_back(call);
+  }
+  return calls;
+}
+
 }  // namespace
 
 result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
@@ -76,8 +90,19 @@ result<void> confine(spawn_spec& spec, const ve_config& conf) {
   spec.drop_capabilities = std::move(drops);
   spec.no_new_privs = sec.no_new_privs;
   if (sec.seccomp_profile.empty()) {
-    BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
-    spec.seccomp = *filter;
+    auto lifted = calls_given_back(sec.capabilities);
+    if (lifted.empty()) {
+      BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+      spec.seccomp = *filter;
+    } else {
+      auto profile = default_seccomp_profile();
+      for (auto& rule : profile.rules)
+        std::erase_if(rule.syscalls, [&](const std::string& s) {
+          return std::find(lifted.begin(), lifted.end(), s) != lifted.end();
+        });
+      BOOST_OUTCOME_TRY(program, compile_seccomp(profile));
+      spec.seccomp = std::move(program);
+    }
   } else if (sec.seccomp_profile != "unconfined") {
     BOOST_OUTCOME_TRY(profile, seccomp_profile::load(sec.seccomp_profile));
     auto program = compile_seccomp(profile);

@@ -1,6 +1,7 @@
 // Beancounters and CPU settings on the real kernel: limits that hold, failcnt that counts
 // real refusals, live changes, and the report. CTIDs 1100-1149.
 
+#include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/beancounter.hpp>
@@ -13,7 +14,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sys/wait.h>
 #include <thread>
 
@@ -42,11 +45,30 @@ std::uint64_t cpu_us(const ve& v) {
   return MUST(cg->usage(detail::layout_of(v.state_root(), v.id()).cgroup)).cpu_usage_us;
 }
 
+// Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
+std::vector<pid_t> bombs_left(const std::string& tag) {
+  std::vector<pid_t> found;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const pid_t pid = std::stoi(name);
+    if (cmdline.find("forkbomb") != std::string::npos &&
+        cmdline.find(tag) != std::string::npos && test::pid_alive(pid))
+      found.push_back(pid);
+  }
+  return found;
+}
+
 constexpr const char* spinner = "while :; do :; done >/dev/null 2>&1 </dev/null &";
 
 }  // namespace
 
-TEST_CASE("a fork bomb in a VE with numproc 64 is contained", "[ubc]") {
+// The bomb is the escape probe's: every process forks for ever and ignores failures, so it
+// presses on the limit for as long as it runs instead of dying out.
+TEST_CASE("a fork bomb in a VE with numproc 64 is contained and cannot starve the host",
+          "[ubc][isolation]") {
   test::require_root();
   temp_root root;
   auto bomb_ve = root.open(1100);
@@ -54,29 +76,45 @@ TEST_CASE("a fork bomb in a VE with numproc 64 is contained", "[ubc]") {
   MUST(bomb_ve.create());
   MUST(other.create());
   MUST(bomb_ve.set(ubc(ubc_resource::numproc, "64"), true));
+  CHECK(MUST(bomb_ve.config()).get("NUMPROC") == "64:64");
+  test::install_escape_probe(root, bomb_ve);
   MUST(bomb_ve.start());
   MUST(other.start());
 
-  MUST(bomb_ve.exec({"/bin/sh", "-c", "bomb() { bomb | bomb & }; bomb"}));
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  auto numproc = stat_of(bomb_ve, ubc_resource::numproc);
-  CHECK(numproc.limit == 64);
-  CHECK(numproc.enforced);
-  CHECK(numproc.held <= 64);
-  CHECK(numproc.failcnt > 0);
-
-  // The host and the other VE keep working.
-  CHECK(MUST(other.exec({"/bin/sh", "-c", "echo fine"})).out == "fine\n");
-  pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  REQUIRE(child > 0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  CHECK(WIFEXITED(status));
+  // Tagged with the state root, which no other test's bomb has in its command line.
+  const std::string tag = root.path().string();
+  MUST(bomb_ve.exec(
+      {"/bin/sh", "-c", "/escape_probe forkbomb " + tag + " </dev/null >/dev/null 2>&1 &"}));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto first = stat_of(bomb_ve, ubc_resource::numproc);
+  CHECK(first.limit == 64);
+  CHECK(first.enforced);
+  CHECK(first.failcnt > 0);
+  // While it runs: the VE never holds more than its limit, the host still starts programs,
+  // the other VE keeps working.
+  for (int round = 0; round < 4; ++round) {
+    CHECK(stat_of(bomb_ve, ubc_resource::numproc).held <= 64);
+    CHECK(MUST(bomb_ve.status()).nproc <= 64);
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::execl("/bin/true", "true", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    REQUIRE(child > 0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    CHECK(MUST(other.exec({"/bin/sh", "-c", "echo fine"})).out == "fine\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto last = stat_of(bomb_ve, ubc_resource::numproc);
+  CHECK(last.failcnt > first.failcnt);  // still refused, still pressing
+  CHECK(last.maxheld <= 64);
 
   MUST(bomb_ve.stop({.fast = true}));
   MUST(other.stop({.fast = true}));
   CHECK(test::leftovers(root).empty());
+  CHECK(bombs_left(tag).empty());
 }
 
 TEST_CASE("a memory hog is stopped by the physpages limit and failcnt counts it", "[ubc]") {

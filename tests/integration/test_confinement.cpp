@@ -170,3 +170,20 @@ TEST_CASE("a bad seccomp profile is refused when set and when the VE starts",
   CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK(test::leftovers(root).empty());
 }
+
+TEST_CASE("a capability given back also lifts the built-in profile's refusal of its calls",
+          "[isolation][seccomp]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1405);
+  MUST(v.create());
+  MUST(v.start());
+  CHECK(sh(v, "dmesg > /dev/null") != 0);  // syslog(2): refused by seccomp and the cap drop
+  security_changes syslog;
+  syslog.capabilities = {{"syslog", true}};
+  MUST(v.set_security(syslog, true));
+  MUST(v.restart({.fast = true}));
+  CHECK(sh(v, "dmesg > /dev/null") == 0);
+  CHECK(status_field(v, "1", "Seccomp") == "Seccomp:\t2\n");  // the rest of the profile holds
+  MUST(v.stop({.fast = true}));
+}

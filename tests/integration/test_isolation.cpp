@@ -1,16 +1,17 @@
 // Root inside a VE is not root over the host: the classic escapes fail, and a normal
-// workload still runs. CTIDs 1150-1199.
+// workload still runs. CTIDs 1150-1199, shared with test_escape_process.cpp (1155-1156) and
+// test_escape_fs.cpp (1157); free from 1160.
 
+#include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/namespaces.hpp>
 #include <ovz/ve.hpp>
 
-#include "model/layout.hpp"
-
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 
 using namespace ovz;
@@ -31,6 +32,39 @@ void set_capability(const ve& v, const char* value) {
   MUST(conf.save(v.conf_path()));
 }
 
+// Raises CAP_SYS_ADMIN in this thread's inheritable and ambient sets, as a service started with
+// AmbientCapabilities=CAP_SYS_ADMIN has it; restores the sets at scope exit.
+class inheritable_sys_admin {
+ public:
+  inheritable_sys_admin() : before_(cap_get_proc()) {
+    cap_t raised = cap_dup(before_);
+    cap_value_t admin = CAP_SYS_ADMIN;
+    cap_set_flag(raised, CAP_INHERITABLE, 1, &admin, CAP_SET);
+    REQUIRE(cap_set_proc(raised) == 0);
+    cap_free(raised);
+    REQUIRE(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) == 0);
+  }
+  ~inheritable_sys_admin() {
+    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    cap_set_proc(before_);
+    cap_free(before_);
+  }
+  inheritable_sys_admin(const inheritable_sys_admin&) = delete;
+  inheritable_sys_admin& operator=(const inheritable_sys_admin&) = delete;
+
+ private:
+  cap_t before_;
+};
+
+// The capability sets ("CapPrm", "CapInh"...) of a process, from /proc/PID/status.
+std::uint64_t cap_set_of(pid_t pid, const std::string& set) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(set + ":", 0) == 0) return std::stoull(line.substr(set.size() + 1), nullptr, 16);
+  FAIL("no " << set << " in /proc/" << pid << "/status");
+  return 0;
+}
+
 }  // namespace
 
 TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[isolation]") {
@@ -38,21 +72,21 @@ TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[is
   temp_root root;
   auto v = root.open(1150);
   MUST(v.create());
-  auto l = detail::layout_of(root.path(), v.id());
-  std::filesystem::copy_file(OVZ_ESCAPE_PROBE, l.upper / "escape_probe");
+  test::install_escape_probe(root, v);
   const auto host_name = hostname_of_host();
   std::string sysrq_before;
   std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_before);
   MUST(v.start());
 
   auto r = MUST(v.exec({"/escape_probe"}));
-  INFO(r.out << r.err);
-  CHECK(r.out.find("ESCAPED") == std::string::npos);
-  for (const char* attempt : {"init_module ok", "finit_module ok", "delete_module ok",
-                              "kexec_load ok", "mount_proc ok", "mount_tmpfs ok",
-                              "mknod_block ok", "sysrq_trigger ok", "settimeofday ok",
-                              "sethostname ok", "open_by_handle_at ok", "swapoff ok"})
-    CHECK(r.out.find(attempt) != std::string::npos);
+  INFO(r.err);
+  test::check_refused(
+      r.out, {"init_module", "finit_module", "delete_module", "kexec_load", "mount_proc",
+              "mount_tmpfs", "mknod_block", "sysrq_trigger", "settimeofday", "sethostname",
+              "open_by_handle_at", "name_to_handle_at", "swapoff", "bpf_prog_load",
+              "perf_event_open", "userfaultfd", "keyctl_user_keyring", "keyctl_i386", "iopl",
+              "ioperm", "acct", "syslog_read", "sched_fifo", "drop_caches", "core_pattern",
+              "sys_kernel"});
   CHECK(r.exit_code == 0);
 
   // /proc/sys is read-only, the host's kernel secrets are masked.
@@ -141,4 +175,60 @@ TEST_CASE("reboot inside a VE stops that VE only, and the host and other VEs run
   MUST(v.start());  // what the VE left is cleaned by the next start
   MUST(v.stop({.fast = true}));
   MUST(other.stop({.fast = true}));
+}
+
+TEST_CASE("a user namespace made inside a VE gives nothing over the VE or the host",
+          "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1158);
+  MUST(v.create());
+  test::install_escape_probe(root, v);
+  MUST(v.start());
+  auto r = MUST(v.exec({"/escape_probe", "userns"}));
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  if (r.out.find("userns_unshare refused") != std::string::npos) {
+    // Nothing to gain then; the host allows no user namespaces (user.max_user_namespaces).
+    WARN("this kernel refused a user namespace inside the VE: only that was checked");
+    CHECK(r.out.find("ESCAPED") == std::string::npos);
+  } else {
+    // Root of its own namespaces, it mounted over its own copy of /tmp…
+    CHECK(r.out.find("userns_map done") != std::string::npos);
+    CHECK(r.out.find("userns_mount_tmpfs done") != std::string::npos);
+    // …and got nothing the VE's mounts, devices, masks and hostname do not allow.
+    test::check_refused(r.out, {"userns_mknod_block", "userns_remount_sys_rw",
+                                "userns_remount_proc_sys_rw", "userns_unmask_proc",
+                                "userns_unmount_proc_sys",
+                                "userns_core_pattern", "userns_sethostname",
+                                "userns_fresh_proc", "userns_mount_contained"});
+  }
+  // The VE's init, seen from the host, has no tmpfs on /tmp.
+  std::ifstream mounts("/proc/" + std::to_string(MUST(v.status()).init_pid) + "/mountinfo");
+  for (std::string line; std::getline(mounts, line);)
+    CHECK(line.find(" /tmp ") == std::string::npos);
+  CHECK(MUST(v.exec({"hostname"})).out == "ct1158\n");
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("capabilities the caller holds as inheritable or ambient do not come back in a VE",
+          "[isolation]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(1159);
+  MUST(v.create());
+  test::install_escape_probe(root, v);
+  {
+    inheritable_sys_admin raised;
+    MUST(v.start());
+    auto r = MUST(v.exec({"/escape_probe"}));
+    test::check_refused(r.out, {"mount_proc", "mount_tmpfs", "sethostname"});
+  }
+  const std::uint64_t admin = std::uint64_t{1} << CAP_SYS_ADMIN;
+  const pid_t init = MUST(v.status()).init_pid;
+  for (const char* set : {"CapPrm", "CapEff", "CapInh", "CapAmb"}) {
+    INFO(set);
+    CHECK((cap_set_of(init, set) & admin) == 0);
+  }
+  MUST(v.stop({.fast = true}));
 }
