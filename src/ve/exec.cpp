@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ovz {
@@ -49,6 +50,14 @@ void collect(process& child, unique_fd& out, unique_fd& err, exec_result& res) {
 result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_options& opts) const {
   const auto ctx = fmt::format("VE {}: exec {}", id_.value(), argv.empty() ? "" : argv[0]);
   if (argv.empty()) return detail::fail(errc::invalid_argument, "{}: empty command", ctx);
+  // A host directory handed in would be a way out of the VE's root (fchdir, then "..").
+  for (int fd : {opts.stdin_fd, opts.stdout_fd, opts.stderr_fd}) {
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+      return detail::fail(errc::invalid_argument,
+                          "{}: descriptor {} is a directory, which would lead out of the VE",
+                          ctx, fd);
+  }
   auto l = detail::layout_of(root_, id_);
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(init, detail::running_init(*cg, l, id_));

@@ -96,5 +96,12 @@ TEST_CASE("a VE's root is the top of every path its processes can walk", "[isola
   INFO(outside.size() << " outside, first: " << (outside.empty() ? "" : outside.front()));
   CHECK(outside.empty());
   CHECK(MUST(v.status()).nproc >= 2);
+
+  // A host directory offered as a command's stdin would be a way out: it is refused.
+  unique_fd host_dir(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto handed = v.exec({"/bin/sh", "-c", "true"}, {.stdin_fd = host_dir.get()});
+  REQUIRE_FALSE(handed);
+  CHECK(handed.error().is(errc::invalid_argument));
+  CHECK_THAT(handed.error().message(), Catch::Contains("is a directory"));
   MUST(v.stop({.fast = true}));
 }
