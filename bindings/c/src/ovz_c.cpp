@@ -211,6 +211,22 @@ int host_cgroup_version() {
   return st.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
 }
 
+// Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
+template <class T>
+int settings_text(const char* fn, ovz_ve_t* ve, char** out,
+                  ovz::result<T> (ovz::ve::*read)() const,
+                  ovz::result<void> (*to_config)(const T&, ovz::ve_config&)) {
+  return guarded([&] {
+    if (!ve || !out) return invalid(std::string(fn) + ": ve or out is NULL");
+    auto r = (ve->v.*read)();
+    if (!r) return fail(r.error());
+    ovz::ve_config text;
+    if (auto ok = to_config(*r, text); !ok) return fail(ok.error());
+    *out = dup_string(text.serialize()).release();
+    return 0;
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -419,15 +435,7 @@ int ovz_ve_config(ovz_ve_t* ve, char** out) {
 }
 
 int ovz_ve_params(ovz_ve_t* ve, char** out) {
-  return guarded([&] {
-    if (!ve || !out) return invalid("ovz_ve_params: ve or out is NULL");
-    auto r = ve->v.params();
-    if (!r) return fail(r.error());
-    ovz::ve_config text;
-    if (auto ok = ovz::params_to_config(*r, text); !ok) return fail(ok.error());
-    *out = dup_string(text.serialize()).release();
-    return 0;
-  });
+  return settings_text("ovz_ve_params", ve, out, &ovz::ve::params, &ovz::params_to_config);
 }
 
 int ovz_ve_set_hostname(ovz_ve_t* ve, const char* hostname, int save) {
@@ -499,15 +507,7 @@ int ovz_ve_set_security(ovz_ve_t* ve, const char* name, const char* value, int s
 }
 
 int ovz_ve_security(ovz_ve_t* ve, char** out) {
-  return guarded([&] {
-    if (!ve || !out) return invalid("ovz_ve_security: ve or out is NULL");
-    auto r = ve->v.security();
-    if (!r) return fail(r.error());
-    ovz::ve_config text;
-    if (auto ok = ovz::security_to_config(*r, text); !ok) return fail(ok.error());
-    *out = dup_string(text.serialize()).release();
-    return 0;
-  });
+  return settings_text("ovz_ve_security", ve, out, &ovz::ve::security, &ovz::security_to_config);
 }
 
 int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t* count) {
