@@ -88,7 +88,8 @@ struct id_map {
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
 struct fs_step {
-  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro };
+  /// attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target.
+  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach };
   kind what = kind::mount;
   std::string source;  ///< mount: source; symlink: target the link points to
   std::string target;  ///< the path acted on
@@ -100,6 +101,7 @@ struct fs_step {
   /// A target that does not exist (ENOENT) is skipped rather than an error: masking
   /// /proc/timer_stats on a kernel that has none.
   bool optional = false;
+  int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
 };
 
 /// What a new process gets.

@@ -73,6 +73,21 @@ fs_step mknod_step(std::string target, unsigned major, unsigned minor) {
   return s;
 }
 
+// A user namespace may not make device nodes: the host's are bound onto empty files instead
+// (the devices cgroup still decides which of them open).
+void host_node_steps(std::vector<fs_step>& steps, const std::string& root, const char* name) {
+  fs_step file;
+  file.what = fs_step::kind::mknod;
+  file.target = root + "/dev/" + name;
+  file.mode = S_IFREG | 0666;
+  fs_step bind;
+  bind.what = fs_step::kind::bind;
+  bind.source = std::string("/dev/") + name;
+  bind.target = file.target;
+  steps.push_back(std::move(file));
+  steps.push_back(std::move(bind));
+}
+
 fs_step symlink_step(std::string points_to, std::string target) {
   fs_step s;
   s.what = fs_step::kind::symlink;
@@ -84,7 +99,8 @@ fs_step symlink_step(std::string points_to, std::string target) {
 }  // namespace
 
 result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
-                                          const std::filesystem::path& template_root) {
+                                          const std::filesystem::path& template_root,
+                                          int userns_root) {
   // overlayfs splits its options at ',' and its lowerdir list at ':'.
   for (const auto& p : {template_root, l.upper, l.work}) {
     if (p.string().find_first_of(",:\\") != std::string::npos)
@@ -95,9 +111,17 @@ result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
   const std::string r = l.mount_point.string();
   const unsigned long nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   std::vector<fs_step> steps;
-  steps.push_back(mount_step("overlay", "overlay", r, 0,
-                             "lowerdir=" + template_root.string() + ",upperdir=" +
-                                 l.upper.string() + ",workdir=" + l.work.string()));
+  if (userns_root >= 0) {
+    fs_step attach;
+    attach.what = fs_step::kind::attach;
+    attach.fd = userns_root;
+    attach.target = r;
+    steps.push_back(std::move(attach));
+  } else {
+    steps.push_back(mount_step("overlay", "overlay", r, 0,
+                               "lowerdir=" + template_root.string() + ",upperdir=" +
+                                   l.upper.string() + ",workdir=" + l.work.string()));
+  }
   steps.push_back(mkdir_step(r + "/proc", 0555));
   steps.push_back(mount_step("proc", "proc", r + "/proc", nosuid_nodev_noexec));
   steps.push_back(mkdir_step(r + "/sys", 0555));
@@ -111,8 +135,12 @@ result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
     unsigned major, minor;
   };
   for (const node& n : {node{"null", 1, 3}, node{"zero", 1, 5}, node{"full", 1, 7},
-                        node{"random", 1, 8}, node{"urandom", 1, 9}, node{"tty", 5, 0}})
-    steps.push_back(mknod_step(r + "/dev/" + n.name, n.major, n.minor));
+                        node{"random", 1, 8}, node{"urandom", 1, 9}, node{"tty", 5, 0}}) {
+    if (userns_root >= 0)
+      host_node_steps(steps, r, n.name);
+    else
+      steps.push_back(mknod_step(r + "/dev/" + n.name, n.major, n.minor));
+  }
   steps.push_back(mkdir_step(r + "/dev/pts", 0755));
   steps.push_back(mount_step("devpts", "devpts", r + "/dev/pts", MS_NOSUID | MS_NOEXEC,
                              "newinstance,ptmxmode=0666,mode=0620,gid=5"));

@@ -7,6 +7,7 @@
 #include "ve/lock.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/runtime.hpp"
+#include "ve/userns.hpp"
 
 #include <fcntl.h>
 
@@ -39,8 +40,8 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
   auto tmpl = template_store(v.state_root()).find(tmpl_name);
   if (!tmpl) return detail::with_context(tmpl.error(), ctx);
-  auto steps = detail::rootfs_steps(l, tmpl->path);
-  if (!steps) return detail::with_context(steps.error(), ctx);
+  auto userns = detail::userns_range(conf);
+  if (!userns) return detail::with_context(userns.error(), ctx);
 
   std::error_code ec;
   for (const auto& dir : {l.mount_point, l.console_log.parent_path()}) {
@@ -51,9 +52,17 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   if (!console) return detail::sys_fail(errno, "{}: open {}", ctx, l.console_log.string());
 
   spawn_spec spec;
+  unique_fd userns_root;  // the VE's root, made by the host, until the init has attached it
+  if (*userns) {
+    auto root = detail::prepare_userns(spec, l, tmpl->path, **userns);
+    if (!root) return detail::with_context(root.error(), ctx);
+    userns_root = std::move(*root);
+  }
+  auto steps = detail::rootfs_steps(l, tmpl->path, userns_root.get());
+  if (!steps) return detail::with_context(steps.error(), ctx);
   spec.argv = init.empty() ? std::vector<std::string>{"/sbin/init"} : init;
   spec.env = detail::ve_environment();
-  spec.namespaces = detail::ve_namespaces();
+  spec.namespaces.flags |= detail::ve_namespaces().flags;
   spec.hostname = conf.get("HOSTNAME").value_or("ct" + v.id().str());
   spec.fs = std::move(*steps);
   spec.new_root = l.mount_point;
