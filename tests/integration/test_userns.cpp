@@ -6,6 +6,7 @@
 
 #include <ovz/ve.hpp>
 
+#include "kernel/idmap.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
 
@@ -13,21 +14,87 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 using namespace ovz;
 using ovz::test::temp_root;
 
 namespace {
 
-// The VE's root walks to its mount point as an unprivileged host uid: mkdtemp's 0700 would
-// stop it (what the library says then is tested below).
-void open_up(const temp_root& root) {
-  std::filesystem::permissions(root.path(), std::filesystem::perms::others_exec,
-                               std::filesystem::perm_options::add);
+void run(const std::string& command) {
+  INFO(command);
+  REQUIRE(std::system(("PATH=$PATH:/usr/sbin:/sbin; " + command).c_str()) == 0);
 }
+
+// A filesystem mounted for one test on a fresh directory under /tmp; unmounted (lazily: a
+// stopped VE's mount namespace may still be on its way out) and removed afterwards.
+class scratch_fs {
+ public:
+  // "ext4" on a loop device over a sparse image, or "ramfs".
+  explicit scratch_fs(const std::string& type) {
+    std::string dir = (std::filesystem::temp_directory_path() / "ovz-fs-XXXXXX").string();
+    if (!::mkdtemp(dir.data())) FAIL("mkdtemp " << dir << " failed");
+    dir_ = dir;
+    if (type == "ext4") {
+      image_ = dir + ".img";
+      run(fmt::format("truncate -s 1G {0} && mkfs.ext4 -q -F {0} && mount -o loop {0} {1}",
+                      image_.string(), dir));
+    } else {
+      run(fmt::format("mount -t {0} {0} {1}", type, dir));
+    }
+    std::filesystem::permissions(dir_, std::filesystem::perms(0755));
+  }
+  ~scratch_fs() {
+    (void)std::system(fmt::format("umount -l {} 2>/dev/null", dir_.string()).c_str());
+    std::error_code ec;
+    std::filesystem::remove(dir_, ec);
+    if (!image_.empty()) std::filesystem::remove(image_, ec);
+  }
+  scratch_fs(const scratch_fs&) = delete;
+  scratch_fs& operator=(const scratch_fs&) = delete;
+  const std::filesystem::path& path() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path image_;
+};
+
+bool idmappable(const std::filesystem::path& dir) {
+  auto ns = detail::userns_with_maps({{0, 100000, 65536}}, {{0, 100000, 65536}});
+  REQUIRE(ns);
+  return bool(detail::idmapped_tree(dir, ns->get()));
+}
+
+// A state root for user-namespace VEs: under the temporary directory when its filesystem has
+// idmapped mounts, else on an ext4 made for the test (tmpfs has none before Linux 6.3: the
+// lab's /tmp on Debian's 6.1). The VE's root walks to its mount point as an unprivileged host
+// uid, so the root is opened to others (mkdtemp's 0700 is tested below).
+class userns_root {
+ public:
+  userns_root() {
+    if (!idmappable(std::filesystem::temp_directory_path())) {
+      std::cout << "note: " << std::filesystem::temp_directory_path().string()
+                << " has no idmapped mounts; user-namespace VEs go on an ext4 made for the test\n";
+      fs_.emplace("ext4");
+      root_.emplace(fs_->path());
+    } else {
+      root_.emplace();
+    }
+    std::filesystem::permissions(root_->path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+  }
+  const temp_root& get() const { return *root_; }
+  ve open(std::uint32_t id) const { return root_->open(id); }
+  const std::filesystem::path& path() const { return root_->path(); }
+
+ private:
+  std::optional<scratch_fs> fs_;  // declared first: outlives the root on it
+  std::optional<temp_root> root_;
+};
 
 detail::id_range range_of(const ve& v) {
   auto conf = MUST(v.config());
@@ -64,8 +131,7 @@ std::uintmax_t bytes_under(const std::filesystem::path& dir) {
 TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the host",
           "[userns][ve]") {
   test::require_root();
-  temp_root root;
-  open_up(root);
+  userns_root root;
   auto v = root.open(1300);
   MUST(v.create({.userns = true}));
   const auto ids = range_of(v);
@@ -103,7 +169,7 @@ TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the 
 
   MUST(v.stop({.fast = true}));
   CHECK_FALSE(test::pid_alive(st.init_pid));
-  CHECK(test::leftovers(root).empty());
+  CHECK(test::leftovers(root.get()).empty());
   MUST(v.destroy());
   CHECK_FALSE(std::filesystem::exists(l.private_dir));
 }
@@ -111,8 +177,7 @@ TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the 
 TEST_CASE("user-namespace VEs get disjoint ranges, and a destroyed VE's range is reused",
           "[userns][ve]") {
   test::require_root();
-  temp_root root;
-  open_up(root);
+  userns_root root;
   auto a = root.open(1301);
   auto b = root.open(1302);
   MUST(a.create({.userns = true}));
@@ -135,13 +200,12 @@ TEST_CASE("user-namespace VEs get disjoint ranges, and a destroyed VE's range is
   auto c = root.open(1304);
   MUST(c.create({.userns = true}));
   CHECK(range_of(c).base == ra.base);
-  CHECK(test::leftovers(root).empty());
+  CHECK(test::leftovers(root.get()).empty());
 }
 
 TEST_CASE("root of a user-namespace VE cannot do what host root does", "[userns][isolation]") {
   test::require_root();
-  temp_root root;
-  open_up(root);
+  userns_root root;
   auto v = root.open(1305);
   MUST(v.create({.userns = true}));
   auto l = detail::layout_of(root.path(), v.id());
@@ -154,14 +218,13 @@ TEST_CASE("root of a user-namespace VE cannot do what host root does", "[userns]
   // Host files the VE can see only through /proc are not its own: host root's are nobody's.
   CHECK(MUST(v.exec({"/bin/sh", "-c", "echo 1 > /proc/sys/kernel/sysrq"})).exit_code != 0);
   MUST(v.stop({.fast = true}));
-  CHECK(test::leftovers(root).empty());
+  CHECK(test::leftovers(root.get()).empty());
 }
 
 TEST_CASE("an existing VE is not switched to or from a user namespace by editing CTID.conf",
           "[userns][ve]") {
   test::require_root();
-  temp_root root;
-  open_up(root);
+  userns_root root;
   auto plain = root.open(1306);
   MUST(plain.create());
   auto conf = MUST(plain.config());
@@ -187,7 +250,7 @@ TEST_CASE("an existing VE is not switched to or from a user namespace by editing
   r = owned.start();
   REQUIRE_FALSE(r);
   CHECK(r.error().is(errc::bad_config));
-  CHECK(test::leftovers(root).empty());
+  CHECK(test::leftovers(root.get()).empty());
 }
 
 TEST_CASE("a state root the VE's root cannot reach is named with what to do", "[userns][ve]") {
@@ -201,4 +264,22 @@ TEST_CASE("a state root the VE's root cannot reach is named with what to do", "[
   CHECK(r.error().message().find("chmod o+x " + root.path().string()) != std::string::npos);
   CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("where the filesystem has no idmapped mounts, start says so and changes nothing",
+          "[userns][ve]") {
+  test::require_root();
+  scratch_fs ramfs("ramfs");
+  temp_root root(ramfs.path());
+  std::filesystem::permissions(root.path(), std::filesystem::perms(0755));
+  auto v = root.open(1309);
+  MUST(v.create({.userns = true}));
+  auto r = v.start();
+  REQUIRE_FALSE(r);
+  INFO(r.error().message());
+  CHECK(r.error().is(errc::unsupported));
+  CHECK(r.error().message().find("cannot be idmapped") != std::string::npos);
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(test::leftovers(root).empty());
+  CHECK(MUST(v.config()).get("USERNS") == "yes");
 }
