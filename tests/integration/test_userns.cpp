@@ -3,10 +3,10 @@
 // CTIDs 1300-1349.
 
 #include "support/temp_root.hpp"
+#include "support/userns_root.hpp"
 
 #include <ovz/ve.hpp>
 
-#include "kernel/idmap.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
 
@@ -14,87 +14,16 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 
 using namespace ovz;
+using ovz::test::scratch_fs;
 using ovz::test::temp_root;
+using ovz::test::userns_root;
 
 namespace {
-
-void run(const std::string& command) {
-  INFO(command);
-  REQUIRE(std::system(("PATH=$PATH:/usr/sbin:/sbin; " + command).c_str()) == 0);
-}
-
-// A filesystem mounted for one test on a fresh directory under /tmp; unmounted (lazily: a
-// stopped VE's mount namespace may still be on its way out) and removed afterwards.
-class scratch_fs {
- public:
-  // "ext4" on a loop device over a sparse image, or "ramfs".
-  explicit scratch_fs(const std::string& type) {
-    std::string dir = (std::filesystem::temp_directory_path() / "ovz-fs-XXXXXX").string();
-    if (!::mkdtemp(dir.data())) FAIL("mkdtemp " << dir << " failed");
-    dir_ = dir;
-    if (type == "ext4") {
-      image_ = dir + ".img";
-      run(fmt::format("truncate -s 1G {0} && mkfs.ext4 -q -F {0} && mount -o loop {0} {1}",
-                      image_.string(), dir));
-    } else {
-      run(fmt::format("mount -t {0} {0} {1}", type, dir));
-    }
-    std::filesystem::permissions(dir_, std::filesystem::perms(0755));
-  }
-  ~scratch_fs() {
-    (void)std::system(fmt::format("umount -l {} 2>/dev/null", dir_.string()).c_str());
-    std::error_code ec;
-    std::filesystem::remove(dir_, ec);
-    if (!image_.empty()) std::filesystem::remove(image_, ec);
-  }
-  scratch_fs(const scratch_fs&) = delete;
-  scratch_fs& operator=(const scratch_fs&) = delete;
-  const std::filesystem::path& path() const { return dir_; }
-
- private:
-  std::filesystem::path dir_;
-  std::filesystem::path image_;
-};
-
-bool idmappable(const std::filesystem::path& dir) {
-  auto ns = detail::userns_with_maps({{0, 100000, 65536}}, {{0, 100000, 65536}});
-  REQUIRE(ns);
-  return bool(detail::idmapped_tree(dir, ns->get()));
-}
-
-// A state root for user-namespace VEs: under the temporary directory when its filesystem has
-// idmapped mounts, else on an ext4 made for the test (tmpfs has none before Linux 6.3: the
-// lab's /tmp on Debian's 6.1). The VE's root walks to its mount point as an unprivileged host
-// uid, so the root is opened to others (mkdtemp's 0700 is tested below).
-class userns_root {
- public:
-  userns_root() {
-    if (!idmappable(std::filesystem::temp_directory_path())) {
-      std::cout << "note: " << std::filesystem::temp_directory_path().string()
-                << " has no idmapped mounts; user-namespace VEs go on an ext4 made for the test\n";
-      fs_.emplace("ext4");
-      root_.emplace(fs_->path());
-    } else {
-      root_.emplace();
-    }
-    std::filesystem::permissions(root_->path(), std::filesystem::perms::others_exec,
-                                 std::filesystem::perm_options::add);
-  }
-  const temp_root& get() const { return *root_; }
-  ve open(std::uint32_t id) const { return root_->open(id); }
-  const std::filesystem::path& path() const { return root_->path(); }
-
- private:
-  std::optional<scratch_fs> fs_;  // declared first: outlives the root on it
-  std::optional<temp_root> root_;
-};
 
 detail::id_range range_of(const ve& v) {
   auto conf = MUST(v.config());
