@@ -12,7 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -91,6 +93,25 @@ TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the 
   // Devices are the host's nodes and still work; a new one cannot be made.
   CHECK(sh(v, "head -c 4 /dev/zero | wc -c") == "4\n");
   CHECK(MUST(v.exec({"/bin/sh", "-c", "mknod /tmp/n c 1 3"})).exit_code != 0);
+
+  // enter joins the user namespace too: its shell is the VE's root, on the VE's devpts.
+  int in[2], out[2];
+  REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const std::string script = "tty; id -u; tr -s ' ' < /proc/self/uid_map; exit 5\n";
+  REQUIRE(::write(in[1], script.data(), script.size()) == static_cast<ssize_t>(script.size()));
+  ::close(in[1]);
+  auto code = v.enter({.argv = {"/bin/sh"}, .in_fd = in[0], .out_fd = out[1]});
+  ::close(in[0]);
+  ::close(out[1]);
+  std::string seen;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) seen.append(buf, n);
+  ::close(out[0]);
+  INFO(seen);
+  CHECK(MUST(std::move(code)) == 5);
+  CHECK(seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(seen.find(fmt::format("0\r\n 0 {} {}", ids.base, ids.count)) != std::string::npos);
 
   // Changing the hostname of the running VE reaches its UTS namespace.
   MUST(v.set_hostname("inside", false));
