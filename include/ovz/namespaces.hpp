@@ -143,8 +143,9 @@ OVZ_API result<process> spawn(const spawn_spec& spec);
 
 /// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in
 /// `which`, root and cwd of its mount namespace. spec.namespaces, fs, new_root and hostname
-/// must be empty (capabilities and seccomp apply). Unless detached, the returned process is the caller's child, whose exit code
-/// is that of the command.
+/// must be empty (capabilities and seccomp apply). When `which` has the user namespace, the
+/// process becomes root of it (uid and gid 0 there). Unless detached, the returned process is
+/// the caller's child, whose exit code is that of the command.
 OVZ_API result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec);
 
 }  // namespace ovz
