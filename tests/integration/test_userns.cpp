@@ -18,6 +18,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 #include <iostream>
 
 using namespace ovz;
@@ -151,6 +153,26 @@ TEST_CASE("user-namespace VEs get disjoint ranges, and a destroyed VE's range is
   MUST(c.create({.userns = true}));
   CHECK(range_of(c).base == ra.base);
   CHECK(test::leftovers(root.get()).empty());
+}
+
+TEST_CASE("user-namespace VEs created at the same time get disjoint ranges", "[userns][ve]") {
+  test::require_root();
+  userns_root root;
+  std::vector<ve> ves;
+  for (std::uint32_t id = 1310; id < 1314; ++id) ves.push_back(root.open(id));
+  std::vector<result<void>> created(ves.size(), success());
+  {
+    std::vector<std::jthread> creators;
+    for (std::size_t i = 0; i < ves.size(); ++i)
+      creators.emplace_back([&, i] { created[i] = ves[i].create({.userns = true}); });
+  }
+  std::vector<detail::id_range> ranges;
+  for (std::size_t i = 0; i < ves.size(); ++i) {
+    MUST(std::move(created[i]));
+    ranges.push_back(range_of(ves[i]));
+  }
+  for (std::size_t i = 0; i < ranges.size(); ++i)
+    for (std::size_t j = i + 1; j < ranges.size(); ++j) CHECK_FALSE(ranges[i].overlaps(ranges[j]));
 }
 
 TEST_CASE("root of a user-namespace VE cannot do what host root does", "[userns][isolation]") {
