@@ -13,6 +13,7 @@
 
 #include <linux/magic.h>
 
+#include <system_error>
 #include <thread>
 
 namespace ovz::detail {
@@ -52,6 +53,34 @@ std::string context_messages(int fs) {
     all += msg;
   }
   return all;
+}
+
+// Runs on a thread of its own, which it moves into a new mount namespace.
+result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::path& stage,
+                                           const std::filesystem::path& upper,
+                                           const std::filesystem::path& work) {
+  if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
+    return sys_fail(errno, "unshare a mount namespace for the overlay");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return sys_fail(errno, "make / private in the overlay's mount namespace");
+  if (::move_mount(lower, "", AT_FDCWD, stage.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return sys_fail(errno, "attach the idmapped template at {}", stage.string());
+  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return sys_fail(errno, "fsopen overlay");
+  for (auto [key, path] : {std::pair{"lowerdir", &stage}, {"upperdir", &upper},
+                           {"workdir", &work}}) {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, path->c_str(), 0) != 0)
+      return sys_fail(errno, "overlay {}={}", key, path->string());
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    int err = errno;
+    auto why = context_messages(fs.get());
+    return sys_fail(err, "mount an overlay of the idmapped template under {}{}", upper.string(),
+                    why.empty() ? std::string() : " (" + why + ")");
+  }
+  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return sys_fail(errno, "fsmount the overlay");
+  return mnt;
 }
 
 }  // namespace
@@ -123,36 +152,12 @@ result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path&
   result<unique_fd> outcome = fail(errc::child_failed, "the overlay thread did not run");
   // Mount namespaces are per thread: this one leaves the caller's threads where they are, and
   // its namespace (with the staged lower layer) goes away when it ends.
-  std::thread worker([&] {
-    outcome = [&]() -> result<unique_fd> {
-      if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
-        return sys_fail(errno, "unshare a mount namespace for the overlay");
-      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        return sys_fail(errno, "make / private in the overlay's mount namespace");
-      if (::move_mount(lower.get(), "", AT_FDCWD, stage.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-        return sys_fail(errno, "attach the idmapped template at {}", stage.string());
-      unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
-      if (!fs) return sys_fail(errno, "fsopen overlay");
-      for (auto [key, path] : {std::pair{"lowerdir", &stage}, {"upperdir", &upper},
-                               {"workdir", &work}}) {
-        if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, path->c_str(), 0) != 0)
-          return sys_fail(errno, "overlay {}={}", key, path->string());
-      }
-      if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-        int err = errno;
-        return sys_fail(err, "mount an overlay of the idmapped template {} under {}{}",
-                        stage.string(), upper.string(),
-                        [&] {
-                          auto why = context_messages(fs.get());
-                          return why.empty() ? std::string() : " (" + why + ")";
-                        }());
-      }
-      unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
-      if (!mnt) return sys_fail(errno, "fsmount the overlay");
-      return mnt;
-    }();
-  });
-  worker.join();
+  try {
+    std::thread([&] { outcome = overlay_in_own_namespace(lower.get(), stage, upper, work); })
+        .join();
+  } catch (const std::system_error& e) {
+    return sys_fail(e.code().value(), "start a thread for the overlay");
+  }
   return outcome;
 }
 

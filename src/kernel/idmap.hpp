@@ -26,8 +26,8 @@ result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns);
 /// overlayfs' `work` directory. The superblock belongs to the host (the caller's user
 /// namespace), so the layers are used with the caller's rights whoever mounts the result.
 /// `stage` is an existing directory the lower layer is attached at meanwhile, in a mount
-/// namespace of a short-lived thread's own: overlayfs before Linux 6.x takes layers only
-/// from the mounter's namespace, and nothing shows on the host.
+/// namespace of a short-lived thread's own: overlayfs (6.1 at least) takes no layer from a
+/// detached mount, only from the mounter's namespace, and so nothing shows on the host.
 result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
                                    const std::filesystem::path& upper,
                                    const std::filesystem::path& work);
