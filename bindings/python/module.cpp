@@ -356,14 +356,18 @@ void define_ve(py::module_& m) {
       .def(
           "create",
           [](ovz::ve& v, const std::optional<std::string>& ostemplate,
-             const std::optional<std::string>& hostname) {
+             const std::optional<std::string>& hostname, bool userns) {
             ovz::create_options opts{.ostemplate = ostemplate.value_or(""),
-                                     .hostname = hostname.value_or("")};
+                                     .hostname = hostname.value_or(""),
+                                     .userns = userns};
             unwrap(without_gil([&] { return v.create(opts); }));
           },
-          "ostemplate"_a = py::none(), "hostname"_a = py::none(),
+          "ostemplate"_a = py::none(), "hostname"_a = py::none(), py::kw_only(),
+          "userns"_a = false,
           "Makes the VE from a template (None: the built-in 'busybox') with a hostname "
-          "(None: 'ct<CTID>'). Raises Exists if it exists, NotFound for a missing template.")
+          "(None: 'ct<CTID>'); with userns=True an unprivileged VE in a user namespace of its "
+          "own, its root a free range of host ids for its whole life. Raises Exists if it "
+          "exists, NotFound for a missing template.")
       .def(
           "start",
           [](ovz::ve& v, const std::optional<command>& init) {

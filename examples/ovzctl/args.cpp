@@ -59,6 +59,7 @@ struct verb_spec {
 constexpr option_spec create_options[] = {
     {"--ostemplate", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.ostemplate = v; return ovz::success(); }},
     {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.hostname = v; return ovz::success(); }},
+    {"--userns", false, [](command& c, std::string_view) -> ovz::result<void> { c.create.userns = true; return ovz::success(); }},
 };
 
 constexpr option_spec stop_options[] = {
@@ -288,7 +289,7 @@ std::string_view usage() noexcept {
        ovzctl --help | --version
 
 Commands:
-  create CTID [--ostemplate NAME] [--hostname NAME]
+  create CTID [--ostemplate NAME] [--hostname NAME] [--userns]
   start CTID
   stop CTID [--fast]
   restart CTID

@@ -37,6 +37,11 @@ ovz::result<int> do_create(ovz::ve& v, const command& cmd) {
       cmd.create.ostemplate.empty() ? ovz::builtin_template : cmd.create.ostemplate);
   if (auto r = v.create(cmd.create); !r) return r.error();
   say("Container private area was created");
+  if (cmd.create.userns) {
+    auto conf = v.config();
+    if (!conf) return conf.error();
+    say("Container root is mapped to host ids {} (USERNS_MAP)", conf->get("USERNS_MAP").value_or("?"));
+  }
   return 0;
 }
 

@@ -88,7 +88,8 @@ struct id_map {
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
 struct fs_step {
-  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro };
+  /// attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target.
+  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach };
   kind what = kind::mount;
   std::string source;  ///< mount: source; symlink: target the link points to
   std::string target;  ///< the path acted on
@@ -100,6 +101,7 @@ struct fs_step {
   /// A target that does not exist (ENOENT) is skipped rather than an error: masking
   /// /proc/timer_stats on a kernel that has none.
   bool optional = false;
+  int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
 };
 
 /// What a new process gets.
@@ -143,8 +145,9 @@ OVZ_API result<process> spawn(const spawn_spec& spec);
 
 /// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in
 /// `which`, root and cwd of its mount namespace. spec.namespaces, fs, new_root and hostname
-/// must be empty (capabilities and seccomp apply). Unless detached, the returned process is the caller's child, whose exit code
-/// is that of the command.
+/// must be empty (capabilities and seccomp apply). When `which` has the user namespace, the
+/// process becomes root of it (uid and gid 0 there). Unless detached, the returned process is
+/// the caller's child, whose exit code is that of the command.
 OVZ_API result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec);
 
 }  // namespace ovz

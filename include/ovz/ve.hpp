@@ -27,6 +27,10 @@ OVZ_API const char* to_string(ve_state s) noexcept;
 struct create_options {
   std::string ostemplate{};  ///< template name; empty means the built-in "busybox"
   std::string hostname{};    ///< empty means "ct<CTID>"
+  /// An unprivileged VE in a user namespace of its own: its root is a free range of host ids
+  /// (USERNS_MAP, 65536 ids from 100000 up), kept for the VE's life. Starting it needs
+  /// idmapped mounts (Linux 5.12+, and a filesystem that has them under the state root).
+  bool userns = false;
 };
 
 struct start_options {

@@ -72,6 +72,7 @@ struct frozen_step {
   const char* data;
   mode_t mode;
   dev_t dev;
+  int fd;
 };
 
 constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -89,7 +90,7 @@ struct plan {
   unsigned long long clone_flags = 0;  // namespaces made by clone (not cgroup)
   bool cgroup_ns = false;
   bool new_mnt = false;
-  bool userns = false;
+  bool userns = false;       // become root of the user namespace made or entered
   bool new_session = false;
   std::array<int, 3> stdio{-1, -1, -1};
   int pty_socket = -1;
@@ -171,6 +172,8 @@ bool do_step(const frozen_step& s) noexcept {
       return ::mknod(s.target, s.mode, s.dev) == 0;
     case fs_step::kind::symlink:
       return ::symlink(s.source, s.target) == 0;
+    case fs_step::kind::attach:
+      return ::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
   }
   return false;
 }
@@ -317,6 +320,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
       case fs_step::kind::mkdir: return fmt::format("mkdir {}", s.target);
       case fs_step::kind::mknod: return fmt::format("mknod {}", s.target);
       case fs_step::kind::symlink: return fmt::format("symlink {} -> {}", s.target, s.source);
+      case fs_step::kind::attach: return fmt::format("attach the prepared mount on {}", s.target);
     }
   }
   switch (st) {
@@ -364,7 +368,7 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.steps.push_back(frozen_step{s.what, s.optional, s.source.empty() ? nullptr : s.source.c_str(),
                                   s.target.c_str(), s.fstype.empty() ? nullptr : s.fstype.c_str(),
                                   s.flags, s.data.empty() ? nullptr : s.data.c_str(),
-                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev)});
+                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.fd});
   if (!spec.hostname.empty()) p.hostname = spec.hostname.c_str();
   if (!spec.new_root.empty()) p.new_root = spec.new_root.c_str();
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd.c_str();
@@ -429,7 +433,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
 
   plan p;
   freeze(p, spec);
-  p.userns = spec.namespaces.has(ns_type::user);
+  // A process that enters a user namespace keeps its host ids, which mean nobody there.
+  p.userns = spec.namespaces.has(ns_type::user) || (setns_flags & CLONE_NEWUSER);
   p.cgroup_ns = spec.namespaces.has(ns_type::cgroup);
   p.new_mnt = spec.namespaces.has(ns_type::mnt);
   p.clone_flags = static_cast<unsigned long long>(spec.namespaces.flags & ~CLONE_NEWCGROUP);
@@ -452,6 +457,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
             target_pidfd, p.pty_socket};
+  for (const auto& s : spec.fs)
+    if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   std::sort(p.keep.begin(), p.keep.end());
 
   int first_pidfd = -1;
@@ -495,7 +502,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     final_fd.reset(detail::pidfd_open(final_pid));
     if (!final_fd) return abort(final_pid, detail::sys_fail(errno, "pidfd_open {}", final_pid));
   }
-  if (p.userns) {
+  if (spec.namespaces.has(ns_type::user)) {
     if (auto ok = write_id_maps(final_pid, spec); !ok) return abort(final_pid, ok.error());
   }
   if (spec.prepare) {

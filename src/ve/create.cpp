@@ -5,6 +5,7 @@
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
+#include "ve/userns.hpp"
 
 #include <unistd.h>
 
@@ -44,16 +45,26 @@ result<void> ve::create(const create_options& opts) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return undo(detail::sys_fail(ec.value(), "create {}", dir.string()));
   }
+  ve_config conf;
+  // Held until the config is saved, so that a concurrent create sees this VE's range.
+  std::optional<detail::id_allocation> ids;
+  if (opts.userns) {
+    auto got = detail::allocate_ids(root_);
+    if (!got) return undo(got.error());
+    ids = std::move(*got);
+  }
   std::filesystem::rename(staging, l.private_dir, ec);
   if (ec) return undo(detail::sys_fail(ec.value(), "rename {} to {}", staging.string(),
                                        l.private_dir.string()));
 
-  ve_config conf;
   for (auto [key, value] : {std::pair<const char*, std::string>{"OSTEMPLATE", tmpl.name},
                             {"HOSTNAME", hostname},
                             {"VE_ROOT", l.mount_point.string()},
                             {"VE_PRIVATE", l.private_dir.string()}}) {
     if (auto ok = conf.set(key, value); !ok) return undo(ok.error());
+  }
+  if (ids) {
+    if (auto ok = detail::adopt_ids(conf, l.private_dir, ids->range); !ok) return undo(ok.error());
   }
   std::filesystem::create_directories(l.conf.parent_path(), ec);
   if (ec) return undo(detail::sys_fail(ec.value(), "create {}", l.conf.parent_path().string()));

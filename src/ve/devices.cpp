@@ -40,8 +40,28 @@ std::vector<device_rule> ve_device_rules(const std::vector<host_devnode>& grante
   return rules;
 }
 
+void add_node_steps(std::vector<fs_step>& steps, const std::string& target,
+                    const std::string& host_path, unsigned mode, unsigned long dev, bool userns) {
+  fs_step node;
+  node.what = fs_step::kind::mknod;
+  node.target = target;
+  if (!userns) {
+    node.mode = mode;
+    node.dev = dev;
+    steps.push_back(std::move(node));
+    return;
+  }
+  node.mode = S_IFREG | (mode & 07777);
+  fs_step bind;
+  bind.what = fs_step::kind::bind;
+  bind.source = host_path;
+  bind.target = target;
+  steps.push_back(std::move(node));
+  steps.push_back(std::move(bind));
+}
+
 std::vector<fs_step> devnode_steps(const std::string& dev_dir,
-                                   const std::vector<host_devnode>& granted) {
+                                   const std::vector<host_devnode>& granted, bool userns) {
   std::vector<fs_step> steps;
   for (const auto& n : granted) {
     // "net/tun" needs /dev/net first; a directory made for an earlier node is fine.
@@ -53,12 +73,8 @@ std::vector<fs_step> devnode_steps(const std::string& dev_dir,
       dir.mode = 0755;
       steps.push_back(dir);
     }
-    fs_step node;
-    node.what = fs_step::kind::mknod;
-    node.target = dev_dir + "/" + n.name;
-    node.mode = n.mode;
-    node.dev = makedev(n.rule.major, static_cast<unsigned>(n.rule.minor));
-    steps.push_back(node);
+    add_node_steps(steps, dev_dir + "/" + n.name, "/dev/" + n.name, n.mode,
+                   makedev(n.rule.major, static_cast<unsigned>(n.rule.minor)), userns);
   }
   return steps;
 }

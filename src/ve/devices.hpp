@@ -27,9 +27,15 @@ result<std::vector<host_devnode>> resolve_devnodes(const std::vector<devnode_gra
 /// pseudo-terminals with full access, then the granted nodes with theirs.
 std::vector<device_rule> ve_device_rules(const std::vector<host_devnode>& granted);
 
+/// Adds the steps that make one device node at `target`: a mknod, or in a user namespace
+/// (which may not make nodes) the host's `host_path` bound onto an empty file. Either way the
+/// device cgroup decides whether it opens.
+void add_node_steps(std::vector<fs_step>& steps, const std::string& target,
+                    const std::string& host_path, unsigned mode, unsigned long dev, bool userns);
+
 /// The steps that make the granted nodes (and their directories) in the VE's /dev, which is
 /// `dev_dir` in the child's mount namespace.
 std::vector<fs_step> devnode_steps(const std::string& dev_dir,
-                                   const std::vector<host_devnode>& granted);
+                                   const std::vector<host_devnode>& granted, bool userns);
 
 }  // namespace ovz::detail

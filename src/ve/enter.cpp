@@ -131,7 +131,9 @@ result<int> ve::enter(const enter_options& opts) const {
   unique_fd mine(sv[0]), theirs(sv[1]);
   spec.pty_socket = theirs.get();
 
-  auto shell = spawn_in(init, detail::ve_namespaces(), spec);
+  auto which = detail::ve_namespaces(init);
+  if (!which) return detail::with_context(which.error(), ctx);
+  auto shell = spawn_in(init, *which, spec);
   if (!shell) return detail::with_context(shell.error(), ctx);
   theirs.reset();
   auto master = receive_fd(mine.get());

@@ -84,7 +84,9 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 
-  auto child = spawn_in(init, detail::ve_namespaces(), spec);
+  auto which = detail::ve_namespaces(init);
+  if (!which) return detail::with_context(which.error(), ctx);
+  auto child = spawn_in(init, *which, spec);
   if (!child) return detail::with_context(child.error(), ctx);
   out_w.reset();
   err_w.reset();

@@ -13,7 +13,10 @@
 namespace ovz::detail {
 
 /// The steps, in order, done by the VE's init in its new mount namespace before pivot_root.
+/// With `userns_root` (a VE in a user namespace), the root is that detached overlay (see
+/// ve/userns.hpp) rather than one mounted by the VE, and /dev holds the host's nodes.
 result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
-                                          const std::filesystem::path& template_root);
+                                          const std::filesystem::path& template_root,
+                                          int userns_root = -1);
 
 }  // namespace ovz::detail

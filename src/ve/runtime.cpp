@@ -4,6 +4,7 @@
 #include "kernel/caps.hpp"
 #include "kernel/files.hpp"
 #include "kernel/seccomp.hpp"
+#include "ve/userns.hpp"
 
 #include <algorithm>
 
@@ -113,6 +114,13 @@ result<void> confine(spawn_spec& spec, const ve_config& conf) {
 }
 
 ns_set ve_namespaces() { return ns_set::ve_default(); }
+
+result<ns_set> ve_namespaces(const process& init) {
+  ns_set ns = ve_namespaces();
+  BOOST_OUTCOME_TRY(own, in_other_userns(init.pid()));
+  if (own) ns.add(ns_type::user);
+  return ns;
+}
 
 std::vector<std::string> ve_environment(const std::string& term) {
   return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",

@@ -57,6 +57,8 @@ result<void> confine(spawn_spec& spec, const ve_config& conf);
 
 /// The namespaces a command run inside a VE enters.
 ns_set ve_namespaces();
+/// Those of the VE whose init this is: ve_namespaces(), and its user namespace if it has one.
+result<ns_set> ve_namespaces(const process& init);
 
 /// The environment of VE processes started by the library.
 std::vector<std::string> ve_environment(const std::string& term = "linux");

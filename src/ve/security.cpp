@@ -9,6 +9,7 @@
 #include "ve/devices.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
+#include "ve/userns.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ result<void> apply_devnodes(detail::cgroup_backend& cg, const detail::ve_layout&
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return detail::sys_fail(errno, "remove {}", path);
   }
-  for (const auto& step : detail::devnode_steps(dev, after)) {
+  for (const auto& step : detail::devnode_steps(dev, after, false)) {
     if (step.what == fs_step::kind::mkdir) {
       if (::mkdir(step.target.c_str(), step.mode) != 0 && errno != EEXIST)
         return detail::sys_fail(errno, "mkdir {}", step.target);
@@ -105,7 +106,15 @@ result<void> ve::set_security(const security_changes& changes, bool save) {
                           "in running processes; save them to apply at the next start and to "
                           "new commands run inside",
                           ctx);
-    if (!changes.devnodes.empty()) {
+    // A user namespace's /dev is nodev for nodes the host makes there, and the host cannot
+    // bind into the VE's mount namespace from a multi-threaded process.
+    BOOST_OUTCOME_TRY(own_userns, detail::in_other_userns(live.init_pid));
+    if (!changes.devnodes.empty() && own_userns && !save)
+      return detail::fail(errc::unsupported,
+                          "{}: a VE in a user namespace gets device nodes at its start only; "
+                          "save the change and restart it",
+                          ctx);
+    if (!changes.devnodes.empty() && !own_userns) {
       auto nodes = detail::resolve_devnodes(after->devnodes);
       if (!nodes) return detail::with_context(nodes.error(), ctx);
       if (auto ok = apply_devnodes(*cg, l, live.init_pid, *nodes); !ok)

@@ -8,6 +8,7 @@
 #include "ve/lock.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/runtime.hpp"
+#include "ve/userns.hpp"
 
 #include <fcntl.h>
 
@@ -40,14 +41,12 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   auto tmpl_name = conf.get("OSTEMPLATE").value_or(builtin_template);
   auto tmpl = template_store(v.state_root()).find(tmpl_name);
   if (!tmpl) return detail::with_context(tmpl.error(), ctx);
-  auto steps = detail::rootfs_steps(l, tmpl->path);
-  if (!steps) return detail::with_context(steps.error(), ctx);
+  auto userns = detail::userns_range(conf);
+  if (!userns) return detail::with_context(userns.error(), ctx);
   auto security = security_from_config(conf);
   if (!security) return detail::with_context(security.error(), ctx);
   auto devnodes = detail::resolve_devnodes(security->devnodes);
   if (!devnodes) return detail::with_context(devnodes.error(), ctx);
-  for (auto& s : detail::devnode_steps(l.mount_point.string() + "/dev", *devnodes))
-    steps->push_back(std::move(s));
   const auto device_rules = detail::ve_device_rules(*devnodes);
 
   std::error_code ec;
@@ -59,9 +58,19 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   if (!console) return detail::sys_fail(errno, "{}: open {}", ctx, l.console_log.string());
 
   spawn_spec spec;
+  unique_fd userns_root;  // the VE's root, made by the host, until the init has attached it
+  if (*userns) {
+    auto root = detail::prepare_userns(spec, l, tmpl->path, **userns);
+    if (!root) return detail::with_context(root.error(), ctx);
+    userns_root = std::move(*root);
+  }
+  auto steps = detail::rootfs_steps(l, tmpl->path, userns_root.get());
+  if (!steps) return detail::with_context(steps.error(), ctx);
+  for (auto& s : detail::devnode_steps(l.mount_point.string() + "/dev", *devnodes, userns_root.get() >= 0))
+    steps->push_back(std::move(s));
   spec.argv = init.empty() ? std::vector<std::string>{"/sbin/init"} : init;
   spec.env = detail::ve_environment();
-  spec.namespaces = detail::ve_namespaces();
+  spec.namespaces.flags |= detail::ve_namespaces().flags;
   spec.hostname = conf.get("HOSTNAME").value_or("ct" + v.id().str());
   spec.fs = std::move(*steps);
   spec.new_root = l.mount_point;

@@ -1,7 +1,9 @@
 // ovzctl end to end: the built binary on real VEs under a private state root, checked by its
-// exact output and exit status as a script driving vzctl would see them. CTIDs 9100–9199.
+// exact output and exit status as a script driving vzctl would see them. CTIDs 9100–9199,
+// 9250-9269 for user namespaces.
 
 #include "support/temp_root.hpp"
+#include "support/userns_root.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -362,4 +364,28 @@ TEST_CASE("ovzctl set --devnodes and --capability confine a VE as CTID.conf reco
   CHECK(refused.exit_code != 0);
   CHECK_THAT(refused.err, Catch::Contains("save them"));
   ovzctl(r, {"stop", "9104", "--fast"});
+}
+
+TEST_CASE("ovzctl create --userns makes a VE whose root is an unprivileged range", "[ovzctl][userns]") {
+  ovz::test::require_root();
+  ovz::test::userns_root root;
+  const fs::path& r = root.path();
+
+  auto created = ovzctl(r, {"create", "9250", "--userns"});
+  INFO(describe(created));
+  REQUIRE(created.exit_code == 0);
+  auto map = MUST(root.open(9250).config()).get("USERNS_MAP");
+  REQUIRE(map);
+  CHECK(created.out == "Creating container private area (busybox)\nContainer private area was "
+                       "created\nContainer root is mapped to host ids " + *map + " (USERNS_MAP)\n");
+  const auto base = map->substr(0, map->find(':'));
+
+  expect_ok(ovzctl(r, {"start", "9250"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"exec", "9250", "id -u; tr -s ' ' < /proc/self/uid_map"}),
+            "0\n 0 " + base + " 65536\n");
+  expect_ok(ovzctl(r, {"stop", "9250", "--fast"}), "Stopping container ...\nContainer was stopped\n");
+  expect_ok(ovzctl(r, {"destroy", "9250"}),
+            "Destroying container private area: " + (r / "private" / "9250").string() +
+                "\nContainer private area was destroyed\n");
+  CHECK(ovz::test::leftovers(root.get()).empty());
 }

@@ -10,8 +10,10 @@
 
 namespace ovz::test {
 
-temp_root::temp_root() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "ovz-test-XXXXXX").string();
+temp_root::temp_root() : temp_root(std::filesystem::temp_directory_path()) {}
+
+temp_root::temp_root(const std::filesystem::path& parent) {
+  std::string tmpl = (parent / "ovz-test-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) FAIL("mkdtemp " << tmpl << " failed");
   path_ = tmpl;
 }

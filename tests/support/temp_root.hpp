@@ -21,6 +21,8 @@ namespace ovz::test {
 class temp_root {
  public:
   temp_root();
+  /// The same under another directory (a filesystem a test mounted for it).
+  explicit temp_root(const std::filesystem::path& parent);
   ~temp_root();
   temp_root(const temp_root&) = delete;
   temp_root& operator=(const temp_root&) = delete;

@@ -83,9 +83,13 @@ TEST_CASE("ovzctl: create options", "[ovzctl]") {
   CHECK(cmd.create.ostemplate == "debian-12");
   CHECK(cmd.create.hostname == "web");
 
-  cmd = parsed({"create", "101", "--hostname=db"});
+  CHECK_FALSE(cmd.create.userns);
+
+  cmd = parsed({"create", "101", "--hostname=db", "--userns"});
   CHECK(cmd.create.ostemplate.empty());
   CHECK(cmd.create.hostname == "db");
+  CHECK(cmd.create.userns);
+  CHECK_THAT(refusal({"create", "101", "--userns=yes"}), Catch::Contains("--userns"));
 
   CHECK_THAT(refusal({"create", "101", "--ostemplate"}),
              Catch::Contains("--ostemplate needs a value"));

@@ -77,8 +77,11 @@ typedef struct ovz_create_options {
   size_t size;
   const char *ostemplate; /* NULL or "": the built-in "busybox" */
   const char *hostname;   /* NULL or "": "ct<CTID>" */
+  /* Non-zero: an unprivileged VE in a user namespace of its own, its root a free range of
+   * host ids (CTID.conf USERNS_MAP) for its whole life. Starting it needs idmapped mounts. */
+  int userns;
 } ovz_create_options;
-#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL}
+#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0}
 
 typedef struct ovz_stop_options {
   size_t size;

@@ -278,6 +278,7 @@ int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
         o.ostemplate = opts->ostemplate;
       if (covers(*opts, &ovz_create_options::hostname) && opts->hostname)
         o.hostname = opts->hostname;
+      if (covers(*opts, &ovz_create_options::userns)) o.userns = opts->userns != 0;
     }
     auto r = ve->v.create(o);
     return r ? 0 : fail(r.error());

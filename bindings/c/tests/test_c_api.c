@@ -1,11 +1,13 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
- * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349. */
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 
 #include <ovz.h>
 
 #include <ftw.h>
+#include <stddef.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +212,56 @@ out:
   ovz_ve_free(ve);
 }
 
+static int conf_has(const char *root, unsigned ctid, const char *text) {
+  char path[512], line[512];
+  int found = 0;
+  FILE *f;
+  snprintf(path, sizeof path, "%s/conf/%u.conf", root, ctid);
+  if (!(f = fopen(path, "r"))) return 0;
+  while (!found && fgets(line, sizeof line, f)) found = strstr(line, text) != NULL;
+  fclose(f);
+  return found;
+}
+
+/* A VE in a user namespace: root inside, a range of unprivileged ids on the host. */
+static void check_userns(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_ve_t *old = NULL;
+  ovz_create_options create = OVZ_CREATE_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  const char *const uid_map[] = {"/bin/sh", "-c", "id -u; cat /proc/self/uid_map", NULL};
+  unsigned inside = 1, outside = 0, count = 0, uid = 1;
+  int code = -1;
+  char *out = NULL;
+
+  if (!check(ovz_ve_open(&ve, 9390, root) == 0, "open VE 9390")) return;
+  create.userns = 1;
+  if (!check(ovz_ve_create(ve, &create) == 0, "create with userns")) goto out;
+  check(conf_has(root, 9390, "USERNS=\"yes\""), "CTID.conf says USERNS=\"yes\"");
+  if (check(ovz_ve_start(ve) == 0, "start the userns VE") &&
+      check(ovz_ve_exec_capture(ve, uid_map, &code, &out, NULL) == 0 && code == 0 && out,
+            "exec id -u and uid_map")) {
+    check(sscanf(out, "%u %u %u %u", &uid, &inside, &outside, &count) == 4 && uid == 0 &&
+              inside == 0 && outside >= 100000 && count == 65536,
+          "root inside maps to 65536 host ids from 100000 up");
+  }
+  ovz_string_free(out);
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop);
+  check(ovz_ve_destroy(ve) == 0, "destroy the userns VE");
+
+  /* A program built against an ovz.h without the field gets a VE without a user namespace. */
+  create.size = offsetof(ovz_create_options, userns);
+  if (check(ovz_ve_open(&old, 9391, root) == 0 && ovz_ve_create(old, &create) == 0,
+            "create with options that end before userns")) {
+    check(!conf_has(root, 9391, "USERNS"), "no user namespace for the older options size");
+    ovz_ve_destroy(old);
+  }
+  ovz_ve_free(old);
+out:
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
@@ -223,6 +275,8 @@ int main(void) {
   }
   check_without_ve(root);
   check_life(root);
+  chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
+  check_userns(root);
   nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   printf("1..%d\n", checks);
   return failures ? 1 : 0;

@@ -1,7 +1,8 @@
 """The ovz Python module against real VEs on this kernel.
 
 Each test has a state root of its own under pytest's tmp_path and CTIDs of its own in
-9400-9449 (cgroups are named by CTID, so the range keeps clear of the C++ suites). Tests
+9400-9449, 9490-9499 for user namespaces (cgroups are named by CTID, so the ranges keep
+clear of the C++ suites). Tests
 that make VEs need root and are skipped without it.
 """
 
@@ -335,3 +336,27 @@ def test_import_template_and_create_from_it(root):
     ve = ovz.VE(9441, root)
     ve.create(ostemplate="mini-1.0")
     assert ve.status.ostemplate == "mini-1.0"
+
+
+@needs_root
+def test_userns_ve_is_root_inside_and_unprivileged_outside(root):
+    # The VE's root walks to its mount point as an unprivileged host uid: pytest's 0700
+    # directories must let it through.
+    for d in [root, *root.parents]:
+        if not d.stat().st_mode & 0o001:
+            d.chmod(d.stat().st_mode | 0o001)
+    ve = ovz.VE(9490, root)
+    ve.create(userns=True)
+    assert ve.config["USERNS"] == "yes"
+    base, count = (int(n) for n in ve.config["USERNS_MAP"].split(":"))
+    assert base >= 100000 and count == 65536
+    ve.start()
+    code, out, _ = ve.exec("id -u; cat /proc/self/uid_map")
+    assert code == 0
+    assert out.split() == ["0", "0", str(base), str(count)]
+    uid_line = next(
+        line for line in open(f"/proc/{ve.status.init_pid}/status") if line.startswith("Uid:")
+    )
+    assert int(uid_line.split()[1]) == base
+    ve.stop(fast=True)
+    ve.destroy()

@@ -1,0 +1,164 @@
+#include "kernel/idmap.hpp"
+
+#include "fail.hpp"
+#include "kernel/files.hpp"
+#include "kernel/sys.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include <system_error>
+#include <thread>
+
+namespace ovz::detail {
+namespace {
+
+std::string map_lines(const std::vector<id_map>& m) {
+  std::string s;
+  for (const auto& e : m) s += fmt::format("{} {} {}\n", e.inside, e.outside, e.count);
+  return s;
+}
+
+std::string fs_name(const std::filesystem::path& dir) {
+  struct statfs st {};
+  if (::statfs(dir.c_str(), &st) != 0) return "unknown";
+  switch (st.f_type) {
+    case TMPFS_MAGIC: return "tmpfs";
+    case EXT4_SUPER_MAGIC: return "ext4";
+    case XFS_SUPER_MAGIC: return "xfs";
+    case BTRFS_SUPER_MAGIC: return "btrfs";
+    case OVERLAYFS_SUPER_MAGIC: return "overlay";
+    case V9FS_MAGIC: return "9p";
+    case NFS_SUPER_MAGIC: return "nfs";
+  }
+  return fmt::format("type {:#x}", static_cast<unsigned long>(st.f_type));
+}
+
+// fsconfig's refusals carry overlayfs' own explanation on the context fd ("e overlayfs: …").
+std::string context_messages(int fs) {
+  std::string all;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(fs, buf, sizeof buf);
+    if (n <= 0) break;
+    std::string_view msg(buf, static_cast<std::size_t>(n));
+    if (msg.size() > 2 && msg[1] == ' ') msg.remove_prefix(2);
+    all += all.empty() ? "" : "; ";
+    all += msg;
+  }
+  return all;
+}
+
+// Runs on a thread of its own, which it moves into a new mount namespace.
+result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::path& stage,
+                                           const std::filesystem::path& upper,
+                                           const std::filesystem::path& work) {
+  if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
+    return sys_fail(errno, "unshare a mount namespace for the overlay");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return sys_fail(errno, "make / private in the overlay's mount namespace");
+  if (::move_mount(lower, "", AT_FDCWD, stage.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return sys_fail(errno, "attach the idmapped template at {}", stage.string());
+  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return sys_fail(errno, "fsopen overlay");
+  for (auto [key, path] : {std::pair{"lowerdir", &stage}, {"upperdir", &upper},
+                           {"workdir", &work}}) {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, path->c_str(), 0) != 0)
+      return sys_fail(errno, "overlay {}={}", key, path->string());
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    int err = errno;
+    auto why = context_messages(fs.get());
+    return sys_fail(err, "mount an overlay of the idmapped template under {}{}", upper.string(),
+                    why.empty() ? std::string() : " (" + why + ")");
+  }
+  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return sys_fail(errno, "fsmount the overlay");
+  return mnt;
+}
+
+}  // namespace
+
+result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
+                                   const std::vector<id_map>& gid_map) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
+  unique_fd hold_r(fds[0]), hold_w(fds[1]);
+  pid_t pid = clone3_fork(CLONE_NEWUSER, nullptr);
+  if (pid == 0) {
+    // Async-signal-safe only: wait until the parent has what it needs (end-of-file on the
+    // pipe), then go.
+    ::close(hold_w.get());
+    char c;
+    while (::read(hold_r.get(), &c, 1) != 0 && errno == EINTR) {
+    }
+    ::_exit(0);
+  }
+  if (pid < 0) return sys_fail(errno, "clone a process in a new user namespace");
+  auto outcome = [&]() -> result<unique_fd> {
+    BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/uid_map", pid), map_lines(uid_map)));
+    BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/gid_map", pid), map_lines(gid_map)));
+    auto path = fmt::format("/proc/{}/ns/user", pid);
+    unique_fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) return sys_fail(errno, "open {}", path);
+    return ns;
+  }();
+  hold_w.reset();
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return outcome;
+}
+
+result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
+  unique_fd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (!tree) {
+    if (errno == ENOSYS)
+      return fail(errc::unsupported,
+                  "this kernel has no open_tree(2) (Linux 5.2), which a VE in a user namespace "
+                  "needs to use its template without a copy: run it without --userns");
+    return sys_fail(errno, "open_tree {}", dir.string());
+  }
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<std::uint64_t>(userns);
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+    int err = errno;
+    if (err == ENOSYS)
+      return fail(errc::unsupported,
+                  "this kernel has no idmapped mounts (mount_setattr(2), Linux 5.12), which a "
+                  "VE in a user namespace needs to use its template without a copy: run it "
+                  "without --userns or on a newer kernel");
+    if (err == EINVAL || err == EPERM || err == EOPNOTSUPP)
+      return fail(errc::unsupported,
+                  "the {} filesystem of {} cannot be idmapped on this kernel (mount_setattr "
+                  "MOUNT_ATTR_IDMAP: {}), which a VE in a user namespace needs to use its "
+                  "template without a copy: keep the state root on ext4, xfs or btrfs (tmpfs "
+                  "from Linux 6.3), or run the VE without --userns",
+                  fs_name(dir), dir.string(), std::strerror(err));
+    return sys_fail(err, "mount_setattr MOUNT_ATTR_IDMAP on {}", dir.string());
+  }
+  return tree;
+}
+
+result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
+                                   const std::filesystem::path& upper,
+                                   const std::filesystem::path& work) {
+  result<unique_fd> outcome = fail(errc::child_failed, "the overlay thread did not run");
+  // Mount namespaces are per thread: this one leaves the caller's threads where they are, and
+  // its namespace (with the staged lower layer) goes away when it ends.
+  try {
+    std::thread([&] { outcome = overlay_in_own_namespace(lower.get(), stage, upper, work); })
+        .join();
+  } catch (const std::system_error& e) {
+    return sys_fail(e.code().value(), "start a thread for the overlay");
+  }
+  return outcome;
+}
+
+}  // namespace ovz::detail

@@ -1,0 +1,35 @@
+#pragma once
+// Idmapped mounts (Linux 5.12+): a mount of a directory that shows its files' owners shifted
+// by a user namespace's mapping, so one template serves VEs whose roots are different host
+// ids without a copy per VE or a chown of the template.
+
+#include <ovz/fd.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include <filesystem>
+#include <vector>
+
+namespace ovz::detail {
+
+/// A user namespace with these uid and gid maps, held by an fd of /proc/PID/ns/user. It is
+/// made by a short-lived child that has exited when this returns.
+result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
+                                   const std::vector<id_map>& gid_map);
+
+/// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE) through which files
+/// appear owned as `userns` maps them. errc::unsupported, saying what is missing, where the
+/// kernel or the filesystem of `dir` has no idmapped mounts.
+result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns);
+
+/// A detached overlay (fsmount) of `lower` (a detached mount, consumed) under `upper` with
+/// overlayfs' `work` directory. The superblock belongs to the host (the caller's user
+/// namespace), so the layers are used with the caller's rights whoever mounts the result.
+/// `stage` is an existing directory the lower layer is attached at meanwhile, in a mount
+/// namespace of a short-lived thread's own: overlayfs (6.1 at least) takes no layer from a
+/// detached mount, only from the mounter's namespace, and so nothing shows on the host.
+result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
+                                   const std::filesystem::path& upper,
+                                   const std::filesystem::path& work);
+
+}  // namespace ovz::detail

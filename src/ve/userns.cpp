@@ -1,0 +1,138 @@
+#include "ve/userns.hpp"
+
+#include "fail.hpp"
+#include "kernel/files.hpp"
+#include "kernel/idmap.hpp"
+#include "ve/runtime.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ovz::detail {
+namespace {
+
+constexpr const char* not_switchable =
+    "a VE's user namespace is chosen at create and kept for life, as its files belong to the "
+    "mapped ids: create a new VE (with --userns or without) and copy the data over";
+
+// The VE's root walks from / to its mount point as host uid `base` before pivot_root, so
+// every directory on the way must let others search it.
+result<void> check_reachable(const std::filesystem::path& target, const id_range& r) {
+  for (auto dir = target.parent_path(); ; dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return sys_fail(errno, "stat {}", dir.string());
+    if (!(st.st_mode & S_IXOTH))
+      return fail(errc::invalid_argument,
+                  "{} (mode {:04o}) is not searchable by others, and the VE's root (host uid "
+                  "{}) must reach {}: chmod o+x {} (the state root's directories must be 0711 "
+                  "or 0755 for VEs in a user namespace)",
+                  dir.string(), st.st_mode & 07777, r.base, target.string(), dir.string());
+    if (dir == dir.root_path()) break;
+  }
+  return success();
+}
+
+result<void> check_owner(const std::filesystem::path& upper, const id_range& r) {
+  struct stat st {};
+  if (::stat(upper.c_str(), &st) != 0) return sys_fail(errno, "stat {}", upper.string());
+  if (st.st_uid != r.base)
+    return fail(errc::bad_config,
+                "{} belongs to host uid {}, not to the VE's root (host uid {}): the VE was not "
+                "created with this USERNS_MAP; {}",
+                upper.string(), st.st_uid, r.base, not_switchable);
+  return success();
+}
+
+}  // namespace
+
+result<std::optional<id_range>> userns_range(const ve_config& conf) {
+  auto mode = conf.get("USERNS");
+  auto map = conf.get("USERNS_MAP");
+  const bool on = mode && *mode == "yes";
+  if (mode && !on && *mode != "no")
+    return fail(errc::bad_config, "USERNS=\"{}\" is neither \"yes\" nor \"no\"", *mode);
+  if (on && !map)
+    return fail(errc::bad_config, "USERNS=\"yes\" without USERNS_MAP, which create --userns "
+                                  "writes: {}", not_switchable);
+  if (!on && map)
+    return fail(errc::bad_config, "USERNS_MAP=\"{}\" is set but USERNS is not \"yes\": {}", *map,
+                not_switchable);
+  if (!on) return std::optional<id_range>{};
+  BOOST_OUTCOME_TRY(r, parse_id_range(*map));
+  return std::optional<id_range>{r};
+}
+
+result<id_allocation> allocate_ids(const std::filesystem::path& state_root) {
+  auto lock_path = state_root / "lock" / "userns.lck";
+  std::error_code ec;
+  std::filesystem::create_directories(lock_path.parent_path(), ec);
+  if (ec) return sys_fail(ec.value(), "create {}", lock_path.parent_path().string());
+  unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return sys_fail(errno, "open {}", lock_path.string());
+  // Held only while a create picks a range and saves its config: waiting is short.
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return sys_fail(errno, "flock {}", lock_path.string());
+  }
+  std::vector<id_range> taken;
+  for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    auto text = read_file(file);
+    if (text) {
+      auto ranges = parse_subid(*text);
+      taken.insert(taken.end(), ranges.begin(), ranges.end());
+    } else if (text.error().sys_errno() != ENOENT) {
+      return text.error();
+    }
+  }
+  BOOST_OUTCOME_TRY(ids, list_ctids(state_root));
+  for (ctid id : ids) {
+    // A config that does not load or map cannot start either: its range is not in use.
+    auto conf = ve_config::load(layout_of(state_root, id).conf);
+    if (!conf) continue;
+    if (auto map = conf->get("USERNS_MAP")) {
+      if (auto r = parse_id_range(*map)) taken.push_back(*r);
+    }
+  }
+  auto range = free_id_range(taken);
+  if (!range)
+    return fail(errc::unsupported, "no free block of {} host ids is left for a user namespace",
+                ve_id_count);
+  return id_allocation{std::move(lock), *range};
+}
+
+result<void> adopt_ids(ve_config& conf, const std::filesystem::path& private_dir,
+                       const id_range& r) {
+  BOOST_OUTCOME_TRY(conf.set("USERNS", "yes"));
+  BOOST_OUTCOME_TRY(conf.set("USERNS_MAP", format_id_range(r)));
+  for (const char* sub : {"fs", "work"}) {
+    auto dir = private_dir / sub;
+    if (::chown(dir.c_str(), r.base, r.base) != 0)
+      return sys_fail(errno, "chown {} to {}:{}", dir.string(), r.base, r.base);
+  }
+  return success();
+}
+
+result<unique_fd> prepare_userns(spawn_spec& spec, const ve_layout& l,
+                                 const std::filesystem::path& template_root, const id_range& r) {
+  BOOST_OUTCOME_TRY(check_owner(l.upper, r));
+  BOOST_OUTCOME_TRY(check_reachable(l.mount_point, r));
+  const std::vector<id_map> map{{0, r.base, r.count}};
+  BOOST_OUTCOME_TRY(ns, userns_with_maps(map, map));
+  BOOST_OUTCOME_TRY(tree, idmapped_tree(template_root, ns.get()));
+  BOOST_OUTCOME_TRY(root, detached_overlay(std::move(tree), l.mount_point, l.upper, l.work));
+  spec.namespaces.add(ns_type::user);
+  spec.uid_map = map;
+  spec.gid_map = map;
+  return std::move(root);
+}
+
+result<bool> in_other_userns(pid_t pid) {
+  BOOST_OUTCOME_TRY(theirs, ns_handle::open(pid, ns_type::user));
+  BOOST_OUTCOME_TRY(ours, ns_handle::open(::getpid(), ns_type::user));
+  BOOST_OUTCOME_TRY(a, theirs.inode());
+  BOOST_OUTCOME_TRY(b, ours.inode());
+  return a != b;
+}
+
+}  // namespace ovz::detail

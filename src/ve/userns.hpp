@@ -1,0 +1,50 @@
+#pragma once
+// VEs in a user namespace of their own (CTID.conf USERNS="yes", USERNS_MAP="<base>:<count>"):
+// root inside is host uid `base`, the template is shown to them through an idmapped mount,
+// and the VE's files in its private area belong to base+N. The range is chosen at create and
+// kept for the VE's life, as its files' owners depend on it: an existing VE cannot be switched
+// to or from a user namespace.
+
+#include <ovz/config.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/fd.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include "model/id_range.hpp"
+#include "model/layout.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace ovz::detail {
+
+/// The VE's host id range when CTID.conf puts it in a user namespace, nullopt when it does
+/// not; errc::bad_config when USERNS and USERNS_MAP disagree (a hand-edited switch).
+result<std::optional<id_range>> userns_range(const ve_config& conf);
+
+/// A range chosen for a new VE, held by the state root's id lock: another create under the
+/// same root waits until this one has saved its config (or given up), then sees the range.
+struct id_allocation {
+  unique_fd lock;
+  id_range range;
+};
+/// The lowest free range (see free_id_range) that no VE under the state root and no
+/// /etc/subuid or /etc/subgid entry holds.
+result<id_allocation> allocate_ids(const std::filesystem::path& state_root);
+
+/// Records the range in CTID.conf and gives the private area's directories to the VE's root.
+result<void> adopt_ids(ve_config& conf, const std::filesystem::path& private_dir,
+                       const id_range& r);
+
+/// Sets `spec` up to start the VE's init in its own user namespace (every other namespace
+/// owned by it) mapped to `r`, and makes the VE's root: an overlay of the idmapped template
+/// and the private area, mounted by the host. Returns that root, a detached mount the
+/// caller passes to rootfs_steps and keeps open until spawn() returns.
+result<unique_fd> prepare_userns(spawn_spec& spec, const ve_layout& l,
+                                 const std::filesystem::path& template_root, const id_range& r);
+
+/// True when the process runs in a user namespace other than ours (a VE's init).
+result<bool> in_other_userns(pid_t pid);
+
+}  // namespace ovz::detail
