@@ -1,6 +1,7 @@
 #include "kernel/idmap.hpp"
 
 #include "fail.hpp"
+#include "kernel/ns_thread.hpp"
 #include "kernel/files.hpp"
 #include "kernel/sys.hpp"
 
@@ -13,8 +14,6 @@
 
 #include <linux/magic.h>
 
-#include <system_error>
-#include <thread>
 
 namespace ovz::detail {
 namespace {
@@ -149,16 +148,10 @@ result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
 result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
                                    const std::filesystem::path& upper,
                                    const std::filesystem::path& work) {
-  result<unique_fd> outcome = fail(errc::child_failed, "the overlay thread did not run");
-  // Mount namespaces are per thread: this one leaves the caller's threads where they are, and
-  // its namespace (with the staged lower layer) goes away when it ends.
-  try {
-    std::thread([&] { outcome = overlay_in_own_namespace(lower.get(), stage, upper, work); })
-        .join();
-  } catch (const std::system_error& e) {
-    return sys_fail(e.code().value(), "start a thread for the overlay");
-  }
-  return outcome;
+  // Its mount namespace, with the staged lower layer, goes away with the thread.
+  return on_own_thread<unique_fd>("make the overlay", [&] {
+    return overlay_in_own_namespace(lower.get(), stage, upper, work);
+  });
 }
 
 }  // namespace ovz::detail

@@ -2,6 +2,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/ns_thread.hpp"
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
@@ -10,7 +11,6 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <thread>
 
 namespace ovz {
 namespace {
@@ -19,15 +19,13 @@ namespace {
 // leaving the caller's threads untouched.
 result<void> sethostname_in(pid_t init_pid, const std::string& name) {
   BOOST_OUTCOME_TRY(uts, ns_handle::open(init_pid, ns_type::uts));
-  result<void> outcome = success();
-  std::thread worker([&] {
+  return detail::on_own_thread<void>("set the hostname", [&]() -> result<void> {
     if (::setns(uts.fd(), CLONE_NEWUTS) != 0)
-      outcome = detail::sys_fail(errno, "setns into the UTS namespace of PID {}", init_pid);
-    else if (::sethostname(name.data(), name.size()) != 0)
-      outcome = detail::sys_fail(errno, "sethostname {}", name);
+      return detail::sys_fail(errno, "setns into the UTS namespace of PID {}", init_pid);
+    if (::sethostname(name.data(), name.size()) != 0)
+      return detail::sys_fail(errno, "sethostname {}", name);
+    return success();
   });
-  worker.join();
-  return outcome;
 }
 
 }  // namespace
