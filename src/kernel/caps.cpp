@@ -36,8 +36,12 @@ result<std::vector<int>> dropped_capabilities(std::optional<std::string_view> ca
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (name.rfind("cap_", 0) != 0) name = "cap_" + name;
+    // libcap reads a name up to its first character other than a letter or '_' and ignores
+    // the rest, so "sys_time1" or "sys_time,mknod" would otherwise pass as sys_time.
+    bool plain = std::all_of(name.begin(), name.end(),
+                             [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
     cap_value_t cap = 0;
-    if (cap_from_name(name.c_str(), &cap) != 0)
+    if (!plain || cap_from_name(name.c_str(), &cap) != 0)
       return fail(errc::bad_config, "CAPABILITY: unknown capability \"{}\"", item);
     if (state != "on" && state != "off")
       return fail(errc::bad_config, "CAPABILITY: \"{}\" is not NAME:on or NAME:off", item);
