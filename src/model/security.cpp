@@ -96,8 +96,12 @@ result<std::vector<capability_setting>> parse_capabilities(std::string_view text
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (name.rfind("cap_", 0) == 0) name.erase(0, 4);
+    // libcap reads a name up to its first character other than a letter or '_' and ignores
+    // the rest, so "sys_time1" or "sys_time,mknod" would otherwise pass as sys_time.
+    const bool plain = std::all_of(name.begin(), name.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
     cap_value_t cap = 0;
-    if (name.empty() || cap_from_name(("cap_" + name).c_str(), &cap) != 0)
+    if (name.empty() || !plain || cap_from_name(("cap_" + name).c_str(), &cap) != 0)
       return detail::fail(errc::invalid_argument, "CAPABILITY: unknown capability \"{}\"", item);
     if (state != "on" && state != "off")
       return detail::fail(errc::invalid_argument, "CAPABILITY: \"{}\" is not NAME:on or NAME:off",
