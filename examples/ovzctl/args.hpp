@@ -3,6 +3,7 @@
 // can be unit-tested and fuzzed on its own.
 
 #include <ovz/ctid.hpp>
+#include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/ve.hpp>
 
@@ -37,10 +38,21 @@ struct set_request {
   std::optional<std::string> hostname;
   ovz::ve_params params;  ///< --numproc B[:L] …, --cpuunits N, --cpulimit P, --cpus N, --cpumask L
   bool save = false;
+  /// --ipadd ADDR, --ipdel ADDR|all, --netif_add SPEC, --netif_del IFNAME, each repeatable,
+  /// applied in this order: deletions first, as vzctl does.
+  std::vector<ovz::ip_address> ipadd;
+  std::vector<ovz::ip_address> ipdel;
+  bool ipdel_all = false;
+  std::vector<ovz::netif_spec> netif_add;
+  std::vector<std::string> netif_del;
 
+  bool network_empty() const noexcept {
+    return ipadd.empty() && ipdel.empty() && !ipdel_all && netif_add.empty() && netif_del.empty();
+  }
   bool empty() const noexcept {
     const auto& c = params.cpu;
-    return !hostname && params.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus && !c.cpumask;
+    return !hostname && params.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus &&
+           !c.cpumask && network_empty();
   }
 };
 
