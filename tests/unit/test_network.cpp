@@ -51,7 +51,7 @@ TEST_CASE("IP_ADDRESS reads and writes space-separated addresses", "[network]") 
   CHECK_FALSE(parse_ip_addresses("10.0.0.1 nonsense"));
 }
 
-TEST_CASE("--netif_add's comma form and NETIF's key=value form", "[network]") {
+TEST_CASE("network devices: vzctl's --netif_add comma form and NETIF key=value form", "[network]") {
   auto s = netif_spec::parse("eth0,02:00:00:00:00:01,veth101.0,,vmbr0");
   REQUIRE(s);
   CHECK(s->ifname == "eth0");

@@ -34,6 +34,12 @@ PYTHON = {
     "params": "VE.params",
     "beancounters": "VE.beancounters",
     "set_hostname": "VE.set_hostname",
+    "add_ip": "VE.add_ip",
+    "del_ip": "VE.del_ip",
+    "del_all_ips": "VE.del_all_ips",
+    "add_netif": "VE.add_netif",
+    "del_netif": "VE.del_netif",
+    "network": "VE.network",
     "list_ves": "list",
     "all_beancounters": "all_beancounters",
 }
