@@ -172,6 +172,7 @@ result<void> socket::add_veth(const veth_end& host, const veth_end& peer) {
       rtnl_link_set_addr(link, a.get());
     }
     if (end.netns_pid) rtnl_link_set_ns_pid(link, end.netns_pid);
+    if (end.mtu) rtnl_link_set_mtu(link, end.mtu);
   };
   describe(l.get(), host);
   describe(p, peer);

@@ -55,6 +55,7 @@ struct veth_end {
   std::string name;
   std::optional<mac> address;
   pid_t netns_pid = 0;
+  unsigned mtu = 0;  // 0: the kernel's default (1500)
 };
 
 /// A NETLINK_ROUTE socket bound to one network namespace for its whole life.
