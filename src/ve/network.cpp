@@ -91,7 +91,7 @@ result<void> ve::add_ip(const ip_address& addr, bool save) {
         if (running) {
           BOOST_OUTCOME_TRY(live, live_addresses(*running));
           if (holds(live, addr))
-            return detail::fail(errc::already_exists, "{} already has {}", "the VE", addr.address());
+            return detail::fail(errc::already_exists, "the VE already has {}", addr.address());
         }
         if (holds(net.ip_addresses, addr) && (save || !running))
           return detail::fail(errc::already_exists, "{} is already in IP_ADDRESS", addr.address());
