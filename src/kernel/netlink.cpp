@@ -154,6 +154,14 @@ result<std::vector<link_info>> socket::links() {
   return out;
 }
 
+std::string socket::name_of(int index) {
+  if (auto all = links()) {
+    for (const auto& l : *all)
+      if (l.index == index) return l.name;
+  }
+  return fmt::format("#{}", index);
+}
+
 result<std::optional<link_info>> socket::find_link(const std::string& name) {
   BOOST_OUTCOME_TRY(all, links());
   for (auto& l : all)
@@ -240,14 +248,14 @@ result<void> socket::add_address(int index, const ip_address& a) {
   auto r = make_addr(index, a);
   rtnl_addr_set_flags(r.get(), IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
   if (int err = rtnl_addr_add(sk_.get(), r.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
-    return nl_fail(err, "add address {} to link #{}", a.str(), index);
+    return nl_fail(err, "add address {} to {}", a.str(), name_of(index));
   return success();
 }
 
 result<void> socket::delete_address(int index, const ip_address& a) {
   auto r = make_addr(index, a);
   if (int err = rtnl_addr_delete(sk_.get(), r.get(), 0); err < 0 && !is_gone(err))
-    return nl_fail(err, "delete address {} from link #{}", a.str(), index);
+    return nl_fail(err, "delete address {} from {}", a.str(), name_of(index));
   return success();
 }
 
@@ -298,15 +306,15 @@ result<void> socket::add_route(const ip_address& dst, int oif,
                                const std::optional<ip_address>& gateway) {
   auto r = make_route(dst, oif, gateway);
   if (int err = rtnl_route_add(sk_.get(), r.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
-    return nl_fail(err, "add route {}{} dev #{}", dst.str(),
-                   gateway ? " via " + gateway->address() : std::string(), oif);
+    return nl_fail(err, "add route {}{} dev {}", dst.str(),
+                   gateway ? " via " + gateway->address() : std::string(), name_of(oif));
   return success();
 }
 
 result<void> socket::delete_route(const ip_address& dst, int oif) {
   auto r = make_route(dst, oif, std::nullopt);
   if (int err = rtnl_route_delete(sk_.get(), r.get(), 0); err < 0 && !is_gone(err))
-    return nl_fail(err, "delete route {} dev #{}", dst.str(), oif);
+    return nl_fail(err, "delete route {} dev {}", dst.str(), name_of(oif));
   return success();
 }
 
@@ -367,16 +375,16 @@ result<void> socket::add_neighbour(int index, const ip_address& dst,
     rtnl_neigh_set_state(n.get(), NUD_PERMANENT);
   }
   if (int err = rtnl_neigh_add(sk_.get(), n.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
-    return nl_fail(err, "add {}neighbour {} on link #{}", lladdr ? "" : "proxy ", dst.address(),
-                   index);
+    return nl_fail(err, "add {}neighbour {} on {}", lladdr ? "" : "proxy ", dst.address(),
+                   name_of(index));
   return success();
 }
 
 result<void> socket::delete_neighbour(int index, const ip_address& dst, bool proxy) {
   auto n = make_neigh(index, dst, proxy);
   if (int err = rtnl_neigh_delete(sk_.get(), n.get(), 0); err < 0 && !is_gone(err))
-    return nl_fail(err, "delete {}neighbour {} on link #{}", proxy ? "proxy " : "",
-                   dst.address(), index);
+    return nl_fail(err, "delete {}neighbour {} on {}", proxy ? "proxy " : "",
+                   dst.address(), name_of(index));
   return success();
 }
 

@@ -104,6 +104,10 @@ class socket {
   result<void> delete_neighbour(int index, const ip_address& dst, bool proxy);
 
  private:
+  // The name of a link for a message ("#INDEX" when it cannot be found): looked up only when
+  // something failed, as the operations themselves take indexes.
+  std::string name_of(int index);
+
   struct closer {
     void operator()(nl_sock* s) const noexcept;
   };
