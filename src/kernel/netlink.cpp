@@ -108,6 +108,17 @@ void for_each(nl_cache* c, F&& f) {
     f(reinterpret_cast<Obj*>(o));
 }
 
+link_info info_of(rtnl_link* l) {
+  link_info i;
+  i.index = rtnl_link_get_ifindex(l);
+  if (const char* n = rtnl_link_get_name(l)) i.name = n;
+  if (const char* k = rtnl_link_get_type(l)) i.kind = k;
+  if (const char* a = rtnl_link_get_ifalias(l)) i.alias = a;
+  i.flags = rtnl_link_get_flags(l);
+  i.master = rtnl_link_get_master(l);
+  return i;
+}
+
 }  // namespace
 
 void socket::closer::operator()(nl_sock* s) const noexcept { nl_socket_free(s); }
@@ -141,16 +152,7 @@ result<std::vector<link_info>> socket::links() {
     return nl_fail(err, "dump links");
   cache_ptr c(raw);
   std::vector<link_info> out;
-  for_each<rtnl_link>(c.get(), [&](rtnl_link* l) {
-    link_info i;
-    i.index = rtnl_link_get_ifindex(l);
-    if (const char* n = rtnl_link_get_name(l)) i.name = n;
-    if (const char* k = rtnl_link_get_type(l)) i.kind = k;
-    if (const char* a = rtnl_link_get_ifalias(l)) i.alias = a;
-    i.flags = rtnl_link_get_flags(l);
-    i.master = rtnl_link_get_master(l);
-    out.push_back(std::move(i));
-  });
+  for_each<rtnl_link>(c.get(), [&](rtnl_link* l) { out.push_back(info_of(l)); });
   return out;
 }
 
@@ -162,11 +164,16 @@ std::string socket::name_of(int index) {
   return fmt::format("#{}", index);
 }
 
+// One RTM_GETLINK by name rather than a dump: a host may have thousands of VE devices.
 result<std::optional<link_info>> socket::find_link(const std::string& name) {
-  BOOST_OUTCOME_TRY(all, links());
-  for (auto& l : all)
-    if (l.name == name) return std::optional<link_info>(std::move(l));
-  return std::optional<link_info>();
+  rtnl_link* raw = nullptr;
+  int err = rtnl_link_get_kernel(sk_.get(), 0, name.c_str(), &raw);
+  if (err < 0) {
+    if (is_gone(err)) return std::optional<link_info>();
+    return nl_fail(err, "look up link {}", name);
+  }
+  link_ptr l(raw);
+  return std::optional<link_info>(info_of(l.get()));
 }
 
 result<void> socket::add_veth(const veth_end& host, const veth_end& peer) {
