@@ -10,6 +10,7 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/security.hpp>
@@ -486,6 +487,66 @@ void define_ve(py::module_& m) {
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")
+      .def(
+          "add_ip",
+          [](ovz::ve& v, const std::string& addr, bool save) {
+            auto a = unwrap(ovz::ip_address::parse(addr));
+            unwrap(without_gil([&] { return v.add_ip(a, save); }));
+          },
+          "addr"_a, "save"_a = false,
+          "Adds a routed address ('10.0.0.2', 'fd00::2', optionally '/PREFIX') on the VE's "
+          "venet0 (vzctl set --ipadd): live in a running VE, and in CTID.conf when `save` or "
+          "when the VE is stopped. Exists when another VE or the host has it.")
+      .def(
+          "del_ip",
+          [](ovz::ve& v, const std::string& addr, bool save) {
+            auto a = unwrap(ovz::ip_address::parse(addr));
+            unwrap(without_gil([&] { return v.del_ip(a, save); }));
+          },
+          "addr"_a, "save"_a = false, "Removes a routed address (vzctl set --ipdel ADDR).")
+      .def(
+          "del_all_ips",
+          [](ovz::ve& v, bool save) { unwrap(without_gil([&] { return v.del_all_ips(save); })); },
+          "save"_a = false, "Removes every routed address (vzctl set --ipdel all).")
+      .def(
+          "add_netif",
+          [](ovz::ve& v, const std::string& ifname, const std::string& mac,
+             const std::string& host_ifname, const std::string& host_mac,
+             const std::string& bridge, bool save) {
+            // `ifname` may also be vzctl's whole comma form; keywords fill in the rest.
+            auto spec = unwrap(ovz::netif_spec::parse(ifname));
+            for (auto [field, value] : {std::pair{&spec.mac, &mac}, {&spec.host_ifname, &host_ifname},
+                                        {&spec.host_mac, &host_mac}, {&spec.bridge, &bridge}})
+              if (!value->empty()) *field = *value;
+            unwrap(without_gil([&] { return v.add_netif(spec, save); }));
+          },
+          "ifname"_a, py::kw_only(), "mac"_a = "", "host_ifname"_a = "", "host_mac"_a = "",
+          "bridge"_a = "", "save"_a = false,
+          "Adds a bridged veth device named `ifname` inside (vzctl set --netif_add; `ifname` "
+          "may be its whole 'ifname,mac,host_ifname,host_mac,bridge' form). Empty fields get "
+          "defaults: stable MACs, host end 'veth<CTID>.<N>', no bridge. A missing bridge is "
+          "made; a device of that name that is not a bridge is refused.")
+      .def(
+          "del_netif",
+          [](ovz::ve& v, const std::string& ifname, bool save) {
+            unwrap(without_gil([&] { return v.del_netif(ifname, save); }));
+          },
+          "ifname"_a, "save"_a = false,
+          "Removes a bridged device by its name inside the VE (vzctl set --netif_del).")
+      .def(
+          "network",
+          [](const ovz::ve& v) {
+            auto net = unwrap(v.network());
+            py::list ips, netifs;
+            for (const auto& a : net.ip_addresses) ips.append(a.str());
+            for (const auto& n : net.netifs)
+              netifs.append(py::dict("ifname"_a = n.ifname, "mac"_a = n.mac,
+                                     "host_ifname"_a = n.host_ifname,
+                                     "host_mac"_a = n.host_mac, "bridge"_a = n.bridge));
+            return py::dict("ip_addresses"_a = ips, "netifs"_a = netifs);
+          },
+          "The network CTID.conf holds: {'ip_addresses': [str], 'netifs': [{'ifname', 'mac', "
+          "'host_ifname', 'host_mac', 'bridge'}]}.")
       .def("__repr__", [](const ovz::ve& v) {
         return "VE(" + v.id().str() + ", root=" +
                py::repr(py::str(v.state_root().string())).cast<std::string>() + ")";

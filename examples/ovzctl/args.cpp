@@ -49,6 +49,15 @@ ovz::result<void> cpu_number(command& c, std::string_view option, std::string_vi
   return ovz::success();
 }
 
+/// set --ipadd/--ipdel: an address the library can parse, its message kept.
+template <std::vector<ovz::ip_address> set_request::*list>
+ovz::result<void> ip_option(command& c, std::string_view option, std::string_view v) {
+  auto a = ovz::ip_address::parse(v);
+  if (!a) return bad_usage("{}: {}", option, a.error().message());
+  (c.set.*list).push_back(a.value());
+  return ovz::success();
+}
+
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
   verb what;
@@ -102,6 +111,21 @@ constexpr option_spec set_options[] = {
        c.set.security.no_new_privs = v == "yes";
        return ovz::success();
      }},
+    {"--ipadd", true, [](command& c, std::string_view v) { return ip_option<&set_request::ipadd>(c, "--ipadd", v); }},
+    {"--ipdel", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       if (v == "all") {
+         c.set.ipdel_all = true;
+         return ovz::success();
+       }
+       return ip_option<&set_request::ipdel>(c, "--ipdel", v);
+     }},
+    {"--netif_add", true, [](command& c, std::string_view v) -> ovz::result<void> {
+       auto spec = ovz::netif_spec::parse(v);
+       if (!spec) return bad_usage("--netif_add: {}", spec.error().message());
+       c.set.netif_add.push_back(spec.value());
+       return ovz::success();
+     }},
+    {"--netif_del", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.netif_del.emplace_back(v); return ovz::success(); }},
 };
 
 /// set --<beancounter> B[:L], for every name of /proc/user_beancounters.
@@ -299,10 +323,15 @@ Commands:
   enter CTID                  an interactive shell in the running CT
   set CTID [--hostname NAME] [--RESOURCE B[:L]]... [--cpuunits N] [--cpulimit PCT]
       [--cpus N] [--cpumask LIST] [--capability NAME:on|off]... [--devnodes NAME:r|w|rw|none]...
-      [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no] [--save]
+      [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no]
+      [--ipadd ADDR]... [--ipdel ADDR|all]...
+      [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]]... [--netif_del IFNAME]...
+      [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
+                              --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
+                              --netif_add: a veth device, its host end in BRIDGE if given
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
   list [-a]                   running CTs; -a: all
   template list

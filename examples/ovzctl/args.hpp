@@ -3,6 +3,7 @@
 // can be unit-tested and fuzzed on its own.
 
 #include <ovz/ctid.hpp>
+#include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/ve.hpp>
 
@@ -39,16 +40,28 @@ struct set_request {
   /// --capability NAME:on|off, --devnodes NAME:r|w|rw|none, --seccomp_profile, --no_new_privs
   ovz::security_changes security;
   bool save = false;
+  /// --ipadd ADDR, --ipdel ADDR|all, --netif_add SPEC, --netif_del IFNAME, each repeatable,
+  /// applied in this order: deletions first, as vzctl does.
+  std::vector<ovz::ip_address> ipadd;
+  std::vector<ovz::ip_address> ipdel;
+  bool ipdel_all = false;
+  std::vector<ovz::netif_spec> netif_add;
+  std::vector<std::string> netif_del;
 
   bool has_params() const noexcept {
     const auto& c = params.cpu;
     return !params.ubc.empty() || c.cpuunits || c.cpulimit || c.cpus || c.cpumask;
   }
+  bool network_empty() const noexcept {
+    return ipadd.empty() && ipdel.empty() && !ipdel_all && netif_add.empty() && netif_del.empty();
+  }
   bool has_security() const noexcept {
     return !security.capabilities.empty() || !security.devnodes.empty() ||
            security.seccomp_profile || security.no_new_privs;
   }
-  bool empty() const noexcept { return !hostname && !has_params() && !has_security(); }
+  bool empty() const noexcept {
+    return !hostname && !has_params() && !has_security() && network_empty();
+  }
 };
 
 /// One parsed invocation. Only the fields of `what` are meaningful.

@@ -128,6 +128,30 @@ void warn_unenforced(const ovz::ve& v, const ovz::ve_params& params) {
   }
 }
 
+// Deletions first, so that `--ipdel all --ipadd X` replaces the addresses, as in vzctl.
+ovz::result<void> set_network(ovz::ve& v, const set_request& req) {
+  if (req.ipdel_all) {
+    if (auto r = v.del_all_ips(req.save); !r) return r.error();
+  }
+  for (const auto& a : req.ipdel) {
+    if (auto r = v.del_ip(a, req.save); !r) return r.error();
+    say("Deleted IP address {}", a.str());
+  }
+  for (const auto& name : req.netif_del) {
+    if (auto r = v.del_netif(name, req.save); !r) return r.error();
+    say("Deleted network device {}", name);
+  }
+  for (const auto& a : req.ipadd) {
+    if (auto r = v.add_ip(a, req.save); !r) return r.error();
+    say("Adding IP address(es): {}", a.str());
+  }
+  for (const auto& spec : req.netif_add) {
+    if (auto r = v.add_netif(spec, req.save); !r) return r.error();
+    say("Configured network device {}", spec.ifname);
+  }
+  return ovz::success();
+}
+
 ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
@@ -140,6 +164,9 @@ ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   }
   if (req.has_security()) {
     if (auto r = v.set_security(req.security, req.save); !r) return r.error();
+  }
+  if (!req.network_empty()) {
+    if (auto r = set_network(v, req); !r) return r.error();
   }
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {
@@ -168,6 +195,15 @@ ovz::result<int> do_ubc(const command& cmd) {
   return 0;
 }
 
+// vzlist's IP_ADDR: the first routed address of CTID.conf, "-" when none.
+std::string first_ip(const command& cmd, ovz::ctid id) {
+  auto v = ovz::ve::open(id, cmd.root);
+  if (!v) return "-";
+  auto net = v.value().network();
+  if (!net || net.value().ip_addresses.empty()) return "-";
+  return net.value().ip_addresses.front().address();
+}
+
 ovz::result<int> do_list(const command& cmd) {
   auto all = ovz::list_ves(ovz::resolve_state_root(cmd.root));
   if (!all) return all.error();
@@ -177,7 +213,7 @@ ovz::result<int> do_list(const command& cmd) {
     const bool running = st.state == ovz::ve_state::running;
     if (!running && !cmd.all) continue;
     say(row, st.id.str(), running ? std::to_string(st.nproc) : "-", ovz::to_string(st.state),
-        "-", st.hostname.empty() ? "-" : st.hostname);
+        first_ip(cmd, st.id), st.hostname.empty() ? "-" : st.hostname);
   }
   return 0;
 }

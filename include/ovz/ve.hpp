@@ -5,6 +5,7 @@
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/export.hpp>
+#include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/security.hpp>
 #include <ovz/ve_params.hpp>
@@ -155,6 +156,26 @@ class OVZ_API ve {
   /// when `save` or when the VE is stopped. Everything is checked (names, the host's nodes, the
   /// profile file) before anything changes.
   result<void> set_security(const security_changes& changes, bool save);
+
+  /// Network changes (see network.hpp) follow set_hostname's rule: live in a running VE, and
+  /// in CTID.conf when `save` (or when the VE is stopped); a start applies what CTID.conf
+  /// holds. Bad input (an invalid or reserved address, one another VE or the host already
+  /// has, an unknown device, a bridge name taken by another kind of device) is refused
+  /// before anything changes.
+  ///
+  /// Adds a routed address on the VE's venet0 (vzctl set --ipadd).
+  result<void> add_ip(const ip_address& addr, bool save);
+  /// Removes a routed address (vzctl set --ipdel ADDR).
+  result<void> del_ip(const ip_address& addr, bool save);
+  /// Removes every routed address (vzctl set --ipdel all).
+  result<void> del_all_ips(bool save);
+  /// Adds a bridged veth device (vzctl set --netif_add); empty fields of `spec` get
+  /// vzctl's defaults, saved with it.
+  result<void> add_netif(const netif_spec& spec, bool save);
+  /// Removes a bridged device by its name inside the VE (vzctl set --netif_del).
+  result<void> del_netif(const std::string& ifname, bool save);
+  /// The network CTID.conf holds: IP_ADDRESS and NETIF.
+  result<ve_network> network() const;
 
  private:
   ve(ctid id, std::filesystem::path root) : id_(id), root_(std::move(root)) {}

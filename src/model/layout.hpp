@@ -17,6 +17,7 @@ struct ve_layout {
   std::filesystem::path mount_point;  // <root>/root/<id>: where the root is mounted
   std::filesystem::path lock;         // <root>/lock/<id>.lck
   std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr
+  std::filesystem::path net_state;    // <root>/run/<id>.net: host-side network entries to undo
   std::string cgroup_parent;          // "ovz", or "ovz-<hash of root>" for other roots
   std::string cgroup;                 // <cgroup_parent>/<id>
 };

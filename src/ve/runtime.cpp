@@ -4,6 +4,7 @@
 #include "kernel/caps.hpp"
 #include "kernel/files.hpp"
 #include "kernel/seccomp.hpp"
+#include "ve/net_setup.hpp"
 #include "ve/userns.hpp"
 
 #include <algorithm>
@@ -58,6 +59,9 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
 
 result<void> clean_up(cgroup_backend& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
+  // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
+  // would find their names taken.
+  BOOST_OUTCOME_TRY(tear_down_network(l));
   return cg.remove(l.cgroup);
 }
 

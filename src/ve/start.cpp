@@ -6,6 +6,7 @@
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
+#include "ve/net_setup.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/runtime.hpp"
 #include "ve/userns.hpp"
@@ -83,7 +84,8 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
     BOOST_OUTCOME_TRY(cg->create(l.cgroup));
     BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));
     BOOST_OUTCOME_TRY(cg->allow_devices(l.cgroup, device_rules));
-    return cg->attach(l.cgroup, pid);
+    BOOST_OUTCOME_TRY(cg->attach(l.cgroup, pid));
+    return detail::start_network(v.id(), l, conf, pid);
   };
   auto init_proc = spawn(spec);
   if (!init_proc) {

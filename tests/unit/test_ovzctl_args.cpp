@@ -139,6 +139,26 @@ TEST_CASE("ovzctl: set", "[ovzctl]") {
              Catch::Contains("unknown option '--ram'"));
 }
 
+TEST_CASE("ovzctl: set network options", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--ipadd", "10.0.0.1", "--ipadd=fd00::1/64", "--ipdel",
+                     "10.0.0.9", "--netif_add", "eth0,,,,vmbr0", "--netif_del", "eth1", "--save"});
+  REQUIRE(cmd.set.ipadd.size() == 2);
+  CHECK(cmd.set.ipadd[1].str() == "fd00::1/64");
+  REQUIRE(cmd.set.ipdel.size() == 1);
+  CHECK_FALSE(cmd.set.ipdel_all);
+  REQUIRE(cmd.set.netif_add.size() == 1);
+  CHECK(cmd.set.netif_add[0].bridge == "vmbr0");
+  CHECK(cmd.set.netif_del == std::vector<std::string>{"eth1"});
+  CHECK(parsed({"set", "101", "--ipdel", "all"}).set.ipdel_all);
+
+  CHECK_THAT(refusal({"set", "101", "--ipadd", "10.0.0.300"}),
+             Catch::Contains("--ipadd: Invalid IP address \"10.0.0.300\""));
+  CHECK_THAT(refusal({"set", "101", "--ipdel", "everything"}), Catch::Contains("--ipdel"));
+  CHECK_THAT(refusal({"set", "101", "--netif_add", "eth0,nomac"}),
+             Catch::Contains("--netif_add: Invalid MAC address"));
+  CHECK_THAT(refusal({"set", "101", "--netif_del"}), Catch::Contains("needs a value"));
+}
+
 TEST_CASE("ovzctl: list", "[ovzctl]") {
   auto cmd = parsed({"list"});
   CHECK(cmd.what == verb::list);

@@ -180,6 +180,26 @@ int ovz_ve_set_security(ovz_ve_t *ve, const char *name, const char *value, int s
  * SECCOMP_PROFILE="...", NO_NEW_PRIVS="yes"; defaults are absent). Free *out with
  * ovz_string_free(). */
 int ovz_ve_security(ovz_ve_t *ve, char **out);
+/* Network (vzctl set --ipadd/--ipdel/--netif_add/--netif_del). Each change is live in a
+ * running VE, and in CTID.conf when `save` is non-zero (or when the VE is stopped); a start
+ * applies what CTID.conf holds. Bad input (an invalid or reserved address, one another VE or
+ * the host has, an unknown device, a bridge name taken by a device that is not a bridge) is
+ * refused before anything changes. */
+
+/* Adds a routed address ("10.0.0.2", "fd00::2", optionally "/PREFIX") on the VE's venet0. */
+int ovz_ve_add_ip(ovz_ve_t *ve, const char *addr, int save);
+/* Removes one routed address. */
+int ovz_ve_del_ip(ovz_ve_t *ve, const char *addr, int save);
+/* Removes every routed address (vzctl set --ipdel all). */
+int ovz_ve_del_all_ips(ovz_ve_t *ve, int save);
+/* Adds a bridged veth device, vzctl's "ifname[,mac,host_ifname,host_mac,bridge]"; empty
+ * fields get defaults (stable MACs, host end "veth<CTID>.<N>", no bridge). */
+int ovz_ve_add_netif(ovz_ve_t *ve, const char *spec, int save);
+/* Removes a bridged device by its name inside the VE. */
+int ovz_ve_del_netif(ovz_ve_t *ve, const char *ifname, int save);
+/* The network CTID.conf holds, as `IP_ADDRESS="..."` and `NETIF="..."` lines (those that are
+ * set) malloc'd into *out (free with ovz_string_free). */
+int ovz_ve_network(ovz_ve_t *ve, char **out);
 
 /* OpenVZ's "no limit" (LONG_MAX), as barrier and limit of an unlimited beancounter. */
 #define OVZ_UBC_UNLIMITED UINT64_C(9223372036854775807)

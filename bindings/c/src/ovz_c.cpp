@@ -7,6 +7,7 @@
 #include <ovz/beancounter.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
+#include <ovz/network.hpp>
 #include <ovz/error.hpp>
 #include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
@@ -444,6 +445,70 @@ int ovz_ve_set_hostname(ovz_ve_t* ve, const char* hostname, int save) {
     if (!ve || !hostname) return invalid("ovz_ve_set_hostname: ve or hostname is NULL");
     auto r = ve->v.set_hostname(hostname, save != 0);
     return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_add_ip(ovz_ve_t* ve, const char* addr, int save) {
+  return guarded([&] {
+    if (!ve || !addr) return invalid("ovz_ve_add_ip: ve or addr is NULL");
+    auto a = ovz::ip_address::parse(addr);
+    if (!a) return fail(a.error());
+    auto r = ve->v.add_ip(*a, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_del_ip(ovz_ve_t* ve, const char* addr, int save) {
+  return guarded([&] {
+    if (!ve || !addr) return invalid("ovz_ve_del_ip: ve or addr is NULL");
+    auto a = ovz::ip_address::parse(addr);
+    if (!a) return fail(a.error());
+    auto r = ve->v.del_ip(*a, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_del_all_ips(ovz_ve_t* ve, int save) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_del_all_ips: ve is NULL");
+    auto r = ve->v.del_all_ips(save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_add_netif(ovz_ve_t* ve, const char* spec, int save) {
+  return guarded([&] {
+    if (!ve || !spec) return invalid("ovz_ve_add_netif: ve or spec is NULL");
+    auto s = ovz::netif_spec::parse(spec);
+    if (!s) return fail(s.error());
+    auto r = ve->v.add_netif(*s, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_del_netif(ovz_ve_t* ve, const char* ifname, int save) {
+  return guarded([&] {
+    if (!ve || !ifname) return invalid("ovz_ve_del_netif: ve or ifname is NULL");
+    auto r = ve->v.del_netif(ifname, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_network(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_network: ve or out is NULL");
+    auto r = ve->v.network();
+    if (!r) return fail(r.error());
+    ovz::ve_config text;
+    if (!r->ip_addresses.empty()) {
+      if (auto ok = text.set("IP_ADDRESS", ovz::format_ip_addresses(r->ip_addresses)); !ok)
+        return fail(ok.error());
+    }
+    if (!r->netifs.empty()) {
+      if (auto ok = text.set("NETIF", ovz::format_netifs(r->netifs)); !ok) return fail(ok.error());
+    }
+    *out = dup_string(text.serialize()).release();
+    return 0;
   });
 }
 

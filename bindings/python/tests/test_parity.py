@@ -36,6 +36,12 @@ PYTHON = {
     "set_hostname": "VE.set_hostname",
     "security": "VE.security",
     "set_security": "VE.set_security",
+    "add_ip": "VE.add_ip",
+    "del_ip": "VE.del_ip",
+    "del_all_ips": "VE.del_all_ips",
+    "add_netif": "VE.add_netif",
+    "del_netif": "VE.del_netif",
+    "network": "VE.network",
     "list_ves": "list",
     "all_beancounters": "all_beancounters",
 }

@@ -1,0 +1,65 @@
+#pragma once
+// A VE's network in the kernel: its devices and addresses, made at start (and live by
+// set --ipadd/--netif_add), and everything the host got for it undone at every clean-up.
+//
+// Host-side devices carry the alias "ovz:<cgroup of the VE>", so a clean-up finds them from
+// the kernel alone, whatever a crash left. Routes and permanent neighbour entries on them go
+// with them. Proxy neighbour entries live on the host's own devices, so they are recorded in
+// <root>/run/<CTID>.net: the VE's netns may already have taken the veth pair (and with it the
+// routes that name the VE's addresses) when the clean-up runs.
+
+#include <ovz/config.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/network.hpp>
+#include <ovz/result.hpp>
+
+#include "kernel/netlink.hpp"
+#include "model/layout.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace ovz::detail {
+
+/// Open netlink sockets on both sides of one running (or starting) VE.
+struct ve_net {
+  ctid id;
+  const ve_layout& layout;
+  pid_t init_pid;
+  netlink::socket host;
+  netlink::socket inside;
+
+  static result<ve_net> open(ctid id, const ve_layout& l, pid_t init_pid);
+
+  /// lo up, the venet0 pair with the addresses, the bridged devices.
+  result<void> set_up(const ve_network& net);
+  /// One routed address: on venet0 inside (the pair made first if missing), a host route,
+  /// a permanent neighbour entry and proxy entries on host devices whose subnet holds it.
+  result<void> add_ip(const ip_address& a);
+  result<void> del_ip(const ip_address& a);
+  /// One bridged device (its spec complete: names and MACs filled in).
+  result<void> add_netif(const netif_spec& spec);
+  result<void> del_netif(const netif_spec& spec);
+};
+
+/// At start, from `prepare`: whatever a crash left goes first, then the network CTID.conf
+/// describes is made for the VE whose init is `init_pid`.
+result<void> start_network(ctid id, const ve_layout& l, const ve_config& conf, pid_t init_pid);
+
+/// Removes every host-side device and entry of the VE. Safe to call at any time; what is
+/// already gone is skipped.
+result<void> tear_down_network(const ve_layout& l);
+
+/// An existing device of that name on the host must be a bridge (a missing one is made at
+/// start).
+result<void> check_bridge(netlink::socket& host, const std::string& name);
+
+/// Refuses an address that is the host's own or is routed on the host to another device.
+result<void> check_address_free_on_host(netlink::socket& host, const ve_layout& l,
+                                        const ip_address& a);
+
+/// The alias of the VE's host-side devices.
+std::string net_tag(const ve_layout& l);
+
+}  // namespace ovz::detail
