@@ -3,38 +3,18 @@
  * each other through the (namespace's) host, a bridged device appears in a VE, and bad input
  * is refused. Prints TAP lines; exits 1 on any failure, 77 (skipped) when not root or without
  * network namespaces. CTIDs 9350-9399. */
-#define _GNU_SOURCE /* unshare, mkdtemp, nftw */
+#define _GNU_SOURCE /* unshare, mkdtemp */
 
 #include <ovz.h>
 
+#include "tap.h"
+
 #include <errno.h>
-#include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int checks;
-static int failures;
-
-static int check(int ok, const char *what) {
-  ++checks;
-  printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
-  if (!ok) {
-    const ovz_error *e = ovz_error_last();
-    printf("#   last error: code %d, errno %d: %s\n", e->code, e->sys_errno, e->message);
-    ++failures;
-  }
-  return ok;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
 
 /* Runs a shell line in the VE; its exit code, and its stdout in *out (freed by the caller). */
 static int sh(ovz_ve_t *ve, const char *line, char **out) {
@@ -129,7 +109,5 @@ int main(void) {
     return 1;
   }
   check_network(root);
-  nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  printf("1..%d\n", checks);
-  return failures ? 1 : 0;
+  return finish(root);
 }
