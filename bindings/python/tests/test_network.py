@@ -54,16 +54,6 @@ def in_own_netns(test):
     return run
 
 
-@pytest.fixture
-def root(tmp_path):
-    yield tmp_path
-    for st in ovz.list(tmp_path):
-        ve = ovz.VE(st.ctid, tmp_path)
-        if st.state == "running":
-            ve.stop(fast=True)
-        ve.destroy()
-
-
 def sh(ve, line):
     code, out, err = ve.exec(["/bin/sh", "-c", line])
     return code, out + err
