@@ -2,6 +2,7 @@
 // ids, the template is shared through an idmapped mount, and nothing of the host opens up.
 // CTIDs 1300-1349.
 
+#include "support/enter_script.hpp"
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 #include "support/userns_root.hpp"
@@ -98,23 +99,11 @@ TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the 
   CHECK(MUST(v.exec({"/bin/sh", "-c", "mknod /tmp/n c 1 3"})).exit_code != 0);
 
   // enter joins the user namespace too: its shell is the VE's root, on the VE's devpts.
-  int in[2], out[2];
-  REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  const std::string script = "tty; id -u; tr -s ' ' < /proc/self/uid_map; exit 5\n";
-  REQUIRE(::write(in[1], script.data(), script.size()) == static_cast<ssize_t>(script.size()));
-  ::close(in[1]);
-  auto code = v.enter({.argv = {"/bin/sh"}, .in_fd = in[0], .out_fd = out[1]});
-  ::close(in[0]);
-  ::close(out[1]);
-  std::string seen;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) seen.append(buf, n);
-  ::close(out[0]);
-  INFO(seen);
-  CHECK(MUST(std::move(code)) == 5);
-  CHECK(seen.find("/dev/pts/0") != std::string::npos);
-  CHECK(seen.find(fmt::format("0\r\n 0 {} {}", ids.base, ids.count)) != std::string::npos);
+  auto e = test::enter_script(v, "tty; id -u; tr -s ' ' < /proc/self/uid_map; exit 5\n");
+  INFO(e.seen);
+  CHECK(e.exit_code == 5);
+  CHECK(e.seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.seen.find(fmt::format("0\r\n 0 {} {}", ids.base, ids.count)) != std::string::npos);
 
   // Changing the hostname of the running VE reaches its UTS namespace.
   MUST(v.set_hostname("inside", false));

@@ -1,6 +1,7 @@
 // A VE through its life on the real kernel: create, start, what it sees inside, stop,
 // destroy — and that nothing of it is left on the host afterwards. CTIDs 1000-1049.
 
+#include "support/enter_script.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/template.hpp>
@@ -257,22 +258,10 @@ TEST_CASE("enter gives a shell on a terminal of the VE's own devpts", "[ve]") {
   test::require_root();
   test::running_ve running(1012);
   auto& v = running.v;
-  int in[2], out[2];
-  REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  const std::string script = "tty; hostname; exit 5\n";
-  REQUIRE(::write(in[1], script.data(), script.size()) == static_cast<ssize_t>(script.size()));
-  ::close(in[1]);
-  auto code = v.enter({.argv = {"/bin/sh"}, .in_fd = in[0], .out_fd = out[1]});
-  ::close(in[0]);
-  ::close(out[1]);
-  std::string seen;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) seen.append(buf, n);
-  ::close(out[0]);
-  INFO(seen);
-  CHECK(MUST(std::move(code)) == 5);
-  CHECK(seen.find("/dev/pts/0") != std::string::npos);
-  CHECK(seen.find("ct1012") != std::string::npos);
+  auto e = test::enter_script(v, "tty; hostname; exit 5\n");
+  INFO(e.seen);
+  CHECK(e.exit_code == 5);
+  CHECK(e.seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.seen.find("ct1012") != std::string::npos);
   MUST(v.stop({.fast = true}));
 }
