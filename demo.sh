@@ -23,6 +23,7 @@ step $ovzctl status "$ctid"
 step $ovzctl exec "$ctid" ps
 step $ovzctl exec "$ctid" hostname
 step $ovzctl exec "$ctid" 'echo "a file of CT '"$ctid"'" > /root/hello; cat /root/hello; df -h /; free -m'
+step $ovzctl ubc "$ctid"
 step $ovzctl list
 step $ovzctl stop "$ctid"
 step $ovzctl destroy "$ctid"
