@@ -104,6 +104,15 @@ struct fs_step {
   int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
 };
 
+/// A file that receives a process's stdout and stderr without growing past a size: see
+/// spawn_spec::log.
+struct output_log {
+  std::filesystem::path path;  ///< empty: no log
+  /// Before the file would grow past this, it is renamed to `path` + ".1" (replacing that) and
+  /// begun anew, so the two hold the last output and at most twice this. At least 64 KiB.
+  std::uint64_t max_bytes = 1 << 20;
+};
+
 /// What a new process gets.
 struct spawn_spec {
   std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
@@ -118,6 +127,12 @@ struct spawn_spec {
   int stdin_fd = -1;             ///< -1: /dev/null
   int stdout_fd = -1;
   int stderr_fd = -1;
+  /// With a path, stdout and stderr (stdout_fd and stderr_fd are ignored) are a pipe that a
+  /// writer process, started with the process and its parent, copies into the file (appended
+  /// to). The writer keeps nothing of the caller open (its stdio is /dev/null, its cwd /) and
+  /// exits when the last writer of the pipe has closed it: for a VE, when the VE is gone.
+  /// Detached, it is not the caller's child either (the spawned process is its child then).
+  output_log log;
   bool new_session = false;      ///< setsid(); with a terminal on stdin, it becomes the ctty
   /// When >= 0, a SOCK_SEQPACKET/STREAM socket: the child opens a pseudo-terminal in the
   /// devpts of its (new) root, makes it its stdio and controlling terminal, and sends the

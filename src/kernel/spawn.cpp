@@ -10,6 +10,7 @@
 #include <ovz/namespaces.hpp>
 
 #include "fail.hpp"
+#include "kernel/log_writer.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
@@ -51,6 +52,7 @@ enum step : std::int32_t {
   step_seccomp = -13,
   step_caps = -14,
   step_no_new_privs = -15,
+  step_log = -16,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -60,6 +62,7 @@ struct report {
   std::int32_t step;
   std::int32_t err;
   std::int32_t value;
+  std::int32_t parent;  // report_pid: the process that forked it (the log writer, if any)
 };
 
 struct frozen_step {
@@ -97,6 +100,8 @@ struct plan {
   int sync_r = -1;
   int report_w = -1;
   int hold_r = -1;
+  int devnull = -1;
+  detail::log_writer_plan log;  // log.in < 0: no log
   int target_pidfd = -1;
   int setns_flags = 0;
   std::vector<int> keep;  // sorted descriptors the children must not close
@@ -115,7 +120,7 @@ void child_send(int fd, const report& r) noexcept {
 }
 
 [[noreturn]] void child_fail(const plan& p, std::int32_t st) noexcept {
-  child_send(p.report_w, report{report_error, st, errno, 0});
+  child_send(p.report_w, report{report_error, st, errno, 0, 0});
   ::_exit(127);
 }
 
@@ -128,17 +133,21 @@ void reset_signals() noexcept {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Another thread of the parent may have had pipes of its own open at clone time; holding
-// their ends would keep its reads from seeing end-of-file, so drop all but our own.
-void close_others(const plan& p) noexcept {
+// Closes every descriptor from 3 up but the `n` sorted ones in `keep`.
+void close_except(const int* keep, std::size_t n) noexcept {
   unsigned first = 3;
-  for (int fd : p.keep) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = keep[i];
     if (fd < static_cast<int>(first)) continue;
     if (fd > static_cast<int>(first)) detail::close_range(first, fd - 1, 0);
     first = fd + 1;
   }
   detail::close_range(first, ~0u, 0);
 }
+
+// Another thread of the parent may have had pipes of its own open at clone time; holding
+// their ends would keep its reads from seeing end-of-file, so drop all but our own.
+void close_others(const plan& p) noexcept { close_except(p.keep.data(), p.keep.size()); }
 
 void wait_release(int fd) noexcept {
   char c;
@@ -283,27 +292,75 @@ void setup_stdio(const plan& p) noexcept {
   child_fail(p, step_exec);
 }
 
-// The first child when the final one must not be our child (detach) or must be forked after
-// entering a PID namespace (setns only moves future children into it).
+// Exits with the child's exit code (128+N when it was killed by signal N).
+[[noreturn]] void exit_as(pid_t child) noexcept {
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) ::_exit(127);
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+// A detached log writer outlives the caller, who must not have to reap it: its parent (the
+// first child) exits at once, and the host's init (or nearest subreaper) adopts it.
+void leave_caller(const plan& p) noexcept {
+  pid_t pid = detail::clone3_fork(0, nullptr);
+  if (pid < 0) child_fail(p, step_fork);
+  if (pid > 0) ::_exit(0);
+}
+
+// The writer's descriptors above 2 before the final child is forked, so that a failure can
+// still be reported and its stdio can become /dev/null without closing them.
+void lift_writer_fds(plan& p) noexcept {
+  int in = ::fcntl(p.log.in, F_DUPFD_CLOEXEC, 3);
+  int dir = ::fcntl(p.log.dir, F_DUPFD_CLOEXEC, 3);
+  int null = ::fcntl(p.devnull, F_DUPFD_CLOEXEC, 3);
+  if (in < 0 || dir < 0 || null < 0) child_fail(p, step_log);
+  p.log.in = in;
+  p.log.dir = dir;
+  p.devnull = null;
+}
+
+// The rest of the intermediate's life with a log: see kernel/log_writer.hpp for why it stays
+// a raw-syscall clone.
+[[noreturn]] void become_writer(plan& p, pid_t child, bool detach) noexcept {
+  ::prctl(PR_SET_NAME, detail::log_writer_name, 0, 0, 0);
+  // Nothing of the caller's stdio (`ovzctl start | cat` would wait for the writer), and no
+  // write end of the pipe, whose last close is the writer's cue to finish.
+  for (int i = 0; i < 3; ++i) ::dup2(p.devnull, i);
+  int keep[2] = {std::min(p.log.in, p.log.dir), std::max(p.log.in, p.log.dir)};
+  close_except(keep, 2);
+  (void)::chdir("/");  // no hold on the caller's working directory's filesystem
+  // Out of the caller's session and process group: a Ctrl-C or hang-up meant for the caller
+  // must not end the console of a VE that runs on.
+  (void)::setsid();
+  detail::copy_capped(p.log);
+  if (detach) ::_exit(0);  // the child goes to our adopter, which reaps it
+  exit_as(child);
+}
+
+// The first child when the final one must not be our child (detach), must be forked after
+// entering a PID namespace (setns only moves future children into it), or has its output
+// logged (the first child becomes the writer).
 [[noreturn]] void intermediate_child(plan& p, bool detach) noexcept {
   if (p.target_pidfd >= 0) {
     if (::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
     ::close(p.target_pidfd);
   }
+  if (p.log.in >= 0) lift_writer_fds(p);
   pid_t pid = detail::clone3_fork(p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
-  child_send(p.report_w, report{report_pid, 0, 0, pid});
+  child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(::getpid())});
   ::close(p.report_w);
   ::close(p.sync_r);
+  // A writer needs no hold: it cannot end, nor so reap or release the final child, before the
+  // parent has closed its end of the log pipe.
+  if (p.log.in >= 0) become_writer(p, pid, detach);
   if (detach) {
     wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
     ::_exit(0);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) ::_exit(127);
-  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  exit_as(pid);
 }
 
 // ---- parent side ----
@@ -338,6 +395,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_seccomp: return "install the seccomp filter";
     case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
     case step_no_new_privs: return "set no_new_privs";
+    case step_log: return fmt::format("prepare the writer of {}", spec.log.path.string());
   }
   return "start";
 }
@@ -429,7 +487,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
-  const bool two_stage = spec.detach || in_target;
+  const bool logged = !spec.log.path.empty();
+  const bool two_stage = spec.detach || in_target || logged;
 
   plan p;
   freeze(p, spec);
@@ -445,6 +504,22 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (!devnull) return detail::sys_fail(errno, "open /dev/null");
   const int given[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
   for (int i = 0; i < 3; ++i) p.stdio[i] = given[i] >= 0 ? given[i] : devnull.get();
+  p.devnull = devnull.get();
+
+  unique_fd log_r, log_w, log_dir;
+  std::string log_name, log_rotated;
+  if (logged) {
+    BOOST_OUTCOME_TRY(make_pipe(log_r, log_w));
+    auto dir = spec.log.path.parent_path();
+    if (dir.empty()) dir = ".";
+    log_dir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!log_dir) return detail::sys_fail(errno, "open {}", dir.string());
+    log_name = spec.log.path.filename().string();
+    log_rotated = log_name + ".1";
+    p.log = {log_r.get(), log_dir.get(), log_name.c_str(), log_rotated.c_str(),
+             std::max<std::uint64_t>(spec.log.max_bytes, 64 << 10)};
+    p.stdio[1] = p.stdio[2] = log_w.get();
+  }
 
   unique_fd sync_r, sync_w, report_r, report_w, hold_r, hold_w;
   BOOST_OUTCOME_TRY(make_pipe(sync_r, sync_w));
@@ -456,7 +531,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket};
+            target_pidfd, p.pty_socket, p.log.in, p.log.dir};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   std::sort(p.keep.begin(), p.keep.end());
@@ -467,7 +542,10 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (first == 0) {
     reset_signals();
     close_others(p);
-    if (two_stage) intermediate_child(p, spec.detach);
+    if (two_stage) {
+      if (spec.detach && logged) leave_caller(p);
+      intermediate_child(p, spec.detach);
+    }
     final_child(p);
   }
   if (first < 0) return detail::sys_fail(errno, "clone3 for {}", spec.argv[0]);
@@ -476,11 +554,19 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   report_w.reset();
   hold_r.reset();
 
+  std::optional<process> writer;
   auto abort = [&](pid_t final_pid, error e) -> result<process> {
     if (final_pid > 0) ::kill(final_pid, SIGKILL);
-    ::kill(first, SIGKILL);
     hold_w.reset();
     sync_w.reset();
+    if (writer) {
+      // Once the child is gone and our end of the pipe closed, the writer writes the last
+      // of the output and ends.
+      log_w.reset();
+      detail::finish_log_writer(*writer);
+    } else {
+      ::kill(first, SIGKILL);
+    }
     reap(first);
     return e;
   };
@@ -501,6 +587,12 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     // Valid while the intermediate has not reaped it, which it does only after we let go.
     final_fd.reset(detail::pidfd_open(final_pid));
     if (!final_fd) return abort(final_pid, detail::sys_fail(errno, "pidfd_open {}", final_pid));
+    if (logged) {
+      // Alive: it cannot end while we hold the pipe's write end.
+      auto w = process::open(r.parent);
+      if (!w) return abort(final_pid, w.error());
+      writer = std::move(*w);
+    }
   }
   if (spec.namespaces.has(ns_type::user)) {
     if (auto ok = write_id_maps(final_pid, spec); !ok) return abort(final_pid, ok.error());
