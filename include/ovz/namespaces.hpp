@@ -149,13 +149,17 @@ struct spawn_spec {
   std::vector<sock_filter> seccomp;
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
+  /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose
+  /// error says how it ended (and the writer of `log` has written its last output by then).
+  std::chrono::milliseconds settle{0};
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;
 };
 
 /// Starts a process in new namespaces as described. Returns once it has exec'd; an error of
-/// any step in the child (which mount, which path, errno) comes back as the error.
+/// any step in the child (which mount, which path, errno) comes back as the error, and so
+/// does a child that died before its exec (a kill, an out-of-memory kill in its cgroup).
 OVZ_API result<process> spawn(const spawn_spec& spec);
 
 /// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in

@@ -5,15 +5,18 @@
 // malloc or a lock another thread of the parent may have held at fork time. Where glibc's
 // wrapper would talk to other threads (set*id broadcasts to every thread of the process), the
 // raw system call is used. Failures travel back as fixed-size records on a close-on-exec
-// pipe: the step that failed and its errno; end-of-file on that pipe means exec succeeded.
+// pipe: the step that failed and its errno. End-of-file on that pipe means the child exec'd or
+// died before it could; its task name tells which.
 
 #include <ovz/namespaces.hpp>
 
 #include "fail.hpp"
 #include "kernel/log_writer.hpp"
+#include "kernel/proc_stat.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
@@ -64,6 +67,10 @@ struct report {
   std::int32_t value;
   std::int32_t parent;  // report_pid: the process that forked it (the log writer, if any)
 };
+
+// The children's task name until execve gives them the program's: a child found dead under
+// this name never ran its program. No init or command is called so.
+constexpr const char pre_exec_name[] = "ovz-spawn";
 
 struct frozen_step {
   fs_step::kind what;
@@ -483,6 +490,44 @@ void reap(pid_t pid) {
   }
 }
 
+// True once the process of `pidfd` has exited (zombies included), waiting up to `timeout`.
+bool has_exited(int pidfd, std::chrono::milliseconds timeout) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+// End-of-file on the report pipe: the child exec'd (the pipe is close-on-exec) or died before
+// it could, killed (an out-of-memory kill in the cgroup it was just moved into). execve gives
+// it the program's name just after closing the pipe; a child that keeps pre_exec_name to its
+// end never ran. A child already reaped (by an intermediate that waits for it) cannot tell:
+// it is taken to have run, as its exit code goes to the caller anyway.
+result<void> confirm_exec(const spawn_spec& spec, pid_t pid, int pidfd) {
+  using std::chrono::milliseconds;
+  for (int tries = 0;; ++tries) {
+    const bool ended = has_exited(pidfd, milliseconds(tries ? 1 : 0));
+    auto st = detail::read_proc_stat(pid);
+    if (!st || st->comm != pre_exec_name) return success();
+    // A second is plenty for an exec between its close of the pipe and its renaming.
+    if (ended || tries == 1000)
+      return detail::fail(errc::child_failed, "{} died before it ran: {}", spec.argv[0],
+                          st->state == 'Z' ? detail::describe_exit(st->exit_code)
+                                           : "it never reached its exec");
+  }
+}
+
+// A process that ends within spec.settle of its exec did not start: say how it ended.
+result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
+  if (spec.settle.count() <= 0 || !has_exited(pidfd, spec.settle)) return success();
+  auto st = detail::read_proc_stat(pid);
+  return detail::fail(errc::child_failed, "{} ran but ended at once: {}", spec.argv[0],
+                      st && st->state == 'Z' ? detail::describe_exit(st->exit_code)
+                                             : "its exit status is gone");
+}
+
 result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
@@ -540,6 +585,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   unsigned long long first_flags = CLONE_PIDFD | (two_stage ? 0 : p.clone_flags);
   pid_t first = detail::clone3_fork(first_flags, &first_pidfd);
   if (first == 0) {
+    ::prctl(PR_SET_NAME, pre_exec_name, 0, 0, 0);
     reset_signals();
     close_others(p);
     if (two_stage) {
@@ -561,7 +607,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     sync_w.reset();
     if (writer) {
       // Once the child is gone and our end of the pipe closed, the writer writes the last
-      // of the output and ends.
+      // of the output (what a child that ended at once said) and ends.
       log_w.reset();
       detail::finish_log_writer(*writer);
     } else {
@@ -606,6 +652,10 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   auto got = read_report(report_r.get(), r);
   if (!got) return abort(final_pid, got.error());
   if (*got) return abort(final_pid, detail::sys_fail(r.err, "{}", describe(spec, r.step)));
+  const int final_pidfd = two_stage ? final_fd.get() : first_fd.get();
+  if (auto ran = confirm_exec(spec, final_pid, final_pidfd); !ran)
+    return abort(final_pid, ran.error());
+  if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
 
   if (spec.detach) {
     hold_w.reset();

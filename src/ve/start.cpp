@@ -14,6 +14,9 @@
 namespace ovz {
 namespace {
 
+// An init that ends this soon after its exec did not start (systemd that cannot mount what
+// it needs exits within it); start says so, with its exit status, instead of succeeding.
+constexpr std::chrono::milliseconds early_exit_window{100};
 
 // Starts the VE's init; with `detach`, it is not the caller's child (a panel that starts VEs
 // has no zombies to reap), otherwise the caller waits for it.
@@ -74,6 +77,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   // Through a writer process with a cap, not the file itself: a VE process that reopens
   // /proc/1/fd/1 writes into the pipe, never into a host file it could grow without end.
   spec.log = {l.console_log, detail::console_log_max};
+  if (detach) spec.settle = early_exit_window;
   spec.new_session = true;
   spec.detach = detach;
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);

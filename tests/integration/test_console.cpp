@@ -1,8 +1,10 @@
-// The console log: init's stdout and stderr go through a writer that keeps log/CTID.console
-// within its cap. CTIDs 11400-11499.
+// The console log and what start says when init does not come up: init's stdout and stderr
+// go through a writer that keeps log/CTID.console within its cap, and a start whose init
+// died before or right after exec fails and leaves nothing. CTIDs 11400-11499.
 
 #include "support/temp_root.hpp"
 
+#include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
 
 #include "model/layout.hpp"
@@ -135,4 +137,55 @@ TEST_CASE("a console flood stays within the log's cap, and the writer goes with 
   MUST(v.destroy());
   CHECK_FALSE(std::filesystem::exists(l.console_log));
   CHECK_FALSE(std::filesystem::exists(l.console_log_rotated));
+}
+
+TEST_CASE("start fails when init is killed before it runs, and leaves nothing",
+          "[ve][errors][console]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(11401);
+  MUST(v.create());
+  const auto fds_before = own_fds();
+
+  // 20 pages: the memory cgroup kills the child on its way to exec.
+  ve_params tiny;
+  tiny.ubc.push_back({ubc_resource::physpages, MUST(parse_ubc_value(ubc_resource::physpages, "20P"))});
+  MUST(v.set(tiny, true));
+  auto r = v.start();
+  REQUIRE_FALSE(r);
+  INFO(r.error().message());
+  CHECK(r.error().message().find("VE 11401") != std::string::npos);
+  CHECK(r.error().message().find("died before it ran") != std::string::npos);
+  CHECK(r.error().message().find("SIGKILL") != std::string::npos);
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(test::leftovers(root).empty());
+  CHECK(holders(root).empty());
+  CHECK(own_fds() == fds_before);
+
+  ve_params enough;
+  enough.ubc.push_back({ubc_resource::physpages, MUST(parse_ubc_value(ubc_resource::physpages, "0:256M"))});
+  MUST(v.set(enough, true));
+  MUST(v.start());
+  CHECK(MUST(v.status()).state == ve_state::running);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("start fails with init's exit status when init exits at once, and leaves nothing",
+          "[ve][errors][console]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(11402);
+  MUST(v.create());
+  const auto l = detail::layout_of(root.path(), v.id());
+  auto r = v.start({.init = {"/bin/sh", "-c", "echo cannot-go-on; exit 3"}});
+  REQUIRE_FALSE(r);
+  INFO(r.error().message());
+  CHECK(r.error().message().find("VE 11402") != std::string::npos);
+  CHECK(r.error().message().find("ended at once") != std::string::npos);
+  CHECK(r.error().message().find("status 3") != std::string::npos);
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(test::leftovers(root).empty());
+  CHECK(holders(root).empty());
+  // Its last words are in the log by the time start returns.
+  CHECK(slurp(l.console_log).find("cannot-go-on") != std::string::npos);
 }
