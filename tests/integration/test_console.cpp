@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -154,9 +155,14 @@ TEST_CASE("start fails when init is killed before it runs, and leaves nothing",
   auto r = v.start();
   REQUIRE_FALSE(r);
   INFO(r.error().message());
-  CHECK(r.error().message().find("VE 11401") != std::string::npos);
-  CHECK(r.error().message().find("died before it ran") != std::string::npos);
-  CHECK(r.error().message().find("SIGKILL") != std::string::npos);
+  const auto& msg = r.error().message();
+  CHECK(msg.find("VE 11401") != std::string::npos);
+  // Here (6.18, cgroup v1) the kill comes before the exec; a kernel that charges differently
+  // may let init exec first, or refuse the exec itself.
+  const bool before = msg.find("died before it ran: killed by signal 9 (SIGKILL)") != std::string::npos;
+  const bool at_once = msg.find("ended at once: killed by signal 9 (SIGKILL)") != std::string::npos;
+  const bool refused = r.error().sys_errno() == ENOMEM;
+  CHECK((before || at_once || refused));
   CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK(test::leftovers(root).empty());
   CHECK(holders(root).empty());
