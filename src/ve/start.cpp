@@ -14,8 +14,8 @@
 namespace ovz {
 namespace {
 
-// An init that ends this soon after its exec did not start (systemd that cannot mount what
-// it needs exits within it); start says so, with its exit status, instead of succeeding.
+// An init that ends this soon after its exec did not come up (a systemd that cannot mount
+// /run gives up at once); start says so, with its exit status, instead of succeeding.
 constexpr std::chrono::milliseconds early_exit_window{100};
 
 // Starts the VE's init; with `detach`, it is not the caller's child (a panel that starts VEs
