@@ -104,6 +104,15 @@ struct fs_step {
   int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
 };
 
+/// A file that receives a process's stdout and stderr without growing past a size: see
+/// spawn_spec::log.
+struct output_log {
+  std::filesystem::path path;  ///< empty: no log
+  /// Before the file would grow past this, it is renamed to `path` + ".1" (replacing that) and
+  /// begun anew, so the two hold the last output and at most twice this. At least 64 KiB.
+  std::uint64_t max_bytes = 1 << 20;
+};
+
 /// What a new process gets.
 struct spawn_spec {
   std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
@@ -118,6 +127,12 @@ struct spawn_spec {
   int stdin_fd = -1;             ///< -1: /dev/null
   int stdout_fd = -1;
   int stderr_fd = -1;
+  /// With a path, stdout and stderr (stdout_fd and stderr_fd are ignored) are a pipe that a
+  /// writer process, started with the process and its parent, copies into the file (appended
+  /// to). The writer keeps nothing of the caller open (its stdio is /dev/null, its cwd /) and
+  /// exits when the last writer of the pipe has closed it: for a VE, when the VE is gone.
+  /// Detached, it is not the caller's child either (the spawned process is its child then).
+  output_log log;
   bool new_session = false;      ///< setsid(); with a terminal on stdin, it becomes the ctty
   /// When >= 0, a SOCK_SEQPACKET/STREAM socket: the child opens a pseudo-terminal in the
   /// devpts of its (new) root, makes it its stdio and controlling terminal, and sends the
@@ -134,13 +149,17 @@ struct spawn_spec {
   std::vector<sock_filter> seccomp;
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
+  /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose
+  /// error says how it ended (and the writer of `log` has written its last output by then).
+  std::chrono::milliseconds settle{0};
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;
 };
 
 /// Starts a process in new namespaces as described. Returns once it has exec'd; an error of
-/// any step in the child (which mount, which path, errno) comes back as the error.
+/// any step in the child (which mount, which path, errno) comes back as the error, and so
+/// does a child that died before its exec (a kill, an out-of-memory kill in its cgroup).
 OVZ_API result<process> spawn(const spawn_spec& spec);
 
 /// Starts a process inside the namespaces of `target` (setns through its pidfd): the ones in

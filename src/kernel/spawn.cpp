@@ -5,14 +5,18 @@
 // malloc or a lock another thread of the parent may have held at fork time. Where glibc's
 // wrapper would talk to other threads (set*id broadcasts to every thread of the process), the
 // raw system call is used. Failures travel back as fixed-size records on a close-on-exec
-// pipe: the step that failed and its errno; end-of-file on that pipe means exec succeeded.
+// pipe: the step that failed and its errno. End-of-file on that pipe means the child exec'd or
+// died before it could; its task name tells which.
 
 #include <ovz/namespaces.hpp>
 
 #include "fail.hpp"
+#include "kernel/log_writer.hpp"
+#include "kernel/proc_stat.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
@@ -51,6 +55,7 @@ enum step : std::int32_t {
   step_seccomp = -13,
   step_caps = -14,
   step_no_new_privs = -15,
+  step_log = -16,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -60,7 +65,12 @@ struct report {
   std::int32_t step;
   std::int32_t err;
   std::int32_t value;
+  std::int32_t parent;  // report_pid: the process that forked it (the log writer, if any)
 };
+
+// The children's task name until execve gives them the program's: a child found dead under
+// this name never ran its program. No init or command is called so.
+constexpr const char pre_exec_name[] = "ovz-spawn";
 
 struct frozen_step {
   fs_step::kind what;
@@ -97,6 +107,8 @@ struct plan {
   int sync_r = -1;
   int report_w = -1;
   int hold_r = -1;
+  int devnull = -1;
+  detail::log_writer_plan log;  // log.in < 0: no log
   int target_pidfd = -1;
   int setns_flags = 0;
   std::vector<int> keep;  // sorted descriptors the children must not close
@@ -115,7 +127,7 @@ void child_send(int fd, const report& r) noexcept {
 }
 
 [[noreturn]] void child_fail(const plan& p, std::int32_t st) noexcept {
-  child_send(p.report_w, report{report_error, st, errno, 0});
+  child_send(p.report_w, report{report_error, st, errno, 0, 0});
   ::_exit(127);
 }
 
@@ -128,17 +140,21 @@ void reset_signals() noexcept {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Another thread of the parent may have had pipes of its own open at clone time; holding
-// their ends would keep its reads from seeing end-of-file, so drop all but our own.
-void close_others(const plan& p) noexcept {
+// Closes every descriptor from 3 up but the `n` sorted ones in `keep`.
+void close_except(const int* keep, std::size_t n) noexcept {
   unsigned first = 3;
-  for (int fd : p.keep) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = keep[i];
     if (fd < static_cast<int>(first)) continue;
     if (fd > static_cast<int>(first)) detail::close_range(first, fd - 1, 0);
     first = fd + 1;
   }
   detail::close_range(first, ~0u, 0);
 }
+
+// Another thread of the parent may have had pipes of its own open at clone time; holding
+// their ends would keep its reads from seeing end-of-file, so drop all but our own.
+void close_others(const plan& p) noexcept { close_except(p.keep.data(), p.keep.size()); }
 
 void wait_release(int fd) noexcept {
   char c;
@@ -283,27 +299,75 @@ void setup_stdio(const plan& p) noexcept {
   child_fail(p, step_exec);
 }
 
-// The first child when the final one must not be our child (detach) or must be forked after
-// entering a PID namespace (setns only moves future children into it).
+// Exits with the child's exit code (128+N when it was killed by signal N).
+[[noreturn]] void exit_as(pid_t child) noexcept {
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) ::_exit(127);
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+// A detached log writer outlives the caller, who must not have to reap it: its parent (the
+// first child) exits at once, and the host's init (or nearest subreaper) adopts it.
+void leave_caller(const plan& p) noexcept {
+  pid_t pid = detail::clone3_fork(0, nullptr);
+  if (pid < 0) child_fail(p, step_fork);
+  if (pid > 0) ::_exit(0);
+}
+
+// The writer's descriptors above 2 before the final child is forked, so that a failure can
+// still be reported and its stdio can become /dev/null without closing them.
+void lift_writer_fds(plan& p) noexcept {
+  int in = ::fcntl(p.log.in, F_DUPFD_CLOEXEC, 3);
+  int dir = ::fcntl(p.log.dir, F_DUPFD_CLOEXEC, 3);
+  int null = ::fcntl(p.devnull, F_DUPFD_CLOEXEC, 3);
+  if (in < 0 || dir < 0 || null < 0) child_fail(p, step_log);
+  p.log.in = in;
+  p.log.dir = dir;
+  p.devnull = null;
+}
+
+// The rest of the intermediate's life with a log: see kernel/log_writer.hpp for why it stays
+// a raw-syscall clone.
+[[noreturn]] void become_writer(plan& p, pid_t child, bool detach) noexcept {
+  ::prctl(PR_SET_NAME, detail::log_writer_name, 0, 0, 0);
+  // Nothing of the caller's stdio (`ovzctl start | cat` would wait for the writer), and no
+  // write end of the pipe, whose last close is the writer's cue to finish.
+  for (int i = 0; i < 3; ++i) ::dup2(p.devnull, i);
+  int keep[2] = {std::min(p.log.in, p.log.dir), std::max(p.log.in, p.log.dir)};
+  close_except(keep, 2);
+  (void)::chdir("/");  // no hold on the caller's working directory's filesystem
+  // Out of the caller's session and process group: a Ctrl-C or hang-up meant for the caller
+  // must not end the console of a VE that runs on.
+  (void)::setsid();
+  detail::copy_capped(p.log);
+  if (detach) ::_exit(0);  // the child goes to our adopter, which reaps it
+  exit_as(child);
+}
+
+// The first child when the final one must not be our child (detach), must be forked after
+// entering a PID namespace (setns only moves future children into it), or has its output
+// logged (the first child becomes the writer).
 [[noreturn]] void intermediate_child(plan& p, bool detach) noexcept {
   if (p.target_pidfd >= 0) {
     if (::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
     ::close(p.target_pidfd);
   }
+  if (p.log.in >= 0) lift_writer_fds(p);
   pid_t pid = detail::clone3_fork(p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
-  child_send(p.report_w, report{report_pid, 0, 0, pid});
+  child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(::getpid())});
   ::close(p.report_w);
   ::close(p.sync_r);
+  // A writer needs no hold: it cannot end, nor so reap or release the final child, before the
+  // parent has closed its end of the log pipe.
+  if (p.log.in >= 0) become_writer(p, pid, detach);
   if (detach) {
     wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
     ::_exit(0);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) ::_exit(127);
-  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  exit_as(pid);
 }
 
 // ---- parent side ----
@@ -338,6 +402,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_seccomp: return "install the seccomp filter";
     case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
     case step_no_new_privs: return "set no_new_privs";
+    case step_log: return fmt::format("prepare the writer of {}", spec.log.path.string());
   }
   return "start";
 }
@@ -425,11 +490,50 @@ void reap(pid_t pid) {
   }
 }
 
+// True once the process of `pidfd` has exited (zombies included), waiting up to `timeout`.
+bool has_exited(int pidfd, std::chrono::milliseconds timeout) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+// End-of-file on the report pipe: the child exec'd (the pipe is close-on-exec) or died before
+// it could, killed (an out-of-memory kill in the cgroup it was just moved into). execve gives
+// it the program's name just after closing the pipe; a child that keeps pre_exec_name to its
+// end never ran. A child already reaped (by an intermediate that waits for it) cannot tell:
+// it is taken to have run, as its exit code goes to the caller anyway.
+result<void> confirm_exec(const spawn_spec& spec, pid_t pid, int pidfd) {
+  using std::chrono::milliseconds;
+  for (int tries = 0;; ++tries) {
+    const bool ended = has_exited(pidfd, milliseconds(tries ? 1 : 0));
+    auto st = detail::read_proc_stat(pid);
+    if (!st || st->comm != pre_exec_name) return success();
+    // A second is plenty for an exec between its close of the pipe and its renaming.
+    if (ended || tries == 1000)
+      return detail::fail(errc::child_failed, "{} died before it ran: {}", spec.argv[0],
+                          st->state == 'Z' ? detail::describe_exit(st->exit_code)
+                                           : "it never reached its exec");
+  }
+}
+
+// A process that ends within spec.settle of its exec did not start: say how it ended.
+result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
+  if (spec.settle.count() <= 0 || !has_exited(pidfd, spec.settle)) return success();
+  auto st = detail::read_proc_stat(pid);
+  return detail::fail(errc::child_failed, "{} ran but ended at once: {}", spec.argv[0],
+                      st && st->state == 'Z' ? detail::describe_exit(st->exit_code)
+                                             : "its exit status is gone");
+}
+
 result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
-  const bool two_stage = spec.detach || in_target;
+  const bool logged = !spec.log.path.empty();
+  const bool two_stage = spec.detach || in_target || logged;
 
   plan p;
   freeze(p, spec);
@@ -445,6 +549,22 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (!devnull) return detail::sys_fail(errno, "open /dev/null");
   const int given[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
   for (int i = 0; i < 3; ++i) p.stdio[i] = given[i] >= 0 ? given[i] : devnull.get();
+  p.devnull = devnull.get();
+
+  unique_fd log_r, log_w, log_dir;
+  std::string log_name, log_rotated;
+  if (logged) {
+    BOOST_OUTCOME_TRY(make_pipe(log_r, log_w));
+    auto dir = spec.log.path.parent_path();
+    if (dir.empty()) dir = ".";
+    log_dir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!log_dir) return detail::sys_fail(errno, "open {}", dir.string());
+    log_name = spec.log.path.filename().string();
+    log_rotated = log_name + ".1";
+    p.log = {log_r.get(), log_dir.get(), log_name.c_str(), log_rotated.c_str(),
+             std::max<std::uint64_t>(spec.log.max_bytes, 64 << 10)};
+    p.stdio[1] = p.stdio[2] = log_w.get();
+  }
 
   unique_fd sync_r, sync_w, report_r, report_w, hold_r, hold_w;
   BOOST_OUTCOME_TRY(make_pipe(sync_r, sync_w));
@@ -456,7 +576,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket};
+            target_pidfd, p.pty_socket, p.log.in, p.log.dir};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   std::sort(p.keep.begin(), p.keep.end());
@@ -465,9 +585,13 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   unsigned long long first_flags = CLONE_PIDFD | (two_stage ? 0 : p.clone_flags);
   pid_t first = detail::clone3_fork(first_flags, &first_pidfd);
   if (first == 0) {
+    ::prctl(PR_SET_NAME, pre_exec_name, 0, 0, 0);
     reset_signals();
     close_others(p);
-    if (two_stage) intermediate_child(p, spec.detach);
+    if (two_stage) {
+      if (spec.detach && logged) leave_caller(p);
+      intermediate_child(p, spec.detach);
+    }
     final_child(p);
   }
   if (first < 0) return detail::sys_fail(errno, "clone3 for {}", spec.argv[0]);
@@ -476,11 +600,19 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   report_w.reset();
   hold_r.reset();
 
+  std::optional<process> writer;
   auto abort = [&](pid_t final_pid, error e) -> result<process> {
     if (final_pid > 0) ::kill(final_pid, SIGKILL);
-    ::kill(first, SIGKILL);
     hold_w.reset();
     sync_w.reset();
+    if (writer) {
+      // Once the child is gone and our end of the pipe closed, the writer writes the last
+      // of the output (what a child that ended at once said) and ends.
+      log_w.reset();
+      detail::finish_log_writer(*writer);
+    } else {
+      ::kill(first, SIGKILL);
+    }
     reap(first);
     return e;
   };
@@ -501,6 +633,12 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     // Valid while the intermediate has not reaped it, which it does only after we let go.
     final_fd.reset(detail::pidfd_open(final_pid));
     if (!final_fd) return abort(final_pid, detail::sys_fail(errno, "pidfd_open {}", final_pid));
+    if (logged) {
+      // Alive: it cannot end while we hold the pipe's write end.
+      auto w = process::open(r.parent);
+      if (!w) return abort(final_pid, w.error());
+      writer = std::move(*w);
+    }
   }
   if (spec.namespaces.has(ns_type::user)) {
     if (auto ok = write_id_maps(final_pid, spec); !ok) return abort(final_pid, ok.error());
@@ -514,6 +652,10 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   auto got = read_report(report_r.get(), r);
   if (!got) return abort(final_pid, got.error());
   if (*got) return abort(final_pid, detail::sys_fail(r.err, "{}", describe(spec, r.step)));
+  const int final_pidfd = two_stage ? final_fd.get() : first_fd.get();
+  if (auto ran = confirm_exec(spec, final_pid, final_pidfd); !ran)
+    return abort(final_pid, ran.error());
+  if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
 
   if (spec.detach) {
     hold_w.reset();

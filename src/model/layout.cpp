@@ -29,6 +29,7 @@ ve_layout layout_of(const std::filesystem::path& state_root, ctid id) {
   l.mount_point = state_root / "root" / n;
   l.lock = state_root / "lock" / (n + ".lck");
   l.console_log = state_root / "log" / (n + ".console");
+  l.console_log_rotated = state_root / "log" / (n + ".console.1");  // spawn's output_log
   l.net_state = state_root / "run" / (n + ".net");
   l.cgroup_parent = cgroup_parent_of(state_root);
   l.cgroup = l.cgroup_parent + "/" + n;

@@ -4,6 +4,7 @@
 
 #include <ovz/ctid.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -17,10 +18,15 @@ struct ve_layout {
   std::filesystem::path mount_point;  // <root>/root/<id>: where the root is mounted
   std::filesystem::path lock;         // <root>/lock/<id>.lck
   std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr
+  std::filesystem::path console_log_rotated;  // <root>/log/<id>.console.1: its previous part
   std::filesystem::path net_state;    // <root>/run/<id>.net: host-side network entries to undo
   std::string cgroup_parent;          // "ovz", or "ovz-<hash of root>" for other roots
   std::string cgroup;                 // <cgroup_parent>/<id>
 };
+
+/// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and
+/// begun anew: a VE that floods its console costs the host twice this at most.
+inline constexpr std::uint64_t console_log_max = 1 << 20;
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id);
 

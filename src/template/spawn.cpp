@@ -1,6 +1,7 @@
 #include "template/internal.hpp"
 
 #include "fail.hpp"
+#include "kernel/proc_stat.hpp"
 
 #include <ovz/fd.hpp>
 
@@ -41,12 +42,6 @@ class spawn_attr {
  private:
   posix_spawnattr_t attr_;
 };
-
-std::string describe(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", ::strsignal(WTERMSIG(status)));
-  return fmt::format("ended with wait status {:#x}", status);
-}
 
 }  // namespace
 
@@ -113,8 +108,8 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what)
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
 
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  if (output.empty()) return fail(errc::child_failed, "{}: {}", command, describe(status));
-  return fail(errc::child_failed, "{}: {}: {}", command, describe(status), output);
+  if (output.empty()) return fail(errc::child_failed, "{}: {}", command, describe_exit(status));
+  return fail(errc::child_failed, "{}: {}: {}", command, describe_exit(status), output);
 }
 
 }  // namespace ovz::detail

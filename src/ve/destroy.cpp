@@ -34,7 +34,7 @@ result<void> ve::destroy() {
   }
   if (!std::filesystem::remove(l.conf, ec) && ec)
     return detail::sys_fail(ec.value(), "{}: remove {}", ctx, l.conf.string());
-  for (const auto& p : {trash, l.mount_point, l.console_log}) {
+  for (const auto& p : {trash, l.mount_point, l.console_log, l.console_log_rotated}) {
     std::filesystem::remove_all(p, ec);
     if (ec) return detail::sys_fail(ec.value(), "{}: remove {}", ctx, p.string());
   }

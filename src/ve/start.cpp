@@ -11,10 +11,12 @@
 #include "ve/runtime.hpp"
 #include "ve/userns.hpp"
 
-#include <fcntl.h>
-
 namespace ovz {
 namespace {
+
+// An init that ends this soon after its exec did not come up (a systemd that cannot mount
+// /run gives up at once); start says so, with its exit status, instead of succeeding.
+constexpr std::chrono::milliseconds early_exit_window{100};
 
 // Starts the VE's init; with `detach`, it is not the caller's child (a panel that starts VEs
 // has no zombies to reap), otherwise the caller waits for it.
@@ -55,9 +57,6 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
     std::filesystem::create_directories(dir, ec);
     if (ec) return detail::sys_fail(ec.value(), "{}: create {}", ctx, dir.string());
   }
-  unique_fd console(::open(l.console_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-  if (!console) return detail::sys_fail(errno, "{}: open {}", ctx, l.console_log.string());
-
   spawn_spec spec;
   unique_fd userns_root;  // the VE's root, made by the host, until the init has attached it
   if (*userns) {
@@ -75,8 +74,10 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.hostname = conf.get("HOSTNAME").value_or("ct" + v.id().str());
   spec.fs = std::move(*steps);
   spec.new_root = l.mount_point;
-  spec.stdout_fd = console.get();
-  spec.stderr_fd = console.get();
+  // Through a writer process with a cap, not the file itself: a VE process that reopens
+  // /proc/1/fd/1 writes into the pipe, never into a host file it could grow without end.
+  spec.log = {l.console_log, detail::console_log_max};
+  if (detach) spec.settle = early_exit_window;
   spec.new_session = true;
   spec.detach = detach;
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);

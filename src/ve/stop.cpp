@@ -1,6 +1,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/log_writer.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
@@ -22,6 +23,8 @@ result<void> ve::stop(const stop_options& opts) {
     return detail::fail(errc::not_running, "{} is not running", ctx);
   }
   auto init = process::open(live.init_pid);
+  // Found while init lives: once it has gone, its writer lets it go to another parent.
+  auto writer = detail::log_writer_of(live.init_pid);
   if (init) {
     bool exited = false;
     if (!opts.fast) {
@@ -41,6 +44,8 @@ result<void> ve::stop(const stop_options& opts) {
     return detail::with_context(init.error(), ctx);
   }
   if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
+  // The VE's last output (its shutdown messages) is in the log when stop returns.
+  if (writer && *writer) detail::finish_log_writer(**writer);
   return success();
 }
 

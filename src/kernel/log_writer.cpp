@@ -1,0 +1,88 @@
+#include "kernel/log_writer.hpp"
+
+#include "kernel/proc_stat.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace ovz::detail {
+namespace {
+
+// ---- the writer: async-signal-safe only ----
+
+int open_log(const log_writer_plan& w) noexcept {
+  // O_NOFOLLOW: a link planted in log/ must not make the host write elsewhere.
+  return ::openat(w.dir, w.name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+bool write_all(int fd, const char* p, std::size_t n) noexcept {
+  while (n > 0) {
+    ssize_t k = ::write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+}  // namespace
+
+void copy_capped(const log_writer_plan& w) noexcept {
+  // Small enough for any thread's stack the caller may have run on; the pipe holds 64 KiB.
+  char buf[8192];
+  int out = -1;
+  std::uint64_t size = 0;
+  auto reopen = [&] {
+    out = open_log(w);
+    off_t end = out >= 0 ? ::lseek(out, 0, SEEK_END) : 0;
+    size = end > 0 ? static_cast<std::uint64_t>(end) : 0;
+  };
+  for (;;) {
+    ssize_t n = ::read(w.in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out < 0) reopen();  // also a log left full by an earlier run is rotated next
+    if (out >= 0 && size + static_cast<std::uint64_t>(n) > w.max_bytes) {
+      // Where the rename cannot be done, the log starts over in place: the cap holds anyway.
+      if (::renameat(w.dir, w.name, w.dir, w.rotated) != 0) (void)::ftruncate(out, 0);
+      ::close(out);
+      reopen();
+    }
+    if (out >= 0 && write_all(out, buf, static_cast<std::size_t>(n))) size += n;
+  }
+  if (out >= 0) ::close(out);
+}
+
+// ---- the library's side ----
+
+void finish_log_writer(const process& writer) {
+  auto ended = writer.wait_exit(std::chrono::seconds(5));
+  if (ended && *ended) return;
+  (void)writer.signal(SIGKILL);
+  (void)writer.wait_exit(std::chrono::seconds(5));
+}
+
+result<std::optional<process>> log_writer_of(pid_t pid) {
+  auto child = read_proc_stat(pid);
+  if (!child) return std::nullopt;
+  auto parent = read_proc_stat(child->ppid);
+  if (!parent || parent->comm != log_writer_name) return std::nullopt;
+  auto writer = process::open(child->ppid);
+  if (!writer) {
+    if (writer.error().sys_errno() == ESRCH) return std::nullopt;
+    return writer.error();
+  }
+  // The pidfd is the writer's only if it is still the child's parent: a writer that exited
+  // before the pidfd was opened would have left the child to another parent, and its PID
+  // free for reuse.
+  auto again = read_proc_stat(pid);
+  if (!again || again->ppid != child->ppid) return std::nullopt;
+  return std::optional<process>(std::move(*writer));
+}
+
+}  // namespace ovz::detail
