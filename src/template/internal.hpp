@@ -1,8 +1,10 @@
 #pragma once
-// What the template sources share: directories with exact modes, staging directories that
-// vanish unless published, and running host tools without fork.
+// What the template sources share: staging directories that vanish unless published, and
+// running host tools without fork.
 
 #include <ovz/result.hpp>
+
+#include "kernel/dirs.hpp"
 
 #include <sys/types.h>
 
@@ -13,14 +15,12 @@
 
 namespace ovz::detail {
 
-/// mkdir with exactly `mode`, whatever the process umask; an existing directory is fine.
-result<void> make_dir(const std::filesystem::path& path, mode_t mode);
-
 /// Creates `path` holding `content` with exactly `mode`; fails if it exists.
 result<void> write_new_file(const std::filesystem::path& path, std::string_view content,
                             mode_t mode);
 
-/// Makes `<state root>/template` (and the state root) if missing.
+/// Makes `<state root>/template` (and the state root) if missing, root-only (see
+/// make_root_only_dir).
 result<void> make_template_dir(const std::filesystem::path& dir);
 
 /// A fresh directory `<dir>/.<name>.tmp-<pid>-XXXXXX` (mode 0755) in which a template is built.

@@ -16,16 +16,6 @@ namespace ovz::detail {
 
 namespace fs = std::filesystem;
 
-result<void> make_dir(const fs::path& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0) {
-    if (errno == EEXIST) return success();
-    return sys_fail(errno, "{}: mkdir", path.string());
-  }
-  // mkdir applies the umask of whichever process embeds the library.
-  if (::chmod(path.c_str(), mode) != 0) return sys_fail(errno, "{}: chmod", path.string());
-  return success();
-}
-
 result<void> write_new_file(const fs::path& path, std::string_view content, mode_t mode) {
   unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return sys_fail(errno, "{}: open", path.string());
@@ -42,12 +32,7 @@ result<void> write_new_file(const fs::path& path, std::string_view content, mode
   return success();
 }
 
-result<void> make_template_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir.parent_path(), ec);
-  if (ec) return sys_fail(ec.value(), "{}: mkdir", dir.parent_path().string());
-  return make_dir(dir, 0755);
-}
+result<void> make_template_dir(const fs::path& dir) { return make_root_only_dir(dir); }
 
 result<staging_dir> staging_dir::create(const fs::path& dir, std::string_view name) {
   // The pid tells whose leftover a stale directory is; the random part keeps threads of one

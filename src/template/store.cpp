@@ -73,7 +73,11 @@ result<template_info> template_store::find(std::string_view name) const {
   template_info info{std::string(name), dir_ / name, name == builtin_template};
   struct stat st;
   if (::stat(info.path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return info;
+    if (S_ISDIR(st.st_mode)) {
+      // Also tightens a template directory that an older libovz made 0755.
+      BOOST_OUTCOME_TRY(detail::make_template_dir(dir_));
+      return info;
+    }
   } else if (errno != ENOENT) {
     return detail::sys_fail(errno, "{}: stat", info.path.string());
   }

@@ -2,6 +2,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/dirs.hpp"
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
@@ -32,6 +33,8 @@ result<void> ve::create(const create_options& opts) {
   BOOST_OUTCOME_TRY(tmpl, templates.find(opts.ostemplate.empty() ? builtin_template
                                                                        : opts.ostemplate));
 
+  if (auto ok = detail::make_root_only_dir(l.private_dir.parent_path()); !ok)
+    return detail::with_context(ok.error(), ctx);
   std::error_code ec;
   // The private area is made under a temporary name and renamed into place, and the config is
   // written last: a VE exists once its config does, so a crash before that leaves only a

@@ -93,6 +93,7 @@ TEST_CASE("the busybox template is built on first find and then reused", "[templ
     CHECK(fs::read_symlink(t.path / applet) == "/bin/busybox");
   }
   CHECK(mode_of(t.path) == 0755);
+  CHECK(mode_of(t.path.parent_path()) == 0700);
   CHECK(mode_of(t.path / "tmp") == 01777);
   CHECK(mode_of(t.path / "root") == 0700);
   for (const char* d : {"dev", "proc", "sys", "run", "var/log", "etc", "home", "usr/sbin"}) {
