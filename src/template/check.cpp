@@ -24,7 +24,12 @@ result<std::optional<std::string>> sh_problem(const fs::path& root) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  unique_fd sh(static_cast<int>(::syscall(SYS_openat2, dir.get(), "bin/sh", &how, sizeof how)));
+  unique_fd sh;
+  // RESOLVE_IN_ROOT answers EAGAIN when a rename anywhere on the host raced a ".." it resolved.
+  for (int tries = 0; !sh && tries < 8; ++tries) {
+    sh.reset(static_cast<int>(::syscall(SYS_openat2, dir.get(), "bin/sh", &how, sizeof how)));
+    if (!sh && errno != EAGAIN) break;
+  }
   if (!sh) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
       return std::optional<std::string>("has no /bin/sh");
