@@ -33,14 +33,18 @@ class OVZ_API template_store {
   result<std::vector<template_info>> list() const;
 
   /// The template's root filesystem. The built-in template is built on first use from the
-  /// static busybox binary (/bin/busybox of Debian's busybox-static); errc::not_found for any
-  /// other name that is not installed.
+  /// static busybox binary (/bin/busybox of Debian's busybox-static), and rebuilt when found
+  /// broken (an empty /bin/sh, as a crash before writeback leaves it); errc::not_found for any
+  /// other name that is not installed, errc::invalid_argument for an imported template that is
+  /// broken so (the message says to remove it and import it again).
   result<template_info> find(std::string_view name) const;
 
   /// Unpacks a root filesystem from a .tar, .tar.gz, .tgz or .tar.xz file as a template. The
   /// name defaults to the file name without its archive extension (OpenVZ's
   /// `debian-12-x86_64.tar.gz` → `debian-12-x86_64`). Refuses an existing name, a bad name and a
-  /// tarball without a usable root (no /bin/sh) — and then leaves nothing behind.
+  /// tarball without a usable root (its /bin/sh, resolved inside it, is not a non-empty executable
+  /// ELF binary or script) — and then leaves nothing behind. The template is on disk (fsync'ed)
+  /// before it appears under its name.
   result<template_info> import(const std::filesystem::path& tarball, std::string_view name = {});
 
   /// Checks a template name: 1–64 characters of [A-Za-z0-9._-], not starting with a dot.

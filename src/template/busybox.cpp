@@ -164,6 +164,23 @@ result<void> copy_busybox(const fs::path& root) {
 
 }  // namespace
 
+result<std::optional<std::string>> busybox_problem(const fs::path& root) {
+  BOOST_OUTCOME_TRY(problem, sh_problem(root));
+  if (problem) return problem;
+  // Only emptiness, the mark of a crash before writeback: an admin may have edited or removed
+  // them.
+  for (const auto& f : files) {
+    struct stat st;
+    if (::lstat((root / f.path).c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      return sys_fail(errno, "{}: lstat", (root / f.path).string());
+    }
+    if (S_ISREG(st.st_mode) && st.st_size == 0)
+      return std::optional<std::string>(fmt::format("has an empty /{} (0 bytes)", f.path));
+  }
+  return std::optional<std::string>();
+}
+
 result<void> build_busybox(const fs::path& root) {
   BOOST_OUTCOME_TRY(check_static_busybox());
   for (const auto& d : dirs) {

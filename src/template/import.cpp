@@ -1,14 +1,9 @@
-#include <ovz/fd.hpp>
 #include <ovz/template.hpp>
 
 #include "fail.hpp"
 #include "template/internal.hpp"
 
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <optional>
@@ -27,29 +22,6 @@ std::optional<std::string> strip_archive_suffix(const std::string& file) {
     if (file.ends_with(suffix)) return file.substr(0, file.size() - suffix.size());
   }
   return std::nullopt;
-}
-
-// Resolved inside `root`: a root filesystem's own symlinks (usrmerge's /bin, or absolute
-// ones) point into it, not into the host.
-result<void> check_has_sh(const fs::path& root, const fs::path& tarball) {
-  unique_fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return detail::sys_fail(errno, "{}: open", root.string());
-  open_how how{};
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT;
-  unique_fd sh(static_cast<int>(::syscall(SYS_openat2, dir.get(), "bin/sh", &how, sizeof how)));
-  struct stat st;
-  if (!sh) {
-    if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
-      return detail::sys_fail(errno, "{}/bin/sh: openat2", root.string());
-    }
-  } else if (::fstat(sh.get(), &st) != 0) {
-    return detail::sys_fail(errno, "{}/bin/sh: fstat", root.string());
-  } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
-    return success();
-  }
-  return detail::fail(errc::invalid_argument, "{} has no /bin/sh: not a root filesystem",
-                      tarball.string());
 }
 
 }  // namespace
@@ -90,7 +62,11 @@ result<template_info> template_store::import(const fs::path& tarball, std::strin
     return detail::with_context(extracted.error(), fmt::format("importing {} as template '{}'",
                                                                tarball.string(), info.name));
   }
-  BOOST_OUTCOME_TRY(check_has_sh(staged.path(), tarball));
+  BOOST_OUTCOME_TRY(problem, detail::sh_problem(staged.path()));
+  if (problem) {
+    return detail::fail(errc::invalid_argument, "{} {}: not a root filesystem", tarball.string(),
+                        *problem);
+  }
   auto placed = staged.publish(info.path);
   if (!placed) return placed.error();
   if (!placed.value()) {

@@ -1,30 +1,43 @@
 #pragma once
-// What the template sources share: directories with exact modes, staging directories that
-// vanish unless published, and running host tools without fork.
+// What the template sources share: staging directories that vanish unless published, the
+// check that a tree can boot, and running host tools without fork.
 
+#include <ovz/fd.hpp>
 #include <ovz/result.hpp>
+
+#include "kernel/dirs.hpp"
 
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ovz::detail {
 
-/// mkdir with exactly `mode`, whatever the process umask; an existing directory is fine.
-result<void> make_dir(const std::filesystem::path& path, mode_t mode);
-
 /// Creates `path` holding `content` with exactly `mode`; fails if it exists.
 result<void> write_new_file(const std::filesystem::path& path, std::string_view content,
                             mode_t mode);
 
-/// Makes `<state root>/template` (and the state root) if missing.
+/// Makes `<state root>/template` (and the state root) if missing, root-only (see
+/// make_root_only_dir), and removes the staging directories of builders that were killed.
 result<void> make_template_dir(const std::filesystem::path& dir);
 
-/// A fresh directory `<dir>/.<name>.tmp-<pid>-XXXXXX` (mode 0755) in which a template is built.
-/// It is removed with everything in it unless publish() moved it into place.
+/// Locks the template directory `dir` (flock `how`: LOCK_SH or LOCK_EX, waiting) until the
+/// descriptor is closed. Shared while a staging directory is made and locked, exclusive while
+/// leftovers or broken templates are removed, so neither takes a live builder's directory.
+result<unique_fd> lock_store(const std::filesystem::path& dir, int how);
+
+/// Moves the template `<dir>/<name>` out of the way and removes it; the caller holds
+/// lock_store(dir, LOCK_EX). A crash half-way leaves a staging-like directory that the next
+/// make_template_dir() removes.
+result<void> discard(const std::filesystem::path& dir, std::string_view name);
+
+/// A fresh directory `<dir>/.<name>.tmp-<pid>-XXXXXX` (mode 0755) in which a template is built,
+/// flock'ed for as long as the builder lives (so that only a killed builder's is taken for a
+/// leftover). It is removed with everything in it unless publish() moved it into place.
 class staging_dir {
  public:
   static result<staging_dir> create(const std::filesystem::path& dir, std::string_view name);
@@ -35,15 +48,26 @@ class staging_dir {
 
   const std::filesystem::path& path() const { return path_; }
 
-  /// Renames the directory to `target`. False when `target` already exists (another builder
-  /// won the race); the staging directory is then removed on destruction.
+  /// Flushes every file and directory in it to disk, then renames the directory to `target`.
+  /// False when `target` already exists (another builder won the race); the staging
+  /// directory is then removed on destruction.
   result<bool> publish(const std::filesystem::path& target);
 
  private:
   explicit staging_dir(std::filesystem::path path) : path_(std::move(path)) {}
 
   std::filesystem::path path_;
+  unique_fd lock_;  // the directory, flock'ed
 };
+
+/// Why the tree `root` cannot boot a VE, or nullopt when it can: its /bin/sh, resolved inside
+/// it as the VE sees it, must be a non-empty executable regular file that starts as an ELF
+/// binary or a script does. The reason reads after the tree's name ("has no /bin/sh", "has an
+/// empty /bin/sh (0 bytes)", ...).
+result<std::optional<std::string>> sh_problem(const std::filesystem::path& root);
+
+/// sh_problem() for the built-in template, which also checks the files it writes.
+result<std::optional<std::string>> busybox_problem(const std::filesystem::path& root);
 
 /// Which of the tool's output streams run_tool() returns; the other goes to /dev/null.
 enum class capture { out, out_and_err };

@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "template/internal.hpp"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -24,6 +25,22 @@ result<void> install_busybox(const fs::path& dir) {
   // When another builder got there first, its template is as good as ours.
   BOOST_OUTCOME_TRY(staged.value().publish(dir / builtin_template));
   return success();
+}
+
+// A finder that looked at the same time may have rebuilt it already: checked again under the
+// store's lock, so a good template is never thrown away.
+result<void> discard_broken_busybox(const fs::path& dir) {
+  auto lock = detail::lock_store(dir, LOCK_EX);
+  if (!lock) return lock.error();
+  const auto root = dir / builtin_template;
+  struct stat st;
+  if (::lstat(root.c_str(), &st) != 0) {
+    if (errno == ENOENT) return success();
+    return detail::sys_fail(errno, "{}: lstat", root.string());
+  }
+  BOOST_OUTCOME_TRY(problem, detail::busybox_problem(root));
+  if (!problem) return success();
+  return detail::discard(dir, builtin_template);
 }
 
 bool name_char(char c) {
@@ -73,7 +90,25 @@ result<template_info> template_store::find(std::string_view name) const {
   template_info info{std::string(name), dir_ / name, name == builtin_template};
   struct stat st;
   if (::stat(info.path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return info;
+    if (S_ISDIR(st.st_mode)) {
+      // Also tightens a template directory that an older libovz made 0755.
+      BOOST_OUTCOME_TRY(detail::make_template_dir(dir_));
+      BOOST_OUTCOME_TRY(problem, info.builtin ? detail::busybox_problem(info.path)
+                                              : detail::sh_problem(info.path));
+      if (!problem) return info;
+      if (!info.builtin) {
+        return detail::fail(errc::invalid_argument,
+                            "template '{}' ({}) {}: it is broken (a crash before the template "
+                            "reached the disk leaves it so); remove {} and import the template "
+                            "again",
+                            name, info.path.string(), *problem, info.path.string());
+      }
+      auto discarded = discard_broken_busybox(dir_);
+      if (!discarded) {
+        return detail::with_context(
+            discarded.error(), fmt::format("template 'busybox' {}: removing it", *problem));
+      }
+    }
   } else if (errno != ENOENT) {
     return detail::sys_fail(errno, "{}: stat", info.path.string());
   }

@@ -2,12 +2,16 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/dirs.hpp"
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
 #include "ve/userns.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace ovz {
 
@@ -18,14 +22,20 @@ result<void> ve::create(const create_options& opts) {
   BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
-  std::error_code ec;
-  if (std::filesystem::exists(l.conf, ec))
+  // Only "no such file" means no VE: anything else there (even a dangling link) may be an
+  // existing VE's config, whose private area the steps below would wipe.
+  struct stat st;
+  if (::lstat(l.conf.c_str(), &st) == 0)
     return detail::fail(errc::already_exists, "{} already exists ({})", ctx, l.conf.string());
+  if (errno != ENOENT) return detail::sys_fail(errno, "{}: lstat {}", ctx, l.conf.string());
 
   template_store templates(root_);
   BOOST_OUTCOME_TRY(tmpl, templates.find(opts.ostemplate.empty() ? builtin_template
                                                                        : opts.ostemplate));
 
+  if (auto ok = detail::make_root_only_dir(l.private_dir.parent_path()); !ok)
+    return detail::with_context(ok.error(), ctx);
+  std::error_code ec;
   // The private area is made under a temporary name and renamed into place, and the config is
   // written last: a VE exists once its config does, so a crash before that leaves only a
   // temporary directory, which the next create of this CTID removes.

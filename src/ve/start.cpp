@@ -2,6 +2,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/dirs.hpp"
 #include "model/layout.hpp"
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
@@ -52,6 +53,9 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   if (!devnodes) return detail::with_context(devnodes.error(), ctx);
   const auto device_rules = detail::ve_device_rules(*devnodes);
 
+  // A state root made by an older libovz has a private/ any host user may enter.
+  if (auto ok = detail::make_root_only_dir(l.private_dir.parent_path()); !ok)
+    return detail::with_context(ok.error(), ctx);
   std::error_code ec;
   for (const auto& dir : {l.mount_point, l.console_log.parent_path()}) {
     std::filesystem::create_directories(dir, ec);

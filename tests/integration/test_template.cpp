@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -93,6 +94,7 @@ TEST_CASE("the busybox template is built on first find and then reused", "[templ
     CHECK(fs::read_symlink(t.path / applet) == "/bin/busybox");
   }
   CHECK(mode_of(t.path) == 0755);
+  CHECK(mode_of(t.path.parent_path()) == 0700);
   CHECK(mode_of(t.path / "tmp") == 01777);
   CHECK(mode_of(t.path / "root") == 0700);
   for (const char* d : {"dev", "proc", "sys", "run", "var/log", "etc", "home", "usr/sbin"}) {
@@ -215,14 +217,72 @@ TEST_CASE("import resolves the root's own symlinks inside it", "[template]") {
   REQUIRE_FALSE(refused);
   CHECK(refused.error().is(ovz::errc::invalid_argument));
 
+  // Absolute links inside the root: /bin -> /usr/bin, /usr/bin/sh -> /opt/box/busybox.
   fs::path merged = work / "merged";
   fs::create_directories(merged / "usr/bin");
+  fs::create_directories(merged / "opt/box");
+  fs::copy_file("/bin/busybox", merged / "opt/box/busybox");
   fs::create_symlink("/usr/bin", merged / "bin");
-  fs::create_symlink("/opt/nowhere/busybox", merged / "usr/bin/sh");
+  fs::create_symlink("/opt/box/busybox", merged / "usr/bin/sh");
   pack(merged, work / "merged.tar.gz", "z");
   auto t = MUST(store.import(work / "merged.tar.gz"));
-  CHECK(fs::read_symlink(t.path / "usr/bin/sh") == "/opt/nowhere/busybox");
+  CHECK(fs::read_symlink(t.path / "usr/bin/sh") == "/opt/box/busybox");
   CHECK(template_dir_entries(root.path()) == std::vector<std::string>{"merged"});
+}
+
+TEST_CASE("import refuses a /bin/sh that is not a non-empty executable inside the root",
+          "[template]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  ovz::template_store store(root.path());
+  fs::path work = root.path() / "work";
+
+  struct bad_sh {
+    const char* name;
+    std::function<void(const fs::path&)> make;  // makes bin/sh in the given root
+    const char* why;
+  };
+  const std::vector<bad_sh> cases{
+      {"dangling", [](const fs::path& r) { fs::create_symlink("/etc/shadow", r / "bin/sh"); },
+       "has no /bin/sh"},
+      {"to-shadow",
+       [](const fs::path& r) {
+         fs::create_directories(r / "etc");
+         std::ofstream(r / "etc/shadow") << "root:*:1:0:99999:7:::\n";
+         fs::permissions(r / "etc/shadow", fs::perms(0600));
+         fs::create_symlink("/etc/shadow", r / "bin/sh");
+       },
+       "not executable"},
+      {"empty",
+       [](const fs::path& r) {
+         std::ofstream(r / "bin/sh").flush();
+         fs::permissions(r / "bin/sh", fs::perms(0755));
+       },
+       "empty /bin/sh"},
+      {"garbage",
+       [](const fs::path& r) {
+         std::ofstream(r / "bin/sh") << "MZ, or what a half-written disk block holds";
+         fs::permissions(r / "bin/sh", fs::perms(0755));
+       },
+       "neither an ELF binary nor a script"},
+      {"fifo",
+       [](const fs::path& r) { REQUIRE(::mkfifo((r / "bin/sh").c_str(), 0755) == 0); },
+       "not a regular file"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    fs::path tree = work / c.name;
+    fs::create_directories(tree / "bin");
+    c.make(tree);
+    pack(tree, work / (std::string(c.name) + ".tar"), "");
+    auto r = store.import(work / (std::string(c.name) + ".tar"));
+    REQUIRE_FALSE(r);
+    INFO(r.error().message());
+    CHECK(r.error().is(ovz::errc::invalid_argument));
+    CHECK(r.error().message().find(c.why) != std::string::npos);
+    CHECK(r.error().message().find("not a root filesystem") != std::string::npos);
+  }
+  CHECK(template_dir_entries(root.path()).empty());
 }
 
 TEST_CASE("import refuses bad input and leaves nothing behind", "[template]") {
