@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "kernel/files.hpp"
+#include "kernel/source_filter.hpp"
 #include "model/network.hpp"
 
 #include <ovz/fd.hpp>
@@ -176,6 +177,12 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
                                       {venet_ifname, stable_mac(n.id, venet_ifname, "ve"),
                                        n.init_pid, venet_mtu}));
     BOOST_OUTCOME_TRY(made, must_find(n.host, host_name, "host"));
+    // Before the pair is up, so that no packet of the VE passes unchecked; a pair that
+    // cannot be checked goes again (it has no alias yet, so no clean-up would know it).
+    if (auto ok = attach_source_filter(n.host, made.index); !ok) {
+      (void)n.host.delete_link(made.index, host_name);
+      return with_context(ok.error(), "the source address filter of " + host_name);
+    }
     BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name, net_tag(n.layout)));
     // The host routes between VEs and answers ARP for their gateway; per device, so the
     // host's own forwarding setting is left alone.
@@ -225,6 +232,7 @@ result<void> ve_net::add_ip(const ip_address& a) {
                   a.address());
     return ok.error();
   }
+  BOOST_OUTCOME_TRY(allow_source(host, host_end.index, a, true));
   BOOST_OUTCOME_TRY(host.add_neighbour(host_end.index, host_only(a),
                                        stable_mac(id, venet_ifname, "ve")));
   BOOST_OUTCOME_TRY(lans, lan_devices_for(host, a));
@@ -253,6 +261,7 @@ result<void> ve_net::del_ip(const ip_address& a) {
     }
   }
   if (host_end && host_end->alias == net_tag(layout)) {
+    BOOST_OUTCOME_TRY(allow_source(host, host_end->index, a, false));
     BOOST_OUTCOME_TRY(host.delete_route(host_only(a), host_end->index));
     BOOST_OUTCOME_TRY(host.delete_neighbour(host_end->index, host_only(a), false));
   }

@@ -34,8 +34,9 @@ struct ve_net {
 
   /// lo up, the venet0 pair with the addresses, the bridged devices.
   result<void> set_up(const ve_network& net);
-  /// One routed address: on venet0 inside (the pair made first if missing), a host route,
-  /// a permanent neighbour entry and proxy entries on host devices whose subnet holds it.
+  /// One routed address: on venet0 inside (the pair made first if missing, with its source
+  /// address filter), a host route, its pass through the filter, a permanent neighbour entry and
+  /// proxy entries on host devices whose subnet holds it.
   result<void> add_ip(const ip_address& a);
   result<void> del_ip(const ip_address& a);
   /// One bridged device (its spec complete: names and MACs filled in).

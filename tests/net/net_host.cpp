@@ -122,6 +122,12 @@ std::vector<std::string> added(const std::vector<std::string>& before,
   return out;
 }
 
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
 std::string tcp_exchange(const std::string& address, std::uint16_t port,
                          const std::string& payload) {
   auto a = addr(address.c_str());

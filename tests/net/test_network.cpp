@@ -19,12 +19,6 @@ bool contains(const std::vector<std::string>& lines, const std::string& needle) 
   return std::ranges::any_of(lines, [&](const std::string& l) { return l.find(needle) != std::string::npos; });
 }
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
 // The names of a VE's links, sorted.
 std::vector<std::string> ve_links(const ve& v) {
   std::vector<std::string> out;
