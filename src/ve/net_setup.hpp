@@ -2,11 +2,12 @@
 // A VE's network in the kernel: its devices and addresses, made at start (and live by
 // set --ipadd/--netif_add), and everything the host got for it undone at every clean-up.
 //
-// Host-side devices carry the alias "ovz:<cgroup of the VE>", so a clean-up finds them from
-// the kernel alone, whatever a crash left. Routes and permanent neighbour entries on them go
+// Host-side devices carry the alias "ovz:<cgroup of the VE>", and a clean-up deletes by name
+// those of its known names (venet<CTID>, the run file's, NETIF's) that carry it, whatever a
+// crash left. Routes, permanent neighbour entries and the source address filter on them go
 // with them. Proxy neighbour entries live on the host's own devices, so they are recorded in
-// <root>/run/<CTID>.net: the VE's netns may already have taken the veth pair (and with it the
-// routes that name the VE's addresses) when the clean-up runs.
+// <root>/run/<CTID>.net too: the VE's netns may already have taken the veth pair (and with it
+// the routes that name the VE's addresses) when the clean-up runs.
 
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
