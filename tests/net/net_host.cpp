@@ -122,6 +122,11 @@ std::vector<std::string> added(const std::vector<std::string>& before,
   return out;
 }
 
+bool contains(const std::vector<std::string>& lines, const std::string& needle) {
+  return std::ranges::any_of(
+      lines, [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+}
+
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";

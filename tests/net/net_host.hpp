@@ -32,6 +32,9 @@ std::vector<std::string> ve_net_state(const ve& v);
 std::vector<std::string> added(const std::vector<std::string>& before,
                                const std::vector<std::string>& after);
 
+/// True when a line holds `needle`.
+bool contains(const std::vector<std::string>& lines, const std::string& needle);
+
 /// One line each, for a message.
 std::string joined(const std::vector<std::string>& lines);
 

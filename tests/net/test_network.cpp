@@ -15,10 +15,6 @@ using namespace ovz::test;
 
 namespace {
 
-bool contains(const std::vector<std::string>& lines, const std::string& needle) {
-  return std::ranges::any_of(lines, [&](const std::string& l) { return l.find(needle) != std::string::npos; });
-}
-
 // The names of a VE's links, sorted.
 std::vector<std::string> ve_links(const ve& v) {
   std::vector<std::string> out;

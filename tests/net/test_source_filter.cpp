@@ -10,13 +10,20 @@
 #include <ovz/fd.hpp>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <chrono>
+#include <algorithm>
+#include <cstddef>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -141,6 +148,27 @@ struct lan_peers {
 
 bool holds(const std::set<std::string>& seen, const std::string& a) { return seen.count(a) > 0; }
 
+// Runs `f` on a thread of its own whose bpf(2) calls fail with EPERM (a seccomp filter is per
+// thread): a kernel that refuses the filter, for this call only.
+template <class F>
+auto without_bpf(F&& f) {
+  std::optional<std::invoke_result_t<F>> out;
+  std::thread([&] {
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+      out.emplace(f());
+  }).join();
+  REQUIRE(out);
+  return std::move(*out);
+}
+
 }  // namespace
 
 TEST_CASE("routed: the host drops packets from a source the VE was not given, IPv4 and IPv6",
@@ -221,4 +249,34 @@ TEST_CASE("routed: add_ip and del_ip change what a running VE may send at once",
     INFO(s);
     CHECK_FALSE(holds(seen, s));
   }
+}
+
+TEST_CASE("routed: a VE whose source filter cannot be installed does not get the address, or "
+          "does not start", "[net][routed][spoof]") {
+  require_net_host();
+  const auto before = host_state();
+  {
+    running_ve r(11503);
+    auto added_ip = without_bpf([&] { return r.v.add_ip(addr("10.115.3.1"), false); });
+    REQUIRE_FALSE(added_ip);
+    INFO(added_ip.error().message());
+    CHECK(added_ip.error().message().find("source address filter of venet11503") !=
+          std::string::npos);
+    CHECK(added_ip.error().message().find("Operation not permitted") != std::string::npos);
+    CHECK_FALSE(contains(ve_net_state(r.v), "venet0"));
+    CHECK_FALSE(contains(host_state(), "venet11503"));
+    MUST(r.v.add_ip(addr("10.115.3.1"), true));  // and the VE is fine for the next try
+    MUST(r.v.stop());
+
+    auto started = without_bpf([&] { return r.v.start(); });
+    REQUIRE_FALSE(started);
+    INFO(started.error().message());
+    // On cgroup v2 the devices program is refused first: the same failure, before the network.
+    CHECK(started.error().message().find("BPF") != std::string::npos);
+    CHECK(started.error().message().find("Operation not permitted") != std::string::npos);
+    CHECK(MUST(r.v.status()).state == ve_state::stopped);
+    CHECK(leftovers(r.root).empty());
+  }
+  INFO(joined(added(before, host_state())));
+  CHECK(host_state() == before);
 }
