@@ -213,6 +213,16 @@ result<void> socket::delete_link(int index, const std::string& name) {
   return success();
 }
 
+result<void> socket::set_alias(int index, const std::string& name, const std::string& alias) {
+  link_ptr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), index);
+  link_ptr change(rtnl_link_alloc());
+  rtnl_link_set_ifalias(change.get(), alias.c_str());
+  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "set the alias of link {}", name);
+  return success();
+}
+
 result<void> socket::set_up(int index, const std::string& name,
                             const std::optional<std::string>& alias, int master) {
   link_ptr orig(rtnl_link_alloc());

@@ -75,6 +75,8 @@ class socket {
   result<void> add_bridge(const std::string& name);
   /// Deletes the link (and a veth's peer with it). A link already gone is not an error.
   result<void> delete_link(int index, const std::string& name);
+  /// Sets the alias of a link, and nothing else.
+  result<void> set_alias(int index, const std::string& name, const std::string& alias);
   /// Sets IFF_UP, and when given the alias and the master (bridge) of a link.
   result<void> set_up(int index, const std::string& name,
                       const std::optional<std::string>& alias = std::nullopt,

@@ -120,7 +120,9 @@ std::vector<bpf_insn> source_check(int map_fd) {
 result<unique_fd> map_of(netlink::socket& host, int index) {
   BOOST_OUTCOME_TRY(ids, host.ingress_bpf_programs(index));
   for (auto id : ids) {
-    if (auto map = bpf::map_of_program(id, prog_name)) return std::move(*map);
+    auto map = bpf::map_of_program(id, prog_name);
+    if (map) return std::move(*map);
+    if (!map.error().is(errc::not_found)) return map.error();  // not merely someone else's
   }
   return fail(errc::not_found,
               "the host end has no source address filter (made by an older libovz?): restart "

@@ -218,13 +218,15 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
                                       {venet_ifname, stable_mac(n.id, venet_ifname, "ve"),
                                        n.init_pid, venet_mtu}));
     BOOST_OUTCOME_TRY(made, must_find(n.host, host_name, "host"));
-    // Before the pair is up, so that no packet of the VE passes unchecked; a pair that
-    // cannot be checked goes again (it has no alias yet, so no clean-up would know it).
+    // The alias first, so that a clean-up knows the pair whatever happens next; the filter
+    // before the pair is up, so that no packet of the VE passes unchecked. A pair that cannot
+    // be checked goes again.
+    BOOST_OUTCOME_TRY(n.host.set_alias(made.index, host_name, net_tag(n.layout)));
     if (auto ok = attach_source_filter(n.host, made.index); !ok) {
       (void)n.host.delete_link(made.index, host_name);
       return with_context(ok.error(), "the source address filter of " + host_name);
     }
-    BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name, net_tag(n.layout)));
+    BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name));
     // The host routes between VEs and answers ARP for their gateway; per device, so the
     // host's own forwarding setting is left alone.
     BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "forwarding", "1"));
