@@ -233,12 +233,22 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
     BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "proxy_arp", "1"));
     BOOST_OUTCOME_TRY(ve_end, must_find(n.inside, venet_ifname, "VE"));
     BOOST_OUTCOME_TRY(n.inside.set_up(ve_end.index, venet_ifname));
-    BOOST_OUTCOME_TRY(n.inside.add_neighbour(ve_end.index, gateway4, host_mac));
-    BOOST_OUTCOME_TRY(n.inside.add_route(default_route(AF_INET), ve_end.index, gateway4));
     existing = std::move(made);
   }
   BOOST_OUTCOME_TRY(ve_end, must_find(n.inside, venet_ifname, "VE"));
   return std::pair{std::move(*existing), std::move(ve_end)};
+}
+
+// The VE's IPv4 gateway, at every IPv4 address rather than once with the pair: the kernel
+// drops the VE's IPv4 routes and neighbour entries on venet0 with its last IPv4 address, so
+// after del_ip the next add_ip brings them back.
+result<void> venet_ipv4(ve_net& n, const netlink::link_info& ve_end) {
+  BOOST_OUTCOME_TRY(n.inside.add_neighbour(ve_end.index, gateway4,
+                                           stable_mac(n.id, venet_ifname, "host")));
+  if (auto ok = n.inside.add_route(default_route(AF_INET), ve_end.index, gateway4);
+      !ok && ok.error().sys_errno() != EEXIST)
+    return ok.error();
+  return success();
 }
 
 // IPv6 on venet0 once the VE has an IPv6 address: a link-local gateway on the host end and
@@ -265,6 +275,8 @@ result<void> ve_net::add_ip(const ip_address& a) {
   auto& [host_end, ve_end] = pair;
   if (a.family == AF_INET6) {
     BOOST_OUTCOME_TRY(venet_ipv6(*this, host_end, ve_end));
+  } else {
+    BOOST_OUTCOME_TRY(venet_ipv4(*this, ve_end));
   }
   // The VE sees the prefix it was given, but no subnet route: everything leaves through the
   // gateway, as on OpenVZ's venet.
