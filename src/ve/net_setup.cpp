@@ -220,7 +220,7 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
     BOOST_OUTCOME_TRY(made, must_find(n.host, host_name, "host"));
     // The alias first, so that a clean-up knows the pair whatever happens next; the filter
     // before the pair is up, so that no packet of the VE passes unchecked. A pair that cannot
-    // be checked goes again.
+    // be checked is deleted at once.
     BOOST_OUTCOME_TRY(n.host.set_alias(made.index, host_name, net_tag(n.layout)));
     if (auto ok = attach_source_filter(n.host, made.index); !ok) {
       (void)n.host.delete_link(made.index, host_name);
