@@ -1,6 +1,7 @@
 #include "kernel/device_bpf.hpp"
 
 #include "fail.hpp"
+#include "kernel/bpf.hpp"
 
 #include <ovz/fd.hpp>
 
@@ -9,21 +10,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace ovz::detail {
 namespace {
 
-bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off,
-              std::int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst & 0xf;
-  i.src_reg = src & 0xf;
-  i.off = off;
-  i.imm = imm;
-  return i;
-}
+using bpf::insn;
+using bpf::return_value;
 
 bpf_insn load_word(std::uint8_t dst, std::int16_t off) {
   return insn(BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_1, off, 0);
@@ -31,8 +26,6 @@ bpf_insn load_word(std::uint8_t dst, std::int16_t off) {
 bpf_insn jump_unless(std::uint8_t reg, std::int32_t value, std::int16_t skip) {
   return insn(BPF_JMP | BPF_JNE | BPF_K, reg, 0, skip, value);
 }
-bpf_insn return_value(std::int32_t v) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, v); }
-bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
 
 // r2 = device type, r3 = access asked (BPF_DEVCG_ACC_*), r4 = major, r5 = minor (struct
 // bpf_cgroup_dev_ctx); then one block per rule that returns 1 (allow) on a match, and 0
@@ -68,11 +61,9 @@ std::vector<bpf_insn> program(const std::vector<device_rule>& allowed) {
       --left;
       p.push_back(jump_unless(BPF_REG_6, 0, static_cast<std::int16_t>(--left)));
     }
-    p.push_back(return_value(1));
-    p.push_back(exit_insn());
+    std::ranges::copy(return_value(1), std::back_inserter(p));
   }
-  p.push_back(return_value(0));
-  p.push_back(exit_insn());
+  std::ranges::copy(return_value(0), std::back_inserter(p));
   return p;
 }
 
@@ -80,16 +71,8 @@ std::vector<bpf_insn> program(const std::vector<device_rule>& allowed) {
 
 result<void> attach_device_program(const std::string& dir,
                                    const std::vector<device_rule>& allowed) {
-  auto insns = program(allowed);
-  static const char license[] = "GPL";
-  union bpf_attr load;
-  std::memset(&load, 0, sizeof load);
-  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  load.insns = reinterpret_cast<std::uint64_t>(insns.data());
-  load.insn_cnt = static_cast<std::uint32_t>(insns.size());
-  load.license = reinterpret_cast<std::uint64_t>(license);
-  unique_fd prog(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
-  if (!prog) return sys_fail(errno, "load the BPF device program for {}", dir);
+  BOOST_OUTCOME_TRY(prog, bpf::load_program(BPF_PROG_TYPE_CGROUP_DEVICE, "ovz_devices",
+                                             program(allowed), "device program for " + dir));
   unique_fd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return sys_fail(errno, "open {}", dir);
   union bpf_attr attach;

@@ -5,9 +5,13 @@
 
 #include <ovz/fd.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
@@ -18,6 +22,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/nexthop.h>
+#include <netlink/route/qdisc.h>
 #include <netlink/route/route.h>
 #include <sched.h>
 
@@ -79,6 +84,7 @@ using cache_ptr = owned<nl_cache, nl_cache_free>;
 using msg_ptr = owned<nl_msg, nlmsg_free>;
 void cb_put(nl_cb* cb) { nl_cb_put(cb); }
 using cb_ptr = owned<nl_cb, cb_put>;
+using qdisc_ptr = owned<rtnl_qdisc, rtnl_qdisc_put>;
 
 nladdr_ptr to_nl(const ip_address& a, bool with_prefix = true) {
   nladdr_ptr n(nl_addr_build(a.family, a.bytes.data(), a.family == AF_INET ? 4 : 16));
@@ -204,6 +210,16 @@ result<void> socket::delete_link(int index, const std::string& name) {
   rtnl_link_set_ifindex(l.get(), index);
   if (int err = rtnl_link_delete(sk_.get(), l.get()); err < 0 && !is_gone(err))
     return nl_fail(err, "delete link {}", name);
+  return success();
+}
+
+result<void> socket::set_alias(int index, const std::string& name, const std::string& alias) {
+  link_ptr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), index);
+  link_ptr change(rtnl_link_alloc());
+  rtnl_link_set_ifalias(change.get(), alias.c_str());
+  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "set the alias of link {}", name);
   return success();
 }
 
@@ -389,6 +405,83 @@ result<void> socket::delete_neighbour(int index, const ip_address& dst, bool pro
     return nl_fail(err, "delete {}neighbour {} on {}", proxy ? "proxy " : "",
                    dst.address(), name_of(index));
   return success();
+}
+
+namespace {
+// Where clsact's ingress filters hang.
+constexpr std::uint32_t clsact_ingress = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+}  // namespace
+
+result<void> socket::add_clsact(int index) {
+  qdisc_ptr q(rtnl_qdisc_alloc());
+  if (!q) return sys_fail(ENOMEM, "netlink: allocate a qdisc");
+  rtnl_tc_set_ifindex(TC_CAST(q.get()), index);
+  rtnl_tc_set_parent(TC_CAST(q.get()), TC_H_CLSACT);
+  rtnl_tc_set_handle(TC_CAST(q.get()), TC_H_MAKE(TC_H_CLSACT, 0));
+  if (int err = rtnl_tc_set_kind(TC_CAST(q.get()), "clsact"); err < 0)
+    return nl_fail(err, "make a clsact qdisc for {}", name_of(index));
+  if (int err = rtnl_qdisc_add(sk_.get(), q.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+    return nl_fail(err, "add a clsact qdisc to {} (kernel module sch_ingress)", name_of(index));
+  return success();
+}
+
+// libnl has no cls_bpf: the request is built by hand, as `tc filter add ... bpf da` sends it.
+result<void> socket::add_ingress_bpf(int index, int prog_fd, const std::string& prog_name) {
+  msg_ptr msg(nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL));
+  tcmsg t{};
+  t.tcm_family = AF_UNSPEC;
+  t.tcm_ifindex = index;
+  t.tcm_handle = 1;
+  t.tcm_parent = clsact_ingress;
+  t.tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL));  // priority 1, every protocol
+  nlattr* opts = nullptr;
+  bool built = msg && nlmsg_append(msg.get(), &t, sizeof t, NLMSG_ALIGNTO) == 0 &&
+               nla_put_string(msg.get(), TCA_KIND, "bpf") == 0 &&
+               (opts = nla_nest_start(msg.get(), TCA_OPTIONS)) != nullptr &&
+               nla_put_u32(msg.get(), TCA_BPF_FD, static_cast<std::uint32_t>(prog_fd)) == 0 &&
+               nla_put_string(msg.get(), TCA_BPF_NAME, prog_name.c_str()) == 0 &&
+               nla_put_u32(msg.get(), TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) == 0;
+  if (!built) return sys_fail(ENOMEM, "netlink: build a BPF filter request");
+  nla_nest_end(msg.get(), opts);
+  int err = nl_send_auto(sk_.get(), msg.get());
+  if (err >= 0) err = nl_wait_for_ack(sk_.get());
+  if (err < 0)
+    return nl_fail(err, "add BPF filter {} to the ingress of {} (kernel module cls_bpf)",
+                   prog_name, name_of(index));
+  return success();
+}
+
+result<std::vector<std::uint32_t>> socket::ingress_bpf_programs(int index) {
+  msg_ptr msg(nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP));
+  tcmsg t{};
+  t.tcm_family = AF_UNSPEC;
+  t.tcm_ifindex = index;
+  t.tcm_parent = clsact_ingress;
+  if (!msg || nlmsg_append(msg.get(), &t, sizeof t, NLMSG_ALIGNTO) < 0)
+    return sys_fail(ENOMEM, "netlink: build a filter dump request");
+  if (int err = nl_send_auto(sk_.get(), msg.get()); err < 0)
+    return nl_fail(err, "dump the ingress filters of {}", name_of(index));
+  std::vector<std::uint32_t> ids;
+  cb_ptr cb(nl_cb_alloc(NL_CB_DEFAULT));
+  if (!cb) return sys_fail(ENOMEM, "netlink: allocate a callback");
+  nl_cb_set(
+      cb.get(), NL_CB_VALID, NL_CB_CUSTOM,
+      [](nl_msg* m, void* arg) -> int {
+        nlattr* tb[TCA_MAX + 1] = {};
+        nlattr* opts[TCA_BPF_MAX + 1] = {};
+        if (nlmsg_parse(nlmsg_hdr(m), sizeof(tcmsg), tb, TCA_MAX, nullptr) < 0 ||
+            !tb[TCA_KIND] || std::strcmp(nla_get_string(tb[TCA_KIND]), "bpf") != 0 ||
+            !tb[TCA_OPTIONS] ||
+            nla_parse_nested(opts, TCA_BPF_MAX, tb[TCA_OPTIONS], nullptr) < 0 ||
+            !opts[TCA_BPF_ID])
+          return NL_SKIP;
+        static_cast<std::vector<std::uint32_t>*>(arg)->push_back(nla_get_u32(opts[TCA_BPF_ID]));
+        return NL_OK;
+      },
+      &ids);
+  if (int err = nl_recvmsgs(sk_.get(), cb.get()); err < 0)
+    return nl_fail(err, "dump the ingress filters of {}", name_of(index));
+  return ids;
 }
 
 }  // namespace ovz::detail::netlink

@@ -75,6 +75,8 @@ class socket {
   result<void> add_bridge(const std::string& name);
   /// Deletes the link (and a veth's peer with it). A link already gone is not an error.
   result<void> delete_link(int index, const std::string& name);
+  /// Sets the alias of a link, and nothing else.
+  result<void> set_alias(int index, const std::string& name, const std::string& alias);
   /// Sets IFF_UP, and when given the alias and the master (bridge) of a link.
   result<void> set_up(int index, const std::string& name,
                       const std::optional<std::string>& alias = std::nullopt,
@@ -102,6 +104,14 @@ class socket {
   result<void> add_neighbour(int index, const ip_address& dst, const std::optional<mac>& lladdr);
   /// Removes a permanent or proxy entry; one already gone is not an error.
   result<void> delete_neighbour(int index, const ip_address& dst, bool proxy);
+
+  /// A clsact qdisc on the link: the hook its ingress filters hang on.
+  result<void> add_clsact(int index);
+  /// A BPF filter in direct-action mode on the link's ingress (clsact): the program's return
+  /// value is the verdict (TC_ACT_OK, TC_ACT_SHOT).
+  result<void> add_ingress_bpf(int index, int prog_fd, const std::string& prog_name);
+  /// The IDs of the BPF programs filtering the link's ingress.
+  result<std::vector<std::uint32_t>> ingress_bpf_programs(int index);
 
  private:
   // The name of a link for a message ("#INDEX" when it cannot be found): looked up only when

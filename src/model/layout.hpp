@@ -11,6 +11,7 @@
 namespace ovz::detail {
 
 struct ve_layout {
+  ctid id;
   std::filesystem::path conf;         // <root>/conf/<id>.conf
   std::filesystem::path private_dir;  // <root>/private/<id>: everything the VE stores
   std::filesystem::path upper;        // <private>/fs: the overlay's upper layer

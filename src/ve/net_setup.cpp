@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "kernel/files.hpp"
+#include "kernel/source_filter.hpp"
 #include "model/network.hpp"
 
 #include <ovz/fd.hpp>
@@ -68,35 +69,44 @@ result<netlink::link_info> must_find(netlink::socket& s, const std::string& name
   return std::move(*l);
 }
 
-// The proxy entries of the run file: "<device> <address>" lines.
-struct proxy_entry {
-  std::string dev;
-  ip_address addr;
-};
+// The run file: one line per thing made on the host that the VE's devices do not take with
+// them, written before it is made (a crash in between leaves a line to skip, never something
+// nobody knows of). "<device> <address>" for a proxy entry, "link: <name>" for the host end
+// of a bridged device (no device name holds a colon).
+constexpr std::string_view link_line = "link: ";
 
-std::vector<proxy_entry> read_proxies(const ve_layout& l) {
-  std::vector<proxy_entry> out;
+std::vector<std::string> run_lines(const ve_layout& l) {
+  std::vector<std::string> out;
   auto text = read_file(l.net_state.string());
   if (!text) return out;
   std::string_view rest = *text;
   while (!rest.empty()) {
     auto nl = rest.find('\n');
-    auto line = rest.substr(0, nl);
+    out.emplace_back(rest.substr(0, nl));
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    auto sp = line.find(' ');
-    if (sp == std::string_view::npos) continue;
-    if (auto a = ip_address::parse(line.substr(sp + 1)))
-      out.push_back({std::string(line.substr(0, sp)), *a});
   }
   return out;
 }
 
-// Drops the lines of one address, once its entries are gone: the address may go to another VE
-// next, whose entries this VE's clean-up must not touch.
-result<void> forget_proxies(const ve_layout& l, const ip_address& a) {
+result<void> record(const ve_layout& l, const std::string& line) {
+  std::error_code ec;
+  std::filesystem::create_directories(l.net_state.parent_path(), ec);
+  if (ec) return sys_fail(ec.value(), "create {}", l.net_state.parent_path().string());
+  unique_fd fd(::open(l.net_state.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd) return sys_fail(errno, "open {}", l.net_state.string());
+  auto text = line + "\n";
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return sys_fail(errno, "write {}", l.net_state.string());
+  return success();
+}
+
+// Drops the lines of something undone: an address may go to another VE next, a device name
+// to anyone, and this VE's clean-up must not touch them.
+template <class Pred>
+result<void> forget(const ve_layout& l, Pred&& undone) {
   std::string kept;
-  for (const auto& p : read_proxies(l))
-    if (!p.addr.same_host(a)) kept += fmt::format("{} {}\n", p.dev, p.addr.address());
+  for (const auto& line : run_lines(l))
+    if (!undone(line)) kept += line + "\n";
   unique_fd fd(::open(l.net_state.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
   if (!fd && errno == ENOENT) return success();
   if (!fd) return sys_fail(errno, "open {}", l.net_state.string());
@@ -105,15 +115,47 @@ result<void> forget_proxies(const ve_layout& l, const ip_address& a) {
   return success();
 }
 
+struct proxy_entry {
+  std::string dev;
+  ip_address addr;
+};
+
+std::optional<proxy_entry> proxy_of(std::string_view line) {
+  auto sp = line.find(' ');
+  if (sp == std::string_view::npos || line.starts_with(link_line)) return std::nullopt;
+  auto a = ip_address::parse(line.substr(sp + 1));
+  if (!a) return std::nullopt;
+  return proxy_entry{std::string(line.substr(0, sp)), *a};
+}
+
+std::vector<proxy_entry> read_proxies(const ve_layout& l) {
+  std::vector<proxy_entry> out;
+  for (const auto& line : run_lines(l))
+    if (auto p = proxy_of(line)) out.push_back(std::move(*p));
+  return out;
+}
+
+result<void> forget_proxies(const ve_layout& l, const ip_address& a) {
+  return forget(l, [&](const std::string& line) {
+    auto p = proxy_of(line);
+    return p && p->addr.same_host(a);
+  });
+}
+
 result<void> record_proxy(const ve_layout& l, const std::string& dev, const ip_address& a) {
-  std::error_code ec;
-  std::filesystem::create_directories(l.net_state.parent_path(), ec);
-  if (ec) return sys_fail(ec.value(), "create {}", l.net_state.parent_path().string());
-  unique_fd fd(::open(l.net_state.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!fd) return sys_fail(errno, "open {}", l.net_state.string());
-  auto line = fmt::format("{} {}\n", dev, a.address());
-  if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-    return sys_fail(errno, "write {}", l.net_state.string());
+  return record(l, fmt::format("{} {}", dev, a.address()));
+}
+
+// Removes the proxy entries the run file lists for `a` (every address when absent).
+result<void> delete_proxies(netlink::socket& host, const ve_layout& l,
+                            const std::optional<ip_address>& a) {
+  for (const auto& p : read_proxies(l)) {
+    if (a && !p.addr.same_host(*a)) continue;
+    BOOST_OUTCOME_TRY(lan, host.find_link(p.dev));
+    if (lan) {
+      BOOST_OUTCOME_TRY(host.delete_neighbour(lan->index, p.addr, true));
+    }
+  }
   return success();
 }
 
@@ -176,19 +218,37 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
                                       {venet_ifname, stable_mac(n.id, venet_ifname, "ve"),
                                        n.init_pid, venet_mtu}));
     BOOST_OUTCOME_TRY(made, must_find(n.host, host_name, "host"));
-    BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name, net_tag(n.layout)));
+    // The alias first, so that a clean-up knows the pair whatever happens next; the filter
+    // before the pair is up, so that no packet of the VE passes unchecked. A pair that cannot
+    // be checked is deleted at once.
+    BOOST_OUTCOME_TRY(n.host.set_alias(made.index, host_name, net_tag(n.layout)));
+    if (auto ok = attach_source_filter(n.host, made.index); !ok) {
+      (void)n.host.delete_link(made.index, host_name);
+      return with_context(ok.error(), "the source address filter of " + host_name);
+    }
+    BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name));
     // The host routes between VEs and answers ARP for their gateway; per device, so the
     // host's own forwarding setting is left alone.
     BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "forwarding", "1"));
     BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "proxy_arp", "1"));
     BOOST_OUTCOME_TRY(ve_end, must_find(n.inside, venet_ifname, "VE"));
     BOOST_OUTCOME_TRY(n.inside.set_up(ve_end.index, venet_ifname));
-    BOOST_OUTCOME_TRY(n.inside.add_neighbour(ve_end.index, gateway4, host_mac));
-    BOOST_OUTCOME_TRY(n.inside.add_route(default_route(AF_INET), ve_end.index, gateway4));
     existing = std::move(made);
   }
   BOOST_OUTCOME_TRY(ve_end, must_find(n.inside, venet_ifname, "VE"));
   return std::pair{std::move(*existing), std::move(ve_end)};
+}
+
+// The VE's IPv4 gateway, at every IPv4 address rather than once with the pair: the kernel
+// drops the VE's IPv4 routes and neighbour entries on venet0 with its last IPv4 address, so
+// after del_ip the next add_ip brings them back.
+result<void> venet_ipv4(ve_net& n, const netlink::link_info& ve_end) {
+  BOOST_OUTCOME_TRY(n.inside.add_neighbour(ve_end.index, gateway4,
+                                           stable_mac(n.id, venet_ifname, "host")));
+  if (auto ok = n.inside.add_route(default_route(AF_INET), ve_end.index, gateway4);
+      !ok && ok.error().sys_errno() != EEXIST)
+    return ok.error();
+  return success();
 }
 
 // IPv6 on venet0 once the VE has an IPv6 address: a link-local gateway on the host end and
@@ -215,6 +275,8 @@ result<void> ve_net::add_ip(const ip_address& a) {
   auto& [host_end, ve_end] = pair;
   if (a.family == AF_INET6) {
     BOOST_OUTCOME_TRY(venet_ipv6(*this, host_end, ve_end));
+  } else {
+    BOOST_OUTCOME_TRY(venet_ipv4(*this, ve_end));
   }
   // The VE sees the prefix it was given, but no subnet route: everything leaves through the
   // gateway, as on OpenVZ's venet.
@@ -225,6 +287,7 @@ result<void> ve_net::add_ip(const ip_address& a) {
                   a.address());
     return ok.error();
   }
+  BOOST_OUTCOME_TRY(allow_source(host, host_end.index, a, true));
   BOOST_OUTCOME_TRY(host.add_neighbour(host_end.index, host_only(a),
                                        stable_mac(id, venet_ifname, "ve")));
   BOOST_OUTCOME_TRY(lans, lan_devices_for(host, a));
@@ -253,17 +316,11 @@ result<void> ve_net::del_ip(const ip_address& a) {
     }
   }
   if (host_end && host_end->alias == net_tag(layout)) {
+    BOOST_OUTCOME_TRY(allow_source(host, host_end->index, a, false));
     BOOST_OUTCOME_TRY(host.delete_route(host_only(a), host_end->index));
     BOOST_OUTCOME_TRY(host.delete_neighbour(host_end->index, host_only(a), false));
   }
-  BOOST_OUTCOME_TRY(links, host.links());
-  for (const auto& p : read_proxies(layout)) {
-    if (!p.addr.same_host(a)) continue;
-    auto lan = std::ranges::find(links, p.dev, &netlink::link_info::name);
-    if (lan != links.end()) {
-      BOOST_OUTCOME_TRY(host.delete_neighbour(lan->index, a, true));
-    }
-  }
+  BOOST_OUTCOME_TRY(delete_proxies(host, layout, a));
   return forget_proxies(layout, a);
 }
 
@@ -296,6 +353,7 @@ result<void> ve_net::add_netif(const netif_spec& spec) {
     return fail(errc::already_exists, "host device {} already exists", spec.host_ifname);
   BOOST_OUTCOME_TRY(host_mac, parse_mac(spec.host_mac));
   BOOST_OUTCOME_TRY(ve_mac, parse_mac(spec.mac));
+  BOOST_OUTCOME_TRY(record(layout, std::string(link_line) + spec.host_ifname));
   BOOST_OUTCOME_TRY(host.add_veth({spec.host_ifname, host_mac, 0},
                                   {spec.ifname, ve_mac, init_pid}));
   BOOST_OUTCOME_TRY(host_end, must_find(host, spec.host_ifname, "host"));
@@ -306,10 +364,13 @@ result<void> ve_net::add_netif(const netif_spec& spec) {
 
 result<void> ve_net::del_netif(const netif_spec& spec) {
   BOOST_OUTCOME_TRY(host_end, host.find_link(spec.host_ifname));
-  if (host_end && host_end->alias == net_tag(layout))
-    return host.delete_link(host_end->index, spec.host_ifname);
   // A pair whose host end is gone is gone entirely; a device the VE made itself is its own.
-  return success();
+  if (host_end && host_end->alias == net_tag(layout)) {
+    BOOST_OUTCOME_TRY(host.delete_link(host_end->index, spec.host_ifname));
+  }
+  return forget(layout, [&](const std::string& line) {
+    return line == std::string(link_line) + spec.host_ifname;
+  });
 }
 
 result<void> check_address_free_on_host(netlink::socket& host, const ve_layout& l,
@@ -343,20 +404,33 @@ result<void> start_network(ctid id, const ve_layout& l, const ve_config& conf, p
   return n.set_up(net);
 }
 
+// By name, never by a dump of the host's links: a host stopping N VEs would read N devices N
+// times. The names are the venet pair's, those the run file recorded, and NETIF's of CTID.conf
+// (devices made before the run file listed them); each is deleted only when it carries this
+// VE's alias, as a name may have gone to someone else since.
 result<void> tear_down_network(const ve_layout& l) {
   BOOST_OUTCOME_TRY(host, netlink::socket::open());
-  BOOST_OUTCOME_TRY(links, host.links());
-  for (const auto& link : links) {
-    if (link.alias == net_tag(l)) {
-      BOOST_OUTCOME_TRY(host.delete_link(link.index, link.name));
+  std::vector<std::string> names{venet_host_ifname(l.id)};
+  for (const auto& line : run_lines(l))
+    if (line.starts_with(link_line)) names.push_back(line.substr(link_line.size()));
+  auto conf = ve_config::load(l.conf);
+  auto net = conf ? network_from_config(*conf) : result<ve_network>(conf.error());
+  if (net) {
+    std::vector<netif_spec> done;
+    for (const auto& given : net->netifs) {
+      auto spec = complete_netif(l.id, given, done);
+      if (!spec) continue;  // never made: start refuses it
+      names.push_back(spec->host_ifname);
+      done.push_back(std::move(*spec));
     }
   }
-  for (const auto& p : read_proxies(l)) {
-    auto lan = std::ranges::find(links, p.dev, &netlink::link_info::name);
-    if (lan != links.end()) {
-      BOOST_OUTCOME_TRY(host.delete_neighbour(lan->index, p.addr, true));
+  for (const auto& name : names) {
+    BOOST_OUTCOME_TRY(link, host.find_link(name));
+    if (link && link->alias == net_tag(l)) {
+      BOOST_OUTCOME_TRY(host.delete_link(link->index, name));
     }
   }
+  BOOST_OUTCOME_TRY(delete_proxies(host, l, std::nullopt));
   std::error_code ec;
   if (!std::filesystem::remove(l.net_state, ec) && ec)
     return sys_fail(ec.value(), "remove {}", l.net_state.string());

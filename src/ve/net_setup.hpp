@@ -2,11 +2,12 @@
 // A VE's network in the kernel: its devices and addresses, made at start (and live by
 // set --ipadd/--netif_add), and everything the host got for it undone at every clean-up.
 //
-// Host-side devices carry the alias "ovz:<cgroup of the VE>", so a clean-up finds them from
-// the kernel alone, whatever a crash left. Routes and permanent neighbour entries on them go
+// Host-side devices carry the alias "ovz:<cgroup of the VE>", and a clean-up deletes by name
+// those of its known names (venet<CTID>, the run file's, NETIF's) that carry it, whatever a
+// crash left. Routes, permanent neighbour entries and the source address filter on them go
 // with them. Proxy neighbour entries live on the host's own devices, so they are recorded in
-// <root>/run/<CTID>.net: the VE's netns may already have taken the veth pair (and with it the
-// routes that name the VE's addresses) when the clean-up runs.
+// <root>/run/<CTID>.net too: the VE's netns may already have taken the veth pair (and with it
+// the routes that name the VE's addresses) when the clean-up runs.
 
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
@@ -34,8 +35,9 @@ struct ve_net {
 
   /// lo up, the venet0 pair with the addresses, the bridged devices.
   result<void> set_up(const ve_network& net);
-  /// One routed address: on venet0 inside (the pair made first if missing), a host route,
-  /// a permanent neighbour entry and proxy entries on host devices whose subnet holds it.
+  /// One routed address: on venet0 inside (the pair made first if missing, with its source
+  /// address filter), a host route, its pass through the filter, a permanent neighbour entry and
+  /// proxy entries on host devices whose subnet holds it.
   result<void> add_ip(const ip_address& a);
   result<void> del_ip(const ip_address& a);
   /// One bridged device (its spec complete: names and MACs filled in).

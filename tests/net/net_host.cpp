@@ -122,6 +122,17 @@ std::vector<std::string> added(const std::vector<std::string>& before,
   return out;
 }
 
+bool contains(const std::vector<std::string>& lines, const std::string& needle) {
+  return std::ranges::any_of(
+      lines, [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
 std::string tcp_exchange(const std::string& address, std::uint16_t port,
                          const std::string& payload) {
   auto a = addr(address.c_str());

@@ -32,6 +32,12 @@ std::vector<std::string> ve_net_state(const ve& v);
 std::vector<std::string> added(const std::vector<std::string>& before,
                                const std::vector<std::string>& after);
 
+/// True when a line holds `needle`.
+bool contains(const std::vector<std::string>& lines, const std::string& needle);
+
+/// One line each, for a message.
+std::string joined(const std::vector<std::string>& lines);
+
 /// Connects from the host namespace to addr:port, sends `payload`, half-closes and reads
 /// until EOF; retries the connection (up to ~10 s) while the server is not yet listening.
 /// Returns what came back, or "connect failed: <errno text>".

@@ -15,16 +15,6 @@ using namespace ovz::test;
 
 namespace {
 
-bool contains(const std::vector<std::string>& lines, const std::string& needle) {
-  return std::ranges::any_of(lines, [&](const std::string& l) { return l.find(needle) != std::string::npos; });
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
 // The names of a VE's links, sorted.
 std::vector<std::string> ve_links(const ve& v) {
   std::vector<std::string> out;
@@ -127,6 +117,18 @@ TEST_CASE("routed: addresses change live, are saved on request and come back at 
   MUST(r.v.del_all_ips(true));
   CHECK(ve_addrs(r.v).empty());
   CHECK_FALSE(MUST(r.v.config()).get("IP_ADDRESS"));
+}
+
+TEST_CASE("routed: a VE reaches out again after its only IPv4 address was replaced live",
+          "[net][routed]") {
+  require_net_host();
+  running_ve r(11505);  // CTID from the range of the tests of issue 11
+  MUST(r.v.add_ip(addr("10.115.5.1"), false));
+  MUST(r.v.del_ip(addr("10.115.5.1"), false));  // the kernel drops the VE's IPv4 routes
+  MUST(r.v.add_ip(addr("10.115.5.2"), false));
+  auto ping = sh(r.v, std::string("ping -c 1 -W 5 ") + lan_v4);
+  INFO(ping.out << ping.err);
+  CHECK(ping.exit_code == 0);
 }
 
 TEST_CASE("routed: two VEs see only their own devices and addresses and reach each other "
