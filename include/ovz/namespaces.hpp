@@ -105,6 +105,12 @@ struct fs_step {
 };
 
 /// What a new process gets.
+/// A resource limit as setrlimit takes it.
+struct resource_limit {
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+};
+
 struct spawn_spec {
   std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
   std::vector<std::string> env;
@@ -134,6 +140,9 @@ struct spawn_spec {
   std::vector<sock_filter> seccomp;
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
+  /// RLIMIT_NOFILE of the process, set by the caller (prlimit) while the child waits, before
+  /// it runs anything; unset: inherited from the caller.
+  std::optional<resource_limit> nofile;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;

@@ -19,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -504,6 +505,14 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   }
   if (spec.namespaces.has(ns_type::user)) {
     if (auto ok = write_id_maps(final_pid, spec); !ok) return abort(final_pid, ok.error());
+  }
+  if (spec.nofile) {
+    // From here rather than in the child: raising a hard limit needs CAP_SYS_RESOURCE in the
+    // host's user namespace, which a child already in the VE's no longer has.
+    const struct rlimit lim = {spec.nofile->soft, spec.nofile->hard};
+    if (::prlimit(final_pid, RLIMIT_NOFILE, &lim, nullptr) != 0)
+      return abort(final_pid, detail::sys_fail(errno, "set RLIMIT_NOFILE {}:{} of PID {}",
+                                               lim.rlim_cur, lim.rlim_max, final_pid));
   }
   if (spec.prepare) {
     if (auto ok = spec.prepare(final_pid); !ok) return abort(final_pid, ok.error());
