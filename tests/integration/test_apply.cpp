@@ -1,17 +1,13 @@
 // Several settings as one change (ve::apply, ovzctl set with several options): all or
 // nothing, live and saved. CTIDs 11360-11369.
 
+#include "support/immutable_dir.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
 
 #include "model/layout.hpp"
-
-#include <linux/fs.h>
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -35,32 +31,6 @@ std::string live_pids_max(const ve& v) {
   FAIL("no pids.max for " << cgroup);
   return {};
 }
-
-// Makes a directory immutable (chattr +i) for the guard's life: nothing, root included, can
-// create a file in it, so a save there fails.
-class immutable_dir {
- public:
-  explicit immutable_dir(const std::filesystem::path& dir)
-      : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    REQUIRE(fd_ >= 0);
-    REQUIRE(::ioctl(fd_, FS_IOC_GETFLAGS, &saved_) == 0);
-    int flags = saved_ | FS_IMMUTABLE_FL;
-    if (::ioctl(fd_, FS_IOC_SETFLAGS, &flags) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~immutable_dir() {
-    if (fd_ < 0) return;
-    ::ioctl(fd_, FS_IOC_SETFLAGS, &saved_);
-    ::close(fd_);
-  }
-  bool held() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-  int saved_ = 0;
-};
 
 }  // namespace
 
@@ -90,7 +60,7 @@ TEST_CASE("apply whose save fails keeps no live change either", "[apply]") {
   MUST(v.start());
   const auto conf_before = MUST(v.config()).serialize();
   {
-    immutable_dir frozen(root.path() / "conf");
+    test::immutable_dir frozen(root.path() / "conf");
     if (!frozen.held()) {
       WARN("SKIPPED: the state root's filesystem has no immutable flag (chattr +i)");
       MUST(v.stop({.fast = true}));
