@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
   catch2 pybind11-dev python3-dev python3-pytest
-  busybox-static tar xz-utils gzip iproute2 util-linux procps
+  busybox-static tar xz-utils gzip iproute2 util-linux procps strace
   crun runc
   qemu-system-x86 kmod cpio
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which

@@ -357,18 +357,22 @@ void define_ve(py::module_& m) {
       .def(
           "create",
           [](ovz::ve& v, const std::optional<std::string>& ostemplate,
-             const std::optional<std::string>& hostname, bool userns) {
+             const std::optional<std::string>& hostname, bool userns,
+             const std::optional<std::string>& config) {
             ovz::create_options opts{.ostemplate = ostemplate.value_or(""),
                                      .hostname = hostname.value_or(""),
+                                     .config = config.value_or(""),
                                      .userns = userns};
             unwrap(without_gil([&] { return v.create(opts); }));
           },
           "ostemplate"_a = py::none(), "hostname"_a = py::none(), py::kw_only(),
-          "userns"_a = false,
+          "userns"_a = false, "config"_a = py::none(),
           "Makes the VE from a template (None: the built-in 'busybox') with a hostname "
           "(None: 'ct<CTID>'); with userns=True an unprivileged VE in a user namespace of its "
-          "own, its root a free range of host ids for its whole life. Raises Exists if it "
-          "exists, NotFound for a missing template.")
+          "own, its root a free range of host ids for its whole life; config names the limits "
+          "sample CTID.conf starts from (None: 'basic'; shipped: 'basic', 'light', "
+          "'unlimited'; the state root's conf/ve-NAME.conf-sample wins). Raises Exists if it "
+          "exists, NotFound for a missing template or sample.")
       .def(
           "start",
           [](ovz::ve& v, const std::optional<command>& init) {
@@ -484,6 +488,24 @@ void define_ve(py::module_& m) {
           "'unconfined'), no_new_privs. Device nodes change at once in a running VE; the "
           "rest cannot change in running processes, so a running VE needs save=True and they "
           "apply to new commands and the next start.")
+      .def(
+          "apply",
+          [](ovz::ve& v, const std::optional<std::string>& hostname,
+             const std::optional<py::dict>& capability, const std::optional<py::dict>& devnodes,
+             const std::optional<std::string>& seccomp_profile, std::optional<bool> no_new_privs,
+             bool save, const py::kwargs& resources) {
+            ovz::ve_changes changes{
+                .hostname = hostname,
+                .params = to_params(resources),
+                .security = to_security(capability, devnodes, seccomp_profile, no_new_privs)};
+            unwrap(without_gil([&] { return v.apply(changes, save); }));
+          },
+          py::kw_only(), "hostname"_a = py::none(), "capability"_a = py::none(),
+          "devnodes"_a = py::none(), "seccomp_profile"_a = py::none(),
+          "no_new_privs"_a = py::none(), "save"_a = false,
+          "Changes hostname, resources (the keywords set() takes) and confinement (those of "
+          "set_security()) as one change: under one lock with one save of CTID.conf. When a "
+          "part is refused or the save fails, the live changes already made are undone.")
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")

@@ -69,6 +69,7 @@ constexpr option_spec create_options[] = {
     {"--ostemplate", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.ostemplate = v; return ovz::success(); }},
     {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.hostname = v; return ovz::success(); }},
     {"--userns", false, [](command& c, std::string_view) -> ovz::result<void> { c.create.userns = true; return ovz::success(); }},
+    {"--config", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.config = v; return ovz::success(); }},
 };
 
 constexpr option_spec stop_options[] = {
@@ -313,7 +314,9 @@ std::string_view usage() noexcept {
        ovzctl --help | --version
 
 Commands:
-  create CTID [--ostemplate NAME] [--hostname NAME] [--userns]
+  create CTID [--ostemplate NAME] [--hostname NAME] [--userns] [--config NAME]
+                              --config: the limits sample (basic by default, light,
+                              unlimited, or conf/ve-NAME.conf-sample of the state root)
   start CTID
   stop CTID [--fast]
   restart CTID

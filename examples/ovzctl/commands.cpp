@@ -155,15 +155,13 @@ ovz::result<void> set_network(ovz::ve& v, const set_request& req) {
 ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
-  if (req.hostname) {
-    if (auto r = v.set_hostname(*req.hostname, req.save); !r) return r.error();
-  }
-  if (req.has_params()) {
-    if (auto r = v.set(req.params, req.save); !r) return r.error();
-    if (st.value().state == ovz::ve_state::running) warn_unenforced(v, req.params);
-  }
-  if (req.has_security()) {
-    if (auto r = v.set_security(req.security, req.save); !r) return r.error();
+  // One change with one save: a crash or a refusal never leaves half of the command applied.
+  if (req.hostname || req.has_params() || req.has_security()) {
+    ovz::ve_changes changes{.hostname = req.hostname, .params = req.params,
+                            .security = req.security};
+    if (auto r = v.apply(changes, req.save); !r) return r.error();
+    if (req.has_params() && st.value().state == ovz::ve_state::running)
+      warn_unenforced(v, req.params);
   }
   if (!req.network_empty()) {
     if (auto r = set_network(v, req); !r) return r.error();

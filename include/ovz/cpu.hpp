@@ -18,7 +18,8 @@ struct cpu_params {
   std::optional<std::uint32_t> cpuunits{};
   /// Ceiling in percent of one CPU (above 100 for several CPUs); 0 means no ceiling.
   std::optional<std::uint32_t> cpulimit{};
-  /// Ceiling as a number of CPUs (acts like cpulimit = 100 × cpus); 0 means no ceiling.
+  /// Ceiling as a number of CPUs (acts like cpulimit = 100 × cpus), at least 1 (see
+  /// check_bootable); unset means no ceiling.
   std::optional<std::uint32_t> cpus{};
   /// The CPUs the VE may run on, as a list like "0-3,6" or "all".
   std::optional<std::string> cpumask{};

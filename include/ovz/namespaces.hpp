@@ -113,6 +113,12 @@ struct output_log {
   std::uint64_t max_bytes = 1 << 20;
 };
 
+/// A resource limit as setrlimit takes it.
+struct resource_limit {
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+};
+
 /// What a new process gets.
 struct spawn_spec {
   std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
@@ -152,6 +158,9 @@ struct spawn_spec {
   /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose
   /// error says how it ended (and the writer of `log` has written its last output by then).
   std::chrono::milliseconds settle{0};
+  /// RLIMIT_NOFILE of the process, set by the caller (prlimit) while the child waits, before
+  /// it runs anything; unset: inherited from the caller.
+  std::optional<resource_limit> nofile;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;

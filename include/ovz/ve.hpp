@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,16 @@ enum class ve_state { absent, stopped, running };
 /// "absent", "stopped" or "running".
 OVZ_API const char* to_string(ve_state s) noexcept;
 
+/// The config sample a VE is created from when none is named: limits for a small VE.
+inline constexpr const char* default_config_sample = "basic";
+
 struct create_options {
   std::string ostemplate{};  ///< template name; empty means the built-in "busybox"
   std::string hostname{};    ///< empty means "ct<CTID>"
+  /// The config sample the VE's CTID.conf starts from (vzctl create --config): the state
+  /// root's `conf/ve-NAME.conf-sample` when it has one, else the sample of that name shipped
+  /// with the library ("basic", "light", "unlimited"). Empty means default_config_sample.
+  std::string config{};
   /// An unprivileged VE in a user namespace of its own: its root is a free range of host ids
   /// (USERNS_MAP, 65536 ids from 100000 up), kept for the VE's life. Starting it needs
   /// idmapped mounts (Linux 5.12+, and a filesystem that has them under the state root).
@@ -83,6 +91,14 @@ struct enter_options {
   int out_fd = 1;
 };
 
+/// Several kinds of settings changed together, as one `vzctl set` command names them; what
+/// is not named stays as it is.
+struct ve_changes {
+  std::optional<std::string> hostname{};
+  ve_params params{};
+  security_changes security{};
+};
+
 /// One VE under a state root. The object is a light handle (CTID and paths); the VE's state
 /// lives in the kernel and the state root, so several handles, processes or a restarted
 /// program see the same VE. Operations that change a VE hold its lock; a second one at the
@@ -127,6 +143,12 @@ class OVZ_API ve {
   /// An interactive shell inside on a new pseudo-terminal, relayed to the caller's terminal
   /// until the shell exits; returns its exit code.
   result<int> enter(const enter_options& opts = {}) const;
+
+  /// Changes hostname, resources and confinement as one change: each part as set_hostname(),
+  /// set() and set_security() describe, under one lock and with one save of CTID.conf. When
+  /// a part is refused or the save fails, the live changes already made are undone, so the
+  /// VE and its CTID.conf are as they were.
+  result<void> apply(const ve_changes& changes, bool save);
 
   /// Changes resource settings (beancounters, CPU): at once in a running VE, and in
   /// CTID.conf when `save` (or when the VE is stopped, where nothing else would keep them);

@@ -7,6 +7,7 @@
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,18 @@ struct ve_params {
   std::vector<std::pair<ubc_resource, ubc_value>> ubc{};
   cpu_params cpu{};
 };
+
+/// The smallest settings a VE boots with. Below them it cannot: with fewer processes init's
+/// first fork fails, with less RAM the memory cgroup kills init before it runs, with fewer
+/// open files a shell cannot open its pipes; and CPUS 0 would be no CPU at all.
+inline constexpr std::uint64_t min_numproc = 8;
+inline constexpr std::uint64_t min_physpages = 4096;  ///< in pages: 16 MiB
+inline constexpr std::uint64_t min_numfile = 64;
+inline constexpr std::uint32_t min_cpus = 1;
+
+/// Refuses settings below those minimums (NUMPROC's and PHYSPAGES' limit, NUMFILE's barrier
+/// and limit, CPUS) with errc::invalid_argument naming the setting and its minimum.
+OVZ_API result<void> check_bootable(const ve_params& p);
 
 /// The settings a CTID.conf holds (NUMPROC="B:L", …, CPUUNITS, CPULIMIT, CPUS, CPUMASK);
 /// errc::bad_config naming the key on a bad value.

@@ -37,4 +37,13 @@ result<std::vector<int>> dropped_capabilities(const std::vector<capability_setti
   return drops;
 }
 
+bool has_effective_capability(int cap) {
+  cap_t own = ::cap_get_proc();
+  if (!own) return false;
+  cap_flag_value_t value = CAP_CLEAR;
+  const bool got = ::cap_get_flag(own, static_cast<cap_value_t>(cap), CAP_EFFECTIVE, &value) == 0;
+  ::cap_free(own);
+  return got && value == CAP_SET;
+}
+
 }  // namespace ovz::detail

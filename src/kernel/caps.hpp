@@ -13,4 +13,7 @@ namespace ovz::detail {
 /// less the ones CAPABILITY turns on, plus the ones it turns off.
 result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings);
 
+/// Whether this process holds `cap` (CAP_* number) in its effective set.
+bool has_effective_capability(int cap);
+
 }  // namespace ovz::detail

@@ -18,11 +18,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -485,6 +487,25 @@ result<bool> read_report(int fd, report& r) {
   return true;
 }
 
+// One byte on the sync pipe lets the child go. A child killed meanwhile (its VE stopped
+// during an exec) makes that write raise SIGPIPE, which would kill a caller that does not
+// ignore it: the signal is blocked for the write and the one it raised taken back.
+bool release_child(int sync_w) {
+  sigset_t pipe_only, old;
+  ::sigemptyset(&pipe_only);
+  ::sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  const bool written = ::write(sync_w, "g", 1) == 1;
+  const int err = errno;
+  if (!written && err == EPIPE) {
+    const struct timespec now = {0, 0};
+    ::sigtimedwait(&pipe_only, nullptr, &now);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return written;
+}
+
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -643,10 +664,18 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (spec.namespaces.has(ns_type::user)) {
     if (auto ok = write_id_maps(final_pid, spec); !ok) return abort(final_pid, ok.error());
   }
+  if (spec.nofile) {
+    // From here rather than in the child: raising a hard limit needs CAP_SYS_RESOURCE in the
+    // host's user namespace, which a child already in the VE's no longer has.
+    const struct rlimit lim = {spec.nofile->soft, spec.nofile->hard};
+    if (::prlimit(final_pid, RLIMIT_NOFILE, &lim, nullptr) != 0)
+      return abort(final_pid, detail::sys_fail(errno, "set RLIMIT_NOFILE {}:{} of PID {}",
+                                               lim.rlim_cur, lim.rlim_max, final_pid));
+  }
   if (spec.prepare) {
     if (auto ok = spec.prepare(final_pid); !ok) return abort(final_pid, ok.error());
   }
-  if (::write(sync_w.get(), "g", 1) != 1)
+  if (!release_child(sync_w.get()))
     return abort(final_pid, detail::sys_fail(errno, "release the child"));
   sync_w.reset();
   auto got = read_report(report_r.get(), r);

@@ -60,6 +60,35 @@ result<ve_params> params_from_config(const ve_config& conf) {
   return p;
 }
 
+result<void> check_bootable(const ve_params& p) {
+  auto too_small = [](std::string_view what, std::uint64_t value, std::string_view minimum) {
+    return detail::fail(errc::invalid_argument,
+                        "{} {} is too small for a VE to boot: the minimum is {}", what, value,
+                        minimum);
+  };
+  for (const auto& [r, v] : p.ubc) {
+    switch (r) {
+      case ubc_resource::numproc:
+        if (v.limit < min_numproc)
+          return too_small("numproc", v.limit, std::to_string(min_numproc));
+        break;
+      case ubc_resource::physpages:
+        if (v.limit < min_physpages)
+          return too_small("physpages", v.limit,
+                           fmt::format("{} pages ({}M)", min_physpages, min_physpages / 256));
+        break;
+      case ubc_resource::numfile:
+        if (v.barrier < min_numfile)
+          return too_small("numfile", v.barrier, std::to_string(min_numfile));
+        break;
+      default: break;
+    }
+  }
+  if (p.cpu.cpus && *p.cpu.cpus < min_cpus)
+    return too_small("cpus", *p.cpu.cpus, std::to_string(min_cpus));
+  return success();
+}
+
 result<void> params_to_config(const ve_params& p, ve_config& conf) {
   // Everything is checked before the first set(), so a refused change leaves conf untouched.
   // A ubc value is checked by reading back what would be written: that catches limit < barrier

@@ -1,6 +1,7 @@
 #include <ovz/template.hpp>
 
 #include "fail.hpp"
+#include "model/file_name.hpp"
 #include "template/internal.hpp"
 
 #include <sys/file.h>
@@ -43,24 +44,12 @@ result<void> discard_broken_busybox(const fs::path& dir) {
   return detail::discard(dir, builtin_template);
 }
 
-bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
 }  // namespace
 
 template_store::template_store(fs::path state_root) : dir_(std::move(state_root) / "template") {}
 
 result<void> template_store::check_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name.front() == '.' ||
-      !std::all_of(name.begin(), name.end(), name_char)) {
-    return detail::fail(errc::invalid_argument,
-                        "bad template name '{}': use 1 to 64 characters of A-Z, a-z, 0-9, '.', "
-                        "'_' and '-', not starting with '.'",
-                        name);
-  }
-  return success();
+  return detail::check_file_name(name, "template name");
 }
 
 result<std::vector<template_info>> template_store::list() const {

@@ -6,6 +6,7 @@
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/lock.hpp"
+#include "ve/sample.hpp"
 #include "ve/userns.hpp"
 
 #include <sys/stat.h>
@@ -29,6 +30,9 @@ result<void> ve::create(const create_options& opts) {
     return detail::fail(errc::already_exists, "{} already exists ({})", ctx, l.conf.string());
   if (errno != ENOENT) return detail::sys_fail(errno, "{}: lstat {}", ctx, l.conf.string());
 
+  auto sample = detail::load_sample(
+      root_, opts.config.empty() ? default_config_sample : opts.config);
+  if (!sample) return detail::with_context(sample.error(), ctx);
   template_store templates(root_);
   BOOST_OUTCOME_TRY(tmpl, templates.find(opts.ostemplate.empty() ? builtin_template
                                                                        : opts.ostemplate));
@@ -55,7 +59,7 @@ result<void> ve::create(const create_options& opts) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return undo(detail::sys_fail(ec.value(), "create {}", dir.string()));
   }
-  ve_config conf;
+  ve_config conf = std::move(*sample);
   // Held until the config is saved, so that a concurrent create sees this VE's range.
   std::optional<detail::id_allocation> ids;
   if (opts.userns) {
@@ -70,7 +74,9 @@ result<void> ve::create(const create_options& opts) {
   for (auto [key, value] : {std::pair<const char*, std::string>{"OSTEMPLATE", tmpl.name},
                             {"HOSTNAME", hostname},
                             {"VE_ROOT", l.mount_point.string()},
-                            {"VE_PRIVATE", l.private_dir.string()}}) {
+                            {"VE_PRIVATE", l.private_dir.string()},
+                            {"ORIGIN_SAMPLE", opts.config.empty() ? default_config_sample
+                                                                  : opts.config}}) {
     if (auto ok = conf.set(key, value); !ok) return undo(ok.error());
   }
   if (ids) {

@@ -63,18 +63,25 @@ class raw_terminal {
   bool active_ = false;
 };
 
-bool copy(int from, int to) {
+enum class flow { moved, again, closed };
+
+// Moves what one read gives; errno is looked at only when the read failed, since a call that
+// succeeds leaves it as an earlier one set it.
+flow copy(int from, int to) {
   char buf[4096];
-  ssize_t n = ::read(from, buf, sizeof buf);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-  if (n <= 0) return false;
+  ssize_t n;
+  do {
+    n = ::read(from, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return flow::again;
+  if (n <= 0) return flow::closed;
   for (ssize_t done = 0; done < n;) {
     ssize_t w = ::write(to, buf + done, static_cast<std::size_t>(n - done));
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return false;
+    if (w < 0) return flow::closed;
     done += w;
   }
-  return true;
+  return flow::moved;
 }
 
 // Relays caller input to the VE's terminal and its output back until the shell exits.
@@ -88,15 +95,15 @@ void relay(int in, int out, int master, const process& shell) {
       if (errno == EINTR) continue;
       return;
     }
-    if (p[0].revents && !copy(in, master)) input_open = false;
+    if (p[0].revents && copy(in, master) == flow::closed) input_open = false;
     if (p[1].revents & POLLIN) {
-      if (!copy(master, out)) return;
+      if (copy(master, out) == flow::closed) return;
     } else if (p[1].revents & (POLLHUP | POLLERR)) {
       return;
     }
     if (p[2].revents) {
       ::fcntl(master, F_SETFL, O_NONBLOCK);
-      while (copy(master, out) && errno != EAGAIN) {
+      while (copy(master, out) == flow::moved) {
       }
       return;
     }
@@ -134,7 +141,7 @@ result<int> ve::enter(const enter_options& opts) const {
   auto which = detail::ve_namespaces(init);
   if (!which) return detail::with_context(which.error(), ctx);
   auto shell = spawn_in(init, *which, spec);
-  if (!shell) return detail::with_context(shell.error(), ctx);
+  if (!shell) return detail::unless_stopped(init, id_, detail::with_context(shell.error(), ctx));
   theirs.reset();
   auto master = receive_fd(mine.get());
   if (!master) {

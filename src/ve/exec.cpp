@@ -87,7 +87,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   auto which = detail::ve_namespaces(init);
   if (!which) return detail::with_context(which.error(), ctx);
   auto child = spawn_in(init, *which, spec);
-  if (!child) return detail::with_context(child.error(), ctx);
+  if (!child) return detail::unless_stopped(init, id_, detail::with_context(child.error(), ctx));
   out_w.reset();
   err_w.reset();
   exec_result res;

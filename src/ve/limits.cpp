@@ -67,6 +67,20 @@ unsigned fields_for(const ve_params& changes) {
   return f;
 }
 
+resource_limit nofile_limit(const ve_params& p) {
+  // systemd's default for services: select() users keep working, the rest may raise it.
+  constexpr resource_limit fixed{1024, 524288};
+  const ubc_value* v = find(p, ubc_resource::numfile);
+  if (!v || v->limit == ubc_unlimited) return fixed;
+  return {v->barrier == ubc_unlimited ? v->limit : v->barrier, v->limit};
+}
+
+std::optional<std::uint64_t> pty_limit(const ve_params& p) {
+  const ubc_value* v = find(p, ubc_resource::numpty);
+  if (!v || v->limit == ubc_unlimited) return std::nullopt;
+  return v->limit;
+}
+
 ve_params merged(ve_params base, const ve_params& changes) {
   for (const auto& change : changes.ubc) {
     auto same = [&](const auto& e) { return e.first == change.first; };

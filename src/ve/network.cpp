@@ -15,7 +15,9 @@ namespace {
 // What every network change shares: the lock, the saved config, whether the VE runs. `edit`
 // checks the request and changes the saved network (refusing bad input before anything
 // changes); `live` applies it to the running VE. CTID.conf is written when `save`, or when
-// the VE is stopped and nothing else would keep the change.
+// the VE is stopped and nothing else would keep the change, and before the live change: a
+// save that fails leaves the VE as it was, and a live change that fails puts the saved
+// config back.
 template <class Edit, class Live>
 result<void> change_network(const ve& v, bool save, Edit&& edit, Live&& live) {
   const auto ctx = fmt::format("VE {}", v.id().value());
@@ -40,12 +42,17 @@ result<void> change_network(const ve& v, bool save, Edit&& edit, Live&& live) {
   if (!host) return detail::with_context(host.error(), ctx);
   if (auto ok = edit(*net, *host, running ? &*running : nullptr); !ok)
     return detail::with_context(ok.error(), ctx);
-  if (running) {
-    if (auto ok = live(*running); !ok) return detail::with_context(ok.error(), ctx);
-  }
-  if (save || !running) {
+  const ve_config before = conf;
+  const bool saves = save || !running;
+  if (saves) {
     BOOST_OUTCOME_TRY(detail::network_to_config(*net, conf));
     if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
+  }
+  if (running) {
+    if (auto ok = live(*running); !ok) {
+      if (saves) (void)before.save(l.conf);
+      return detail::with_context(ok.error(), ctx);
+    }
   }
   return success();
 }

@@ -6,6 +6,7 @@
 #include "fail.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
+#include "ve/change.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
@@ -21,7 +22,8 @@ result<void> check_changes(const ve_params& changes) {
       return detail::fail(errc::invalid_argument, "{}: limit {} is below barrier {}", to_string(r),
                           v.limit, v.barrier);
   }
-  return check_cpu_params(changes.cpu);
+  BOOST_OUTCOME_TRY(check_cpu_params(changes.cpu));
+  return check_bootable(changes);
 }
 
 struct measured {
@@ -66,7 +68,12 @@ measured measure(ubc_resource r, const detail::cgroup_usage& u, const detail::pr
     case ubc_resource::numfile: return from_proc(p.files, running);
     case ubc_resource::numtcpsock: return from_proc(p.tcp_sockets, running);
     case ubc_resource::numothersock: return from_proc(p.other_sockets, running);
-    case ubc_resource::numpty: return from_proc(p.ptys, running);
+    case ubc_resource::numpty: {
+      // The VE's devpts hands out no more than NUMPTY (its max=).
+      auto m = from_proc(p.ptys, running);
+      m.enforced = running;
+      return m;
+    }
     case ubc_resource::numflock: return from_proc(p.flocks, running);
     default: return {};
   }
@@ -79,32 +86,36 @@ result<ve_params> ve::params() const {
   return params_from_config(conf);
 }
 
-result<void> ve::set(const ve_params& changes, bool save) {
-  const auto ctx = fmt::format("VE {}", id_.value());
-  if (auto ok = check_changes(changes); !ok) return detail::with_context(ok.error(), ctx);
-  auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
-  if (!lock) return lock.error();
-  BOOST_OUTCOME_TRY(conf, config());
-  auto current = params_from_config(conf);
-  if (!current) return detail::with_context(current.error(), ctx);
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
-  if (live.init_pid) {
-    const unsigned fields = detail::fields_for(changes);
-    auto next = detail::limits_for(detail::merged(*current, changes), fields);
-    if (auto ok = cg->apply(l.cgroup, next); !ok) {
-      // Put back what may have been written before the refusal.
-      (void)cg->apply(l.cgroup, detail::limits_for(*current, fields));
-      return detail::with_context(ok.error(), ctx);
+namespace detail {
+
+result<undo_step> change_params(change_site& site, const ve_params& changes) {
+  BOOST_OUTCOME_TRY(check_changes(changes));
+  BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
+  undo_step undo;
+  if (site.init_pid) {
+    const unsigned fields = fields_for(changes);
+    auto next = limits_for(merged(current, changes), fields);
+    auto previous = limits_for(current, fields);
+    undo = [&cg = site.cg, cgroup = site.layout.cgroup, previous] {
+      (void)cg.apply(cgroup, previous);
+    };
+    if (auto ok = site.cg.apply(site.layout.cgroup, next); !ok) {
+      undo();  // what was written before the refusal
+      return ok.error();
     }
   }
-  if (save || !live.init_pid) {
-    if (auto ok = params_to_config(changes, conf); !ok) return detail::with_context(ok.error(), ctx);
-    if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
+  if (site.writes_conf()) {
+    if (auto ok = params_to_config(changes, site.conf); !ok) {
+      if (undo) undo();
+      return ok.error();
+    }
   }
-  return success();
+  return undo;
 }
+
+}  // namespace detail
+
+result<void> ve::set(const ve_params& changes, bool save) { return apply({.params = changes}, save); }
 
 namespace {
 

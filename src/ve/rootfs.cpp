@@ -77,7 +77,8 @@ fs_step symlink_step(std::string points_to, std::string target) {
 
 result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
                                           const std::filesystem::path& template_root,
-                                          int userns_root) {
+                                          int userns_root,
+                                          std::optional<std::uint64_t> max_ptys) {
   // overlayfs splits its options at ',' and its lowerdir list at ':'.
   for (const auto& p : {template_root, l.upper, l.work}) {
     if (p.string().find_first_of(",:\\") != std::string::npos)
@@ -117,7 +118,8 @@ result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
                    S_IFCHR | 0666, makedev(n.major, n.minor), userns_root >= 0);
   steps.push_back(mkdir_step(r + "/dev/pts", 0755));
   steps.push_back(mount_step("devpts", "devpts", r + "/dev/pts", MS_NOSUID | MS_NOEXEC,
-                             "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+                             "newinstance,ptmxmode=0666,mode=0620,gid=5" +
+                                 (max_ptys ? fmt::format(",max={}", *max_ptys) : "")));
   steps.push_back(symlink_step("pts/ptmx", r + "/dev/ptmx"));
   steps.push_back(mkdir_step(r + "/dev/shm", 01777));
   steps.push_back(mount_step("tmpfs", "shm", r + "/dev/shm", MS_NOSUID | MS_NODEV,

@@ -8,6 +8,8 @@
 #include "model/layout.hpp"
 
 #include <filesystem>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace ovz::detail {
@@ -15,8 +17,11 @@ namespace ovz::detail {
 /// The steps, in order, done by the VE's init in its new mount namespace before pivot_root.
 /// With `userns_root` (a VE in a user namespace), the root is that detached overlay (see
 /// ve/userns.hpp) rather than one mounted by the VE, and /dev holds the host's nodes.
+/// `max_ptys` caps the pseudo-terminals of the VE's own devpts (NUMPTY), so that one VE cannot
+/// take every pty the host has.
 result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
                                           const std::filesystem::path& template_root,
-                                          int userns_root = -1);
+                                          int userns_root = -1,
+                                          std::optional<std::uint64_t> max_ptys = {});
 
 }  // namespace ovz::detail

@@ -4,27 +4,32 @@
 #include "kernel/caps.hpp"
 #include "kernel/files.hpp"
 #include "kernel/seccomp.hpp"
+#include "ve/limits.hpp"
 #include "ve/net_setup.hpp"
 #include "ve/userns.hpp"
 
+#include <linux/capability.h>
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <charconv>
+#include <sstream>
 
 namespace ovz::detail {
 namespace {
 
-// True when /proc/PID/status says the process is PID 1 of a namespace below ours.
+// True when /proc/PID/status says the process is PID 1 of the namespace just below ours.
+// NSpid lists its PID in each namespace from ours inward; a PID namespace nested inside the
+// VE has its own PID 1 further in, which is not the VE's init.
 bool is_ns_init(pid_t pid) {
   auto status = read_file(fmt::format("/proc/{}/status", pid));
   if (!status) return false;
   auto pos = status->find("\nNSpid:");
   if (pos == std::string::npos) return false;
   auto end = status->find('\n', pos + 1);
-  std::string line = status->substr(pos + 7, end - pos - 7);
-  auto last = line.find_last_not_of(" \t");
-  if (last == std::string::npos) return false;
-  auto first = line.find_last_of(" \t", last);
-  bool nested = line.find_first_not_of(" \t") < first;  // more than one PID listed
-  return nested && line.substr(first + 1, last - first) == "1";
+  std::istringstream fields(status->substr(pos + 7, end - pos - 7));
+  std::string ours, below;
+  return (fields >> ours >> below) && below == "1";
 }
 
 // The built-in profile refuses these calls because their unprivileged forms depend on host
@@ -89,7 +94,31 @@ result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
   return process::open(live.init_pid);
 }
 
+error unless_stopped(const process& init, ctid id, const error& e) {
+  // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells.
+  auto exited = init.wait_exit(std::chrono::milliseconds(e.sys_errno() == ESRCH ? 1000 : 0));
+  if (!exited || !*exited) return e;
+  return fail(errc::not_running, "VE {} stopped while the command was being started in it",
+              id.value());
+}
+
 result<void> confine(spawn_spec& spec, const ve_config& conf) {
+  BOOST_OUTCOME_TRY(params, params_from_config(conf));
+  spec.nofile = nofile_limit(params);
+  // No process may have more than fs.nr_open descriptors; a larger NUMFILE means that many.
+  if (auto text = read_file("/proc/sys/fs/nr_open")) {
+    std::uint64_t nr_open = 0;
+    if (std::from_chars(text->data(), text->data() + text->size(), nr_open).ec == std::errc() &&
+        nr_open > 0) {
+      spec.nofile->hard = std::min(spec.nofile->hard, nr_open);
+    }
+  }
+  // Raising a hard limit takes CAP_SYS_RESOURCE; a caller confined without it can hand out
+  // at most its own.
+  struct rlimit own {};
+  if (!has_effective_capability(CAP_SYS_RESOURCE) && ::getrlimit(RLIMIT_NOFILE, &own) == 0)
+    spec.nofile->hard = std::min<std::uint64_t>(spec.nofile->hard, own.rlim_max);
+  spec.nofile->soft = std::min(spec.nofile->soft, spec.nofile->hard);
   BOOST_OUTCOME_TRY(sec, security_from_config(conf));
   BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities));
   spec.drop_capabilities = std::move(drops);

@@ -51,8 +51,14 @@ result<void> for_each_ve(const std::filesystem::path& state_root, F&& f) {
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
 
+/// `e`, unless the VE's init has exited meanwhile: then errc::not_running saying that the VE
+/// stopped. A command that raced a stop learns that, not which system call noticed it
+/// (setns or the cgroup attach failing with ESRCH).
+error unless_stopped(const process& init, ctid id, const error& e);
+
 /// Confines what `spec` starts as a VE process as CTID.conf says: the capabilities the
-/// defaults and CAPABILITY drop, the seccomp profile, no_new_privs.
+/// defaults and CAPABILITY drop, the seccomp profile, no_new_privs, and RLIMIT_NOFILE from
+/// NUMFILE (never the caller's).
 result<void> confine(spawn_spec& spec, const ve_config& conf);
 
 /// The namespaces a command run inside a VE enters.

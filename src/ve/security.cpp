@@ -6,6 +6,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/change.hpp"
 #include "ve/devices.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
@@ -78,58 +79,62 @@ result<ve_security> ve::security() const {
   return security_from_config(conf);
 }
 
-result<void> ve::set_security(const security_changes& changes, bool save) {
-  const auto ctx = fmt::format("VE {}", id_.value());
-  auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
-  if (!lock) return lock.error();
-  BOOST_OUTCOME_TRY(conf, config());
-  auto before = security_from_config(conf);
-  if (!before) return detail::with_context(before.error(), ctx);
-  auto after = with_changes(*before, changes);
-  if (!after) return detail::with_context(after.error(), ctx);
-  if (changes.seccomp_profile && !after->seccomp_profile.empty() &&
-      after->seccomp_profile != "unconfined") {
-    // A profile that would not load fails now, not at the next start.
-    auto profile = seccomp_profile::load(after->seccomp_profile);
-    if (!profile) return detail::with_context(profile.error(), ctx);
-  }
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+namespace detail {
 
-  if (live.init_pid) {
+result<undo_step> change_security(change_site& site, const security_changes& changes) {
+  BOOST_OUTCOME_TRY(before, security_from_config(site.conf));
+  BOOST_OUTCOME_TRY(after, with_changes(before, changes));
+  if (changes.seccomp_profile && !after.seccomp_profile.empty() &&
+      after.seccomp_profile != "unconfined") {
+    // A profile that would not load fails now, not at the next start.
+    BOOST_OUTCOME_TRY(seccomp_profile::load(after.seccomp_profile));
+  }
+  undo_step undo;
+  if (site.init_pid) {
     const bool start_only = !changes.capabilities.empty() || changes.seccomp_profile ||
                             changes.no_new_privs;
-    if (start_only && !save)
-      return detail::fail(errc::invalid_argument,
-                          "{}: capabilities, the seccomp profile and no_new_privs cannot change "
-                          "in running processes; save them to apply at the next start and to "
-                          "new commands run inside",
-                          ctx);
+    if (start_only && !site.save)
+      return fail(errc::invalid_argument,
+                  "capabilities, the seccomp profile and no_new_privs cannot change in running "
+                  "processes; save them to apply at the next start and to new commands run "
+                  "inside");
     // A user namespace's /dev is nodev for nodes the host makes there, and the host cannot
     // bind into the VE's mount namespace from a multi-threaded process.
-    BOOST_OUTCOME_TRY(own_userns, detail::in_other_userns(live.init_pid));
-    if (!changes.devnodes.empty() && own_userns && !save)
-      return detail::fail(errc::unsupported,
-                          "{}: a VE in a user namespace gets device nodes at its start only; "
-                          "save the change and restart it",
-                          ctx);
+    BOOST_OUTCOME_TRY(own_userns, in_other_userns(site.init_pid));
+    if (!changes.devnodes.empty() && own_userns && !site.save)
+      return fail(errc::unsupported,
+                  "a VE in a user namespace gets device nodes at its start only; save the "
+                  "change and restart it");
     if (!changes.devnodes.empty() && !own_userns) {
-      auto nodes = detail::resolve_devnodes(after->devnodes);
-      if (!nodes) return detail::with_context(nodes.error(), ctx);
-      if (auto ok = apply_devnodes(*cg, l, live.init_pid, *nodes); !ok)
-        return detail::with_context(ok.error(), ctx);
+      BOOST_OUTCOME_TRY(nodes, resolve_devnodes(after.devnodes));
+      // A node granted before whose host node has gone since cannot be put back; the rest is.
+      if (auto old_nodes = resolve_devnodes(before.devnodes)) {
+        undo = [&site, old = std::move(*old_nodes)] {
+          (void)apply_devnodes(site.cg, site.layout, site.init_pid, old);
+        };
+      }
+      if (auto ok = apply_devnodes(site.cg, site.layout, site.init_pid, nodes); !ok) {
+        if (undo) undo();
+        return ok.error();
+      }
     }
   } else if (!changes.devnodes.empty()) {
     // Checked now rather than at the next start: a name the host lacks is a typo.
-    auto nodes = detail::resolve_devnodes(after->devnodes);
-    if (!nodes) return detail::with_context(nodes.error(), ctx);
+    BOOST_OUTCOME_TRY(resolve_devnodes(after.devnodes));
   }
-  if (save || !live.init_pid) {
-    BOOST_OUTCOME_TRY(security_to_config(*after, conf));
-    if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
+  if (site.writes_conf()) {
+    if (auto ok = security_to_config(after, site.conf); !ok) {
+      if (undo) undo();
+      return ok.error();
+    }
   }
-  return success();
+  return undo;
+}
+
+}  // namespace detail
+
+result<void> ve::set_security(const security_changes& changes, bool save) {
+  return apply({.security = changes}, save);
 }
 
 }  // namespace ovz

@@ -39,6 +39,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
 
   auto settings = params_from_config(conf);
   if (!settings) return detail::with_context(settings.error(), ctx);
+  if (auto ok = check_bootable(*settings); !ok) return detail::with_context(ok.error(), ctx);
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   const auto limits = detail::limits_for(*settings, detail::fields_for(*settings));
 
@@ -68,7 +69,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
     if (!root) return detail::with_context(root.error(), ctx);
     userns_root = std::move(*root);
   }
-  auto steps = detail::rootfs_steps(l, tmpl->path, userns_root.get());
+  auto steps = detail::rootfs_steps(l, tmpl->path, userns_root.get(), detail::pty_limit(*settings));
   if (!steps) return detail::with_context(steps.error(), ctx);
   for (auto& s : detail::devnode_steps(l.mount_point.string() + "/dev", *devnodes, userns_root.get() >= 0))
     steps->push_back(std::move(s));

@@ -1,6 +1,7 @@
 // Beancounters and CPU settings on the real kernel: limits that hold, failcnt that counts
 // real refusals, live changes, and the report. CTIDs 1100-1149.
 
+#include "support/beancounters.hpp"
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 
@@ -21,23 +22,11 @@
 #include <thread>
 
 using namespace ovz;
+using ovz::test::stat_of;
 using ovz::test::temp_root;
+using ovz::test::ubc;
 
 namespace {
-
-ubc_stat stat_of(const ve& v, ubc_resource r) {
-  auto snap = MUST(v.beancounters());
-  for (const auto& s : snap.stats)
-    if (s.resource == r) return s;
-  FAIL("no " << to_string(r) << " in the snapshot");
-  return {};
-}
-
-ve_params ubc(ubc_resource r, const char* text) {
-  ve_params p;
-  p.ubc.push_back({r, MUST(parse_ubc_value(r, text))});
-  return p;
-}
 
 // CPU time the VE's cgroup used, in microseconds.
 std::uint64_t cpu_us(const ve& v) {

@@ -1,8 +1,9 @@
 // VE networking on the real kernel, inside the suite's own network namespace (net_host.hpp):
 // routed addresses on venet0, bridged veth devices, lo, and that start, stop and failures
-// leave nothing of them behind. CTIDs 1200-1299.
+// leave nothing of them behind. CTIDs 1200-1299, 11340.
 
 #include "net/net_host.hpp"
+#include "support/immutable_dir.hpp"
 
 #include "kernel/files.hpp"
 #include "kernel/netlink.hpp"
@@ -129,6 +130,24 @@ TEST_CASE("routed: a VE reaches out again after its only IPv4 address was replac
   auto ping = sh(r.v, std::string("ping -c 1 -W 5 ") + lan_v4);
   INFO(ping.out << ping.err);
   CHECK(ping.exit_code == 0);
+}
+
+TEST_CASE("a network change whose save fails is not made live either", "[net][routed]") {
+  require_net_host();
+  running_ve r(11340);
+  const auto conf_before = MUST(r.v.config()).serialize();
+  {
+    immutable_dir frozen(r.root.path() / "conf");
+    if (!frozen.held()) {
+      WARN("SKIPPED: the state root's filesystem has no immutable flag (chattr +i)");
+      return;
+    }
+    auto refused = r.v.add_ip(addr("10.12.40.1"), true);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message().find("Cannot save") != std::string::npos);
+  }
+  CHECK(ve_addrs(r.v).empty());
+  CHECK(MUST(r.v.config()).serialize() == conf_before);
 }
 
 TEST_CASE("routed: two VEs see only their own devices and addresses and reach each other "

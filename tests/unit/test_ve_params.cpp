@@ -154,3 +154,37 @@ TEST_CASE("params_to_config refuses bad settings before writing any", "[ve_param
   mask.cpu.cpumask = "0-";
   CHECK(refused(mask) == "Invalid cpumask \"0-\": \"0-\" is not a CPU number or a range N-M");
 }
+
+TEST_CASE("check_bootable refuses what no VE boots with, naming the minimum", "[ve_params]") {
+  auto with = [](ubc_resource r, ubc_value v) {
+    ve_params p;
+    p.ubc.push_back({r, v});
+    return p;
+  };
+  struct refusal {
+    ve_params p;
+    const char* says;
+  };
+  ve_params no_cpu;
+  no_cpu.cpu.cpus = 0;
+  for (const auto& [p, says] :
+       {refusal{with(ubc_resource::numproc, {0, 0}), "numproc 0 is too small for a VE to boot: the minimum is 8"},
+        refusal{with(ubc_resource::physpages, {0, 20}), "physpages 20 is too small for a VE to boot: the minimum is 4096 pages (16M)"},
+        refusal{with(ubc_resource::numfile, {10, 1000}), "numfile 10 is too small for a VE to boot: the minimum is 64"},
+        refusal{no_cpu, "cpus 0 is too small for a VE to boot: the minimum is 1"}}) {
+    auto r = ovz::check_bootable(p);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(errc::invalid_argument));
+    CHECK(r.error().message() == says);
+  }
+  ve_params enough;
+  enough.ubc = {{ubc_resource::numproc, {8, 8}},
+                {ubc_resource::physpages, {0, 4096}},
+                {ubc_resource::numfile, {64, 64}},
+                {ubc_resource::numpty, {0, 0}},
+                {ubc_resource::kmemsize, {0, 0}}};
+  enough.cpu.cpus = 1;
+  CHECK(ovz::check_bootable(enough));
+  CHECK(ovz::check_bootable(with(ubc_resource::numproc, {ubc_unlimited, ubc_unlimited})));
+  CHECK(ovz::check_bootable(ve_params{}));
+}

@@ -80,8 +80,11 @@ typedef struct ovz_create_options {
   /* Non-zero: an unprivileged VE in a user namespace of its own, its root a free range of
    * host ids (CTID.conf USERNS_MAP) for its whole life. Starting it needs idmapped mounts. */
   int userns;
+  /* The limits sample (CTID.conf's start, vzctl create --config): NULL or "": "basic";
+   * shipped: "basic", "light", "unlimited"; a state root's conf/ve-NAME.conf-sample wins. */
+  const char *config;
 } ovz_create_options;
-#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0}
+#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0, NULL}
 
 typedef struct ovz_stop_options {
   size_t size;
@@ -175,6 +178,19 @@ int ovz_ve_set_param(ovz_ve_t *ve, const char *name, const char *value, int save
  * cannot change in running processes, so a running VE needs `save` non-zero and they apply
  * to new commands and the next start. Saved in CTID.conf when `save` (or the VE is stopped). */
 int ovz_ve_set_security(ovz_ve_t *ve, const char *name, const char *value, int save);
+
+/* Several settings changed as one (`vzctl set` with several options): collected with
+ * ovz_changes_add(), made by ovz_ve_apply() under one lock with one save of CTID.conf. */
+typedef struct ovz_changes ovz_changes_t;
+int ovz_changes_new(ovz_changes_t **out);
+void ovz_changes_free(ovz_changes_t *changes);
+/* Adds one setting: "hostname", a name ovz_ve_set_param() takes, or one
+ * ovz_ve_set_security() takes, with the same values. A bad name or value is refused here. */
+int ovz_changes_add(ovz_changes_t *changes, const char *name, const char *value);
+/* Makes the changes, each live in a running VE as its single call would, and saves CTID.conf
+ * once when `save` is non-zero (or the VE is stopped). When one part is refused or the save
+ * fails, the live changes already made are undone: the VE is as it was. */
+int ovz_ve_apply(ovz_ve_t *ve, const ovz_changes_t *changes, int save);
 
 /* The confinement CTID.conf sets, as its lines (CAPABILITY="...", DEVNODES="...",
  * SECCOMP_PROFILE="...", NO_NEW_PRIVS="yes"; defaults are absent). Free *out with

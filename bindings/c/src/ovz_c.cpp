@@ -228,6 +228,63 @@ int settings_text(const char* fn, ovz_ve_t* ve, char** out,
   });
 }
 
+// One `vzctl set --NAME VALUE` resource setting added to `p`; 0 or the error set.
+int add_param(ovz::ve_params& p, const char* name, const char* value) {
+  std::string key(name);
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (key == "cpuunits" || key == "cpulimit" || key == "cpus") {
+    std::uint32_t n = 0;
+    if (!parse_u32(value, n))
+      return invalid(key + ": \"" + value + "\" is not a non-negative decimal number");
+    auto& field = key == "cpuunits"   ? p.cpu.cpuunits
+                  : key == "cpulimit" ? p.cpu.cpulimit
+                                      : p.cpu.cpus;
+    field = n;
+  } else if (key == "cpumask") {
+    p.cpu.cpumask = value;
+  } else {
+    auto resource = ovz::parse_ubc_resource(key);
+    if (!resource)
+      return invalid("unknown parameter \"" + std::string(name) +
+                     "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask (" +
+                     resource.error().message() + ")");
+    auto v = ovz::parse_ubc_value(*resource, value);
+    if (!v) return fail(v.error());
+    p.ubc.emplace_back(*resource, *v);
+  }
+  return 0;
+}
+
+bool is_security(std::string_view key) {
+  return key == "capability" || key == "devnodes" || key == "seccomp_profile" ||
+         key == "no_new_privs";
+}
+
+// One confinement setting added to `c`; 0 or the error set.
+int add_security(ovz::security_changes& c, const char* name, const char* value) {
+  const std::string key(name);
+  if (key == "capability") {
+    auto caps = ovz::parse_capabilities(value);
+    if (!caps) return fail(caps.error());
+    c.capabilities.insert(c.capabilities.end(), caps->begin(), caps->end());
+  } else if (key == "devnodes") {
+    auto nodes = ovz::parse_devnodes(value);
+    if (!nodes) return fail(nodes.error());
+    c.devnodes.insert(c.devnodes.end(), nodes->begin(), nodes->end());
+  } else if (key == "seccomp_profile") {
+    c.seccomp_profile = value;
+  } else if (key == "no_new_privs") {
+    if (std::strcmp(value, "yes") != 0 && std::strcmp(value, "no") != 0)
+      return invalid(std::string("no_new_privs: \"") + value + "\" is not yes or no");
+    c.no_new_privs = std::strcmp(value, "yes") == 0;
+  } else {
+    return invalid("unknown setting \"" + key +
+                   "\": not capability, devnodes, seccomp_profile or no_new_privs");
+  }
+  return 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -280,6 +337,7 @@ int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
       if (covers(*opts, &ovz_create_options::hostname) && opts->hostname)
         o.hostname = opts->hostname;
       if (covers(*opts, &ovz_create_options::userns)) o.userns = opts->userns != 0;
+      if (covers(*opts, &ovz_create_options::config) && opts->config) o.config = opts->config;
     }
     auto r = ve->v.create(o);
     return r ? 0 : fail(r.error());
@@ -515,30 +573,8 @@ int ovz_ve_network(ovz_ve_t* ve, char** out) {
 int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_param: ve, name or value is NULL");
-    std::string key(name);
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     ovz::ve_params p;
-    if (key == "cpuunits" || key == "cpulimit" || key == "cpus") {
-      std::uint32_t n = 0;
-      if (!parse_u32(value, n))
-        return invalid(key + ": \"" + value + "\" is not a non-negative decimal number");
-      auto& field = key == "cpuunits"   ? p.cpu.cpuunits
-                    : key == "cpulimit" ? p.cpu.cpulimit
-                                        : p.cpu.cpus;
-      field = n;
-    } else if (key == "cpumask") {
-      p.cpu.cpumask = value;
-    } else {
-      auto resource = ovz::parse_ubc_resource(key);
-      if (!resource)
-        return invalid("unknown parameter \"" + std::string(name) +
-                       "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask (" +
-                       resource.error().message() + ")");
-      auto v = ovz::parse_ubc_value(*resource, value);
-      if (!v) return fail(v.error());
-      p.ubc.emplace_back(*resource, *v);
-    }
+    if (int rc = add_param(p, name, value)) return rc;
     auto r = ve->v.set(p, save != 0);
     return r ? 0 : fail(r.error());
   });
@@ -547,27 +583,43 @@ int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save
 int ovz_ve_set_security(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_security: ve, name or value is NULL");
-    const std::string key(name);
     ovz::security_changes c;
-    if (key == "capability") {
-      auto caps = ovz::parse_capabilities(value);
-      if (!caps) return fail(caps.error());
-      c.capabilities = std::move(*caps);
-    } else if (key == "devnodes") {
-      auto nodes = ovz::parse_devnodes(value);
-      if (!nodes) return fail(nodes.error());
-      c.devnodes = std::move(*nodes);
-    } else if (key == "seccomp_profile") {
-      c.seccomp_profile = value;
-    } else if (key == "no_new_privs") {
-      if (std::strcmp(value, "yes") != 0 && std::strcmp(value, "no") != 0)
-        return invalid(std::string("no_new_privs: \"") + value + "\" is not yes or no");
-      c.no_new_privs = std::strcmp(value, "yes") == 0;
-    } else {
-      return invalid("unknown setting \"" + key +
-                     "\": not capability, devnodes, seccomp_profile or no_new_privs");
-    }
+    if (int rc = add_security(c, name, value)) return rc;
     auto r = ve->v.set_security(c, save != 0);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+struct ovz_changes {
+  ovz::ve_changes c;
+};
+
+int ovz_changes_new(ovz_changes_t** out) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_changes_new: out is NULL");
+    *out = new ovz_changes{};
+    return 0;
+  });
+}
+
+void ovz_changes_free(ovz_changes_t* changes) { delete changes; }
+
+int ovz_changes_add(ovz_changes_t* changes, const char* name, const char* value) {
+  return guarded([&] {
+    if (!changes || !name || !value) return invalid("ovz_changes_add: changes, name or value is NULL");
+    if (std::strcmp(name, "hostname") == 0) {
+      changes->c.hostname = value;
+      return 0;
+    }
+    if (is_security(name)) return add_security(changes->c.security, name, value);
+    return add_param(changes->c.params, name, value);
+  });
+}
+
+int ovz_ve_apply(ovz_ve_t* ve, const ovz_changes_t* changes, int save) {
+  return guarded([&] {
+    if (!ve || !changes) return invalid("ovz_ve_apply: ve or changes is NULL");
+    auto r = ve->v.apply(changes->c, save != 0);
     return r ? 0 : fail(r.error());
   });
 }

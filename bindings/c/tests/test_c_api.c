@@ -242,6 +242,41 @@ out:
   ovz_ve_free(ve);
 }
 
+/* Limits from a named config sample at create; several settings as one change. */
+static void check_samples_and_apply(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_create_options create = OVZ_CREATE_OPTIONS_INIT;
+  ovz_changes_t *changes = NULL;
+  char *conf = NULL;
+
+  if (!check(ovz_ve_open(&ve, 11382, root) == 0, "open VE 11382")) return;
+  create.config = "nosuch";
+  check(ovz_ve_create(ve, &create) == OVZ_ENOTFOUND, "create from a missing sample is OVZ_ENOTFOUND");
+  create.config = "light";
+  if (!check(ovz_ve_create(ve, &create) == 0, "create from the light sample")) goto out;
+  check(ovz_ve_params(ve, &conf) == 0 && conf && strstr(conf, "NUMPROC=\"100:100\""),
+        "... has the light sample's numproc");
+  ovz_string_free(conf);
+  conf = NULL;
+  if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto destroy;
+  check(ovz_changes_add(changes, "hostname", "both") == 0 &&
+            ovz_changes_add(changes, "numproc", "200") == 0 &&
+            ovz_changes_add(changes, "capability", "net_admin:off") == 0,
+        "changes_add of a hostname, a limit and a capability");
+  check(ovz_changes_add(changes, "numproc", "lots") == OVZ_EINVAL,
+        "a bad value is refused when added");
+  check(ovz_ve_apply(ve, changes, 1) == 0, "apply");
+  check(ovz_ve_config(ve, &conf) == 0 && conf && strstr(conf, "HOSTNAME=\"both\"") &&
+            strstr(conf, "NUMPROC=\"200:200\"") && strstr(conf, "CAPABILITY=\"net_admin:off\""),
+        "... saved all three");
+  ovz_string_free(conf);
+  ovz_changes_free(changes);
+destroy:
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 11382");
+out:
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
@@ -255,6 +290,7 @@ int main(void) {
   }
   check_without_ve(root);
   check_life(root);
+  check_samples_and_apply(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

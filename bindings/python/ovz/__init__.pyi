@@ -84,7 +84,12 @@ class VE:
     @property
     def private_path(self) -> pathlib.Path: ...
     def create(
-        self, ostemplate: str | None = None, hostname: str | None = None, *, userns: bool = False
+        self,
+        ostemplate: str | None = None,
+        hostname: str | None = None,
+        *,
+        userns: bool = False,
+        config: str | None = None,
     ) -> None: ...
     def start(self, init: _Command | None = None) -> None: ...
     def run(self, argv: _Command) -> int: ...
@@ -111,6 +116,17 @@ class VE:
         seccomp_profile: str | None = None,
         no_new_privs: bool | None = None,
         save: bool = False,
+    ) -> None: ...
+    def apply(
+        self,
+        *,
+        hostname: str | None = None,
+        capability: dict[str, bool] | None = None,
+        devnodes: dict[str, str] | None = None,
+        seccomp_profile: str | None = None,
+        no_new_privs: bool | None = None,
+        save: bool = False,
+        **resources: _UbcValue,
     ) -> None: ...
     def security(self) -> dict[str, Union[dict[str, bool], dict[str, str], str, bool]]: ...
     def add_ip(self, addr: str, save: bool = False) -> None: ...

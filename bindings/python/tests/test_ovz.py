@@ -1,9 +1,9 @@
 """The ovz Python module against real VEs on this kernel.
 
 Each test has a state root of its own under pytest's tmp_path and CTIDs of its own in
-9400-9449, 9490-9499 for user namespaces (cgroups are named by CTID, so the ranges keep
-clear of the C++ suites). Tests
-that make VEs need root and are skipped without it.
+9400-9449, 9490-9499 for user namespaces, 11390-11399 for config samples (cgroups are
+named by CTID, so the ranges keep clear of the C++ suites). Tests that make VEs need root
+and are skipped without it.
 """
 
 import errno
@@ -169,6 +169,24 @@ def test_set_numproc_shows_in_beancounters(root):
     assert ve.params()["physpages"] == (0, 65536)
     ve.set(**ve.params())
     assert ve.config["NUMPROC"] == "32:48"
+
+
+@needs_root
+def test_create_from_a_sample_and_apply_several_settings(root):
+    with pytest.raises(ovz.NotFound):
+        ovz.VE(11391, root).create(config="nosuch")
+    ve = ovz.VE(11390, root)
+    ve.create(config="light")
+    assert ve.config["NUMPROC"] == "100:100"
+    assert ve.config["ORIGIN_SAMPLE"] == "light"
+    with ve.started():
+        ve.apply(hostname="both", numproc=200, save=True)
+        assert ve.exec("hostname")[1] == "both\n"
+        assert (ve.config["HOSTNAME"], ve.config["NUMPROC"]) == ("both", "200:200")
+        with pytest.raises(ovz.InvalidArgument):
+            ve.apply(hostname="neither", numproc=0, save=True)
+        assert ve.exec("hostname")[1] == "both\n"
+        assert ve.config["NUMPROC"] == "200:200"
 
 
 @needs_root

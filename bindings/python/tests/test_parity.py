@@ -36,6 +36,7 @@ PYTHON = {
     "set_hostname": "VE.set_hostname",
     "security": "VE.security",
     "set_security": "VE.set_security",
+    "apply": "VE.apply",
     "add_ip": "VE.add_ip",
     "del_ip": "VE.del_ip",
     "del_all_ips": "VE.del_all_ips",

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,6 +46,8 @@ int write_back(const char *path) {
  * escape_probe hold            holds a secret in memory until killed
  * escape_probe root MARKER     chroot, "..", /proc/PID/root, open directories, cgroups
  * escape_probe userns          what a user namespace made inside gives
+ * escape_probe ptys N [SECS]   opens up to N pseudo-terminals, holds them SECS seconds
+ * escape_probe nested          leaves PID 1 of a nested PID namespace running
  * escape_probe forkbomb [TAG]  forks for ever, as do all its children, whether fork fails
  *                              or not: the bomb never dies out on its own (TAG only marks
  *                              its command line) */
@@ -60,11 +63,15 @@ int main(int argc, char **argv) {
     probe_root(argv[2]);
   } else if (strcmp(mode, "userns") == 0) {
     probe_userns();
+  } else if (strcmp(mode, "ptys") == 0 && argc > 2) {
+    probe_ptys(atoi(argv[2]), argc > 3 ? atoi(argv[3]) : 0);
+  } else if (strcmp(mode, "nested") == 0) {
+    probe_nested_init();
   } else if (strcmp(mode, "forkbomb") == 0) {
     for (;;) fork();
   } else {
     fprintf(stderr, "usage: %s [syscalls | procs LABEL=PID... | hold | root MARKER | userns |"
-                    " forkbomb [TAG]]\n", argv[0]);
+                    " ptys N [SECS] | nested | forkbomb [TAG]]\n", argv[0]);
     return 2;
   }
   return probe_escaped();

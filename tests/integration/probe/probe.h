@@ -24,5 +24,8 @@ void probe_processes(int argc, char **argv);
 void probe_hold(void);
 void probe_root(const char *host_marker);
 void probe_userns(void);
+/* Resources a VE's limits cap: pseudo-terminals; a PID namespace nested in the VE's. */
+void probe_ptys(int want, int hold);
+void probe_nested_init(void);
 
 #endif

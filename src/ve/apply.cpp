@@ -1,0 +1,67 @@
+// Several kinds of settings as one change with one save (ovzctl set with several options).
+
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "model/hostname.hpp"
+#include "ve/change.hpp"
+#include "ve/lock.hpp"
+#include "ve/runtime.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace ovz {
+namespace {
+
+bool empty(const ve_params& p) {
+  const auto& c = p.cpu;
+  return p.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus && !c.cpumask;
+}
+
+bool empty(const security_changes& s) {
+  return s.capabilities.empty() && s.devnodes.empty() && !s.seccomp_profile && !s.no_new_privs;
+}
+
+}  // namespace
+
+result<void> ve::apply(const ve_changes& changes, bool save) {
+  const auto ctx = fmt::format("VE {}", id_.value());
+  if (changes.hostname) {
+    BOOST_OUTCOME_TRY(detail::check_hostname(*changes.hostname));
+  }
+  auto l = detail::layout_of(root_, id_);
+  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  if (!lock) return lock.error();
+  BOOST_OUTCOME_TRY(conf, config());
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  detail::change_site site{l, *cg, live.init_pid, conf, save};
+
+  // The parts that can still be refused go first, the hostname (checked above) last.
+  std::vector<std::function<result<detail::undo_step>()>> parts;
+  if (!empty(changes.params))
+    parts.emplace_back([&] { return detail::change_params(site, changes.params); });
+  if (!empty(changes.security))
+    parts.emplace_back([&] { return detail::change_security(site, changes.security); });
+  if (changes.hostname)
+    parts.emplace_back([&] { return detail::change_hostname(site, *changes.hostname); });
+
+  std::vector<detail::undo_step> done;
+  auto roll_back = [&](const error& e) -> result<void> {
+    for (auto it = done.rbegin(); it != done.rend(); ++it)
+      if (*it) (*it)();
+    return detail::with_context(e, ctx);
+  };
+  for (auto& part : parts) {
+    auto made = part();
+    if (!made) return roll_back(made.error());
+    done.push_back(std::move(*made));
+  }
+  if (site.writes_conf()) {
+    if (auto ok = conf.save(l.conf); !ok) return roll_back(ok.error());
+  }
+  return success();
+}
+
+}  // namespace ovz

@@ -1,0 +1,39 @@
+#pragma once
+// One change of a VE's settings made of parts (hostname, resources, confinement): each part
+// is checked and made live in a running VE and written into the CTID.conf in memory, and
+// gives back how to undo its live part, so that a later refusal or a failed save leaves the
+// VE as it was (ve::apply).
+
+#include <ovz/config.hpp>
+#include <ovz/result.hpp>
+#include <ovz/security.hpp>
+#include <ovz/ve_params.hpp>
+
+#include "kernel/cgroup.hpp"
+#include "model/layout.hpp"
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+
+namespace ovz::detail {
+
+struct change_site {
+  const ve_layout& layout;
+  cgroup_backend& cg;
+  pid_t init_pid;  // 0: the VE is stopped
+  ve_config& conf;  // saved once every part is in
+  bool save;
+  /// A stopped VE keeps its settings only in CTID.conf, so they are written regardless.
+  bool writes_conf() const { return save || init_pid == 0; }
+};
+
+/// Puts back what a part changed live; empty when it changed nothing live.
+using undo_step = std::function<void()>;
+
+result<undo_step> change_hostname(change_site& site, const std::string& hostname);
+result<undo_step> change_params(change_site& site, const ve_params& changes);
+result<undo_step> change_security(change_site& site, const security_changes& changes);
+
+}  // namespace ovz::detail
