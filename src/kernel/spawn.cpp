@@ -476,9 +476,16 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   report_w.reset();
   hold_r.reset();
 
+  unique_fd final_fd;
+  // Through the pidfds, which cannot reach a process that reused the PID. Only where
+  // pidfd_open failed is the final child signalled by PID: the intermediate, not yet let go,
+  // has not reaped it, so its PID is still its own.
   auto abort = [&](pid_t final_pid, error e) -> result<process> {
-    if (final_pid > 0) ::kill(final_pid, SIGKILL);
-    ::kill(first, SIGKILL);
+    if (final_fd)
+      detail::pidfd_send_signal(final_fd.get(), SIGKILL);
+    else if (final_pid > 0 && final_pid != first)
+      ::kill(final_pid, SIGKILL);
+    detail::pidfd_send_signal(first_fd.get(), SIGKILL);
     hold_w.reset();
     sync_w.reset();
     reap(first);
@@ -486,7 +493,6 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   };
 
   pid_t final_pid = first;
-  unique_fd final_fd;
   report r{};
   if (two_stage) {
     auto got = read_report(report_r.get(), r);

@@ -1,10 +1,6 @@
 #include "model/layout.hpp"
 
-#include <ovz/state_root.hpp>
-
 #include <fmt/format.h>
-
-#include <cstdint>
 
 namespace ovz::detail {
 
@@ -12,16 +8,14 @@ std::filesystem::path conf_dir(const std::filesystem::path& state_root) {
   return state_root / "conf";
 }
 
-std::string cgroup_parent_of(const std::filesystem::path& state_root) {
-  if (state_root == default_state_root) return "ovz";
-  std::uint32_t h = 2166136261u;  // FNV-1a: stable across runs and builds
-  for (unsigned char c : state_root.string()) h = (h ^ c) * 16777619u;
-  return fmt::format("ovz-{:08x}", h);
+std::string cgroup_parent_of(const root_identity& root) {
+  if (root.installation) return "ovz";
+  return fmt::format("ovz-{:x}-{:x}", root.dev, root.ino);
 }
 
-ve_layout layout_of(const std::filesystem::path& state_root, ctid id) {
+ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
   const std::string n = id.str();
-  ve_layout l;
+  ve_paths l;
   l.conf = conf_dir(state_root) / (n + ".conf");
   l.private_dir = state_root / "private" / n;
   l.upper = l.private_dir / "fs";
@@ -30,8 +24,12 @@ ve_layout layout_of(const std::filesystem::path& state_root, ctid id) {
   l.lock = state_root / "lock" / (n + ".lck");
   l.console_log = state_root / "log" / (n + ".console");
   l.net_state = state_root / "run" / (n + ".net");
-  l.cgroup_parent = cgroup_parent_of(state_root);
-  l.cgroup = l.cgroup_parent + "/" + n;
+  return l;
+}
+
+ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {
+  ve_layout l{layout_of(state_root, id), cgroup_parent_of(root), {}};
+  l.cgroup = l.cgroup_parent + "/" + id.str();
   return l;
 }
 

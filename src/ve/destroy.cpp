@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
 
@@ -9,7 +10,7 @@ namespace ovz {
 
 result<void> ve::destroy() {
   const auto ctx = fmt::format("VE {}", id_.value());
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   std::error_code ec;

@@ -5,6 +5,7 @@
 #include "kernel/ns_thread.hpp"
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
 
@@ -33,7 +34,7 @@ result<void> sethostname_in(pid_t init_pid, const std::string& name) {
 result<void> ve::set_hostname(const std::string& hostname, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
   BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());

@@ -6,6 +6,7 @@
 #include "fail.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
@@ -82,7 +83,7 @@ result<ve_params> ve::params() const {
 result<void> ve::set(const ve_params& changes, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
   if (auto ok = check_changes(changes); !ok) return detail::with_context(ok.error(), ctx);
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
@@ -114,7 +115,7 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
   const auto ctx = fmt::format("VE {}", v.id().value());
   auto settings = v.params();
   if (!settings) return detail::with_context(settings.error(), ctx);
-  auto l = detail::layout_of(v.state_root(), v.id());
+  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
   const bool running = live.init_pid != 0;

@@ -6,6 +6,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/devices.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
@@ -80,7 +81,7 @@ result<ve_security> ve::security() const {
 
 result<void> ve::set_security(const security_changes& changes, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
