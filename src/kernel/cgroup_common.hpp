@@ -71,10 +71,12 @@ result<void> make_levels(const std::string& base, const std::string& rel, F sett
       const std::string parent = dir;
       dir += "/" + rel.substr(start, end - start);
       start = end + 1;
-      if (::mkdir(dir.c_str(), 0755) != 0) {
-        if (errno != EEXIST) return sys_fail(errno, "mkdir {}", dir);
+      if (::mkdir(dir.c_str(), 0755) == 0)
+        fault_point("cgroup:level-made");
+      else if (errno == EEXIST)
         fault_point("cgroup:level-found");
-      }
+      else
+        return sys_fail(errno, "mkdir {}", dir);
       BOOST_OUTCOME_TRY(settle(parent, dir));
     }
     return success();

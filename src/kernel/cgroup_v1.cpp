@@ -61,7 +61,6 @@ result<void> settle_cpuset(const std::string& parent, const std::string& dir) {
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
     BOOST_OUTCOME_TRY(own, read_file(dir + "/" + file));
     if (!blank(own)) continue;
-    fault_point("cgroup:cpuset-empty");
     BOOST_OUTCOME_TRY(given, read_file(parent + "/" + file));
     if (blank(given))
       return fail(errc::unsupported, "{}/{} is empty: no CPUs or memory nodes to give {}",

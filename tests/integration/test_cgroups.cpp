@@ -84,8 +84,9 @@ TEST_CASE("VEs first started at once on a fresh state root all start", "[ve][cgr
     }
     std::vector<std::string> failures(n);
     {
-      // Whoever made a cpuset cgroup waits before giving it CPUs; the others go on meanwhile.
-      test::fault_scope pause("cgroup:cpuset-empty:pause");
+      // Whoever makes a cgroup level waits before setting it up (a cpuset's CPUs, v2's
+      // controllers); the others, finding it, go on meanwhile.
+      test::fault_scope pause("cgroup:level-made:pause");
       std::latch go(n);
       std::vector<std::thread> pool;
       for (int i = 0; i < n; ++i) {
