@@ -13,6 +13,8 @@ packages=(
   busybox-static tar xz-utils gzip iproute2 util-linux procps strace
   crun runc
   qemu-system-x86 kmod cpio
+  # tests: kills a command as it enters a given system call (a crash at that step)
+  strace
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which
   # --no-install-recommends skips
   clang libclang-rt-14-dev

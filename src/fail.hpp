@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace ovz::detail {
 
@@ -24,6 +25,15 @@ error sys_fail(int err, fmt::format_string<Args...> f, Args&&... args) {
   return error(std::error_code(err, std::system_category()),
                fmt::format("{}: {}", fmt::format(f, std::forward<Args>(args)...),
                            std::strerror(err)));
+}
+
+/// At most `max` characters of `text` to quote in a message, anything but printable ASCII
+/// shown as '?' and a cut marked "...": an error names what it refused without copying it.
+inline std::string excerpt(std::string_view text, std::size_t max = 40) {
+  std::string out;
+  for (char c : text.substr(0, max)) out += c >= ' ' && c <= '~' ? c : '?';
+  if (text.size() > max) out += "...";
+  return out;
 }
 
 /// The same error with a context prefix such as "VE 101".

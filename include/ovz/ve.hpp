@@ -130,7 +130,9 @@ class OVZ_API ve {
   result<void> stop(const stop_options& opts = {});
   /// stop() if running, then start().
   result<void> restart(const stop_options& stop = {}, const start_options& start = {});
-  /// Removes a stopped VE: private area and config.
+  /// Removes a stopped VE: its config first (the VE is gone), then its private area. What a
+  /// crashed destroy left of the data is removed by the next create or destroy of the CTID;
+  /// destroy of a VE that does not exist removes it and returns errc::not_found.
   result<void> destroy();
 
   result<ve_status> status() const;

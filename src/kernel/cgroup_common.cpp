@@ -10,21 +10,36 @@
 #include <thread>
 
 namespace ovz::detail {
+namespace {
+
+// A kernel file that does not read as the kernel documents it: EPROTO, the file named and
+// a short, printable excerpt of what it held.
+error malformed(const std::string& file, std::string_view text, std::string_view expected) {
+  return sys_fail(EPROTO, "{} holds \"{}\" where {} was expected", file, excerpt(text),
+                  expected);
+}
+
+}  // namespace
 
 result<std::vector<pid_t>> read_procs(const std::string& dir) {
-  auto text = read_file(dir + "/cgroup.procs");
+  const std::string file = dir + "/cgroup.procs";
+  auto text = read_file(file);
   if (!text) {
     if (text.error().sys_errno() == ENOENT) return std::vector<pid_t>{};
     return text.error();
   }
   std::vector<pid_t> pids;
-  std::size_t pos = 0;
-  const std::string& s = *text;
-  while (pos < s.size()) {
-    auto end = s.find('\n', pos);
-    if (end == std::string::npos) end = s.size();
-    if (end > pos) pids.push_back(static_cast<pid_t>(std::stol(s.substr(pos, end - pos))));
-    pos = end + 1;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    auto eol = rest.find('\n');
+    auto line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+    if (line.empty()) continue;
+    pid_t pid = 0;
+    auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
+    if (ec != std::errc() || end != line.data() + line.size() || pid <= 0)
+      return malformed(file, line, "a PID");
+    pids.push_back(pid);
   }
   return pids;
 }
@@ -37,17 +52,10 @@ result<void> remove_dir(const std::string& dir) {
   }
 }
 
-result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    BOOST_OUTCOME_TRY(pids, read_procs(dir));
-    if (pids.empty()) return success();
-    if (std::chrono::steady_clock::now() > deadline)
-      return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})", dir,
-                  pids.size(), pids.front());
-    for (pid_t pid : pids) ::kill(pid, SIGKILL);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+result<void> signal_procs(const std::string& dir) {
+  BOOST_OUTCOME_TRY(pids, read_procs(dir));
+  for (pid_t pid : pids) ::kill(pid, SIGKILL);
+  return success();
 }
 
 }  // namespace ovz::detail
@@ -73,7 +81,7 @@ result<std::optional<std::uint64_t>> read_number(const std::string& file) {
     return text.error();
   }
   auto v = to_number(*text);
-  if (!v) return fail(errc::unsupported, "{} holds \"{}\", not a number", file, *text);
+  if (!v) return malformed(file, *text, "a number");
   return v;
 }
 
@@ -88,8 +96,11 @@ result<std::optional<std::uint64_t>> read_keyed(const std::string& file, std::st
     auto eol = rest.find('\n');
     auto line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
-      return to_number(line.substr(key.size() + 1));
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
+      auto v = to_number(line.substr(key.size() + 1));
+      if (!v) return malformed(file, line, "a number");
+      return v;
+    }
   }
   return std::optional<std::uint64_t>{};
 }

@@ -18,13 +18,22 @@ namespace ovz::detail {
 
 /// Parses a cgroup.procs file; ENOENT (no such cgroup) gives an empty list.
 result<std::vector<pid_t>> read_procs(const std::string& dir);
-/// mkdir -p of `rel` under `base`, calling `on_new(dir)` for each directory it made.
+/// mkdir -p of `rel` under `base`, then `settle(parent, dir)` for every level, whether this
+/// call made it or found it: a crash, or a concurrent first start still on its way, may have
+/// left a level made but not set up. A level that another VE's destroy removes meanwhile (the
+/// last VE of a state root takes the parent with it) is made again.
 template <class F>
-result<void> make_levels(const std::string& base, const std::string& rel, F on_new);
+result<void> make_levels(const std::string& base, const std::string& rel, F settle);
 /// rmdir that waits out EBUSY (exited tasks leave a cgroup a moment after their exit).
 result<void> remove_dir(const std::string& dir);
-/// SIGKILLs the processes listed in `dir`/cgroup.procs until none is left.
-result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout);
+/// Calls `kill_round()` every 2 ms until `dir`/cgroup.procs lists no process, or fails with
+/// errc::timed_out after `timeout`.
+template <class F>
+result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout,
+                              F kill_round);
+/// SIGKILLs each process `dir`/cgroup.procs lists. A listed process may exit and its PID be
+/// reused before the signal: backends hold the cgroup still first where they can.
+result<void> signal_procs(const std::string& dir);
 
 /// A file holding one number; nullopt when the file does not exist. "max" reads as UINT64_MAX.
 result<std::optional<std::uint64_t>> read_number(const std::string& file);
@@ -44,35 +53,55 @@ bool has_file(const std::string& file);
 }  // namespace ovz::detail
 
 #include "fail.hpp"
+#include "kernel/fault.hpp"
 
 #include <sys/stat.h>
+
+#include <thread>
 
 namespace ovz::detail {
 
 template <class F>
-result<void> make_levels(const std::string& base, const std::string& rel, F on_new) {
-  // The parents exist already but for the first VE of a state root: try the leaf alone.
-  if (auto slash = rel.rfind('/'); slash != std::string::npos) {
-    const std::string leaf = base + "/" + rel;
-    if (::mkdir(leaf.c_str(), 0755) == 0) return on_new(base + "/" + rel.substr(0, slash), leaf);
-    if (errno == EEXIST) return success();
-    if (errno != ENOENT) return sys_fail(errno, "mkdir {}", leaf);
-  }
-  std::string dir = base;
-  std::size_t start = 0;
-  while (start < rel.size()) {
-    auto end = rel.find('/', start);
-    if (end == std::string::npos) end = rel.size();
-    std::string parent = dir;
-    dir += "/" + rel.substr(start, end - start);
-    start = end + 1;
-    if (::mkdir(dir.c_str(), 0755) == 0) {
-      BOOST_OUTCOME_TRY(on_new(parent, dir));
-    } else if (errno != EEXIST) {
-      return sys_fail(errno, "mkdir {}", dir);
+result<void> make_levels(const std::string& base, const std::string& rel, F settle) {
+  auto once = [&]() -> result<void> {
+    std::string dir = base;
+    for (std::size_t start = 0; start < rel.size();) {
+      auto end = rel.find('/', start);
+      if (end == std::string::npos) end = rel.size();
+      const std::string parent = dir;
+      dir += "/" + rel.substr(start, end - start);
+      start = end + 1;
+      if (::mkdir(dir.c_str(), 0755) == 0)
+        fault_point("cgroup:level-made");
+      else if (errno == EEXIST)
+        fault_point("cgroup:level-found");
+      else
+        return sys_fail(errno, "mkdir {}", dir);
+      BOOST_OUTCOME_TRY(settle(parent, dir));
     }
+    return success();
+  };
+  // ENOENT: a level was removed under us (see above). Each destroy removes it at most once,
+  // so a few rounds are enough unless something keeps removing it.
+  for (int round = 0;; ++round) {
+    auto made = once();
+    if (made || made.error().sys_errno() != ENOENT || round == 100) return made;
   }
-  return success();
+}
+
+template <class F>
+result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout,
+                              F kill_round) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    BOOST_OUTCOME_TRY(pids, read_procs(dir));
+    if (pids.empty()) return success();
+    if (std::chrono::steady_clock::now() > deadline)
+      return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})", dir,
+                  pids.size(), pids.front());
+    BOOST_OUTCOME_TRY(kill_round());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 }  // namespace ovz::detail

@@ -3,6 +3,7 @@
 
 #include "kernel/cgroup.hpp"
 #include "kernel/cgroup_common.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/files.hpp"
 
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace ovz::detail {
 namespace {
@@ -50,15 +52,20 @@ std::vector<hierarchy> find_hierarchies() {
   return found;
 }
 
-// A new cpuset cgroup starts with no CPUs and no memory nodes, and refuses tasks until it
-// has some: give it its parent's.
-result<void> inherit_cpuset(const std::string& parent, const std::string& dir) {
+// A cpuset cgroup starts with no CPUs and no memory nodes, and refuses tasks (ENOSPC) until
+// it has some: a level found without them gets its parent's, whoever made it. A crash between
+// another start's mkdir and its write, or that start still on its way to the write, leaves
+// a level empty.
+result<void> settle_cpuset(const std::string& parent, const std::string& dir) {
+  auto blank = [](const std::string& s) { return s.find_first_not_of(" \n") == std::string::npos; };
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    BOOST_OUTCOME_TRY(value, read_file(parent + "/" + file));
-    while (!value.empty() && value.back() == '\n') value.pop_back();
-    if (!value.empty()) {
-      BOOST_OUTCOME_TRY(write_file(dir + "/" + file, value));
-    }
+    BOOST_OUTCOME_TRY(own, read_file(dir + "/" + file));
+    if (!blank(own)) continue;
+    BOOST_OUTCOME_TRY(given, read_file(parent + "/" + file));
+    if (blank(given))
+      return fail(errc::unsupported, "{}/{} is empty: no CPUs or memory nodes to give {}",
+                  parent, file, dir);
+    BOOST_OUTCOME_TRY(write_file(dir + "/" + file, given));
   }
   return success();
 }
@@ -79,7 +86,7 @@ class cgroup_v1 final : public cgroup_backend {
     for (const auto& h : h_) {
       BOOST_OUTCOME_TRY(make_levels(h.mount, path, [&](const std::string& parent,
                                                         const std::string& dir) -> result<void> {
-        return h.has("cpuset") ? inherit_cpuset(parent, dir) : success();
+        return h.has("cpuset") ? settle_cpuset(parent, dir) : success();
       }));
     }
     return success();
@@ -97,14 +104,27 @@ class cgroup_v1 final : public cgroup_backend {
     return read_procs(dir(path));
   }
 
+  // In any hierarchy: a crash half-way through create() leaves the cgroup in some only.
   bool exists(const std::string& path) const override {
-    struct stat st {};
-    return !h_.empty() && ::stat(dir(path).c_str(), &st) == 0;
+    return std::any_of(h_.begin(), h_.end(), [&](const hierarchy& h) {
+      struct stat st {};
+      return ::stat((h.mount + "/" + path).c_str(), &st) == 0;
+    });
   }
 
+  // Each round freezes the cgroup, signals what it lists and thaws it: a frozen process can
+  // neither fork nor exit, so no PID it lists is reused by another process before its signal
+  // (SIGKILL takes effect at the thaw). Where it cannot be frozen (no freezer hierarchy, or a
+  // task stuck in the kernel) the processes are signalled all the same.
   result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) override {
     if (h_.empty()) return success();
-    return kill_until_empty(dir(path), timeout);
+    const std::string listed = dir(path);
+    return kill_until_empty(listed, timeout, [&]() -> result<void> {
+      if (freeze(path)) fault_point("cgroup:frozen");
+      auto signalled = signal_procs(listed);
+      BOOST_OUTCOME_TRY(thaw(path));
+      return signalled;
+    });
   }
 
   result<void> remove(const std::string& path) override {
@@ -206,6 +226,30 @@ class cgroup_v1 final : public cgroup_backend {
   }
 
  private:
+  // The freezer's states: FREEZING until every task stopped, then FROZEN. Tasks in
+  // uninterruptible sleep (a hung NFS server) keep it FREEZING: timed_out after a second.
+  result<void> freeze(const std::string& path) {
+    auto d = dir_of("freezer", path);
+    if (!d) return fail(errc::unsupported, "the cgroup v1 freezer is not mounted");
+    const std::string state = *d + "/freezer.state";
+    BOOST_OUTCOME_TRY(write_file(state, "FROZEN"));
+    for (int waited = 0; waited < 1000; ++waited) {
+      BOOST_OUTCOME_TRY(now, read_file(state));
+      if (now.starts_with("FROZEN")) return success();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return fail(errc::timed_out, "{} is still FREEZING after 1 s", state);
+  }
+
+  // Fine when the cgroup does not exist (in the freezer hierarchy) or the freezer is absent.
+  result<void> thaw(const std::string& path) {
+    auto d = dir_of("freezer", path);
+    if (!d) return success();
+    auto ok = write_file(*d + "/freezer.state", "THAWED");
+    if (!ok && ok.error().sys_errno() != ENOENT) return ok.error();
+    return success();
+  }
+
   // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes, so which of the two
   // is written first depends on whether the limits grow or shrink.
   static result<void> apply_memory(const std::string& d, const cgroup_limits& l) {

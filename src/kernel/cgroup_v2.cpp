@@ -47,8 +47,10 @@ class cgroup_v2 final : public cgroup_backend {
   int version() const noexcept override { return 2; }
 
   result<void> create(const std::string& path) override {
-    // Each new level gets the controllers from its parent; a cgroup that enables them for
-    // children may not hold processes itself, so the VE's own cgroup enables none.
+    // Each level gets the controllers from its parent; a cgroup that enables them for
+    // children may not hold processes itself, so the VE's own cgroup enables none. A parent
+    // found without them (a crash after its mkdir, or a concurrent first start not there yet)
+    // gets them too: a VE cgroup without the pids controller would run with no NUMPROC.
     return make_levels(mount_, path, [](const std::string& parent, const std::string&) {
       return enable_controllers(parent);
     });
@@ -67,11 +69,14 @@ class cgroup_v2 final : public cgroup_backend {
     return ::stat(dir(path).c_str(), &st) == 0;
   }
 
+  // cgroup.kill (Linux 5.14) kills the whole cgroup at once, forks in flight included, and
+  // never signals a PID that was reused; older kernels get SIGKILL by PID.
   result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) override {
-    // cgroup.kill (Linux 5.14) kills atomically, also processes forking meanwhile.
-    if (!exists(path)) return success();
-    (void)write_file(dir(path) + "/cgroup.kill", "1");
-    return kill_until_empty(dir(path), timeout);
+    const std::string d = dir(path);
+    return kill_until_empty(d, timeout, [&]() -> result<void> {
+      if (write_file(d + "/cgroup.kill", "1")) return success();
+      return signal_procs(d);
+    });
   }
 
   result<void> remove(const std::string& path) override { return remove_dir(dir(path)); }

@@ -35,4 +35,11 @@ result<void> write_file(const std::string& path, std::string_view value) {
   return success();
 }
 
+result<void> sync_dir(const std::string& path) {
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_fail(errno, "open {}", path);
+  if (::fsync(fd.get()) != 0) return sys_fail(errno, "fsync {}", path);
+  return success();
+}
+
 }  // namespace ovz::detail

@@ -622,8 +622,15 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   hold_r.reset();
 
   std::optional<process> writer;
+  unique_fd final_fd;
+  // Through the pidfds, which cannot reach a process that reused the PID. Only where
+  // pidfd_open failed is the final child signalled by PID: the intermediate, not yet let go,
+  // has not reaped it, so its PID is still its own.
   auto abort = [&](pid_t final_pid, error e) -> result<process> {
-    if (final_pid > 0) ::kill(final_pid, SIGKILL);
+    if (final_fd)
+      detail::pidfd_send_signal(final_fd.get(), SIGKILL);
+    else if (final_pid > 0 && final_pid != first)
+      ::kill(final_pid, SIGKILL);
     hold_w.reset();
     sync_w.reset();
     if (writer) {
@@ -632,14 +639,13 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
       log_w.reset();
       detail::finish_log_writer(*writer);
     } else {
-      ::kill(first, SIGKILL);
+      detail::pidfd_send_signal(first_fd.get(), SIGKILL);
     }
     reap(first);
     return e;
   };
 
   pid_t final_pid = first;
-  unique_fd final_fd;
   report r{};
   if (two_stage) {
     auto got = read_report(report_r.get(), r);

@@ -1,10 +1,6 @@
 #include "model/layout.hpp"
 
-#include <ovz/state_root.hpp>
-
 #include <fmt/format.h>
-
-#include <cstdint>
 
 namespace ovz::detail {
 
@@ -12,29 +8,31 @@ std::filesystem::path conf_dir(const std::filesystem::path& state_root) {
   return state_root / "conf";
 }
 
-std::string cgroup_parent_of(const std::filesystem::path& state_root) {
-  if (state_root == default_state_root) return "ovz";
-  std::uint32_t h = 2166136261u;  // FNV-1a: stable across runs and builds
-  for (unsigned char c : state_root.string()) h = (h ^ c) * 16777619u;
-  return fmt::format("ovz-{:08x}", h);
+std::string cgroup_parent_of(const root_identity& root) {
+  if (root.installation) return "ovz";
+  return fmt::format("ovz-{:x}-{:x}", root.dev, root.ino);
 }
 
-ve_layout layout_of(const std::filesystem::path& state_root, ctid id) {
+ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
   const std::string n = id.str();
-  const auto private_dir = state_root / "private" / n;
-  const auto parent = cgroup_parent_of(state_root);
-  return {.id = id,
-          .conf = conf_dir(state_root) / (n + ".conf"),
-          .private_dir = private_dir,
-          .upper = private_dir / "fs",
-          .work = private_dir / "work",
-          .mount_point = state_root / "root" / n,
-          .lock = state_root / "lock" / (n + ".lck"),
-          .console_log = state_root / "log" / (n + ".console"),
-          .console_log_rotated = state_root / "log" / (n + ".console.1"),  // spawn's output_log
-          .net_state = state_root / "run" / (n + ".net"),
-          .cgroup_parent = parent,
-          .cgroup = parent + "/" + n};
+  ve_paths l;
+  l.id = id;
+  l.conf = conf_dir(state_root) / (n + ".conf");
+  l.private_dir = state_root / "private" / n;
+  l.upper = l.private_dir / "fs";
+  l.work = l.private_dir / "work";
+  l.mount_point = state_root / "root" / n;
+  l.lock = state_root / "lock" / (n + ".lck");
+  l.console_log = state_root / "log" / (n + ".console");
+  l.console_log_rotated = state_root / "log" / (n + ".console.1");  // spawn's output_log
+  l.net_state = state_root / "run" / (n + ".net");
+  return l;
+}
+
+ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {
+  ve_layout l{layout_of(state_root, id), cgroup_parent_of(root), {}};
+  l.cgroup = l.cgroup_parent + "/" + id.str();
+  return l;
 }
 
 }  // namespace ovz::detail

@@ -10,7 +10,8 @@
 
 namespace ovz::detail {
 
-struct ve_layout {
+/// A VE's files, named from the state root's path.
+struct ve_paths {
   ctid id;
   std::filesystem::path conf;         // <root>/conf/<id>.conf
   std::filesystem::path private_dir;  // <root>/private/<id>: everything the VE stores
@@ -21,20 +22,36 @@ struct ve_layout {
   std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr
   std::filesystem::path console_log_rotated;  // <root>/log/<id>.console.1: its previous part
   std::filesystem::path net_state;    // <root>/run/<id>.net: host-side network entries to undo
-  std::string cgroup_parent;          // "ovz", or "ovz-<hash of root>" for other roots
-  std::string cgroup;                 // <cgroup_parent>/<id>
 };
 
 /// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and
 /// begun anew: a VE that floods its console costs the host twice this at most.
 inline constexpr std::uint64_t console_log_max = 1 << 20;
 
-ve_layout layout_of(const std::filesystem::path& state_root, ctid id);
+/// A state root directory as the kernel knows it (its device and inode), however a caller
+/// reaches it: through a symlink, a bind mount or another spelling of the path. VEs' cgroups
+/// are named after it, so every path to a root sees the same VEs running.
+struct root_identity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  bool installation = false;  // the default state root (default_state_root)
+};
+
+/// A VE's files and its cgroup.
+struct ve_layout : ve_paths {
+  std::string cgroup_parent;  // "ovz" for the installation's root, else "ovz-<dev>-<ino>"
+  std::string cgroup;         // <cgroup_parent>/<id>
+};
+
+/// The VE's files alone: for what never touches its cgroup.
+ve_paths layout_of(const std::filesystem::path& state_root, ctid id);
+/// The VE's files and its cgroup, the root being the directory `root` identifies.
+ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root);
 
 std::filesystem::path conf_dir(const std::filesystem::path& state_root);
 
 /// The cgroup parent of a state root's VEs. cgroups are host-wide while state roots are not,
 /// so VEs of a test's private root never share cgroups with the installation's VEs.
-std::string cgroup_parent_of(const std::filesystem::path& state_root);
+std::string cgroup_parent_of(const root_identity& root);
 
 }  // namespace ovz::detail

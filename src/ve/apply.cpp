@@ -5,6 +5,7 @@
 #include "fail.hpp"
 #include "model/hostname.hpp"
 #include "ve/change.hpp"
+#include "ve/locate.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
 
@@ -30,7 +31,7 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   if (changes.hostname) {
     BOOST_OUTCOME_TRY(detail::check_hostname(*changes.hostname));
   }
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());

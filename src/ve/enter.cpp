@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/runtime.hpp"
 
 #include <fcntl.h>
@@ -114,7 +115,7 @@ void relay(int in, int out, int master, const process& shell) {
 
 result<int> ve::enter(const enter_options& opts) const {
   const auto ctx = fmt::format("VE {}: enter", id_.value());
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(init, detail::running_init(*cg, l, id_));
 

@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/runtime.hpp"
 
 #include <fcntl.h>
@@ -58,7 +59,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
                           "{}: descriptor {} is a directory, which would lead out of the VE",
                           ctx, fd);
   }
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(init, detail::running_init(*cg, l, id_));
 

@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "model/network.hpp"
 #include "ve/lock.hpp"
 #include "ve/net_setup.hpp"
@@ -21,7 +22,7 @@ namespace {
 template <class Edit, class Live>
 result<void> change_network(const ve& v, bool save, Edit&& edit, Live&& live) {
   const auto ctx = fmt::format("VE {}", v.id().value());
-  auto l = detail::layout_of(v.state_root(), v.id());
+  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   auto lock = detail::ve_lock::acquire(l.lock, v.id());
   if (!lock) return lock.error();
   std::error_code ec;
@@ -103,8 +104,8 @@ result<void> ve::add_ip(const ip_address& addr, bool save) {
         if (holds(net.ip_addresses, addr) && (save || !running))
           return detail::fail(errc::already_exists, "{} is already in IP_ADDRESS", addr.address());
         BOOST_OUTCOME_TRY(check_not_used_by_other_ves(*this, addr));
-        BOOST_OUTCOME_TRY(detail::check_address_free_on_host(
-            host, detail::layout_of(root_, id_), addr));
+        BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
+        BOOST_OUTCOME_TRY(detail::check_address_free_on_host(host, l, addr));
         if (!holds(net.ip_addresses, addr)) net.ip_addresses.push_back(addr);
         return success();
       },

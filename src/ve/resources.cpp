@@ -125,7 +125,7 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
   const auto ctx = fmt::format("VE {}", v.id().value());
   auto settings = v.params();
   if (!settings) return detail::with_context(settings.error(), ctx);
-  auto l = detail::layout_of(v.state_root(), v.id());
+  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
   const bool running = live.init_pid != 0;

@@ -4,6 +4,7 @@
 #include "fail.hpp"
 #include "kernel/dirs.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
@@ -23,7 +24,7 @@ constexpr std::chrono::milliseconds early_exit_window{100};
 // has no zombies to reap), otherwise the caller waits for it.
 result<process> launch(const ve& v, const std::vector<std::string>& init, bool detach) {
   const auto ctx = fmt::format("VE {}", v.id().value());
-  auto l = detail::layout_of(v.state_root(), v.id());
+  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   auto lock = detail::ve_lock::acquire(l.lock, v.id());
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, v.config());
@@ -112,7 +113,7 @@ result<int> ve::run(const std::vector<std::string>& argv) {
   if (argv.empty()) return detail::fail(errc::invalid_argument, "VE {}: run: empty command", id_.value());
   BOOST_OUTCOME_TRY(init, launch(*this, argv, false));
   BOOST_OUTCOME_TRY(code, init.wait());
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());

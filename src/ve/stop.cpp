@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "kernel/log_writer.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"
 
@@ -12,7 +13,7 @@ namespace ovz {
 
 result<void> ve::stop(const stop_options& opts) {
   const auto ctx = fmt::format("VE {}", id_.value());
-  auto l = detail::layout_of(root_, id_);
+  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
@@ -22,27 +23,19 @@ result<void> ve::stop(const stop_options& opts) {
     if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
     return detail::fail(errc::not_running, "{} is not running", ctx);
   }
-  auto init = process::open(live.init_pid);
   // Found while init lives: once it has gone, its writer lets it go to another parent.
   auto writer = detail::log_writer_of(live.init_pid);
-  if (init) {
-    bool exited = false;
-    if (!opts.fast) {
+  if (!opts.fast) {
+    auto init = process::open(live.init_pid);
+    if (!init && init.error().sys_errno() != ESRCH) return detail::with_context(init.error(), ctx);
+    if (init) {
       BOOST_OUTCOME_TRY(init->signal(SIGTERM));
-      BOOST_OUTCOME_TRY(polite, init->wait_exit(opts.timeout));
-      exited = polite;
+      BOOST_OUTCOME_TRY(init->wait_exit(opts.timeout));
     }
-    // SIGKILL to the init of a PID namespace kills every process in it.
-    if (!exited) {
-      BOOST_OUTCOME_TRY(init->signal(SIGKILL));
-      BOOST_OUTCOME_TRY(killed, init->wait_exit(std::chrono::seconds(10)));
-      if (!killed)
-        return detail::fail(errc::timed_out, "{}: init PID {} survived SIGKILL for 10 s", ctx,
-                            live.init_pid);
-    }
-  } else if (init.error().sys_errno() != ESRCH) {
-    return detail::with_context(init.error(), ctx);
   }
+  // What is left is killed through the cgroup, all at once (cgroup.kill on v2, frozen on
+  // v1) rather than by PIDs that may be reused meanwhile; this also ends a VE a crashed stop
+  // left frozen.
   if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
   // The VE's last output (its shutdown messages) is in the log when stop returns.
   if (writer && *writer) detail::finish_log_writer(**writer);

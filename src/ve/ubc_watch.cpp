@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "kernel/cgroup.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -89,7 +90,7 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
                                                         std::chrono::milliseconds poll_interval) {
   if (!on_failure) return detail::fail(errc::invalid_argument, "ubc_watcher: no handler");
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  auto l = detail::layout_of(v.state_root(), v.id());
+  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   auto s = std::make_shared<state>(io, cg, l.cgroup, v.id(), std::move(on_failure), poll_interval);
   if (!cg->event_files(l.cgroup).empty()) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -5,6 +5,7 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/runtime.hpp"
 
 
@@ -39,12 +40,14 @@ result<ve_config> ve::config() const {
 }
 
 result<ve_status> ve::status() const {
-  auto l = detail::layout_of(root_, id_);
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   ve_status st{.id = id_};
+  auto l = detail::locate(root_, id_);
+  if (!l && l.error().is(errc::not_found)) return st;  // no state root, so no VE
+  if (!l) return l.error();
+  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   // A VE whose config does not parse still exists and may run: status reports it, and
   // config() or start() say what is wrong with the file.
-  auto conf = ve_config::load(l.conf);
+  auto conf = ve_config::load(l->conf);
   if (conf) {
     st.state = ve_state::stopped;
     st.hostname = conf->get("HOSTNAME").value_or("");
@@ -52,7 +55,7 @@ result<ve_status> ve::status() const {
   } else if (conf.error().sys_errno() != ENOENT) {
     st.state = ve_state::stopped;
   }
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
+  BOOST_OUTCOME_TRY(live, detail::probe(*cg, *l));
   if (live.init_pid) {
     st.state = ve_state::running;
     st.mounted = true;

@@ -9,6 +9,7 @@
 
 #include "kernel/cgroup.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -49,7 +50,7 @@ std::vector<std::string> directories_outside(const temp_root& root, const ve& v)
   REQUIRE(::stat(("/proc/" + std::to_string(init) + "/root/").c_str(), &ve_root) == 0);
   auto cg = MUST(detail::host_cgroups());
   std::vector<std::string> outside;
-  for (pid_t pid : MUST(cg->procs(detail::layout_of(root.path(), v.id()).cgroup))) {
+  for (pid_t pid : MUST(cg->procs(MUST(detail::locate(root.path(), v.id())).cgroup))) {
     const std::filesystem::path proc = "/proc/" + std::to_string(pid);
     std::vector<std::filesystem::path> held = {proc / "cwd", proc / "root"};
     std::error_code ec;

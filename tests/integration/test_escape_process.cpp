@@ -9,6 +9,7 @@
 
 #include "kernel/cgroup.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -67,7 +68,7 @@ class held_process {
 pid_t held_in(const temp_root& root, const ve& v) {
   auto cg = MUST(detail::host_cgroups());
   for (int tries = 0; tries < 10000; ++tries) {
-    for (pid_t pid : MUST(cg->procs(detail::layout_of(root.path(), v.id()).cgroup)))
+    for (pid_t pid : MUST(cg->procs(MUST(detail::locate(root.path(), v.id())).cgroup)))
       if (holds_secret(pid)) return pid;
     ::usleep(1000);
   }

@@ -7,6 +7,7 @@
 
 #include "kernel/cgroup.hpp"
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 #include "ve/lock.hpp"
 
 #include <fmt/format.h>
@@ -192,7 +193,7 @@ TEST_CASE("what a crashed caller left is explained by status and cleaned by stop
   temp_root root;
   auto v = root.open(1060);
   MUST(v.create());
-  auto l = detail::layout_of(root.path(), v.id());
+  auto l = MUST(detail::locate(root.path(), v.id()));
   auto cg = MUST(detail::host_cgroups());
 
   // A crash between making the cgroup and starting init: an empty cgroup.

@@ -1,14 +1,17 @@
 #include "support/temp_root.hpp"
 
 #include "model/layout.hpp"
+#include "ve/locate.hpp"
 
 #include <fstream>
 
 namespace ovz::test {
 
 std::vector<std::filesystem::path> cgroup_parents(const temp_root& root) {
-  const auto parent = detail::cgroup_parent_of(root.path());
   std::vector<std::filesystem::path> found;
+  auto identity = detail::identify_state_root(root.path());
+  if (!identity) return found;
+  const auto parent = detail::cgroup_parent_of(*identity);
   std::error_code ec;
   // v2 puts it directly under /sys/fs/cgroup, v1 under each controller's directory.
   if (std::filesystem::exists("/sys/fs/cgroup/" + parent + "/cgroup.procs", ec))

@@ -5,6 +5,8 @@
 #include <ovz/state_root.hpp>
 #include <string>
 
+#include "model/layout.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -70,4 +72,15 @@ TEST_CASE("resolve_state_root makes the root absolute and normal", "[state_root]
 
   scoped_ovz_root relative("relative/root/");
   CHECK(ovz::resolve_state_root() == cwd / "relative" / "root");
+}
+
+TEST_CASE("a state root's cgroup parent is named after its identity", "[state_root]") {
+  CHECK(ovz::detail::cgroup_parent_of({.dev = 1, .ino = 2, .installation = true}) == "ovz");
+  CHECK(ovz::detail::cgroup_parent_of({.dev = 0x803, .ino = 0x1f}) == "ovz-803-1f");
+  CHECK(ovz::detail::cgroup_parent_of({.dev = 1, .ino = 2}) !=
+        ovz::detail::cgroup_parent_of({.dev = 1, .ino = 3}));
+  const auto l = ovz::detail::layout_of("/srv/ovz", ovz::ctid::from_number(101).value(),
+                                        {.dev = 1, .ino = 2});
+  CHECK(l.cgroup == "ovz-1-2/101");
+  CHECK(l.conf == "/srv/ovz/conf/101.conf");
 }

@@ -1,0 +1,13 @@
+#pragma once
+// Named steps where tests make a crash or a race happen on purpose. Inert unless the
+// environment variable OVZ_TEST_FAULT names the step:
+//   OVZ_TEST_FAULT=<step>        the process is SIGKILLed there (a crash at that step);
+//   OVZ_TEST_FAULT=<step>:pause  the calling thread sleeps 50 ms there (a race window held open).
+
+#include <string_view>
+
+namespace ovz::detail {
+
+void fault_point(std::string_view step) noexcept;
+
+}  // namespace ovz::detail

@@ -1,0 +1,25 @@
+#pragma once
+// A VE's layout with its cgroup named after the state root's identity (model/layout.hpp):
+// the stat that identifies the root is made here, so that model/ stays free of system calls.
+
+#include <ovz/ctid.hpp>
+#include <ovz/result.hpp>
+#include <ovz/state_root.hpp>
+
+#include "model/layout.hpp"
+
+#include <filesystem>
+
+namespace ovz::detail {
+
+/// The identity of the directory `state_root`; `installation` when it is the same directory
+/// as `default_root`, however either is spelled. errc::not_found when it does not exist.
+result<root_identity> identify_state_root(const std::filesystem::path& state_root,
+                                          const std::filesystem::path& default_root =
+                                              default_state_root);
+
+/// The VE's layout, its cgroup included. errc::not_found (the VE does not exist) when the
+/// state root does not exist.
+result<ve_layout> locate(const std::filesystem::path& state_root, ctid id);
+
+}  // namespace ovz::detail
