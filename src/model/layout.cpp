@@ -15,18 +15,17 @@ std::string cgroup_parent_of(const root_identity& root) {
 
 ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
   const std::string n = id.str();
-  ve_paths l;
-  l.id = id;
-  l.conf = conf_dir(state_root) / (n + ".conf");
-  l.private_dir = state_root / "private" / n;
-  l.upper = l.private_dir / "fs";
-  l.work = l.private_dir / "work";
-  l.mount_point = state_root / "root" / n;
-  l.lock = state_root / "lock" / (n + ".lck");
-  l.console_log = state_root / "log" / (n + ".console");
-  l.console_log_rotated = state_root / "log" / (n + ".console.1");  // spawn's output_log
-  l.net_state = state_root / "run" / (n + ".net");
-  return l;
+  const auto private_dir = state_root / "private" / n;
+  return {.id = id,
+          .conf = conf_dir(state_root) / (n + ".conf"),
+          .private_dir = private_dir,
+          .upper = private_dir / "fs",
+          .work = private_dir / "work",
+          .mount_point = state_root / "root" / n,
+          .lock = state_root / "lock" / (n + ".lck"),
+          .console_log = state_root / "log" / (n + ".console"),
+          .console_log_rotated = state_root / "log" / (n + ".console.1"),  // spawn's output_log
+          .net_state = state_root / "run" / (n + ".net")};
 }
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {

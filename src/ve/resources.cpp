@@ -7,6 +7,7 @@
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
+#include "ve/locate.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
 #include "ve/runtime.hpp"

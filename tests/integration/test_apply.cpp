@@ -7,7 +7,7 @@
 #include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
 
-#include "model/layout.hpp"
+#include "ve/locate.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -21,7 +21,7 @@ namespace {
 
 // The VE's live pids.max, as the kernel has it (v1 or v2).
 std::string live_pids_max(const ve& v) {
-  const auto cgroup = detail::layout_of(v.state_root(), v.id()).cgroup;
+  const auto cgroup = MUST(detail::locate(v.state_root(), v.id())).cgroup;
   for (const auto& file : {"/sys/fs/cgroup/pids/" + cgroup + "/pids.max",
                            "/sys/fs/cgroup/" + cgroup + "/pids.max"}) {
     std::ifstream in(file);

@@ -87,7 +87,7 @@ std::set<std::string> own_fds() {
 }
 
 // Waits until the console log (and the one it rotated to) holds `text`.
-bool log_shows(const detail::ve_layout& l, const std::string& text) {
+bool log_shows(const detail::ve_paths& l, const std::string& text) {
   for (int i = 0; i < 100; ++i) {
     auto both = slurp(l.console_log_rotated) + slurp(l.console_log);
     if (both.find(text) != std::string::npos) return true;
