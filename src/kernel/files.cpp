@@ -5,6 +5,8 @@
 #include <ovz/fd.hpp>
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace ovz::detail {
@@ -22,6 +24,28 @@ result<std::string> read_file(const std::string& path) {
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+result<unique_fd> open_root_of(pid_t pid) {
+  const auto path = fmt::format("/proc/{}/root", pid);
+  unique_fd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_fail(errno, "open {}", path);
+  return fd;
+}
+
+result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std::uint64_t resolve) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.resolve = resolve | RESOLVE_NO_MAGICLINKS;
+  unique_fd fd;
+  // EAGAIN: a rename elsewhere in the tree during the walk; a tree that keeps renaming wins
+  // an error, not a spin.
+  for (int attempts = 100; attempts > 0; --attempts) {
+    fd.reset(static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how)));
+    if (fd || errno != EAGAIN) break;
+  }
+  if (!fd) return sys_fail(errno, "openat2 {}", path);
+  return fd;
 }
 
 result<void> write_file(const std::string& path, std::string_view value) {

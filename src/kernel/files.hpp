@@ -2,8 +2,12 @@
 // Small whole-file reads and writes of kernel interface files (cgroupfs, procfs), with errors
 // that name the file and the value.
 
+#include <ovz/fd.hpp>
 #include <ovz/result.hpp>
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +15,12 @@ namespace ovz::detail {
 
 /// The whole content of a (small) file.
 result<std::string> read_file(const std::string& path);
+/// The root directory that process `pid` sees (/proc/PID/root), as an O_PATH descriptor.
+result<unique_fd> open_root_of(pid_t pid);
+/// `path` opened relative to the directory `dir_fd` by openat2(2), whose `resolve` flags
+/// (RESOLVE_IN_ROOT, RESOLVE_BENEATH, ...) keep the walk inside that directory whatever
+/// symlinks and ".." the tree's owner planted there.
+result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std::uint64_t resolve);
 /// One write(2) of `value`, as the kernel interface files expect.
 result<void> write_file(const std::string& path, std::string_view value);
 

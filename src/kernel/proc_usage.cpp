@@ -1,6 +1,10 @@
 #include "kernel/proc_usage.hpp"
 
+#include "kernel/files.hpp"
+
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 
 #include <algorithm>
 #include <fstream>
@@ -54,8 +58,13 @@ void count_memory(pid_t pid, proc_usage& u) {
 
 std::uint64_t count_ptys(pid_t init) {
   std::uint64_t n = 0;
-  DIR* dir = ::opendir(("/proc/" + std::to_string(init) + "/root/dev/pts").c_str());
+  // Resolved in the VE's root: a /dev/pts symlink it planted must not count the host's.
+  auto root = open_root_of(init);
+  if (!root) return 0;
+  auto pts = open_below(root->get(), "dev/pts", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
+  DIR* dir = pts ? ::fdopendir(pts->get()) : nullptr;
   if (!dir) return 0;
+  (void)pts->release();  // closedir closes it
   while (const dirent* e = ::readdir(dir))
     if (e->d_name[0] >= '0' && e->d_name[0] <= '9') ++n;
   ::closedir(dir);
