@@ -1,6 +1,7 @@
 #include "kernel/proc_usage.hpp"
 
 #include "kernel/files.hpp"
+#include "kernel/proc_locks.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -71,20 +72,10 @@ std::uint64_t count_ptys(pid_t init) {
   return n;
 }
 
-// /proc/locks lists holders by host PID: "1: POSIX  ADVISORY  WRITE 1234 …"; waiters have
-// "->" after the number.
 std::uint64_t count_flocks(const std::vector<pid_t>& pids) {
-  std::ifstream in("/proc/locks");
   std::uint64_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, kind, mode, access;
-    pid_t pid = 0;
-    if (!(fields >> id >> kind) || kind == "->") continue;
-    if (!(fields >> mode >> access >> pid)) continue;
-    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) ++n;
-  }
+  for (const auto& h : held_locks())
+    if (std::find(pids.begin(), pids.end(), h.pid) != pids.end()) ++n;
   return n;
 }
 

@@ -10,7 +10,7 @@ namespace ovz {
 result<void> ve::destroy() {
   const auto ctx = fmt::format("VE {}", id_.value());
   auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   std::error_code ec;
   if (!std::filesystem::exists(l.conf, ec))

@@ -34,7 +34,7 @@ result<void> ve::set_hostname(const std::string& hostname, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
   BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
   auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());

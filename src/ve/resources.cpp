@@ -83,7 +83,7 @@ result<void> ve::set(const ve_params& changes, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
   if (auto ok = check_changes(changes); !ok) return detail::with_context(ok.error(), ctx);
   auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
   auto current = params_from_config(conf);

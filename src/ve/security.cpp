@@ -124,7 +124,7 @@ result<ve_security> ve::security() const {
 result<void> ve::set_security(const security_changes& changes, bool save) {
   const auto ctx = fmt::format("VE {}", id_.value());
   auto l = detail::layout_of(root_, id_);
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
   auto before = security_from_config(conf);

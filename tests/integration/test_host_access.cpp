@@ -7,11 +7,17 @@
 #include <ovz/ve.hpp>
 
 #include "model/layout.hpp"
+#include "ve/lock.hpp"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace ovz;
 using ovz::test::temp_root;
@@ -75,5 +81,126 @@ TEST_CASE("a live DEVNODES change never follows the VE's own symlinks to the hos
   REQUIRE(::lstat((canary / "precious").c_str(), &st) == 0);
   CHECK(S_ISREG(st.st_mode));
   CHECK((st.st_mode & 07777) == 0644);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("the lock never follows a symlink and takes no content", "[ve][lock]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(11001);
+  MUST(v.create());
+  const auto l = detail::layout_of(root.path(), v.id());
+  const auto canary = root.path() / "precious";
+  std::ofstream(canary) << "host data\n";
+  fs::remove(l.lock);
+  fs::create_symlink(canary, l.lock);
+
+  auto r = v.start();
+  REQUIRE_FALSE(r);
+  INFO(r.error().message());
+  CHECK_THAT(r.error().message(), Catch::Contains("VE 11001") && Catch::Contains("symlink"));
+  std::ifstream in(canary);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "host data\n");
+
+  fs::remove(l.lock);
+  MUST(v.start());
+  CHECK(fs::file_size(l.lock) == 0);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("a lock file exists only while its VE does", "[ve][lock]") {
+  test::require_root();
+  temp_root root;
+  const auto lock_of = [&](std::uint32_t id) { return root.path() / "lock" / (std::to_string(id) + ".lck"); };
+
+  // Refused commands on CTIDs that do not exist.
+  CHECK_FALSE(root.open(11002).start());
+  CHECK_FALSE(root.open(11002).stop());
+  CHECK_FALSE(root.open(11002).destroy());
+  CHECK_FALSE(root.open(11003).create({.ostemplate = "../../etc"}));
+  CHECK_FALSE(fs::exists(lock_of(11002)));
+  CHECK_FALSE(fs::exists(lock_of(11003)));
+
+  auto v = root.open(11004);
+  MUST(v.create());
+  CHECK(fs::exists(lock_of(11004)));
+  MUST(v.destroy());
+  CHECK_FALSE(fs::exists(lock_of(11004)));
+  MUST(v.create());
+  MUST(v.start());
+  MUST(v.stop({.fast = true}));
+  MUST(v.destroy());
+  CHECK_FALSE(fs::exists(lock_of(11004)));
+}
+
+// Removing the file of a held lock must not let two callers hold "the" lock: one that opened
+// the old file waits for it and must then see that the path names another.
+TEST_CASE("a lock file removed by its holder never lets two callers in", "[ve][lock]") {
+  test::require_root();
+  temp_root root;
+  const auto id = MUST(ctid::from_number(11005));
+  const auto l = detail::layout_of(root.path(), id);
+  std::atomic<int> inside{0}, most{0}, entered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto lock = detail::ve_lock::acquire(l, id);
+        if (!lock) continue;  // locked: fine, the point is who gets in
+        int now = ++inside;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {}
+        ++entered;
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        --inside;
+      }  // the VE does not exist: each release removes the file
+    });
+  }
+  for (auto& t : threads) t.join();
+  INFO(entered.load() << " entries");
+  CHECK(entered > 100);
+  CHECK(most == 1);
+  CHECK_FALSE(fs::exists(l.lock));
+}
+
+namespace {
+
+// The state root seen read-only, as after a disk error (errors=remount-ro): a read-only bind
+// mount of it over itself, undone on scope exit.
+struct read_only_view {
+  explicit read_only_view(const fs::path& dir) : dir_(dir) {
+    REQUIRE(::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0);
+    mounted_ = true;
+    REQUIRE(::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0);
+  }
+  ~read_only_view() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  fs::path dir_;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a VE can be changed live and stopped on a read-only state root", "[ve][lock]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(11006);
+  MUST(v.create());
+  MUST(v.start());
+  {
+    read_only_view ro(root.path());
+    REQUIRE(::access((root.path() / "conf").c_str(), W_OK) != 0);
+    CHECK(errno == EROFS);
+    ve_params p;
+    p.ubc = {{ubc_resource::numproc, {.barrier = 80, .limit = 80}}};
+    MUST(v.set(p, false));
+    auto saved = v.set(p, true);
+    REQUIRE_FALSE(saved);
+    CHECK(saved.error().sys_errno() == EROFS);
+    MUST(v.stop({.fast = true}));
+    CHECK(MUST(v.status()).state == ve_state::stopped);
+  }
+  MUST(v.start());
   MUST(v.stop({.fast = true}));
 }
