@@ -6,16 +6,25 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace ovz::detail {
 
-result<std::string> read_file(const std::string& path) {
-  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+result<std::string> read_file(const std::string& path, int flags) {
+  // O_NONBLOCK: a FIFO or a device put where a file is expected is refused below at once
+  // instead of blocking the caller (status, list) until someone writes to it.
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags));
+  if (!fd && errno == ELOOP && (flags & O_NOFOLLOW))
+    return fail(errc::invalid_argument, "{} is a symlink, which is not followed", path);
   if (!fd) return sys_fail(errno, "open {}", path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return sys_fail(errno, "fstat {}", path);
+  if (!S_ISREG(st.st_mode))
+    return fail(errc::invalid_argument, "{} is not a regular file", path);
   std::string out;
-  char buf[4096];
+  char buf[8192];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;

@@ -9,6 +9,7 @@
 #include <ovz/fd.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 
 namespace ovz {
 namespace {
@@ -102,7 +103,7 @@ result<ve_config> ve_config::parse(std::string_view text, std::string_view origi
     auto p = parse_line(raw);
     if (p.problem)
       return detail::fail(errc::bad_config, "{} line {}: {} in: {}", origin, number, p.problem,
-                          raw);
+                          detail::excerpt(raw));
     cfg.lines_.push_back({std::string(raw), std::move(p.key), std::move(p.value)});
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
@@ -111,20 +112,9 @@ result<ve_config> ve_config::parse(std::string_view text, std::string_view origi
 }
 
 result<ve_config> ve_config::load(const std::filesystem::path& file) {
-  unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return detail::sys_fail(errno, "Cannot read {}", file.string());
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return detail::sys_fail(errno, "Cannot read {}", file.string());
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return parse(text, file.string());
+  auto text = detail::read_file(file.string(), O_NOFOLLOW);
+  if (!text) return detail::with_context(text.error(), "Cannot read CTID.conf");
+  return parse(*text, file.string());
 }
 
 std::string ve_config::serialize() const {
@@ -185,7 +175,7 @@ std::optional<std::string> ve_config::get(std::string_view key) const {
 result<void> ve_config::set(std::string_view key, std::string_view value) {
   if (!is_valid_key(key))
     return detail::fail(errc::invalid_argument,
-                        "Invalid config key \"{}\": must match [A-Z_][A-Z0-9_]*", key);
+                        "Invalid config key \"{}\": must match [A-Z_][A-Z0-9_]*", detail::excerpt(key));
   if (value.find_first_of("\n\"\\") != std::string_view::npos)
     return detail::fail(errc::invalid_argument,
                         "Invalid value for {}: must not contain a newline, a double quote or a "

@@ -11,10 +11,13 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -203,4 +206,102 @@ TEST_CASE("a VE can be changed live and stopped on a read-only state root", "[ve
   }
   MUST(v.start());
   MUST(v.stop({.fast = true}));
+}
+
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr
+};
+
+// ovzctl under a 10 s limit, so that a hang fails the test instead of stalling the suite.
+run_result ovzctl(const fs::path& root, const std::string& args) {
+  const auto cmd = "timeout -s KILL 10 " + std::string(OVZCTL_PATH) + " --root " + root.string() +
+                   " " + args + " 2>&1";
+  run_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  UNSCOPED_INFO("ovzctl " << args << " → " << r.exit_code << "\n" << r.out);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a FIFO as CTID.conf is refused at once and the other VEs are listed", "[ve][conf]") {
+  test::require_root();
+  temp_root root;
+  MUST(root.open(11010).create());
+  MUST(root.open(11011).create({.hostname = "honest"}));
+  const auto conf = detail::layout_of(root.path(), MUST(ctid::from_number(11010))).conf;
+  fs::remove(conf);
+  REQUIRE(::mkfifo(conf.c_str(), 0600) == 0);
+
+  auto status = ovzctl(root.path(), "status 11010");
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.out, Catch::Contains("CTID 11010 exist") &&
+                             Catch::Contains(conf.string() + " is not a regular file"));
+  auto list = ovzctl(root.path(), "list -a");
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("11010") && Catch::Contains("honest") &&
+                           Catch::Contains("not a regular file"));
+  auto start = root.open(11010).start();
+  REQUIRE_FALSE(start);
+  CHECK(start.error().is(errc::invalid_argument));
+  fs::remove(conf);
+}
+
+// A secret stands in for /etc/shadow: a file that is not ours.
+constexpr const char* secret = "root:$6$SECRETSALT$SECRETHASH:20228:0:99999:7:::\n";
+
+TEST_CASE("errors never copy a refused file and quote arguments short and escaped",
+          "[ve][conf]") {
+  test::require_root();
+  temp_root root;
+  const auto shadow = root.path() / "shadow";
+  std::ofstream(shadow) << secret;
+
+  auto v = root.open(11012);
+  MUST(v.create());
+  MUST(v.start());
+  security_changes profile;
+  profile.seccomp_profile = shadow.string();
+  auto p = v.set_security(profile, true);
+  REQUIRE_FALSE(p);
+  INFO(p.error().message());
+  CHECK_THAT(p.error().message(), Catch::Contains("line 1"));
+  CHECK_THAT(p.error().message(), !Catch::Contains("SECRET") && !Catch::Contains("root:"));
+  MUST(v.stop({.fast = true}));
+
+  // CTID.conf linked to the secret: not followed, so not quoted either.
+  const auto conf = v.conf_path();
+  fs::rename(conf, root.path() / "saved.conf");
+  fs::create_symlink(shadow, conf);
+  for (const auto& message : {v.start().error().message(), v.config().error().message()}) {
+    INFO(message);
+    CHECK_THAT(message, Catch::Contains("symlink") && !Catch::Contains("SECRET"));
+  }
+  auto st = ovzctl(root.path(), "status 11012");
+  CHECK_THAT(st.out, Catch::Contains("symlink") && !Catch::Contains("SECRET"));
+  fs::remove(conf);
+  fs::rename(root.path() / "saved.conf", conf);
+
+  // A line of our own CTID.conf is quoted, but only an escaped excerpt of it.
+  std::ofstream(conf, std::ios::app) << std::string(5000, 'x') << "\x1b[2J\n";
+  auto bad_line = v.start();
+  REQUIRE_FALSE(bad_line);
+  CHECK(bad_line.error().message().size() < 300);
+  CHECK_THAT(bad_line.error().message(), Catch::Contains("(5004 bytes)"));
+
+  auto long_name = root.open(11013).create({.hostname = std::string(10000, 'a')});
+  REQUIRE_FALSE(long_name);
+  CHECK(long_name.error().message().size() < 200);
+  CHECK_THAT(long_name.error().message(), Catch::Contains("(10000 bytes)"));
+  auto escape = ovzctl(root.path(), "create 11013 --hostname \"$(printf 'a\\033[31mb')\"");
+  CHECK(escape.exit_code != 0);
+  CHECK_THAT(escape.out, Catch::Contains("\\x1b") && !Catch::Contains("\x1b"));
 }
