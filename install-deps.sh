@@ -11,6 +11,8 @@ packages=(
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
   catch2 pybind11-dev python3-dev python3-pytest
   busybox-static tar xz-utils gzip iproute2 util-linux procps
+  # tests/integration: kills a command at a named system call
+  strace
   crun runc
   qemu-system-x86 kmod cpio
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which

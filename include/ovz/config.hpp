@@ -30,7 +30,10 @@ class OVZ_API ve_config {
 
   /// The text of the file: every line as read, changed values as `KEY="value"`.
   std::string serialize() const;
-  /// Writes the file atomically (a temporary file renamed over it, fsynced).
+  /// Writes the file atomically (a temporary file renamed over it, fsynced). The temporary
+  /// file is unnamed (O_TMPFILE) until just before the rename, so a save killed midway leaves
+  /// nothing; a name left by a kill right before the rename is removed by the next save of
+  /// the same file once its process is gone.
   result<void> save(const std::filesystem::path& file) const;
 
   std::optional<std::string> get(std::string_view key) const;

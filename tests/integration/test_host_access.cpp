@@ -18,6 +18,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -215,10 +217,10 @@ struct run_result {
   std::string out;  // stdout and stderr
 };
 
-// ovzctl under a 10 s limit, so that a hang fails the test instead of stalling the suite.
-run_result ovzctl(const fs::path& root, const std::string& args) {
-  const auto cmd = "timeout -s KILL 10 " + std::string(OVZCTL_PATH) + " --root " + root.string() +
-                   " " + args + " 2>&1";
+// A shell command under a 10 s limit, so that a hang fails the test instead of stalling the
+// suite.
+run_result run(const std::string& command) {
+  const auto cmd = "timeout -s KILL 10 " + command + " 2>&1";
   run_result r;
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p);
@@ -226,8 +228,12 @@ run_result ovzctl(const fs::path& root, const std::string& args) {
   for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
   const int status = ::pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  UNSCOPED_INFO("ovzctl " << args << " → " << r.exit_code << "\n" << r.out);
+  UNSCOPED_INFO(command << " → " << r.exit_code << "\n" << r.out);
   return r;
+}
+
+run_result ovzctl(const fs::path& root, const std::string& args) {
+  return run(std::string(OVZCTL_PATH) + " --root " + root.string() + " " + args);
 }
 
 }  // namespace
@@ -304,4 +310,52 @@ TEST_CASE("errors never copy a refused file and quote arguments short and escape
   auto escape = ovzctl(root.path(), "create 11013 --hostname \"$(printf 'a\\033[31mb')\"");
   CHECK(escape.exit_code != 0);
   CHECK_THAT(escape.out, Catch::Contains("\\x1b") && !Catch::Contains("\x1b"));
+}
+
+namespace {
+
+// The dotfiles (temporary files) in a directory.
+std::vector<std::string> dotfiles(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().front() == '.') out.push_back(e.path().filename().string());
+  return out;
+}
+
+}  // namespace
+
+// Killed by strace at the entry of a named system call of the save.
+TEST_CASE("a save killed at any step leaves no temporary file behind", "[ve][conf]") {
+  test::require_root();
+  if (std::system("strace -V >/dev/null 2>&1") != 0) {
+    std::cout << "SKIPPED: strace is missing (install-deps.sh installs it)\n";
+    std::cout.flush();
+    std::_Exit(77);
+  }
+  temp_root root;
+  auto v = root.open(11020);
+  MUST(v.create());
+  const auto conf_dir = v.conf_path().parent_path();
+  const auto killed_at = [&](const char* syscall, int numproc) {
+    const auto args = std::string("set 11020 --numproc ") + std::to_string(numproc) + " --save";
+    return run("strace -f -o /dev/null -e trace=" + std::string(syscall) + " -e inject=" +
+               syscall + ":signal=KILL:when=1 " + OVZCTL_PATH + " --root " +
+               root.path().string() + " " + args);
+  };
+  // Before the file has a name, and while it is written and flushed: nothing is left.
+  for (const char* step : {"write", "fsync"}) {
+    auto r = killed_at(step, 300);
+    CHECK(r.exit_code != 0);  // killed
+    CHECK(dotfiles(conf_dir).empty());
+    CHECK(MUST(v.config()).get("NUMPROC") != "300:300");
+  }
+  // Between naming it and the rename: the next save removes it.
+  auto r = killed_at("rename", 400);
+  CHECK(r.exit_code != 0);
+  CHECK(MUST(v.config()).get("NUMPROC") != "400:400");
+  ve_params p;
+  p.ubc = {{ubc_resource::numproc, {.barrier = 500, .limit = 500}}};
+  MUST(v.set(p, true));
+  CHECK(dotfiles(conf_dir).empty());
+  CHECK(MUST(v.config()).get("NUMPROC") == "500:500");
 }
