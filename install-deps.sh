@@ -10,11 +10,11 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
   catch2 pybind11-dev python3-dev python3-pytest
-  busybox-static tar xz-utils gzip iproute2 util-linux procps strace
+  busybox-static tar xz-utils gzip iproute2 util-linux procps
+  # tests/integration: kills a command at a named system call
+  strace
   crun runc
   qemu-system-x86 kmod cpio
-  # tests: kills a command as it enters a given system call (a crash at that step)
-  strace
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which
   # --no-install-recommends skips
   clang libclang-rt-14-dev

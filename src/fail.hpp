@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -27,12 +28,20 @@ error sys_fail(int err, fmt::format_string<Args...> f, Args&&... args) {
                            std::strerror(err)));
 }
 
-/// At most `max` characters of `text` to quote in a message, anything but printable ASCII
-/// shown as '?' and a cut marked "...": an error names what it refused without copying it.
+/// `text` as a message may quote it: every byte that is not printable ASCII escaped (\xNN),
+/// cut after `max` bytes with "…" and the full size. What a user, a VE or a file supplied is
+/// quoted only through this, so that an error neither echoes a 10k-character argument whole
+/// nor carries a terminal escape.
 inline std::string excerpt(std::string_view text, std::size_t max = 40) {
   std::string out;
-  for (char c : text.substr(0, max)) out += c >= ' ' && c <= '~' ? c : '?';
-  if (text.size() > max) out += "...";
+  const std::size_t shown = text.size() < max ? text.size() : max;
+  for (unsigned char c : text.substr(0, shown)) {
+    if (c < 0x20 || c >= 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  if (shown < text.size()) out += fmt::format("… ({} bytes)", text.size());
   return out;
 }
 

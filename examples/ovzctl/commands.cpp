@@ -78,9 +78,17 @@ ovz::result<int> do_destroy(ovz::ve& v) {
   return 0;
 }
 
+// A VE whose CTID.conf cannot be read still exists and is listed; what is wrong is said on
+// stderr.
+void warn_unreadable(const ovz::ve& v, ovz::ve_state state) {
+  if (state == ovz::ve_state::absent) return;
+  if (auto conf = v.config(); !conf) fmt::print(stderr, "Warning: {}\n", conf.error().message());
+}
+
 ovz::result<int> do_status(const ovz::ve& v) {
   auto st = v.status();
   if (!st) return st.error();
+  warn_unreadable(v, st.value().state);
   say("CTID {} {} {} {}", v.id().str(), st.value().state == ovz::ve_state::absent ? "deleted" : "exist",
       st.value().mounted ? "mounted" : "unmounted",
       st.value().state == ovz::ve_state::running ? "running" : "down");
@@ -210,6 +218,7 @@ ovz::result<int> do_list(const command& cmd) {
   for (const auto& st : all.value()) {
     const bool running = st.state == ovz::ve_state::running;
     if (!running && !cmd.all) continue;
+    if (auto v = ovz::ve::open(st.id, cmd.root)) warn_unreadable(v.value(), st.state);
     say(row, st.id.str(), running ? std::to_string(st.nproc) : "-", ovz::to_string(st.state),
         first_ip(cmd, st.id), st.hostname.empty() ? "-" : st.hostname);
   }

@@ -20,15 +20,20 @@ class OVZ_API ve_config {
  public:
   /// Parses the text of a CTID.conf. Accepts `KEY="value"`, `KEY='value'` and `KEY=value`,
   /// `#` comments, blank lines and an optional leading `export `. A malformed line is refused
-  /// with errc::bad_config naming its line number and text. `origin` names the file in
-  /// messages.
+  /// with errc::bad_config naming its line number and a short, escaped excerpt of it.
+  /// `origin` names the file in messages.
   static result<ve_config> parse(std::string_view text, std::string_view origin = "CTID.conf");
-  /// Reads and parses a file.
+  /// Reads and parses a file, which must be a regular file: a symlink is refused rather than
+  /// followed (a CTID.conf linked to /etc/shadow is not read), and a FIFO or device is refused
+  /// at once rather than waited on.
   static result<ve_config> load(const std::filesystem::path& file);
 
   /// The text of the file: every line as read, changed values as `KEY="value"`.
   std::string serialize() const;
-  /// Writes the file atomically (a temporary file renamed over it, fsynced).
+  /// Writes the file atomically (a temporary file renamed over it, fsynced). The temporary
+  /// file is unnamed (O_TMPFILE) until just before the rename, so a save killed midway leaves
+  /// nothing; a name left by a kill right before the rename is removed by the next save of
+  /// the same file once its process is gone.
   result<void> save(const std::filesystem::path& file) const;
 
   std::optional<std::string> get(std::string_view key) const;

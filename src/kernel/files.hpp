@@ -1,16 +1,28 @@
 #pragma once
-// Small whole-file reads and writes of kernel interface files (cgroupfs, procfs), with errors
-// that name the file and the value.
+// Small whole-file reads and writes of kernel interface files (cgroupfs, procfs) and of the
+// files users and VEs control (CTID.conf, profiles), with errors that name the file; and
+// opening below a directory whose owner may have planted symlinks.
 
+#include <ovz/fd.hpp>
 #include <ovz/result.hpp>
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace ovz::detail {
 
-/// The whole content of a (small) file.
-result<std::string> read_file(const std::string& path);
+/// The whole content of a (small) regular file, opened with `flags` added (O_NOFOLLOW).
+/// Anything else there (a FIFO, a device, a directory) is errc::invalid_argument at once.
+result<std::string> read_file(const std::string& path, int flags = 0);
+/// The root directory that process `pid` sees (/proc/PID/root), as an O_PATH descriptor.
+result<unique_fd> open_root_of(pid_t pid);
+/// `path` opened relative to the directory `dir_fd` by openat2(2), whose `resolve` flags
+/// (RESOLVE_IN_ROOT, RESOLVE_BENEATH, ...) keep the walk inside that directory whatever
+/// symlinks and ".." the tree's owner planted there.
+result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std::uint64_t resolve);
 /// One write(2) of `value`, as the kernel interface files expect.
 result<void> write_file(const std::string& path, std::string_view value);
 /// fsync of a directory: what was created, renamed or removed in it is on disk.

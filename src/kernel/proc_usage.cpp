@@ -1,6 +1,11 @@
 #include "kernel/proc_usage.hpp"
 
+#include "kernel/files.hpp"
+#include "kernel/proc_locks.hpp"
+
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 
 #include <algorithm>
 #include <fstream>
@@ -54,28 +59,23 @@ void count_memory(pid_t pid, proc_usage& u) {
 
 std::uint64_t count_ptys(pid_t init) {
   std::uint64_t n = 0;
-  DIR* dir = ::opendir(("/proc/" + std::to_string(init) + "/root/dev/pts").c_str());
+  // Resolved in the VE's root: a /dev/pts symlink it planted must not count the host's.
+  auto root = open_root_of(init);
+  if (!root) return 0;
+  auto pts = open_below(root->get(), "dev/pts", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
+  DIR* dir = pts ? ::fdopendir(pts->get()) : nullptr;
   if (!dir) return 0;
+  (void)pts->release();  // closedir closes it
   while (const dirent* e = ::readdir(dir))
     if (e->d_name[0] >= '0' && e->d_name[0] <= '9') ++n;
   ::closedir(dir);
   return n;
 }
 
-// /proc/locks lists holders by host PID: "1: POSIX  ADVISORY  WRITE 1234 …"; waiters have
-// "->" after the number.
 std::uint64_t count_flocks(const std::vector<pid_t>& pids) {
-  std::ifstream in("/proc/locks");
   std::uint64_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, kind, mode, access;
-    pid_t pid = 0;
-    if (!(fields >> id >> kind) || kind == "->") continue;
-    if (!(fields >> mode >> access >> pid)) continue;
-    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) ++n;
-  }
+  for (const auto& h : held_locks())
+    if (std::find(pids.begin(), pids.end(), h.pid) != pids.end()) ++n;
   return n;
 }
 

@@ -102,7 +102,7 @@ result<ubc_resource> parse_ubc_resource(std::string_view name) {
                    [](char a, char b) { return to_lower(a) == b; }))
       return static_cast<ubc_resource>(i);
   }
-  return detail::fail(errc::invalid_argument, "Unknown beancounter \"{}\"", name);
+  return detail::fail(errc::invalid_argument, "Unknown beancounter \"{}\"", detail::excerpt(name));
 }
 
 std::string conf_key(ubc_resource r) {
@@ -126,7 +126,7 @@ bool counts_pages(ubc_resource r) noexcept {
 
 result<ubc_value> parse_ubc_value(ubc_resource r, std::string_view text) {
   auto refuse = [&](std::string_view why) {
-    return detail::fail(errc::invalid_argument, "Invalid value \"{}\" for {}: {}", text,
+    return detail::fail(errc::invalid_argument, "Invalid value \"{}\" for {}: {}", detail::excerpt(text),
                         to_string(r), why);
   };
   auto colon = text.find(':');

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <csignal>
 #include <cerrno>
 #include <ovz/config.hpp>
 #include <ovz/fd.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 
 namespace ovz {
 namespace {
@@ -75,6 +78,23 @@ struct temp_file {
   }
 };
 
+// A save killed between naming its file and the rename leaves ".NAME.PID.N.tmp": removed by
+// the next save of NAME once process PID is gone (a live one may be saving right now).
+void remove_stale_temps(const std::filesystem::path& dir, const std::string& name) {
+  const std::string prefix = "." + name + ".";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string entry = it->path().filename().string();
+    if (!entry.starts_with(prefix) || !entry.ends_with(".tmp")) continue;
+    pid_t pid = 0;
+    const char* digits = entry.data() + prefix.size();
+    auto [end_of_pid, bad] = std::from_chars(digits, entry.data() + entry.size(), pid);
+    if (bad != std::errc() || *end_of_pid != '.' || pid <= 0) continue;
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    (void)::unlink(it->path().c_str());
+  }
+}
+
 result<void> write_all(int fd, std::string_view data, const std::filesystem::path& file,
                        const std::filesystem::path& tmp) {
   while (!data.empty()) {
@@ -102,7 +122,7 @@ result<ve_config> ve_config::parse(std::string_view text, std::string_view origi
     auto p = parse_line(raw);
     if (p.problem)
       return detail::fail(errc::bad_config, "{} line {}: {} in: {}", origin, number, p.problem,
-                          raw);
+                          detail::excerpt(raw));
     cfg.lines_.push_back({std::string(raw), std::move(p.key), std::move(p.value)});
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
@@ -111,20 +131,9 @@ result<ve_config> ve_config::parse(std::string_view text, std::string_view origi
 }
 
 result<ve_config> ve_config::load(const std::filesystem::path& file) {
-  unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return detail::sys_fail(errno, "Cannot read {}", file.string());
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return detail::sys_fail(errno, "Cannot read {}", file.string());
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return parse(text, file.string());
+  auto text = detail::read_file(file.string(), O_NOFOLLOW);
+  if (!text) return detail::with_context(text.error(), "Cannot read CTID.conf");
+  return parse(*text, file.string());
 }
 
 std::string ve_config::serialize() const {
@@ -140,19 +149,28 @@ result<void> ve_config::save(const std::filesystem::path& file) const {
   std::filesystem::path dir = file.parent_path();
   if (dir.empty()) dir = ".";
   const std::string text = serialize();
+  const std::string name = file.filename().string();
+  remove_stale_temps(dir, name);
 
-  // O_EXCL rather than mkstemp so that a new file gets 0644 less the umask, as any editor's.
+  // The text goes to an unnamed file (O_TMPFILE) that gets a name only when complete and
+  // flushed, just before the rename: a save killed before that leaves nothing. Where the
+  // filesystem has no O_TMPFILE the file is named from the start. 0644 less the umask, as
+  // any editor's.
   static std::atomic<unsigned> counter{0};
-  std::filesystem::path tmp_path;
-  unique_fd fd;
-  for (;;) {
-    tmp_path = dir / fmt::format(".{}.{}.{}.tmp", file.filename().string(), ::getpid(), counter++);
-    fd.reset(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  auto temp_name = [&] { return dir / fmt::format(".{}.{}.{}.tmp", name, ::getpid(), counter++); };
+  temp_file tmp{temp_name()};
+  unique_fd fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+  const bool unnamed = bool(fd);
+  if (!unnamed && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    return detail::sys_fail(errno, "Cannot save {}: create a file in {}", file.string(), dir.string());
+  while (!fd) {
+    fd.reset(::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd) break;
     if (errno != EEXIST)
-      return detail::sys_fail(errno, "Cannot save {}: create {}", file.string(), tmp_path.string());
+      return detail::sys_fail(errno, "Cannot save {}: create {}", file.string(), tmp.path.string());
+    tmp.path = temp_name();
   }
-  temp_file tmp{tmp_path};
+  tmp.renamed = unnamed;  // nothing to remove until it is linked
 
   // Replacing a file must not change who may read it.
   struct stat st;
@@ -162,6 +180,16 @@ result<void> ve_config::save(const std::filesystem::path& file) const {
   BOOST_OUTCOME_TRY(write_all(fd.get(), text, file, tmp.path));
   if (::fsync(fd.get()) != 0)
     return detail::sys_fail(errno, "Cannot save {}: fsync {}", file.string(), tmp.path.string());
+  if (unnamed) {
+    // rename(2) takes names only; linkat through /proc needs no privilege, unlike AT_EMPTY_PATH.
+    const auto self = fmt::format("/proc/self/fd/{}", fd.get());
+    while (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      if (errno != EEXIST)
+        return detail::sys_fail(errno, "Cannot save {}: link {}", file.string(), tmp.path.string());
+      tmp.path = temp_name();
+    }
+    tmp.renamed = false;
+  }
   fd.reset();
   if (::rename(tmp.path.c_str(), file.c_str()) != 0)
     return detail::sys_fail(errno, "Cannot save {}: rename {}", file.string(), tmp.path.string());
@@ -185,7 +213,7 @@ std::optional<std::string> ve_config::get(std::string_view key) const {
 result<void> ve_config::set(std::string_view key, std::string_view value) {
   if (!is_valid_key(key))
     return detail::fail(errc::invalid_argument,
-                        "Invalid config key \"{}\": must match [A-Z_][A-Z0-9_]*", key);
+                        "Invalid config key \"{}\": must match [A-Z_][A-Z0-9_]*", detail::excerpt(key));
   if (value.find_first_of("\n\"\\") != std::string_view::npos)
     return detail::fail(errc::invalid_argument,
                         "Invalid value for {}: must not contain a newline, a double quote or a "

@@ -52,7 +52,7 @@ result<void> check_cpu_params(const cpu_params& p) {
 
 result<std::string> parse_cpumask(std::string_view text) {
   auto refuse = [&](std::string_view why) {
-    return detail::fail(errc::invalid_argument, "Invalid cpumask \"{}\": {}", text, why);
+    return detail::fail(errc::invalid_argument, "Invalid cpumask \"{}\": {}", detail::excerpt(text), why);
   };
   if (text == "all") return std::string(text);
   if (text.empty()) return refuse("empty (give a list like 0-3,6 or \"all\")");
@@ -66,10 +66,10 @@ result<std::string> parse_cpumask(std::string_view text) {
     auto first = parse_cpu(item.substr(0, dash));
     auto last = dash == std::string_view::npos ? first : parse_cpu(item.substr(dash + 1));
     if (!first || !last)
-      return refuse(fmt::format("\"{}\" is not a CPU number or a range N-M", item));
+      return refuse(fmt::format("\"{}\" is not a CPU number or a range N-M", detail::excerpt(item)));
     if (*first >= max_cpus || *last >= max_cpus)
-      return refuse(fmt::format("\"{}\": CPU numbers go from 0 to {}", item, max_cpus - 1));
-    if (*first > *last) return refuse(fmt::format("\"{}\" is a reversed range", item));
+      return refuse(fmt::format("\"{}\": CPU numbers go from 0 to {}", detail::excerpt(item), max_cpus - 1));
+    if (*first > *last) return refuse(fmt::format("\"{}\" is a reversed range", detail::excerpt(item)));
     for (auto cpu = *first; cpu <= *last; ++cpu) cpus.set(cpu);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);

@@ -16,7 +16,7 @@ result<ctid> ctid::from_number(std::uint64_t value) {
 result<ctid> ctid::parse(std::string_view text) {
   auto refuse = [&] {
     return detail::fail(errc::invalid_argument,
-                        "Invalid CTID \"{}\": must be a number from 1 to {}", text, max);
+                        "Invalid CTID \"{}\": must be a number from 1 to {}", detail::excerpt(text), max);
   };
   // Only plain digits: from_chars alone would accept what follows a number, and a leading
   // zero would let "0101" and "101" name the same VE.

@@ -8,7 +8,7 @@ namespace ovz::detail {
 
 result<void> check_hostname(std::string_view name) {
   auto bad = [&](const char* why) {
-    return fail(errc::invalid_argument, "Invalid hostname \"{}\": {}", name, why);
+    return fail(errc::invalid_argument, "Invalid hostname \"{}\": {}", excerpt(name), why);
   };
   if (name.empty()) return bad("empty");
   if (name.size() > 64) return bad("longer than 64 characters");

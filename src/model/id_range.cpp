@@ -26,10 +26,10 @@ result<id_range> parse_id_range(std::string_view text) {
     return fail(errc::bad_config,
                 "USERNS_MAP \"{}\" is not \"<host base>:<count>\" with a count above 0 inside "
                 "the 32-bit id space",
-                text);
+                excerpt(text));
   if (*base == 0)
     return fail(errc::bad_config, "USERNS_MAP \"{}\" would map the VE's root to the host's root",
-                text);
+                excerpt(text));
   return id_range{*base, *count};
 }
 

@@ -31,7 +31,7 @@ std::string_view trim(std::string_view s) {
 
 result<ip_address> ip_address::parse(std::string_view text) {
   auto bad = [&](const char* why) {
-    return detail::fail(errc::invalid_argument, "Invalid IP address \"{}\": {}", text, why);
+    return detail::fail(errc::invalid_argument, "Invalid IP address \"{}\": {}", detail::excerpt(text), why);
   };
   ip_address a;
   auto slash = text.find('/');
@@ -71,12 +71,12 @@ result<netif_spec> netif_spec::parse(std::string_view text) {
     return detail::fail(errc::invalid_argument,
                         "Invalid network device \"{}\": expected "
                         "ifname[,mac,host_ifname,host_mac,bridge]",
-                        text);
+                        detail::excerpt(text));
   netif_spec s;
   std::string* slots[] = {&s.ifname, &s.mac, &s.host_ifname, &s.host_mac, &s.bridge};
   for (std::size_t i = 0; i < fields.size(); ++i) *slots[i] = std::string(fields[i]);
   if (s.ifname.empty())
-    return detail::fail(errc::invalid_argument, "Invalid network device \"{}\": no ifname", text);
+    return detail::fail(errc::invalid_argument, "Invalid network device \"{}\": no ifname", detail::excerpt(text));
   BOOST_OUTCOME_TRY(detail::check_netif(s));
   return s;
 }
@@ -127,11 +127,11 @@ result<std::vector<netif_spec>> parse_netifs(std::string_view value) {
       // out rather than refused, so a vzctl config still starts.
       if (!slot) continue;
       if (eq == std::string_view::npos)
-        return detail::fail(errc::bad_config, "NETIF: \"{}\" is not key=value", field);
+        return detail::fail(errc::bad_config, "NETIF: \"{}\" is not key=value", detail::excerpt(field));
       *slot = std::string(val);
     }
     if (s.ifname.empty())
-      return detail::fail(errc::bad_config, "NETIF: device \"{}\" has no ifname=", dev);
+      return detail::fail(errc::bad_config, "NETIF: device \"{}\" has no ifname=", detail::excerpt(dev));
     if (auto ok = detail::check_netif(s); !ok)
       return detail::fail(errc::bad_config, "NETIF: {}", ok.error().message());
     out.push_back(std::move(s));
@@ -159,7 +159,7 @@ namespace ovz::detail {
 
 result<void> check_ifname(std::string_view name, std::string_view what) {
   auto bad = [&](const char* why) {
-    return fail(errc::invalid_argument, "Invalid {} \"{}\": {}", what, name, why);
+    return fail(errc::invalid_argument, "Invalid {} \"{}\": {}", what, excerpt(name), why);
   };
   if (name.empty()) return bad("empty");
   if (name.size() >= IFNAMSIZ) return bad("longer than 15 characters");
@@ -183,11 +183,11 @@ result<mac_bytes> parse_mac(std::string_view text) {
   }
   if (!ok)
     return fail(errc::invalid_argument, "Invalid MAC address \"{}\": expected xx:xx:xx:xx:xx:xx",
-                text);
+                excerpt(text));
   if (mac[0] & 1)
-    return fail(errc::invalid_argument, "Invalid MAC address \"{}\": a multicast address", text);
+    return fail(errc::invalid_argument, "Invalid MAC address \"{}\": a multicast address", excerpt(text));
   if (mac == mac_bytes{})
-    return fail(errc::invalid_argument, "Invalid MAC address \"{}\": all zero", text);
+    return fail(errc::invalid_argument, "Invalid MAC address \"{}\": all zero", excerpt(text));
   return mac;
 }
 
@@ -213,7 +213,7 @@ mac_bytes stable_mac(ctid id, std::string_view ifname, std::string_view side) {
 
 result<void> check_ve_address(const ip_address& a) {
   auto bad = [&](const char* why) {
-    return fail(errc::invalid_argument, "Invalid VE address \"{}\": {}", a.str(), why);
+    return fail(errc::invalid_argument, "Invalid VE address \"{}\": {}", excerpt(a.str()), why);
   };
   const auto& b = a.bytes;
   if (a.family == AF_INET) {
@@ -250,7 +250,7 @@ result<void> check_netif(const netif_spec& spec) {
   }
   if (spec.ifname == venet_ifname || spec.ifname == "lo")
     return fail(errc::invalid_argument, "Invalid device name \"{}\": reserved for the VE's {}",
-                spec.ifname, spec.ifname == "lo" ? "loopback" : "routed addresses");
+                excerpt(spec.ifname), spec.ifname == "lo" ? "loopback" : "routed addresses");
   return success();
 }
 

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <optional>
 #include <cstring>
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 namespace ovz {
@@ -84,8 +86,17 @@ result<seccomp_profile> seccomp_profile::parse(std::string_view text, std::strin
     std::istringstream words(line);
     std::string first;
     if (!(words >> first)) continue;
+    // The file may be any the caller named (/etc/shadow): a word is quoted only when it could
+    // be an action or a system call name, never the line.
     auto bad = [&](std::string_view what, std::string_view word) {
-      return detail::fail(errc::bad_config, "{}: line {}: {} \"{}\"", origin, number, what, word);
+      const bool name_like = std::all_of(word.begin(), word.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+      });
+      if (!name_like)
+        return detail::fail(errc::bad_config, "{}: line {}: {} a word of {} bytes that is no name",
+                            origin, number, what, word.size());
+      return detail::fail(errc::bad_config, "{}: line {}: {} \"{}\"", origin, number, what,
+                          detail::excerpt(word));
     };
     if (first == "default") {
       std::string word;

@@ -43,7 +43,7 @@ bool is_builtin_node(std::string_view name) {
 
 result<void> check_devnode_name(std::string_view name) {
   auto bad = [&](std::string_view why) {
-    return detail::fail(errc::invalid_argument, "DEVNODES: \"{}\" {}", name, why);
+    return detail::fail(errc::invalid_argument, "DEVNODES: \"{}\" {}", detail::excerpt(name), why);
   };
   if (name.empty() || name.size() > 64) return bad("is not a device name of 1 to 64 characters");
   if (name.front() == '/') return bad("must be named below /dev, without \"/dev/\"");
@@ -102,10 +102,10 @@ result<std::vector<capability_setting>> parse_capabilities(std::string_view text
                                    [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
     cap_value_t cap = 0;
     if (name.empty() || !plain || cap_from_name(("cap_" + name).c_str(), &cap) != 0)
-      return detail::fail(errc::invalid_argument, "CAPABILITY: unknown capability \"{}\"", item);
+      return detail::fail(errc::invalid_argument, "CAPABILITY: unknown capability \"{}\"", detail::excerpt(item));
     if (state != "on" && state != "off")
       return detail::fail(errc::invalid_argument, "CAPABILITY: \"{}\" is not NAME:on or NAME:off",
-                          item);
+                          detail::excerpt(item));
     upsert(out, capability_setting{name, state == "on"},
            [](const auto& a, const auto& b) { return a.name == b.name; });
   }
@@ -120,7 +120,7 @@ result<std::vector<devnode_grant>> parse_devnodes(std::string_view text) {
     auto access = parse_access(state);
     if (!access)
       return detail::fail(errc::invalid_argument, "DEVNODES: \"{}\" is not NAME:r, :w, :rw or :none",
-                          item);
+                          detail::excerpt(item));
     upsert(out, devnode_grant{name, *access},
            [](const auto& a, const auto& b) { return a.name == b.name; });
   }
@@ -145,13 +145,13 @@ result<ve_security> security_from_config(const ve_config& conf) {
       return detail::fail(errc::bad_config,
                           "CTID.conf: SECCOMP_PROFILE: \"{}\" is not default, unconfined or an "
                           "absolute path",
-                          *text);
+                          detail::excerpt(*text));
     if (*text != "default") s.seccomp_profile = *text;
   }
   if (auto text = conf.get("NO_NEW_PRIVS")) {
     if (*text != "yes" && *text != "no")
       return detail::fail(errc::bad_config, "CTID.conf: NO_NEW_PRIVS: \"{}\" is not yes or no",
-                          *text);
+                          detail::excerpt(*text));
     s.no_new_privs = *text == "yes";
   }
   return s;
@@ -185,7 +185,7 @@ result<ve_security> with_changes(ve_security s, const security_changes& changes)
                                                     [](unsigned char ch) { return std::isspace(ch); });
     auto parsed = parse_capabilities(c.name + (c.on ? ":on" : ":off"));
     if (!one_word || !parsed || parsed->size() != 1)
-      return detail::fail(errc::invalid_argument, "CAPABILITY: unknown capability \"{}\"", c.name);
+      return detail::fail(errc::invalid_argument, "CAPABILITY: unknown capability \"{}\"", detail::excerpt(c.name));
     caps.push_back(parsed->front());  // normalized: "CAP_NET_ADMIN" → "net_admin"
   }
   for (const auto& d : changes.devnodes) {

@@ -126,7 +126,7 @@ result<std::vector<ubc_snapshot>> parse_user_beancounters(std::string_view text)
     std::uint64_t counters[5];
     for (std::size_t i = 0; i < 5; ++i) {
       auto n = parse_counter(words[i + 1]);
-      if (!n) return refuse(fmt::format("\"{}\" is not a counter", words[i + 1]));
+      if (!n) return refuse(fmt::format("\"{}\" is not a counter", detail::excerpt(words[i + 1])));
       counters[i] = *n;
     }
     stats.push_back({.resource = *resource,

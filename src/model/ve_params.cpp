@@ -22,7 +22,7 @@ result<std::optional<std::uint32_t>> read_number(const ve_config& conf, std::str
   bool digits = !text->empty() && std::all_of(text->begin(), text->end(),
                                               [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || std::from_chars(text->data(), text->data() + text->size(), n).ec != std::errc())
-    return bad_key(key, fmt::format("\"{}\" is not a number", *text));
+    return bad_key(key, fmt::format("\"{}\" is not a number", detail::excerpt(*text)));
   return std::optional<std::uint32_t>(n);
 }
 

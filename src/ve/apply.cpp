@@ -32,7 +32,7 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
     BOOST_OUTCOME_TRY(detail::check_hostname(*changes.hostname));
   }
   BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());

@@ -21,7 +21,7 @@ result<void> ve::create(const create_options& opts) {
   auto l = detail::layout_of(root_, id_);
   std::string hostname = opts.hostname.empty() ? "ct" + id_.str() : opts.hostname;
   BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   // Only "no such file" means no VE: anything else there (even a dangling link) may be an
   // existing VE's config, whose private area the steps below would wipe.

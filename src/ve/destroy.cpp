@@ -13,7 +13,7 @@ namespace ovz {
 result<void> ve::destroy() {
   const auto ctx = fmt::format("VE {}", id_.value());
   BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   std::error_code ec;
   const bool exists = std::filesystem::exists(l.conf, ec);

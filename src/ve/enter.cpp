@@ -1,15 +1,16 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 #include "ve/runtime.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -122,9 +123,11 @@ result<int> ve::enter(const enter_options& opts) const {
   spawn_spec spec;
   spec.argv = opts.argv;
   if (spec.argv.empty()) {
-    // /proc/PID/root shows the VE's root as its init sees it.
-    struct stat st {};
-    bool bash = ::lstat(fmt::format("/proc/{}/root/bin/bash", init.pid()).c_str(), &st) == 0;
+    // Looked up in the VE's root as its init sees it, absolute symlinks (usrmerge's /bin)
+    // included.
+    auto root = detail::open_root_of(init.pid());
+    const bool bash =
+        root && detail::open_below(root->get(), "bin/bash", O_PATH, RESOLVE_IN_ROOT).has_value();
     spec.argv = {bash ? "/bin/bash" : "/bin/sh", "-l"};
   }
   const char* term = std::getenv("TERM");

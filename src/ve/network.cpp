@@ -23,7 +23,7 @@ template <class Edit, class Live>
 result<void> change_network(const ve& v, bool save, Edit&& edit, Live&& live) {
   const auto ctx = fmt::format("VE {}", v.id().value());
   BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
-  auto lock = detail::ve_lock::acquire(l.lock, v.id());
+  auto lock = detail::ve_lock::acquire(l, v.id());
   if (!lock) return lock.error();
   std::error_code ec;
   if (!std::filesystem::exists(l.conf, ec))

@@ -5,6 +5,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
 #include "ve/devices.hpp"
@@ -12,6 +13,9 @@
 #include "ve/runtime.hpp"
 #include "ve/userns.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,49 +29,88 @@ bool has_node(const std::vector<detail::host_devnode>& nodes, const std::string&
   return std::any_of(nodes.begin(), nodes.end(), [&](const auto& n) { return n.name == name; });
 }
 
-// The granted nodes present in a VE's /dev: device nodes other than the ones every VE has.
-std::vector<std::string> granted_in(const std::filesystem::path& dev) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dev, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().lexically_relative(dev).string();
-    if (parse_devnodes(name + ":r").has_error()) {  // a built-in node, or below pts or shm
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_character_file(ec) || it->is_block_file(ec)) names.push_back(name);
+// Below the VE's /dev the host follows nothing the VE may have planted: no symlink, no "..",
+// no other mount (pts, shm). Every change is made relative to a directory descriptor so
+// that a path swapped between two steps cannot lead out of the VE's /dev either.
+constexpr std::uint64_t in_dev = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
+// Deeper than any node name a grant has; a VE's deep tree must not exhaust the host's stack.
+constexpr int max_depth = 8;
+
+// The granted nodes present in the directory `dir` of a VE's /dev (`prefix` is its name
+// there): device nodes other than the ones every VE has.
+void granted_in(int dir, const std::string& prefix, int depth, std::vector<std::string>& names) {
+  unique_fd listed(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  DIR* d = listed ? ::fdopendir(listed.get()) : nullptr;
+  if (!d) return;
+  (void)listed.release();  // closedir closes it
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view entry = e->d_name;
+    if (entry == "." || entry == "..") continue;
+    const auto name = prefix + e->d_name;
+    if (parse_devnodes(name + ":r").has_error()) continue;  // a built-in node, pts or shm
+    struct stat st {};
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) names.push_back(name);
+    if (!S_ISDIR(st.st_mode) || depth >= max_depth) continue;
+    unique_fd sub(::openat(::dirfd(d), e->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub) granted_in(sub.get(), name + "/", depth + 1, names);
   }
-  return names;
+  ::closedir(d);
+}
+
+// The directory of `name` (a path below the VE's /dev) and its last component.
+struct dev_entry {
+  unique_fd dir;
+  std::string base;
+};
+
+result<dev_entry> entry_of(int dev, const std::string& name) {
+  const std::filesystem::path p(name);
+  const auto parent = p.parent_path().string();
+  auto dir = detail::open_below(dev, parent.empty() ? "." : parent, O_PATH | O_DIRECTORY, in_dev);
+  if (!dir)
+    return detail::sys_fail(dir.error().sys_errno(),
+                            "/dev/{} in the VE is not a directory of its own (a symlink or "
+                            "another mount)",
+                            parent);
+  return dev_entry{std::move(dir).value(), p.filename().string()};
 }
 
 // The running VE's /dev and device cgroup follow `after` exactly: the rules first, so that a
 // revoked node is unusable before it disappears and a granted one is allowed before it
-// appears. A grant made live without saving lasts until the next change or the stop. The
-// nodes are made from the host through /proc/PID/root, which resolves in the VE's mount
-// namespace.
+// appears. A grant made live without saving lasts until the next change or the stop.
 result<void> apply_devnodes(detail::cgroup_backend& cg, const detail::ve_layout& l, pid_t init,
                             const std::vector<detail::host_devnode>& after) {
   BOOST_OUTCOME_TRY(cg.allow_devices(l.cgroup, detail::ve_device_rules(after)));
-  const std::string dev = fmt::format("/proc/{}/root/dev", init);
-  for (const auto& name : granted_in(dev)) {
+  BOOST_OUTCOME_TRY(root, detail::open_root_of(init));
+  // /dev is a mount of its own.
+  BOOST_OUTCOME_TRY(dev, detail::open_below(root.get(), "dev", O_PATH | O_DIRECTORY,
+                                            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+  std::vector<std::string> present;
+  granted_in(dev.get(), "", 0, present);
+  for (const auto& name : present) {
     if (has_node(after, name)) continue;
-    const auto path = dev + "/" + name;
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return detail::sys_fail(errno, "remove {}", path);
+    BOOST_OUTCOME_TRY(e, entry_of(dev.get(), name));
+    if (::unlinkat(e.dir.get(), e.base.c_str(), 0) != 0 && errno != ENOENT)
+      return detail::sys_fail(errno, "remove /dev/{} in the VE", name);
   }
-  for (const auto& step : detail::devnode_steps(dev, after, false)) {
+  for (const auto& step : detail::devnode_steps("", after, false)) {
+    const auto name = step.target.substr(1);  // "/net/tun" -> "net/tun"
+    BOOST_OUTCOME_TRY(e, entry_of(dev.get(), name));
     if (step.what == fs_step::kind::mkdir) {
-      if (::mkdir(step.target.c_str(), step.mode) != 0 && errno != EEXIST)
-        return detail::sys_fail(errno, "mkdir {}", step.target);
+      if (::mkdirat(e.dir.get(), e.base.c_str(), step.mode) != 0 && errno != EEXIST)
+        return detail::sys_fail(errno, "mkdir /dev/{} in the VE", name);
       continue;
     }
-    // Re-made, so that a changed host node (major:minor, mode) is followed.
-    (void)::unlink(step.target.c_str());
-    if (::mknod(step.target.c_str(), step.mode, step.dev) != 0)
-      return detail::sys_fail(errno, "mknod {}", step.target);
-    if (::chmod(step.target.c_str(), step.mode & 07777) != 0)
-      return detail::sys_fail(errno, "chmod {}", step.target);
+    // Re-made, so that a changed host node (major:minor, mode) is followed; whatever the VE
+    // put under that name (a symlink) goes.
+    (void)::unlinkat(e.dir.get(), e.base.c_str(), 0);
+    if (::mknodat(e.dir.get(), e.base.c_str(), step.mode, step.dev) != 0)
+      return detail::sys_fail(errno, "mknod /dev/{} in the VE", name);
+    // The mode is set apart from mknod, which the umask trims; NOFOLLOW in case the VE
+    // replaced the node by a symlink since.
+    if (::fchmodat(e.dir.get(), e.base.c_str(), step.mode & 07777, AT_SYMLINK_NOFOLLOW) != 0)
+      return detail::sys_fail(errno, "chmod /dev/{} in the VE", name);
   }
   return success();
 }

@@ -25,7 +25,7 @@ constexpr std::chrono::milliseconds early_exit_window{100};
 result<process> launch(const ve& v, const std::vector<std::string>& init, bool detach) {
   const auto ctx = fmt::format("VE {}", v.id().value());
   BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
-  auto lock = detail::ve_lock::acquire(l.lock, v.id());
+  auto lock = detail::ve_lock::acquire(l, v.id());
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, v.config());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
@@ -114,7 +114,7 @@ result<int> ve::run(const std::vector<std::string>& argv) {
   BOOST_OUTCOME_TRY(init, launch(*this, argv, false));
   BOOST_OUTCOME_TRY(code, init.wait());
   BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   if (auto ok = detail::clean_up(*cg, l); !ok)

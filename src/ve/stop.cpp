@@ -14,7 +14,7 @@ namespace ovz {
 result<void> ve::stop(const stop_options& opts) {
   const auto ctx = fmt::format("VE {}", id_.value());
   BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l.lock, id_);
+  auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));

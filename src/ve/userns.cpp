@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/idmap.hpp"
+#include "ve/lock.hpp"
 #include "ve/runtime.hpp"
 
 #include <fcntl.h>
@@ -66,11 +67,7 @@ result<std::optional<id_range>> userns_range(const ve_config& conf) {
 
 result<id_allocation> allocate_ids(const std::filesystem::path& state_root) {
   auto lock_path = state_root / "lock" / "userns.lck";
-  std::error_code ec;
-  std::filesystem::create_directories(lock_path.parent_path(), ec);
-  if (ec) return sys_fail(ec.value(), "create {}", lock_path.parent_path().string());
-  unique_fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock) return sys_fail(errno, "open {}", lock_path.string());
+  BOOST_OUTCOME_TRY(lock, open_lock_file(lock_path));
   // Held only while a create picks a range and saves its config: waiting is short.
   while (::flock(lock.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return sys_fail(errno, "flock {}", lock_path.string());

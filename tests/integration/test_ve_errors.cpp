@@ -177,9 +177,10 @@ TEST_CASE("one operation per VE at a time", "[ve][errors]") {
   MUST(v.create());
   auto l = detail::layout_of(root.path(), v.id());
   {
-    auto held = detail::ve_lock::acquire(l.lock, v.id());
+    auto held = detail::ve_lock::acquire(l, v.id());
     REQUIRE(held);
-    expect_error(v.start(), errc::locked, "VE 1059 is locked by another operation");
+    expect_error(v.start(), errc::locked,
+                 "VE 1059 is locked by another operation (PID " + std::to_string(::getpid()) + ")");
     expect_error(v.destroy(), errc::locked, "locked");
     CHECK(MUST(v.status()).state == ve_state::stopped);  // reading needs no lock
   }

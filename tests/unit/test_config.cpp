@@ -385,7 +385,8 @@ TEST_CASE("ve_config::load reports a missing or malformed file by its path", "[c
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == std::error_code(ENOENT, std::system_category()));
   CHECK(r.error().sys_errno() == ENOENT);
-  CHECK(r.error().message() == "Cannot read " + missing.string() + ": No such file or directory");
+  CHECK(r.error().message() ==
+        "Cannot read CTID.conf: open " + missing.string() + ": No such file or directory");
 
   const fs::path bad = dir.path() / "101.conf";
   std::ofstream(bad) << "ONBOOT=\"yes\"\nHOSTNAME=\"abc\n";

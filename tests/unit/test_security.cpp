@@ -127,4 +127,8 @@ TEST_CASE("bad seccomp profiles are refused with the line and the word", "[secco
   CHECK_THAT(refused("kill"), Catch::Contains("no system call after \"kill\""));
   CHECK_THAT(refused("default"), Catch::Contains("no action after"));
   CHECK_THAT(refused("default allow kill"), Catch::Contains("more than one default"));
+  // A file that is no profile (/etc/shadow) is not copied into the message.
+  const auto shadow = refused("root:$6$salt$hash:20228:0:99999:7:::\n");
+  CHECK_THAT(shadow, Catch::Contains("line 1: unknown action a word of 36 bytes that is no name"));
+  CHECK_THAT(shadow, !Catch::Contains("salt"));
 }
