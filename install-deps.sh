@@ -6,7 +6,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git ccache
   libboost-dev libboost-filesystem-dev
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
   catch2 pybind11-dev python3-dev python3-pytest

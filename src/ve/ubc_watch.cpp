@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -23,7 +24,8 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   state(boost::asio::io_context& io, detail::cgroup_backend* cg, std::string cgroup, ctid id,
         handler h, std::chrono::milliseconds interval)
       : cg(cg), cgroup(std::move(cgroup)), id(id), on_failure(std::move(h)),
-        interval(interval), timer(io), notify(io) {}
+        interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
+        notify(strand) {}
 
   static constexpr std::array<ubc_resource, 4> watched = {
       ubc_resource::numproc, ubc_resource::physpages, ubc_resource::swappages,
@@ -34,6 +36,10 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   ctid id;
   handler on_failure;
   std::chrono::milliseconds interval;
+  // The io_context may be run by several threads. The timer's and inotify's handlers share
+  // `last` and both Asio objects, which are not thread-safe: they, the first arming and the
+  // cancellation at the end all run on this strand, one at a time.
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
   boost::asio::steady_timer timer;
   boost::asio::posix::stream_descriptor notify;
   std::array<std::uint64_t, 4> last{};
@@ -99,15 +105,16 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
     s->rewatch();
   }
   s->last = s->counts();
-  s->arm_timer();
-  s->arm_notify();
+  boost::asio::post(s->strand, [s] {
+    s->arm_timer();
+    s->arm_notify();
+  });
   return std::unique_ptr<ubc_watcher>(new ubc_watcher(std::move(s)));
 }
 
 ubc_watcher::~ubc_watcher() {
   state_->stopped = true;
-  // Asio objects are not thread-safe: cancel them on the io_context's own threads.
-  boost::asio::post(state_->timer.get_executor(), [s = state_] {
+  boost::asio::post(state_->strand, [s = state_] {
     s->timer.cancel();
     boost::system::error_code ignored;
     s->notify.close(ignored);

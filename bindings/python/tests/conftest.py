@@ -5,6 +5,12 @@ import pytest
 import ovz
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "tsan: threaded, and run under ThreadSanitizer by tests/sanitize/run.sh"
+    )
+
+
 @pytest.fixture
 def root(tmp_path):
     """A state root whose every VE is stopped and destroyed when the test ends."""

@@ -1,9 +1,9 @@
 """The ovz Python module against real VEs on this kernel.
 
 Each test has a state root of its own under pytest's tmp_path and CTIDs of its own in
-9400-9449, 9490-9499 for user namespaces, 11390-11399 for config samples (cgroups are
-named by CTID, so the ranges keep clear of the C++ suites). Tests that make VEs need root
-and are skipped without it.
+9400-9449, 9490-9499 for user namespaces, 11390-11399 for config samples, 11610-11619 for
+threads (cgroups are named by CTID, so the ranges keep clear of the C++ suites). Tests that
+make VEs need root and are skipped without it.
 """
 
 import errno
@@ -284,6 +284,7 @@ def test_started_stops_on_exception(root):
     assert ve.status.state == "stopped"
 
 
+@pytest.mark.tsan
 @needs_root
 def test_exec_releases_the_gil(root):
     ve = ovz.VE(9417, root)
@@ -359,3 +360,32 @@ def test_userns_ve_is_root_inside_and_unprivileged_outside(root):
     assert int(uid_line.split()[1]) == base
     ve.stop(fast=True)
     ve.destroy()
+
+
+# Not under ThreadSanitizer: see the four-thread test in tests/sanitize/run.sh.
+@needs_root
+def test_ves_live_their_whole_life_on_several_threads_at_once(root):
+    failures = {}
+
+    def life(ctid):
+        try:
+            ve = ovz.VE(ctid, root)
+            ve.create()
+            ve.start()
+            for i in range(5):
+                code, out, _ = ve.exec(f"echo $(({i} + 1))")
+                assert (code, out) == (0, f"{i + 1}\n"), (code, out)
+            assert ve.status.state == "running"
+            ve.stop(fast=True)
+            ve.destroy()
+        except Exception as e:  # reported below, with the thread's VE
+            failures[ctid] = repr(e)
+
+    threads = [threading.Thread(target=life, args=(ctid,)) for ctid in range(11610, 11614)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    assert not any(t.is_alive() for t in threads), "a thread is still running its VE"
+    assert failures == {}
+    assert ovz.list(root) == []
