@@ -30,7 +30,8 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   if (changes.hostname) {
     BOOST_OUTCOME_TRY(detail::check_hostname(*changes.hostname));
   }
-  BOOST_OUTCOME_TRY(detail::check_network_changes(changes.network));
+  if (auto ok = detail::check_network_changes(changes.network); !ok)
+    return detail::with_context(ok.error(), ctx);
   auto l = detail::layout_of(root_, id_);
   auto lock = detail::ve_lock::acquire(l.lock, id_);
   if (!lock) return lock.error();
