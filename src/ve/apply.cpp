@@ -42,7 +42,7 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
 
   // The parts that can still be refused go first, then the hostname (checked above). The
   // network goes last: a bridged device it deleted comes back without what the VE had set on
-  // it, so only a failed save should ever have to undo it.
+  // it, so no other part should come after it and fail.
   std::vector<std::function<result<detail::undo_step>()>> parts;
   if (!empty(changes.params))
     parts.emplace_back([&] { return detail::change_params(site, changes.params); });
