@@ -244,6 +244,24 @@ ovz::security_changes to_security(const std::optional<py::dict>& capability,
   return c;
 }
 
+using string_list = std::vector<std::string>;
+
+// apply()'s network keywords, valued as vzctl set's options.
+ovz::network_changes to_network(const string_list& ipadd, const string_list& ipdel,
+                                const string_list& netif_add, const string_list& netif_del) {
+  ovz::network_changes c;
+  for (const auto& a : ipadd) c.add_ips.push_back(unwrap(ovz::ip_address::parse(a)));
+  for (const auto& a : ipdel) {
+    if (a == "all")
+      c.del_all_ips = true;
+    else
+      c.del_ips.push_back(unwrap(ovz::ip_address::parse(a)));
+  }
+  for (const auto& spec : netif_add) c.add_netifs.push_back(unwrap(ovz::netif_spec::parse(spec)));
+  c.del_netifs = netif_del;
+  return c;
+}
+
 // security() as the keywords set_security() takes.
 py::dict from_security(const ovz::ve_security& s) {
   py::dict caps, nodes, d;
@@ -493,19 +511,25 @@ void define_ve(py::module_& m) {
           [](ovz::ve& v, const std::optional<std::string>& hostname,
              const std::optional<py::dict>& capability, const std::optional<py::dict>& devnodes,
              const std::optional<std::string>& seccomp_profile, std::optional<bool> no_new_privs,
-             bool save, const py::kwargs& resources) {
+             const string_list& ipadd, const string_list& ipdel, const string_list& netif_add,
+             const string_list& netif_del, bool save, const py::kwargs& resources) {
             ovz::ve_changes changes{
                 .hostname = hostname,
                 .params = to_params(resources),
-                .security = to_security(capability, devnodes, seccomp_profile, no_new_privs)};
+                .security = to_security(capability, devnodes, seccomp_profile, no_new_privs),
+                .network = to_network(ipadd, ipdel, netif_add, netif_del)};
             unwrap(without_gil([&] { return v.apply(changes, save); }));
           },
           py::kw_only(), "hostname"_a = py::none(), "capability"_a = py::none(),
           "devnodes"_a = py::none(), "seccomp_profile"_a = py::none(),
-          "no_new_privs"_a = py::none(), "save"_a = false,
-          "Changes hostname, resources (the keywords set() takes) and confinement (those of "
-          "set_security()) as one change: under one lock with one save of CTID.conf. When a "
-          "part is refused or the save fails, the live changes already made are undone.")
+          "no_new_privs"_a = py::none(), "ipadd"_a = string_list(), "ipdel"_a = string_list(),
+          "netif_add"_a = string_list(), "netif_del"_a = string_list(), "save"_a = false,
+          "Changes hostname, resources (the keywords set() takes), confinement (those of "
+          "set_security()) and network as one change: under one lock with one save of "
+          "CTID.conf. The network as vzctl set's options take it, each a list: ipadd "
+          "(addresses), ipdel (addresses, or 'all'), netif_add ('ifname[,mac,host_ifname,"
+          "host_mac,bridge]'), netif_del (device names inside); deletions are made first. When "
+          "a part is refused or the save fails, the live changes already made are undone.")
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")

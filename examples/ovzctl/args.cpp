@@ -50,11 +50,11 @@ ovz::result<void> cpu_number(command& c, std::string_view option, std::string_vi
 }
 
 /// set --ipadd/--ipdel: an address the library can parse, its message kept.
-template <std::vector<ovz::ip_address> set_request::*list>
+template <std::vector<ovz::ip_address> ovz::network_changes::*list>
 ovz::result<void> ip_option(command& c, std::string_view option, std::string_view v) {
   auto a = ovz::ip_address::parse(v);
   if (!a) return bad_usage("{}: {}", option, a.error().message());
-  (c.set.*list).push_back(a.value());
+  (c.set.network.*list).push_back(a.value());
   return ovz::success();
 }
 
@@ -112,21 +112,21 @@ constexpr option_spec set_options[] = {
        c.set.security.no_new_privs = v == "yes";
        return ovz::success();
      }},
-    {"--ipadd", true, [](command& c, std::string_view v) { return ip_option<&set_request::ipadd>(c, "--ipadd", v); }},
+    {"--ipadd", true, [](command& c, std::string_view v) { return ip_option<&ovz::network_changes::add_ips>(c, "--ipadd", v); }},
     {"--ipdel", true, [](command& c, std::string_view v) -> ovz::result<void> {
        if (v == "all") {
-         c.set.ipdel_all = true;
+         c.set.network.del_all_ips = true;
          return ovz::success();
        }
-       return ip_option<&set_request::ipdel>(c, "--ipdel", v);
+       return ip_option<&ovz::network_changes::del_ips>(c, "--ipdel", v);
      }},
     {"--netif_add", true, [](command& c, std::string_view v) -> ovz::result<void> {
        auto spec = ovz::netif_spec::parse(v);
        if (!spec) return bad_usage("--netif_add: {}", spec.error().message());
-       c.set.netif_add.push_back(spec.value());
+       c.set.network.add_netifs.push_back(spec.value());
        return ovz::success();
      }},
-    {"--netif_del", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.netif_del.emplace_back(v); return ovz::success(); }},
+    {"--netif_del", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.network.del_netifs.emplace_back(v); return ovz::success(); }},
 };
 
 /// set --<beancounter> B[:L], for every name of /proc/user_beancounters.

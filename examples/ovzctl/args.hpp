@@ -41,26 +41,19 @@ struct set_request {
   ovz::security_changes security;
   bool save = false;
   /// --ipadd ADDR, --ipdel ADDR|all, --netif_add SPEC, --netif_del IFNAME, each repeatable,
-  /// applied in this order: deletions first, as vzctl does.
-  std::vector<ovz::ip_address> ipadd;
-  std::vector<ovz::ip_address> ipdel;
-  bool ipdel_all = false;
-  std::vector<ovz::netif_spec> netif_add;
-  std::vector<std::string> netif_del;
+  /// made in network_changes' order: deletions first, as vzctl does.
+  ovz::network_changes network;
 
   bool has_params() const noexcept {
     const auto& c = params.cpu;
     return !params.ubc.empty() || c.cpuunits || c.cpulimit || c.cpus || c.cpumask;
-  }
-  bool network_empty() const noexcept {
-    return ipadd.empty() && ipdel.empty() && !ipdel_all && netif_add.empty() && netif_del.empty();
   }
   bool has_security() const noexcept {
     return !security.capabilities.empty() || !security.devnodes.empty() ||
            security.seccomp_profile || security.no_new_privs;
   }
   bool empty() const noexcept {
-    return !hostname && !has_params() && !has_security() && network_empty();
+    return !hostname && !has_params() && !has_security() && network.empty();
   }
 };
 

@@ -136,44 +136,24 @@ void warn_unenforced(const ovz::ve& v, const ovz::ve_params& params) {
   }
 }
 
-// Deletions first, so that `--ipdel all --ipadd X` replaces the addresses, as in vzctl.
-ovz::result<void> set_network(ovz::ve& v, const set_request& req) {
-  if (req.ipdel_all) {
-    if (auto r = v.del_all_ips(req.save); !r) return r.error();
-  }
-  for (const auto& a : req.ipdel) {
-    if (auto r = v.del_ip(a, req.save); !r) return r.error();
-    say("Deleted IP address {}", a.str());
-  }
-  for (const auto& name : req.netif_del) {
-    if (auto r = v.del_netif(name, req.save); !r) return r.error();
-    say("Deleted network device {}", name);
-  }
-  for (const auto& a : req.ipadd) {
-    if (auto r = v.add_ip(a, req.save); !r) return r.error();
-    say("Adding IP address(es): {}", a.str());
-  }
-  for (const auto& spec : req.netif_add) {
-    if (auto r = v.add_netif(spec, req.save); !r) return r.error();
-    say("Configured network device {}", spec.ifname);
-  }
-  return ovz::success();
+// vzctl's lines for the network changes made.
+void say_network(const ovz::network_changes& n) {
+  for (const auto& a : n.del_ips) say("Deleted IP address {}", a.str());
+  for (const auto& a : n.add_ips) say("Adding IP address(es): {}", a.str());
+  for (const auto& name : n.del_netifs) say("Deleted network device {}", name);
+  for (const auto& spec : n.add_netifs) say("Configured network device {}", spec.ifname);
 }
 
 ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
   // One change with one save: a crash or a refusal never leaves half of the command applied.
-  if (req.hostname || req.has_params() || req.has_security()) {
-    ovz::ve_changes changes{.hostname = req.hostname, .params = req.params,
-                            .security = req.security};
-    if (auto r = v.apply(changes, req.save); !r) return r.error();
-    if (req.has_params() && st.value().state == ovz::ve_state::running)
-      warn_unenforced(v, req.params);
-  }
-  if (!req.network_empty()) {
-    if (auto r = set_network(v, req); !r) return r.error();
-  }
+  ovz::ve_changes changes{.hostname = req.hostname, .params = req.params,
+                          .security = req.security, .network = req.network};
+  if (auto r = v.apply(changes, req.save); !r) return r.error();
+  say_network(req.network);
+  if (req.has_params() && st.value().state == ovz::ve_state::running)
+    warn_unenforced(v, req.params);
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {
     say("CT configuration saved to {}", v.conf_path().string());

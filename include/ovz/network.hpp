@@ -66,6 +66,22 @@ struct OVZ_API ve_network {
   std::vector<netif_spec> netifs{};        ///< NETIF="ifname=eth0,mac=…;ifname=eth1,…"
 };
 
+/// Network changes as one `vzctl set` names them. They are made in this order: addresses
+/// deleted (all of them first when `del_all_ips`), added, then devices deleted, added; so
+/// `--ipdel all --ipadd X` replaces the addresses and `--netif_del eth0 --netif_add eth0,…`
+/// replaces the device, as in vzctl.
+struct OVZ_API network_changes {
+  bool del_all_ips = false;               ///< --ipdel all
+  std::vector<ip_address> del_ips{};      ///< --ipdel ADDR
+  std::vector<ip_address> add_ips{};      ///< --ipadd ADDR
+  std::vector<std::string> del_netifs{};  ///< --netif_del IFNAME
+  std::vector<netif_spec> add_netifs{};   ///< --netif_add SPEC
+  bool empty() const noexcept {
+    return !del_all_ips && del_ips.empty() && add_ips.empty() && del_netifs.empty() &&
+           add_netifs.empty();
+  }
+};
+
 /// Parses CTID.conf's IP_ADDRESS value (space-separated addresses).
 OVZ_API result<std::vector<ip_address>> parse_ip_addresses(std::string_view value);
 /// IP_ADDRESS's value.

@@ -97,6 +97,7 @@ struct ve_changes {
   std::optional<std::string> hostname{};
   ve_params params{};
   security_changes security{};
+  network_changes network{};
 };
 
 /// One VE under a state root. The object is a light handle (CTID and paths); the VE's state
@@ -146,10 +147,12 @@ class OVZ_API ve {
   /// until the shell exits; returns its exit code.
   result<int> enter(const enter_options& opts = {}) const;
 
-  /// Changes hostname, resources and confinement as one change: each part as set_hostname(),
-  /// set() and set_security() describe, under one lock and with one save of CTID.conf. When
-  /// a part is refused or the save fails, the live changes already made are undone, so the
-  /// VE and its CTID.conf are as they were.
+  /// Changes hostname, resources, confinement and network as one change: each part as
+  /// set_hostname(), set(), set_security() and add_ip() … del_netif() describe, under one lock
+  /// and with one save of CTID.conf. When a part is refused or the save fails, the live
+  /// changes already made are undone, so the VE and its CTID.conf are as they were; a bridged
+  /// device deleted live comes back as CTID.conf describes it (what the VE set on it inside is
+  /// gone, and one that was never saved cannot come back).
   result<void> apply(const ve_changes& changes, bool save);
 
   /// Changes resource settings (beancounters, CPU): at once in a running VE, and in
@@ -184,8 +187,9 @@ class OVZ_API ve {
   /// Network changes (see network.hpp) follow set_hostname's rule: live in a running VE, and
   /// in CTID.conf when `save` (or when the VE is stopped); a start applies what CTID.conf
   /// holds. Bad input (an invalid or reserved address, one another VE or the host already
-  /// has, an unknown device, a bridge name taken by another kind of device) is refused
-  /// before anything changes.
+  /// has, an unknown device, a bridge name taken by another kind of device) is refused, and a
+  /// save that fails undoes the live change: the VE is as it was. Each is apply() with that
+  /// one change; apply() takes several.
   ///
   /// Adds a routed address on the VE's venet0 (vzctl set --ipadd).
   result<void> add_ip(const ip_address& addr, bool save);

@@ -31,15 +31,19 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   if (changes.hostname) {
     BOOST_OUTCOME_TRY(detail::check_hostname(*changes.hostname));
   }
+  if (auto ok = detail::check_network_changes(changes.network); !ok)
+    return detail::with_context(ok.error(), ctx);
   BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
   auto lock = detail::ve_lock::acquire(l, id_);
   if (!lock) return lock.error();
   BOOST_OUTCOME_TRY(conf, config());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
-  detail::change_site site{l, *cg, live.init_pid, conf, save};
+  detail::change_site site{root_, l, *cg, live.init_pid, conf, save};
 
-  // The parts that can still be refused go first, the hostname (checked above) last.
+  // The parts that can still be refused go first, then the hostname (checked above). The
+  // network goes last: a bridged device it deleted comes back without what the VE had set on
+  // it, so no other part should come after it and fail.
   std::vector<std::function<result<detail::undo_step>()>> parts;
   if (!empty(changes.params))
     parts.emplace_back([&] { return detail::change_params(site, changes.params); });
@@ -47,6 +51,8 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
     parts.emplace_back([&] { return detail::change_security(site, changes.security); });
   if (changes.hostname)
     parts.emplace_back([&] { return detail::change_hostname(site, *changes.hostname); });
+  if (!changes.network.empty())
+    parts.emplace_back([&] { return detail::change_network(site, changes.network); });
 
   std::vector<detail::undo_step> done;
   auto roll_back = [&](const error& e) -> result<void> {

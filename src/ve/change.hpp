@@ -1,10 +1,11 @@
 #pragma once
-// One change of a VE's settings made of parts (hostname, resources, confinement): each part
-// is checked and made live in a running VE and written into the CTID.conf in memory, and
-// gives back how to undo its live part, so that a later refusal or a failed save leaves the
-// VE as it was (ve::apply).
+// One change of a VE's settings made of parts (hostname, resources, confinement, network):
+// each part is checked and made live in a running VE and written into the CTID.conf in
+// memory, and gives back how to undo its live part, so that a later refusal or a failed save
+// leaves the VE as it was (ve::apply).
 
 #include <ovz/config.hpp>
+#include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/security.hpp>
 #include <ovz/ve_params.hpp>
@@ -14,12 +15,14 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
 namespace ovz::detail {
 
 struct change_site {
+  const std::filesystem::path& state_root;
   const ve_layout& layout;
   cgroup_backend& cg;
   pid_t init_pid;  // 0: the VE is stopped
@@ -35,5 +38,10 @@ using undo_step = std::function<void()>;
 result<undo_step> change_hostname(change_site& site, const std::string& hostname);
 result<undo_step> change_params(change_site& site, const ve_params& changes);
 result<undo_step> change_security(change_site& site, const security_changes& changes);
+result<undo_step> change_network(change_site& site, const network_changes& changes);
+
+/// What of network changes can be refused without looking at any VE (malformed or reserved
+/// addresses, bad device fields), so that it is refused before anything changes.
+result<void> check_network_changes(const network_changes& changes);
 
 }  // namespace ovz::detail

@@ -324,6 +324,15 @@ result<void> ve_net::del_ip(const ip_address& a) {
   return forget_proxies(layout, a);
 }
 
+result<void> ve_net::del_venet() {
+  const auto host_name = venet_host_ifname(id);
+  BOOST_OUTCOME_TRY(host_end, host.find_link(host_name));
+  if (host_end && host_end->alias == net_tag(layout)) {
+    BOOST_OUTCOME_TRY(host.delete_link(host_end->index, host_name));
+  }
+  return success();
+}
+
 result<void> check_bridge(netlink::socket& host, const std::string& name) {
   BOOST_OUTCOME_TRY(l, host.find_link(name));
   if (l && l->kind != "bridge")

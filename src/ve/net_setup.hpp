@@ -40,6 +40,8 @@ struct ve_net {
   /// proxy entries on host devices whose subnet holds it.
   result<void> add_ip(const ip_address& a);
   result<void> del_ip(const ip_address& a);
+  /// The venet0 pair, which the first add_ip makes, deleted with what the host has on it.
+  result<void> del_venet();
   /// One bridged device (its spec complete: names and MACs filled in).
   result<void> add_netif(const netif_spec& spec);
   result<void> del_netif(const netif_spec& spec);

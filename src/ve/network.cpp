@@ -1,67 +1,27 @@
+// Network changes (addresses on venet0, bridged devices) as a part of ve::apply; add_ip and
+// the other single calls are apply with that one change.
+
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
 #include "model/network.hpp"
-#include "ve/lock.hpp"
+#include "ve/change.hpp"
 #include "ve/net_setup.hpp"
 #include "ve/runtime.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 namespace ovz {
+namespace detail {
 namespace {
 
-// What every network change shares: the lock, the saved config, whether the VE runs. `edit`
-// checks the request and changes the saved network (refusing bad input before anything
-// changes); `live` applies it to the running VE. CTID.conf is written when `save`, or when
-// the VE is stopped and nothing else would keep the change, and before the live change: a
-// save that fails leaves the VE as it was, and a live change that fails puts the saved
-// config back.
-template <class Edit, class Live>
-result<void> change_network(const ve& v, bool save, Edit&& edit, Live&& live) {
-  const auto ctx = fmt::format("VE {}", v.id().value());
-  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
-  auto lock = detail::ve_lock::acquire(l, v.id());
-  if (!lock) return lock.error();
-  std::error_code ec;
-  if (!std::filesystem::exists(l.conf, ec))
-    return detail::fail(errc::not_found, "{} does not exist", ctx);
-  BOOST_OUTCOME_TRY(conf, v.config());
-  auto net = detail::network_from_config(conf);
-  if (!net) return detail::with_context(net.error(), ctx + ": " + l.conf.string());
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(state, detail::probe(*cg, l));
-  std::optional<detail::ve_net> running;
-  if (state.init_pid) {
-    auto opened = detail::ve_net::open(v.id(), l, state.init_pid);
-    if (!opened) return detail::with_context(opened.error(), ctx);
-    running.emplace(std::move(*opened));
-  }
-  auto host = detail::netlink::socket::open();
-  if (!host) return detail::with_context(host.error(), ctx);
-  if (auto ok = edit(*net, *host, running ? &*running : nullptr); !ok)
-    return detail::with_context(ok.error(), ctx);
-  const ve_config before = conf;
-  const bool saves = save || !running;
-  if (saves) {
-    BOOST_OUTCOME_TRY(detail::network_to_config(*net, conf));
-    if (auto ok = conf.save(l.conf); !ok) return detail::with_context(ok.error(), ctx);
-  }
-  if (running) {
-    if (auto ok = live(*running); !ok) {
-      if (saves) (void)before.save(l.conf);
-      return detail::with_context(ok.error(), ctx);
-    }
-  }
-  return success();
-}
-
-// The addresses on the running VE's venet0.
-result<std::vector<ip_address>> live_addresses(detail::ve_net& n) {
+// The addresses on the running VE's venet0, with the prefixes they have there.
+result<std::vector<ip_address>> live_addresses(ve_net& n) {
   std::vector<ip_address> out;
-  BOOST_OUTCOME_TRY(dev, n.inside.find_link(detail::venet_ifname));
+  BOOST_OUTCOME_TRY(dev, n.inside.find_link(venet_ifname));
   if (!dev) return out;
   BOOST_OUTCOME_TRY(addrs, n.inside.addresses());
   for (const auto& a : addrs) {
@@ -71,153 +31,244 @@ result<std::vector<ip_address>> live_addresses(detail::ve_net& n) {
   return out;
 }
 
+std::optional<ip_address> find_host(const std::vector<ip_address>& list, const ip_address& a) {
+  auto it = std::ranges::find_if(list, [&](const ip_address& x) { return x.same_host(a); });
+  if (it == list.end()) return std::nullopt;
+  return *it;
+}
+
 bool holds(const std::vector<ip_address>& list, const ip_address& a) {
-  return std::ranges::any_of(list, [&](const ip_address& x) { return x.same_host(a); });
+  return find_host(list, a).has_value();
 }
 
 // Another VE under the same state root that has `a` in its CTID.conf.
-result<void> check_not_used_by_other_ves(const ve& self, const ip_address& a) {
-  return detail::for_each_ve(self.state_root(), [&](const ve& other) -> result<void> {
-    if (other.id() == self.id()) return success();
+result<void> check_not_used_by_other_ves(const std::filesystem::path& root, ctid self,
+                                         const ip_address& a) {
+  return for_each_ve(root, [&](const ve& other) -> result<void> {
+    if (other.id() == self) return success();
     auto conf = other.config();
     if (!conf) return success();  // a VE being destroyed, or unreadable: its own problem
-    auto net = detail::network_from_config(*conf);
+    auto net = network_from_config(*conf);
     if (net && holds(net->ip_addresses, a))
-      return detail::fail(errc::already_exists, "{} is already used by VE {}", a.address(),
-                          other.id().value());
+      return fail(errc::already_exists, "{} is already used by VE {}", a.address(),
+                  other.id().value());
     return success();
   });
 }
 
+// The network part of one change, made a step at a time in the order network_changes gives:
+// each step is checked against the network CTID.conf will hold and the live one as the steps
+// before left them, so `--ipdel X --ipadd X` works. Each live step leaves how to undo it.
+class network_edit {
+ public:
+  network_edit(change_site& site, ve_network net) : site_(site), net_(std::move(net)) {}
+
+  result<void> open() {
+    if (site_.init_pid) {
+      BOOST_OUTCOME_TRY(n, ve_net::open(site_.layout.id, site_.layout, site_.init_pid));
+      running_ = std::make_shared<ve_net>(std::move(n));
+    } else {
+      BOOST_OUTCOME_TRY(host, netlink::socket::open());
+      own_host_.emplace(std::move(host));
+    }
+    return success();
+  }
+
+  result<void> make(const network_changes& c) {
+    if (c.del_all_ips) {
+      BOOST_OUTCOME_TRY(del_all_ips());
+    }
+    for (const auto& a : c.del_ips) {
+      BOOST_OUTCOME_TRY(del_ip(a));
+    }
+    for (const auto& a : c.add_ips) {
+      BOOST_OUTCOME_TRY(add_ip(a));
+    }
+    for (const auto& name : c.del_netifs) {
+      BOOST_OUTCOME_TRY(del_netif(name));
+    }
+    for (const auto& spec : c.add_netifs) {
+      BOOST_OUTCOME_TRY(add_netif(spec));
+    }
+    return success();
+  }
+
+  const ve_network& network() const { return net_; }
+
+  /// Every live step undone, the last first; empty when nothing was made live.
+  undo_step undo() && {
+    if (undo_.empty()) return {};
+    return [steps = std::move(undo_)] {
+      for (auto it = steps.rbegin(); it != steps.rend(); ++it) (*it)();
+    };
+  }
+
+ private:
+  netlink::socket& host() { return running_ ? running_->host : *own_host_; }
+
+  result<void> del_all_ips() {
+    net_.ip_addresses.clear();
+    if (!running_) return success();
+    BOOST_OUTCOME_TRY(live, live_addresses(*running_));
+    for (const auto& a : live) {
+      BOOST_OUTCOME_TRY(del_live_ip(a));
+    }
+    return success();
+  }
+
+  result<void> del_ip(const ip_address& a) {
+    std::optional<ip_address> live;
+    if (running_) {
+      BOOST_OUTCOME_TRY(addrs, live_addresses(*running_));
+      live = find_host(addrs, a);
+    }
+    if (!holds(net_.ip_addresses, a) && !live)
+      return fail(errc::not_found, "the VE has no address {}", a.address());
+    std::erase_if(net_.ip_addresses, [&](const ip_address& x) { return x.same_host(a); });
+    if (live) return del_live_ip(*live);
+    return success();
+  }
+
+  // Undone by adding it back with the prefix it had.
+  result<void> del_live_ip(const ip_address& live) {
+    BOOST_OUTCOME_TRY(running_->del_ip(live));
+    undo_.push_back([n = running_, live] { (void)n->add_ip(live); });
+    return success();
+  }
+
+  result<void> add_ip(const ip_address& a) {
+    if (running_) {
+      BOOST_OUTCOME_TRY(live, live_addresses(*running_));
+      if (holds(live, a))
+        return fail(errc::already_exists, "the VE already has {}", a.address());
+    }
+    if (holds(net_.ip_addresses, a) && site_.writes_conf())
+      return fail(errc::already_exists, "{} is already in IP_ADDRESS", a.address());
+    BOOST_OUTCOME_TRY(check_not_used_by_other_ves(site_.state_root, site_.layout.id, a));
+    BOOST_OUTCOME_TRY(check_address_free_on_host(host(), site_.layout, a));
+    if (!holds(net_.ip_addresses, a)) net_.ip_addresses.push_back(a);
+    if (!running_) return success();
+    BOOST_OUTCOME_TRY(pair, host().find_link(venet_host_ifname(site_.layout.id)));
+    // The first address makes the venet0 pair, which goes again with it.
+    auto undo = [n = running_, a, made_pair = !pair] {
+      (void)n->del_ip(a);
+      if (made_pair) (void)n->del_venet();
+    };
+    if (auto ok = running_->add_ip(a); !ok) {
+      undo();  // leave nothing half-made
+      return ok.error();
+    }
+    undo_.push_back(std::move(undo));
+    return success();
+  }
+
+  result<void> del_netif(const std::string& ifname) {
+    std::optional<netif_spec> saved;
+    if (auto it = std::ranges::find(net_.netifs, ifname, &netif_spec::ifname);
+        it != net_.netifs.end())
+      saved = *it;
+    std::optional<netlink::link_info> dev;
+    if (running_) {
+      BOOST_OUTCOME_TRY(found, running_->inside.find_link(ifname));
+      if (found && found->kind == "veth") dev = std::move(found);
+    }
+    if (!saved && !dev)
+      return fail(errc::not_found, "the VE has no network device {}", ifname);
+    std::erase_if(net_.netifs, [&](const netif_spec& s) { return s.ifname == ifname; });
+    if (!dev) return success();
+    // Deleting the VE's end takes the pair, wherever its host end is named.
+    BOOST_OUTCOME_TRY(running_->inside.delete_link(dev->index, ifname));
+    // Made again as CTID.conf describes it; a device only ever made live has no description
+    // to make it from (its MACs and host end are not known here).
+    if (saved) {
+      undo_.push_back([n = running_, spec = *saved] {
+        if (!n->add_netif(spec)) (void)n->del_netif(spec);
+      });
+    }
+    return success();
+  }
+
+  result<void> add_netif(const netif_spec& spec) {
+    BOOST_OUTCOME_TRY(full, complete_netif(site_.layout.id, spec, net_.netifs));
+    for (const auto& o : net_.netifs) {
+      if (o.ifname == full.ifname)
+        return fail(errc::already_exists, "the VE already has a device {}", o.ifname);
+      if (o.host_ifname == full.host_ifname)
+        return fail(errc::already_exists, "host device name {} is the VE's {}", o.host_ifname,
+                    o.ifname);
+    }
+    if (running_) {
+      BOOST_OUTCOME_TRY(inside, running_->inside.find_link(full.ifname));
+      if (inside) return fail(errc::already_exists, "the VE already has a device {}", full.ifname);
+    }
+    BOOST_OUTCOME_TRY(taken, host().find_link(full.host_ifname));
+    if (taken)
+      return fail(errc::already_exists, "host device {} already exists", full.host_ifname);
+    if (!full.bridge.empty()) {
+      BOOST_OUTCOME_TRY(check_bridge(host(), full.bridge));
+    }
+    net_.netifs.push_back(full);
+    if (!running_) return success();
+    if (auto ok = running_->add_netif(full); !ok) {
+      (void)running_->del_netif(full);
+      return ok.error();
+    }
+    undo_.push_back([n = running_, full] { (void)n->del_netif(full); });
+    return success();
+  }
+
+  change_site& site_;
+  ve_network net_;
+  std::shared_ptr<ve_net> running_;  // shared with the undo steps; none when stopped
+  std::optional<netlink::socket> own_host_;
+  std::vector<undo_step> undo_;
+};
+
 }  // namespace
 
+result<void> check_network_changes(const network_changes& changes) {
+  for (const auto& a : changes.add_ips) {
+    BOOST_OUTCOME_TRY(check_ve_address(a));
+  }
+  for (const auto& spec : changes.add_netifs) {
+    BOOST_OUTCOME_TRY(check_netif(spec));
+  }
+  return success();
+}
+
+result<undo_step> change_network(change_site& site, const network_changes& changes) {
+  auto net = network_from_config(site.conf);
+  if (!net) return with_context(net.error(), site.layout.conf.string());
+  network_edit edit(site, std::move(*net));
+  BOOST_OUTCOME_TRY(edit.open());
+  auto made = edit.make(changes);
+  if (made && site.writes_conf()) made = network_to_config(edit.network(), site.conf);
+  auto undo = std::move(edit).undo();
+  if (!made) {
+    if (undo) undo();
+    return made.error();
+  }
+  return undo;
+}
+
+}  // namespace detail
+
 result<void> ve::add_ip(const ip_address& addr, bool save) {
-  return change_network(
-      *this, save,
-      [&](ve_network& net, detail::netlink::socket& host, detail::ve_net* running) -> result<void> {
-        BOOST_OUTCOME_TRY(detail::check_ve_address(addr));
-        if (running) {
-          BOOST_OUTCOME_TRY(live, live_addresses(*running));
-          if (holds(live, addr))
-            return detail::fail(errc::already_exists, "the VE already has {}", addr.address());
-        }
-        if (holds(net.ip_addresses, addr) && (save || !running))
-          return detail::fail(errc::already_exists, "{} is already in IP_ADDRESS", addr.address());
-        BOOST_OUTCOME_TRY(check_not_used_by_other_ves(*this, addr));
-        BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-        BOOST_OUTCOME_TRY(detail::check_address_free_on_host(host, l, addr));
-        if (!holds(net.ip_addresses, addr)) net.ip_addresses.push_back(addr);
-        return success();
-      },
-      [&](detail::ve_net& n) -> result<void> {
-        if (auto ok = n.add_ip(addr); !ok) {
-          (void)n.del_ip(addr);  // leave nothing half-made
-          return ok.error();
-        }
-        return success();
-      });
+  return apply({.network = {.add_ips = {addr}}}, save);
 }
 
 result<void> ve::del_ip(const ip_address& addr, bool save) {
-  return change_network(
-      *this, save,
-      [&](ve_network& net, detail::netlink::socket&, detail::ve_net* running) -> result<void> {
-        bool in_conf = holds(net.ip_addresses, addr);
-        bool in_ve = false;
-        if (running) {
-          BOOST_OUTCOME_TRY(live, live_addresses(*running));
-          in_ve = holds(live, addr);
-        }
-        if (!in_conf && !in_ve)
-          return detail::fail(errc::not_found, "the VE has no address {}", addr.address());
-        std::erase_if(net.ip_addresses, [&](const ip_address& x) { return x.same_host(addr); });
-        return success();
-      },
-      [&](detail::ve_net& n) { return n.del_ip(addr); });
+  return apply({.network = {.del_ips = {addr}}}, save);
 }
 
-result<void> ve::del_all_ips(bool save) {
-  std::vector<ip_address> live;
-  return change_network(
-      *this, save,
-      [&](ve_network& net, detail::netlink::socket&, detail::ve_net* running) -> result<void> {
-        if (running) {
-          BOOST_OUTCOME_TRY(addrs, live_addresses(*running));
-          live = std::move(addrs);
-        }
-        net.ip_addresses.clear();
-        return success();
-      },
-      [&](detail::ve_net& n) -> result<void> {
-        for (const auto& a : live) {
-          BOOST_OUTCOME_TRY(n.del_ip(a));
-        }
-        return success();
-      });
-}
+result<void> ve::del_all_ips(bool save) { return apply({.network = {.del_all_ips = true}}, save); }
 
 result<void> ve::add_netif(const netif_spec& spec, bool save) {
-  netif_spec full;
-  return change_network(
-      *this, save,
-      [&](ve_network& net, detail::netlink::socket& host, detail::ve_net* running) -> result<void> {
-        BOOST_OUTCOME_TRY(filled, detail::complete_netif(id_, spec, net.netifs));
-        full = std::move(filled);
-        for (const auto& o : net.netifs) {
-          if (o.ifname == full.ifname)
-            return detail::fail(errc::already_exists, "the VE already has a device {}", o.ifname);
-          if (o.host_ifname == full.host_ifname)
-            return detail::fail(errc::already_exists, "host device name {} is the VE's {}",
-                                o.host_ifname, o.ifname);
-        }
-        if (running) {
-          BOOST_OUTCOME_TRY(inside, running->inside.find_link(full.ifname));
-          if (inside)
-            return detail::fail(errc::already_exists, "the VE already has a device {}",
-                                full.ifname);
-        }
-        BOOST_OUTCOME_TRY(taken, host.find_link(full.host_ifname));
-        if (taken)
-          return detail::fail(errc::already_exists, "host device {} already exists",
-                              full.host_ifname);
-        if (!full.bridge.empty()) {
-          BOOST_OUTCOME_TRY(detail::check_bridge(host, full.bridge));
-        }
-        net.netifs.push_back(full);
-        return success();
-      },
-      [&](detail::ve_net& n) -> result<void> {
-        if (auto ok = n.add_netif(full); !ok) {
-          (void)n.del_netif(full);
-          return ok.error();
-        }
-        return success();
-      });
+  return apply({.network = {.add_netifs = {spec}}}, save);
 }
 
 result<void> ve::del_netif(const std::string& ifname, bool save) {
-  return change_network(
-      *this, save,
-      [&](ve_network& net, detail::netlink::socket&, detail::ve_net* running) -> result<void> {
-        bool in_conf = std::ranges::any_of(net.netifs, [&](const netif_spec& s) { return s.ifname == ifname; });
-        bool in_ve = false;
-        if (running) {
-          BOOST_OUTCOME_TRY(dev, running->inside.find_link(ifname));
-          in_ve = dev && dev->kind == "veth";
-        }
-        if (!in_conf && !in_ve)
-          return detail::fail(errc::not_found, "the VE has no network device {}", ifname);
-        std::erase_if(net.netifs, [&](const netif_spec& s) { return s.ifname == ifname; });
-        return success();
-      },
-      [&](detail::ve_net& n) -> result<void> {
-        // Deleting the VE's end takes the pair, wherever its host end is named.
-        BOOST_OUTCOME_TRY(dev, n.inside.find_link(ifname));
-        if (dev && dev->kind == "veth") {
-          BOOST_OUTCOME_TRY(n.inside.delete_link(dev->index, ifname));
-        }
-        return success();
-      });
+  return apply({.network = {.del_netifs = {ifname}}}, save);
 }
 
 result<ve_network> ve::network() const {

@@ -14,11 +14,13 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -443,4 +445,59 @@ TEST_CASE("ovzctl set with several options saves them as one", "[ovzctl][apply]"
                                 std::optional<std::string>("200:200")) ||
          both == std::make_pair(std::optional<std::string>("old"),
                                 std::optional<std::string>("100:100"))));
+}
+
+// Network options are part of the one change: a kill at the first rename of CTID.conf leaves
+// all of it old, one at the second finds none to kill (the command completes), and strace
+// counts one rename. CTID 11710.
+TEST_CASE("ovzctl set with a hostname, a limit and an address saves CTID.conf once",
+          "[ovzctl][apply]") {
+  ovz::test::require_root();
+  if (!fs::exists("/usr/bin/strace")) {
+    WARN("SKIPPED: strace is missing (install-deps.sh installs it)");
+    return;
+  }
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  ovzctl(r, {"create", "11710", "--hostname", "old"});
+  ovzctl(r, {"set", "11710", "--numproc", "100", "--save"});
+  using saved_t = std::array<std::optional<std::string>, 3>;
+  auto saved = [&] {
+    auto conf = ovz::ve_config::load(r / "conf" / "11710.conf");
+    REQUIRE(conf);
+    return saved_t{conf->get("HOSTNAME"), conf->get("NUMPROC"), conf->get("IP_ADDRESS")};
+  };
+  const saved_t old{"old", "100:100", std::nullopt};
+  const saved_t fresh{"new", "200:200", "10.117.10.1"};
+  auto set_under_strace = [&](std::vector<std::string> strace_args) {
+    strace_args.insert(strace_args.begin(), {"/usr/bin/strace", "-f"});
+    for (const char* a : {OVZCTL_PATH, "--root", r.c_str(), "set", "11710", "--hostname", "new",
+                          "--numproc", "200", "--ipadd", "10.117.10.1", "--save"})
+      strace_args.emplace_back(a);
+    return run_program(std::move(strace_args), "/dev/null");
+  };
+
+  auto first = set_under_strace({"-o", "/dev/null", "--inject=rename:signal=KILL:when=1"});
+  INFO(describe(first));
+  CHECK(first.exit_code != 0);
+  CHECK(saved() == old);
+
+  auto second = set_under_strace({"-o", "/dev/null", "--inject=rename:signal=KILL:when=2"});
+  INFO(describe(second));
+  CHECK((saved() == old || saved() == fresh));
+  CHECK(second.exit_code == 0);
+  CHECK(saved() == fresh);
+
+  ovzctl(r, {"set", "11710", "--hostname", "old", "--numproc", "100", "--ipdel", "all", "--save"});
+  REQUIRE(saved() == old);
+  const auto trace = r / "renames.trace";
+  auto counted = set_under_strace({"-o", trace.string(), "-e", "trace=rename,renameat,renameat2"});
+  INFO(describe(counted));
+  CHECK(counted.exit_code == 0);
+  std::ifstream in(trace);
+  int renames = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("11710.conf\"") != std::string::npos) ++renames;
+  CHECK(renames == 1);
+  CHECK(saved() == fresh);
 }

@@ -142,14 +142,14 @@ TEST_CASE("ovzctl: set", "[ovzctl]") {
 TEST_CASE("ovzctl: set network options", "[ovzctl]") {
   auto cmd = parsed({"set", "101", "--ipadd", "10.0.0.1", "--ipadd=fd00::1/64", "--ipdel",
                      "10.0.0.9", "--netif_add", "eth0,,,,vmbr0", "--netif_del", "eth1", "--save"});
-  REQUIRE(cmd.set.ipadd.size() == 2);
-  CHECK(cmd.set.ipadd[1].str() == "fd00::1/64");
-  REQUIRE(cmd.set.ipdel.size() == 1);
-  CHECK_FALSE(cmd.set.ipdel_all);
-  REQUIRE(cmd.set.netif_add.size() == 1);
-  CHECK(cmd.set.netif_add[0].bridge == "vmbr0");
-  CHECK(cmd.set.netif_del == std::vector<std::string>{"eth1"});
-  CHECK(parsed({"set", "101", "--ipdel", "all"}).set.ipdel_all);
+  REQUIRE(cmd.set.network.add_ips.size() == 2);
+  CHECK(cmd.set.network.add_ips[1].str() == "fd00::1/64");
+  REQUIRE(cmd.set.network.del_ips.size() == 1);
+  CHECK_FALSE(cmd.set.network.del_all_ips);
+  REQUIRE(cmd.set.network.add_netifs.size() == 1);
+  CHECK(cmd.set.network.add_netifs[0].bridge == "vmbr0");
+  CHECK(cmd.set.network.del_netifs == std::vector<std::string>{"eth1"});
+  CHECK(parsed({"set", "101", "--ipdel", "all"}).set.network.del_all_ips);
 
   CHECK_THAT(refusal({"set", "101", "--ipadd", "10.0.0.300"}),
              Catch::Contains("--ipadd: Invalid IP address \"10.0.0.300\""));

@@ -185,7 +185,11 @@ typedef struct ovz_changes ovz_changes_t;
 int ovz_changes_new(ovz_changes_t **out);
 void ovz_changes_free(ovz_changes_t *changes);
 /* Adds one setting: "hostname", a name ovz_ve_set_param() takes, or one
- * ovz_ve_set_security() takes, with the same values. A bad name or value is refused here. */
+ * ovz_ve_set_security() takes, with the same values; or a network change, named and valued
+ * as vzctl set's option: "ipadd" (an address), "ipdel" (an address or "all"), "netif_add"
+ * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside). Each may
+ * be added several times; deletions are made before additions. A bad name or value is refused
+ * here. */
 int ovz_changes_add(ovz_changes_t *changes, const char *name, const char *value);
 /* Makes the changes, each live in a running VE as its single call would, and saves CTID.conf
  * once when `save` is non-zero (or the VE is stopped). When one part is refused or the save
@@ -200,7 +204,8 @@ int ovz_ve_security(ovz_ve_t *ve, char **out);
  * running VE, and in CTID.conf when `save` is non-zero (or when the VE is stopped); a start
  * applies what CTID.conf holds. Bad input (an invalid or reserved address, one another VE or
  * the host has, an unknown device, a bridge name taken by a device that is not a bridge) is
- * refused before anything changes. */
+ * refused, and a save that fails undoes the live change. Each is ovz_ve_apply() with that
+ * one change; several go through ovz_changes_add(). */
 
 /* Adds a routed address ("10.0.0.2", "fd00::2", optionally "/PREFIX") on the VE's venet0. */
 int ovz_ve_add_ip(ovz_ve_t *ve, const char *addr, int save);

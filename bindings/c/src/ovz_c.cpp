@@ -285,6 +285,29 @@ int add_security(ovz::security_changes& c, const char* name, const char* value) 
   return 0;
 }
 
+bool is_network(std::string_view key) {
+  return key == "ipadd" || key == "ipdel" || key == "netif_add" || key == "netif_del";
+}
+
+// One network change added to `c`, its value as vzctl set's option of that name takes it; 0
+// or the error set.
+int add_network(ovz::network_changes& c, std::string_view key, const char* value) {
+  if (key == "netif_del") {
+    c.del_netifs.emplace_back(value);
+  } else if (key == "netif_add") {
+    auto spec = ovz::netif_spec::parse(value);
+    if (!spec) return fail(spec.error());
+    c.add_netifs.push_back(*spec);
+  } else if (key == "ipdel" && std::strcmp(value, "all") == 0) {
+    c.del_all_ips = true;
+  } else {
+    auto a = ovz::ip_address::parse(value);
+    if (!a) return fail(a.error());
+    (key == "ipadd" ? c.add_ips : c.del_ips).push_back(*a);
+  }
+  return 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -612,6 +635,7 @@ int ovz_changes_add(ovz_changes_t* changes, const char* name, const char* value)
       return 0;
     }
     if (is_security(name)) return add_security(changes->c.security, name, value);
+    if (is_network(name)) return add_network(changes->c.network, name, value);
     return add_param(changes->c.params, name, value);
   });
 }

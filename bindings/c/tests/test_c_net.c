@@ -2,7 +2,7 @@
  * first, so that nothing it does reaches a real interface: two VEs with routed addresses ping
  * each other through the (namespace's) host, a bridged device appears in a VE, and bad input
  * is refused. Prints TAP lines; exits 1 on any failure, 77 (skipped) when not root or without
- * network namespaces. CTIDs 9350-9399. */
+ * network namespaces. CTIDs 9350-9399, 11720. */
 #define _GNU_SOURCE /* unshare, mkdtemp */
 
 #include <ovz.h>
@@ -92,6 +92,64 @@ static void check_network(const char *root) {
   ovz_ve_free(b);
 }
 
+/* Network changes in one ovz_ve_apply() with a hostname: made together, and a refused part
+ * undoes the deletions already made live. */
+static void check_apply(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_changes_t *changes = NULL;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  char *text = NULL;
+
+  if (!check(ovz_ve_open(&ve, 11720, root) == 0 && ovz_ve_create(ve, NULL) == 0 &&
+                 ovz_ve_start(ve) == 0,
+             "a running VE for apply"))
+    goto out;
+  if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto out;
+  check(ovz_changes_add(changes, "hostname", "cnet") == 0 &&
+            ovz_changes_add(changes, "ipadd", "10.117.20.1") == 0 &&
+            ovz_changes_add(changes, "ipadd", "fd00:117:20::1") == 0 &&
+            ovz_changes_add(changes, "netif_add", "eth0") == 0,
+        "changes_add of a hostname, two addresses and a device");
+  check(ovz_changes_add(changes, "ipadd", "10.117.300.1") == OVZ_EINVAL &&
+            ovz_changes_add(changes, "netif_add", "eth1,not-a-mac") == OVZ_EINVAL,
+        "a malformed address or device is refused by changes_add");
+  check(ovz_ve_apply(ve, changes, 1) == 0, "apply");
+  check(sh(ve, "hostname; ip addr show venet0; ip link show eth0", &text) == 0 &&
+            contains(text, "cnet") && contains(text, "10.117.20.1/32") &&
+            contains(text, "fd00:117:20::1/128"),
+        "hostname, addresses and device are live");
+  ovz_string_free(text);
+  text = NULL;
+  check(ovz_ve_network(ve, &text) == 0 &&
+            contains(text, "IP_ADDRESS=\"10.117.20.1 fd00:117:20::1\"") &&
+            contains(text, "NETIF=\"ifname=eth0,"),
+        "and saved");
+  ovz_string_free(text);
+  text = NULL;
+  ovz_changes_free(changes);
+  changes = NULL;
+
+  if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto out;
+  check(ovz_changes_add(changes, "ipdel", "all") == 0 &&
+            ovz_changes_add(changes, "netif_del", "eth0") == 0 &&
+            ovz_changes_add(changes, "netif_add", "eth1,,,,lo") == 0,
+        "changes_add of ipdel all, netif_del and a device in lo, which is no bridge");
+  check(ovz_ve_apply(ve, changes, 1) == OVZ_EINVAL &&
+            contains(ovz_error_last()->message, "not a bridge"),
+        "apply refuses the device after the deletions were made live");
+  check(sh(ve, "ip addr show venet0; ip link show eth0 && ! ip link show eth1", &text) == 0 &&
+            contains(text, "10.117.20.1/32") && contains(text, "fd00:117:20::1/128"),
+        "the deleted addresses and device are back, the refused device absent");
+  ovz_string_free(text);
+  text = NULL;
+  stop.fast = 1;
+  check(ovz_ve_stop(ve, &stop) == 0 && ovz_ve_destroy(ve) == 0, "stop and destroy");
+
+out:
+  ovz_changes_free(changes);
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-net-XXXXXX";
 
@@ -109,5 +167,6 @@ int main(void) {
     return 1;
   }
   check_network(root);
+  check_apply(root);
   return finish(root);
 }

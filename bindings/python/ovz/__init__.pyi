@@ -125,6 +125,10 @@ class VE:
         devnodes: dict[str, str] | None = None,
         seccomp_profile: str | None = None,
         no_new_privs: bool | None = None,
+        ipadd: Sequence[str] = (),
+        ipdel: Sequence[str] = (),
+        netif_add: Sequence[str] = (),
+        netif_del: Sequence[str] = (),
         save: bool = False,
         **resources: _UbcValue,
     ) -> None: ...

@@ -2,7 +2,7 @@
 
 Every test runs in a child process that first moves into a network namespace of its own
 (Python 3.11 has no os.unshare: libc's, through ctypes), the stand-in host, so nothing it
-does reaches a real interface. CTIDs 9450-9499.
+does reaches a real interface. CTIDs 9450-9499, 11730.
 """
 
 import ctypes
@@ -133,3 +133,31 @@ def test_bad_network_input_changes_nothing(root):
     with pytest.raises(ovz.InvalidArgument, match="not a bridge"):
         a.add_netif("eth0", bridge="lo", save=True)
     assert a.config == before
+
+
+@needs_root
+@in_own_netns
+def test_network_changes_in_one_apply(root):
+    ve = ovz.VE(11730, root)
+    ve.create()
+    with ve.started():
+        ve.apply(hostname="pynet", numproc=200, ipadd=["10.117.30.1", "fd00:117:30::1"],
+                 netif_add=["eth0"], save=True)
+        code, out = sh(ve, "hostname; ip addr show venet0; ip link show eth0")
+        assert code == 0 and "pynet" in out and "10.117.30.1/32" in out, out
+        assert ve.network()["ip_addresses"] == ["10.117.30.1", "fd00:117:30::1"]
+        assert [d["ifname"] for d in ve.network()["netifs"]] == ["eth0"]
+        before = ve.config
+        with pytest.raises(ovz.InvalidArgument, match="Invalid IP address"):
+            ve.apply(ipadd=["10.117.300.1"], save=True)
+        # lo is no bridge: refused after the deletions were made live, which are undone.
+        with pytest.raises(ovz.InvalidArgument, match="not a bridge"):
+            ve.apply(hostname="other", ipdel=["all"], netif_del=["eth0"],
+                     netif_add=["eth1,,,,lo"], save=True)
+        code, out = sh(ve, "hostname; ip addr show venet0; ip link show eth0")
+        assert code == 0 and "pynet" in out and "10.117.30.1/32" in out, out
+        assert "fd00:117:30::1/128" in out
+        assert ve.config == before
+        ve.apply(ipdel=["10.117.30.1"], netif_del=["eth0"], save=True)
+        assert ve.network() == {"ip_addresses": ["fd00:117:30::1"], "netifs": []}
+        assert sh(ve, "ip link show eth0")[0] != 0
