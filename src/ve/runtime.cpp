@@ -95,8 +95,11 @@ result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
 }
 
 error unless_stopped(const process& init, ctid id, const error& e) {
-  // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells.
-  auto exited = init.wait_exit(std::chrono::milliseconds(e.sys_errno() == ESRCH ? 1000 : 0));
+  // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells. A
+  // child killed before its exec may have gone with the rest of a VE that stop kills whole,
+  // before the init's own death shows.
+  const bool maybe_stopping = e.sys_errno() == ESRCH || e.is(errc::child_failed);
+  auto exited = init.wait_exit(std::chrono::milliseconds(maybe_stopping ? 1000 : 0));
   if (!exited || !*exited) return e;
   return fail(errc::not_running, "VE {} stopped while the command was being started in it",
               id.value());

@@ -52,7 +52,7 @@ TEST_CASE("cgroup.procs is read as PIDs and anything else is an error, not an ex
            {"-5\n", "\"-5\""},
            {"7 \n", "\"7 \""},
            {std::string(5000, '9') + "\n", "\"9999999999"},
-           {"1\x1b[2J\n", "\"1?[2J\""}}) {
+           {"1\x1b[2J\n", "\"1\\x1b[2J\""}}) {
     std::ofstream(procs, std::ios::trunc) << text;
     expect_malformed(detail::read_procs(d.path.string()), procs, quoted);
   }
