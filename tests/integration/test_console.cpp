@@ -3,6 +3,7 @@
 // died before or right after exec fails and leaves nothing. CTIDs 11400-11499.
 
 #include "support/temp_root.hpp"
+#include "support/text_file.hpp"
 
 #include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
@@ -25,11 +26,6 @@ using ovz::test::temp_root;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::uintmax_t size_of(const std::filesystem::path& p) {
   std::error_code ec;
   auto n = std::filesystem::file_size(p, ec);
@@ -38,7 +34,7 @@ std::uintmax_t size_of(const std::filesystem::path& p) {
 
 // /proc/PID/stat's fields after the name: state is [0], the parent's PID [1].
 std::vector<std::string> stat_fields(pid_t pid) {
-  auto line = slurp("/proc/" + std::to_string(pid) + "/stat");
+  auto line = test::read_text("/proc/" + std::to_string(pid) + "/stat");
   std::vector<std::string> fields;
   auto paren = line.rfind(')');
   if (paren == std::string::npos) return fields;
@@ -48,7 +44,7 @@ std::vector<std::string> stat_fields(pid_t pid) {
 }
 
 std::string comm_of(pid_t pid) {
-  auto c = slurp("/proc/" + std::to_string(pid) + "/comm");
+  auto c = test::read_text("/proc/" + std::to_string(pid) + "/comm");
   if (!c.empty() && c.back() == '\n') c.pop_back();
   return c;
 }
@@ -89,7 +85,7 @@ std::set<std::string> own_fds() {
 // Waits until the console log (and the one it rotated to) holds `text`.
 bool log_shows(const detail::ve_paths& l, const std::string& text) {
   for (int i = 0; i < 100; ++i) {
-    auto both = slurp(l.console_log_rotated) + slurp(l.console_log);
+    auto both = test::read_text(l.console_log_rotated) + test::read_text(l.console_log);
     if (both.find(text) != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -187,5 +183,5 @@ TEST_CASE("start fails with init's exit status when init exits at once, and leav
   CHECK(test::leftovers(root).empty());
   CHECK(holders(root).empty());
   // Its last words are in the log by the time start returns.
-  CHECK(slurp(l.console_log).find("cannot-go-on") != std::string::npos);
+  CHECK(test::read_text(l.console_log).find("cannot-go-on") != std::string::npos);
 }

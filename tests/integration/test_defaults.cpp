@@ -6,6 +6,7 @@
 #include "support/enter_script.hpp"
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
+#include "support/text_file.hpp"
 
 #include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
@@ -27,11 +28,6 @@ using ovz::test::temp_root;
 using ovz::test::ubc;
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // The "Max open files" line of a /proc/PID/limits text, its soft and hard columns.
 std::string open_files(const std::string& limits) {
@@ -108,7 +104,7 @@ TEST_CASE("create --config takes a shipped sample, or the state root's own", "[d
   auto conf = MUST(own_default.config());
   CHECK(conf.get("NUMPROC") == "123");
   CHECK_FALSE(conf.get("PHYSPAGES"));
-  CHECK(slurp(own_default.conf_path()).rfind("# ours\n", 0) == 0);
+  CHECK(test::read_text(own_default.conf_path()).rfind("# ours\n", 0) == 0);
   auto site = root.open(11304);
   MUST(site.create({.config = "site"}));
   CHECK(MUST(site.config()).get("NUMPTY") == "4");
@@ -197,7 +193,7 @@ TEST_CASE("settings no VE can boot with are refused, naming the minimum", "[defa
   temp_root root;
   auto v = root.open(11310);
   MUST(v.create());
-  const auto before = slurp(v.conf_path());
+  const auto before = test::read_text(v.conf_path());
   struct refusal {
     ve_params change;
     const char* says;
@@ -215,7 +211,7 @@ TEST_CASE("settings no VE can boot with are refused, naming the minimum", "[defa
     CHECK(r.error().code() == make_error_code(errc::invalid_argument));
     CHECK(r.error().message().find(says) != std::string::npos);
   }
-  CHECK(slurp(v.conf_path()) == before);
+  CHECK(test::read_text(v.conf_path()) == before);
 
   // A CTID.conf edited by hand to such a value: the start says why instead of a dead init.
   std::ofstream(v.conf_path(), std::ios::app) << "PHYSPAGES=\"20P\"\n";

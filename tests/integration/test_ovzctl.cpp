@@ -420,33 +420,6 @@ TEST_CASE("ovzctl create --config names the limits sample", "[ovzctl][defaults]"
   CHECK_THAT(too_small.err, Catch::Contains("the minimum is 8"));
 }
 
-// A kill at the second rename of CTID.conf: with two saves the hostname was in and the
-// limit not; with one save there is no second rename and the command completes.
-TEST_CASE("ovzctl set with several options saves them as one", "[ovzctl][apply]") {
-  ovz::test::require_root();
-  if (!fs::exists("/usr/bin/strace")) {
-    WARN("SKIPPED: strace is missing (install-deps.sh installs it)");
-    return;
-  }
-  ovz::test::temp_root root;
-  const fs::path& r = root.path();
-  ovzctl(r, {"create", "11372", "--hostname", "old"});
-  ovzctl(r, {"set", "11372", "--numproc", "100", "--save"});
-  auto killed = run_program({"/usr/bin/strace", "-f", "-o", "/dev/null",
-                             "--inject=rename:signal=KILL:when=2", OVZCTL_PATH, "--root",
-                             r.string(), "set", "11372", "--hostname", "new", "--numproc",
-                             "200", "--save"},
-                            "/dev/null");
-  INFO(describe(killed));
-  auto conf = ovz::ve_config::load(r / "conf" / "11372.conf");
-  REQUIRE(conf);
-  const auto both = std::make_pair(conf->get("HOSTNAME"), conf->get("NUMPROC"));
-  CHECK((both == std::make_pair(std::optional<std::string>("new"),
-                                std::optional<std::string>("200:200")) ||
-         both == std::make_pair(std::optional<std::string>("old"),
-                                std::optional<std::string>("100:100"))));
-}
-
 // Network options are part of the one change: a kill at the first rename of CTID.conf leaves
 // all of it old, one at the second finds none to kill (the command completes), and strace
 // counts one rename. CTID 11710.

@@ -3,6 +3,7 @@
 // a CTID.conf that cannot be looked at. CTIDs 11110-11129.
 
 #include "support/temp_root.hpp"
+#include "support/text_file.hpp"
 #include "support/userns_root.hpp"
 
 #include <ovz/template.hpp>
@@ -52,13 +53,6 @@ std::vector<std::string> staging_dirs(const fs::path& root) {
     if (name.starts_with('.')) names.push_back(name);
   }
   return names;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -150,7 +144,7 @@ TEST_CASE("a journal abort right after the busybox template is built leaves it w
   const auto bb = disk.path() / "root/template/busybox";
   REQUIRE(fs::is_directory(bb));
   CHECK(fs::file_size(bb / "bin/busybox") == fs::file_size("/bin/busybox"));
-  CHECK(read_text(bb / "etc/inittab").find("::sysinit:") != std::string::npos);
+  CHECK(ovz::test::read_text(bb / "etc/inittab").find("::sysinit:") != std::string::npos);
   CHECK(fs::read_symlink(bb / "bin/sh") == "/bin/busybox");
 }
 
@@ -236,7 +230,7 @@ TEST_CASE("create refuses, and touches nothing, when CTID.conf cannot be looked 
     fs::remove(conf_dir);
     fs::rename(root.path() / "conf.real", conf_dir);
   }
-  CHECK(read_text(l.upper / "marker") == "data");
+  CHECK(ovz::test::read_text(l.upper / "marker") == "data");
   fs::rename(saved, l.conf);
   CHECK(MUST(v.status()).state == ovz::ve_state::stopped);
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include "support/temp_root.hpp"
+#include "support/text_file.hpp"
 
 #include <fmt/format.h>
 
@@ -37,13 +38,6 @@ std::vector<std::string> listed_names(const ovz::template_store& store) {
   std::vector<std::string> names;
   for (const auto& t : MUST(store.list())) names.push_back(t.name);
   return names;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 mode_t mode_of(const fs::path& p) {
@@ -103,16 +97,16 @@ TEST_CASE("the busybox template is built on first find and then reused", "[templ
     CHECK(mode_of(t.path / d) == 0755);
   }
   CHECK(mode_of(t.path / "etc/shadow") == 0600);
-  CHECK(read_text(t.path / "etc/passwd").starts_with("root:x:0:0:root:/root:/bin/sh\n"));
-  CHECK(read_text(t.path / "etc/passwd").find("\nnobody:") != std::string::npos);
+  CHECK(ovz::test::read_text(t.path / "etc/passwd").starts_with("root:x:0:0:root:/root:/bin/sh\n"));
+  CHECK(ovz::test::read_text(t.path / "etc/passwd").find("\nnobody:") != std::string::npos);
   CHECK(fs::is_regular_file(t.path / "etc/group"));
   CHECK(fs::is_regular_file(t.path / "etc/hosts"));
   CHECK(fs::is_regular_file(t.path / "etc/hostname"));
-  CHECK(read_text(t.path / "etc/profile").find("PATH=") != std::string::npos);
+  CHECK(ovz::test::read_text(t.path / "etc/profile").find("PATH=") != std::string::npos);
 
   // Entries for no tty and only run-once actions: init has nothing to respawn.
   std::vector<std::string> entries;
-  std::istringstream inittab(read_text(t.path / "etc/inittab"));
+  std::istringstream inittab(ovz::test::read_text(t.path / "etc/inittab"));
   for (std::string line; std::getline(inittab, line);) {
     if (!line.empty() && line[0] != '#') entries.push_back(line);
   }
@@ -122,7 +116,7 @@ TEST_CASE("the busybox template is built on first find and then reused", "[templ
     CHECK((e.starts_with("::sysinit:") || e.starts_with("::shutdown:")));
   }
   CHECK(mode_of(t.path / "etc/init.d/rcS") == 0755);
-  CHECK(read_text(t.path / "etc/init.d/rcS").starts_with("#!/bin/sh\n"));
+  CHECK(ovz::test::read_text(t.path / "etc/init.d/rcS").starts_with("#!/bin/sh\n"));
   CHECK(std::system((t.path / "etc/init.d/rcS").c_str()) == 0);
 
   // No staging directory is left behind.
@@ -132,7 +126,7 @@ TEST_CASE("the busybox template is built on first find and then reused", "[templ
   { std::ofstream(t.path / "marker") << "kept"; }
   auto again = MUST(store.find("busybox"));
   CHECK(again.path == t.path);
-  CHECK(read_text(again.path / "marker") == "kept");
+  CHECK(ovz::test::read_text(again.path / "marker") == "kept");
 
   auto after = MUST(store.list());
   REQUIRE(after.size() == 1);
@@ -300,7 +294,7 @@ TEST_CASE("import refuses bad input and leaves nothing behind", "[template]") {
     REQUIRE_FALSE(r);
     CHECK(r.error().is(ovz::errc::already_exists));
     CHECK(r.error().message().find("base") != std::string::npos);
-    CHECK(read_text(base.path / "marker") == "original");
+    CHECK(ovz::test::read_text(base.path / "marker") == "original");
 
     auto builtin = store.import(work / "base.tar.gz", "busybox");
     REQUIRE_FALSE(builtin);

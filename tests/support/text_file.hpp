@@ -1,0 +1,12 @@
+#pragma once
+// Reading a whole file as a test looks at it: a template's files, a VE's console log, /proc.
+
+#include <filesystem>
+#include <string>
+
+namespace ovz::test {
+
+/// The file's bytes; empty when it cannot be read.
+std::string read_text(const std::filesystem::path& p);
+
+}  // namespace ovz::test
