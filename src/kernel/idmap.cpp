@@ -97,7 +97,7 @@ result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
     char c;
     while (::read(hold_r.get(), &c, 1) != 0 && errno == EINTR) {
     }
-    ::_exit(0);
+    child_exit(0);
   }
   if (pid < 0) return sys_fail(errno, "clone a process in a new user namespace");
   auto outcome = [&]() -> result<unique_fd> {

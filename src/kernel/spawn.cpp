@@ -130,7 +130,7 @@ void child_send(int fd, const report& r) noexcept {
 
 [[noreturn]] void child_fail(const plan& p, std::int32_t st) noexcept {
   child_send(p.report_w, report{report_error, st, errno, 0, 0});
-  ::_exit(127);
+  detail::child_exit(127);
 }
 
 void reset_signals() noexcept {
@@ -164,7 +164,7 @@ void wait_release(int fd) noexcept {
   do {
     n = ::read(fd, &c, 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(1);  // the parent gave up on us
+  if (n != 1) detail::child_exit(1);  // the parent gave up on us
 }
 
 void wait_eof(int fd) noexcept {
@@ -305,8 +305,8 @@ void setup_stdio(const plan& p) noexcept {
 [[noreturn]] void exit_as(pid_t child) noexcept {
   int status = 0;
   while (::waitpid(child, &status, 0) < 0)
-    if (errno != EINTR) ::_exit(127);
-  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (errno != EINTR) detail::child_exit(127);
+  detail::child_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 // A detached log writer outlives the caller, who must not have to reap it: its parent (the
@@ -314,7 +314,7 @@ void setup_stdio(const plan& p) noexcept {
 void leave_caller(const plan& p) noexcept {
   pid_t pid = detail::clone3_fork(0, nullptr);
   if (pid < 0) child_fail(p, step_fork);
-  if (pid > 0) ::_exit(0);
+  if (pid > 0) detail::child_exit(0);
 }
 
 // The writer's descriptors above 2 before the final child is forked, so that a failure can
@@ -343,7 +343,7 @@ void lift_writer_fds(plan& p) noexcept {
   // must not end the console of a VE that runs on.
   (void)::setsid();
   detail::copy_capped(p.log);
-  if (detach) ::_exit(0);  // the child goes to our adopter, which reaps it
+  if (detach) detail::child_exit(0);  // the child goes to our adopter, which reaps it
   exit_as(child);
 }
 
@@ -367,7 +367,7 @@ void lift_writer_fds(plan& p) noexcept {
   if (p.log.in >= 0) become_writer(p, pid, detach);
   if (detach) {
     wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
-    ::_exit(0);
+    detail::child_exit(0);
   }
   exit_as(pid);
 }
