@@ -444,6 +444,11 @@ TEST_CASE("ovzctl set with a hostname, a limit and an address saves CTID.conf on
   const saved_t fresh{"new", "200:200", "10.117.10.1"};
   auto set_under_strace = [&](std::vector<std::string> strace_args) {
     strace_args.insert(strace_args.begin(), {"/usr/bin/strace", "-f"});
+    // LeakSanitizer cannot work under ptrace: in the ASan build a traced ovzctl that runs to
+    // its end checks everything but leaks.
+    if (const char* asan = std::getenv("ASAN_OPTIONS"))
+      strace_args.insert(strace_args.begin() + 2,
+                         {"-E", std::string("ASAN_OPTIONS=") + asan + ":detect_leaks=0"});
     for (const char* a : {OVZCTL_PATH, "--root", r.c_str(), "set", "11710", "--hostname", "new",
                           "--numproc", "200", "--ipadd", "10.117.10.1", "--save"})
       strace_args.emplace_back(a);
