@@ -4,6 +4,7 @@
 #include "kernel/cgroup.hpp"
 #include "kernel/cgroup_common.hpp"
 #include "kernel/device_bpf.hpp"
+#include "log.hpp"
 #include "kernel/files.hpp"
 #include "model/cpu_math.hpp"
 
@@ -36,7 +37,8 @@ result<void> enable_controllers(const std::string& parent) {
   auto offered_list = words(offered), enabled_list = words(enabled);
   for (const char* c : wanted)
     if (has(offered_list, c) && !has(enabled_list, c))
-      (void)write_file(parent + "/cgroup.subtree_control", std::string("+") + c);
+      logged(write_file(parent + "/cgroup.subtree_control", std::string("+") + c),
+             fmt::format("enable {} for the children of {}", c, parent));
   return success();
 }
 
@@ -74,7 +76,8 @@ class cgroup_v2 final : public cgroup_backend {
   result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) override {
     const std::string d = dir(path);
     return kill_until_empty(d, timeout, [&]() -> result<void> {
-      if (write_file(d + "/cgroup.kill", "1")) return success();
+      if (logged(write_file(d + "/cgroup.kill", "1"), "killing by PID instead", log_level::info))
+        return success();
       return signal_procs(d);
     });
   }

@@ -4,6 +4,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
@@ -98,7 +99,7 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     auto next = limits_for(merged(current, changes), fields);
     auto previous = limits_for(current, fields);
     undo = [&cg = site.cg, cgroup = site.layout.cgroup, previous] {
-      (void)cg.apply(cgroup, previous);
+      logged(cg.apply(cgroup, previous), "rollback of the limits of cgroup " + cgroup);
     };
     if (auto ok = site.cg.apply(site.layout.cgroup, next); !ok) {
       undo();  // what was written before the refusal

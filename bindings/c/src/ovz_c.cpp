@@ -9,6 +9,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
+#include <ovz/log.hpp>
 #include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
@@ -327,6 +328,20 @@ int ovz_has_feature(const char* name) {
     return 0;  // "kmod", "quota" and unknown names: nothing this library can use
   } catch (...) {
     return 0;
+  }
+}
+
+void ovz_set_log_handler(ovz_log_fn handler, void* userdata) {
+  static_assert(OVZ_LOG_DEBUG == static_cast<int>(ovz::log_level::debug) &&
+                OVZ_LOG_ERROR == static_cast<int>(ovz::log_level::error));
+  try {
+    if (!handler) return ovz::set_log_handler({});
+    ovz::set_log_handler([handler, userdata](ovz::log_level l, std::string_view m) {
+      const std::string text(m);  // NUL-terminated for C
+      handler(static_cast<ovz_log_level>(l), text.c_str(), userdata);
+    });
+  } catch (...) {
+    // Out of memory making the handler: the previous one stays.
   }
 }
 
