@@ -23,6 +23,13 @@
 extern "C" {
 #endif
 
+/* The version of libovz this header belongs to; ovz_version() says which library runs. The
+ * library keeps the calls and struct fields of every 0.x header with this MAJOR: later ones
+ * only add. */
+#define OVZ_VERSION_MAJOR 0
+#define OVZ_VERSION_MINOR 1
+#define OVZ_VERSION_PATCH 0
+
 /* Error codes: the negated values of ovz::errc, then the ones only the C boundary has. */
 typedef enum ovz_errc {
   OVZ_OK = 0,
@@ -51,7 +58,7 @@ typedef struct ovz_error {
 /* Never NULL. Valid until the next ovz_* call on the same thread. */
 const ovz_error *ovz_error_last(void);
 
-/* The library's version, "MAJOR.MINOR.PATCH". */
+/* The running library's version, "MAJOR.MINOR.PATCH". */
 const char *ovz_version(void);
 
 /* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:

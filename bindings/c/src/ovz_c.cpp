@@ -33,6 +33,12 @@
 #include <system_error>
 #include <vector>
 
+// ovz.h is not generated, so that it stands alone; the build tells this file the version.
+static_assert(OVZ_VERSION_MAJOR == OVZ_PROJECT_VERSION_MAJOR &&
+                  OVZ_VERSION_MINOR == OVZ_PROJECT_VERSION_MINOR &&
+                  OVZ_VERSION_PATCH == OVZ_PROJECT_VERSION_PATCH,
+              "ovz.h's OVZ_VERSION_* is not the project's version in CMakeLists.txt");
+
 struct ovz_ve {
   ovz::ve v;
 };
