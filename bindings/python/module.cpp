@@ -57,23 +57,9 @@ struct errc_entry {
   const char* doc;
 };
 constexpr errc_entry errc_table[] = {
-    {ovz::errc::invalid_argument, "invalid_argument", "InvalidArgument",
-     "A bad CTID, parameter value or argument."},
-    {ovz::errc::not_found, "not_found", "NotFound",
-     "The VE, template or file does not exist."},
-    {ovz::errc::already_exists, "already_exists", "Exists", "Creating what is already there."},
-    {ovz::errc::already_running, "already_running", "AlreadyRunning",
-     "The VE is running and the operation needs it stopped."},
-    {ovz::errc::not_running, "not_running", "NotRunning",
-     "The VE is stopped and the operation needs it running."},
-    {ovz::errc::locked, "locked", "Locked", "Another operation holds the VE's lock."},
-    {ovz::errc::bad_config, "bad_config", "BadConfig",
-     "A CTID.conf line or value cannot be parsed."},
-    {ovz::errc::unsupported, "unsupported", "Unsupported",
-     "This kernel or host cannot do it."},
-    {ovz::errc::timed_out, "timed_out", "TimedOut", "A wait ran past its limit."},
-    {ovz::errc::child_failed, "child_failed", "ChildFailed",
-     "A helper process or command outside the library failed."},
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  {ovz::errc::name, #name, #py_class, py_doc},
+#include <ovz/errc.def>
 };
 
 // Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
