@@ -296,7 +296,7 @@ void define_errors(py::module_& m) {
   for (const auto& entry : errc_table)
     classes.by_code.emplace_back(entry.code, make(entry.class_name, classes.base, entry.doc));
   auto bases = py::make_tuple(classes.base, py::handle(PyExc_OSError));
-  classes.system = make("SystemError", bases,
+  classes.system = make("OvzSystemError", bases,
                         "The kernel refused: .errno is the errno (also an OSError).");
 }
 
@@ -627,7 +627,7 @@ void define_functions(py::module_& m) {
         "ERROR). It may be called from any thread the library runs. None restores the "
         "default: warnings and errors to stderr.");
   m.def(
-      "list",
+      "list_ves",
       [](const std::optional<std::filesystem::path>& root) {
         auto path = to_root(root);
         return unwrap(without_gil([&] { return ovz::list_ves(path); }));
