@@ -11,6 +11,7 @@
 #include <ovz/error.hpp>
 #include <ovz/log.hpp>
 #include <ovz/security.hpp>
+#include <ovz/setting.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
@@ -22,8 +23,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -204,11 +203,6 @@ int read_stop_options(const ovz_stop_options* opts, ovz::stop_options& out) {
   return 0;
 }
 
-bool parse_u32(std::string_view text, std::uint32_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
 // True when `program` is an executable file in one of $PATH's directories.
 bool on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -247,84 +241,14 @@ int settings_text(const char* fn, ovz_ve_t* ve, char** out,
   });
 }
 
-// One `vzctl set --NAME VALUE` resource setting added to `p`; 0 or the error set.
-int add_param(ovz::ve_params& p, const char* name, const char* value) {
-  std::string key(name);
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (key == "cpuunits" || key == "cpulimit" || key == "cpus") {
-    std::uint32_t n = 0;
-    if (!parse_u32(value, n))
-      return invalid(key + ": \"" + value + "\" is not a non-negative decimal number");
-    auto& field = key == "cpuunits"   ? p.cpu.cpuunits
-                  : key == "cpulimit" ? p.cpu.cpulimit
-                                      : p.cpu.cpus;
-    field = n;
-  } else if (key == "cpumask") {
-    p.cpu.cpumask = value;
-  } else {
-    auto resource = ovz::parse_ubc_resource(key);
-    if (!resource)
-      return invalid("unknown parameter \"" + std::string(name) +
-                     "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask (" +
-                     resource.error().message() + ")");
-    auto v = ovz::parse_ubc_value(*resource, value);
-    if (!v) return fail(v.error());
-    p.ubc.emplace_back(*resource, *v);
-  }
-  return 0;
-}
-
-bool is_security(std::string_view key) {
-  return key == "capability" || key == "devnodes" || key == "seccomp_profile" ||
-         key == "no_new_privs";
-}
-
-// One confinement setting added to `c`; 0 or the error set.
-int add_security(ovz::security_changes& c, const char* name, const char* value) {
-  const std::string key(name);
-  if (key == "capability") {
-    auto caps = ovz::parse_capabilities(value);
-    if (!caps) return fail(caps.error());
-    c.capabilities.insert(c.capabilities.end(), caps->begin(), caps->end());
-  } else if (key == "devnodes") {
-    auto nodes = ovz::parse_devnodes(value);
-    if (!nodes) return fail(nodes.error());
-    c.devnodes.insert(c.devnodes.end(), nodes->begin(), nodes->end());
-  } else if (key == "seccomp_profile") {
-    c.seccomp_profile = value;
-  } else if (key == "no_new_privs") {
-    if (std::strcmp(value, "yes") != 0 && std::strcmp(value, "no") != 0)
-      return invalid(std::string("no_new_privs: \"") + value + "\" is not yes or no");
-    c.no_new_privs = std::strcmp(value, "yes") == 0;
-  } else {
-    return invalid("unknown setting \"" + key +
-                   "\": not capability, devnodes, seccomp_profile or no_new_privs");
-  }
-  return 0;
-}
-
-bool is_network(std::string_view key) {
-  return key == "ipadd" || key == "ipdel" || key == "netif_add" || key == "netif_del";
-}
-
-// One network change added to `c`, its value as vzctl set's option of that name takes it; 0
-// or the error set.
-int add_network(ovz::network_changes& c, std::string_view key, const char* value) {
-  if (key == "netif_del") {
-    c.del_netifs.emplace_back(value);
-  } else if (key == "netif_add") {
-    auto spec = ovz::netif_spec::parse(value);
-    if (!spec) return fail(spec.error());
-    c.add_netifs.push_back(*spec);
-  } else if (key == "ipdel" && std::strcmp(value, "all") == 0) {
-    c.del_all_ips = true;
-  } else {
-    auto a = ovz::ip_address::parse(value);
-    if (!a) return fail(a.error());
-    (key == "ipadd" ? c.add_ips : c.del_ips).push_back(*a);
-  }
-  return 0;
+// One `vzctl set --NAME VALUE` added to `c` by the core's parser, the same for ovzctl, C and
+// Python; `only`, when given, is the kind of setting the entry point takes. 0 or the error set.
+int add_setting(ovz::ve_changes& c, const char* fn, const char* name, const char* value,
+                std::optional<ovz::setting_kind> only = std::nullopt) {
+  if (only && ovz::setting_kind_of(name) != only)
+    return invalid(std::string(fn) + ": \"" + name + "\" is not a setting it takes");
+  auto ok = ovz::parse_setting(name, value, c);
+  return ok ? 0 : fail(ok.error());
 }
 
 }  // namespace
@@ -629,9 +553,10 @@ int ovz_ve_network(ovz_ve_t* ve, char** out) {
 int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_param: ve, name or value is NULL");
-    ovz::ve_params p;
-    if (int rc = add_param(p, name, value)) return rc;
-    auto r = ve->v.set(p, save != 0);
+    ovz::ve_changes c;
+    if (int rc = add_setting(c, "ovz_ve_set_param", name, value, ovz::setting_kind::resource))
+      return rc;
+    auto r = ve->v.set(c.params, save != 0);
     return r ? 0 : fail(r.error());
   });
 }
@@ -639,9 +564,10 @@ int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save
 int ovz_ve_set_security(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_security: ve, name or value is NULL");
-    ovz::security_changes c;
-    if (int rc = add_security(c, name, value)) return rc;
-    auto r = ve->v.set_security(c, save != 0);
+    ovz::ve_changes c;
+    if (int rc = add_setting(c, "ovz_ve_set_security", name, value, ovz::setting_kind::security))
+      return rc;
+    auto r = ve->v.set_security(c.security, save != 0);
     return r ? 0 : fail(r.error());
   });
 }
@@ -663,13 +589,7 @@ void ovz_changes_free(ovz_changes_t* changes) { delete changes; }
 int ovz_changes_add(ovz_changes_t* changes, const char* name, const char* value) {
   return guarded([&] {
     if (!changes || !name || !value) return invalid("ovz_changes_add: changes, name or value is NULL");
-    if (std::strcmp(name, "hostname") == 0) {
-      changes->c.hostname = value;
-      return 0;
-    }
-    if (is_security(name)) return add_security(changes->c.security, name, value);
-    if (is_network(name)) return add_network(changes->c.network, name, value);
-    return add_param(changes->c.params, name, value);
+    return add_setting(changes->c, "ovz_changes_add", name, value);
   });
 }
 
