@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -143,6 +144,21 @@ bool covers(const S& opts, M S::*field) {
   return opts.size >= static_cast<size_t>(offset) + sizeof(M);
 }
 
+// The structs as libovz 0.1 had them: what the calls without a size fill, forever. Fields
+// are only ever added at the end, so 0.1's size is the end of its last field.
+constexpr size_t status_size_0_1 = offsetof(ovz_ve_status_t, ostemplate) + OVZ_NAME_MAX;
+constexpr size_t ubc_stat_size_0_1 = offsetof(ovz_ubc_stat, enforced) + sizeof(int);
+static_assert(status_size_0_1 <= sizeof(ovz_ve_status_t) &&
+              ubc_stat_size_0_1 <= sizeof(ovz_ubc_stat));
+
+// Copies the fields of `src` that the caller's `size` bytes of `dst` hold; 0 or the error set.
+template <class S>
+int fill_sized(void* dst, const S& src, size_t size, const char* fn) {
+  if (size == 0) return invalid(std::string(fn) + ": size is 0 (pass sizeof of the struct)");
+  std::memcpy(dst, &src, std::min(size, sizeof(S)));
+  return 0;
+}
+
 std::filesystem::path root_path(const char* root) { return root ? root : ""; }
 
 // malloc'd, because C callers free what ovz_string_free gets with free().
@@ -251,6 +267,23 @@ int add_setting(ovz::ve_changes& c, const char* fn, const char* name, const char
   return ok ? 0 : fail(ok.error());
 }
 
+// The i-th of a network list as text; OVZ_ENOTFOUND past its end.
+template <class List, class Text>
+int network_item(const char* fn, ovz_ve_t* ve, size_t i, char** out, List ovz::ve_network::*list,
+                 Text text) {
+  return guarded([&] {
+    if (!ve || !out) return invalid(std::string(fn) + ": ve or out is NULL");
+    auto n = ve->v.network();
+    if (!n) return fail(n.error());
+    const auto& items = (*n).*list;
+    if (i >= items.size())
+      return set_error(OVZ_ENOTFOUND, 0,
+                       std::string(fn) + ": the VE has " + std::to_string(items.size()));
+    *out = dup_string(text(items[i])).release();
+    return 0;
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -324,10 +357,19 @@ int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
   });
 }
 
-int ovz_ve_start(ovz_ve_t* ve) {
+int ovz_ve_start(ovz_ve_t* ve) { return ovz_ve_start_with(ve, nullptr); }
+
+int ovz_ve_start_with(ovz_ve_t* ve, const ovz_start_options* opts) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_start: ve is NULL");
-    auto r = ve->v.start();
+    if (!ve) return invalid("ovz_ve_start_with: ve is NULL");
+    ovz::start_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_start_options")) return rc;
+      if (covers(*opts, &ovz_start_options::init) && opts->init &&
+          !to_argv(opts->init, o.init))
+        return invalid("ovz_start_options: init is an empty argv");
+    }
+    auto r = ve->v.start(o);
     return r ? 0 : fail(r.error());
   });
 }
@@ -360,15 +402,47 @@ int ovz_ve_destroy(ovz_ve_t* ve) {
   });
 }
 
-int ovz_ve_status(ovz_ve_t* ve, ovz_ve_status_t* out) {
+int ovz_ve_get_status(ovz_ve_t* ve, ovz_ve_status_t* out, size_t size) {
   return guarded([&] {
-    if (!ve || !out) return invalid("ovz_ve_status: ve or out is NULL");
+    if (!ve || !out) return invalid("ovz_ve_get_status: ve or out is NULL");
     auto r = ve->v.status();
     if (!r) return fail(r.error());
-    *out = to_c(*r);
+    return fill_sized(out, to_c(*r), size, "ovz_ve_get_status");
+  });
+}
+
+int ovz_ve_status(ovz_ve_t* ve, ovz_ve_status_t* out) {
+  return ovz_ve_get_status(ve, out, status_size_0_1);
+}
+
+struct ovz_ves {
+  std::vector<ovz::ve_status> all;
+};
+
+int ovz_ves_open(ovz_ves_t** out, const char* root) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_ves_open: out is NULL");
+    *out = nullptr;
+    auto r = ovz::list_ves(root_path(root));
+    if (!r) return fail(r.error());
+    *out = new ovz_ves{std::move(*r)};
     return 0;
   });
 }
+
+size_t ovz_ves_count(const ovz_ves_t* ves) { return ves ? ves->all.size() : 0; }
+
+int ovz_ves_at(const ovz_ves_t* ves, size_t i, ovz_ve_status_t* out, size_t size) {
+  return guarded([&] {
+    if (!ves || !out) return invalid("ovz_ves_at: ves or out is NULL");
+    if (i >= ves->all.size())
+      return invalid("ovz_ves_at: index " + std::to_string(i) + " past the " +
+                     std::to_string(ves->all.size()) + " VEs");
+    return fill_sized(out, to_c(ves->all[i]), size, "ovz_ves_at");
+  });
+}
+
+void ovz_ves_free(ovz_ves_t* ves) { delete ves; }
 
 int ovz_ve_list(const char* root, ovz_ve_status_t** out, size_t* count) {
   return guarded([&] {
@@ -378,10 +452,12 @@ int ovz_ve_list(const char* root, ovz_ve_status_t** out, size_t* count) {
     auto r = ovz::list_ves(root_path(root));
     if (!r) return fail(r.error());
     if (r->empty()) return 0;
-    auto* list = static_cast<ovz_ve_status_t*>(std::calloc(r->size(), sizeof(ovz_ve_status_t)));
+    auto* list = static_cast<char*>(std::calloc(r->size(), status_size_0_1));
     if (!list) throw std::bad_alloc();
-    for (size_t i = 0; i < r->size(); ++i) list[i] = to_c((*r)[i]);
-    *out = list;
+    for (size_t i = 0; i < r->size(); ++i)
+      std::memcpy(list + i * status_size_0_1, &static_cast<const ovz_ve_status_t&>(to_c((*r)[i])),
+                  status_size_0_1);
+    *out = reinterpret_cast<ovz_ve_status_t*>(list);
     *count = r->size();
     return 0;
   });
@@ -606,15 +682,22 @@ int ovz_ve_security(ovz_ve_t* ve, char** out) {
 }
 
 int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t* count) {
+  return ovz_ve_beancounters(ve, stats, ubc_stat_size_0_1, capacity, count);
+}
+
+int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, size_t capacity,
+                        size_t* count) {
   return guarded([&] {
-    if (!ve || !count || (!stats && capacity > 0))
-      return invalid("ovz_ve_get_stats: ve or count is NULL, or stats NULL with capacity");
+    if (!ve || !count || (!stats && capacity > 0) || (capacity > 0 && stat_size == 0))
+      return invalid("ovz_ve_beancounters: ve or count is NULL, or stats NULL or stat_size 0 "
+                     "with capacity");
     auto r = ve->v.beancounters();
     if (!r) return fail(r.error());
     const auto& all = r->stats;
+    auto* base = reinterpret_cast<char*>(stats);
     for (size_t i = 0; i < std::min(capacity, all.size()); ++i) {
       const auto& s = all[i];
-      stats[i] = {.resource = ovz::to_string(s.resource),
+      const ovz_ubc_stat c = {.resource = ovz::to_string(s.resource),
                   .held = s.held,
                   .maxheld = s.maxheld,
                   .barrier = s.barrier,
@@ -622,6 +705,7 @@ int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t*
                   .failcnt = s.failcnt,
                   .measured = s.measured ? 1 : 0,
                   .enforced = s.enforced ? 1 : 0};
+      std::memcpy(base + i * stat_size, &c, std::min(stat_size, sizeof c));
     }
     *count = all.size();
     return 0;
@@ -637,6 +721,86 @@ int ovz_ubc_report(const char* root, char** out) {
     *out = dup_string(ovz::format_user_beancounters(*r)).release();
     return 0;
   });
+}
+
+int ovz_ve_get_ubc_limit(ovz_ve_t* ve, const char* resource, uint64_t* barrier,
+                         uint64_t* limit) {
+  return guarded([&] {
+    if (!ve || !resource) return invalid("ovz_ve_get_ubc_limit: ve or resource is NULL");
+    auto r = ovz::parse_ubc_resource(resource);
+    if (!r) return fail(r.error());
+    auto p = ve->v.params();
+    if (!p) return fail(p.error());
+    ovz::ubc_value v;  // unlimited unless CTID.conf sets it
+    for (const auto& [res, value] : p->ubc)
+      if (res == *r) v = value;
+    if (barrier) *barrier = v.barrier;
+    if (limit) *limit = v.limit;
+    return 0;
+  });
+}
+
+int ovz_ve_get_cpu(ovz_ve_t* ve, ovz_cpu_params* out, size_t size) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_get_cpu: ve or out is NULL");
+    auto p = ve->v.params();
+    if (!p) return fail(p.error());
+    ovz_cpu_params c{};
+    c.cpuunits = p->cpu.cpuunits.value_or(1000);
+    c.cpulimit = p->cpu.cpulimit.value_or(0);
+    c.cpus = p->cpu.cpus.value_or(0);
+    copy_name(c.cpumask, p->cpu.cpumask.value_or("all"));
+    return fill_sized(out, c, size, "ovz_ve_get_cpu");
+  });
+}
+
+int ovz_ve_get_capability(ovz_ve_t* ve, const char* name, int* on) {
+  return guarded([&] {
+    if (!ve || !name || !on) return invalid("ovz_ve_get_capability: ve, name or on is NULL");
+    // The name as CTID.conf's parser spells it: the same one parse_capabilities gives.
+    auto wanted = ovz::parse_capabilities(std::string(name) + ":on");
+    if (!wanted) return fail(wanted.error());
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    const auto& cap = wanted->front().name;
+    for (const auto& c : s->capabilities) {
+      if (c.name == cap) {
+        *on = c.on ? 1 : 0;
+        return 0;
+      }
+    }
+    return set_error(OVZ_ENOTFOUND, 0, "CAPABILITY does not name " + cap);
+  });
+}
+
+int ovz_ve_get_no_new_privs(ovz_ve_t* ve, int* on) {
+  return guarded([&] {
+    if (!ve || !on) return invalid("ovz_ve_get_no_new_privs: ve or on is NULL");
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    *on = s->no_new_privs ? 1 : 0;
+    return 0;
+  });
+}
+
+int ovz_ve_get_seccomp_profile(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_get_seccomp_profile: ve or out is NULL");
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    *out = dup_string(s->seccomp_profile.empty() ? "default" : s->seccomp_profile).release();
+    return 0;
+  });
+}
+
+int ovz_ve_get_ip(ovz_ve_t* ve, size_t i, char** out) {
+  return network_item("ovz_ve_get_ip", ve, i, out, &ovz::ve_network::ip_addresses,
+                      [](const ovz::ip_address& a) { return a.str(); });
+}
+
+int ovz_ve_get_netif(ovz_ve_t* ve, size_t i, char** out) {
+  return network_item("ovz_ve_get_netif", ve, i, out, &ovz::ve_network::netifs,
+                      [](const ovz::netif_spec& s) { return s.str(); });
 }
 
 }  // extern "C"
