@@ -3,9 +3,9 @@
 
 #include "kernel/cgroup.hpp"
 #include "kernel/cgroup_common.hpp"
+#include "kernel/cpu_weight.hpp"
 #include "kernel/device_bpf.hpp"
 #include "kernel/files.hpp"
-#include "model/cpu_math.hpp"
 
 #include <sys/stat.h>
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,9 @@ result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std
 result<void> write_file(const std::string& path, std::string_view value);
 /// fsync of a directory: what was created, renamed or removed in it is on disk.
 result<void> sync_dir(const std::string& path);
+/// Replaces `file` with `text` atomically: a temporary file, unnamed (O_TMPFILE) until it is
+/// complete and flushed, renamed over it, and the directory flushed. The file keeps its mode
+/// (a new one gets 0644 less the umask). Errors read "Cannot save FILE: STEP".
+result<void> replace_file(const std::filesystem::path& file, std::string_view text);
 
 }  // namespace ovz::detail

@@ -10,7 +10,8 @@
 #include "ve/locate.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_list.hpp"
 
 namespace ovz {
 namespace {

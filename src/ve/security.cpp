@@ -10,7 +10,6 @@
 #include "ve/change.hpp"
 #include "ve/devices.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
 #include "ve/userns.hpp"
 
 #include <dirent.h>

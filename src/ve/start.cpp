@@ -8,9 +8,12 @@
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/net_setup.hpp"
+#include "ve/net_live.hpp"
 #include "ve/rootfs.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 #include "ve/userns.hpp"
 
 namespace ovz {
