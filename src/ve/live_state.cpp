@@ -25,7 +25,7 @@ bool is_ns_init(pid_t pid) {
 
 }  // namespace
 
-result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
+result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(pids, cg.procs(l.cgroup));
   live_state s;
   s.nproc = static_cast<int>(pids.size());
@@ -39,7 +39,7 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
   return s;
 }
 
-result<void> clean_up(cgroup_backend& cg, const ve_layout& l) {
+result<void> clean_up(cgroup_manager& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
   // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
   // would find their names taken.
@@ -47,7 +47,7 @@ result<void> clean_up(cgroup_backend& cg, const ve_layout& l) {
   return cg.remove(l.cgroup);
 }
 
-result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
+result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
   BOOST_OUTCOME_TRY(live, probe(cg, l));
   if (!live.init_pid)
     return fail(errc::not_running, "VE {} is not running: start it first", id.value());
