@@ -1,6 +1,7 @@
 #include "ve/live_state.hpp"
 
 #include "fail.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/files.hpp"
 #include "ve/net_live.hpp"
 
@@ -40,6 +41,7 @@ result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
 }
 
 result<void> clean_up(cgroup_manager& cg, const ve_layout& l) {
+  if (fault_refuses("clean-up")) return sys_fail(EBUSY, "clean up {} (OVZ_TEST_FAULT)", l.cgroup);
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
   // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
   // would find their names taken.

@@ -2,6 +2,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/dirs.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
@@ -99,7 +100,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   };
   auto init_proc = spawn(spec);
   if (!init_proc) {
-    (void)detail::clean_up(*cg, l);
+    detail::logged(detail::clean_up(*cg, l), ctx + ": clean-up after the failed start");
     return detail::with_context(init_proc.error(), ctx + ": start");
   }
   return init_proc;
