@@ -9,7 +9,7 @@
 #include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 
@@ -32,7 +32,7 @@ namespace {
 // CPU time the VE's cgroup used, in microseconds.
 std::uint64_t cpu_us(const ve& v) {
   auto cg = MUST(detail::host_cgroups());
-  return MUST(cg->usage(MUST(detail::locate(v.state_root(), v.id())).cgroup)).cpu_usage_us;
+  return MUST(cg->stats(MUST(detail::locate(v.state_root(), v.id())).cgroup)).cpu_usage_us;
 }
 
 // Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
@@ -237,7 +237,7 @@ TEST_CASE("bad values are refused and change nothing", "[ubc]") {
   CHECK(MUST(v.config()).serialize() == conf_before);
   CHECK(stat_of(v, ubc_resource::numproc).limit == 50);
   auto cg = MUST(detail::host_cgroups());
-  CHECK(MUST(cg->usage(MUST(detail::locate(running.root.path(), v.id())).cgroup)).pids.enforced);
+  CHECK(MUST(cg->stats(MUST(detail::locate(running.root.path(), v.id())).cgroup)).pids.enforced);
 }
 
 TEST_CASE("the user_beancounters report parses back to the numbers the API gives", "[ubc]") {
