@@ -10,7 +10,7 @@
 #include <ovz/security.hpp>
 #include <ovz/ve_params.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 
 #include <sys/types.h>
@@ -24,7 +24,7 @@ namespace ovz::detail {
 struct change_site {
   const std::filesystem::path& state_root;
   const ve_layout& layout;
-  cgroup_backend& cg;
+  cgroup_manager& cg;
   pid_t init_pid;  // 0: the VE is stopped
   ve_config& conf;  // saved once every part is in
   bool save;

@@ -4,7 +4,10 @@
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -133,7 +136,8 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
-  spec.prepare = [&](pid_t pid) { return cg->attach(l.cgroup, pid); };
+  BOOST_OUTCOME_TRY(held, cg->open(l.cgroup));
+  spec.prepare = [&](pid_t pid) { return cg->attach(held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   int sv[2];

@@ -3,7 +3,10 @@
 #include "fail.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -81,7 +84,8 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
-  spec.prepare = [&](pid_t pid) { return cg->attach(l.cgroup, pid); };
+  BOOST_OUTCOME_TRY(held, cg->open(l.cgroup));
+  spec.prepare = [&](pid_t pid) { return cg->attach(held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 

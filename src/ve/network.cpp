@@ -8,8 +8,8 @@
 #include "model/layout.hpp"
 #include "model/network.hpp"
 #include "ve/change.hpp"
-#include "ve/net_setup.hpp"
-#include "ve/runtime.hpp"
+#include "ve/net_live.hpp"
+#include "ve/ve_list.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -11,7 +11,10 @@
 #include "ve/locate.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_list.hpp"
+
+#include <memory>
 
 namespace ovz {
 namespace {
@@ -98,10 +101,12 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     const unsigned fields = fields_for(changes);
     auto next = limits_for(merged(current, changes), fields);
     auto previous = limits_for(current, fields);
-    undo = [&cg = site.cg, cgroup = site.layout.cgroup, previous] {
-      logged(cg.apply(cgroup, previous), "rollback of the limits of cgroup " + cgroup);
+    BOOST_OUTCOME_TRY(opened, site.cg.open(site.layout.cgroup));
+    auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
+    undo = [&resources = site.cg.resources(), held, cgroup = site.layout.cgroup, previous] {
+      logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
     };
-    if (auto ok = site.cg.apply(site.layout.cgroup, next); !ok) {
+    if (auto ok = site.cg.resources().apply(*held, next); !ok) {
       undo();  // what was written before the refusal
       return ok.error();
     }
@@ -135,7 +140,7 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
   detail::cgroup_usage usage;
   detail::proc_usage procs;
   if (running) {
-    auto u = cg->usage(l.cgroup);
+    auto u = cg->stats(l.cgroup);
     if (!u) return detail::with_context(u.error(), ctx);
     usage = *u;
     procs = detail::measure_processes(live.pids, live.init_pid);

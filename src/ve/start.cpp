@@ -9,9 +9,12 @@
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/net_setup.hpp"
+#include "ve/net_live.hpp"
 #include "ve/rootfs.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 #include "ve/userns.hpp"
 
 namespace ovz {
@@ -89,10 +92,10 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.detach = detach;
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   spec.prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(cg->create(l.cgroup));
-    BOOST_OUTCOME_TRY(cg->apply(l.cgroup, limits));
-    BOOST_OUTCOME_TRY(cg->allow_devices(l.cgroup, device_rules));
-    BOOST_OUTCOME_TRY(cg->attach(l.cgroup, pid));
+    BOOST_OUTCOME_TRY(held, cg->create(l.cgroup));
+    BOOST_OUTCOME_TRY(cg->resources().apply(held, limits));
+    BOOST_OUTCOME_TRY(cg->resources().allow_devices(held, device_rules));
+    BOOST_OUTCOME_TRY(cg->attach(held, pid));
     return detail::start_network(v.id(), l, conf, pid);
   };
   auto init_proc = spawn(spec);

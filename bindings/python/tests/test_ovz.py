@@ -372,7 +372,7 @@ def test_userns_ve_is_root_inside_and_unprivileged_outside(root):
     ve.destroy()
 
 
-# Not under ThreadSanitizer: see the four-thread test in tests/sanitize/run.sh.
+@pytest.mark.tsan
 @needs_root
 def test_ves_live_their_whole_life_on_several_threads_at_once(root):
     failures = {}

@@ -1,4 +1,4 @@
-#include "ve/net_setup.hpp"
+#include "ve/net_live.hpp"
 
 #include "fail.hpp"
 #include "log.hpp"
