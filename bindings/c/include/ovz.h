@@ -70,6 +70,15 @@ const char *ovz_version(void);
  * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
 
+/* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
+#define OVZ_FEATURE_CGROUP2 (1u << 0)
+#define OVZ_FEATURE_CGROUP1 (1u << 1)
+#define OVZ_FEATURE_USERNS (1u << 2)
+#define OVZ_FEATURE_CRIU (1u << 3)
+#define OVZ_FEATURE_KMOD (1u << 4)
+#define OVZ_FEATURE_QUOTA (1u << 5)
+unsigned ovz_features(void);
+
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up
  * or rollback that could not finish, a fallback taken). */
 typedef enum ovz_log_level {

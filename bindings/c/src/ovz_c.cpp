@@ -292,15 +292,43 @@ const ovz_error* ovz_error_last(void) { return &last_error.view; }
 
 const char* ovz_version(void) { return OVZ_VERSION_STRING; }
 
+namespace {
+
+struct feature {
+  const char* name;
+  unsigned bit;
+  bool (*present)();
+};
+
+// "kmod" and "quota": nothing this library can use yet.
+const feature features[] = {
+    {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
+    {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
+    {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
+    {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
+    {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
+    {"quota", OVZ_FEATURE_QUOTA, [] { return false; }},
+};
+
+}  // namespace
+
 int ovz_has_feature(const char* name) {
   try {
     if (!name) return 0;
-    const std::string_view n(name);
-    if (n == "cgroup2") return host_cgroup_version() == 2;
-    if (n == "cgroup1") return host_cgroup_version() == 1;
-    if (n == "userns") return ::access("/proc/self/ns/user", F_OK) == 0;
-    if (n == "criu") return on_path("criu");
-    return 0;  // "kmod", "quota" and unknown names: nothing this library can use
+    for (const auto& f : features)
+      if (std::string_view(name) == f.name) return f.present() ? 1 : 0;
+    return 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+unsigned ovz_features(void) {
+  try {
+    unsigned mask = 0;
+    for (const auto& f : features)
+      if (f.present()) mask |= f.bit;
+    return mask;
   } catch (...) {
     return 0;
   }
