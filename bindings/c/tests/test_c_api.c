@@ -390,6 +390,23 @@ static void check_log(const char *root) {
             strstr(seen.message, "VE 13210: clean-up after the failed start") != NULL,
         "... and the refused clean-up reached the log handler as a warning");
   ovz_ve_stop(ve, NULL); /* takes away what the refused clean-up left */
+
+  {
+    ovz_start_options start = OVZ_START_OPTIONS_INIT;
+    const char *const init[] = {"/bin/sh", "-c", "exec sleep 1000", NULL};
+    const char *const empty[] = {NULL};
+    const char *const comm[] = {"/bin/cat", "/proc/1/comm", NULL};
+    char *out = NULL;
+    start.init = empty;
+    check(ovz_ve_start_with(ve, &start) == OVZ_EINVAL, "start_with an empty init is OVZ_EINVAL");
+    start.init = init;
+    check(ovz_ve_start_with(ve, &start) == 0 &&
+              ovz_ve_exec_capture(ve, comm, &code, &out, NULL) == 0 && out &&
+              strcmp(out, "sleep\n") == 0,
+          "start_with runs the init the options name as PID 1");
+    ovz_string_free(out);
+    ovz_ve_stop(ve, NULL);
+  }
   check(ovz_ve_destroy(ve) == 0, "destroy VE 13210");
 out:
   ovz_ve_free(ve);
