@@ -1,6 +1,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
@@ -153,8 +154,8 @@ result<int> ve::enter(const enter_options& opts) const {
   theirs.reset();
   auto master = receive_fd(mine.get());
   if (!master) {
-    (void)shell->signal(SIGKILL);
-    (void)shell->wait();
+    detail::logged(shell->signal(SIGKILL), ctx + ": kill the shell that sent no terminal");
+    detail::logged(shell->wait(), ctx + ": reap the shell that sent no terminal");
     return detail::with_context(master.error(), ctx);
   }
   struct winsize ws {};
