@@ -5,6 +5,7 @@
 
 #include "support/temp_root.hpp"
 
+#include <ovz/namespaces.hpp>
 #include <ovz/ve.hpp>
 
 #include "kernel/cgroup_manager.hpp"
@@ -153,4 +154,36 @@ TEST_CASE("freezing a cgroup that does not exist is an error naming it; thawing 
   CHECK(frozen.error().sys_errno() == ENOENT);
   CHECK(frozen.error().message().find("ovz-no-such-parent/13402") != std::string::npos);
   MUST(cg->thaw("ovz-no-such-parent/13402"));
+}
+
+TEST_CASE("on cgroup v2 a process is born in the cgroup spawn is given, and on v1 prepare "
+          "moves it there", "[ve][cgroups][manager]") {
+  test::require_root();
+  temp_root root;
+  auto cg = MUST(detail::host_cgroups());
+  const auto l = MUST(detail::locate(root.path(), root.open(13403).id()));
+  {
+    auto held = MUST(cg->create(l.cgroup));
+    std::string before_prepare;
+    spawn_spec spec;
+    spec.argv = {"/bin/true"};
+    spec.cgroup_fd = cg->clone_fd(held);
+    spec.prepare = [&](pid_t pid) -> result<void> {
+      before_prepare = MUST(detail::read_file("/proc/" + std::to_string(pid) + "/cgroup"));
+      return cg->attach(held, pid);
+    };
+    auto child = MUST(spawn(spec));
+    CHECK(MUST(child.wait()) == 0);
+    INFO(before_prepare);
+    if (cg->version() == 2) {
+      CHECK(spec.cgroup_fd >= 0);
+      CHECK(before_prepare == "0::/" + l.cgroup + "\n");
+    } else {
+      CHECK(spec.cgroup_fd == -1);
+      CHECK(before_prepare.find(l.cgroup) == std::string::npos);
+    }
+  }
+  MUST(cg->remove(l.cgroup));
+  cg->remove_if_unused(l.cgroup_parent);
+  CHECK(test::leftovers(root).empty());
 }
