@@ -4,8 +4,8 @@
 
 #include "kernel/cgroup_common.hpp"
 #include "kernel/cgroup_resources.hpp"
+#include "kernel/cpu_weight.hpp"
 #include "kernel/device_bpf.hpp"
-#include "model/cpu_math.hpp"
 
 namespace ovz::detail {
 namespace {

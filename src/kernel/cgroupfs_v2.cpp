@@ -4,6 +4,7 @@
 #include "kernel/cgroup_common.hpp"
 #include "kernel/cgroup_manager.hpp"
 #include "kernel/files.hpp"
+#include "log.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ result<void> enable_controllers(const std::string& parent) {
   auto offered_list = words(offered), enabled_list = words(enabled);
   for (const char* c : wanted)
     if (has(offered_list, c) && !has(enabled_list, c))
-      (void)write_file(parent + "/cgroup.subtree_control", std::string("+") + c);
+      logged(write_file(parent + "/cgroup.subtree_control", std::string("+") + c),
+             fmt::format("enable {} for the children of {}", c, parent));
   return success();
 }
 
@@ -108,7 +110,8 @@ class cgroupfs_v2 final : public cgroup_manager {
     auto d = cgroup_dir::open(dir(path));
     if (!d) return d.error().sys_errno() == ENOENT ? success() : result<void>(d.error());
     return kill_until_empty(*d, timeout, [&]() -> result<void> {
-      if (d->write("cgroup.kill", "1")) return success();
+      if (logged(d->write("cgroup.kill", "1"), "killing by PID instead", log_level::info))
+        return success();
       return signal_procs(*d);
     });
   }

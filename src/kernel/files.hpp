@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,9 @@ result<void> write_file_at(int dir_fd, const char* name, const std::string& show
                            std::string_view value);
 /// fsync of a directory: what was created, renamed or removed in it is on disk.
 result<void> sync_dir(const std::string& path);
+/// Replaces `file` with `text` atomically: a temporary file, unnamed (O_TMPFILE) until it is
+/// complete and flushed, renamed over it, and the directory flushed. The file keeps its mode
+/// (a new one gets 0644 less the umask). Errors read "Cannot save FILE: STEP".
+result<void> replace_file(const std::filesystem::path& file, std::string_view text);
 
 }  // namespace ovz::detail

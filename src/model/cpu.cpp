@@ -97,13 +97,6 @@ std::uint64_t shares_from_cpuunits(std::uint32_t units) {
   return std::clamp<std::uint64_t>(std::uint64_t{units} * 1024 / 1000, min_shares, max_shares);
 }
 
-std::uint64_t weight_from_shares(std::uint64_t shares) {
-  // runc's ConvertCPUSharesToCgroupV2Value and crun's convert_shares_to_weight: the linear map
-  // of [2, 262144] onto [1, 10000], so 1024 shares give 39 rather than v2's default 100.
-  shares = std::clamp(shares, min_shares, max_shares);
-  return 1 + ((shares - 2) * 9999) / 262142;
-}
-
 std::optional<std::uint64_t> quota_us(std::optional<std::uint32_t> cpulimit,
                                       std::optional<std::uint32_t> cpus, std::uint64_t period_us) {
   std::optional<std::uint64_t> quota;

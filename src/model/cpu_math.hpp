@@ -1,6 +1,7 @@
 #pragma once
-// The kernel's numbers for OpenVZ's CPU settings: pure conversions, shared by the cgroup v1
-// and v2 back ends and tested on their own.
+// The kernel's numbers for OpenVZ's CPU settings: pure conversions into what the cgroup
+// limits hold (v1's units; the v2 backend converts shares to its weight itself), tested on
+// their own.
 
 #include <cstdint>
 #include <optional>
@@ -11,11 +12,6 @@ namespace ovz::detail {
 /// [2, 262144]. OpenVZ's default 1000 units becomes the kernel's default 1024 shares, and the
 /// ratio between two VEs is kept (up to rounding and the clamp).
 std::uint64_t shares_from_cpuunits(std::uint32_t units);
-
-/// cgroup v2 cpu.weight for cpu.shares: 1 + ((shares − 2) × 9999) / 262142, the linear map of
-/// [2, 262144] onto [1, 10000] that crun and runc use (convert_shares_to_weight, and the
-/// Kubernetes "cgroup v2 support" KEP); shares outside [2, 262144] are clamped first.
-std::uint64_t weight_from_shares(std::uint64_t shares);
 
 /// The CFS quota (cpu.cfs_quota_us, or the first field of cpu.max) for one period: the smaller
 /// of cpulimit % of the period and cpus × 100 % of it. 0 or no value sets no ceiling; nullopt

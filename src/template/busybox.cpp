@@ -1,6 +1,7 @@
 #include "template/internal.hpp"
 
 #include "fail.hpp"
+#include "kernel/host_tool.hpp"
 
 #include <ovz/fd.hpp>
 

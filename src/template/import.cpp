@@ -1,6 +1,7 @@
 #include <ovz/template.hpp>
 
 #include "fail.hpp"
+#include "kernel/host_tool.hpp"
 #include "template/internal.hpp"
 
 #include <sys/stat.h>

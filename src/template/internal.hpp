@@ -1,6 +1,6 @@
 #pragma once
 // What the template sources share: staging directories that vanish unless published, the
-// check that a tree can boot, and running host tools without fork.
+// check that a tree can boot.
 
 #include <ovz/fd.hpp>
 #include <ovz/result.hpp>
@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace ovz::detail {
 
@@ -68,14 +67,6 @@ result<std::optional<std::string>> sh_problem(const std::filesystem::path& root)
 
 /// sh_problem() for the built-in template, which also checks the files it writes.
 result<std::optional<std::string>> busybox_problem(const std::filesystem::path& root);
-
-/// Which of the tool's output streams run_tool() returns; the other goes to /dev/null.
-enum class capture { out, out_and_err };
-
-/// Runs argv[0] (searched in PATH unless it has a slash) with stdin from /dev/null, and returns
-/// what it wrote to the captured streams. errc::child_failed, with that output, unless it
-/// exits 0.
-result<std::string> run_tool(const std::vector<std::string>& argv, capture what);
 
 /// Fills the empty directory `root` with the built-in busybox template.
 result<void> build_busybox(const std::filesystem::path& root);

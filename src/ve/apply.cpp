@@ -7,7 +7,7 @@
 #include "ve/change.hpp"
 #include "ve/locate.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
 
 #include <functional>
 #include <vector>

@@ -6,7 +6,7 @@
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
 
 namespace ovz {
 

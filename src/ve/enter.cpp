@@ -4,7 +4,10 @@
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>

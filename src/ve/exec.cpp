@@ -3,7 +3,10 @@
 #include "fail.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -4,13 +4,15 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
 #include "ve/locate.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_list.hpp"
 
 #include <memory>
 
@@ -101,8 +103,8 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     auto previous = limits_for(current, fields);
     BOOST_OUTCOME_TRY(opened, site.cg.open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
-    undo = [&resources = site.cg.resources(), held, previous] {
-      (void)resources.apply(*held, previous);
+    undo = [&resources = site.cg.resources(), held, cgroup = site.layout.cgroup, previous] {
+      logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
     };
     if (auto ok = site.cg.resources().apply(*held, next); !ok) {
       undo();  // what was written before the refusal

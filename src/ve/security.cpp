@@ -5,12 +5,12 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
 #include "ve/devices.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
 #include "ve/userns.hpp"
 
 #include <dirent.h>
@@ -154,7 +154,8 @@ result<undo_step> change_security(change_site& site, const security_changes& cha
       // A node granted before whose host node has gone since cannot be put back; the rest is.
       if (auto old_nodes = resolve_devnodes(before.devnodes)) {
         undo = [&site, old = std::move(*old_nodes)] {
-          (void)apply_devnodes(site.cg, site.layout, site.init_pid, old);
+          logged(apply_devnodes(site.cg, site.layout, site.init_pid, old),
+                 "rollback of the device nodes");
         };
       }
       if (auto ok = apply_devnodes(site.cg, site.layout, site.init_pid, nodes); !ok) {

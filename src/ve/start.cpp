@@ -2,15 +2,19 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/dirs.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 #include "ve/lock.hpp"
-#include "ve/net_setup.hpp"
+#include "ve/net_live.hpp"
 #include "ve/rootfs.hpp"
-#include "ve/runtime.hpp"
+#include "ve/confine.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_environment.hpp"
+#include "ve/ve_namespaces.hpp"
 #include "ve/userns.hpp"
 
 namespace ovz {
@@ -105,7 +109,7 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   };
   auto init_proc = spawn(spec);
   if (!init_proc) {
-    (void)detail::clean_up(*cg, l);
+    detail::logged(detail::clean_up(*cg, l), ctx + ": clean-up after the failed start");
     return detail::with_context(init_proc.error(), ctx + ": start");
   }
   return init_proc;

@@ -4,7 +4,7 @@
 #include "kernel/files.hpp"
 #include "kernel/idmap.hpp"
 #include "ve/lock.hpp"
-#include "ve/runtime.hpp"
+#include "ve/ve_list.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -6,7 +6,8 @@
 #include "fail.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
-#include "ve/runtime.hpp"
+#include "ve/live_state.hpp"
+#include "ve/ve_list.hpp"
 
 
 namespace ovz {

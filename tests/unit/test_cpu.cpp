@@ -2,6 +2,7 @@
 #include <ovz/cpu.hpp>
 #include <string>
 
+#include "kernel/cpu_weight.hpp"
 #include "model/cpu_math.hpp"
 #include "support/temp_root.hpp"
 

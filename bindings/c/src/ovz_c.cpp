@@ -9,6 +9,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
+#include <ovz/log.hpp>
 #include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
@@ -31,6 +32,12 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+// ovz.h is not generated, so that it stands alone; the build tells this file the version.
+static_assert(OVZ_VERSION_MAJOR == OVZ_PROJECT_VERSION_MAJOR &&
+                  OVZ_VERSION_MINOR == OVZ_PROJECT_VERSION_MINOR &&
+                  OVZ_VERSION_PATCH == OVZ_PROJECT_VERSION_PATCH,
+              "ovz.h's OVZ_VERSION_* is not the project's version in CMakeLists.txt");
 
 struct ovz_ve {
   ovz::ve v;
@@ -327,6 +334,20 @@ int ovz_has_feature(const char* name) {
     return 0;  // "kmod", "quota" and unknown names: nothing this library can use
   } catch (...) {
     return 0;
+  }
+}
+
+void ovz_set_log_handler(ovz_log_fn handler, void* userdata) {
+  static_assert(OVZ_LOG_DEBUG == static_cast<int>(ovz::log_level::debug) &&
+                OVZ_LOG_ERROR == static_cast<int>(ovz::log_level::error));
+  try {
+    if (!handler) return ovz::set_log_handler({});
+    ovz::set_log_handler([handler, userdata](ovz::log_level l, std::string_view m) {
+      const std::string text(m);  // NUL-terminated for C
+      handler(static_cast<ovz_log_level>(l), text.c_str(), userdata);
+    });
+  } catch (...) {
+    // Out of memory making the handler: the previous one stays.
   }
 }
 

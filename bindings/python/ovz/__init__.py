@@ -12,6 +12,7 @@ Every failure raises an ovz.Error subclass with .code (the libovz error name, or
 'system' for an errno) and .errno (0 unless the kernel refused).
 """
 
+import atexit
 import contextlib
 from typing import Iterator
 
@@ -35,6 +36,7 @@ from ovz._ovz import (
     all_beancounters,
     list,
     resolve_state_root,
+    set_log_handler,
     templates,
     import_template,
     user_beancounters,
@@ -63,11 +65,15 @@ __all__ = [
     "all_beancounters",
     "list",
     "resolve_state_root",
+    "set_log_handler",
     "templates",
     "import_template",
     "user_beancounters",
     "version",
 ]
+
+# A handler left installed would be called, and released, after the interpreter has gone.
+atexit.register(set_log_handler, None)
 
 
 class VE(_VE):

@@ -4,7 +4,7 @@ import builtins
 import contextlib
 import os
 import pathlib
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 _Path = Union[str, os.PathLike[str]]
 _Command = Union[str, Sequence[str]]
@@ -158,3 +158,4 @@ def import_template(
     tarball: _Path, name: str | None = None, root: _Path | None = None
 ) -> Template: ...
 def resolve_state_root(root: _Path | None = None) -> pathlib.Path: ...
+def set_log_handler(handler: Callable[[int, str], object] | None) -> None: ...

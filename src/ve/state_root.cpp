@@ -10,7 +10,7 @@ std::filesystem::path resolve_state_root(const std::filesystem::path& explicit_r
     const char* env = std::getenv("OVZ_ROOT");
     root = env && *env ? env : default_state_root;
   }
-  // absolute() fails only when the working directory is gone; a relative root is then the
+  // absolute() (getcwd) fails only when the working directory is gone; a relative root is then the
   // best answer left, as this call has no way to report an error.
   std::error_code ec;
   if (auto abs = std::filesystem::absolute(root, ec); !ec) root = abs;

@@ -1,4 +1,4 @@
-#include "template/internal.hpp"
+#include "kernel/host_tool.hpp"
 
 #include "fail.hpp"
 #include "kernel/proc_stat.hpp"

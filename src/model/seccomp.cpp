@@ -1,7 +1,6 @@
 #include <ovz/seccomp.hpp>
 
 #include "fail.hpp"
-#include "kernel/files.hpp"
 
 #include <seccomp.h>
 
@@ -120,12 +119,6 @@ result<seccomp_profile> seccomp_profile::parse(std::string_view text, std::strin
     p.rules.push_back(std::move(rule));
   }
   return p;
-}
-
-result<seccomp_profile> seccomp_profile::load(const std::filesystem::path& file) {
-  auto text = detail::read_file(file.string());
-  if (!text) return detail::with_context(text.error(), "seccomp profile");
-  return parse(*text, file.string());
 }
 
 std::string seccomp_profile::to_text() const {

@@ -1,0 +1,20 @@
+#pragma once
+// Running a host tool (tar, busybox) to completion and collecting its output, without fork:
+// posix_spawn, so an embedding program's threads and signal handlers do not matter.
+
+#include <ovz/result.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ovz::detail {
+
+/// Which of the tool's output streams run_tool() returns; the other goes to /dev/null.
+enum class capture { out, out_and_err };
+
+/// Runs argv[0] (searched in PATH unless it has a slash) with stdin from /dev/null, and returns
+/// what it wrote to the captured streams. errc::child_failed, with that output, unless it
+/// exits 0.
+result<std::string> run_tool(const std::vector<std::string>& argv, capture what);
+
+}  // namespace ovz::detail

@@ -1,0 +1,72 @@
+#include "ve/live_state.hpp"
+
+#include "fail.hpp"
+#include "kernel/fault.hpp"
+#include "kernel/files.hpp"
+#include "ve/net_live.hpp"
+
+#include <sstream>
+
+namespace ovz::detail {
+namespace {
+
+// True when /proc/PID/status says the process is PID 1 of the namespace just below ours.
+// NSpid lists its PID in each namespace from ours inward; a PID namespace nested inside the
+// VE has its own PID 1 further in, which is not the VE's init.
+bool is_ns_init(pid_t pid) {
+  auto status = read_file(fmt::format("/proc/{}/status", pid));
+  if (!status) return false;
+  auto pos = status->find("\nNSpid:");
+  if (pos == std::string::npos) return false;
+  auto end = status->find('\n', pos + 1);
+  std::istringstream fields(status->substr(pos + 7, end - pos - 7));
+  std::string ours, below;
+  return (fields >> ours >> below) && below == "1";
+}
+
+}  // namespace
+
+result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
+  BOOST_OUTCOME_TRY(pids, cg.procs(l.cgroup));
+  live_state s;
+  s.nproc = static_cast<int>(pids.size());
+  for (pid_t pid : pids) {
+    if (is_ns_init(pid)) {
+      s.init_pid = pid;
+      break;
+    }
+  }
+  s.pids = std::move(pids);
+  return s;
+}
+
+result<void> clean_up(cgroup_manager& cg, const ve_layout& l) {
+  if (fault_refuses("clean-up")) return sys_fail(EBUSY, "clean up {} (OVZ_TEST_FAULT)", l.cgroup);
+  BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
+  // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
+  // would find their names taken.
+  BOOST_OUTCOME_TRY(tear_down_network(l));
+  return cg.remove(l.cgroup);
+}
+
+result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
+  BOOST_OUTCOME_TRY(live, probe(cg, l));
+  if (!live.init_pid)
+    return fail(errc::not_running, "VE {} is not running: start it first", id.value());
+  return process::open(live.init_pid);
+}
+
+error unless_stopped(const process& init, ctid id, const error& e) {
+  // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells. A
+  // child killed before its exec may have gone with the rest of a VE that stop kills whole,
+  // before the init's own death shows: it failed, or was gone before it could be released
+  // (EPIPE, the cgroup killed right after the child was moved into it).
+  const bool maybe_stopping =
+      e.sys_errno() == ESRCH || e.sys_errno() == EPIPE || e.is(errc::child_failed);
+  auto exited = init.wait_exit(std::chrono::milliseconds(maybe_stopping ? 1000 : 0));
+  if (!exited || !*exited) return e;
+  return fail(errc::not_running, "VE {} stopped while the command was being started in it",
+              id.value());
+}
+
+}  // namespace ovz::detail

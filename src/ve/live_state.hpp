@@ -1,0 +1,40 @@
+#pragma once
+// A VE's live state, read from the kernel: its cgroup is the truth about whether a VE runs,
+// so no PID file can go stale. And the clean-up after a VE that stopped.
+
+#include <ovz/ctid.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include "kernel/cgroup_manager.hpp"
+#include "model/layout.hpp"
+
+#include <sys/types.h>
+
+#include <vector>
+
+namespace ovz::detail {
+
+struct live_state {
+  pid_t init_pid = 0;  // 0: not running
+  int nproc = 0;
+  std::vector<pid_t> pids;  // the VE's processes, as cgroup.procs lists them
+};
+
+/// The VE's init (the process of its cgroup that is PID 1 of its own PID namespace) and its
+/// process count.
+result<live_state> probe(cgroup_manager& cg, const ve_layout& l);
+
+/// Kills whatever is left in the VE's cgroup and removes it. The parent stays for the next
+/// start (making it costs a mkdir per hierarchy); destroy removes it with the last VE.
+result<void> clean_up(cgroup_manager& cg, const ve_layout& l);
+
+/// The running VE's init, or errc::not_running.
+result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id);
+
+/// `e`, unless the VE's init has exited meanwhile: then errc::not_running saying that the VE
+/// stopped. A command that raced a stop learns that, not which system call noticed it
+/// (setns or the cgroup attach failing with ESRCH).
+error unless_stopped(const process& init, ctid id, const error& e);
+
+}  // namespace ovz::detail
