@@ -152,7 +152,7 @@ TEST_CASE("a VE frozen through its manager stands still, sub-cgroups included, r
   CHECK(test::leftovers(running.root).empty());
 }
 
-TEST_CASE("freezing a cgroup that does not exist is an error naming it; thawing it is not",
+TEST_CASE("freezing a cgroup that does not exist is an error naming it, thawing it is not",
           "[ve][cgroups][manager]") {
   test::require_root();
   auto cg = MUST(detail::host_cgroups());
