@@ -57,23 +57,9 @@ struct errc_entry {
   const char* doc;
 };
 constexpr errc_entry errc_table[] = {
-    {ovz::errc::invalid_argument, "invalid_argument", "InvalidArgument",
-     "A bad CTID, parameter value or argument."},
-    {ovz::errc::not_found, "not_found", "NotFound",
-     "The VE, template or file does not exist."},
-    {ovz::errc::already_exists, "already_exists", "Exists", "Creating what is already there."},
-    {ovz::errc::already_running, "already_running", "AlreadyRunning",
-     "The VE is running and the operation needs it stopped."},
-    {ovz::errc::not_running, "not_running", "NotRunning",
-     "The VE is stopped and the operation needs it running."},
-    {ovz::errc::locked, "locked", "Locked", "Another operation holds the VE's lock."},
-    {ovz::errc::bad_config, "bad_config", "BadConfig",
-     "A CTID.conf line or value cannot be parsed."},
-    {ovz::errc::unsupported, "unsupported", "Unsupported",
-     "This kernel or host cannot do it."},
-    {ovz::errc::timed_out, "timed_out", "TimedOut", "A wait ran past its limit."},
-    {ovz::errc::child_failed, "child_failed", "ChildFailed",
-     "A helper process or command outside the library failed."},
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  {ovz::errc::name, #name, #py_class, py_doc},
+#include <ovz/errc.def>
 };
 
 // Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
@@ -310,7 +296,7 @@ void define_errors(py::module_& m) {
   for (const auto& entry : errc_table)
     classes.by_code.emplace_back(entry.code, make(entry.class_name, classes.base, entry.doc));
   auto bases = py::make_tuple(classes.base, py::handle(PyExc_OSError));
-  classes.system = make("SystemError", bases,
+  classes.system = make("OvzSystemError", bases,
                         "The kernel refused: .errno is the errno (also an OSError).");
 }
 
@@ -641,7 +627,7 @@ void define_functions(py::module_& m) {
         "ERROR). It may be called from any thread the library runs. None restores the "
         "default: warnings and errors to stderr.");
   m.def(
-      "list",
+      "list_ves",
       [](const std::optional<std::filesystem::path>& root) {
         auto path = to_root(root);
         return unwrap(without_gil([&] { return ovz::list_ves(path); }));

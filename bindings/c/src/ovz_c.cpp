@@ -39,6 +39,11 @@ static_assert(OVZ_VERSION_MAJOR == OVZ_PROJECT_VERSION_MAJOR &&
                   OVZ_VERSION_PATCH == OVZ_PROJECT_VERSION_PATCH,
               "ovz.h's OVZ_VERSION_* is not the project's version in CMakeLists.txt");
 
+// ovz_errc is ovz::errc negated.
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  static_assert(c_code == -(value), #c_code " in ovz.h is not ovz::errc::" #name " negated");
+#include <ovz/errc.def>
+
 struct ovz_ve {
   ovz::ve v;
 };
@@ -70,15 +75,22 @@ int set_error(int code, int sys_errno, std::string message) noexcept {
 
 int invalid(std::string message) { return set_error(OVZ_EINVAL, 0, std::move(message)); }
 
+// The C code of a libovz condition.
+int c_code(ovz::errc e) {
+  switch (e) {
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  case ovz::errc::name: return c_code;
+#include <ovz/errc.def>
+  }
+  return OVZ_EINTERNAL;
+}
+
 int fail(const ovz::error& e) {
   const auto& code = e.code();
   int c = OVZ_EINTERNAL;
   int sys_errno = 0;
   if (code.category() == ovz::category()) {
-    // ovz_errc is ovz::errc negated; anything beyond it is a library newer than this file.
-    if (code.value() >= static_cast<int>(ovz::errc::invalid_argument) &&
-        code.value() <= static_cast<int>(ovz::errc::child_failed))
-      c = -code.value();
+    c = c_code(static_cast<ovz::errc>(code.value()));
   } else if (code.category() == std::system_category() ||
              code.category() == std::generic_category()) {
     c = OVZ_ESYSTEM;
