@@ -152,10 +152,10 @@ result<undo_step> change_security(change_site& site, const security_changes& cha
       // A node granted before whose host node has gone since cannot be put back; the rest is.
       if (auto old_nodes = resolve_devnodes(before.devnodes)) {
         undo = [&site, old = std::move(*old_nodes)] {
-          (void)apply_devnodes(site.cg, site.layout, site.init_pid, old);
+          (void)apply_devnodes(site.host.cg(), site.layout, site.init_pid, old);
         };
       }
-      if (auto ok = apply_devnodes(site.cg, site.layout, site.init_pid, nodes); !ok) {
+      if (auto ok = apply_devnodes(site.host.cg(), site.layout, site.init_pid, nodes); !ok) {
         if (undo) undo();
         return ok.error();
       }

@@ -9,6 +9,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
+#include <ovz/host.hpp>
 #include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
@@ -16,8 +17,6 @@
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
 
-#include <linux/magic.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -204,12 +203,10 @@ bool on_path(const std::string& program) {
   }
 }
 
-// The cgroup version VEs use, decided as libovz decides it: cgroup2 mounted at /sys/fs/cgroup
-// means the unified hierarchy, anything else there means v1. 0 when nothing is mounted.
+// The cgroup version VEs use: the detected host's. 0 when nothing is mounted.
 int host_cgroup_version() {
-  struct statfs st {};
-  if (::statfs("/sys/fs/cgroup", &st) != 0) return 0;
-  return st.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+  auto on = ovz::host::detect();
+  return on ? on->cgroup_version() : 0;
 }
 
 // Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
