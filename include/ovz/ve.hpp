@@ -131,6 +131,11 @@ class OVZ_API ve {
   /// Starts the VE: its own PID, mount, UTS, IPC, network and cgroup namespaces and cgroup,
   /// root pivoted into the overlay of template and private area, init as PID 1.
   result<void> start(const start_options& opts = {});
+  /// What start() would make of the VE, as text with an item per line (namespaces, id map,
+  /// storage and mounts, limits, device rules, dropped capabilities, seccomp profile,
+  /// no_new_privs, RLIMIT_NOFILE, network, hostname, environment, init, console log),
+  /// without doing any of it. Refuses what start() would refuse in CTID.conf.
+  result<std::string> plan(const start_options& opts = {}) const;
   /// Starts the VE with `argv` as its init and waits until it exits; the VE is stopped again
   /// afterwards. Returns the exit code (128+N for signal N).
   result<int> run(const std::vector<std::string>& argv);

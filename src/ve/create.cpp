@@ -6,6 +6,7 @@
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
 #include "ve/sample.hpp"
+#include "ve/storage.hpp"
 #include "ve/userns.hpp"
 #include "ve/ve_op.hpp"
 
@@ -54,11 +55,9 @@ result<void> ve::create(const create_options& opts) {
       std::filesystem::remove_all(l.private_dir, ignore);
       return e;
     };
-    for (const auto& dir : {staging / "fs", staging / "work"}) {
-      std::filesystem::create_directories(dir, ec);
-      if (ec) return undo(detail::sys_fail(ec.value(), "create {}", dir.string()));
-    }
     ve_config conf = std::move(*sample);
+    const auto storage = detail::storage_for(conf, l, tmpl.path);
+    if (auto ok = storage->create_area(staging); !ok) return undo(ok.error());
     // Held until the config is saved, so that a concurrent create sees this VE's range.
     std::optional<detail::id_allocation> ids;
     if (opts.userns) {
@@ -79,7 +78,7 @@ result<void> ve::create(const create_options& opts) {
       if (auto ok = conf.set(key, value); !ok) return undo(ok.error());
     }
     if (ids) {
-      if (auto ok = detail::adopt_ids(conf, l.private_dir, ids->range); !ok) return undo(ok.error());
+      if (auto ok = detail::adopt_ids(conf, *storage, ids->range); !ok) return undo(ok.error());
     }
     std::filesystem::create_directories(l.conf.parent_path(), ec);
     if (ec) return undo(detail::sys_fail(ec.value(), "create {}", l.conf.parent_path().string()));

@@ -5,6 +5,7 @@
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/live_state.hpp"
+#include "ve/storage.hpp"
 #include "ve/ve_op.hpp"
 
 namespace ovz {
@@ -17,6 +18,10 @@ result<void> ve::destroy() {
     if (ec) return detail::sys_fail(ec.value(), "stat {}", l.conf.string());
     if (op.live.init_pid)
       return detail::fail(errc::already_running, "{} is running: stop it first", op.context());
+    // Read before the config goes. Removing needs no template; a config gone or unreadable (a
+    // crashed destroy) leaves the default storage's area to remove.
+    const auto conf = ve_config::load(l.conf);
+    const auto storage = detail::storage_for(conf ? *conf : ve_config{}, l, {});
 
     // The config goes first, and for good (its directory synced) before any data: a VE exists
     // while its config does, so a crash at any step leaves a whole VE or none. Data left
@@ -29,7 +34,8 @@ result<void> ve::destroy() {
       BOOST_OUTCOME_TRY(detail::sync_dir(l.conf.parent_path().string()));
       detail::fault_point("destroy:config-removed");
     }
-    for (const auto& p : {l.private_dir, l.mount_point, l.console_log, l.console_log_rotated}) {
+    BOOST_OUTCOME_TRY(storage->remove_area());
+    for (const auto& p : {l.console_log, l.console_log_rotated}) {
       std::filesystem::remove_all(p, ec);
       if (ec) return detail::sys_fail(ec.value(), "remove {}", p.string());
     }

@@ -408,8 +408,7 @@ result<void> check_address_free_on_host(netlink::socket& host, const ve_layout& 
 }
 
 result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
-                           const ve_config& conf, pid_t init_pid) {
-  BOOST_OUTCOME_TRY(net, network_from_config(conf));
+                           const ve_network& net, pid_t init_pid) {
   BOOST_OUTCOME_TRY(tear_down_network(h, l));
   BOOST_OUTCOME_TRY(n, ve_net::open(h, id, l, init_pid));
   return n.set_up(net);

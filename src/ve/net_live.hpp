@@ -50,9 +50,9 @@ struct ve_net {
 };
 
 /// At start, from `prepare`: whatever a crash left goes first, then the network CTID.conf
-/// describes is made for the VE whose init is `init_pid`.
+/// describes (`net`, the plan's) is made for the VE whose init is `init_pid`.
 result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
-                           const ve_config& conf, pid_t init_pid);
+                           const ve_network& net, pid_t init_pid);
 
 /// Removes every host-side device and entry of the VE. Safe to call at any time; what is
 /// already gone is skipped.

@@ -514,6 +514,16 @@ int ovz_ve_config(ovz_ve_t* ve, char** out) {
   });
 }
 
+int ovz_ve_plan(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_plan: ve or out is NULL");
+    auto text = ve->v.plan();
+    if (!text) return fail(text.error());
+    *out = dup_string(*text).release();
+    return 0;
+  });
+}
+
 int ovz_ve_params(ovz_ve_t* ve, char** out) {
   return settings_text("ovz_ve_params", ve, out, &ovz::ve::params, &ovz::params_to_config);
 }

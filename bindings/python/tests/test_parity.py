@@ -22,6 +22,7 @@ PYTHON = {
     "open": "VE",  # the constructor: ovz.VE(ctid, root)
     "create": "VE.create",
     "start": "VE.start",
+    "plan": "VE.plan",
     "run": "VE.run",
     "stop": "VE.stop",
     "restart": "VE.restart",
