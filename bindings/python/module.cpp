@@ -10,6 +10,7 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/log.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/state_root.hpp>
@@ -27,8 +28,10 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -54,23 +57,9 @@ struct errc_entry {
   const char* doc;
 };
 constexpr errc_entry errc_table[] = {
-    {ovz::errc::invalid_argument, "invalid_argument", "InvalidArgument",
-     "A bad CTID, parameter value or argument."},
-    {ovz::errc::not_found, "not_found", "NotFound",
-     "The VE, template or file does not exist."},
-    {ovz::errc::already_exists, "already_exists", "Exists", "Creating what is already there."},
-    {ovz::errc::already_running, "already_running", "AlreadyRunning",
-     "The VE is running and the operation needs it stopped."},
-    {ovz::errc::not_running, "not_running", "NotRunning",
-     "The VE is stopped and the operation needs it running."},
-    {ovz::errc::locked, "locked", "Locked", "Another operation holds the VE's lock."},
-    {ovz::errc::bad_config, "bad_config", "BadConfig",
-     "A CTID.conf line or value cannot be parsed."},
-    {ovz::errc::unsupported, "unsupported", "Unsupported",
-     "This kernel or host cannot do it."},
-    {ovz::errc::timed_out, "timed_out", "TimedOut", "A wait ran past its limit."},
-    {ovz::errc::child_failed, "child_failed", "ChildFailed",
-     "A helper process or command outside the library failed."},
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  {ovz::errc::name, #name, #py_class, py_doc},
+#include <ovz/errc.def>
 };
 
 // Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
@@ -307,7 +296,7 @@ void define_errors(py::module_& m) {
   for (const auto& entry : errc_table)
     classes.by_code.emplace_back(entry.code, make(entry.class_name, classes.base, entry.doc));
   auto bases = py::make_tuple(classes.base, py::handle(PyExc_OSError));
-  classes.system = make("SystemError", bases,
+  classes.system = make("OvzSystemError", bases,
                         "The kernel refused: .errno is the errno (also an OSError).");
 }
 
@@ -610,9 +599,46 @@ void define_ve(py::module_& m) {
       });
 }
 
+// Python's logging levels, so that a handler can hand them to logging.Logger.log as they are.
+int logging_level(ovz::log_level l) {
+  switch (l) {
+    case ovz::log_level::debug: return 10;
+    case ovz::log_level::info: return 20;
+    case ovz::log_level::warning: return 30;
+    case ovz::log_level::error: return 40;
+  }
+  return 40;
+}
+
+// The library calls the handler from whatever thread logs, with or without the GIL; the
+// callable is called, and its last reference dropped, only with the GIL held. ovz/__init__.py
+// restores the default handler at exit, before the interpreter is gone.
+void set_log_handler(const py::object& handler) {
+  if (handler.is_none()) return ovz::set_log_handler({});
+  if (!PyCallable_Check(handler.ptr()))
+    throw py::type_error("the log handler is a callable(level, message) or None");
+  std::shared_ptr<py::object> owned(new py::object(handler), [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+  ovz::set_log_handler([owned](ovz::log_level l, std::string_view m) {
+    py::gil_scoped_acquire gil;
+    try {
+      (*owned)(logging_level(l), decode_output(std::string(m)));
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("ovz log handler");
+    }
+  });
+}
+
 void define_functions(py::module_& m) {
+  m.def("set_log_handler", &set_log_handler, "handler"_a,
+        "Sends what the library goes on past (a clean-up or rollback that could not finish, a "
+        "fallback taken) to handler(level, message), level as the logging module's (DEBUG ... "
+        "ERROR). It may be called from any thread the library runs. None restores the "
+        "default: warnings and errors to stderr.");
   m.def(
-      "list",
+      "list_ves",
       [](const std::optional<std::filesystem::path>& root) {
         auto path = to_root(root);
         return unwrap(without_gil([&] { return ovz::list_ves(path); }));

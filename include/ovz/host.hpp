@@ -1,17 +1,15 @@
 #pragma once
 /// @file
-/// ovz::host: the machine libovz works on — its cgroup hierarchy, its network stack and where
-/// libovz reports what it cannot return as an error. A ve opened without one uses the host
-/// detected once per process; an embedder that runs in a delegated cgroup subtree, or a test
-/// against a fake cgroupfs in a temporary directory, passes its own to ve::open.
+/// ovz::host: the machine libovz works on — its cgroup hierarchy and its network stack. A ve
+/// opened without one uses the host detected once per process; an embedder that runs in a
+/// delegated cgroup subtree, or a test against a fake cgroupfs in a temporary directory,
+/// passes its own to ve::open.
 
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
 
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <string_view>
 
 namespace ovz {
 
@@ -29,10 +27,6 @@ class OVZ_API host {
   /// mount of cgroup2, a delegated subtree of one, or a directory tree that stands in for
   /// one) instead of /sys/fs/cgroup.
   static host with_cgroup_v2(const std::filesystem::path& cgroup_root);
-
-  /// The same host, with `sink` told what libovz cannot return as an error (a clean-up that
-  /// failed after the error the call returns). Called from the thread of the failing call.
-  host with_log_sink(std::function<void(std::string_view)> sink) const;
 
   /// 1 or 2.
   int cgroup_version() const noexcept;

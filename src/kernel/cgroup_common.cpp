@@ -2,6 +2,7 @@
 
 #include "kernel/files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,14 +22,14 @@ error malformed(const std::string& file, std::string_view text, std::string_view
 
 }  // namespace
 
-result<std::vector<pid_t>> read_procs(const std::string& dir) {
-  const std::string file = dir + "/cgroup.procs";
-  auto text = read_file(file);
-  if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::vector<pid_t>{};
-    return text.error();
-  }
-  std::vector<pid_t> pids;
+namespace {
+
+// ENOENT: a sub-cgroup its owner removed between the listing and the open.
+bool gone(const error& e) { return e.sys_errno() == ENOENT; }
+
+result<void> append_procs(const cgroup_dir& dir, std::vector<pid_t>& pids) {
+  auto text = dir.read("cgroup.procs");
+  if (!text) return text.error();
   std::string_view rest = *text;
   while (!rest.empty()) {
     auto eol = rest.find('\n');
@@ -38,21 +39,63 @@ result<std::vector<pid_t>> read_procs(const std::string& dir) {
     pid_t pid = 0;
     auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
     if (ec != std::errc() || end != line.data() + line.size() || pid <= 0)
-      return malformed(file, line, "a PID");
+      return malformed(dir.file("cgroup.procs"), line, "a PID");
     pids.push_back(pid);
   }
-  return pids;
+  BOOST_OUTCOME_TRY(names, dir.children());
+  for (const auto& name : names) {
+    auto sub = dir.child(name);
+    if (!sub && gone(sub.error())) continue;
+    if (!sub) return sub.error();
+    auto listed = append_procs(*sub, pids);
+    if (!listed && !gone(listed.error())) return listed;
+  }
+  return success();
 }
 
-result<void> remove_dir(const std::string& dir) {
+// rmdir of `name` below `parent`, its own sub-cgroups first.
+result<void> remove_below(const cgroup_dir& parent, const std::string& name) {
+  {
+    auto dir = parent.child(name);
+    if (!dir) return gone(dir.error()) ? success() : result<void>(dir.error());
+    BOOST_OUTCOME_TRY(names, dir->children());
+    for (const auto& sub : names) {
+      BOOST_OUTCOME_TRY(remove_below(*dir, sub));
+    }
+  }
   for (int attempt = 0;; ++attempt) {
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return success();
-    if (errno != EBUSY || attempt == 2000) return sys_fail(errno, "rmdir {}", dir);
+    if (::unlinkat(parent.fd(), name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT)
+      return success();
+    if (errno != EBUSY || attempt == 2000) return sys_fail(errno, "rmdir {}", parent.file(name));
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
 }
 
-result<void> signal_procs(const std::string& dir) {
+}  // namespace
+
+result<std::vector<pid_t>> read_procs(const cgroup_dir& dir) {
+  std::vector<pid_t> pids;
+  BOOST_OUTCOME_TRY(append_procs(dir, pids));
+  return pids;
+}
+
+result<std::vector<pid_t>> read_procs(const std::string& path) {
+  auto dir = cgroup_dir::open(path);
+  if (!dir) return gone(dir.error()) ? std::vector<pid_t>{} : result<std::vector<pid_t>>(dir.error());
+  auto pids = read_procs(*dir);
+  // The cgroup itself removed after its open (a concurrent stop): no processes.
+  if (!pids && gone(pids.error())) return std::vector<pid_t>{};
+  return pids;
+}
+
+result<void> remove_tree(const std::string& path) {
+  const auto slash = path.rfind('/');
+  auto parent = cgroup_dir::open(path.substr(0, slash));
+  if (!parent) return gone(parent.error()) ? success() : result<void>(parent.error());
+  return remove_below(*parent, path.substr(slash + 1));
+}
+
+result<void> signal_procs(const cgroup_dir& dir) {
   BOOST_OUTCOME_TRY(pids, read_procs(dir));
   for (pid_t pid : pids) ::kill(pid, SIGKILL);
   return success();
@@ -74,19 +117,20 @@ std::optional<std::uint64_t> to_number(std::string_view text) {
 
 }  // namespace
 
-result<std::optional<std::uint64_t>> read_number(const std::string& file) {
-  auto text = read_file(file);
+result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const char* file) {
+  auto text = dir.read(file);
   if (!text) {
     if (text.error().sys_errno() == ENOENT) return std::optional<std::uint64_t>{};
     return text.error();
   }
   auto v = to_number(*text);
-  if (!v) return malformed(file, *text, "a number");
+  if (!v) return malformed(dir.file(file), *text, "a number");
   return v;
 }
 
-result<std::optional<std::uint64_t>> read_keyed(const std::string& file, std::string_view key) {
-  auto text = read_file(file);
+result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
+                                                std::string_view key) {
+  auto text = dir.read(file);
   if (!text) {
     if (text.error().sys_errno() == ENOENT) return std::optional<std::uint64_t>{};
     return text.error();
@@ -98,16 +142,16 @@ result<std::optional<std::uint64_t>> read_keyed(const std::string& file, std::st
     rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
     if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
       auto v = to_number(line.substr(key.size() + 1));
-      if (!v) return malformed(file, line, "a number");
+      if (!v) return malformed(dir.file(file), line, "a number");
       return v;
     }
   }
   return std::optional<std::uint64_t>{};
 }
 
-result<void> write_number(const std::string& file, std::optional<std::uint64_t> value,
-                          std::string_view none) {
-  return write_file(file, value ? std::to_string(*value) : std::string(none));
+result<void> write_number(const cgroup_dir& dir, const char* file,
+                          std::optional<std::uint64_t> value, std::string_view none) {
+  return dir.write(file, value ? std::to_string(*value) : std::string(none));
 }
 
 cgroup_counter make_counter(std::optional<std::uint64_t> held, std::optional<std::uint64_t> peak,
@@ -120,7 +164,5 @@ cgroup_counter make_counter(std::optional<std::uint64_t> held, std::optional<std
   c.enforced = enforced;
   return c;
 }
-
-bool has_file(const std::string& file) { return ::access(file.c_str(), F_OK) == 0; }
 
 }  // namespace ovz::detail

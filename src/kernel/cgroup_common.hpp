@@ -1,8 +1,9 @@
 #pragma once
-// Pieces both cgroup backends use.
+// Pieces every cgroup manager and resource writer uses.
 
 #include <ovz/result.hpp>
 
+#include "kernel/cgroup_dir.hpp"
 #include "kernel/cgroup_limits.hpp"
 
 #include <sys/types.h>
@@ -16,39 +17,48 @@
 
 namespace ovz::detail {
 
-/// Parses a cgroup.procs file; ENOENT (no such cgroup) gives an empty list.
-result<std::vector<pid_t>> read_procs(const std::string& dir);
+/// The processes of a cgroup and of every sub-cgroup below it, however deep: a VE's own init
+/// (a systemd) makes sub-cgroups and moves its processes there. A sub-cgroup removed during
+/// the walk is skipped.
+result<std::vector<pid_t>> read_procs(const cgroup_dir& dir);
+/// The same for a cgroup named by path; ENOENT (no such cgroup) gives an empty list.
+result<std::vector<pid_t>> read_procs(const std::string& path);
 /// mkdir -p of `rel` under `base`, then `settle(parent, dir)` for every level, whether this
 /// call made it or found it: a crash, or a concurrent first start still on its way, may have
 /// left a level made but not set up. A level that another VE's destroy removes meanwhile (the
 /// last VE of a state root takes the parent with it) is made again.
 template <class F>
 result<void> make_levels(const std::string& base, const std::string& rel, F settle);
-/// rmdir that waits out EBUSY (exited tasks leave a cgroup a moment after their exit).
-result<void> remove_dir(const std::string& dir);
-/// Calls `kill_round()` every 2 ms until `dir`/cgroup.procs lists no process, or fails with
-/// errc::timed_out after `timeout`.
+/// Removes the cgroup at `path` and every sub-cgroup below it, the deepest first; fine when it
+/// does not exist. Each rmdir waits out EBUSY (exited tasks leave a cgroup a moment after
+/// their exit).
+result<void> remove_tree(const std::string& path);
+/// Calls `kill_round()` every 2 ms until `dir` and its sub-cgroups list no process, or fails
+/// with errc::timed_out after `timeout`.
 template <class F>
-result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout,
+result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round);
-/// SIGKILLs each process `dir`/cgroup.procs lists. A listed process may exit and its PID be
-/// reused before the signal: backends hold the cgroup still first where they can.
-result<void> signal_procs(const std::string& dir);
+/// SIGKILLs each process of `dir` and its sub-cgroups. A listed process may exit and its PID
+/// be reused before the signal: managers hold the cgroup still first where they can.
+result<void> signal_procs(const cgroup_dir& dir);
+/// Reads `file` of `dir` every millisecond until `done(content)`, for at most a second: a
+/// freezer that cannot stop a task in uninterruptible sleep (a hung NFS server) times out.
+template <class F>
+result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::string_view what);
 
 /// A file holding one number; nullopt when the file does not exist. "max" reads as UINT64_MAX.
-result<std::optional<std::uint64_t>> read_number(const std::string& file);
+result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const char* file);
 /// The value of `key` in a "key value" per line file (memory.stat, pids.events, …); nullopt
 /// when the file or the key is missing.
-result<std::optional<std::uint64_t>> read_keyed(const std::string& file, std::string_view key);
+result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
+                                                std::string_view key);
 /// Writes a number, or `none` (the file's word for no limit, "max" or "-1") for nullopt.
-result<void> write_number(const std::string& file, std::optional<std::uint64_t> value,
-                          std::string_view none);
+result<void> write_number(const cgroup_dir& dir, const char* file,
+                          std::optional<std::uint64_t> value, std::string_view none);
 /// A counter from what the kernel files said: unmeasured without `held`, the peak no lower
 /// than what is held now.
 cgroup_counter make_counter(std::optional<std::uint64_t> held, std::optional<std::uint64_t> peak,
                             std::optional<std::uint64_t> fails, bool enforced);
-/// True when the file exists.
-bool has_file(const std::string& file);
 
 }  // namespace ovz::detail
 
@@ -90,18 +100,28 @@ result<void> make_levels(const std::string& base, const std::string& rel, F sett
 }
 
 template <class F>
-result<void> kill_until_empty(const std::string& dir, std::chrono::milliseconds timeout,
+result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     BOOST_OUTCOME_TRY(pids, read_procs(dir));
     if (pids.empty()) return success();
     if (std::chrono::steady_clock::now() > deadline)
-      return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})", dir,
-                  pids.size(), pids.front());
+      return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})",
+                  dir.path(), pids.size(), pids.front());
     BOOST_OUTCOME_TRY(kill_round());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+template <class F>
+result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::string_view what) {
+  for (int waited = 0; waited < 1000; ++waited) {
+    BOOST_OUTCOME_TRY(now, dir.read(file));
+    if (done(now)) return success();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return fail(errc::timed_out, "{} is not {} after 1 s", dir.file(file), what);
 }
 
 }  // namespace ovz::detail

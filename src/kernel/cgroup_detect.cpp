@@ -1,5 +1,5 @@
 #include "fail.hpp"
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -8,9 +8,9 @@
 
 namespace ovz::detail {
 
-result<cgroup_backend*> host_cgroups() {
+result<cgroup_manager*> host_cgroups() {
   static std::once_flag once;
-  static std::unique_ptr<cgroup_backend> backend;
+  static std::unique_ptr<cgroup_manager> manager;
   static int detect_errno = 0;
   std::call_once(once, [] {
     struct statfs st {};
@@ -19,13 +19,13 @@ result<cgroup_backend*> host_cgroups() {
       return;
     }
     if (st.f_type == CGROUP2_SUPER_MAGIC)
-      backend = make_cgroup_v2("/sys/fs/cgroup");
+      manager = make_cgroupfs_v2("/sys/fs/cgroup");
     else
-      backend = make_cgroup_v1();
+      manager = make_cgroupfs_v1();
   });
-  if (!backend)
+  if (!manager)
     return sys_fail(detect_errno, "statfs /sys/fs/cgroup (is cgroupfs mounted?)");
-  return backend.get();
+  return manager.get();
 }
 
 }  // namespace ovz::detail

@@ -69,19 +69,17 @@ std::vector<bpf_insn> program(const std::vector<device_rule>& allowed) {
 
 }  // namespace
 
-result<void> attach_device_program(const std::string& dir,
+result<void> attach_device_program(const cgroup_dir& dir,
                                    const std::vector<device_rule>& allowed) {
   BOOST_OUTCOME_TRY(prog, bpf::load_program(BPF_PROG_TYPE_CGROUP_DEVICE, "ovz_devices",
-                                             program(allowed), "device program for " + dir));
-  unique_fd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cgroup) return sys_fail(errno, "open {}", dir);
+                                             program(allowed), "device program for " + dir.path()));
   union bpf_attr attach;
   std::memset(&attach, 0, sizeof attach);
-  attach.target_fd = static_cast<std::uint32_t>(cgroup.get());
+  attach.target_fd = static_cast<std::uint32_t>(dir.fd());
   attach.attach_bpf_fd = static_cast<std::uint32_t>(prog.get());
   attach.attach_type = BPF_CGROUP_DEVICE;
   if (::syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) != 0)
-    return sys_fail(errno, "attach the BPF device program to {}", dir);
+    return sys_fail(errno, "attach the BPF device program to {}", dir.path());
   return success();
 }
 

@@ -4,6 +4,7 @@
 
 #include <ovz/result.hpp>
 
+#include "kernel/cgroup_dir.hpp"
 #include "kernel/cgroup_limits.hpp"
 
 #include <string>
@@ -11,8 +12,8 @@
 
 namespace ovz::detail {
 
-/// Builds, loads and attaches a program allowing exactly `allowed` to the cgroup directory
-/// `dir`. The attachment keeps the program alive until the cgroup is removed.
-result<void> attach_device_program(const std::string& dir, const std::vector<device_rule>& allowed);
+/// Builds, loads and attaches a program allowing exactly `allowed` to the cgroup `dir` (its
+/// sub-cgroups inherit it). The attachment keeps the program alive until the cgroup is removed.
+result<void> attach_device_program(const cgroup_dir& dir, const std::vector<device_rule>& allowed);
 
 }  // namespace ovz::detail

@@ -61,9 +61,14 @@ result<void> write_all(int fd, std::string_view data, const std::filesystem::pat
 
 
 result<std::string> read_file(const std::string& path, int flags) {
+  return read_file_at(AT_FDCWD, path.c_str(), path, flags);
+}
+
+result<std::string> read_file_at(int dir_fd, const char* name, const std::string& path,
+                                 int flags) {
   // O_NONBLOCK: a FIFO or a device put where a file is expected is refused below at once
   // instead of blocking the caller (status, list) until someone writes to it.
-  unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags));
+  unique_fd fd(::openat(dir_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags));
   if (!fd && errno == ELOOP && (flags & O_NOFOLLOW))
     return fail(errc::invalid_argument, "{} is a symlink, which is not followed", path);
   if (!fd) return sys_fail(errno, "open {}", path);
@@ -106,7 +111,12 @@ result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std
 }
 
 result<void> write_file(const std::string& path, std::string_view value) {
-  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  return write_file_at(AT_FDCWD, path.c_str(), path, value);
+}
+
+result<void> write_file_at(int dir_fd, const char* name, const std::string& path,
+                           std::string_view value) {
+  unique_fd fd(::openat(dir_fd, name, O_WRONLY | O_CLOEXEC));
   if (!fd) return sys_fail(errno, "open {}", path);
   ssize_t n;
   do {

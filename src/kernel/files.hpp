@@ -18,6 +18,9 @@ namespace ovz::detail {
 /// The whole content of a (small) regular file, opened with `flags` added (O_NOFOLLOW).
 /// Anything else there (a FIFO, a device, a directory) is errc::invalid_argument at once.
 result<std::string> read_file(const std::string& path, int flags = 0);
+/// read_file of `name` relative to the directory `dir_fd`; `shown` names the file in errors.
+result<std::string> read_file_at(int dir_fd, const char* name, const std::string& shown,
+                                 int flags = 0);
 /// The root directory that process `pid` sees (/proc/PID/root), as an O_PATH descriptor.
 result<unique_fd> open_root_of(pid_t pid);
 /// `path` opened relative to the directory `dir_fd` by openat2(2), whose `resolve` flags
@@ -26,6 +29,9 @@ result<unique_fd> open_root_of(pid_t pid);
 result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std::uint64_t resolve);
 /// One write(2) of `value`, as the kernel interface files expect.
 result<void> write_file(const std::string& path, std::string_view value);
+/// write_file of `name` relative to the directory `dir_fd`; `shown` names the file in errors.
+result<void> write_file_at(int dir_fd, const char* name, const std::string& shown,
+                           std::string_view value);
 /// fsync of a directory: what was created, renamed or removed in it is on disk.
 result<void> sync_dir(const std::string& path);
 /// Replaces `file` with `text` atomically: a temporary file, unnamed (O_TMPFILE) until it is

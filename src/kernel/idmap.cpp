@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "kernel/ns_thread.hpp"
 #include "kernel/files.hpp"
+#include "kernel/raw.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
@@ -91,13 +92,13 @@ result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
   unique_fd hold_r(fds[0]), hold_w(fds[1]);
   pid_t pid = clone3_fork(CLONE_NEWUSER, nullptr);
   if (pid == 0) {
-    // Async-signal-safe only: wait until the parent has what it needs (end-of-file on the
+    // Raw system calls only: wait until the parent has what it needs (end-of-file on the
     // pipe), then go.
-    ::close(hold_w.get());
+    raw::close(hold_w.get());
     char c;
-    while (::read(hold_r.get(), &c, 1) != 0 && errno == EINTR) {
+    while (raw::read(hold_r.get(), &c, 1) != 0 && errno == EINTR) {
     }
-    child_exit(0);
+    raw::exit_group(0);
   }
   if (pid < 0) return sys_fail(errno, "clone a process in a new user namespace");
   auto outcome = [&]() -> result<unique_fd> {

@@ -1,6 +1,7 @@
 #include "kernel/log_writer.hpp"
 
 #include "kernel/proc_stat.hpp"
+#include "kernel/raw.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,16 +13,16 @@
 namespace ovz::detail {
 namespace {
 
-// ---- the writer: async-signal-safe only ----
+// ---- the writer: raw system calls only ----
 
 int open_log(const log_writer_plan& w) noexcept {
   // O_NOFOLLOW: a link planted in log/ must not make the host write elsewhere.
-  return ::openat(w.dir, w.name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+  return raw::openat(w.dir, w.name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 }
 
 bool write_all(int fd, const char* p, std::size_t n) noexcept {
   while (n > 0) {
-    ssize_t k = ::write(fd, p, n);
+    ssize_t k = raw::write(fd, p, n);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) return false;
     p += k;
@@ -39,23 +40,23 @@ void copy_capped(const log_writer_plan& w) noexcept {
   std::uint64_t size = 0;
   auto reopen = [&] {
     out = open_log(w);
-    off_t end = out >= 0 ? ::lseek(out, 0, SEEK_END) : 0;
+    off_t end = out >= 0 ? raw::seek_end(out) : 0;
     size = end > 0 ? static_cast<std::uint64_t>(end) : 0;
   };
   for (;;) {
-    ssize_t n = ::read(w.in, buf, sizeof buf);
+    ssize_t n = raw::read(w.in, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     if (out < 0) reopen();  // also a log left full by an earlier run is rotated next
     if (out >= 0 && size + static_cast<std::uint64_t>(n) > w.max_bytes) {
       // Where the rename cannot be done, the log starts over in place: the cap holds anyway.
-      if (::renameat(w.dir, w.name, w.dir, w.rotated) != 0) (void)::ftruncate(out, 0);
-      ::close(out);
+      if (raw::renameat(w.dir, w.name, w.dir, w.rotated) != 0) (void)raw::ftruncate(out, 0);
+      raw::close(out);
       reopen();
     }
     if (out >= 0 && write_all(out, buf, static_cast<std::size_t>(n))) size += n;
   }
-  if (out >= 0) ::close(out);
+  if (out >= 0) raw::close(out);
 }
 
 // ---- the library's side ----

@@ -3,8 +3,8 @@
 // copies the spawned process's output from a pipe into a file of bounded size.
 //
 // It is a clone of the caller that never execs, so it keeps spawn's child rule for its whole
-// life: raw system calls only, no allocation, no lock, nothing another thread of the caller
-// may have held at clone time. Exec'ing a helper program instead would need an executable
+// life: raw system calls only (kernel/raw.hpp), no allocation, no lock, nothing another
+// thread of the caller may have held at clone time. Exec'ing a helper program instead would need an executable
 // installed where an embedding program (Python, a panel) can find it; a loop of read, write,
 // rename and open needs none. Being the spawned process's parent, it is where the per-VE
 // monitor (console pty, init's exit status, reboot as restart) is to grow; what needs the
@@ -34,8 +34,8 @@ struct log_writer_plan {
 
 /// Copies `in` into the log until every writer of the pipe has closed it. The log is renamed
 /// to `rotated` and begun anew before it would grow past max_bytes (at least the size of one
-/// read); output that cannot be written is dropped rather than left to block the VE.
-/// Async-signal-safe.
+/// read); output that cannot be written is dropped rather than left to block the VE. Raw
+/// system calls only.
 void copy_capped(const log_writer_plan& w) noexcept;
 
 /// Waits for a writer to copy what is left in the pipe and end; one that another holder of

@@ -1,18 +1,18 @@
 // Process creation in new or existing namespaces, safe inside multi-threaded programs.
 //
 // Everything the child needs (argv, envp, paths, mount options, fds) is laid out in a plan
-// before clone(); after clone the child runs only async-signal-safe system calls, never
-// malloc or a lock another thread of the parent may have held at fork time. Where glibc's
-// wrapper would talk to other threads (set*id broadcasts to every thread of the process), the
-// raw system call is used. Failures travel back as fixed-size records on a close-on-exec
-// pipe: the step that failed and its errno. End-of-file on that pipe means the child exec'd or
-// died before it could; its task name tells which.
+// before clone(); after clone the child makes only raw system calls (kernel/raw.hpp), never
+// malloc, a libc wrapper or a lock another thread of the parent may have held at clone
+// time. Failures travel back as fixed-size records on a close-on-exec pipe: the step that
+// failed and its errno. End-of-file on that pipe means the child exec'd or died before it
+// could; its task name tells which.
 
 #include <ovz/namespaces.hpp>
 
 #include "fail.hpp"
 #include "kernel/log_writer.hpp"
 #include "kernel/proc_stat.hpp"
+#include "kernel/raw.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
@@ -34,11 +34,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
+#include <new>
 
 namespace ovz {
 namespace {
+
+namespace raw = detail::raw;
 
 // Steps of the child other than the fs steps, which are numbered from 0.
 enum step : std::int32_t {
@@ -97,6 +99,7 @@ struct plan {
   std::vector<const char*> envp;
   std::vector<frozen_step> steps;
   const char* hostname = nullptr;
+  std::size_t hostname_len = 0;
   const char* new_root = nullptr;
   const char* cwd = "/";
   unsigned long long clone_flags = 0;  // namespaces made by clone (not cgroup)
@@ -119,27 +122,18 @@ struct plan {
   bool no_new_privs = false;
 };
 
-// ---- child side: async-signal-safe only ----
+// ---- child side: raw system calls only ----
 
 void child_send(int fd, const report& r) noexcept {
   ssize_t n;
   do {
-    n = ::write(fd, &r, sizeof r);
+    n = raw::write(fd, &r, sizeof r);
   } while (n < 0 && errno == EINTR);
 }
 
 [[noreturn]] void child_fail(const plan& p, std::int32_t st) noexcept {
   child_send(p.report_w, report{report_error, st, errno, 0, 0});
-  detail::child_exit(127);
-}
-
-void reset_signals() noexcept {
-  struct sigaction sa {};
-  sa.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &sa, nullptr);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  raw::exit_group(127);
 }
 
 // Closes every descriptor from 3 up but the `n` sorted ones in `keep`.
@@ -148,10 +142,10 @@ void close_except(const int* keep, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     const int fd = keep[i];
     if (fd < static_cast<int>(first)) continue;
-    if (fd > static_cast<int>(first)) detail::close_range(first, fd - 1, 0);
+    if (fd > static_cast<int>(first)) raw::close_range(first, fd - 1, 0);
     first = fd + 1;
   }
-  detail::close_range(first, ~0u, 0);
+  raw::close_range(first, ~0u, 0);
 }
 
 // Another thread of the parent may have had pipes of its own open at clone time; holding
@@ -162,36 +156,36 @@ void wait_release(int fd) noexcept {
   char c;
   ssize_t n;
   do {
-    n = ::read(fd, &c, 1);
+    n = raw::read(fd, &c, 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1) detail::child_exit(1);  // the parent gave up on us
+  if (n != 1) raw::exit_group(1);  // the parent gave up on us
 }
 
 void wait_eof(int fd) noexcept {
   char c;
   ssize_t n;
   do {
-    n = ::read(fd, &c, 1);
+    n = raw::read(fd, &c, 1);
   } while (n > 0 || (n < 0 && errno == EINTR));
 }
 
 bool do_step(const frozen_step& s) noexcept {
   switch (s.what) {
     case fs_step::kind::mount:
-      return ::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
+      return raw::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
     case fs_step::kind::bind:
-      return ::mount(s.source, s.target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
+      return raw::mount(s.source, s.target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
     case fs_step::kind::remount_ro:
-      return ::mount(nullptr, s.target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
-                     nullptr) == 0;
+      return raw::mount(nullptr, s.target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
+                        nullptr) == 0;
     case fs_step::kind::mkdir:
-      return ::mkdir(s.target, s.mode) == 0 || errno == EEXIST;
+      return raw::mkdir(s.target, s.mode) == 0 || errno == EEXIST;
     case fs_step::kind::mknod:
-      return ::mknod(s.target, s.mode, s.dev) == 0;
+      return raw::mknod(s.target, s.mode, s.dev) == 0;
     case fs_step::kind::symlink:
-      return ::symlink(s.source, s.target) == 0;
+      return raw::symlink(s.source, s.target) == 0;
     case fs_step::kind::attach:
-      return ::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+      return raw::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
   }
   return false;
 }
@@ -199,43 +193,44 @@ bool do_step(const frozen_step& s) noexcept {
 // Opens a terminal in the (new) root's devpts, hands its master to the parent and makes the
 // slave our stdio and controlling terminal.
 void open_pty(plan& p) noexcept {
-  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int master = raw::openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) child_fail(p, step_pty);
   int unlock = 0;
-  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) child_fail(p, step_pty);
-  int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (raw::ioctl(master, TIOCSPTLCK, reinterpret_cast<long>(&unlock)) != 0)
+    child_fail(p, step_pty);
+  int slave = raw::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) child_fail(p, step_pty);
   char byte = 'p';
   struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
-  std::memset(buf, 0, sizeof buf);
+  // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
+  alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(int))];
+  auto* head = new (buf) cmsghdr{};
+  head->cmsg_level = SOL_SOCKET;
+  head->cmsg_type = SCM_RIGHTS;
+  head->cmsg_len = CMSG_LEN(sizeof(int));
+  new (CMSG_DATA(head)) int(master);
   struct msghdr msg {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = buf;
   msg.msg_controllen = sizeof buf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof master);
-  if (::sendmsg(p.pty_socket, &msg, MSG_NOSIGNAL) != 1) child_fail(p, step_pty);
-  ::close(master);
+  if (raw::sendmsg(p.pty_socket, &msg, MSG_NOSIGNAL) != 1) child_fail(p, step_pty);
+  raw::close(master);
   p.stdio = {slave, slave, slave};
-  if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(p, step_pty);
+  if (raw::setsid() < 0 || raw::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(p, step_pty);
 }
 
 // An exec as root gets the inheritable set on top of what the bounding set leaves, and keeps
 // the ambient set: a caller holding capabilities there (a service with AmbientCapabilities=)
 // would hand the new process back what the bounding set just took.
 bool clear_inherited_capabilities() noexcept {
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+  if (raw::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) != 0 && errno != EINVAL)
     return false;
   __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (::syscall(SYS_capget, &head, data) != 0) return false;
+  if (raw::capget(&head, data) != 0) return false;
   for (auto& d : data) d.inheritable = 0;
-  return ::syscall(SYS_capset, &head, data) == 0;
+  return raw::capset(&head, data) == 0;
 }
 
 void setup_stdio(const plan& p) noexcept {
@@ -243,57 +238,52 @@ void setup_stdio(const plan& p) noexcept {
   // before it is used.
   int tmp[3];
   for (int i = 0; i < 3; ++i)
-    if ((tmp[i] = ::fcntl(p.stdio[i], F_DUPFD_CLOEXEC, 3)) < 0) child_fail(p, step_stdio);
+    if ((tmp[i] = raw::dup_above(p.stdio[i], 3)) < 0) child_fail(p, step_stdio);
   for (int i = 0; i < 3; ++i)
-    if (::dup2(tmp[i], i) < 0) child_fail(p, step_stdio);
+    if (raw::dup2(tmp[i], i) < 0) child_fail(p, step_stdio);
 }
 
 [[noreturn]] void final_child(plan& p) noexcept {
   wait_release(p.sync_r);
-  if (p.userns) {
-    if (::syscall(SYS_setresgid, 0, 0, 0) != 0 || ::syscall(SYS_setgroups, 0, nullptr) != 0 ||
-        ::syscall(SYS_setresuid, 0, 0, 0) != 0)
-      child_fail(p, step_ids);
-  }
-  if (p.cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) child_fail(p, step_cgroupns);
-  ::umask(0);
-  if (p.hostname && ::sethostname(p.hostname, std::strlen(p.hostname)) != 0)
+  if (p.userns && !raw::become_root()) child_fail(p, step_ids);
+  if (p.cgroup_ns && raw::unshare(CLONE_NEWCGROUP) != 0) child_fail(p, step_cgroupns);
+  raw::umask(0);
+  if (p.hostname && raw::sethostname(p.hostname, p.hostname_len) != 0)
     child_fail(p, step_hostname);
-  if (p.new_mnt && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+  if (p.new_mnt && raw::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     child_fail(p, step_private);
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     if (!do_step(p.steps[i]) && !(p.steps[i].optional && errno == ENOENT))
       child_fail(p, static_cast<std::int32_t>(i));
   }
   if (p.new_root) {
-    if (::chdir(p.new_root) != 0 || detail::pivot_root(".", ".") != 0 ||
-        ::umount2(".", MNT_DETACH) != 0)
+    if (raw::chdir(p.new_root) != 0 || raw::pivot_root(".", ".") != 0 ||
+        raw::umount2(".", MNT_DETACH) != 0)
       child_fail(p, step_pivot);
   }
-  if (::chdir(p.cwd) != 0) child_fail(p, step_cwd);
-  ::umask(022);
+  if (raw::chdir(p.cwd) != 0) child_fail(p, step_cwd);
+  raw::umask(022);
   if (p.pty_socket >= 0) {
     open_pty(p);
   } else if (p.new_session) {
-    if (::setsid() < 0) child_fail(p, step_stdio);
-    if (::isatty(p.stdio[0])) (void)::ioctl(p.stdio[0], TIOCSCTTY, 0);
+    if (raw::setsid() < 0) child_fail(p, step_stdio);
+    (void)raw::ioctl(p.stdio[0], TIOCSCTTY, 0);  // fails harmlessly where stdin is no terminal
   }
   setup_stdio(p);
-  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+  if (p.no_new_privs && raw::prctl(PR_SET_NO_NEW_PRIVS, 1) != 0)
     child_fail(p, step_no_new_privs);
   // The filter first, while the child may still install one without no_new_privs; the
   // bounding set last, as nothing after it needs a capability.
-  if (p.seccomp.len &&
-      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
+  if (p.seccomp.len && raw::seccomp(SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
     child_fail(p, step_seccomp);
   for (int cap : *p.drop_caps)
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) child_fail(p, step_caps);
+    if (raw::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap)) != 0 && errno != EINVAL)
+      child_fail(p, step_caps);
   if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
-  detail::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+  raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   int err = ENOENT;
   for (const char* path : p.exec_paths) {
-    ::execve(path, const_cast<char* const*>(p.argv.data()),
-             const_cast<char* const*>(p.envp.data()));
+    raw::execve(path, p.argv.data(), p.envp.data());
     if (errno != ENOENT && errno != ENOTDIR) err = errno;
     if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
   }
@@ -304,9 +294,9 @@ void setup_stdio(const plan& p) noexcept {
 // Exits with the child's exit code (128+N when it was killed by signal N).
 [[noreturn]] void exit_as(pid_t child) noexcept {
   int status = 0;
-  while (::waitpid(child, &status, 0) < 0)
-    if (errno != EINTR) detail::child_exit(127);
-  detail::child_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  while (raw::waitpid(child, &status) < 0)
+    if (errno != EINTR) raw::exit_group(127);
+  raw::exit_group(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 // A detached log writer outlives the caller, who must not have to reap it: its parent (the
@@ -314,15 +304,15 @@ void setup_stdio(const plan& p) noexcept {
 void leave_caller(const plan& p) noexcept {
   pid_t pid = detail::clone3_fork(0, nullptr);
   if (pid < 0) child_fail(p, step_fork);
-  if (pid > 0) detail::child_exit(0);
+  if (pid > 0) raw::exit_group(0);
 }
 
 // The writer's descriptors above 2 before the final child is forked, so that a failure can
 // still be reported and its stdio can become /dev/null without closing them.
 void lift_writer_fds(plan& p) noexcept {
-  int in = ::fcntl(p.log.in, F_DUPFD_CLOEXEC, 3);
-  int dir = ::fcntl(p.log.dir, F_DUPFD_CLOEXEC, 3);
-  int null = ::fcntl(p.devnull, F_DUPFD_CLOEXEC, 3);
+  int in = raw::dup_above(p.log.in, 3);
+  int dir = raw::dup_above(p.log.dir, 3);
+  int null = raw::dup_above(p.devnull, 3);
   if (in < 0 || dir < 0 || null < 0) child_fail(p, step_log);
   p.log.in = in;
   p.log.dir = dir;
@@ -332,18 +322,18 @@ void lift_writer_fds(plan& p) noexcept {
 // The rest of the intermediate's life with a log: see kernel/log_writer.hpp for why it stays
 // a raw-syscall clone.
 [[noreturn]] void become_writer(plan& p, pid_t child, bool detach) noexcept {
-  ::prctl(PR_SET_NAME, detail::log_writer_name, 0, 0, 0);
+  raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(detail::log_writer_name));
   // Nothing of the caller's stdio (`ovzctl start | cat` would wait for the writer), and no
   // write end of the pipe, whose last close is the writer's cue to finish.
-  for (int i = 0; i < 3; ++i) ::dup2(p.devnull, i);
+  for (int i = 0; i < 3; ++i) raw::dup2(p.devnull, i);
   int keep[2] = {std::min(p.log.in, p.log.dir), std::max(p.log.in, p.log.dir)};
   close_except(keep, 2);
-  (void)::chdir("/");  // no hold on the caller's working directory's filesystem
+  (void)raw::chdir("/");  // no hold on the caller's working directory's filesystem
   // Out of the caller's session and process group: a Ctrl-C or hang-up meant for the caller
   // must not end the console of a VE that runs on.
-  (void)::setsid();
+  (void)raw::setsid();
   detail::copy_capped(p.log);
-  if (detach) detail::child_exit(0);  // the child goes to our adopter, which reaps it
+  if (detach) raw::exit_group(0);  // the child goes to our adopter, which reaps it
   exit_as(child);
 }
 
@@ -352,22 +342,22 @@ void lift_writer_fds(plan& p) noexcept {
 // logged (the first child becomes the writer).
 [[noreturn]] void intermediate_child(plan& p, bool detach) noexcept {
   if (p.target_pidfd >= 0) {
-    if (::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
-    ::close(p.target_pidfd);
+    if (raw::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
+    raw::close(p.target_pidfd);
   }
   if (p.log.in >= 0) lift_writer_fds(p);
   pid_t pid = detail::clone3_fork(p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
-  child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(::getpid())});
-  ::close(p.report_w);
-  ::close(p.sync_r);
+  child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(raw::getpid())});
+  raw::close(p.report_w);
+  raw::close(p.sync_r);
   // A writer needs no hold: it cannot end, nor so reap or release the final child, before the
   // parent has closed its end of the log pipe.
   if (p.log.in >= 0) become_writer(p, pid, detach);
   if (detach) {
     wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
-    detail::child_exit(0);
+    raw::exit_group(0);
   }
   exit_as(pid);
 }
@@ -436,7 +426,10 @@ void freeze(plan& p, const spawn_spec& spec) {
                                   s.target.c_str(), s.fstype.empty() ? nullptr : s.fstype.c_str(),
                                   s.flags, s.data.empty() ? nullptr : s.data.c_str(),
                                   static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.fd});
-  if (!spec.hostname.empty()) p.hostname = spec.hostname.c_str();
+  if (!spec.hostname.empty()) {
+    p.hostname = spec.hostname.c_str();
+    p.hostname_len = spec.hostname.size();
+  }
   if (!spec.new_root.empty()) p.new_root = spec.new_root.c_str();
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd.c_str();
   p.new_session = spec.new_session;
@@ -606,8 +599,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   unsigned long long first_flags = CLONE_PIDFD | (two_stage ? 0 : p.clone_flags);
   pid_t first = detail::clone3_fork(first_flags, &first_pidfd);
   if (first == 0) {
-    ::prctl(PR_SET_NAME, pre_exec_name, 0, 0, 0);
-    reset_signals();
+    raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(pre_exec_name));
+    raw::reset_signals();
     close_others(p);
     if (two_stage) {
       if (spec.detach && logged) leave_caller(p);

@@ -20,7 +20,8 @@ inline int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-/// clone3 with fork semantics (no new stack: the child returns here on a copy of ours).
+/// clone3 with fork semantics (no new stack: the child returns here on a copy of ours). Until
+/// its exec or exit the child calls nothing but kernel/raw.hpp.
 inline pid_t clone3_fork(unsigned long long flags, int* pidfd) {
   struct clone_args args {};
   args.flags = flags;
@@ -34,21 +35,6 @@ inline pid_t clone3_fork(unsigned long long flags, int* pidfd) {
   if (pid == 0) __tsan_ignore_thread_begin();
 #endif
   return pid;
-}
-
-inline int pivot_root(const char* new_root, const char* put_old) {
-  return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
-}
-
-/// How a child of clone3_fork ends without running anything of the caller's process: not even
-/// _exit, which a sanitizer's runtime intercepts and runs its own exit code in (taking locks
-/// another thread of the caller may have held at clone time).
-[[noreturn]] inline void child_exit(int code) noexcept {
-  for (;;) ::syscall(SYS_exit_group, code);
-}
-
-inline int close_range(unsigned first, unsigned last, unsigned flags) {
-  return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
 }
 
 }  // namespace ovz::detail

@@ -135,7 +135,8 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
-  spec.prepare = [&](pid_t pid) { return op.cg().attach(op.layout.cgroup, pid); };
+  BOOST_OUTCOME_TRY(held, op.cg().open(op.layout.cgroup));
+  spec.prepare = [&](pid_t pid) { return op.cg().attach(held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   int sv[2];

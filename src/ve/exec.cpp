@@ -83,7 +83,8 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
-  spec.prepare = [&](pid_t pid) { return op.cg().attach(op.layout.cgroup, pid); };
+  BOOST_OUTCOME_TRY(held, op.cg().open(op.layout.cgroup));
+  spec.prepare = [&](pid_t pid) { return op.cg().attach(held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 

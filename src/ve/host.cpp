@@ -19,14 +19,8 @@ result<host> host::detect() {
 
 host host::with_cgroup_v2(const std::filesystem::path& cgroup_root) {
   auto s = std::make_shared<detail::host_services>();
-  s->owned = detail::make_cgroup_v2(cgroup_root.string());
+  s->owned = detail::make_cgroupfs_v2(cgroup_root.string());
   s->cgroups = s->owned.get();
-  return host(std::move(s));
-}
-
-host host::with_log_sink(std::function<void(std::string_view)> sink) const {
-  auto s = std::make_shared<detail::host_services>(*services_);
-  s->log_sink = std::move(sink);
   return host(std::move(s));
 }
 

@@ -2,6 +2,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/ns_thread.hpp"
 #include "model/hostname.hpp"
 #include "ve/change.hpp"
@@ -36,7 +37,9 @@ result<undo_step> change_hostname(change_site& site, const std::string& hostname
   undo_step undo;
   if (site.init_pid) {
     BOOST_OUTCOME_TRY(before, sethostname_in(site.init_pid, hostname));
-    undo = [pid = site.init_pid, before] { (void)sethostname_in(pid, before); };
+    undo = [pid = site.init_pid, before] {
+      logged(sethostname_in(pid, before), "rollback of the hostname to " + before);
+    };
   }
   if (site.writes_conf()) {
     if (auto ok = site.conf.set("HOSTNAME", hostname); !ok) {

@@ -1,6 +1,7 @@
 #include "ve/live_state.hpp"
 
 #include "fail.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/files.hpp"
 #include "ve/net_live.hpp"
 
@@ -25,7 +26,7 @@ bool is_ns_init(pid_t pid) {
 
 }  // namespace
 
-result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
+result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
   BOOST_OUTCOME_TRY(pids, cg.procs(l.cgroup));
   live_state s;
   s.nproc = static_cast<int>(pids.size());
@@ -40,7 +41,8 @@ result<live_state> probe(cgroup_backend& cg, const ve_layout& l) {
 }
 
 result<void> clean_up(const host_services& h, const ve_layout& l) {
-  cgroup_backend& cg = h.cg();
+  cgroup_manager& cg = h.cg();
+  if (fault_refuses("clean-up")) return sys_fail(EBUSY, "clean up {} (OVZ_TEST_FAULT)", l.cgroup);
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
   // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
   // would find their names taken.
@@ -48,7 +50,7 @@ result<void> clean_up(const host_services& h, const ve_layout& l) {
   return cg.remove(l.cgroup);
 }
 
-result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id) {
+result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
   BOOST_OUTCOME_TRY(live, probe(cg, l));
   if (!live.init_pid)
     return fail(errc::not_running, "VE {} is not running: start it first", id.value());

@@ -6,7 +6,7 @@
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "ve/host_services.hpp"
 
@@ -24,14 +24,14 @@ struct live_state {
 
 /// The VE's init (the process of its cgroup that is PID 1 of its own PID namespace) and its
 /// process count.
-result<live_state> probe(cgroup_backend& cg, const ve_layout& l);
+result<live_state> probe(cgroup_manager& cg, const ve_layout& l);
 
 /// Kills whatever is left in the VE's cgroup and removes it. The parent stays for the next
 /// start (making it costs a mkdir per hierarchy); destroy removes it with the last VE.
 result<void> clean_up(const host_services& h, const ve_layout& l);
 
 /// The running VE's init, or errc::not_running.
-result<process> running_init(cgroup_backend& cg, const ve_layout& l, ctid id);
+result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id);
 
 /// `e`, unless the VE's init has exited meanwhile: then errc::not_running saying that the VE
 /// stopped. A command that raced a stop learns that, not which system call noticed it

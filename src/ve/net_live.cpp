@@ -1,6 +1,7 @@
 #include "ve/net_live.hpp"
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/files.hpp"
 #include "kernel/source_filter.hpp"
 #include "model/network.hpp"
@@ -224,7 +225,7 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
     // be checked is deleted at once.
     BOOST_OUTCOME_TRY(n.host.set_alias(made.index, host_name, net_tag(n.layout)));
     if (auto ok = attach_source_filter(n.host, made.index); !ok) {
-      (void)n.host.delete_link(made.index, host_name);
+      logged(n.host.delete_link(made.index, host_name), "remove the unfiltered " + host_name);
       return with_context(ok.error(), "the source address filter of " + host_name);
     }
     BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name));

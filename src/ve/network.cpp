@@ -4,6 +4,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "model/layout.hpp"
 #include "model/network.hpp"
 #include "ve/change.hpp"
@@ -132,7 +133,8 @@ class network_edit {
   // Undone by adding it back with the prefix it had.
   result<void> del_live_ip(const ip_address& live) {
     BOOST_OUTCOME_TRY(running_->del_ip(live));
-    undo_.push_back([n = running_, live] { (void)n->add_ip(live); });
+    undo_.push_back(
+        [n = running_, live] { logged(n->add_ip(live), "rollback: put back " + live.address()); });
     return success();
   }
 
@@ -151,8 +153,8 @@ class network_edit {
     BOOST_OUTCOME_TRY(pair, host().find_link(venet_host_ifname(site_.layout.id)));
     // The first address makes the venet0 pair, which goes again with it.
     auto undo = [n = running_, a, made_pair = !pair] {
-      (void)n->del_ip(a);
-      if (made_pair) (void)n->del_venet();
+      logged(n->del_ip(a), "rollback: remove " + a.address());
+      if (made_pair) logged(n->del_venet(), "rollback: remove venet0");
     };
     if (auto ok = running_->add_ip(a); !ok) {
       undo();  // leave nothing half-made
@@ -182,7 +184,8 @@ class network_edit {
     // to make it from (its MACs and host end are not known here).
     if (saved) {
       undo_.push_back([n = running_, spec = *saved] {
-        if (!n->add_netif(spec)) (void)n->del_netif(spec);
+        if (!logged(n->add_netif(spec), "rollback: make " + spec.ifname + " again"))
+          logged(n->del_netif(spec), "rollback: remove what was made of " + spec.ifname);
       });
     }
     return success();
@@ -210,10 +213,11 @@ class network_edit {
     net_.netifs.push_back(full);
     if (!running_) return success();
     if (auto ok = running_->add_netif(full); !ok) {
-      (void)running_->del_netif(full);
+      logged(running_->del_netif(full), "remove what was made of " + full.ifname);
       return ok.error();
     }
-    undo_.push_back([n = running_, full] { (void)n->del_netif(full); });
+    undo_.push_back(
+        [n = running_, full] { logged(n->del_netif(full), "rollback: remove " + full.ifname); });
     return success();
   }
 

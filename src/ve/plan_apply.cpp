@@ -1,6 +1,7 @@
 #include "ve/plan_apply.hpp"
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/dirs.hpp"
 #include "ve/live_state.hpp"
 #include "ve/net_live.hpp"
@@ -43,19 +44,17 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     shifted = std::move(root);
   }
   BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(shifted.get()));
-  cgroup_backend& cg = h.cg();
+  cgroup_manager& cg = h.cg();
   auto prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(cg.create(plan.cgroup));
-    BOOST_OUTCOME_TRY(cg.apply(plan.cgroup, plan.limits));
-    BOOST_OUTCOME_TRY(cg.allow_devices(plan.cgroup, plan.device_rules));
-    BOOST_OUTCOME_TRY(cg.attach(plan.cgroup, pid));
+    BOOST_OUTCOME_TRY(held, cg.create(plan.cgroup));
+    BOOST_OUTCOME_TRY(cg.resources().apply(held, plan.limits));
+    BOOST_OUTCOME_TRY(cg.resources().allow_devices(held, plan.device_rules));
+    BOOST_OUTCOME_TRY(cg.attach(held, pid));
     return start_network(h, plan.id, l, plan.network, pid);
   };
   auto init = source.start(plan, std::move(root_steps), prepare);
   if (!init) {
-    if (auto cleaned = clean_up(h, l); !cleaned)
-      h.log(fmt::format("VE {}: clean-up after a failed start: {}", plan.id.value(),
-                        cleaned.error().message()));
+    logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));
     return with_context(init.error(), "start");
   }
   return init;

@@ -4,6 +4,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
@@ -11,6 +12,8 @@
 #include "ve/live_state.hpp"
 #include "ve/ve_list.hpp"
 #include "ve/ve_op.hpp"
+
+#include <memory>
 
 namespace ovz {
 namespace {
@@ -97,10 +100,12 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     const unsigned fields = fields_for(changes);
     auto next = limits_for(merged(current, changes), fields);
     auto previous = limits_for(current, fields);
-    undo = [&cg = site.host.cg(), cgroup = site.layout.cgroup, previous] {
-      (void)cg.apply(cgroup, previous);
+    BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
+    auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
+    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
+      logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
     };
-    if (auto ok = site.host.cg().apply(site.layout.cgroup, next); !ok) {
+    if (auto ok = site.host.cg().resources().apply(*held, next); !ok) {
       undo();  // what was written before the refusal
       return ok.error();
     }
@@ -132,7 +137,7 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
     detail::cgroup_usage usage;
     detail::proc_usage procs;
     if (running) {
-      BOOST_OUTCOME_TRY(u, op.cg().usage(op.layout.cgroup));
+      BOOST_OUTCOME_TRY(u, op.cg().stats(op.layout.cgroup));
       usage = u;
       procs = detail::measure_processes(live.pids, live.init_pid);
     }

@@ -5,6 +5,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
@@ -78,9 +79,10 @@ result<dev_entry> entry_of(int dev, const std::string& name) {
 // The running VE's /dev and device cgroup follow `after` exactly: the rules first, so that a
 // revoked node is unusable before it disappears and a granted one is allowed before it
 // appears. A grant made live without saving lasts until the next change or the stop.
-result<void> apply_devnodes(detail::cgroup_backend& cg, const detail::ve_layout& l, pid_t init,
+result<void> apply_devnodes(detail::cgroup_manager& cg, const detail::ve_layout& l, pid_t init,
                             const std::vector<detail::host_devnode>& after) {
-  BOOST_OUTCOME_TRY(cg.allow_devices(l.cgroup, detail::ve_device_rules(after)));
+  BOOST_OUTCOME_TRY(held, cg.open(l.cgroup));
+  BOOST_OUTCOME_TRY(cg.resources().allow_devices(held, detail::ve_device_rules(after)));
   BOOST_OUTCOME_TRY(root, detail::open_root_of(init));
   // /dev is a mount of its own.
   BOOST_OUTCOME_TRY(dev, detail::open_below(root.get(), "dev", O_PATH | O_DIRECTORY,
@@ -152,7 +154,8 @@ result<undo_step> change_security(change_site& site, const security_changes& cha
       // A node granted before whose host node has gone since cannot be put back; the rest is.
       if (auto old_nodes = resolve_devnodes(before.devnodes)) {
         undo = [&site, old = std::move(*old_nodes)] {
-          (void)apply_devnodes(site.host.cg(), site.layout, site.init_pid, old);
+          logged(apply_devnodes(site.host.cg(), site.layout, site.init_pid, old),
+                 "rollback of the device nodes");
         };
       }
       if (auto ok = apply_devnodes(site.host.cg(), site.layout, site.init_pid, nodes); !ok) {

@@ -1,7 +1,7 @@
 #include <ovz/ubc_watch.hpp>
 
 #include "fail.hpp"
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "ve/ve_op.hpp"
 
@@ -23,7 +23,8 @@ namespace ovz {
 struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   state(boost::asio::io_context& io, ovz::host on, std::string cgroup, ctid id, handler h,
         std::chrono::milliseconds interval)
-      : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(id), on_failure(std::move(h)),
+      : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(id),
+        on_failure(std::move(h)),
         interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
         notify(strand) {}
 
@@ -32,7 +33,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
       ubc_resource::kmemsize};
 
   ovz::host on;  // keeps the backend alive
-  detail::cgroup_backend* cg;
+  detail::cgroup_manager* cg;
   std::string cgroup;
   ctid id;
   handler on_failure;
@@ -48,7 +49,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   std::atomic<bool> stopped{false};
 
   std::array<std::uint64_t, 4> counts() const {
-    auto u = cg->usage(cgroup);
+    auto u = cg->stats(cgroup);
     if (!u) return last;  // a cgroup going away meanwhile: nothing new to say
     return {u->pids.failcnt, u->memory.failcnt, u->swap.failcnt, u->kmem.failcnt};
   }
@@ -66,8 +67,12 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   // watches are renewed on every tick (inotify_add_watch is idempotent for a watched file).
   void rewatch() {
     if (!notify.is_open()) return;
-    for (const auto& file : cg->event_files(cgroup))
-      ::inotify_add_watch(notify.native_handle(), file.c_str(), IN_MODIFY);
+    auto open = cg->open(cgroup);
+    if (!open) return;  // not running: the next tick looks again
+    for (const char* name : cg->resources().event_files())
+      for (const auto& h : open->dirs)
+        if (h.dir.has(name))
+          ::inotify_add_watch(notify.native_handle(), h.dir.file(name).c_str(), IN_MODIFY);
   }
 
   void arm_timer() {
@@ -101,7 +106,7 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
   const auto& l = op.layout;
   auto s = std::make_shared<state>(io, std::move(on), l.cgroup, v.id(), std::move(on_failure),
                                    poll_interval);
-  if (!s->cg->event_files(l.cgroup).empty()) {
+  if (!s->cg->resources().event_files().empty()) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return detail::sys_fail(errno, "VE {}: inotify_init1", v.id().value());
     s->notify.assign(fd);

@@ -59,7 +59,7 @@ class ve_op {
   static result<ovz::host> host_of(const ve& v);
 
   const host_services& host() const { return host_->services(); }
-  cgroup_backend& cg() const { return host().cg(); }
+  cgroup_manager& cg() const { return host().cg(); }
 
   ve_layout layout;
   ve_config conf;   // empty unless needs.config

@@ -9,12 +9,13 @@
 #include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +33,7 @@ namespace {
 // CPU time the VE's cgroup used, in microseconds.
 std::uint64_t cpu_us(const ve& v) {
   auto cg = MUST(detail::host_cgroups());
-  return MUST(cg->usage(MUST(detail::locate(v.state_root(), v.id())).cgroup)).cpu_usage_us;
+  return MUST(cg->stats(MUST(detail::locate(v.state_root(), v.id())).cgroup)).cpu_usage_us;
 }
 
 // Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
@@ -156,7 +157,8 @@ TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ub
   MUST(heavy.stop({.fast = true}));
 
   // Alone, light would take the whole CPU; cpulimit 25 holds it at a quarter, and a live
-  // change to 50 takes effect at once.
+  // change to 50 takes effect at once. On a busy host the spinner gets less than the cap
+  // anyway: the floors are what it got with no cap at all, when that is below the cap.
   auto share = [&] {
     auto c0 = cpu_us(light);
     auto t0 = std::chrono::steady_clock::now();
@@ -165,20 +167,22 @@ TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ub
                     std::chrono::steady_clock::now() - t0).count();
     return double(cpu_us(light) - c0) / double(wall);
   };
+  const double free = share();
+  INFO("share with no cap: " << free);
   ve_params limit;
   limit.cpu.cpulimit = 25;
   MUST(light.set(limit, false));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   double quarter = share();
   INFO("share at cpulimit 25: " << quarter);
-  CHECK(quarter > 0.20);
+  CHECK(quarter > 0.8 * std::min(0.25, free));
   CHECK(quarter < 0.30);
   limit.cpu.cpulimit = 50;
   MUST(light.set(limit, false));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   double half = share();
   INFO("share at cpulimit 50: " << half);
-  CHECK(half > 0.45);
+  CHECK(half > 0.8 * std::min(0.5, free));
   CHECK(half < 0.55);
   CHECK_FALSE(MUST(light.params()).cpu.cpulimit.has_value());  // not saved
   MUST(light.stop({.fast = true}));
@@ -237,7 +241,7 @@ TEST_CASE("bad values are refused and change nothing", "[ubc]") {
   CHECK(MUST(v.config()).serialize() == conf_before);
   CHECK(stat_of(v, ubc_resource::numproc).limit == 50);
   auto cg = MUST(detail::host_cgroups());
-  CHECK(MUST(cg->usage(MUST(detail::locate(running.root.path(), v.id())).cgroup)).pids.enforced);
+  CHECK(MUST(cg->stats(MUST(detail::locate(running.root.path(), v.id())).cgroup)).pids.enforced);
 }
 
 TEST_CASE("the user_beancounters report parses back to the numbers the API gives", "[ubc]") {

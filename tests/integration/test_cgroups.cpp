@@ -7,7 +7,7 @@
 
 #include <ovz/ve.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
@@ -64,7 +64,7 @@ TEST_CASE("a cgroup a crash left made but not set up does not stop later starts"
     const auto parent = std::filesystem::path("/sys/fs/cgroup") / l.cgroup_parent;
     MUST(detail::write_file((parent / "cgroup.subtree_control").string(), "-pids"));
     MUST(v.start());
-    CHECK(MUST(cg->usage(l.cgroup)).pids.enforced);
+    CHECK(MUST(cg->stats(l.cgroup)).pids.enforced);
   }
   CHECK(MUST(v.status()).state == ve_state::running);
   MUST(v.stop({.fast = true}));
@@ -102,7 +102,7 @@ TEST_CASE("VEs first started at once on a fresh state root all start", "[ve][cgr
       INFO("VE " << ves[i].id().value() << ": " << failures[i]);
       CHECK(failures[i].empty());
       CHECK(MUST(ves[i].status()).state == ve_state::running);
-      CHECK(MUST(cg->usage(MUST(detail::locate(root.path(), ves[i].id())).cgroup)).pids.enforced);
+      CHECK(MUST(cg->stats(MUST(detail::locate(root.path(), ves[i].id())).cgroup)).pids.enforced);
     }
     for (auto& v : ves) (void)v.stop({.fast = true});
     CHECK(test::leftovers(root).empty());

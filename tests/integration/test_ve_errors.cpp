@@ -5,7 +5,7 @@
 
 #include <ovz/ve.hpp>
 
-#include "kernel/cgroup.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
 #include "ve/lock.hpp"

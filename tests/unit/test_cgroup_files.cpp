@@ -3,10 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/fake_cgroupfs.hpp"
+
 #include "kernel/cgroup_common.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -14,19 +17,6 @@
 using namespace ovz;
 
 namespace {
-
-struct temp_dir {
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ovz-unit-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()));
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
 
 template <class T>
 void expect_malformed(const result<T>& r, const std::string& file, const std::string& quoted) {
@@ -42,10 +32,10 @@ void expect_malformed(const result<T>& r, const std::string& file, const std::st
 
 TEST_CASE("cgroup.procs is read as PIDs and anything else is an error, not an exception",
           "[cgroup]") {
-  temp_dir d;
-  const auto procs = (d.path / "cgroup.procs").string();
+  test::fake_cgroupfs d;
+  const auto procs = (d.path() / "cgroup.procs").string();
   std::ofstream(procs) << "12\n345\n";
-  CHECK(detail::read_procs(d.path.string()).value() == std::vector<pid_t>{12, 345});
+  CHECK(detail::read_procs(d.path().string()).value() == std::vector<pid_t>{12, 345});
   for (const auto& [text, quoted] : std::vector<std::pair<std::string, std::string>>{
            {"12\nabc\n", "\"abc\""},
            {"99999999999999999999\n", "\"99999999999999999999\""},
@@ -54,19 +44,32 @@ TEST_CASE("cgroup.procs is read as PIDs and anything else is an error, not an ex
            {std::string(5000, '9') + "\n", "\"9999999999"},
            {"1\x1b[2J\n", "\"1\\x1b[2J\""}}) {
     std::ofstream(procs, std::ios::trunc) << text;
-    expect_malformed(detail::read_procs(d.path.string()), procs, quoted);
+    expect_malformed(detail::read_procs(d.path().string()), procs, quoted);
   }
-  CHECK(detail::read_procs((d.path / "gone").string()).value().empty());
+  CHECK(detail::read_procs((d.path() / "gone").string()).value().empty());
+}
+
+TEST_CASE("the processes of a cgroup include those of its sub-cgroups, however deep",
+          "[cgroup]") {
+  test::fake_cgroupfs d;
+  d.make("", {{"cgroup.procs", "1\n"}});
+  d.make("init.scope", {{"cgroup.procs", "2\n"}});
+  d.make("system.slice", {{"cgroup.procs", ""}});
+  d.make("system.slice/cron.service", {{"cgroup.procs", "3\n4\n"}});
+  auto pids = detail::read_procs(d.path().string()).value();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{1, 2, 3, 4});
 }
 
 TEST_CASE("number files that hold something else are errors naming the file", "[cgroup]") {
-  temp_dir d;
-  const auto file = (d.path / "pids.max").string();
+  test::fake_cgroupfs d;
+  const auto dir = d.open("");
+  const auto file = (d.path() / "pids.max").string();
   std::ofstream(file) << "max\n";
-  CHECK(detail::read_number(file).value() == UINT64_MAX);
+  CHECK(detail::read_number(dir, "pids.max").value() == UINT64_MAX);
   std::ofstream(file, std::ios::trunc) << "lots\n";
-  expect_malformed(detail::read_number(file), file, "\"lots");
+  expect_malformed(detail::read_number(dir, "pids.max"), file, "\"lots");
   std::ofstream(file, std::ios::trunc) << "max 3\nfail x\n";
-  CHECK(detail::read_keyed(file, "max").value() == 3u);
-  expect_malformed(detail::read_keyed(file, "fail"), file, "\"fail x\"");
+  CHECK(detail::read_keyed(dir, "pids.max", "max").value() == 3u);
+  expect_malformed(detail::read_keyed(dir, "pids.max", "fail"), file, "\"fail x\"");
 }

@@ -23,6 +23,13 @@
 extern "C" {
 #endif
 
+/* The version of libovz this header belongs to; ovz_version() says which library runs. The
+ * library keeps the calls and struct fields of every 0.x header with this MAJOR: later ones
+ * only add. */
+#define OVZ_VERSION_MAJOR 0
+#define OVZ_VERSION_MINOR 1
+#define OVZ_VERSION_PATCH 0
+
 /* Error codes: the negated values of ovz::errc, then the ones only the C boundary has. */
 typedef enum ovz_errc {
   OVZ_OK = 0,
@@ -51,13 +58,32 @@ typedef struct ovz_error {
 /* Never NULL. Valid until the next ovz_* call on the same thread. */
 const ovz_error *ovz_error_last(void);
 
-/* The library's version, "MAJOR.MINOR.PATCH". */
+/* The running library's version, "MAJOR.MINOR.PATCH". */
 const char *ovz_version(void);
 
 /* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:
  * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "userns" (user namespaces), "criu" (the
  * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
+
+/* The log channel: what the library goes on past and cannot return as an error (a clean-up
+ * or rollback that could not finish, a fallback taken). */
+typedef enum ovz_log_level {
+  OVZ_LOG_DEBUG = 0,
+  OVZ_LOG_INFO = 1,
+  OVZ_LOG_WARNING = 2,
+  OVZ_LOG_ERROR = 3
+} ovz_log_level;
+
+/* Receives one message (naming the VE, path and call; valid only during the call). It may be
+ * called from any thread that runs library code, from several at once. */
+typedef void (*ovz_log_fn)(ovz_log_level level, const char *message, void *userdata);
+
+/* Replaces the process-wide handler; `userdata` is passed to every call. NULL restores the
+ * default, which writes warnings and errors to stderr ("libovz: warning: ...") and drops the
+ * rest. Thread-safe; a message in flight may still reach the previous handler, so keep its
+ * userdata valid until the calls that may be using it have returned. */
+void ovz_set_log_handler(ovz_log_fn handler, void *userdata);
 
 /* Frees a string returned by the library. */
 void ovz_string_free(char *s);

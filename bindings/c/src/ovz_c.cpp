@@ -10,6 +10,7 @@
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
 #include <ovz/host.hpp>
+#include <ovz/log.hpp>
 #include <ovz/security.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
@@ -30,6 +31,17 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+// ovz.h is not generated, so that it stands alone; the build tells this file the version.
+static_assert(OVZ_VERSION_MAJOR == OVZ_PROJECT_VERSION_MAJOR &&
+                  OVZ_VERSION_MINOR == OVZ_PROJECT_VERSION_MINOR &&
+                  OVZ_VERSION_PATCH == OVZ_PROJECT_VERSION_PATCH,
+              "ovz.h's OVZ_VERSION_* is not the project's version in CMakeLists.txt");
+
+// ovz_errc is ovz::errc negated.
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  static_assert(c_code == -(value), #c_code " in ovz.h is not ovz::errc::" #name " negated");
+#include <ovz/errc.def>
 
 struct ovz_ve {
   ovz::ve v;
@@ -62,15 +74,22 @@ int set_error(int code, int sys_errno, std::string message) noexcept {
 
 int invalid(std::string message) { return set_error(OVZ_EINVAL, 0, std::move(message)); }
 
+// The C code of a libovz condition.
+int c_code(ovz::errc e) {
+  switch (e) {
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  case ovz::errc::name: return c_code;
+#include <ovz/errc.def>
+  }
+  return OVZ_EINTERNAL;
+}
+
 int fail(const ovz::error& e) {
   const auto& code = e.code();
   int c = OVZ_EINTERNAL;
   int sys_errno = 0;
   if (code.category() == ovz::category()) {
-    // ovz_errc is ovz::errc negated; anything beyond it is a library newer than this file.
-    if (code.value() >= static_cast<int>(ovz::errc::invalid_argument) &&
-        code.value() <= static_cast<int>(ovz::errc::child_failed))
-      c = -code.value();
+    c = c_code(static_cast<ovz::errc>(code.value()));
   } else if (code.category() == std::system_category() ||
              code.category() == std::generic_category()) {
     c = OVZ_ESYSTEM;
@@ -324,6 +343,20 @@ int ovz_has_feature(const char* name) {
     return 0;  // "kmod", "quota" and unknown names: nothing this library can use
   } catch (...) {
     return 0;
+  }
+}
+
+void ovz_set_log_handler(ovz_log_fn handler, void* userdata) {
+  static_assert(OVZ_LOG_DEBUG == static_cast<int>(ovz::log_level::debug) &&
+                OVZ_LOG_ERROR == static_cast<int>(ovz::log_level::error));
+  try {
+    if (!handler) return ovz::set_log_handler({});
+    ovz::set_log_handler([handler, userdata](ovz::log_level l, std::string_view m) {
+      const std::string text(m);  // NUL-terminated for C
+      handler(static_cast<ovz_log_level>(l), text.c_str(), userdata);
+    });
+  } catch (...) {
+    // Out of memory making the handler: the previous one stays.
   }
 }
 

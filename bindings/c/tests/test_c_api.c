@@ -1,6 +1,7 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
- * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, user namespaces 9390-9399. */
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349 and 13210-13219, user
+ * namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -282,6 +283,45 @@ out:
   ovz_ve_free(ve);
 }
 
+/* What a log handler received. */
+struct log_seen {
+  int calls;
+  ovz_log_level level;
+  char message[512];
+};
+
+static void remember_log(ovz_log_level level, const char *message, void *userdata) {
+  struct log_seen *seen = userdata;
+  seen->calls++;
+  seen->level = level;
+  snprintf(seen->message, sizeof seen->message, "%s", message);
+}
+
+/* A start whose clean-up the kernel refuses (made to through OVZ_TEST_FAULT) tells the log
+ * handler, with the handler's userdata. */
+static void check_log(const char *root) {
+  ovz_ve_t *ve = NULL;
+  struct log_seen seen;
+  const char *const missing[] = {"/no/such/init", NULL};
+  int code = -1;
+
+  memset(&seen, 0, sizeof seen);
+  if (!check(ovz_ve_open(&ve, 13210, root) == 0, "open VE 13210")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0, "create VE 13210")) goto out;
+  ovz_set_log_handler(remember_log, &seen);
+  setenv("OVZ_TEST_FAULT", "clean-up:fail", 1);
+  check(ovz_ve_run(ve, missing, &code) != 0, "run of a missing init fails");
+  unsetenv("OVZ_TEST_FAULT");
+  ovz_set_log_handler(NULL, NULL);
+  check(seen.calls == 1 && seen.level == OVZ_LOG_WARNING &&
+            strstr(seen.message, "VE 13210: clean-up after the failed start") != NULL,
+        "... and the refused clean-up reached the log handler as a warning");
+  ovz_ve_stop(ve, NULL); /* takes away what the refused clean-up left */
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 13210");
+out:
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
@@ -296,6 +336,7 @@ int main(void) {
   check_without_ve(root);
   check_life(root);
   check_samples_and_apply(root);
+  check_log(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

@@ -12,6 +12,7 @@ Every failure raises an ovz.Error subclass with .code (the libovz error name, or
 'system' for an errno) and .errno (0 unless the kernel refused).
 """
 
+import atexit
 import contextlib
 from typing import Iterator
 
@@ -27,14 +28,15 @@ from ovz._ovz import (
     Locked,
     NotFound,
     NotRunning,
-    SystemError,
+    OvzSystemError,
     Template,
     TimedOut,
     Unsupported,
     VEStatus,
     all_beancounters,
-    list,
+    list_ves,
     resolve_state_root,
+    set_log_handler,
     templates,
     import_template,
     user_beancounters,
@@ -54,20 +56,29 @@ __all__ = [
     "Locked",
     "NotFound",
     "NotRunning",
-    "SystemError",
+    "OvzSystemError",
     "Template",
     "TimedOut",
     "Unsupported",
     "VE",
     "VEStatus",
     "all_beancounters",
-    "list",
+    "list_ves",
     "resolve_state_root",
+    "set_log_handler",
     "templates",
     "import_template",
     "user_beancounters",
     "version",
 ]
+
+# The names of libovz before 0.2, which shadow builtins: kept working, but out of __all__, so
+# that `from ovz import *` does not replace list() and SystemError.
+list = list_ves
+SystemError = OvzSystemError
+
+# A handler left installed would be called, and released, after the interpreter has gone.
+atexit.register(set_log_handler, None)
 
 
 class VE(_VE):

@@ -1,0 +1,72 @@
+#pragma once
+// Who owns a VE's cgroup: where it is made, how processes enter it, are frozen, listed and
+// killed, and how it goes. What is written into it is the resources' part
+// (kernel/cgroup_resources.hpp). Every operation takes the cgroup with the sub-cgroups below
+// it: a VE's own init (a systemd) makes `init.scope`, `system.slice`, … and moves its
+// processes there. Paths are relative to the hierarchy roots, e.g. "ovz/101".
+//
+// The manager is chosen by detection at run time (kernel/cgroup_detect.cpp): cgroupfs, v2
+// where /sys/fs/cgroup is cgroup2, v1 on legacy and hybrid hosts (controllers mounted one
+// per directory under /sys/fs/cgroup).
+
+#include <ovz/result.hpp>
+
+#include "kernel/cgroup_dir.hpp"
+#include "kernel/cgroup_resources.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ovz::detail {
+
+class cgroup_manager {
+ public:
+  virtual ~cgroup_manager() = default;
+
+  /// 1 or 2.
+  virtual int version() const noexcept = 0;
+  /// Creates the cgroup and its missing parents, with the controllers VEs use enabled, and
+  /// returns it held open.
+  virtual result<ve_cgroup> create(const std::string& path) = 0;
+  /// The existing cgroup, held open; ENOENT when it is missing (in a hierarchy VEs use).
+  virtual result<ve_cgroup> open(const std::string& path) const = 0;
+  /// Moves a process into the cgroup.
+  virtual result<void> attach(const ve_cgroup& cg, pid_t pid) = 0;
+  /// The descriptor clone3's CLONE_INTO_CGROUP takes to start a process in the cgroup; -1
+  /// where the kernel has none (v1).
+  virtual int clone_fd(const ve_cgroup& cg) const noexcept = 0;
+
+  /// The processes in the cgroup and its sub-cgroups; an empty list when it does not exist.
+  virtual result<std::vector<pid_t>> procs(const std::string& path) const = 0;
+  virtual bool exists(const std::string& path) const = 0;
+  /// Stops every process of the cgroup and its sub-cgroups where it is (no fork, no exit, no
+  /// signal handled) and returns once all are stopped; errc::timed_out after a second when a
+  /// task cannot be stopped (uninterruptible sleep).
+  virtual result<void> freeze(const std::string& path) = 0;
+  /// Lets a frozen cgroup run again; fine when it does not exist.
+  virtual result<void> thaw(const std::string& path) = 0;
+  /// SIGKILLs everything in the cgroup and its sub-cgroups and waits until they are empty.
+  virtual result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) = 0;
+  /// Removes the cgroup and its sub-cgroups, the deepest first (they must be empty); fine when
+  /// it does not exist.
+  virtual result<void> remove(const std::string& path) = 0;
+  /// Removes the cgroup if it exists and is empty; otherwise leaves it.
+  virtual void remove_if_unused(const std::string& path) noexcept = 0;
+  /// The counters of the cgroup; all zero (not `measured`) when it does not exist.
+  virtual result<cgroup_usage> stats(const std::string& path) const = 0;
+
+  /// What writes limits and device rules into this manager's cgroups and reads them.
+  virtual cgroup_resources& resources() noexcept = 0;
+};
+
+std::unique_ptr<cgroup_manager> make_cgroupfs_v1();
+std::unique_ptr<cgroup_manager> make_cgroupfs_v2(std::string mount_point);
+
+/// The host's cgroup manager, detected once per process.
+result<cgroup_manager*> host_cgroups();
+
+}  // namespace ovz::detail

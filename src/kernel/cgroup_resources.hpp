@@ -1,0 +1,39 @@
+#pragma once
+// What is written into a VE's cgroup and read from it: limits, device rules, usage counters.
+// One writer per cgroup version, given the cgroup held open by its manager
+// (kernel/cgroup_manager.hpp), which decides where the cgroup is and who owns it.
+
+#include <ovz/result.hpp>
+
+#include "kernel/cgroup_dir.hpp"
+#include "kernel/cgroup_limits.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ovz::detail {
+
+class cgroup_resources {
+ public:
+  virtual ~cgroup_resources() = default;
+
+  /// Writes every limit `limits.fields` names; a live cgroup changes at once. A limit the
+  /// kernel refuses comes back as its errno with the file and value named.
+  virtual result<void> apply(const ve_cgroup& cg, const cgroup_limits& limits) = 0;
+  /// The counters of the cgroup, its sub-cgroups included (the kernel counts them upward).
+  virtual result<cgroup_usage> usage(const ve_cgroup& cg) const = 0;
+  /// Lets the cgroup's processes open (read, write, mknod) only these device nodes: the
+  /// devices controller on v1, a BPF device program attached to the cgroup on v2. Both hold
+  /// for its sub-cgroups too.
+  virtual result<void> allow_devices(const ve_cgroup& cg,
+                                     const std::vector<device_rule>& allowed) = 0;
+  /// The names of the files in a cgroup that the kernel notifies (inotify IN_MODIFY) when a
+  /// limit is hit; none on v1.
+  virtual std::vector<const char*> event_files() const = 0;
+};
+
+std::unique_ptr<cgroup_resources> make_cgroup_v1_resources();
+std::unique_ptr<cgroup_resources> make_cgroup_v2_resources();
+
+}  // namespace ovz::detail
