@@ -10,6 +10,8 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
   catch2 pybind11-dev python3-dev python3-pytest
+  # bindings/python/tests/test_stubs.py: mypy's stubtest checks ovz/__init__.pyi
+  python3-mypy
   busybox-static tar xz-utils gzip iproute2 util-linux procps
   # tests/integration: kills a command at a named system call
   strace

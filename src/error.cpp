@@ -10,16 +10,9 @@ class ovz_category final : public std::error_category {
   const char* name() const noexcept override { return "ovz"; }
   std::string message(int ev) const override {
     switch (static_cast<errc>(ev)) {
-      case errc::invalid_argument: return "invalid argument";
-      case errc::not_found: return "not found";
-      case errc::already_exists: return "already exists";
-      case errc::already_running: return "already running";
-      case errc::not_running: return "not running";
-      case errc::locked: return "locked by another operation";
-      case errc::bad_config: return "bad configuration";
-      case errc::unsupported: return "not supported on this host";
-      case errc::timed_out: return "timed out";
-      case errc::child_failed: return "child process failed";
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  case errc::name: return message;
+#include <ovz/errc.def>
     }
     return "unknown libovz error";
   }

@@ -15,6 +15,7 @@
 #include <ovz/result.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/security.hpp>
+#include <ovz/setting.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
@@ -57,23 +58,9 @@ struct errc_entry {
   const char* doc;
 };
 constexpr errc_entry errc_table[] = {
-    {ovz::errc::invalid_argument, "invalid_argument", "InvalidArgument",
-     "A bad CTID, parameter value or argument."},
-    {ovz::errc::not_found, "not_found", "NotFound",
-     "The VE, template or file does not exist."},
-    {ovz::errc::already_exists, "already_exists", "Exists", "Creating what is already there."},
-    {ovz::errc::already_running, "already_running", "AlreadyRunning",
-     "The VE is running and the operation needs it stopped."},
-    {ovz::errc::not_running, "not_running", "NotRunning",
-     "The VE is stopped and the operation needs it running."},
-    {ovz::errc::locked, "locked", "Locked", "Another operation holds the VE's lock."},
-    {ovz::errc::bad_config, "bad_config", "BadConfig",
-     "A CTID.conf line or value cannot be parsed."},
-    {ovz::errc::unsupported, "unsupported", "Unsupported",
-     "This kernel or host cannot do it."},
-    {ovz::errc::timed_out, "timed_out", "TimedOut", "A wait ran past its limit."},
-    {ovz::errc::child_failed, "child_failed", "ChildFailed",
-     "A helper process or command outside the library failed."},
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  {ovz::errc::name, #name, #py_class, py_doc},
+#include <ovz/errc.def>
 };
 
 // Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
@@ -162,59 +149,50 @@ py::str decode_output(const std::string& bytes) {
   return py::reinterpret_steal<py::str>(s);
 }
 
-// A beancounter value for set(): an int (barrier = limit), a (barrier, limit) pair or vzctl's
-// "B[:L]" text. All three go through parse_ubc_value, which checks signs, suffixes, overflow
-// and limit >= barrier the same way for each.
-ovz::ubc_value to_ubc_value(ovz::ubc_resource r, const py::handle& value) {
-  std::string text;
-  if (py::isinstance<py::str>(value)) {
-    text = value.cast<std::string>();
-  } else if (py::isinstance<py::int_>(value) && !py::isinstance<py::bool_>(value)) {
-    text = py::str(value).cast<std::string>();
-  } else if ((py::isinstance<py::tuple>(value) || py::isinstance<py::list>(value)) &&
-             py::len(value) == 2) {
-    auto pair = py::reinterpret_borrow<py::sequence>(value);
-    for (auto item : pair)
-      if (!py::isinstance<py::int_>(item) || py::isinstance<py::bool_>(item))
-        throw py::type_error(std::string(ovz::to_string(r)) + ": barrier and limit are ints");
-    text = py::str(pair[0]).cast<std::string>() + ":" + py::str(pair[1]).cast<std::string>();
-  } else {
-    throw py::type_error(std::string(ovz::to_string(r)) +
-                         ": expected an int, a (barrier, limit) pair or a 'B:L' str");
-  }
-  return unwrap(ovz::parse_ubc_value(r, text));
+// Each keyword of set(), set_security() and apply() is read by ovz::parse_setting, as ovzctl
+// and the C ABI read theirs; here only the Python value becomes vzctl's text.
+void add_setting(ovz::ve_changes& c, const std::string& name, const std::string& text) {
+  unwrap(ovz::parse_setting(name, text, c));
 }
 
-std::uint32_t to_cpu_number(const char* name, const py::handle& value) {
-  if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value))
-    throw py::type_error(std::string(name) + " is an int");
-  int overflow = 0;
-  const long long n = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
-  if (overflow != 0 || n < 0 || n > UINT32_MAX)
-    raise_invalid(std::string(name) + " out of range: " + py::str(value).cast<std::string>());
-  return static_cast<std::uint32_t>(n);
+bool is_int(const py::handle& v) {
+  return py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v);
+}
+
+// A resource keyword's value as vzctl's text: CPU numbers are ints, cpumask a str, and a
+// beancounter an int (barrier = limit), a (barrier, limit) pair or vzctl's "B[:L]".
+std::string resource_text(const std::string& name, const py::handle& value) {
+  if (name == "cpuunits" || name == "cpulimit" || name == "cpus") {
+    if (!is_int(value)) throw py::type_error(name + " is an int");
+    return py::str(value).cast<std::string>();
+  }
+  if (name == "cpumask") {
+    if (!py::isinstance<py::str>(value)) throw py::type_error("cpumask is a str");
+    return value.cast<std::string>();
+  }
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (is_int(value)) return py::str(value).cast<std::string>();
+  if ((py::isinstance<py::tuple>(value) || py::isinstance<py::list>(value)) &&
+      py::len(value) == 2) {
+    auto pair = py::reinterpret_borrow<py::sequence>(value);
+    for (auto item : pair)
+      if (!is_int(item)) throw py::type_error(name + ": barrier and limit are ints");
+    return py::str(pair[0]).cast<std::string>() + ":" + py::str(pair[1]).cast<std::string>();
+  }
+  throw py::type_error(name + ": expected an int, a (barrier, limit) pair or a 'B:L' str");
 }
 
 // set()'s keyword arguments as the library's ve_params; nothing is changed yet.
 ovz::ve_params to_params(const py::kwargs& kwargs) {
-  ovz::ve_params p;
+  ovz::ve_changes c;
   for (auto [key, value] : kwargs) {
     const auto name = key.cast<std::string>();
-    if (name == "cpuunits") {
-      p.cpu.cpuunits = to_cpu_number("cpuunits", value);
-    } else if (name == "cpulimit") {
-      p.cpu.cpulimit = to_cpu_number("cpulimit", value);
-    } else if (name == "cpus") {
-      p.cpu.cpus = to_cpu_number("cpus", value);
-    } else if (name == "cpumask") {
-      if (!py::isinstance<py::str>(value)) throw py::type_error("cpumask is a str");
-      p.cpu.cpumask = value.cast<std::string>();
-    } else {
-      const auto r = unwrap(ovz::parse_ubc_resource(name));
-      p.ubc.emplace_back(r, to_ubc_value(r, value));
-    }
+    if (ovz::setting_kind_of(name) != ovz::setting_kind::resource)
+      raise_invalid("unknown parameter \"" + name +
+                    "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask");
+    add_setting(c, name, resource_text(name, value));
   }
-  return p;
+  return c.params;
 }
 
 // params() as the keywords set() takes, so that ve.set(**ve.params()) changes nothing.
@@ -233,18 +211,20 @@ ovz::security_changes to_security(const std::optional<py::dict>& capability,
                                   const std::optional<py::dict>& devnodes,
                                   const std::optional<std::string>& seccomp_profile,
                                   std::optional<bool> no_new_privs) {
-  ovz::security_changes c;
+  ovz::ve_changes c;
+  std::string caps;
   for (auto [name, on] : capability.value_or(py::dict())) {
     if (!py::isinstance<py::bool_>(on)) throw py::type_error("capability values are True or False");
-    c.capabilities.push_back({name.cast<std::string>(), on.cast<bool>()});
+    caps += name.cast<std::string>() + (on.cast<bool>() ? ":on " : ":off ");
   }
+  if (!caps.empty()) add_setting(c, "capability", caps);
   std::string nodes;
   for (auto [name, access] : devnodes.value_or(py::dict()))
     nodes += name.cast<std::string>() + ":" + access.cast<std::string>() + " ";
-  c.devnodes = unwrap(ovz::parse_devnodes(nodes));
-  c.seccomp_profile = seccomp_profile;
-  c.no_new_privs = no_new_privs;
-  return c;
+  if (!nodes.empty()) add_setting(c, "devnodes", nodes);
+  if (seccomp_profile) add_setting(c, "seccomp_profile", *seccomp_profile);
+  if (no_new_privs) add_setting(c, "no_new_privs", *no_new_privs ? "yes" : "no");
+  return c.security;
 }
 
 using string_list = std::vector<std::string>;
@@ -252,17 +232,11 @@ using string_list = std::vector<std::string>;
 // apply()'s network keywords, valued as vzctl set's options.
 ovz::network_changes to_network(const string_list& ipadd, const string_list& ipdel,
                                 const string_list& netif_add, const string_list& netif_del) {
-  ovz::network_changes c;
-  for (const auto& a : ipadd) c.add_ips.push_back(unwrap(ovz::ip_address::parse(a)));
-  for (const auto& a : ipdel) {
-    if (a == "all")
-      c.del_all_ips = true;
-    else
-      c.del_ips.push_back(unwrap(ovz::ip_address::parse(a)));
-  }
-  for (const auto& spec : netif_add) c.add_netifs.push_back(unwrap(ovz::netif_spec::parse(spec)));
-  c.del_netifs = netif_del;
-  return c;
+  ovz::ve_changes c;
+  for (const auto& [name, values] : {std::pair{"ipadd", &ipadd}, {"ipdel", &ipdel},
+                                     {"netif_add", &netif_add}, {"netif_del", &netif_del}})
+    for (const auto& v : *values) add_setting(c, name, v);
+  return c.network;
 }
 
 // security() as the keywords set_security() takes.
@@ -310,7 +284,7 @@ void define_errors(py::module_& m) {
   for (const auto& entry : errc_table)
     classes.by_code.emplace_back(entry.code, make(entry.class_name, classes.base, entry.doc));
   auto bases = py::make_tuple(classes.base, py::handle(PyExc_OSError));
-  classes.system = make("SystemError", bases,
+  classes.system = make("OvzSystemError", bases,
                         "The kernel refused: .errno is the errno (also an OSError).");
 }
 
@@ -641,7 +615,7 @@ void define_functions(py::module_& m) {
         "ERROR). It may be called from any thread the library runs. None restores the "
         "default: warnings and errors to stderr.");
   m.def(
-      "list",
+      "list_ves",
       [](const std::optional<std::filesystem::path>& root) {
         auto path = to_root(root);
         return unwrap(without_gil([&] { return ovz::list_ves(path); }));

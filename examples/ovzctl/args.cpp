@@ -1,11 +1,11 @@
 #include "ovzctl/args.hpp"
 
 #include <ovz/error.hpp>
+#include <ovz/setting.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <span>
 #include <utility>
 
@@ -29,35 +29,6 @@ struct option_spec {
 /// What follows a verb before its options.
 enum class operands { none, ctid, optional_ctid, ctid_and_command, file };
 
-ovz::result<std::uint32_t> number(std::string_view option, std::string_view text) {
-  std::uint32_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return bad_usage("{}: '{}' is not a number", option, text);
-  return n;
-}
-
-/// --cpuunits and the like: a number checked by the library's rules for that setting.
-template <std::optional<std::uint32_t> ovz::cpu_params::*field>
-ovz::result<void> cpu_number(command& c, std::string_view option, std::string_view v) {
-  auto n = number(option, v);
-  if (!n) return n.error();
-  ovz::cpu_params probe;
-  probe.*field = n.value();
-  if (auto ok = ovz::check_cpu_params(probe); !ok) return bad_usage("{}", ok.error().message());
-  c.set.params.cpu.*field = n.value();
-  return ovz::success();
-}
-
-/// set --ipadd/--ipdel: an address the library can parse, its message kept.
-template <std::vector<ovz::ip_address> ovz::network_changes::*list>
-ovz::result<void> ip_option(command& c, std::string_view option, std::string_view v) {
-  auto a = ovz::ip_address::parse(v);
-  if (!a) return bad_usage("{}: {}", option, a.error().message());
-  (c.set.network.*list).push_back(a.value());
-  return ovz::success();
-}
-
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
   verb what;
@@ -76,63 +47,15 @@ constexpr option_spec stop_options[] = {
     {"--fast", false, [](command& c, std::string_view) -> ovz::result<void> { c.fast = true; return ovz::success(); }},
 };
 
-// A new `set` option is a field of set_request, a row here and its step in commands.cpp.
+// Every other `set` option is a setting of ovz::parse_setting.
 constexpr option_spec set_options[] = {
-    {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.hostname = std::string(v); return ovz::success(); }},
     {"--save", false, [](command& c, std::string_view) -> ovz::result<void> { c.set.save = true; return ovz::success(); }},
-    {"--cpuunits", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpuunits>(c, "--cpuunits", v); }},
-    {"--cpulimit", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpulimit>(c, "--cpulimit", v); }},
-    {"--cpus", true, [](command& c, std::string_view v) { return cpu_number<&ovz::cpu_params::cpus>(c, "--cpus", v); }},
-    {"--cpumask", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       auto mask = ovz::parse_cpumask(v);
-       if (!mask) return bad_usage("--cpumask: {}", mask.error().message());
-       c.set.params.cpu.cpumask = mask.value();
-       return ovz::success();
-     }},
-    {"--capability", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       auto caps = ovz::parse_capabilities(v);
-       if (!caps) return bad_usage("--capability: {}", caps.error().message());
-       for (auto& cap : caps.value()) c.set.security.capabilities.push_back(std::move(cap));
-       return ovz::success();
-     }},
-    {"--devnodes", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       auto nodes = ovz::parse_devnodes(v);
-       if (!nodes) return bad_usage("--devnodes: {}", nodes.error().message());
-       for (auto& n : nodes.value()) c.set.security.devnodes.push_back(std::move(n));
-       return ovz::success();
-     }},
-    {"--seccomp_profile", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       if (v != "default" && v != "unconfined" && (v.empty() || v.front() != '/'))
-         return bad_usage("--seccomp_profile: \"{}\" is not default, unconfined or an absolute path", v);
-       c.set.security.seccomp_profile = std::string(v);
-       return ovz::success();
-     }},
-    {"--no_new_privs", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       if (v != "yes" && v != "no") return bad_usage("--no_new_privs: \"{}\" is not yes or no", v);
-       c.set.security.no_new_privs = v == "yes";
-       return ovz::success();
-     }},
-    {"--ipadd", true, [](command& c, std::string_view v) { return ip_option<&ovz::network_changes::add_ips>(c, "--ipadd", v); }},
-    {"--ipdel", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       if (v == "all") {
-         c.set.network.del_all_ips = true;
-         return ovz::success();
-       }
-       return ip_option<&ovz::network_changes::del_ips>(c, "--ipdel", v);
-     }},
-    {"--netif_add", true, [](command& c, std::string_view v) -> ovz::result<void> {
-       auto spec = ovz::netif_spec::parse(v);
-       if (!spec) return bad_usage("--netif_add: {}", spec.error().message());
-       c.set.network.add_netifs.push_back(spec.value());
-       return ovz::success();
-     }},
-    {"--netif_del", true, [](command& c, std::string_view v) -> ovz::result<void> { c.set.network.del_netifs.emplace_back(v); return ovz::success(); }},
 };
 
-/// set --<beancounter> B[:L], for every name of /proc/user_beancounters.
-ovz::result<bool> beancounter_option(command& c, std::string_view name,
-                                     std::optional<std::string_view> inline_value,
-                                     const std::vector<std::string_view>& args, std::size_t& i);
+/// set --NAME VALUE for every setting ovz::parse_setting knows.
+ovz::result<bool> setting_option(command& c, std::string_view name,
+                                 std::optional<std::string_view> inline_value,
+                                 const std::vector<std::string_view>& args, std::size_t& i);
 
 constexpr option_spec list_options[] = {
     {"-a", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
@@ -188,17 +111,16 @@ ovz::result<std::string_view> option_value(std::string_view context, std::string
   return value;
 }
 
-ovz::result<bool> beancounter_option(command& c, std::string_view name,
-                                     std::optional<std::string_view> inline_value,
-                                     const std::vector<std::string_view>& args, std::size_t& i) {
+ovz::result<bool> setting_option(command& c, std::string_view name,
+                                 std::optional<std::string_view> inline_value,
+                                 const std::vector<std::string_view>& args, std::size_t& i) {
   if (c.what != verb::set || !name.starts_with("--")) return false;
-  auto resource = ovz::parse_ubc_resource(name.substr(2));
-  if (!resource) return false;
+  if (!ovz::setting_kind_of(name.substr(2))) return false;
   auto text = option_value("set: ", name, inline_value, args, i);
   if (!text) return text.error();
-  auto value = ovz::parse_ubc_value(resource.value(), text.value());
-  if (!value) return bad_usage("set: {}", value.error().message());
-  c.set.params.ubc.emplace_back(resource.value(), value.value());
+  // The library's message starts with the setting's name: "--ipadd: Invalid IP address …".
+  if (auto ok = ovz::parse_setting(name.substr(2), text.value(), c.set); !ok)
+    return bad_usage("set: --{}", ok.error().message());
   return true;
 }
 
@@ -249,9 +171,9 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
     auto [name, inline_value] = split_option(arg);
     auto opt = std::ranges::find(spec.options, name, &option_spec::name);
     if (opt == spec.options.end()) {
-      auto ubc = beancounter_option(cmd, name, inline_value, args, i);
-      if (!ubc) return ubc.error();
-      if (ubc.value()) continue;
+      auto setting = setting_option(cmd, name, inline_value, args, i);
+      if (!setting) return setting.error();
+      if (setting.value()) continue;
       return bad_usage("{}unknown option '{}'", context, name);
     }
     std::string_view value;

@@ -33,16 +33,11 @@ enum class verb {
   template_import,
 };
 
-/// What `set` changes. Every field is optional so that only the options given are applied.
-struct set_request {
-  std::optional<std::string> hostname;
-  ovz::ve_params params;  ///< --numproc B[:L] …, --cpuunits N, --cpulimit P, --cpus N, --cpumask L
-  /// --capability NAME:on|off, --devnodes NAME:r|w|rw|none, --seccomp_profile, --no_new_privs
-  ovz::security_changes security;
+/// What `set` changes: every `--NAME VALUE` read by ovz::parse_setting (setting.hpp), so only
+/// the options given are applied; network changes in network_changes' order, deletions
+/// first, as vzctl does.
+struct set_request : ovz::ve_changes {
   bool save = false;
-  /// --ipadd ADDR, --ipdel ADDR|all, --netif_add SPEC, --netif_del IFNAME, each repeatable,
-  /// made in network_changes' order: deletions first, as vzctl does.
-  ovz::network_changes network;
 
   bool has_params() const noexcept {
     const auto& c = params.cpu;

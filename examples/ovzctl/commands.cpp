@@ -148,9 +148,7 @@ ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
   // One change with one save: a crash or a refusal never leaves half of the command applied.
-  ovz::ve_changes changes{.hostname = req.hostname, .params = req.params,
-                          .security = req.security, .network = req.network};
-  if (auto r = v.apply(changes, req.save); !r) return r.error();
+  if (auto r = v.apply(req, req.save); !r) return r.error();
   say_network(req.network);
   if (req.has_params() && st.value().state == ovz::ve_state::running)
     warn_unenforced(v, req.params);

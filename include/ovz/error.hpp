@@ -10,19 +10,13 @@
 
 namespace ovz {
 
-/// libovz's own error conditions. Where the kernel refused, the code is instead the errno in
+/// libovz's own error conditions, listed with what each means in errc.def: invalid_argument,
+/// not_found, already_exists, already_running, not_running, locked, bad_config, unsupported,
+/// timed_out, child_failed. Where the kernel refused, the code is instead the errno in
 /// std::system_category(), so callers can branch on EPERM, ENOSPC and the like.
 enum class errc {
-  invalid_argument = 1,  ///< bad CTID, bad parameter value, bad command line
-  not_found,             ///< the VE, template or file does not exist
-  already_exists,        ///< creating what is already there
-  already_running,       ///< the VE is running and the operation needs it stopped
-  not_running,           ///< the VE is stopped and the operation needs it running
-  locked,                ///< another operation holds the VE's lock
-  bad_config,            ///< a CTID.conf line or value cannot be parsed
-  unsupported,           ///< this kernel or host cannot do it
-  timed_out,             ///< a wait ran past its limit
-  child_failed,          ///< a helper process or command outside the library failed
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) name = value,
+#include <ovz/errc.def>
 };
 
 /// The category of ovz::errc codes; its name() is "ovz".

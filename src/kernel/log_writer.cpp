@@ -1,6 +1,7 @@
 #include "kernel/log_writer.hpp"
 
 #include "kernel/proc_stat.hpp"
+#include "log.hpp"
 #include "kernel/raw.hpp"
 
 #include <fcntl.h>
@@ -64,8 +65,8 @@ void copy_capped(const log_writer_plan& w) noexcept {
 void finish_log_writer(const process& writer) {
   auto ended = writer.wait_exit(std::chrono::seconds(5));
   if (ended && *ended) return;
-  (void)writer.signal(SIGKILL);
-  (void)writer.wait_exit(std::chrono::seconds(5));
+  logged(writer.signal(SIGKILL), "kill the console writer that did not end");
+  logged(writer.wait_exit(std::chrono::seconds(5)), "wait for the killed console writer");
 }
 
 result<std::optional<process>> log_writer_of(pid_t pid) {

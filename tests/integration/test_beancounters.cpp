@@ -157,7 +157,8 @@ TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ub
   MUST(heavy.stop({.fast = true}));
 
   // Alone, light would take the whole CPU; cpulimit 25 holds it at a quarter, and a live
-  // change to 50 takes effect at once.
+  // change to 50 takes effect at once. On a busy host the spinner gets less than the cap
+  // anyway: the floors are what it got with no cap at all, when that is below the cap.
   auto share = [&] {
     auto c0 = cpu_us(light);
     auto t0 = std::chrono::steady_clock::now();
@@ -166,20 +167,22 @@ TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ub
                     std::chrono::steady_clock::now() - t0).count();
     return double(cpu_us(light) - c0) / double(wall);
   };
+  const double free = share();
+  INFO("share with no cap: " << free);
   ve_params limit;
   limit.cpu.cpulimit = 25;
   MUST(light.set(limit, false));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   double quarter = share();
   INFO("share at cpulimit 25: " << quarter);
-  CHECK(quarter > 0.20);
+  CHECK(quarter > 0.8 * std::min(0.25, free));
   CHECK(quarter < 0.30);
   limit.cpu.cpulimit = 50;
   MUST(light.set(limit, false));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   double half = share();
   INFO("share at cpulimit 50: " << half);
-  CHECK(half > 0.45);
+  CHECK(half > 0.8 * std::min(0.5, free));
   CHECK(half < 0.55);
   CHECK_FALSE(MUST(light.params()).cpu.cpulimit.has_value());  // not saved
   MUST(light.stop({.fast = true}));

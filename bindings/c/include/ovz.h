@@ -12,6 +12,10 @@
  *   told so instead of being ignored.
  * - Strings the library returns through `char **` are malloc'd; free them with
  *   ovz_string_free().
+ * - Structs the library fills (ovz_ve_status_t, ovz_ubc_stat, ovz_cpu_params) are passed with
+ *   `sizeof` of the caller's struct: the library writes only the fields that size holds, so
+ *   fields added later never overrun an older program's struct. Calls without a size
+ *   (ovz_ve_status, ovz_ve_list, ovz_ve_get_stats) fill the structs as libovz 0.1 had them.
  */
 #ifndef OVZ_H
 #define OVZ_H
@@ -65,6 +69,15 @@ const char *ovz_version(void);
  * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "userns" (user namespaces), "criu" (the
  * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
+
+/* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
+#define OVZ_FEATURE_CGROUP2 (1u << 0)
+#define OVZ_FEATURE_CGROUP1 (1u << 1)
+#define OVZ_FEATURE_USERNS (1u << 2)
+#define OVZ_FEATURE_CRIU (1u << 3)
+#define OVZ_FEATURE_KMOD (1u << 4)
+#define OVZ_FEATURE_QUOTA (1u << 5)
+unsigned ovz_features(void);
 
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up
  * or rollback that could not finish, a fallback taken). */
@@ -121,8 +134,17 @@ typedef struct ovz_stop_options {
 
 /* Makes the VE from a template; NULL options mean the defaults. */
 int ovz_ve_create(ovz_ve_t *ve, const ovz_create_options *opts);
+typedef struct ovz_start_options {
+  size_t size;
+  /* The VE's init as a NULL-terminated argv; NULL: the template's /sbin/init, as PID 1. */
+  const char *const *init;
+} ovz_start_options;
+#define OVZ_START_OPTIONS_INIT {sizeof(ovz_start_options), NULL}
+
 /* Starts the VE with the template's /sbin/init as PID 1. */
 int ovz_ve_start(ovz_ve_t *ve);
+/* Starts the VE as `opts` say; NULL options mean OVZ_START_OPTIONS_INIT. */
+int ovz_ve_start_with(ovz_ve_t *ve, const ovz_start_options *opts);
 /* Stops the VE; NULL options mean OVZ_STOP_OPTIONS_INIT. */
 int ovz_ve_stop(ovz_ve_t *ve, const ovz_stop_options *opts);
 /* Stops the VE when it runs (as ovz_ve_stop), then starts it. */
@@ -152,10 +174,26 @@ typedef struct ovz_ve_status {
   char ostemplate[OVZ_NAME_MAX];
 } ovz_ve_status_t;
 
+/* The VE's status into `out`, whose first `size` bytes the caller has: pass
+ * sizeof(ovz_ve_status_t). */
+int ovz_ve_get_status(ovz_ve_t *ve, ovz_ve_status_t *out, size_t size);
+/* ovz_ve_get_status() of libovz 0.1's ovz_ve_status_t. */
 int ovz_ve_status(ovz_ve_t *ve, ovz_ve_status_t *out);
 
-/* Every VE under `root` (NULL: the default), by CTID, as one array to free with
- * ovz_ve_list_free(); *out is NULL when *count is 0. */
+/* Every VE under a state root, by CTID, read once: count them with ovz_ves_count() and read
+ * each with ovz_ves_at(). */
+typedef struct ovz_ves ovz_ves_t;
+/* The VEs under `root` (NULL: the default). */
+int ovz_ves_open(ovz_ves_t **out, const char *root);
+size_t ovz_ves_count(const ovz_ves_t *ves);
+/* The status of the i-th VE (0 ... count-1) into `out` of `size` bytes, as
+ * ovz_ve_get_status(); OVZ_EINVAL past the end. */
+int ovz_ves_at(const ovz_ves_t *ves, size_t i, ovz_ve_status_t *out, size_t size);
+void ovz_ves_free(ovz_ves_t *ves);
+
+/* As ovz_ves_open(), as one array of libovz 0.1's ovz_ve_status_t to free with
+ * ovz_ve_list_free(); *out is NULL when *count is 0. The array cannot grow with the struct:
+ * new programs use ovz_ves_open(). */
 int ovz_ve_list(const char *root, ovz_ve_status_t **out, size_t *count);
 void ovz_ve_list_free(ovz_ve_status_t *list);
 
@@ -263,10 +301,46 @@ typedef struct ovz_ubc_stat {
   int enforced; /* 1 when the host enforces the limit (known only while the VE runs) */
 } ovz_ubc_stat;
 
-/* Writes up to `capacity` beancounters of the VE into `stats` and the number the VE has into
- * *count, so a call with stats NULL and capacity 0 asks how many there are; when *count is
- * above capacity, only the first `capacity` were written. */
+/* Writes up to `capacity` beancounters of the VE into `stats`, an array of structs of
+ * `stat_size` bytes each (sizeof(ovz_ubc_stat)), and the number the VE has into *count, so a
+ * call with stats NULL and capacity 0 asks how many there are; when *count is above capacity,
+ * only the first `capacity` were written. */
+int ovz_ve_beancounters(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t stat_size, size_t capacity,
+                        size_t *count);
+/* ovz_ve_beancounters() of libovz 0.1's ovz_ubc_stat. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
+
+/* Typed getters of what CTID.conf sets (ovz_ve_params, ovz_ve_security and ovz_ve_network
+ * give the same as CTID.conf text). */
+
+/* The barrier and limit CTID.conf sets for beancounter `resource` ("numproc", ...; either
+ * pointer may be NULL); OVZ_UBC_UNLIMITED for one it does not set. */
+int ovz_ve_get_ubc_limit(ovz_ve_t *ve, const char *resource, uint64_t *barrier,
+                         uint64_t *limit);
+
+/* The CPU settings; what CTID.conf does not set reads as its default. */
+typedef struct ovz_cpu_params {
+  unsigned cpuunits;          /* relative weight, 1000 when unset */
+  unsigned cpulimit;          /* percent of one CPU, 0: no ceiling */
+  unsigned cpus;              /* ceiling in CPUs, 0: none */
+  char cpumask[OVZ_NAME_MAX]; /* CPU list ("0-3,6"), "all" when unset */
+} ovz_cpu_params;
+/* Into `out` of `size` bytes (sizeof(ovz_cpu_params)). */
+int ovz_ve_get_cpu(ovz_ve_t *ve, ovz_cpu_params *out, size_t size);
+
+/* *on is 1 when CTID.conf turns capability `name` ("net_admin", any case, with or without
+ * "cap_") on, 0 when off; OVZ_ENOTFOUND when it does not name it (the default applies). */
+int ovz_ve_get_capability(ovz_ve_t *ve, const char *name, int *on);
+/* NO_NEW_PRIVS: *on 1 or 0. */
+int ovz_ve_get_no_new_privs(ovz_ve_t *ve, int *on);
+/* SECCOMP_PROFILE: "default", "unconfined" or a path, malloc'd into *out. */
+int ovz_ve_get_seccomp_profile(ovz_ve_t *ve, char **out);
+/* The i-th routed address of IP_ADDRESS ("10.0.0.2/24"), malloc'd into *out; OVZ_ENOTFOUND
+ * past the last, so a loop from 0 reads them all. */
+int ovz_ve_get_ip(ovz_ve_t *ve, size_t i, char **out);
+/* The i-th device of NETIF in vzctl's "ifname,mac,host_ifname,host_mac,bridge" form,
+ * malloc'd into *out; OVZ_ENOTFOUND past the last. */
+int ovz_ve_get_netif(ovz_ve_t *ve, size_t i, char **out);
 
 /* The OS templates under `root` (NULL: the default), one name per line (the built-in
  * "busybox" always), malloc'd into *out (free with ovz_string_free). */

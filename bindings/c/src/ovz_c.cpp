@@ -11,6 +11,7 @@
 #include <ovz/error.hpp>
 #include <ovz/log.hpp>
 #include <ovz/security.hpp>
+#include <ovz/setting.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
@@ -22,8 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -38,6 +38,11 @@ static_assert(OVZ_VERSION_MAJOR == OVZ_PROJECT_VERSION_MAJOR &&
                   OVZ_VERSION_MINOR == OVZ_PROJECT_VERSION_MINOR &&
                   OVZ_VERSION_PATCH == OVZ_PROJECT_VERSION_PATCH,
               "ovz.h's OVZ_VERSION_* is not the project's version in CMakeLists.txt");
+
+// ovz_errc is ovz::errc negated.
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  static_assert(c_code == -(value), #c_code " in ovz.h is not ovz::errc::" #name " negated");
+#include <ovz/errc.def>
 
 struct ovz_ve {
   ovz::ve v;
@@ -70,15 +75,22 @@ int set_error(int code, int sys_errno, std::string message) noexcept {
 
 int invalid(std::string message) { return set_error(OVZ_EINVAL, 0, std::move(message)); }
 
+// The C code of a libovz condition.
+int c_code(ovz::errc e) {
+  switch (e) {
+#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
+  case ovz::errc::name: return c_code;
+#include <ovz/errc.def>
+  }
+  return OVZ_EINTERNAL;
+}
+
 int fail(const ovz::error& e) {
   const auto& code = e.code();
   int c = OVZ_EINTERNAL;
   int sys_errno = 0;
   if (code.category() == ovz::category()) {
-    // ovz_errc is ovz::errc negated; anything beyond it is a library newer than this file.
-    if (code.value() >= static_cast<int>(ovz::errc::invalid_argument) &&
-        code.value() <= static_cast<int>(ovz::errc::child_failed))
-      c = -code.value();
+    c = c_code(static_cast<ovz::errc>(code.value()));
   } else if (code.category() == std::system_category() ||
              code.category() == std::generic_category()) {
     c = OVZ_ESYSTEM;
@@ -130,6 +142,21 @@ bool covers(const S& opts, M S::*field) {
   const auto offset = reinterpret_cast<const char*>(&(opts.*field)) -
                       reinterpret_cast<const char*>(&opts);
   return opts.size >= static_cast<size_t>(offset) + sizeof(M);
+}
+
+// The structs as libovz 0.1 had them: what the calls without a size fill, forever. Fields
+// are only ever added at the end, so 0.1's size is the end of its last field.
+constexpr size_t status_size_0_1 = offsetof(ovz_ve_status_t, ostemplate) + OVZ_NAME_MAX;
+constexpr size_t ubc_stat_size_0_1 = offsetof(ovz_ubc_stat, enforced) + sizeof(int);
+static_assert(status_size_0_1 <= sizeof(ovz_ve_status_t) &&
+              ubc_stat_size_0_1 <= sizeof(ovz_ubc_stat));
+
+// Copies the fields of `src` that the caller's `size` bytes of `dst` hold; 0 or the error set.
+template <class S>
+int fill_sized(void* dst, const S& src, size_t size, const char* fn) {
+  if (size == 0) return invalid(std::string(fn) + ": size is 0 (pass sizeof of the struct)");
+  std::memcpy(dst, &src, std::min(size, sizeof(S)));
+  return 0;
 }
 
 std::filesystem::path root_path(const char* root) { return root ? root : ""; }
@@ -192,11 +219,6 @@ int read_stop_options(const ovz_stop_options* opts, ovz::stop_options& out) {
   return 0;
 }
 
-bool parse_u32(std::string_view text, std::uint32_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
 // True when `program` is an executable file in one of $PATH's directories.
 bool on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -235,84 +257,31 @@ int settings_text(const char* fn, ovz_ve_t* ve, char** out,
   });
 }
 
-// One `vzctl set --NAME VALUE` resource setting added to `p`; 0 or the error set.
-int add_param(ovz::ve_params& p, const char* name, const char* value) {
-  std::string key(name);
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (key == "cpuunits" || key == "cpulimit" || key == "cpus") {
-    std::uint32_t n = 0;
-    if (!parse_u32(value, n))
-      return invalid(key + ": \"" + value + "\" is not a non-negative decimal number");
-    auto& field = key == "cpuunits"   ? p.cpu.cpuunits
-                  : key == "cpulimit" ? p.cpu.cpulimit
-                                      : p.cpu.cpus;
-    field = n;
-  } else if (key == "cpumask") {
-    p.cpu.cpumask = value;
-  } else {
-    auto resource = ovz::parse_ubc_resource(key);
-    if (!resource)
-      return invalid("unknown parameter \"" + std::string(name) +
-                     "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask (" +
-                     resource.error().message() + ")");
-    auto v = ovz::parse_ubc_value(*resource, value);
-    if (!v) return fail(v.error());
-    p.ubc.emplace_back(*resource, *v);
-  }
-  return 0;
+// One `vzctl set --NAME VALUE` added to `c` by the core's parser, the same for ovzctl, C and
+// Python; `only`, when given, is the kind of setting the entry point takes. 0 or the error set.
+int add_setting(ovz::ve_changes& c, const char* fn, const char* name, const char* value,
+                std::optional<ovz::setting_kind> only = std::nullopt) {
+  if (only && ovz::setting_kind_of(name) != only)
+    return invalid(std::string(fn) + ": \"" + name + "\" is not a setting it takes");
+  auto ok = ovz::parse_setting(name, value, c);
+  return ok ? 0 : fail(ok.error());
 }
 
-bool is_security(std::string_view key) {
-  return key == "capability" || key == "devnodes" || key == "seccomp_profile" ||
-         key == "no_new_privs";
-}
-
-// One confinement setting added to `c`; 0 or the error set.
-int add_security(ovz::security_changes& c, const char* name, const char* value) {
-  const std::string key(name);
-  if (key == "capability") {
-    auto caps = ovz::parse_capabilities(value);
-    if (!caps) return fail(caps.error());
-    c.capabilities.insert(c.capabilities.end(), caps->begin(), caps->end());
-  } else if (key == "devnodes") {
-    auto nodes = ovz::parse_devnodes(value);
-    if (!nodes) return fail(nodes.error());
-    c.devnodes.insert(c.devnodes.end(), nodes->begin(), nodes->end());
-  } else if (key == "seccomp_profile") {
-    c.seccomp_profile = value;
-  } else if (key == "no_new_privs") {
-    if (std::strcmp(value, "yes") != 0 && std::strcmp(value, "no") != 0)
-      return invalid(std::string("no_new_privs: \"") + value + "\" is not yes or no");
-    c.no_new_privs = std::strcmp(value, "yes") == 0;
-  } else {
-    return invalid("unknown setting \"" + key +
-                   "\": not capability, devnodes, seccomp_profile or no_new_privs");
-  }
-  return 0;
-}
-
-bool is_network(std::string_view key) {
-  return key == "ipadd" || key == "ipdel" || key == "netif_add" || key == "netif_del";
-}
-
-// One network change added to `c`, its value as vzctl set's option of that name takes it; 0
-// or the error set.
-int add_network(ovz::network_changes& c, std::string_view key, const char* value) {
-  if (key == "netif_del") {
-    c.del_netifs.emplace_back(value);
-  } else if (key == "netif_add") {
-    auto spec = ovz::netif_spec::parse(value);
-    if (!spec) return fail(spec.error());
-    c.add_netifs.push_back(*spec);
-  } else if (key == "ipdel" && std::strcmp(value, "all") == 0) {
-    c.del_all_ips = true;
-  } else {
-    auto a = ovz::ip_address::parse(value);
-    if (!a) return fail(a.error());
-    (key == "ipadd" ? c.add_ips : c.del_ips).push_back(*a);
-  }
-  return 0;
+// The i-th of a network list as text; OVZ_ENOTFOUND past its end.
+template <class List, class Text>
+int network_item(const char* fn, ovz_ve_t* ve, size_t i, char** out, List ovz::ve_network::*list,
+                 Text text) {
+  return guarded([&] {
+    if (!ve || !out) return invalid(std::string(fn) + ": ve or out is NULL");
+    auto n = ve->v.network();
+    if (!n) return fail(n.error());
+    const auto& items = (*n).*list;
+    if (i >= items.size())
+      return set_error(OVZ_ENOTFOUND, 0,
+                       std::string(fn) + ": the VE has " + std::to_string(items.size()));
+    *out = dup_string(text(items[i])).release();
+    return 0;
+  });
 }
 
 }  // namespace
@@ -323,15 +292,43 @@ const ovz_error* ovz_error_last(void) { return &last_error.view; }
 
 const char* ovz_version(void) { return OVZ_VERSION_STRING; }
 
+namespace {
+
+struct feature {
+  const char* name;
+  unsigned bit;
+  bool (*present)();
+};
+
+// "kmod" and "quota": nothing this library can use yet.
+const feature features[] = {
+    {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
+    {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
+    {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
+    {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
+    {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
+    {"quota", OVZ_FEATURE_QUOTA, [] { return false; }},
+};
+
+}  // namespace
+
 int ovz_has_feature(const char* name) {
   try {
     if (!name) return 0;
-    const std::string_view n(name);
-    if (n == "cgroup2") return host_cgroup_version() == 2;
-    if (n == "cgroup1") return host_cgroup_version() == 1;
-    if (n == "userns") return ::access("/proc/self/ns/user", F_OK) == 0;
-    if (n == "criu") return on_path("criu");
-    return 0;  // "kmod", "quota" and unknown names: nothing this library can use
+    for (const auto& f : features)
+      if (std::string_view(name) == f.name) return f.present() ? 1 : 0;
+    return 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+unsigned ovz_features(void) {
+  try {
+    unsigned mask = 0;
+    for (const auto& f : features)
+      if (f.present()) mask |= f.bit;
+    return mask;
   } catch (...) {
     return 0;
   }
@@ -388,10 +385,19 @@ int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
   });
 }
 
-int ovz_ve_start(ovz_ve_t* ve) {
+int ovz_ve_start(ovz_ve_t* ve) { return ovz_ve_start_with(ve, nullptr); }
+
+int ovz_ve_start_with(ovz_ve_t* ve, const ovz_start_options* opts) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_start: ve is NULL");
-    auto r = ve->v.start();
+    if (!ve) return invalid("ovz_ve_start_with: ve is NULL");
+    ovz::start_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_start_options")) return rc;
+      if (covers(*opts, &ovz_start_options::init) && opts->init &&
+          !to_argv(opts->init, o.init))
+        return invalid("ovz_start_options: init is an empty argv");
+    }
+    auto r = ve->v.start(o);
     return r ? 0 : fail(r.error());
   });
 }
@@ -424,15 +430,47 @@ int ovz_ve_destroy(ovz_ve_t* ve) {
   });
 }
 
-int ovz_ve_status(ovz_ve_t* ve, ovz_ve_status_t* out) {
+int ovz_ve_get_status(ovz_ve_t* ve, ovz_ve_status_t* out, size_t size) {
   return guarded([&] {
-    if (!ve || !out) return invalid("ovz_ve_status: ve or out is NULL");
+    if (!ve || !out) return invalid("ovz_ve_get_status: ve or out is NULL");
     auto r = ve->v.status();
     if (!r) return fail(r.error());
-    *out = to_c(*r);
+    return fill_sized(out, to_c(*r), size, "ovz_ve_get_status");
+  });
+}
+
+int ovz_ve_status(ovz_ve_t* ve, ovz_ve_status_t* out) {
+  return ovz_ve_get_status(ve, out, status_size_0_1);
+}
+
+struct ovz_ves {
+  std::vector<ovz::ve_status> all;
+};
+
+int ovz_ves_open(ovz_ves_t** out, const char* root) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_ves_open: out is NULL");
+    *out = nullptr;
+    auto r = ovz::list_ves(root_path(root));
+    if (!r) return fail(r.error());
+    *out = new ovz_ves{std::move(*r)};
     return 0;
   });
 }
+
+size_t ovz_ves_count(const ovz_ves_t* ves) { return ves ? ves->all.size() : 0; }
+
+int ovz_ves_at(const ovz_ves_t* ves, size_t i, ovz_ve_status_t* out, size_t size) {
+  return guarded([&] {
+    if (!ves || !out) return invalid("ovz_ves_at: ves or out is NULL");
+    if (i >= ves->all.size())
+      return invalid("ovz_ves_at: index " + std::to_string(i) + " past the " +
+                     std::to_string(ves->all.size()) + " VEs");
+    return fill_sized(out, to_c(ves->all[i]), size, "ovz_ves_at");
+  });
+}
+
+void ovz_ves_free(ovz_ves_t* ves) { delete ves; }
 
 int ovz_ve_list(const char* root, ovz_ve_status_t** out, size_t* count) {
   return guarded([&] {
@@ -442,10 +480,12 @@ int ovz_ve_list(const char* root, ovz_ve_status_t** out, size_t* count) {
     auto r = ovz::list_ves(root_path(root));
     if (!r) return fail(r.error());
     if (r->empty()) return 0;
-    auto* list = static_cast<ovz_ve_status_t*>(std::calloc(r->size(), sizeof(ovz_ve_status_t)));
+    auto* list = static_cast<char*>(std::calloc(r->size(), status_size_0_1));
     if (!list) throw std::bad_alloc();
-    for (size_t i = 0; i < r->size(); ++i) list[i] = to_c((*r)[i]);
-    *out = list;
+    for (size_t i = 0; i < r->size(); ++i)
+      std::memcpy(list + i * status_size_0_1, &static_cast<const ovz_ve_status_t&>(to_c((*r)[i])),
+                  status_size_0_1);
+    *out = reinterpret_cast<ovz_ve_status_t*>(list);
     *count = r->size();
     return 0;
   });
@@ -617,9 +657,10 @@ int ovz_ve_network(ovz_ve_t* ve, char** out) {
 int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_param: ve, name or value is NULL");
-    ovz::ve_params p;
-    if (int rc = add_param(p, name, value)) return rc;
-    auto r = ve->v.set(p, save != 0);
+    ovz::ve_changes c;
+    if (int rc = add_setting(c, "ovz_ve_set_param", name, value, ovz::setting_kind::resource))
+      return rc;
+    auto r = ve->v.set(c.params, save != 0);
     return r ? 0 : fail(r.error());
   });
 }
@@ -627,9 +668,10 @@ int ovz_ve_set_param(ovz_ve_t* ve, const char* name, const char* value, int save
 int ovz_ve_set_security(ovz_ve_t* ve, const char* name, const char* value, int save) {
   return guarded([&] {
     if (!ve || !name || !value) return invalid("ovz_ve_set_security: ve, name or value is NULL");
-    ovz::security_changes c;
-    if (int rc = add_security(c, name, value)) return rc;
-    auto r = ve->v.set_security(c, save != 0);
+    ovz::ve_changes c;
+    if (int rc = add_setting(c, "ovz_ve_set_security", name, value, ovz::setting_kind::security))
+      return rc;
+    auto r = ve->v.set_security(c.security, save != 0);
     return r ? 0 : fail(r.error());
   });
 }
@@ -651,13 +693,7 @@ void ovz_changes_free(ovz_changes_t* changes) { delete changes; }
 int ovz_changes_add(ovz_changes_t* changes, const char* name, const char* value) {
   return guarded([&] {
     if (!changes || !name || !value) return invalid("ovz_changes_add: changes, name or value is NULL");
-    if (std::strcmp(name, "hostname") == 0) {
-      changes->c.hostname = value;
-      return 0;
-    }
-    if (is_security(name)) return add_security(changes->c.security, name, value);
-    if (is_network(name)) return add_network(changes->c.network, name, value);
-    return add_param(changes->c.params, name, value);
+    return add_setting(changes->c, "ovz_changes_add", name, value);
   });
 }
 
@@ -674,15 +710,22 @@ int ovz_ve_security(ovz_ve_t* ve, char** out) {
 }
 
 int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t* count) {
+  return ovz_ve_beancounters(ve, stats, ubc_stat_size_0_1, capacity, count);
+}
+
+int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, size_t capacity,
+                        size_t* count) {
   return guarded([&] {
-    if (!ve || !count || (!stats && capacity > 0))
-      return invalid("ovz_ve_get_stats: ve or count is NULL, or stats NULL with capacity");
+    if (!ve || !count || (!stats && capacity > 0) || (capacity > 0 && stat_size == 0))
+      return invalid("ovz_ve_beancounters: ve or count is NULL, or stats NULL or stat_size 0 "
+                     "with capacity");
     auto r = ve->v.beancounters();
     if (!r) return fail(r.error());
     const auto& all = r->stats;
+    auto* base = reinterpret_cast<char*>(stats);
     for (size_t i = 0; i < std::min(capacity, all.size()); ++i) {
       const auto& s = all[i];
-      stats[i] = {.resource = ovz::to_string(s.resource),
+      const ovz_ubc_stat c = {.resource = ovz::to_string(s.resource),
                   .held = s.held,
                   .maxheld = s.maxheld,
                   .barrier = s.barrier,
@@ -690,6 +733,7 @@ int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t*
                   .failcnt = s.failcnt,
                   .measured = s.measured ? 1 : 0,
                   .enforced = s.enforced ? 1 : 0};
+      std::memcpy(base + i * stat_size, &c, std::min(stat_size, sizeof c));
     }
     *count = all.size();
     return 0;
@@ -705,6 +749,86 @@ int ovz_ubc_report(const char* root, char** out) {
     *out = dup_string(ovz::format_user_beancounters(*r)).release();
     return 0;
   });
+}
+
+int ovz_ve_get_ubc_limit(ovz_ve_t* ve, const char* resource, uint64_t* barrier,
+                         uint64_t* limit) {
+  return guarded([&] {
+    if (!ve || !resource) return invalid("ovz_ve_get_ubc_limit: ve or resource is NULL");
+    auto r = ovz::parse_ubc_resource(resource);
+    if (!r) return fail(r.error());
+    auto p = ve->v.params();
+    if (!p) return fail(p.error());
+    ovz::ubc_value v;  // unlimited unless CTID.conf sets it
+    for (const auto& [res, value] : p->ubc)
+      if (res == *r) v = value;
+    if (barrier) *barrier = v.barrier;
+    if (limit) *limit = v.limit;
+    return 0;
+  });
+}
+
+int ovz_ve_get_cpu(ovz_ve_t* ve, ovz_cpu_params* out, size_t size) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_get_cpu: ve or out is NULL");
+    auto p = ve->v.params();
+    if (!p) return fail(p.error());
+    ovz_cpu_params c{};
+    c.cpuunits = p->cpu.cpuunits.value_or(1000);
+    c.cpulimit = p->cpu.cpulimit.value_or(0);
+    c.cpus = p->cpu.cpus.value_or(0);
+    copy_name(c.cpumask, p->cpu.cpumask.value_or("all"));
+    return fill_sized(out, c, size, "ovz_ve_get_cpu");
+  });
+}
+
+int ovz_ve_get_capability(ovz_ve_t* ve, const char* name, int* on) {
+  return guarded([&] {
+    if (!ve || !name || !on) return invalid("ovz_ve_get_capability: ve, name or on is NULL");
+    // The name as CTID.conf's parser spells it: the same one parse_capabilities gives.
+    auto wanted = ovz::parse_capabilities(std::string(name) + ":on");
+    if (!wanted) return fail(wanted.error());
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    const auto& cap = wanted->front().name;
+    for (const auto& c : s->capabilities) {
+      if (c.name == cap) {
+        *on = c.on ? 1 : 0;
+        return 0;
+      }
+    }
+    return set_error(OVZ_ENOTFOUND, 0, "CAPABILITY does not name " + cap);
+  });
+}
+
+int ovz_ve_get_no_new_privs(ovz_ve_t* ve, int* on) {
+  return guarded([&] {
+    if (!ve || !on) return invalid("ovz_ve_get_no_new_privs: ve or on is NULL");
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    *on = s->no_new_privs ? 1 : 0;
+    return 0;
+  });
+}
+
+int ovz_ve_get_seccomp_profile(ovz_ve_t* ve, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_get_seccomp_profile: ve or out is NULL");
+    auto s = ve->v.security();
+    if (!s) return fail(s.error());
+    *out = dup_string(s->seccomp_profile.empty() ? "default" : s->seccomp_profile).release();
+    return 0;
+  });
+}
+
+int ovz_ve_get_ip(ovz_ve_t* ve, size_t i, char** out) {
+  return network_item("ovz_ve_get_ip", ve, i, out, &ovz::ve_network::ip_addresses,
+                      [](const ovz::ip_address& a) { return a.str(); });
+}
+
+int ovz_ve_get_netif(ovz_ve_t* ve, size_t i, char** out) {
+  return network_item("ovz_ve_get_netif", ve, i, out, &ovz::ve_network::netifs,
+                      [](const ovz::netif_spec& s) { return s.str(); });
 }
 
 }  // extern "C"

@@ -34,6 +34,11 @@ static void check_without_ve(const char *root) {
         "exactly one of cgroup1 and cgroup2");
   check(ovz_has_feature("kmod") == 0 && ovz_has_feature("no-such-feature") == 0,
         "kmod and unknown features are absent");
+  check(!!(ovz_features() & OVZ_FEATURE_CGROUP2) == ovz_has_feature("cgroup2") &&
+            !!(ovz_features() & OVZ_FEATURE_CGROUP1) == ovz_has_feature("cgroup1") &&
+            !!(ovz_features() & OVZ_FEATURE_USERNS) == ovz_has_feature("userns") &&
+            !(ovz_features() & OVZ_FEATURE_KMOD),
+        "ovz_features has the bits ovz_has_feature names");
 
   check(ovz_ve_open(&ve, 0, root) == OVZ_EINVAL && ve == NULL, "open of CTID 0 is OVZ_EINVAL");
   e = ovz_error_last();
@@ -55,6 +60,67 @@ static void check_without_ve(const char *root) {
   ovz_string_free(NULL);
   ovz_ve_list_free(NULL);
   check(1, "*_free(NULL) are no-ops");
+}
+
+/* A program built against an older ovz.h (its structs shorter) and a newer one (longer)
+ * both get what their size holds, nothing written past it; typed getters read CTID.conf. */
+static void check_sized_and_typed(ovz_ve_t *ve, const char *root) {
+  ovz_ve_status_t old_status;
+  struct {
+    ovz_ubc_stat stat;
+    uint64_t newer_field;
+  } newer[64];
+  ovz_ubc_stat old_stats[64];
+  const size_t old_stat_size = offsetof(ovz_ubc_stat, measured);
+  ovz_ves_t *ves = NULL;
+  ovz_ve_status_t st;
+  ovz_cpu_params cpu;
+  size_t count = 0, i;
+  uint64_t barrier = 0, limit = 0;
+  int all_kept = 1;
+  const unsigned char *bytes;
+
+  memset(&old_status, 0x55, sizeof old_status);
+  check(ovz_ve_get_status(ve, &old_status, offsetof(ovz_ve_status_t, ostemplate)) == 0 &&
+            old_status.state == OVZ_STATE_RUNNING &&
+            strcmp(old_status.hostname, "c-api.example.com") == 0 &&
+            (unsigned char)old_status.ostemplate[0] == 0x55,
+        "get_status of an older, shorter struct fills it and nothing past it");
+  check(ovz_ve_get_status(ve, &st, 0) == OVZ_EINVAL, "get_status with size 0 is OVZ_EINVAL");
+
+  memset(newer, 0x55, sizeof newer);
+  check(ovz_ve_beancounters(ve, &newer[0].stat, sizeof newer[0], 64, &count) == 0 && count > 0,
+        "beancounters into a newer program's longer structs");
+  for (i = 0; i < count && i < 64; ++i)
+    all_kept = all_kept && newer[i].newer_field == UINT64_C(0x5555555555555555) &&
+               newer[i].stat.resource != NULL;
+  check(all_kept && strcmp(newer[0].stat.resource, "kmemsize") == 0,
+        "... each at its stride, the fields this library does not know left alone");
+  memset(old_stats, 0x55, sizeof old_stats);
+  check(ovz_ve_beancounters(ve, old_stats, old_stat_size, 64, &count) == 0,
+        "beancounters into an older program's shorter structs");
+  bytes = (const unsigned char *)old_stats;
+  check(strcmp(((const ovz_ubc_stat *)(const void *)(bytes + old_stat_size))->resource,
+               "lockedpages") == 0,
+        "... packed at the older size");
+
+  check(ovz_ves_open(&ves, root) == 0 && ovz_ves_count(ves) >= 1 &&
+            ovz_ves_at(ves, 0, &st, sizeof st) == 0 && st.ctid > 0 &&
+            ovz_ves_at(ves, ovz_ves_count(ves), &st, sizeof st) == OVZ_EINVAL,
+        "ves_open, ves_count and ves_at read the VEs, and refuse an index past them");
+  ovz_ves_free(ves);
+  ovz_ves_free(NULL);
+
+  check(ovz_ve_get_ubc_limit(ve, "numproc", &barrier, &limit) == 0 && barrier == 64 &&
+            limit == 64,
+        "get_ubc_limit gives the saved numproc");
+  check(ovz_ve_get_ubc_limit(ve, "numiptent", &barrier, NULL) == 0 &&
+            barrier == OVZ_UBC_UNLIMITED,
+        "... and unlimited for one CTID.conf does not set");
+  check(ovz_ve_get_ubc_limit(ve, "ram", &barrier, &limit) == OVZ_EINVAL,
+        "... and OVZ_EINVAL for no beancounter");
+  check(ovz_ve_get_cpu(ve, &cpu, sizeof cpu) == 0 && cpu.cpuunits == 2000 && cpu.cpulimit == 0,
+        "get_cpu gives the saved cpuunits and no ceiling");
 }
 
 static void check_life(const char *root) {
@@ -123,6 +189,7 @@ static void check_life(const char *root) {
         "an unknown parameter is OVZ_EINVAL");
   check(ovz_ve_set_param(ve, "cpuunits", "2000", 1) == 0, "set cpuunits 2000 --save");
   check(ovz_ve_set_param(ve, "cpulimit", "x", 0) == OVZ_EINVAL, "cpulimit x is OVZ_EINVAL");
+  check_sized_and_typed(ve, root);
   check(ovz_ve_set_hostname(ve, "renamed", 0) == 0 &&
             ovz_ve_exec_capture(ve, hostname, &code, &out, NULL) == 0 && out &&
             strcmp(out, "renamed\n") == 0,
@@ -146,6 +213,17 @@ static void check_life(const char *root) {
             strstr(security, "NO_NEW_PRIVS=\"yes\"") &&
             strstr(security, "CAPABILITY=\"net_admin:off\"") && !strstr(security, "DEVNODES"),
         "saved settings read back; the unsaved device grant is not saved");
+  {
+    int on = -1, nnp = -1;
+    char *profile = NULL;
+    check(ovz_ve_get_capability(ve, "CAP_NET_ADMIN", &on) == 0 && on == 0 &&
+              ovz_ve_get_capability(ve, "sys_time", &on) == OVZ_ENOTFOUND &&
+              ovz_ve_get_no_new_privs(ve, &nnp) == 0 && nnp == 1 &&
+              ovz_ve_get_seccomp_profile(ve, &profile) == 0 && profile &&
+              strcmp(profile, "default") == 0,
+          "typed getters read the confinement back");
+    ovz_string_free(profile);
+  }
   ovz_string_free(security);
 
   check(ovz_ubc_report(root, &report) == 0 && report && strstr(report, "9310:") &&
@@ -321,6 +399,23 @@ static void check_log(const char *root) {
             strstr(seen.message, "VE 13210: clean-up after the failed start") != NULL,
         "... and the refused clean-up reached the log handler as a warning");
   ovz_ve_stop(ve, NULL); /* takes away what the refused clean-up left */
+
+  {
+    ovz_start_options start = OVZ_START_OPTIONS_INIT;
+    const char *const init[] = {"/bin/sh", "-c", "exec sleep 1000", NULL};
+    const char *const empty[] = {NULL};
+    const char *const comm[] = {"/bin/cat", "/proc/1/comm", NULL};
+    char *out = NULL;
+    start.init = empty;
+    check(ovz_ve_start_with(ve, &start) == OVZ_EINVAL, "start_with an empty init is OVZ_EINVAL");
+    start.init = init;
+    check(ovz_ve_start_with(ve, &start) == 0 &&
+              ovz_ve_exec_capture(ve, comm, &code, &out, NULL) == 0 && out &&
+              strcmp(out, "sleep\n") == 0,
+          "start_with runs the init the options name as PID 1");
+    ovz_string_free(out);
+    ovz_ve_stop(ve, NULL);
+  }
   check(ovz_ve_destroy(ve) == 0, "destroy VE 13210");
 out:
   ovz_ve_free(ve);

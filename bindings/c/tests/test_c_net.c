@@ -51,6 +51,16 @@ static void check_network(const char *root) {
         "ovz_ve_network gives IP_ADDRESS and NETIF with the defaults filled in");
   ovz_string_free(text);
   text = NULL;
+  check(ovz_ve_get_ip(a, 0, &text) == 0 && text && strcmp(text, "10.93.50.1") == 0,
+        "get_ip gives the first address");
+  ovz_string_free(text);
+  text = NULL;
+  check(ovz_ve_get_ip(a, 1, &text) == OVZ_ENOTFOUND && text == NULL,
+        "... and OVZ_ENOTFOUND past the last");
+  check(ovz_ve_get_netif(a, 0, &text) == 0 && text && strncmp(text, "eth0,02:", 8) == 0,
+        "get_netif gives the device in the comma form");
+  ovz_string_free(text);
+  text = NULL;
 
   check(ovz_ve_add_ip(a, "10.93.51.1", 1) == OVZ_EEXIST &&
             contains(ovz_error_last()->message, "already used by VE 9351"),

@@ -28,13 +28,13 @@ from ovz._ovz import (
     Locked,
     NotFound,
     NotRunning,
-    SystemError,
+    OvzSystemError,
     Template,
     TimedOut,
     Unsupported,
     VEStatus,
     all_beancounters,
-    list,
+    list_ves,
     resolve_state_root,
     set_log_handler,
     templates,
@@ -56,14 +56,14 @@ __all__ = [
     "Locked",
     "NotFound",
     "NotRunning",
-    "SystemError",
+    "OvzSystemError",
     "Template",
     "TimedOut",
     "Unsupported",
     "VE",
     "VEStatus",
     "all_beancounters",
-    "list",
+    "list_ves",
     "resolve_state_root",
     "set_log_handler",
     "templates",
@@ -71,6 +71,11 @@ __all__ = [
     "user_beancounters",
     "version",
 ]
+
+# The names of libovz before 0.2, which shadow builtins: kept working, but out of __all__, so
+# that `from ovz import *` does not replace list() and SystemError.
+list = list_ves
+SystemError = OvzSystemError
 
 # A handler left installed would be called, and released, after the interpreter has gone.
 atexit.register(set_log_handler, None)

@@ -17,7 +17,7 @@ def root(tmp_path):
     yield tmp_path
     # Best effort, like the C++ suites' temp_root: a test that failed half-way may have
     # left a VE running, and a running VE outlives the directory.
-    for st in ovz.list(tmp_path):
+    for st in ovz.list_ves(tmp_path):
         ve = ovz.VE(st.ctid, tmp_path)
         if st.state == "running":
             try:

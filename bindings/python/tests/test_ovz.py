@@ -48,12 +48,22 @@ def test_ctid_from_str_and_handle_paths(tmp_path):
 def test_error_hierarchy():
     names = [
         "InvalidArgument", "NotFound", "Exists", "AlreadyRunning", "NotRunning", "Locked",
-        "BadConfig", "Unsupported", "TimedOut", "ChildFailed", "SystemError",
+        "BadConfig", "Unsupported", "TimedOut", "ChildFailed", "OvzSystemError",
     ]
     for name in names:
         assert issubclass(getattr(ovz, name), ovz.Error), name
-    assert issubclass(ovz.SystemError, OSError)
+    assert issubclass(ovz.OvzSystemError, OSError)
     assert not issubclass(ovz.NotFound, OSError)
+
+
+def test_names_that_shadowed_builtins_are_kept_as_aliases():
+    assert ovz.list is ovz.list_ves
+    assert ovz.SystemError is ovz.OvzSystemError
+    assert ovz.OvzSystemError.__name__ == "OvzSystemError"
+    star = {}
+    exec("from ovz import *", star)
+    assert "list" not in star and "SystemError" not in star
+    assert star["list_ves"] is ovz.list_ves
 
 
 def test_bad_config_is_bad_config(tmp_path):
@@ -69,7 +79,7 @@ def test_bad_config_is_bad_config(tmp_path):
 def test_kernel_refusal_is_system_error(tmp_path):
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("")
-    with pytest.raises(ovz.SystemError) as info:
+    with pytest.raises(ovz.OvzSystemError) as info:
         ovz.VE(9402, not_a_dir).create()
     assert info.value.code == "system"
     assert info.value.errno == errno.ENOTDIR
@@ -89,7 +99,7 @@ def test_set_refuses_bad_names_and_values(tmp_path):
 def test_module_functions(tmp_path):
     assert ovz.version.count(".") == 2
     assert ovz.UNLIMITED == 2**63 - 1
-    assert ovz.list(tmp_path) == []
+    assert ovz.list_ves(tmp_path) == []
     assert "busybox" in [t.name for t in ovz.templates(tmp_path)]
     assert ovz.user_beancounters(tmp_path).startswith("Version: 2.5")
     assert ovz.all_beancounters(tmp_path) == {}
@@ -106,7 +116,7 @@ def test_whole_life(root):
     assert (st.ctid, st.state) == (9410, "stopped")
     assert (st.hostname, st.ostemplate) == ("py-life", "busybox")
     assert ve.config["HOSTNAME"] == "py-life"
-    assert [s.ctid for s in ovz.list(root)] == [9410]
+    assert [s.ctid for s in ovz.list_ves(root)] == [9410]
 
     ve.start()
     st = ve.status
@@ -130,7 +140,7 @@ def test_whole_life(root):
 
     ve.destroy()
     assert ve.status.state == "absent"
-    assert ovz.list(root) == []
+    assert ovz.list_ves(root) == []
 
 
 @needs_root
@@ -395,4 +405,4 @@ def test_ves_live_their_whole_life_on_several_threads_at_once(root):
         t.join(timeout=240)
     assert not any(t.is_alive() for t in threads), "a thread is still running its VE"
     assert failures == {}
-    assert ovz.list(root) == []
+    assert ovz.list_ves(root) == []

@@ -1,10 +1,15 @@
-"""Every public operation of include/ovz/ve.hpp has a Python (and C) counterpart.
+"""Every public operation of libovz's C++ headers has a Python and a C counterpart, or is
+listed below as deliberately absent with the reason; and the options and records the
+operations take and give have the same fields in all three.
 
-The operations are read from the header itself: the `result<...> NAME(` member functions
-of class ve and the free functions beside it. A new one fails this test until the bindings
-name it below, so they cannot fall behind the C++ API silently.
+The operations are read from the headers themselves (include/ovz/*.hpp: every OVZ_API free
+function, and the result-returning members of the operation classes), the Python signatures
+from ovz/__init__.pyi (which test_stubs.py holds to the module) and the C ones from ovz.h.
+A new operation or field fails this test until it is named here, so the bindings cannot fall
+behind the C++ API silently.
 """
 
+import ast
 import os
 import pathlib
 import re
@@ -16,59 +21,179 @@ import ovz
 SOURCE_DIR = pathlib.Path(
     os.environ.get("OVZ_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[3])
 )
+INCLUDE = SOURCE_DIR / "include" / "ovz"
+C_HEADER = SOURCE_DIR / "bindings" / "c" / "include" / "ovz.h"
+STUB = SOURCE_DIR / "bindings" / "python" / "ovz" / "__init__.pyi"
 
-# C++ operation -> dotted name under the ovz package.
-PYTHON = {
-    "open": "VE",  # the constructor: ovz.VE(ctid, root)
-    "create": "VE.create",
-    "start": "VE.start",
-    "run": "VE.run",
-    "stop": "VE.stop",
-    "restart": "VE.restart",
-    "destroy": "VE.destroy",
-    "status": "VE.status",
-    "config": "VE.config",
-    "exec": "VE.exec",
-    "enter": "VE.enter",
-    "set": "VE.set",
-    "params": "VE.params",
-    "beancounters": "VE.beancounters",
-    "set_hostname": "VE.set_hostname",
-    "security": "VE.security",
-    "set_security": "VE.set_security",
-    "apply": "VE.apply",
-    "add_ip": "VE.add_ip",
-    "del_ip": "VE.del_ip",
-    "del_all_ips": "VE.del_all_ips",
-    "add_netif": "VE.add_netif",
-    "del_netif": "VE.del_netif",
-    "network": "VE.network",
-    "list_ves": "list",
-    "all_beancounters": "all_beancounters",
+# The classes whose members are operations; the others (ctid, ve_config, error, unique_fd,
+# ns_handle, process, ip_address, netif_spec, ...) are values that the bindings carry as
+# ints, strings, dicts and records.
+OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher")
+
+# "class::member" or free function -> (dotted Python name, C function).
+BOTH = {
+    "ve::open": ("VE", "ovz_ve_open"),
+    "ve::create": ("VE.create", "ovz_ve_create"),
+    "ve::start": ("VE.start", "ovz_ve_start_with"),
+    "ve::run": ("VE.run", "ovz_ve_run"),
+    "ve::stop": ("VE.stop", "ovz_ve_stop"),
+    "ve::restart": ("VE.restart", "ovz_ve_restart"),
+    "ve::destroy": ("VE.destroy", "ovz_ve_destroy"),
+    "ve::status": ("VE.status", "ovz_ve_get_status"),
+    "ve::config": ("VE.config", "ovz_ve_config"),
+    "ve::exec": ("VE.exec", "ovz_ve_exec"),
+    "ve::enter": ("VE.enter", "ovz_ve_enter"),
+    "ve::apply": ("VE.apply", "ovz_ve_apply"),
+    "ve::set": ("VE.set", "ovz_ve_set_param"),
+    "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
+    "ve::beancounters": ("VE.beancounters", "ovz_ve_beancounters"),
+    "ve::set_hostname": ("VE.set_hostname", "ovz_ve_set_hostname"),
+    "ve::security": ("VE.security", "ovz_ve_get_capability"),
+    "ve::set_security": ("VE.set_security", "ovz_ve_set_security"),
+    "ve::add_ip": ("VE.add_ip", "ovz_ve_add_ip"),
+    "ve::del_ip": ("VE.del_ip", "ovz_ve_del_ip"),
+    "ve::del_all_ips": ("VE.del_all_ips", "ovz_ve_del_all_ips"),
+    "ve::add_netif": ("VE.add_netif", "ovz_ve_add_netif"),
+    "ve::del_netif": ("VE.del_netif", "ovz_ve_del_netif"),
+    "ve::network": ("VE.network", "ovz_ve_get_ip"),
+    "list_ves": ("list_ves", "ovz_ves_open"),
+    "all_beancounters": ("all_beancounters", "ovz_ubc_report"),
+    "format_user_beancounters": ("user_beancounters", "ovz_ubc_report"),
+    "template_store::list": ("templates", "ovz_template_list"),
+    "template_store::import": ("import_template", "ovz_template_import"),
+    "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
+    "parse_setting": ("VE.apply", "ovz_changes_add"),
 }
 
-# C++ operation -> function of bindings/c/include/ovz.h, where it is not ovz_ve_<name>.
-C_NAMES = {
-    "set": "ovz_ve_set_param",
-    "beancounters": "ovz_ve_get_stats",
-    "list_ves": "ovz_ve_list",
-    "all_beancounters": "ovz_ubc_report",
+# Operations with no binding on purpose, and why.
+ABSENT = {
+    "ubc_watcher::start": "needs a Boost.Asio io_context; C and Python poll beancounters()",
+    "template_store::find": "C++ embedders' lookup; create() finds the template by name",
+    "template_store::check_name": "checked by import_template and create",
+    "resolve_state_root": "Python has it; C passes NULL for the same choice",
+    "setting_kind_of": "what parse_setting dispatches on; the bindings take names directly",
+    "category": "C++ error plumbing: C has ovz_error_last(), Python the exception classes",
+    "make_error_code": "C++ error plumbing, as category",
+    "to_string": "enum names: C and Python get the strings themselves",
+    "check_bootable": "applied by create, set and apply",
+    "check_cpu_params": "applied by parse_setting and set",
+    "all_ubc_resources": "the names come with every beancounter (resource)",
+    "conf_key": "CTID.conf spelling, internal to the config readers",
+    "counts_pages": "a unit rule applied by parse_setting",
+    "format_ubc_value": "CTID.conf text; the bindings give barrier and limit as numbers",
+    "parse_ubc_resource": "reached through parse_setting",
+    "parse_ubc_value": "reached through parse_setting",
+    "parse_capabilities": "reached through parse_setting",
+    "parse_devnodes": "reached through parse_setting",
+    "parse_cpumask": "reached through parse_setting",
+    "parse_ip_addresses": "CTID.conf text; the bindings take one address at a time",
+    "parse_netifs": "CTID.conf text; the bindings take one device at a time",
+    "format_ip_addresses": "CTID.conf text; network() gives the addresses",
+    "format_netifs": "CTID.conf text; network() gives the devices",
+    "parse_user_beancounters": "parses the report the library writes; for C++ tools",
+    "params_from_config": "CTID.conf conversion behind params(); C's ovz_ve_params gives text",
+    "params_to_config": "CTID.conf conversion behind set()",
+    "security_from_config": "CTID.conf conversion behind security()",
+    "security_to_config": "CTID.conf conversion behind set_security()",
+    "with_changes": "the merge behind set_security()",
+    "default_seccomp_profile": "the built-in profile, named 'default' in every binding",
+    "clone_flag": "low-level namespaces for C++ embedders; the VE operations are the API",
+    "ns_name": "low-level namespaces, as clone_flag",
+    "spawn": "low-level process spawning, as clone_flag",
+    "spawn_in": "low-level process spawning, as clone_flag",
 }
 
-_OPERATION = re.compile(r"\bresult<.*?>\s+(\w+)\s*\(")
+# Options and records: C++ struct -> (Python function whose parameters, or class whose
+# properties, carry it; C struct; {C++ field: Python name}, {C++ field: C name}, fields
+# absent from the bindings with the reason).
+FIELDS = {
+    "create_options": ("VE.create", "ovz_create_options", {}, {}, {}),
+    "start_options": ("VE.start", "ovz_start_options", {}, {}, {}),
+    "stop_options": ("VE.stop", "ovz_stop_options", {}, {"timeout": "timeout_ms"}, {}),
+    "ve_status": ("VEStatus", "ovz_ve_status", {"id": "ctid"}, {"id": "ctid"}, {}),
+    "ubc_stat": ("Beancounter", "ovz_ubc_stat", {}, {}, {}),
+    "cpu_params": ("VE.set", "ovz_cpu_params", {}, {}, {}),
+}
+# Python's set() takes every setting as a keyword (**changes), so its fields are checked by
+# name in parse_setting instead.
+PYTHON_KEYWORD_BAGS = {"VE.set"}
+
+_MEMBER = re.compile(r"^\s*(?:static\s+)?result<.*?>\s+(\w+)\s*\(", re.M)
+_FREE = re.compile(r"^OVZ_API\s+[^;{(]*?\b(\w+)\s*\(", re.M)
+_FIELD = re.compile(r"^\s+(?:[\w:<>,]+(?:<[^;]*>)?[\s*&]+)+(\w+)\s*(?:\{[^;]*\}|=[^;]*)?;", re.M)
+
+
+def headers():
+    return sorted(INCLUDE.glob("*.hpp"))
+
+
+def class_body(text, name):
+    m = re.search(rf"(?:class|struct) OVZ_API {name} \{{", text)
+    if not m:
+        return None
+    end = text.index("\n};", m.end())
+    body = text[m.end():end]
+    return body.split("\n private:")[0]
 
 
 def cpp_operations():
-    """(members of class ve, free functions) declared in ve.hpp."""
-    text = (SOURCE_DIR / "include" / "ovz" / "ve.hpp").read_text()
-    start = text.index("class OVZ_API ve {")
-    end = text.index("\n};", start)
-    body = text[start:end]
-    public = body.split("\n private:")[0]
-    members = _OPERATION.findall(public)
-    free = _OPERATION.findall(text[:start] + text[end:])
-    assert members and free, "ve.hpp no longer parses: update cpp_operations()"
-    return members, free
+    """Every public operation of include/ovz, as 'class::member' or 'function'."""
+    ops = set()
+    for h in headers():
+        text = h.read_text()
+        ops.update(_FREE.findall(text))
+        for cls in OPERATION_CLASSES:
+            body = class_body(text, cls)
+            if body:
+                ops.update(f"{cls}::{m}" for m in _MEMBER.findall(body))
+    ops.discard("__attribute__")
+    return ops
+
+
+def struct_fields(name):
+    for h in headers():
+        text = h.read_text()
+        m = re.search(rf"^struct {name} \{{(.*?)^\}};", text, re.M | re.S)
+        if m:
+            body = re.sub(r"///.*|//.*", "", m.group(1))
+            body = re.sub(r"^\s*(bool operator|static|inline).*$", "", body, flags=re.M)
+            return [f for f in _FIELD.findall(body)]
+    raise AssertionError(f"struct {name} not found in include/ovz")
+
+
+def c_text():
+    return C_HEADER.read_text()
+
+
+def c_struct_fields(name):
+    m = re.search(rf"typedef struct {name} \{{(.*?)\}}", c_text(), re.S)
+    assert m, f"struct {name} not in ovz.h"
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    return re.findall(r"(\w+)(?:\[\w+\])?;", body)
+
+
+def stub_signatures():
+    """Dotted name -> parameter names (or property names of a class) from the .pyi."""
+    tree = ast.parse(STUB.read_text())
+    sigs = {}
+
+    def params(fn):
+        a = fn.args
+        names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+        return [n for n in names if n != "self"]
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            sigs[node.name] = params(node)
+        elif isinstance(node, ast.ClassDef):
+            props = []
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    sigs[f"{node.name}.{item.name}"] = params(item)
+                    if any(getattr(d, "id", None) == "property" for d in item.decorator_list):
+                        props.append(item.name)
+            sigs[node.name] = props
+    return sigs
 
 
 def resolves(dotted):
@@ -80,31 +205,57 @@ def resolves(dotted):
     return True
 
 
-def test_header_parses_to_the_known_core():
-    members, free = cpp_operations()
-    assert {"open", "create", "start", "stop", "destroy", "status", "exec"} <= set(members)
-    assert "list_ves" in free
+def test_headers_parse_to_the_known_core():
+    ops = cpp_operations()
+    assert {"ve::open", "ve::create", "ve::start", "ve::exec", "list_ves",
+            "template_store::import", "set_log_handler", "parse_setting"} <= ops
+    assert struct_fields("create_options") == ["ostemplate", "hostname", "config", "userns"]
 
 
-def test_python_covers_ve_hpp():
-    members, free = cpp_operations()
-    unmapped = [name for name in members + free if name not in PYTHON]
-    assert not unmapped, f"C++ operations with no Python name in PYTHON: {unmapped}"
-    missing = [f"{name} -> ovz.{PYTHON[name]}" for name in members + free
-               if not resolves(PYTHON[name])]
+def test_every_operation_is_bound_or_absent_on_purpose():
+    ops = cpp_operations()
+    unlisted = sorted(ops - BOTH.keys() - ABSENT.keys())
+    assert not unlisted, f"operations in include/ovz with no entry in BOTH or ABSENT: {unlisted}"
+    stale = sorted((BOTH.keys() | ABSENT.keys()) - ops)
+    assert not stale, f"BOTH or ABSENT name operations no header declares: {stale}"
+
+
+def test_python_has_every_bound_operation():
+    missing = [f"{op} -> ovz.{py}" for op, (py, _) in BOTH.items() if not resolves(py)]
     assert not missing, f"Python counterparts missing: {missing}"
 
 
-def test_c_covers_ve_hpp():
-    header = SOURCE_DIR / "bindings" / "c" / "include" / "ovz.h"
-    if not header.exists():
-        pytest.skip(f"no C ABI yet ({header} is absent)")
-    text = header.read_text()
-    members, free = cpp_operations()
-
-    def declared(name):
-        c_name = C_NAMES.get(name, f"ovz_ve_{name}")
-        return re.search(rf"\b{c_name}\s*\(", text) is not None
-
-    missing = [name for name in members + free if not declared(name)]
+def test_c_has_every_bound_operation():
+    text = c_text()
+    missing = [f"{op} -> {c}" for op, (_, c) in BOTH.items()
+               if not re.search(rf"\b{c}\s*\(", text)]
     assert not missing, f"C counterparts missing from ovz.h: {missing}"
+
+
+@pytest.mark.parametrize("cpp", sorted(FIELDS))
+def test_options_and_records_have_the_same_fields(cpp):
+    py, c, py_names, c_names, absent = FIELDS[cpp]
+    fields = [f for f in struct_fields(cpp) if f not in absent]
+    c_fields = c_struct_fields(c)
+    missing_c = [f for f in fields if c_names.get(f, f) not in c_fields]
+    assert not missing_c, f"{cpp} fields missing from C's {c}: {missing_c}"
+    if py in PYTHON_KEYWORD_BAGS:
+        from ovz._ovz import VE  # noqa: F401  (set() takes **changes)
+        unknown = [f for f in fields if not _is_setting(f)]
+        assert not unknown, f"{cpp} fields that are not settings of VE.set(): {unknown}"
+        return
+    sigs = stub_signatures()
+    assert py in sigs, f"{py} not in the stub"
+    missing_py = [f for f in fields if py_names.get(f, f) not in sigs[py]]
+    assert not missing_py, f"{cpp} fields missing from Python's {py}: {missing_py}"
+
+
+def _is_setting(name):
+    """True when VE.set() takes `name`: its value is refused, not the name."""
+    try:
+        ovz.VE(1, "/nonexistent-ovz-parity").set(**{name: object()})
+    except TypeError:
+        return True  # the name was known, the value's type was not
+    except ovz.Error as e:
+        return "unknown parameter" not in str(e)
+    return True

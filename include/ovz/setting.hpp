@@ -1,0 +1,40 @@
+#pragma once
+/// @file
+/// vzctl's setting names: `vzctl set --NAME VALUE` read into a ve_changes. ovzctl, the C ABI
+/// (ovz_changes_add, ovz_ve_set_param, ovz_ve_set_security) and Python read them through
+/// this one parser, so a name means the same everywhere.
+
+#include <ovz/export.hpp>
+#include <ovz/result.hpp>
+#include <ovz/ve.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace ovz {
+
+/// What part of a ve_changes a setting changes.
+enum class setting_kind {
+  hostname,  ///< "hostname"
+  resource,  ///< a beancounter ("numproc", …), "cpuunits", "cpulimit", "cpus", "cpumask"
+  security,  ///< "capability", "devnodes", "seccomp_profile", "no_new_privs"
+  network,   ///< "ipadd", "ipdel", "netif_add", "netif_del"
+};
+
+/// The kind of the setting `name` (any case), nullopt when no setting has that name.
+OVZ_API std::optional<setting_kind> setting_kind_of(std::string_view name);
+
+/// Adds `vzctl set --NAME VALUE` to `into`: "hostname"; a beancounter ("B" or "B:L", each
+/// with an optional K, M, G, T or P suffix, or "unlimited"); "cpuunits", "cpulimit", "cpus"
+/// (decimal numbers within their ranges); "cpumask" (a CPU list like "0-3,6" or "all");
+/// "capability" ("NAME:on|off ..."); "devnodes" ("NAME:r|w|rw|none ..."); "seccomp_profile"
+/// (an absolute path, "default" or "unconfined"); "no_new_privs" ("yes" or "no"); "ipadd"
+/// (an address, optionally "/PREFIX"); "ipdel" (an address or "all"); "netif_add"
+/// ("ifname[,mac,host_ifname,host_mac,bridge]"); "netif_del" (a device name inside). Lists
+/// (capabilities, device nodes, addresses, devices) grow, the rest is replaced. An unknown
+/// name or a bad value is errc::invalid_argument, its message starting with the name, and
+/// `into` is left as it was.
+OVZ_API result<void> parse_setting(std::string_view name, std::string_view value,
+                                   ve_changes& into);
+
+}  // namespace ovz

@@ -1,0 +1,73 @@
+#include <ovz/setting.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace ovz;
+
+namespace {
+
+std::string refusal(std::string_view name, std::string_view value) {
+  ve_changes c;
+  c.hostname = "before";
+  auto r = parse_setting(name, value, c);
+  if (r) FAIL("accepted " << name << "=" << value);
+  CHECK(r.error().is(errc::invalid_argument));
+  CHECK(c.hostname == "before");  // a refusal leaves what was collected as it was
+  CHECK(c.params.ubc.empty());
+  return r.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("every vzctl setting name lands in its part of ve_changes", "[setting]") {
+  ve_changes c;
+  for (auto [name, value] : {std::pair{"hostname", "web"}, {"NUMPROC", "64:128"},
+                             {"physpages", "1G"}, {"cpuunits", "2000"}, {"cpulimit", "50"},
+                             {"cpus", "2"}, {"cpumask", "0-1"}, {"capability", "net_admin:on"},
+                             {"capability", "sys_time:off"}, {"devnodes", "net/tun:rw"},
+                             {"seccomp_profile", "unconfined"}, {"no_new_privs", "yes"},
+                             {"ipadd", "10.0.0.2"}, {"ipdel", "all"},
+                             {"netif_add", "eth0,,,,vmbr0"}, {"netif_del", "eth1"}})
+    REQUIRE(parse_setting(name, value, c));
+  CHECK(c.hostname == "web");
+  REQUIRE(c.params.ubc.size() == 2);
+  CHECK(c.params.ubc[0].first == ubc_resource::numproc);
+  CHECK(c.params.ubc[0].second.limit == 128);
+  CHECK(c.params.ubc[1].second.barrier == 262144);  // 1G in pages
+  CHECK(c.params.cpu.cpuunits == 2000u);
+  CHECK(c.params.cpu.cpulimit == 50u);
+  CHECK(c.params.cpu.cpus == 2u);
+  CHECK(c.params.cpu.cpumask == "0-1");
+  CHECK(c.security.capabilities.size() == 2);  // lists grow
+  CHECK(c.security.devnodes.size() == 1);
+  CHECK(c.security.seccomp_profile == "unconfined");
+  CHECK(c.security.no_new_privs == true);
+  CHECK(c.network.add_ips.size() == 1);
+  CHECK(c.network.del_all_ips);
+  CHECK(c.network.add_netifs.at(0).bridge == "vmbr0");
+  CHECK(c.network.del_netifs == std::vector<std::string>{"eth1"});
+
+  CHECK(setting_kind_of("Numproc") == setting_kind::resource);
+  CHECK(setting_kind_of("devnodes") == setting_kind::security);
+  CHECK(setting_kind_of("ipdel") == setting_kind::network);
+  CHECK(setting_kind_of("hostname") == setting_kind::hostname);
+  CHECK_FALSE(setting_kind_of("ram"));
+}
+
+TEST_CASE("a bad setting is refused naming it, and nothing is added", "[setting]") {
+  CHECK_THAT(refusal("ram", "1G"), Catch::StartsWith("unknown setting \"ram\""));
+  CHECK_THAT(refusal("numproc", "10:5"), Catch::StartsWith("numproc: ") && Catch::Contains("below barrier"));
+  CHECK_THAT(refusal("cpuunits", "lots"), Catch::Equals("cpuunits: \"lots\" is not a number"));
+  CHECK_THAT(refusal("cpuunits", "7"), Catch::StartsWith("cpuunits: "));
+  CHECK_THAT(refusal("cpus", "-1"), Catch::StartsWith("cpus: "));
+  CHECK_THAT(refusal("cpumask", "2-1"), Catch::StartsWith("cpumask: "));
+  CHECK_THAT(refusal("capability", "bogus:on"), Catch::StartsWith("capability: "));
+  CHECK_THAT(refusal("seccomp_profile", "web"), Catch::Contains("absolute path"));
+  CHECK_THAT(refusal("no_new_privs", "on"), Catch::Contains("yes or no"));
+  CHECK_THAT(refusal("ipadd", "10.0.0.300"), Catch::StartsWith("ipadd: Invalid IP address"));
+  CHECK_THAT(refusal("ipdel", "everything"), Catch::StartsWith("ipdel: "));
+  CHECK_THAT(refusal("netif_add", "eth0,nomac"), Catch::StartsWith("netif_add: "));
+  CHECK_THAT(refusal("netif_del", ""), Catch::StartsWith("netif_del: "));
+}
