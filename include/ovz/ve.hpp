@@ -178,8 +178,9 @@ class OVZ_API ve {
   /// ceiling, all CPUs).
   result<ve_params> params() const;
   /// Every beancounter: held and maxheld measured from the kernel where this host can
-  /// (zero and `measured == false` where it cannot), barrier and limit as set, failcnt as
-  /// the kernel counted refusals.
+  /// (zero and `measured == false` where it cannot), barrier and limit as in force (a
+  /// limit the kernel enforces on the running VE as the kernel holds it, so a change not
+  /// saved shows; the others as CTID.conf sets them), failcnt as the kernel counted refusals.
   result<ubc_snapshot> beancounters() const;
 
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE

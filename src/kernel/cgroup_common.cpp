@@ -175,6 +175,13 @@ result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const cha
   return std::optional<std::uint64_t>{};
 }
 
+std::optional<std::uint64_t> limit_of(std::uint64_t value) {
+  // Page sizes go up to 64 KiB.
+  constexpr std::uint64_t none = INT64_MAX & ~std::uint64_t{0xffff};
+  if (value >= none) return std::nullopt;
+  return value;
+}
+
 result<void> write_number(const cgroup_dir& dir, const char* file,
                           std::optional<std::uint64_t> value, std::string_view none) {
   return dir.write(file, value ? std::to_string(*value) : std::string(none));

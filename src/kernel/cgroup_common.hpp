@@ -57,6 +57,9 @@ result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const ch
 /// when the file or the key is missing.
 result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
                                                 std::string_view key);
+/// A limit read from a kernel file: nullopt for the file's "no limit" ("max", or v1's -1,
+/// which reads back as LONG_MAX rounded down to a page).
+std::optional<std::uint64_t> limit_of(std::uint64_t value);
 /// Writes a number, or `none` (the file's word for no limit, "max" or "-1") for nullopt.
 result<void> write_number(const cgroup_dir& dir, const char* file,
                           std::optional<std::uint64_t> value, std::string_view none);

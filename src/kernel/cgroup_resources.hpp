@@ -23,6 +23,11 @@ class cgroup_resources {
   virtual result<void> apply(const ve_cgroup& cg, const cgroup_limits& limits) = 0;
   /// The counters of the cgroup, its sub-cgroups included (the kernel counts them upward).
   virtual result<cgroup_usage> usage(const ve_cgroup& cg) const = 0;
+  /// The beancounter limits in force in the cgroup as the kernel reports them: pids_max,
+  /// memory_max, swap_max and kmem_max (nullopt: none) and, where the kernel keeps them
+  /// apart, memory_min and memory_low. `fields` names the groups read (field_pids,
+  /// field_memory, field_guarantee); a controller absent here leaves its group out.
+  virtual result<cgroup_limits> limits(const ve_cgroup& cg) const = 0;
   /// Lets the cgroup's processes open (read, write, mknod) only these device nodes: the
   /// devices controller on v1, a BPF device program attached to the cgroup on v2. Both hold
   /// for its sub-cgroups too.

@@ -83,6 +83,21 @@ result<void> memory_usage(const cgroup_dir& d, cgroup_usage& u) {
   return success();
 }
 
+// memsw limits RAM and swap together; apply_memory writes it only with both limited. The
+// guarantees are not read: v1 holds both in one soft limit.
+result<void> memory_limits(const cgroup_dir& d, cgroup_limits& l) {
+  BOOST_OUTCOME_TRY(mem, read_number(d, "memory.limit_in_bytes"));
+  BOOST_OUTCOME_TRY(memsw, read_number(d, "memory.memsw.limit_in_bytes"));
+  BOOST_OUTCOME_TRY(kmem, read_number(d, "memory.kmem.limit_in_bytes"));
+  if (!mem) return success();
+  l.memory_max = limit_of(*mem);
+  const auto total = memsw ? limit_of(*memsw) : std::nullopt;
+  if (l.memory_max && total && *total >= *l.memory_max) l.swap_max = *total - *l.memory_max;
+  if (kmem) l.kmem_max = limit_of(*kmem);
+  l.fields |= field_memory;
+  return success();
+}
+
 class cgroup_v1_resources final : public cgroup_resources {
  public:
   result<void> apply(const ve_cgroup& cg, const cgroup_limits& l) override {
@@ -143,6 +158,22 @@ class cgroup_v1_resources final : public cgroup_resources {
       BOOST_OUTCOME_TRY(memory_usage(*d, u));
     }
     return u;
+  }
+
+  result<cgroup_limits> limits(const ve_cgroup& cg) const override {
+    cgroup_limits l;
+    l.fields = 0;
+    if (auto d = cg.with("pids")) {
+      BOOST_OUTCOME_TRY(max, read_number(*d, "pids.max"));
+      if (max) {
+        l.pids_max = limit_of(*max);
+        l.fields |= field_pids;
+      }
+    }
+    if (auto d = cg.with("memory")) {
+      BOOST_OUTCOME_TRY(memory_limits(*d, l));
+    }
+    return l;
   }
 };
 

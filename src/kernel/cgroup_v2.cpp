@@ -46,6 +46,29 @@ result<void> memory_usage(const cgroup_dir& d, cgroup_usage& u) {
   return success();
 }
 
+result<void> read_limits(const cgroup_dir& d, cgroup_limits& l) {
+  BOOST_OUTCOME_TRY(pids, read_number(d, "pids.max"));
+  if (pids) {
+    l.pids_max = limit_of(*pids);
+    l.fields |= field_pids;
+  }
+  BOOST_OUTCOME_TRY(mem, read_number(d, "memory.max"));
+  BOOST_OUTCOME_TRY(swap, read_number(d, "memory.swap.max"));
+  if (mem) {
+    l.memory_max = limit_of(*mem);
+    if (swap) l.swap_max = limit_of(*swap);
+    l.fields |= field_memory;
+  }
+  BOOST_OUTCOME_TRY(min, read_number(d, "memory.min"));
+  BOOST_OUTCOME_TRY(low, read_number(d, "memory.low"));
+  if (min && low) {
+    l.memory_min = *min;
+    l.memory_low = *low;
+    l.fields |= field_guarantee;
+  }
+  return success();
+}
+
 class cgroup_v2_resources final : public cgroup_resources {
  public:
   // A controller the parent did not enable has no files here; its limits are then not
@@ -95,6 +118,13 @@ class cgroup_v2_resources final : public cgroup_resources {
     BOOST_OUTCOME_TRY(cpu_us, read_keyed(d, "cpu.stat", "usage_usec"));
     u.cpu_usage_us = cpu_us.value_or(0);
     return u;
+  }
+
+  result<cgroup_limits> limits(const ve_cgroup& cg) const override {
+    cgroup_limits l;
+    l.fields = 0;
+    BOOST_OUTCOME_TRY(read_limits(unified(cg), l));
+    return l;
   }
 
  private:

@@ -16,8 +16,6 @@
 namespace ovz::detail {
 namespace {
 
-constexpr std::uint64_t kib_per_page = 4;
-
 // The VE's own network namespace counts its sockets: "sockets: used N" and "TCP: inuse N"
 // in sockstat, "TCP6: inuse N" in sockstat6. (The per-process TCP tables would say more, but
 // reading them walks the whole hash table: milliseconds per VE.)
@@ -52,8 +50,8 @@ void count_memory(pid_t pid, proc_usage& u) {
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     if (!(fields >> key >> kib)) continue;
-    if (key == "VmLck:") u.locked_pages += kib / kib_per_page;
-    if (key == "VmData:" || key == "VmStk:") u.privvm_pages += kib / kib_per_page;
+    if (key == "VmLck:") u.locked_bytes += kib * 1024;
+    if (key == "VmData:" || key == "VmStk:") u.privvm_bytes += kib * 1024;
   }
 }
 

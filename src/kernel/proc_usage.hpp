@@ -12,8 +12,8 @@ struct proc_usage {
   std::uint64_t files = 0;          // open descriptors
   std::uint64_t tcp_sockets = 0;    // TCP sockets in use in the VE's network namespace
   std::uint64_t other_sockets = 0;  // its other sockets
-  std::uint64_t locked_pages = 0;   // VmLck
-  std::uint64_t privvm_pages = 0;   // VmData + VmStk: private writable memory committed
+  std::uint64_t locked_bytes = 0;   // VmLck
+  std::uint64_t privvm_bytes = 0;   // VmData + VmStk: private writable memory committed
   std::uint64_t ptys = 0;           // terminals open in the VE's devpts
   std::uint64_t flocks = 0;         // file locks held (not waited for)
 };

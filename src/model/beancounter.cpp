@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <optional>
 #include <ovz/beancounter.hpp>
@@ -8,21 +7,10 @@
 #include <utility>
 
 #include "fail.hpp"
+#include "model/ubc_table.hpp"
 
 namespace ovz {
 namespace {
-
-// Indexed by the enum, in report order.
-constexpr std::array<const char*, 21> names = {
-    "kmemsize",    "lockedpages",  "privvmpages",  "shmpages",    "numproc",      "physpages",
-    "vmguarpages", "oomguarpages", "numtcpsock",   "numflock",    "numpty",       "numsiginfo",
-    "tcpsndbuf",   "tcprcvbuf",    "othersockbuf", "dgramrcvbuf", "numothersock", "dcachesize",
-    "numfile",     "numiptent",    "swappages",
-};
-static_assert(names.size() == static_cast<std::size_t>(ubc_resource::swappages) + 1);
-
-// vzctl converts byte sizes of the *pages resources with the x86 page size, whatever the host.
-constexpr std::uint64_t page_size = 4096;
 
 char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -70,7 +58,7 @@ parsed_number parse_number(ubc_resource r, std::string_view text) {
       if (n > ~std::uint64_t{0} / *mul) return too_large();
       n *= *mul;
       // A size in bytes becomes whole pages, rounded up so the limit never shrinks below it.
-      if (counts_pages(r)) n = n / page_size + (n % page_size != 0);
+      if (counts_pages(r)) n = n / detail::ubc_page_size + (n % detail::ubc_page_size != 0);
     } else {
       return {.problem = fmt::format("unknown suffix '{}'", suffix)};
     }
@@ -84,7 +72,7 @@ parsed_number parse_number(ubc_resource r, std::string_view text) {
 const std::vector<ubc_resource>& all_ubc_resources() {
   static const std::vector<ubc_resource> all = [] {
     std::vector<ubc_resource> v;
-    for (std::size_t i = 0; i < names.size(); ++i) v.push_back(static_cast<ubc_resource>(i));
+    for (const auto& row : detail::ubc_rows) v.push_back(row.resource);
     return v;
   }();
   return all;
@@ -92,15 +80,15 @@ const std::vector<ubc_resource>& all_ubc_resources() {
 
 const char* to_string(ubc_resource r) noexcept {
   auto i = static_cast<std::size_t>(r);
-  return i < names.size() ? names[i] : "unknown";
+  return i < detail::ubc_rows.size() ? detail::ubc_rows[i].name : "unknown";
 }
 
 result<ubc_resource> parse_ubc_resource(std::string_view name) {
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    std::string_view known = names[i];
+  for (const auto& row : detail::ubc_rows) {
+    std::string_view known = row.name;
     if (std::equal(name.begin(), name.end(), known.begin(), known.end(),
                    [](char a, char b) { return to_lower(a) == b; }))
-      return static_cast<ubc_resource>(i);
+      return row.resource;
   }
   return detail::fail(errc::invalid_argument, "Unknown beancounter \"{}\"", detail::excerpt(name));
 }
@@ -112,16 +100,8 @@ std::string conf_key(ubc_resource r) {
 }
 
 bool counts_pages(ubc_resource r) noexcept {
-  switch (r) {
-    case ubc_resource::lockedpages:
-    case ubc_resource::privvmpages:
-    case ubc_resource::shmpages:
-    case ubc_resource::physpages:
-    case ubc_resource::vmguarpages:
-    case ubc_resource::oomguarpages:
-    case ubc_resource::swappages: return true;
-    default: return false;
-  }
+  return static_cast<std::size_t>(r) < detail::ubc_rows.size() &&
+         detail::row_of(r).unit == detail::ubc_unit::pages;
 }
 
 result<ubc_value> parse_ubc_value(ubc_resource r, std::string_view text) {

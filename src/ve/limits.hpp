@@ -1,6 +1,6 @@
 #pragma once
-// OpenVZ's parameters as cgroup limits: the one place that decides which beancounter the
-// kernel enforces with what.
+// OpenVZ's parameters as kernel limits, and back: the table's (model/ubc_table.hpp) limit
+// columns applied to cgroup_limits.
 
 #include <ovz/namespaces.hpp>
 #include <ovz/ve_params.hpp>
@@ -15,6 +15,14 @@ cgroup_limits limits_for(const ve_params& p, unsigned fields = all_fields);
 
 /// The limit fields that setting `changes` touches.
 unsigned fields_for(const ve_params& changes);
+
+/// The barrier and limit a running VE's report gives for `r`: its settings', unless the
+/// kernel limit `r` becomes holds another value in `kernel` (as read from the VE's cgroup),
+/// which a live change not saved leaves. Then that side is the kernel's, and the other side
+/// is the setting's as far as a barrier does not exceed its limit. `kernel_page` is the
+/// host's page size, the unit the kernel rounds byte limits down to.
+ubc_value reported_value(ubc_resource r, const ve_params& settings, const cgroup_limits& kernel,
+                         std::uint64_t kernel_page);
 
 /// RLIMIT_NOFILE of VE processes: NUMFILE's barrier and limit as soft and hard limit, or a
 /// fixed 1024:524288 when NUMFILE is unlimited, never what the caller happens to have.

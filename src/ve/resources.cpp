@@ -10,15 +10,16 @@
 #include "ve/change.hpp"
 #include "ve/limits.hpp"
 #include "ve/live_state.hpp"
+#include "ve/ubc_measure.hpp"
 #include "ve/ve_list.hpp"
 #include "ve/ve_op.hpp"
+
+#include <unistd.h>
 
 #include <memory>
 
 namespace ovz {
 namespace {
-
-constexpr std::uint64_t page_size = 4096;
 
 result<void> check_changes(const ve_params& changes) {
   for (const auto& [r, v] : changes.ubc) {
@@ -28,59 +29,6 @@ result<void> check_changes(const ve_params& changes) {
   }
   BOOST_OUTCOME_TRY(check_cpu_params(changes.cpu));
   return check_bootable(changes);
-}
-
-struct measured {
-  std::uint64_t held = 0;
-  std::uint64_t peak = 0;
-  std::uint64_t failcnt = 0;
-  bool is_measured = false;
-  bool enforced = false;
-};
-
-measured from_counter(const detail::cgroup_counter& c, std::uint64_t unit) {
-  return {c.held / unit, c.peak / unit, c.failcnt, c.measured, c.enforced};
-}
-
-measured from_proc(std::uint64_t value, bool running) { return {value, value, 0, running, false}; }
-
-// What the kernel and /proc say of one resource. Resources nothing on this host counts stay
-// unmeasured and unenforced: a zero there is "unknown", never a made-up number.
-measured measure(ubc_resource r, const detail::cgroup_usage& u, const detail::proc_usage& p,
-                 bool running) {
-  switch (r) {
-    case ubc_resource::numproc: return from_counter(u.pids, 1);
-    case ubc_resource::physpages: return from_counter(u.memory, page_size);
-    case ubc_resource::swappages: return from_counter(u.swap, page_size);
-    case ubc_resource::kmemsize: return from_counter(u.kmem, 1);
-    case ubc_resource::shmpages: return from_counter(u.shmem, page_size);
-    case ubc_resource::oomguarpages: {
-      // Held: what the VE has in RAM and swap, the memory its guarantee protects.
-      auto m = from_counter(u.memory, page_size);
-      m.held += u.swap.held / page_size;
-      m.peak = std::max(m.peak, m.held);
-      m.failcnt = 0;
-      return m;
-    }
-    case ubc_resource::vmguarpages: {
-      auto m = from_proc(p.privvm_pages, running);
-      m.enforced = u.memory.enforced;
-      return m;
-    }
-    case ubc_resource::lockedpages: return from_proc(p.locked_pages, running);
-    case ubc_resource::privvmpages: return from_proc(p.privvm_pages, running);
-    case ubc_resource::numfile: return from_proc(p.files, running);
-    case ubc_resource::numtcpsock: return from_proc(p.tcp_sockets, running);
-    case ubc_resource::numothersock: return from_proc(p.other_sockets, running);
-    case ubc_resource::numpty: {
-      // The VE's devpts hands out no more than NUMPTY (its max=).
-      auto m = from_proc(p.ptys, running);
-      m.enforced = running;
-      return m;
-    }
-    case ubc_resource::numflock: return from_proc(p.flocks, running);
-    default: return {};
-  }
 }
 
 }  // namespace
@@ -134,30 +82,35 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
     const auto& live = op.live;
     const bool running = live.init_pid != 0;
     if (!running && only_running) return std::optional<ubc_snapshot>{};
-    detail::cgroup_usage usage;
-    detail::proc_usage procs;
+    detail::ubc_readings in;
+    // The limits the kernel holds: a live change not saved is in force but not in CTID.conf.
+    detail::cgroup_limits kernel;
+    kernel.fields = 0;
     if (running) {
-      BOOST_OUTCOME_TRY(u, op.cg().stats(op.layout.cgroup));
-      usage = u;
-      procs = detail::measure_processes(live.pids, live.init_pid);
+      auto& cg = op.cg();
+      auto open = cg.open(op.layout.cgroup);
+      if (!open && open.error().sys_errno() != ENOENT)  // ENOENT: it stopped meanwhile
+        return open.error();
+      if (open) {
+        BOOST_OUTCOME_TRY(u, cg.stats(op.layout.cgroup));
+        BOOST_OUTCOME_TRY(k, cg.resources().limits(*open));
+        in.cgroup = u;
+        kernel = k;
+      }
+      in.proc = detail::measure_processes(live.pids, live.init_pid);
+      in.running = true;
     }
+    detail::cgroup_limits none;
+    none.fields = 0;
+    const auto kernel_page = static_cast<std::uint64_t>(::getpagesize());
     ubc_snapshot snap{v.id(), {}};
     for (ubc_resource r : all_ubc_resources()) {
-      ubc_stat s;
-      s.resource = r;
-      for (const auto& [res, value] : settings.ubc) {
-        if (res == r) {
-          s.barrier = value.barrier;
-          s.limit = value.limit;
-        }
-      }
-      auto m = measure(r, usage, procs, running);
-      s.held = m.held;
-      s.maxheld = m.peak;
-      s.failcnt = m.failcnt;
-      s.measured = m.is_measured;
-      s.enforced = m.enforced;
-      snap.stats.push_back(s);
+      const auto m = detail::measure(r, in);
+      const auto value = detail::reported_value(r, settings, m.enforced ? kernel : none, kernel_page);
+      snap.stats.push_back(ubc_stat{.resource = r, .held = m.held, .maxheld = m.peak,
+                                    .barrier = value.barrier, .limit = value.limit,
+                                    .failcnt = m.failcnt, .measured = m.measured,
+                                    .enforced = m.enforced});
     }
     return std::optional<ubc_snapshot>(std::move(snap));
   });

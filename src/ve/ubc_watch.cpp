@@ -3,6 +3,8 @@
 #include "fail.hpp"
 #include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
+#include "model/ubc_table.hpp"
+#include "ve/ubc_measure.hpp"
 #include "ve/ve_op.hpp"
 
 #include <boost/asio/post.hpp>
@@ -28,9 +30,14 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
         interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
         notify(strand) {}
 
-  static constexpr std::array<ubc_resource, 4> watched = {
-      ubc_resource::numproc, ubc_resource::physpages, ubc_resource::swappages,
-      ubc_resource::kmemsize};
+  // The resources whose refusals the kernel signals, in the table's order.
+  static constexpr auto watched = [] {
+    std::array<ubc_resource, detail::watchable_count()> w{};
+    std::size_t i = 0;
+    for (const auto& row : detail::ubc_rows)
+      if (row.watchable) w[i++] = row.resource;
+    return w;
+  }();
 
   ovz::host on;  // keeps the backend alive
   detail::cgroup_manager* cg;
@@ -44,14 +51,19 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
   boost::asio::steady_timer timer;
   boost::asio::posix::stream_descriptor notify;
-  std::array<std::uint64_t, 4> last{};
+  std::array<std::uint64_t, watched.size()> last{};
   std::array<char, 4096> buffer{};
   std::atomic<bool> stopped{false};
 
-  std::array<std::uint64_t, 4> counts() const {
+  std::array<std::uint64_t, watched.size()> counts() const {
     auto u = cg->stats(cgroup);
     if (!u) return last;  // a cgroup going away meanwhile: nothing new to say
-    return {u->pids.failcnt, u->memory.failcnt, u->swap.failcnt, u->kmem.failcnt};
+    detail::ubc_readings in;
+    in.cgroup = *u;
+    in.running = true;
+    std::array<std::uint64_t, watched.size()> now{};
+    for (std::size_t i = 0; i < watched.size(); ++i) now[i] = detail::measure(watched[i], in).failcnt;
+    return now;
   }
 
   void check() {

@@ -212,6 +212,48 @@ TEST_CASE("limits change live, are saved on request and apply at the next start"
   MUST(v.stop({.fast = true}));
 }
 
+// CTID 13000 (from the range 13000-13009).
+TEST_CASE("a live change not saved is the limit the report gives", "[ubc][ubc-live]") {
+  test::require_root();
+  test::running_ve running(13000);
+  auto& v = running.v;
+  // The basic sample's NUMPROC="240:240" and PHYSPAGES="0:256M", now changed live only.
+  MUST(v.set(ubc(ubc_resource::numproc, "50"), false));
+  MUST(v.set(ubc(ubc_resource::physpages, "0:128M"), false));
+  const auto saved = MUST(v.params()).ubc;
+  CHECK(std::count(saved.begin(), saved.end(),
+                   std::pair{ubc_resource::numproc, ubc_value{240, 240}}) == 1);
+  CHECK(std::count(saved.begin(), saved.end(),
+                   std::pair{ubc_resource::physpages, ubc_value{0, 65536}}) == 1);
+
+  auto numproc = stat_of(v, ubc_resource::numproc);
+  CHECK(numproc.barrier == 50);
+  CHECK(numproc.limit == 50);
+  auto phys = stat_of(v, ubc_resource::physpages);
+  CHECK(phys.barrier == 0);
+  CHECK(phys.limit == 32768);
+  auto all = MUST(all_beancounters(running.root.path()));
+  REQUIRE(all.size() == 1);
+  for (const auto& s : all[0].stats) {
+    if (s.resource == ubc_resource::numproc) CHECK(s.limit == 50);
+    if (s.resource == ubc_resource::physpages) CHECK(s.limit == 32768);
+  }
+  // A resource no kernel limit binds live (NUMFILE binds each process at its start) keeps
+  // CTID.conf's numbers.
+  MUST(v.set(ubc(ubc_resource::numfile, "4096"), false));
+  CHECK(stat_of(v, ubc_resource::numfile).limit == 9312);
+
+  MUST(v.set(ubc(ubc_resource::numproc, "unlimited"), false));
+  CHECK(stat_of(v, ubc_resource::numproc).limit == ubc_unlimited);
+  CHECK(stat_of(v, ubc_resource::numproc).barrier == 240);
+
+  // A start applies CTID.conf again.
+  MUST(v.restart({.fast = true}));
+  CHECK(stat_of(v, ubc_resource::numproc).limit == 240);
+  CHECK(stat_of(v, ubc_resource::physpages).limit == 65536);
+  MUST(v.stop({.fast = true}));
+}
+
 TEST_CASE("bad values are refused and change nothing", "[ubc]") {
   test::require_root();
   test::running_ve running(1107);

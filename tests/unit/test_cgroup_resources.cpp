@@ -170,3 +170,55 @@ TEST_CASE("cgroup v1 counters: swap is memsw less RAM, CPU time from nanoseconds
   CHECK(u.cpu_usage_us == 5000);
   CHECK_FALSE(u.pids.measured);
 }
+
+TEST_CASE("cgroup v2 reports the limits it holds, none where a controller is missing",
+          "[cgroup][resources]") {
+  fake_cgroupfs fs;
+  fs.make("ve", {{"pids.max", "max\n"}, {"memory.max", "268435456\n"},
+                 {"memory.swap.max", "max\n"}, {"memory.min", "0\n"}, {"memory.low", "4096\n"}});
+  auto res = detail::make_cgroup_v2_resources();
+  auto l = MUST(res->limits(v2_cgroup(fs, "ve")));
+  CHECK(l.fields == (detail::field_pids | detail::field_memory | detail::field_guarantee));
+  CHECK_FALSE(l.pids_max);
+  CHECK(l.memory_max == 268435456);
+  CHECK_FALSE(l.swap_max);
+  CHECK_FALSE(l.kmem_max);  // v2 has no kernel memory limit
+  CHECK(l.memory_min == 0);
+  CHECK(l.memory_low == 4096);
+
+  fs.make("pids-only", {{"pids.max", "64\n"}});
+  l = MUST(res->limits(v2_cgroup(fs, "pids-only")));
+  CHECK(l.fields == detail::field_pids);
+  CHECK(l.pids_max == 64);
+}
+
+TEST_CASE("cgroup v1 reports its limits: swap is memsw less RAM, -1 reads back as none",
+          "[cgroup][resources]") {
+  fake_cgroupfs fs;
+  // What the kernel shows after "-1" was written: LONG_MAX rounded down to a page.
+  const std::string none = "9223372036854771712\n";
+  fs.make("pids/ve", {{"pids.max", "100\n"}});
+  fs.make("memory/ve", {{"memory.limit_in_bytes", "268435456\n"},
+                        {"memory.memsw.limit_in_bytes", "335544320\n"},
+                        {"memory.kmem.limit_in_bytes", none},
+                        {"memory.soft_limit_in_bytes", "4096\n"}});
+  detail::ve_cgroup cg;
+  cg.dirs.push_back({{"pids"}, fs.open("pids/ve")});
+  cg.dirs.push_back({{"memory"}, fs.open("memory/ve")});
+  auto res = detail::make_cgroup_v1_resources();
+  auto l = MUST(res->limits(cg));
+  CHECK(l.fields == (detail::field_pids | detail::field_memory));  // one soft limit for both
+  CHECK(l.pids_max == 100);
+  CHECK(l.memory_max == 268435456);
+  CHECK(l.swap_max == 67108864);
+  CHECK_FALSE(l.kmem_max);
+
+  // memsw unlimited (apply writes it only with both limits): no swap limit.
+  fs.make("memory/free", {{"memory.limit_in_bytes", none}, {"memory.memsw.limit_in_bytes", none}});
+  detail::ve_cgroup free;
+  free.dirs.push_back({{"memory"}, fs.open("memory/free")});
+  l = MUST(res->limits(free));
+  CHECK(l.fields == detail::field_memory);
+  CHECK_FALSE(l.memory_max);
+  CHECK_FALSE(l.swap_max);
+}

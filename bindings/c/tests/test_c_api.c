@@ -174,6 +174,15 @@ static void check_life(const char *root) {
   numproc = find_stat(stats, count, "numproc");
   check(numproc && numproc->barrier == 64 && numproc->limit == 64 && (numproc->held >= 1 || !numproc->measured),
         "numproc is 64:64 and counts the VE's processes");
+  /* Live only: the report gives the limit the kernel holds, CTID.conf keeps 64. */
+  check(ovz_ve_set_param(ve, "numproc", "48", 0) == 0 &&
+            ovz_ve_get_stats(ve, stats, sizeof stats / sizeof stats[0], &count) == 0 &&
+            (numproc = find_stat(stats, count, "numproc")) && numproc->barrier == 48 &&
+            numproc->limit == 48,
+        "set numproc 48 without save shows 48:48 in get_stats");
+  check(ovz_ve_params(ve, &out) == 0 && out && strstr(out, "NUMPROC=\"64:64\""),
+        "... and CTID.conf still says 64:64");
+  ovz_string_free(out);
   check(ovz_ve_set_param(ve, "numproc", "64:32", 0) == OVZ_EINVAL,
         "limit below barrier is OVZ_EINVAL");
   check(ovz_ve_set_param(ve, "nosuchthing", "1", 0) == OVZ_EINVAL,

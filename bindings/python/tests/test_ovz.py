@@ -188,6 +188,13 @@ def test_set_numproc_shows_in_beancounters(root):
         numproc = {b.resource: b for b in ve.beancounters()}["numproc"]
         assert (numproc.barrier, numproc.limit) == (32, 48)
         assert ve.params()["cpuunits"] == 500
+
+        # Live only: the kernel's limit, a barrier no higher; CTID.conf unchanged.
+        ve.set(numproc=24, physpages="0:128M")
+        live = {b.resource: b for b in ve.beancounters()}
+        assert (live["numproc"].barrier, live["numproc"].limit) == (24, 24)
+        assert live["physpages"].limit == 32768
+        assert ve.params()["numproc"] == (32, 48)
     # A stopped VE keeps what it is given in CTID.conf, save or not.
     ve.set(physpages="0:256M")
     assert ve.params()["physpages"] == (0, 65536)
