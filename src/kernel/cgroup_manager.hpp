@@ -62,7 +62,7 @@ class cgroup_manager {
   /// Removes the cgroup if it exists and is empty; otherwise leaves it.
   virtual void remove_if_unused(const std::string& path) noexcept = 0;
   /// The counters of the cgroup; all zero (not `measured`) when it does not exist.
-  virtual result<cgroup_usage> stats(const std::string& path) const = 0;
+  result<cgroup_usage> stats(const std::string& path);
 
   /// What writes limits and device rules into this manager's cgroups and reads them.
   virtual cgroup_resources& resources() noexcept = 0;

@@ -182,12 +182,6 @@ class cgroupfs_v1 final : public cgroup_manager {
     for (const auto& h : h_) ::rmdir((h.mount + "/" + path).c_str());
   }
 
-  result<cgroup_usage> stats(const std::string& path) const override {
-    auto cg = open(path);
-    if (!cg) return cg.error().sys_errno() == ENOENT ? cgroup_usage{} : result<cgroup_usage>(cg.error());
-    return resources_->usage(*cg);
-  }
-
   cgroup_resources& resources() noexcept override { return *resources_; }
 
  private:

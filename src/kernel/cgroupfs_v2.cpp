@@ -127,12 +127,6 @@ class cgroupfs_v2 final : public cgroup_manager {
     ::rmdir(dir(path).c_str());
   }
 
-  result<cgroup_usage> stats(const std::string& path) const override {
-    auto cg = open(path);
-    if (!cg) return cg.error().sys_errno() == ENOENT ? cgroup_usage{} : result<cgroup_usage>(cg.error());
-    return resources_->usage(*cg);
-  }
-
   cgroup_resources& resources() noexcept override { return *resources_; }
 
  private:
