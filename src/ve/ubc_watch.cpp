@@ -99,6 +99,10 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
                                                         handler on_failure,
                                                         std::chrono::milliseconds poll_interval) {
   if (!on_failure) return detail::fail(errc::invalid_argument, "ubc_watcher: no handler");
+  // A zero interval would re-arm the timer at once, for ever: a busy loop, not a watcher.
+  if (poll_interval <= std::chrono::milliseconds::zero())
+    return detail::fail(errc::invalid_argument, "ubc_watcher: poll interval {} ms is not positive",
+                        poll_interval.count());
   BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
   BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
   auto s = std::make_shared<state>(io, cg, l.cgroup, v.id(), std::move(on_failure), poll_interval);

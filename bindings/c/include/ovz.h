@@ -310,6 +310,41 @@ int ovz_ve_beancounters(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t stat_size, siz
 /* ovz_ve_beancounters() of libovz 0.1's ovz_ubc_stat. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
 
+/* Watching a VE's refusals: an event each time the kernel's failcnt of a watched beancounter
+ * (numproc, physpages, swappages, kmemsize) grows. The watcher runs on a thread of its own
+ * and queues its events until ovz_ubc_watch_next() reads them; an event not read yet takes in
+ * later growth of its resource (failcnt moves on, previous stays), so a slow reader misses no
+ * refusal and nothing piles up. On cgroup v2 the kernel's notifications wake it at once; on
+ * v1 it looks every poll interval. A restarted VE is followed. */
+typedef struct ovz_ubc_event {
+  unsigned ctid;
+  const char *resource; /* "numproc", ...: static storage, never freed */
+  uint64_t failcnt;     /* the count now */
+  uint64_t previous;    /* the count before */
+} ovz_ubc_event;
+
+typedef struct ovz_ubc_watch_options {
+  size_t size;
+  unsigned poll_interval_ms; /* how often to look (not 0) */
+} ovz_ubc_watch_options;
+#define OVZ_UBC_WATCH_OPTIONS_INIT {sizeof(ovz_ubc_watch_options), 1000}
+
+typedef struct ovz_ubc_watch ovz_ubc_watch_t;
+/* Starts watching the VE (it need not run yet; `ve` may be freed afterwards); counts grown
+ * before this call are not reported. NULL options mean OVZ_UBC_WATCH_OPTIONS_INIT. */
+int ovz_ubc_watch_open(ovz_ubc_watch_t **out, ovz_ve_t *ve, const ovz_ubc_watch_options *opts);
+/* The oldest event into `event`, a struct of `size` bytes (sizeof(ovz_ubc_event)), waiting up
+ * to `timeout_ms` for one (0: not at all, -1: as long as it takes); OVZ_ETIMEDOUT when none
+ * came. Several threads may wait at once: each event goes to one of them. */
+int ovz_ubc_watch_next(ovz_ubc_watch_t *watch, int timeout_ms, ovz_ubc_event *event,
+                       size_t size);
+/* A descriptor that is readable while an event waits, for the program's own poll(2), select
+ * or event loop; read the events with ovz_ubc_watch_next(), never from it. Owned by the
+ * watcher; -1 for NULL. */
+int ovz_ubc_watch_fd(const ovz_ubc_watch_t *watch);
+/* Stops watching; events not read are dropped. No thread may be in ovz_ubc_watch_next(). */
+void ovz_ubc_watch_free(ovz_ubc_watch_t *watch);
+
 /* Typed getters of what CTID.conf sets (ovz_ve_params, ovz_ve_security and ovz_ve_network
  * give the same as CTID.conf text). */
 

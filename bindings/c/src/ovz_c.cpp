@@ -14,6 +14,7 @@
 #include <ovz/setting.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
+#include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -739,6 +741,50 @@ int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, siz
     return 0;
   });
 }
+
+struct ovz_ubc_watch {
+  std::unique_ptr<ovz::ubc_event_queue> queue;
+};
+
+int ovz_ubc_watch_open(ovz_ubc_watch_t** out, ovz_ve_t* ve, const ovz_ubc_watch_options* opts) {
+  return guarded([&] {
+    if (!out || !ve) return invalid("ovz_ubc_watch_open: out or ve is NULL");
+    *out = nullptr;
+    std::chrono::milliseconds interval(1000);
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_ubc_watch_options")) return rc;
+      if (covers(*opts, &ovz_ubc_watch_options::poll_interval_ms))
+        interval = std::chrono::milliseconds(opts->poll_interval_ms);
+    }
+    auto q = ovz::ubc_event_queue::start(ve->v, interval);
+    if (!q) return fail(q.error());
+    *out = new ovz_ubc_watch{std::move(*q)};
+    return 0;
+  });
+}
+
+int ovz_ubc_watch_next(ovz_ubc_watch_t* watch, int timeout_ms, ovz_ubc_event* event,
+                       size_t size) {
+  return guarded([&] {
+    // Checked before an event is taken, which a refused copy would lose.
+    if (!watch || !event || size == 0)
+      return invalid("ovz_ubc_watch_next: watch or event is NULL, or size 0");
+    auto e = watch->queue->next(std::chrono::milliseconds(timeout_ms < 0 ? -1 : timeout_ms));
+    if (!e) return fail(e.error());
+    if (!*e)
+      return set_error(OVZ_ETIMEDOUT, 0,
+                       "ovz_ubc_watch_next: no event within " + std::to_string(timeout_ms) + " ms");
+    const ovz_ubc_event c = {.ctid = (*e)->id.value(),
+                             .resource = ovz::to_string((*e)->resource),
+                             .failcnt = (*e)->failcnt,
+                             .previous = (*e)->previous};
+    return fill_sized(event, c, size, "ovz_ubc_watch_next");
+  });
+}
+
+int ovz_ubc_watch_fd(const ovz_ubc_watch_t* watch) { return watch ? watch->queue->fd() : -1; }
+
+void ovz_ubc_watch_free(ovz_ubc_watch_t* watch) { delete watch; }
 
 int ovz_ubc_report(const char* root, char** out) {
   return guarded([&] {

@@ -1,7 +1,7 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
- * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349 and 13210-13219, user
- * namespaces 9390-9399. */
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219 and 13800-13809,
+ * user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,67 @@ out:
   ovz_ve_free(ve);
 }
 
+/* A fork bomb in a VE (more processes than its numproc allows) reaches a failcnt watcher:
+ * each growth once, in order, and the watcher's descriptor readable while an event waits. */
+static void check_ubc_watch(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_ubc_watch_t *watch = NULL;
+  ovz_ubc_watch_options opts = OVZ_UBC_WATCH_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_ubc_event ev;
+  ovz_ubc_stat stats[64];
+  const ovz_ubc_stat *numproc;
+  size_t count = 0;
+  struct pollfd p;
+  uint64_t seen = 0;
+  int code = -1, events = 0, chained = 1;
+  const char *const bomb[] = {"/bin/sh", "-c", "for i in $(seq 15); do sleep 1 & done; wait",
+                              NULL};
+
+  check(ovz_ubc_watch_fd(NULL) == -1, "ubc_watch_fd(NULL) is -1");
+  ovz_ubc_watch_free(NULL);
+  if (!check(ovz_ve_open(&ve, 13800, root) == 0, "open VE 13800")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start VE 13800"))
+    goto destroy;
+  opts.poll_interval_ms = 0;
+  check(ovz_ubc_watch_open(&watch, ve, &opts) == OVZ_EINVAL && watch == NULL,
+        "a watch that polls every 0 ms is OVZ_EINVAL");
+  opts.poll_interval_ms = 200;
+  if (!check(ovz_ubc_watch_open(&watch, ve, &opts) == 0 && watch != NULL, "ubc_watch_open"))
+    goto destroy;
+  check(ovz_ubc_watch_next(watch, 300, &ev, sizeof ev) == OVZ_ETIMEDOUT,
+        "no event before anything is refused: OVZ_ETIMEDOUT");
+  p.fd = ovz_ubc_watch_fd(watch);
+  p.events = POLLIN;
+  check(p.fd >= 0 && poll(&p, 1, 0) == 0, "... and the descriptor is not readable");
+
+  check(ovz_ve_set_param(ve, "numproc", "10", 0) == 0 &&
+            ovz_ve_exec_capture(ve, bomb, &code, NULL, NULL) == 0,
+        "a fork bomb runs into numproc 10");
+  check(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN), "the descriptor becomes readable");
+  check(ovz_ubc_watch_next(watch, 0, &ev, 0) == OVZ_EINVAL, "next into size 0 is OVZ_EINVAL");
+  while (ovz_ubc_watch_next(watch, 1000, &ev, sizeof ev) == 0) {
+    chained &= ev.ctid == 13800 && strcmp(ev.resource, "numproc") == 0 &&
+               ev.previous == seen && ev.failcnt > ev.previous;
+    seen = ev.failcnt;
+    ++events;
+  }
+  check(ovz_error_last()->code == OVZ_ETIMEDOUT, "events are read until none is left");
+  check(events > 0 && chained, "numproc events of VE 13800, each starting where the last ended");
+  numproc = ovz_ve_beancounters(ve, stats, sizeof stats[0], 64, &count) == 0
+                ? find_stat(stats, count, "numproc")
+                : NULL;
+  check(numproc && numproc->failcnt > 0 && numproc->failcnt == seen,
+        "... up to the VE's failcnt");
+  ovz_ubc_watch_free(watch);
+
+destroy:
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 13800");
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
@@ -427,6 +489,7 @@ int main(void) {
   check_life(root);
   check_samples_and_apply(root);
   check_log(root);
+  check_ubc_watch(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

@@ -28,7 +28,7 @@ STUB = SOURCE_DIR / "bindings" / "python" / "ovz" / "__init__.pyi"
 # The classes whose members are operations; the others (ctid, ve_config, error, unique_fd,
 # ns_handle, process, ip_address, netif_spec, ...) are values that the bindings carry as
 # ints, strings, dicts and records.
-OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher")
+OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue")
 
 # "class::member" or free function -> (dotted Python name, C function).
 BOTH = {
@@ -63,11 +63,14 @@ BOTH = {
     "template_store::import": ("import_template", "ovz_template_import"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
+    # The bindings watch through the queued watcher: C and Python have no io_context.
+    "ubc_watcher::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
+    "ubc_event_queue::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
+    "ubc_event_queue::next": ("BeancounterWatcher.next", "ovz_ubc_watch_next"),
 }
 
 # Operations with no binding on purpose, and why.
 ABSENT = {
-    "ubc_watcher::start": "needs a Boost.Asio io_context; C and Python poll beancounters()",
     "template_store::find": "C++ embedders' lookup; create() finds the template by name",
     "template_store::check_name": "checked by import_template and create",
     "resolve_state_root": "Python has it; C passes NULL for the same choice",
@@ -113,6 +116,7 @@ FIELDS = {
     "ve_status": ("VEStatus", "ovz_ve_status", {"id": "ctid"}, {"id": "ctid"}, {}),
     "ubc_stat": ("Beancounter", "ovz_ubc_stat", {}, {}, {}),
     "cpu_params": ("VE.set", "ovz_cpu_params", {}, {}, {}),
+    "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"}, {}),
 }
 # Python's set() takes every setting as a keyword (**changes), so its fields are checked by
 # name in parse_setting instead.
