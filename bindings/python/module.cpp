@@ -142,6 +142,29 @@ ovz::stop_options to_stop_options(bool fast, double timeout) {
           .timeout = std::chrono::milliseconds(std::llround(timeout * 1000.0))};
 }
 
+// A descriptor given as an int or as an object with fileno() (a file, a socket); None is -1,
+// which exec_options reads as "captured" (or /dev/null for stdin).
+int to_fd(const py::object& f, const char* name) {
+  if (f.is_none()) return -1;
+  if (py::isinstance<py::int_>(f) && !py::isinstance<py::bool_>(f)) return f.cast<int>();
+  if (py::hasattr(f, "fileno")) return f.attr("fileno")().cast<int>();
+  throw py::type_error(std::string(name) + " is a descriptor (an int), an object with fileno() "
+                       "or None");
+}
+
+// exec()'s environment from any mapping of str to str (a dict, os.environ), as NAME=value.
+std::vector<std::string> to_env(const py::object& env) {
+  std::vector<std::string> out;
+  if (env.is_none()) return out;
+  for (auto item : env.attr("items")()) {
+    auto pair = item.cast<std::pair<std::string, std::string>>();
+    if (pair.first.empty() || pair.first.find('=') != std::string::npos)
+      raise_invalid("environment variable name \"" + pair.first + "\" is empty or holds '='");
+    out.push_back(pair.first + "=" + pair.second);
+  }
+  return out;
+}
+
 // What a command printed. Invalid UTF-8 is replaced rather than raised: the output of a
 // command inside a VE is not ours to vouch for, and losing the exit code over it is worse.
 py::str decode_output(const std::string& bytes) {
@@ -496,11 +519,14 @@ void define_ve(py::module_& m) {
           "(at once when `fast`). Raises NotRunning if stopped.")
       .def(
           "restart",
-          [](ovz::ve& v, bool fast, double timeout) {
-            auto opts = to_stop_options(fast, timeout);
-            unwrap(without_gil([&] { return v.restart(opts); }));
+          [](ovz::ve& v, bool fast, double timeout, const std::optional<command>& init) {
+            auto stop = to_stop_options(fast, timeout);
+            ovz::start_options start;
+            if (init) start.init = to_argv(*init);
+            unwrap(without_gil([&] { return v.restart(stop, start); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0, "stop() if running, then start().")
+          "fast"_a = false, "timeout"_a = 10.0, py::kw_only(), "init"_a = py::none(),
+          "stop(fast, timeout) if running, then start(init).")
       .def(
           "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },
           "Removes a stopped VE: private area and config. Raises AlreadyRunning if running, "
@@ -513,15 +539,27 @@ void define_ve(py::module_& m) {
           "CTID.conf as a dict of KEY: value (str). Raises NotFound if absent.")
       .def(
           "exec",
-          [](const ovz::ve& v, const command& cmd) {
+          [](const ovz::ve& v, const command& cmd, const py::object& env,
+             const std::optional<std::filesystem::path>& cwd, const py::object& in,
+             const py::object& out, const py::object& err) {
             auto argv = to_argv(cmd);
-            auto r = unwrap(without_gil([&] { return v.exec(argv); }));
+            ovz::exec_options opts{.env = to_env(env),
+                                   .stdin_fd = to_fd(in, "stdin"),
+                                   .stdout_fd = to_fd(out, "stdout"),
+                                   .stderr_fd = to_fd(err, "stderr")};
+            if (cwd) opts.cwd = cwd->string();
+            auto r = unwrap(without_gil([&] { return v.exec(argv, opts); }));
             return py::make_tuple(r.exit_code, decode_output(r.out), decode_output(r.err));
           },
-          "argv"_a,
+          "argv"_a, py::kw_only(), "env"_a = py::none(), "cwd"_a = py::none(),
+          "stdin"_a = py::none(), "stdout"_a = py::none(), "stderr"_a = py::none(),
           "Runs a command inside the running VE and waits for it: a list is the argv, a str "
-          "runs through /bin/sh -c. Returns (exit_code, stdout, stderr); exit_code is 128+N "
-          "when killed by signal N. Raises NotRunning if the VE is stopped.")
+          "runs through /bin/sh -c. `env` (a mapping; None: a minimal PATH, HOME and TERM) "
+          "and `cwd` (None: /) are the command's. stdin, stdout and stderr may be descriptors "
+          "or objects with fileno() to give the command; None reads /dev/null and captures "
+          "the output. Returns (exit_code, stdout, stderr), a stream given elsewhere reading "
+          "''; exit_code is 128+N when killed by signal N. Raises NotRunning if the VE is "
+          "stopped.")
       .def(
           "enter",
           [](const ovz::ve& v, const std::optional<std::vector<std::string>>& argv, int in_fd,

@@ -149,6 +149,9 @@ int ovz_ve_start_with(ovz_ve_t *ve, const ovz_start_options *opts);
 int ovz_ve_stop(ovz_ve_t *ve, const ovz_stop_options *opts);
 /* Stops the VE when it runs (as ovz_ve_stop), then starts it. */
 int ovz_ve_restart(ovz_ve_t *ve, const ovz_stop_options *opts);
+/* As ovz_ve_restart, the start as `start` says; NULL options mean their defaults. */
+int ovz_ve_restart_with(ovz_ve_t *ve, const ovz_stop_options *stop,
+                        const ovz_start_options *start);
 /* Removes a stopped VE: its private area and config. */
 int ovz_ve_destroy(ovz_ve_t *ve);
 
@@ -197,6 +200,20 @@ void ovz_ves_free(ovz_ves_t *ves);
 int ovz_ve_list(const char *root, ovz_ve_status_t **out, size_t *count);
 void ovz_ve_list_free(ovz_ve_status_t *list);
 
+typedef struct ovz_exec_options {
+  size_t size;
+  /* The command's environment, a NULL-terminated list of "NAME=value"; NULL: a minimal PATH,
+   * HOME and TERM. */
+  const char *const *env;
+  const char *cwd; /* its working directory inside the VE; NULL or "": "/" */
+  /* The caller's descriptors the command gets as its stdin, stdout and stderr. -1: stdin
+   * reads /dev/null, stdout and stderr are captured (see ovz_ve_exec_with). */
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+} ovz_exec_options;
+#define OVZ_EXEC_OPTIONS_INIT {sizeof(ovz_exec_options), NULL, NULL, 0, 1, 2}
+
 /* Runs the NULL-terminated `argv` inside the running VE and waits for it. The command reads
  * and writes the caller's descriptors 0, 1 and 2. `exit_code` (may be NULL) gets its exit
  * status, 128+N when killed by signal N. A command that ran and failed is not an error: the
@@ -207,6 +224,12 @@ int ovz_ve_exec(ovz_ve_t *ve, const char *const argv[], int *exit_code);
  * holding NUL bytes reads as cut at the first one. */
 int ovz_ve_exec_capture(ovz_ve_t *ve, const char *const argv[], int *exit_code, char **out,
                         char **err);
+/* Runs `argv` as `opts` say (NULL: OVZ_EXEC_OPTIONS_INIT, as ovz_ve_exec): what stdout_fd or
+ * stderr_fd -1 captures is malloc'd into *out or *err (each may be NULL to discard it; free
+ * with ovz_string_free); a stream not captured leaves them untouched. `exit_code` as
+ * ovz_ve_exec. */
+int ovz_ve_exec_with(ovz_ve_t *ve, const char *const argv[], const ovz_exec_options *opts,
+                     int *exit_code, char **out, char **err);
 
 /* Starts the VE with the NULL-terminated `argv` as its init and waits for it to exit; the VE
  * is stopped again afterwards. `exit_code` (may be NULL) gets init's exit status. */
@@ -216,6 +239,18 @@ int ovz_ve_run(ovz_ve_t *ve, const char *const argv[], int *exit_code);
  * caller's descriptors 0 (input) and 1 (output) until it exits; `exit_code` (may be NULL)
  * gets the shell's exit status. */
 int ovz_ve_enter(ovz_ve_t *ve, int *exit_code);
+
+typedef struct ovz_enter_options {
+  size_t size;
+  /* The shell as a NULL-terminated argv; NULL: /bin/bash when the VE has it, else /bin/sh. */
+  const char *const *argv;
+  int in_fd;  /* the terminal's input, relayed to the shell */
+  int out_fd; /* where the shell's output is relayed */
+} ovz_enter_options;
+#define OVZ_ENTER_OPTIONS_INIT {sizeof(ovz_enter_options), NULL, 0, 1}
+
+/* As ovz_ve_enter, as `opts` say; NULL options mean OVZ_ENTER_OPTIONS_INIT. */
+int ovz_ve_enter_with(ovz_ve_t *ve, const ovz_enter_options *opts, int *exit_code);
 
 /* The VE's CTID.conf, as text malloc'd into *out (free with ovz_string_free). */
 int ovz_ve_config(ovz_ve_t *ve, char **out);

@@ -221,6 +221,53 @@ int read_stop_options(const ovz_stop_options* opts, ovz::stop_options& out) {
   return 0;
 }
 
+// Reads the caller's start options (NULL: defaults) into `out`; 0 or an error code.
+int read_start_options(const ovz_start_options* opts, ovz::start_options& out) {
+  if (!opts) return 0;
+  if (int rc = check_options(opts, "ovz_start_options")) return rc;
+  if (covers(*opts, &ovz_start_options::init) && opts->init && !to_argv(opts->init, out.init))
+    return invalid("ovz_start_options: init is an empty argv");
+  return 0;
+}
+
+// A NULL-terminated list of strings (NULL: none).
+std::vector<std::string> to_strings(const char* const* list) {
+  std::vector<std::string> out;
+  for (size_t i = 0; list && list[i]; ++i) out.emplace_back(list[i]);
+  return out;
+}
+
+// Reads the caller's exec options (NULL: OVZ_EXEC_OPTIONS_INIT) into `out`; 0 or an error code.
+int read_exec_options(const ovz_exec_options* opts, ovz::exec_options& out) {
+  out.stdin_fd = 0;
+  out.stdout_fd = 1;
+  out.stderr_fd = 2;
+  if (!opts) return 0;
+  if (int rc = check_options(opts, "ovz_exec_options")) return rc;
+  if (covers(*opts, &ovz_exec_options::env)) out.env = to_strings(opts->env);
+  if (covers(*opts, &ovz_exec_options::cwd) && opts->cwd && *opts->cwd) out.cwd = opts->cwd;
+  if (covers(*opts, &ovz_exec_options::stdin_fd)) out.stdin_fd = opts->stdin_fd;
+  if (covers(*opts, &ovz_exec_options::stdout_fd)) out.stdout_fd = opts->stdout_fd;
+  if (covers(*opts, &ovz_exec_options::stderr_fd)) out.stderr_fd = opts->stderr_fd;
+  return 0;
+}
+
+// One command inside the VE, for every ovz_ve_exec* entry point (`fn` names it in errors).
+int exec_in(const char* fn, ovz_ve_t* ve, const char* const argv[], const ovz::exec_options& o,
+            int* exit_code, char** out, char** err) {
+  std::vector<std::string> args;
+  if (!ve || !to_argv(argv, args)) return invalid(std::string(fn) + ": ve is NULL or argv empty");
+  auto r = ve->v.exec(args, o);
+  if (!r) return fail(r.error());
+  // Both copies first, so that a failed allocation hands the caller nothing to free.
+  c_string out_copy = out && o.stdout_fd < 0 ? dup_string(r->out) : nullptr;
+  c_string err_copy = err && o.stderr_fd < 0 ? dup_string(r->err) : nullptr;
+  if (out_copy) *out = out_copy.release();
+  if (err_copy) *err = err_copy.release();
+  if (exit_code) *exit_code = r->exit_code;
+  return 0;
+}
+
 // True when `program` is an executable file in one of $PATH's directories.
 bool on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -393,12 +440,7 @@ int ovz_ve_start_with(ovz_ve_t* ve, const ovz_start_options* opts) {
   return guarded([&] {
     if (!ve) return invalid("ovz_ve_start_with: ve is NULL");
     ovz::start_options o;
-    if (opts) {
-      if (int rc = check_options(opts, "ovz_start_options")) return rc;
-      if (covers(*opts, &ovz_start_options::init) && opts->init &&
-          !to_argv(opts->init, o.init))
-        return invalid("ovz_start_options: init is an empty argv");
-    }
+    if (int rc = read_start_options(opts, o)) return rc;
     auto r = ve->v.start(o);
     return r ? 0 : fail(r.error());
   });
@@ -415,11 +457,18 @@ int ovz_ve_stop(ovz_ve_t* ve, const ovz_stop_options* opts) {
 }
 
 int ovz_ve_restart(ovz_ve_t* ve, const ovz_stop_options* opts) {
+  return ovz_ve_restart_with(ve, opts, nullptr);
+}
+
+int ovz_ve_restart_with(ovz_ve_t* ve, const ovz_stop_options* stop,
+                        const ovz_start_options* start) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_restart: ve is NULL");
-    ovz::stop_options o;
-    if (int rc = read_stop_options(opts, o)) return rc;
-    auto r = ve->v.restart(o);
+    if (!ve) return invalid("ovz_ve_restart_with: ve is NULL");
+    ovz::stop_options stop_opts;
+    if (int rc = read_stop_options(stop, stop_opts)) return rc;
+    ovz::start_options start_opts;
+    if (int rc = read_start_options(start, start_opts)) return rc;
+    auto r = ve->v.restart(stop_opts, start_opts);
     return r ? 0 : fail(r.error());
   });
 }
@@ -497,34 +546,25 @@ void ovz_ve_list_free(ovz_ve_status_t* list) { std::free(list); }
 
 int ovz_ve_exec(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
   return guarded([&] {
-    std::vector<std::string> args;
-    if (!ve || !to_argv(argv, args)) return invalid("ovz_ve_exec: ve is NULL or argv empty");
     ovz::exec_options o;
-    o.stdin_fd = 0;
-    o.stdout_fd = 1;
-    o.stderr_fd = 2;
-    auto r = ve->v.exec(args, o);
-    if (!r) return fail(r.error());
-    if (exit_code) *exit_code = r->exit_code;
-    return 0;
+    read_exec_options(nullptr, o);
+    return exec_in("ovz_ve_exec", ve, argv, o, exit_code, nullptr, nullptr);
   });
 }
 
 int ovz_ve_exec_capture(ovz_ve_t* ve, const char* const argv[], int* exit_code, char** out,
                         char** err) {
   return guarded([&] {
-    std::vector<std::string> args;
-    if (!ve || !to_argv(argv, args))
-      return invalid("ovz_ve_exec_capture: ve is NULL or argv empty");
-    auto r = ve->v.exec(args);
-    if (!r) return fail(r.error());
-    // Both copies first, so that a failed allocation hands the caller nothing to free.
-    c_string out_copy = out ? dup_string(r->out) : nullptr;
-    c_string err_copy = err ? dup_string(r->err) : nullptr;
-    if (out) *out = out_copy.release();
-    if (err) *err = err_copy.release();
-    if (exit_code) *exit_code = r->exit_code;
-    return 0;
+    return exec_in("ovz_ve_exec_capture", ve, argv, ovz::exec_options{}, exit_code, out, err);
+  });
+}
+
+int ovz_ve_exec_with(ovz_ve_t* ve, const char* const argv[], const ovz_exec_options* opts,
+                     int* exit_code, char** out, char** err) {
+  return guarded([&] {
+    ovz::exec_options o;
+    if (int rc = read_exec_options(opts, o)) return rc;
+    return exec_in("ovz_ve_exec_with", ve, argv, o, exit_code, out, err);
   });
 }
 
@@ -560,10 +600,20 @@ int ovz_ve_run(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
   });
 }
 
-int ovz_ve_enter(ovz_ve_t* ve, int* exit_code) {
+int ovz_ve_enter(ovz_ve_t* ve, int* exit_code) { return ovz_ve_enter_with(ve, nullptr, exit_code); }
+
+int ovz_ve_enter_with(ovz_ve_t* ve, const ovz_enter_options* opts, int* exit_code) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_enter: ve is NULL");
-    auto r = ve->v.enter();
+    if (!ve) return invalid("ovz_ve_enter_with: ve is NULL");
+    ovz::enter_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_enter_options")) return rc;
+      if (covers(*opts, &ovz_enter_options::argv) && opts->argv && !to_argv(opts->argv, o.argv))
+        return invalid("ovz_enter_options: argv is empty");
+      if (covers(*opts, &ovz_enter_options::in_fd)) o.in_fd = opts->in_fd;
+      if (covers(*opts, &ovz_enter_options::out_fd)) o.out_fd = opts->out_fd;
+    }
+    auto r = ve->v.enter(o);
     if (!r) return fail(r.error());
     if (exit_code) *exit_code = *r;
     return 0;

@@ -4,7 +4,9 @@ import builtins
 import contextlib
 import os
 import pathlib
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
+
+from _typeshed import FileDescriptorLike
 
 _Path = Union[str, os.PathLike[str]]
 _Command = Union[str, Sequence[str]]
@@ -117,13 +119,24 @@ class VE:
     def start(self, init: _Command | None = None) -> None: ...
     def run(self, argv: _Command) -> int: ...
     def stop(self, fast: bool = False, timeout: float = 10.0) -> None: ...
-    def restart(self, fast: bool = False, timeout: float = 10.0) -> None: ...
+    def restart(
+        self, fast: bool = False, timeout: float = 10.0, *, init: _Command | None = None
+    ) -> None: ...
     def destroy(self) -> None: ...
     @property
     def status(self) -> VEStatus: ...
     @property
     def config(self) -> dict[str, str]: ...
-    def exec(self, argv: _Command) -> tuple[int, str, str]: ...
+    def exec(
+        self,
+        argv: _Command,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: _Path | None = None,
+        stdin: FileDescriptorLike | None = None,
+        stdout: FileDescriptorLike | None = None,
+        stderr: FileDescriptorLike | None = None,
+    ) -> tuple[int, str, str]: ...
     def enter(
         self, argv: Sequence[str] | None = None, in_fd: int = 0, out_fd: int = 1
     ) -> int: ...
