@@ -164,6 +164,10 @@ struct spawn_spec {
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;
+  /// When >= 0, a cgroup v2 directory the process is born in (clone3's CLONE_INTO_CGROUP),
+  /// so that the cgroup's limits hold from its start. Where the kernel refuses it (cgroup v1,
+  /// kernels before 5.7) the process starts in the caller's cgroup: `prepare` still moves it.
+  int cgroup_fd = -1;
 };
 
 /// Starts a process in new namespaces as described. Returns once it has exec'd; an error of

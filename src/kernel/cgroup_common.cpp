@@ -95,6 +95,32 @@ result<void> remove_tree(const std::string& path) {
   return remove_below(*parent, path.substr(slash + 1));
 }
 
+std::string member_of(std::string_view listed, std::string_view controller,
+                      const std::string& within) {
+  while (!listed.empty()) {
+    auto eol = listed.find('\n');
+    auto line = listed.substr(0, eol);
+    listed = eol == std::string_view::npos ? std::string_view{} : listed.substr(eol + 1);
+    // "ID:CONTROLLERS:/PATH"; the path may itself hold ':'.
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string_view::npos || second == std::string_view::npos) continue;
+    auto controllers = line.substr(first + 1, second - first - 1);
+    auto path = line.substr(second + 1);
+    bool ours = controller.empty() ? line.substr(0, second) == "0:" : false;
+    for (std::size_t at = 0; !ours && at <= controllers.size();) {
+      auto comma = std::min(controllers.find(',', at), controllers.size());
+      ours = controllers.substr(at, comma - at) == controller;
+      at = comma + 1;
+    }
+    if (!ours || path.empty() || path[0] != '/') continue;
+    path.remove_prefix(1);
+    if (path == within || (path.size() > within.size() && path.substr(0, within.size()) == within &&
+                           path[within.size()] == '/'))
+      return std::string(path);
+  }
+  return within;
+}
+
 result<void> signal_procs(const cgroup_dir& dir) {
   BOOST_OUTCOME_TRY(pids, read_procs(dir));
   for (pid_t pid : pids) ::kill(pid, SIGKILL);

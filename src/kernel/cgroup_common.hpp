@@ -23,6 +23,11 @@ namespace ovz::detail {
 result<std::vector<pid_t>> read_procs(const cgroup_dir& dir);
 /// The same for a cgroup named by path; ENOENT (no such cgroup) gives an empty list.
 result<std::vector<pid_t>> read_procs(const std::string& path);
+/// Where /proc/PID/cgroup (`listed`) puts the process in the hierarchy whose line has
+/// `controller` among its controllers ("" for the cgroup v2 line "0::"), if that is `within`
+/// or below it; `within` otherwise. Paths relative to the hierarchy's root, as `within` is.
+std::string member_of(std::string_view listed, std::string_view controller,
+                      const std::string& within);
 /// mkdir -p of `rel` under `base`, then `settle(parent, dir)` for every level, whether this
 /// call made it or found it: a crash, or a concurrent first start still on its way, may have
 /// left a level made but not set up. A level that another VE's destroy removes meanwhile (the

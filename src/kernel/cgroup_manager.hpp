@@ -34,6 +34,11 @@ class cgroup_manager {
   virtual result<ve_cgroup> create(const std::string& path) = 0;
   /// The existing cgroup, held open; ENOENT when it is missing (in a hierarchy VEs use).
   virtual result<ve_cgroup> open(const std::string& path) const = 0;
+  /// The cgroup at or below `path` that process `member` is in, held open: where a VE's own
+  /// init moved itself (init.scope). Processes started in the VE join it there, as on v2 a
+  /// cgroup whose controllers are enabled for its children takes no process (EBUSY). `path`
+  /// itself when `member` is elsewhere.
+  virtual result<ve_cgroup> open_of(const std::string& path, pid_t member) const = 0;
   /// Moves a process into the cgroup.
   virtual result<void> attach(const ve_cgroup& cg, pid_t pid) = 0;
   /// The descriptor clone3's CLONE_INTO_CGROUP takes to start a process in the cgroup; -1

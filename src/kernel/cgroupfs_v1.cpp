@@ -102,6 +102,17 @@ class cgroupfs_v1 final : public cgroup_manager {
     return cg;
   }
 
+  result<ve_cgroup> open_of(const std::string& path, pid_t member) const override {
+    BOOST_OUTCOME_TRY(listed, read_file("/proc/" + std::to_string(member) + "/cgroup"));
+    ve_cgroup cg;
+    for (const auto& h : h_) {
+      const auto at = member_of(listed, h.controllers.front(), path);
+      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount + "/" + at));
+      cg.dirs.push_back({h.controllers, std::move(dir)});
+    }
+    return cg;
+  }
+
   result<void> attach(const ve_cgroup& cg, pid_t pid) override {
     for (const auto& h : cg.dirs) {
       BOOST_OUTCOME_TRY(h.dir.write("cgroup.procs", std::to_string(pid)));

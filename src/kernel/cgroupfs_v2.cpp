@@ -74,6 +74,11 @@ class cgroupfs_v2 final : public cgroup_manager {
     return cg;
   }
 
+  result<ve_cgroup> open_of(const std::string& path, pid_t member) const override {
+    BOOST_OUTCOME_TRY(listed, read_file("/proc/" + std::to_string(member) + "/cgroup"));
+    return open(member_of(listed, "", path));
+  }
+
   result<void> attach(const ve_cgroup& cg, pid_t pid) override {
     return cg.dirs.front().dir.write("cgroup.procs", std::to_string(pid));
   }

@@ -116,6 +116,7 @@ struct plan {
   detail::log_writer_plan log;  // log.in < 0: no log
   int target_pidfd = -1;
   int setns_flags = 0;
+  int cgroup_fd = -1;  // the final child is born in this cgroup where the kernel can
   std::vector<int> keep;  // sorted descriptors the children must not close
   const std::vector<int>* drop_caps = nullptr;
   struct sock_fprog seccomp {};
@@ -123,6 +124,19 @@ struct plan {
 };
 
 // ---- child side: raw system calls only ----
+
+// The final child, born in its cgroup (CLONE_INTO_CGROUP, Linux 5.7, cgroup v2) so that its
+// limits hold from its first instruction. Where the kernel refuses that cgroup (an older
+// kernel, one that holds controllers for children, a cgroup namespace it lies outside of)
+// the child is born in ours, and the parent's `prepare` moves it; out of memory or of PIDs
+// it is not born at all.
+pid_t fork_final(const plan& p, unsigned long long flags, int* pidfd) noexcept {
+  if (p.cgroup_fd >= 0) {
+    pid_t pid = detail::clone3_fork(flags | CLONE_INTO_CGROUP, pidfd, p.cgroup_fd);
+    if (pid >= 0 || errno == EAGAIN || errno == ENOMEM) return pid;
+  }
+  return detail::clone3_fork(flags, pidfd);
+}
 
 void child_send(int fd, const report& r) noexcept {
   ssize_t n;
@@ -346,7 +360,7 @@ void lift_writer_fds(plan& p) noexcept {
     raw::close(p.target_pidfd);
   }
   if (p.log.in >= 0) lift_writer_fds(p);
-  pid_t pid = detail::clone3_fork(p.clone_flags, nullptr);
+  pid_t pid = fork_final(p, p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
   child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(raw::getpid())});
@@ -558,6 +572,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.clone_flags = static_cast<unsigned long long>(spec.namespaces.flags & ~CLONE_NEWCGROUP);
   p.target_pidfd = target_pidfd;
   p.setns_flags = setns_flags;
+  p.cgroup_fd = spec.cgroup_fd;
 
   unique_fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return detail::sys_fail(errno, "open /dev/null");
@@ -590,14 +605,15 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket, p.log.in, p.log.dir};
+            target_pidfd, p.pty_socket, p.log.in, p.log.dir, p.cgroup_fd};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   std::sort(p.keep.begin(), p.keep.end());
 
   int first_pidfd = -1;
   unsigned long long first_flags = CLONE_PIDFD | (two_stage ? 0 : p.clone_flags);
-  pid_t first = detail::clone3_fork(first_flags, &first_pidfd);
+  pid_t first = two_stage ? detail::clone3_fork(first_flags, &first_pidfd)
+                          : fork_final(p, first_flags, &first_pidfd);
   if (first == 0) {
     raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(pre_exec_name));
     raw::reset_signals();

@@ -137,8 +137,9 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
-  BOOST_OUTCOME_TRY(held, cg->open(l.cgroup));
-  spec.prepare = [&](pid_t pid) { return cg->attach(held, pid); };
+  auto held = cg->open_of(l.cgroup, init.pid());
+  if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
+  spec.prepare = [&](pid_t pid) { return cg->attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   int sv[2];

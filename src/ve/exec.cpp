@@ -84,8 +84,9 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
-  BOOST_OUTCOME_TRY(held, cg->open(l.cgroup));
-  spec.prepare = [&](pid_t pid) { return cg->attach(held, pid); };
+  auto held = cg->open_of(l.cgroup, init.pid());
+  if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
+  spec.prepare = [&](pid_t pid) { return cg->attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 

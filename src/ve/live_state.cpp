@@ -59,8 +59,11 @@ result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
 error unless_stopped(const process& init, ctid id, const error& e) {
   // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells. A
   // child killed before its exec may have gone with the rest of a VE that stop kills whole,
-  // before the init's own death shows.
-  const bool maybe_stopping = e.sys_errno() == ESRCH || e.is(errc::child_failed);
+  // before the init's own death shows: it failed, or was gone before it could be released
+  // (EPIPE, the cgroup killed right after the child was moved into it). ENOENT: the init's
+  // /proc entry or its cgroup, gone with it.
+  const bool maybe_stopping = e.sys_errno() == ESRCH || e.sys_errno() == EPIPE ||
+                              e.sys_errno() == ENOENT || e.is(errc::child_failed);
   auto exited = init.wait_exit(std::chrono::milliseconds(maybe_stopping ? 1000 : 0));
   if (!exited || !*exited) return e;
   return fail(errc::not_running, "VE {} stopped while the command was being started in it",

@@ -91,11 +91,20 @@ result<process> launch(const ve& v, const std::vector<std::string>& init, bool d
   spec.new_session = true;
   spec.detach = detach;
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
+  // The cgroup is made and limited first, so that init is born in it where the kernel can.
+  auto held = [&]() -> result<detail::ve_cgroup> {
+    BOOST_OUTCOME_TRY(made, cg->create(l.cgroup));
+    BOOST_OUTCOME_TRY(cg->resources().apply(made, limits));
+    BOOST_OUTCOME_TRY(cg->resources().allow_devices(made, device_rules));
+    return made;
+  }();
+  if (!held) {
+    (void)detail::clean_up(*cg, l);
+    return detail::with_context(held.error(), ctx + ": start");
+  }
+  spec.cgroup_fd = cg->clone_fd(*held);
   spec.prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(held, cg->create(l.cgroup));
-    BOOST_OUTCOME_TRY(cg->resources().apply(held, limits));
-    BOOST_OUTCOME_TRY(cg->resources().allow_devices(held, device_rules));
-    BOOST_OUTCOME_TRY(cg->attach(held, pid));
+    BOOST_OUTCOME_TRY(cg->attach(*held, pid));
     return detail::start_network(v.id(), l, conf, pid);
   };
   auto init_proc = spawn(spec);

@@ -5,6 +5,7 @@
 
 #include "support/temp_root.hpp"
 
+#include <ovz/namespaces.hpp>
 #include <ovz/ve.hpp>
 
 #include "kernel/cgroup_manager.hpp"
@@ -87,9 +88,16 @@ TEST_CASE("a VE whose init makes sub-cgroups stays running, counted and reachabl
   CHECK(st.init_pid == before.init_pid);
   CHECK(st.nproc == before.nproc);
   CHECK(MUST(cg->stats(l.cgroup)).pids.held >= static_cast<std::uint64_t>(before.nproc));
-  auto out = MUST(v.exec({"/bin/echo", "inside"}));
+  if (cg->version() == 2) {
+    // As a systemd does: controllers for its children, after which the VE's own cgroup
+    // takes no process (EBUSY).
+    MUST(detail::write_file((ve_dirs(root, v).front() / "cgroup.subtree_control").string(),
+                            "+pids"));
+  }
+  // What is run in the VE joins its init, in init.scope.
+  auto out = MUST(v.exec({"/bin/cat", "/proc/self/cgroup"}));
   CHECK(out.exit_code == 0);
-  CHECK(out.out == "inside\n");
+  CHECK(out.out.find("/init.scope\n") != std::string::npos);
 
   MUST(v.stop({.fast = true}));
   CHECK(MUST(v.status()).state == ve_state::stopped);
@@ -144,7 +152,7 @@ TEST_CASE("a VE frozen through its manager stands still, sub-cgroups included, r
   CHECK(test::leftovers(running.root).empty());
 }
 
-TEST_CASE("freezing a cgroup that does not exist is an error naming it; thawing it is not",
+TEST_CASE("freezing a cgroup that does not exist is an error naming it, thawing it is not",
           "[ve][cgroups][manager]") {
   test::require_root();
   auto cg = MUST(detail::host_cgroups());
@@ -153,4 +161,36 @@ TEST_CASE("freezing a cgroup that does not exist is an error naming it; thawing 
   CHECK(frozen.error().sys_errno() == ENOENT);
   CHECK(frozen.error().message().find("ovz-no-such-parent/13402") != std::string::npos);
   MUST(cg->thaw("ovz-no-such-parent/13402"));
+}
+
+TEST_CASE("on cgroup v2 a process is born in the cgroup spawn is given, and on v1 prepare "
+          "moves it there", "[ve][cgroups][manager]") {
+  test::require_root();
+  temp_root root;
+  auto cg = MUST(detail::host_cgroups());
+  const auto l = MUST(detail::locate(root.path(), root.open(13403).id()));
+  {
+    auto held = MUST(cg->create(l.cgroup));
+    std::string before_prepare;
+    spawn_spec spec;
+    spec.argv = {"/bin/true"};
+    spec.cgroup_fd = cg->clone_fd(held);
+    spec.prepare = [&](pid_t pid) -> result<void> {
+      before_prepare = MUST(detail::read_file("/proc/" + std::to_string(pid) + "/cgroup"));
+      return cg->attach(held, pid);
+    };
+    auto child = MUST(spawn(spec));
+    CHECK(MUST(child.wait()) == 0);
+    INFO(before_prepare);
+    if (cg->version() == 2) {
+      CHECK(spec.cgroup_fd >= 0);
+      CHECK(before_prepare == "0::/" + l.cgroup + "\n");
+    } else {
+      CHECK(spec.cgroup_fd == -1);
+      CHECK(before_prepare.find(l.cgroup) == std::string::npos);
+    }
+  }
+  MUST(cg->remove(l.cgroup));
+  cg->remove_if_unused(l.cgroup_parent);
+  CHECK(test::leftovers(root).empty());
 }

@@ -73,3 +73,19 @@ TEST_CASE("number files that hold something else are errors naming the file", "[
   CHECK(detail::read_keyed(dir, "pids.max", "max").value() == 3u);
   expect_malformed(detail::read_keyed(dir, "pids.max", "fail"), file, "\"fail x\"");
 }
+
+TEST_CASE("a process's cgroup is found in /proc/PID/cgroup only at or below the VE's",
+          "[cgroup]") {
+  const std::string v2 = "0::/ovz/101/init.scope\n";
+  CHECK(detail::member_of(v2, "", "ovz/101") == "ovz/101/init.scope");
+  CHECK(detail::member_of("0::/ovz/101\n", "", "ovz/101") == "ovz/101");
+  CHECK(detail::member_of("0::/ovz/1010/x\n", "", "ovz/101") == "ovz/101");  // another VE
+  CHECK(detail::member_of("0::/\n", "", "ovz/101") == "ovz/101");
+  const std::string v1 = "12:pids:/ovz/101\n4:cpu,cpuacct:/ovz/101/system.slice/a:b\n"
+                         "1:name=systemd:/ovz/101/init.scope\n0::/\n";
+  CHECK(detail::member_of(v1, "cpuacct", "ovz/101") == "ovz/101/system.slice/a:b");
+  CHECK(detail::member_of(v1, "pids", "ovz/101") == "ovz/101");
+  CHECK(detail::member_of(v1, "memory", "ovz/101") == "ovz/101");
+  CHECK(detail::member_of(v1, "", "ovz/101") == "ovz/101");
+  CHECK(detail::member_of("garbage\n::\n", "", "ovz/101") == "ovz/101");
+}

@@ -125,7 +125,7 @@ TEST_CASE("cgroup v1 limits go to each controller's hierarchy, RAM and swap as m
   CHECK(fs.read("cpuset/ve/cpuset.cpus") == "0-3\n");  // the parent's, as no CPUs are named
 }
 
-TEST_CASE("cgroup v1 swap without memsw files is refused; devices are denied, then allowed "
+TEST_CASE("cgroup v1 swap without memsw files is refused, and devices are denied, then allowed "
           "one rule per line", "[cgroup][resources]") {
   fake_cgroupfs fs;
   fs.make("memory/ve", {{"memory.limit_in_bytes", ""}});
