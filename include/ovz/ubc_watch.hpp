@@ -17,7 +17,7 @@
 #include <memory>
 #include <optional>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 struct ubc_event {
   ctid id;
@@ -84,4 +84,4 @@ class OVZ_API ubc_event_queue {
   std::unique_ptr<state> state_;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -9,7 +9,7 @@
 
 #include "fail.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // Indexed by the enum, in report order.
@@ -151,4 +151,4 @@ std::string format_ubc_value(const ubc_value& v) {
   return side(v.barrier) + ":" + side(v.limit);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -12,7 +12,7 @@
 #include <functional>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 bool empty(const ve_params& p) {
@@ -71,4 +71,4 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

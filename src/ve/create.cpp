@@ -14,7 +14,7 @@
 
 #include <cerrno>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::create(const create_options& opts) {
   const auto ctx = fmt::format("VE {}", id_.value());
@@ -88,4 +88,4 @@ result<void> ve::create(const create_options& opts) {
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

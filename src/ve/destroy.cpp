@@ -8,7 +8,7 @@
 #include "ve/lock.hpp"
 #include "ve/live_state.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::destroy() {
   const auto ctx = fmt::format("VE {}", id_.value());
@@ -43,4 +43,4 @@ result<void> ve::destroy() {
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -16,7 +16,7 @@
 
 #include <memory>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 constexpr std::uint64_t page_size = 4096;
@@ -91,7 +91,9 @@ result<ve_params> ve::params() const {
   return params_from_config(conf);
 }
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 result<undo_step> change_params(change_site& site, const ve_params& changes) {
   BOOST_OUTCOME_TRY(check_changes(changes));
@@ -120,7 +122,9 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
   return undo;
 }
 
-}  // namespace detail
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::set(const ve_params& changes, bool save) { return apply({.params = changes}, save); }
 
@@ -183,4 +187,4 @@ result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& 
   return snaps;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -17,7 +17,7 @@
 #include "ve/ve_namespaces.hpp"
 #include "ve/userns.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // An init that ends this soon after its exec did not come up (a systemd that cannot mount
@@ -135,4 +135,4 @@ result<int> ve::run(const std::vector<std::string>& argv) {
   return code;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

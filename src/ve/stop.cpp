@@ -9,7 +9,7 @@
 
 #include <csignal>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::stop(const stop_options& opts) {
   const auto ctx = fmt::format("VE {}", id_.value());
@@ -48,4 +48,4 @@ result<void> ve::restart(const stop_options& stop_opts, const start_options& sta
   return start(start_opts);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -21,7 +21,7 @@
 #include <system_error>
 #include <thread>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 struct ubc_event_queue::state {
   boost::asio::io_context io;
@@ -137,4 +137,4 @@ result<std::optional<ubc_event>> ubc_event_queue::next(std::chrono::milliseconds
   }
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

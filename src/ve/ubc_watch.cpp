@@ -16,7 +16,7 @@
 #include <array>
 #include <atomic>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 // Lives as long as an asynchronous operation holds it, so that a watcher destroyed while the
 // io_context still has its handlers queued leaves them nothing dangling.
@@ -129,4 +129,4 @@ ubc_watcher::~ubc_watcher() {
   });
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

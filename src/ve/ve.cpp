@@ -10,7 +10,7 @@
 #include "ve/ve_list.hpp"
 
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 const char* to_string(ve_state s) noexcept {
   switch (s) {
@@ -76,4 +76,4 @@ result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root)
   return all;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0
