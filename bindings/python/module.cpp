@@ -500,6 +500,17 @@ void define_ve(py::module_& m) {
           "Starts the VE with `init` as PID 1 (None: the template's /sbin/init; a str runs "
           "through /bin/sh -c). Raises NotFound if absent, AlreadyRunning if running.")
       .def(
+          "plan",
+          [](const ovz::ve& v, const std::optional<command>& init) {
+            ovz::start_options opts;
+            if (init) opts.init = to_argv(*init);
+            return unwrap(without_gil([&] { return v.plan(opts); }));
+          },
+          "init"_a = py::none(),
+          "What start() would make of the VE, as text with an item per line: namespaces, id "
+          "map, storage and mounts, limits, device rules, capabilities, seccomp, network, "
+          "hostname, environment, init, console log. Nothing is started.")
+      .def(
           "run",
           [](ovz::ve& v, const command& cmd) {
             auto argv = to_argv(cmd);

@@ -73,6 +73,7 @@ constexpr verb_spec verbs[] = {
     {"restart", verb::restart, operands::ctid, {}},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
+    {"plan", verb::plan, operands::ctid, {}},
     {"exec", verb::exec, operands::ctid_and_command, {}},
     {"enter", verb::enter, operands::ctid, {}},
     {"set", verb::set, operands::ctid, set_options},
@@ -244,6 +245,8 @@ Commands:
   restart CTID
   destroy CTID
   status CTID
+  plan CTID                   what start would do: namespaces, mounts, limits, devices,
+                              capabilities, seccomp, network, init (nothing is done)
   exec CTID COMMAND...        run COMMAND through /bin/sh -c in the running CT
   enter CTID                  an interactive shell in the running CT
   set CTID [--hostname NAME] [--RESOURCE B[:L]]... [--cpuunits N] [--cpulimit PCT]

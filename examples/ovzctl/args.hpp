@@ -24,6 +24,7 @@ enum class verb {
   restart,
   destroy,
   status,
+  plan,
   exec,
   enter,
   set,

@@ -95,6 +95,13 @@ ovz::result<int> do_status(const ovz::ve& v) {
   return 0;
 }
 
+ovz::result<int> do_plan(const ovz::ve& v) {
+  auto text = v.plan();
+  if (!text) return text.error();
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
 ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
   std::string line;
   for (const auto& word : cmd.exec_words) {
@@ -239,6 +246,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::restart: return with_ve([](ovz::ve& v) { return do_restart(v); });
     case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
     case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });
+    case verb::plan: return with_ve([](ovz::ve& v) { return do_plan(v); });
     case verb::exec: return with_ve([&](ovz::ve& v) { return do_exec(v, cmd); });
     case verb::enter: return with_ve([](ovz::ve& v) { return do_enter(v); });
     case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });

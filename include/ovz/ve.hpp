@@ -5,6 +5,7 @@
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/export.hpp>
+#include <ovz/host.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/security.hpp>
@@ -17,6 +18,10 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace ovz::detail {
+class ve_op;
+}
 
 namespace ovz::inline v0 {
 
@@ -109,6 +114,9 @@ class OVZ_API ve {
   /// A handle to the VE `id` under `state_root` (resolve_state_root() is applied, so an
   /// empty path means OVZ_ROOT or the default). The VE need not exist.
   static result<ve> open(ctid id, const std::filesystem::path& state_root = {});
+  /// The same, on `on` rather than the host detected once per process (host::detect()):
+  /// its cgroups, its log sink.
+  static result<ve> open(ctid id, const std::filesystem::path& state_root, const host& on);
 
   ctid id() const noexcept { return id_; }
   const std::filesystem::path& state_root() const noexcept { return root_; }
@@ -123,6 +131,11 @@ class OVZ_API ve {
   /// Starts the VE: its own PID, mount, UTS, IPC, network and cgroup namespaces and cgroup,
   /// root pivoted into the overlay of template and private area, init as PID 1.
   result<void> start(const start_options& opts = {});
+  /// What start() would make of the VE, as text with an item per line (namespaces, id map,
+  /// storage and mounts, limits, device rules, dropped capabilities, seccomp profile,
+  /// no_new_privs, RLIMIT_NOFILE, network, hostname, environment, init, console log),
+  /// without doing any of it. Refuses what start() would refuse in CTID.conf.
+  result<std::string> plan(const start_options& opts = {}) const;
   /// Starts the VE with `argv` as its init and waits until it exits; the VE is stopped again
   /// afterwards. Returns the exit code (128+N for signal N).
   result<int> run(const std::vector<std::string>& argv);
@@ -206,9 +219,12 @@ class OVZ_API ve {
   result<ve_network> network() const;
 
  private:
-  ve(ctid id, std::filesystem::path root) : id_(id), root_(std::move(root)) {}
+  ve(ctid id, std::filesystem::path root, std::optional<ovz::host> on = {})
+      : id_(id), root_(std::move(root)), host_(std::move(on)) {}
+  friend class detail::ve_op;
   ctid id_;
   std::filesystem::path root_;
+  std::optional<ovz::host> host_;  // none: host::detect(), when an operation first needs it
 };
 
 /// Every VE under the state root, by CTID.

@@ -5,9 +5,7 @@
 #include "fail.hpp"
 #include "model/hostname.hpp"
 #include "ve/change.hpp"
-#include "ve/locate.hpp"
-#include "ve/lock.hpp"
-#include "ve/live_state.hpp"
+#include "ve/ve_op.hpp"
 
 #include <functional>
 #include <vector>
@@ -33,13 +31,10 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   }
   if (auto ok = detail::check_network_changes(changes.network); !ok)
     return detail::with_context(ok.error(), ctx);
-  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l, id_);
-  if (!lock) return lock.error();
-  BOOST_OUTCOME_TRY(conf, config());
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
-  detail::change_site site{root_, l, *cg, live.init_pid, conf, save};
+  auto begun = detail::ve_op::begin(*this, {.lock = true, .config = true, .live = true});
+  if (!begun) return begun.error();
+  detail::ve_op& op = *begun;
+  detail::change_site site{root_, op.layout, op.host(), op.live.init_pid, op.conf, save};
 
   // The parts that can still be refused go first, then the hostname (checked above). The
   // network goes last: a bridged device it deleted comes back without what the VE had set on
@@ -58,7 +53,7 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   auto roll_back = [&](const error& e) -> result<void> {
     for (auto it = done.rbegin(); it != done.rend(); ++it)
       if (*it) (*it)();
-    return detail::with_context(e, ctx);
+    return op.in_context(e);
   };
   for (auto& part : parts) {
     auto made = part();
@@ -66,7 +61,7 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
     done.push_back(std::move(*made));
   }
   if (site.writes_conf()) {
-    if (auto ok = conf.save(l.conf); !ok) return roll_back(ok.error());
+    if (auto ok = op.conf.save(op.layout.conf); !ok) return roll_back(ok.error());
   }
   return success();
 }

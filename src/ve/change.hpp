@@ -10,8 +10,8 @@
 #include <ovz/security.hpp>
 #include <ovz/ve_params.hpp>
 
-#include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
+#include "ve/host_services.hpp"
 
 #include <sys/types.h>
 
@@ -24,7 +24,7 @@ namespace ovz::detail {
 struct change_site {
   const std::filesystem::path& state_root;
   const ve_layout& layout;
-  cgroup_manager& cg;
+  const host_services& host;
   pid_t init_pid;  // 0: the VE is stopped
   ve_config& conf;  // saved once every part is in
   bool save;

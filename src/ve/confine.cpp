@@ -6,9 +6,6 @@
 #include "kernel/seccomp.hpp"
 #include "ve/limits.hpp"
 
-#include <ovz/security.hpp>
-#include <ovz/seccomp.hpp>
-
 #include <linux/capability.h>
 #include <sys/resource.h>
 
@@ -34,48 +31,77 @@ std::vector<std::string> calls_given_back(const std::vector<capability_setting>&
 
 }  // namespace
 
-result<void> confine(spawn_spec& spec, const ve_config& conf) {
-  BOOST_OUTCOME_TRY(params, params_from_config(conf));
-  spec.nofile = nofile_limit(params);
+result<confine_inputs> gather_confine_inputs(const ve_security& sec) {
+  confine_inputs in;
   // No process may have more than fs.nr_open descriptors; a larger NUMFILE means that many.
   if (auto text = read_file("/proc/sys/fs/nr_open")) {
     std::uint64_t nr_open = 0;
-    if (std::from_chars(text->data(), text->data() + text->size(), nr_open).ec == std::errc() &&
-        nr_open > 0) {
-      spec.nofile->hard = std::min(spec.nofile->hard, nr_open);
-    }
+    if (std::from_chars(text->data(), text->data() + text->size(), nr_open).ec == std::errc())
+      in.nr_open = nr_open;
   }
   // Raising a hard limit takes CAP_SYS_RESOURCE; a caller confined without it can hand out
   // at most its own.
   struct rlimit own {};
   if (!has_effective_capability(CAP_SYS_RESOURCE) && ::getrlimit(RLIMIT_NOFILE, &own) == 0)
-    spec.nofile->hard = std::min<std::uint64_t>(spec.nofile->hard, own.rlim_max);
-  spec.nofile->soft = std::min(spec.nofile->soft, spec.nofile->hard);
+    in.nofile_ceiling = own.rlim_max;
+  if (!sec.seccomp_profile.empty() && sec.seccomp_profile != "unconfined") {
+    BOOST_OUTCOME_TRY(profile, seccomp_profile::load(sec.seccomp_profile));
+    in.profile_file = std::move(profile);
+  }
+  return in;
+}
+
+result<confinement> confinement_for(const ve_config& conf, const confine_inputs& host) {
+  confinement c;
+  BOOST_OUTCOME_TRY(params, params_from_config(conf));
+  c.nofile = nofile_limit(params);
+  if (host.nr_open > 0) c.nofile.hard = std::min(c.nofile.hard, host.nr_open);
+  if (host.nofile_ceiling) c.nofile.hard = std::min(c.nofile.hard, *host.nofile_ceiling);
+  c.nofile.soft = std::min(c.nofile.soft, c.nofile.hard);
   BOOST_OUTCOME_TRY(sec, security_from_config(conf));
   BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities));
-  spec.drop_capabilities = std::move(drops);
-  spec.no_new_privs = sec.no_new_privs;
+  c.drop_capabilities = std::move(drops);
+  c.no_new_privs = sec.no_new_privs;
   if (sec.seccomp_profile.empty()) {
+    auto profile = default_seccomp_profile();
     auto lifted = calls_given_back(sec.capabilities);
-    if (lifted.empty()) {
-      BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
-      spec.seccomp = *filter;
-    } else {
-      auto profile = default_seccomp_profile();
-      for (auto& rule : profile.rules)
-        std::erase_if(rule.syscalls, [&](const std::string& s) {
-          return std::find(lifted.begin(), lifted.end(), s) != lifted.end();
-        });
-      BOOST_OUTCOME_TRY(program, compile_seccomp(profile));
-      spec.seccomp = std::move(program);
-    }
+    c.builtin_seccomp = lifted.empty();
+    for (auto& rule : profile.rules)
+      std::erase_if(rule.syscalls, [&](const std::string& s) {
+        return std::find(lifted.begin(), lifted.end(), s) != lifted.end();
+      });
+    c.seccomp = std::move(profile);
   } else if (sec.seccomp_profile != "unconfined") {
-    BOOST_OUTCOME_TRY(profile, seccomp_profile::load(sec.seccomp_profile));
-    auto program = compile_seccomp(profile);
-    if (!program) return with_context(program.error(), "seccomp profile " + sec.seccomp_profile);
-    spec.seccomp = std::move(*program);
+    if (!host.profile_file)
+      return fail(errc::invalid_argument, "seccomp profile {} was not read",
+                  sec.seccomp_profile);
+    c.seccomp = *host.profile_file;
+  }
+  return c;
+}
+
+result<void> confine(spawn_spec& spec, const confinement& c) {
+  spec.nofile = c.nofile;
+  spec.drop_capabilities = c.drop_capabilities;
+  spec.no_new_privs = c.no_new_privs;
+  if (c.builtin_seccomp) {
+    BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+    spec.seccomp = *filter;
+  } else if (c.seccomp) {
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp));
+    spec.seccomp = std::move(program);
   }
   return success();
+}
+
+result<void> confine(spawn_spec& spec, const ve_config& conf) {
+  BOOST_OUTCOME_TRY(sec, security_from_config(conf));
+  BOOST_OUTCOME_TRY(in, gather_confine_inputs(sec));
+  BOOST_OUTCOME_TRY(c, confinement_for(conf, in));
+  auto ok = confine(spec, c);
+  if (!ok && !sec.seccomp_profile.empty() && sec.seccomp_profile != "unconfined")
+    return with_context(ok.error(), "seccomp profile " + sec.seccomp_profile);
+  return ok;
 }
 
 }  // namespace ovz::detail

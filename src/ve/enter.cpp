@@ -4,11 +4,11 @@
 #include "log.hpp"
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
 #include "ve/confine.hpp"
 #include "ve/live_state.hpp"
 #include "ve/ve_environment.hpp"
 #include "ve/ve_namespaces.hpp"
+#include "ve/ve_op.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -120,9 +120,8 @@ void relay(int in, int out, int master, const process& shell) {
 
 result<int> ve::enter(const enter_options& opts) const {
   const auto ctx = fmt::format("VE {}: enter", id_.value());
-  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(init, detail::running_init(*cg, l, id_));
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {}));
+  BOOST_OUTCOME_TRY(init, detail::running_init(op.cg(), op.layout, id_));
 
   spawn_spec spec;
   spec.argv = opts.argv;
@@ -137,9 +136,9 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
-  auto held = cg->open_of(l.cgroup, init.pid());
+  auto held = op.cg().open_of(op.layout.cgroup, init.pid());
   if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
-  spec.prepare = [&](pid_t pid) { return cg->attach(*held, pid); };
+  spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
   int sv[2];

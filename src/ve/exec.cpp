@@ -2,11 +2,11 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
 #include "ve/confine.hpp"
 #include "ve/live_state.hpp"
 #include "ve/ve_environment.hpp"
 #include "ve/ve_namespaces.hpp"
+#include "ve/ve_op.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -62,9 +62,8 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
                           "{}: descriptor {} is a directory, which would lead out of the VE",
                           ctx, fd);
   }
-  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(init, detail::running_init(*cg, l, id_));
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {}));
+  BOOST_OUTCOME_TRY(init, detail::running_init(op.cg(), op.layout, id_));
 
   unique_fd out_r, out_w, err_r, err_w;
   auto capture = [&](int given, unique_fd& r, unique_fd& w) -> result<int> {
@@ -84,9 +83,9 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
-  auto held = cg->open_of(l.cgroup, init.pid());
+  auto held = op.cg().open_of(op.layout.cgroup, init.pid());
   if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
-  spec.prepare = [&](pid_t pid) { return cg->attach(*held, pid); };
+  spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
 

@@ -40,12 +40,13 @@ result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
   return s;
 }
 
-result<void> clean_up(cgroup_manager& cg, const ve_layout& l) {
+result<void> clean_up(const host_services& h, const ve_layout& l) {
+  cgroup_manager& cg = h.cg();
   if (fault_refuses("clean-up")) return sys_fail(EBUSY, "clean up {} (OVZ_TEST_FAULT)", l.cgroup);
   BOOST_OUTCOME_TRY(cg.kill_all(l.cgroup, std::chrono::seconds(10)));
   // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
   // would find their names taken.
-  BOOST_OUTCOME_TRY(tear_down_network(l));
+  BOOST_OUTCOME_TRY(tear_down_network(h, l));
   return cg.remove(l.cgroup);
 }
 

@@ -8,6 +8,7 @@
 
 #include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
+#include "ve/host_services.hpp"
 
 #include <sys/types.h>
 
@@ -27,7 +28,7 @@ result<live_state> probe(cgroup_manager& cg, const ve_layout& l);
 
 /// Kills whatever is left in the VE's cgroup and removes it. The parent stays for the next
 /// start (making it costs a mkdir per hierarchy); destroy removes it with the last VE.
-result<void> clean_up(cgroup_manager& cg, const ve_layout& l);
+result<void> clean_up(const host_services& h, const ve_layout& l);
 
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id);

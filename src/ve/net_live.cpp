@@ -181,8 +181,9 @@ result<std::vector<netlink::link_info>> lan_devices_for(netlink::socket& host,
 
 std::string net_tag(const ve_layout& l) { return "ovz:" + l.cgroup; }
 
-result<ve_net> ve_net::open(ctid id, const ve_layout& l, pid_t init_pid) {
-  BOOST_OUTCOME_TRY(host, netlink::socket::open());
+result<ve_net> ve_net::open(const host_services& h, ctid id, const ve_layout& l,
+                            pid_t init_pid) {
+  BOOST_OUTCOME_TRY(host, h.netlink());
   BOOST_OUTCOME_TRY(inside, netlink::socket::open_in(init_pid));
   return ve_net{id, l, init_pid, std::move(host), std::move(inside)};
 }
@@ -407,10 +408,10 @@ result<void> check_address_free_on_host(netlink::socket& host, const ve_layout& 
   return success();
 }
 
-result<void> start_network(ctid id, const ve_layout& l, const ve_config& conf, pid_t init_pid) {
-  BOOST_OUTCOME_TRY(net, network_from_config(conf));
-  BOOST_OUTCOME_TRY(tear_down_network(l));
-  BOOST_OUTCOME_TRY(n, ve_net::open(id, l, init_pid));
+result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
+                           const ve_network& net, pid_t init_pid) {
+  BOOST_OUTCOME_TRY(tear_down_network(h, l));
+  BOOST_OUTCOME_TRY(n, ve_net::open(h, id, l, init_pid));
   return n.set_up(net);
 }
 
@@ -418,8 +419,8 @@ result<void> start_network(ctid id, const ve_layout& l, const ve_config& conf, p
 // times. The names are the venet pair's, those the run file recorded, and NETIF's of CTID.conf
 // (devices made before the run file listed them); each is deleted only when it carries this
 // VE's alias, as a name may have gone to someone else since.
-result<void> tear_down_network(const ve_layout& l) {
-  BOOST_OUTCOME_TRY(host, netlink::socket::open());
+result<void> tear_down_network(const host_services& h, const ve_layout& l) {
+  BOOST_OUTCOME_TRY(host, h.netlink());
   std::vector<std::string> names{venet_host_ifname(l.id)};
   for (const auto& line : run_lines(l))
     if (line.starts_with(link_line)) names.push_back(line.substr(link_line.size()));

@@ -16,6 +16,7 @@
 
 #include "kernel/netlink.hpp"
 #include "model/layout.hpp"
+#include "ve/host_services.hpp"
 
 #include <sys/types.h>
 
@@ -31,7 +32,8 @@ struct ve_net {
   netlink::socket host;
   netlink::socket inside;
 
-  static result<ve_net> open(ctid id, const ve_layout& l, pid_t init_pid);
+  static result<ve_net> open(const host_services& h, ctid id, const ve_layout& l,
+                                    pid_t init_pid);
 
   /// lo up, the venet0 pair with the addresses, the bridged devices.
   result<void> set_up(const ve_network& net);
@@ -48,12 +50,13 @@ struct ve_net {
 };
 
 /// At start, from `prepare`: whatever a crash left goes first, then the network CTID.conf
-/// describes is made for the VE whose init is `init_pid`.
-result<void> start_network(ctid id, const ve_layout& l, const ve_config& conf, pid_t init_pid);
+/// describes (`net`, the plan's) is made for the VE whose init is `init_pid`.
+result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
+                           const ve_network& net, pid_t init_pid);
 
 /// Removes every host-side device and entry of the VE. Safe to call at any time; what is
 /// already gone is skipped.
-result<void> tear_down_network(const ve_layout& l);
+result<void> tear_down_network(const host_services& h, const ve_layout& l);
 
 /// An existing device of that name on the host must be a bridge (a missing one is made at
 /// start).

@@ -65,10 +65,10 @@ class network_edit {
 
   result<void> open() {
     if (site_.init_pid) {
-      BOOST_OUTCOME_TRY(n, ve_net::open(site_.layout.id, site_.layout, site_.init_pid));
+      BOOST_OUTCOME_TRY(n, ve_net::open(site_.host, site_.layout.id, site_.layout, site_.init_pid));
       running_ = std::make_shared<ve_net>(std::move(n));
     } else {
-      BOOST_OUTCOME_TRY(host, netlink::socket::open());
+      BOOST_OUTCOME_TRY(host, site_.host.netlink());
       own_host_.emplace(std::move(host));
     }
     return success();

@@ -8,11 +8,10 @@
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
 #include "ve/change.hpp"
-#include "ve/locate.hpp"
 #include "ve/limits.hpp"
-#include "ve/lock.hpp"
 #include "ve/live_state.hpp"
 #include "ve/ve_list.hpp"
+#include "ve/ve_op.hpp"
 
 #include <memory>
 
@@ -103,12 +102,12 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     const unsigned fields = fields_for(changes);
     auto next = limits_for(merged(current, changes), fields);
     auto previous = limits_for(current, fields);
-    BOOST_OUTCOME_TRY(opened, site.cg.open(site.layout.cgroup));
+    BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
-    undo = [&resources = site.cg.resources(), held, cgroup = site.layout.cgroup, previous] {
+    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
       logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
     };
-    if (auto ok = site.cg.resources().apply(*held, next); !ok) {
+    if (auto ok = site.host.cg().resources().apply(*held, next); !ok) {
       undo();  // what was written before the refusal
       return ok.error();
     }
@@ -133,41 +132,39 @@ namespace {
 // One VE's snapshot from a single look at its cgroup; nullopt for a stopped VE when only
 // running ones are wanted.
 result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
-  const auto ctx = fmt::format("VE {}", v.id().value());
-  auto settings = v.params();
-  if (!settings) return detail::with_context(settings.error(), ctx);
-  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
-  const bool running = live.init_pid != 0;
-  if (!running && only_running) return std::optional<ubc_snapshot>{};
-  detail::cgroup_usage usage;
-  detail::proc_usage procs;
-  if (running) {
-    auto u = cg->stats(l.cgroup);
-    if (!u) return detail::with_context(u.error(), ctx);
-    usage = *u;
-    procs = detail::measure_processes(live.pids, live.init_pid);
-  }
-  ubc_snapshot snap{v.id(), {}};
-  for (ubc_resource r : all_ubc_resources()) {
-    ubc_stat s;
-    s.resource = r;
-    for (const auto& [res, value] : settings->ubc) {
-      if (res == r) {
-        s.barrier = value.barrier;
-        s.limit = value.limit;
-      }
+  return detail::ve_op::run(v, {.config = true, .live = true},
+                            [&](detail::ve_op& op) -> result<std::optional<ubc_snapshot>> {
+    BOOST_OUTCOME_TRY(settings, params_from_config(op.conf));
+    const auto& live = op.live;
+    const bool running = live.init_pid != 0;
+    if (!running && only_running) return std::optional<ubc_snapshot>{};
+    detail::cgroup_usage usage;
+    detail::proc_usage procs;
+    if (running) {
+      BOOST_OUTCOME_TRY(u, op.cg().stats(op.layout.cgroup));
+      usage = u;
+      procs = detail::measure_processes(live.pids, live.init_pid);
     }
-    auto m = measure(r, usage, procs, running);
-    s.held = m.held;
-    s.maxheld = m.peak;
-    s.failcnt = m.failcnt;
-    s.measured = m.is_measured;
-    s.enforced = m.enforced;
-    snap.stats.push_back(s);
-  }
-  return std::optional<ubc_snapshot>(std::move(snap));
+    ubc_snapshot snap{v.id(), {}};
+    for (ubc_resource r : all_ubc_resources()) {
+      ubc_stat s;
+      s.resource = r;
+      for (const auto& [res, value] : settings.ubc) {
+        if (res == r) {
+          s.barrier = value.barrier;
+          s.limit = value.limit;
+        }
+      }
+      auto m = measure(r, usage, procs, running);
+      s.held = m.held;
+      s.maxheld = m.peak;
+      s.failcnt = m.failcnt;
+      s.measured = m.is_measured;
+      s.enforced = m.enforced;
+      snap.stats.push_back(s);
+    }
+    return std::optional<ubc_snapshot>(std::move(snap));
+  });
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #include "ve/rootfs.hpp"
 
-#include "fail.hpp"
 #include "ve/devices.hpp"
+
+#include <fmt/format.h>
 
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -75,31 +76,11 @@ fs_step symlink_step(std::string points_to, std::string target) {
 
 }  // namespace
 
-result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
-                                          const std::filesystem::path& template_root,
-                                          int userns_root,
-                                          std::optional<std::uint64_t> max_ptys) {
-  // overlayfs splits its options at ',' and its lowerdir list at ':'.
-  for (const auto& p : {template_root, l.upper, l.work}) {
-    if (p.string().find_first_of(",:\\") != std::string::npos)
-      return fail(errc::invalid_argument,
-                  "path {} contains ',', ':' or '\\', which overlayfs options cannot hold",
-                  p.string());
-  }
-  const std::string r = l.mount_point.string();
+std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns,
+                                  std::optional<std::uint64_t> max_ptys) {
+  const std::string r = root.string();
   const unsigned long nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   std::vector<fs_step> steps;
-  if (userns_root >= 0) {
-    fs_step attach;
-    attach.what = fs_step::kind::attach;
-    attach.fd = userns_root;
-    attach.target = r;
-    steps.push_back(std::move(attach));
-  } else {
-    steps.push_back(mount_step("overlay", "overlay", r, 0,
-                               "lowerdir=" + template_root.string() + ",upperdir=" +
-                                   l.upper.string() + ",workdir=" + l.work.string()));
-  }
   steps.push_back(mkdir_step(r + "/proc", 0555));
   steps.push_back(mount_step("proc", "proc", r + "/proc", nosuid_nodev_noexec));
   steps.push_back(mkdir_step(r + "/sys", 0555));
@@ -115,7 +96,7 @@ result<std::vector<fs_step>> rootfs_steps(const ve_layout& l,
   for (const node& n : {node{"null", 1, 3}, node{"zero", 1, 5}, node{"full", 1, 7},
                         node{"random", 1, 8}, node{"urandom", 1, 9}, node{"tty", 5, 0}})
     add_node_steps(steps, r + "/dev/" + n.name, std::string("/dev/") + n.name,
-                   S_IFCHR | 0666, makedev(n.major, n.minor), userns_root >= 0);
+                   S_IFCHR | 0666, makedev(n.major, n.minor), userns);
   steps.push_back(mkdir_step(r + "/dev/pts", 0755));
   steps.push_back(mount_step("devpts", "devpts", r + "/dev/pts", MS_NOSUID | MS_NOEXEC,
                              "newinstance,ptmxmode=0666,mode=0620,gid=5" +

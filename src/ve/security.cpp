@@ -156,11 +156,11 @@ result<undo_step> change_security(change_site& site, const security_changes& cha
       // A node granted before whose host node has gone since cannot be put back; the rest is.
       if (auto old_nodes = resolve_devnodes(before.devnodes)) {
         undo = [&site, old = std::move(*old_nodes)] {
-          logged(apply_devnodes(site.cg, site.layout, site.init_pid, old),
+          logged(apply_devnodes(site.host.cg(), site.layout, site.init_pid, old),
                  "rollback of the device nodes");
         };
       }
-      if (auto ok = apply_devnodes(site.cg, site.layout, site.init_pid, nodes); !ok) {
+      if (auto ok = apply_devnodes(site.host.cg(), site.layout, site.init_pid, nodes); !ok) {
         if (undo) undo();
         return ok.error();
       }

@@ -3,43 +3,38 @@
 #include "fail.hpp"
 #include "kernel/log_writer.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
-#include "ve/lock.hpp"
 #include "ve/live_state.hpp"
+#include "ve/ve_op.hpp"
 
 #include <csignal>
 
 namespace ovz::inline v0 {
 
 result<void> ve::stop(const stop_options& opts) {
-  const auto ctx = fmt::format("VE {}", id_.value());
-  BOOST_OUTCOME_TRY(l, detail::locate(root_, id_));
-  auto lock = detail::ve_lock::acquire(l, id_);
-  if (!lock) return lock.error();
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, l));
-  if (!live.init_pid) {
-    // Not running, but a crash may have left a cgroup or stray processes: stop cleans them.
-    if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
-    return detail::fail(errc::not_running, "{} is not running", ctx);
-  }
-  // Found while init lives: once it has gone, its writer lets it go to another parent.
-  auto writer = detail::log_writer_of(live.init_pid);
-  if (!opts.fast) {
-    auto init = process::open(live.init_pid);
-    if (!init && init.error().sys_errno() != ESRCH) return detail::with_context(init.error(), ctx);
-    if (init) {
-      BOOST_OUTCOME_TRY(init->signal(SIGTERM));
-      BOOST_OUTCOME_TRY(init->wait_exit(opts.timeout));
+  return detail::ve_op::run(*this, {.lock = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
+    if (!op.live.init_pid) {
+      // Not running, but a crash may have left a cgroup or stray processes: stop cleans them.
+      BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+      return detail::fail(errc::not_running, "{} is not running", op.context());
     }
-  }
-  // What is left is killed through the cgroup, all at once (cgroup.kill on v2, frozen on
-  // v1) rather than by PIDs that may be reused meanwhile; this also ends a VE a crashed stop
-  // left frozen.
-  if (auto ok = detail::clean_up(*cg, l); !ok) return detail::with_context(ok.error(), ctx);
-  // The VE's last output (its shutdown messages) is in the log when stop returns.
-  if (writer && *writer) detail::finish_log_writer(**writer);
-  return success();
+    // Found while init lives: once it has gone, its writer lets it go to another parent.
+    auto writer = detail::log_writer_of(op.live.init_pid);
+    if (!opts.fast) {
+      auto init = process::open(op.live.init_pid);
+      if (!init && init.error().sys_errno() != ESRCH) return init.error();
+      if (init) {
+        BOOST_OUTCOME_TRY(init->signal(SIGTERM));
+        BOOST_OUTCOME_TRY(init->wait_exit(opts.timeout));
+      }
+    }
+    // What is left is killed through the cgroup, all at once (cgroup.kill on v2, frozen on
+    // v1) rather than by PIDs that may be reused meanwhile; this also ends a VE a crashed stop
+    // left frozen.
+    BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+    // The VE's last output (its shutdown messages) is in the log when stop returns.
+    if (writer && *writer) detail::finish_log_writer(**writer);
+    return success();
+  });
 }
 
 result<void> ve::restart(const stop_options& stop_opts, const start_options& start_opts) {

@@ -3,7 +3,7 @@
 #include "fail.hpp"
 #include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
+#include "ve/ve_op.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -21,9 +21,10 @@ namespace ovz::inline v0 {
 // Lives as long as an asynchronous operation holds it, so that a watcher destroyed while the
 // io_context still has its handlers queued leaves them nothing dangling.
 struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
-  state(boost::asio::io_context& io, detail::cgroup_manager* cg, std::string cgroup, ctid id,
-        handler h, std::chrono::milliseconds interval)
-      : cg(cg), cgroup(std::move(cgroup)), id(id), on_failure(std::move(h)),
+  state(boost::asio::io_context& io, ovz::host on, std::string cgroup, ctid id, handler h,
+        std::chrono::milliseconds interval)
+      : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(id),
+        on_failure(std::move(h)),
         interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
         notify(strand) {}
 
@@ -31,6 +32,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
       ubc_resource::numproc, ubc_resource::physpages, ubc_resource::swappages,
       ubc_resource::kmemsize};
 
+  ovz::host on;  // keeps the backend alive
   detail::cgroup_manager* cg;
   std::string cgroup;
   ctid id;
@@ -103,10 +105,12 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
   if (poll_interval <= std::chrono::milliseconds::zero())
     return detail::fail(errc::invalid_argument, "ubc_watcher: poll interval {} ms is not positive",
                         poll_interval.count());
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
-  BOOST_OUTCOME_TRY(l, detail::locate(v.state_root(), v.id()));
-  auto s = std::make_shared<state>(io, cg, l.cgroup, v.id(), std::move(on_failure), poll_interval);
-  if (!cg->resources().event_files().empty()) {
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
+  BOOST_OUTCOME_TRY(on, detail::ve_op::host_of(v));
+  const auto& l = op.layout;
+  auto s = std::make_shared<state>(io, std::move(on), l.cgroup, v.id(), std::move(on_failure),
+                                   poll_interval);
+  if (!s->cg->resources().event_files().empty()) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) return detail::sys_fail(errno, "VE {}: inotify_init1", v.id().value());
     s->notify.assign(fd);

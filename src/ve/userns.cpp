@@ -98,30 +98,26 @@ result<id_allocation> allocate_ids(const std::filesystem::path& state_root) {
   return id_allocation{std::move(lock), *range};
 }
 
-result<void> adopt_ids(ve_config& conf, const std::filesystem::path& private_dir,
-                       const id_range& r) {
+result<void> adopt_ids(ve_config& conf, const ve_storage& storage, const id_range& r) {
   BOOST_OUTCOME_TRY(conf.set("USERNS", "yes"));
   BOOST_OUTCOME_TRY(conf.set("USERNS_MAP", format_id_range(r)));
-  for (const char* sub : {"fs", "work"}) {
-    auto dir = private_dir / sub;
+  for (const auto& dir : storage.owned_by_root()) {
     if (::chown(dir.c_str(), r.base, r.base) != 0)
       return sys_fail(errno, "chown {} to {}:{}", dir.string(), r.base, r.base);
   }
   return success();
 }
 
-result<unique_fd> prepare_userns(spawn_spec& spec, const ve_layout& l,
-                                 const std::filesystem::path& template_root, const id_range& r) {
-  BOOST_OUTCOME_TRY(check_owner(l.upper, r));
+std::vector<id_map> userns_maps(const id_range& r) { return {{0, r.base, r.count}}; }
+
+result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r) {
+  for (const auto& dir : storage.owned_by_root()) {
+    BOOST_OUTCOME_TRY(check_owner(dir, r));
+  }
   BOOST_OUTCOME_TRY(check_reachable(l.mount_point, r));
-  const std::vector<id_map> map{{0, r.base, r.count}};
+  const auto map = userns_maps(r);
   BOOST_OUTCOME_TRY(ns, userns_with_maps(map, map));
-  BOOST_OUTCOME_TRY(tree, idmapped_tree(template_root, ns.get()));
-  BOOST_OUTCOME_TRY(root, detached_overlay(std::move(tree), l.mount_point, l.upper, l.work));
-  spec.namespaces.add(ns_type::user);
-  spec.uid_map = map;
-  spec.gid_map = map;
-  return std::move(root);
+  return storage.shifted_root(ns.get());
 }
 
 result<bool> in_other_userns(pid_t pid) {

@@ -13,9 +13,11 @@
 
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
+#include "ve/storage.hpp"
 
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 namespace ovz::detail {
 
@@ -33,16 +35,16 @@ struct id_allocation {
 /// /etc/subuid or /etc/subgid entry holds.
 result<id_allocation> allocate_ids(const std::filesystem::path& state_root);
 
-/// Records the range in CTID.conf and gives the private area's directories to the VE's root.
-result<void> adopt_ids(ve_config& conf, const std::filesystem::path& private_dir,
-                       const id_range& r);
+/// Records the range in CTID.conf and gives the storage's directories to the VE's root.
+result<void> adopt_ids(ve_config& conf, const ve_storage& storage, const id_range& r);
 
-/// Sets `spec` up to start the VE's init in its own user namespace (every other namespace
-/// owned by it) mapped to `r`, and makes the VE's root: an overlay of the idmapped template
-/// and the private area, mounted by the host. Returns that root, a detached mount the
-/// caller passes to rootfs_steps and keeps open until spawn() returns.
-result<unique_fd> prepare_userns(spawn_spec& spec, const ve_layout& l,
-                                 const std::filesystem::path& template_root, const id_range& r);
+/// The id maps of a VE in a user namespace mapped to `r`: root inside is host id r.base.
+std::vector<id_map> userns_maps(const id_range& r);
+
+/// Makes the root of a VE in a user namespace mapped to `r`: its storage shown id-shifted
+/// (ve_storage::shifted_root), once checked that the VE's root may use it. The caller passes
+/// it to the storage's root_steps and keeps it open until the VE's init has attached it.
+result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r);
 
 /// True when the process runs in a user namespace other than ours (a VE's init).
 result<bool> in_other_userns(pid_t pid);

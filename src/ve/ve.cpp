@@ -5,9 +5,9 @@
 
 #include "fail.hpp"
 #include "model/layout.hpp"
-#include "ve/locate.hpp"
 #include "ve/live_state.hpp"
 #include "ve/ve_list.hpp"
+#include "ve/ve_op.hpp"
 
 
 namespace ovz::inline v0 {
@@ -23,6 +23,10 @@ const char* to_string(ve_state s) noexcept {
 
 result<ve> ve::open(ctid id, const std::filesystem::path& state_root) {
   return ve(id, resolve_state_root(state_root));
+}
+
+result<ve> ve::open(ctid id, const std::filesystem::path& state_root, const host& on) {
+  return ve(id, resolve_state_root(state_root), on);
 }
 
 std::filesystem::path ve::conf_path() const { return detail::layout_of(root_, id_).conf; }
@@ -42,13 +46,13 @@ result<ve_config> ve::config() const {
 
 result<ve_status> ve::status() const {
   ve_status st{.id = id_};
-  auto l = detail::locate(root_, id_);
-  if (!l && l.error().is(errc::not_found)) return st;  // no state root, so no VE
-  if (!l) return l.error();
-  BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+  auto op = detail::ve_op::begin(*this, {});
+  if (!op && op.error().is(errc::not_found)) return st;  // no state root, so no VE
+  if (!op) return op.error();
+  const auto& l = op->layout;
   // A VE whose config does not parse still exists and may run: status reports it, and
   // config() or start() say what is wrong with the file.
-  auto conf = ve_config::load(l->conf);
+  auto conf = ve_config::load(l.conf);
   if (conf) {
     st.state = ve_state::stopped;
     st.hostname = conf->get("HOSTNAME").value_or("");
@@ -56,7 +60,7 @@ result<ve_status> ve::status() const {
   } else if (conf.error().sys_errno() != ENOENT) {
     st.state = ve_state::stopped;
   }
-  BOOST_OUTCOME_TRY(live, detail::probe(*cg, *l));
+  BOOST_OUTCOME_TRY(live, detail::probe(op->cg(), l));
   if (live.init_pid) {
     st.state = ve_state::running;
     st.mounted = true;

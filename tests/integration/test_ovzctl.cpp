@@ -200,6 +200,32 @@ TEST_CASE("ovzctl drives a VE through its life", "[ovzctl]") {
   CHECK_FALSE(fs::exists(r / "conf" / "9101.conf"));
 }
 
+TEST_CASE("ovzctl plan prints what start would do and does none of it", "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  expect_ok(ovzctl(r, {"create", "13610", "--hostname", "planned"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  CHECK(ovzctl(r, {"set", "13610", "--numproc", "64:64", "--ipadd", "10.77.0.5", "--save"})
+            .exit_code == 0);
+  auto plan = ovzctl(r, {"plan", "13610"});
+  INFO(describe(plan));
+  CHECK(plan.exit_code == 0);
+  for (const std::string& line : std::vector<std::string>{
+           "ve           13610\n", "hostname     planned\n", "ip           10.77.0.5\n",
+        "init         /sbin/init\n", "storage      overlay lower=" + (r / "template").string(),
+        "root         " + (r / "root" / "13610").string() + "\n", "limits       pids=64 "})
+    CHECK(plan.out.find(line) != std::string::npos);
+  expect_ok(ovzctl(r, {"status", "13610"}), "CTID 13610 exist unmounted down\n");
+  CHECK_FALSE(fs::exists(r / "root" / "13610"));
+
+  expect_refused(ovzctl(r, {"plan", "13611"}), 1);
+  expect_ok(ovzctl(r, {"destroy", "13610"}),
+            "Destroying container private area: " + (r / "private" / "13610").string() +
+                "\nContainer private area was destroyed\n");
+}
+
 TEST_CASE("ovzctl stop --fast and start of a stopped VE", "[ovzctl]") {
   ovz::test::require_root();
   ovz::test::temp_root root;

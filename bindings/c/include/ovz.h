@@ -255,6 +255,14 @@ int ovz_ve_enter_with(ovz_ve_t *ve, const ovz_enter_options *opts, int *exit_cod
 /* The VE's CTID.conf, as text malloc'd into *out (free with ovz_string_free). */
 int ovz_ve_config(ovz_ve_t *ve, char **out);
 
+/* What ovz_ve_start would make of the VE, as text with an item per line (namespaces, id
+ * map, storage and mounts, limits, device rules, capabilities, seccomp, network, hostname,
+ * environment, init, console log) malloc'd into *out (free with ovz_string_free). Nothing is
+ * started; what start would refuse in CTID.conf is refused. */
+int ovz_ve_plan(ovz_ve_t *ve, char **out);
+/* What ovz_ve_start_with would make of the VE with `opts` (NULL: OVZ_START_OPTIONS_INIT). */
+int ovz_ve_plan_with(ovz_ve_t *ve, const ovz_start_options *opts, char **out);
+
 /* The resource settings CTID.conf holds, as `KEY="value"` lines (NUMPROC="64:64",
  * CPUUNITS="1000", ...) malloc'd into *out (free with ovz_string_free). */
 int ovz_ve_params(ovz_ve_t *ve, char **out);

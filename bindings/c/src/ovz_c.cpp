@@ -9,6 +9,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
+#include <ovz/host.hpp>
 #include <ovz/log.hpp>
 #include <ovz/security.hpp>
 #include <ovz/setting.hpp>
@@ -19,8 +20,6 @@
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
 
-#include <linux/magic.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -282,12 +281,10 @@ bool on_path(const std::string& program) {
   }
 }
 
-// The cgroup version VEs use, decided as libovz decides it: cgroup2 mounted at /sys/fs/cgroup
-// means the unified hierarchy, anything else there means v1. 0 when nothing is mounted.
+// The cgroup version VEs use: the detected host's. 0 when nothing is mounted.
 int host_cgroup_version() {
-  struct statfs st {};
-  if (::statfs("/sys/fs/cgroup", &st) != 0) return 0;
-  return st.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+  auto on = ovz::host::detect();
+  return on ? on->cgroup_version() : 0;
 }
 
 // Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
@@ -626,6 +623,20 @@ int ovz_ve_config(ovz_ve_t* ve, char** out) {
     auto r = ve->v.config();
     if (!r) return fail(r.error());
     *out = dup_string(r->serialize()).release();
+    return 0;
+  });
+}
+
+int ovz_ve_plan(ovz_ve_t* ve, char** out) { return ovz_ve_plan_with(ve, nullptr, out); }
+
+int ovz_ve_plan_with(ovz_ve_t* ve, const ovz_start_options* opts, char** out) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_plan_with: ve or out is NULL");
+    ovz::start_options o;
+    if (int rc = read_start_options(opts, o)) return rc;
+    auto text = ve->v.plan(o);
+    if (!text) return fail(text.error());
+    *out = dup_string(*text).release();
     return 0;
   });
 }

@@ -249,7 +249,7 @@ static void check_life(const char *root) {
 
   {
     const char *const init[] = {"/bin/sh", "-c", "test $$ = 1 && exit 42", NULL};
-    char *conf = NULL, *params = NULL;
+    char *conf = NULL, *params = NULL, *plan = NULL;
     check(ovz_ve_run(ve, init, &code) == 0 && code == 42 && ovz_ve_status(ve, &st) == 0 &&
               st.state == OVZ_STATE_STOPPED,
           "run: the command is PID 1, its exit code comes back, the VE stops");
@@ -259,8 +259,23 @@ static void check_life(const char *root) {
     check(ovz_ve_params(ve, &params) == 0 && params && strstr(params, "NUMPROC=\"64:64\"") &&
               strstr(params, "CPUUNITS=\"2000\"") && !strstr(params, "OSTEMPLATE"),
           "params are the saved resource settings only");
+    check(ovz_ve_plan(ve, &plan) == 0 && plan && strstr(plan, "init         /sbin/init\n") &&
+              strstr(plan, "storage      overlay lower="),
+          "plan is what start would do, as text");
+    check(ovz_ve_plan(NULL, &plan) == OVZ_EINVAL, "plan of no VE is EINVAL");
+    {
+      ovz_start_options start = OVZ_START_OPTIONS_INIT;
+      const char *const init[] = {"/bin/sh", "-c", "exec sleep 1000", NULL};
+      char *with = NULL;
+      start.init = init;
+      check(ovz_ve_plan_with(ve, &start, &with) == 0 && with &&
+                strstr(with, "exec sleep 1000"),
+            "plan_with shows the init its options name");
+      ovz_string_free(with);
+    }
     ovz_string_free(conf);
     ovz_string_free(params);
+    ovz_string_free(plan);
   }
 
 destroy:

@@ -144,6 +144,20 @@ def test_whole_life(root):
 
 
 @needs_root
+def test_plan_is_what_start_would_do(root):
+    ve = ovz.VE(13620, root)
+    ve.create(hostname="py-plan")
+    plan = ve.plan()
+    assert "hostname     py-plan\n" in plan
+    assert "init         /sbin/init\n" in plan
+    assert "init         /bin/sh -c sleep 1\n" in ve.plan("sleep 1")
+    assert ve.status.state == "stopped"
+    ve.destroy()
+    with pytest.raises(ovz.NotFound):
+        ve.plan()
+
+
+@needs_root
 def test_exec_exit_code_and_output(root):
     ve = ovz.VE(9411, root)
     ve.create()

@@ -35,6 +35,7 @@ BOTH = {
     "ve::open": ("VE", "ovz_ve_open"),
     "ve::create": ("VE.create", "ovz_ve_create"),
     "ve::start": ("VE.start", "ovz_ve_start_with"),
+    "ve::plan": ("VE.plan", "ovz_ve_plan_with"),
     "ve::run": ("VE.run", "ovz_ve_run"),
     "ve::stop": ("VE.stop", "ovz_ve_stop"),
     "ve::restart": ("VE.restart", "ovz_ve_restart_with"),

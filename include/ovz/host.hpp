@@ -1,0 +1,42 @@
+#pragma once
+/// @file
+/// ovz::host: the machine libovz works on — its cgroup hierarchy and its network stack. A ve
+/// opened without one uses the host detected once per process; an embedder that runs in a
+/// delegated cgroup subtree, or a test against a fake cgroupfs in a temporary directory,
+/// passes its own to ve::open.
+
+#include <ovz/export.hpp>
+#include <ovz/result.hpp>
+
+#include <filesystem>
+#include <memory>
+
+namespace ovz::detail {
+struct host_services;
+}
+
+namespace ovz::inline v0 {
+
+class OVZ_API host {
+ public:
+  /// This machine as libovz sees it: cgroup v2 when /sys/fs/cgroup is a cgroup2 mount,
+  /// otherwise the v1 controllers of a legacy or hybrid host. Detected once per process;
+  /// every call returns the same host.
+  static result<host> detect();
+  /// A host whose VEs' cgroups are made in the cgroup v2 hierarchy at `cgroup_root` (a
+  /// mount of cgroup2, a delegated subtree of one, or a directory tree that stands in for
+  /// one) instead of /sys/fs/cgroup.
+  static host with_cgroup_v2(const std::filesystem::path& cgroup_root);
+
+  /// 1 or 2.
+  int cgroup_version() const noexcept;
+
+  /// What the library reaches the kernel through (not part of the stable API).
+  const detail::host_services& services() const noexcept;
+
+ private:
+  explicit host(std::shared_ptr<const detail::host_services> s) : services_(std::move(s)) {}
+  std::shared_ptr<const detail::host_services> services_;
+};
+
+}  // namespace ovz::inline v0

@@ -1,0 +1,31 @@
+#include <ovz/host.hpp>
+
+#include "ve/host_services.hpp"
+
+namespace ovz::inline v0 {
+
+result<host> host::detect() {
+  // One host_services for the process, made once the backend is detected: every ve opened
+  // without a host shares it.
+  static const auto detected = []() -> result<std::shared_ptr<const detail::host_services>> {
+    BOOST_OUTCOME_TRY(cg, detail::host_cgroups());
+    auto s = std::make_shared<detail::host_services>();
+    s->cgroups = cg;
+    return std::shared_ptr<const detail::host_services>(std::move(s));
+  }();
+  if (!detected) return detected.error();
+  return host(*detected);
+}
+
+host host::with_cgroup_v2(const std::filesystem::path& cgroup_root) {
+  auto s = std::make_shared<detail::host_services>();
+  s->owned = detail::make_cgroupfs_v2(cgroup_root.string());
+  s->cgroups = s->owned.get();
+  return host(std::move(s));
+}
+
+int host::cgroup_version() const noexcept { return services_->cgroups->version(); }
+
+const detail::host_services& host::services() const noexcept { return *services_; }
+
+}  // namespace ovz::inline v0

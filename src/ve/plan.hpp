@@ -1,0 +1,68 @@
+#pragma once
+// A VE's plan: everything a start makes of it — namespaces, id maps, the root filesystem's
+// storage and mounts, cgroup limits, device rules, confinement, network, hostname,
+// environment, init, console log — as one value, computed from CTID.conf, the layout and a
+// few facts of the host by code that makes no system call (plan_for), printable (to_text),
+// and applied by one function with a source of the VE's init (apply_plan, ve/plan_apply.hpp).
+// A spawn is that source today; a CRIU restore or an OCI bundle builds or consumes the same.
+
+#include <ovz/config.hpp>
+#include <ovz/ctid.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/network.hpp>
+#include <ovz/result.hpp>
+
+#include "kernel/cgroup_limits.hpp"
+#include "model/id_range.hpp"
+#include "model/layout.hpp"
+#include "ve/confine.hpp"
+#include "ve/devices.hpp"
+#include "ve/storage.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ovz::detail {
+
+/// What a plan needs that only the host can tell: gathered by gather_plan_inputs.
+struct plan_inputs {
+  std::filesystem::path template_root;  // OSTEMPLATE, found in the template store
+  std::vector<host_devnode> devnodes;   // DEVNODES, matched with the host's /dev
+  confine_inputs confine;
+};
+
+/// Reads what plan_for needs of the host for this CTID.conf.
+result<plan_inputs> gather_plan_inputs(const ve_config& conf,
+                                       const std::filesystem::path& state_root);
+
+struct ve_plan {
+  ctid id;
+  std::string cgroup{};
+  ns_set namespaces{};
+  std::optional<id_range> userns{};  // with a user namespace: root inside is host id base
+  std::shared_ptr<const ve_storage> storage{};
+  std::filesystem::path root{};  // where the storage is mounted, and pivoted into
+  std::vector<fs_step> mounts{};  // on the root, after the storage's own steps
+  cgroup_limits limits{};
+  std::vector<device_rule> device_rules{};
+  std::vector<host_devnode> devnodes{};
+  confinement confine{};
+  ve_network network{};
+  std::string hostname{};
+  std::vector<std::string> env{};
+  std::vector<std::string> init{};
+  output_log console{};
+};
+
+/// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what
+/// CTID.conf gets wrong (errc::bad_config, errc::invalid_argument). No system call.
+result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_inputs& host,
+                         const std::vector<std::string>& init = {});
+
+/// The plan as text, a line per item ("ovzctl plan CTID").
+std::string to_text(const ve_plan& p);
+
+}  // namespace ovz::detail

@@ -1,0 +1,70 @@
+#include "ve/plan_apply.hpp"
+
+#include "fail.hpp"
+#include "log.hpp"
+#include "kernel/dirs.hpp"
+#include "ve/live_state.hpp"
+#include "ve/net_live.hpp"
+#include "ve/userns.hpp"
+
+namespace ovz::detail {
+
+result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
+                                    int cgroup_fd, std::function<result<void>(pid_t)> prepare) {
+  spawn_spec spec;
+  spec.argv = plan.init;
+  spec.env = plan.env;
+  spec.namespaces = plan.namespaces;
+  if (plan.userns) spec.uid_map = spec.gid_map = userns_maps(*plan.userns);
+  spec.hostname = plan.hostname;
+  spec.fs = std::move(root_steps);
+  spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
+  spec.new_root = plan.root;
+  spec.log = plan.console;
+  spec.settle = settle_;
+  spec.new_session = true;
+  spec.detach = detach_;
+  BOOST_OUTCOME_TRY(confine(spec, plan.confine));
+  spec.cgroup_fd = cgroup_fd;
+  spec.prepare = std::move(prepare);
+  return spawn(spec);
+}
+
+result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_services& h,
+                           process_source& source) {
+  // A state root made by an older libovz has a private/ any host user may enter.
+  BOOST_OUTCOME_TRY(make_root_only_dir(l.private_dir.parent_path()));
+  std::error_code ec;
+  for (const auto& dir : {plan.root, plan.console.path.parent_path()}) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return sys_fail(ec.value(), "create {}", dir.string());
+  }
+  unique_fd shifted;  // the VE's root, made by the host, until the init has attached it
+  if (plan.userns) {
+    BOOST_OUTCOME_TRY(root, userns_root(l, *plan.storage, *plan.userns));
+    shifted = std::move(root);
+  }
+  BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(shifted.get()));
+  cgroup_manager& cg = h.cg();
+  auto failed = [&](const error& e) {
+    logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));
+    return with_context(e, "start");
+  };
+  // The cgroup is made and limited first, so that init is born in it where the kernel can.
+  auto held = [&]() -> result<ve_cgroup> {
+    BOOST_OUTCOME_TRY(made, cg.create(plan.cgroup));
+    BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
+    BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
+    return made;
+  }();
+  if (!held) return failed(held.error());
+  auto prepare = [&](pid_t pid) -> result<void> {
+    BOOST_OUTCOME_TRY(cg.attach(*held, pid));
+    return start_network(h, plan.id, l, plan.network, pid);
+  };
+  auto init = source.start(plan, std::move(root_steps), cg.clone_fd(*held), prepare);
+  if (!init) return failed(init.error());
+  return init;
+}
+
+}  // namespace ovz::detail

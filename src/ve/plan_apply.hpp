@@ -1,0 +1,48 @@
+#pragma once
+// A plan made real: the host's side (directories, the id-shifted root, the cgroup with its
+// limits and device rules, the network) around a source of the VE's init. A spawn is the
+// source today; a CRIU restore is another that keeps everything but the spawn.
+
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include "model/layout.hpp"
+#include "ve/host_services.hpp"
+#include "ve/plan.hpp"
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace ovz::detail {
+
+class process_source {
+ public:
+  virtual ~process_source() = default;
+  /// Brings the VE's init into being as `plan` says, its root made by `root_steps` (the
+  /// storage's) before the plan's mounts, born in the cgroup `cgroup_fd` where the kernel
+  /// can (-1: none), and calls `prepare` with its PID while it waits, before it runs
+  /// anything of the VE's.
+  virtual result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps,
+                                int cgroup_fd, std::function<result<void>(pid_t)> prepare) = 0;
+};
+
+/// A new process (clone3, kernel/spawn.cpp) running the plan's init. Detached, it is not the
+/// caller's child, and one that exits within `settle` of its exec is a failed start.
+class spawn_source final : public process_source {
+ public:
+  spawn_source(bool detach, std::chrono::milliseconds settle) : detach_(detach), settle_(settle) {}
+  result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
+                        std::function<result<void>(pid_t)> prepare) override;
+
+ private:
+  bool detach_;
+  std::chrono::milliseconds settle_;
+};
+
+/// Starts the VE `l` as `plan` says, its init from `source`. What it made on the host is
+/// removed again when the start fails.
+result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_services& h,
+                           process_source& source);
+
+}  // namespace ovz::detail

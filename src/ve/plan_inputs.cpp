@@ -1,0 +1,24 @@
+// The host-facing half of a plan: what only the host can tell (the template's directory, the
+// host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file).
+#include "ve/plan.hpp"
+
+#include <ovz/security.hpp>
+#include <ovz/template.hpp>
+
+namespace ovz::detail {
+
+result<plan_inputs> gather_plan_inputs(const ve_config& conf,
+                                       const std::filesystem::path& state_root) {
+  plan_inputs in;
+  BOOST_OUTCOME_TRY(tmpl, template_store(state_root).find(
+                              conf.get("OSTEMPLATE").value_or(builtin_template)));
+  in.template_root = tmpl.path;
+  BOOST_OUTCOME_TRY(security, security_from_config(conf));
+  BOOST_OUTCOME_TRY(devnodes, resolve_devnodes(security.devnodes));
+  in.devnodes = std::move(devnodes);
+  BOOST_OUTCOME_TRY(confine, gather_confine_inputs(security));
+  in.confine = std::move(confine);
+  return in;
+}
+
+}  // namespace ovz::detail

@@ -1,0 +1,86 @@
+#include "ve/storage.hpp"
+
+#include "fail.hpp"
+#include "kernel/idmap.hpp"
+
+#include <fmt/format.h>
+
+namespace ovz::detail {
+namespace {
+
+class overlay final : public ve_storage {
+ public:
+  overlay(const ve_paths& l, std::filesystem::path lower)
+      : lower_(std::move(lower)), upper_(l.upper), work_(l.work), area_(l.private_dir),
+        mount_point_(l.mount_point) {}
+
+  std::string describe() const override {
+    return fmt::format("overlay lower={} upper={} work={}", lower_.string(), upper_.string(),
+                       work_.string());
+  }
+
+  result<void> create_area(const std::filesystem::path& area) const override {
+    std::error_code ec;
+    for (const auto& dir : {area / upper_.filename(), area / work_.filename()}) {
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return sys_fail(ec.value(), "create {}", dir.string());
+    }
+    return success();
+  }
+
+  std::vector<std::filesystem::path> owned_by_root() const override { return {upper_, work_}; }
+
+  result<std::vector<fs_step>> root_steps(int shifted_root) const override {
+    fs_step s;
+    s.target = mount_point_.string();
+    if (shifted_root >= 0) {
+      s.what = fs_step::kind::attach;
+      s.fd = shifted_root;
+      return std::vector<fs_step>{std::move(s)};
+    }
+    // overlayfs splits its options at ',' and its lowerdir list at ':'.
+    for (const auto& p : {lower_, upper_, work_}) {
+      if (p.string().find_first_of(",:\\") != std::string::npos)
+        return fail(errc::invalid_argument,
+                    "path {} contains ',', ':' or '\\', which overlayfs options cannot hold",
+                    p.string());
+    }
+    s.what = fs_step::kind::mount;
+    s.fstype = "overlay";
+    s.source = "overlay";
+    s.data = "lowerdir=" + lower_.string() + ",upperdir=" + upper_.string() +
+             ",workdir=" + work_.string();
+    return std::vector<fs_step>{std::move(s)};
+  }
+
+  result<unique_fd> shifted_root(int userns) const override {
+    BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns));
+    return detached_overlay(std::move(tree), mount_point_, upper_, work_);
+  }
+
+  result<void> remove_area() const override {
+    std::error_code ec;
+    for (const auto& p : {area_, mount_point_}) {
+      std::filesystem::remove_all(p, ec);
+      if (ec) return sys_fail(ec.value(), "remove {}", p.string());
+    }
+    return success();
+  }
+
+ private:
+  std::filesystem::path lower_, upper_, work_, area_, mount_point_;
+};
+
+}  // namespace
+
+std::shared_ptr<const ve_storage> storage_for(const ve_config&, const ve_paths& l,
+                                              std::filesystem::path template_root) {
+  return overlay_storage(l, std::move(template_root));
+}
+
+std::shared_ptr<const ve_storage> overlay_storage(const ve_paths& l,
+                                                  std::filesystem::path template_root) {
+  return std::make_shared<overlay>(l, std::move(template_root));
+}
+
+}  // namespace ovz::detail

@@ -1,0 +1,150 @@
+// A VE's plan is computed from CTID.conf, the layout and the host's facts alone: tested here
+// without root and without touching the host.
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_root.hpp"
+#include "ve/plan.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+
+using namespace ovz;
+using ovz::fs_step;
+
+namespace {
+
+detail::ve_layout layout(std::uint32_t id) {
+  return detail::layout_of("/srv/ovz", MUST(ctid::from_number(id)),
+                           detail::root_identity{.dev = 8, .ino = 2, .installation = false});
+}
+
+detail::plan_inputs host_facts() {
+  detail::plan_inputs in;
+  in.template_root = "/srv/ovz/template/busybox";
+  in.confine.nr_open = 1048576;
+  return in;
+}
+
+detail::ve_plan plan_of(const std::string& conf_text, detail::plan_inputs in = host_facts(),
+                        std::uint32_t id = 13700) {
+  auto conf = MUST(ve_config::parse(conf_text));
+  return MUST(detail::plan_for(conf, layout(id), in));
+}
+
+bool has_step(const std::vector<fs_step>& steps, fs_step::kind k, const std::string& target) {
+  return std::ranges::any_of(steps, [&](const fs_step& s) { return s.what == k && s.target == target; });
+}
+
+}  // namespace
+
+TEST_CASE("A plan holds what a start makes of CTID.conf", "[plan]") {
+  auto p = plan_of("NUMPROC=\"64:64\"\nHOSTNAME=\"web\"\nIP_ADDRESS=\"10.1.2.3\"\n");
+  CHECK(p.id.value() == 13700);
+  CHECK(p.cgroup == "ovz-8-2/13700");
+  CHECK(p.namespaces.has(ns_type::pid));
+  CHECK(p.namespaces.has(ns_type::net));
+  CHECK_FALSE(p.namespaces.has(ns_type::user));
+  CHECK_FALSE(p.userns);
+  CHECK(p.hostname == "web");
+  CHECK(p.init == std::vector<std::string>{"/sbin/init"});
+  CHECK(p.limits.pids_max == 64u);
+  CHECK(p.network.ip_addresses.size() == 1);
+  CHECK(p.root == "/srv/ovz/root/13700");
+  CHECK(p.console.path == "/srv/ovz/log/13700.console");
+  CHECK(has_step(p.mounts, fs_step::kind::mount, "/srv/ovz/root/13700/proc"));
+  CHECK(has_step(p.mounts, fs_step::kind::mknod, "/srv/ovz/root/13700/dev/null"));
+  // The root itself is the storage's: the plan's mounts go on top of it.
+  CHECK_FALSE(has_step(p.mounts, fs_step::kind::mount, "/srv/ovz/root/13700"));
+  CHECK(p.confine.builtin_seccomp);
+  REQUIRE(p.confine.seccomp);
+  CHECK_FALSE(p.confine.drop_capabilities.empty());
+}
+
+TEST_CASE("A plan's storage mounts the overlay of template and private area", "[plan]") {
+  auto p = plan_of("HOSTNAME=\"a\"\n");
+  REQUIRE(p.storage);
+  auto steps = MUST(p.storage->root_steps());
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].what == fs_step::kind::mount);
+  CHECK(steps[0].fstype == "overlay");
+  CHECK(steps[0].target == "/srv/ovz/root/13700");
+  CHECK(steps[0].data == "lowerdir=/srv/ovz/template/busybox,upperdir=/srv/ovz/private/13700/fs,"
+                         "workdir=/srv/ovz/private/13700/work");
+  // In a user namespace the host makes the root, id-shifted; the VE attaches it.
+  auto shifted = MUST(p.storage->root_steps(7));
+  REQUIRE(shifted.size() == 1);
+  CHECK(shifted[0].what == fs_step::kind::attach);
+  CHECK(shifted[0].fd == 7);
+
+  auto in = host_facts();
+  in.template_root = "/srv/a,b";
+  auto bad = plan_of("HOSTNAME=\"a\"\n", in).storage->root_steps();
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().is(errc::invalid_argument));
+}
+
+TEST_CASE("A plan for a VE in a user namespace maps its root and binds its nodes", "[plan]") {
+  auto p = plan_of("USERNS=\"yes\"\nUSERNS_MAP=\"1000000:65536\"\n");
+  CHECK(p.namespaces.has(ns_type::user));
+  REQUIRE(p.userns);
+  CHECK(p.userns->base == 1000000);
+  CHECK(p.userns->count == 65536);
+  CHECK(has_step(p.mounts, fs_step::kind::bind, "/srv/ovz/root/13700/dev/null"));
+
+  auto conf = MUST(ve_config::parse("USERNS=\"yes\"\n"));
+  auto refused = detail::plan_for(conf, layout(13700), host_facts());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().is(errc::bad_config));
+}
+
+TEST_CASE("A plan's devices and RLIMIT_NOFILE come from the host's facts", "[plan]") {
+  auto in = host_facts();
+  in.devnodes.push_back({"net/tun", {'c', 10, 200, 7}, S_IFCHR | 0666});
+  in.confine.nr_open = 4096;
+  auto p = plan_of("NUMFILE=\"8192:8192\"\n", in);
+  CHECK(has_step(p.mounts, fs_step::kind::mkdir, "/srv/ovz/root/13700/dev/net"));
+  CHECK(has_step(p.mounts, fs_step::kind::mknod, "/srv/ovz/root/13700/dev/net/tun"));
+  CHECK(std::ranges::any_of(p.device_rules, [](const detail::device_rule& r) {
+    return r.type == 'c' && r.major == 10 && r.minor == 200;
+  }));
+  CHECK(p.confine.nofile.hard == 4096);  // fs.nr_open bounds it
+  CHECK(p.confine.nofile.soft == 4096);
+
+  in.confine.nofile_ceiling = 2048;  // a caller without CAP_SYS_RESOURCE gives at most its own
+  CHECK(plan_of("NUMFILE=\"8192:8192\"\n", in).confine.nofile.hard == 2048);
+}
+
+TEST_CASE("A plan refuses what start refuses in CTID.conf", "[plan]") {
+  for (const char* text : {"NUMPROC=\"1:1\"\n", "CAPABILITY=\"NO_SUCH:on\"\n",
+                           "IP_ADDRESS=\"not-an-address\"\n"}) {
+    INFO(text);
+    auto conf = MUST(ve_config::parse(text));
+    CHECK_FALSE(detail::plan_for(conf, layout(13701), host_facts()));
+  }
+  // A profile file is the host's to read: a plan made without it refuses to guess.
+  auto conf = MUST(ve_config::parse("SECCOMP_PROFILE=\"/etc/ovz/strict.profile\"\n"));
+  auto refused = detail::plan_for(conf, layout(13701), host_facts());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message().find("/etc/ovz/strict.profile") != std::string::npos);
+}
+
+TEST_CASE("A plan prints an item per line", "[plan]") {
+  auto text = detail::to_text(plan_of("NUMPROC=\"64:64\"\nHOSTNAME=\"web\"\n"));
+  INFO(text);
+  for (const char* line :
+       {"ve           13700\n", "cgroup       ovz-8-2/13700\n",
+        "namespaces   pid mnt uts ipc net cgroup\n", "id map       none\n",
+        "storage      overlay lower=/srv/ovz/template/busybox upper=/srv/ovz/private/13700/fs "
+        "work=/srv/ovz/private/13700/work\n",
+        "fs           mount proc proc on /srv/ovz/root/13700/proc (nosuid,nodev,noexec)\n",
+        "fs           mknod /srv/ovz/root/13700/dev/null 20666 1:3\n",
+        "device       c 136:* rwm\n", "seccomp      default allow\n",
+        "hostname     web\n", "init         /sbin/init\n", "no_new_privs no\n"})
+    CHECK(text.find(line) != std::string::npos);
+  CHECK(text.find("limits       pids=64 ") != std::string::npos);
+  CHECK(text.find("caps dropped cap_sys_module") != std::string::npos);
+}
