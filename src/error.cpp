@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 class ovz_category final : public std::error_category {
@@ -34,4 +34,4 @@ int error::sys_errno() const noexcept {
   return code_.category() == std::system_category() ? code_.value() : 0;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 void unique_fd::reset(int fd) noexcept {
   // close() may fail with EINTR, but on Linux the descriptor is released regardless, so
@@ -11,4 +11,4 @@ void unique_fd::reset(int fd) noexcept {
   fd_ = fd;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

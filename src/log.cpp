@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // The handler is shared, not locked around the call: a message in flight keeps the handler it
@@ -56,7 +56,9 @@ void set_log_handler(log_handler handler) {
   // GIL, whose holder may be waiting for the lock to log.
 }
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 void log(log_level level, std::string_view message) noexcept {
   std::shared_ptr<const log_handler> h;
@@ -81,5 +83,4 @@ void log_error(log_level level, std::string_view what, const error& e) noexcept 
   }
 }
 
-}  // namespace detail
-}  // namespace ovz
+}  // namespace ovz::detail

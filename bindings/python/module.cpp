@@ -17,6 +17,7 @@
 #include <ovz/security.hpp>
 #include <ovz/setting.hpp>
 #include <ovz/template.hpp>
+#include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
@@ -25,6 +26,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -138,6 +140,29 @@ ovz::stop_options to_stop_options(bool fast, double timeout) {
     raise_invalid("the stop timeout must be a non-negative number of seconds");
   return {.fast = fast,
           .timeout = std::chrono::milliseconds(std::llround(timeout * 1000.0))};
+}
+
+// A descriptor given as an int or as an object with fileno() (a file, a socket); None is -1,
+// which exec_options reads as "captured" (or /dev/null for stdin).
+int to_fd(const py::object& f, const char* name) {
+  if (f.is_none()) return -1;
+  if (py::isinstance<py::int_>(f) && !py::isinstance<py::bool_>(f)) return f.cast<int>();
+  if (py::hasattr(f, "fileno")) return f.attr("fileno")().cast<int>();
+  throw py::type_error(std::string(name) + " is a descriptor (an int), an object with fileno() "
+                       "or None");
+}
+
+// exec()'s environment from any mapping of str to str (a dict, os.environ), as NAME=value.
+std::vector<std::string> to_env(const py::object& env) {
+  std::vector<std::string> out;
+  if (env.is_none()) return out;
+  for (auto item : env.attr("items")()) {
+    auto pair = item.cast<std::pair<std::string, std::string>>();
+    if (pair.first.empty() || pair.first.find('=') != std::string::npos)
+      raise_invalid("environment variable name \"" + pair.first + "\" is empty or holds '='");
+    out.push_back(pair.first + "=" + pair.second);
+  }
+  return out;
 }
 
 // What a command printed. Invalid UTF-8 is replaced rather than raised: the output of a
@@ -268,6 +293,102 @@ std::string repr_stat(const ovz::ubc_stat& s) {
          "', held=" + std::to_string(s.held) + ", maxheld=" + std::to_string(s.maxheld) +
          ", barrier=" + std::to_string(s.barrier) + ", limit=" + std::to_string(s.limit) +
          ", failcnt=" + std::to_string(s.failcnt) + ")";
+}
+
+std::string repr_event(const ovz::ubc_event& e) {
+  return "BeancounterEvent(ctid=" + e.id.str() + ", resource='" + ovz::to_string(e.resource) +
+         "', failcnt=" + std::to_string(e.failcnt) + ", previous=" + std::to_string(e.previous) +
+         ")";
+}
+
+// A VE's refusals as Python reads them: next() and iteration wait without the GIL, and in
+// slices, so that a signal (Ctrl-C) ends even a wait for ever and close() from another thread
+// ends an iteration. The queue is shared with a next() in progress, so that close() frees it
+// only once that returns.
+class beancounter_watcher {
+ public:
+  explicit beancounter_watcher(std::unique_ptr<ovz::ubc_event_queue> q) : queue_(std::move(q)) {}
+
+  // The next event; none when `timeout` (seconds, None: for ever) passes first, or when the
+  // watcher is closed and `until_closed`.
+  std::optional<ovz::ubc_event> wait(std::optional<double> timeout, bool until_closed) {
+    using namespace std::chrono;
+    if (timeout && (!std::isfinite(*timeout) || *timeout < 0))
+      raise_invalid("the timeout must be a non-negative number of seconds, or None");
+    const auto deadline =
+        steady_clock::now() +
+        duration_cast<milliseconds>(duration<double>(std::min(timeout.value_or(0), 1e9)));
+    for (;;) {
+      if (!queue_) {
+        if (until_closed) return std::nullopt;
+        throw py::value_error("the watcher is closed");
+      }
+      auto q = queue_;
+      auto slice = milliseconds(100);
+      if (timeout)
+        slice = std::clamp(duration_cast<milliseconds>(deadline - steady_clock::now()),
+                           milliseconds(0), slice);
+      auto e = unwrap(without_gil([&] { return q->next(slice); }));
+      if (e) return e;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (timeout && steady_clock::now() >= deadline) return std::nullopt;
+    }
+  }
+
+  int fileno() const {
+    if (!queue_) throw py::value_error("the watcher is closed");
+    return queue_->fd();
+  }
+  void close() { queue_.reset(); }
+  bool closed() const { return !queue_; }
+
+ private:
+  std::shared_ptr<ovz::ubc_event_queue> queue_;
+};
+
+void define_watcher(py::module_& m) {
+  py::class_<ovz::ubc_event>(m, "BeancounterEvent",
+                             "The kernel refused a VE more than before: failcnt grew.")
+      .def_property_readonly("ctid", [](const ovz::ubc_event& e) { return e.id.value(); },
+                             "The VE's CTID.")
+      .def_property_readonly(
+          "resource", [](const ovz::ubc_event& e) { return ovz::to_string(e.resource); },
+          "The beancounter: 'numproc', 'physpages', 'swappages' or 'kmemsize'.")
+      .def_readonly("failcnt", &ovz::ubc_event::failcnt, "The count now.")
+      .def_readonly("previous", &ovz::ubc_event::previous, "The count before.")
+      .def("__repr__", &repr_event);
+
+  py::class_<beancounter_watcher>(
+      m, "BeancounterWatcher",
+      "Events of a VE's refusals (VE.watch_beancounters()): iterate over it, or call "
+      "next(timeout), or wait for fileno() to be readable in a selector. An event not read yet "
+      "takes in later growth of its resource, so nothing piles up and no refusal is missed. "
+      "A context manager: closed on the way out.")
+      .def(
+          "next",
+          [](beancounter_watcher& w, std::optional<double> timeout) {
+            return w.wait(timeout, false);
+          },
+          "timeout"_a = py::none(),
+          "The oldest event, waiting up to `timeout` seconds for one (None: as long as it "
+          "takes); None when none came. Raises ValueError once closed.")
+      .def("fileno", &beancounter_watcher::fileno,
+           "A descriptor readable while an event waits, for selectors and event loops; read "
+           "the events with next(), never from it.")
+      .def("close", &beancounter_watcher::close,
+           "Stops watching; events not read are dropped. An iteration in another thread ends.")
+      .def_property_readonly("closed", &beancounter_watcher::closed, "close() was called.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def(
+          "__exit__",
+          [](beancounter_watcher& w, const py::args&) { w.close(); },
+          "Closes the watcher.")
+      .def("__iter__", [](py::object self) { return self; })
+      .def("__next__", [](beancounter_watcher& w) {
+        auto e = w.wait(std::nullopt, true);
+        if (!e) throw py::stop_iteration();
+        return *e;
+      });
 }
 
 void define_errors(py::module_& m) {
@@ -409,11 +530,14 @@ void define_ve(py::module_& m) {
           "(at once when `fast`). Raises NotRunning if stopped.")
       .def(
           "restart",
-          [](ovz::ve& v, bool fast, double timeout) {
-            auto opts = to_stop_options(fast, timeout);
-            unwrap(without_gil([&] { return v.restart(opts); }));
+          [](ovz::ve& v, bool fast, double timeout, const std::optional<command>& init) {
+            auto stop = to_stop_options(fast, timeout);
+            ovz::start_options start;
+            if (init) start.init = to_argv(*init);
+            unwrap(without_gil([&] { return v.restart(stop, start); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0, "stop() if running, then start().")
+          "fast"_a = false, "timeout"_a = 10.0, py::kw_only(), "init"_a = py::none(),
+          "stop(fast, timeout) if running, then start(init).")
       .def(
           "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },
           "Removes a stopped VE: private area and config. Raises AlreadyRunning if running, "
@@ -426,15 +550,27 @@ void define_ve(py::module_& m) {
           "CTID.conf as a dict of KEY: value (str). Raises NotFound if absent.")
       .def(
           "exec",
-          [](const ovz::ve& v, const command& cmd) {
+          [](const ovz::ve& v, const command& cmd, const py::object& env,
+             const std::optional<std::filesystem::path>& cwd, const py::object& in,
+             const py::object& out, const py::object& err) {
             auto argv = to_argv(cmd);
-            auto r = unwrap(without_gil([&] { return v.exec(argv); }));
+            ovz::exec_options opts{.env = to_env(env),
+                                   .stdin_fd = to_fd(in, "stdin"),
+                                   .stdout_fd = to_fd(out, "stdout"),
+                                   .stderr_fd = to_fd(err, "stderr")};
+            if (cwd) opts.cwd = cwd->string();
+            auto r = unwrap(without_gil([&] { return v.exec(argv, opts); }));
             return py::make_tuple(r.exit_code, decode_output(r.out), decode_output(r.err));
           },
-          "argv"_a,
+          "argv"_a, py::kw_only(), "env"_a = py::none(), "cwd"_a = py::none(),
+          "stdin"_a = py::none(), "stdout"_a = py::none(), "stderr"_a = py::none(),
           "Runs a command inside the running VE and waits for it: a list is the argv, a str "
-          "runs through /bin/sh -c. Returns (exit_code, stdout, stderr); exit_code is 128+N "
-          "when killed by signal N. Raises NotRunning if the VE is stopped.")
+          "runs through /bin/sh -c. `env` (a mapping; None: a minimal PATH, HOME and TERM) "
+          "and `cwd` (None: /) are the command's. stdin, stdout and stderr may be descriptors "
+          "or objects with fileno() to give the command; None reads /dev/null and captures "
+          "the output. Returns (exit_code, stdout, stderr), a stream given elsewhere reading "
+          "''; exit_code is 128+N when killed by signal N. Raises NotRunning if the VE is "
+          "stopped.")
       .def(
           "enter",
           [](const ovz::ve& v, const std::optional<std::vector<std::string>>& argv, int in_fd,
@@ -470,6 +606,22 @@ void define_ve(py::module_& m) {
           },
           "Every Beancounter of the VE: held and maxheld as measured, barrier and limit as "
           "set, failcnt as the kernel counted refusals.")
+      .def(
+          "watch_beancounters",
+          [](const ovz::ve& v, double poll_interval) {
+            if (!std::isfinite(poll_interval) || poll_interval <= 0)
+              raise_invalid("the poll interval must be a positive number of seconds");
+            const auto interval =
+                std::chrono::ceil<std::chrono::milliseconds>(
+                    std::chrono::duration<double>(poll_interval));
+            return beancounter_watcher(
+                unwrap(without_gil([&] { return ovz::ubc_event_queue::start(v, interval); })));
+          },
+          "poll_interval"_a = 1.0,
+          "Watches the VE's refusals: a BeancounterWatcher whose events say when failcnt of "
+          "numproc, physpages, swappages or kmemsize grew. On cgroup v2 the kernel's "
+          "notifications wake it at once; on v1 it looks every `poll_interval` seconds. "
+          "Counts grown before the call are not reported; a restarted VE is followed.")
       .def(
           "set_hostname",
           [](ovz::ve& v, const std::string& name, bool save) {
@@ -690,6 +842,7 @@ PYBIND11_MODULE(_ovz, m) {
   m.attr("UNLIMITED") = ovz::ubc_unlimited;
   define_errors(m);
   define_records(m);
+  define_watcher(m);
   define_ve(m);
   define_functions(m);
 }

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// The beancounters of /proc/user_beancounters, in its order.
 enum class ubc_resource {
@@ -97,4 +97,4 @@ OVZ_API std::string format_user_beancounters(const std::vector<ubc_snapshot>& ve
 /// Reads that text back; errc::bad_config naming the line on anything else.
 OVZ_API result<std::vector<ubc_snapshot>> parse_user_beancounters(std::string_view text);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// The configuration of one VE. Keeps comments, blank lines and the order of keys, so a file
 /// a person edited reads back as they wrote it after a set(). Keys are OpenVZ's names
@@ -54,4 +54,4 @@ class OVZ_API ve_config {
   std::vector<line> lines_;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// A VE's CPU settings; an empty optional leaves that setting as it is.
 struct cpu_params {
@@ -36,4 +36,4 @@ OVZ_API result<void> check_cpu_params(const cpu_params& p);
 /// "all" stays "all".
 OVZ_API result<std::string> parse_cpumask(std::string_view text);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

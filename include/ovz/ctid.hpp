@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// A valid CTID: 1 … 2^31-1. 0 is the host in OpenVZ and never a VE.
 class OVZ_API ctid {
@@ -33,4 +33,4 @@ class OVZ_API ctid {
   std::uint32_t value_;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// libovz's own error conditions, listed with what each means in errc.def: invalid_argument,
 /// not_found, already_exists, already_running, not_running, locked, bad_config, unsupported,
@@ -46,7 +46,7 @@ class OVZ_API error {
   std::string message_;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0
 
 namespace std {
 template <>

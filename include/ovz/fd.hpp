@@ -6,7 +6,7 @@
 
 #include <utility>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// Owns one file descriptor and closes it when destroyed. Moving hands ownership on;
 /// release() gives it up explicitly.
@@ -33,4 +33,4 @@ class OVZ_API unique_fd {
   int fd_ = -1;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <memory>
 
-namespace ovz {
-
-namespace detail {
+namespace ovz::detail {
 struct host_services;
 }
+
+namespace ovz::inline v0 {
 
 class OVZ_API host {
  public:
@@ -39,4 +39,4 @@ class OVZ_API host {
   std::shared_ptr<const detail::host_services> services_;
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

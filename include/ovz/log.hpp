@@ -9,7 +9,7 @@
 #include <functional>
 #include <string_view>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 enum class log_level { debug, info, warning, error };
 
@@ -29,4 +29,4 @@ using log_handler = std::function<void(log_level level, std::string_view message
 /// set_log_handler.
 OVZ_API void set_log_handler(log_handler handler);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 enum class ns_type { mnt, uts, ipc, net, pid, cgroup, user };
 
@@ -182,4 +182,4 @@ OVZ_API result<process> spawn(const spawn_spec& spec);
 /// the caller's child, whose exit code is that of the command.
 OVZ_API result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// An IPv4 or IPv6 address with an optional prefix length ("10.0.0.2", "fd00::2/64").
 struct OVZ_API ip_address {
@@ -92,4 +92,4 @@ OVZ_API result<std::vector<netif_spec>> parse_netifs(std::string_view value);
 /// NETIF's value.
 OVZ_API std::string format_netifs(const std::vector<netif_spec>& netifs);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -9,7 +9,7 @@
 
 #include <type_traits>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 namespace outcome = BOOST_OUTCOME_V2_NAMESPACE;
 
@@ -44,4 +44,4 @@ class result : public outcome::result<T, error, outcome::policy::terminate> {
 /// The success value of a result<void>.
 inline auto success() noexcept { return outcome::success(); }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 enum class seccomp_action { allow, errno_return, kill, trap, log };
 
@@ -48,4 +48,4 @@ struct seccomp_profile {
 /// from a chroot), the host-wide keyrings, swap, process accounting, raw port I/O, quotas.
 OVZ_API const seccomp_profile& default_seccomp_profile();
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 class ve_config;
 
@@ -73,4 +73,4 @@ OVZ_API result<void> security_to_config(const ve_security& s, ve_config& conf);
 /// `s` with `changes` applied, checked as security_from_config would check it.
 OVZ_API result<ve_security> with_changes(ve_security s, const security_changes& changes);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

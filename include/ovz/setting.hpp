@@ -11,7 +11,7 @@
 #include <optional>
 #include <string_view>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// What part of a ve_changes a setting changes.
 enum class setting_kind {
@@ -37,4 +37,4 @@ OVZ_API std::optional<setting_kind> setting_kind_of(std::string_view name);
 OVZ_API result<void> parse_setting(std::string_view name, std::string_view value,
                                    ve_changes& into);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

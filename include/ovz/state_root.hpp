@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// The installation default, like OpenVZ's /vz.
 inline constexpr const char* default_state_root = "/var/lib/ovz";
@@ -15,4 +15,4 @@ inline constexpr const char* default_state_root = "/var/lib/ovz";
 /// OVZ_ROOT when set and not empty, else default_state_root. The result is absolute.
 OVZ_API std::filesystem::path resolve_state_root(const std::filesystem::path& explicit_root = {});
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 /// Name of the built-in template, made from Debian's busybox-static without any network.
 inline constexpr const char* builtin_template = "busybox";
@@ -54,4 +54,4 @@ class OVZ_API template_store {
   std::filesystem::path dir_;  // <state root>/template
 };
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// A watcher that tells when a VE's beancounter refusals (failcnt) grow, on a Boost.Asio
-/// io_context, so a panel can alert without polling by hand.
+/// Watchers that tell when a VE's beancounter refusals (failcnt) grow, so a panel can alert
+/// without polling by hand: one on a Boost.Asio io_context, one that queues the events for a
+/// program to read when it likes (and for the C and Python bindings).
 
 #include <ovz/beancounter.hpp>
 #include <ovz/export.hpp>
@@ -14,8 +15,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 struct ubc_event {
   ctid id;
@@ -32,7 +34,8 @@ class OVZ_API ubc_watcher {
  public:
   using handler = std::function<void(const ubc_event&)>;
 
-  /// Starts watching `v`; counts grown before this call are not reported.
+  /// Starts watching `v`; counts grown before this call are not reported. A poll interval
+  /// that is not positive is refused.
   static result<std::unique_ptr<ubc_watcher>> start(
       boost::asio::io_context& io, const ve& v, handler on_failure,
       std::chrono::milliseconds poll_interval = std::chrono::seconds(1));
@@ -50,4 +53,35 @@ class OVZ_API ubc_watcher {
   std::shared_ptr<state> state_;
 };
 
-}  // namespace ovz
+/// The ubc_watcher on a thread and io_context of its own, its events queued until next()
+/// reads them: for programs without an io_context, and for the C and Python bindings. An
+/// event not read yet takes in later growth of its resource (failcnt moves on, previous
+/// stays), so a slow reader misses no refusal and the queue never holds more than one event
+/// per watched resource. Thread-safe.
+class OVZ_API ubc_event_queue {
+ public:
+  /// Starts watching `v` as ubc_watcher::start() does.
+  static result<std::unique_ptr<ubc_event_queue>> start(
+      const ve& v, std::chrono::milliseconds poll_interval = std::chrono::seconds(1));
+
+  /// The oldest event, waiting up to `timeout` for one (a negative timeout waits as long as it
+  /// takes); nullopt when none came in time.
+  result<std::optional<ubc_event>> next(std::chrono::milliseconds timeout);
+
+  /// Readable while an event waits, for poll(2), select or an event loop of the program's
+  /// own; the events are read with next(), never from the descriptor.
+  int fd() const noexcept;
+
+  /// Stops watching and the thread; events not read are dropped.
+  ~ubc_event_queue();
+  ubc_event_queue(const ubc_event_queue&) = delete;
+  ubc_event_queue& operator=(const ubc_event_queue&) = delete;
+
+  struct state;
+
+ private:
+  explicit ubc_event_queue(std::unique_ptr<state> s);
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace ovz::inline v0

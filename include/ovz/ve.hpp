@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-namespace ovz {
-
-namespace detail {
+namespace ovz::detail {
 class ve_op;
 }
+
+namespace ovz::inline v0 {
 
 /// absent → (create) → stopped → (start) → running; stop and destroy go back.
 enum class ve_state { absent, stopped, running };
@@ -236,4 +236,4 @@ OVZ_API result<std::vector<ve_status>> list_ves(const std::filesystem::path& sta
 OVZ_API result<std::vector<ubc_snapshot>> all_beancounters(
     const std::filesystem::path& state_root = {});
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 class ve_config;
 
@@ -39,4 +39,4 @@ OVZ_API result<ve_params> params_from_config(const ve_config& conf);
 /// Writes the settings into a config, in OpenVZ's keys and syntax.
 OVZ_API result<void> params_to_config(const ve_params& p, ve_config& conf);
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

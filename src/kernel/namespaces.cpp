@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 int clone_flag(ns_type t) noexcept {
   switch (t) {
@@ -93,4 +93,4 @@ result<int> process::wait() {
   return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -37,7 +37,7 @@
 #include <fstream>
 #include <new>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 namespace raw = detail::raw;
@@ -721,4 +721,4 @@ result<process> spawn_in(const process& target, ns_set which, const spawn_spec& 
   return launch(spec, target.pidfd(), which.flags);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -9,7 +9,7 @@
 #include "fail.hpp"
 #include "model/ubc_table.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -131,4 +131,4 @@ std::string format_ubc_value(const ubc_value& v) {
   return side(v.barrier) + ":" + side(v.limit);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

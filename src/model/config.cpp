@@ -3,7 +3,7 @@
 
 #include "fail.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -139,4 +139,4 @@ std::vector<std::string> ve_config::keys() const {
   return out;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -8,7 +8,7 @@
 #include "fail.hpp"
 #include "model/cpu_math.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // vzctl's bounds: CPU numbers below 4096 (its cpumask width), and so at most 4096 CPUs.
@@ -91,7 +91,9 @@ result<std::string> parse_cpumask(std::string_view text) {
   return out;
 }
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 std::uint64_t shares_from_cpuunits(std::uint32_t units) {
   return std::clamp<std::uint64_t>(std::uint64_t{units} * 1024 / 1000, min_shares, max_shares);
@@ -106,5 +108,4 @@ std::optional<std::uint64_t> quota_us(std::optional<std::uint32_t> cpulimit,
   return quota;
 }
 
-}  // namespace detail
-}  // namespace ovz
+}  // namespace ovz::detail

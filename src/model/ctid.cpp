@@ -4,7 +4,7 @@
 
 #include "fail.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<ctid> ctid::from_number(std::uint64_t value) {
   if (value == 0 || value > max)
@@ -29,4 +29,4 @@ result<ctid> ctid::parse(std::string_view text) {
   return ctid(static_cast<std::uint32_t>(value));
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

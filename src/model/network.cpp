@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <charconv>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 std::vector<std::string_view> split(std::string_view text, char sep) {
@@ -153,7 +153,7 @@ std::string format_netifs(const std::vector<netif_spec>& netifs) {
   return out;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0
 
 namespace ovz::detail {
 

@@ -11,7 +11,7 @@
 #include <cctype>
 #include <sstream>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // What a VE must never do whatever its capabilities.
@@ -140,4 +140,4 @@ const seccomp_profile& default_seccomp_profile() {
   return p;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -9,7 +9,7 @@
 #include <cctype>
 #include <sstream>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 error bad_key(std::string_view key, const error& e) {
@@ -209,4 +209,4 @@ result<ve_security> with_changes(ve_security s, const security_changes& changes)
   return s;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 constexpr std::string_view cpu_numbers[] = {"cpuunits", "cpulimit", "cpus"};
@@ -143,4 +143,4 @@ result<void> parse_setting(std::string_view name, std::string_view value, ve_cha
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

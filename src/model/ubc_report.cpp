@@ -9,7 +9,7 @@
 
 #include "fail.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // The layout of OpenVZ's kernel (kernel/bc/proc.c): CTID column, resource, five counters.
@@ -142,4 +142,4 @@ result<std::vector<ubc_snapshot>> parse_user_beancounters(std::string_view text)
   return ves;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

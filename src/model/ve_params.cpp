@@ -7,7 +7,7 @@
 
 #include "fail.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 error bad_key(std::string_view key, std::string_view why) {
@@ -119,4 +119,4 @@ result<void> params_to_config(const ve_params& p, ve_config& conf) {
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 namespace fs = std::filesystem;
@@ -77,4 +77,4 @@ result<template_info> template_store::import(const fs::path& tarball, std::strin
   return info;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -13,7 +13,7 @@
 
 #include <fmt/ranges.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 namespace fs = std::filesystem;
@@ -115,4 +115,4 @@ result<template_info> template_store::find(std::string_view name) const {
                       fmt::join(names, ", "));
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

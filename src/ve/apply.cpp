@@ -10,7 +10,7 @@
 #include <functional>
 #include <vector>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 bool empty(const ve_params& p) {
@@ -66,4 +66,4 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   return success();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

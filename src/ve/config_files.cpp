@@ -8,7 +8,7 @@
 
 #include <fcntl.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<ve_config> ve_config::load(const std::filesystem::path& file) {
   auto text = detail::read_file(file.string(), O_NOFOLLOW);
@@ -26,4 +26,4 @@ result<seccomp_profile> seccomp_profile::load(const std::filesystem::path& file)
   return parse(*text, file.string());
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

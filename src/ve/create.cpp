@@ -15,7 +15,7 @@
 
 #include <cerrno>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::create(const create_options& opts) {
   std::string hostname = opts.hostname.empty() ? "ct" + id_.str() : opts.hostname;
@@ -87,4 +87,4 @@ result<void> ve::create(const create_options& opts) {
   });
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -8,7 +8,7 @@
 #include "ve/storage.hpp"
 #include "ve/ve_op.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::destroy() {
   return detail::ve_op::run(*this, {.lock = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
@@ -44,4 +44,4 @@ result<void> ve::destroy() {
   });
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

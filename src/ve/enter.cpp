@@ -22,7 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 result<unique_fd> receive_fd(int sock) {
@@ -167,4 +167,4 @@ result<int> ve::enter(const enter_options& opts) const {
   return shell->wait();
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

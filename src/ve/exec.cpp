@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // Reads whatever is available; false once the pipe is at end-of-file.
@@ -102,4 +102,4 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   return res;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

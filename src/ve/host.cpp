@@ -2,7 +2,7 @@
 
 #include "ve/host_services.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<host> host::detect() {
   // One host_services for the process, made once the backend is detected: every ve opened
@@ -28,4 +28,4 @@ int host::cgroup_version() const noexcept { return services_->cgroups->version()
 
 const detail::host_services& host::services() const noexcept { return *services_; }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -11,7 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // UTS namespaces are per thread: a short-lived thread joins the VE's and sets the name there,
@@ -31,7 +31,9 @@ result<std::string> sethostname_in(pid_t init_pid, const std::string& name) {
 
 }  // namespace
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 result<undo_step> change_hostname(change_site& site, const std::string& hostname) {
   undo_step undo;
@@ -50,10 +52,12 @@ result<undo_step> change_hostname(change_site& site, const std::string& hostname
   return undo;
 }
 
-}  // namespace detail
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::set_hostname(const std::string& hostname, bool save) {
   return apply({.hostname = hostname}, save);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

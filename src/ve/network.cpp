@@ -15,8 +15,7 @@
 #include <memory>
 #include <optional>
 
-namespace ovz {
-namespace detail {
+namespace ovz::detail {
 namespace {
 
 // The addresses on the running VE's venet0, with the prefixes they have there.
@@ -255,7 +254,9 @@ result<undo_step> change_network(change_site& site, const network_changes& chang
   return undo;
 }
 
-}  // namespace detail
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::add_ip(const ip_address& addr, bool save) {
   return apply({.network = {.add_ips = {addr}}}, save);
@@ -282,4 +283,4 @@ result<ve_network> ve::network() const {
   return net;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -18,7 +18,7 @@
 
 #include <memory>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 result<void> check_changes(const ve_params& changes) {
@@ -38,7 +38,9 @@ result<ve_params> ve::params() const {
   return params_from_config(conf);
 }
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 result<undo_step> change_params(change_site& site, const ve_params& changes) {
   BOOST_OUTCOME_TRY(check_changes(changes));
@@ -67,7 +69,9 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
   return undo;
 }
 
-}  // namespace detail
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::set(const ve_params& changes, bool save) { return apply({.params = changes}, save); }
 
@@ -133,4 +137,4 @@ result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& 
   return snaps;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

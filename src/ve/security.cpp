@@ -22,7 +22,7 @@
 #include <algorithm>
 #include <filesystem>
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 bool has_node(const std::vector<detail::host_devnode>& nodes, const std::string& name) {
@@ -123,7 +123,9 @@ result<ve_security> ve::security() const {
   return security_from_config(conf);
 }
 
-namespace detail {
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
 
 result<undo_step> change_security(change_site& site, const security_changes& changes) {
   BOOST_OUTCOME_TRY(before, security_from_config(site.conf));
@@ -176,10 +178,12 @@ result<undo_step> change_security(change_site& site, const security_changes& cha
   return undo;
 }
 
-}  // namespace detail
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::set_security(const security_changes& changes, bool save) {
   return apply({.security = changes}, save);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -6,7 +6,7 @@
 #include "ve/plan_apply.hpp"
 #include "ve/ve_op.hpp"
 
-namespace ovz {
+namespace ovz::inline v0 {
 namespace {
 
 // An init that ends this soon after its exec did not come up (a systemd that cannot mount
@@ -60,4 +60,4 @@ result<int> ve::run(const std::vector<std::string>& argv) {
   });
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

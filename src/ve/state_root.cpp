@@ -2,7 +2,7 @@
 #include <ovz/state_root.hpp>
 #include <system_error>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 std::filesystem::path resolve_state_root(const std::filesystem::path& explicit_root) {
   std::filesystem::path root = explicit_root;
@@ -19,4 +19,4 @@ std::filesystem::path resolve_state_root(const std::filesystem::path& explicit_r
   return root;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -8,7 +8,7 @@
 
 #include <csignal>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 result<void> ve::stop(const stop_options& opts) {
   return detail::ve_op::run(*this, {.lock = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
@@ -43,4 +43,4 @@ result<void> ve::restart(const stop_options& stop_opts, const start_options& sta
   return start(start_opts);
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

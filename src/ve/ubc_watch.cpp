@@ -18,7 +18,7 @@
 #include <array>
 #include <atomic>
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 // Lives as long as an asynchronous operation holds it, so that a watcher destroyed while the
 // io_context still has its handlers queued leaves them nothing dangling.
@@ -113,6 +113,10 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
                                                         handler on_failure,
                                                         std::chrono::milliseconds poll_interval) {
   if (!on_failure) return detail::fail(errc::invalid_argument, "ubc_watcher: no handler");
+  // A zero interval would re-arm the timer at once, for ever: a busy loop, not a watcher.
+  if (poll_interval <= std::chrono::milliseconds::zero())
+    return detail::fail(errc::invalid_argument, "ubc_watcher: poll interval {} ms is not positive",
+                        poll_interval.count());
   BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
   BOOST_OUTCOME_TRY(on, detail::ve_op::host_of(v));
   const auto& l = op.layout;
@@ -141,4 +145,4 @@ ubc_watcher::~ubc_watcher() {
   });
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

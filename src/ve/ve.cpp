@@ -10,7 +10,7 @@
 #include "ve/ve_op.hpp"
 
 
-namespace ovz {
+namespace ovz::inline v0 {
 
 const char* to_string(ve_state s) noexcept {
   switch (s) {
@@ -80,4 +80,4 @@ result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root)
   return all;
 }
 
-}  // namespace ovz
+}  // namespace ovz::inline v0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs a libovz build tree into a temporary prefix and builds a consumer against it three
 # ways: find_package(ovz) with ovz::ovz, the same with ovz::ovz_static, and plain g++ with
-# pkg-config. Each consumer must run, and link libovz the way it asked for.
+# pkg-config. Each consumer must run, and link libovz the way it asked for; libovz.so must
+# export only names of the versioned C++ namespace.
 # Usage: check.sh BUILD_DIR
 set -euo pipefail
 
@@ -24,6 +25,14 @@ for f in "$libdir/libovz.so" "$libdir/libovz.a" "$prefix/include/ovz/ve.hpp" \
          "$prefix/include/ovz/version.hpp"; do
   [ -e "$f" ] || fail "$f not installed"
 done
+
+# The C++ ABI is versioned by its namespace (include/ovz/export.hpp): a name declared in a plain
+# `namespace ovz` would be exported without it and survive a v0 -> v1 change unnoticed.
+step "libovz.so exports C++ names of ovz::v0 only"
+outside=$(nm -DC --defined-only "$libdir/libovz.so" | awk '$2 != "A"' | cut -d' ' -f3- |
+          grep -Ev '^((typeinfo|typeinfo name|vtable|VTT) for )?ovz::v0::' || true)
+[ -z "$outside" ] || fail "libovz.so exports names outside ovz::v0:
+$outside"
 
 # Links libovz.so or not, as asked: $1 the program, $2 "shared" or "static".
 check_linkage() {

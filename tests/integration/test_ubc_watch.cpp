@@ -1,6 +1,7 @@
 // The beancounter watcher on an io_context that several threads run, as a panel embedding
 // the library does. Its data races show under ThreadSanitizer (check.sh's build-tsan runs
-// this file's tag); the order of the events it reports shows in any build. CTIDs 11600-11609.
+// this file's tag); the order of the events it reports shows in any build. The queued watcher
+// the C and Python bindings use, on a memory hog. CTIDs 11600-11609 and 13810-13819.
 
 #include "support/temp_root.hpp"
 
@@ -10,6 +11,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include <poll.h>
 
 #include <chrono>
 #include <mutex>
@@ -71,4 +74,43 @@ TEST_CASE("a watcher run by several threads reports each refusal once and in ord
     previous = e.failcnt;
   }
   CHECK(previous == failcnt);
+}
+
+TEST_CASE("a queued watcher hands a memory hog's refusals to next() and readies its fd",
+          "[ubc][watch]") {
+  test::require_root();
+  test::running_ve running(13810);
+  auto& v = running.v;
+  CHECK_FALSE(ubc_event_queue::start(v, 0ms));  // a busy loop is refused
+
+  auto queue = MUST(ubc_event_queue::start(v, 200ms));
+  CHECK_FALSE(MUST(queue->next(0ms)));
+  pollfd p{queue->fd(), POLLIN, 0};
+  CHECK(::poll(&p, 1, 0) == 0);
+
+  ve_params limit;
+  limit.ubc.push_back(
+      {ubc_resource::physpages, MUST(parse_ubc_value(ubc_resource::physpages, "0:32M"))});
+  MUST(v.set(limit, false));
+  // dd fills a buffer of its block size: 64 MiB cannot fit under 32.
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"}))
+            .exit_code != 0);
+  REQUIRE(::poll(&p, 1, 5000) == 1);
+
+  // One event per resource at most waits (later growth folds into it), so the chain of
+  // events read ends at the VE's count.
+  std::uint64_t previous = 0;
+  int events = 0;
+  while (auto e = MUST(queue->next(1000ms))) {
+    CHECK(e->id == v.id());
+    CHECK(e->resource == ubc_resource::physpages);
+    CHECK(e->previous == previous);
+    CHECK(e->failcnt > e->previous);
+    previous = e->failcnt;
+    ++events;
+  }
+  CHECK(events > 0);
+  CHECK(::poll(&p, 1, 0) == 0);
+  for (const auto& s : MUST(v.beancounters()).stats)
+    if (s.resource == ubc_resource::physpages) CHECK(s.failcnt == previous);
 }

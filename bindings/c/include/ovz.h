@@ -149,6 +149,9 @@ int ovz_ve_start_with(ovz_ve_t *ve, const ovz_start_options *opts);
 int ovz_ve_stop(ovz_ve_t *ve, const ovz_stop_options *opts);
 /* Stops the VE when it runs (as ovz_ve_stop), then starts it. */
 int ovz_ve_restart(ovz_ve_t *ve, const ovz_stop_options *opts);
+/* As ovz_ve_restart, the start as `start` says; NULL options mean their defaults. */
+int ovz_ve_restart_with(ovz_ve_t *ve, const ovz_stop_options *stop,
+                        const ovz_start_options *start);
 /* Removes a stopped VE: its private area and config. */
 int ovz_ve_destroy(ovz_ve_t *ve);
 
@@ -197,6 +200,20 @@ void ovz_ves_free(ovz_ves_t *ves);
 int ovz_ve_list(const char *root, ovz_ve_status_t **out, size_t *count);
 void ovz_ve_list_free(ovz_ve_status_t *list);
 
+typedef struct ovz_exec_options {
+  size_t size;
+  /* The command's environment, a NULL-terminated list of "NAME=value"; NULL: a minimal PATH,
+   * HOME and TERM. */
+  const char *const *env;
+  const char *cwd; /* its working directory inside the VE; NULL or "": "/" */
+  /* The caller's descriptors the command gets as its stdin, stdout and stderr. -1: stdin
+   * reads /dev/null, stdout and stderr are captured (see ovz_ve_exec_with). */
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+} ovz_exec_options;
+#define OVZ_EXEC_OPTIONS_INIT {sizeof(ovz_exec_options), NULL, NULL, 0, 1, 2}
+
 /* Runs the NULL-terminated `argv` inside the running VE and waits for it. The command reads
  * and writes the caller's descriptors 0, 1 and 2. `exit_code` (may be NULL) gets its exit
  * status, 128+N when killed by signal N. A command that ran and failed is not an error: the
@@ -207,6 +224,12 @@ int ovz_ve_exec(ovz_ve_t *ve, const char *const argv[], int *exit_code);
  * holding NUL bytes reads as cut at the first one. */
 int ovz_ve_exec_capture(ovz_ve_t *ve, const char *const argv[], int *exit_code, char **out,
                         char **err);
+/* Runs `argv` as `opts` say (NULL: OVZ_EXEC_OPTIONS_INIT, as ovz_ve_exec): what stdout_fd or
+ * stderr_fd -1 captures is malloc'd into *out or *err (each may be NULL to discard it; free
+ * with ovz_string_free); a stream not captured leaves them untouched. `exit_code` as
+ * ovz_ve_exec. */
+int ovz_ve_exec_with(ovz_ve_t *ve, const char *const argv[], const ovz_exec_options *opts,
+                     int *exit_code, char **out, char **err);
 
 /* Starts the VE with the NULL-terminated `argv` as its init and waits for it to exit; the VE
  * is stopped again afterwards. `exit_code` (may be NULL) gets init's exit status. */
@@ -217,6 +240,18 @@ int ovz_ve_run(ovz_ve_t *ve, const char *const argv[], int *exit_code);
  * gets the shell's exit status. */
 int ovz_ve_enter(ovz_ve_t *ve, int *exit_code);
 
+typedef struct ovz_enter_options {
+  size_t size;
+  /* The shell as a NULL-terminated argv; NULL: /bin/bash when the VE has it, else /bin/sh. */
+  const char *const *argv;
+  int in_fd;  /* the terminal's input, relayed to the shell */
+  int out_fd; /* where the shell's output is relayed */
+} ovz_enter_options;
+#define OVZ_ENTER_OPTIONS_INIT {sizeof(ovz_enter_options), NULL, 0, 1}
+
+/* As ovz_ve_enter, as `opts` say; NULL options mean OVZ_ENTER_OPTIONS_INIT. */
+int ovz_ve_enter_with(ovz_ve_t *ve, const ovz_enter_options *opts, int *exit_code);
+
 /* The VE's CTID.conf, as text malloc'd into *out (free with ovz_string_free). */
 int ovz_ve_config(ovz_ve_t *ve, char **out);
 
@@ -225,6 +260,8 @@ int ovz_ve_config(ovz_ve_t *ve, char **out);
  * environment, init, console log) malloc'd into *out (free with ovz_string_free). Nothing is
  * started; what start would refuse in CTID.conf is refused. */
 int ovz_ve_plan(ovz_ve_t *ve, char **out);
+/* What ovz_ve_start_with would make of the VE with `opts` (NULL: OVZ_START_OPTIONS_INIT). */
+int ovz_ve_plan_with(ovz_ve_t *ve, const ovz_start_options *opts, char **out);
 
 /* The resource settings CTID.conf holds, as `KEY="value"` lines (NUMPROC="64:64",
  * CPUUNITS="1000", ...) malloc'd into *out (free with ovz_string_free). */
@@ -315,6 +352,41 @@ int ovz_ve_beancounters(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t stat_size, siz
                         size_t *count);
 /* ovz_ve_beancounters() of libovz 0.1's ovz_ubc_stat. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
+
+/* Watching a VE's refusals: an event each time the kernel's failcnt of a watched beancounter
+ * (numproc, physpages, swappages, kmemsize) grows. The watcher runs on a thread of its own
+ * and queues its events until ovz_ubc_watch_next() reads them; an event not read yet takes in
+ * later growth of its resource (failcnt moves on, previous stays), so a slow reader misses no
+ * refusal and nothing piles up. On cgroup v2 the kernel's notifications wake it at once; on
+ * v1 it looks every poll interval. A restarted VE is followed. */
+typedef struct ovz_ubc_event {
+  unsigned ctid;
+  const char *resource; /* "numproc", ...: static storage, never freed */
+  uint64_t failcnt;     /* the count now */
+  uint64_t previous;    /* the count before */
+} ovz_ubc_event;
+
+typedef struct ovz_ubc_watch_options {
+  size_t size;
+  unsigned poll_interval_ms; /* how often to look (not 0) */
+} ovz_ubc_watch_options;
+#define OVZ_UBC_WATCH_OPTIONS_INIT {sizeof(ovz_ubc_watch_options), 1000}
+
+typedef struct ovz_ubc_watch ovz_ubc_watch_t;
+/* Starts watching the VE (it need not run yet; `ve` may be freed afterwards); counts grown
+ * before this call are not reported. NULL options mean OVZ_UBC_WATCH_OPTIONS_INIT. */
+int ovz_ubc_watch_open(ovz_ubc_watch_t **out, ovz_ve_t *ve, const ovz_ubc_watch_options *opts);
+/* The oldest event into `event`, a struct of `size` bytes (sizeof(ovz_ubc_event)), waiting up
+ * to `timeout_ms` for one (0: not at all, -1: as long as it takes); OVZ_ETIMEDOUT when none
+ * came. Several threads may wait at once: each event goes to one of them. */
+int ovz_ubc_watch_next(ovz_ubc_watch_t *watch, int timeout_ms, ovz_ubc_event *event,
+                       size_t size);
+/* A descriptor that is readable while an event waits, for the program's own poll(2), select
+ * or event loop; read the events with ovz_ubc_watch_next(), never from it. Owned by the
+ * watcher; -1 for NULL. */
+int ovz_ubc_watch_fd(const ovz_ubc_watch_t *watch);
+/* Stops watching; events not read are dropped. No thread may be in ovz_ubc_watch_next(). */
+void ovz_ubc_watch_free(ovz_ubc_watch_t *watch);
 
 /* Typed getters of what CTID.conf sets (ovz_ve_params, ovz_ve_security and ovz_ve_network
  * give the same as CTID.conf text). */

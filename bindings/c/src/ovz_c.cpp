@@ -15,6 +15,7 @@
 #include <ovz/setting.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
+#include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
 #include <ovz/version.hpp>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -218,6 +220,53 @@ int read_stop_options(const ovz_stop_options* opts, ovz::stop_options& out) {
   return 0;
 }
 
+// Reads the caller's start options (NULL: defaults) into `out`; 0 or an error code.
+int read_start_options(const ovz_start_options* opts, ovz::start_options& out) {
+  if (!opts) return 0;
+  if (int rc = check_options(opts, "ovz_start_options")) return rc;
+  if (covers(*opts, &ovz_start_options::init) && opts->init && !to_argv(opts->init, out.init))
+    return invalid("ovz_start_options: init is an empty argv");
+  return 0;
+}
+
+// A NULL-terminated list of strings (NULL: none).
+std::vector<std::string> to_strings(const char* const* list) {
+  std::vector<std::string> out;
+  for (size_t i = 0; list && list[i]; ++i) out.emplace_back(list[i]);
+  return out;
+}
+
+// Reads the caller's exec options (NULL: OVZ_EXEC_OPTIONS_INIT) into `out`; 0 or an error code.
+int read_exec_options(const ovz_exec_options* opts, ovz::exec_options& out) {
+  out.stdin_fd = 0;
+  out.stdout_fd = 1;
+  out.stderr_fd = 2;
+  if (!opts) return 0;
+  if (int rc = check_options(opts, "ovz_exec_options")) return rc;
+  if (covers(*opts, &ovz_exec_options::env)) out.env = to_strings(opts->env);
+  if (covers(*opts, &ovz_exec_options::cwd) && opts->cwd && *opts->cwd) out.cwd = opts->cwd;
+  if (covers(*opts, &ovz_exec_options::stdin_fd)) out.stdin_fd = opts->stdin_fd;
+  if (covers(*opts, &ovz_exec_options::stdout_fd)) out.stdout_fd = opts->stdout_fd;
+  if (covers(*opts, &ovz_exec_options::stderr_fd)) out.stderr_fd = opts->stderr_fd;
+  return 0;
+}
+
+// One command inside the VE, for every ovz_ve_exec* entry point (`fn` names it in errors).
+int exec_in(const char* fn, ovz_ve_t* ve, const char* const argv[], const ovz::exec_options& o,
+            int* exit_code, char** out, char** err) {
+  std::vector<std::string> args;
+  if (!ve || !to_argv(argv, args)) return invalid(std::string(fn) + ": ve is NULL or argv empty");
+  auto r = ve->v.exec(args, o);
+  if (!r) return fail(r.error());
+  // Both copies first, so that a failed allocation hands the caller nothing to free.
+  c_string out_copy = out && o.stdout_fd < 0 ? dup_string(r->out) : nullptr;
+  c_string err_copy = err && o.stderr_fd < 0 ? dup_string(r->err) : nullptr;
+  if (out_copy) *out = out_copy.release();
+  if (err_copy) *err = err_copy.release();
+  if (exit_code) *exit_code = r->exit_code;
+  return 0;
+}
+
 // True when `program` is an executable file in one of $PATH's directories.
 bool on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -388,12 +437,7 @@ int ovz_ve_start_with(ovz_ve_t* ve, const ovz_start_options* opts) {
   return guarded([&] {
     if (!ve) return invalid("ovz_ve_start_with: ve is NULL");
     ovz::start_options o;
-    if (opts) {
-      if (int rc = check_options(opts, "ovz_start_options")) return rc;
-      if (covers(*opts, &ovz_start_options::init) && opts->init &&
-          !to_argv(opts->init, o.init))
-        return invalid("ovz_start_options: init is an empty argv");
-    }
+    if (int rc = read_start_options(opts, o)) return rc;
     auto r = ve->v.start(o);
     return r ? 0 : fail(r.error());
   });
@@ -410,11 +454,18 @@ int ovz_ve_stop(ovz_ve_t* ve, const ovz_stop_options* opts) {
 }
 
 int ovz_ve_restart(ovz_ve_t* ve, const ovz_stop_options* opts) {
+  return ovz_ve_restart_with(ve, opts, nullptr);
+}
+
+int ovz_ve_restart_with(ovz_ve_t* ve, const ovz_stop_options* stop,
+                        const ovz_start_options* start) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_restart: ve is NULL");
-    ovz::stop_options o;
-    if (int rc = read_stop_options(opts, o)) return rc;
-    auto r = ve->v.restart(o);
+    if (!ve) return invalid("ovz_ve_restart_with: ve is NULL");
+    ovz::stop_options stop_opts;
+    if (int rc = read_stop_options(stop, stop_opts)) return rc;
+    ovz::start_options start_opts;
+    if (int rc = read_start_options(start, start_opts)) return rc;
+    auto r = ve->v.restart(stop_opts, start_opts);
     return r ? 0 : fail(r.error());
   });
 }
@@ -492,34 +543,25 @@ void ovz_ve_list_free(ovz_ve_status_t* list) { std::free(list); }
 
 int ovz_ve_exec(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
   return guarded([&] {
-    std::vector<std::string> args;
-    if (!ve || !to_argv(argv, args)) return invalid("ovz_ve_exec: ve is NULL or argv empty");
     ovz::exec_options o;
-    o.stdin_fd = 0;
-    o.stdout_fd = 1;
-    o.stderr_fd = 2;
-    auto r = ve->v.exec(args, o);
-    if (!r) return fail(r.error());
-    if (exit_code) *exit_code = r->exit_code;
-    return 0;
+    read_exec_options(nullptr, o);
+    return exec_in("ovz_ve_exec", ve, argv, o, exit_code, nullptr, nullptr);
   });
 }
 
 int ovz_ve_exec_capture(ovz_ve_t* ve, const char* const argv[], int* exit_code, char** out,
                         char** err) {
   return guarded([&] {
-    std::vector<std::string> args;
-    if (!ve || !to_argv(argv, args))
-      return invalid("ovz_ve_exec_capture: ve is NULL or argv empty");
-    auto r = ve->v.exec(args);
-    if (!r) return fail(r.error());
-    // Both copies first, so that a failed allocation hands the caller nothing to free.
-    c_string out_copy = out ? dup_string(r->out) : nullptr;
-    c_string err_copy = err ? dup_string(r->err) : nullptr;
-    if (out) *out = out_copy.release();
-    if (err) *err = err_copy.release();
-    if (exit_code) *exit_code = r->exit_code;
-    return 0;
+    return exec_in("ovz_ve_exec_capture", ve, argv, ovz::exec_options{}, exit_code, out, err);
+  });
+}
+
+int ovz_ve_exec_with(ovz_ve_t* ve, const char* const argv[], const ovz_exec_options* opts,
+                     int* exit_code, char** out, char** err) {
+  return guarded([&] {
+    ovz::exec_options o;
+    if (int rc = read_exec_options(opts, o)) return rc;
+    return exec_in("ovz_ve_exec_with", ve, argv, o, exit_code, out, err);
   });
 }
 
@@ -555,10 +597,20 @@ int ovz_ve_run(ovz_ve_t* ve, const char* const argv[], int* exit_code) {
   });
 }
 
-int ovz_ve_enter(ovz_ve_t* ve, int* exit_code) {
+int ovz_ve_enter(ovz_ve_t* ve, int* exit_code) { return ovz_ve_enter_with(ve, nullptr, exit_code); }
+
+int ovz_ve_enter_with(ovz_ve_t* ve, const ovz_enter_options* opts, int* exit_code) {
   return guarded([&] {
-    if (!ve) return invalid("ovz_ve_enter: ve is NULL");
-    auto r = ve->v.enter();
+    if (!ve) return invalid("ovz_ve_enter_with: ve is NULL");
+    ovz::enter_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_enter_options")) return rc;
+      if (covers(*opts, &ovz_enter_options::argv) && opts->argv && !to_argv(opts->argv, o.argv))
+        return invalid("ovz_enter_options: argv is empty");
+      if (covers(*opts, &ovz_enter_options::in_fd)) o.in_fd = opts->in_fd;
+      if (covers(*opts, &ovz_enter_options::out_fd)) o.out_fd = opts->out_fd;
+    }
+    auto r = ve->v.enter(o);
     if (!r) return fail(r.error());
     if (exit_code) *exit_code = *r;
     return 0;
@@ -575,10 +627,14 @@ int ovz_ve_config(ovz_ve_t* ve, char** out) {
   });
 }
 
-int ovz_ve_plan(ovz_ve_t* ve, char** out) {
+int ovz_ve_plan(ovz_ve_t* ve, char** out) { return ovz_ve_plan_with(ve, nullptr, out); }
+
+int ovz_ve_plan_with(ovz_ve_t* ve, const ovz_start_options* opts, char** out) {
   return guarded([&] {
-    if (!ve || !out) return invalid("ovz_ve_plan: ve or out is NULL");
-    auto text = ve->v.plan();
+    if (!ve || !out) return invalid("ovz_ve_plan_with: ve or out is NULL");
+    ovz::start_options o;
+    if (int rc = read_start_options(opts, o)) return rc;
+    auto text = ve->v.plan(o);
     if (!text) return fail(text.error());
     *out = dup_string(*text).release();
     return 0;
@@ -746,6 +802,50 @@ int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, siz
     return 0;
   });
 }
+
+struct ovz_ubc_watch {
+  std::unique_ptr<ovz::ubc_event_queue> queue;
+};
+
+int ovz_ubc_watch_open(ovz_ubc_watch_t** out, ovz_ve_t* ve, const ovz_ubc_watch_options* opts) {
+  return guarded([&] {
+    if (!out || !ve) return invalid("ovz_ubc_watch_open: out or ve is NULL");
+    *out = nullptr;
+    std::chrono::milliseconds interval(1000);
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_ubc_watch_options")) return rc;
+      if (covers(*opts, &ovz_ubc_watch_options::poll_interval_ms))
+        interval = std::chrono::milliseconds(opts->poll_interval_ms);
+    }
+    auto q = ovz::ubc_event_queue::start(ve->v, interval);
+    if (!q) return fail(q.error());
+    *out = new ovz_ubc_watch{std::move(*q)};
+    return 0;
+  });
+}
+
+int ovz_ubc_watch_next(ovz_ubc_watch_t* watch, int timeout_ms, ovz_ubc_event* event,
+                       size_t size) {
+  return guarded([&] {
+    // Checked before an event is taken, which a refused copy would lose.
+    if (!watch || !event || size == 0)
+      return invalid("ovz_ubc_watch_next: watch or event is NULL, or size 0");
+    auto e = watch->queue->next(std::chrono::milliseconds(timeout_ms < 0 ? -1 : timeout_ms));
+    if (!e) return fail(e.error());
+    if (!*e)
+      return set_error(OVZ_ETIMEDOUT, 0,
+                       "ovz_ubc_watch_next: no event within " + std::to_string(timeout_ms) + " ms");
+    const ovz_ubc_event c = {.ctid = (*e)->id.value(),
+                             .resource = ovz::to_string((*e)->resource),
+                             .failcnt = (*e)->failcnt,
+                             .previous = (*e)->previous};
+    return fill_sized(event, c, size, "ovz_ubc_watch_next");
+  });
+}
+
+int ovz_ubc_watch_fd(const ovz_ubc_watch_t* watch) { return watch ? watch->queue->fd() : -1; }
+
+void ovz_ubc_watch_free(ovz_ubc_watch_t* watch) { delete watch; }
 
 int ovz_ubc_report(const char* root, char** out) {
   return guarded([&] {

@@ -1,7 +1,7 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
- * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349 and 13210-13219, user
- * namespaces 9390-9399. */
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219 and 13800-13809,
+ * user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,16 @@ static void check_life(const char *root) {
               strstr(plan, "storage      overlay lower="),
           "plan is what start would do, as text");
     check(ovz_ve_plan(NULL, &plan) == OVZ_EINVAL, "plan of no VE is EINVAL");
+    {
+      ovz_start_options start = OVZ_START_OPTIONS_INIT;
+      const char *const init[] = {"/bin/sh", "-c", "exec sleep 1000", NULL};
+      char *with = NULL;
+      start.init = init;
+      check(ovz_ve_plan_with(ve, &start, &with) == 0 && with &&
+                strstr(with, "exec sleep 1000"),
+            "plan_with shows the init its options name");
+      ovz_string_free(with);
+    }
     ovz_string_free(conf);
     ovz_string_free(params);
     ovz_string_free(plan);
@@ -426,6 +437,157 @@ out:
   ovz_ve_free(ve);
 }
 
+/* Reads what is left in `fd` into `buf` (NUL-terminated) and closes it. */
+static void read_all(int fd, char *buf, size_t size) {
+  size_t used = 0;
+  ssize_t n;
+  while (used + 1 < size && (n = read(fd, buf + used, size - 1 - used)) > 0) used += (size_t)n;
+  buf[used] = '\0';
+  close(fd);
+}
+
+/* exec with an environment, a working directory and descriptors of the caller's; enter with a
+ * shell of the caller's choosing on descriptors of the caller's; restart with an init. */
+static void check_exec_enter_restart_options(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_exec_options exec = OVZ_EXEC_OPTIONS_INIT;
+  ovz_enter_options enter = OVZ_ENTER_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_start_options start = OVZ_START_OPTIONS_INIT;
+  const char *const env[] = {"GREETING=hello", NULL};
+  const char *const greet[] = {"/bin/sh", "-c", "echo $GREETING $HOME; pwd; echo oops >&2", NULL};
+  const char *const shell[] = {"/bin/sh", NULL};
+  const char *const init[] = {"/bin/sh", "-c", "exec sleep 1000", NULL};
+  const char *const comm[] = {"/bin/cat", "/proc/1/comm", NULL};
+  const char *const script = "echo entered-$((6 * 7))\nexit 5\n";
+  char *out = NULL, *err = NULL;
+  char seen[4096];
+  int code = -1, in[2], piped[2];
+
+  if (!check(ovz_ve_open(&ve, 13801, root) == 0, "open VE 13801")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start VE 13801"))
+    goto destroy;
+
+  exec.env = env;
+  exec.cwd = "/etc";
+  exec.stdin_fd = exec.stdout_fd = exec.stderr_fd = -1;
+  check(ovz_ve_exec_with(ve, greet, &exec, &code, &out, &err) == 0 && code == 0 && out && err &&
+            strcmp(out, "hello\n/etc\n") == 0 && strcmp(err, "oops\n") == 0,
+        "exec_with runs in the environment and directory its options name, output captured");
+  ovz_string_free(out);
+  ovz_string_free(err);
+  out = err = NULL;
+
+  if (check(pipe(piped) == 0, "pipe")) {
+    exec.stdout_fd = piped[1];
+    check(ovz_ve_exec_with(ve, greet, &exec, &code, &out, &err) == 0 && code == 0 && !out &&
+              err && strcmp(err, "oops\n") == 0,
+          "exec_with writes stdout to the caller's descriptor and captures only stderr");
+    close(piped[1]);
+    read_all(piped[0], seen, sizeof seen);
+    check(strcmp(seen, "hello\n/etc\n") == 0, "... which got the command's output");
+    ovz_string_free(err);
+    err = NULL;
+  }
+  exec.cwd = "/no/such/dir";
+  exec.stdout_fd = -1;
+  check(ovz_ve_exec_with(ve, greet, &exec, &code, NULL, NULL) == OVZ_ESYSTEM &&
+            ovz_error_last()->sys_errno == ENOENT && strstr(ovz_error_last()->message, "chdir"),
+        "exec_with into a missing directory is ENOENT, naming chdir");
+  exec.size = 4;
+  check(ovz_ve_exec_with(ve, greet, &exec, &code, NULL, NULL) == OVZ_EINVAL,
+        "exec options without their size are OVZ_EINVAL");
+
+  if (check(pipe(in) == 0 && pipe(piped) == 0, "pipes")) {
+    check(write(in[1], script, strlen(script)) == (ssize_t)strlen(script), "script written");
+    close(in[1]);
+    enter.argv = shell;
+    enter.in_fd = in[0];
+    enter.out_fd = piped[1];
+    check(ovz_ve_enter_with(ve, &enter, &code) == 0 && code == 5,
+          "enter_with runs the shell its options name and gives its exit code");
+    close(in[0]);
+    close(piped[1]);
+    read_all(piped[0], seen, sizeof seen);
+    check(strstr(seen, "entered-42") != NULL, "... relaying the caller's descriptors");
+  }
+
+  stop.fast = 1;
+  start.init = init;
+  check(ovz_ve_restart_with(ve, &stop, &start) == 0 &&
+            ovz_ve_exec_capture(ve, comm, &code, &out, NULL) == 0 && out &&
+            strcmp(out, "sleep\n") == 0,
+        "restart_with starts the init its options name");
+  ovz_string_free(out);
+
+destroy:
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 13801");
+  ovz_ve_free(ve);
+}
+
+/* A fork bomb in a VE (more processes than its numproc allows) reaches a failcnt watcher:
+ * each growth once, in order, and the watcher's descriptor readable while an event waits. */
+static void check_ubc_watch(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_ubc_watch_t *watch = NULL;
+  ovz_ubc_watch_options opts = OVZ_UBC_WATCH_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_ubc_event ev;
+  ovz_ubc_stat stats[64];
+  const ovz_ubc_stat *numproc;
+  size_t count = 0;
+  struct pollfd p;
+  uint64_t seen = 0;
+  int code = -1, events = 0, chained = 1;
+  const char *const bomb[] = {"/bin/sh", "-c", "for i in $(seq 15); do sleep 1 & done; wait",
+                              NULL};
+
+  check(ovz_ubc_watch_fd(NULL) == -1, "ubc_watch_fd(NULL) is -1");
+  ovz_ubc_watch_free(NULL);
+  if (!check(ovz_ve_open(&ve, 13800, root) == 0, "open VE 13800")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start VE 13800"))
+    goto destroy;
+  opts.poll_interval_ms = 0;
+  check(ovz_ubc_watch_open(&watch, ve, &opts) == OVZ_EINVAL && watch == NULL,
+        "a watch that polls every 0 ms is OVZ_EINVAL");
+  opts.poll_interval_ms = 200;
+  if (!check(ovz_ubc_watch_open(&watch, ve, &opts) == 0 && watch != NULL, "ubc_watch_open"))
+    goto destroy;
+  check(ovz_ubc_watch_next(watch, 300, &ev, sizeof ev) == OVZ_ETIMEDOUT,
+        "no event before anything is refused: OVZ_ETIMEDOUT");
+  p.fd = ovz_ubc_watch_fd(watch);
+  p.events = POLLIN;
+  check(p.fd >= 0 && poll(&p, 1, 0) == 0, "... and the descriptor is not readable");
+
+  check(ovz_ve_set_param(ve, "numproc", "10", 0) == 0 &&
+            ovz_ve_exec_capture(ve, bomb, &code, NULL, NULL) == 0,
+        "a fork bomb runs into numproc 10");
+  check(poll(&p, 1, 5000) == 1 && (p.revents & POLLIN), "the descriptor becomes readable");
+  check(ovz_ubc_watch_next(watch, 0, &ev, 0) == OVZ_EINVAL, "next into size 0 is OVZ_EINVAL");
+  while (ovz_ubc_watch_next(watch, 1000, &ev, sizeof ev) == 0) {
+    chained &= ev.ctid == 13800 && strcmp(ev.resource, "numproc") == 0 &&
+               ev.previous == seen && ev.failcnt > ev.previous;
+    seen = ev.failcnt;
+    ++events;
+  }
+  check(ovz_error_last()->code == OVZ_ETIMEDOUT, "events are read until none is left");
+  check(events > 0 && chained, "numproc events of VE 13800, each starting where the last ended");
+  numproc = ovz_ve_beancounters(ve, stats, sizeof stats[0], 64, &count) == 0
+                ? find_stat(stats, count, "numproc")
+                : NULL;
+  check(numproc && numproc->failcnt > 0 && numproc->failcnt == seen,
+        "... up to the VE's failcnt");
+  ovz_ubc_watch_free(watch);
+
+destroy:
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 13800");
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
@@ -441,6 +603,8 @@ int main(void) {
   check_life(root);
   check_samples_and_apply(root);
   check_log(root);
+  check_exec_enter_restart_options(root);
+  check_ubc_watch(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

@@ -2,8 +2,8 @@
 
 Each test has a state root of its own under pytest's tmp_path and CTIDs of its own in
 9400-9449, 9490-9499 for user namespaces, 11390-11399 for config samples, 11610-11619 for
-threads (cgroups are named by CTID, so the ranges keep clear of the C++ suites). Tests that
-make VEs need root and are skipped without it.
+threads, 13830-13839 for exec and restart options (cgroups are named by CTID, so the ranges
+keep clear of the C++ suites). Tests that make VEs need root and are skipped without it.
 """
 
 import errno
@@ -168,6 +168,37 @@ def test_exec_exit_code_and_output(root):
         assert code == 128 + 9
         with pytest.raises(ovz.InvalidArgument):
             ve.exec([])
+
+
+@needs_root
+def test_exec_with_environment_directory_and_descriptors(root, tmp_path):
+    ve = ovz.VE(13830, root)
+    ve.create()
+    with ve.started():
+        script = "echo $GREETING $HOME; pwd; echo oops >&2"
+        assert ve.exec(script, env={"GREETING": "hello"}, cwd="/etc") == (
+            0, "hello\n/etc\n", "oops\n")
+        with open(tmp_path / "out", "w+") as f:
+            assert ve.exec(script, env={"GREETING": "hi"}, stdout=f) == (0, "", "oops\n")
+            f.seek(0)
+            assert f.read() == "hi\n/\n"
+        r, w = os.pipe()
+        os.write(w, b"from the host\n")
+        os.close(w)
+        try:
+            assert ve.exec("cat", stdin=r)[1] == "from the host\n"
+        finally:
+            os.close(r)
+        with pytest.raises(ovz.OvzSystemError) as info:
+            ve.exec("true", cwd="/no/such/dir")
+        assert info.value.errno == errno.ENOENT
+        with pytest.raises(ovz.InvalidArgument):
+            ve.exec("true", env={"A=B": "c"})
+        with pytest.raises(TypeError):
+            ve.exec("true", stdout="not a file")
+
+        ve.restart(fast=True, init="exec sleep 1000")
+        assert ve.exec(["cat", "/proc/1/comm"])[1] == "sleep\n"
 
 
 @needs_root

@@ -28,22 +28,22 @@ STUB = SOURCE_DIR / "bindings" / "python" / "ovz" / "__init__.pyi"
 # The classes whose members are operations; the others (ctid, ve_config, error, unique_fd,
 # ns_handle, process, ip_address, netif_spec, ...) are values that the bindings carry as
 # ints, strings, dicts and records.
-OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher")
+OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue")
 
 # "class::member" or free function -> (dotted Python name, C function).
 BOTH = {
     "ve::open": ("VE", "ovz_ve_open"),
     "ve::create": ("VE.create", "ovz_ve_create"),
     "ve::start": ("VE.start", "ovz_ve_start_with"),
-    "ve::plan": ("VE.plan", "ovz_ve_plan"),
+    "ve::plan": ("VE.plan", "ovz_ve_plan_with"),
     "ve::run": ("VE.run", "ovz_ve_run"),
     "ve::stop": ("VE.stop", "ovz_ve_stop"),
-    "ve::restart": ("VE.restart", "ovz_ve_restart"),
+    "ve::restart": ("VE.restart", "ovz_ve_restart_with"),
     "ve::destroy": ("VE.destroy", "ovz_ve_destroy"),
     "ve::status": ("VE.status", "ovz_ve_get_status"),
     "ve::config": ("VE.config", "ovz_ve_config"),
-    "ve::exec": ("VE.exec", "ovz_ve_exec"),
-    "ve::enter": ("VE.enter", "ovz_ve_enter"),
+    "ve::exec": ("VE.exec", "ovz_ve_exec_with"),
+    "ve::enter": ("VE.enter", "ovz_ve_enter_with"),
     "ve::apply": ("VE.apply", "ovz_ve_apply"),
     "ve::set": ("VE.set", "ovz_ve_set_param"),
     "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
@@ -64,11 +64,14 @@ BOTH = {
     "template_store::import": ("import_template", "ovz_template_import"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
+    # The bindings watch through the queued watcher: C and Python have no io_context.
+    "ubc_watcher::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
+    "ubc_event_queue::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
+    "ubc_event_queue::next": ("BeancounterWatcher.next", "ovz_ubc_watch_next"),
 }
 
 # Operations with no binding on purpose, and why.
 ABSENT = {
-    "ubc_watcher::start": "needs a Boost.Asio io_context; C and Python poll beancounters()",
     "template_store::find": "C++ embedders' lookup; create() finds the template by name",
     "template_store::check_name": "checked by import_template and create",
     "resolve_state_root": "Python has it; C passes NULL for the same choice",
@@ -104,23 +107,36 @@ ABSENT = {
     "spawn_in": "low-level process spawning, as clone_flag",
 }
 
-# Options and records: C++ struct -> (Python function whose parameters, or class whose
-# properties, carry it; C struct; {C++ field: Python name}, {C++ field: C name}, fields
-# absent from the bindings with the reason).
+# Options: C++ struct -> (C struct; {C++ field: Python name}, {C++ field: C name}). Every
+# operation of BOTH whose C++ parameters take one is checked: its C function takes the C
+# struct, and its Python function has a parameter for each field.
+OPTIONS = {
+    "create_options": ("ovz_create_options", {}, {}),
+    "start_options": ("ovz_start_options", {}, {}),
+    "stop_options": ("ovz_stop_options", {}, {"timeout": "timeout_ms"}),
+    "exec_options": (
+        "ovz_exec_options",
+        {"stdin_fd": "stdin", "stdout_fd": "stdout", "stderr_fd": "stderr"},
+        {},
+    ),
+    "enter_options": ("ovz_enter_options", {}, {}),
+}
+
+# Records: C++ struct -> (Python function whose parameters, or class whose properties,
+# carry it; C struct; {C++ field: Python name}, {C++ field: C name}, fields absent from the
+# bindings with the reason).
 FIELDS = {
-    "create_options": ("VE.create", "ovz_create_options", {}, {}, {}),
-    "start_options": ("VE.start", "ovz_start_options", {}, {}, {}),
-    "stop_options": ("VE.stop", "ovz_stop_options", {}, {"timeout": "timeout_ms"}, {}),
     "ve_status": ("VEStatus", "ovz_ve_status", {"id": "ctid"}, {"id": "ctid"}, {}),
     "ubc_stat": ("Beancounter", "ovz_ubc_stat", {}, {}, {}),
     "cpu_params": ("VE.set", "ovz_cpu_params", {}, {}, {}),
+    "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"}, {}),
 }
 # Python's set() takes every setting as a keyword (**changes), so its fields are checked by
 # name in parse_setting instead.
 PYTHON_KEYWORD_BAGS = {"VE.set"}
 
-_MEMBER = re.compile(r"^\s*(?:static\s+)?result<.*?>\s+(\w+)\s*\(", re.M)
-_FREE = re.compile(r"^OVZ_API\s+[^;{(]*?\b(\w+)\s*\(", re.M)
+_MEMBER = re.compile(r"^\s*(?:static\s+)?result<.*?>\s+(\w+)\s*\(([^;]*?)\)[^;(]*;", re.M | re.S)
+_FREE = re.compile(r"^OVZ_API\s+[^;{(]*?\b(\w+)\s*\(([^;]*?)\)[^;(]*;", re.M | re.S)
 _FIELD = re.compile(r"^\s+(?:[\w:<>,]+(?:<[^;]*>)?[\s*&]+)+(\w+)\s*(?:\{[^;]*\}|=[^;]*)?;", re.M)
 
 
@@ -139,15 +155,20 @@ def class_body(text, name):
 
 def cpp_operations():
     """Every public operation of include/ovz, as 'class::member' or 'function'."""
-    ops = set()
+    return set(cpp_parameters())
+
+
+def cpp_parameters():
+    """Every public operation of include/ovz -> the text of its parameter list."""
+    ops = {}
     for h in headers():
         text = h.read_text()
-        ops.update(_FREE.findall(text))
+        ops.update((m.group(1), m.group(2)) for m in _FREE.finditer(text))
         for cls in OPERATION_CLASSES:
             body = class_body(text, cls)
             if body:
-                ops.update(f"{cls}::{m}" for m in _MEMBER.findall(body))
-    ops.discard("__attribute__")
+                ops.update((f"{cls}::{m.group(1)}", m.group(2)) for m in _MEMBER.finditer(body))
+    ops.pop("__attribute__", None)
     return ops
 
 
@@ -171,6 +192,12 @@ def c_struct_fields(name):
     assert m, f"struct {name} not in ovz.h"
     body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
     return re.findall(r"(\w+)(?:\[\w+\])?;", body)
+
+
+def c_parameters(fn):
+    m = re.search(rf"\b{fn}\s*\(([^;]*?)\);", c_text(), re.S)
+    assert m, f"{fn} not declared in ovz.h"
+    return m.group(1)
 
 
 def stub_signatures():
@@ -233,8 +260,38 @@ def test_c_has_every_bound_operation():
     assert not missing, f"C counterparts missing from ovz.h: {missing}"
 
 
+def taking(options):
+    """The operations of BOTH whose C++ parameters take `options`."""
+    params = cpp_parameters()
+    return sorted(op for op in BOTH if re.search(rf"\b{options}\b", params.get(op, "")))
+
+
+def test_every_options_struct_is_checked():
+    known = set()
+    for h in headers():
+        known.update(re.findall(r"^struct (\w+_options) \{", h.read_text(), re.M))
+    assert known == OPTIONS.keys(), f"options structs of include/ovz vs OPTIONS: {known}"
+    unused = [o for o in OPTIONS if not taking(o)]
+    assert not unused, f"OPTIONS no operation of BOTH takes: {unused}"
+
+
+@pytest.mark.parametrize("cpp", sorted(OPTIONS))
+def test_options_have_the_same_fields_where_they_are_taken(cpp):
+    c, py_names, c_names = OPTIONS[cpp]
+    fields = struct_fields(cpp)
+    c_fields = c_struct_fields(c)
+    missing_c = [f for f in fields if c_names.get(f, f) not in c_fields]
+    assert not missing_c, f"{cpp} fields missing from C's {c}: {missing_c}"
+    sigs = stub_signatures()
+    for op in taking(cpp):
+        py, c_fn = BOTH[op]
+        assert re.search(rf"\b{c}\b", c_parameters(c_fn)), f"{c_fn} ({op}) does not take {c}"
+        missing_py = [f for f in fields if py_names.get(f, f) not in sigs[py]]
+        assert not missing_py, f"{op}'s {cpp} fields missing from Python's {py}: {missing_py}"
+
+
 @pytest.mark.parametrize("cpp", sorted(FIELDS))
-def test_options_and_records_have_the_same_fields(cpp):
+def test_records_have_the_same_fields(cpp):
     py, c, py_names, c_names, absent = FIELDS[cpp]
     fields = [f for f in struct_fields(cpp) if f not in absent]
     c_fields = c_struct_fields(c)
