@@ -3,6 +3,8 @@
 // without root: a controller "has" a file when the fixture made it. Writers write as the
 // kernel's files expect (no O_TRUNC, no O_CREAT), so a file a test reads back starts empty.
 
+#include "support/temp_dir.hpp"
+
 #include "kernel/cgroup_dir.hpp"
 
 #include <filesystem>
@@ -14,12 +16,7 @@ namespace ovz::test {
 
 class fake_cgroupfs {
  public:
-  fake_cgroupfs();
-  ~fake_cgroupfs();
-  fake_cgroupfs(const fake_cgroupfs&) = delete;
-  fake_cgroupfs& operator=(const fake_cgroupfs&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return dir_.path; }
   /// Makes the directory `rel` (and its parents) holding these files, each with its content.
   void make(const std::string& rel,
             std::initializer_list<std::pair<const char*, std::string>> files = {});
@@ -29,7 +26,7 @@ class fake_cgroupfs {
   std::string read(const std::string& rel) const;
 
  private:
-  std::filesystem::path path_;
+  temp_dir dir_;
 };
 
 }  // namespace ovz::test

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 
 namespace fs = std::filesystem;
@@ -73,26 +74,6 @@ std::vector<std::string> dir_entries(const fs::path& dir) {
   std::sort(names.begin(), names.end());
   return names;
 }
-
-// A scratch directory for one test, removed with everything in it.
-class scratch_dir {
- public:
-  scratch_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ovz-config-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) FAIL("mkdtemp " << tmpl << " failed");
-    path_ = tmpl;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void check_bad_config(const std::string& text, const std::string& message) {
   INFO(text);
@@ -333,13 +314,13 @@ TEST_CASE("ve_config accepts what a shell would", "[config]") {
 }
 
 TEST_CASE("ve_config saves and loads a file", "[config]") {
-  scratch_dir dir;
-  const fs::path file = dir.path() / "101.conf";
+  ovz::test::temp_dir dir;
+  const fs::path file = dir.path / "101.conf";
 
   auto cfg = MUST(ve_config::parse(sample));
   MUST(cfg.save(file));
   CHECK(read_file(file) == sample);
-  CHECK(dir_entries(dir.path()) == std::vector<std::string>{"101.conf"});
+  CHECK(dir_entries(dir.path) == std::vector<std::string>{"101.conf"});
 
   auto loaded = MUST(ve_config::load(file));
   CHECK(loaded.serialize() == sample);
@@ -354,33 +335,33 @@ TEST_CASE("ve_config saves and loads a file", "[config]") {
     struct stat st;
     REQUIRE(::stat(file.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0640);
-    CHECK(dir_entries(dir.path()) == std::vector<std::string>{"101.conf"});
+    CHECK(dir_entries(dir.path) == std::vector<std::string>{"101.conf"});
   }
   SECTION("a relative path saves in the working directory") {
     const fs::path cwd = fs::current_path();
-    fs::current_path(dir.path());
+    fs::current_path(dir.path);
     auto saved = cfg.save("102.conf");
     fs::current_path(cwd);
     MUST(std::move(saved));
-    CHECK(read_file(dir.path() / "102.conf") == sample);
-    CHECK(dir_entries(dir.path()) == std::vector<std::string>{"101.conf", "102.conf"});
+    CHECK(read_file(dir.path / "102.conf") == sample);
+    CHECK(dir_entries(dir.path) == std::vector<std::string>{"101.conf", "102.conf"});
   }
 }
 
 TEST_CASE("ve_config::save into a missing directory fails and leaves nothing", "[config]") {
-  scratch_dir dir;
+  ovz::test::temp_dir dir;
   auto cfg = MUST(ve_config::parse(sample));
-  const fs::path file = dir.path() / "missing" / "101.conf";
+  const fs::path file = dir.path / "missing" / "101.conf";
   auto r = cfg.save(file);
   REQUIRE_FALSE(r);
   CHECK(r.error().sys_errno() == ENOENT);
   CHECK(r.error().message().starts_with("Cannot save " + file.string() + ": "));
-  CHECK(dir_entries(dir.path()).empty());
+  CHECK(dir_entries(dir.path).empty());
 }
 
 TEST_CASE("ve_config::load reports a missing or malformed file by its path", "[config]") {
-  scratch_dir dir;
-  const fs::path missing = dir.path() / "404.conf";
+  ovz::test::temp_dir dir;
+  const fs::path missing = dir.path / "404.conf";
   auto r = ve_config::load(missing);
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == std::error_code(ENOENT, std::system_category()));
@@ -388,7 +369,7 @@ TEST_CASE("ve_config::load reports a missing or malformed file by its path", "[c
   CHECK(r.error().message() ==
         "Cannot read CTID.conf: open " + missing.string() + ": No such file or directory");
 
-  const fs::path bad = dir.path() / "101.conf";
+  const fs::path bad = dir.path / "101.conf";
   std::ofstream(bad) << "ONBOOT=\"yes\"\nHOSTNAME=\"abc\n";
   auto b = ve_config::load(bad);
   REQUIRE_FALSE(b);
