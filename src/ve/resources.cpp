@@ -96,7 +96,7 @@ result<std::optional<ubc_snapshot>> snapshot(const ve& v, bool only_running) {
       if (!open && open.error().sys_errno() != ENOENT)  // ENOENT: it stopped meanwhile
         return open.error();
       if (open) {
-        BOOST_OUTCOME_TRY(u, cg.stats(op.layout.cgroup));
+        BOOST_OUTCOME_TRY(u, cg.resources().usage(*open));
         BOOST_OUTCOME_TRY(k, cg.resources().limits(*open));
         in.cgroup = u;
         kernel = k;
