@@ -826,6 +826,24 @@ void define_functions(py::module_& m) {
       "Unpacks a root filesystem tarball (.tar, .tar.gz, .tgz, .tar.xz) as a template; the "
       "name defaults to the file name without its extension.");
   m.def(
+      "create_template",
+      [](const std::string& name, const std::string& suite, const std::optional<std::string>& mirror,
+         const std::optional<std::vector<std::string>>& include,
+         const std::optional<std::filesystem::path>& cache_dir,
+         const std::optional<std::filesystem::path>& root) {
+        auto dir = ovz::resolve_state_root(to_root(root));
+        ovz::debootstrap_options opts{.suite = suite,
+                                      .mirror = mirror.value_or(""),
+                                      .include = include.value_or(std::vector<std::string>{}),
+                                      .cache_dir = cache_dir.value_or(std::filesystem::path{})};
+        return unwrap(without_gil([&] { return ovz::template_store(dir).create(name, opts); }));
+      },
+      "name"_a, py::kw_only(), "suite"_a, "mirror"_a = py::none(), "include"_a = py::none(),
+      "cache_dir"_a = py::none(), "root"_a = py::none(),
+      "Builds a template with the host's debootstrap (minbase, `include` added, systemd-sysv "
+      "unless another init is included) from `mirror` (None: the host's apt sources), and makes "
+      "it fit for VEs. Takes minutes; a failed create leaves nothing behind.");
+  m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {
         return ovz::resolve_state_root(to_root(root));

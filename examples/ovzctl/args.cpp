@@ -27,7 +27,7 @@ struct option_spec {
 };
 
 /// What follows a verb before its options.
-enum class operands { none, ctid, optional_ctid, ctid_and_command, file };
+enum class operands { none, ctid, optional_ctid, ctid_and_command, file, name };
 
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
@@ -66,6 +66,25 @@ constexpr option_spec import_options[] = {
     {"--name", true, [](command& c, std::string_view v) -> ovz::result<void> { c.template_name = v; return ovz::success(); }},
 };
 
+// --include a,b and --include a --include b alike.
+ovz::result<void> add_includes(command& c, std::string_view list) {
+  while (true) {
+    auto comma = list.find(',');
+    auto package = list.substr(0, comma);
+    if (package.empty()) return bad_usage("template create: --include: empty package name");
+    c.debootstrap.include.emplace_back(package);
+    if (comma == std::string_view::npos) return ovz::success();
+    list.remove_prefix(comma + 1);
+  }
+}
+
+constexpr option_spec template_create_options[] = {
+    {"--debootstrap", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.suite = v; return ovz::success(); }},
+    {"--mirror", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.mirror = v; return ovz::success(); }},
+    {"--include", true, add_includes},
+    {"--cache-dir", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.cache_dir = v; return ovz::success(); }},
+};
+
 constexpr verb_spec verbs[] = {
     {"create", verb::create, operands::ctid, create_options},
     {"start", verb::start, operands::ctid, {}},
@@ -81,6 +100,7 @@ constexpr verb_spec verbs[] = {
     {"list", verb::list, operands::none, list_options},
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
+    {"template create", verb::template_create, operands::name, template_create_options},
 };
 
 bool is_option(std::string_view arg) { return arg.size() > 1 && arg.front() == '-'; }
@@ -162,10 +182,14 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
       return ovz::success();
     }
     if (!is_option(arg)) {
-      if (spec.takes != operands::file || have_file) {
+      const bool takes_one = spec.takes == operands::file || spec.takes == operands::name;
+      if (!takes_one || have_file) {
         return bad_usage("{}unexpected argument '{}'", context, arg);
       }
-      cmd.tarball = arg;
+      if (spec.takes == operands::file)
+        cmd.tarball = arg;
+      else
+        cmd.template_name = arg;
       have_file = true;
       continue;
     }
@@ -189,6 +213,10 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
   }
 
   if (spec.takes == operands::file && !have_file) return bad_usage("{}missing FILE", context);
+  if (spec.takes == operands::name && !have_file) return bad_usage("{}missing NAME", context);
+  if (cmd.what == verb::template_create && cmd.debootstrap.suite.empty()) {
+    return bad_usage("{}missing --debootstrap SUITE (the only source so far)", context);
+  }
   if (cmd.what == verb::set && cmd.set.empty()) {
     return bad_usage("{}nothing to set (see ovzctl --help)", context);
   }
@@ -220,7 +248,7 @@ ovz::result<command> parse(const std::vector<std::string_view>& args) {
     return cmd;
   }
   if (name == "template") {
-    if (i == args.size()) return bad_usage("template: missing subcommand (list or import)");
+    if (i == args.size()) return bad_usage("template: missing subcommand (list, import or create)");
     name += ' ';
     name += args[i++];
   }
@@ -264,6 +292,12 @@ Commands:
   list [-a]                   running CTs; -a: all
   template list
   template import FILE [--name NAME]
+                              keeps the tarball's xattrs, ACLs and file capabilities
+  template create NAME --debootstrap SUITE [--mirror URL] [--include PKG[,PKG...]]...
+      [--cache-dir DIR]
+                              a Debian (minbase, plus systemd-sysv unless another init is
+                              included) made fit for VEs; the mirror defaults to the host's
+                              apt sources; --cache-dir keeps the .debs for the next create
 
 Options:
   --root DIR    state root (default: $OVZ_ROOT, else /var/lib/ovz)

@@ -5,6 +5,7 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
+#include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 
 #include <filesystem>
@@ -32,6 +33,7 @@ enum class verb {
   list,
   template_list,
   template_import,
+  template_create,
 };
 
 /// What `set` changes: every `--NAME VALUE` read by ovz::parse_setting (setting.hpp), so only
@@ -66,7 +68,8 @@ struct command {
   set_request set;             ///< set
   bool all = false;            ///< list -a
   std::filesystem::path tarball;  ///< template import
-  std::string template_name;      ///< template import --name; empty: from the file name
+  std::string template_name;      ///< template import --name (empty: from the file name), create
+  ovz::debootstrap_options debootstrap;  ///< template create
 };
 
 /// Parses the arguments after argv[0]. Every refusal is errc::invalid_argument with a message

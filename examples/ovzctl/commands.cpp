@@ -227,6 +227,16 @@ ovz::result<int> do_template_import(const command& cmd) {
   return 0;
 }
 
+ovz::result<int> do_template_create(const command& cmd) {
+  say("Creating template {} from {} (debootstrap: this takes minutes)", cmd.template_name,
+      cmd.debootstrap.suite);
+  auto info = ovz::template_store(ovz::resolve_state_root(cmd.root))
+                  .create(cmd.template_name, cmd.debootstrap);
+  if (!info) return info.error();
+  say("Template {} was created in {}", info.value().name, info.value().path.string());
+  return 0;
+}
+
 ovz::result<int> dispatch(const command& cmd) {
   auto with_ve = [&cmd](auto verb_body) -> ovz::result<int> {
     auto v = open_ve(cmd);
@@ -254,6 +264,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::list: return do_list(cmd);
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);
+    case verb::template_create: return do_template_create(cmd);
   }
   // Only reachable with a value outside the enum; the switch has no default so that the
   // compiler points out a verb added without its case.

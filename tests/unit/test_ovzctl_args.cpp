@@ -191,6 +191,32 @@ TEST_CASE("ovzctl: template", "[ovzctl]") {
   CHECK_THAT(refusal({"template", "list", "-a"}), Catch::Contains("unknown option '-a'"));
 }
 
+TEST_CASE("ovzctl: template create", "[ovzctl]") {
+  auto cmd = parsed({"template", "create", "deb12", "--debootstrap", "bookworm"});
+  CHECK(cmd.what == verb::template_create);
+  CHECK(cmd.template_name == "deb12");
+  CHECK(cmd.debootstrap.suite == "bookworm");
+  CHECK(cmd.debootstrap.mirror.empty());
+  CHECK(cmd.debootstrap.include.empty());
+  CHECK(cmd.debootstrap.cache_dir.empty());
+
+  cmd = parsed({"template", "create", "--debootstrap=trixie", "--mirror", "http://m/debian",
+                "--include", "sysvinit-core,cron", "--include=apache2", "--cache-dir", "/c", "t"});
+  CHECK(cmd.template_name == "t");
+  CHECK(cmd.debootstrap.suite == "trixie");
+  CHECK(cmd.debootstrap.mirror == "http://m/debian");
+  CHECK(cmd.debootstrap.include == std::vector<std::string>{"sysvinit-core", "cron", "apache2"});
+  CHECK(cmd.debootstrap.cache_dir == "/c");
+
+  CHECK_THAT(refusal({"template", "create", "--debootstrap", "bookworm"}),
+             Catch::Contains("missing NAME"));
+  CHECK_THAT(refusal({"template", "create", "t"}), Catch::Contains("missing --debootstrap"));
+  CHECK_THAT(refusal({"template", "create", "t", "--debootstrap", "bookworm", "--include", "a,,b"}),
+             Catch::Contains("empty package name"));
+  CHECK_THAT(refusal({"template", "create", "t", "u", "--debootstrap", "bookworm"}),
+             Catch::Contains("unexpected argument 'u'"));
+}
+
 TEST_CASE("ovzctl: set beancounters and CPU", "[ovzctl]") {
   auto cmd = parsed({"set", "101", "--numproc", "64:128", "--physpages=0:256M", "--cpuunits",
                      "2000", "--cpulimit", "25", "--cpus", "2", "--cpumask", "3,0-1", "--save"});

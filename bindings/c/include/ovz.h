@@ -427,6 +427,23 @@ int ovz_template_list(const char *root, char **out);
  * `name` (NULL: the file name without its extension). */
 int ovz_template_import(const char *root, const char *tarball, const char *name);
 
+typedef struct ovz_debootstrap_options {
+  size_t size;
+  const char *suite;  /* required: "bookworm", "stable", ... */
+  /* NULL or "": the mirror the host's apt sources name for the suite */
+  const char *mirror;
+  /* Packages beyond minbase as a NULL-terminated list, or NULL; systemd-sysv is added when
+   * none of them is an init. */
+  const char *const *include;
+  const char *cache_dir; /* NULL or "": no cache of the downloaded .debs */
+} ovz_debootstrap_options;
+#define OVZ_DEBOOTSTRAP_OPTIONS_INIT {sizeof(ovz_debootstrap_options), NULL, NULL, NULL, NULL}
+
+/* Builds a template named `name` with the host's debootstrap and makes it fit for VEs (no
+ * gettys, no shared machine-id or SSH host keys, no apt caches); takes minutes. A failed
+ * create leaves nothing behind. */
+int ovz_template_create(const char *root, const char *name, const ovz_debootstrap_options *opts);
+
 /* The text of /proc/user_beancounters for every running VE under `root` (NULL: the default),
  * malloc'd into *out (free with ovz_string_free). */
 int ovz_ubc_report(const char *root, char **out);

@@ -254,6 +254,18 @@ static void check_life(const char *root) {
     check(ovz_template_import(root, "/no/such/rootfs.tar.gz", NULL) == OVZ_ESYSTEM &&
               ovz_error_last()->sys_errno == ENOENT,
           "template_import of a missing tarball is ENOENT");
+    ovz_debootstrap_options deb = OVZ_DEBOOTSTRAP_OPTIONS_INIT;
+    check(ovz_template_create(root, "deb", &deb) == OVZ_EINVAL, "template_create without a suite");
+    const char *const bad[] = {"cron", "-bad", NULL};
+    deb.suite = "bookworm";
+    deb.mirror = "http://deb.debian.org/debian";
+    deb.include = bad;
+    check(ovz_template_create(root, "deb", &deb) == OVZ_EINVAL &&
+              strstr(ovz_error_last()->message, "bad package name '-bad'"),
+          "template_create refuses a package name that debootstrap would take for an option");
+    check(ovz_template_list(root, &names) == 0 && names && !strstr(names, "deb\n"),
+          "a refused template_create leaves no template");
+    ovz_string_free(names);
   }
 
   {

@@ -41,6 +41,7 @@ from ovz._ovz import (
     set_log_handler,
     templates,
     import_template,
+    create_template,
     user_beancounters,
     version,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "set_log_handler",
     "templates",
     "import_template",
+    "create_template",
     "user_beancounters",
     "version",
 ]

@@ -400,6 +400,15 @@ def test_import_template_and_create_from_it(root):
     assert ve.status.ostemplate == "mini-1.0"
 
 
+def test_create_template_refuses_bad_requests_before_running_anything(tmp_path):
+    with pytest.raises(ovz.InvalidArgument, match="bad package name '-x'"):
+        ovz.create_template("deb", suite="bookworm", mirror="http://deb.debian.org/debian",
+                            include=["cron", "-x"], root=tmp_path)
+    with pytest.raises(ovz.InvalidArgument, match="bad mirror"):
+        ovz.create_template("deb", suite="bookworm", mirror="--foreign", root=tmp_path)
+    assert "deb" not in [t.name for t in ovz.templates(tmp_path)]
+
+
 @needs_root
 def test_userns_ve_is_root_inside_and_unprivileged_outside(root):
     # The VE's root walks to its mount point as an unprivileged host uid: pytest's 0700
