@@ -135,11 +135,13 @@ std::vector<std::string> to_argv(const command& cmd) {
   return argv;
 }
 
-ovz::stop_options to_stop_options(bool fast, double timeout) {
-  if (!std::isfinite(timeout) || timeout < 0)
-    raise_invalid("the stop timeout must be a non-negative number of seconds");
-  return {.fast = fast,
-          .timeout = std::chrono::milliseconds(std::llround(timeout * 1000.0))};
+ovz::stop_options to_stop_options(bool fast, std::optional<double> timeout) {
+  ovz::stop_options opts{.fast = fast};
+  if (!timeout) return opts;  // the VE's STOP_TIMEOUT, else 10 s
+  if (!std::isfinite(*timeout) || *timeout < 0 || *timeout > 1e9)
+    raise_invalid("the stop timeout must be a non-negative number of seconds, or None");
+  opts.timeout = std::chrono::milliseconds(std::llround(*timeout * 1000.0));
+  return opts;
 }
 
 // A descriptor given as an int or as an object with fileno() (a file, a socket); None is -1,
@@ -521,22 +523,25 @@ void define_ve(py::module_& m) {
           "again; returns the exit code (128+N for signal N). A str runs through /bin/sh -c.")
       .def(
           "stop",
-          [](ovz::ve& v, bool fast, double timeout) {
+          [](ovz::ve& v, bool fast, std::optional<double> timeout) {
             auto opts = to_stop_options(fast, timeout);
             unwrap(without_gil([&] { return v.stop(opts); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0,
-          "Stops the VE: SIGTERM to init, SIGKILL to what is left after `timeout` seconds "
-          "(at once when `fast`). Raises NotRunning if stopped.")
+          "fast"_a = false, "timeout"_a = py::none(),
+          "Stops the VE: asks its init to shut down the way it understands (systemd "
+          "SIGRTMIN+3, sysvinit runlevel 0, busybox SIGUSR2, others SIGTERM), then kills what is "
+          "left after `timeout` seconds (None: the VE's STOP_TIMEOUT, else 10; at once when "
+          "`fast`). Raises NotRunning if stopped.")
       .def(
           "restart",
-          [](ovz::ve& v, bool fast, double timeout, const std::optional<command>& init) {
+          [](ovz::ve& v, bool fast, std::optional<double> timeout,
+             const std::optional<command>& init) {
             auto stop = to_stop_options(fast, timeout);
             ovz::start_options start;
             if (init) start.init = to_argv(*init);
             unwrap(without_gil([&] { return v.restart(stop, start); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0, py::kw_only(), "init"_a = py::none(),
+          "fast"_a = false, "timeout"_a = py::none(), py::kw_only(), "init"_a = py::none(),
           "stop(fast, timeout) if running, then start(init).")
       .def(
           "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },

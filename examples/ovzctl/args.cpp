@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <span>
 #include <utility>
 
@@ -43,8 +44,23 @@ constexpr option_spec create_options[] = {
     {"--config", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.config = v; return ovz::success(); }},
 };
 
+// Whole seconds, as vzctl and CTID.conf's STOP_TIMEOUT count them.
+ovz::result<void> set_stop_timeout(command& c, std::string_view v) {
+  unsigned seconds = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (ec != std::errc() || end != v.data() + v.size() || seconds > 86400)
+    return bad_usage("--timeout: '{}' is not a number of seconds from 0 to 86400", v);
+  c.stop_timeout = std::chrono::seconds(seconds);
+  return ovz::success();
+}
+
+constexpr option_spec restart_options[] = {
+    {"--timeout", true, set_stop_timeout},
+};
+
 constexpr option_spec stop_options[] = {
     {"--fast", false, [](command& c, std::string_view) -> ovz::result<void> { c.fast = true; return ovz::success(); }},
+    {"--timeout", true, set_stop_timeout},
 };
 
 // Every other `set` option is a setting of ovz::parse_setting.
@@ -89,7 +105,7 @@ constexpr verb_spec verbs[] = {
     {"create", verb::create, operands::ctid, create_options},
     {"start", verb::start, operands::ctid, {}},
     {"stop", verb::stop, operands::ctid, stop_options},
-    {"restart", verb::restart, operands::ctid, {}},
+    {"restart", verb::restart, operands::ctid, restart_options},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
     {"plan", verb::plan, operands::ctid, {}},
@@ -269,8 +285,11 @@ Commands:
                               --config: the limits sample (basic by default, light,
                               unlimited, or conf/ve-NAME.conf-sample of the state root)
   start CTID
-  stop CTID [--fast]
-  restart CTID
+  stop CTID [--fast] [--timeout S]
+                              asks the CT's init to shut down (systemd, sysvinit, busybox:
+                              each its own way), kills what is left after S seconds
+                              (default: STOP_TIMEOUT of CTID.conf, else 10); --fast: at once
+  restart CTID [--timeout S]
   destroy CTID
   status CTID
   plan CTID                   what start would do: namespaces, mounts, limits, devices,

@@ -8,6 +8,7 @@
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -64,6 +65,8 @@ struct command {
   std::optional<ovz::ctid> id;
   ovz::create_options create;  ///< create
   bool fast = false;           ///< stop --fast
+  /// stop, restart --timeout (seconds); unset: the VE's STOP_TIMEOUT, else 10 s
+  std::optional<std::chrono::milliseconds> stop_timeout;
   std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
   set_request set;             ///< set
   bool all = false;            ///< list -a

@@ -191,6 +191,17 @@ TEST_CASE("ovzctl: template", "[ovzctl]") {
   CHECK_THAT(refusal({"template", "list", "-a"}), Catch::Contains("unknown option '-a'"));
 }
 
+TEST_CASE("ovzctl: stop and restart --timeout", "[ovzctl]") {
+  CHECK_FALSE(parsed({"stop", "101"}).stop_timeout);
+  auto cmd = parsed({"stop", "101", "--timeout", "3"});
+  CHECK(cmd.stop_timeout == std::chrono::milliseconds(3000));
+  CHECK_FALSE(cmd.fast);
+  CHECK(parsed({"restart", "101", "--timeout=0"}).stop_timeout == std::chrono::milliseconds(0));
+  CHECK_THAT(refusal({"stop", "101", "--timeout", "1.5"}), Catch::Contains("--timeout: '1.5'"));
+  CHECK_THAT(refusal({"stop", "101", "--timeout", "-1"}), Catch::Contains("not a number of seconds"));
+  CHECK_THAT(refusal({"restart", "101", "--fast"}), Catch::Contains("unknown option '--fast'"));
+}
+
 TEST_CASE("ovzctl: template create", "[ovzctl]") {
   auto cmd = parsed({"template", "create", "deb12", "--debootstrap", "bookworm"});
   CHECK(cmd.what == verb::template_create);

@@ -125,12 +125,20 @@ typedef struct ovz_create_options {
 } ovz_create_options;
 #define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0, NULL}
 
+/* ovz_stop_options.timeout_ms: CTID.conf's STOP_TIMEOUT (seconds), else 10 s. */
+#define OVZ_STOP_TIMEOUT_CONFIG 0xffffffffu
+
+/* A stop asks the VE's init to shut down the way it understands (systemd: SIGRTMIN+3;
+ * sysvinit: runlevel 0 on /run/initctl; busybox init: SIGUSR2; others: SIGTERM), waits, then
+ * kills whatever is left. */
 typedef struct ovz_stop_options {
   size_t size;
-  int fast;              /* non-zero: SIGKILL everything at once, no SIGTERM to init first */
-  unsigned timeout_ms;   /* how long init may take to exit after SIGTERM */
+  int fast;              /* non-zero: kill everything at once, without asking init */
+  /* How long init may take to shut down once asked; OVZ_STOP_TIMEOUT_CONFIG: the VE's
+   * STOP_TIMEOUT, else 10 s. */
+  unsigned timeout_ms;
 } ovz_stop_options;
-#define OVZ_STOP_OPTIONS_INIT {sizeof(ovz_stop_options), 0, 10000}
+#define OVZ_STOP_OPTIONS_INIT {sizeof(ovz_stop_options), 0, OVZ_STOP_TIMEOUT_CONFIG}
 
 /* Makes the VE from a template; NULL options mean the defaults. */
 int ovz_ve_create(ovz_ve_t *ve, const ovz_create_options *opts);

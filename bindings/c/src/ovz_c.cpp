@@ -207,7 +207,7 @@ bool to_argv(const char* const argv[], std::vector<std::string>& out) {
 ovz::stop_options to_stop_options(const ovz_stop_options& opts) {
   ovz::stop_options out;
   if (covers(opts, &ovz_stop_options::fast)) out.fast = opts.fast != 0;
-  if (covers(opts, &ovz_stop_options::timeout_ms))
+  if (covers(opts, &ovz_stop_options::timeout_ms) && opts.timeout_ms != OVZ_STOP_TIMEOUT_CONFIG)
     out.timeout = std::chrono::milliseconds(opts.timeout_ms);
   return out;
 }
