@@ -106,9 +106,12 @@ TEST_CASE("a sysvinit Debian VE stops with its shutdown scripts run", "[debian][
   const auto start = std::chrono::steady_clock::now();
   // Far longer than a clean shutdown takes: only init's own exit ends the stop early.
   MUST(v.stop({.timeout = 120s}));
-  std::cout << "sysvinit Debian VE: clean stop in "
-            << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
-            << " s\n";
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "sysvinit Debian VE: clean stop in " << took << " s\n";
+  // Init ended itself (halt's reboot(2), which needs CAP_SYS_BOOT in the VE) rather than
+  // being killed at the timeout; the margin is for a loaded machine, not a measurement.
+  CHECK(took < 100);
 
   CHECK_FALSE(fs::exists(run / "apache2/apache2.pid"));
   CHECK_FALSE(fs::exists(run / "rsyslogd.pid"));
