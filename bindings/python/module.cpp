@@ -657,24 +657,30 @@ void define_ve(py::module_& m) {
              const std::optional<py::dict>& capability, const std::optional<py::dict>& devnodes,
              const std::optional<std::string>& seccomp_profile, std::optional<bool> no_new_privs,
              const string_list& ipadd, const string_list& ipdel, const string_list& netif_add,
-             const string_list& netif_del, bool save, const py::kwargs& resources) {
+             const string_list& netif_del, std::optional<unsigned> stop_timeout, bool save,
+             const py::kwargs& resources) {
             ovz::ve_changes changes{
                 .hostname = hostname,
                 .params = to_params(resources),
                 .security = to_security(capability, devnodes, seccomp_profile, no_new_privs),
                 .network = to_network(ipadd, ipdel, netif_add, netif_del)};
+            // Through the setting parser, which checks the range as CTID.conf's reader does.
+            if (stop_timeout) add_setting(changes, "stop_timeout", std::to_string(*stop_timeout));
             unwrap(without_gil([&] { return v.apply(changes, save); }));
           },
           py::kw_only(), "hostname"_a = py::none(), "capability"_a = py::none(),
           "devnodes"_a = py::none(), "seccomp_profile"_a = py::none(),
           "no_new_privs"_a = py::none(), "ipadd"_a = string_list(), "ipdel"_a = string_list(),
-          "netif_add"_a = string_list(), "netif_del"_a = string_list(), "save"_a = false,
+          "netif_add"_a = string_list(), "netif_del"_a = string_list(),
+          "stop_timeout"_a = py::none(), "save"_a = false,
           "Changes hostname, resources (the keywords set() takes), confinement (those of "
           "set_security()) and network as one change: under one lock with one save of "
           "CTID.conf. The network as vzctl set's options take it, each a list: ipadd "
           "(addresses), ipdel (addresses, or 'all'), netif_add ('ifname[,mac,host_ifname,"
-          "host_mac,bridge]'), netif_del (device names inside); deletions are made first. When "
-          "a part is refused or the save fails, the live changes already made are undone.")
+          "host_mac,bridge]'), netif_del (device names inside); deletions are made first. "
+          "stop_timeout: the seconds a stop waits for init (CTID.conf's STOP_TIMEOUT; needs "
+          "save=True on a running VE). When a part is refused or the save fails, the live "
+          "changes already made are undone.")
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")

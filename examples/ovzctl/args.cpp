@@ -301,12 +301,13 @@ Commands:
       [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no]
       [--ipadd ADDR]... [--ipdel ADDR|all]...
       [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]]... [--netif_del IFNAME]...
-      [--save]
+      [--stop_timeout S] [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
                               --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
-                              --netif_add: a veth device, its host end in BRIDGE if given
+                              --netif_add: a veth device, its host end in BRIDGE if given;
+                              --stop_timeout: seconds stop waits for init (with --save)
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
   list [-a]                   running CTs; -a: all
   template list

@@ -52,7 +52,7 @@ struct set_request : ovz::ve_changes {
            security.seccomp_profile || security.no_new_privs;
   }
   bool empty() const noexcept {
-    return !hostname && !has_params() && !has_security() && network.empty();
+    return !hostname && !has_params() && !has_security() && network.empty() && !stop_timeout;
   }
 };
 

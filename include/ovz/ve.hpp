@@ -104,6 +104,9 @@ struct ve_changes {
   ve_params params{};
   security_changes security{};
   network_changes network{};
+  /// CTID.conf's STOP_TIMEOUT: how long a stop lets init shut down (whole seconds). Kept in
+  /// CTID.conf only, so it needs `save` on a running VE.
+  std::optional<std::chrono::seconds> stop_timeout{};
 };
 
 /// One VE under a state root. The object is a light handle (CTID and paths); the VE's state

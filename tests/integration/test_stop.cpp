@@ -1,5 +1,6 @@
 // A stop asks the VE's init to shut down the way that init understands, then kills what is
 // left after the timeout (the caller's, CTID.conf's STOP_TIMEOUT, else 10 s).
+#include <ovz/setting.hpp>
 #include <ovz/ve.hpp>
 
 #include <catch2/catch.hpp>
@@ -72,4 +73,26 @@ TEST_CASE("an init that ignores the request is killed after the timeout", "[ve][
   CHECK(MUST(v.status()).state == ovz::ve_state::stopped);
 
   CHECK(ovz::test::leftovers(root).empty());
+}
+
+TEST_CASE("stop_timeout is saved as CTID.conf's STOP_TIMEOUT, never dropped unsaved", "[ve][stop]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  auto v = root.open(14213);
+  MUST(v.create());
+  ovz::ve_changes c;
+  MUST(ovz::parse_setting("stop_timeout", "25", c));
+  MUST(v.apply(c, false));  // a stopped VE keeps its settings in CTID.conf anyway
+  CHECK(MUST(v.config()).get("STOP_TIMEOUT") == "25");
+
+  MUST(v.start());
+  c.stop_timeout = std::chrono::seconds(7);
+  auto unsaved = v.apply(c, false);
+  REQUIRE_FALSE(unsaved);
+  CHECK(unsaved.error().is(ovz::errc::invalid_argument));
+  CHECK_THAT(unsaved.error().message(), Catch::Contains("save it"));
+  CHECK(MUST(v.config()).get("STOP_TIMEOUT") == "25");
+  MUST(v.apply(c, true));
+  CHECK(MUST(v.config()).get("STOP_TIMEOUT") == "7");
+  MUST(v.stop({.fast = true}));
 }

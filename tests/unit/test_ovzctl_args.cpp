@@ -202,6 +202,13 @@ TEST_CASE("ovzctl: stop and restart --timeout", "[ovzctl]") {
   CHECK_THAT(refusal({"restart", "101", "--fast"}), Catch::Contains("unknown option '--fast'"));
 }
 
+TEST_CASE("ovzctl: set --stop_timeout", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--stop_timeout", "30", "--save"});
+  CHECK(cmd.set.stop_timeout == std::chrono::seconds(30));
+  CHECK_FALSE(cmd.set.empty());
+  CHECK_THAT(refusal({"set", "101", "--stop_timeout", "x"}), Catch::Contains("stop_timeout"));
+}
+
 TEST_CASE("ovzctl: template create", "[ovzctl]") {
   auto cmd = parsed({"template", "create", "deb12", "--debootstrap", "bookworm"});
   CHECK(cmd.what == verb::template_create);

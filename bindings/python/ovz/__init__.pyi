@@ -167,6 +167,7 @@ class VE:
         ipdel: Sequence[str] = (),
         netif_add: Sequence[str] = (),
         netif_del: Sequence[str] = (),
+        stop_timeout: int | None = None,
         save: bool = False,
         **resources: _UbcValue,
     ) -> None: ...

@@ -400,6 +400,19 @@ def test_import_template_and_create_from_it(root):
     assert ve.status.ostemplate == "mini-1.0"
 
 
+@needs_root
+def test_stop_timeout_is_saved_and_used_by_stop(root):
+    ve = ovz.VE(14230, root)
+    ve.create()
+    with pytest.raises(ovz.InvalidArgument, match="stop_timeout"):
+        ve.apply(stop_timeout=86401)
+    ve.apply(stop_timeout=3)
+    assert ve.config["STOP_TIMEOUT"] == "3"
+    ve.start()
+    ve.stop()  # busybox init powers off at once, whatever the timeout
+    assert ve.status.state == "stopped"
+
+
 def test_create_template_refuses_bad_requests_before_running_anything(tmp_path):
     with pytest.raises(ovz.InvalidArgument, match="bad package name '-x'"):
         ovz.create_template("deb", suite="bookworm", mirror="http://deb.debian.org/debian",
