@@ -302,9 +302,10 @@ void ovz_changes_free(ovz_changes_t *changes);
 /* Adds one setting: "hostname", a name ovz_ve_set_param() takes, or one
  * ovz_ve_set_security() takes, with the same values; or a network change, named and valued
  * as vzctl set's option: "ipadd" (an address), "ipdel" (an address or "all"), "netif_add"
- * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside). Each may
- * be added several times; deletions are made before additions. A bad name or value is refused
- * here. */
+ * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside); or
+ * "stop_timeout" (whole seconds a stop waits for init, CTID.conf's STOP_TIMEOUT: saved only,
+ * so ovz_ve_apply() refuses it unsaved on a running VE). Each may be added several times;
+ * deletions are made before additions. A bad name or value is refused here. */
 int ovz_changes_add(ovz_changes_t *changes, const char *name, const char *value);
 /* Makes the changes, each live in a running VE as its single call would, and saves CTID.conf
  * once when `save` is non-zero (or the VE is stopped). When one part is refused or the save

@@ -377,14 +377,16 @@ static void check_samples_and_apply(const char *root) {
   if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto destroy;
   check(ovz_changes_add(changes, "hostname", "both") == 0 &&
             ovz_changes_add(changes, "numproc", "200") == 0 &&
-            ovz_changes_add(changes, "capability", "net_admin:off") == 0,
-        "changes_add of a hostname, a limit and a capability");
+            ovz_changes_add(changes, "capability", "net_admin:off") == 0 &&
+            ovz_changes_add(changes, "stop_timeout", "30") == 0,
+        "changes_add of a hostname, a limit, a capability and the stop timeout");
   check(ovz_changes_add(changes, "numproc", "lots") == OVZ_EINVAL,
         "a bad value is refused when added");
   check(ovz_ve_apply(ve, changes, 1) == 0, "apply");
   check(ovz_ve_config(ve, &conf) == 0 && conf && strstr(conf, "HOSTNAME=\"both\"") &&
-            strstr(conf, "NUMPROC=\"200:200\"") && strstr(conf, "CAPABILITY=\"net_admin:off\""),
-        "... saved all three");
+            strstr(conf, "NUMPROC=\"200:200\"") && strstr(conf, "CAPABILITY=\"net_admin:off\"") &&
+            strstr(conf, "STOP_TIMEOUT=\"30\""),
+        "... saved all four");
   ovz_string_free(conf);
   ovz_changes_free(changes);
 destroy:
