@@ -569,15 +569,17 @@ result<bool> read_report(int fd, report& r) {
   return true;
 }
 
-// One byte on the sync pipe lets the child go. A child killed meanwhile (its VE stopped
-// during an exec) makes that write raise SIGPIPE, which would kill a caller that does not
-// ignore it: the signal is blocked for the write and the one it raised taken back.
-bool release_child(int sync_w) {
+// One byte on the sync pipe lets the child go (or, on the confirmation pipe, tells a monitor
+// the spawn succeeded). A child killed meanwhile (its VE stopped during an exec), or a
+// monitor that already ended (a foreground init that exited at once), makes that write raise
+// SIGPIPE, which would kill a caller that does not ignore it: the signal is blocked for the
+// write and the one it raised taken back.
+bool release_child(int sync_w, char byte = 'g') {
   sigset_t pipe_only, old;
   ::sigemptyset(&pipe_only);
   ::sigaddset(&pipe_only, SIGPIPE);
   ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  const bool written = ::write(sync_w, "g", 1) == 1;
+  const bool written = ::write(sync_w, &byte, 1) == 1;
   const int err = errno;
   if (!written && err == EPIPE) {
     const struct timespec now = {0, 0};
@@ -794,7 +796,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     return abort(final_pid, ran.error());
   if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
 
-  if (monitored && ::write(hold_w.get(), "y", 1) != 1)
+  // A foreground monitor may be gone already, with the init it waited for.
+  if (monitored && !release_child(hold_w.get(), 'y') && (spec.detach || errno != EPIPE))
     return abort(final_pid, detail::sys_fail(errno, "confirm the start to the monitor"));
   if (spec.detach) {
     hold_w.reset();
