@@ -27,6 +27,7 @@ enum class verb {
   plan,
   exec,
   enter,
+  console,
   set,
   ubc,
   list,

@@ -50,6 +50,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   // Through a writer process with a cap, not the file itself: a VE process that reopens
   // /proc/1/fd/1 writes into the pipe, never into a host file it could grow without end.
   p.console = {l.console_log, console_log_max};
+  p.monitor = host.monitor;
   return p;
 }
 
@@ -155,6 +156,7 @@ std::string to_text(const ve_plan& p) {
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.path.string(),
                               p.console.max_bytes));
+  line("monitor", p.monitor.string());
   return out;
 }
 

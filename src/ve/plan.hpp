@@ -32,6 +32,7 @@ struct plan_inputs {
   std::filesystem::path template_root;  // OSTEMPLATE, found in the template store
   std::vector<host_devnode> devnodes;   // DEVNODES, matched with the host's /dev
   confine_inputs confine;
+  std::filesystem::path monitor;  // the monitor program (find_monitor)
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
@@ -54,7 +55,8 @@ struct ve_plan {
   std::string hostname{};
   std::vector<std::string> env{};
   std::vector<std::string> init{};
-  output_log console{};
+  output_log console{};  // the console log, which the monitor writes
+  std::filesystem::path monitor{};
 };
 
 /// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what

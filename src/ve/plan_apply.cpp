@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "kernel/dirs.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/net_live.hpp"
 #include "ve/userns.hpp"
 
@@ -20,7 +21,7 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spec.fs = std::move(root_steps);
   spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
   spec.new_root = plan.root;
-  spec.log = plan.console;
+  spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
   spec.settle = settle_;
   spec.new_session = true;
   spec.detach = detach_;
@@ -50,6 +51,14 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));
     return with_context(e, "start");
   };
+  // An init that ended in its first moments usually said why on its console.
+  const auto console_start = console_size(l);
+  auto failed_init = [&](const error& e) {
+    auto tail = console_tail(l, console_start);
+    if (tail.empty()) return failed(e);
+    return failed(error(e.code(), fmt::format("{}; the end of its console ({}):\n{}",
+                                              e.message(), l.console_log.string(), tail)));
+  };
   // The cgroup is made and limited first, so that init is born in it where the kernel can.
   auto held = [&]() -> result<ve_cgroup> {
     BOOST_OUTCOME_TRY(made, cg.create(plan.cgroup));
@@ -63,7 +72,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     return start_network(h, plan.id, l, plan.network, pid);
   };
   auto init = source.start(plan, std::move(root_steps), cg.clone_fd(*held), prepare);
-  if (!init) return failed(init.error());
+  if (!init) return failed_init(init.error());
   return init;
 }
 

@@ -5,6 +5,8 @@
 #include <ovz/security.hpp>
 #include <ovz/template.hpp>
 
+#include "ve/monitor.hpp"
+
 namespace ovz::detail {
 
 result<plan_inputs> gather_plan_inputs(const ve_config& conf,
@@ -18,6 +20,8 @@ result<plan_inputs> gather_plan_inputs(const ve_config& conf,
   in.devnodes = std::move(devnodes);
   BOOST_OUTCOME_TRY(confine, gather_confine_inputs(security));
   in.confine = std::move(confine);
+  BOOST_OUTCOME_TRY(monitor, find_monitor());
+  in.monitor = std::move(monitor);
   return in;
 }
 

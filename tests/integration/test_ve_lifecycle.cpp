@@ -261,7 +261,7 @@ TEST_CASE("enter gives a shell on a terminal of the VE's own devpts", "[ve]") {
   auto e = test::enter_script(v, "tty; hostname; exit 5\n");
   INFO(e.seen);
   CHECK(e.exit_code == 5);
-  CHECK(e.seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.seen.find("/dev/pts/") != std::string::npos);
   CHECK(e.seen.find("ct1012") != std::string::npos);
   MUST(v.stop({.fast = true}));
 }

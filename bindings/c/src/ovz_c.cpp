@@ -617,6 +617,33 @@ int ovz_ve_enter_with(ovz_ve_t* ve, const ovz_enter_options* opts, int* exit_cod
   });
 }
 
+int ovz_ve_console_open(ovz_ve_t* ve, int* fd) {
+  return guarded([&] {
+    if (!ve || !fd) return invalid("ovz_ve_console_open: ve or fd is NULL");
+    auto r = ve->v.open_console();
+    if (!r) return fail(r.error());
+    *fd = r.value().release();
+    return 0;
+  });
+}
+
+int ovz_ve_console(ovz_ve_t* ve, const ovz_console_options* opts, int* detached) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_console: ve is NULL");
+    ovz::console_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_console_options")) return rc;
+      if (covers(*opts, &ovz_console_options::in_fd)) o.in_fd = opts->in_fd;
+      if (covers(*opts, &ovz_console_options::out_fd)) o.out_fd = opts->out_fd;
+      if (covers(*opts, &ovz_console_options::detach_key)) o.detach_key = opts->detach_key;
+    }
+    auto r = ve->v.console(o);
+    if (!r) return fail(r.error());
+    if (detached) *detached = *r ? 1 : 0;
+    return 0;
+  });
+}
+
 int ovz_ve_config(ovz_ve_t* ve, char** out) {
   return guarded([&] {
     if (!ve || !out) return invalid("ovz_ve_config: ve or out is NULL");
