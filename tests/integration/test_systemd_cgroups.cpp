@@ -17,6 +17,7 @@
 #include "kernel/systemd_bus.hpp"
 #include "kernel/systemd_scope.hpp"
 #include "model/layout.hpp"
+#include "ve/host_services.hpp"
 #include "ve/locate.hpp"
 
 #include <fcntl.h>
@@ -192,6 +193,14 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
     CHECK(out.exit_code == 0);
     CHECK(out.out == "0::/\n");
     CHECK(MUST(v.status()).nproc >= 1);
+    // The manager's other operations work on the VE's cgroup below the scope as on any v2.
+    auto& cg = on.services().cg();
+    CHECK(MUST(cg.stats(path)).pids.held >= 1);
+    MUST(cg.freeze(path));
+    CHECK(MUST(detail::read_file((leaf / "cgroup.events").string())).find("frozen 1") !=
+          std::string::npos);
+    MUST(cg.thaw(path));
+    CHECK(MUST(v.exec({"/bin/true"})).exit_code == 0);
 
     MUST(v.stop({.fast = true}));
     CHECK(MUST(v.status()).state == ve_state::stopped);
