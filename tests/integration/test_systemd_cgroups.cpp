@@ -173,11 +173,25 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
   const auto leaf = cgroup_mount / scope / "ve";
   auto bus = MUST(detail::systemd_bus::connect(manager.bus()));
 
+  // A scope of the VE's name that a crashed start left with a process in it: the start stops
+  // it (its process killed) and makes its own.
+  pid_t stale = 0;
+  const char* sleeper[] = {"/bin/sleep", "1000", nullptr};
+  REQUIRE(::posix_spawn(&stale, sleeper[0], nullptr, nullptr, const_cast<char**>(sleeper),
+                        environ) == 0);
+  MUST(bus.start_scope({unit, "machine.slice", "left by a crash", stale}, 10s));
+
   for (int run = 0; run < 2; ++run) {
     INFO("run " << run);
     MUST(v.start());
     auto st = MUST(v.status());
     REQUIRE(st.state == ve_state::running);
+    if (stale) {
+      int status = 0;
+      CHECK(::waitpid(stale, &status, 0) == stale);
+      CHECK((WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)));
+      stale = 0;
+    }
     // systemd knows the scope, and the VE's init is in the VE's cgroup below it.
     CHECK(MUST(bus.knows(unit)));
     CHECK(MUST(bus.scope_control_group(unit)) == scope);
