@@ -69,7 +69,8 @@ class cgroup_manager {
   virtual result<ve_cgroup> create(const std::string& path) = 0;
   /// True when the manager makes a cgroup only around a process (create_with()).
   virtual bool needs_process() const noexcept { return false; }
-  /// Creates the cgroup with `pid` (a process waiting to be released) in it.
+  /// Creates the cgroup with `pid` (a process waiting to be released) in it: by default
+  /// create() and then attach(); a manager that needs_process() makes it around the process.
   virtual result<ve_cgroup> create_with(const std::string& path, pid_t pid);
   /// The existing cgroup, held open; ENOENT when it is missing (in a hierarchy VEs use).
   virtual result<ve_cgroup> open(const std::string& path) const = 0;
