@@ -10,6 +10,7 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/host.hpp>
 #include <ovz/log.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
@@ -847,6 +848,11 @@ void define_functions(py::module_& m) {
       "tarball"_a, "name"_a = py::none(), "root"_a = py::none(),
       "Unpacks a root filesystem tarball (.tar, .tar.gz, .tgz, .tar.xz) as a template; the "
       "name defaults to the file name without its extension.");
+  m.def(
+      "cgroup_manager",
+      [] { return std::string(unwrap(ovz::host::detect()).cgroup_manager()); },
+      "Who makes the VEs' cgroups on this host: 'systemd' (each VE a delegated scope, where "
+      "systemd boots a cgroup v2 host and answers) or 'cgroupfs' (libovz itself).");
   m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {

@@ -59,19 +59,18 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     return failed(error(e.code(), fmt::format("{}; the end of its console ({}):\n{}",
                                               e.message(), l.console_log.string(), tail)));
   };
-  // The cgroup is made and limited first, so that init is born in it where the kernel can.
-  auto held = [&]() -> result<ve_cgroup> {
-    BOOST_OUTCOME_TRY(made, cg.create(plan.cgroup));
+  // The cgroup is made and limited before init runs: before the spawn where the manager can
+  // (init is born in it), else around the init while it waits to be released.
+  auto birth = cg.begin(plan.cgroup, [&](const ve_cgroup& made) -> result<void> {
     BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
-    BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
-    return made;
-  }();
-  if (!held) return failed(held.error());
+    return cg.resources().allow_devices(made, plan.device_rules);
+  });
+  if (!birth) return failed(birth.error());
   auto prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(cg.attach(*held, pid));
+    BOOST_OUTCOME_TRY(birth->admit(pid));
     return start_network(h, plan.id, l, plan.network, pid);
   };
-  auto init = source.start(plan, std::move(root_steps), cg.clone_fd(*held), prepare);
+  auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), prepare);
   if (!init) return failed_init(init.error());
   return init;
 }

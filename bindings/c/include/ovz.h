@@ -66,8 +66,9 @@ const ovz_error *ovz_error_last(void);
 const char *ovz_version(void);
 
 /* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:
- * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "userns" (user namespaces), "criu" (the
- * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
+ * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "systemd" (VEs' cgroups are delegated
+ * scopes of the host's systemd, on cgroup v2 hosts it boots), "userns" (user namespaces),
+ * "criu" (the criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
@@ -77,6 +78,7 @@ int ovz_has_feature(const char *name);
 #define OVZ_FEATURE_CRIU (1u << 3)
 #define OVZ_FEATURE_KMOD (1u << 4)
 #define OVZ_FEATURE_QUOTA (1u << 5)
+#define OVZ_FEATURE_SYSTEMD (1u << 6)
 unsigned ovz_features(void);
 
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up

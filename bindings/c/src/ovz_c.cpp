@@ -287,6 +287,11 @@ int host_cgroup_version() {
   return on ? on->cgroup_version() : 0;
 }
 
+bool host_cgroups_by_systemd() {
+  auto on = ovz::host::detect();
+  return on && std::string_view(on->cgroup_manager()) == "systemd";
+}
+
 // Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
 template <class T>
 int settings_text(const char* fn, ovz_ve_t* ve, char** out,
@@ -350,6 +355,7 @@ struct feature {
 const feature features[] = {
     {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
     {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
+    {"systemd", OVZ_FEATURE_SYSTEMD, host_cgroups_by_systemd},
     {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
     {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
     {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},

@@ -38,8 +38,11 @@ static void check_without_ve(const char *root) {
   check(!!(ovz_features() & OVZ_FEATURE_CGROUP2) == ovz_has_feature("cgroup2") &&
             !!(ovz_features() & OVZ_FEATURE_CGROUP1) == ovz_has_feature("cgroup1") &&
             !!(ovz_features() & OVZ_FEATURE_USERNS) == ovz_has_feature("userns") &&
+            !!(ovz_features() & OVZ_FEATURE_SYSTEMD) == ovz_has_feature("systemd") &&
             !(ovz_features() & OVZ_FEATURE_KMOD),
         "ovz_features has the bits ovz_has_feature names");
+  check(!ovz_has_feature("systemd") || ovz_has_feature("cgroup2"),
+        "systemd makes VEs' cgroups only on cgroup v2");
 
   check(ovz_ve_open(&ve, 0, root) == OVZ_EINVAL && ve == NULL, "open of CTID 0 is OVZ_EINVAL");
   e = ovz_error_last();

@@ -104,6 +104,11 @@ def test_module_functions(tmp_path):
     assert "busybox" in [t.name for t in ovz.templates(tmp_path)]
     assert ovz.user_beancounters(tmp_path).startswith("Version: 2.5")
     assert ovz.all_beancounters(tmp_path) == {}
+    # systemd makes them only where it is the init (its runtime directory exists).
+    if not os.path.isdir("/run/systemd/system"):
+        assert ovz.cgroup_manager() == "cgroupfs"
+    else:
+        assert ovz.cgroup_manager() in ("cgroupfs", "systemd")
 
 
 # Real VEs.
