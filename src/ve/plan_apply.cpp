@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "log.hpp"
+#include "kernel/cgroup_delegate.hpp"
 #include "kernel/dirs.hpp"
 #include "ve/live_state.hpp"
 #include "ve/net_live.hpp"
@@ -55,6 +56,9 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     BOOST_OUTCOME_TRY(made, cg.create(plan.cgroup));
     BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
+    if (plan.userns) {
+      BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));
+    }
     return made;
   }();
   if (!held) return failed(held.error());
