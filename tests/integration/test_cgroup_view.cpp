@@ -93,4 +93,6 @@ TEST_CASE("a VE sees its own cgroups at /sys/fs/cgroup, may make sub-cgroups the
   MUST(plain.destroy());
   MUST(mapped.destroy());
   CHECK(test::leftovers(root.get()).empty());
+  // The last destroy takes the state root's parent cgroup too, in every hierarchy.
+  CHECK(test::cgroup_parents(root.get()).empty());
 }

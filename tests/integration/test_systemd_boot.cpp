@@ -108,4 +108,6 @@ TEST_CASE("Debian 12 with systemd boots in a VE to running with no failed unit, 
   MUST(plain.destroy());
   MUST(mapped.destroy());
   CHECK(test::leftovers(root.get()).empty());
+  // The last destroy takes the state root's parent cgroup too, in every hierarchy.
+  CHECK(test::cgroup_parents(root.get()).empty());
 }
