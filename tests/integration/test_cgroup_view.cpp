@@ -56,6 +56,9 @@ void check_view(const test::temp_root& root, ve& v) {
   INFO(tried);
   CHECK(tried.find("wrote") == std::string::npos);
   CHECK(tried.find("refused") != std::string::npos);
+  // v1's release_agent runs a program as the host's root: it lives at a hierarchy's real root
+  // only, which the VE does not see.
+  CHECK(run(v, "find /sys/fs/cgroup -name release_agent").empty());
   // Its own sub-cgroups, where a systemd makes them, with a process moved in.
   const auto dirs = managed_inside(cg->version());
   REQUIRE_FALSE(dirs.empty());
