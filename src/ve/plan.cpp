@@ -6,6 +6,7 @@
 
 #include "fail.hpp"
 #include "model/network.hpp"
+#include "ve/cgroup_view.hpp"
 #include "ve/limits.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/userns.hpp"
@@ -37,6 +38,8 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.root = l.mount_point;
   p.mounts = rootfs_steps(p.root, userns.has_value(), pty_limit(settings));
   for (auto& s : devnode_steps(p.root.string() + "/dev", host.devnodes, userns.has_value()))
+    p.mounts.push_back(std::move(s));
+  for (auto& s : cgroup_view_steps(p.root, host.cgroups, userns.has_value()))
     p.mounts.push_back(std::move(s));
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));

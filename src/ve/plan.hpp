@@ -13,6 +13,7 @@
 #include <ovz/result.hpp>
 
 #include "kernel/cgroup_limits.hpp"
+#include "kernel/cgroup_mounts.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
@@ -33,6 +34,7 @@ struct plan_inputs {
   std::vector<host_devnode> devnodes;   // DEVNODES, matched with the host's /dev
   confine_inputs confine;
   std::filesystem::path monitor;  // the monitor program (find_monitor)
+  std::vector<cgroup_hierarchy> cgroups;  // the hierarchies the VE gets a cgroup in
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.

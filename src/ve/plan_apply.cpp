@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "log.hpp"
+#include "kernel/cgroup_delegate.hpp"
 #include "kernel/dirs.hpp"
 #include "ve/live_state.hpp"
 #include "ve/monitor.hpp"
@@ -63,7 +64,11 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   // (init is born in it), else around the init while it waits to be released.
   auto birth = cg.begin(plan.cgroup, [&](const ve_cgroup& made) -> result<void> {
     BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
-    return cg.resources().allow_devices(made, plan.device_rules);
+    BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
+    if (plan.userns) {
+      BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));
+    }
+    return success();
   });
   if (!birth) return failed(birth.error());
   auto prepare = [&](pid_t pid) -> result<void> {

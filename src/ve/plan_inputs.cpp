@@ -1,5 +1,6 @@
 // The host-facing half of a plan: what only the host can tell (the template's directory, the
-// host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file).
+// host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file, the cgroup
+// hierarchies).
 #include "ve/plan.hpp"
 
 #include <ovz/security.hpp>
@@ -22,6 +23,7 @@ result<plan_inputs> gather_plan_inputs(const ve_config& conf,
   in.confine = std::move(confine);
   BOOST_OUTCOME_TRY(monitor, find_monitor());
   in.monitor = std::move(monitor);
+  in.cgroups = ve_cgroup_hierarchies();
   return in;
 }
 

@@ -32,7 +32,7 @@ std::vector<std::filesystem::path> ve_dirs(const temp_root& root, const ve& v) {
   return dirs;
 }
 
-// What a systemd in the VE does to its cgroup, done from the host (the VE's /sys is read-only):
+// What a systemd in the VE does to its cgroup, done from the host to reach the controllers too:
 // makes init.scope and system.slice/cron.service in every hierarchy and moves its init into the
 // first, every other process into the second. A v1 cpuset sub-cgroup takes tasks only once it
 // has CPUs and memory nodes.
