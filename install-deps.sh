@@ -8,7 +8,9 @@ fi
 packages=(
   build-essential cmake pkg-config git ccache
   libboost-dev libboost-filesystem-dev
-  libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev
+  libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev libsystemd-dev
+  # tests/integration/test_systemd_cgroups.cpp: a user systemd is the VEs' cgroup manager
+  systemd
   catch2 pybind11-dev python3-dev python3-pytest
   # bindings/python/tests/test_stubs.py: mypy's stubtest checks ovz/__init__.pyi
   python3-mypy

@@ -10,6 +10,7 @@
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/error.hpp>
+#include <ovz/host.hpp>
 #include <ovz/log.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
@@ -589,6 +590,28 @@ void define_ve(py::module_& m) {
           "pseudo-terminal, relayed to the terminal on in_fd/out_fd until it exits; returns "
           "its exit code.")
       .def(
+          "open_console",
+          [](const ovz::ve& v) {
+            return unwrap(without_gil([&] { return v.open_console(); })).release();
+          },
+          "A connection to the running VE's console (its /dev/console) as a file descriptor "
+          "the caller owns (socket.socket(fileno=fd) wraps it): what the VE writes there from "
+          "now on can be read from it, what is written to it is typed there. Raises "
+          "NotRunning if the VE is stopped.")
+      .def(
+          "console",
+          [](const ovz::ve& v, int in_fd, int out_fd, const std::string& detach_key) {
+            if (detach_key.size() > 1)
+              throw py::value_error("detach_key: one character, or '' for none");
+            ovz::console_options opts{.in_fd = in_fd, .out_fd = out_fd,
+                                      .detach_key = detach_key.empty() ? '\0' : detach_key[0]};
+            return unwrap(without_gil([&] { return v.console(opts); }));
+          },
+          "in_fd"_a = 0, "out_fd"_a = 1, "detach_key"_a = "\x1b",
+          "Relays the terminal on in_fd/out_fd to the VE's console, as `vzctl console`, until "
+          "detach_key then '.' is typed at the start of a line (returns True) or the VE stops "
+          "(False).")
+      .def(
           "set",
           [](ovz::ve& v, bool save, const py::kwargs& kwargs) {
             auto changes = to_params(kwargs);
@@ -854,6 +877,11 @@ void define_functions(py::module_& m) {
       "Builds a template with the host's debootstrap (minbase, `include` added, systemd-sysv "
       "unless another init is included) from `mirror` (None: the host's apt sources), and makes "
       "it fit for VEs. Takes minutes; a failed create leaves nothing behind.");
+  m.def(
+      "cgroup_manager",
+      [] { return std::string(unwrap(ovz::host::detect()).cgroup_manager()); },
+      "Who makes the VEs' cgroups on this host: 'systemd' (each VE a delegated scope, where "
+      "systemd boots a cgroup v2 host and answers) or 'cgroupfs' (libovz itself).");
   m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {

@@ -111,6 +111,7 @@ constexpr verb_spec verbs[] = {
     {"plan", verb::plan, operands::ctid, {}},
     {"exec", verb::exec, operands::ctid_and_command, {}},
     {"enter", verb::enter, operands::ctid, {}},
+    {"console", verb::console, operands::ctid, {}},
     {"set", verb::set, operands::ctid, set_options},
     {"ubc", verb::ubc, operands::optional_ctid, {}},
     {"list", verb::list, operands::none, list_options},
@@ -296,6 +297,8 @@ Commands:
                               capabilities, seccomp, network, init (nothing is done)
   exec CTID COMMAND...        run COMMAND through /bin/sh -c in the running CT
   enter CTID                  an interactive shell in the running CT
+  console CTID                attach to the running CT's console (/dev/console);
+                              Esc then . at the start of a line detaches
   set CTID [--hostname NAME] [--RESOURCE B[:L]]... [--cpuunits N] [--cpulimit PCT]
       [--cpus N] [--cpumask LIST] [--capability NAME:on|off]... [--devnodes NAME:r|w|rw|none]...
       [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no]

@@ -29,6 +29,7 @@ enum class verb {
   plan,
   exec,
   enter,
+  console,
   set,
   ubc,
   list,

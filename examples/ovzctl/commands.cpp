@@ -129,6 +129,21 @@ ovz::result<int> do_enter(const ovz::ve& v) {
   return r.value();
 }
 
+ovz::result<int> do_console(const ovz::ve& v) {
+  // Connected first so that a refusal does not follow the "attached" line.
+  auto sock = v.open_console();
+  if (!sock) return sock.error();
+  sock.value().reset();
+  say("Attached to CT {} console (press Esc . to detach)", v.id().str());
+  auto r = v.console();
+  if (!r) return r.error();
+  if (r.value())
+    say("\nDetached from CT {} console", v.id().str());
+  else
+    say("\nCT {} console closed: the CT stopped", v.id().str());
+  return 0;
+}
+
 // vzctl keeps settings the kernel cannot enforce; say so rather than let them look active.
 // Only a running VE's counters tell what the kernel enforces.
 void warn_unenforced(const ovz::ve& v, const ovz::ve_params& params) {
@@ -259,6 +274,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::plan: return with_ve([](ovz::ve& v) { return do_plan(v); });
     case verb::exec: return with_ve([&](ovz::ve& v) { return do_exec(v, cmd); });
     case verb::enter: return with_ve([](ovz::ve& v) { return do_enter(v); });
+    case verb::console: return with_ve([](ovz::ve& v) { return do_console(v); });
     case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });
     case verb::ubc: return do_ubc(cmd);
     case verb::list: return do_list(cmd);

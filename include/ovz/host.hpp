@@ -20,13 +20,26 @@ namespace ovz::inline v0 {
 class OVZ_API host {
  public:
   /// This machine as libovz sees it: cgroup v2 when /sys/fs/cgroup is a cgroup2 mount,
-  /// otherwise the v1 controllers of a legacy or hybrid host. Detected once per process;
-  /// every call returns the same host.
+  /// otherwise the v1 controllers of a legacy or hybrid host. On cgroup v2 where systemd is
+  /// the init (/run/systemd/system exists) and answers on its private socket, VEs' cgroups are
+  /// systemd scopes (see with_systemd()); when it does not answer, libovz makes them itself
+  /// and logs why (set_log_handler). Detected once per process; every call returns the same
+  /// host.
   static result<host> detect();
   /// A host whose VEs' cgroups are made in the cgroup v2 hierarchy at `cgroup_root` (a
   /// mount of cgroup2, a delegated subtree of one, or a directory tree that stands in for
   /// one) instead of /sys/fs/cgroup.
   static host with_cgroup_v2(const std::filesystem::path& cgroup_root);
+  /// A host whose VEs' cgroups are made by the systemd at `bus_address` (sd-bus's address
+  /// syntax: "unix:path=/run/systemd/private" for the system's, a user manager's
+  /// "unix:path=$XDG_RUNTIME_DIR/systemd/private"), in the cgroup2 hierarchy at `cgroup_root`:
+  /// each VE a transient scope "ovz-<cgroup parent>-<CTID>.scope" in machine.slice with
+  /// Delegate=yes, its cgroup "ve" below it. Fails when that systemd does not answer.
+  static result<host> with_systemd(const std::string& bus_address,
+                                   const std::filesystem::path& cgroup_root = "/sys/fs/cgroup");
+
+  /// Who makes the VEs' cgroups: "cgroupfs" (libovz itself) or "systemd".
+  const char* cgroup_manager() const noexcept;
 
   /// 1 or 2.
   int cgroup_version() const noexcept;

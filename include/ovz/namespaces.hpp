@@ -113,6 +113,14 @@ struct output_log {
   std::uint64_t max_bytes = 1 << 20;
 };
 
+/// A program that becomes the spawned process's parent, in place of spawn's intermediate
+/// process: see spawn_spec::monitor.
+struct process_monitor {
+  std::string program;            ///< an absolute path; empty: no monitor
+  std::vector<std::string> argv;  ///< argv[0] included
+  std::vector<std::string> env;
+};
+
 /// A resource limit as setrlimit takes it.
 struct resource_limit {
   std::uint64_t soft = 0;
@@ -144,6 +152,15 @@ struct spawn_spec {
   /// devpts of its (new) root, makes it its stdio and controlling terminal, and sends the
   /// master side over this socket (SCM_RIGHTS). stdin/stdout/stderr_fd are ignored then.
   int pty_socket = -1;
+  /// With a program, the process is forked by an intermediate that then executes it: the
+  /// process's parent is that program, which sees its exit status. It starts with stdio on
+  /// /dev/null, its own session, cwd /, and two descriptors: 3, a socket on which the process
+  /// sends the master side of its console (a pseudo-terminal opened in the devpts of its new
+  /// root, bound on its /dev/console and made its stdio and controlling terminal; end-of-file
+  /// if it died before), and 4, a pipe that gets one byte 'y' once the spawn has succeeded, or
+  /// end-of-file without it when the spawn was given up (the program must not clean up after
+  /// the process then: the caller does). `log`, `pty_socket` and the stdio fds are ignored.
+  process_monitor monitor;
   /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
   /// a long-running caller has nothing to reap. Its exit code is not available then.
   bool detach = false;

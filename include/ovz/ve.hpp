@@ -4,6 +4,7 @@
 
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
+#include <ovz/fd.hpp>
 #include <ovz/export.hpp>
 #include <ovz/host.hpp>
 #include <ovz/network.hpp>
@@ -97,6 +98,16 @@ struct enter_options {
   int out_fd = 1;
 };
 
+struct console_options {
+  /// The terminal to relay: its input is typed on the VE's console, the console's output
+  /// goes to it.
+  int in_fd = 0;
+  int out_fd = 1;
+  /// Typed at the start of a line and followed by '.', it detaches (vzctl's "Esc ."); 0: no
+  /// detach key, the relay ends only with the VE or the input.
+  char detach_key = '\x1b';
+};
+
 /// Several kinds of settings changed together, as one `vzctl set` command names them; what
 /// is not named stays as it is.
 struct ve_changes {
@@ -165,6 +176,16 @@ class OVZ_API ve {
   /// An interactive shell inside on a new pseudo-terminal, relayed to the caller's terminal
   /// until the shell exits; returns its exit code.
   result<int> enter(const enter_options& opts = {}) const;
+
+  /// A connection to the running VE's console (its /dev/console, a terminal its monitor
+  /// holds): what the VE writes there from now on arrives on it, what is written to it is
+  /// typed there. For a program that relays it itself (a web terminal); console() relays
+  /// it to a terminal. Several may be open at once. errc::not_running when the VE is not.
+  result<unique_fd> open_console() const;
+
+  /// Relays the caller's terminal (in raw mode meanwhile) to the VE's console, as `vzctl
+  /// console`, until the detach sequence is typed (true) or the VE stops (false).
+  result<bool> console(const console_options& opts = {}) const;
 
   /// Changes hostname, resources, confinement and network as one change: each part as
   /// set_hostname(), set(), set_security() and add_ip() … del_netif() describe, under one lock

@@ -34,12 +34,16 @@ std::string member_of(std::string_view listed, std::string_view controller,
 /// last VE of a state root takes the parent with it) is made again.
 template <class F>
 result<void> make_levels(const std::string& base, const std::string& rel, F settle);
+/// cgroup v2: enables in `parent`'s cgroup.subtree_control what it offers of the controllers
+/// VEs use, so that its children get their files; one the kernel refuses (a cgroup with
+/// processes of its own refuses all) is logged and left off.
+result<void> enable_controllers(const std::string& parent);
 /// Removes the cgroup at `path` and every sub-cgroup below it, the deepest first; fine when it
 /// does not exist. Each rmdir waits out EBUSY (exited tasks leave a cgroup a moment after
 /// their exit).
 result<void> remove_tree(const std::string& path);
-/// Calls `kill_round()` every 2 ms until `dir` and its sub-cgroups list no process, or fails
-/// with errc::timed_out after `timeout`.
+/// Calls `kill_round()` every 2 ms until `dir` and its sub-cgroups list no process (or `dir`
+/// is removed), or fails with errc::timed_out after `timeout`.
 template <class F>
 result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round);
@@ -111,13 +115,17 @@ template <class F>
 result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // ENOENT: the cgroup was removed, so it was empty (systemd removes a scope's cgroups, the
+  // VE's below it included, as soon as their last process has exited).
   for (;;) {
-    BOOST_OUTCOME_TRY(pids, read_procs(dir));
-    if (pids.empty()) return success();
+    auto pids = read_procs(dir);
+    if (!pids) return pids.error().sys_errno() == ENOENT ? success() : result<void>(pids.error());
+    if (pids->empty()) return success();
     if (std::chrono::steady_clock::now() > deadline)
       return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})",
-                  dir.path(), pids.size(), pids.front());
-    BOOST_OUTCOME_TRY(kill_round());
+                  dir.path(), pids->size(), pids->front());
+    if (auto killed = kill_round(); !killed && killed.error().sys_errno() != ENOENT)
+      return killed.error();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }

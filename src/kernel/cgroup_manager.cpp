@@ -4,6 +4,31 @@
 
 namespace ovz::detail {
 
+int cgroup_birth::clone_fd() const noexcept { return held_ ? m_->clone_fd(*held_) : -1; }
+
+result<void> cgroup_birth::admit(pid_t pid) {
+  if (held_) return m_->attach(*held_, pid);
+  BOOST_OUTCOME_TRY(made, m_->create_with(path_, pid));
+  BOOST_OUTCOME_TRY(setup_(made));
+  held_ = std::move(made);
+  return success();
+}
+
+result<cgroup_birth> cgroup_manager::begin(const std::string& path, cgroup_setup setup) {
+  cgroup_birth birth(*this, path, std::move(setup));
+  if (needs_process()) return birth;
+  BOOST_OUTCOME_TRY(made, create(path));
+  BOOST_OUTCOME_TRY(birth.setup_(made));
+  birth.held_ = std::move(made);
+  return birth;
+}
+
+result<ve_cgroup> cgroup_manager::create_with(const std::string& path, pid_t pid) {
+  BOOST_OUTCOME_TRY(made, create(path));
+  BOOST_OUTCOME_TRY(attach(made, pid));
+  return made;
+}
+
 result<cgroup_usage> cgroup_manager::stats(const std::string& path) {
   auto cg = open(path);
   if (!cg) return cg.error().sys_errno() == ENOENT ? cgroup_usage{} : result<cgroup_usage>(cg.error());

@@ -5,9 +5,10 @@
 // it: a VE's own init (a systemd) makes `init.scope`, `system.slice`, … and moves its
 // processes there. Paths are relative to the hierarchy roots, e.g. "ovz/101".
 //
-// The manager is chosen by detection at run time (kernel/cgroup_detect.cpp): cgroupfs, v2
-// where /sys/fs/cgroup is cgroup2, v1 on legacy and hybrid hosts (controllers mounted one
-// per directory under /sys/fs/cgroup).
+// The manager is chosen by detection at run time (kernel/cgroup_detect.cpp): systemd where it
+// owns a cgroup v2 tree (kernel/systemd_cgroups.cpp: each VE a delegated scope), otherwise
+// cgroupfs, v2 where /sys/fs/cgroup is cgroup2, v1 on legacy and hybrid hosts (controllers
+// mounted one per directory under /sys/fs/cgroup).
 
 #include <ovz/result.hpp>
 
@@ -17,11 +18,40 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ovz::detail {
+
+class cgroup_manager;
+/// What is done to a VE's cgroup once made, before its init runs: limits, device rules.
+using cgroup_setup = std::function<result<void>(const ve_cgroup&)>;
+
+/// A VE's cgroup being made for its init (cgroup_manager::begin). Where the manager can make
+/// a cgroup with no process in it (cgroupfs), it is made and set up before the init exists,
+/// so that the kernel starts the init in it (clone_fd(), CLONE_INTO_CGROUP on v2). Where it
+/// cannot (a systemd scope exists only around a process), admit() makes it around the init,
+/// which waits to be released. Either way the init runs nothing of the VE's before admit()
+/// returns, so the limits hold from its first instruction.
+class cgroup_birth {
+ public:
+  /// For clone3's CLONE_INTO_CGROUP; -1 when the init is born elsewhere and admit()ted.
+  int clone_fd() const noexcept;
+  /// Puts the waiting init `pid` in the cgroup, made and set up by the time it returns.
+  result<void> admit(pid_t pid);
+
+ private:
+  friend class cgroup_manager;
+  cgroup_birth(cgroup_manager& m, std::string path, cgroup_setup setup)
+      : m_(&m), path_(std::move(path)), setup_(std::move(setup)) {}
+  cgroup_manager* m_;
+  std::string path_;
+  cgroup_setup setup_;
+  std::optional<ve_cgroup> held_;
+};
 
 class cgroup_manager {
  public:
@@ -29,9 +59,19 @@ class cgroup_manager {
 
   /// 1 or 2.
   virtual int version() const noexcept = 0;
+  /// Who makes the VEs' cgroups: "cgroupfs" (libovz itself) or "systemd".
+  virtual const char* name() const noexcept { return "cgroupfs"; }
+  /// Starts the birth of the cgroup `path` for a VE's init, `setup` to be run on it once made.
+  result<cgroup_birth> begin(const std::string& path, cgroup_setup setup);
   /// Creates the cgroup and its missing parents, with the controllers VEs use enabled, and
-  /// returns it held open.
+  /// returns it held open. errc::unsupported where a cgroup cannot exist without a process
+  /// (needs_process()).
   virtual result<ve_cgroup> create(const std::string& path) = 0;
+  /// True when the manager makes a cgroup only around a process (create_with()).
+  virtual bool needs_process() const noexcept { return false; }
+  /// Creates the cgroup with `pid` (a process waiting to be released) in it: by default
+  /// create() and then attach(); a manager that needs_process() makes it around the process.
+  virtual result<ve_cgroup> create_with(const std::string& path, pid_t pid);
   /// The existing cgroup, held open; ENOENT when it is missing (in a hierarchy VEs use).
   virtual result<ve_cgroup> open(const std::string& path) const = 0;
   /// The cgroup at or below `path` that process `member` is in, held open: where a VE's own
@@ -70,6 +110,11 @@ class cgroup_manager {
 
 std::unique_ptr<cgroup_manager> make_cgroupfs_v1();
 std::unique_ptr<cgroup_manager> make_cgroupfs_v2(std::string mount_point);
+/// VEs' cgroups as delegated scopes of the systemd at `bus_address` (sd-bus's spelling, e.g.
+/// "unix:path=/run/systemd/private"), in the cgroup2 hierarchy mounted at `mount_point`.
+/// Fails when that systemd does not answer.
+result<std::unique_ptr<cgroup_manager>> make_systemd_cgroups(std::string bus_address,
+                                                             std::string mount_point);
 
 /// The host's cgroup manager, detected once per process.
 result<cgroup_manager*> host_cgroups();

@@ -1,9 +1,11 @@
 // The cgroupfs manager of cgroup v1: one hierarchy per controller (or co-mounted group), as
 // on legacy and hybrid hosts. A VE's cgroup is the same relative path in each hierarchy VEs
-// use.
+// use (kernel/cgroup_mounts.hpp), name=systemd and the unified one included: a systemd in
+// the VE makes its cgroups there, and must find the VE's cgroup as its root, not the host's.
 
 #include "kernel/cgroup_common.hpp"
 #include "kernel/cgroup_manager.hpp"
+#include "kernel/cgroup_mounts.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/files.hpp"
 
@@ -11,46 +13,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace ovz::detail {
 namespace {
 
-constexpr const char* wanted[] = {"cpu", "cpuacct", "cpuset", "memory",
-                                  "pids", "freezer", "devices", "blkio"};
-
-struct hierarchy {
-  std::string mount;
-  std::vector<std::string> controllers;
-  bool has(std::string_view c) const {
-    return std::find(controllers.begin(), controllers.end(), c) != controllers.end();
-  }
-};
-
-std::vector<hierarchy> find_hierarchies() {
-  std::vector<hierarchy> found;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
-    std::string id, parent, devno, root, mount_point, fstype, source, options;
-    pre >> id >> parent >> devno >> root >> mount_point;
-    post >> fstype >> source >> options;
-    if (fstype != "cgroup") continue;
-    hierarchy h{mount_point, {}};
-    std::istringstream opts(options);
-    for (std::string o; std::getline(opts, o, ',');)
-      if (std::find(std::begin(wanted), std::end(wanted), o) != std::end(wanted))
-        h.controllers.push_back(o);
-    if (h.controllers.empty()) continue;
-    bool seen = std::any_of(found.begin(), found.end(),
-                            [&](const hierarchy& f) { return f.controllers == h.controllers; });
-    if (!seen) found.push_back(std::move(h));
-  }
-  return found;
+bool has(const cgroup_hierarchy& h, std::string_view controller) {
+  return std::find(h.controllers.begin(), h.controllers.end(), controller) != h.controllers.end();
 }
 
 // A cpuset cgroup starts with no CPUs and no memory nodes, and refuses tasks (ENOSPC) until
@@ -73,8 +41,8 @@ result<void> settle_cpuset(const std::string& parent, const std::string& dir) {
 
 class cgroupfs_v1 final : public cgroup_manager {
  public:
-  cgroupfs_v1() : h_(find_hierarchies()), resources_(make_cgroup_v1_resources()) {
-    auto pids = std::find_if(h_.begin(), h_.end(), [](const auto& h) { return h.has("pids"); });
+  cgroupfs_v1() : h_(ve_cgroup_hierarchies()), resources_(make_cgroup_v1_resources()) {
+    auto pids = std::find_if(h_.begin(), h_.end(), [](const auto& h) { return has(h, "pids"); });
     procs_index_ = pids == h_.end() ? 0 : static_cast<std::size_t>(pids - h_.begin());
   }
 
@@ -85,9 +53,9 @@ class cgroupfs_v1 final : public cgroup_manager {
       return fail(errc::unsupported,
                   "no cgroup v1 controller is mounted under /sys/fs/cgroup and it is not cgroup2");
     for (const auto& h : h_) {
-      BOOST_OUTCOME_TRY(make_levels(h.mount, path, [&](const std::string& parent,
+      BOOST_OUTCOME_TRY(make_levels(h.mount_point, path, [&](const std::string& parent,
                                                         const std::string& dir) -> result<void> {
-        return h.has("cpuset") ? settle_cpuset(parent, dir) : success();
+        return has(h, "cpuset") ? settle_cpuset(parent, dir) : success();
       }));
     }
     return open(path);
@@ -96,7 +64,7 @@ class cgroupfs_v1 final : public cgroup_manager {
   result<ve_cgroup> open(const std::string& path) const override {
     ve_cgroup cg;
     for (const auto& h : h_) {
-      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount + "/" + path));
+      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount_point + "/" + path));
       cg.dirs.push_back({h.controllers, std::move(dir)});
     }
     return cg;
@@ -107,7 +75,7 @@ class cgroupfs_v1 final : public cgroup_manager {
     ve_cgroup cg;
     for (const auto& h : h_) {
       const auto at = member_of(listed, h.controllers.front(), path);
-      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount + "/" + at));
+      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount_point + "/" + at));
       cg.dirs.push_back({h.controllers, std::move(dir)});
     }
     return cg;
@@ -129,9 +97,9 @@ class cgroupfs_v1 final : public cgroup_manager {
 
   // In any hierarchy: a crash half-way through create() leaves the cgroup in some only.
   bool exists(const std::string& path) const override {
-    return std::any_of(h_.begin(), h_.end(), [&](const hierarchy& h) {
+    return std::any_of(h_.begin(), h_.end(), [&](const cgroup_hierarchy& h) {
       struct stat st {};
-      return ::stat((h.mount + "/" + path).c_str(), &st) == 0;
+      return ::stat((h.mount_point + "/" + path).c_str(), &st) == 0;
     });
   }
 
@@ -140,7 +108,7 @@ class cgroupfs_v1 final : public cgroup_manager {
   result<void> freeze(const std::string& path) override {
     auto h = with("freezer");
     if (!h) return fail(errc::unsupported, "the cgroup v1 freezer is not mounted");
-    BOOST_OUTCOME_TRY(d, cgroup_dir::open(h->mount + "/" + path));
+    BOOST_OUTCOME_TRY(d, cgroup_dir::open(h->mount_point + "/" + path));
     BOOST_OUTCOME_TRY(d.write("freezer.state", "FROZEN"));
     return wait_for(d, "freezer.state",
                     [](const std::string& s) { return s.starts_with("FROZEN"); }, "FROZEN");
@@ -150,7 +118,7 @@ class cgroupfs_v1 final : public cgroup_manager {
   result<void> thaw(const std::string& path) override {
     auto h = with("freezer");
     if (!h) return success();
-    auto ok = write_file(h->mount + "/" + path + "/freezer.state", "THAWED");
+    auto ok = write_file(h->mount_point + "/" + path + "/freezer.state", "THAWED");
     if (!ok && ok.error().sys_errno() != ENOENT) return ok.error();
     return success();
   }
@@ -173,27 +141,27 @@ class cgroupfs_v1 final : public cgroup_manager {
 
   result<void> remove(const std::string& path) override {
     for (const auto& h : h_) {
-      BOOST_OUTCOME_TRY(remove_tree(h.mount + "/" + path));
+      BOOST_OUTCOME_TRY(remove_tree(h.mount_point + "/" + path));
     }
     return success();
   }
 
   void remove_if_unused(const std::string& path) noexcept override {
-    for (const auto& h : h_) ::rmdir((h.mount + "/" + path).c_str());
+    for (const auto& h : h_) ::rmdir((h.mount_point + "/" + path).c_str());
   }
 
   cgroup_resources& resources() noexcept override { return *resources_; }
 
  private:
-  const hierarchy* with(std::string_view controller) const {
+  const cgroup_hierarchy* with(std::string_view controller) const {
     for (const auto& h : h_)
-      if (h.has(controller)) return &h;
+      if (has(h, controller)) return &h;
     return nullptr;
   }
 
-  std::string dir(const std::string& path) const { return h_[procs_index_].mount + "/" + path; }
+  std::string dir(const std::string& path) const { return h_[procs_index_].mount_point + "/" + path; }
 
-  std::vector<hierarchy> h_;
+  std::vector<cgroup_hierarchy> h_;
   std::size_t procs_index_ = 0;
   std::unique_ptr<cgroup_resources> resources_;
 };

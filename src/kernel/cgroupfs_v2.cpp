@@ -16,9 +16,10 @@ namespace {
 
 constexpr const char* wanted[] = {"cpuset", "cpu", "io", "memory", "pids"};
 
-// Enables what the parent offers of the controllers VEs use. A controller that cannot be
-// enabled (offered by no ancestor, or a threaded subtree) is left off here; whoever needs its
-// files reports that it is missing.
+}  // namespace
+
+// A controller that cannot be enabled (offered by no ancestor, or a threaded subtree) is left
+// off here; whoever needs its files reports that it is missing.
 result<void> enable_controllers(const std::string& parent) {
   BOOST_OUTCOME_TRY(offered, read_file(parent + "/cgroup.controllers"));
   BOOST_OUTCOME_TRY(enabled, read_file(parent + "/cgroup.subtree_control"));
@@ -40,6 +41,8 @@ result<void> enable_controllers(const std::string& parent) {
              fmt::format("enable {} for the children of {}", c, parent));
   return success();
 }
+
+namespace {
 
 // A line "key value" of cgroup.events.
 bool event_is(const std::string& events, std::string_view line) {

@@ -34,46 +34,54 @@ bool write_all(int fd, const char* p, std::size_t n) noexcept {
 
 }  // namespace
 
+void capped_log::reopen() noexcept {
+  out_ = open_log(w_);
+  off_t end = out_ >= 0 ? raw::seek_end(out_) : 0;
+  size_ = end > 0 ? static_cast<std::uint64_t>(end) : 0;
+}
+
+void capped_log::append(const char* data, std::size_t n) noexcept {
+  if (out_ < 0) reopen();  // also a log left full by an earlier run is rotated next
+  if (out_ >= 0 && size_ + n > w_.max_bytes) {
+    // Where the rename cannot be done, the log starts over in place: the cap holds anyway.
+    if (raw::renameat(w_.dir, w_.name, w_.dir, w_.rotated) != 0) (void)raw::ftruncate(out_, 0);
+    raw::close(out_);
+    reopen();
+  }
+  if (out_ >= 0 && write_all(out_, data, n)) size_ += n;
+}
+
+void capped_log::close() noexcept {
+  if (out_ >= 0) raw::close(out_);
+  out_ = -1;
+}
+
 void copy_capped(const log_writer_plan& w) noexcept {
   // Small enough for any thread's stack the caller may have run on; the pipe holds 64 KiB.
   char buf[8192];
-  int out = -1;
-  std::uint64_t size = 0;
-  auto reopen = [&] {
-    out = open_log(w);
-    off_t end = out >= 0 ? raw::seek_end(out) : 0;
-    size = end > 0 ? static_cast<std::uint64_t>(end) : 0;
-  };
+  capped_log log(w);
   for (;;) {
     ssize_t n = raw::read(w.in, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (out < 0) reopen();  // also a log left full by an earlier run is rotated next
-    if (out >= 0 && size + static_cast<std::uint64_t>(n) > w.max_bytes) {
-      // Where the rename cannot be done, the log starts over in place: the cap holds anyway.
-      if (raw::renameat(w.dir, w.name, w.dir, w.rotated) != 0) (void)raw::ftruncate(out, 0);
-      raw::close(out);
-      reopen();
-    }
-    if (out >= 0 && write_all(out, buf, static_cast<std::size_t>(n))) size += n;
+    log.append(buf, static_cast<std::size_t>(n));
   }
-  if (out >= 0) raw::close(out);
 }
 
 // ---- the library's side ----
 
-void finish_log_writer(const process& writer) {
+void finish_writer(const process& writer) {
   auto ended = writer.wait_exit(std::chrono::seconds(5));
   if (ended && *ended) return;
-  logged(writer.signal(SIGKILL), "kill the console writer that did not end");
-  logged(writer.wait_exit(std::chrono::seconds(5)), "wait for the killed console writer");
+  logged(writer.signal(SIGKILL), "kill the log writer or monitor that did not end");
+  logged(writer.wait_exit(std::chrono::seconds(5)), "wait for the killed log writer or monitor");
 }
 
-result<std::optional<process>> log_writer_of(pid_t pid) {
+result<std::optional<process>> parent_named(pid_t pid, std::string_view comm) {
   auto child = read_proc_stat(pid);
   if (!child) return std::nullopt;
   auto parent = read_proc_stat(child->ppid);
-  if (!parent || parent->comm != log_writer_name) return std::nullopt;
+  if (!parent || parent->comm != comm) return std::nullopt;
   auto writer = process::open(child->ppid);
   if (!writer) {
     if (writer.error().sys_errno() == ESRCH) return std::nullopt;

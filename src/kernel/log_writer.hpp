@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace ovz::detail {
 
@@ -32,18 +33,37 @@ struct log_writer_plan {
   std::uint64_t max_bytes = 0;
 };
 
+/// A log file that never grows past max_bytes (at least one append): before it would, it is
+/// renamed to `rotated` and begun anew. Raw system calls only, for the writer's sake. Output
+/// that cannot be written is dropped rather than left to block the VE.
+class capped_log {
+ public:
+  explicit capped_log(const log_writer_plan& w) noexcept : w_(w) {}
+  capped_log(const capped_log&) = delete;
+  capped_log& operator=(const capped_log&) = delete;
+  ~capped_log() { close(); }
+  void append(const char* data, std::size_t n) noexcept;
+  void close() noexcept;
+
+ private:
+  void reopen() noexcept;
+  log_writer_plan w_;
+  int out_ = -1;
+  std::uint64_t size_ = 0;
+};
+
 /// Copies `in` into the log until every writer of the pipe has closed it. The log is renamed
 /// to `rotated` and begun anew before it would grow past max_bytes (at least the size of one
 /// read); output that cannot be written is dropped rather than left to block the VE. Raw
 /// system calls only.
 void copy_capped(const log_writer_plan& w) noexcept;
 
-/// Waits for a writer to copy what is left in the pipe and end; one that another holder of
-/// the pipe keeps waiting is killed after a few seconds.
-void finish_log_writer(const process& writer);
+/// Waits for a log writer or a monitor (spawn_spec::monitor) to write what is left and end;
+/// one that something keeps waiting is killed after a few seconds.
+void finish_writer(const process& writer);
 
-/// The log writer of a process started with spawn_spec::log, while both run (or the process
-/// is a zombie its writer has not let go of); nothing for any other process.
-result<std::optional<process>> log_writer_of(pid_t pid);
+/// The parent of `pid` when its task name is `comm` (a log writer, a monitor), while both run
+/// (or `pid` is a zombie it has not reaped); nothing otherwise.
+result<std::optional<process>> parent_named(pid_t pid, std::string_view comm);
 
 }  // namespace ovz::detail

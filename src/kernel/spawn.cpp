@@ -60,6 +60,8 @@ enum step : std::int32_t {
   step_caps = -14,
   step_no_new_privs = -15,
   step_log = -16,
+  step_monitor = -17,
+  step_console = -18,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -109,6 +111,12 @@ struct plan {
   bool new_session = false;
   std::array<int, 3> stdio{-1, -1, -1};
   int pty_socket = -1;
+  bool console = false;     // the pty is also bound on /dev/console
+  int monitor_socket = -1;  // the monitor's end of pty_socket's pair
+  const char* monitor_path = nullptr;
+  std::vector<const char*> monitor_argv;
+  std::vector<const char*> monitor_envp;
+  char monitor_init_arg[32] = {};  // the last of monitor_argv, "--init=PID" once it is known
   int sync_r = -1;
   int report_w = -1;
   int hold_r = -1;
@@ -204,8 +212,37 @@ bool do_step(const frozen_step& s) noexcept {
   return false;
 }
 
-// Opens a terminal in the (new) root's devpts, hands its master to the parent and makes the
-// slave our stdio and controlling terminal.
+// `prefix` and the decimal `value` in `buf`, without the formatting functions a child may
+// not call.
+const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept {
+  std::size_t n = 0;
+  for (; prefix[n] && n < 16; ++n) buf[n] = prefix[n];
+  char digits[12];
+  std::size_t d = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  while (d > 0) buf[n++] = digits[--d];
+  buf[n] = '\0';
+  return buf;
+}
+
+// The terminal's slave becomes the VE's /dev/console, where an init writes its boot messages
+// and a getty may wait for a login. The VE's /dev is its own tmpfs, so the file made to bind
+// it on replaces nothing of the host's.
+void bind_console(const plan& p, int slave) noexcept {
+  int target = raw::openat(AT_FDCWD, "/dev/console",
+                           O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (target < 0) child_fail(p, step_console);
+  raw::close(target);
+  char source[32];
+  if (raw::mount(with_number(source, "/proc/self/fd/", slave), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+    child_fail(p, step_console);
+}
+
+// Opens a terminal in the (new) root's devpts, hands its master over pty_socket (to the
+// parent, or to the monitor) and makes the slave our stdio and controlling terminal.
 void open_pty(plan& p) noexcept {
   int master = raw::openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) child_fail(p, step_pty);
@@ -214,6 +251,7 @@ void open_pty(plan& p) noexcept {
     child_fail(p, step_pty);
   int slave = raw::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) child_fail(p, step_pty);
+  if (p.console) bind_console(p, slave);
   char byte = 'p';
   struct iovec iov = {&byte, 1};
   // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
@@ -351,6 +389,28 @@ void lift_writer_fds(plan& p) noexcept {
   exit_as(child);
 }
 
+// The rest of the intermediate's life with a monitor: the monitor program, with the console
+// socket as descriptor 3 and the spawn's confirmation pipe as 4 (spawn_spec::monitor). The
+// report pipe stays open (close-on-exec) so that a failed exec is reported.
+[[noreturn]] void become_monitor(plan& p) noexcept {
+  int socket = raw::dup_above(p.monitor_socket, 5);
+  int confirm = raw::dup_above(p.hold_r, 5);
+  int report = raw::dup_above(p.report_w, 5);
+  int null = raw::dup_above(p.devnull, 5);
+  if (socket < 0 || confirm < 0 || report < 0 || null < 0) child_fail(p, step_monitor);
+  p.report_w = report;
+  if (raw::dup2(socket, 3) < 0 || raw::dup2(confirm, 4) < 0) child_fail(p, step_monitor);
+  for (int i = 0; i < 3; ++i)
+    if (raw::dup2(null, i) < 0) child_fail(p, step_monitor);
+  raw::close_range(5, ~0u, CLOSE_RANGE_CLOEXEC);
+  (void)raw::chdir("/");
+  // Out of the caller's session and process group, as the VE is: a Ctrl-C or hang-up meant
+  // for the caller must not end the monitor of a VE that runs on.
+  (void)raw::setsid();
+  raw::execve(p.monitor_path, p.monitor_argv.data(), p.monitor_envp.data());
+  child_fail(p, step_monitor);
+}
+
 // The first child when the final one must not be our child (detach), must be forked after
 // entering a PID namespace (setns only moves future children into it), or has its output
 // logged (the first child becomes the writer).
@@ -364,6 +424,11 @@ void lift_writer_fds(plan& p) noexcept {
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
   child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(raw::getpid())});
+  if (p.monitor_path) {
+    // Our copy of the plan: the parent's is not touched.
+    with_number(p.monitor_init_arg, "--init=", pid);
+    become_monitor(p);
+  }
   raw::close(p.report_w);
   raw::close(p.sync_r);
   // A writer needs no hold: it cannot end, nor so reap or release the final child, before the
@@ -409,6 +474,8 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
     case step_no_new_privs: return "set no_new_privs";
     case step_log: return fmt::format("prepare the writer of {}", spec.log.path.string());
+    case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
+    case step_console: return "bind the console terminal on /dev/console";
   }
   return "start";
 }
@@ -452,6 +519,14 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.seccomp.len = static_cast<unsigned short>(spec.seccomp.size());
   p.seccomp.filter = const_cast<sock_filter*>(spec.seccomp.data());
   p.no_new_privs = spec.no_new_privs;
+  if (!spec.monitor.program.empty()) {
+    p.monitor_path = spec.monitor.program.c_str();
+    for (const auto& a : spec.monitor.argv) p.monitor_argv.push_back(a.c_str());
+    p.monitor_argv.push_back(p.monitor_init_arg);
+    p.monitor_argv.push_back(nullptr);
+    for (const auto& e : spec.monitor.env) p.monitor_envp.push_back(e.c_str());
+    p.monitor_envp.push_back(nullptr);
+  }
 }
 
 result<void> write_id_maps(pid_t pid, const spawn_spec& spec) {
@@ -494,15 +569,17 @@ result<bool> read_report(int fd, report& r) {
   return true;
 }
 
-// One byte on the sync pipe lets the child go. A child killed meanwhile (its VE stopped
-// during an exec) makes that write raise SIGPIPE, which would kill a caller that does not
-// ignore it: the signal is blocked for the write and the one it raised taken back.
-bool release_child(int sync_w) {
+// One byte on the sync pipe lets the child go (or, on the confirmation pipe, tells a monitor
+// the spawn succeeded). A child killed meanwhile (its VE stopped during an exec), or a
+// monitor that already ended (a foreground init that exited at once), makes that write raise
+// SIGPIPE, which would kill a caller that does not ignore it: the signal is blocked for the
+// write and the one it raised taken back.
+bool release_child(int sync_w, char byte = 'g') {
   sigset_t pipe_only, old;
   ::sigemptyset(&pipe_only);
   ::sigaddset(&pipe_only, SIGPIPE);
   ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  const bool written = ::write(sync_w, "g", 1) == 1;
+  const bool written = ::write(sync_w, &byte, 1) == 1;
   const int err = errno;
   if (!written && err == EPIPE) {
     const struct timespec now = {0, 0};
@@ -560,8 +637,9 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
-  const bool logged = !spec.log.path.empty();
-  const bool two_stage = spec.detach || in_target || logged;
+  const bool monitored = !spec.monitor.program.empty();
+  const bool logged = !monitored && !spec.log.path.empty();
+  const bool two_stage = spec.detach || in_target || logged || monitored;
 
   plan p;
   freeze(p, spec);
@@ -595,17 +673,31 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     p.stdio[1] = p.stdio[2] = log_w.get();
   }
 
+  unique_fd console_r, console_w;  // the console's master travels from the child to the monitor
+  if (monitored) {
+    if (::access(spec.monitor.program.c_str(), X_OK) != 0)
+      return detail::sys_fail(errno, "the monitor program {}", spec.monitor.program);
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+      return detail::sys_fail(errno, "socketpair for the console");
+    console_w.reset(pair[0]);
+    console_r.reset(pair[1]);
+    p.pty_socket = console_w.get();
+    p.console = true;
+    p.monitor_socket = console_r.get();
+  }
+
   unique_fd sync_r, sync_w, report_r, report_w, hold_r, hold_w;
   BOOST_OUTCOME_TRY(make_pipe(sync_r, sync_w));
   BOOST_OUTCOME_TRY(make_pipe(report_r, report_w));
-  if (spec.detach) {
+  if (spec.detach || monitored) {
     BOOST_OUTCOME_TRY(make_pipe(hold_r, hold_w));
   }
   p.sync_r = sync_r.get();
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket, p.log.in, p.log.dir, p.cgroup_fd};
+            target_pidfd, p.pty_socket, p.monitor_socket, p.log.in, p.log.dir, p.cgroup_fd};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   std::sort(p.keep.begin(), p.keep.end());
@@ -619,7 +711,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     raw::reset_signals();
     close_others(p);
     if (two_stage) {
-      if (spec.detach && logged) leave_caller(p);
+      if (spec.detach && (logged || monitored)) leave_caller(p);
       intermediate_child(p, spec.detach);
     }
     final_child(p);
@@ -629,6 +721,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   sync_r.reset();
   report_w.reset();
   hold_r.reset();
+  console_r.reset();
+  console_w.reset();
 
   std::optional<process> writer;
   unique_fd final_fd;
@@ -646,7 +740,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
       // Once the child is gone and our end of the pipe closed, the writer writes the last
       // of the output (what a child that ended at once said) and ends.
       log_w.reset();
-      detail::finish_log_writer(*writer);
+      detail::finish_writer(*writer);
     } else {
       detail::pidfd_send_signal(first_fd.get(), SIGKILL);
     }
@@ -669,8 +763,9 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     // Valid while the intermediate has not reaped it, which it does only after we let go.
     final_fd.reset(detail::pidfd_open(final_pid));
     if (!final_fd) return abort(final_pid, detail::sys_fail(errno, "pidfd_open {}", final_pid));
-    if (logged) {
-      // Alive: it cannot end while we hold the pipe's write end.
+    if (logged || monitored) {
+      // Alive: a writer cannot end while we hold the pipe's write end, nor a monitor before
+      // the confirmation pipe closes.
       auto w = process::open(r.parent);
       if (!w) return abort(final_pid, w.error());
       writer = std::move(*w);
@@ -701,6 +796,9 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     return abort(final_pid, ran.error());
   if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
 
+  // A foreground monitor may be gone already, with the init it waited for.
+  if (monitored && !release_child(hold_w.get(), 'y') && (spec.detach || errno != EPIPE))
+    return abort(final_pid, detail::sys_fail(errno, "confirm the start to the monitor"));
   if (spec.detach) {
     hold_w.reset();
     reap(first);

@@ -25,7 +25,8 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .lock = state_root / "lock" / (n + ".lck"),
           .console_log = state_root / "log" / (n + ".console"),
           .console_log_rotated = state_root / "log" / (n + ".console.1"),  // spawn's output_log
-          .net_state = state_root / "run" / (n + ".net")};
+          .net_state = state_root / "run" / (n + ".net"),
+          .console_socket = state_root / "run" / (n + ".console")};
 }
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {

@@ -22,6 +22,7 @@ struct ve_paths {
   std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr
   std::filesystem::path console_log_rotated;  // <root>/log/<id>.console.1: its previous part
   std::filesystem::path net_state;    // <root>/run/<id>.net: host-side network entries to undo
+  std::filesystem::path console_socket;  // <root>/run/<id>.console: the monitor's, to attach
 };
 
 /// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and

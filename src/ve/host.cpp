@@ -24,6 +24,17 @@ host host::with_cgroup_v2(const std::filesystem::path& cgroup_root) {
   return host(std::move(s));
 }
 
+result<host> host::with_systemd(const std::string& bus_address,
+                                 const std::filesystem::path& cgroup_root) {
+  BOOST_OUTCOME_TRY(manager, detail::make_systemd_cgroups(bus_address, cgroup_root.string()));
+  auto s = std::make_shared<detail::host_services>();
+  s->owned = std::move(manager);
+  s->cgroups = s->owned.get();
+  return host(std::move(s));
+}
+
+const char* host::cgroup_manager() const noexcept { return services_->cgroups->name(); }
+
 int host::cgroup_version() const noexcept { return services_->cgroups->version(); }
 
 const detail::host_services& host::services() const noexcept { return *services_; }

@@ -122,7 +122,9 @@ resource_limit nofile_limit(const ve_params& p) {
 std::optional<std::uint64_t> pty_limit(const ve_params& p) {
   const ubc_value* v = find(p, ubc_resource::numpty);
   if (!v || v->limit == ubc_unlimited) return std::nullopt;
-  return v->limit;
+  // One more for /dev/console, a terminal of the same devpts that numpty does not count (as
+  // OpenVZ's console was not one of the VE's ptys).
+  return v->limit + 1;
 }
 
 ve_params merged(ve_params base, const ve_params& changes) {

@@ -28,8 +28,8 @@ ubc_value reported_value(ubc_resource r, const ve_params& settings, const cgroup
 /// fixed 1024:524288 when NUMFILE is unlimited, never what the caller happens to have.
 resource_limit nofile_limit(const ve_params& p);
 
-/// The most pseudo-terminals the VE's devpts hands out (its max=): NUMPTY's limit, nullopt
-/// when unlimited.
+/// The most pseudo-terminals the VE's devpts hands out (its max=): NUMPTY's limit and one
+/// for the console; nullopt when unlimited.
 std::optional<std::uint64_t> pty_limit(const ve_params& p);
 
 /// The settings after `changes`: each named beancounter and CPU value replaced.

@@ -6,6 +6,7 @@
 
 #include "fail.hpp"
 #include "model/network.hpp"
+#include "ve/cgroup_view.hpp"
 #include "ve/limits.hpp"
 #include "ve/rootfs.hpp"
 #include "ve/userns.hpp"
@@ -38,6 +39,8 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.mounts = rootfs_steps(p.root, userns.has_value(), pty_limit(settings));
   for (auto& s : devnode_steps(p.root.string() + "/dev", host.devnodes, userns.has_value()))
     p.mounts.push_back(std::move(s));
+  for (auto& s : cgroup_view_steps(p.root, host.cgroups, userns.has_value()))
+    p.mounts.push_back(std::move(s));
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));
   p.device_rules = ve_device_rules(host.devnodes);
@@ -50,6 +53,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   // Through a writer process with a cap, not the file itself: a VE process that reopens
   // /proc/1/fd/1 writes into the pipe, never into a host file it could grow without end.
   p.console = {l.console_log, console_log_max};
+  p.monitor = host.monitor;
   return p;
 }
 
@@ -155,6 +159,7 @@ std::string to_text(const ve_plan& p) {
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.path.string(),
                               p.console.max_bytes));
+  line("monitor", p.monitor.string());
   return out;
 }
 

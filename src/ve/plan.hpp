@@ -13,6 +13,7 @@
 #include <ovz/result.hpp>
 
 #include "kernel/cgroup_limits.hpp"
+#include "kernel/cgroup_mounts.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
@@ -32,6 +33,8 @@ struct plan_inputs {
   std::filesystem::path template_root;  // OSTEMPLATE, found in the template store
   std::vector<host_devnode> devnodes;   // DEVNODES, matched with the host's /dev
   confine_inputs confine;
+  std::filesystem::path monitor;  // the monitor program (find_monitor)
+  std::vector<cgroup_hierarchy> cgroups;  // the hierarchies the VE gets a cgroup in
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
@@ -54,7 +57,8 @@ struct ve_plan {
   std::string hostname{};
   std::vector<std::string> env{};
   std::vector<std::string> init{};
-  output_log console{};
+  output_log console{};  // the console log, which the monitor writes
+  std::filesystem::path monitor{};
 };
 
 /// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what

@@ -2,8 +2,10 @@
 
 #include "fail.hpp"
 #include "log.hpp"
+#include "kernel/cgroup_delegate.hpp"
 #include "kernel/dirs.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/net_live.hpp"
 #include "ve/userns.hpp"
 
@@ -20,7 +22,7 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spec.fs = std::move(root_steps);
   spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
   spec.new_root = plan.root;
-  spec.log = plan.console;
+  spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
   spec.settle = settle_;
   spec.new_session = true;
   spec.detach = detach_;
@@ -50,20 +52,31 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));
     return with_context(e, "start");
   };
-  // The cgroup is made and limited first, so that init is born in it where the kernel can.
-  auto held = [&]() -> result<ve_cgroup> {
-    BOOST_OUTCOME_TRY(made, cg.create(plan.cgroup));
+  // An init that ended in its first moments usually said why on its console.
+  const auto console_start = console_size(l);
+  auto failed_init = [&](const error& e) {
+    auto tail = console_tail(l, console_start);
+    if (tail.empty()) return failed(e);
+    return failed(error(e.code(), fmt::format("{}; the end of its console ({}):\n{}",
+                                              e.message(), l.console_log.string(), tail)));
+  };
+  // The cgroup is made and limited before init runs: before the spawn where the manager can
+  // (init is born in it), else around the init while it waits to be released.
+  auto birth = cg.begin(plan.cgroup, [&](const ve_cgroup& made) -> result<void> {
     BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
-    return made;
-  }();
-  if (!held) return failed(held.error());
+    if (plan.userns) {
+      BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));
+    }
+    return success();
+  });
+  if (!birth) return failed(birth.error());
   auto prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(cg.attach(*held, pid));
+    BOOST_OUTCOME_TRY(birth->admit(pid));
     return start_network(h, plan.id, l, plan.network, pid);
   };
-  auto init = source.start(plan, std::move(root_steps), cg.clone_fd(*held), prepare);
-  if (!init) return failed(init.error());
+  auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), prepare);
+  if (!init) return failed_init(init.error());
   return init;
 }
 

@@ -31,13 +31,16 @@ class process_source {
 /// caller's child, and one that exits within `settle` of its exec is a failed start.
 class spawn_source final : public process_source {
  public:
-  spawn_source(bool detach, std::chrono::milliseconds settle) : detach_(detach), settle_(settle) {}
+  /// `detach`: the VE outlives the caller (start), else the caller waits for it (run).
+  spawn_source(bool detach, std::chrono::milliseconds settle, std::filesystem::path state_root)
+      : detach_(detach), settle_(settle), state_root_(std::move(state_root)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         std::function<result<void>(pid_t)> prepare) override;
 
  private:
   bool detach_;
   std::chrono::milliseconds settle_;
+  std::filesystem::path state_root_;
 };
 
 /// Starts the VE `l` as `plan` says, its init from `source`. What it made on the host is

@@ -1,9 +1,12 @@
 // The host-facing half of a plan: what only the host can tell (the template's directory, the
-// host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file).
+// host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file, the cgroup
+// hierarchies).
 #include "ve/plan.hpp"
 
 #include <ovz/security.hpp>
 #include <ovz/template.hpp>
+
+#include "ve/monitor.hpp"
 
 namespace ovz::detail {
 
@@ -18,6 +21,9 @@ result<plan_inputs> gather_plan_inputs(const ve_config& conf,
   in.devnodes = std::move(devnodes);
   BOOST_OUTCOME_TRY(confine, gather_confine_inputs(security));
   in.confine = std::move(confine);
+  BOOST_OUTCOME_TRY(monitor, find_monitor());
+  in.monitor = std::move(monitor);
+  in.cgroups = ve_cgroup_hierarchies();
   return in;
 }
 

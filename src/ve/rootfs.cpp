@@ -109,6 +109,15 @@ std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns
   steps.push_back(symlink_step("/proc/self/fd/0", r + "/dev/stdin"));
   steps.push_back(symlink_step("/proc/self/fd/1", r + "/dev/stdout"));
   steps.push_back(symlink_step("/proc/self/fd/2", r + "/dev/stderr"));
+  // A fresh /run and /run/lock at every start, as a booted system has them: a systemd mounts
+  // them itself where it may, and dies where it may not (no CAP_SYS_ADMIN). Their pages are
+  // charged to the VE's memory cgroup; the sizes are those systemd and Debian give them.
+  steps.push_back(mkdir_step(r + "/run", 0755));
+  steps.push_back(mount_step("tmpfs", "tmpfs", r + "/run", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+                             "mode=755,size=20%"));
+  steps.push_back(mkdir_step(r + "/run/lock", 01777));
+  steps.push_back(mount_step("tmpfs", "tmpfs", r + "/run/lock", nosuid_nodev_noexec,
+                             "mode=1777,size=5120k"));
   return steps;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // What a VE's init mounts on its root (which its storage provides, ve/storage.hpp) before it
-// pivots into it: a private /proc, a read-only /sys and a minimal /dev of its own.
+// pivots into it: a private /proc, a read-only /sys, a minimal /dev and an empty /run of its
+// own.
 
 #include <ovz/namespaces.hpp>
 

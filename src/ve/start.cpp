@@ -27,7 +27,8 @@ result<process> launch(detail::ve_op& op, const std::vector<std::string>& init, 
   }
   BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.state_root()));
   BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, init));
-  detail::spawn_source source(detach, detach ? early_exit_window : std::chrono::milliseconds{0});
+  detail::spawn_source source(detach, detach ? early_exit_window : std::chrono::milliseconds{0},
+                              op.state_root());
   return detail::apply_plan(plan, op.layout, op.host(), source);
 }
 

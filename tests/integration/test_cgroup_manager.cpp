@@ -3,6 +3,7 @@
 // destroys; a VE frozen through its manager stands still, sub-cgroups and all, until thawed.
 // CTIDs 13400-13419.
 
+#include "support/proc_info.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/namespaces.hpp>
@@ -31,7 +32,7 @@ std::vector<std::filesystem::path> ve_dirs(const temp_root& root, const ve& v) {
   return dirs;
 }
 
-// What a systemd in the VE does to its cgroup, done from the host (the VE's /sys is read-only):
+// What a systemd in the VE does to its cgroup, done from the host to reach the controllers too:
 // makes init.scope and system.slice/cron.service in every hierarchy and moves its init into the
 // first, every other process into the second. A v1 cpuset sub-cgroup takes tasks only once it
 // has CPUs and memory nodes.
@@ -103,11 +104,13 @@ TEST_CASE("a VE whose init makes sub-cgroups stays running, counted and reachabl
   CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK(test::leftovers(root).empty());
 
-  // A VE whose init died (a crash) with its sub-cgroups left: destroy removes them all.
+  // A VE whose init and monitor died (a crash) with its sub-cgroups left: destroy removes
+  // them all.
   MUST(v.start());
   start_sleepers(v);
   before = MUST(v.status());
   split_like_systemd(root, v, before.init_pid, MUST(cg->procs(l.cgroup)));
+  REQUIRE(::kill(test::parent_of(before.init_pid), SIGKILL) == 0);
   REQUIRE(::kill(before.init_pid, SIGKILL) == 0);
   for (int i = 0; i < 1000 && !MUST(cg->procs(l.cgroup)).empty(); ++i)
     std::this_thread::sleep_for(5ms);

@@ -102,7 +102,7 @@ TEST_CASE("a --userns VE is root inside and an unprivileged range of ids on the 
   auto e = test::enter_script(v, "tty; id -u; tr -s ' ' < /proc/self/uid_map; exit 5\n");
   INFO(e.seen);
   CHECK(e.exit_code == 5);
-  CHECK(e.seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.seen.find("/dev/pts/") != std::string::npos);
   CHECK(e.seen.find(fmt::format("0\r\n 0 {} {}", ids.base, ids.count)) != std::string::npos);
 
   // Changing the hostname of the running VE reaches its UTS namespace.

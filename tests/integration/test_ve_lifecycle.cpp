@@ -106,7 +106,8 @@ TEST_CASE("inside, init is PID 1 and only the VE's own processes, mounts and hos
   CHECK(mounts.find(" /proc proc ") != std::string::npos);
   CHECK(mounts.find(" /sys sysfs ro,") != std::string::npos);
   CHECK(mounts.find(" /dev/pts devpts ") != std::string::npos);
-  CHECK(mounts.find("/sys/fs/cgroup") == std::string::npos);
+  // Its own cgroups, rooted at the VE's cgroup (test_cgroup_view.cpp), not the host's tree.
+  CHECK(mounts.find(" /sys/fs/cgroup ") != std::string::npos);
   CHECK(mounts.find(root.path().string() + " ") == std::string::npos);
   CHECK(sh_code(v, "echo x > /sys/kernel/ovz-probe") != 0);  // /sys is read-only
 
@@ -261,7 +262,7 @@ TEST_CASE("enter gives a shell on a terminal of the VE's own devpts", "[ve]") {
   auto e = test::enter_script(v, "tty; hostname; exit 5\n");
   INFO(e.seen);
   CHECK(e.exit_code == 5);
-  CHECK(e.seen.find("/dev/pts/0") != std::string::npos);
+  CHECK(e.seen.find("/dev/pts/") != std::string::npos);
   CHECK(e.seen.find("ct1012") != std::string::npos);
   MUST(v.stop({.fast = true}));
 }

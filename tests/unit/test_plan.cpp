@@ -148,3 +148,51 @@ TEST_CASE("A plan prints an item per line", "[plan]") {
   CHECK(text.find("limits       pids=64 ") != std::string::npos);
   CHECK(text.find("caps dropped cap_sys_module") != std::string::npos);
 }
+
+TEST_CASE("A plan mounts the VE's cgroups at /sys/fs/cgroup, writable only where it cannot "
+          "lift its own limits, and a tmpfs /run", "[plan][cgroups]") {
+  const std::string cg = "/srv/ovz/root/13700/sys/fs/cgroup";
+  auto mount_of = [](const detail::ve_plan& p, const std::string& target) {
+    auto it = std::ranges::find_if(p.mounts, [&](const fs_step& s) {
+      return s.what == fs_step::kind::mount && s.target == target;
+    });
+    REQUIRE(it != p.mounts.end());
+    return *it;
+  };
+  SECTION("cgroup v2: cgroup2 itself, read-only without nsdelegate unless in a user namespace") {
+    auto in = host_facts();
+    in.cgroups = {{"/sys/fs/cgroup", {""}, true, false}};
+    CHECK(mount_of(plan_of("", in), cg).fstype == "cgroup2");
+    CHECK(mount_of(plan_of("", in), cg).flags & MS_RDONLY);
+    CHECK_FALSE(mount_of(plan_of("USERNS=\"yes\"\nUSERNS_MAP=\"100000:65536\"\n", in), cg).flags &
+                MS_RDONLY);
+    in.cgroups.front().nsdelegate = true;
+    CHECK_FALSE(mount_of(plan_of("", in), cg).flags & MS_RDONLY);
+  }
+  SECTION("cgroup v1: name=systemd and unified writable, controllers read-only, co-mounted ones "
+          "found by each name, under a tmpfs made read-only") {
+    auto in = host_facts();
+    in.cgroups = {{"/sys/fs/cgroup/cpu,cpuacct", {"cpu", "cpuacct"}, false, false},
+                  {"/sys/fs/cgroup/systemd", {"name=systemd"}, false, false},
+                  {"/sys/fs/cgroup/unified", {""}, true, false}};
+    auto p = plan_of("", in);
+    CHECK(mount_of(p, cg).fstype == "tmpfs");
+    CHECK(has_step(p.mounts, fs_step::kind::remount_ro, cg));
+    auto cpu = mount_of(p, cg + "/cpu,cpuacct");
+    CHECK(cpu.data == "cpu,cpuacct");
+    CHECK(cpu.flags & MS_RDONLY);
+    CHECK(has_step(p.mounts, fs_step::kind::symlink, cg + "/cpu"));
+    CHECK(has_step(p.mounts, fs_step::kind::symlink, cg + "/cpuacct"));
+    auto systemd = mount_of(p, cg + "/systemd");
+    CHECK(systemd.data == "none,name=systemd");
+    CHECK_FALSE(systemd.flags & MS_RDONLY);
+    auto unified = mount_of(p, cg + "/unified");
+    CHECK(unified.fstype == "cgroup2");
+    CHECK_FALSE(unified.flags & MS_RDONLY);
+  }
+  SECTION("/run and /run/lock") {
+    auto p = plan_of("");
+    CHECK(mount_of(p, "/srv/ovz/root/13700/run").fstype == "tmpfs");
+    CHECK(mount_of(p, "/srv/ovz/root/13700/run/lock").fstype == "tmpfs");
+  }
+}

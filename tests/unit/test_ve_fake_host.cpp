@@ -7,6 +7,7 @@
 
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
+#include "ve/host_services.hpp"
 #include "ve/locate.hpp"
 
 #include <fmt/format.h>
@@ -56,6 +57,34 @@ struct fake_host {
 TEST_CASE("A host made on a directory tree is a cgroup v2 host", "[fake_host]") {
   test::temp_dir d;
   CHECK(host::with_cgroup_v2(d.path).cgroup_version() == 2);
+  CHECK(host::with_cgroup_v2(d.path).cgroup_manager() == std::string("cgroupfs"));
+}
+
+TEST_CASE("cgroupfs makes and sets up a VE's cgroup before its init exists, for the init to "
+          "be born in it", "[fake_host]") {
+  test::temp_dir d;
+  auto on = host::with_cgroup_v2(d.path);
+  // What the kernel shows in every cgroup; the VE's own comes from its parent's offer.
+  for (const auto& dir : {d.path, d.path / "p"}) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "cgroup.controllers") << "";
+    std::ofstream(dir / "cgroup.subtree_control") << "";
+  }
+  int setups = 0;
+  auto birth = MUST(on.services().cg().begin("p/1", [&](const detail::ve_cgroup& made) {
+    ++setups;
+    CHECK(made.dirs.front().dir.path() == (d.path / "p/1").string());
+    return success();
+  }));
+  CHECK(setups == 1);
+  CHECK(birth.clone_fd() >= 0);
+  std::ofstream(d.path / "p/1/cgroup.procs") << "";
+  MUST(birth.admit(4242));
+  CHECK(setups == 1);
+  std::ifstream procs(d.path / "p/1/cgroup.procs");
+  std::string pid;
+  procs >> pid;
+  CHECK(pid == "4242");
 }
 
 TEST_CASE("status reads a VE's cgroup in the host it was opened on", "[fake_host]") {

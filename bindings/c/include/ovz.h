@@ -66,8 +66,9 @@ const ovz_error *ovz_error_last(void);
 const char *ovz_version(void);
 
 /* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:
- * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "userns" (user namespaces), "criu" (the
- * criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
+ * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "systemd" (VEs' cgroups are delegated
+ * scopes of the host's systemd, on cgroup v2 hosts it boots), "userns" (user namespaces),
+ * "criu" (the criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
@@ -77,6 +78,7 @@ int ovz_has_feature(const char *name);
 #define OVZ_FEATURE_CRIU (1u << 3)
 #define OVZ_FEATURE_KMOD (1u << 4)
 #define OVZ_FEATURE_QUOTA (1u << 5)
+#define OVZ_FEATURE_SYSTEMD (1u << 6)
 unsigned ovz_features(void);
 
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up
@@ -259,6 +261,24 @@ typedef struct ovz_enter_options {
 
 /* As ovz_ve_enter, as `opts` say; NULL options mean OVZ_ENTER_OPTIONS_INIT. */
 int ovz_ve_enter_with(ovz_ve_t *ve, const ovz_enter_options *opts, int *exit_code);
+
+/* A connection to the running VE's console (its /dev/console, served by the VE's monitor)
+ * into *fd: what the VE writes there from now on can be read from it, what is written to it
+ * is typed there. Close it when done. OVZ_ENOT_RUNNING when the VE is not running. */
+int ovz_ve_console_open(ovz_ve_t *ve, int *fd);
+
+typedef struct ovz_console_options {
+  size_t size;
+  int in_fd;       /* the terminal's input, typed on the console */
+  int out_fd;      /* where the console's output is relayed */
+  char detach_key; /* at the start of a line and followed by '.', detaches; 0: none */
+} ovz_console_options;
+#define OVZ_CONSOLE_OPTIONS_INIT {sizeof(ovz_console_options), 0, 1, '\x1b'}
+
+/* Relays the caller's terminal (in raw mode meanwhile) to the VE's console, as `vzctl
+ * console`, until the detach sequence is typed (*detached = 1) or the VE stops (0);
+ * `detached` may be NULL. NULL options mean OVZ_CONSOLE_OPTIONS_INIT. */
+int ovz_ve_console(ovz_ve_t *ve, const ovz_console_options *opts, int *detached);
 
 /* The VE's CTID.conf, as text malloc'd into *out (free with ovz_string_free). */
 int ovz_ve_config(ovz_ve_t *ve, char **out);

@@ -287,6 +287,11 @@ int host_cgroup_version() {
   return on ? on->cgroup_version() : 0;
 }
 
+bool host_cgroups_by_systemd() {
+  auto on = ovz::host::detect();
+  return on && std::string_view(on->cgroup_manager()) == "systemd";
+}
+
 // Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
 template <class T>
 int settings_text(const char* fn, ovz_ve_t* ve, char** out,
@@ -350,6 +355,7 @@ struct feature {
 const feature features[] = {
     {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
     {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
+    {"systemd", OVZ_FEATURE_SYSTEMD, host_cgroups_by_systemd},
     {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
     {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
     {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
@@ -631,6 +637,33 @@ int ovz_ve_enter_with(ovz_ve_t* ve, const ovz_enter_options* opts, int* exit_cod
     auto r = ve->v.enter(o);
     if (!r) return fail(r.error());
     if (exit_code) *exit_code = *r;
+    return 0;
+  });
+}
+
+int ovz_ve_console_open(ovz_ve_t* ve, int* fd) {
+  return guarded([&] {
+    if (!ve || !fd) return invalid("ovz_ve_console_open: ve or fd is NULL");
+    auto r = ve->v.open_console();
+    if (!r) return fail(r.error());
+    *fd = r.value().release();
+    return 0;
+  });
+}
+
+int ovz_ve_console(ovz_ve_t* ve, const ovz_console_options* opts, int* detached) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_console: ve is NULL");
+    ovz::console_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_console_options")) return rc;
+      if (covers(*opts, &ovz_console_options::in_fd)) o.in_fd = opts->in_fd;
+      if (covers(*opts, &ovz_console_options::out_fd)) o.out_fd = opts->out_fd;
+      if (covers(*opts, &ovz_console_options::detach_key)) o.detach_key = opts->detach_key;
+    }
+    auto r = ve->v.console(o);
+    if (!r) return fail(r.error());
+    if (detached) *detached = *r ? 1 : 0;
     return 0;
   });
 }

@@ -1,6 +1,6 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
- * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219 and 13800-13809,
+ * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219, 13800-13809, 14610,
  * user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
@@ -38,8 +38,11 @@ static void check_without_ve(const char *root) {
   check(!!(ovz_features() & OVZ_FEATURE_CGROUP2) == ovz_has_feature("cgroup2") &&
             !!(ovz_features() & OVZ_FEATURE_CGROUP1) == ovz_has_feature("cgroup1") &&
             !!(ovz_features() & OVZ_FEATURE_USERNS) == ovz_has_feature("userns") &&
+            !!(ovz_features() & OVZ_FEATURE_SYSTEMD) == ovz_has_feature("systemd") &&
             !(ovz_features() & OVZ_FEATURE_KMOD),
         "ovz_features has the bits ovz_has_feature names");
+  check(!ovz_has_feature("systemd") || ovz_has_feature("cgroup2"),
+        "systemd makes VEs' cgroups only on cgroup v2");
 
   check(ovz_ve_open(&ve, 0, root) == OVZ_EINVAL && ve == NULL, "open of CTID 0 is OVZ_EINVAL");
   e = ovz_error_last();
@@ -541,6 +544,51 @@ destroy:
   ovz_ve_free(ve);
 }
 
+/* The console: a connection that gets what the VE writes to /dev/console, and a relay that
+ * ends when the detach sequence is typed. */
+static void check_console(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_console_options opts = OVZ_CONSOLE_OPTIONS_INIT;
+  const char *const say[] = {"/bin/sh", "-c", "echo console-$((6 * 7)) > /dev/console", NULL};
+  char seen[4096] = "";
+  size_t used = 0;
+  int fd = -1, code = -1, detached = -1, in[2], out[2];
+
+  if (!check(ovz_ve_open(&ve, 14610, root) == 0, "open VE 14610")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0, "create VE 14610")) goto free;
+  check(ovz_ve_console_open(ve, &fd) == OVZ_ENOTRUNNING,
+        "console_open of a stopped VE is OVZ_ENOTRUNNING");
+  if (!check(ovz_ve_start(ve) == 0, "start VE 14610")) goto destroy;
+  if (check(ovz_ve_console_open(ve, &fd) == 0 && fd >= 0, "console_open gives a descriptor")) {
+    check(ovz_ve_exec(ve, say, &code) == 0 && code == 0, "echo to /dev/console");
+    for (int tries = 0; tries < 100 && !strstr(seen, "console-42"); ++tries) {
+      struct pollfd p = {fd, POLLIN, 0};
+      ssize_t n;
+      if (poll(&p, 1, 100) == 1 && (n = read(fd, seen + used, sizeof seen - 1 - used)) > 0)
+        used += (size_t)n;
+      seen[used] = '\0';
+    }
+    check(strstr(seen, "console-42") != NULL, "... and the console's output arrives on it");
+    close(fd);
+  }
+  if (check(pipe(in) == 0 && pipe(out) == 0, "pipes")) {
+    check(write(in[1], "\x1b.", 2) == 2, "detach sequence written");
+    opts.in_fd = in[0];
+    opts.out_fd = out[1];
+    check(ovz_ve_console(ve, &opts, &detached) == 0 && detached == 1,
+          "console relays until the detach sequence");
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
+  }
+destroy:
+  ovz_ve_stop(ve, NULL);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 14610");
+free:
+  ovz_ve_free(ve);
+}
+
 /* A fork bomb in a VE (more processes than its numproc allows) reaches a failcnt watcher:
  * each growth once, in order, and the watcher's descriptor readable while an event waits. */
 static void check_ubc_watch(const char *root) {
@@ -619,6 +667,7 @@ int main(void) {
   check_log(root);
   check_exec_enter_restart_options(root);
   check_ubc_watch(root);
+  check_console(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

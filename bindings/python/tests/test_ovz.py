@@ -2,13 +2,14 @@
 
 Each test has a state root of its own under pytest's tmp_path and CTIDs of its own in
 9400-9449, 9490-9499 for user namespaces, 11390-11399 for config samples, 11610-11619 for
-threads, 13830-13839 for exec and restart options (cgroups are named by CTID, so the ranges
+threads, 13830-13839 for exec and restart options, 14620-14629 for the console (cgroups are named by CTID, so the ranges
 keep clear of the C++ suites). Tests that make VEs need root and are skipped without it.
 """
 
 import errno
 import fcntl
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -103,6 +104,11 @@ def test_module_functions(tmp_path):
     assert "busybox" in [t.name for t in ovz.templates(tmp_path)]
     assert ovz.user_beancounters(tmp_path).startswith("Version: 2.5")
     assert ovz.all_beancounters(tmp_path) == {}
+    # systemd makes them only where it is the init (its runtime directory exists).
+    if not os.path.isdir("/run/systemd/system"):
+        assert ovz.cgroup_manager() == "cgroupfs"
+    else:
+        assert ovz.cgroup_manager() in ("cgroupfs", "systemd")
 
 
 # Real VEs.
@@ -168,6 +174,31 @@ def test_exec_exit_code_and_output(root):
         assert code == 128 + 9
         with pytest.raises(ovz.InvalidArgument):
             ve.exec([])
+
+
+@needs_root
+def test_console_gets_what_the_ve_writes_and_detaches(root):
+    ve = ovz.VE(14620, root)
+    ve.create()
+    with pytest.raises(ovz.NotRunning):
+        ve.open_console()
+    with ve.started():
+        with socket.socket(fileno=ve.open_console()) as console:
+            assert ve.exec("echo console-$((6*7)) > /dev/console")[0] == 0
+            console.settimeout(10)
+            seen = b""
+            while b"console-42" not in seen:
+                chunk = console.recv(4096)
+                assert chunk, f"console closed after {seen!r}"
+                seen += chunk
+        typed_r, typed_w = os.pipe()
+        shown_r, shown_w = os.pipe()
+        os.write(typed_w, b"\x1b.")
+        try:
+            assert ve.console(in_fd=typed_r, out_fd=shown_w) is True
+        finally:
+            for fd in (typed_r, typed_w, shown_r, shown_w):
+                os.close(fd)
 
 
 @needs_root

@@ -44,6 +44,8 @@ BOTH = {
     "ve::config": ("VE.config", "ovz_ve_config"),
     "ve::exec": ("VE.exec", "ovz_ve_exec_with"),
     "ve::enter": ("VE.enter", "ovz_ve_enter_with"),
+    "ve::open_console": ("VE.open_console", "ovz_ve_console_open"),
+    "ve::console": ("VE.console", "ovz_ve_console"),
     "ve::apply": ("VE.apply", "ovz_ve_apply"),
     "ve::set": ("VE.set", "ovz_ve_set_param"),
     "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
@@ -122,6 +124,7 @@ OPTIONS = {
     ),
     "enter_options": ("ovz_enter_options", {}, {}),
     "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
+    "console_options": ("ovz_console_options", {}, {}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,

@@ -101,36 +101,46 @@ static void open_directories(void) {
   verdict("dotdot_of_root", !at_root, at_root ? "stays at /" : "went up");
 }
 
-/* Moving into the host's root cgroup would leave the VE's limits. /sys is read-only and holds
- * no cgroupfs; mounting one is refused. Whatever happens, our own cgroup must stay below the
- * VE's: in its cgroup namespace a path above it starts with "/..". */
+/* True when /proc/self/cgroup puts us above the VE's cgroup in some hierarchy: in the VE's
+ * cgroup namespace such a path starts with "/..". */
+static int above_own_cgroup(void) {
+  FILE *f = fopen("/proc/self/cgroup", "r");
+  int above = f == NULL;
+  for (char line[512]; f && fgets(line, sizeof line, f);)
+    if (strstr(line, ":/..")) above = 1;
+  if (f) fclose(f);
+  return above;
+}
+
+/* Moving into the host's root cgroup would leave the VE's limits. The VE sees its own cgroups
+ * at /sys/fs/cgroup, rooted at the VE's: a write to any cgroup.procs there may move us only
+ * among them. Mounting another cgroupfs is refused. */
 static void cgroups(void) {
-  int moved = 0;
+  int written = 0;
   const char *tops[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
   char path[512];
   for (size_t i = 0; i < sizeof tops / sizeof *tops; ++i) {
     snprintf(path, sizeof path, "%s/cgroup.procs", tops[i]);
     int fd = open(path, O_WRONLY);
-    if (fd >= 0 && write(fd, "0", 1) == 1) moved = 1;
+    if (fd >= 0 && write(fd, "0", 1) == 1) written = 1;
     if (fd >= 0) close(fd);
   }
   DIR *d = opendir("/sys/fs/cgroup");
   for (struct dirent *e; d && (e = readdir(d));) {
     snprintf(path, sizeof path, "/sys/fs/cgroup/%s/cgroup.procs", e->d_name);
     int fd = e->d_name[0] == '.' ? -1 : open(path, O_WRONLY);
-    if (fd >= 0 && write(fd, "0", 1) == 1) moved = 1;
+    if (fd >= 0 && write(fd, "0", 1) == 1) written = 1;
     if (fd >= 0) close(fd);
   }
   if (d) closedir(d);
-  verdict("cgroup_procs_write", moved, moved ? "written" : "no writable cgroup.procs");
+  const int moved_out = above_own_cgroup();
+  verdict("cgroup_procs_write", moved_out,
+          moved_out ? "moved above the VE's cgroup"
+                    : written ? "written, within the VE's cgroups" : "no writable cgroup.procs");
   mkdir("/tmp/cg", 0755);
   refused("cgroup2_mount", mount("cgroup2", "/tmp/cg", "cgroup2", 0, NULL));
   refused("cgroup1_mount", mount("cgroup", "/tmp/cg", "cgroup", 0, "pids"));
-  FILE *f = fopen("/proc/self/cgroup", "r");
-  int above = f == NULL;
-  for (char line[512]; f && fgets(line, sizeof line, f);)
-    if (strstr(line, ":/..")) above = 1;
-  if (f) fclose(f);
+  const int above = above_own_cgroup();
   verdict("cgroup_own", above, above ? "above the VE's cgroup" : "within the VE's cgroup");
 }
 

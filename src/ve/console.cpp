@@ -1,0 +1,45 @@
+// Attaching to a running VE's console, which its monitor serves (ve/monitor.hpp).
+
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "kernel/unix_address.hpp"
+#include "ve/live_state.hpp"
+#include "ve/terminal.hpp"
+#include "ve/ve_op.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace ovz::inline v0 {
+
+result<unique_fd> ve::open_console() const {
+  return detail::ve_op::run(*this, {.live = true}, [&](detail::ve_op& op) -> result<unique_fd> {
+    if (!op.live.init_pid)
+      return detail::fail(errc::not_running, "{} is not running: start it first", op.context());
+    const auto& path = op.layout.console_socket;
+    unique_fd dir(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) return detail::sys_fail(errno, "socket for {}", path.string());
+    auto addr = detail::unix_address_at(dir.get(), path.filename().string());
+    if (!dir || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        return detail::fail(errc::not_running,
+                            "console: {} has no monitor to serve it (started by an older "
+                            "libovz? restart it)",
+                            path.string());
+      return detail::sys_fail(errno, "console: connect to {}", path.string());
+    }
+    return sock;
+  });
+}
+
+result<bool> ve::console(const console_options& opts) const {
+  BOOST_OUTCOME_TRY(sock, open_console());
+  detail::raw_terminal raw(opts.in_fd);
+  return detail::relay(opts.in_fd, opts.out_fd, sock.get(), {.detach = opts.detach_key});
+}
+
+}  // namespace ovz::inline v0

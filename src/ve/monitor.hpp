@@ -1,0 +1,48 @@
+#pragma once
+// The per-VE monitor: a small program (ovz-monitor, installed in libexec) that spawn executes
+// as the parent of a VE's init (spawn_spec::monitor). It outlives whoever started the VE,
+// holds the VE's console (the master of its /dev/console) and copies it into
+// log/CTID.console and to attached clients (run/CTID.console), and sees init's exit status:
+// a reboot inside (init killed with SIGHUP by reboot(2) in its PID namespace) becomes a
+// restart, a halt or any other end a stop whose clean-up (cgroup, host-side network) is done
+// at once. It is a separate program because that work needs the whole library, which a clone
+// of a multi-threaded caller may not use before it execs.
+
+#include <ovz/ctid.hpp>
+#include <ovz/namespaces.hpp>
+#include <ovz/result.hpp>
+
+#include "model/layout.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace ovz::detail {
+
+/// The monitor's task name (comm): how stop tells it from whatever else may be init's parent.
+inline constexpr const char monitor_name[] = "ovz-monitor";
+
+/// The monitor program: $OVZ_MONITOR, else ovz-monitor beside the loaded libovz (a build
+/// tree), else where it is installed.
+result<std::filesystem::path> find_monitor();
+
+/// How spawn starts the monitor of VE `id` of `state_root`; `foreground`: the VE was started
+/// by ve::run, whose caller waits for it, so the monitor exits with init's exit code and
+/// neither restarts nor cleans up.
+process_monitor monitor_spec(const std::filesystem::path& program, ctid id,
+                             const std::filesystem::path& state_root, bool foreground);
+
+/// The monitor's main: its arguments as monitor_spec made them, plus "--init=PID".
+int run_monitor(int argc, char** argv);
+
+/// The monitor of a VE's init, while both run; nothing for a process without one.
+result<std::optional<process>> monitor_of(pid_t init);
+
+/// The size of the VE's console log now (0 if it has none): where a start's output begins.
+std::uint64_t console_size(const ve_paths& l);
+
+/// Up to the last `max_lines` lines the VE's console log got after `from` (console_size before
+/// a start), for an error about that start.
+std::string console_tail(const ve_paths& l, std::uint64_t from, std::size_t max_lines = 12);
+
+}  // namespace ovz::detail
