@@ -17,17 +17,17 @@ inline constexpr const char* builtin_template = "busybox";
 
 /// How template_store::create() builds a Debian (or Ubuntu) root filesystem with debootstrap.
 struct debootstrap_options {
-  std::string suite;  ///< a suite or codename: "bookworm", "stable", "trixie"
+  std::string suite{};  ///< a suite or codename: "bookworm", "stable", "trixie"
   /// The archive to fetch from; empty: the one the host's apt sources name for the suite
   /// (/etc/apt/sources.list, sources.list.d/*.list and deb822 *.sources), else the host's
   /// Debian mirror.
-  std::string mirror;
+  std::string mirror{};
   /// Packages beyond debootstrap's minbase (Essential and apt). Without an init among them
   /// (systemd-sysv, sysvinit-core, runit-init, ...) systemd-sysv, Debian's default, is added.
-  std::vector<std::string> include;
+  std::vector<std::string> include{};
   /// A directory that keeps the downloaded .deb files for the next create (debootstrap
   /// --cache-dir); empty: none.
-  std::filesystem::path cache_dir;
+  std::filesystem::path cache_dir{};
 };
 
 struct template_info {

@@ -120,7 +120,8 @@ result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
   }));
   if (exists(root, "etc/inittab")) {
     BOOST_OUTCOME_TRY(put_file(root, "etc/init.d", "ovz-ssh-host-keys", ssh_keys_script, 0755));
-    // update-rc.d (insserv) orders it by its LSB header, as the package tools would.
+    // update-rc.d (insserv) orders it by its LSB header, as the package tools would. It runs
+    // the tree's own binaries as root, as debootstrap has just done with all of them.
     BOOST_OUTCOME_TRY(run_tool({"chroot", root_path.string(), "/usr/sbin/update-rc.d",
                                 "ovz-ssh-host-keys", "defaults"},
                                capture::out_and_err));
@@ -128,8 +129,13 @@ result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
   if (exists(root, "usr/lib/systemd/systemd")) {
     BOOST_OUTCOME_TRY(put_file(root, "etc/systemd/system", "ovz-ssh-host-keys.service",
                                ssh_keys_unit, 0644));
-    BOOST_OUTCOME_TRY(make_dir(root_path / "etc/systemd/system/ssh.service.wants", 0755));
+    BOOST_OUTCOME_TRY(units, open_dir(root, "etc/systemd/system"));
+    if (::mkdirat(units.get(), "ssh.service.wants", 0755) != 0 && errno != EEXIST)
+      return sys_fail(errno, "etc/systemd/system/ssh.service.wants: mkdir");
     BOOST_OUTCOME_TRY(parent, open_dir(root, "etc/systemd/system/ssh.service.wants"));
+    // Exactly 0755, whatever the embedding program's umask.
+    if (::fchmod(parent.get(), 0755) != 0)
+      return sys_fail(errno, "etc/systemd/system/ssh.service.wants: chmod");
     if (::symlinkat("/etc/systemd/system/ovz-ssh-host-keys.service", parent.get(),
                     "ovz-ssh-host-keys.service") != 0 &&
         errno != EEXIST) {

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -426,4 +427,40 @@ TEST_CASE("template names are checked", "[template]") {
   CHECK(missing.error().message().find("no-such-template") != std::string::npos);
   CHECK(missing.error().message().find("busybox") != std::string::npos);
   CHECK_FALSE(fs::exists(root.path() / "template" / "no-such-template"));
+}
+
+TEST_CASE("template create refuses bad requests and a failed debootstrap leaves nothing",
+          "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const std::vector<std::string> before = template_dir_entries(root.path());
+  const auto create = [&](std::string name, ovz::debootstrap_options o) {
+    return store.create(name, o);
+  };
+  // Refused before anything runs: the name, the suite, the mirror, a package, the cache.
+  CHECK(create("busybox", {.suite = "bookworm"}).error().is(ovz::errc::already_exists));
+  CHECK(create("../x", {.suite = "bookworm"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "-x", .mirror = "http://m/debian"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "--x"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "http://m/debian", .include = {"--x"}})
+            .error()
+            .is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "http://m/debian", .cache_dir = work / "none"})
+            .error()
+            .is(ovz::errc::invalid_argument));
+  CHECK(template_dir_entries(root.path()) == before);
+
+  if (std::system("command -v debootstrap >/dev/null || test -x /usr/sbin/debootstrap") != 0) {
+    std::cout << "SKIPPED (the rest): debootstrap is not installed\n";
+    return;
+  }
+  // A mirror with nothing in it: debootstrap fails at once; its staging tree goes.
+  fs::create_directories(work / "empty-mirror");
+  auto r = create("t", {.suite = "bookworm", .mirror = "file://" + (work / "empty-mirror").string()});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is(ovz::errc::child_failed));
+  CHECK_THAT(r.error().message(), Catch::Contains("creating template 't'") &&
+                                      Catch::Contains("debootstrap"));
+  CHECK(template_dir_entries(root.path()) == before);
 }
