@@ -235,7 +235,12 @@ TEST_CASE("import keeps file capabilities, ACLs and extended attributes", "[temp
                                4 | (0u << 16), 0xffffffff, 0x10 | (4u << 16), 0xffffffff,
                                0x20 | (0u << 16), 0xffffffff};
   set_xattr(tree / "etc/shadow", "system.posix_acl_access", acl, sizeof acl);
-  set_xattr(tree / "etc/hosts", "user.origin", "test", 4);
+  // tmpfs has user.* attributes only since Linux 6.6 (the lab's 6.1 /tmp has none).
+  const bool user_xattrs = ::lsetxattr((tree / "etc/hosts").c_str(), "user.origin", "test", 4, 0) == 0;
+  if (!user_xattrs) {
+    REQUIRE(errno == EOPNOTSUPP);
+    std::cout << "user.* xattrs unsupported on " << tree << ": that part is left out\n";
+  }
   const std::string cap_before = xattr_of(tree / "bin/ping-caps", "security.capability");
   const std::string acl_before = xattr_of(tree / "etc/shadow", "system.posix_acl_access");
   REQUIRE_FALSE(acl_before.empty());
@@ -248,7 +253,7 @@ TEST_CASE("import keeps file capabilities, ACLs and extended attributes", "[temp
   auto t = MUST(store.import(tarball));
   CHECK(xattr_of(t.path / "bin/ping-caps", "security.capability") == cap_before);
   CHECK(xattr_of(t.path / "etc/shadow", "system.posix_acl_access") == acl_before);
-  CHECK(xattr_of(t.path / "etc/hosts", "user.origin") == "test");
+  if (user_xattrs) CHECK(xattr_of(t.path / "etc/hosts", "user.origin") == "test");
   CHECK(xattr_of(t.path / "bin/busybox", "security.capability").empty());
 }
 
