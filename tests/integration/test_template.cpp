@@ -6,14 +6,18 @@
 
 #include <fmt/format.h>
 
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -196,6 +200,63 @@ TEST_CASE("import unpacks root filesystem tarballs", "[template]") {
   for (const auto& t : MUST(store.list())) CHECK(t.builtin == (t.name == "busybox"));
 }
 
+namespace {
+
+// The raw value of an extended attribute; empty when the file has none.
+std::string xattr_of(const fs::path& p, const char* name) {
+  char buf[256];
+  ssize_t n = ::lgetxattr(p.c_str(), name, buf, sizeof buf);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+void set_xattr(const fs::path& p, const char* name, const void* value, size_t size) {
+  INFO(p << " " << name);
+  REQUIRE(::lsetxattr(p.c_str(), name, value, size, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("import keeps file capabilities, ACLs and extended attributes", "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const fs::path tree = work / "tree";
+  REQUIRE(std::system(fmt::format("cp -a '{}' '{}'", bb.path.string(), tree.string()).c_str()) == 0);
+
+  // cap_net_raw=ep on a copy of busybox, as iputils-ping's postinst gives ping.
+  fs::copy_file(tree / "bin/busybox", tree / "bin/ping-caps");
+  vfs_cap_data cap{};
+  cap.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+  cap.data[0].permitted = 1u << CAP_NET_RAW;
+  set_xattr(tree / "bin/ping-caps", "security.capability", &cap, XATTR_CAPS_SZ_2);
+  // user 1234 may read etc/shadow: an access ACL (version 2; user::rw-, user:1234:r--,
+  // group::---, mask::r--, other::---), in the order the kernel and libacl keep entries.
+  const std::uint32_t acl[] = {2,      1 | (6u << 16), 0xffffffff, 2 | (4u << 16), 1234,
+                               4 | (0u << 16), 0xffffffff, 0x10 | (4u << 16), 0xffffffff,
+                               0x20 | (0u << 16), 0xffffffff};
+  set_xattr(tree / "etc/shadow", "system.posix_acl_access", acl, sizeof acl);
+  // tmpfs has user.* attributes only since Linux 6.6 (the lab's 6.1 /tmp has none).
+  const bool user_xattrs = ::lsetxattr((tree / "etc/hosts").c_str(), "user.origin", "test", 4, 0) == 0;
+  if (!user_xattrs) {
+    REQUIRE(errno == EOPNOTSUPP);
+    std::cout << "user.* xattrs unsupported on " << tree << ": that part is left out\n";
+  }
+  const std::string cap_before = xattr_of(tree / "bin/ping-caps", "security.capability");
+  const std::string acl_before = xattr_of(tree / "etc/shadow", "system.posix_acl_access");
+  REQUIRE_FALSE(acl_before.empty());
+
+  const fs::path tarball = work / "caps.tar.gz";
+  REQUIRE(std::system(fmt::format("tar --numeric-owner --xattrs --xattrs-include='*' --acls -C '{}' "
+                                  "-czf '{}' .",
+                                  tree.string(), tarball.string())
+                          .c_str()) == 0);
+  auto t = MUST(store.import(tarball));
+  CHECK(xattr_of(t.path / "bin/ping-caps", "security.capability") == cap_before);
+  CHECK(xattr_of(t.path / "etc/shadow", "system.posix_acl_access") == acl_before);
+  if (user_xattrs) CHECK(xattr_of(t.path / "etc/hosts", "user.origin") == "test");
+  CHECK(xattr_of(t.path / "bin/busybox", "security.capability").empty());
+}
+
 TEST_CASE("import resolves the root's own symlinks inside it", "[template]") {
   ovz::test::require_root();
   ovz::test::temp_root root;
@@ -371,4 +432,40 @@ TEST_CASE("template names are checked", "[template]") {
   CHECK(missing.error().message().find("no-such-template") != std::string::npos);
   CHECK(missing.error().message().find("busybox") != std::string::npos);
   CHECK_FALSE(fs::exists(root.path() / "template" / "no-such-template"));
+}
+
+TEST_CASE("template create refuses bad requests and a failed debootstrap leaves nothing",
+          "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const std::vector<std::string> before = template_dir_entries(root.path());
+  const auto create = [&](std::string name, ovz::debootstrap_options o) {
+    return store.create(name, o);
+  };
+  // Refused before anything runs: the name, the suite, the mirror, a package, the cache.
+  CHECK(create("busybox", {.suite = "bookworm"}).error().is(ovz::errc::already_exists));
+  CHECK(create("../x", {.suite = "bookworm"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "-x", .mirror = "http://m/debian"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "--x"}).error().is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "http://m/debian", .include = {"--x"}})
+            .error()
+            .is(ovz::errc::invalid_argument));
+  CHECK(create("t", {.suite = "bookworm", .mirror = "http://m/debian", .cache_dir = work / "none"})
+            .error()
+            .is(ovz::errc::invalid_argument));
+  CHECK(template_dir_entries(root.path()) == before);
+
+  if (std::system("command -v debootstrap >/dev/null || test -x /usr/sbin/debootstrap") != 0) {
+    std::cout << "SKIPPED (the rest): debootstrap is not installed\n";
+    return;
+  }
+  // A mirror with nothing in it: debootstrap fails at once; its staging tree goes.
+  fs::create_directories(work / "empty-mirror");
+  auto r = create("t", {.suite = "bookworm", .mirror = "file://" + (work / "empty-mirror").string()});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is(ovz::errc::child_failed));
+  CHECK_THAT(r.error().message(), Catch::Contains("creating template 't'") &&
+                                      Catch::Contains("debootstrap"));
+  CHECK(template_dir_entries(root.path()) == before);
 }
