@@ -136,11 +136,13 @@ std::vector<std::string> to_argv(const command& cmd) {
   return argv;
 }
 
-ovz::stop_options to_stop_options(bool fast, double timeout) {
-  if (!std::isfinite(timeout) || timeout < 0)
-    raise_invalid("the stop timeout must be a non-negative number of seconds");
-  return {.fast = fast,
-          .timeout = std::chrono::milliseconds(std::llround(timeout * 1000.0))};
+ovz::stop_options to_stop_options(bool fast, std::optional<double> timeout) {
+  ovz::stop_options opts{.fast = fast};
+  if (!timeout) return opts;  // the VE's STOP_TIMEOUT, else 10 s
+  if (!std::isfinite(*timeout) || *timeout < 0 || *timeout > 1e9)
+    raise_invalid("the stop timeout must be a non-negative number of seconds, or None");
+  opts.timeout = std::chrono::milliseconds(std::llround(*timeout * 1000.0));
+  return opts;
 }
 
 // A descriptor given as an int or as an object with fileno() (a file, a socket); None is -1,
@@ -522,22 +524,25 @@ void define_ve(py::module_& m) {
           "again; returns the exit code (128+N for signal N). A str runs through /bin/sh -c.")
       .def(
           "stop",
-          [](ovz::ve& v, bool fast, double timeout) {
+          [](ovz::ve& v, bool fast, std::optional<double> timeout) {
             auto opts = to_stop_options(fast, timeout);
             unwrap(without_gil([&] { return v.stop(opts); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0,
-          "Stops the VE: SIGTERM to init, SIGKILL to what is left after `timeout` seconds "
-          "(at once when `fast`). Raises NotRunning if stopped.")
+          "fast"_a = false, "timeout"_a = py::none(),
+          "Stops the VE: asks its init to shut down the way it understands (systemd "
+          "SIGRTMIN+3, sysvinit runlevel 0, busybox SIGUSR2, others SIGTERM), then kills what is "
+          "left after `timeout` seconds (None: the VE's STOP_TIMEOUT, else 10; at once when "
+          "`fast`). Raises NotRunning if stopped.")
       .def(
           "restart",
-          [](ovz::ve& v, bool fast, double timeout, const std::optional<command>& init) {
+          [](ovz::ve& v, bool fast, std::optional<double> timeout,
+             const std::optional<command>& init) {
             auto stop = to_stop_options(fast, timeout);
             ovz::start_options start;
             if (init) start.init = to_argv(*init);
             unwrap(without_gil([&] { return v.restart(stop, start); }));
           },
-          "fast"_a = false, "timeout"_a = 10.0, py::kw_only(), "init"_a = py::none(),
+          "fast"_a = false, "timeout"_a = py::none(), py::kw_only(), "init"_a = py::none(),
           "stop(fast, timeout) if running, then start(init).")
       .def(
           "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },
@@ -675,24 +680,30 @@ void define_ve(py::module_& m) {
              const std::optional<py::dict>& capability, const std::optional<py::dict>& devnodes,
              const std::optional<std::string>& seccomp_profile, std::optional<bool> no_new_privs,
              const string_list& ipadd, const string_list& ipdel, const string_list& netif_add,
-             const string_list& netif_del, bool save, const py::kwargs& resources) {
+             const string_list& netif_del, std::optional<unsigned> stop_timeout, bool save,
+             const py::kwargs& resources) {
             ovz::ve_changes changes{
                 .hostname = hostname,
                 .params = to_params(resources),
                 .security = to_security(capability, devnodes, seccomp_profile, no_new_privs),
                 .network = to_network(ipadd, ipdel, netif_add, netif_del)};
+            // Through the setting parser, which checks the range as CTID.conf's reader does.
+            if (stop_timeout) add_setting(changes, "stop_timeout", std::to_string(*stop_timeout));
             unwrap(without_gil([&] { return v.apply(changes, save); }));
           },
           py::kw_only(), "hostname"_a = py::none(), "capability"_a = py::none(),
           "devnodes"_a = py::none(), "seccomp_profile"_a = py::none(),
           "no_new_privs"_a = py::none(), "ipadd"_a = string_list(), "ipdel"_a = string_list(),
-          "netif_add"_a = string_list(), "netif_del"_a = string_list(), "save"_a = false,
+          "netif_add"_a = string_list(), "netif_del"_a = string_list(),
+          "stop_timeout"_a = py::none(), "save"_a = false,
           "Changes hostname, resources (the keywords set() takes), confinement (those of "
           "set_security()) and network as one change: under one lock with one save of "
           "CTID.conf. The network as vzctl set's options take it, each a list: ipadd "
           "(addresses), ipdel (addresses, or 'all'), netif_add ('ifname[,mac,host_ifname,"
-          "host_mac,bridge]'), netif_del (device names inside); deletions are made first. When "
-          "a part is refused or the save fails, the live changes already made are undone.")
+          "host_mac,bridge]'), netif_del (device names inside); deletions are made first. "
+          "stop_timeout: the seconds a stop waits for init (CTID.conf's STOP_TIMEOUT; needs "
+          "save=True on a running VE). When a part is refused or the save fails, the live "
+          "changes already made are undone.")
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")
@@ -853,6 +864,24 @@ void define_functions(py::module_& m) {
       [] { return std::string(unwrap(ovz::host::detect()).cgroup_manager()); },
       "Who makes the VEs' cgroups on this host: 'systemd' (each VE a delegated scope, where "
       "systemd boots a cgroup v2 host and answers) or 'cgroupfs' (libovz itself).");
+  m.def(
+      "create_template",
+      [](const std::string& name, const std::string& suite, const std::optional<std::string>& mirror,
+         const std::optional<std::vector<std::string>>& include,
+         const std::optional<std::filesystem::path>& cache_dir,
+         const std::optional<std::filesystem::path>& root) {
+        auto dir = ovz::resolve_state_root(to_root(root));
+        ovz::debootstrap_options opts{.suite = suite,
+                                      .mirror = mirror.value_or(""),
+                                      .include = include.value_or(std::vector<std::string>{}),
+                                      .cache_dir = cache_dir.value_or(std::filesystem::path{})};
+        return unwrap(without_gil([&] { return ovz::template_store(dir).create(name, opts); }));
+      },
+      "name"_a, py::kw_only(), "suite"_a, "mirror"_a = py::none(), "include"_a = py::none(),
+      "cache_dir"_a = py::none(), "root"_a = py::none(),
+      "Builds a template with the host's debootstrap (minbase, `include` added, systemd-sysv "
+      "unless another init is included) from `mirror` (None: the host's apt sources), and makes "
+      "it fit for VEs. Takes minutes; a failed create leaves nothing behind.");
   m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {

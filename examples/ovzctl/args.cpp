@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <span>
 #include <utility>
 
@@ -27,7 +28,7 @@ struct option_spec {
 };
 
 /// What follows a verb before its options.
-enum class operands { none, ctid, optional_ctid, ctid_and_command, file };
+enum class operands { none, ctid, optional_ctid, ctid_and_command, file, name };
 
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
@@ -43,8 +44,23 @@ constexpr option_spec create_options[] = {
     {"--config", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.config = v; return ovz::success(); }},
 };
 
+// Whole seconds, as vzctl and CTID.conf's STOP_TIMEOUT count them.
+ovz::result<void> set_stop_timeout(command& c, std::string_view v) {
+  unsigned seconds = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (ec != std::errc() || end != v.data() + v.size() || seconds > 86400)
+    return bad_usage("--timeout: '{}' is not a number of seconds from 0 to 86400", v);
+  c.stop_timeout = std::chrono::seconds(seconds);
+  return ovz::success();
+}
+
+constexpr option_spec restart_options[] = {
+    {"--timeout", true, set_stop_timeout},
+};
+
 constexpr option_spec stop_options[] = {
     {"--fast", false, [](command& c, std::string_view) -> ovz::result<void> { c.fast = true; return ovz::success(); }},
+    {"--timeout", true, set_stop_timeout},
 };
 
 // Every other `set` option is a setting of ovz::parse_setting.
@@ -66,11 +82,30 @@ constexpr option_spec import_options[] = {
     {"--name", true, [](command& c, std::string_view v) -> ovz::result<void> { c.template_name = v; return ovz::success(); }},
 };
 
+// --include a,b and --include a --include b alike.
+ovz::result<void> add_includes(command& c, std::string_view list) {
+  while (true) {
+    auto comma = list.find(',');
+    auto package = list.substr(0, comma);
+    if (package.empty()) return bad_usage("template create: --include: empty package name");
+    c.debootstrap.include.emplace_back(package);
+    if (comma == std::string_view::npos) return ovz::success();
+    list.remove_prefix(comma + 1);
+  }
+}
+
+constexpr option_spec template_create_options[] = {
+    {"--debootstrap", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.suite = v; return ovz::success(); }},
+    {"--mirror", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.mirror = v; return ovz::success(); }},
+    {"--include", true, add_includes},
+    {"--cache-dir", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.cache_dir = v; return ovz::success(); }},
+};
+
 constexpr verb_spec verbs[] = {
     {"create", verb::create, operands::ctid, create_options},
     {"start", verb::start, operands::ctid, {}},
     {"stop", verb::stop, operands::ctid, stop_options},
-    {"restart", verb::restart, operands::ctid, {}},
+    {"restart", verb::restart, operands::ctid, restart_options},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
     {"plan", verb::plan, operands::ctid, {}},
@@ -82,6 +117,7 @@ constexpr verb_spec verbs[] = {
     {"list", verb::list, operands::none, list_options},
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
+    {"template create", verb::template_create, operands::name, template_create_options},
 };
 
 bool is_option(std::string_view arg) { return arg.size() > 1 && arg.front() == '-'; }
@@ -163,10 +199,14 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
       return ovz::success();
     }
     if (!is_option(arg)) {
-      if (spec.takes != operands::file || have_file) {
+      const bool takes_one = spec.takes == operands::file || spec.takes == operands::name;
+      if (!takes_one || have_file) {
         return bad_usage("{}unexpected argument '{}'", context, arg);
       }
-      cmd.tarball = arg;
+      if (spec.takes == operands::file)
+        cmd.tarball = arg;
+      else
+        cmd.template_name = arg;
       have_file = true;
       continue;
     }
@@ -190,6 +230,10 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
   }
 
   if (spec.takes == operands::file && !have_file) return bad_usage("{}missing FILE", context);
+  if (spec.takes == operands::name && !have_file) return bad_usage("{}missing NAME", context);
+  if (cmd.what == verb::template_create && cmd.debootstrap.suite.empty()) {
+    return bad_usage("{}missing --debootstrap SUITE (the only source so far)", context);
+  }
   if (cmd.what == verb::set && cmd.set.empty()) {
     return bad_usage("{}nothing to set (see ovzctl --help)", context);
   }
@@ -221,7 +265,7 @@ ovz::result<command> parse(const std::vector<std::string_view>& args) {
     return cmd;
   }
   if (name == "template") {
-    if (i == args.size()) return bad_usage("template: missing subcommand (list or import)");
+    if (i == args.size()) return bad_usage("template: missing subcommand (list, import or create)");
     name += ' ';
     name += args[i++];
   }
@@ -242,8 +286,11 @@ Commands:
                               --config: the limits sample (basic by default, light,
                               unlimited, or conf/ve-NAME.conf-sample of the state root)
   start CTID
-  stop CTID [--fast]
-  restart CTID
+  stop CTID [--fast] [--timeout S]
+                              asks the CT's init to shut down (systemd, sysvinit, busybox:
+                              each its own way), kills what is left after S seconds
+                              (default: STOP_TIMEOUT of CTID.conf, else 10); --fast: at once
+  restart CTID [--timeout S]
   destroy CTID
   status CTID
   plan CTID                   what start would do: namespaces, mounts, limits, devices,
@@ -257,16 +304,23 @@ Commands:
       [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no]
       [--ipadd ADDR]... [--ipdel ADDR|all]...
       [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]]... [--netif_del IFNAME]...
-      [--save]
+      [--stop_timeout S] [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
                               --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
-                              --netif_add: a veth device, its host end in BRIDGE if given
+                              --netif_add: a veth device, its host end in BRIDGE if given;
+                              --stop_timeout: seconds stop waits for init (with --save)
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
   list [-a]                   running CTs; -a: all
   template list
   template import FILE [--name NAME]
+                              keeps the tarball's xattrs, ACLs and file capabilities
+  template create NAME --debootstrap SUITE [--mirror URL] [--include PKG[,PKG...]]...
+      [--cache-dir DIR]
+                              a Debian (minbase, plus systemd-sysv unless another init is
+                              included) made fit for VEs; the mirror defaults to the host's
+                              apt sources; --cache-dir keeps the .debs for the next create
 
 Options:
   --root DIR    state root (default: $OVZ_ROOT, else /var/lib/ovz)

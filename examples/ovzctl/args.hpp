@@ -5,8 +5,10 @@
 #include <ovz/ctid.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
+#include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@ enum class verb {
   list,
   template_list,
   template_import,
+  template_create,
 };
 
 /// What `set` changes: every `--NAME VALUE` read by ovz::parse_setting (setting.hpp), so only
@@ -50,7 +53,7 @@ struct set_request : ovz::ve_changes {
            security.seccomp_profile || security.no_new_privs;
   }
   bool empty() const noexcept {
-    return !hostname && !has_params() && !has_security() && network.empty();
+    return !hostname && !has_params() && !has_security() && network.empty() && !stop_timeout;
   }
 };
 
@@ -63,11 +66,14 @@ struct command {
   std::optional<ovz::ctid> id;
   ovz::create_options create;  ///< create
   bool fast = false;           ///< stop --fast
+  /// stop, restart --timeout (seconds); unset: the VE's STOP_TIMEOUT, else 10 s
+  std::optional<std::chrono::milliseconds> stop_timeout;
   std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
   set_request set;             ///< set
   bool all = false;            ///< list -a
   std::filesystem::path tarball;  ///< template import
-  std::string template_name;      ///< template import --name; empty: from the file name
+  std::string template_name;      ///< template import --name (empty: from the file name), create
+  ovz::debootstrap_options debootstrap;  ///< template create
 };
 
 /// Parses the arguments after argv[0]. Every refusal is errc::invalid_argument with a message

@@ -52,21 +52,21 @@ ovz::result<int> do_start(ovz::ve& v) {
   return 0;
 }
 
-ovz::result<int> do_stop(ovz::ve& v, bool fast) {
+ovz::result<int> do_stop(ovz::ve& v, const command& cmd) {
   say("Stopping container ...");
-  if (auto r = v.stop({.fast = fast}); !r) return r.error();
+  if (auto r = v.stop({.fast = cmd.fast, .timeout = cmd.stop_timeout}); !r) return r.error();
   say("Container was stopped");
   return 0;
 }
 
 // Stop and start one by one rather than ve::restart(), so that each step is announced as it
 // begins, as vzctl does.
-ovz::result<int> do_restart(ovz::ve& v) {
+ovz::result<int> do_restart(ovz::ve& v, const command& cmd) {
   say("Restarting container");
   auto st = v.status();
   if (!st) return st.error();
   if (st.value().state == ovz::ve_state::running) {
-    if (auto r = do_stop(v, false); !r) return r;
+    if (auto r = do_stop(v, cmd); !r) return r;
   }
   return do_start(v);
 }
@@ -242,6 +242,16 @@ ovz::result<int> do_template_import(const command& cmd) {
   return 0;
 }
 
+ovz::result<int> do_template_create(const command& cmd) {
+  say("Creating template {} from {} (debootstrap: this takes minutes)", cmd.template_name,
+      cmd.debootstrap.suite);
+  auto info = ovz::template_store(ovz::resolve_state_root(cmd.root))
+                  .create(cmd.template_name, cmd.debootstrap);
+  if (!info) return info.error();
+  say("Template {} was created in {}", info.value().name, info.value().path.string());
+  return 0;
+}
+
 ovz::result<int> dispatch(const command& cmd) {
   auto with_ve = [&cmd](auto verb_body) -> ovz::result<int> {
     auto v = open_ve(cmd);
@@ -257,8 +267,8 @@ ovz::result<int> dispatch(const command& cmd) {
       return 0;
     case verb::create: return with_ve([&](ovz::ve& v) { return do_create(v, cmd); });
     case verb::start: return with_ve([](ovz::ve& v) { return do_start(v); });
-    case verb::stop: return with_ve([&](ovz::ve& v) { return do_stop(v, cmd.fast); });
-    case verb::restart: return with_ve([](ovz::ve& v) { return do_restart(v); });
+    case verb::stop: return with_ve([&](ovz::ve& v) { return do_stop(v, cmd); });
+    case verb::restart: return with_ve([&](ovz::ve& v) { return do_restart(v, cmd); });
     case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
     case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });
     case verb::plan: return with_ve([](ovz::ve& v) { return do_plan(v); });
@@ -270,6 +280,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::list: return do_list(cmd);
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);
+    case verb::template_create: return do_template_create(cmd);
   }
   // Only reachable with a value outside the enum; the switch has no default so that the
   // compiler points out a verb added without its case.

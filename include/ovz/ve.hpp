@@ -54,10 +54,11 @@ struct start_options {
 };
 
 struct stop_options {
-  /// Skip the polite SIGTERM to init and kill everything at once (vzctl stop --fast).
+  /// Skip asking init and kill everything at once (vzctl stop --fast).
   bool fast = false;
-  /// How long init may take to exit after SIGTERM before everything is killed.
-  std::chrono::milliseconds timeout{10000};
+  /// How long init may take to shut down once asked, before everything is killed; unset:
+  /// CTID.conf's STOP_TIMEOUT (seconds), else 10 s.
+  std::optional<std::chrono::milliseconds> timeout{};
 };
 
 /// What `vzctl status` and `vzlist` show of one VE.
@@ -114,6 +115,9 @@ struct ve_changes {
   ve_params params{};
   security_changes security{};
   network_changes network{};
+  /// CTID.conf's STOP_TIMEOUT: how long a stop lets init shut down (whole seconds). Kept in
+  /// CTID.conf only, so it needs `save` on a running VE.
+  std::optional<std::chrono::seconds> stop_timeout{};
 };
 
 /// One VE under a state root. The object is a light handle (CTID and paths); the VE's state
@@ -150,7 +154,9 @@ class OVZ_API ve {
   /// Starts the VE with `argv` as its init and waits until it exits; the VE is stopped again
   /// afterwards. Returns the exit code (128+N for signal N).
   result<int> run(const std::vector<std::string>& argv);
-  /// Stops the VE: SIGTERM to init, then after the timeout SIGKILL to everything left.
+  /// Stops the VE: asks its init to shut down the way it understands (systemd: SIGRTMIN+3;
+  /// sysvinit: runlevel 0 through /run/initctl; busybox init: SIGUSR2; any other: SIGTERM),
+  /// waits for it up to the timeout, then kills everything left through the cgroup.
   /// Nothing of the VE survives: no process, no mount, no cgroup.
   result<void> stop(const stop_options& opts = {});
   /// stop() if running, then start().

@@ -108,6 +108,12 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what)
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
 
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  // A tool's last lines say why it failed (debootstrap logs hundreds before them).
+  constexpr int kept_lines = 15;
+  std::size_t from = output.size();
+  for (int n = 0; n < kept_lines && from != std::string::npos && from > 0; ++n)
+    from = output.rfind('\n', from - 1);
+  if (from != std::string::npos && from > 0) output = "…" + output.substr(from);
   if (output.empty()) return fail(errc::child_failed, "{}: {}", command, describe_exit(status));
   return fail(errc::child_failed, "{}: {}: {}", command, describe_exit(status), output);
 }

@@ -13,8 +13,8 @@ namespace ovz::detail {
 enum class capture { out, out_and_err };
 
 /// Runs argv[0] (searched in PATH unless it has a slash) with stdin from /dev/null, and returns
-/// what it wrote to the captured streams. errc::child_failed, with that output, unless it
-/// exits 0.
+/// what it wrote to the captured streams. errc::child_failed, with the last 15 lines of that
+/// output, unless it exits 0.
 result<std::string> run_tool(const std::vector<std::string>& argv, capture what);
 
 }  // namespace ovz::detail

@@ -55,9 +55,13 @@ result<template_info> template_store::import(const fs::path& tarball, std::strin
   auto staging = detail::staging_dir::create(dir_, info.name);
   if (!staging) return staging.error();
   auto& staged = staging.value();
-  // --force-local: a colon in the file name would otherwise mean a remote host.
-  auto extracted = detail::run_tool({"tar", "--force-local", "--numeric-owner", "-xpf",
-                                     tarball.string(), "-C", staged.path().string()},
+  // --force-local: a colon in the file name would otherwise mean a remote host. --xattrs with
+  // every namespace and --acls: without them tar drops file capabilities (security.capability:
+  // ping as a user needs cap_net_raw) and ACLs; --numeric-owner keeps ids as the tarball has
+  // them, not as the host's user names map them.
+  auto extracted = detail::run_tool({"tar", "--force-local", "--numeric-owner", "--xattrs",
+                                     "--xattrs-include=*", "--acls", "-xpf", tarball.string(),
+                                     "-C", staged.path().string()},
                                     detail::capture::out_and_err);
   if (!extracted) {
     return detail::with_context(extracted.error(), fmt::format("importing {} as template '{}'",

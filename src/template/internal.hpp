@@ -68,6 +68,9 @@ result<std::optional<std::string>> sh_problem(const std::filesystem::path& root)
 /// sh_problem() for the built-in template, which also checks the files it writes.
 result<std::optional<std::string>> busybox_problem(const std::filesystem::path& root);
 
+/// Makes a debootstrapped tree fit for VEs (template_store::create() lists what it changes).
+result<void> fit_for_ve(const std::filesystem::path& root);
+
 /// Fills the empty directory `root` with the built-in busybox template.
 result<void> build_busybox(const std::filesystem::path& root);
 

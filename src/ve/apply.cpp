@@ -48,6 +48,14 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
     parts.emplace_back([&] { return detail::change_hostname(site, *changes.hostname); });
   if (!changes.network.empty())
     parts.emplace_back([&] { return detail::change_network(site, changes.network); });
+  if (changes.stop_timeout) {
+    // Nothing of it is live: without a save it would be dropped.
+    if (!site.writes_conf()) {
+      return op.in_context(detail::fail(errc::invalid_argument,
+                                        "stop_timeout is kept in CTID.conf only: save it"));
+    }
+    BOOST_OUTCOME_TRY(op.conf.set("STOP_TIMEOUT", std::to_string(changes.stop_timeout->count())));
+  }
 
   std::vector<detail::undo_step> done;
   auto roll_back = [&](const error& e) -> result<void> {

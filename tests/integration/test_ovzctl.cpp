@@ -18,7 +18,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -242,6 +244,35 @@ TEST_CASE("ovzctl stop --fast and start of a stopped VE", "[ovzctl]") {
   expect_ok(ovzctl(r, {"destroy", "9102"}),
             "Destroying container private area: " + (r / "private" / "9102").string() +
                 "\nContainer private area was destroyed\n");
+}
+
+TEST_CASE("ovzctl stop and restart --timeout: how long init may take before the kill",
+          "[ovzctl][stop]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  auto v = root.open(14212);
+  MUST(v.create());
+  // PID 1 without a handler for anything: only the kill after the timeout ends it.
+  const ovz::start_options deaf{.init = {"/bin/sh", "-c", "while :; do sleep 1; done"}};
+  for (const char* verb : {"stop", "restart"}) {
+    INFO(verb);
+    MUST(v.start(deaf));
+    const auto start = std::chrono::steady_clock::now();
+    auto out = ovzctl(r, {verb, "14212", "--timeout", "1"});
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "ovzctl " << verb << " --timeout 1 of a deaf init: " << took << " s\n";
+    INFO(describe(out));
+    CHECK(out.exit_code == 0);
+    CHECK(took >= 1.0);
+    CHECK(took < 9.0);  // not the 10 s default
+    if (std::string(verb) == "restart") {
+      CHECK(MUST(v.status()).state == ovz::ve_state::running);
+      MUST(v.stop({.fast = true}));
+    }
+  }
+  CHECK(MUST(v.status()).state == ovz::ve_state::stopped);
 }
 
 TEST_CASE("ovzctl refuses bad requests without side effects", "[ovzctl]") {

@@ -6,9 +6,12 @@
 
 #include <fmt/format.h>
 
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -194,6 +197,58 @@ TEST_CASE("import unpacks root filesystem tarballs", "[template]") {
   CHECK(listed_names(store) == expected);
   CHECK(template_dir_entries(root.path()) == expected);
   for (const auto& t : MUST(store.list())) CHECK(t.builtin == (t.name == "busybox"));
+}
+
+namespace {
+
+// The raw value of an extended attribute; empty when the file has none.
+std::string xattr_of(const fs::path& p, const char* name) {
+  char buf[256];
+  ssize_t n = ::lgetxattr(p.c_str(), name, buf, sizeof buf);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+void set_xattr(const fs::path& p, const char* name, const void* value, size_t size) {
+  INFO(p << " " << name);
+  REQUIRE(::lsetxattr(p.c_str(), name, value, size, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("import keeps file capabilities, ACLs and extended attributes", "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const fs::path tree = work / "tree";
+  REQUIRE(std::system(fmt::format("cp -a '{}' '{}'", bb.path.string(), tree.string()).c_str()) == 0);
+
+  // cap_net_raw=ep on a copy of busybox, as iputils-ping's postinst gives ping.
+  fs::copy_file(tree / "bin/busybox", tree / "bin/ping-caps");
+  vfs_cap_data cap{};
+  cap.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE;
+  cap.data[0].permitted = 1u << CAP_NET_RAW;
+  set_xattr(tree / "bin/ping-caps", "security.capability", &cap, XATTR_CAPS_SZ_2);
+  // user 1234 may read etc/shadow: an access ACL (version 2; user::rw-, user:1234:r--,
+  // group::---, mask::r--, other::---), in the order the kernel and libacl keep entries.
+  const std::uint32_t acl[] = {2,      1 | (6u << 16), 0xffffffff, 2 | (4u << 16), 1234,
+                               4 | (0u << 16), 0xffffffff, 0x10 | (4u << 16), 0xffffffff,
+                               0x20 | (0u << 16), 0xffffffff};
+  set_xattr(tree / "etc/shadow", "system.posix_acl_access", acl, sizeof acl);
+  set_xattr(tree / "etc/hosts", "user.origin", "test", 4);
+  const std::string cap_before = xattr_of(tree / "bin/ping-caps", "security.capability");
+  const std::string acl_before = xattr_of(tree / "etc/shadow", "system.posix_acl_access");
+  REQUIRE_FALSE(acl_before.empty());
+
+  const fs::path tarball = work / "caps.tar.gz";
+  REQUIRE(std::system(fmt::format("tar --numeric-owner --xattrs --xattrs-include='*' --acls -C '{}' "
+                                  "-czf '{}' .",
+                                  tree.string(), tarball.string())
+                          .c_str()) == 0);
+  auto t = MUST(store.import(tarball));
+  CHECK(xattr_of(t.path / "bin/ping-caps", "security.capability") == cap_before);
+  CHECK(xattr_of(t.path / "etc/shadow", "system.posix_acl_access") == acl_before);
+  CHECK(xattr_of(t.path / "etc/hosts", "user.origin") == "test");
+  CHECK(xattr_of(t.path / "bin/busybox", "security.capability").empty());
 }
 
 TEST_CASE("import resolves the root's own symlinks inside it", "[template]") {

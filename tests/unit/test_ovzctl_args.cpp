@@ -191,6 +191,50 @@ TEST_CASE("ovzctl: template", "[ovzctl]") {
   CHECK_THAT(refusal({"template", "list", "-a"}), Catch::Contains("unknown option '-a'"));
 }
 
+TEST_CASE("ovzctl: stop and restart --timeout", "[ovzctl]") {
+  CHECK_FALSE(parsed({"stop", "101"}).stop_timeout);
+  auto cmd = parsed({"stop", "101", "--timeout", "3"});
+  CHECK(cmd.stop_timeout == std::chrono::milliseconds(3000));
+  CHECK_FALSE(cmd.fast);
+  CHECK(parsed({"restart", "101", "--timeout=0"}).stop_timeout == std::chrono::milliseconds(0));
+  CHECK_THAT(refusal({"stop", "101", "--timeout", "1.5"}), Catch::Contains("--timeout: '1.5'"));
+  CHECK_THAT(refusal({"stop", "101", "--timeout", "-1"}), Catch::Contains("not a number of seconds"));
+  CHECK_THAT(refusal({"restart", "101", "--fast"}), Catch::Contains("unknown option '--fast'"));
+}
+
+TEST_CASE("ovzctl: set --stop_timeout", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--stop_timeout", "30", "--save"});
+  CHECK(cmd.set.stop_timeout == std::chrono::seconds(30));
+  CHECK_FALSE(cmd.set.empty());
+  CHECK_THAT(refusal({"set", "101", "--stop_timeout", "x"}), Catch::Contains("stop_timeout"));
+}
+
+TEST_CASE("ovzctl: template create", "[ovzctl]") {
+  auto cmd = parsed({"template", "create", "deb12", "--debootstrap", "bookworm"});
+  CHECK(cmd.what == verb::template_create);
+  CHECK(cmd.template_name == "deb12");
+  CHECK(cmd.debootstrap.suite == "bookworm");
+  CHECK(cmd.debootstrap.mirror.empty());
+  CHECK(cmd.debootstrap.include.empty());
+  CHECK(cmd.debootstrap.cache_dir.empty());
+
+  cmd = parsed({"template", "create", "--debootstrap=trixie", "--mirror", "http://m/debian",
+                "--include", "sysvinit-core,cron", "--include=apache2", "--cache-dir", "/c", "t"});
+  CHECK(cmd.template_name == "t");
+  CHECK(cmd.debootstrap.suite == "trixie");
+  CHECK(cmd.debootstrap.mirror == "http://m/debian");
+  CHECK(cmd.debootstrap.include == std::vector<std::string>{"sysvinit-core", "cron", "apache2"});
+  CHECK(cmd.debootstrap.cache_dir == "/c");
+
+  CHECK_THAT(refusal({"template", "create", "--debootstrap", "bookworm"}),
+             Catch::Contains("missing NAME"));
+  CHECK_THAT(refusal({"template", "create", "t"}), Catch::Contains("missing --debootstrap"));
+  CHECK_THAT(refusal({"template", "create", "t", "--debootstrap", "bookworm", "--include", "a,,b"}),
+             Catch::Contains("empty package name"));
+  CHECK_THAT(refusal({"template", "create", "t", "u", "--debootstrap", "bookworm"}),
+             Catch::Contains("unexpected argument 'u'"));
+}
+
 TEST_CASE("ovzctl: set beancounters and CPU", "[ovzctl]") {
   auto cmd = parsed({"set", "101", "--numproc", "64:128", "--physpages=0:256M", "--cpuunits",
                      "2000", "--cpulimit", "25", "--cpus", "2", "--cpumask", "3,0-1", "--save"});

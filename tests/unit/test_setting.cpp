@@ -29,7 +29,8 @@ TEST_CASE("every vzctl setting name lands in its part of ve_changes", "[setting]
                              {"capability", "sys_time:off"}, {"devnodes", "net/tun:rw"},
                              {"seccomp_profile", "unconfined"}, {"no_new_privs", "yes"},
                              {"ipadd", "10.0.0.2"}, {"ipdel", "all"},
-                             {"netif_add", "eth0,,,,vmbr0"}, {"netif_del", "eth1"}})
+                             {"netif_add", "eth0,,,,vmbr0"}, {"netif_del", "eth1"},
+                             {"stop_timeout", "30"}})
     REQUIRE(parse_setting(name, value, c));
   CHECK(c.hostname == "web");
   REQUIRE(c.params.ubc.size() == 2);
@@ -48,11 +49,13 @@ TEST_CASE("every vzctl setting name lands in its part of ve_changes", "[setting]
   CHECK(c.network.del_all_ips);
   CHECK(c.network.add_netifs.at(0).bridge == "vmbr0");
   CHECK(c.network.del_netifs == std::vector<std::string>{"eth1"});
+  CHECK(c.stop_timeout == std::chrono::seconds(30));
 
   CHECK(setting_kind_of("Numproc") == setting_kind::resource);
   CHECK(setting_kind_of("devnodes") == setting_kind::security);
   CHECK(setting_kind_of("ipdel") == setting_kind::network);
   CHECK(setting_kind_of("hostname") == setting_kind::hostname);
+  CHECK(setting_kind_of("STOP_TIMEOUT") == setting_kind::lifecycle);
   CHECK_FALSE(setting_kind_of("ram"));
 }
 
@@ -60,6 +63,9 @@ TEST_CASE("a bad setting is refused naming it, and nothing is added", "[setting]
   CHECK_THAT(refusal("ram", "1G"), Catch::StartsWith("unknown setting \"ram\""));
   CHECK_THAT(refusal("numproc", "10:5"), Catch::StartsWith("numproc: ") && Catch::Contains("below barrier"));
   CHECK_THAT(refusal("cpuunits", "lots"), Catch::Equals("cpuunits: \"lots\" is not a number"));
+  CHECK_THAT(refusal("stop_timeout", "1m"),
+             Catch::Equals("stop_timeout: \"1m\" is not a number of seconds from 0 to 86400"));
+  CHECK_THAT(refusal("stop_timeout", "86401"), Catch::StartsWith("stop_timeout: "));
   CHECK_THAT(refusal("cpuunits", "7"), Catch::StartsWith("cpuunits: "));
   CHECK_THAT(refusal("cpus", "-1"), Catch::StartsWith("cpus: "));
   CHECK_THAT(refusal("cpumask", "2-1"), Catch::StartsWith("cpumask: "));

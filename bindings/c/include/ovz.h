@@ -127,12 +127,20 @@ typedef struct ovz_create_options {
 } ovz_create_options;
 #define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0, NULL}
 
+/* ovz_stop_options.timeout_ms: CTID.conf's STOP_TIMEOUT (seconds), else 10 s. */
+#define OVZ_STOP_TIMEOUT_CONFIG 0xffffffffu
+
+/* A stop asks the VE's init to shut down the way it understands (systemd: SIGRTMIN+3;
+ * sysvinit: runlevel 0 on /run/initctl; busybox init: SIGUSR2; others: SIGTERM), waits, then
+ * kills whatever is left. */
 typedef struct ovz_stop_options {
   size_t size;
-  int fast;              /* non-zero: SIGKILL everything at once, no SIGTERM to init first */
-  unsigned timeout_ms;   /* how long init may take to exit after SIGTERM */
+  int fast;              /* non-zero: kill everything at once, without asking init */
+  /* How long init may take to shut down once asked; OVZ_STOP_TIMEOUT_CONFIG: the VE's
+   * STOP_TIMEOUT, else 10 s. */
+  unsigned timeout_ms;
 } ovz_stop_options;
-#define OVZ_STOP_OPTIONS_INIT {sizeof(ovz_stop_options), 0, 10000}
+#define OVZ_STOP_OPTIONS_INIT {sizeof(ovz_stop_options), 0, OVZ_STOP_TIMEOUT_CONFIG}
 
 /* Makes the VE from a template; NULL options mean the defaults. */
 int ovz_ve_create(ovz_ve_t *ve, const ovz_create_options *opts);
@@ -314,9 +322,10 @@ void ovz_changes_free(ovz_changes_t *changes);
 /* Adds one setting: "hostname", a name ovz_ve_set_param() takes, or one
  * ovz_ve_set_security() takes, with the same values; or a network change, named and valued
  * as vzctl set's option: "ipadd" (an address), "ipdel" (an address or "all"), "netif_add"
- * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside). Each may
- * be added several times; deletions are made before additions. A bad name or value is refused
- * here. */
+ * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside); or
+ * "stop_timeout" (whole seconds a stop waits for init, CTID.conf's STOP_TIMEOUT: saved only,
+ * so ovz_ve_apply() refuses it unsaved on a running VE). Each may be added several times;
+ * deletions are made before additions. A bad name or value is refused here. */
 int ovz_changes_add(ovz_changes_t *changes, const char *name, const char *value);
 /* Makes the changes, each live in a running VE as its single call would, and saves CTID.conf
  * once when `save` is non-zero (or the VE is stopped). When one part is refused or the save
@@ -446,6 +455,23 @@ int ovz_template_list(const char *root, char **out);
 /* Unpacks a root filesystem tarball (.tar, .tar.gz, .tgz, .tar.xz) as a template named
  * `name` (NULL: the file name without its extension). */
 int ovz_template_import(const char *root, const char *tarball, const char *name);
+
+typedef struct ovz_debootstrap_options {
+  size_t size;
+  const char *suite;  /* required: "bookworm", "stable", ... */
+  /* NULL or "": the mirror the host's apt sources name for the suite */
+  const char *mirror;
+  /* Packages beyond minbase as a NULL-terminated list, or NULL; systemd-sysv is added when
+   * none of them is an init. */
+  const char *const *include;
+  const char *cache_dir; /* NULL or "": no cache of the downloaded .debs */
+} ovz_debootstrap_options;
+#define OVZ_DEBOOTSTRAP_OPTIONS_INIT {sizeof(ovz_debootstrap_options), NULL, NULL, NULL, NULL}
+
+/* Builds a template named `name` with the host's debootstrap and makes it fit for VEs (no
+ * gettys, no shared machine-id or SSH host keys, no apt caches); takes minutes. A failed
+ * create leaves nothing behind. */
+int ovz_template_create(const char *root, const char *name, const ovz_debootstrap_options *opts);
 
 /* The text of /proc/user_beancounters for every running VE under `root` (NULL: the default),
  * malloc'd into *out (free with ovz_string_free). */

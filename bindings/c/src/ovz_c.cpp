@@ -207,7 +207,7 @@ bool to_argv(const char* const argv[], std::vector<std::string>& out) {
 ovz::stop_options to_stop_options(const ovz_stop_options& opts) {
   ovz::stop_options out;
   if (covers(opts, &ovz_stop_options::fast)) out.fast = opts.fast != 0;
-  if (covers(opts, &ovz_stop_options::timeout_ms))
+  if (covers(opts, &ovz_stop_options::timeout_ms) && opts.timeout_ms != OVZ_STOP_TIMEOUT_CONFIG)
     out.timeout = std::chrono::milliseconds(opts.timeout_ms);
   return out;
 }
@@ -588,6 +588,24 @@ int ovz_template_import(const char* root, const char* tarball, const char* name)
     if (!tarball) return invalid("ovz_template_import: tarball is NULL");
     auto r = ovz::template_store(ovz::resolve_state_root(root_path(root)))
                  .import(tarball, name ? name : "");
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_template_create(const char* root, const char* name, const ovz_debootstrap_options* opts) {
+  return guarded([&] {
+    if (!name || !opts) return invalid("ovz_template_create: name or opts is NULL");
+    if (int rc = check_options(opts, "ovz_debootstrap_options")) return rc;
+    ovz::debootstrap_options o;
+    if (covers(*opts, &ovz_debootstrap_options::suite) && opts->suite) o.suite = opts->suite;
+    if (o.suite.empty()) return invalid("ovz_template_create: opts->suite is NULL or empty");
+    if (covers(*opts, &ovz_debootstrap_options::mirror) && opts->mirror) o.mirror = opts->mirror;
+    if (covers(*opts, &ovz_debootstrap_options::include) && opts->include) {
+      for (auto p = opts->include; *p; ++p) o.include.emplace_back(*p);
+    }
+    if (covers(*opts, &ovz_debootstrap_options::cache_dir) && opts->cache_dir)
+      o.cache_dir = opts->cache_dir;
+    auto r = ovz::template_store(ovz::resolve_state_root(root_path(root))).create(name, o);
     return r ? 0 : fail(r.error());
   });
 }

@@ -257,6 +257,18 @@ static void check_life(const char *root) {
     check(ovz_template_import(root, "/no/such/rootfs.tar.gz", NULL) == OVZ_ESYSTEM &&
               ovz_error_last()->sys_errno == ENOENT,
           "template_import of a missing tarball is ENOENT");
+    ovz_debootstrap_options deb = OVZ_DEBOOTSTRAP_OPTIONS_INIT;
+    check(ovz_template_create(root, "deb", &deb) == OVZ_EINVAL, "template_create without a suite");
+    const char *const bad[] = {"cron", "-bad", NULL};
+    deb.suite = "bookworm";
+    deb.mirror = "http://deb.debian.org/debian";
+    deb.include = bad;
+    check(ovz_template_create(root, "deb", &deb) == OVZ_EINVAL &&
+              strstr(ovz_error_last()->message, "bad package name '-bad'"),
+          "template_create refuses a package name that debootstrap would take for an option");
+    check(ovz_template_list(root, &names) == 0 && names && !strstr(names, "deb\n"),
+          "a refused template_create leaves no template");
+    ovz_string_free(names);
   }
 
   {
@@ -368,14 +380,16 @@ static void check_samples_and_apply(const char *root) {
   if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto destroy;
   check(ovz_changes_add(changes, "hostname", "both") == 0 &&
             ovz_changes_add(changes, "numproc", "200") == 0 &&
-            ovz_changes_add(changes, "capability", "net_admin:off") == 0,
-        "changes_add of a hostname, a limit and a capability");
+            ovz_changes_add(changes, "capability", "net_admin:off") == 0 &&
+            ovz_changes_add(changes, "stop_timeout", "30") == 0,
+        "changes_add of a hostname, a limit, a capability and the stop timeout");
   check(ovz_changes_add(changes, "numproc", "lots") == OVZ_EINVAL,
         "a bad value is refused when added");
   check(ovz_ve_apply(ve, changes, 1) == 0, "apply");
   check(ovz_ve_config(ve, &conf) == 0 && conf && strstr(conf, "HOSTNAME=\"both\"") &&
-            strstr(conf, "NUMPROC=\"200:200\"") && strstr(conf, "CAPABILITY=\"net_admin:off\""),
-        "... saved all three");
+            strstr(conf, "NUMPROC=\"200:200\"") && strstr(conf, "CAPABILITY=\"net_admin:off\"") &&
+            strstr(conf, "STOP_TIMEOUT=\"30\""),
+        "... saved all four");
   ovz_string_free(conf);
   ovz_changes_free(changes);
 destroy:

@@ -42,6 +42,7 @@ from ovz._ovz import (
     set_log_handler,
     templates,
     import_template,
+    create_template,
     user_beancounters,
     version,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "set_log_handler",
     "templates",
     "import_template",
+    "create_template",
     "user_beancounters",
     "version",
 ]

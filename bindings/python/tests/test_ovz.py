@@ -432,6 +432,28 @@ def test_import_template_and_create_from_it(root):
 
 
 @needs_root
+def test_stop_timeout_is_saved_and_used_by_stop(root):
+    ve = ovz.VE(14230, root)
+    ve.create()
+    with pytest.raises(ovz.InvalidArgument, match="stop_timeout"):
+        ve.apply(stop_timeout=86401)
+    ve.apply(stop_timeout=3)
+    assert ve.config["STOP_TIMEOUT"] == "3"
+    ve.start()
+    ve.stop()  # busybox init powers off at once, whatever the timeout
+    assert ve.status.state == "stopped"
+
+
+def test_create_template_refuses_bad_requests_before_running_anything(tmp_path):
+    with pytest.raises(ovz.InvalidArgument, match="bad package name '-x'"):
+        ovz.create_template("deb", suite="bookworm", mirror="http://deb.debian.org/debian",
+                            include=["cron", "-x"], root=tmp_path)
+    with pytest.raises(ovz.InvalidArgument, match="bad mirror"):
+        ovz.create_template("deb", suite="bookworm", mirror="--foreign", root=tmp_path)
+    assert "deb" not in [t.name for t in ovz.templates(tmp_path)]
+
+
+@needs_root
 def test_userns_ve_is_root_inside_and_unprivileged_outside(root):
     # The VE's root walks to its mount point as an unprivileged host uid: pytest's 0700
     # directories must let it through.

@@ -64,6 +64,7 @@ BOTH = {
     "format_user_beancounters": ("user_beancounters", "ovz_ubc_report"),
     "template_store::list": ("templates", "ovz_template_list"),
     "template_store::import": ("import_template", "ovz_template_import"),
+    "template_store::create": ("create_template", "ovz_template_create"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
     # The bindings watch through the queued watcher: C and Python have no io_context.
@@ -123,6 +124,7 @@ OPTIONS = {
     ),
     "enter_options": ("ovz_enter_options", {}, {}),
     "console_options": ("ovz_console_options", {}, {}),
+    "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,

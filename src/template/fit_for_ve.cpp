@@ -1,0 +1,181 @@
+// What a debootstrapped tree needs before VEs are made from it. Every path is resolved inside
+// the tree (openat2 RESOLVE_IN_ROOT), so a symlink in it cannot make the host write elsewhere.
+#include "template/internal.hpp"
+
+#include "fail.hpp"
+#include "kernel/files.hpp"
+#include "kernel/host_tool.hpp"
+#include "model/debootstrap.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+#include <memory>
+
+namespace ovz::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t in_root = RESOLVE_IN_ROOT;
+
+result<unique_fd> open_dir(int root, const std::string& dir) {
+  return open_below(root, dir, O_RDONLY | O_DIRECTORY, in_root);
+}
+
+bool exists(int root, const std::string& path) {
+  return open_below(root, path, O_PATH, in_root).has_value();
+}
+
+// Replaces (or creates) `dir/name` with `content` and `mode`.
+result<void> put_file(int root, const std::string& dir, const char* name,
+                      std::string_view content, mode_t mode) {
+  BOOST_OUTCOME_TRY(parent, open_dir(root, dir));
+  const std::string shown = dir + "/" + name;
+  if (::unlinkat(parent.get(), name, 0) != 0 && errno != ENOENT)
+    return sys_fail(errno, "{}: unlink", shown);
+  unique_fd fd(::openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        mode));
+  if (!fd) return sys_fail(errno, "{}: open", shown);
+  while (!content.empty()) {
+    ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_fail(errno, "{}: write", shown);
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fchmod(fd.get(), mode) != 0) return sys_fail(errno, "{}: fchmod", shown);
+  return success();
+}
+
+// Removes the files (not directories) of `dir` that `which` selects; a missing `dir` has none.
+result<void> remove_files(int root, const std::string& dir,
+                          const std::function<bool(std::string_view)>& which) {
+  auto opened = open_dir(root, dir);
+  if (!opened) {
+    if (opened.error().sys_errno() == ENOENT) return success();
+    return opened.error();
+  }
+  DIR* d = ::fdopendir(opened.value().get());
+  if (!d) return sys_fail(errno, "{}: fdopendir", dir);
+  opened.value().release();
+  std::unique_ptr<DIR, int (*)(DIR*)> owner(d, ::closedir);
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (e->d_type == DT_DIR || !which(name)) continue;
+    if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
+      return sys_fail(errno, "{}/{}: unlink", dir, name);
+  }
+  return success();
+}
+
+result<void> comment_out_gettys(int root) {
+  if (!exists(root, "etc/inittab")) return success();  // not sysvinit
+  BOOST_OUTCOME_TRY(etc, open_dir(root, "etc"));
+  BOOST_OUTCOME_TRY(text, read_file_at(etc.get(), "inittab", "etc/inittab", O_NOFOLLOW));
+  return put_file(root, "etc", "inittab", inittab_without_gettys(text), 0644);
+}
+
+constexpr std::string_view ssh_keys_script =
+    "#!/bin/sh\n"
+    "### BEGIN INIT INFO\n"
+    "# Provides:          ovz-ssh-host-keys\n"
+    "# Required-Start:    $local_fs\n"
+    "# Required-Stop:\n"
+    "# X-Start-Before:    ssh\n"
+    "# Default-Start:     2 3 4 5\n"
+    "# Default-Stop:\n"
+    "# Short-Description: Makes this VE's SSH host keys\n"
+    "### END INIT INFO\n"
+    "# From libovz's template create: the template has no SSH host keys, so that its VEs do\n"
+    "# not share them; each VE makes its own before sshd first starts.\n"
+    "[ \"$1\" = start ] || exit 0\n"
+    "exec /usr/bin/ssh-keygen -A\n";
+
+constexpr std::string_view ssh_keys_unit =
+    "# From libovz's template create: the template has no SSH host keys, so that its VEs do\n"
+    "# not share them; each VE makes its own before sshd first starts.\n"
+    "[Unit]\n"
+    "Description=SSH host keys of this VE\n"
+    "Before=ssh.service\n"
+    "\n"
+    "[Service]\n"
+    "Type=oneshot\n"
+    "ExecStart=/usr/bin/ssh-keygen -A\n"
+    "\n"
+    "[Install]\n"
+    "WantedBy=ssh.service\n";
+
+// openssh-server's postinst made host keys: every VE of the template would share them, so
+// anyone with one VE could pose as all the others. They are removed, and made per VE at boot.
+result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
+  if (!exists(root, "usr/sbin/sshd")) return success();
+  BOOST_OUTCOME_TRY(remove_files(root, "etc/ssh", [](std::string_view name) {
+    return name.starts_with("ssh_host_") &&
+           (name.ends_with("_key") || name.ends_with("_key.pub"));
+  }));
+  if (exists(root, "etc/inittab")) {
+    BOOST_OUTCOME_TRY(put_file(root, "etc/init.d", "ovz-ssh-host-keys", ssh_keys_script, 0755));
+    // update-rc.d (insserv) orders it by its LSB header, as the package tools would.
+    BOOST_OUTCOME_TRY(run_tool({"chroot", root_path.string(), "/usr/sbin/update-rc.d",
+                                "ovz-ssh-host-keys", "defaults"},
+                               capture::out_and_err));
+  }
+  if (exists(root, "usr/lib/systemd/systemd")) {
+    BOOST_OUTCOME_TRY(put_file(root, "etc/systemd/system", "ovz-ssh-host-keys.service",
+                               ssh_keys_unit, 0644));
+    BOOST_OUTCOME_TRY(make_dir(root_path / "etc/systemd/system/ssh.service.wants", 0755));
+    BOOST_OUTCOME_TRY(parent, open_dir(root, "etc/systemd/system/ssh.service.wants"));
+    if (::symlinkat("/etc/systemd/system/ovz-ssh-host-keys.service", parent.get(),
+                    "ovz-ssh-host-keys.service") != 0 &&
+        errno != EEXIST) {
+      return sys_fail(errno, "etc/systemd/system/ssh.service.wants: symlink");
+    }
+  }
+  return success();
+}
+
+}  // namespace
+
+result<void> fit_for_ve(const fs::path& root_path) {
+  unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_fail(errno, "{}: open", root_path.string());
+  const int r = root.get();
+  // sysvinit would respawn a getty on each of tty1-6, which a VE has not. systemd needs
+  // nothing: getty@.service has ConditionPathExists=/dev/tty0 (a VE has none), and in a
+  // container its getty generator adds only console-getty, for the VE's /dev/console.
+  BOOST_OUTCOME_TRY(comment_out_gettys(r));
+  // systemd-machine-id-setup ran in the chroot: one ID for every VE. An empty file makes
+  // systemd give each VE its own at boot, and write it into the VE's private area ("not a
+  // first boot", so presets are not applied again). A tree without systemd has none to keep.
+  if (exists(r, "etc/machine-id")) {
+    BOOST_OUTCOME_TRY(put_file(r, "etc", "machine-id", "", 0444));
+  }
+  // D-Bus reads its copy when /etc/machine-id is empty: it would bring the shared ID back.
+  BOOST_OUTCOME_TRY(remove_files(r, "var/lib/dbus", [](std::string_view n) {
+    return n == "machine-id";
+  }));
+  BOOST_OUTCOME_TRY(own_ssh_host_keys(root_path, r));
+  // debootstrap copied both from the build host, whose name and resolver mean nothing in a
+  // VE (a resolver on 127.0.0.53 answers nowhere there).
+  BOOST_OUTCOME_TRY(put_file(r, "etc", "hostname", "localhost\n", 0644));
+  BOOST_OUTCOME_TRY(put_file(r, "etc", "resolv.conf", "", 0644));
+  // apt-get clean, and the package lists (about 50 MB a template, stale within days): a VE
+  // runs apt-get update before it installs anything, as in Debian's container images.
+  BOOST_OUTCOME_TRY(remove_files(r, "var/cache/apt/archives", [](std::string_view n) {
+    return n.ends_with(".deb");
+  }));
+  BOOST_OUTCOME_TRY(remove_files(r, "var/cache/apt", [](std::string_view n) {
+    return n.ends_with(".bin");
+  }));
+  BOOST_OUTCOME_TRY(remove_files(r, "var/lib/apt/lists", [](std::string_view n) {
+    return n != "lock";
+  }));
+  return success();
+}
+
+}  // namespace ovz::detail
