@@ -381,8 +381,8 @@ void print_table(const std::vector<row>& rows) {
   }
 }
 
-void print_ratio(const row& a, const row& b, std::optional<double> goal) {
-  const auto label = padded(fmt::format("{} / {}", a.name, b.name), 36);
+void print_ratio(const row& a, const row& b, std::optional<double> goal, std::size_t width) {
+  const auto label = padded(fmt::format("{} / {}", a.name, b.name), width);
   if (!a.s || !b.s) {
     fmt::print("{} n/a\n", label);
     return;

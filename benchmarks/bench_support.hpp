@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -72,8 +73,9 @@ std::vector<row> measure_each(std::vector<std::string> names, int runs,
 
 /// min / median / max in milliseconds, one line per row.
 void print_table(const std::vector<row>& rows);
-/// The ratio of the medians of `a` and `b`, against `goal` when there is one.
-void print_ratio(const row& a, const row& b, std::optional<double> goal);
+/// The ratio of the medians of `a` and `b`, against `goal` when there is one; the label
+/// "a / b" is padded to `width` characters.
+void print_ratio(const row& a, const row& b, std::optional<double> goal, std::size_t width = 36);
 
 /// A fresh directory under /tmp, removed with its contents at scope exit.
 class temp_dir {
