@@ -119,6 +119,9 @@ struct process_monitor {
   std::string program;            ///< an absolute path; empty: no monitor
   std::vector<std::string> argv;  ///< argv[0] included
   std::vector<std::string> env;
+  /// More descriptors it gets, as 5, 6, … in this order (a listening socket made before the
+  /// spawn, so that clients may connect as soon as it returns).
+  std::vector<int> fds;
 };
 
 /// A resource limit as setrlimit takes it.
@@ -154,12 +157,13 @@ struct spawn_spec {
   int pty_socket = -1;
   /// With a program, the process is forked by an intermediate that then executes it: the
   /// process's parent is that program, which sees its exit status. It starts with stdio on
-  /// /dev/null, its own session, cwd /, and two descriptors: 3, a socket on which the process
+  /// /dev/null, its own session, cwd /, and the descriptors: 3, a socket on which the process
   /// sends the master side of its console (a pseudo-terminal opened in the devpts of its new
   /// root, bound on its /dev/console and made its stdio and controlling terminal; end-of-file
   /// if it died before), and 4, a pipe that gets one byte 'y' once the spawn has succeeded, or
   /// end-of-file without it when the spawn was given up (the program must not clean up after
-  /// the process then: the caller does). `log`, `pty_socket` and the stdio fds are ignored.
+  /// the process then: the caller does); 5 on, `monitor.fds`. Its argv ends in "--init=PID".
+  /// `log`, `pty_socket` and the stdio fds are ignored.
   process_monitor monitor;
   /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
   /// a long-running caller has nothing to reap. Its exit code is not available then.

@@ -190,4 +190,10 @@ result<void> replace_file(const std::filesystem::path& file, std::string_view te
   return success();
 }
 
+result<void> remove_file_if_any(const std::filesystem::path& file) {
+  if (::unlink(file.c_str()) == 0 || errno == ENOENT) return success();
+  if (errno == EROFS && ::access(file.c_str(), F_OK) != 0) return success();
+  return sys_fail(errno, "remove {}", file.string());
+}
+
 }  // namespace ovz::detail

@@ -38,5 +38,8 @@ result<void> sync_dir(const std::string& path);
 /// complete and flushed, renamed over it, and the directory flushed. The file keeps its mode
 /// (a new one gets 0644 less the umask). Errors read "Cannot save FILE: STEP".
 result<void> replace_file(const std::filesystem::path& file, std::string_view text);
+/// unlink(2) of a file that may not be there (also on a read-only filesystem, where unlink
+/// says EROFS even of a missing file).
+result<void> remove_file_if_any(const std::filesystem::path& file);
 
 }  // namespace ovz::detail

@@ -9,6 +9,10 @@
 
 namespace ovz::detail {
 
+/// The task name of spawn's children until execve gives them the program's: a child found
+/// under this name has not run its program (yet, or ever). No init or command is called so.
+inline constexpr const char spawn_child_name[] = "ovz-spawn";
+
 struct proc_stat {
   std::string comm;  // the task name: the program's base name once it has exec'd
   char state = '?';  // R, S, D, Z, …

@@ -74,9 +74,6 @@ struct report {
   std::int32_t parent;  // report_pid: the process that forked it (the log writer, if any)
 };
 
-// The children's task name until execve gives them the program's: a child found dead under
-// this name never ran its program. No init or command is called so.
-constexpr const char pre_exec_name[] = "ovz-spawn";
 
 struct frozen_step {
   fs_step::kind what;
@@ -116,6 +113,7 @@ struct plan {
   const char* monitor_path = nullptr;
   std::vector<const char*> monitor_argv;
   std::vector<const char*> monitor_envp;
+  std::vector<int> monitor_fds;  // its descriptors 5 on
   char monitor_init_arg[32] = {};  // the last of monitor_argv, "--init=PID" once it is known
   int sync_r = -1;
   int report_w = -1;
@@ -393,16 +391,23 @@ void lift_writer_fds(plan& p) noexcept {
 // socket as descriptor 3 and the spawn's confirmation pipe as 4 (spawn_spec::monitor). The
 // report pipe stays open (close-on-exec) so that a failed exec is reported.
 [[noreturn]] void become_monitor(plan& p) noexcept {
-  int socket = raw::dup_above(p.monitor_socket, 5);
-  int confirm = raw::dup_above(p.hold_r, 5);
-  int report = raw::dup_above(p.report_w, 5);
-  int null = raw::dup_above(p.devnull, 5);
+  // Everything above the numbers it is to have first, so that no dup2 overwrites one still
+  // to be moved.
+  const int first_free = 5 + static_cast<int>(p.monitor_fds.size());
+  int socket = raw::dup_above(p.monitor_socket, first_free);
+  int confirm = raw::dup_above(p.hold_r, first_free);
+  int report = raw::dup_above(p.report_w, first_free);
+  int null = raw::dup_above(p.devnull, first_free);
   if (socket < 0 || confirm < 0 || report < 0 || null < 0) child_fail(p, step_monitor);
+  for (int& fd : p.monitor_fds)
+    if ((fd = raw::dup_above(fd, first_free)) < 0) child_fail(p, step_monitor);
   p.report_w = report;
   if (raw::dup2(socket, 3) < 0 || raw::dup2(confirm, 4) < 0) child_fail(p, step_monitor);
+  for (std::size_t i = 0; i < p.monitor_fds.size(); ++i)
+    if (raw::dup2(p.monitor_fds[i], 5 + static_cast<int>(i)) < 0) child_fail(p, step_monitor);
   for (int i = 0; i < 3; ++i)
     if (raw::dup2(null, i) < 0) child_fail(p, step_monitor);
-  raw::close_range(5, ~0u, CLOSE_RANGE_CLOEXEC);
+  raw::close_range(first_free, ~0u, CLOSE_RANGE_CLOEXEC);
   (void)raw::chdir("/");
   // Out of the caller's session and process group, as the VE is: a Ctrl-C or hang-up meant
   // for the caller must not end the monitor of a VE that runs on.
@@ -524,6 +529,7 @@ void freeze(plan& p, const spawn_spec& spec) {
     for (const auto& a : spec.monitor.argv) p.monitor_argv.push_back(a.c_str());
     p.monitor_argv.push_back(p.monitor_init_arg);
     p.monitor_argv.push_back(nullptr);
+    p.monitor_fds = spec.monitor.fds;
     for (const auto& e : spec.monitor.env) p.monitor_envp.push_back(e.c_str());
     p.monitor_envp.push_back(nullptr);
   }
@@ -607,15 +613,15 @@ bool has_exited(int pidfd, std::chrono::milliseconds timeout) {
 
 // End-of-file on the report pipe: the child exec'd (the pipe is close-on-exec) or died before
 // it could, killed (an out-of-memory kill in the cgroup it was just moved into). execve gives
-// it the program's name just after closing the pipe; a child that keeps pre_exec_name to its
-// end never ran. A child already reaped (by an intermediate that waits for it) cannot tell:
+// it the program's name just after closing the pipe; a child that keeps spawn_child_name to
+// its end never ran. A child already reaped (by an intermediate that waits for it) cannot tell:
 // it is taken to have run, as its exit code goes to the caller anyway.
 result<void> confirm_exec(const spawn_spec& spec, pid_t pid, int pidfd) {
   using std::chrono::milliseconds;
   for (int tries = 0;; ++tries) {
     const bool ended = has_exited(pidfd, milliseconds(tries ? 1 : 0));
     auto st = detail::read_proc_stat(pid);
-    if (!st || st->comm != pre_exec_name) return success();
+    if (!st || st->comm != detail::spawn_child_name) return success();
     // A second is plenty for an exec between its close of the pipe and its renaming.
     if (ended || tries == 1000)
       return detail::fail(errc::child_failed, "{} died before it ran: {}", spec.argv[0],
@@ -700,6 +706,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
             target_pidfd, p.pty_socket, p.monitor_socket, p.log.in, p.log.dir, p.cgroup_fd};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
+  p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());
   std::sort(p.keep.begin(), p.keep.end());
 
   int first_pidfd = -1;
@@ -707,7 +714,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   pid_t first = two_stage ? detail::clone3_fork(first_flags, &first_pidfd)
                           : fork_final(p, first_flags, &first_pidfd);
   if (first == 0) {
-    raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(pre_exec_name));
+    raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(detail::spawn_child_name));
     raw::reset_signals();
     close_others(p);
     if (two_stage) {

@@ -1,8 +1,10 @@
 #include "ve/live_state.hpp"
 
 #include "fail.hpp"
+#include "log.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/files.hpp"
+#include "kernel/proc_stat.hpp"
 #include "ve/net_live.hpp"
 
 #include <sstream>
@@ -16,6 +18,9 @@ namespace {
 bool is_ns_init(pid_t pid) {
   auto status = read_file(fmt::format("/proc/{}/status", pid));
   if (!status) return false;
+  // An init still being started (it has not exec'd yet) is not a running VE: its root and
+  // mounts may not be there.
+  if (status->starts_with(fmt::format("Name:\t{}\n", spawn_child_name))) return false;
   auto pos = status->find("\nNSpid:");
   if (pos == std::string::npos) return false;
   auto end = status->find('\n', pos + 1);
@@ -47,6 +52,9 @@ result<void> clean_up(const host_services& h, const ve_layout& l) {
   // Host-side devices go at once: the VE's netns dies asynchronously, and a quick restart
   // would find their names taken.
   BOOST_OUTCOME_TRY(tear_down_network(h, l));
+  // A stale socket refuses clients, which the next start's replaces: no reason to fail a stop
+  // (on a state root remounted read-only, say).
+  logged(remove_file_if_any(l.console_socket), fmt::format("VE {}: clean-up", l.id.value()));
   return cg.remove(l.cgroup);
 }
 

@@ -36,6 +36,7 @@ namespace {
 // The descriptors spawn hands the monitor (spawn_spec::monitor).
 constexpr int console_socket_fd = 3;
 constexpr int confirm_fd = 4;
+constexpr int listener_fd = 5;
 
 // How long a monitor whose VE ended waits for the VE's lock, held by a stop or a start.
 constexpr std::chrono::minutes lock_patience{10};
@@ -73,12 +74,15 @@ std::optional<monitor_args> parse_args(int argc, char** argv) {
   return a;
 }
 
-result<unique_fd> listen_at(const std::filesystem::path& path) {
+}  // namespace
+
+result<unique_fd> bind_console(const ve_paths& l) {
+  const auto& path = l.console_socket;
   BOOST_OUTCOME_TRY(make_root_only_dir(path.parent_path()));
   unique_fd dir(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return sys_fail(errno, "open {}", path.parent_path().string());
   const auto name = path.filename().string();
-  // Left by a monitor that was killed: no other monitor of this VE runs while we do.
+  // Left by a monitor that was killed: no other monitor of this VE runs while we hold the lock.
   if (::unlinkat(dir.get(), name.c_str(), 0) != 0 && errno != ENOENT)
     return sys_fail(errno, "remove the stale {}", path.string());
   unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -89,6 +93,8 @@ result<unique_fd> listen_at(const std::filesystem::path& path) {
   if (::listen(sock.get(), 8) != 0) return sys_fail(errno, "listen on {}", path.string());
   return sock;
 }
+
+namespace {
 
 // The VE's console as the monitor holds it: the terminal's master, the log it is copied
 // into, and the clients attached to it.
@@ -266,11 +272,10 @@ int run_monitor(int argc, char** argv) {
   set_log_handler([&hub](log_level level, std::string_view message) {
     hub.note(fmt::format("[ovz-monitor] {}: {}\n", to_string(level), message));
   });
-  auto listener = listen_at(l.console_socket);
+  unique_fd listener(::fcntl(listener_fd, F_GETFD) >= 0 ? listener_fd : -1);
   confirmation confirmed = confirmation::pending;
-  serve(hub, pidfd.get(), listener ? listener->get() : -1, confirmed);
-
-  if (listener) ::unlink(l.console_socket.c_str());
+  serve(hub, pidfd.get(), listener.get(), confirmed);
+  listener.reset();  // its path goes with the VE's clean-up, under the VE's lock
   siginfo_t si{};
   // WNOWAIT: until the start is confirmed, its caller reads init's exit status itself.
   if (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &si, WEXITED | WNOWAIT) != 0) return 1;

@@ -32,6 +32,11 @@ result<std::filesystem::path> find_monitor();
 process_monitor monitor_spec(const std::filesystem::path& program, ctid id,
                              const std::filesystem::path& state_root, bool foreground);
 
+/// The listening socket of the VE's console (run/CTID.console), made before the spawn and
+/// handed to the monitor, so that clients may connect as soon as start returns. Made under
+/// the VE's lock, which clean_up (ve/live_state.hpp) also holds when it removes it.
+result<unique_fd> bind_console(const ve_paths& l);
+
 /// The monitor's main: its arguments as monitor_spec made them, plus "--init=PID".
 int run_monitor(int argc, char** argv);
 

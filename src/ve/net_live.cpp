@@ -442,11 +442,7 @@ result<void> tear_down_network(const host_services& h, const ve_layout& l) {
     }
   }
   BOOST_OUTCOME_TRY(delete_proxies(host, l, std::nullopt));
-  // On a read-only state root, unlink says EROFS even of a file that is not there.
-  if (::unlink(l.net_state.c_str()) != 0 && errno != ENOENT &&
-      !(errno == EROFS && ::access(l.net_state.c_str(), F_OK) != 0))
-    return sys_fail(errno, "remove {}", l.net_state.string());
-  return success();
+  return remove_file_if_any(l.net_state);
 }
 
 }  // namespace ovz::detail
