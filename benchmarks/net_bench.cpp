@@ -11,6 +11,7 @@
 #include <ovz/network.hpp>
 #include <ovz/ve.hpp>
 
+#include "bench_support.hpp"
 #include "kernel/netlink.hpp"
 
 #include <fmt/core.h>
@@ -183,11 +184,8 @@ int main(int argc, char* argv[]) {
   }
   if (::geteuid() != 0) die("needs root");
   // The stand-in host, while this is the only thread.
-  if (::unshare(CLONE_NEWNET) != 0) die(fmt::format("unshare(CLONE_NEWNET): {}", std::strerror(errno)));
+  if (auto why = ovz_bench::isolate_network(); !why.empty()) die(why);
   auto host = must(ovz::detail::netlink::socket::open(), "netlink");
-  auto lo = must(host.find_link("lo"), "find lo");
-  must(host.set_up(lo->index, "lo"), "lo up");
-  must(host.add_address(lo->index, ip("192.0.2.1/32")), "host address");  // source for venet
 
   char tmpl[] = "/tmp/ovz-net-bench-XXXXXX";
   if (!::mkdtemp(tmpl)) die("mkdtemp");
