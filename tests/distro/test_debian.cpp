@@ -88,6 +88,12 @@ TEST_CASE("a sysvinit Debian VE from template create runs sshd, apache and cron,
   auto ping = sh(v, "su nobody -s /bin/sh -c 'ping -c1 -W5 127.0.0.1'");
   INFO(ping.out << ping.err);
   CHECK(ping.exit_code == 0);
+  // Its boot messages went to its console, a terminal, and so to the console log.
+  const auto console =
+      ovz::test::read_text(ovz::detail::layout_of(d.root.path(), v.id()).console_log);
+  INFO(console);
+  CHECK_THAT(console, Catch::Contains("Entering runlevel: 2"));
+  CHECK_THAT(console, Catch::Contains("apache2"));
   MUST(v.stop({.fast = true}));
   CHECK(ovz::test::leftovers(d.root).empty());
 }
@@ -147,6 +153,8 @@ TEST_CASE("a systemd Debian VE from template create boots to running and stops c
   CHECK(sh(v, "test -s /etc/machine-id && test -s /etc/ssh/ssh_host_ed25519_key").exit_code == 0);
   CHECK(fs::file_size(d.template_path / "etc/machine-id") == 0);
   CHECK(sh(v, "su nobody -s /bin/sh -c 'ping -c1 -W5 127.0.0.1'").exit_code == 0);
+  CHECK_THAT(ovz::test::read_text(ovz::detail::layout_of(d.root.path(), v.id()).console_log),
+             Catch::Contains("Welcome to") && Catch::Contains("Debian GNU/Linux 12"));
 
   const auto start = std::chrono::steady_clock::now();
   MUST(v.stop({.timeout = 120s}));

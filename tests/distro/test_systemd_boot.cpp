@@ -3,10 +3,10 @@
 // (none reaches the roots of the host's hierarchies), and stop and destroy leave no cgroup.
 // CTIDs 14410-14419.
 //
-// The template is a tarball of a Debian 12 root filesystem with systemd-sysv, named by
-// OVZ_TEST_TEMPLATE_SYSTEMD (the project's cached test template); without it the test says it
-// skipped. The lab passes OVZ_* variables on, and sees the host's files outside /tmp.
+// The template is tests/support/debian-templates' Debian 12 with systemd-sysv, built once per
+// machine; the lab sees the host's cache.
 
+#include "distro/debian_template.hpp"
 #include "support/temp_root.hpp"
 #include "support/userns_root.hpp"
 
@@ -16,22 +16,13 @@
 #include "kernel/cgroup_mounts.hpp"
 #include "kernel/files.hpp"
 
-#include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <set>
 #include <string>
 
 using namespace ovz;
 
 namespace {
-
-std::optional<std::filesystem::path> systemd_tarball() {
-  const char* path = std::getenv("OVZ_TEST_TEMPLATE_SYSTEMD");
-  std::error_code ec;
-  if (!path || !*path || !std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  return std::filesystem::path(path);
-}
 
 // The cgroups a systemd makes at the root it is given, where they are at the roots of the
 // host's hierarchies: a VE's systemd must never put them there.
@@ -63,14 +54,10 @@ std::string boot_state(ve& v) {
 TEST_CASE("Debian 12 with systemd boots in a VE to running with no failed unit, with and without "
           "a user namespace, and stop and destroy leave no cgroup", "[ve][systemd]") {
   test::require_root();
-  const auto tarball = systemd_tarball();
-  if (!tarball) {
-    WARN("SKIPPED: OVZ_TEST_TEMPLATE_SYSTEMD names no Debian 12 systemd template tarball");
-    return;
-  }
+  const auto tarball = test::debian_template("systemd");
   const auto at_roots_before = systemd_cgroups_at_host_roots();
   test::userns_root root;  // for both: the user-namespace VE needs idmapped mounts
-  MUST(template_store(root.path()).import(*tarball, "debian-systemd"));
+  MUST(template_store(root.path()).import(tarball, "debian-systemd"));
   auto plain = root.open(14410);
   auto mapped = root.open(14411);
   MUST(plain.create({.ostemplate = "debian-systemd"}));
