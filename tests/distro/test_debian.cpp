@@ -39,10 +39,19 @@ void wait_for_daemons(const ovz::ve& v, const std::string& names) {
 }
 
 // The first line a TCP server inside the VE answers on 127.0.0.1:port, through bash's
-// /dev/tcp (the template has no curl or nc).
+// /dev/tcp (the template has no curl or nc). A daemon that runs may not listen yet (sshd
+// after its first boot's key generation, in the lab's slow guest): refused connections are
+// tried again for a minute.
 std::string first_line(const ovz::ve& v, int port, const std::string& send) {
-  auto r = sh(v, "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
-                     " && printf \"" + send + "\" >&3 && head -1 <&3'");
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const std::string script = "exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
+                             " && printf \"" + send + "\" >&3 && head -1 <&3'";
+  auto r = sh(v, script);
+  while (r.exit_code != 0 && r.err.find("Connection refused") != std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    r = sh(v, script);
+  }
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return r.out;
