@@ -147,6 +147,20 @@ result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
 
 }  // namespace
 
+// A VE's NUMPROC limits its processes and threads as a whole, as OpenVZ's did. systemd
+// would give every service 15 % of it (DefaultTasksMax, computed from the VE's pids.max where
+// it can see the pids controller: cgroup v2), too few for apache's 50 threads at NUMPROC 240.
+result<void> tasks_limited_by_the_ve(int root) {
+  if (!exists(root, "usr/lib/systemd/systemd")) return success();
+  BOOST_OUTCOME_TRY(systemd, open_dir(root, "etc/systemd"));
+  if (::mkdirat(systemd.get(), "system.conf.d", 0755) != 0 && errno != EEXIST)
+    return sys_fail(errno, "etc/systemd/system.conf.d: mkdir");
+  return put_file(root, "etc/systemd/system.conf.d", "ovz.conf",
+                  "# Made by libovz: the VE's NUMPROC limits its tasks, not 15 % of it each.\n"
+                  "[Manager]\nDefaultTasksMax=infinity\n",
+                  0644);
+}
+
 result<void> fit_for_ve(const fs::path& root_path) {
   unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_fail(errno, "{}: open", root_path.string());
@@ -166,6 +180,7 @@ result<void> fit_for_ve(const fs::path& root_path) {
     return n == "machine-id";
   }));
   BOOST_OUTCOME_TRY(own_ssh_host_keys(root_path, r));
+  BOOST_OUTCOME_TRY(tasks_limited_by_the_ve(r));
   // debootstrap copied both from the build host, whose name and resolver mean nothing in a
   // VE (a resolver on 127.0.0.53 answers nowhere there).
   BOOST_OUTCOME_TRY(put_file(r, "etc", "hostname", "localhost\n", 0644));

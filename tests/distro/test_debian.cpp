@@ -32,7 +32,11 @@ void wait_for_daemons(const ovz::ve& v, const std::string& names) {
   const std::string script = "for d in " + names + "; do pidof $d >/dev/null || exit 1; done";
   while (sh(v, script).exit_code != 0) {
     if (std::chrono::steady_clock::now() > deadline) {
-      FAIL("not all of " << names << " run:\n" << sh(v, "ps ax").out);
+      FAIL("not all of " << names << " run:\n"
+                         << sh(v, "ps ax; systemctl list-jobs --no-pager 2>/dev/null; "
+                                  "systemctl --failed --no-pager 2>/dev/null; "
+                                  "journalctl -b --no-pager -n 60 2>/dev/null")
+                                .out);
     }
     std::this_thread::sleep_for(200ms);
   }
@@ -53,6 +57,13 @@ std::string first_line(const ovz::ve& v, int port, const std::string& send) {
     r = sh(v, script);
   }
   INFO(r.err);
+  // Who listens where, and what the daemons said, when nothing answered.
+  const std::string listening =
+      r.exit_code == 0 ? "" : sh(v, "cat /proc/net/tcp /proc/net/tcp6; ps ax; "
+                                    "journalctl -b --no-pager -n 40 2>/dev/null; "
+                                    "tail -20 /var/log/apache2/error.log; "
+                                    "grep . /sys/fs/cgroup/*.events /sys/fs/cgroup/pids.* 2>&1 | head -40").out;
+  INFO(listening);
   REQUIRE(r.exit_code == 0);
   return r.out;
 }
@@ -158,6 +169,8 @@ TEST_CASE("a systemd Debian VE from template create boots to running and stops c
   INFO(sh(v, "systemctl --failed --no-legend").out);
   CHECK(state == "running\n");
   CHECK(first_line(v, 80, "GET / HTTP/1.0\\r\\n\\r\\n").starts_with("HTTP/1.1 200 OK"));
+  // NUMPROC limits the VE as a whole: no service gets only systemd's 15 % of it.
+  CHECK(sh(v, "systemctl show -P TasksMax apache2").out == "infinity\n");
   // The VE's own machine-id (the template's is empty) and SSH host keys.
   CHECK(sh(v, "test -s /etc/machine-id && test -s /etc/ssh/ssh_host_ed25519_key").exit_code == 0);
   CHECK(fs::file_size(d.template_path / "etc/machine-id") == 0);
