@@ -120,13 +120,7 @@ result<template_info> template_store::create(std::string_view name,
     return detail::with_context(fitted.error(), context);
   BOOST_OUTCOME_TRY(problem, detail::sh_problem(staged.path()));
   if (problem) return detail::fail(errc::invalid_argument, "{}: the tree {}", context, *problem);
-  auto placed = staged.publish(info.path);
-  if (!placed) return placed.error();
-  if (!placed.value()) {
-    return detail::fail(errc::already_exists, "template '{}' already exists: {}", info.name,
-                        info.path.string());
-  }
-  return info;
+  return detail::publish_template(staged, std::move(info));
 }
 
 }  // namespace ovz::inline v0

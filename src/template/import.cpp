@@ -72,13 +72,7 @@ result<template_info> template_store::import(const fs::path& tarball, std::strin
     return detail::fail(errc::invalid_argument, "{} {}: not a root filesystem", tarball.string(),
                         *problem);
   }
-  auto placed = staged.publish(info.path);
-  if (!placed) return placed.error();
-  if (!placed.value()) {
-    return detail::fail(errc::already_exists, "template '{}' already exists: {}", info.name,
-                        info.path.string());
-  }
-  return info;
+  return detail::publish_template(staged, std::move(info));
 }
 
 }  // namespace ovz::inline v0

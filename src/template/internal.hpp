@@ -4,6 +4,7 @@
 
 #include <ovz/fd.hpp>
 #include <ovz/result.hpp>
+#include <ovz/template.hpp>
 
 #include "kernel/dirs.hpp"
 
@@ -58,6 +59,10 @@ class staging_dir {
   std::filesystem::path path_;
   unique_fd lock_;  // the directory, flock'ed
 };
+
+/// `staged`, published as the template `info` names: errc::already_exists when another
+/// builder made one of that name first.
+result<template_info> publish_template(staging_dir& staged, template_info info);
 
 /// Why the tree `root` cannot boot a VE, or nullopt when it can: its /bin/sh, resolved inside
 /// it as the VE sees it, must be a non-empty executable regular file that starts as an ELF

@@ -158,4 +158,12 @@ result<bool> staging_dir::publish(const fs::path& target) {
   return true;
 }
 
+result<template_info> publish_template(staging_dir& staged, template_info info) {
+  BOOST_OUTCOME_TRY(placed, staged.publish(info.path));
+  if (!placed)
+    return fail(errc::already_exists, "template '{}' already exists: {}", info.name,
+                info.path.string());
+  return info;
+}
+
 }  // namespace ovz::detail
