@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -117,6 +118,13 @@ temp_dir::temp_dir(std::string_view prefix) {
 temp_dir::~temp_dir() {
   std::error_code ec;
   if (!path_.empty()) fs::remove_all(path_, ec);
+}
+
+std::optional<int> parse_runs(std::string_view text) {
+  int runs = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), runs);
+  if (ec != std::errc{} || end != text.data() + text.size() || runs < 1) return std::nullopt;
+  return runs;
 }
 
 std::optional<std::string> find_program(std::string_view name) {

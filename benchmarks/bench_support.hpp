@@ -101,6 +101,9 @@ bool has_mounts_below(const fs::path& dir);
 
 // ---- the peers: whole commands, timed as a user of the tool would see them ----
 
+/// The value of `--runs N`: a whole number of at least 1.
+std::optional<int> parse_runs(std::string_view text);
+
 /// The executable `name` from PATH, or from the sbin directories that a PATH without them
 /// (sudo, some shells) still leaves runc in.
 std::optional<std::string> find_program(std::string_view name);

@@ -14,7 +14,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -142,9 +141,9 @@ std::optional<options> parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--runs" && i + 1 < argc) {
-      std::string_view v = argv[++i];
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.runs);
-      if (ec != std::errc{} || end != v.data() + v.size() || o.runs < 1) return std::nullopt;
+      auto runs = parse_runs(argv[++i]);
+      if (!runs) return std::nullopt;
+      o.runs = *runs;
     } else if (a == "--root" && i + 1 < argc) {
       o.root = argv[++i];
     } else {
