@@ -104,15 +104,6 @@ struct fs_step {
   int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
 };
 
-/// A file that receives a process's stdout and stderr without growing past a size: see
-/// spawn_spec::log.
-struct output_log {
-  std::filesystem::path path;  ///< empty: no log
-  /// Before the file would grow past this, it is renamed to `path` + ".1" (replacing that) and
-  /// begun anew, so the two hold the last output and at most twice this. At least 64 KiB.
-  std::uint64_t max_bytes = 1 << 20;
-};
-
 /// A program that becomes the spawned process's parent, in place of spawn's intermediate
 /// process: see spawn_spec::monitor.
 struct process_monitor {
@@ -144,12 +135,6 @@ struct spawn_spec {
   int stdin_fd = -1;             ///< -1: /dev/null
   int stdout_fd = -1;
   int stderr_fd = -1;
-  /// With a path, stdout and stderr (stdout_fd and stderr_fd are ignored) are a pipe that a
-  /// writer process, started with the process and its parent, copies into the file (appended
-  /// to). The writer keeps nothing of the caller open (its stdio is /dev/null, its cwd /) and
-  /// exits when the last writer of the pipe has closed it: for a VE, when the VE is gone.
-  /// Detached, it is not the caller's child either (the spawned process is its child then).
-  output_log log;
   bool new_session = false;      ///< setsid(); with a terminal on stdin, it becomes the ctty
   /// When >= 0, a SOCK_SEQPACKET/STREAM socket: the child opens a pseudo-terminal in the
   /// devpts of its (new) root, makes it its stdio and controlling terminal, and sends the
@@ -163,7 +148,7 @@ struct spawn_spec {
   /// if it died before), and 4, a pipe that gets one byte 'y' once the spawn has succeeded, or
   /// end-of-file without it when the spawn was given up (the program must not clean up after
   /// the process then: the caller does); 5 on, `monitor.fds`. Its argv ends in "--init=PID".
-  /// `log`, `pty_socket` and the stdio fds are ignored.
+  /// `pty_socket` and the stdio fds are ignored.
   process_monitor monitor;
   /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
   /// a long-running caller has nothing to reap. Its exit code is not available then.
@@ -177,7 +162,7 @@ struct spawn_spec {
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
   /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose
-  /// error says how it ended (and the writer of `log` has written its last output by then).
+  /// error says how it ended (and the monitor has written its last output by then).
   std::chrono::milliseconds settle{0};
   /// RLIMIT_NOFILE of the process, set by the caller (prlimit) while the child waits, before
   /// it runs anything; unset: inherited from the caller.

@@ -14,8 +14,6 @@
 namespace ovz::detail {
 namespace {
 
-// ---- the writer: raw system calls only ----
-
 int open_log(const log_writer_plan& w) noexcept {
   // O_NOFOLLOW: a link planted in log/ must not make the host write elsewhere.
   return raw::openat(w.dir, w.name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -56,25 +54,11 @@ void capped_log::close() noexcept {
   out_ = -1;
 }
 
-void copy_capped(const log_writer_plan& w) noexcept {
-  // Small enough for any thread's stack the caller may have run on; the pipe holds 64 KiB.
-  char buf[8192];
-  capped_log log(w);
-  for (;;) {
-    ssize_t n = raw::read(w.in, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    log.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
-// ---- the library's side ----
-
 void finish_writer(const process& writer) {
   auto ended = writer.wait_exit(std::chrono::seconds(5));
   if (ended && *ended) return;
-  logged(writer.signal(SIGKILL), "kill the log writer or monitor that did not end");
-  logged(writer.wait_exit(std::chrono::seconds(5)), "wait for the killed log writer or monitor");
+  logged(writer.signal(SIGKILL), "kill the monitor that did not end");
+  logged(writer.wait_exit(std::chrono::seconds(5)), "wait for the killed monitor");
 }
 
 result<std::optional<process>> parent_named(pid_t pid, std::string_view comm) {

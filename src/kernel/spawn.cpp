@@ -59,7 +59,6 @@ enum step : std::int32_t {
   step_seccomp = -13,
   step_caps = -14,
   step_no_new_privs = -15,
-  step_log = -16,
   step_monitor = -17,
   step_console = -18,
 };
@@ -71,7 +70,7 @@ struct report {
   std::int32_t step;
   std::int32_t err;
   std::int32_t value;
-  std::int32_t parent;  // report_pid: the process that forked it (the log writer, if any)
+  std::int32_t parent;  // report_pid: the process that forked it (the monitor, if any)
 };
 
 
@@ -119,7 +118,6 @@ struct plan {
   int report_w = -1;
   int hold_r = -1;
   int devnull = -1;
-  detail::log_writer_plan log;  // log.in < 0: no log
   int target_pidfd = -1;
   int setns_flags = 0;
   int cgroup_fd = -1;  // the final child is born in this cgroup where the kernel can
@@ -349,42 +347,12 @@ void setup_stdio(const plan& p) noexcept {
   raw::exit_group(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-// A detached log writer outlives the caller, who must not have to reap it: its parent (the
+// A detached monitor outlives the caller, who must not have to reap it: its parent (the
 // first child) exits at once, and the host's init (or nearest subreaper) adopts it.
 void leave_caller(const plan& p) noexcept {
   pid_t pid = detail::clone3_fork(0, nullptr);
   if (pid < 0) child_fail(p, step_fork);
   if (pid > 0) raw::exit_group(0);
-}
-
-// The writer's descriptors above 2 before the final child is forked, so that a failure can
-// still be reported and its stdio can become /dev/null without closing them.
-void lift_writer_fds(plan& p) noexcept {
-  int in = raw::dup_above(p.log.in, 3);
-  int dir = raw::dup_above(p.log.dir, 3);
-  int null = raw::dup_above(p.devnull, 3);
-  if (in < 0 || dir < 0 || null < 0) child_fail(p, step_log);
-  p.log.in = in;
-  p.log.dir = dir;
-  p.devnull = null;
-}
-
-// The rest of the intermediate's life with a log: see kernel/log_writer.hpp for why it stays
-// a raw-syscall clone.
-[[noreturn]] void become_writer(plan& p, pid_t child, bool detach) noexcept {
-  raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(detail::log_writer_name));
-  // Nothing of the caller's stdio (`ovzctl start | cat` would wait for the writer), and no
-  // write end of the pipe, whose last close is the writer's cue to finish.
-  for (int i = 0; i < 3; ++i) raw::dup2(p.devnull, i);
-  int keep[2] = {std::min(p.log.in, p.log.dir), std::max(p.log.in, p.log.dir)};
-  close_except(keep, 2);
-  (void)raw::chdir("/");  // no hold on the caller's working directory's filesystem
-  // Out of the caller's session and process group: a Ctrl-C or hang-up meant for the caller
-  // must not end the console of a VE that runs on.
-  (void)raw::setsid();
-  detail::copy_capped(p.log);
-  if (detach) raw::exit_group(0);  // the child goes to our adopter, which reaps it
-  exit_as(child);
 }
 
 // The rest of the intermediate's life with a monitor: the monitor program, with the console
@@ -417,14 +385,13 @@ void lift_writer_fds(plan& p) noexcept {
 }
 
 // The first child when the final one must not be our child (detach), must be forked after
-// entering a PID namespace (setns only moves future children into it), or has its output
-// logged (the first child becomes the writer).
+// entering a PID namespace (setns only moves future children into it), or has a monitor (the
+// first child executes it).
 [[noreturn]] void intermediate_child(plan& p, bool detach) noexcept {
   if (p.target_pidfd >= 0) {
     if (raw::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
     raw::close(p.target_pidfd);
   }
-  if (p.log.in >= 0) lift_writer_fds(p);
   pid_t pid = fork_final(p, p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
@@ -436,9 +403,6 @@ void lift_writer_fds(plan& p) noexcept {
   }
   raw::close(p.report_w);
   raw::close(p.sync_r);
-  // A writer needs no hold: it cannot end, nor so reap or release the final child, before the
-  // parent has closed its end of the log pipe.
-  if (p.log.in >= 0) become_writer(p, pid, detach);
   if (detach) {
     wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
     raw::exit_group(0);
@@ -478,7 +442,6 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_seccomp: return "install the seccomp filter";
     case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
     case step_no_new_privs: return "set no_new_privs";
-    case step_log: return fmt::format("prepare the writer of {}", spec.log.path.string());
     case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
     case step_console: return "bind the console terminal on /dev/console";
   }
@@ -644,8 +607,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
   const bool monitored = !spec.monitor.program.empty();
-  const bool logged = !monitored && !spec.log.path.empty();
-  const bool two_stage = spec.detach || in_target || logged || monitored;
+  const bool two_stage = spec.detach || in_target || monitored;
 
   plan p;
   freeze(p, spec);
@@ -663,21 +625,6 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   const int given[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
   for (int i = 0; i < 3; ++i) p.stdio[i] = given[i] >= 0 ? given[i] : devnull.get();
   p.devnull = devnull.get();
-
-  unique_fd log_r, log_w, log_dir;
-  std::string log_name, log_rotated;
-  if (logged) {
-    BOOST_OUTCOME_TRY(make_pipe(log_r, log_w));
-    auto dir = spec.log.path.parent_path();
-    if (dir.empty()) dir = ".";
-    log_dir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!log_dir) return detail::sys_fail(errno, "open {}", dir.string());
-    log_name = spec.log.path.filename().string();
-    log_rotated = log_name + ".1";
-    p.log = {log_r.get(), log_dir.get(), log_name.c_str(), log_rotated.c_str(),
-             std::max<std::uint64_t>(spec.log.max_bytes, 64 << 10)};
-    p.stdio[1] = p.stdio[2] = log_w.get();
-  }
 
   unique_fd console_r, console_w;  // the console's master travels from the child to the monitor
   if (monitored) {
@@ -703,7 +650,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket, p.monitor_socket, p.log.in, p.log.dir, p.cgroup_fd};
+            target_pidfd, p.pty_socket, p.monitor_socket, p.cgroup_fd};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());
@@ -718,7 +665,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     raw::reset_signals();
     close_others(p);
     if (two_stage) {
-      if (spec.detach && (logged || monitored)) leave_caller(p);
+      if (spec.detach && monitored) leave_caller(p);
       intermediate_child(p, spec.detach);
     }
     final_child(p);
@@ -731,7 +678,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   console_r.reset();
   console_w.reset();
 
-  std::optional<process> writer;
+  std::optional<process> monitor;
   unique_fd final_fd;
   // Through the pidfds, which cannot reach a process that reused the PID. Only where
   // pidfd_open failed is the final child signalled by PID: the intermediate, not yet let go,
@@ -743,11 +690,10 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
       ::kill(final_pid, SIGKILL);
     hold_w.reset();
     sync_w.reset();
-    if (writer) {
-      // Once the child is gone and our end of the pipe closed, the writer writes the last
-      // of the output (what a child that ended at once said) and ends.
-      log_w.reset();
-      detail::finish_writer(*writer);
+    if (monitor) {
+      // Once the child is gone and the confirmation pipe closed, the monitor writes the last
+      // of the console (what a child that ended at once said) and ends.
+      detail::finish_writer(*monitor);
     } else {
       detail::pidfd_send_signal(first_fd.get(), SIGKILL);
     }
@@ -770,12 +716,11 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     // Valid while the intermediate has not reaped it, which it does only after we let go.
     final_fd.reset(detail::pidfd_open(final_pid));
     if (!final_fd) return abort(final_pid, detail::sys_fail(errno, "pidfd_open {}", final_pid));
-    if (logged || monitored) {
-      // Alive: a writer cannot end while we hold the pipe's write end, nor a monitor before
-      // the confirmation pipe closes.
-      auto w = process::open(r.parent);
-      if (!w) return abort(final_pid, w.error());
-      writer = std::move(*w);
+    if (monitored) {
+      // Alive: a monitor ends only after the final child, which waits for our release.
+      auto m = process::open(r.parent);
+      if (!m) return abort(final_pid, m.error());
+      monitor = std::move(*m);
     }
   }
   if (spec.namespaces.has(ns_type::user)) {

@@ -24,7 +24,7 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .mount_point = state_root / "root" / n,
           .lock = state_root / "lock" / (n + ".lck"),
           .console_log = state_root / "log" / (n + ".console"),
-          .console_log_rotated = state_root / "log" / (n + ".console.1"),  // spawn's output_log
+          .console_log_rotated = state_root / "log" / (n + ".console.1"),
           .net_state = state_root / "run" / (n + ".net"),
           .console_socket = state_root / "run" / (n + ".console")};
 }

@@ -106,7 +106,7 @@ class console_hub {
                         O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
         name_(l.console_log.filename().string()),
         rotated_(l.console_log_rotated.filename().string()),
-        log_(log_writer_plan{-1, log_dir_.get(), name_.c_str(), rotated_.c_str(),
+        log_(log_writer_plan{log_dir_.get(), name_.c_str(), rotated_.c_str(),
                              console_log_max}) {
     if (master_) {
       ::fcntl(master_.get(), F_SETFL, O_NONBLOCK);

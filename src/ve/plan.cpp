@@ -52,7 +52,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.init = init.empty() ? std::vector<std::string>{"/sbin/init"} : init;
   // Through a writer process with a cap, not the file itself: a VE process that reopens
   // /proc/1/fd/1 writes into the pipe, never into a host file it could grow without end.
-  p.console = {l.console_log, console_log_max};
+  p.console = l.console_log;
   p.monitor = host.monitor;
   return p;
 }
@@ -157,8 +157,8 @@ std::string to_text(const ve_plan& p) {
   line("hostname", p.hostname);
   for (const auto& e : p.env) line("env", e);
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
-  line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.path.string(),
-                              p.console.max_bytes));
+  line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.string(),
+                              console_log_max));
   line("monitor", p.monitor.string());
   return out;
 }

@@ -57,7 +57,7 @@ struct ve_plan {
   std::string hostname{};
   std::vector<std::string> env{};
   std::vector<std::string> init{};
-  output_log console{};  // the console log, which the monitor writes
+  std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
 };
 

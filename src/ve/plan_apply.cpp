@@ -39,7 +39,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   // A state root made by an older libovz has a private/ any host user may enter.
   BOOST_OUTCOME_TRY(make_root_only_dir(l.private_dir.parent_path()));
   std::error_code ec;
-  for (const auto& dir : {plan.root, plan.console.path.parent_path()}) {
+  for (const auto& dir : {plan.root, plan.console.parent_path()}) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return sys_fail(ec.value(), "create {}", dir.string());
   }

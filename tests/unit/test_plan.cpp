@@ -54,7 +54,7 @@ TEST_CASE("A plan holds what a start makes of CTID.conf", "[plan]") {
   CHECK(p.limits.pids_max == 64u);
   CHECK(p.network.ip_addresses.size() == 1);
   CHECK(p.root == "/srv/ovz/root/13700");
-  CHECK(p.console.path == "/srv/ovz/log/13700.console");
+  CHECK(p.console == "/srv/ovz/log/13700.console");
   CHECK(has_step(p.mounts, fs_step::kind::mount, "/srv/ovz/root/13700/proc"));
   CHECK(has_step(p.mounts, fs_step::kind::mknod, "/srv/ovz/root/13700/dev/null"));
   // The root itself is the storage's: the plan's mounts go on top of it.
