@@ -244,4 +244,38 @@ std::string inittab_without_gettys(std::string_view inittab) {
   return out;
 }
 
+std::string depend_start_before(std::string_view depend, std::string_view script,
+                                std::string_view before) {
+  auto words = [](std::string_view s) {
+    std::vector<std::string_view> out;
+    for (std::size_t pos = 0; pos < s.size();) {
+      auto start = s.find_first_not_of(" \t", pos);
+      if (start == std::string_view::npos) break;
+      auto end = s.find_first_of(" \t", start);
+      if (end == std::string_view::npos) end = s.size();
+      out.push_back(s.substr(start, end - start));
+      pos = end;
+    }
+    return out;
+  };
+  auto holds = [&](std::string_view line) {
+    auto w = words(line);
+    return std::ranges::find(w, script) != w.end();
+  };
+  const std::string target_line = fmt::format("{}:", before);
+  std::string out;
+  bool dependency = false;
+  for (auto line : lines_of(depend)) {
+    std::string l(line);
+    if (line.starts_with("TARGETS =") && !holds(line)) l += fmt::format(" {}", script);
+    if (line.starts_with(target_line)) {
+      dependency = true;
+      if (!holds(line.substr(target_line.size()))) l += fmt::format(" {}", script);
+    }
+    out += l + '\n';
+  }
+  if (!dependency) out += fmt::format("{} {}\n", target_line, script);
+  return out;
+}
+
 }  // namespace ovz::detail
