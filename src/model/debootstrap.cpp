@@ -1,6 +1,7 @@
 #include "model/debootstrap.hpp"
 
 #include "fail.hpp"
+#include "model/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,38 +9,6 @@
 
 namespace ovz::detail {
 namespace {
-
-constexpr std::string_view blanks = " \t\r";
-
-std::string_view trim(std::string_view s) {
-  auto first = s.find_first_not_of(blanks);
-  if (first == std::string_view::npos) return {};
-  auto last = s.find_last_not_of(blanks);
-  return s.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto eol = text.find('\n');
-    lines.push_back(text.substr(0, eol));
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-  }
-  return lines;
-}
-
-std::vector<std::string> words_of(std::string_view s) {
-  std::vector<std::string> words;
-  while (true) {
-    auto first = s.find_first_not_of(blanks);
-    if (first == std::string_view::npos) break;
-    s.remove_prefix(first);
-    auto end = s.find_first_of(blanks);
-    words.emplace_back(s.substr(0, end));
-    s.remove_prefix(end == std::string_view::npos ? s.size() : end);
-  }
-  return words;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -246,20 +215,8 @@ std::string inittab_without_gettys(std::string_view inittab) {
 
 std::string depend_start_before(std::string_view depend, std::string_view script,
                                 std::string_view before) {
-  auto words = [](std::string_view s) {
-    std::vector<std::string_view> out;
-    for (std::size_t pos = 0; pos < s.size();) {
-      auto start = s.find_first_not_of(" \t", pos);
-      if (start == std::string_view::npos) break;
-      auto end = s.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = s.size();
-      out.push_back(s.substr(start, end - start));
-      pos = end;
-    }
-    return out;
-  };
   auto holds = [&](std::string_view line) {
-    auto w = words(line);
+    auto w = words_of(line);
     return std::ranges::find(w, script) != w.end();
   };
   const std::string target_line = fmt::format("{}:", before);
