@@ -10,6 +10,7 @@
 #include "ve/ve_tree.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,6 +61,10 @@ result<unique_fd> lock_accounts(int root) {
   BOOST_OUTCOME_TRY(etc, detail::open_tree_dir(root, "etc"));
   unique_fd fd(::openat(etc.get(), ".pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
   if (!fd) return detail::sys_fail(errno, "etc/.pwd.lock: open");
+  // Root's inside, as lckpwdf would have made it (a new one would be the host's root's).
+  struct stat dir {};
+  if (::fstat(etc.get(), &dir) != 0 || ::fchown(fd.get(), dir.st_uid, dir.st_gid) != 0)
+    return detail::sys_fail(errno, "etc/.pwd.lock: chown");
   struct flock l {};
   l.l_type = F_WRLCK;
   l.l_whence = SEEK_SET;

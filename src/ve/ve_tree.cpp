@@ -2,6 +2,7 @@
 
 #include <ovz/template.hpp>
 
+#include "fail.hpp"
 #include "kernel/files.hpp"
 #include "ve/storage.hpp"
 #include "ve/userns.hpp"
@@ -28,6 +29,11 @@ result<ve_tree> stopped_tree(const ve_config& conf, const ve_layout& l,
   BOOST_OUTCOME_TRY(tmpl, template_store(state_root).find(
                               conf.get("OSTEMPLATE").value_or(builtin_template)));
   auto storage = storage_for(conf, l, tmpl.path);
+  // The storage is mounted there meanwhile, in a mount namespace of the caller's own; a VE
+  // never started has none yet.
+  std::error_code ec;
+  std::filesystem::create_directories(l.mount_point, ec);
+  if (ec) return sys_fail(ec.value(), "create {}", l.mount_point.string());
   if (!range) {
     BOOST_OUTCOME_TRY(root, storage->host_root());
     return ve_tree{std::move(root), 0};
