@@ -21,9 +21,11 @@
 namespace ovz::inline v0 {
 namespace {
 
-// useradd -m as vzctl's script runs it, then chpasswd reading "USER:PASSWORD" on stdin.
+// useradd -m as vzctl's script runs it (for a user /etc/passwd lacks: `id` would also ask
+// NSS, which may know users useradd cannot change), then chpasswd reading "USER:PASSWORD" on
+// stdin.
 constexpr const char* inside_script =
-    "id -u \"$1\" >/dev/null 2>&1 || useradd -m \"$1\" || exit\n"
+    "grep -q \"^$1:\" /etc/passwd || useradd -m \"$1\" || exit\n"
     "exec chpasswd\n";
 
 bool has_account_tools(int root) {
