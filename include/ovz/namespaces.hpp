@@ -145,7 +145,8 @@ struct spawn_spec {
   /// /dev/null, its own session, cwd /, and the descriptors: 3, a socket on which the process
   /// sends the master side of its console (a pseudo-terminal opened in the devpts of its new
   /// root, bound on its /dev/console and made its stdio and controlling terminal; end-of-file
-  /// if it died before), and 4, a pipe that gets one byte 'y' once the spawn has succeeded, or
+  /// if it died before; then, where its seccomp filter has a listener, that listener), and 4,
+  /// a pipe that gets one byte 'y' once the spawn has succeeded, or
   /// end-of-file without it when the spawn was given up (the program must not clean up after
   /// the process then: the caller does); 5 on, `monitor.fds`. Its argv ends in "--init=PID".
   /// `pty_socket` and the stdio fds are ignored.
@@ -159,6 +160,12 @@ struct spawn_spec {
   /// A classic BPF seccomp program installed just before exec (empty: none). It is set with
   /// the privileges the child still has then, so no_new_privs is not required.
   std::vector<sock_filter> seccomp;
+  /// When >= 0 and `seccomp` hands calls to a supervisor (SECCOMP_RET_USER_NOTIF), a socket:
+  /// the filter is installed with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), which is
+  /// sent over it (SCM_RIGHTS) before the exec, for the process at its other end to answer
+  /// those calls. With a monitor, the listener goes to the monitor instead, on its descriptor
+  /// 3 after the console. Without either, those calls fail with ENOSYS.
+  int seccomp_listener_socket = -1;
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
   /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose

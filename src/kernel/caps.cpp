@@ -11,20 +11,34 @@ namespace {
 
 // Without a user namespace these act on the host, not on the VE: loading code into the
 // kernel, raw device and port access, the host clock, mounts and the other CAP_SYS_ADMIN
-// powers, security modules, the audit log, the kernel log, new device nodes, opening files
-// by handle, BPF and perf, real-time scheduling (outside an RT cgroup group, which cgroup v2
-// has not, a SCHED_FIFO spinner starves the host's CPUs whatever the VE's cpulimit).
+// powers (the VE's monitor does the safe ones for it), security modules, the audit log, the
+// kernel log, new device nodes, opening files by handle, BPF and perf, real-time scheduling
+// (outside an RT cgroup group, which cgroup v2 has not, a SCHED_FIFO spinner starves the
+// host's CPUs whatever the VE's cpulimit), and overriding resource limits: RLIMIT_NOFILE
+// past NUMFILE, and the disk quota meant to hold root too.
 constexpr int dropped_by_default[] = {
     CAP_SYS_MODULE,   CAP_SYS_RAWIO,   CAP_SYS_TIME,    CAP_SYS_ADMIN,   CAP_MAC_ADMIN,
     CAP_MAC_OVERRIDE, CAP_AUDIT_CONTROL, CAP_SYSLOG,    CAP_MKNOD,       CAP_DAC_READ_SEARCH,
     CAP_WAKE_ALARM,   CAP_BLOCK_SUSPEND, CAP_SYS_PACCT, CAP_BPF,         CAP_PERFMON,
-    CAP_LINUX_IMMUTABLE, CAP_SYS_TTY_CONFIG, CAP_SYS_NICE,
+    CAP_LINUX_IMMUTABLE, CAP_SYS_TTY_CONFIG, CAP_SYS_NICE, CAP_SYS_RESOURCE,
+};
+
+// In its own user namespace the kernel checks every capability against the namespace that
+// owns the object: root of the VE holds them all over its own namespaces and none over the
+// host's. These few act only on the host's (the kernel asks the initial namespace), dropped
+// all the same as LXC does, so that nothing rests on each check being made that way.
+constexpr int dropped_in_userns[] = {
+    CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE,
 };
 
 }  // namespace
 
-result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings) {
-  std::vector<int> drops(std::begin(dropped_by_default), std::end(dropped_by_default));
+result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings,
+                                              bool userns) {
+  std::vector<int> drops = userns ? std::vector<int>(std::begin(dropped_in_userns),
+                                                     std::end(dropped_in_userns))
+                                  : std::vector<int>(std::begin(dropped_by_default),
+                                                     std::end(dropped_by_default));
   for (const auto& s : settings) {
     cap_value_t cap = 0;
     if (cap_from_name(("cap_" + s.name).c_str(), &cap) != 0)

@@ -9,9 +9,11 @@
 namespace ovz::detail {
 
 /// The bounding-set drops for a VE: the defaults (module loading, raw I/O, clock, mounting
-/// and other CAP_SYS_ADMIN powers, MAC, audit control, syslog, mknod, open-by-handle …),
-/// less the ones CAPABILITY turns on, plus the ones it turns off.
-result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings);
+/// and other CAP_SYS_ADMIN powers, MAC, audit control, syslog, mknod, open-by-handle …; in a
+/// user namespace only the few that act on the host alone), less the ones CAPABILITY turns
+/// on, plus the ones it turns off.
+result<std::vector<int>> dropped_capabilities(const std::vector<capability_setting>& settings,
+                                              bool userns);
 
 /// Whether this process holds `cap` (CAP_* number) in its effective set.
 bool has_effective_capability(int cap);

@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/seccomp.h>
+
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -25,12 +28,18 @@ std::uint32_t to_libseccomp(seccomp_action a, int errno_value) {
   return SCMP_ACT_ALLOW;
 }
 
-}  // namespace
-
-result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile) {
+// The rules of `profile`, with the calls in `notify` handed to the listener.
+result<std::vector<sock_filter>> compile_rules(const seccomp_profile& profile,
+                                               const std::vector<std::string>& notify) {
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(
       seccomp_init(to_libseccomp(profile.default_action, profile.default_errno)), seccomp_release);
   if (!ctx) return fail(errc::unsupported, "seccomp_init failed");
+  for (const auto& name : notify) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) return fail(errc::bad_config, "unknown system call \"{}\"", name);
+    if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, nr, 0); rc < 0)
+      return sys_fail(-rc, "seccomp_rule_add {} (notify)", name);
+  }
   for (const auto& rule : profile.rules) {
     const auto action = to_libseccomp(rule.action, rule.errno_value);
     // libseccomp refuses a rule that repeats the default action: it would change nothing.
@@ -55,12 +64,50 @@ result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile)
   return program;
 }
 
-result<const std::vector<sock_filter>*> default_seccomp_filter() {
-  static std::once_flag once;
-  static result<std::vector<sock_filter>> program = error();
-  std::call_once(once, [] { program = compile_seccomp(default_seccomp_profile()); });
-  if (!program) return program.error();
-  return &*program;
+}  // namespace
+
+const std::vector<std::string>& brokered_calls() {
+  static const std::vector<std::string> calls = {"mount", "umount2", "sethostname",
+                                                 "setdomainname"};
+  return calls;
+}
+
+result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile,
+                                                 bool brokered) {
+  std::vector<std::string> notify;
+  seccomp_profile with_broker = profile;
+  if (brokered) {
+    auto named = [&](const std::string& call) {
+      return std::any_of(profile.rules.begin(), profile.rules.end(), [&](const seccomp_rule& r) {
+        return std::find(r.syscalls.begin(), r.syscalls.end(), call) != r.syscalls.end();
+      });
+    };
+    for (const auto& call : brokered_calls())
+      if (!named(call)) notify.push_back(call);
+    seccomp_rule new_api{{}, seccomp_action::errno_return, ENOSYS};
+    for (const char* call : {"fsopen", "fsconfig", "fsmount", "fspick", "open_tree",
+                             "move_mount", "mount_setattr"})
+      if (!named(call)) new_api.syscalls.emplace_back(call);
+    if (!new_api.syscalls.empty()) with_broker.rules.push_back(std::move(new_api));
+  }
+  return compile_rules(with_broker, notify);
+}
+
+result<const std::vector<sock_filter>*> default_seccomp_filter(bool brokered) {
+  static std::once_flag once[2];
+  static result<std::vector<sock_filter>> program[2] = {error(), error()};
+  const std::size_t which = brokered ? 1 : 0;
+  std::call_once(once[which], [&] {
+    program[which] = compile_seccomp(default_seccomp_profile(), brokered);
+  });
+  if (!program[which]) return program[which].error();
+  return &*program[which];
+}
+
+bool has_notify_rule(const std::vector<sock_filter>& program) {
+  return std::any_of(program.begin(), program.end(), [](const sock_filter& f) {
+    return f.code == (BPF_RET | BPF_K) && (f.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+  });
 }
 
 }  // namespace ovz::detail

@@ -13,6 +13,7 @@
 #include "kernel/log_writer.hpp"
 #include "kernel/proc_stat.hpp"
 #include "kernel/raw.hpp"
+#include "kernel/seccomp.hpp"
 #include "kernel/sys.hpp"
 
 #include <fcntl.h>
@@ -124,6 +125,7 @@ struct plan {
   std::vector<int> keep;  // sorted descriptors the children must not close
   const std::vector<int>* drop_caps = nullptr;
   struct sock_fprog seccomp {};
+  int listener_socket = -1;  // where the filter's listener goes, if it gets one
   bool no_new_privs = false;
 };
 
@@ -237,6 +239,25 @@ void bind_console(const plan& p, int slave) noexcept {
     child_fail(p, step_console);
 }
 
+// Sends `fd` over the socket `sock` (SCM_RIGHTS), with one byte of data.
+bool send_fd(int sock, int fd) noexcept {
+  char byte = 'p';
+  struct iovec iov = {&byte, 1};
+  // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
+  alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(int))];
+  auto* head = new (buf) cmsghdr{};
+  head->cmsg_level = SOL_SOCKET;
+  head->cmsg_type = SCM_RIGHTS;
+  head->cmsg_len = CMSG_LEN(sizeof(int));
+  new (CMSG_DATA(head)) int(fd);
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = buf;
+  msg.msg_controllen = sizeof buf;
+  return raw::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
 // Opens a terminal in the (new) root's devpts, hands its master over pty_socket (to the
 // parent, or to the monitor) and makes the slave our stdio and controlling terminal.
 void open_pty(plan& p) noexcept {
@@ -248,21 +269,7 @@ void open_pty(plan& p) noexcept {
   int slave = raw::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) child_fail(p, step_pty);
   if (p.console) bind_console(p, slave);
-  char byte = 'p';
-  struct iovec iov = {&byte, 1};
-  // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
-  alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(int))];
-  auto* head = new (buf) cmsghdr{};
-  head->cmsg_level = SOL_SOCKET;
-  head->cmsg_type = SCM_RIGHTS;
-  head->cmsg_len = CMSG_LEN(sizeof(int));
-  new (CMSG_DATA(head)) int(master);
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  if (raw::sendmsg(p.pty_socket, &msg, MSG_NOSIGNAL) != 1) child_fail(p, step_pty);
+  if (!send_fd(p.pty_socket, master)) child_fail(p, step_pty);
   raw::close(master);
   p.stdio = {slave, slave, slave};
   if (raw::setsid() < 0 || raw::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(p, step_pty);
@@ -322,8 +329,15 @@ void setup_stdio(const plan& p) noexcept {
     child_fail(p, step_no_new_privs);
   // The filter first, while the child may still install one without no_new_privs; the
   // bounding set last, as nothing after it needs a capability.
-  if (p.seccomp.len && raw::seccomp(SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
-    child_fail(p, step_seccomp);
+  if (p.seccomp.len) {
+    const unsigned flags = p.listener_socket >= 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    const int listener = raw::seccomp(SECCOMP_SET_MODE_FILTER, flags, &p.seccomp);
+    if (listener < 0) child_fail(p, step_seccomp);
+    if (flags) {
+      if (!send_fd(p.listener_socket, listener)) child_fail(p, step_seccomp);
+      raw::close(listener);
+    }
+  }
   for (int cap : *p.drop_caps)
     if (raw::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap)) != 0 && errno != EINVAL)
       child_fail(p, step_caps);
@@ -486,6 +500,7 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.drop_caps = &spec.drop_capabilities;
   p.seccomp.len = static_cast<unsigned short>(spec.seccomp.size());
   p.seccomp.filter = const_cast<sock_filter*>(spec.seccomp.data());
+  if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = spec.seccomp_listener_socket;
   p.no_new_privs = spec.no_new_privs;
   if (!spec.monitor.program.empty()) {
     p.monitor_path = spec.monitor.program.c_str();
@@ -637,6 +652,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
     console_r.reset(pair[1]);
     p.pty_socket = console_w.get();
     p.console = true;
+    if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = p.pty_socket;
     p.monitor_socket = console_r.get();
   }
 
@@ -650,7 +666,7 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket, p.monitor_socket, p.cgroup_fd};
+            target_pidfd, p.pty_socket, p.monitor_socket, p.cgroup_fd, p.listener_socket};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());

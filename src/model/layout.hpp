@@ -23,6 +23,8 @@ struct ve_paths {
   std::filesystem::path console_log_rotated;  // <root>/log/<id>.console.1: its previous part
   std::filesystem::path net_state;    // <root>/run/<id>.net: host-side network entries to undo
   std::filesystem::path console_socket;  // <root>/run/<id>.console: the monitor's, to attach
+  std::filesystem::path broker_socket;   // <root>/run/<id>.broker: the monitor's, to hand it
+                                         // the seccomp listener of a command run in the VE
 };
 
 /// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and

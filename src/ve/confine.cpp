@@ -4,7 +4,10 @@
 #include "kernel/caps.hpp"
 #include "kernel/files.hpp"
 #include "kernel/seccomp.hpp"
+#include "log.hpp"
 #include "ve/limits.hpp"
+#include "ve/monitor.hpp"
+#include "ve/userns.hpp"
 
 #include <linux/capability.h>
 #include <sys/resource.h>
@@ -59,7 +62,11 @@ result<confinement> confinement_for(const ve_config& conf, const confine_inputs&
   if (host.nofile_ceiling) c.nofile.hard = std::min(c.nofile.hard, *host.nofile_ceiling);
   c.nofile.soft = std::min(c.nofile.soft, c.nofile.hard);
   BOOST_OUTCOME_TRY(sec, security_from_config(conf));
-  BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities));
+  BOOST_OUTCOME_TRY(userns, userns_range(conf));
+  BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities, userns.has_value()));
+  // Unconfined means no filter at all, and so no broker: the kernel's own answers.
+  c.brokered = !userns && sec.seccomp_profile != "unconfined" &&
+               std::find(drops.begin(), drops.end(), CAP_SYS_ADMIN) != drops.end();
   c.drop_capabilities = std::move(drops);
   c.no_new_privs = sec.no_new_privs;
   if (sec.seccomp_profile.empty()) {
@@ -85,23 +92,33 @@ result<void> confine(spawn_spec& spec, const confinement& c) {
   spec.drop_capabilities = c.drop_capabilities;
   spec.no_new_privs = c.no_new_privs;
   if (c.builtin_seccomp) {
-    BOOST_OUTCOME_TRY(filter, default_seccomp_filter());
+    BOOST_OUTCOME_TRY(filter, default_seccomp_filter(c.brokered));
     spec.seccomp = *filter;
   } else if (c.seccomp) {
-    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp));
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp, c.brokered));
     spec.seccomp = std::move(program);
   }
   return success();
 }
 
-result<void> confine(spawn_spec& spec, const ve_config& conf) {
+result<unique_fd> confine(spawn_spec& spec, const ve_config& conf, const ve_paths& l) {
   BOOST_OUTCOME_TRY(sec, security_from_config(conf));
   BOOST_OUTCOME_TRY(in, gather_confine_inputs(sec));
   BOOST_OUTCOME_TRY(c, confinement_for(conf, in));
-  auto ok = confine(spec, c);
-  if (!ok && !sec.seccomp_profile.empty() && sec.seccomp_profile != "unconfined")
-    return with_context(ok.error(), "seccomp profile " + sec.seccomp_profile);
-  return ok;
+  if (auto ok = confine(spec, c); !ok) {
+    if (!sec.seccomp_profile.empty() && sec.seccomp_profile != "unconfined")
+      return with_context(ok.error(), "seccomp profile " + sec.seccomp_profile);
+    return ok.error();
+  }
+  if (!c.brokered) return unique_fd();
+  auto broker = connect_broker(l);
+  if (!broker) {
+    log(log_level::warning, fmt::format("VE {}: mount and hostname calls of this command will "
+                                        "fail: {}", l.id.value(), broker.error().message()));
+    return unique_fd();
+  }
+  spec.seccomp_listener_socket = broker->get();
+  return std::move(*broker);
 }
 
 }  // namespace ovz::detail

@@ -4,10 +4,13 @@
 // of the host it needs, which gather_confine_inputs collects.
 
 #include <ovz/config.hpp>
+#include <ovz/fd.hpp>
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
 #include <ovz/seccomp.hpp>
 #include <ovz/security.hpp>
+
+#include "model/layout.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -31,6 +34,9 @@ struct confinement {
   /// The profile the seccomp program is compiled from; none: unconfined.
   std::optional<seccomp_profile> seccomp;
   bool builtin_seccomp = false;  // exactly the built-in profile (its program is compiled once)
+  /// A VE without a user namespace or CAP_SYS_ADMIN: its monitor carries out the mounts and
+  /// hostname changes it may make (ve/syscall_broker.hpp), which its filter hands over.
+  bool brokered = false;
   bool no_new_privs = false;
   resource_limit nofile;
 };
@@ -43,7 +49,9 @@ result<confinement> confinement_for(const ve_config& conf, const confine_inputs&
 /// Sets `spec` up to start its process so confined (compiling the seccomp program).
 result<void> confine(spawn_spec& spec, const confinement& c);
 
-/// All three, for a command run in a VE.
-result<void> confine(spawn_spec& spec, const ve_config& conf);
+/// All three, for a command run in the running VE of `l`; a brokered one's filter goes to the
+/// VE's monitor through the connection returned, which must stay open until the spawn
+/// returned (none where the monitor does not broker: those calls then fail with ENOSYS).
+result<unique_fd> confine(spawn_spec& spec, const ve_config& conf, const ve_paths& l);
 
 }  // namespace ovz::detail

@@ -3,8 +3,8 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
-#include "kernel/unix_address.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/terminal.hpp"
 #include "ve/ve_op.hpp"
 
@@ -20,18 +20,13 @@ result<unique_fd> ve::open_console() const {
     if (!op.live.init_pid)
       return detail::fail(errc::not_running, "{} is not running: start it first", op.context());
     const auto& path = op.layout.console_socket;
-    unique_fd dir(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!sock) return detail::sys_fail(errno, "socket for {}", path.string());
-    auto addr = detail::unix_address_at(dir.get(), path.filename().string());
-    if (!dir || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      if (errno == ENOENT || errno == ECONNREFUSED)
-        return detail::fail(errc::not_running,
-                            "console: {} has no monitor to serve it (started by an older "
-                            "libovz? restart it)",
-                            path.string());
-      return detail::sys_fail(errno, "console: connect to {}", path.string());
-    }
+    auto sock = detail::connect_to(path);
+    if (!sock && (sock.error().sys_errno() == ENOENT || sock.error().sys_errno() == ECONNREFUSED))
+      return detail::fail(errc::not_running,
+                          "console: {} has no monitor to serve it (started by an older "
+                          "libovz? restart it)",
+                          path.string());
+    if (!sock) return detail::with_context(sock.error(), "console");
     return sock;
   });
 }

@@ -46,7 +46,8 @@ result<int> ve::enter(const enter_options& opts) const {
   if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
   spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
-  if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
+  auto broker = detail::confine(spec, conf, op.layout);
+  if (!broker) return detail::with_context(broker.error(), ctx);
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return detail::sys_fail(errno, "{}: socketpair", ctx);

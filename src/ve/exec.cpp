@@ -87,7 +87,8 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
   spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
-  if (auto ok = detail::confine(spec, conf); !ok) return detail::with_context(ok.error(), ctx);
+  auto broker = detail::confine(spec, conf, op.layout);
+  if (!broker) return detail::with_context(broker.error(), ctx);
 
   auto which = detail::ve_namespaces(init);
   if (!which) return detail::with_context(which.error(), ctx);

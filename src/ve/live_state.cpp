@@ -54,7 +54,8 @@ result<void> clean_up(const host_services& h, const ve_layout& l) {
   BOOST_OUTCOME_TRY(tear_down_network(h, l));
   // A stale socket refuses clients, which the next start's replaces: no reason to fail a stop
   // (on a state root remounted read-only, say).
-  logged(remove_file_if_any(l.console_socket), fmt::format("VE {}: clean-up", l.id.value()));
+  for (const auto& socket : {l.console_socket, l.broker_socket})
+    logged(remove_file_if_any(socket), fmt::format("VE {}: clean-up", l.id.value()));
   return cg.remove(l.cgroup);
 }
 

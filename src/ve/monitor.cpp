@@ -10,6 +10,7 @@
 #include "kernel/unix_address.hpp"
 #include "log.hpp"
 #include "ve/live_state.hpp"
+#include "ve/syscall_broker.hpp"
 #include "ve/terminal.hpp"
 #include "ve/ve_op.hpp"
 
@@ -37,6 +38,7 @@ namespace {
 constexpr int console_socket_fd = 3;
 constexpr int confirm_fd = 4;
 constexpr int listener_fd = 5;
+constexpr int broker_fd = 6;  // a brokered VE's (bind_broker)
 
 // How long a monitor whose VE ended waits for the VE's lock, held by a stop or a start.
 constexpr std::chrono::minutes lock_patience{10};
@@ -76,8 +78,9 @@ std::optional<monitor_args> parse_args(int argc, char** argv) {
 
 }  // namespace
 
-result<unique_fd> bind_console(const ve_paths& l) {
-  const auto& path = l.console_socket;
+namespace {
+
+result<unique_fd> bind_listening(const std::filesystem::path& path) {
   BOOST_OUTCOME_TRY(make_root_only_dir(path.parent_path()));
   unique_fd dir(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return sys_fail(errno, "open {}", path.parent_path().string());
@@ -93,6 +96,25 @@ result<unique_fd> bind_console(const ve_paths& l) {
   if (::listen(sock.get(), 8) != 0) return sys_fail(errno, "listen on {}", path.string());
   return sock;
 }
+
+}  // namespace
+
+result<unique_fd> bind_console(const ve_paths& l) { return bind_listening(l.console_socket); }
+
+result<unique_fd> bind_broker(const ve_paths& l) { return bind_listening(l.broker_socket); }
+
+result<unique_fd> connect_to(const std::filesystem::path& path) {
+  unique_fd dir(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_fail(errno, "open {}", path.parent_path().string());
+  unique_fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return sys_fail(errno, "socket for {}", path.string());
+  auto addr = unix_address_at(dir.get(), path.filename().string());
+  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return sys_fail(errno, "connect to {}", path.string());
+  return sock;
+}
+
+result<unique_fd> connect_broker(const ve_paths& l) { return connect_to(l.broker_socket); }
 
 namespace {
 
@@ -183,14 +205,19 @@ confirmation read_confirmation(int fd) {
   return n == 1 && c == 'y' ? confirmation::confirmed : confirmation::given_up;
 }
 
-// Serves the console until init exits.
-void serve(console_hub& hub, int pidfd, int listener, confirmation& confirmed) {
+// Serves the console and the broker until init exits.
+void serve(console_hub& hub, syscall_broker& broker, int pidfd, int listener, int broker_socket,
+           confirmation& confirmed) {
   for (;;) {
     std::vector<pollfd> fds = {{pidfd, POLLIN, 0},
                                {hub.master(), POLLIN, 0},
                                {listener, POLLIN, 0},
-                               {confirmed == confirmation::pending ? confirm_fd : -1, POLLIN, 0}};
+                               {confirmed == confirmation::pending ? confirm_fd : -1, POLLIN, 0},
+                               {broker_socket, POLLIN, 0}};
+    const std::size_t first_client = fds.size();
     for (const auto& c : hub.clients()) fds.push_back({c.get(), POLLIN, 0});
+    const std::size_t first_broker = fds.size();
+    broker.watch(fds);
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return;
@@ -198,8 +225,11 @@ void serve(console_hub& hub, int pidfd, int listener, confirmation& confirmed) {
     if (fds[1].revents & POLLIN) hub.pump();
     if (fds[2].revents & POLLIN) hub.accept_from(listener);
     if (fds[3].revents) confirmed = read_confirmation(confirm_fd);
-    for (std::size_t i = 4; i < fds.size(); ++i)
+    if (fds[4].revents & POLLIN) broker.accept_from(broker_socket);
+    for (std::size_t i = first_client; i < first_broker; ++i)
       if (fds[i].revents && !hub.type_from(fds[i].fd)) hub.drop(fds[i].fd);
+    for (std::size_t i = first_broker; i < fds.size(); ++i)
+      if (fds[i].revents) broker.handle(fds[i]);
     if (fds[0].revents) return;
   }
 }
@@ -265,17 +295,22 @@ int run_monitor(int argc, char** argv) {
   if (!pidfd) return 1;
 
   auto master = receive_fd(console_socket_fd);
-  ::close(console_socket_fd);
   console_hub hub(l, master && *master ? std::move(**master) : unique_fd());
+  // The same socket brings init's seccomp listener, where its filter has one.
+  syscall_broker broker(args->init);
+  broker.add_source(unique_fd(console_socket_fd));
   // Library messages (a failed clean-up, a restart that did not work) end up where the
   // VE's owner looks: its console log.
   set_log_handler([&hub](log_level level, std::string_view message) {
     hub.note(fmt::format("[ovz-monitor] {}: {}\n", to_string(level), message));
   });
   unique_fd listener(::fcntl(listener_fd, F_GETFD) >= 0 ? listener_fd : -1);
+  unique_fd broker_socket(::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd : -1);
   confirmation confirmed = confirmation::pending;
-  serve(hub, pidfd.get(), listener.get(), confirmed);
-  listener.reset();  // its path goes with the VE's clean-up, under the VE's lock
+  serve(hub, broker, pidfd.get(), listener.get(), broker_socket.get(), confirmed);
+  // Their paths go with the VE's clean-up, under the VE's lock.
+  listener.reset();
+  broker_socket.reset();
   siginfo_t si{};
   // WNOWAIT: until the start is confirmed, its caller reads init's exit status itself.
   if (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &si, WEXITED | WNOWAIT) != 0) return 1;

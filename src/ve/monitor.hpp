@@ -5,7 +5,8 @@
 // log/CTID.console and to attached clients (run/CTID.console), and sees init's exit status:
 // a reboot inside (init killed with SIGHUP by reboot(2) in its PID namespace) becomes a
 // restart, a halt or any other end a stop whose clean-up (cgroup, host-side network) is done
-// at once. It is a separate program because that work needs the whole library, which a clone
+// at once. In a VE without a user namespace it also carries out the mounts and hostname
+// changes its root may make (ve/syscall_broker.hpp). It is a separate program because that work needs the whole library, which a clone
 // of a multi-threaded caller may not use before it execs.
 
 #include <ovz/ctid.hpp>
@@ -36,6 +37,17 @@ process_monitor monitor_spec(const std::filesystem::path& program, ctid id,
 /// handed to the monitor, so that clients may connect as soon as start returns. Made under
 /// the VE's lock, which clean_up (ve/live_state.hpp) also holds when it removes it.
 result<unique_fd> bind_console(const ve_paths& l);
+
+/// The listening socket on which the monitor takes the seccomp listeners of commands run in a
+/// brokered VE (run/CTID.broker), made and removed as bind_console's.
+result<unique_fd> bind_broker(const ve_paths& l);
+
+/// A connection to the listening socket at `path` (ENOENT or ECONNREFUSED: no monitor serves it).
+result<unique_fd> connect_to(const std::filesystem::path& path);
+
+/// A connection to the monitor's broker socket, for a command's filter to send its listener
+/// over (spawn_spec::seccomp_listener_socket).
+result<unique_fd> connect_broker(const ve_paths& l);
 
 /// The monitor's main: its arguments as monitor_spec made them, plus "--init=PID".
 int run_monitor(int argc, char** argv);

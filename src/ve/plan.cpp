@@ -5,6 +5,7 @@
 #include <ovz/ve_params.hpp>
 
 #include "fail.hpp"
+#include "kernel/seccomp.hpp"
 #include "model/network.hpp"
 #include "ve/cgroup_view.hpp"
 #include "ve/limits.hpp"
@@ -152,6 +153,9 @@ std::string to_text(const ve_plan& p) {
       line("seccomp", text.substr(pos, nl - pos));
     }
   }
+  line("broker", p.confine.brokered ? fmt::format("{} (by the monitor)",
+                                                  fmt::join(brokered_calls(), " "))
+                                    : std::string("none"));
   line("no_new_privs", p.confine.no_new_privs ? "yes" : "no");
   line("nofile", fmt::format("{}:{}", p.confine.nofile.soft, p.confine.nofile.hard));
   line("ip", p.network.ip_addresses.empty() ? "none" : format_ip_addresses(p.network.ip_addresses));

@@ -47,8 +47,15 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
   spec.new_root = plan.root;
   spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
-  BOOST_OUTCOME_TRY(console, bind_console(layout_of(state_root_, plan.id)));
+  const auto l = layout_of(state_root_, plan.id);
+  BOOST_OUTCOME_TRY(console, bind_console(l));
   spec.monitor.fds = {console.get()};
+  unique_fd broker;
+  if (plan.confine.brokered) {
+    BOOST_OUTCOME_TRY(bound, bind_broker(l));
+    broker = std::move(bound);
+    spec.monitor.fds.push_back(broker.get());
+  }
   spec.settle = settle_;
   spec.new_session = true;
   spec.detach = detach_;

@@ -25,7 +25,8 @@ fs_step mount_step(std::string fstype, std::string source, std::string target,
 
 // /proc files that tell about or act on the host, as the OCI runtimes mask them: /dev/null
 // over files, an empty read-only tmpfs over directories; and the parts that are not
-// namespaced made read-only. A kernel without one of them simply lacks it (optional).
+// namespaced made read-only, but for /proc/sys/net. A kernel without one of them simply
+// lacks it (optional).
 std::vector<fs_step> proc_hardening(const std::string& r) {
   std::vector<fs_step> steps;
   for (const char* file : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats",
@@ -42,6 +43,15 @@ std::vector<fs_step> proc_hardening(const std::string& r) {
     s.optional = true;
     steps.push_back(s);
   }
+  // The network's settings are the VE's own network namespace's (the kernel shows each
+  // process its own), which root of the VE sets as OpenVZ let it: ip_forward, somaxconn.
+  // Bound before /proc/sys is made read-only, so that the read-only copy carries it along
+  // as it is.
+  fs_step net;
+  net.what = fs_step::kind::bind;
+  net.source = net.target = r + "/proc/sys/net";
+  net.optional = true;
+  steps.push_back(net);
   for (const char* path : {"sys", "sysrq-trigger", "bus", "fs", "irq"}) {
     fs_step bind;
     bind.what = fs_step::kind::bind;

@@ -59,10 +59,10 @@ void capabilities(std::string_view text) {
     FUZZ_REFUSED(parsed.error(), ovz::errc::invalid_argument);
     return;
   }
-  auto drops = ovz::detail::dropped_capabilities(parsed.value());
+  auto drops = ovz::detail::dropped_capabilities(parsed.value(), false);
   FUZZ_REQUIRE(drops.has_value());
   const auto& d = drops.value();
-  auto defaults = ovz::detail::dropped_capabilities({});
+  auto defaults = ovz::detail::dropped_capabilities({}, false);
   FUZZ_REQUIRE(defaults.has_value());
 
   std::map<cap_value_t, bool> last_state;  // true: on

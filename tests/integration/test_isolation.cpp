@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 using namespace ovz;
@@ -24,6 +25,20 @@ std::string hostname_of_host() {
   char name[256] = {};
   ::gethostname(name, sizeof name - 1);
   return name;
+}
+
+// The host's mounts on the paths the escape probe mounts on and unmounts inside a VE.
+std::vector<std::string> mount_points_of_host() {
+  std::vector<std::string> found;
+  std::ifstream info("/proc/1/mountinfo");
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    for (const char* probed : {"/tmp", "/proc", "/sys", "/proc/sys", "/proc/keys"})
+      if (point == probed) found.push_back(line);
+  }
+  return found;
 }
 
 // Writes OpenVZ's CAPABILITY key into the VE's CTID.conf, as a person editing it would.
@@ -75,20 +90,27 @@ TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[is
   MUST(v.create());
   test::install_escape_probe(root, v);
   const auto host_name = hostname_of_host();
+  const auto host_mounts = mount_points_of_host();
   std::string sysrq_before;
   std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_before);
   MUST(v.start());
 
   auto r = MUST(v.exec({"/escape_probe"}));
   INFO(r.err);
+  // What its monitor mounts for it (a copy of its /proc, a read-only /sys, tmpfs) keeps the
+  // host's knobs out of reach; binds, other filesystems and unmasking are refused.
   test::check_refused(
       r.out, {"init_module", "finit_module", "delete_module", "kexec_load", "mount_proc",
-              "mount_tmpfs", "mknod_block", "sysrq_trigger", "settimeofday", "sethostname",
+              "mount_sysfs", "mount_tmpfs", "mount_ext4", "mount_bind", "unmask_proc",
+              "mknod_block", "sysrq_trigger", "settimeofday", "sethostname",
               "open_by_handle_at", "name_to_handle_at", "swapoff", "bpf_prog_load",
               "perf_event_open", "userfaultfd", "keyctl_user_keyring", "keyctl_i386", "iopl",
-              "ioperm", "acct", "syslog_read", "sched_fifo", "drop_caches", "core_pattern",
-              "sys_kernel"});
+              "ioperm", "acct", "syslog_read", "sched_fifo", "remount_proc_sys_rw",
+              "drop_caches", "core_pattern", "sys_kernel"});
+  CHECK(r.out.find("mount_proc ok (mounted") != std::string::npos);
+  CHECK(r.out.find("sethostname ok (the VE's own)") != std::string::npos);
   CHECK(r.exit_code == 0);
+  CHECK(mount_points_of_host() == host_mounts);
 
   // /proc/sys is read-only, the host's kernel secrets are masked.
   CHECK(MUST(v.exec({"/bin/sh", "-c", "echo 0 > /proc/sys/kernel/sysrq"})).exit_code != 0);
@@ -98,7 +120,7 @@ TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[is
   std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_after);
   CHECK(sysrq_after == sysrq_before);
   CHECK(hostname_of_host() == host_name);
-  CHECK(MUST(v.exec({"hostname"})).out == "ct1150\n");
+  CHECK(MUST(v.exec({"hostname"})).out == "escaped\n");
 
   // A normal workload: a shell, a server and a client, over the VE's own loopback.
   auto web = MUST(v.exec({"/bin/sh", "-c",
@@ -229,7 +251,7 @@ TEST_CASE("capabilities the caller holds as inheritable or ambient do not come b
     inheritable_sys_admin raised;
     MUST(v.start());
     auto r = MUST(v.exec({"/escape_probe"}));
-    test::check_refused(r.out, {"mount_proc", "mount_tmpfs", "sethostname"});
+    test::check_refused(r.out, {"mount_ext4", "mount_bind", "unmask_proc", "remount_proc_sys_rw"});
   }
   const std::uint64_t admin = std::uint64_t{1} << CAP_SYS_ADMIN;
   const pid_t init = MUST(v.status()).init_pid;

@@ -21,16 +21,35 @@ bool drops(const std::vector<int>& list, int cap) {
 }  // namespace
 
 TEST_CASE("CAPABILITY turns default drops on and other capabilities off", "[caps]") {
-  auto defaults = MUST(dropped_capabilities({}));
+  auto defaults = MUST(dropped_capabilities({}, false));
   CHECK(drops(defaults, CAP_SYS_TIME));
+  CHECK(drops(defaults, CAP_SYS_ADMIN));
+  CHECK(drops(defaults, CAP_SYS_RESOURCE));
   CHECK_FALSE(drops(defaults, CAP_NET_ADMIN));
 
-  auto changed =
-      MUST(dropped_capabilities(MUST(ovz::parse_capabilities("sys_time:on CAP_NET_ADMIN:off\tSetPCap:off"))));
+  auto changed = MUST(dropped_capabilities(
+      MUST(ovz::parse_capabilities("sys_time:on CAP_NET_ADMIN:off\tSetPCap:off")), false));
   CHECK_FALSE(drops(changed, CAP_SYS_TIME));
   CHECK(drops(changed, CAP_NET_ADMIN));
   CHECK(drops(changed, CAP_SYS_MODULE));
   CHECK(changed.back() == CAP_SETPCAP);
+}
+
+TEST_CASE("root of a VE in a user namespace keeps what acts on its own namespaces only",
+          "[caps]") {
+  auto defaults = MUST(dropped_capabilities({}, true));
+  for (int cap : {CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_RESOURCE, CAP_MKNOD, CAP_SYS_NICE}) {
+    INFO(cap);
+    CHECK_FALSE(drops(defaults, cap));
+  }
+  for (int cap : {CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE}) {
+    INFO(cap);
+    CHECK(drops(defaults, cap));
+  }
+  auto changed =
+      MUST(dropped_capabilities(MUST(ovz::parse_capabilities("sys_admin:off sys_time:on")), true));
+  CHECK(drops(changed, CAP_SYS_ADMIN));
+  CHECK_FALSE(drops(changed, CAP_SYS_TIME));
 }
 
 // libcap's cap_from_name() stops at the first character outside [A-Za-z_] and ignores the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static int escaped;
@@ -48,6 +49,7 @@ int write_back(const char *path) {
  * escape_probe userns          what a user namespace made inside gives
  * escape_probe ptys N [SECS]   opens up to N pseudo-terminals, holds them SECS seconds
  * escape_probe nested          leaves PID 1 of a nested PID namespace running
+ * escape_probe names HOST DOMAIN  sets the host and domain names, prints what uname says
  * escape_probe forkbomb [TAG]  forks for ever, as do all its children, whether fork fails
  *                              or not: the bomb never dies out on its own (TAG only marks
  *                              its command line) */
@@ -67,11 +69,19 @@ int main(int argc, char **argv) {
     probe_ptys(atoi(argv[2]), argc > 3 ? atoi(argv[3]) : 0);
   } else if (strcmp(mode, "nested") == 0) {
     probe_nested_init();
+  } else if (strcmp(mode, "names") == 0 && argc > 3) {
+    int host = sethostname(argv[2], strlen(argv[2]));
+    int domain = setdomainname(argv[3], strlen(argv[3]));
+    struct utsname u;
+    uname(&u);
+    printf("%s %s %s %s\n", u.nodename, u.domainname, host ? strerror(errno) : "ok",
+           domain ? strerror(errno) : "ok");
+    return 0;
   } else if (strcmp(mode, "forkbomb") == 0) {
     for (;;) fork();
   } else {
     fprintf(stderr, "usage: %s [syscalls | procs LABEL=PID... | hold | root MARKER | userns |"
-                    " ptys N [SECS] | nested | forkbomb [TAG]]\n", argv[0]);
+                    " ptys N [SECS] | nested | names HOST DOMAIN | forkbomb [TAG]]\n", argv[0]);
     return 2;
   }
   return probe_escaped();

@@ -80,14 +80,68 @@ static int sched_fifo(void) {
   return 0;
 }
 
+/* Whether we are root of a user namespace of our own (a --userns VE), where the kernel judges
+ * a mount or an unmount by what the namespace owns: the VE's own mounts are its to change. */
+static int own_user_namespace(void) {
+  unsigned inside = 0, outside = 0, count = 0;
+  FILE *f = fopen("/proc/self/uid_map", "r");
+  if (!f) return 0;
+  int n = fscanf(f, "%u %u %u", &inside, &outside, &count);
+  fclose(f);
+  return n == 3 && !(inside == 0 && outside == 0 && count == 4294967295u);
+}
+
+/* A change to the VE's own mounts: refused without a user namespace (the VE's monitor does
+ * not do it), its own business with one. */
+static void own_mounts_only(const char *name, int rc) {
+  int own = own_user_namespace();
+  verdict(name, rc == 0 && !own, rc == 0 ? "allowed in its own user namespace" : strerror(errno));
+}
+
+/* A new proc or sysfs that root of a VE may mount (its monitor mounts a copy of the VE's own,
+ * or the kernel one in its user namespace) must still keep the host's knobs from it. */
+static void mount_contained(const char *name, const char *type, const char *knob) {
+  if (mount(type, "/tmp", type, 0, NULL) != 0) {
+    verdict(name, 0, strerror(errno));
+    return;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/%s", knob);
+  int escaped = write_back(path) == 0;
+  if (strcmp(type, "proc") == 0) escaped |= write_value("/tmp/sysrq-trigger", "h", 1) == 0;
+  umount2("/tmp", MNT_DETACH);
+  verdict(name, escaped, escaped ? "a host knob written through it" : "mounted, host knobs kept");
+}
+
 void probe_syscalls(void) {
   static const char module[] = "\177ELF";
   refused("init_module", (int)syscall(SYS_init_module, module, sizeof module, ""));
   refused("finit_module", (int)syscall(SYS_finit_module, 0, "", 0));
   refused("delete_module", (int)syscall(SYS_delete_module, "loop", O_NONBLOCK));
   refused("kexec_load", (int)syscall(SYS_kexec_load, 0, 0, NULL, 0));
-  refused("mount_proc", mount("proc", "/tmp", "proc", 0, NULL));
-  refused("mount_tmpfs", mount("tmpfs", "/tmp", "tmpfs", 0, NULL));
+  mount_contained("mount_proc", "proc", "sys/kernel/core_pattern");
+  mount_contained("mount_sysfs", "sysfs", "kernel/rcu_expedited");
+  {
+    /* Root of a VE mounts tmpfs where it likes: its own memory, on its own tree. */
+    int rc = mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+    verdict("mount_tmpfs", 0, rc == 0 ? "the VE's own" : strerror(errno));
+    if (rc == 0) umount2("/tmp", MNT_DETACH);
+  }
+  refused("mount_ext4", mount("/dev/null", "/tmp", "ext4", MS_RDONLY, NULL));
+  {
+    int rc = mount("/", "/tmp", NULL, MS_BIND | MS_REC, NULL);
+    own_mounts_only("mount_bind", rc);
+    if (rc == 0) umount2("/tmp", MNT_DETACH);
+  }
+  {
+    /* Unmounting a mask would reveal what it covers. */
+    const char *masks[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/kallsyms"};
+    for (size_t i = 0; i < sizeof masks / sizeof *masks; ++i) {
+      if (access(masks[i], F_OK) != 0) continue;
+      own_mounts_only("unmask_proc", umount2(masks[i], MNT_DETACH));
+      break;
+    }
+  }
   refused("mknod_block", mknod("/tmp/disk", S_IFBLK | 0600, makedev(8, 0)));
   {
     int fd = open("/proc/sysrq-trigger", O_WRONLY);
@@ -98,7 +152,11 @@ void probe_syscalls(void) {
     gettimeofday(&tv, NULL);
     refused("settimeofday", settimeofday(&tv, NULL));
   }
-  refused("sethostname", sethostname("escaped", 7));
+  {
+    /* The VE's own UTS namespace: the test checks the host's name is unchanged. */
+    int rc = sethostname("escaped", 7);
+    verdict("sethostname", 0, rc == 0 ? "the VE's own" : strerror(errno));
+  }
   {
     struct { unsigned int bytes; int type; unsigned char handle[8]; } h = {8, 1, {2, 0, 0, 0, 0, 0, 0, 0}};
     int fd = (int)syscall(SYS_open_by_handle_at, AT_FDCWD, &h, O_RDONLY);
@@ -127,6 +185,8 @@ void probe_syscalls(void) {
     refused("syslog_read", klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof log) >= 0 ? 0 : -1);
   }
   refused("sched_fifo", sched_fifo());
+  /* Writable, /proc/sys would still refuse the host's knobs in a user namespace below. */
+  own_mounts_only("remount_proc_sys_rw", mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND, NULL));
   refused("drop_caches", write_value("/proc/sys/vm/drop_caches", "1", 1));
   refused("core_pattern", write_back("/proc/sys/kernel/core_pattern"));
   refused("sys_kernel", write_back("/sys/kernel/rcu_expedited"));

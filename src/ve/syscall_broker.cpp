@@ -1,0 +1,226 @@
+#include "ve/syscall_broker.hpp"
+
+#include "fail.hpp"
+#include "log.hpp"
+#include "kernel/mount_in_ns.hpp"
+#include "kernel/seccomp_notify.hpp"
+#include "kernel/sys.hpp"
+#include "ve/terminal.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+namespace ovz::detail {
+namespace {
+
+constexpr std::size_t name_max = 64;     // the kernel's __NEW_UTS_LEN
+constexpr std::size_t fstype_max = 256;  // more than any filesystem's name
+constexpr std::size_t data_max = 4096;   // mount(2) copies one page of options
+
+// umount2's flags (sys/mount.h's, which this file cannot take beside linux/mount.h's names).
+constexpr std::uint64_t mnt_force = 1, mnt_detach = 2, umount_nofollow = 8;
+
+bool same_ns(pid_t a, pid_t b, const char* name) {
+  struct stat sa {}, sb {};
+  return ::stat(fmt::format("/proc/{}/ns/{}", a, name).c_str(), &sa) == 0 &&
+         ::stat(fmt::format("/proc/{}/ns/{}", b, name).c_str(), &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+unique_fd open_proc_path(pid_t pid, const char* what) {
+  return unique_fd(
+      ::open(fmt::format("/proc/{}/{}", pid, what).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+}
+
+// The errno a caller gets for one of our errors: the kernel's where it refused, else EPERM.
+int errno_of(const error& e) { return e.sys_errno() ? e.sys_errno() : EPERM; }
+
+// An optional string argument: none at address 0.
+result<std::string> string_arg(const syscall_notice& n, int index, std::size_t max) {
+  if (n.args[index] == 0) return std::string();
+  return read_caller_string(n.pid, n.args[index], max);
+}
+
+bool is_name_call(const std::string& name) {
+  return name == "sethostname" || name == "setdomainname";
+}
+
+}  // namespace
+
+void syscall_broker::add_source(unique_fd sock) {
+  if (sock) sources_.push_back(std::move(sock));
+}
+
+void syscall_broker::accept_from(int listening) {
+  add_source(unique_fd(::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK)));
+}
+
+void syscall_broker::watch(std::vector<pollfd>& fds) const {
+  for (const auto& s : sources_) fds.push_back({s.get(), POLLIN, 0});
+  for (const auto& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
+}
+
+bool syscall_broker::handle(const pollfd& ready) {
+  auto is = [&](const unique_fd& f) { return f.get() == ready.fd; };
+  if (std::any_of(sources_.begin(), sources_.end(), is)) {
+    take_listener(ready.fd);
+    return true;
+  }
+  if (std::any_of(listeners_.begin(), listeners_.end(), is)) {
+    // Without POLLIN: every process of that filter is gone.
+    if (!(ready.revents & POLLIN) || !answer_one(ready.fd)) std::erase_if(listeners_, is);
+    return true;
+  }
+  return false;
+}
+
+void syscall_broker::take_listener(int source) {
+  auto got = receive_fd(source);
+  if (got && *got) {
+    listeners_.push_back(std::move(**got));
+    return;
+  }
+  if (got && !*got) {
+    std::erase_if(sources_, [&](const unique_fd& f) { return f.get() == source; });
+    return;
+  }
+  // Not yet there (a non-blocking connection whose sender has not written): poll again.
+  if (got.error().sys_errno() == EAGAIN) return;
+  std::erase_if(sources_, [&](const unique_fd& f) { return f.get() == source; });
+}
+
+bool syscall_broker::answer_one(int listener) {
+  auto got = receive_notice(listener);
+  if (!got) {
+    // Given up rather than polled again and again: its calls fail with ENOSYS from now on.
+    log(log_level::warning, fmt::format("{}: the VE's mount and hostname calls will fail",
+                                        got.error().message()));
+    return false;
+  }
+  if (!*got) return true;
+  const syscall_notice& n = **got;
+  unique_fd pidfd(pidfd_open(n.pid));
+  const bool name_call = is_name_call(n.name);
+  // Ours to do only for the VE's own namespaces; a process in a user namespace it made gets
+  // what the kernel gives it there.
+  const bool ours = pidfd && same_ns(n.pid, init_, "user") &&
+                    same_ns(n.pid, init_, name_call ? "uts" : "mnt");
+  mount_site site;
+  unique_fd root, cwd, source;
+  if (ours && !name_call) {
+    root = open_proc_path(n.pid, "root");
+    cwd = open_proc_path(n.pid, "cwd");
+    source = open_proc_path(init_, "root");
+    site = {pidfd.get(), root.get(), cwd.get(), source.get()};
+  }
+  // From here on, what we opened by its PID is the caller's.
+  if (!notice_valid(listener, n.id)) return true;
+  if (!ours) {
+    let_kernel_run(listener, n.id);
+    return true;
+  }
+  int err = EPERM;
+  if (name_call)
+    err = do_set_name(n, pidfd.get());
+  else if (!root || !cwd || !source)
+    err = ESRCH;
+  else if (n.name == "mount")
+    err = do_mount(n, site);
+  else if (n.name == "umount2")
+    err = do_umount(n, site);
+  answer(listener, n.id, err);
+  return true;
+}
+
+int syscall_broker::do_set_name(const syscall_notice& n, int pidfd) {
+  const std::size_t len = n.args[1];
+  if (len > name_max) return EINVAL;
+  auto name = read_caller_bytes(n.pid, n.args[0], len);
+  if (!name) return EFAULT;
+  // Our own UTS namespace does not matter to us: we join the VE's for the call.
+  if (::setns(pidfd, CLONE_NEWUTS) != 0) return errno;
+  const int rc = n.name == "sethostname" ? ::sethostname(name->data(), len)
+                                         : ::setdomainname(name->data(), len);
+  return rc == 0 ? 0 : errno;
+}
+
+int syscall_broker::do_mount(const syscall_notice& n, const mount_site& site) {
+  mount_call call;
+  auto source = string_arg(n, 0, PATH_MAX);
+  auto target = string_arg(n, 1, PATH_MAX);
+  auto fstype = string_arg(n, 2, fstype_max);
+  auto data = string_arg(n, 4, data_max);
+  if (!source || !target || !fstype) return EFAULT;
+  if (target->empty()) return ENOENT;
+  call.source = std::move(*source);
+  call.target = std::move(*target);
+  call.fstype = std::move(*fstype);
+  call.flags = n.args[3];
+  // Options that are not text (no NUL within a page) are none a policy allows.
+  call.data = data ? std::move(*data) : std::string("\x01");
+  const mount_plan plan = plan_mount(call);
+  result<std::uint64_t> made = std::uint64_t{0};
+  own_mount_kind kind = own_mount_kind::tmpfs;
+  switch (plan.action) {
+    case mount_action::refuse:
+      return plan.error;
+    case mount_action::new_fs:
+      kind = plan.fstype == "mqueue" ? own_mount_kind::mqueue : own_mount_kind::tmpfs;
+      made = mount_new_fs(site, call.target, plan.fstype, plan.options, plan.attr_set,
+                          plan.fstype == "mqueue" ? CLONE_NEWIPC : 0);
+      break;
+    case mount_action::clone_proc:
+      kind = own_mount_kind::proc;
+      made = mount_copy(site, call.target, "proc", plan.attr_set);
+      break;
+    case mount_action::clone_sysfs:
+      kind = own_mount_kind::sysfs;
+      made = mount_copy(site, call.target, "sys", plan.attr_set);
+      break;
+    case mount_action::remount: {
+      auto done = remount_own(site, call.target, plan.options, plan.attr_set, plan.attr_clr,
+                              [this](std::uint64_t id) {
+                                auto it = own_.find(id);
+                                return it != own_.end() && remountable(it->second);
+                              });
+      return done ? 0 : errno_of(done.error());
+    }
+  }
+  if (!made) return errno_of(made.error());
+  own_[*made] = kind;
+  return 0;
+}
+
+int syscall_broker::do_umount(const syscall_notice& n, const mount_site& site) {
+  auto target = string_arg(n, 0, PATH_MAX);
+  if (!target) return EFAULT;
+  if (target->empty()) return ENOENT;
+  const std::uint64_t flags = n.args[1];
+  if (flags & ~(mnt_force | mnt_detach | umount_nofollow)) return EINVAL;
+  auto gone = unmount_own(site, *target, !(flags & umount_nofollow),
+                          [this](std::uint64_t id) { return own_.contains(id); });
+  if (!gone) return errno_of(gone.error());
+  own_.erase(*gone);
+  forget_gone_mounts();
+  return 0;
+}
+
+// Mounts that went with one unmounted above them: where the kernel reuses mount IDs, one
+// kept would let the VE unmount whatever mount takes its ID next.
+void syscall_broker::forget_gone_mounts() {
+  if (mount_ids_unique()) return;
+  auto seen = mount_ids_seen_by(init_);
+  if (!seen) return;
+  std::erase_if(own_, [&](const auto& entry) {
+    return std::find(seen->begin(), seen->end(), entry.first) == seen->end();
+  });
+}
+
+}  // namespace ovz::detail

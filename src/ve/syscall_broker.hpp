@@ -1,0 +1,52 @@
+#pragma once
+// The part of a VE's monitor that carries out, for a VE without a user namespace, the system
+// calls its root may make but lacks CAP_SYS_ADMIN for: sethostname and setdomainname in the
+// VE's UTS namespace, and the mounts model/mount_policy.hpp allows in its mount namespace
+// (new tmpfs and mqueue, copies of its /proc and read-only /sys, changes to and unmounting of
+// those). The VE's seccomp filters hand these calls over (user notification); their
+// listeners reach the monitor from init's spawn and from each command run in the VE. A call
+// from a process in namespaces of its own (a user namespace it made) is left to the kernel,
+// which judges it by that process's own privileges as ever.
+
+#include <ovz/fd.hpp>
+
+#include "model/mount_policy.hpp"
+
+#include <poll.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace ovz::detail {
+
+class syscall_broker {
+ public:
+  explicit syscall_broker(pid_t init) : init_(init) {}
+
+  /// A socket over which listeners arrive (SCM_RIGHTS), until it reaches end-of-file.
+  void add_source(unique_fd sock);
+  /// Takes a connection on the listening broker socket as a source.
+  void accept_from(int listening);
+
+  /// The descriptors to poll: sources and listeners.
+  void watch(std::vector<pollfd>& fds) const;
+  /// Handles what poll reported on one of them; false if it is none of ours.
+  bool handle(const pollfd& ready);
+
+ private:
+  void take_listener(int source);
+  bool answer_one(int listener);  // false: the listener failed and is no use any more
+  int do_mount(const struct syscall_notice& n, const struct mount_site& site);
+  int do_umount(const struct syscall_notice& n, const struct mount_site& site);
+  int do_set_name(const struct syscall_notice& n, int pidfd);
+  void forget_gone_mounts();
+
+  pid_t init_;
+  std::vector<unique_fd> sources_;
+  std::vector<unique_fd> listeners_;
+  std::map<std::uint64_t, own_mount_kind> own_;  // by mount ID
+};
+
+}  // namespace ovz::detail
