@@ -28,9 +28,10 @@ result<void> put_file(int root, const std::string& dir, const char* name,
   return replace_in_tree(root, dir, name, content, {.mode = mode, .keep_existing = false});
 }
 
-// Removes the files (not directories) of `dir` that `which` selects; a missing `dir` has none.
-result<void> remove_files(int root, const std::string& dir,
-                          const std::function<bool(std::string_view)>& which) {
+// Calls `each(dir_fd, name)` for the files (not directories) of `dir`; a missing `dir` has
+// none.
+result<void> each_file(int root, const std::string& dir,
+                       const std::function<result<void>(int, const char*)>& each) {
   auto opened = open_tree_dir(root, dir);
   if (!opened) {
     if (opened.error().sys_errno() == ENOENT) return success();
@@ -41,12 +42,21 @@ result<void> remove_files(int root, const std::string& dir,
   opened.value().release();
   std::unique_ptr<DIR, int (*)(DIR*)> owner(d, ::closedir);
   while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (e->d_type == DT_DIR || !which(name)) continue;
-    if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
-      return sys_fail(errno, "{}/{}: unlink", dir, name);
+    if (e->d_type == DT_DIR) continue;
+    BOOST_OUTCOME_TRY(each(::dirfd(d), e->d_name));
   }
   return success();
+}
+
+// Removes the files (not directories) of `dir` that `which` selects.
+result<void> remove_files(int root, const std::string& dir,
+                          const std::function<bool(std::string_view)>& which) {
+  return each_file(root, dir, [&](int d, const char* name) -> result<void> {
+    if (!which(name)) return success();
+    if (::unlinkat(d, name, 0) != 0 && errno != ENOENT)
+      return sys_fail(errno, "{}/{}: unlink", dir, name);
+    return success();
+  });
 }
 
 result<void> comment_out_gettys(int root) {
@@ -88,10 +98,18 @@ constexpr std::string_view ssh_keys_unit =
 
 // What update-rc.d would do for the script, by hand: an imported tree's own binaries are
 // not the host's to run as root. Its links start it before ssh (S01, and "ovz" sorts before
-// "ssh"), and startpar's order, where insserv keeps one, says so too.
+// "ssh"), and startpar's order, where insserv keeps one, says so too. A tree that has a link
+// already (a template create made, packed and imported again) keeps its own.
 result<void> order_before_ssh(int root) {
   for (char level : {'2', '3', '4', '5'}) {
     const std::string dir = fmt::format("etc/rc{}.d", level);
+    bool linked = false;
+    BOOST_OUTCOME_TRY(each_file(root, dir, [&](int, const char* entry) -> result<void> {
+      const std::string_view name = entry;
+      linked = linked || (name.starts_with("S") && name.ends_with("ovz-ssh-host-keys"));
+      return success();
+    }));
+    if (linked) continue;
     auto rc = open_tree_dir(root, dir);
     if (!rc) {
       if (rc.error().sys_errno() == ENOENT) continue;

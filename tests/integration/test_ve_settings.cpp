@@ -255,7 +255,7 @@ TEST_CASE("NAMESERVER and SEARCHDOMAIN go into /etc/resolv.conf at start and liv
   MUST(v.stop({.fast = true}));
 }
 
-TEST_CASE("--userpasswd sets a password and adds a missing user, in a stopped and a running "
+TEST_CASE("userpasswd sets a password and adds a missing user, in a stopped and a running "
           "VE, with the VE's ids",
           "[ve][settings]") {
   test::require_root();
@@ -303,7 +303,7 @@ TEST_CASE("--userpasswd sets a password and adds a missing user, in a stopped an
   MUST(v.stop({.fast = true}));
 }
 
-TEST_CASE("--userpasswd in a running VE with chpasswd runs it inside, the password on its "
+TEST_CASE("userpasswd in a running VE with chpasswd runs it inside, the password on its "
           "stdin only",
           "[ve][settings]") {
   test::require_root();
@@ -329,7 +329,7 @@ TEST_CASE("--userpasswd in a running VE with chpasswd runs it inside, the passwo
   MUST(v.stop({.fast = true}));
 }
 
-TEST_CASE("start_all starts the ONBOOT VEs, each whatever became of the others; stop_all "
+TEST_CASE("start_all starts the ONBOOT VEs, each whatever became of the others, and stop_all "
           "stops every running one",
           "[ve][settings]") {
   test::require_root();
