@@ -7,7 +7,9 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,6 +196,20 @@ result<std::uint64_t> unmount_own(const mount_site& site, const std::string& tar
         return {0, id};
       },
       fmt::format("unmount {}", target));
+}
+
+result<std::uint64_t> tmpfs_mount_at(int root, const std::string& path) {
+  BOOST_OUTCOME_TRY(at, open_below(root, path, O_PATH | O_DIRECTORY,
+                                   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
+  unique_fd parent(::openat(at.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct statfs fs {};
+  std::uint64_t id = 0, parent_id = 0;
+  if (!parent || ::fstatfs(at.get(), &fs) != 0 || !mount_id(at.get(), id) ||
+      !mount_id(parent.get(), parent_id))
+    return sys_fail(errno, "look at the mount on {}", path);
+  if (fs.f_type != TMPFS_MAGIC || id == parent_id)
+    return fail(errc::not_found, "no tmpfs is mounted on {}", path);
+  return id;
 }
 
 result<std::vector<std::uint64_t>> mount_ids_seen_by(int pid) {

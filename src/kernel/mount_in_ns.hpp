@@ -48,6 +48,10 @@ result<void> remount_own(const mount_site& site, const std::string& target,
 result<std::uint64_t> unmount_own(const mount_site& site, const std::string& target, bool follow,
                          const mount_filter& own);
 
+/// The ID of the tmpfs mounted at `path` below the root `root` (an O_PATH descriptor of a
+/// process's root); an error when nothing or something else is mounted there.
+result<std::uint64_t> tmpfs_mount_at(int root, const std::string& path);
+
 /// The IDs of the mounts process `pid` sees (/proc/PID/mountinfo's first field).
 result<std::vector<std::uint64_t>> mount_ids_seen_by(int pid);
 

@@ -151,7 +151,20 @@ int syscall_broker::do_set_name(const syscall_notice& n, int pidfd) {
   return rc == 0 ? 0 : errno;
 }
 
+// The VE's /run, /run/lock and /dev/shm, tmpfs made for it at its start (and only then: the
+// first call comes once init runs), count as its own: a distribution's boot scripts remount
+// them (Debian's mountkernfs.sh).
+void syscall_broker::adopt_start_mounts() {
+  if (adopted_) return;
+  adopted_ = true;
+  unique_fd root = open_proc_path(init_, "root");
+  if (!root) return;
+  for (const char* path : {"run", "run/lock", "dev/shm"})
+    if (auto id = tmpfs_mount_at(root.get(), path)) own_[*id] = own_mount_kind::tmpfs;
+}
+
 int syscall_broker::do_mount(const syscall_notice& n, const mount_site& site) {
+  adopt_start_mounts();
   mount_call call;
   auto source = string_arg(n, 0, PATH_MAX);
   auto target = string_arg(n, 1, PATH_MAX);
@@ -199,6 +212,7 @@ int syscall_broker::do_mount(const syscall_notice& n, const mount_site& site) {
 }
 
 int syscall_broker::do_umount(const syscall_notice& n, const mount_site& site) {
+  adopt_start_mounts();
   auto target = string_arg(n, 0, PATH_MAX);
   if (!target) return EFAULT;
   if (target->empty()) return ENOENT;

@@ -42,11 +42,13 @@ class syscall_broker {
   int do_umount(const struct syscall_notice& n, const struct mount_site& site);
   int do_set_name(const struct syscall_notice& n, int pidfd);
   void forget_gone_mounts();
+  void adopt_start_mounts();
 
   pid_t init_;
   std::vector<unique_fd> sources_;
   std::vector<unique_fd> listeners_;
   std::map<std::uint64_t, own_mount_kind> own_;  // by mount ID
+  bool adopted_ = false;
 };
 
 }  // namespace ovz::detail

@@ -114,6 +114,14 @@ TEST_CASE("a sysvinit Debian VE from template create runs sshd, apache and cron,
   INFO(console);
   CHECK_THAT(console, Catch::Contains("Entering runlevel: 2"));
   CHECK_THAT(console, Catch::Contains("apache2"));
+  // hostname.sh and mountkernfs.sh did their work: root of a VE may.
+  CHECK_THAT(console, !Catch::Contains("you must be root to change the host name"));
+  CHECK_THAT(console, !Catch::Contains("/run: permission denied"));
+  // Root's everyday administration with the distribution's own tools.
+  CHECK(sh(v, "hostname web1-renamed && hostname").out == "web1-renamed\n");
+  CHECK(sh(v, "mount -t tmpfs tmpfs /mnt && findmnt -n -o FSTYPE /mnt && umount /mnt").out ==
+        "tmpfs\n");
+  CHECK(sh(v, "sysctl -w net.ipv4.ip_forward=1 net.core.somaxconn=4096").exit_code == 0);
   MUST(v.stop({.fast = true}));
   CHECK(ovz::test::leftovers(d.root).empty());
 }

@@ -78,8 +78,10 @@ std::vector<std::string> state_of(detail::netlink::socket& s) {
   for (const auto& r : must_nl(s.routes(), "routes")) out.push_back("route " + r.str);
   for (bool proxy : {false, true}) {
     for (const auto& n : must_nl(s.neighbours(proxy), "neighbours")) {
-      // Multicast entries are the kernel's own (MLD), made and kept as it sends reports.
+      // Multicast entries are the kernel's own (MLD, IGMP), made and kept as it sends
+      // reports, and dropped again when they age.
       if (n.dst.family == AF_INET6 && n.dst.bytes[0] == 0xff) continue;
+      if (n.dst.family == AF_INET && (n.dst.bytes[0] & 0xf0) == 0xe0) continue;
       out.push_back(std::string(proxy ? "proxy " : "neigh ") + name(n.index) + " " +
                     n.dst.address());
     }

@@ -163,6 +163,16 @@ static void check_life(const char *root) {
 
   check(ovz_ve_exec(ve, exit7, &code) == 0 && code == 7, "exec of sh -c 'exit 7' gives 7");
   check(ovz_ve_exec(ve, NULL, &code) == OVZ_EINVAL, "exec of a NULL argv is OVZ_EINVAL");
+  {
+    /* Root of the VE mounts a tmpfs: its monitor does it for it. */
+    const char *const mount_tmpfs[] = {
+        "/bin/sh", "-c",
+        "mkdir -p /srv/c && mount -t tmpfs tmpfs /srv/c && touch /srv/c/f && umount /srv/c "
+        "&& test ! -e /srv/c/f",
+        NULL};
+    check(ovz_ve_exec(ve, mount_tmpfs, &code) == 0 && code == 0,
+          "root of the VE mounts and unmounts a tmpfs");
+  }
   check(ovz_ve_exec_capture(ve, hostname, &code, &out, &err) == 0 && code == 0 && out && err &&
             strcmp(out, "c-api.example.com\n") == 0 && strcmp(err, "oops\n") == 0,
         "exec_capture gives the hostname on stdout and stderr apart");

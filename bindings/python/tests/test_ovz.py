@@ -177,6 +177,22 @@ def test_exec_exit_code_and_output(root):
 
 
 @needs_root
+def test_root_of_a_ve_sets_its_hostname_and_mounts_tmpfs(root):
+    ve = ovz.VE(9500, root)
+    ve.create()
+    host = socket.gethostname()
+    with ve.started():
+        # Its monitor does both for it: from a process of an embedding program too.
+        assert ve.exec(["hostname", "py-renamed"])[0] == 0
+        assert ve.exec("hostname") == (0, "py-renamed\n", "")
+        code, out, _ = ve.exec("mkdir -p /srv/t && mount -t tmpfs -o size=1M tmpfs /srv/t && "
+                               "grep -c ' /srv/t ' /proc/self/mountinfo && umount /srv/t")
+        assert (code, out) == (0, "1\n")
+        assert ve.exec("mount --bind /etc /srv/t")[0] != 0
+    assert socket.gethostname() == host
+
+
+@needs_root
 def test_console_gets_what_the_ve_writes_and_detaches(root):
     ve = ovz.VE(14620, root)
     ve.create()
