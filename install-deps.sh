@@ -8,7 +8,7 @@ fi
 packages=(
   build-essential cmake pkg-config git ccache
   libboost-dev libboost-filesystem-dev
-  libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev libsystemd-dev
+  libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev libsystemd-dev libcrypt-dev
   # tests/integration/test_systemd_cgroups.cpp: a user systemd is the VEs' cgroup manager
   systemd
   catch2 pybind11-dev python3-dev python3-pytest

@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -66,9 +67,9 @@ constexpr errc_entry errc_table[] = {
 #include <ovz/errc.def>
 };
 
-// Raises the Python counterpart of an ovz::error: its class by code, with .code, .errno and
-// the message as str(e).
-[[noreturn]] void raise_error(const ovz::error& e) {
+// The Python counterpart of an ovz::error: its class by code, with .code, .errno and the
+// message as str(e).
+py::object to_exception(const ovz::error& e) {
   py::handle cls = classes.base;
   std::string code_name = "system";
   const int err_no = e.sys_errno();
@@ -87,7 +88,12 @@ constexpr errc_entry errc_table[] = {
   exc.attr("code") = code_name;
   // Set after construction: OSError(errno, msg) would prefix the message with "[Errno N]".
   exc.attr("errno") = err_no;
-  PyErr_SetObject(cls.ptr(), exc.ptr());
+  return exc;
+}
+
+[[noreturn]] void raise_error(const ovz::error& e) {
+  py::object exc = to_exception(e);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
   throw py::error_already_set();
 }
 
@@ -429,6 +435,26 @@ void define_records(py::module_& m) {
                     "The template the VE was made from.")
       .def("__repr__", &repr_status);
 
+  py::class_<ovz::ve_batch_entry>(m, "BatchEntry",
+                                  "What start_all() or stop_all() did to one VE.")
+      .def_property_readonly("ctid", [](const ovz::ve_batch_entry& b) { return b.id.value(); },
+                             "The CTID.")
+      .def_readonly("done", &ovz::ve_batch_entry::done,
+                    "Started (stopped); False when it ran (was stopped) already, or failed.")
+      .def_property_readonly(
+          "failure",
+          [](const ovz::ve_batch_entry& b) -> py::object {
+            return b.failure ? to_exception(*b.failure) : py::none();
+          },
+          "Why it could not be started (stopped): the ovz.Error its own call would have "
+          "raised; None when it did not fail.")
+      .def("__repr__", [](const ovz::ve_batch_entry& b) {
+        return "BatchEntry(ctid=" + b.id.str() + ", done=" + (b.done ? "True" : "False") +
+               (b.failure ? ", failure=" + py::repr(to_exception(*b.failure)).cast<std::string>()
+                          : std::string()) +
+               ")";
+      });
+
   py::class_<ovz::ubc_stat>(m, "Beancounter",
                             "One line of /proc/user_beancounters, in OpenVZ's units (pages "
                             "for *pages, bytes or counts otherwise).")
@@ -659,6 +685,17 @@ void define_ve(py::module_& m) {
           "Changes the hostname: live in a running VE, and in CTID.conf when `save` or when "
           "the VE is stopped.")
       .def(
+          "set_user_password",
+          [](ovz::ve& v, const std::string& user, const std::string& password) {
+            unwrap(without_gil([&] { return v.set_user_password(user, password); }));
+          },
+          "user"_a, "password"_a,
+          "Sets `user`'s password in the VE, adding the user (useradd -m) when it has none, "
+          "as vzctl set --userpasswd. Nothing of it is saved in CTID.conf or shown on a "
+          "command line: a running VE's own chpasswd reads it on stdin; a stopped VE (or one "
+          "without chpasswd) has its /etc/passwd, shadow and group edited by the host, with "
+          "a yescrypt hash.")
+      .def(
           "set_security",
           [](ovz::ve& v, const std::optional<py::dict>& capability,
              const std::optional<py::dict>& devnodes, const std::optional<std::string>& seccomp_profile,
@@ -680,8 +717,10 @@ void define_ve(py::module_& m) {
              const std::optional<py::dict>& capability, const std::optional<py::dict>& devnodes,
              const std::optional<std::string>& seccomp_profile, std::optional<bool> no_new_privs,
              const string_list& ipadd, const string_list& ipdel, const string_list& netif_add,
-             const string_list& netif_del, std::optional<unsigned> stop_timeout, bool save,
-             const py::kwargs& resources) {
+             const string_list& netif_del, std::optional<unsigned> stop_timeout,
+             const std::optional<string_list>& nameserver,
+             const std::optional<string_list>& searchdomain, std::optional<bool> onboot,
+             bool save, const py::kwargs& resources) {
             ovz::ve_changes changes{
                 .hostname = hostname,
                 .params = to_params(resources),
@@ -689,21 +728,34 @@ void define_ve(py::module_& m) {
                 .network = to_network(ipadd, ipdel, netif_add, netif_del)};
             // Through the setting parser, which checks the range as CTID.conf's reader does.
             if (stop_timeout) add_setting(changes, "stop_timeout", std::to_string(*stop_timeout));
+            if (onboot) add_setting(changes, "onboot", *onboot ? "yes" : "no");
+            // Each list replaces CTID.conf's (an empty one removes it); the parser checks
+            // and appends each value.
+            for (auto [given, list, name] :
+                 {std::tuple{&nameserver, &changes.nameservers, "nameserver"},
+                  {&searchdomain, &changes.searchdomains, "searchdomain"}}) {
+              if (!*given) continue;
+              list->emplace();
+              for (const auto& value : **given) add_setting(changes, name, value);
+            }
             unwrap(without_gil([&] { return v.apply(changes, save); }));
           },
           py::kw_only(), "hostname"_a = py::none(), "capability"_a = py::none(),
           "devnodes"_a = py::none(), "seccomp_profile"_a = py::none(),
           "no_new_privs"_a = py::none(), "ipadd"_a = string_list(), "ipdel"_a = string_list(),
           "netif_add"_a = string_list(), "netif_del"_a = string_list(),
-          "stop_timeout"_a = py::none(), "save"_a = false,
+          "stop_timeout"_a = py::none(), "nameserver"_a = py::none(),
+          "searchdomain"_a = py::none(), "onboot"_a = py::none(), "save"_a = false,
           "Changes hostname, resources (the keywords set() takes), confinement (those of "
           "set_security()) and network as one change: under one lock with one save of "
           "CTID.conf. The network as vzctl set's options take it, each a list: ipadd "
           "(addresses), ipdel (addresses, or 'all'), netif_add ('ifname[,mac,host_ifname,"
           "host_mac,bridge]'), netif_del (device names inside); deletions are made first. "
           "stop_timeout: the seconds a stop waits for init (CTID.conf's STOP_TIMEOUT; needs "
-          "save=True on a running VE). When a part is refused or the save fails, the live "
-          "changes already made are undone.")
+          "save=True on a running VE); onboot: started by start_all() (as stop_timeout); "
+          "nameserver and searchdomain: lists of addresses and domains (or ['inherit'], the "
+          "host's) for the VE's /etc/resolv.conf, [] to remove them from CTID.conf. When a "
+          "part is refused or the save fails, the live changes already made are undone.")
       .def(
           "security", [](const ovz::ve& v) { return from_security(unwrap(v.security())); },
           "The confinement CTID.conf sets, as the keywords set_security() takes.")
@@ -818,6 +870,27 @@ void define_functions(py::module_& m) {
         return unwrap(without_gil([&] { return ovz::list_ves(path); }));
       },
       "root"_a = py::none(), "Every VE under the state root as a VEStatus, by CTID.");
+  m.def(
+      "start_all",
+      [](const std::optional<std::filesystem::path>& root, bool onboot_only) {
+        auto path = to_root(root);
+        return unwrap(without_gil([&] { return ovz::start_all(path, onboot_only); }));
+      },
+      "root"_a = py::none(), "onboot_only"_a = true,
+      "Starts the VEs under the state root in CTID order, as a host's boot does: with "
+      "onboot_only those whose CTID.conf says ONBOOT=\"yes\", else every one. Each is tried "
+      "whatever became of the others; a list of BatchEntry says what became of each.");
+  m.def(
+      "stop_all",
+      [](const std::optional<std::filesystem::path>& root, bool fast,
+         std::optional<double> timeout) {
+        auto path = to_root(root);
+        auto opts = to_stop_options(fast, timeout);
+        return unwrap(without_gil([&] { return ovz::stop_all(path, opts); }));
+      },
+      "root"_a = py::none(), "fast"_a = false, "timeout"_a = py::none(),
+      "Stops every running VE under the state root, as VE.stop(fast, timeout) does, each "
+      "whatever became of the others; a list of BatchEntry.");
   m.def(
       "all_beancounters",
       [](const std::optional<std::filesystem::path>& root) {

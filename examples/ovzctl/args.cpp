@@ -54,6 +54,11 @@ ovz::result<void> set_stop_timeout(command& c, std::string_view v) {
   return ovz::success();
 }
 
+constexpr option_spec start_options[] = {
+    {"--onboot", false, [](command& c, std::string_view) -> ovz::result<void> { c.onboot = true; return ovz::success(); }},
+    {"--all", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
+};
+
 constexpr option_spec restart_options[] = {
     {"--timeout", true, set_stop_timeout},
 };
@@ -61,11 +66,27 @@ constexpr option_spec restart_options[] = {
 constexpr option_spec stop_options[] = {
     {"--fast", false, [](command& c, std::string_view) -> ovz::result<void> { c.fast = true; return ovz::success(); }},
     {"--timeout", true, set_stop_timeout},
+    {"--all", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
 };
+
+// vzctl's USER:PASSWORD, split at the first ':' (a password may hold more); USER alone asks
+// for the password on stdin.
+ovz::result<void> set_userpasswd(command& c, std::string_view v) {
+  auto colon = v.find(':');
+  auto user = v.substr(0, colon);
+  if (user.empty()) return bad_usage("set: --userpasswd: expected USER:PASSWORD or USER");
+  c.set.user = std::string(user);
+  if (colon == std::string_view::npos) return ovz::success();
+  auto password = v.substr(colon + 1);
+  if (password.empty()) return bad_usage("set: --userpasswd: empty password for {}", user);
+  c.set.password = std::string(password);
+  return ovz::success();
+}
 
 // Every other `set` option is a setting of ovz::parse_setting.
 constexpr option_spec set_options[] = {
     {"--save", false, [](command& c, std::string_view) -> ovz::result<void> { c.set.save = true; return ovz::success(); }},
+    {"--userpasswd", true, set_userpasswd},
 };
 
 /// set --NAME VALUE for every setting ovz::parse_setting knows.
@@ -103,8 +124,8 @@ constexpr option_spec template_create_options[] = {
 
 constexpr verb_spec verbs[] = {
     {"create", verb::create, operands::ctid, create_options},
-    {"start", verb::start, operands::ctid, {}},
-    {"stop", verb::stop, operands::ctid, stop_options},
+    {"start", verb::start, operands::optional_ctid, start_options},
+    {"stop", verb::stop, operands::optional_ctid, stop_options},
     {"restart", verb::restart, operands::ctid, restart_options},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
@@ -167,7 +188,7 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
                              std::size_t i, command& cmd) {
   const std::string context = fmt::format("{}: ", spec.name);
   const bool ctid_optional = spec.takes == operands::optional_ctid;
-  if (ctid_optional && (i == args.size() || is_option(args[i]))) {
+  if (ctid_optional && (i == args.size() || args[i].starts_with("--"))) {
     // No CTID: every VE.
   } else if (spec.takes == operands::ctid || spec.takes == operands::ctid_and_command ||
              ctid_optional) {
@@ -234,6 +255,15 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
   if (cmd.what == verb::template_create && cmd.debootstrap.suite.empty()) {
     return bad_usage("{}missing --debootstrap SUITE (the only source so far)", context);
   }
+  if (cmd.what == verb::start || cmd.what == verb::stop) {
+    const int chosen = int(cmd.id.has_value()) + int(cmd.all) + int(cmd.onboot);
+    if (chosen == 0)
+      return bad_usage("{}missing CTID (or {})", context,
+                       cmd.what == verb::start ? "--onboot or --all" : "--all");
+    if (chosen > 1)
+      return bad_usage("{}a CTID{} and --all exclude each other", context,
+                       cmd.what == verb::start ? ", --onboot" : "");
+  }
   if (cmd.what == verb::set && cmd.set.empty()) {
     return bad_usage("{}nothing to set (see ovzctl --help)", context);
   }
@@ -285,11 +315,15 @@ Commands:
   create CTID [--ostemplate NAME] [--hostname NAME] [--userns] [--config NAME]
                               --config: the limits sample (basic by default, light,
                               unlimited, or conf/ve-NAME.conf-sample of the state root)
-  start CTID
-  stop CTID [--fast] [--timeout S]
+  start CTID | --onboot | --all
+                              --onboot: every CT with ONBOOT="yes" (at the host's boot),
+                              --all: every CT; each is tried, the exit status is 1 when
+                              one failed
+  stop CTID | --all [--fast] [--timeout S]
                               asks the CT's init to shut down (systemd, sysvinit, busybox:
                               each its own way), kills what is left after S seconds
-                              (default: STOP_TIMEOUT of CTID.conf, else 10); --fast: at once
+                              (default: STOP_TIMEOUT of CTID.conf, else 10); --fast: at once;
+                              --all: every running CT
   restart CTID [--timeout S]
   destroy CTID
   status CTID
@@ -304,13 +338,18 @@ Commands:
       [--seccomp_profile PATH|default|unconfined] [--no_new_privs yes|no]
       [--ipadd ADDR]... [--ipdel ADDR|all]...
       [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]]... [--netif_del IFNAME]...
-      [--stop_timeout S] [--save]
+      [--stop_timeout S] [--onboot yes|no] [--nameserver ADDR|inherit]...
+      [--searchdomain NAME|inherit]... [--userpasswd USER[:PASSWORD]] [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
                               --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
                               --netif_add: a veth device, its host end in BRIDGE if given;
-                              --stop_timeout: seconds stop waits for init (with --save)
+                              --stop_timeout: seconds stop waits for init (with --save);
+                              --onboot: started by start --onboot (with --save);
+                              --nameserver, --searchdomain: the CT's /etc/resolv.conf;
+                              --userpasswd: sets (and adds) a user inside; without
+                              :PASSWORD, the password is read from stdin
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
   list [-a]                   running CTs; -a: all
   template list

@@ -43,6 +43,10 @@ enum class verb {
 /// first, as vzctl does.
 struct set_request : ovz::ve_changes {
   bool save = false;
+  /// --userpasswd USER[:PASSWORD]: not a setting (nothing of it is saved); without a
+  /// password, one line of stdin is the password, which keeps it off ovzctl's own argv.
+  std::optional<std::string> user{};
+  std::optional<std::string> password{};
 
   bool has_params() const noexcept {
     const auto& c = params.cpu;
@@ -53,7 +57,8 @@ struct set_request : ovz::ve_changes {
            security.seccomp_profile || security.no_new_privs;
   }
   bool empty() const noexcept {
-    return !hostname && !has_params() && !has_security() && network.empty() && !stop_timeout;
+    return !hostname && !has_params() && !has_security() && network.empty() && !stop_timeout &&
+           !nameservers && !searchdomains && !onboot && !user;
   }
 };
 
@@ -62,7 +67,8 @@ struct command {
   verb what = verb::help;
   /// --root; empty means ovz::resolve_state_root()'s choice (OVZ_ROOT or the default).
   std::filesystem::path root;
-  /// The VE of every verb that names one (optional for ubc).
+  /// The VE of every verb that names one (optional for ubc; start and stop take --all or
+  /// --onboot instead).
   std::optional<ovz::ctid> id;
   ovz::create_options create;  ///< create
   bool fast = false;           ///< stop --fast
@@ -70,7 +76,8 @@ struct command {
   std::optional<std::chrono::milliseconds> stop_timeout;
   std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
   set_request set;             ///< set
-  bool all = false;            ///< list -a
+  bool all = false;            ///< list -a, start --all, stop --all
+  bool onboot = false;         ///< start --onboot: the VEs with ONBOOT="yes"
   std::filesystem::path tarball;  ///< template import
   std::string template_name;      ///< template import --name (empty: from the file name), create
   ovz::debootstrap_options debootstrap;  ///< template create

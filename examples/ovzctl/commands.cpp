@@ -59,6 +59,27 @@ ovz::result<int> do_stop(ovz::ve& v, const command& cmd) {
   return 0;
 }
 
+// vzctl's init script at the host's boot and shutdown: every VE is tried, each reported.
+ovz::result<int> do_batch(const command& cmd) {
+  const bool start = cmd.what == verb::start;
+  auto entries = start ? ovz::start_all(cmd.root, cmd.onboot)
+                       : ovz::stop_all(cmd.root, {.fast = cmd.fast, .timeout = cmd.stop_timeout});
+  if (!entries) return entries.error();
+  int status = 0;
+  for (const auto& e : entries.value()) {
+    if (e.failure) {
+      std::fflush(stdout);
+      fmt::print(stderr, "CT {}: {}\n", e.id.str(), e.failure->message());
+      status = exit_failure;
+    } else if (e.done) {
+      say("CT {} {}", e.id.str(), start ? "started" : "stopped");
+    } else {
+      say("CT {} is already {}", e.id.str(), start ? "running" : "stopped");
+    }
+  }
+  return status;
+}
+
 // Stop and start one by one rather than ve::restart(), so that each step is announced as it
 // begins, as vzctl does.
 ovz::result<int> do_restart(ovz::ve& v, const command& cmd) {
@@ -166,9 +187,34 @@ void say_network(const ovz::network_changes& n) {
   for (const auto& spec : n.add_netifs) say("Configured network device {}", spec.ifname);
 }
 
+// The password line of --userpasswd USER, without its newline.
+ovz::result<std::string> password_from_stdin() {
+  std::string line;
+  for (int c; (c = std::getchar()) != EOF && c != '\n';) line += static_cast<char>(c);
+  if (line.empty())
+    return ovz::error(ovz::make_error_code(ovz::errc::invalid_argument),
+                      "set: --userpasswd: no password on stdin");
+  return line;
+}
+
 ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   auto st = v.status();
   if (!st) return st.error();
+  std::string password = req.password.value_or("");
+  if (req.user && !req.password) {
+    auto line = password_from_stdin();
+    if (!line) return line.error();
+    password = std::move(line.value());
+  }
+  // The password first: the library refuses a bad one before it changes anything, and the
+  // settings were checked when the command line was read, so a refusal changes nothing.
+  if (req.user) {
+    if (auto r = v.set_user_password(*req.user, password); !r) return r.error();
+    say("Changed password for user {}", *req.user);
+    set_request rest = req;
+    rest.user.reset();
+    if (rest.empty()) return 0;
+  }
   // One change with one save: a crash or a refusal never leaves half of the command applied.
   if (auto r = v.apply(req, req.save); !r) return r.error();
   say_network(req.network);
@@ -266,8 +312,12 @@ ovz::result<int> dispatch(const command& cmd) {
       say("ovzctl {}", OVZ_VERSION_STRING);
       return 0;
     case verb::create: return with_ve([&](ovz::ve& v) { return do_create(v, cmd); });
-    case verb::start: return with_ve([](ovz::ve& v) { return do_start(v); });
-    case verb::stop: return with_ve([&](ovz::ve& v) { return do_stop(v, cmd); });
+    case verb::start:
+      if (!cmd.id) return do_batch(cmd);
+      return with_ve([](ovz::ve& v) { return do_start(v); });
+    case verb::stop:
+      if (!cmd.id) return do_batch(cmd);
+      return with_ve([&](ovz::ve& v) { return do_stop(v, cmd); });
     case verb::restart: return with_ve([&](ovz::ve& v) { return do_restart(v, cmd); });
     case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
     case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });

@@ -19,7 +19,8 @@ enum class setting_kind {
   resource,  ///< a beancounter ("numproc", …), "cpuunits", "cpulimit", "cpus", "cpumask"
   security,  ///< "capability", "devnodes", "seccomp_profile", "no_new_privs"
   network,   ///< "ipadd", "ipdel", "netif_add", "netif_del"
-  lifecycle, ///< "stop_timeout"
+  lifecycle, ///< "stop_timeout", "onboot"
+  resolver,  ///< "nameserver", "searchdomain"
 };
 
 /// The kind of the setting `name` (any case), nullopt when no setting has that name.
@@ -32,8 +33,10 @@ OVZ_API std::optional<setting_kind> setting_kind_of(std::string_view name);
 /// (an absolute path, "default" or "unconfined"); "no_new_privs" ("yes" or "no"); "ipadd"
 /// (an address, optionally "/PREFIX"); "ipdel" (an address or "all"); "netif_add"
 /// ("ifname[,mac,host_ifname,host_mac,bridge]"); "netif_del" (a device name inside);
-/// "stop_timeout" (whole seconds, 0 to 86400: CTID.conf's STOP_TIMEOUT). Lists
-/// (capabilities, device nodes, addresses, devices) grow, the rest is replaced. An unknown
+/// "stop_timeout" (whole seconds, 0 to 86400: CTID.conf's STOP_TIMEOUT); "onboot" ("yes" or
+/// "no"); "nameserver" (an IPv4 or IPv6 address, or "inherit"); "searchdomain" (a domain
+/// name, or "inherit"). Lists (capabilities, device nodes, addresses, devices, name servers,
+/// search domains) grow, the rest is replaced. An unknown
 /// name or a bad value is errc::invalid_argument, its message starting with the name, and
 /// `into` is left as it was.
 OVZ_API result<void> parse_setting(std::string_view name, std::string_view value,

@@ -60,8 +60,10 @@ class OVZ_API template_store {
   /// tarball without a usable root (its /bin/sh, resolved inside it, is not a non-empty executable
   /// ELF binary or script) — and then leaves nothing behind. Extended attributes, ACLs and file
   /// capabilities (security.capability: ping's cap_net_raw) are kept as the tarball has them
-  /// (GNU tar's --xattrs --acls when it was made). The template is on disk (fsync'ed)
-  /// before it appears under its name.
+  /// (GNU tar's --xattrs --acls when it was made). The tree is made fit for VEs as create()
+  /// does, where that applies (gettys, machine-id, SSH host keys made per VE, systemd's
+  /// DefaultTasksMax), without running any of its programs; its hostname, resolver and
+  /// caches stay. The template is on disk (fsync'ed) before it appears under its name.
   result<template_info> import(const std::filesystem::path& tarball, std::string_view name = {});
 
   /// Builds a template with the host's debootstrap (`apt-get install debootstrap`), then makes it

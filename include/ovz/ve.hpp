@@ -118,6 +118,17 @@ struct ve_changes {
   /// CTID.conf's STOP_TIMEOUT: how long a stop lets init shut down (whole seconds). Kept in
   /// CTID.conf only, so it needs `save` on a running VE.
   std::optional<std::chrono::seconds> stop_timeout{};
+  /// CTID.conf's NAMESERVER (vzctl set --nameserver): IPv4 or IPv6 addresses written into
+  /// the VE's /etc/resolv.conf as its "nameserver" lines, at every start and at once in a
+  /// running VE; {"inherit"}: the host's (read at each start). Empty: NAMESERVER removed,
+  /// the VE's resolv.conf left as it is from then on.
+  std::optional<std::vector<std::string>> nameservers{};
+  /// CTID.conf's SEARCHDOMAIN (vzctl set --searchdomain): domains for resolv.conf's
+  /// "search" line, as nameservers.
+  std::optional<std::vector<std::string>> searchdomains{};
+  /// CTID.conf's ONBOOT (vzctl set --onboot): start_all() with `onboot_only` starts the VE.
+  /// Kept in CTID.conf only, so it needs `save` on a running VE.
+  std::optional<bool> onboot{};
 };
 
 /// One VE under a state root. The object is a light handle (CTID and paths); the VE's state
@@ -187,6 +198,16 @@ class OVZ_API ve {
   /// console`, until the detach sequence is typed (true) or the VE stops (false).
   result<bool> console(const console_options& opts = {}) const;
 
+  /// Sets `user`'s password in the VE, adding the user when it has none, as `vzctl set
+  /// --userpasswd USER:PASSWORD` (useradd -m: a group of its name, /home/USER, /bin/sh).
+  /// Nothing of it goes into CTID.conf, and the password is on no process's command line.
+  /// A running VE's own chpasswd and useradd do it, run inside as exec() runs commands, the
+  /// password on their stdin; a stopped VE (or a running one without them: busybox) has its
+  /// /etc/passwd, shadow, group and gshadow edited by the host through its root as the VE
+  /// sees it, under the VE's /etc/.pwd.lock, with a yescrypt hash. A bad user name or
+  /// password (empty, a newline) is errc::invalid_argument and changes nothing.
+  result<void> set_user_password(const std::string& user, const std::string& password);
+
   /// Changes hostname, resources, confinement and network as one change: each part as
   /// set_hostname(), set(), set_security() and add_ip() … del_netif() describe, under one lock
   /// and with one save of CTID.conf. When a part is refused or the save fails, the live
@@ -211,7 +232,10 @@ class OVZ_API ve {
   result<ubc_snapshot> beancounters() const;
 
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
-  /// is stopped, where nothing else would keep it).
+  /// is stopped, where nothing else would keep it). The VE's /etc/hostname and /etc/hosts
+  /// follow (at once in a running VE, else at its next start): hosts keeps a "127.0.0.1
+  /// localhost" line and maps the VE's first address (127.0.1.1 without one) to "FQDN SHORT",
+  /// its other lines as they were, so `hostname -f` answers inside.
   result<void> set_hostname(const std::string& hostname, bool save);
 
   /// The VE's confinement as CTID.conf sets it (CAPABILITY, DEVNODES, SECCOMP_PROFILE,
@@ -257,6 +281,27 @@ class OVZ_API ve {
 
 /// Every VE under the state root, by CTID.
 OVZ_API result<std::vector<ve_status>> list_ves(const std::filesystem::path& state_root = {});
+
+/// What start_all() or stop_all() did to one VE.
+struct ve_batch_entry {
+  ctid id;
+  /// Started (stopped); false when there was nothing to do: it ran (was stopped) already,
+  /// or failed.
+  bool done = false;
+  std::optional<error> failure{};  ///< why it could not be started (stopped)
+};
+
+/// Starts the VEs under the state root one after another in CTID order, as start() does: with
+/// `onboot_only` those whose CTID.conf says ONBOOT="yes" (vzctl start at the host's boot,
+/// `ovzctl start --onboot`), else every one (`--all`). One that runs already is left as it
+/// is, and one that fails does not keep the others from starting: the entries say which
+/// did what. An error only when the state root cannot be listed.
+OVZ_API result<std::vector<ve_batch_entry>> start_all(const std::filesystem::path& state_root = {},
+                                                      bool onboot_only = true);
+/// Stops every running VE under the state root, as stop(opts) does, in CTID order (`ovzctl
+/// stop --all`, at the host's shutdown); one that fails does not keep the others running.
+OVZ_API result<std::vector<ve_batch_entry>> stop_all(const std::filesystem::path& state_root = {},
+                                                     const stop_options& opts = {});
 
 /// The beancounters of every running VE under the state root, by CTID (what
 /// /proc/user_beancounters shows on an OpenVZ host).

@@ -64,7 +64,7 @@ result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::pat
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return sys_fail(errno, "make / private in the overlay's mount namespace");
   if (::move_mount(lower, "", AT_FDCWD, stage.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
-    return sys_fail(errno, "attach the idmapped template at {}", stage.string());
+    return sys_fail(errno, "attach the template at {}", stage.string());
   unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) return sys_fail(errno, "fsopen overlay");
   for (auto [key, path] : {std::pair{"lowerdir", &stage}, {"upperdir", &upper},
@@ -75,7 +75,7 @@ result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::pat
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
     int err = errno;
     auto why = context_messages(fs.get());
-    return sys_fail(err, "mount an overlay of the idmapped template under {}{}", upper.string(),
+    return sys_fail(err, "mount an overlay of the template under {}{}", upper.string(),
                     why.empty() ? std::string() : " (" + why + ")");
   }
   unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
@@ -115,15 +115,22 @@ result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
   return outcome;
 }
 
-result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
+result<unique_fd> cloned_tree(const std::filesystem::path& dir) {
   unique_fd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-  if (!tree) {
-    if (errno == ENOSYS)
+  if (!tree) return sys_fail(errno, "open_tree {}", dir.string());
+  return tree;
+}
+
+result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
+  auto cloned = cloned_tree(dir);
+  if (!cloned) {
+    if (cloned.error().sys_errno() == ENOSYS)
       return fail(errc::unsupported,
                   "this kernel has no open_tree(2) (Linux 5.2), which a VE in a user namespace "
                   "needs to use its template without a copy: run it without --userns");
-    return sys_fail(errno, "open_tree {}", dir.string());
+    return cloned.error();
   }
+  unique_fd tree = std::move(*cloned);
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<std::uint64_t>(userns);

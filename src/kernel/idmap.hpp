@@ -17,6 +17,9 @@ namespace ovz::detail {
 result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
                                    const std::vector<id_map>& gid_map);
 
+/// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE).
+result<unique_fd> cloned_tree(const std::filesystem::path& dir);
+
 /// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE) through which files
 /// appear owned as `userns` maps them. errc::unsupported, saying what is missing, where the
 /// kernel or the filesystem of `dir` has no idmapped mounts.

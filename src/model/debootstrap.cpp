@@ -1,6 +1,7 @@
 #include "model/debootstrap.hpp"
 
 #include "fail.hpp"
+#include "model/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,38 +9,6 @@
 
 namespace ovz::detail {
 namespace {
-
-constexpr std::string_view blanks = " \t\r";
-
-std::string_view trim(std::string_view s) {
-  auto first = s.find_first_not_of(blanks);
-  if (first == std::string_view::npos) return {};
-  auto last = s.find_last_not_of(blanks);
-  return s.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto eol = text.find('\n');
-    lines.push_back(text.substr(0, eol));
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-  }
-  return lines;
-}
-
-std::vector<std::string> words_of(std::string_view s) {
-  std::vector<std::string> words;
-  while (true) {
-    auto first = s.find_first_not_of(blanks);
-    if (first == std::string_view::npos) break;
-    s.remove_prefix(first);
-    auto end = s.find_first_of(blanks);
-    words.emplace_back(s.substr(0, end));
-    s.remove_prefix(end == std::string_view::npos ? s.size() : end);
-  }
-  return words;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -241,6 +210,28 @@ std::string inittab_without_gettys(std::string_view inittab) {
     out += line;
     out += '\n';
   }
+  return out;
+}
+
+std::string depend_start_before(std::string_view depend, std::string_view script,
+                                std::string_view before) {
+  auto holds = [&](std::string_view line) {
+    auto w = words_of(line);
+    return std::ranges::find(w, script) != w.end();
+  };
+  const std::string target_line = fmt::format("{}:", before);
+  std::string out;
+  bool dependency = false;
+  for (auto line : lines_of(depend)) {
+    std::string l(line);
+    if (line.starts_with("TARGETS =") && !holds(line)) l += fmt::format(" {}", script);
+    if (line.starts_with(target_line)) {
+      dependency = true;
+      if (!holds(line.substr(target_line.size()))) l += fmt::format(" {}", script);
+    }
+    out += l + '\n';
+  }
+  if (!dependency) out += fmt::format("{} {}\n", target_line, script);
   return out;
 }
 

@@ -55,4 +55,11 @@ std::vector<std::string> debootstrap_argv(const std::filesystem::path& target,
 /// each time with a wtmp record. Everything else (initdefault, rc, ctrl-alt-del) stays.
 std::string inittab_without_gettys(std::string_view inittab);
 
+/// insserv's `/etc/init.d/.depend.start` (the order sysv-rc's startpar follows) with `script`
+/// among its TARGETS and started before `before`: what update-rc.d would write for a script
+/// whose LSB header says X-Start-Before, without running the tree's own insserv. Unchanged
+/// when it already holds it.
+std::string depend_start_before(std::string_view depend, std::string_view script,
+                                std::string_view before);
+
 }  // namespace ovz::detail

@@ -1,6 +1,7 @@
 #include <ovz/setting.hpp>
 
 #include "fail.hpp"
+#include "model/etc_files.hpp"
 #include "model/shutdown.hpp"
 
 #include <algorithm>
@@ -116,7 +117,8 @@ std::optional<setting_kind> setting_kind_of(std::string_view name) {
   if (n == "hostname") return setting_kind::hostname;
   if (one_of(n, security_names)) return setting_kind::security;
   if (one_of(n, network_names)) return setting_kind::network;
-  if (n == "stop_timeout") return setting_kind::lifecycle;
+  if (n == "stop_timeout" || n == "onboot") return setting_kind::lifecycle;
+  if (n == "nameserver" || n == "searchdomain") return setting_kind::resolver;
   if (one_of(n, cpu_numbers) || n == "cpumask" || parse_ubc_resource(n))
     return setting_kind::resource;
   return std::nullopt;
@@ -128,7 +130,8 @@ result<void> parse_setting(std::string_view name, std::string_view value, ve_cha
     return detail::fail(errc::invalid_argument,
                         "unknown setting \"{}\": not hostname, a beancounter, cpuunits, "
                         "cpulimit, cpus, cpumask, capability, devnodes, seccomp_profile, "
-                        "no_new_privs, ipadd, ipdel, netif_add, netif_del or stop_timeout",
+                        "no_new_privs, ipadd, ipdel, netif_add, netif_del, stop_timeout, onboot, "
+                        "nameserver or searchdomain",
                         detail::excerpt(name));
   const std::string n = lower(name);
   // Parsed into a copy, so that a refused value leaves `into` as it was.
@@ -139,7 +142,22 @@ result<void> parse_setting(std::string_view name, std::string_view value, ve_cha
     case setting_kind::resource: ok = parse_resource(n, value, next.params); break;
     case setting_kind::security: ok = parse_security(n, value, next.security); break;
     case setting_kind::network: ok = parse_network(n, value, next.network); break;
+    case setting_kind::resolver: {
+      auto& list = n == "nameserver" ? next.nameservers : next.searchdomains;
+      if (!list) list.emplace();
+      list->emplace_back(value);
+      ok = n == "nameserver" ? detail::check_nameservers(*list) : detail::check_searchdomains(*list);
+      break;
+    }
     case setting_kind::lifecycle: {
+      if (n == "onboot") {
+        if (value != "yes" && value != "no") {
+          ok = bad_value(n, value, "yes or no");
+          break;
+        }
+        next.onboot = value == "yes";
+        break;
+      }
       auto timeout = detail::parse_stop_timeout(value);
       if (!timeout) {
         ok = bad_value(n, value, "a number of seconds from 0 to 86400");

@@ -116,7 +116,7 @@ result<template_info> template_store::create(std::string_view name,
   argv.insert(argv.begin(), {"unshare", "--mount", "--propagation", "private"});
   if (auto built = detail::run_tool(argv, detail::capture::out_and_err); !built)
     return detail::with_context(built.error(), context);
-  if (auto fitted = detail::fit_for_ve(staged.path()); !fitted)
+  if (auto fitted = detail::fit_for_ve(staged.path(), detail::tree_origin::debootstrap); !fitted)
     return detail::with_context(fitted.error(), context);
   BOOST_OUTCOME_TRY(problem, detail::sh_problem(staged.path()));
   if (problem) return detail::fail(errc::invalid_argument, "{}: the tree {}", context, *problem);

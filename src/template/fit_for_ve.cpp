@@ -1,15 +1,15 @@
-// What a debootstrapped tree needs before VEs are made from it. Every path is resolved inside
-// the tree (openat2 RESOLVE_IN_ROOT), so a symlink in it cannot make the host write elsewhere.
+// What a debootstrapped or imported tree needs before VEs are made from it. Every path is
+// resolved inside the tree (kernel/tree_files.hpp), so a symlink in it cannot make the host
+// write elsewhere.
 #include "template/internal.hpp"
 
 #include "fail.hpp"
-#include "kernel/files.hpp"
 #include "kernel/host_tool.hpp"
+#include "kernel/tree_files.hpp"
 #include "model/debootstrap.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,40 +22,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t in_root = RESOLVE_IN_ROOT;
-
-result<unique_fd> open_dir(int root, const std::string& dir) {
-  return open_below(root, dir, O_RDONLY | O_DIRECTORY, in_root);
-}
-
-bool exists(int root, const std::string& path) {
-  return open_below(root, path, O_PATH, in_root).has_value();
-}
-
-// Replaces (or creates) `dir/name` with `content` and `mode`.
+// Replaces (or creates) `dir/name` with `content` and exactly `mode`, owned by root.
 result<void> put_file(int root, const std::string& dir, const char* name,
                       std::string_view content, mode_t mode) {
-  BOOST_OUTCOME_TRY(parent, open_dir(root, dir));
-  const std::string shown = dir + "/" + name;
-  if (::unlinkat(parent.get(), name, 0) != 0 && errno != ENOENT)
-    return sys_fail(errno, "{}: unlink", shown);
-  unique_fd fd(::openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        mode));
-  if (!fd) return sys_fail(errno, "{}: open", shown);
-  while (!content.empty()) {
-    ssize_t n = ::write(fd.get(), content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_fail(errno, "{}: write", shown);
-    content.remove_prefix(static_cast<size_t>(n));
-  }
-  if (::fchmod(fd.get(), mode) != 0) return sys_fail(errno, "{}: fchmod", shown);
-  return success();
+  return replace_in_tree(root, dir, name, content, {.mode = mode, .keep_existing = false});
 }
 
-// Removes the files (not directories) of `dir` that `which` selects; a missing `dir` has none.
-result<void> remove_files(int root, const std::string& dir,
-                          const std::function<bool(std::string_view)>& which) {
-  auto opened = open_dir(root, dir);
+// Calls `each(dir_fd, name)` for the files (not directories) of `dir`; a missing `dir` has
+// none.
+result<void> each_file(int root, const std::string& dir,
+                       const std::function<result<void>(int, const char*)>& each) {
+  auto opened = open_tree_dir(root, dir);
   if (!opened) {
     if (opened.error().sys_errno() == ENOENT) return success();
     return opened.error();
@@ -65,19 +42,28 @@ result<void> remove_files(int root, const std::string& dir,
   opened.value().release();
   std::unique_ptr<DIR, int (*)(DIR*)> owner(d, ::closedir);
   while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (e->d_type == DT_DIR || !which(name)) continue;
-    if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
-      return sys_fail(errno, "{}/{}: unlink", dir, name);
+    if (e->d_type == DT_DIR) continue;
+    BOOST_OUTCOME_TRY(each(::dirfd(d), e->d_name));
   }
   return success();
 }
 
+// Removes the files (not directories) of `dir` that `which` selects.
+result<void> remove_files(int root, const std::string& dir,
+                          const std::function<bool(std::string_view)>& which) {
+  return each_file(root, dir, [&](int d, const char* name) -> result<void> {
+    if (!which(name)) return success();
+    if (::unlinkat(d, name, 0) != 0 && errno != ENOENT)
+      return sys_fail(errno, "{}/{}: unlink", dir, name);
+    return success();
+  });
+}
+
 result<void> comment_out_gettys(int root) {
-  if (!exists(root, "etc/inittab")) return success();  // not sysvinit
-  BOOST_OUTCOME_TRY(etc, open_dir(root, "etc"));
-  BOOST_OUTCOME_TRY(text, read_file_at(etc.get(), "inittab", "etc/inittab", O_NOFOLLOW));
-  return put_file(root, "etc", "inittab", inittab_without_gettys(text), 0644);
+  if (!exists_in_tree(root, "etc/inittab")) return success();  // not sysvinit
+  BOOST_OUTCOME_TRY(text, read_in_tree(root, "etc/inittab"));
+  if (!text) return success();  // a symlink: not sysvinit's own
+  return put_file(root, "etc", "inittab", inittab_without_gettys(*text), 0644);
 }
 
 constexpr std::string_view ssh_keys_script =
@@ -110,33 +96,66 @@ constexpr std::string_view ssh_keys_unit =
     "[Install]\n"
     "WantedBy=ssh.service\n";
 
+// What update-rc.d would do for the script, by hand: an imported tree's own binaries are
+// not the host's to run as root. Its links start it before ssh (S01, and "ovz" sorts before
+// "ssh"), and startpar's order, where insserv keeps one, says so too. A tree that has a link
+// already (a template create made, packed and imported again) keeps its own.
+result<void> order_before_ssh(int root) {
+  for (char level : {'2', '3', '4', '5'}) {
+    const std::string dir = fmt::format("etc/rc{}.d", level);
+    bool linked = false;
+    BOOST_OUTCOME_TRY(each_file(root, dir, [&](int, const char* entry) -> result<void> {
+      const std::string_view name = entry;
+      linked = linked || (name.starts_with("S") && name.ends_with("ovz-ssh-host-keys"));
+      return success();
+    }));
+    if (linked) continue;
+    auto rc = open_tree_dir(root, dir);
+    if (!rc) {
+      if (rc.error().sys_errno() == ENOENT) continue;
+      return rc.error();
+    }
+    if (::symlinkat("../init.d/ovz-ssh-host-keys", rc->get(), "S01ovz-ssh-host-keys") != 0 &&
+        errno != EEXIST)
+      return sys_fail(errno, "{}/S01ovz-ssh-host-keys: symlink", dir);
+  }
+  BOOST_OUTCOME_TRY(depend, read_in_tree(root, "etc/init.d/.depend.start"));
+  if (!depend) return success();
+  return replace_in_tree(root, "etc/init.d", ".depend.start",
+                         depend_start_before(*depend, "ovz-ssh-host-keys", "ssh"));
+}
+
 // openssh-server's postinst made host keys: every VE of the template would share them, so
 // anyone with one VE could pose as all the others. They are removed, and made per VE at boot.
-result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
-  if (!exists(root, "usr/sbin/sshd")) return success();
+result<void> own_ssh_host_keys(const fs::path& root_path, int root, tree_origin origin) {
+  if (!exists_in_tree(root, "usr/sbin/sshd")) return success();
   BOOST_OUTCOME_TRY(remove_files(root, "etc/ssh", [](std::string_view name) {
     return name.starts_with("ssh_host_") &&
            (name.ends_with("_key") || name.ends_with("_key.pub"));
   }));
-  if (exists(root, "etc/inittab")) {
+  if (exists_in_tree(root, "etc/inittab") && exists_in_tree(root, "etc/init.d")) {
     BOOST_OUTCOME_TRY(put_file(root, "etc/init.d", "ovz-ssh-host-keys", ssh_keys_script, 0755));
-    // update-rc.d (insserv) orders it by its LSB header, as the package tools would. It runs
-    // the tree's own binaries as root, as debootstrap has just done with all of them.
-    BOOST_OUTCOME_TRY(run_tool({"chroot", root_path.string(), "/usr/sbin/update-rc.d",
-                                "ovz-ssh-host-keys", "defaults"},
-                               capture::out_and_err));
+    if (origin == tree_origin::debootstrap) {
+      // update-rc.d (insserv) orders it by its LSB header, as the package tools would. It
+      // runs the tree's own binaries as root, as debootstrap has just done with all of them.
+      BOOST_OUTCOME_TRY(run_tool({"chroot", root_path.string(), "/usr/sbin/update-rc.d",
+                                  "ovz-ssh-host-keys", "defaults"},
+                                 capture::out_and_err));
+    } else {
+      BOOST_OUTCOME_TRY(order_before_ssh(root));
+    }
   }
-  if (exists(root, "usr/lib/systemd/systemd")) {
+  if (exists_in_tree(root, "usr/lib/systemd/systemd")) {
+    for (const char* dir : {"systemd", "systemd/system", "systemd/system/ssh.service.wants"}) {
+      const std::string path = fmt::format("etc/{}", dir);
+      const auto slash = path.rfind('/');
+      BOOST_OUTCOME_TRY(make_dir_in_tree(root, path.substr(0, slash), path.substr(slash + 1),
+                                         0755, 0, 0));
+    }
     BOOST_OUTCOME_TRY(put_file(root, "etc/systemd/system", "ovz-ssh-host-keys.service",
                                ssh_keys_unit, 0644));
-    BOOST_OUTCOME_TRY(units, open_dir(root, "etc/systemd/system"));
-    if (::mkdirat(units.get(), "ssh.service.wants", 0755) != 0 && errno != EEXIST)
-      return sys_fail(errno, "etc/systemd/system/ssh.service.wants: mkdir");
-    BOOST_OUTCOME_TRY(parent, open_dir(root, "etc/systemd/system/ssh.service.wants"));
-    // Exactly 0755, whatever the embedding program's umask.
-    if (::fchmod(parent.get(), 0755) != 0)
-      return sys_fail(errno, "etc/systemd/system/ssh.service.wants: chmod");
-    if (::symlinkat("/etc/systemd/system/ovz-ssh-host-keys.service", parent.get(),
+    BOOST_OUTCOME_TRY(wants, open_tree_dir(root, "etc/systemd/system/ssh.service.wants"));
+    if (::symlinkat("/etc/systemd/system/ovz-ssh-host-keys.service", wants.get(),
                     "ovz-ssh-host-keys.service") != 0 &&
         errno != EEXIST) {
       return sys_fail(errno, "etc/systemd/system/ssh.service.wants: symlink");
@@ -151,17 +170,16 @@ result<void> own_ssh_host_keys(const fs::path& root_path, int root) {
 // would give every service 15 % of it (DefaultTasksMax, computed from the VE's pids.max where
 // it can see the pids controller: cgroup v2), too few for apache's 50 threads at NUMPROC 240.
 result<void> tasks_limited_by_the_ve(int root) {
-  if (!exists(root, "usr/lib/systemd/systemd")) return success();
-  BOOST_OUTCOME_TRY(systemd, open_dir(root, "etc/systemd"));
-  if (::mkdirat(systemd.get(), "system.conf.d", 0755) != 0 && errno != EEXIST)
-    return sys_fail(errno, "etc/systemd/system.conf.d: mkdir");
+  if (!exists_in_tree(root, "usr/lib/systemd/systemd")) return success();
+  BOOST_OUTCOME_TRY(make_dir_in_tree(root, "etc", "systemd", 0755, 0, 0));
+  BOOST_OUTCOME_TRY(make_dir_in_tree(root, "etc/systemd", "system.conf.d", 0755, 0, 0));
   return put_file(root, "etc/systemd/system.conf.d", "ovz.conf",
                   "# Made by libovz: the VE's NUMPROC limits its tasks, not 15 % of it each.\n"
                   "[Manager]\nDefaultTasksMax=infinity\n",
                   0644);
 }
 
-result<void> fit_for_ve(const fs::path& root_path) {
+result<void> fit_for_ve(const fs::path& root_path, tree_origin origin) {
   unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_fail(errno, "{}: open", root_path.string());
   const int r = root.get();
@@ -172,15 +190,18 @@ result<void> fit_for_ve(const fs::path& root_path) {
   // systemd-machine-id-setup ran in the chroot: one ID for every VE. An empty file makes
   // systemd give each VE its own at boot, and write it into the VE's private area ("not a
   // first boot", so presets are not applied again). A tree without systemd has none to keep.
-  if (exists(r, "etc/machine-id")) {
+  if (exists_in_tree(r, "etc/machine-id")) {
     BOOST_OUTCOME_TRY(put_file(r, "etc", "machine-id", "", 0444));
   }
   // D-Bus reads its copy when /etc/machine-id is empty: it would bring the shared ID back.
   BOOST_OUTCOME_TRY(remove_files(r, "var/lib/dbus", [](std::string_view n) {
     return n == "machine-id";
   }));
-  BOOST_OUTCOME_TRY(own_ssh_host_keys(root_path, r));
+  BOOST_OUTCOME_TRY(own_ssh_host_keys(root_path, r, origin));
   BOOST_OUTCOME_TRY(tasks_limited_by_the_ve(r));
+  // An imported tree's name, resolver and package caches are what its maker chose; start
+  // writes HOSTNAME and, where set, the name servers into every VE anyway.
+  if (origin == tree_origin::imported) return success();
   // debootstrap copied both from the build host, whose name and resolver mean nothing in a
   // VE (a resolver on 127.0.0.53 answers nowhere there).
   BOOST_OUTCOME_TRY(put_file(r, "etc", "hostname", "localhost\n", 0644));

@@ -72,6 +72,10 @@ result<template_info> template_store::import(const fs::path& tarball, std::strin
     return detail::fail(errc::invalid_argument, "{} {}: not a root filesystem", tarball.string(),
                         *problem);
   }
+  if (auto fitted = detail::fit_for_ve(staged.path(), detail::tree_origin::imported); !fitted) {
+    return detail::with_context(fitted.error(), fmt::format("importing {} as template '{}'",
+                                                            tarball.string(), info.name));
+  }
   return detail::publish_template(staged, std::move(info));
 }
 

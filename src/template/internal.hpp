@@ -73,8 +73,14 @@ result<std::optional<std::string>> sh_problem(const std::filesystem::path& root)
 /// sh_problem() for the built-in template, which also checks the files it writes.
 result<std::optional<std::string>> busybox_problem(const std::filesystem::path& root);
 
-/// Makes a debootstrapped tree fit for VEs (template_store::create() lists what it changes).
-result<void> fit_for_ve(const std::filesystem::path& root);
+/// Where a template's tree comes from: the host's debootstrap, or a tarball.
+enum class tree_origin { debootstrap, imported };
+
+/// Makes a tree fit for VEs (template_store::create() lists what it changes). An imported
+/// one gets what makes its VEs work and keeps them apart (no gettys, a machine-id and SSH
+/// host keys of each VE's own, systemd's tasks left to NUMPROC), but keeps its hostname,
+/// resolver and package caches, and none of its programs is run.
+result<void> fit_for_ve(const std::filesystem::path& root, tree_origin origin);
 
 /// Fills the empty directory `root` with the built-in busybox template.
 result<void> build_busybox(const std::filesystem::path& root);

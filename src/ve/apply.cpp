@@ -3,6 +3,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "model/etc_files.hpp"
 #include "model/hostname.hpp"
 #include "ve/change.hpp"
 #include "ve/ve_op.hpp"
@@ -31,14 +32,22 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
   }
   if (auto ok = detail::check_network_changes(changes.network); !ok)
     return detail::with_context(ok.error(), ctx);
+  if (changes.nameservers) {
+    if (auto ok = detail::check_nameservers(*changes.nameservers); !ok)
+      return detail::with_context(ok.error(), ctx);
+  }
+  if (changes.searchdomains) {
+    if (auto ok = detail::check_searchdomains(*changes.searchdomains); !ok)
+      return detail::with_context(ok.error(), ctx);
+  }
   auto begun = detail::ve_op::begin(*this, {.lock = true, .config = true, .live = true});
   if (!begun) return begun.error();
   detail::ve_op& op = *begun;
   detail::change_site site{root_, op.layout, op.host(), op.live.init_pid, op.conf, save};
 
-  // The parts that can still be refused go first, then the hostname (checked above). The
-  // network goes last: a bridged device it deleted comes back without what the VE had set on
-  // it, so no other part should come after it and fail.
+  // The parts that can still be refused go first, then the hostname and the resolver (checked
+  // above). The network goes last: a bridged device it deleted comes back without what the VE
+  // had set on it, so no other part should come after it and fail.
   std::vector<std::function<result<detail::undo_step>()>> parts;
   if (!empty(changes.params))
     parts.emplace_back([&] { return detail::change_params(site, changes.params); });
@@ -46,15 +55,27 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
     parts.emplace_back([&] { return detail::change_security(site, changes.security); });
   if (changes.hostname)
     parts.emplace_back([&] { return detail::change_hostname(site, *changes.hostname); });
+  if (changes.nameservers || changes.searchdomains) {
+    parts.emplace_back([&] {
+      return detail::change_resolver(site, changes.nameservers, changes.searchdomains);
+    });
+  }
   if (!changes.network.empty())
     parts.emplace_back([&] { return detail::change_network(site, changes.network); });
-  if (changes.stop_timeout) {
-    // Nothing of it is live: without a save it would be dropped.
+  // Nothing of these is live: without a save they would be dropped.
+  auto conf_only = [&](const char* name, const char* key, const std::string& value) -> result<void> {
     if (!site.writes_conf()) {
       return op.in_context(detail::fail(errc::invalid_argument,
-                                        "stop_timeout is kept in CTID.conf only: save it"));
+                                        "{} is kept in CTID.conf only: save it", name));
     }
-    BOOST_OUTCOME_TRY(op.conf.set("STOP_TIMEOUT", std::to_string(changes.stop_timeout->count())));
+    return op.conf.set(key, value);
+  };
+  if (changes.stop_timeout) {
+    BOOST_OUTCOME_TRY(conf_only("stop_timeout", "STOP_TIMEOUT",
+                                std::to_string(changes.stop_timeout->count())));
+  }
+  if (changes.onboot) {
+    BOOST_OUTCOME_TRY(conf_only("onboot", "ONBOOT", *changes.onboot ? "yes" : "no"));
   }
 
   std::vector<detail::undo_step> done;

@@ -17,7 +17,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ovz::detail {
 
@@ -39,6 +41,10 @@ result<undo_step> change_hostname(change_site& site, const std::string& hostname
 result<undo_step> change_params(change_site& site, const ve_params& changes);
 result<undo_step> change_security(change_site& site, const security_changes& changes);
 result<undo_step> change_network(change_site& site, const network_changes& changes);
+/// NAMESERVER and SEARCHDOMAIN (unset: as they are), live in the VE's /etc/resolv.conf.
+result<undo_step> change_resolver(change_site& site,
+                                  const std::optional<std::vector<std::string>>& nameservers,
+                                  const std::optional<std::vector<std::string>>& searchdomains);
 
 /// What of network changes can be refused without looking at any VE (malformed or reserved
 /// addresses, bad device fields), so that it is refused before anything changes.

@@ -5,7 +5,10 @@
 #include "log.hpp"
 #include "kernel/ns_thread.hpp"
 #include "model/hostname.hpp"
+#include "model/network.hpp"
 #include "ve/change.hpp"
+#include "ve/etc_files.hpp"
+#include "ve/ve_tree.hpp"
 
 #include <sched.h>
 #include <sys/utsname.h>
@@ -38,9 +41,27 @@ namespace ovz::detail {
 result<undo_step> change_hostname(change_site& site, const std::string& hostname) {
   undo_step undo;
   if (site.init_pid) {
-    BOOST_OUTCOME_TRY(before, sethostname_in(site.init_pid, hostname));
-    undo = [pid = site.init_pid, before] {
+    // The files first: what cannot be written (a full disk) leaves the name as it was.
+    BOOST_OUTCOME_TRY(net, network_from_config(site.conf));
+    BOOST_OUTCOME_TRY(settings, etc_settings_for(site.conf, hostname, net, {}));
+    BOOST_OUTCOME_TRY(tree, running_tree(site.init_pid, site.conf));
+    BOOST_OUTCOME_TRY(files, write_etc_files(tree, settings, etc_names));
+    auto put_back = [pid = site.init_pid, conf = site.conf, files] {
+      auto tree = running_tree(pid, conf);
+      if (!tree) {
+        logged(result<void>(tree.error()), "rollback of /etc/hostname and /etc/hosts");
+        return;
+      }
+      logged(restore_etc_files(*tree, files), "rollback of /etc/hostname and /etc/hosts");
+    };
+    auto before = sethostname_in(site.init_pid, hostname);
+    if (!before) {
+      put_back();
+      return before.error();
+    }
+    undo = [pid = site.init_pid, before = *before, put_back] {
       logged(sethostname_in(pid, before), "rollback of the hostname to " + before);
+      put_back();
     };
   }
   if (site.writes_conf()) {

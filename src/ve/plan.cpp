@@ -49,6 +49,8 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.confine = std::move(confined);
   p.network = std::move(net);
   p.hostname = conf.get("HOSTNAME").value_or("ct" + l.id.str());
+  BOOST_OUTCOME_TRY(etc, etc_settings_for(conf, p.hostname, p.network, host.host_resolv));
+  p.etc = std::move(etc);
   p.env = ve_environment();
   p.init = init.empty() ? std::vector<std::string>{"/sbin/init"} : init;
   // Through a writer process with a cap, not the file itself: a VE process that reopens
@@ -159,6 +161,11 @@ std::string to_text(const ve_plan& p) {
   line("ip", p.network.ip_addresses.empty() ? "none" : format_ip_addresses(p.network.ip_addresses));
   line("netif", p.network.netifs.empty() ? "none" : format_netifs(p.network.netifs));
   line("hostname", p.hostname);
+  line("etc", fmt::format("hostname {}; hosts {} {}", p.hostname, p.etc.hosts_ip, p.hostname));
+  if (p.etc.nameservers)
+    line("etc", fmt::format("resolv.conf nameserver {}", fmt::join(*p.etc.nameservers, " ")));
+  if (p.etc.searchdomains)
+    line("etc", fmt::format("resolv.conf search {}", fmt::join(*p.etc.searchdomains, " ")));
   for (const auto& e : p.env) line("env", e);
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.string(),

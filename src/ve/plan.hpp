@@ -1,6 +1,6 @@
 #pragma once
 // A VE's plan: everything a start makes of it — namespaces, id maps, the root filesystem's
-// storage and mounts, cgroup limits, device rules, confinement, network, hostname,
+// storage and mounts, cgroup limits, device rules, confinement, network, hostname, /etc files,
 // environment, init, console log — as one value, computed from CTID.conf, the layout and a
 // few facts of the host by code that makes no system call (plan_for), printable (to_text),
 // and applied by one function with a source of the VE's init (apply_plan, ve/plan_apply.hpp).
@@ -18,6 +18,7 @@
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
 #include "ve/devices.hpp"
+#include "ve/etc_files.hpp"
 #include "ve/storage.hpp"
 
 #include <filesystem>
@@ -35,6 +36,7 @@ struct plan_inputs {
   confine_inputs confine;
   std::filesystem::path monitor;  // the monitor program (find_monitor)
   std::vector<cgroup_hierarchy> cgroups;  // the hierarchies the VE gets a cgroup in
+  std::string host_resolv{};  // the host's resolv.conf, when NAMESERVER or SEARCHDOMAIN inherit
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
@@ -55,6 +57,7 @@ struct ve_plan {
   confinement confine{};
   ve_network network{};
   std::string hostname{};
+  etc_settings etc{};  // written into its /etc before init runs
   std::vector<std::string> env{};
   std::vector<std::string> init{};
   std::filesystem::path console{};  // the console log, which the monitor writes

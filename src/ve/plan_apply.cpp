@@ -8,8 +8,32 @@
 #include "ve/monitor.hpp"
 #include "ve/net_live.hpp"
 #include "ve/userns.hpp"
+#include "ve/ve_tree.hpp"
+
+#include <fcntl.h>
 
 namespace ovz::detail {
+namespace {
+
+// Before init runs, which reads them (Debian's hostname.sh sets the name from /etc/hostname):
+// through the id-shifted root a VE in a user namespace is given, else through the storage
+// mounted for the host meanwhile.
+result<void> write_plan_etc(const ve_plan& plan, const unique_fd& shifted) {
+  ve_tree tree;
+  if (shifted) {
+    unique_fd same(::fcntl(shifted.get(), F_DUPFD_CLOEXEC, 0));
+    if (!same) return sys_fail(errno, "dup the VE's root");
+    tree = {std::move(same), plan.userns->base};
+  } else {
+    BOOST_OUTCOME_TRY(root, plan.storage->host_root());
+    tree = {std::move(root), 0};
+  }
+  auto written = write_etc_files(tree, plan.etc);
+  if (!written) return with_context(written.error(), "writing the VE's /etc");
+  return success();
+}
+
+}  // namespace
 
 result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
                                     int cgroup_fd, std::function<result<void>(pid_t)> prepare) {
@@ -55,6 +79,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     BOOST_OUTCOME_TRY(root, userns_root(l, *plan.storage, *plan.userns));
     shifted = std::move(root);
   }
+  BOOST_OUTCOME_TRY(write_plan_etc(plan, shifted));
   BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(shifted.get()));
   cgroup_manager& cg = h.cg();
   auto failed = [&](const error& e) {

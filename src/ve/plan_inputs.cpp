@@ -1,6 +1,6 @@
 // The host-facing half of a plan: what only the host can tell (the template's directory, the
 // host's device nodes, the bounds of RLIMIT_NOFILE, a seccomp profile file, the cgroup
-// hierarchies).
+// hierarchies, the host's resolver for a VE that inherits it).
 #include "ve/plan.hpp"
 
 #include <ovz/security.hpp>
@@ -24,6 +24,10 @@ result<plan_inputs> gather_plan_inputs(const ve_config& conf,
   BOOST_OUTCOME_TRY(monitor, find_monitor());
   in.monitor = std::move(monitor);
   in.cgroups = ve_cgroup_hierarchies();
+  if (inherits_resolver(conf)) {
+    BOOST_OUTCOME_TRY(resolv, host_resolv_conf());
+    in.host_resolv = std::move(resolv);
+  }
   return in;
 }
 

@@ -37,6 +37,9 @@ class ve_storage {
   /// files appear owned as the user namespace `userns` maps them. The caller keeps it open
   /// until the VE's init has attached it.
   virtual result<unique_fd> shifted_root(int userns) const = 0;
+  /// Its root as a detached mount the host made (ids as stored), through which the host
+  /// reads and writes a stopped VE's files; gone once closed, before the VE mounts its own.
+  virtual result<unique_fd> host_root() const = 0;
   /// Removes the private area and the mount point (destroy).
   virtual result<void> remove_area() const = 0;
 };

@@ -58,6 +58,11 @@ class overlay final : public ve_storage {
     return detached_overlay(std::move(tree), mount_point_, upper_, work_);
   }
 
+  result<unique_fd> host_root() const override {
+    BOOST_OUTCOME_TRY(tree, cloned_tree(lower_));
+    return detached_overlay(std::move(tree), mount_point_, upper_, work_);
+  }
+
   result<void> remove_area() const override {
     std::error_code ec;
     for (const auto& p : {area_, mount_point_}) {

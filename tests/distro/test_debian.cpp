@@ -203,3 +203,57 @@ TEST_CASE("a systemd Debian VE from template create boots to running and stops c
   CHECK(MUST(v.status()).state == ovz::ve_state::stopped);
   CHECK(ovz::test::leftovers(d.root).empty());
 }
+
+namespace {
+
+// True when `password` matches `user`'s hash in the VE's /etc/shadow, checked by the VE's own
+// libcrypt (perl-base is essential in Debian).
+bool password_is(const ovz::ve& v, const std::string& user, const std::string& password) {
+  auto r = sh(v, "perl -e '@e = getpwnam(shift); print crypt(shift, $e[1]) eq $e[1] ? \"yes\" : "
+                 "\"no\"' " + user + " '" + password + "'");
+  INFO(r.err);
+  return r.out == "yes";
+}
+
+}  // namespace
+
+// CTIDs 16060-16069.
+TEST_CASE("a Debian VE gets HOSTNAME, its resolver and users' passwords as vzctl set them",
+          "[debian][settings]") {
+  ovz::test::require_root();
+  const std::string flavour = GENERATE("sysv", "systemd");
+  INFO(flavour);
+  debian_ve d(flavour, flavour == "sysv" ? 16060 : 16061);
+  auto& v = d.v;
+  // Stopped: saved, and the accounts edited by the host in Debian's own files.
+  MUST(v.apply({.hostname = "web1.example.com",
+                .nameservers = std::vector<std::string>{"192.0.2.53"},
+                .searchdomains = std::vector<std::string>{"example.com"}},
+               false));
+  MUST(v.set_user_password("alice", "stopped pw"));
+  MUST(v.start());
+  wait_for_daemons(v, "sshd");
+  // Its boot (hostname.sh, systemd) took /etc/hostname's name; the FQDN resolves.
+  CHECK(sh(v, "hostname; hostname -f; cat /etc/hostname").out ==
+        "web1.example.com\nweb1.example.com\nweb1.example.com\n");
+  CHECK(sh(v, "getent hosts web1").out == "127.0.1.1       web1.example.com web1\n");
+  CHECK(sh(v, "cat /etc/resolv.conf").out == "search example.com\nnameserver 192.0.2.53\n");
+  // The accounts as useradd would have left them, shadow still root:shadow 0640.
+  CHECK(sh(v, "getent passwd alice; getent group alice; stat -c '%U:%G %a' /etc/shadow "
+              "/etc/gshadow /home/alice").out ==
+        "alice:x:1000:1000::/home/alice:/bin/sh\nalice:x:1000:\nroot:shadow 640\nroot:shadow 640\n"
+        "alice:alice 700\n");
+  CHECK(password_is(v, "alice", "stopped pw"));
+  // Running: the VE's own useradd and chpasswd.
+  MUST(v.set_user_password("bob", "running pw"));
+  MUST(v.set_user_password("alice", "changed"));
+  CHECK(password_is(v, "bob", "running pw"));
+  CHECK(password_is(v, "alice", "changed"));
+  CHECK(sh(v, "getent passwd bob | cut -d: -f6; test -d /home/bob && echo home").out ==
+        "/home/bob\nhome\n");
+  // Live rename: hostname -f follows.
+  MUST(v.set_hostname("db.example.org", false));
+  CHECK(sh(v, "hostname -f").out == "db.example.org\n");
+  MUST(v.stop({.fast = true}));
+  CHECK(ovz::test::leftovers(d.root).empty());
+}

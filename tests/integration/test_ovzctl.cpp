@@ -536,3 +536,45 @@ TEST_CASE("ovzctl set with a hostname, a limit and an address saves CTID.conf on
   CHECK(renames == 1);
   CHECK(saved() == fresh);
 }
+
+// CTIDs 16900-16909.
+TEST_CASE("ovzctl start --onboot and stop --all go through every VE and say which failed",
+          "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  for (const char* id : {"16900", "16901", "16902"})
+    REQUIRE(ovzctl(r, {"create", id}).exit_code == 0);
+  for (const char* id : {"16900", "16901"})
+    expect_ok(ovzctl(r, {"set", id, "--onboot", "yes"}),
+              fmt::format("CT configuration saved to {}/conf/{}.conf\n", r.string(), id));
+  {
+    std::ofstream conf(r / "conf/16901.conf", std::ios::app);
+    conf << "OSTEMPLATE=\"no-such-template\"\n";
+  }
+  auto started = ovzctl(r, {"start", "--onboot"});
+  INFO(describe(started));
+  CHECK(started.exit_code == 1);
+  CHECK(started.out == "CT 16900 started\n");
+  CHECK(started.err.starts_with("CT 16901: "));
+  CHECK(started.err.find("no-such-template") != std::string::npos);
+  expect_ok(ovzctl(r, {"status", "16902"}), "CTID 16902 exist unmounted down\n");
+
+  expect_ok(ovzctl(r, {"stop", "--all", "--fast"}), "CT 16900 stopped\n");
+  expect_ok(ovzctl(r, {"stop", "--all"}), "");
+  expect_refused(ovzctl(r, {"start"}), 2);
+
+  // The password read from stdin, off ovzctl's own command line.
+  const fs::path pw = r / "pw";
+  std::ofstream(pw) << "from stdin\n";
+  expect_ok(ovzctl(r, {"set", "16902", "--userpasswd", "frank"}, pw.string()),
+            "Changed password for user frank\n");
+  expect_ok(ovzctl(r, {"set", "16902", "--userpasswd", "gina:pw", "--nameserver", "192.0.2.1"}),
+            fmt::format("Changed password for user gina\nCT configuration saved to {}/conf/"
+                        "16902.conf\n",
+                        r.string()));
+  expect_ok(ovzctl(r, {"start", "16902"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"exec", "16902", "grep -c '^frank:\\$y\\$' /etc/shadow; cut -d: -f1 /etc/passwd | tail -2; cat /etc/resolv.conf"}),
+            "1\nfrank\ngina\nnameserver 192.0.2.1\n");
+  expect_ok(ovzctl(r, {"stop", "--all", "--fast"}), "CT 16902 stopped\n");
+}

@@ -469,3 +469,93 @@ TEST_CASE("template create refuses bad requests and a failed debootstrap leaves 
                                       Catch::Contains("debootstrap"));
   CHECK(template_dir_entries(root.path()) == before);
 }
+
+TEST_CASE("import makes a Debian-like tree fit for VEs as create does, running none of it",
+          "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const fs::path tree = work / "tree";
+  fs::copy(bb.path, tree, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  auto put = [&](const std::string& path, const std::string& text, fs::perms mode = fs::perms(0644)) {
+    fs::create_directories((tree / path).parent_path());
+    std::ofstream(tree / path) << text;
+    fs::permissions(tree / path, mode);
+  };
+  // sysvinit with insserv's order, openssh-server's keys, a machine-id shared by every VE,
+  // systemd; "sshd" and "systemd" would run as the host's root if import ran them.
+  const std::string witness = (work / "ran").string();
+  put("etc/inittab", "id:2:initdefault:\nsi::sysinit:/etc/init.d/rcS\n"
+                     "1:2345:respawn:/sbin/getty 38400 tty1\n");
+  put("etc/init.d/.depend.start", "TARGETS = rsyslog ssh\nssh: rsyslog\n");
+  fs::create_directories(tree / "etc/rc2.d");
+  put("usr/sbin/sshd", "#!/bin/sh\ntouch " + witness + "\n", fs::perms(0755));
+  put("usr/sbin/update-rc.d", "#!/bin/sh\ntouch " + witness + "\n", fs::perms(0755));
+  put("usr/lib/systemd/systemd", "#!/bin/sh\ntouch " + witness + "\n", fs::perms(0755));
+  put("etc/ssh/ssh_host_ed25519_key", "private");
+  put("etc/ssh/ssh_host_ed25519_key.pub", "public");
+  put("etc/ssh/sshd_config", "# kept\n");
+  put("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+  put("var/lib/dbus/machine-id", "0123456789abcdef0123456789abcdef\n");
+  put("etc/hostname", "image-builder\n");
+  pack(tree, work / "deb-like.tar.gz", "z");
+
+  auto t = MUST(store.import(work / "deb-like.tar.gz"));
+  const auto& p = t.path;
+  CHECK_FALSE(fs::exists(witness));
+  // Gettys commented out; machine-id empty and D-Bus's copy gone.
+  const auto inittab = ovz::test::read_text(p / "etc/inittab");
+  CHECK(inittab.find("\n#1:2345:respawn:/sbin/getty") != std::string::npos);
+  CHECK(inittab.find("si::sysinit:/etc/init.d/rcS\n") != std::string::npos);
+  CHECK(ovz::test::read_text(p / "etc/machine-id").empty());
+  CHECK(mode_of(p / "etc/machine-id") == 0444);
+  CHECK_FALSE(fs::exists(p / "var/lib/dbus/machine-id"));
+  // No shared SSH host keys; each VE makes its own before sshd starts, under sysvinit ...
+  CHECK_FALSE(fs::exists(p / "etc/ssh/ssh_host_ed25519_key"));
+  CHECK_FALSE(fs::exists(p / "etc/ssh/ssh_host_ed25519_key.pub"));
+  CHECK(fs::exists(p / "etc/ssh/sshd_config"));
+  CHECK(mode_of(p / "etc/init.d/ovz-ssh-host-keys") == 0755);
+  CHECK(ovz::test::read_text(p / "etc/init.d/ovz-ssh-host-keys").find("ssh-keygen -A") !=
+        std::string::npos);
+  CHECK(fs::read_symlink(p / "etc/rc2.d/S01ovz-ssh-host-keys") == "../init.d/ovz-ssh-host-keys");
+  CHECK_FALSE(fs::exists(p / "etc/rc3.d"));
+  CHECK(ovz::test::read_text(p / "etc/init.d/.depend.start") ==
+        "TARGETS = rsyslog ssh ovz-ssh-host-keys\nssh: rsyslog ovz-ssh-host-keys\n");
+  // ... and systemd; whose services' task limit is the VE's NUMPROC.
+  CHECK(ovz::test::read_text(p / "etc/systemd/system/ovz-ssh-host-keys.service")
+            .find("Before=ssh.service") != std::string::npos);
+  CHECK(fs::read_symlink(p / "etc/systemd/system/ssh.service.wants/ovz-ssh-host-keys.service") ==
+        "/etc/systemd/system/ovz-ssh-host-keys.service");
+  CHECK(ovz::test::read_text(p / "etc/systemd/system.conf.d/ovz.conf")
+            .find("DefaultTasksMax=infinity") != std::string::npos);
+  // What its maker chose stays.
+  CHECK(ovz::test::read_text(p / "etc/hostname") == "image-builder\n");
+}
+
+TEST_CASE("import's fixes follow none of the tree's symlinks out of it", "[template]") {
+  ovz::test::require_root();
+  import_bench bench;
+  auto& [root, store, bb, work] = bench;
+  const fs::path tree = work / "tree";
+  fs::copy(bb.path, tree, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  const fs::path host = work / "host-side";
+  fs::create_directories(host / "system.conf.d");
+  std::ofstream(host / "inittab") << "1:2345:respawn:/sbin/getty 38400 tty1\n";
+  std::ofstream(host / "machine-id") << "host\n";
+  // Links to the host's files where import writes, absolute and climbing.
+  fs::remove(tree / "etc/inittab");
+  fs::create_symlink(host / "inittab", tree / "etc/inittab");
+  fs::create_symlink("../../../../../../../.." + (host / "machine-id").string(),
+                     tree / "etc/machine-id");
+  fs::create_directories(tree / "usr/lib/systemd");
+  std::ofstream(tree / "usr/lib/systemd/systemd") << "#!/bin/sh\n";
+  fs::create_directories(tree / "etc/systemd");
+  fs::create_symlink(host / "system.conf.d", tree / "etc/systemd/system.conf.d");
+  pack(tree, work / "links.tar", "");
+
+  // Refused or done inside the tree: either way the host's files are as they were.
+  (void)store.import(work / "links.tar");
+  CHECK(ovz::test::read_text(host / "inittab") == "1:2345:respawn:/sbin/getty 38400 tty1\n");
+  CHECK(ovz::test::read_text(host / "machine-id") == "host\n");
+  CHECK(fs::is_empty(host / "system.conf.d"));
+}

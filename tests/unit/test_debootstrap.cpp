@@ -131,3 +131,16 @@ TEST_CASE("inittab: gettys commented out, the rest kept", "[debootstrap]") {
   const std::string fit = "id:2:initdefault:\n#1:2345:respawn:/sbin/getty tty1\n";
   CHECK(ovz::detail::inittab_without_gettys(fit) == fit);
 }
+
+TEST_CASE("an imported sysvinit tree's startpar order gets the SSH key script before ssh",
+          "[debootstrap]") {
+  using ovz::detail::depend_start_before;
+  const std::string depend = "TARGETS = rsyslog ssh cron\nINTERACTIVE =\nssh: rsyslog\n"
+                             "cron: rsyslog\n";
+  const auto once = depend_start_before(depend, "ovz-ssh-host-keys", "ssh");
+  CHECK(once == "TARGETS = rsyslog ssh cron ovz-ssh-host-keys\nINTERACTIVE =\n"
+                "ssh: rsyslog ovz-ssh-host-keys\ncron: rsyslog\n");
+  CHECK(depend_start_before(once, "ovz-ssh-host-keys", "ssh") == once);
+  // ssh without dependencies of its own gets a line.
+  CHECK(depend_start_before("TARGETS = ssh\n", "k", "ssh") == "TARGETS = ssh k\nssh: k\n");
+}

@@ -209,6 +209,41 @@ TEST_CASE("ovzctl: set --stop_timeout", "[ovzctl]") {
   CHECK_THAT(refusal({"set", "101", "--stop_timeout", "x"}), Catch::Contains("stop_timeout"));
 }
 
+TEST_CASE("ovzctl: start --onboot and --all, stop --all", "[ovzctl]") {
+  auto cmd = parsed({"start", "--onboot"});
+  CHECK(cmd.what == verb::start);
+  CHECK_FALSE(cmd.id);
+  CHECK(cmd.onboot);
+  CHECK(parsed({"start", "--all"}).all);
+  cmd = parsed({"stop", "--all", "--fast"});
+  CHECK(cmd.all);
+  CHECK(cmd.fast);
+  CHECK_THAT(refusal({"start"}), Catch::Contains("missing CTID (or --onboot or --all)"));
+  CHECK_THAT(refusal({"stop", "--fast"}), Catch::Contains("missing CTID (or --all)"));
+  CHECK_THAT(refusal({"start", "101", "--all"}), Catch::Contains("exclude each other"));
+  CHECK_THAT(refusal({"start", "--onboot", "--all"}), Catch::Contains("exclude each other"));
+  CHECK_THAT(refusal({"stop", "--onboot"}), Catch::Contains("unknown option '--onboot'"));
+}
+
+TEST_CASE("ovzctl: set --nameserver, --searchdomain, --onboot, --userpasswd", "[ovzctl]") {
+  auto cmd = parsed({"set", "101", "--nameserver", "192.0.2.1", "--nameserver=2001:db8::1",
+                     "--searchdomain", "example.com", "--onboot", "yes", "--save"});
+  CHECK(cmd.set.nameservers == std::vector<std::string>{"192.0.2.1", "2001:db8::1"});
+  CHECK(cmd.set.searchdomains == std::vector<std::string>{"example.com"});
+  CHECK(cmd.set.onboot == true);
+  cmd = parsed({"set", "101", "--userpasswd", "alice:pa:ss"});
+  CHECK(cmd.set.user == "alice");
+  CHECK(cmd.set.password == "pa:ss");
+  CHECK_FALSE(cmd.set.empty());
+  cmd = parsed({"set", "101", "--userpasswd", "bob"});
+  CHECK(cmd.set.user == "bob");
+  CHECK_FALSE(cmd.set.password);
+  CHECK_THAT(refusal({"set", "101", "--userpasswd", ":pw"}), Catch::Contains("USER:PASSWORD"));
+  CHECK_THAT(refusal({"set", "101", "--userpasswd", "bob:"}), Catch::Contains("empty password"));
+  CHECK_THAT(refusal({"set", "101", "--nameserver", "1.2.3"}), Catch::Contains("--nameserver: "));
+  CHECK_THAT(refusal({"set", "101", "--onboot", "maybe"}), Catch::Contains("yes or no"));
+}
+
 TEST_CASE("ovzctl: template create", "[ovzctl]") {
   auto cmd = parsed({"template", "create", "deb12", "--debootstrap", "bookworm"});
   CHECK(cmd.what == verb::template_create);

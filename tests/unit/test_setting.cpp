@@ -56,7 +56,32 @@ TEST_CASE("every vzctl setting name lands in its part of ve_changes", "[setting]
   CHECK(setting_kind_of("ipdel") == setting_kind::network);
   CHECK(setting_kind_of("hostname") == setting_kind::hostname);
   CHECK(setting_kind_of("STOP_TIMEOUT") == setting_kind::lifecycle);
+  CHECK(setting_kind_of("onboot") == setting_kind::lifecycle);
+  CHECK(setting_kind_of("NameServer") == setting_kind::resolver);
+  CHECK(setting_kind_of("searchdomain") == setting_kind::resolver);
   CHECK_FALSE(setting_kind_of("ram"));
+}
+
+TEST_CASE("nameserver and searchdomain grow lists; onboot is yes or no", "[setting]") {
+  ve_changes c;
+  for (auto [name, value] : {std::pair{"nameserver", "192.0.2.1"}, {"nameserver", "2001:db8::1"},
+                             {"searchdomain", "example.com"}, {"onboot", "yes"}})
+    REQUIRE(parse_setting(name, value, c));
+  CHECK(c.nameservers == std::vector<std::string>{"192.0.2.1", "2001:db8::1"});
+  CHECK(c.searchdomains == std::vector<std::string>{"example.com"});
+  CHECK(c.onboot == true);
+  REQUIRE(parse_setting("onboot", "no", c));
+  CHECK(c.onboot == false);
+  CHECK_THAT(refusal("nameserver", "1.2.3"), Catch::StartsWith("nameserver: "));
+  CHECK_THAT(refusal("searchdomain", "bad domain"), Catch::StartsWith("searchdomain: "));
+  CHECK_THAT(refusal("onboot", "true"), Catch::Contains("yes or no"));
+  // "inherit" stands alone: a refusal leaves the list as it was.
+  REQUIRE_FALSE(parse_setting("nameserver", "inherit", c));
+  ve_changes d;
+  REQUIRE(parse_setting("nameserver", "inherit", d));
+  auto r = parse_setting("nameserver", "192.0.2.1", d);
+  REQUIRE_FALSE(r);
+  CHECK(d.nameservers == std::vector<std::string>{"inherit"});
 }
 
 TEST_CASE("a bad setting is refused naming it, and nothing is added", "[setting]") {

@@ -324,13 +324,39 @@ void ovz_changes_free(ovz_changes_t *changes);
  * as vzctl set's option: "ipadd" (an address), "ipdel" (an address or "all"), "netif_add"
  * ("ifname[,mac,host_ifname,host_mac,bridge]"), "netif_del" (a device name inside); or
  * "stop_timeout" (whole seconds a stop waits for init, CTID.conf's STOP_TIMEOUT: saved only,
- * so ovz_ve_apply() refuses it unsaved on a running VE). Each may be added several times;
- * deletions are made before additions. A bad name or value is refused here. */
+ * so ovz_ve_apply() refuses it unsaved on a running VE); "onboot" ("yes" or "no": started by
+ * ovz_start_all(), saved only as stop_timeout); "nameserver" (an address, or "inherit": the
+ * host's) and "searchdomain" (a domain, or "inherit"), each added once per server or domain,
+ * written into the VE's /etc/resolv.conf (NAMESERVER, SEARCHDOMAIN). Each may be added
+ * several times; deletions are made before additions. A bad name or value is refused here. */
 int ovz_changes_add(ovz_changes_t *changes, const char *name, const char *value);
 /* Makes the changes, each live in a running VE as its single call would, and saves CTID.conf
  * once when `save` is non-zero (or the VE is stopped). When one part is refused or the save
  * fails, the live changes already made are undone: the VE is as it was. */
 int ovz_ve_apply(ovz_ve_t *ve, const ovz_changes_t *changes, int save);
+
+/* Sets `user`'s password in the VE, adding the user (useradd -m) when it has none, as vzctl
+ * set --userpasswd; nothing of it is saved in CTID.conf or shown on a command line. A running
+ * VE's own chpasswd does it inside when it has one; otherwise the host edits the VE's
+ * /etc/passwd, shadow and group (yescrypt hash). OVZ_EINVAL for a bad user name or an empty
+ * password or one with a newline, and nothing changes. */
+int ovz_ve_set_user_password(ovz_ve_t *ve, const char *user, const char *password);
+
+/* Every VE of a state root started or stopped at once, as a host's boot and shutdown do: each
+ * tried in CTID order whatever became of the others. ovz_start_all() starts those whose
+ * CTID.conf says ONBOOT="yes" when `onboot_only` is non-zero, else every one; ovz_stop_all()
+ * stops every running one (opts: NULL for the defaults). 0 once the state root was listed,
+ * whether or not every VE started: read each with ovz_batch_at(). */
+typedef struct ovz_batch ovz_batch_t;
+int ovz_start_all(ovz_batch_t **out, const char *root, int onboot_only);
+int ovz_stop_all(ovz_batch_t **out, const char *root, const ovz_stop_options *opts);
+size_t ovz_batch_count(const ovz_batch_t *batch);
+/* Entry i: the VE's CTID; *done 1 when it was started (stopped), 0 when it ran (was stopped)
+ * already or failed; *code 0, or the negative OVZ_E* code of its failure with *message (owned
+ * by the batch) saying why. Any output pointer may be NULL. */
+int ovz_batch_at(const ovz_batch_t *batch, size_t i, unsigned *ctid, int *done, int *code,
+                 const char **message);
+void ovz_batch_free(ovz_batch_t *batch);
 
 /* The confinement CTID.conf sets, as its lines (CAPABILITY="...", DEVNODES="...",
  * SECCOMP_PROFILE="...", NO_NEW_PRIVS="yes"; defaults are absent). Free *out with

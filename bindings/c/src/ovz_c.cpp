@@ -49,6 +49,10 @@ struct ovz_ve {
   ovz::ve v;
 };
 
+struct ovz_batch {
+  std::vector<ovz::ve_batch_entry> entries;
+};
+
 namespace {
 
 // The thread's last error. The message lives in `text` so that ovz_error.message stays valid
@@ -86,18 +90,19 @@ int c_code(ovz::errc e) {
   return OVZ_EINTERNAL;
 }
 
-int fail(const ovz::error& e) {
+// The OVZ_E* code of `e`, and its errno where the kernel refused.
+std::pair<int, int> c_code(const ovz::error& e) {
   const auto& code = e.code();
-  int c = OVZ_EINTERNAL;
-  int sys_errno = 0;
-  if (code.category() == ovz::category()) {
-    c = c_code(static_cast<ovz::errc>(code.value()));
-  } else if (code.category() == std::system_category() ||
-             code.category() == std::generic_category()) {
-    c = OVZ_ESYSTEM;
-    sys_errno = code.value();
-  }
-  return set_error(c, sys_errno, e.message().empty() ? code.message() : e.message());
+  if (code.category() == ovz::category())
+    return {c_code(static_cast<ovz::errc>(code.value())), 0};
+  if (code.category() == std::system_category() || code.category() == std::generic_category())
+    return {OVZ_ESYSTEM, code.value()};
+  return {OVZ_EINTERNAL, 0};
+}
+
+int fail(const ovz::error& e) {
+  auto [c, sys_errno] = c_code(e);
+  return set_error(c, sys_errno, e.message().empty() ? e.code().message() : e.message());
 }
 
 // Runs an entry point's body with a fresh last error, and turns whatever it throws into a code.
@@ -703,6 +708,63 @@ int ovz_ve_set_hostname(ovz_ve_t* ve, const char* hostname, int save) {
     return r ? 0 : fail(r.error());
   });
 }
+
+int ovz_ve_set_user_password(ovz_ve_t* ve, const char* user, const char* password) {
+  return guarded([&] {
+    if (!ve || !user || !password)
+      return invalid("ovz_ve_set_user_password: ve, user or password is NULL");
+    auto r = ve->v.set_user_password(user, password);
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_start_all(ovz_batch_t** out, const char* root, int onboot_only) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_start_all: out is NULL");
+    *out = nullptr;
+    auto r = ovz::start_all(root_path(root), onboot_only != 0);
+    if (!r) return fail(r.error());
+    *out = new ovz_batch{std::move(*r)};
+    return 0;
+  });
+}
+
+int ovz_stop_all(ovz_batch_t** out, const char* root, const ovz_stop_options* opts) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_stop_all: out is NULL");
+    *out = nullptr;
+    ovz::stop_options o;
+    if (int rc = read_stop_options(opts, o)) return rc;
+    auto r = ovz::stop_all(root_path(root), o);
+    if (!r) return fail(r.error());
+    *out = new ovz_batch{std::move(*r)};
+    return 0;
+  });
+}
+
+size_t ovz_batch_count(const ovz_batch_t* batch) { return batch ? batch->entries.size() : 0; }
+
+int ovz_batch_at(const ovz_batch_t* batch, size_t i, unsigned* ctid, int* done, int* code,
+                 const char** message) {
+  return guarded([&] {
+    if (!batch) return invalid("ovz_batch_at: batch is NULL");
+    if (i >= batch->entries.size())
+      return invalid("ovz_batch_at: index " + std::to_string(i) + " past the " +
+                     std::to_string(batch->entries.size()) + " entries");
+    const auto& e = batch->entries[i];
+    if (ctid) *ctid = e.id.value();
+    if (done) *done = e.done ? 1 : 0;
+    if (code) *code = 0;
+    if (message) *message = nullptr;
+    if (e.failure) {
+      if (code) *code = c_code(*e.failure).first;
+      if (message) *message = e.failure->message().c_str();
+    }
+    return 0;
+  });
+}
+
+void ovz_batch_free(ovz_batch_t* batch) { delete batch; }
 
 int ovz_ve_add_ip(ovz_ve_t* ve, const char* addr, int save) {
   return guarded([&] {

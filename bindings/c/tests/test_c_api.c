@@ -408,6 +408,91 @@ out:
   ovz_ve_free(ve);
 }
 
+/* Host -> VE settings as vzctl's: resolver and onboot through ovz_changes_add(), the
+ * hostname into /etc, a user's password, and every VE started and stopped at once. */
+static void check_vzctl_settings(const char *root) {
+  ovz_ve_t *a = NULL, *b = NULL;
+  ovz_create_options create = OVZ_CREATE_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_changes_t *changes = NULL;
+  ovz_batch_t *batch = NULL;
+  const char *const files[] = {"/bin/sh", "-c",
+                               "hostname -f; cat /etc/resolv.conf; grep ^dave: /etc/passwd", NULL};
+  unsigned id = 0;
+  int code = -1, done = -1, failed = -1;
+  const char *message = "unset";
+  char *out = NULL;
+
+  if (!check(ovz_ve_open(&a, 9700, root) == 0 && ovz_ve_open(&b, 9701, root) == 0,
+             "open VEs 9700 and 9701"))
+    goto out;
+  create.hostname = "mail.example.com";
+  if (!check(ovz_ve_create(a, &create) == 0 && ovz_ve_create(b, NULL) == 0, "create both"))
+    goto out;
+  if (!check(ovz_changes_new(&changes) == 0, "changes_new")) goto destroy;
+  check(ovz_changes_add(changes, "nameserver", "192.0.2.53") == 0 &&
+            ovz_changes_add(changes, "nameserver", "2001:db8::53") == 0 &&
+            ovz_changes_add(changes, "searchdomain", "example.com") == 0 &&
+            ovz_changes_add(changes, "onboot", "yes") == 0,
+        "changes_add of name servers, a search domain and onboot");
+  check(ovz_changes_add(changes, "nameserver", "1.2.3") == OVZ_EINVAL &&
+            ovz_changes_add(changes, "onboot", "maybe") == OVZ_EINVAL,
+        "a bad name server or onboot is refused when added");
+  check(ovz_ve_apply(a, changes, 0) == 0, "apply to the stopped VE");
+  check(conf_has(root, 9700, "NAMESERVER=\"192.0.2.53 2001:db8::53\"") &&
+            conf_has(root, 9700, "SEARCHDOMAIN=\"example.com\"") &&
+            conf_has(root, 9700, "ONBOOT=\"yes\""),
+        "... saved as NAMESERVER, SEARCHDOMAIN and ONBOOT");
+  ovz_changes_free(changes);
+  check(ovz_ve_set_user_password(a, "dave", "pw of dave") == 0,
+        "set_user_password adds a user to the stopped VE");
+  check(ovz_ve_set_user_password(a, "Dave!", "x") == OVZ_EINVAL &&
+            ovz_ve_set_user_password(a, "dave", "") == OVZ_EINVAL,
+        "a bad user name or an empty password is OVZ_EINVAL");
+
+  /* Only the ONBOOT VE starts. */
+  if (check(ovz_start_all(&batch, root, 1) == 0 && ovz_batch_count(batch) == 1, "start_all onboot")) {
+    check(ovz_batch_at(batch, 0, &id, &done, &code, &message) == 0 && id == 9700 && done == 1 &&
+              code == 0 && message == NULL,
+          "... started VE 9700");
+    check(ovz_batch_at(batch, 1, &id, &done, &code, &message) == OVZ_EINVAL,
+          "... and has no second entry");
+  }
+  ovz_batch_free(batch);
+  batch = NULL;
+  if (check(ovz_ve_exec_capture(a, files, &code, &out, NULL) == 0 && code == 0 && out,
+            "exec in the started VE")) {
+    check(strcmp(out, "mail.example.com\nsearch example.com\nnameserver 192.0.2.53\n"
+                      "nameserver 2001:db8::53\ndave:x:1000:1000::/home/dave:/bin/sh\n") == 0,
+          "... its FQDN, resolv.conf and the added user");
+  }
+  ovz_string_free(out);
+
+  /* Every VE: the running one is left, the other started; then every one stopped. */
+  if (check(ovz_start_all(&batch, root, 0) == 0 && ovz_batch_count(batch) == 2, "start_all all")) {
+    check(ovz_batch_at(batch, 0, NULL, &done, NULL, NULL) == 0 && done == 0,
+          "... left the running VE");
+    check(ovz_batch_at(batch, 1, &id, &done, &failed, NULL) == 0 && id == 9701 && done == 1 &&
+              failed == 0,
+          "... started the other");
+  }
+  ovz_batch_free(batch);
+  batch = NULL;
+  stop.fast = 1;
+  check(ovz_stop_all(&batch, root, &stop) == 0 && ovz_batch_count(batch) == 2, "stop_all");
+  ovz_batch_free(batch);
+  batch = NULL;
+  check(ovz_stop_all(&batch, root, NULL) == 0 && ovz_batch_count(batch) == 0,
+        "stop_all again finds none running");
+  ovz_batch_free(batch);
+  ovz_batch_free(NULL);
+destroy:
+  check(ovz_ve_destroy(a) == 0 && ovz_ve_destroy(b) == 0, "destroy VEs 9700 and 9701");
+out:
+  ovz_ve_free(a);
+  ovz_ve_free(b);
+}
+
 /* What a log handler received. */
 struct log_seen {
   int calls;
@@ -674,6 +759,7 @@ int main(void) {
   check_without_ve(root);
   check_life(root);
   check_samples_and_apply(root);
+  check_vzctl_settings(root);
   check_log(root);
   check_exec_enter_restart_options(root);
   check_ubc_watch(root);
