@@ -1,7 +1,10 @@
 #include "ve/syscall_broker.hpp"
 
+#include <ovz/namespaces.hpp>
+
 #include "fail.hpp"
 #include "log.hpp"
+#include "kernel/files.hpp"
 #include "kernel/mount_in_ns.hpp"
 #include "kernel/seccomp_notify.hpp"
 #include "kernel/sys.hpp"
@@ -11,7 +14,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,16 +29,18 @@ constexpr std::size_t data_max = 4096;   // mount(2) copies one page of options
 // umount2's flags (sys/mount.h's, which this file cannot take beside linux/mount.h's names).
 constexpr std::uint64_t mnt_force = 1, mnt_detach = 2, umount_nofollow = 8;
 
-bool same_ns(pid_t a, pid_t b, const char* name) {
-  struct stat sa {}, sb {};
-  return ::stat(fmt::format("/proc/{}/ns/{}", a, name).c_str(), &sa) == 0 &&
-         ::stat(fmt::format("/proc/{}/ns/{}", b, name).c_str(), &sb) == 0 &&
-         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+bool same_ns(pid_t a, pid_t b, ns_type type) {
+  auto inode = [&](pid_t pid) -> result<std::uint64_t> {
+    BOOST_OUTCOME_TRY(ns, ns_handle::open(pid, type));
+    return ns.inode();
+  };
+  auto first = inode(a), second = inode(b);
+  return first && second && *first == *second;
 }
 
-unique_fd open_proc_path(pid_t pid, const char* what) {
-  return unique_fd(
-      ::open(fmt::format("/proc/{}/{}", pid, what).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+unique_fd root_of(pid_t pid) {
+  auto root = open_root_of(pid);
+  return root ? std::move(*root) : unique_fd();
 }
 
 // The errno a caller gets for one of our errors: the kernel's where it refused, else EPERM.
@@ -110,14 +114,15 @@ bool syscall_broker::answer_one(int listener) {
   const bool name_call = is_name_call(n.name);
   // Ours to do only for the VE's own namespaces; a process in a user namespace it made gets
   // what the kernel gives it there.
-  const bool ours = pidfd && same_ns(n.pid, init_, "user") &&
-                    same_ns(n.pid, init_, name_call ? "uts" : "mnt");
+  const bool ours = pidfd && same_ns(n.pid, init_, ns_type::user) &&
+                    same_ns(n.pid, init_, name_call ? ns_type::uts : ns_type::mnt);
   mount_site site;
   unique_fd root, cwd, source;
   if (ours && !name_call) {
-    root = open_proc_path(n.pid, "root");
-    cwd = open_proc_path(n.pid, "cwd");
-    source = open_proc_path(init_, "root");
+    root = root_of(n.pid);
+    cwd.reset(::open(fmt::format("/proc/{}/cwd", n.pid).c_str(),
+                     O_PATH | O_DIRECTORY | O_CLOEXEC));
+    source = root_of(init_);
     site = {pidfd.get(), root.get(), cwd.get(), source.get()};
   }
   // From here on, what we opened by its PID is the caller's.
@@ -157,7 +162,7 @@ int syscall_broker::do_set_name(const syscall_notice& n, int pidfd) {
 void syscall_broker::adopt_start_mounts() {
   if (adopted_) return;
   adopted_ = true;
-  unique_fd root = open_proc_path(init_, "root");
+  unique_fd root = root_of(init_);
   if (!root) return;
   for (const char* path : {"run", "run/lock", "dev/shm"})
     if (auto id = tmpfs_mount_at(root.get(), path)) own_[*id] = own_mount_kind::tmpfs;
