@@ -36,20 +36,20 @@ result<etc_settings> etc_settings_for(const ve_config& conf, const std::string& 
   etc_settings s{.hostname = hostname};
   s.hosts_ip = net.ip_addresses.empty() ? std::string(hosts_loopback)
                                         : net.ip_addresses.front().address();
-  s.nameservers = list_of(conf, "NAMESERVER");
-  s.searchdomains = list_of(conf, "SEARCHDOMAIN");
-  if (s.nameservers) {
-    if (auto ok = check_nameservers(*s.nameservers); !ok)
-      return fail(errc::bad_config, "NAMESERVER in CTID.conf: {}", ok.error().message());
-    if (s.nameservers->size() == 1 && s.nameservers->front() == inherit)
-      s.nameservers = resolv_nameservers(host_resolv);
-  }
-  if (s.searchdomains) {
-    if (auto ok = check_searchdomains(*s.searchdomains); !ok)
-      return fail(errc::bad_config, "SEARCHDOMAIN in CTID.conf: {}", ok.error().message());
-    if (s.searchdomains->size() == 1 && s.searchdomains->front() == inherit)
-      s.searchdomains = resolv_search(host_resolv);
-  }
+  // A list checked, and "inherit" replaced by what the host's resolv.conf holds.
+  auto resolver_list = [&](const char* key, auto check, auto from_host)
+      -> result<std::optional<std::vector<std::string>>> {
+    auto l = list_of(conf, key);
+    if (!l) return l;
+    if (auto ok = check(*l); !ok)
+      return fail(errc::bad_config, "{} in CTID.conf: {}", key, ok.error().message());
+    if (l->size() == 1 && l->front() == inherit) return from_host(host_resolv);
+    return l;
+  };
+  BOOST_OUTCOME_TRY(servers, resolver_list("NAMESERVER", check_nameservers, resolv_nameservers));
+  BOOST_OUTCOME_TRY(domains, resolver_list("SEARCHDOMAIN", check_searchdomains, resolv_search));
+  s.nameservers = std::move(servers);
+  s.searchdomains = std::move(domains);
   return s;
 }
 
