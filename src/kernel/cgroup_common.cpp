@@ -24,8 +24,10 @@ error malformed(const std::string& file, std::string_view text, std::string_view
 
 namespace {
 
-// ENOENT: a sub-cgroup its owner removed between the listing and the open.
-bool gone(const error& e) { return e.sys_errno() == ENOENT; }
+// ENOENT: a sub-cgroup its owner removed between the listing and the open. ENODEV: one removed
+// while open (v2 answers a read of a dead cgroup's files so), as systemd removes a scope once
+// its last process is gone.
+bool gone(const error& e) { return e.sys_errno() == ENOENT || e.sys_errno() == ENODEV; }
 
 result<void> append_procs(const cgroup_dir& dir, std::vector<pid_t>& pids) {
   auto text = dir.read("cgroup.procs");
@@ -75,17 +77,17 @@ result<void> remove_below(const cgroup_dir& parent, const std::string& name) {
 
 result<std::vector<pid_t>> read_procs(const cgroup_dir& dir) {
   std::vector<pid_t> pids;
-  BOOST_OUTCOME_TRY(append_procs(dir, pids));
+  auto listed = append_procs(dir, pids);
+  // The cgroup itself removed after its open (a concurrent stop, systemd): no processes.
+  if (!listed && gone(listed.error())) return std::vector<pid_t>{};
+  if (!listed) return listed.error();
   return pids;
 }
 
 result<std::vector<pid_t>> read_procs(const std::string& path) {
   auto dir = cgroup_dir::open(path);
   if (!dir) return gone(dir.error()) ? std::vector<pid_t>{} : result<std::vector<pid_t>>(dir.error());
-  auto pids = read_procs(*dir);
-  // The cgroup itself removed after its open (a concurrent stop): no processes.
-  if (!pids && gone(pids.error())) return std::vector<pid_t>{};
-  return pids;
+  return read_procs(*dir);
 }
 
 result<void> remove_tree(const std::string& path) {

@@ -19,7 +19,7 @@ namespace ovz::detail {
 
 /// The processes of a cgroup and of every sub-cgroup below it, however deep: a VE's own init
 /// (a systemd) makes sub-cgroups and moves its processes there. A sub-cgroup removed during
-/// the walk is skipped.
+/// the walk is skipped, and one removed after it was opened has none.
 result<std::vector<pid_t>> read_procs(const cgroup_dir& dir);
 /// The same for a cgroup named by path; ENOENT (no such cgroup) gives an empty list.
 result<std::vector<pid_t>> read_procs(const std::string& path);
@@ -115,15 +115,14 @@ template <class F>
 result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  // ENOENT: the cgroup was removed, so it was empty (systemd removes a scope's cgroups, the
+  // A cgroup removed meanwhile lists no processes (systemd removes a scope's cgroups, the
   // VE's below it included, as soon as their last process has exited).
   for (;;) {
-    auto pids = read_procs(dir);
-    if (!pids) return pids.error().sys_errno() == ENOENT ? success() : result<void>(pids.error());
-    if (pids->empty()) return success();
+    BOOST_OUTCOME_TRY(pids, read_procs(dir));
+    if (pids.empty()) return success();
     if (std::chrono::steady_clock::now() > deadline)
       return fail(errc::timed_out, "{} still has {} processes after SIGKILL (first: PID {})",
-                  dir.path(), pids->size(), pids->front());
+                  dir.path(), pids.size(), pids.front());
     if (auto killed = kill_round(); !killed && killed.error().sys_errno() != ENOENT)
       return killed.error();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
