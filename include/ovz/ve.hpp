@@ -46,6 +46,11 @@ struct create_options {
   /// (USERNS_MAP, 65536 ids from 100000 up), kept for the VE's life. Starting it needs
   /// idmapped mounts (Linux 5.12+, and a filesystem that has them under the state root).
   bool userns = false;
+  /// vzctl create --diskspace/--diskinodes/--quotatime: with a diskspace the VE keeps its
+  /// files in an ext4 image of its own of that hard size (and diskinodes' hard count of
+  /// inodes, else one per 4 KiB), whose limits hold on any kernel; without one, in a
+  /// directory of the host's filesystem, unlimited. See disk_quota.hpp.
+  disk_params disk{};
 };
 
 struct start_options {
@@ -230,6 +235,9 @@ class OVZ_API ve {
   /// limit the kernel enforces on the running VE as the kernel holds it, so a change not
   /// saved shows; the others as CTID.conf sets them), failcnt as the kernel counted refusals.
   result<ubc_snapshot> beancounters() const;
+  /// The VE's disk usage against DISKSPACE and DISKINODES (`vzquota stat`), running or not.
+  /// errc::unsupported for a VE created without a diskspace, which has no quota.
+  result<disk_quota> quota() const;
 
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
   /// is stopped, where nothing else would keep it). The VE's /etc/hostname and /etc/hosts

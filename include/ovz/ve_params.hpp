@@ -1,9 +1,10 @@
 #pragma once
 /// @file
-/// The resource settings of a VE that `ovzctl set` changes: beancounters and CPU.
+/// The resource settings of a VE that `ovzctl set` changes: beancounters, CPU and disk.
 
 #include <ovz/beancounter.hpp>
 #include <ovz/cpu.hpp>
+#include <ovz/disk_quota.hpp>
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
 
@@ -19,6 +20,7 @@ class ve_config;
 struct ve_params {
   std::vector<std::pair<ubc_resource, ubc_value>> ubc{};
   cpu_params cpu{};
+  disk_params disk{};
 };
 
 /// The smallest settings a VE boots with. Below them it cannot: with fewer processes init's
@@ -33,7 +35,8 @@ inline constexpr std::uint32_t min_cpus = 1;
 /// and limit, CPUS) with errc::invalid_argument naming the setting and its minimum.
 OVZ_API result<void> check_bootable(const ve_params& p);
 
-/// The settings a CTID.conf holds (NUMPROC="B:L", …, CPUUNITS, CPULIMIT, CPUS, CPUMASK);
+/// The settings a CTID.conf holds (NUMPROC="B:L", …, CPUUNITS, CPULIMIT, CPUS, CPUMASK,
+/// DISKSPACE, DISKINODES, QUOTATIME, QUOTAUGIDLIMIT);
 /// errc::bad_config naming the key on a bad value.
 OVZ_API result<ve_params> params_from_config(const ve_config& conf);
 /// Writes the settings into a config, in OpenVZ's keys and syntax.

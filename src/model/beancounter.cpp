@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "fail.hpp"
+#include "model/text.hpp"
 #include "model/ubc_table.hpp"
 
 namespace ovz::inline v0 {
@@ -17,17 +18,6 @@ char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' 
 char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// The bytes a K, M, G or T suffix multiplies by (either case, as vzctl), or nullopt.
-std::optional<std::uint64_t> binary_multiple(char suffix) {
-  switch (to_upper(suffix)) {
-    case 'K': return std::uint64_t{1} << 10;
-    case 'M': return std::uint64_t{1} << 20;
-    case 'G': return std::uint64_t{1} << 30;
-    case 'T': return std::uint64_t{1} << 40;
-    default: return std::nullopt;
-  }
-}
 
 // One side of "B:L" in the resource's units, or why it is not a value.
 struct parsed_number {
@@ -54,7 +44,7 @@ parsed_number parse_number(ubc_resource r, std::string_view text) {
     if (to_upper(suffix.front()) == 'P') {
       if (!counts_pages(r))
         return {.problem = "suffix 'P' (pages) applies only to the *pages resources"};
-    } else if (auto mul = binary_multiple(suffix.front())) {
+    } else if (auto mul = detail::binary_multiple(suffix.front())) {
       if (n > ~std::uint64_t{0} / *mul) return too_large();
       n *= *mul;
       // A size in bytes becomes whole pages, rounded up so the limit never shrinks below it.

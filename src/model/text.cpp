@@ -37,4 +37,14 @@ std::vector<std::string> words_of(std::string_view s) {
   return words;
 }
 
+std::optional<std::uint64_t> binary_multiple(char suffix) {
+  switch (suffix) {
+    case 'K': case 'k': return std::uint64_t{1} << 10;
+    case 'M': case 'm': return std::uint64_t{1} << 20;
+    case 'G': case 'g': return std::uint64_t{1} << 30;
+    case 'T': case 't': return std::uint64_t{1} << 40;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace ovz::detail

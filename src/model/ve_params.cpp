@@ -14,16 +14,38 @@ error bad_key(std::string_view key, std::string_view why) {
   return detail::fail(errc::bad_config, "CTID.conf: {}: {}", key, why);
 }
 
-// A CPU setting: plain decimal digits that fit in 32 bits; nullopt when the key is absent.
-result<std::optional<std::uint32_t>> read_number(const ve_config& conf, std::string_view key) {
+// Plain decimal digits that fit in N; nullopt when the key is absent.
+template <typename N = std::uint32_t>
+result<std::optional<N>> read_number(const ve_config& conf, std::string_view key) {
   auto text = conf.get(key);
-  if (!text) return std::optional<std::uint32_t>{};
-  std::uint32_t n = 0;
+  if (!text) return std::optional<N>{};
+  N n = 0;
   bool digits = !text->empty() && std::all_of(text->begin(), text->end(),
                                               [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || std::from_chars(text->data(), text->data() + text->size(), n).ec != std::errc())
     return bad_key(key, fmt::format("\"{}\" is not a number", detail::excerpt(*text)));
-  return std::optional<std::uint32_t>(n);
+  return std::optional<N>(n);
+}
+
+result<std::optional<disk_limit>> read_limit(const ve_config& conf, std::string_view key,
+                                             bool blocks) {
+  auto text = conf.get(key);
+  if (!text) return std::optional<disk_limit>{};
+  auto l = parse_disk_limit(*text, blocks);
+  if (!l) return bad_key(key, l.error().message());
+  return std::optional<disk_limit>(*l);
+}
+
+result<disk_params> disk_from_config(const ve_config& conf) {
+  disk_params d;
+  BOOST_OUTCOME_TRY(space, read_limit(conf, "DISKSPACE", true));
+  BOOST_OUTCOME_TRY(inodes, read_limit(conf, "DISKINODES", false));
+  BOOST_OUTCOME_TRY(quotatime, read_number<std::uint64_t>(conf, "QUOTATIME"));
+  BOOST_OUTCOME_TRY(ugid, read_number<std::uint64_t>(conf, "QUOTAUGIDLIMIT"));
+  d = {.diskspace = space, .diskinodes = inodes, .quotatime = quotatime, .quotaugidlimit = ugid};
+  if (auto ok = check_disk_params(d); !ok)
+    return detail::fail(errc::bad_config, "CTID.conf: {}", ok.error().message());
+  return d;
 }
 
 }  // namespace
@@ -57,6 +79,8 @@ result<ve_params> params_from_config(const ve_config& conf) {
     if (!canonical) return bad_key("CPUMASK", canonical.error().message());
     p.cpu.cpumask = *canonical;
   }
+  BOOST_OUTCOME_TRY(disk, disk_from_config(conf));
+  p.disk = disk;
   return p;
 }
 
@@ -97,6 +121,7 @@ result<void> params_to_config(const ve_params& p, ve_config& conf) {
     BOOST_OUTCOME_TRY(parse_ubc_value(r, format_ubc_value(value)));
   }
   BOOST_OUTCOME_TRY(check_cpu_params(p.cpu));
+  BOOST_OUTCOME_TRY(check_disk_params(p.disk));
   std::optional<std::string> mask;
   if (p.cpu.cpumask) {
     BOOST_OUTCOME_TRY(canonical, parse_cpumask(*p.cpu.cpumask));
@@ -115,6 +140,18 @@ result<void> params_to_config(const ve_params& p, ve_config& conf) {
   }
   if (mask) {
     BOOST_OUTCOME_TRY(conf.set("CPUMASK", *mask));
+  }
+  for (const auto& [key, value] : {std::pair{"DISKSPACE", &p.disk.diskspace},
+                                   {"DISKINODES", &p.disk.diskinodes}}) {
+    if (*value) {
+      BOOST_OUTCOME_TRY(conf.set(key, format_disk_limit(**value)));
+    }
+  }
+  for (const auto& [key, value] : {std::pair{"QUOTATIME", &p.disk.quotatime},
+                                   {"QUOTAUGIDLIMIT", &p.disk.quotaugidlimit}}) {
+    if (*value) {
+      BOOST_OUTCOME_TRY(conf.set(key, std::to_string(**value)));
+    }
   }
   return success();
 }
