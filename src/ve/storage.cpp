@@ -20,6 +20,15 @@ result<void> make_layer_dirs(const std::filesystem::path& upper,
   return success();
 }
 
+result<void> remove_dirs(std::initializer_list<std::filesystem::path> dirs) {
+  for (const auto& p : dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(p, ec);
+    if (ec) return sys_fail(ec.value(), "remove {}", p.string());
+  }
+  return success();
+}
+
 storage_kind storage_kind_of(const ve_paths& l) {
   std::error_code ec;
   return std::filesystem::exists(l.disk_image, ec) ? storage_kind::image : storage_kind::overlay;

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ std::shared_ptr<const ve_storage> storage_for(storage_kind kind, const ve_config
 /// Makes overlayfs' upper and work directories, owned by host uid and gid `root_id`.
 result<void> make_layer_dirs(const std::filesystem::path& upper,
                              const std::filesystem::path& work, uid_t root_id);
+
+/// Removes each directory with all below it (a private area and a mount point).
+result<void> remove_dirs(std::initializer_list<std::filesystem::path> dirs);
 
 /// The overlay of `template_root` (lower, shared) under the VE's private area (upper and
 /// work directories), mounted at the VE's mount point.

@@ -72,15 +72,8 @@ class image final : public ve_storage {
     return overlay_on(std::move(tree));
   }
 
-  result<void> remove_area() const override {
-    // A device still bound (a mount the host holds) keeps the data until it is released.
-    std::error_code ec;
-    for (const auto& p : {area_, mount_point_}) {
-      std::filesystem::remove_all(p, ec);
-      if (ec) return sys_fail(ec.value(), "remove {}", p.string());
-    }
-    return success();
-  }
+  // A device still bound (a mount the host holds) keeps the data until it is released.
+  result<void> remove_area() const override { return remove_dirs({area_, mount_point_}); }
 
  private:
   static constexpr const char* upper_name = "fs";

@@ -66,14 +66,7 @@ class overlay final : public ve_storage {
     return detached_overlay(std::move(tree), mount_point_, upper_, work_);
   }
 
-  result<void> remove_area() const override {
-    std::error_code ec;
-    for (const auto& p : {area_, mount_point_}) {
-      std::filesystem::remove_all(p, ec);
-      if (ec) return sys_fail(ec.value(), "remove {}", p.string());
-    }
-    return success();
-  }
+  result<void> remove_area() const override { return remove_dirs({area_, mount_point_}); }
 
  private:
   std::filesystem::path lower_, upper_, work_, area_, mount_point_;

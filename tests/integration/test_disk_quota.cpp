@@ -4,6 +4,7 @@
 // CTIDs 17000-17049.
 
 #include "support/temp_root.hpp"
+#include "support/ve_shell.hpp"
 #include "support/userns_root.hpp"
 
 #include <ovz/ve.hpp>
@@ -24,18 +25,10 @@
 using namespace ovz;
 using ovz::test::temp_root;
 
+using ovz::test::run_sh;
+using ovz::test::sh;
+
 namespace {
-
-exec_result run(const ve& v, const std::string& script) {
-  return MUST(v.exec({"/bin/sh", "-c", script}));
-}
-
-std::string sh(const ve& v, const std::string& script) {
-  auto r = run(v, script);
-  INFO(script << ": " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 // df's size and use of / inside, in KiB, and inodes.
 struct df_row {
@@ -108,11 +101,11 @@ TEST_CASE("a VE's disk holds it to its diskspace, df inside shows it, and freed 
   CHECK_FALSE(q.soft_enforced);
 
   // Writing more than fits stops at the limit with ENOSPC; the other VE writes on.
-  auto full = run(v, "dd if=/dev/zero of=/big bs=1M count=100 2>&1; sync");
+  auto full = run_sh(v, "dd if=/dev/zero of=/big bs=1M count=100 2>&1; sync");
   CHECK(full.out.find("No space left on device") != std::string::npos);
   CHECK(MUST(v.quota()).blocks.usage > 50 * 1024);
   CHECK(MUST(v.quota()).blocks.usage <= 64 * 1024);
-  CHECK(run(other, "dd if=/dev/zero of=/big bs=1M count=80 2>/dev/null && rm /big").exit_code == 0);
+  CHECK(run_sh(other, "dd if=/dev/zero of=/big bs=1M count=80 2>/dev/null && rm /big").exit_code == 0);
   const auto filled = allocated_kib(image_of(v));
   CHECK(filled > 50 * 1024);
 
@@ -137,7 +130,7 @@ TEST_CASE("a VE's disk holds it to its inode count", "[disk]") {
   auto inodes = df(v, true);
   CHECK(inodes.size >= 2048);
   CHECK(inodes.size < 2048 + 512);
-  auto r = run(v, "mkdir /many && cd /many && seq 1 4000 | xargs touch 2>&1; ls | wc -l");
+  auto r = run_sh(v, "mkdir /many && cd /many && seq 1 4000 | xargs touch 2>&1; ls | wc -l");
   CHECK(r.out.find("No space left on device") != std::string::npos);
   auto made = MUST(v.quota()).inodes;
   CHECK(made.usage >= 2000);
@@ -178,7 +171,7 @@ TEST_CASE("a VE's disk grows while it runs and shrinks while it is stopped", "[d
   CHECK(after <= 128 * 1024);
   CHECK(MUST(v.config()).get("DISKSPACE") == "102400:131072");
   // The room is there: 60 MiB more fit now.
-  CHECK(run(v, "dd if=/dev/zero of=/more bs=1M count=60 2>/dev/null").exit_code == 0);
+  CHECK(run_sh(v, "dd if=/dev/zero of=/more bs=1M count=60 2>/dev/null").exit_code == 0);
   sh(v, "rm /more");
 
   // Shrinking needs the disk unmounted: refused while running, and nothing changes.

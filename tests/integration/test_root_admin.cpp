@@ -4,6 +4,7 @@
 
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
+#include "support/ve_shell.hpp"
 #include "support/userns_root.hpp"
 
 #include <ovz/setting.hpp>
@@ -20,19 +21,10 @@ using namespace ovz;
 using ovz::test::temp_root;
 using ovz::test::userns_root;
 
+using ovz::test::run_sh;
+using ovz::test::sh;
+
 namespace {
-
-exec_result run(const ve& v, const std::string& script) {
-  return MUST(v.exec({"/bin/sh", "-c", script}));
-}
-
-// The script's output, which must succeed.
-std::string sh(const ve& v, const std::string& script) {
-  auto r = run(v, script);
-  INFO(script << ": " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 std::string host_file(const char* path) {
   std::string value;
@@ -74,8 +66,8 @@ void administers_itself(const ve& v, bool userns) {
               "mount -t proc proc /srv/chroot/proc && mount -t sysfs -o ro sysfs /srv/chroot/sys "
               "&& readlink /srv/chroot/proc/1/exe >/dev/null && cat /srv/chroot/proc/1/comm")
             .size() > 1);
-  CHECK(run(v, "echo 1 > /srv/chroot/proc/sys/kernel/sysrq").exit_code != 0);
-  CHECK(run(v, "echo 1 > /srv/chroot/sys/kernel/rcu_expedited").exit_code != 0);
+  CHECK(run_sh(v, "echo 1 > /srv/chroot/proc/sys/kernel/sysrq").exit_code != 0);
+  CHECK(run_sh(v, "echo 1 > /srv/chroot/sys/kernel/rcu_expedited").exit_code != 0);
   sh(v, "umount /srv/chroot/proc && umount /srv/chroot/sys");
   // The network's sysctls are its own network namespace's. Kernels before 6.5 show no
   // net.core.somaxconn in a network namespace a user namespace owns.
@@ -86,8 +78,8 @@ void administers_itself(const ve& v, bool userns) {
                                "cat /proc/sys/net/core/somaxconn)");
   CHECK(somaxconn == (userns && somaxconn.empty() ? "" : "1024\n"));
   // Not the kernel's.
-  CHECK(run(v, "echo 1 > /proc/sys/kernel/sysrq").exit_code != 0);
-  CHECK(run(v, "echo 1 > /proc/sys/vm/drop_caches").exit_code != 0);
+  CHECK(run_sh(v, "echo 1 > /proc/sys/kernel/sysrq").exit_code != 0);
+  CHECK(run_sh(v, "echo 1 > /proc/sys/vm/drop_caches").exit_code != 0);
 }
 
 }  // namespace
@@ -114,7 +106,7 @@ TEST_CASE("root of a default VE sets its names, mounts what a server needs, sets
         "mount -o remount,rw /sys", "mount -t debugfs debugfs /srv",
         "mount --make-shared /"}) {
     INFO(refused);
-    CHECK(run(v, refused).exit_code != 0);
+    CHECK(run_sh(v, refused).exit_code != 0);
   }
   CHECK(sh(v, "grep -c ' /proc/keys ' /proc/self/mountinfo") == "1\n");
 
@@ -138,7 +130,7 @@ TEST_CASE("init and its children, not only commands run from the host, get the m
   // The init's own calls are answered before exec returns to the test only by chance: wait.
   std::string mounted;
   for (int i = 0; i < 100 && mounted.empty(); ++i) {
-    mounted = run(v, "grep ' /run/app ' /proc/1/mountinfo").out;
+    mounted = run_sh(v, "grep ' /run/app ' /proc/1/mountinfo").out;
     if (mounted.empty()) ::usleep(20000);
   }
   CHECK(mounted.find("tmpfs") != std::string::npos);
@@ -154,7 +146,7 @@ TEST_CASE("a user namespace made inside a default VE gets the kernel's answer, n
   auto v = root.open(15002);
   MUST(v.create());
   MUST(v.start());
-  auto r = run(v, "unshare -U -r -m sh -c 'hostname nested; echo $?; "
+  auto r = run_sh(v, "unshare -U -r -m sh -c 'hostname nested; echo $?; "
                   "mount -t tmpfs tmpfs /tmp && echo mounted'");
   if (r.out.empty()) {
     WARN("this kernel refused a user namespace inside the VE: " << r.err);
@@ -187,8 +179,8 @@ TEST_CASE("root of a --userns VE administers its own namespaces as the kernel al
   CHECK(sh(v, "mkdir -p /srv/cg && mount -t cgroup2 cgroup2 /srv/cg && "
               "test -e /srv/cg/cgroup.procs && echo yes; umount /srv/cg") == "yes\n");
   // Its capabilities are those of its user namespace, the host's stay out of reach.
-  CHECK(run(v, "mount -t ext4 /dev/null /srv").exit_code != 0);
-  CHECK(run(v, "echo 1 > /proc/sys/kernel/sysrq").exit_code != 0);
+  CHECK(run_sh(v, "mount -t ext4 /dev/null /srv").exit_code != 0);
+  CHECK(run_sh(v, "echo 1 > /proc/sys/kernel/sysrq").exit_code != 0);
 
   CHECK(host_name() == name);
   CHECK(host_file("/proc/sys/net/ipv4/ip_forward") == forward);
@@ -208,6 +200,6 @@ TEST_CASE("root of a VE raises its open-file limit up to NUMFILE and no further"
   MUST(v.start());
   CHECK(sh(v, "ulimit -Sn; ulimit -Hn") == "2048\n4096\n");
   CHECK(sh(v, "ulimit -Sn 4096 && ulimit -Sn") == "4096\n");
-  CHECK(run(v, "ulimit -Hn 8192").exit_code != 0);
+  CHECK(run_sh(v, "ulimit -Hn 8192").exit_code != 0);
   MUST(v.stop({.fast = true}));
 }

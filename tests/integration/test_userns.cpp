@@ -5,6 +5,7 @@
 #include "support/enter_script.hpp"
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
+#include "support/ve_shell.hpp"
 #include "support/userns_root.hpp"
 
 #include <ovz/ve.hpp>
@@ -29,6 +30,8 @@ using ovz::test::scratch_fs;
 using ovz::test::temp_root;
 using ovz::test::userns_root;
 
+using ovz::test::sh;
+
 namespace {
 
 detail::id_range range_of(const ve& v) {
@@ -37,13 +40,6 @@ detail::id_range range_of(const ve& v) {
   auto map = conf.get("USERNS_MAP");
   REQUIRE(map);
   return MUST(detail::parse_id_range(*map));
-}
-
-std::string sh(const ve& v, const std::string& script) {
-  auto r = MUST(v.exec({"/bin/sh", "-c", script}));
-  INFO(script << ": " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
 }
 
 uid_t host_uid_of(pid_t pid) {
