@@ -87,6 +87,25 @@ TEST_CASE("A plan's storage mounts the overlay of template and private area", "[
   CHECK(bad.error().is(errc::invalid_argument));
 }
 
+TEST_CASE("A plan's storage of a VE with a disk image is the host's to mount", "[plan][disk]") {
+  auto in = host_facts();
+  in.storage = detail::storage_kind::image;
+  auto p = plan_of("DISKSPACE=\"1G\"\n", in);
+  REQUIRE(p.storage);
+  CHECK(p.storage->describe() ==
+        "overlay lower=/srv/ovz/template/busybox upper=/srv/ovz/private/13700/disk/fs "
+        "work=/srv/ovz/private/13700/disk/work in the ext4 image "
+        "/srv/ovz/private/13700/disk.img");
+  // The VE only attaches the root the host made; it cannot mount the image itself.
+  auto attached = MUST(p.storage->root_steps(9));
+  REQUIRE(attached.size() == 1);
+  CHECK(attached[0].what == fs_step::kind::attach);
+  CHECK(attached[0].fd == 9);
+  auto alone = p.storage->root_steps();
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().is(errc::invalid_argument));
+}
+
 TEST_CASE("A plan for a VE in a user namespace maps its root and binds its nodes", "[plan]") {
   auto p = plan_of("USERNS=\"yes\"\nUSERNS_MAP=\"1000000:65536\"\n");
   CHECK(p.namespaces.has(ns_type::user));
