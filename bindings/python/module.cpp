@@ -710,7 +710,8 @@ void define_ve(py::module_& m) {
           "disk of a VE created with a diskspace: diskspace (1 KiB blocks, as a beancounter "
           "is given, '10G:11G'), diskinodes, quotatime and quotaugidlimit (ints). Applies at "
           "once to a running VE, and to CTID.conf when `save` or when the VE is stopped; a "
-          "larger diskspace grows the image live, a smaller one needs the VE stopped. "
+          "larger diskspace grows the image (live only with CAP_SYS_RESOURCE), a smaller one "
+          "needs the VE stopped. "
           "Everything is checked before anything changes: InvalidArgument on a bad name or "
           "value, Unsupported for disk settings of a VE without an image or what this kernel "
           "cannot enforce (quotaugidlimit above 0 without its quota).")

@@ -367,8 +367,8 @@ Commands:
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
                               --diskspace, --diskinodes, --quotatime, --quotaugidlimit:
-                              a CT created with --diskspace only; its image grows live,
-                              shrinks only while the CT is stopped
+                              a CT created with --diskspace only; its image grows live
+                              (with CAP_SYS_RESOURCE), shrinks only while it is stopped
                               --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
                               --netif_add: a veth device, its host end in BRIDGE if given;
                               --stop_timeout: seconds stop waits for init (with --save);

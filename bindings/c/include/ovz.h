@@ -316,8 +316,8 @@ int ovz_ve_set_hostname(ovz_ve_t *ve, const char *hostname, int save);
  * numbers) and "cpumask" (a CPU list like "0-3,6" or "all"); or a disk setting of a VE
  * created with a diskspace (OVZ_EUNSUPPORTED for another, and nothing changes):
  * "diskspace" ("SOFT[:HARD]" in 1 KiB blocks, each with an optional K, M, G or T suffix; a
- * larger HARD grows the image at once, running or not, a smaller one needs the VE
- * stopped), "diskinodes" ("SOFT[:HARD]" inodes), "quotatime" (seconds a soft limit may be
+ * larger HARD grows the image, in a running VE only for a caller with CAP_SYS_RESOURCE
+ * (else OVZ_EUNSUPPORTED), a smaller one needs the VE stopped), "diskinodes" ("SOFT[:HARD]" inodes), "quotatime" (seconds a soft limit may be
  * exceeded) and "quotaugidlimit" (how many users and groups the VE's own quota may name;
  * above 0 OVZ_EUNSUPPORTED where the kernel has no quota). */
 int ovz_ve_set_param(ovz_ve_t *ve, const char *name, const char *value, int save);
