@@ -9,6 +9,7 @@
 #include <ovz/config.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
+#include <ovz/disk_quota.hpp>
 #include <ovz/error.hpp>
 #include <ovz/host.hpp>
 #include <ovz/log.hpp>
@@ -193,10 +194,12 @@ bool is_int(const py::handle& v) {
   return py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v);
 }
 
-// A resource keyword's value as vzctl's text: CPU numbers are ints, cpumask a str, and a
-// beancounter an int (barrier = limit), a (barrier, limit) pair or vzctl's "B[:L]".
+// A resource keyword's value as vzctl's text: CPU numbers, quotatime and quotaugidlimit are
+// ints, cpumask a str, and a beancounter, diskspace or diskinodes an int (both limits), a
+// pair or vzctl's "B[:L]" ("SOFT[:HARD]").
 std::string resource_text(const std::string& name, const py::handle& value) {
-  if (name == "cpuunits" || name == "cpulimit" || name == "cpus") {
+  if (name == "cpuunits" || name == "cpulimit" || name == "cpus" || name == "quotatime" ||
+      name == "quotaugidlimit") {
     if (!is_int(value)) throw py::type_error(name + " is an int");
     return py::str(value).cast<std::string>();
   }
@@ -217,13 +220,14 @@ std::string resource_text(const std::string& name, const py::handle& value) {
 }
 
 // set()'s keyword arguments as the library's ve_params; nothing is changed yet.
-ovz::ve_params to_params(const py::kwargs& kwargs) {
+ovz::ve_params to_params(const py::dict& kwargs) {
   ovz::ve_changes c;
   for (auto [key, value] : kwargs) {
     const auto name = key.cast<std::string>();
     if (ovz::setting_kind_of(name) != ovz::setting_kind::resource)
       raise_invalid("unknown parameter \"" + name +
-                    "\": not a beancounter, cpuunits, cpulimit, cpus or cpumask");
+                    "\": not a beancounter, cpuunits, cpulimit, cpus, cpumask, diskspace, "
+                    "diskinodes, quotatime or quotaugidlimit");
     add_setting(c, name, resource_text(name, value));
   }
   return c.params;
@@ -237,7 +241,23 @@ py::dict from_params(const ovz::ve_params& p) {
   if (p.cpu.cpulimit) d["cpulimit"] = *p.cpu.cpulimit;
   if (p.cpu.cpus) d["cpus"] = *p.cpu.cpus;
   if (p.cpu.cpumask) d["cpumask"] = *p.cpu.cpumask;
+  const auto& disk = p.disk;
+  if (disk.diskspace) d["diskspace"] = py::make_tuple(disk.diskspace->soft, disk.diskspace->hard);
+  if (disk.diskinodes)
+    d["diskinodes"] = py::make_tuple(disk.diskinodes->soft, disk.diskinodes->hard);
+  if (disk.quotatime) d["quotatime"] = *disk.quotatime;
+  if (disk.quotaugidlimit) d["quotaugidlimit"] = *disk.quotaugidlimit;
   return d;
+}
+
+// create()'s disk keywords, read as set() reads them.
+ovz::disk_params to_disk(const py::object& diskspace, const py::object& diskinodes,
+                         const py::object& quotatime, const py::object& quotaugidlimit) {
+  py::dict given;
+  for (auto [name, value] : {std::pair{"diskspace", &diskspace}, {"diskinodes", &diskinodes},
+                             {"quotatime", &quotatime}, {"quotaugidlimit", &quotaugidlimit}})
+    if (!value->is_none()) given[name] = *value;
+  return to_params(given).disk;
 }
 
 // set_security()'s keywords: capability={"net_admin": True}, devnodes={"net/tun": "rw"}.
@@ -472,6 +492,38 @@ void define_records(py::module_& m) {
                     "The host enforces the limit (known only while the VE runs).")
       .def("__repr__", &repr_stat);
 
+  py::class_<ovz::disk_usage>(m, "DiskUsage",
+                              "One row of `vzquota stat`: usage against the limits.")
+      .def_readonly("usage", &ovz::disk_usage::usage, "In use now.")
+      .def_readonly("soft", &ovz::disk_usage::soft, "The soft limit.")
+      .def_readonly("hard", &ovz::disk_usage::hard, "The hard limit.")
+      .def_readonly("grace", &ovz::disk_usage::grace,
+                    "Seconds left before an exceeded soft limit acts as hard; None when none is "
+                    "exceeded or the kernel does not enforce it.")
+      .def("__repr__", [](const ovz::disk_usage& u) {
+        return "DiskUsage(usage=" + std::to_string(u.usage) + ", soft=" + std::to_string(u.soft) +
+               ", hard=" + std::to_string(u.hard) +
+               ", grace=" + (u.grace ? std::to_string(*u.grace) : std::string("None")) + ")";
+      });
+
+  py::class_<ovz::disk_quota>(m, "DiskQuota",
+                              "A VE's disk quota (VE.quota()); str() of it is `vzquota stat`'s "
+                              "table, as `ovzctl quota` prints it.")
+      .def_readonly("blocks", &ovz::disk_quota::blocks, "DiskUsage in 1 KiB blocks (DISKSPACE).")
+      .def_readonly("inodes", &ovz::disk_quota::inodes, "DiskUsage of inodes (DISKINODES).")
+      .def_readonly("quotatime", &ovz::disk_quota::quotatime, "QUOTATIME, seconds.")
+      .def_readonly("soft_enforced", &ovz::disk_quota::soft_enforced,
+                    "The kernel holds the VE to its soft limits and grace time; False where it "
+                    "has no quota (the hard limits hold anyway: they are the image's size and "
+                    "inode count).")
+      .def("__str__", &ovz::format_disk_quota)
+      .def("__repr__", [](const ovz::disk_quota& q) {
+        return "DiskQuota(blocks=" + py::repr(py::cast(q.blocks)).cast<std::string>() +
+               ", inodes=" + py::repr(py::cast(q.inodes)).cast<std::string>() +
+               ", quotatime=" + std::to_string(q.quotatime) +
+               ", soft_enforced=" + (q.soft_enforced ? "True" : "False") + ")";
+      });
+
   py::class_<ovz::template_info>(m, "Template", "An OS template under a state root.")
       .def_readonly("name", &ovz::template_info::name, "The template's name.")
       .def_readonly("path", &ovz::template_info::path, "Its unpacked root filesystem.")
@@ -503,21 +555,30 @@ void define_ve(py::module_& m) {
           "create",
           [](ovz::ve& v, const std::optional<std::string>& ostemplate,
              const std::optional<std::string>& hostname, bool userns,
-             const std::optional<std::string>& config) {
-            ovz::create_options opts{.ostemplate = ostemplate.value_or(""),
-                                     .hostname = hostname.value_or(""),
-                                     .config = config.value_or(""),
-                                     .userns = userns};
+             const std::optional<std::string>& config, const py::object& diskspace,
+             const py::object& diskinodes, const py::object& quotatime,
+             const py::object& quotaugidlimit) {
+            ovz::create_options opts{
+                .ostemplate = ostemplate.value_or(""),
+                .hostname = hostname.value_or(""),
+                .config = config.value_or(""),
+                .userns = userns,
+                .disk = to_disk(diskspace, diskinodes, quotatime, quotaugidlimit)};
             unwrap(without_gil([&] { return v.create(opts); }));
           },
           "ostemplate"_a = py::none(), "hostname"_a = py::none(), py::kw_only(),
-          "userns"_a = false, "config"_a = py::none(),
+          "userns"_a = false, "config"_a = py::none(), "diskspace"_a = py::none(),
+          "diskinodes"_a = py::none(), "quotatime"_a = py::none(),
+          "quotaugidlimit"_a = py::none(),
           "Makes the VE from a template (None: the built-in 'busybox') with a hostname "
           "(None: 'ct<CTID>'); with userns=True an unprivileged VE in a user namespace of its "
           "own, its root a free range of host ids for its whole life; config names the limits "
           "sample CTID.conf starts from (None: 'basic'; shipped: 'basic', 'light', "
-          "'unlimited'; the state root's conf/ve-NAME.conf-sample wins). Raises Exists if it "
-          "exists, NotFound for a missing template or sample.")
+          "'unlimited'; the state root's conf/ve-NAME.conf-sample wins). With a diskspace "
+          "(1 KiB blocks: an int, a (soft, hard) pair or '10G:11G') the VE keeps its files in "
+          "an ext4 image of its own of the hard size, with diskinodes' hard count of inodes; "
+          "quotatime and quotaugidlimit as set() takes them. Raises Exists if it exists, "
+          "NotFound for a missing template or sample.")
       .def(
           "start",
           [](ovz::ve& v, const std::optional<command>& init) {
@@ -645,14 +706,25 @@ void define_ve(py::module_& m) {
           },
           py::kw_only(), "save"_a = false,
           "Changes resources: any beancounter by name (numproc=64, physpages=(0, 65536), "
-          "kmemsize='64M:80M'), cpuunits, cpulimit, cpus (ints) and cpumask (str). Applies "
-          "at once to a running VE, and to CTID.conf when `save` or when the VE is stopped. "
+          "kmemsize='64M:80M'), cpuunits, cpulimit, cpus (ints) and cpumask (str); and the "
+          "disk of a VE created with a diskspace: diskspace (1 KiB blocks, as a beancounter "
+          "is given, '10G:11G'), diskinodes, quotatime and quotaugidlimit (ints). Applies at "
+          "once to a running VE, and to CTID.conf when `save` or when the VE is stopped; a "
+          "larger diskspace grows the image (live only with CAP_SYS_RESOURCE), a smaller one "
+          "needs the VE stopped. "
           "Everything is checked before anything changes: InvalidArgument on a bad name or "
-          "value.")
+          "value, Unsupported for disk settings of a VE without an image or what this kernel "
+          "cannot enforce (quotaugidlimit above 0 without its quota).")
       .def(
           "params", [](const ovz::ve& v) { return from_params(unwrap(v.params())); },
           "The settings in CTID.conf as the keywords set() takes: beancounter name: "
-          "(barrier, limit), cpuunits, cpulimit, cpus, cpumask.")
+          "(barrier, limit), cpuunits, cpulimit, cpus, cpumask, diskspace and diskinodes: "
+          "(soft, hard), quotatime, quotaugidlimit.")
+      .def(
+          "quota",
+          [](const ovz::ve& v) { return unwrap(without_gil([&] { return v.quota(); })); },
+          "The VE's disk usage against DISKSPACE and DISKINODES (`vzquota stat`), running or "
+          "not, as a DiskQuota. Raises Unsupported for a VE created without a diskspace.")
       .def(
           "beancounters",
           [](const ovz::ve& v) {

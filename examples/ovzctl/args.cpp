@@ -37,11 +37,26 @@ struct verb_spec {
   std::span<const option_spec> options;
 };
 
+// --diskspace and the rest read as set reads them (ovz::parse_setting), so that a value means
+// the same at create and at set.
+ovz::result<void> set_create_disk(command& c, std::string_view name, std::string_view v) {
+  ovz::ve_changes probe;
+  probe.params.disk = c.create.disk;
+  if (auto ok = ovz::parse_setting(name, v, probe); !ok)
+    return bad_usage("create: --{}", ok.error().message());
+  c.create.disk = probe.params.disk;
+  return ovz::success();
+}
+
 constexpr option_spec create_options[] = {
     {"--ostemplate", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.ostemplate = v; return ovz::success(); }},
     {"--hostname", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.hostname = v; return ovz::success(); }},
     {"--userns", false, [](command& c, std::string_view) -> ovz::result<void> { c.create.userns = true; return ovz::success(); }},
     {"--config", true, [](command& c, std::string_view v) -> ovz::result<void> { c.create.config = v; return ovz::success(); }},
+    {"--diskspace", true, [](command& c, std::string_view v) { return set_create_disk(c, "diskspace", v); }},
+    {"--diskinodes", true, [](command& c, std::string_view v) { return set_create_disk(c, "diskinodes", v); }},
+    {"--quotatime", true, [](command& c, std::string_view v) { return set_create_disk(c, "quotatime", v); }},
+    {"--quotaugidlimit", true, [](command& c, std::string_view v) { return set_create_disk(c, "quotaugidlimit", v); }},
 };
 
 // Whole seconds, as vzctl and CTID.conf's STOP_TIMEOUT count them.
@@ -135,6 +150,7 @@ constexpr verb_spec verbs[] = {
     {"console", verb::console, operands::ctid, {}},
     {"set", verb::set, operands::ctid, set_options},
     {"ubc", verb::ubc, operands::optional_ctid, {}},
+    {"quota", verb::quota, operands::ctid, {}},
     {"list", verb::list, operands::none, list_options},
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
@@ -313,8 +329,13 @@ std::string_view usage() noexcept {
 
 Commands:
   create CTID [--ostemplate NAME] [--hostname NAME] [--userns] [--config NAME]
+      [--diskspace SOFT[:HARD]] [--diskinodes SOFT[:HARD]] [--quotatime S]
+      [--quotaugidlimit N]
                               --config: the limits sample (basic by default, light,
-                              unlimited, or conf/ve-NAME.conf-sample of the state root)
+                              unlimited, or conf/ve-NAME.conf-sample of the state root);
+                              --diskspace: the CT keeps its files in an ext4 image of
+                              HARD 1 KiB blocks (K, M, G, T suffixes), --diskinodes HARD
+                              inodes in it; without it, no disk limit
   start CTID | --onboot | --all
                               --onboot: every CT with ONBOOT="yes" (at the host's boot),
                               --all: every CT; each is tried, the exit status is 1 when
@@ -339,10 +360,15 @@ Commands:
       [--ipadd ADDR]... [--ipdel ADDR|all]...
       [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]]... [--netif_del IFNAME]...
       [--stop_timeout S] [--onboot yes|no] [--nameserver ADDR|inherit]...
-      [--searchdomain NAME|inherit]... [--userpasswd USER[:PASSWORD]] [--save]
+      [--searchdomain NAME|inherit]... [--userpasswd USER[:PASSWORD]]
+      [--diskspace SOFT[:HARD]] [--diskinodes SOFT[:HARD]] [--quotatime S]
+      [--quotaugidlimit N] [--save]
                               RESOURCE: a beancounter (numproc, physpages, swappages,
                               kmemsize, ...); values take K, M, G, T suffixes, P for pages,
                               or "unlimited"
+                              --diskspace, --diskinodes, --quotatime, --quotaugidlimit:
+                              a CT created with --diskspace only; its image grows live
+                              (with CAP_SYS_RESOURCE), shrinks only while it is stopped
                               --ipadd: a routed IPv4/IPv6 address on the CT's venet0;
                               --netif_add: a veth device, its host end in BRIDGE if given;
                               --stop_timeout: seconds stop waits for init (with --save);
@@ -351,6 +377,7 @@ Commands:
                               --userpasswd: sets (and adds) a user inside; without
                               :PASSWORD, the password is read from stdin
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
+  quota CTID                  disk usage against DISKSPACE and DISKINODES, as vzquota stat
   list [-a]                   running CTs; -a: all
   template list
   template import FILE [--name NAME]

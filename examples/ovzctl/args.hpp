@@ -32,6 +32,7 @@ enum class verb {
   console,
   set,
   ubc,
+  quota,
   list,
   template_list,
   template_import,
@@ -50,7 +51,8 @@ struct set_request : ovz::ve_changes {
 
   bool has_params() const noexcept {
     const auto& c = params.cpu;
-    return !params.ubc.empty() || c.cpuunits || c.cpulimit || c.cpus || c.cpumask;
+    return !params.ubc.empty() || c.cpuunits || c.cpulimit || c.cpus || c.cpumask ||
+           params.disk != ovz::disk_params{};
   }
   bool has_security() const noexcept {
     return !security.capabilities.empty() || !security.devnodes.empty() ||

@@ -4,6 +4,7 @@
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
 #include <ovz/beancounter.hpp>
+#include <ovz/disk_quota.hpp>
 #include <ovz/version.hpp>
 #include <ovz/ve.hpp>
 
@@ -179,6 +180,15 @@ void warn_unenforced(const ovz::ve& v, const ovz::ve_params& params) {
   }
 }
 
+// Soft limits below the hard ones are kept, but without the kernel's quota nothing holds the
+// VE to them; say so, as for beancounters the host does not enforce.
+void warn_soft_unenforced(const ovz::disk_quota& q) {
+  if (q.soft_enforced) return;
+  if (q.blocks.soft < q.blocks.hard || q.inodes.soft < q.inodes.hard)
+    fmt::print(stderr, "Warning: the soft disk limits are kept in the configuration, but this "
+                       "host has no quota to enforce them (the hard limits hold)\n");
+}
+
 // vzctl's lines for the network changes made.
 void say_network(const ovz::network_changes& n) {
   for (const auto& a : n.del_ips) say("Deleted IP address {}", a.str());
@@ -220,6 +230,9 @@ ovz::result<int> do_set(ovz::ve& v, const set_request& req) {
   say_network(req.network);
   if (req.has_params() && st.value().state == ovz::ve_state::running)
     warn_unenforced(v, req.params);
+  if (req.params.disk.diskspace || req.params.disk.diskinodes) {
+    if (auto q = v.quota()) warn_soft_unenforced(q.value());
+  }
   // The library also saves a stopped VE's settings, as nothing else would keep them.
   if (req.save || st.value().state != ovz::ve_state::running) {
     say("CT configuration saved to {}", v.conf_path().string());
@@ -244,6 +257,15 @@ ovz::result<int> do_ubc(const command& cmd) {
     snaps = std::move(all.value());
   }
   fmt::print(stdout, "{}", ovz::format_user_beancounters(snaps));
+  return 0;
+}
+
+ovz::result<int> do_quota(const ovz::ve& v) {
+  auto q = v.quota();
+  if (!q) return q.error();
+  fmt::print(stdout, "{}", ovz::format_disk_quota(q.value()));
+  std::fflush(stdout);
+  warn_soft_unenforced(q.value());
   return 0;
 }
 
@@ -327,6 +349,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::console: return with_ve([](ovz::ve& v) { return do_console(v); });
     case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });
     case verb::ubc: return do_ubc(cmd);
+    case verb::quota: return with_ve([](ovz::ve& v) { return do_quota(v); });
     case verb::list: return do_list(cmd);
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);

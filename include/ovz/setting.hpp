@@ -16,7 +16,9 @@ namespace ovz::inline v0 {
 /// What part of a ve_changes a setting changes.
 enum class setting_kind {
   hostname,  ///< "hostname"
-  resource,  ///< a beancounter ("numproc", …), "cpuunits", "cpulimit", "cpus", "cpumask"
+  /// a beancounter ("numproc", …), "cpuunits", "cpulimit", "cpus", "cpumask", "diskspace",
+  /// "diskinodes", "quotatime", "quotaugidlimit"
+  resource,
   security,  ///< "capability", "devnodes", "seccomp_profile", "no_new_privs"
   network,   ///< "ipadd", "ipdel", "netif_add", "netif_del"
   lifecycle, ///< "stop_timeout", "onboot"
@@ -29,6 +31,9 @@ OVZ_API std::optional<setting_kind> setting_kind_of(std::string_view name);
 /// Adds `vzctl set --NAME VALUE` to `into`: "hostname"; a beancounter ("B" or "B:L", each
 /// with an optional K, M, G, T or P suffix, or "unlimited"); "cpuunits", "cpulimit", "cpus"
 /// (decimal numbers within their ranges); "cpumask" (a CPU list like "0-3,6" or "all");
+/// "diskspace" ("SOFT[:HARD]" in 1 KiB blocks, each with an optional K, M, G or T suffix),
+/// "diskinodes" ("SOFT[:HARD]" inodes), "quotatime" (seconds), "quotaugidlimit" (a count),
+/// as parse_disk_limit and check_disk_params read them;
 /// "capability" ("NAME:on|off ..."); "devnodes" ("NAME:r|w|rw|none ..."); "seccomp_profile"
 /// (an absolute path, "default" or "unconfined"); "no_new_privs" ("yes" or "no"); "ipadd"
 /// (an address, optionally "/PREFIX"); "ipdel" (an address or "all"); "netif_add"

@@ -14,6 +14,8 @@ namespace ovz::inline v0 {
 namespace {
 
 constexpr std::string_view cpu_numbers[] = {"cpuunits", "cpulimit", "cpus"};
+constexpr std::string_view disk_names[] = {"diskspace", "diskinodes", "quotatime",
+                                           "quotaugidlimit"};
 constexpr std::string_view security_names[] = {"capability", "devnodes", "seccomp_profile",
                                                "no_new_privs"};
 constexpr std::string_view network_names[] = {"ipadd", "ipdel", "netif_add", "netif_del"};
@@ -41,7 +43,26 @@ error bad_value(std::string_view name, std::string_view value, std::string_view 
                       detail::excerpt(value), expected);
 }
 
+// Each value is checked against its minimum as it is given, so that the refusal names it.
+// A refused one leaves nothing behind: parse_setting works on a copy.
+result<void> parse_disk(const std::string& name, std::string_view value, disk_params& d) {
+  if (name == "diskspace" || name == "diskinodes") {
+    auto limit = parse_disk_limit(value, name == "diskspace");
+    if (!limit) return named(name, limit);
+    (name == "diskspace" ? d.diskspace : d.diskinodes) = *limit;
+  } else {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size())
+      return bad_value(name, value, "a number");
+    (name == "quotatime" ? d.quotatime : d.quotaugidlimit) = n;
+  }
+  if (auto ok = check_disk_params(d); !ok) return named(name, ok);
+  return success();
+}
+
 result<void> parse_resource(const std::string& name, std::string_view value, ve_params& p) {
+  if (one_of(name, disk_names)) return parse_disk(name, value, p.disk);
   if (one_of(name, cpu_numbers)) {
     std::uint32_t n = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -119,7 +140,8 @@ std::optional<setting_kind> setting_kind_of(std::string_view name) {
   if (one_of(n, network_names)) return setting_kind::network;
   if (n == "stop_timeout" || n == "onboot") return setting_kind::lifecycle;
   if (n == "nameserver" || n == "searchdomain") return setting_kind::resolver;
-  if (one_of(n, cpu_numbers) || n == "cpumask" || parse_ubc_resource(n))
+  if (one_of(n, cpu_numbers) || n == "cpumask" || one_of(n, disk_names) ||
+      parse_ubc_resource(n))
     return setting_kind::resource;
   return std::nullopt;
 }
@@ -129,7 +151,8 @@ result<void> parse_setting(std::string_view name, std::string_view value, ve_cha
   if (!kind)
     return detail::fail(errc::invalid_argument,
                         "unknown setting \"{}\": not hostname, a beancounter, cpuunits, "
-                        "cpulimit, cpus, cpumask, capability, devnodes, seccomp_profile, "
+                        "cpulimit, cpus, cpumask, diskspace, diskinodes, quotatime, "
+                        "quotaugidlimit, capability, devnodes, seccomp_profile, "
                         "no_new_privs, ipadd, ipdel, netif_add, netif_del, stop_timeout, onboot, "
                         "nameserver or searchdomain",
                         detail::excerpt(name));

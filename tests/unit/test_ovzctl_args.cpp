@@ -318,3 +318,41 @@ TEST_CASE("ovzctl: set capabilities, device nodes, seccomp profile, no_new_privs
   CHECK_THAT(refusal({"set", "101", "--seccomp_profile", "web"}), Catch::Contains("absolute path"));
   CHECK_THAT(refusal({"set", "101", "--no_new_privs", "on"}), Catch::Contains("yes or no"));
 }
+
+TEST_CASE("ovzctl: create and set disk quota options, quota", "[ovzctl][disk]") {
+  auto cmd = parsed({"create", "101", "--diskspace", "1G:1100M", "--diskinodes=200000:220000",
+                     "--quotatime", "600"});
+  CHECK(cmd.create.disk.diskspace == ovz::disk_limit{1048576, 1126400});
+  CHECK(cmd.create.disk.diskinodes == ovz::disk_limit{200000, 220000});
+  CHECK(cmd.create.disk.quotatime == 600u);
+  CHECK_FALSE(cmd.create.disk.quotaugidlimit);
+  CHECK(parsed({"create", "101"}).create.disk == ovz::disk_params{});
+  CHECK(parsed({"create", "101", "--quotaugidlimit", "0"}).create.disk.quotaugidlimit == 0u);
+  CHECK_THAT(refusal({"create", "101", "--diskspace", "2G:1G"}),
+             Catch::StartsWith("create: --diskspace: ") && Catch::Contains("above hard limit"));
+  CHECK_THAT(refusal({"create", "101", "--diskspace", "1M"}), Catch::Contains("below the minimum"));
+  CHECK_THAT(refusal({"create", "101", "--diskinodes", "1K"}), Catch::Contains("unknown suffix"));
+  CHECK_THAT(refusal({"create", "101", "--quotatime", "1h"}), Catch::Contains("not a number"));
+  CHECK_THAT(refusal({"create", "101", "--diskspace"}), Catch::Contains("needs a value"));
+
+  cmd = parsed({"set", "101", "--diskspace", "2G", "--diskinodes", "300000:330000",
+                "--quotatime=60", "--quotaugidlimit", "0", "--save"});
+  CHECK(cmd.set.params.disk.diskspace == ovz::disk_limit{2097152, 2097152});
+  CHECK(cmd.set.params.disk.diskinodes == ovz::disk_limit{300000, 330000});
+  CHECK(cmd.set.params.disk.quotatime == 60u);
+  CHECK(cmd.set.params.disk.quotaugidlimit == 0u);
+  CHECK(cmd.set.save);
+  CHECK(cmd.set.has_params());
+  CHECK(parsed({"set", "101", "--quotatime", "0"}).set.has_params());
+  CHECK_THAT(refusal({"set", "101", "--diskspace", "unlimited"}),
+             Catch::StartsWith("set: --diskspace: "));
+  CHECK_THAT(refusal({"set", "101", "--quotaugidlimit", "x"}), Catch::Contains("not a number"));
+
+  cmd = parsed({"quota", "101"});
+  CHECK(cmd.what == verb::quota);
+  CHECK(cmd.id->value() == 101);
+  CHECK_THAT(refusal({"quota"}), Catch::Contains("missing CTID"));
+  CHECK_THAT(refusal({"quota", "101", "-v"}), Catch::Contains("unknown option '-v'"));
+  CHECK_THAT(std::string(ovzctl::usage()),
+             Catch::Contains("quota CTID") && Catch::Contains("--diskspace"));
+}

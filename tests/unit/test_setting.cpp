@@ -102,3 +102,34 @@ TEST_CASE("a bad setting is refused naming it, and nothing is added", "[setting]
   CHECK_THAT(refusal("netif_add", "eth0,nomac"), Catch::StartsWith("netif_add: "));
   CHECK_THAT(refusal("netif_del", ""), Catch::StartsWith("netif_del: "));
 }
+
+TEST_CASE("disk settings: vzctl's diskspace, diskinodes, quotatime and quotaugidlimit",
+          "[setting][disk]") {
+  ve_changes c;
+  for (auto [name, value] : {std::pair{"diskspace", "1G:1100M"}, {"DISKINODES", "200000"},
+                             {"quotatime", "600"}, {"quotaugidlimit", "0"}})
+    REQUIRE(parse_setting(name, value, c));
+  CHECK(c.params.disk.diskspace == disk_limit{1048576, 1126400});
+  CHECK(c.params.disk.diskinodes == disk_limit{200000, 200000});
+  CHECK(c.params.disk.quotatime == 600u);
+  CHECK(c.params.disk.quotaugidlimit == 0u);
+  CHECK(setting_kind_of("DiskSpace") == setting_kind::resource);
+  CHECK(setting_kind_of("quotaugidlimit") == setting_kind::resource);
+
+  // A later value replaces an earlier one; a refused one leaves the others as they were.
+  REQUIRE(parse_setting("diskspace", "2G", c));
+  CHECK(c.params.disk.diskspace == disk_limit{2097152, 2097152});
+  const auto before = c.params.disk;
+  for (auto [name, value] : {std::pair{"diskspace", "1M"}, {"diskspace", "2G:1G"},
+                             {"diskinodes", "100"}, {"diskinodes", "1K"}, {"quotatime", "1h"},
+                             {"quotaugidlimit", "-1"}, {"diskspace", "unlimited"}}) {
+    INFO(name << "=" << value);
+    auto r = parse_setting(name, value, c);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().is(errc::invalid_argument));
+    CHECK_THAT(r.error().message(), Catch::StartsWith(std::string(name) + ": "));
+  }
+  CHECK(c.params.disk == before);
+  CHECK_THAT(refusal("diskspace", "1M"), Catch::Contains("below the minimum"));
+  CHECK_THAT(refusal("quotatime", "1h"), Catch::Equals("quotatime: \"1h\" is not a number"));
+}

@@ -12,10 +12,11 @@
  *   told so instead of being ignored.
  * - Strings the library returns through `char **` are malloc'd; free them with
  *   ovz_string_free().
- * - Structs the library fills (ovz_ve_status_t, ovz_ubc_stat, ovz_cpu_params) are passed with
- *   `sizeof` of the caller's struct: the library writes only the fields that size holds, so
- *   fields added later never overrun an older program's struct. Calls without a size
- *   (ovz_ve_status, ovz_ve_list, ovz_ve_get_stats) fill the structs as libovz 0.1 had them.
+ * - Structs the library fills (ovz_ve_status_t, ovz_ubc_stat, ovz_cpu_params, ovz_disk_quota)
+ *   are passed with `sizeof` of the caller's struct: the library writes only the fields that
+ *   size holds, so fields added later never overrun an older program's struct. Calls without
+ *   a size (ovz_ve_status, ovz_ve_list, ovz_ve_get_stats) fill the structs as libovz 0.1 had
+ *   them.
  */
 #ifndef OVZ_H
 #define OVZ_H
@@ -124,8 +125,17 @@ typedef struct ovz_create_options {
   /* The limits sample (CTID.conf's start, vzctl create --config): NULL or "": "basic";
    * shipped: "basic", "light", "unlimited"; a state root's conf/ve-NAME.conf-sample wins. */
   const char *config;
+  /* vzctl create --diskspace, --diskinodes, --quotatime, --quotaugidlimit, each NULL or ""
+   * for unset, else valued as ovz_ve_set_param() takes them. With a diskspace the VE keeps its
+   * files in an ext4 image of its own of the hard size, which holds it on any kernel (see
+   * ovz_ve_quota); without one, in a directory of the host's filesystem, unlimited. */
+  const char *diskspace;
+  const char *diskinodes;
+  const char *quotatime;
+  const char *quotaugidlimit;
 } ovz_create_options;
-#define OVZ_CREATE_OPTIONS_INIT {sizeof(ovz_create_options), NULL, NULL, 0, NULL}
+#define OVZ_CREATE_OPTIONS_INIT \
+  {sizeof(ovz_create_options), NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL}
 
 /* ovz_stop_options.timeout_ms: CTID.conf's STOP_TIMEOUT (seconds), else 10 s. */
 #define OVZ_STOP_TIMEOUT_CONFIG 0xffffffffu
@@ -303,7 +313,13 @@ int ovz_ve_set_hostname(ovz_ve_t *ve, const char *hostname, int save);
  * CTID.conf when `save` is non-zero (or when the VE is stopped). `name` is a beancounter
  * ("numproc", "physpages", ...; `value` "B" or "B:L", each a number with an optional K, M,
  * G, T or P suffix, or "unlimited") or one of "cpuunits", "cpulimit", "cpus" (decimal
- * numbers) and "cpumask" (a CPU list like "0-3,6" or "all"). */
+ * numbers) and "cpumask" (a CPU list like "0-3,6" or "all"); or a disk setting of a VE
+ * created with a diskspace (OVZ_EUNSUPPORTED for another, and nothing changes):
+ * "diskspace" ("SOFT[:HARD]" in 1 KiB blocks, each with an optional K, M, G or T suffix; a
+ * larger HARD grows the image, in a running VE only for a caller with CAP_SYS_RESOURCE
+ * (else OVZ_EUNSUPPORTED), a smaller one needs the VE stopped), "diskinodes" ("SOFT[:HARD]" inodes), "quotatime" (seconds a soft limit may be
+ * exceeded) and "quotaugidlimit" (how many users and groups the VE's own quota may name;
+ * above 0 OVZ_EUNSUPPORTED where the kernel has no quota). */
 int ovz_ve_set_param(ovz_ve_t *ve, const char *name, const char *value, int save);
 
 /* Changes the VE's confinement, as `vzctl set` does: `name` is "capability" (`value`
@@ -442,6 +458,32 @@ int ovz_ubc_watch_next(ovz_ubc_watch_t *watch, int timeout_ms, ovz_ubc_event *ev
 int ovz_ubc_watch_fd(const ovz_ubc_watch_t *watch);
 /* Stops watching; events not read are dropped. No thread may be in ovz_ubc_watch_next(). */
 void ovz_ubc_watch_free(ovz_ubc_watch_t *watch);
+
+/* ovz_disk_usage.grace when no soft limit is exceeded, or the kernel does not enforce it. */
+#define OVZ_QUOTA_NO_GRACE (~UINT64_C(0))
+
+/* One row of `vzquota stat`: usage against the limits. */
+typedef struct ovz_disk_usage {
+  uint64_t usage;
+  uint64_t soft;
+  uint64_t hard;
+  uint64_t grace; /* seconds left before an exceeded soft limit acts as hard */
+} ovz_disk_usage;
+
+/* A VE's disk quota, as `ovzctl quota CTID` prints it. */
+typedef struct ovz_disk_quota {
+  ovz_disk_usage blocks; /* in 1 KiB blocks (DISKSPACE) */
+  ovz_disk_usage inodes; /* DISKINODES */
+  uint64_t quotatime;    /* QUOTATIME, seconds */
+  /* 1 when the kernel holds the VE to its soft limits and grace time; 0 where it has no
+   * quota (the hard limits hold anyway: they are the image's size and inode count). */
+  int soft_enforced;
+} ovz_disk_quota;
+
+/* The VE's disk usage against DISKSPACE and DISKINODES, running or not, into `out` of `size`
+ * bytes (sizeof(ovz_disk_quota)). OVZ_EUNSUPPORTED for a VE created without a diskspace,
+ * which has no quota. */
+int ovz_ve_quota(ovz_ve_t *ve, ovz_disk_quota *out, size_t size);
 
 /* Typed getters of what CTID.conf sets (ovz_ve_params, ovz_ve_security and ovz_ve_network
  * give the same as CTID.conf text). */

@@ -7,6 +7,7 @@
 #include <ovz/beancounter.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
+#include <ovz/disk_quota.hpp>
 #include <ovz/network.hpp>
 #include <ovz/error.hpp>
 #include <ovz/host.hpp>
@@ -436,6 +437,17 @@ int ovz_ve_create(ovz_ve_t* ve, const ovz_create_options* opts) {
         o.hostname = opts->hostname;
       if (covers(*opts, &ovz_create_options::userns)) o.userns = opts->userns != 0;
       if (covers(*opts, &ovz_create_options::config) && opts->config) o.config = opts->config;
+      // Read as ovz_ve_set_param reads them, so that a value means the same at create.
+      ovz::ve_changes disk;
+      for (auto [field, name] : {std::pair{&ovz_create_options::diskspace, "diskspace"},
+                                 {&ovz_create_options::diskinodes, "diskinodes"},
+                                 {&ovz_create_options::quotatime, "quotatime"},
+                                 {&ovz_create_options::quotaugidlimit, "quotaugidlimit"}}) {
+        const char* value = covers(*opts, field) ? opts->*field : nullptr;
+        if (!value || !*value) continue;
+        if (int rc = add_setting(disk, "ovz_ve_create", name, value)) return rc;
+      }
+      o.disk = disk.params.disk;
     }
     auto r = ve->v.create(o);
     return r ? 0 : fail(r.error());
@@ -985,6 +997,25 @@ int ovz_ve_get_ubc_limit(ovz_ve_t* ve, const char* resource, uint64_t* barrier,
     if (barrier) *barrier = v.barrier;
     if (limit) *limit = v.limit;
     return 0;
+  });
+}
+
+int ovz_ve_quota(ovz_ve_t* ve, ovz_disk_quota* out, size_t size) {
+  return guarded([&] {
+    if (!ve || !out) return invalid("ovz_ve_quota: ve or out is NULL");
+    auto q = ve->v.quota();
+    if (!q) return fail(q.error());
+    auto row = [](const ovz::disk_usage& u) {
+      return ovz_disk_usage{.usage = u.usage,
+                            .soft = u.soft,
+                            .hard = u.hard,
+                            .grace = u.grace.value_or(OVZ_QUOTA_NO_GRACE)};
+    };
+    const ovz_disk_quota c = {.blocks = row(q->blocks),
+                              .inodes = row(q->inodes),
+                              .quotatime = q->quotatime,
+                              .soft_enforced = q->soft_enforced ? 1 : 0};
+    return fill_sized(out, c, size, "ovz_ve_quota");
   });
 }
 

@@ -50,6 +50,7 @@ BOTH = {
     "ve::set": ("VE.set", "ovz_ve_set_param"),
     "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
     "ve::beancounters": ("VE.beancounters", "ovz_ve_beancounters"),
+    "ve::quota": ("VE.quota", "ovz_ve_quota"),
     "ve::set_hostname": ("VE.set_hostname", "ovz_ve_set_hostname"),
     "ve::set_user_password": ("VE.set_user_password", "ovz_ve_set_user_password"),
     "ve::security": ("VE.security", "ovz_ve_get_capability"),
@@ -96,6 +97,11 @@ ABSENT = {
     "parse_capabilities": "reached through parse_setting",
     "parse_devnodes": "reached through parse_setting",
     "parse_cpumask": "reached through parse_setting",
+    "parse_disk_limit": "reached through parse_setting",
+    "check_disk_params": "applied by parse_setting, create and set",
+    "format_disk_limit": "CTID.conf text; quota() gives soft and hard as numbers",
+    "format_disk_quota": "the text ovzctl quota prints; the bindings give its numbers (and "
+                         "str() of Python's DiskQuota is this text)",
     "parse_ip_addresses": "CTID.conf text; the bindings take one address at a time",
     "parse_netifs": "CTID.conf text; the bindings take one device at a time",
     "format_ip_addresses": "CTID.conf text; network() gives the addresses",
@@ -112,6 +118,10 @@ ABSENT = {
     "spawn": "low-level process spawning, as clone_flag",
     "spawn_in": "low-level process spawning, as clone_flag",
 }
+
+# Fields of an options struct that hold a struct of their own, whose fields the C struct and
+# the Python signature carry flat, by their names.
+NESTED = {"disk": "disk_params"}
 
 # Options: C++ struct -> (C struct; {C++ field: Python name}, {C++ field: C name}). Every
 # operation of BOTH whose C++ parameters take one is checked: its C function takes the C
@@ -138,6 +148,8 @@ FIELDS = {
     "ubc_stat": ("Beancounter", "ovz_ubc_stat", {}, {}, {}),
     "cpu_params": ("VE.set", "ovz_cpu_params", {}, {}, {}),
     "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"}, {}),
+    "disk_quota": ("DiskQuota", "ovz_disk_quota", {}, {}, {}),
+    "disk_usage": ("DiskUsage", "ovz_disk_usage", {}, {}, {}),
 }
 # Python's set() takes every setting as a keyword (**changes), so its fields are checked by
 # name in parse_setting instead.
@@ -189,6 +201,14 @@ def struct_fields(name):
             body = re.sub(r"^\s*(bool operator|static|inline).*$", "", body, flags=re.M)
             return [f for f in _FIELD.findall(body)]
     raise AssertionError(f"struct {name} not found in include/ovz")
+
+
+def flat_fields(name):
+    """The fields of struct `name`, those of NESTED replaced by the fields they hold."""
+    out = []
+    for f in struct_fields(name):
+        out += struct_fields(NESTED[f]) if f in NESTED else [f]
+    return out
 
 
 def c_text():
@@ -245,7 +265,10 @@ def test_headers_parse_to_the_known_core():
     ops = cpp_operations()
     assert {"ve::open", "ve::create", "ve::start", "ve::exec", "list_ves",
             "template_store::import", "set_log_handler", "parse_setting"} <= ops
-    assert struct_fields("create_options") == ["ostemplate", "hostname", "config", "userns"]
+    assert struct_fields("create_options") == ["ostemplate", "hostname", "config", "userns",
+                                               "disk"]
+    assert flat_fields("create_options")[-4:] == ["diskspace", "diskinodes", "quotatime",
+                                                  "quotaugidlimit"]
 
 
 def test_every_operation_is_bound_or_absent_on_purpose():
@@ -286,7 +309,7 @@ def test_every_options_struct_is_checked():
 @pytest.mark.parametrize("cpp", sorted(OPTIONS))
 def test_options_have_the_same_fields_where_they_are_taken(cpp):
     c, py_names, c_names = OPTIONS[cpp]
-    fields = struct_fields(cpp)
+    fields = flat_fields(cpp)
     c_fields = c_struct_fields(c)
     missing_c = [f for f in fields if c_names.get(f, f) not in c_fields]
     assert not missing_c, f"{cpp} fields missing from C's {c}: {missing_c}"
