@@ -61,8 +61,9 @@ ovz::result<ovz::ve> open_ve(std::uint32_t id, const fs::path& root) {
 
 // ---- the places written to ----
 
-// Runs the writer with `args` there and returns the milliseconds it reported.
-using writer_run = std::function<timing(const std::vector<std::string>& args)>;
+// Runs the writer's `mode` ("seq" or "files") with `count` there and returns the
+// milliseconds it reported.
+using writer_run = std::function<timing(const std::string& mode, long count)>;
 
 timing reported(const std::string& out) {
   double ms = 0;
@@ -75,17 +76,16 @@ timing reported(const std::string& out) {
 }
 
 writer_run on_host(const fs::path& dir) {
-  return [dir](const std::vector<std::string>& args) {
-    std::vector<std::string> argv{OVZ_DISK_WRITER, args[0], dir.string(), args[1]};
+  return [dir](const std::string& mode, long count) {
     std::string out;
-    auto t = run_command(argv, &out);
+    auto t = run_command({OVZ_DISK_WRITER, mode, dir.string(), std::to_string(count)}, &out);
     return t.failure.empty() ? reported(out) : t;
   };
 }
 
 writer_run in_ve(ovz::ve* v) {
-  return [v](const std::vector<std::string>& args) {
-    auto r = v->exec({writer_in_ve, args[0], dir_in_ve, args[1]});
+  return [v](const std::string& mode, long count) {
+    auto r = v->exec({writer_in_ve, mode, dir_in_ve, std::to_string(count)});
     if (!r) return failed(fmt::format("exec: {}", r.error().message()));
     if (r->exit_code != 0) {
       return failed(fmt::format("ovz_disk_writer exited with {}: {}", r->exit_code, r->err));
@@ -121,13 +121,11 @@ struct place {
 // Rounds go through the places in turn, so that a change in the machine's load over the run
 // touches all of them alike; round 0 is the untimed warm-up.
 void measure_writes(std::vector<place>& places, const options& o) {
-  const std::vector<std::string> seq{"seq", std::to_string(o.mib)};
-  const std::vector<std::string> files{"files", std::to_string(o.files)};
   for (int round = 0; round <= o.runs && !interrupted; ++round) {
     for (auto& p : places) {
       if (!p.failure.empty() || interrupted) continue;
-      auto s = p.run(seq);
-      auto f = s.failure.empty() ? p.run(files) : s;
+      auto s = p.run("seq", o.mib);
+      auto f = s.failure.empty() ? p.run("files", o.files) : s;
       if (!f.failure.empty()) {
         p.failure = f.failure;
       } else if (round > 0) {
