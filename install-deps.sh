@@ -15,6 +15,8 @@ packages=(
   # bindings/python/tests/test_stubs.py: mypy's stubtest checks ovz/__init__.pyi
   python3-mypy
   busybox-static tar xz-utils gzip iproute2 util-linux procps
+  # a VE's disk image (DISKSPACE): mkfs.ext4, e2fsck, resize2fs
+  e2fsprogs
   # template create --debootstrap, and the Debian templates of tests/distro
   debootstrap
   # tests/integration: kills a command at a named system call

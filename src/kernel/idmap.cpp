@@ -58,13 +58,17 @@ std::string context_messages(int fs) {
 // Runs on a thread of its own, which it moves into a new mount namespace.
 result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::path& stage,
                                            const std::filesystem::path& upper,
-                                           const std::filesystem::path& work) {
+                                           const std::filesystem::path& work,
+                                           const staged_mount& upper_fs) {
   if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
     return sys_fail(errno, "unshare a mount namespace for the overlay");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     return sys_fail(errno, "make / private in the overlay's mount namespace");
   if (::move_mount(lower, "", AT_FDCWD, stage.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
     return sys_fail(errno, "attach the template at {}", stage.string());
+  if (upper_fs.fd >= 0 &&
+      ::move_mount(upper_fs.fd, "", AT_FDCWD, upper_fs.at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return sys_fail(errno, "attach the VE's disk at {}", upper_fs.at.string());
   unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) return sys_fail(errno, "fsopen overlay");
   for (auto [key, path] : {std::pair{"lowerdir", &stage}, {"upperdir", &upper},
@@ -155,10 +159,11 @@ result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
 
 result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
                                    const std::filesystem::path& upper,
-                                   const std::filesystem::path& work) {
-  // Its mount namespace, with the staged lower layer, goes away with the thread.
+                                   const std::filesystem::path& work,
+                                   const staged_mount& upper_fs) {
+  // Its mount namespace, with the staged layers, goes away with the thread.
   return on_own_thread<unique_fd>("make the overlay", [&] {
-    return overlay_in_own_namespace(lower.get(), stage, upper, work);
+    return overlay_in_own_namespace(lower.get(), stage, upper, work, upper_fs);
   });
 }
 

@@ -21,6 +21,8 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .private_dir = private_dir,
           .upper = private_dir / "fs",
           .work = private_dir / "work",
+          .disk_image = private_dir / "disk.img",
+          .disk_stage = private_dir / "disk",
           .mount_point = state_root / "root" / n,
           .lock = state_root / "lock" / (n + ".lck"),
           .console_log = state_root / "log" / (n + ".console"),

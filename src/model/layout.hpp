@@ -17,6 +17,10 @@ struct ve_paths {
   std::filesystem::path private_dir;  // <root>/private/<id>: everything the VE stores
   std::filesystem::path upper;        // <private>/fs: the overlay's upper layer
   std::filesystem::path work;         // <private>/work: overlayfs' work directory
+  // A VE with a disk quota keeps fs and work in an ext4 image instead, attached at disk
+  // where the host mounts the VE's root.
+  std::filesystem::path disk_image;   // <private>/disk.img
+  std::filesystem::path disk_stage;   // <private>/disk
   std::filesystem::path mount_point;  // <root>/root/<id>: where the root is mounted
   std::filesystem::path lock;         // <root>/lock/<id>.lck
   std::filesystem::path console_log;  // <root>/log/<id>.console: init's stdout and stderr

@@ -19,6 +19,8 @@ bool empty(const ve_params& p) {
   return p.ubc.empty() && !c.cpuunits && !c.cpulimit && !c.cpus && !c.cpumask;
 }
 
+bool empty(const disk_params& d) { return d == disk_params{}; }
+
 bool empty(const security_changes& s) {
   return s.capabilities.empty() && s.devnodes.empty() && !s.seccomp_profile && !s.no_new_privs;
 }
@@ -60,6 +62,9 @@ result<void> ve::apply(const ve_changes& changes, bool save) {
       return detail::change_resolver(site, changes.nameservers, changes.searchdomains);
     });
   }
+  // A disk that grew stays grown when a later part fails: it only gained room.
+  if (!empty(changes.params.disk))
+    parts.emplace_back([&] { return detail::change_disk(site, changes.params.disk); });
   if (!changes.network.empty())
     parts.emplace_back([&] { return detail::change_network(site, changes.network); });
   // Nothing of these is live: without a save they would be dropped.

@@ -46,6 +46,13 @@ result<undo_step> change_resolver(change_site& site,
                                   const std::optional<std::vector<std::string>>& nameservers,
                                   const std::optional<std::vector<std::string>>& searchdomains);
 
+/// DISKSPACE (grown live, shrunk only while stopped), DISKINODES, QUOTATIME, QUOTAUGIDLIMIT
+/// of a VE with a disk image. A disk grown is not shrunk back by the undo: it only gains room.
+result<undo_step> change_disk(change_site& site, const disk_params& changes);
+
+/// What create can refuse of its disk settings before it makes anything.
+result<void> check_create_disk(const disk_params& disk);
+
 /// What of network changes can be refused without looking at any VE (malformed or reserved
 /// addresses, bad device fields), so that it is refused before anything changes.
 result<void> check_network_changes(const network_changes& changes);

@@ -5,6 +5,7 @@
 #include "kernel/dirs.hpp"
 #include "model/hostname.hpp"
 #include "model/layout.hpp"
+#include "ve/change.hpp"
 #include "ve/sample.hpp"
 #include "ve/storage.hpp"
 #include "ve/userns.hpp"
@@ -20,6 +21,7 @@ namespace ovz::inline v0 {
 result<void> ve::create(const create_options& opts) {
   std::string hostname = opts.hostname.empty() ? "ct" + id_.str() : opts.hostname;
   BOOST_OUTCOME_TRY(detail::check_hostname(hostname));
+  BOOST_OUTCOME_TRY(detail::check_create_disk(opts.disk));
   // The state root may not exist yet: the VE's files alone, no cgroup.
   return detail::ve_op::run(*this, {.cgroup = false, .lock = true}, [&](detail::ve_op& op) -> result<void> {
     const auto& l = op.layout;
@@ -56,8 +58,10 @@ result<void> ve::create(const create_options& opts) {
       return e;
     };
     ve_config conf = std::move(*sample);
-    const auto storage = detail::storage_for(conf, l, tmpl.path);
-    if (auto ok = storage->create_area(staging); !ok) return undo(ok.error());
+    if (auto ok = params_to_config({.disk = opts.disk}, conf); !ok) return undo(ok.error());
+    const auto kind = opts.disk.diskspace ? detail::storage_kind::image
+                                          : detail::storage_kind::overlay;
+    const auto storage = detail::storage_for(kind, conf, l, tmpl.path);
     // Held until the config is saved, so that a concurrent create sees this VE's range.
     std::optional<detail::id_allocation> ids;
     if (opts.userns) {
@@ -65,6 +69,8 @@ result<void> ve::create(const create_options& opts) {
       if (!got) return undo(got.error());
       ids = std::move(*got);
     }
+    if (auto ok = storage->create_area(staging, ids ? ids->range.base : 0); !ok)
+      return undo(ok.error());
     std::filesystem::rename(staging, l.private_dir, ec);
     if (ec) return undo(detail::sys_fail(ec.value(), "rename {} to {}", staging.string(),
                                          l.private_dir.string()));
@@ -78,7 +84,7 @@ result<void> ve::create(const create_options& opts) {
       if (auto ok = conf.set(key, value); !ok) return undo(ok.error());
     }
     if (ids) {
-      if (auto ok = detail::adopt_ids(conf, *storage, ids->range); !ok) return undo(ok.error());
+      if (auto ok = detail::adopt_ids(conf, ids->range); !ok) return undo(ok.error());
     }
     std::filesystem::create_directories(l.conf.parent_path(), ec);
     if (ec) return undo(detail::sys_fail(ec.value(), "create {}", l.conf.parent_path().string()));

@@ -21,7 +21,7 @@ result<void> ve::destroy() {
     // Read before the config goes. Removing needs no template; a config gone or unreadable (a
     // crashed destroy) leaves the default storage's area to remove.
     const auto conf = ve_config::load(l.conf);
-    const auto storage = detail::storage_for(conf ? *conf : ve_config{}, l, {});
+    const auto storage = detail::storage_for(detail::storage_kind_of(l), conf ? *conf : ve_config{}, l, {});
 
     // The config goes first, and for good (its directory synced) before any data: a VE exists
     // while its config does, so a crash at any step leaves a whole VE or none. Data left

@@ -35,7 +35,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.namespaces = ve_namespaces();
   p.userns = userns;
   if (userns) p.namespaces.add(ns_type::user);
-  p.storage = storage_for(conf, l, host.template_root);
+  p.storage = storage_for(host.storage, conf, l, host.template_root);
   p.root = l.mount_point;
   p.mounts = rootfs_steps(p.root, userns.has_value(), pty_limit(settings));
   for (auto& s : devnode_steps(p.root.string() + "/dev", host.devnodes, userns.has_value()))

@@ -32,6 +32,7 @@ namespace ovz::detail {
 /// What a plan needs that only the host can tell: gathered by gather_plan_inputs.
 struct plan_inputs {
   std::filesystem::path template_root;  // OSTEMPLATE, found in the template store
+  storage_kind storage = storage_kind::overlay;  // what the private area holds
   std::vector<host_devnode> devnodes;   // DEVNODES, matched with the host's /dev
   confine_inputs confine;
   std::filesystem::path monitor;  // the monitor program (find_monitor)
@@ -40,7 +41,7 @@ struct plan_inputs {
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
-result<plan_inputs> gather_plan_inputs(const ve_config& conf,
+result<plan_inputs> gather_plan_inputs(const ve_config& conf, const ve_paths& l,
                                        const std::filesystem::path& state_root);
 
 struct ve_plan {

@@ -16,14 +16,14 @@ namespace ovz::detail {
 namespace {
 
 // Before init runs, which reads them (Debian's hostname.sh sets the name from /etc/hostname):
-// through the id-shifted root a VE in a user namespace is given, else through the storage
-// mounted for the host meanwhile.
-result<void> write_plan_etc(const ve_plan& plan, const unique_fd& shifted) {
+// through the root the host made for the VE (id-shifted for a VE in a user namespace), else
+// through the storage mounted for the host meanwhile.
+result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
   ve_tree tree;
-  if (shifted) {
-    unique_fd same(::fcntl(shifted.get(), F_DUPFD_CLOEXEC, 0));
+  if (made) {
+    unique_fd same(::fcntl(made.get(), F_DUPFD_CLOEXEC, 0));
     if (!same) return sys_fail(errno, "dup the VE's root");
-    tree = {std::move(same), plan.userns->base};
+    tree = {std::move(same), plan.userns ? plan.userns->base : 0};
   } else {
     BOOST_OUTCOME_TRY(root, plan.storage->host_root());
     tree = {std::move(root), 0};
@@ -74,13 +74,12 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     std::filesystem::create_directories(dir, ec);
     if (ec) return sys_fail(ec.value(), "create {}", dir.string());
   }
-  unique_fd shifted;  // the VE's root, made by the host, until the init has attached it
-  if (plan.userns) {
-    BOOST_OUTCOME_TRY(root, userns_root(l, *plan.storage, *plan.userns));
-    shifted = std::move(root);
-  }
-  BOOST_OUTCOME_TRY(write_plan_etc(plan, shifted));
-  BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(shifted.get()));
+  // The VE's root when the host makes it, held until the init has attached it.
+  auto made = plan.userns ? userns_root(l, *plan.storage, *plan.userns)
+                          : plan.storage->made_root();
+  if (!made) return made.error();
+  BOOST_OUTCOME_TRY(write_plan_etc(plan, *made));
+  BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(made->get()));
   cgroup_manager& cg = h.cg();
   auto failed = [&](const error& e) {
     logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));

@@ -10,9 +10,10 @@
 
 namespace ovz::detail {
 
-result<plan_inputs> gather_plan_inputs(const ve_config& conf,
+result<plan_inputs> gather_plan_inputs(const ve_config& conf, const ve_paths& l,
                                        const std::filesystem::path& state_root) {
   plan_inputs in;
+  in.storage = storage_kind_of(l);
   BOOST_OUTCOME_TRY(tmpl, template_store(state_root).find(
                               conf.get("OSTEMPLATE").value_or(builtin_template)));
   in.template_root = tmpl.path;

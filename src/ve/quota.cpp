@@ -1,13 +1,127 @@
-// A VE's disk quota: usage against DISKSPACE and DISKINODES.
+// A VE's disk quota: the image that holds its files, grown, shrunk and measured.
 
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/ext4_image.hpp"
+#include "kernel/loop_device.hpp"
+#include "ve/change.hpp"
+#include "ve/storage.hpp"
+#include "ve/ve_op.hpp"
+
+#include <sys/stat.h>
+
+namespace ovz::detail {
+namespace {
+
+result<void> check_ugid_limit(const disk_params& d) {
+  if (!d.quotaugidlimit || *d.quotaugidlimit == 0) return success();
+  if (!kernel_has_quota_format())
+    return fail(errc::unsupported,
+                "QUOTAUGIDLIMIT {}: per-user and per-group quota inside a VE needs the kernel's "
+                "disk quota, and this kernel has no quota format (CONFIG_QFMT_V2, module "
+                "quota_v2); 0 turns it off",
+                *d.quotaugidlimit);
+  return fail(errc::unsupported,
+              "QUOTAUGIDLIMIT {}: per-user and per-group quota inside a VE is not supported by "
+              "this libovz yet; 0 turns it off",
+              *d.quotaugidlimit);
+}
+
+error no_image(const ve_paths& l) {
+  return fail(errc::unsupported,
+              "VE {} keeps its files in {} without a disk image (it was created without a "
+              "diskspace), so it has no disk quota: create it with one",
+              l.id.value(), l.upper.string());
+}
+
+struct mounted_disk {
+  loop_binding loop;
+  unique_fd mount;
+};
+
+result<mounted_disk> mount_disk(const ve_paths& l) {
+  BOOST_OUTCOME_TRY(loop, bind_loop(l.disk_image));
+  BOOST_OUTCOME_TRY(mount, mount_ext4(loop, l.disk_image));
+  return mounted_disk{std::move(loop), std::move(mount)};
+}
+
+result<std::uint64_t> image_kib(const std::filesystem::path& image) {
+  struct stat st {};
+  if (::stat(image.c_str(), &st) != 0) return sys_fail(errno, "stat {}", image.string());
+  return static_cast<std::uint64_t>(st.st_size) / 1024;
+}
+
+// Online where something has the disk mounted (the running VE, another host mount), which
+// ext4 allows for growing only; else offline, either way.
+result<void> resize_disk(const change_site& site, std::uint64_t kib) {
+  const auto& l = site.layout;
+  BOOST_OUTCOME_TRY(now, image_kib(l.disk_image));
+  if (kib == now) return success();
+  BOOST_OUTCOME_TRY(lock, lock_image(l.disk_image));
+  if (!lock.bound) return resize_ext4_image(l.disk_image, kib);
+  const auto& bound = *lock.bound;
+  if (kib < now)
+    return fail(site.init_pid ? errc::already_running : errc::locked,
+                "DISKSPACE {} is below the disk's {} KiB: ext4 shrinks only while nothing has "
+                "it mounted ({}), so stop the VE first",
+                kib, now, bound.device);
+  BOOST_OUTCOME_TRY(mount, mount_ext4(bound, l.disk_image));
+  return grow_ext4(mount.get(), bound, l.disk_image, kib);
+}
+
+}  // namespace
+
+result<void> check_create_disk(const disk_params& disk) {
+  BOOST_OUTCOME_TRY(check_disk_params(disk));
+  if (!disk.diskspace && (disk.diskinodes || disk.quotatime || disk.quotaugidlimit))
+    return fail(errc::invalid_argument,
+                "diskinodes, quotatime and quotaugidlimit need a diskspace: without one the VE "
+                "has no disk image to hold it to them");
+  return check_ugid_limit(disk);
+}
+
+result<undo_step> change_disk(change_site& site, const disk_params& changes) {
+  BOOST_OUTCOME_TRY(check_disk_params(changes));
+  BOOST_OUTCOME_TRY(check_ugid_limit(changes));
+  const auto& l = site.layout;
+  if (storage_kind_of(l) != storage_kind::image) return no_image(l);
+  BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
+  if (changes.diskinodes && current.disk.diskinodes &&
+      changes.diskinodes->hard != current.disk.diskinodes->hard)
+    return fail(errc::unsupported,
+                "DISKINODES: the hard limit is the inode count of the VE's ext4 image, made "
+                "with it ({}), and grows only with DISKSPACE; this kernel has no quota to hold "
+                "the VE to another",
+                current.disk.diskinodes->hard);
+  if (changes.diskspace) {
+    BOOST_OUTCOME_TRY(resize_disk(site, changes.diskspace->hard));
+  }
+  BOOST_OUTCOME_TRY(params_to_config({.disk = changes}, site.conf));
+  return undo_step{};
+}
+
+}  // namespace ovz::detail
 
 namespace ovz::inline v0 {
 
 result<disk_quota> ve::quota() const {
-  return detail::fail(errc::unsupported, "VE {}: disk quota is not built yet", id_.value());
+  return detail::ve_op::run(*this, {.config = true}, [&](detail::ve_op& op) -> result<disk_quota> {
+    const auto& l = op.layout;
+    if (detail::storage_kind_of(l) != detail::storage_kind::image) return detail::no_image(l);
+    BOOST_OUTCOME_TRY(settings, params_from_config(op.conf));
+    BOOST_OUTCOME_TRY(disk, detail::mount_disk(l));
+    BOOST_OUTCOME_TRY(counts, detail::counts_of(disk.mount.get()));
+    const auto& d = settings.disk;
+    const disk_limit space = d.diskspace.value_or(disk_limit{counts.kib_total, counts.kib_total});
+    const disk_limit inodes =
+        d.diskinodes.value_or(disk_limit{counts.inodes_total, counts.inodes_total});
+    return disk_quota{
+        .blocks = {.usage = counts.kib_used, .soft = space.soft, .hard = space.hard},
+        .inodes = {.usage = counts.inodes_used, .soft = inodes.soft, .hard = inodes.hard},
+        .quotatime = d.quotatime.value_or(0),
+        .soft_enforced = false};
+  });
 }
 
 }  // namespace ovz::inline v0

@@ -61,7 +61,9 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     }
   }
   if (site.writes_conf()) {
-    if (auto ok = params_to_config(changes, site.conf); !ok) {
+    ve_params own = changes;
+    own.disk = {};  // change_disk's part
+    if (auto ok = params_to_config(own, site.conf); !ok) {
       if (undo) undo();
       return ok.error();
     }

@@ -25,7 +25,7 @@ result<process> launch(detail::ve_op& op, const std::vector<std::string>& init, 
   if (op.cg().exists(op.layout.cgroup)) {
     BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
   }
-  BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.state_root()));
+  BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
   BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, init));
   detail::spawn_source source(detach, detach ? early_exit_window : std::chrono::milliseconds{0},
                               op.state_root());
@@ -43,7 +43,7 @@ result<void> ve::start(const start_options& opts) {
 
 result<std::string> ve::plan(const start_options& opts) const {
   return detail::ve_op::run(*this, {.config = true}, [&](detail::ve_op& op) -> result<std::string> {
-    BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.state_root()));
+    BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
     BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, opts.init));
     return detail::to_text(plan);
   });

@@ -1,16 +1,19 @@
 #pragma once
 // Where a VE's root filesystem lives and how it becomes the VE's root: made at create, mounted
-// at each start (or shown id-shifted to a VE in a user namespace), removed at destroy. Today
-// that is the overlay of a template (the shared lower layer) and the VE's private area (the
-// upper layer); a disk-quota storage (an image holding the upper layer) is another
-// implementation of the same interface, chosen when the plan is made.
+// at each start (or shown id-shifted to a VE in a user namespace), removed at destroy. Two
+// kinds: the overlay of a template (the shared lower layer) and the VE's private area (the
+// upper layer), and the same overlay whose upper layer is in an ext4 image of the VE's own,
+// whose size and inode count are its disk quota.
 
 #include <ovz/config.hpp>
+#include <ovz/disk_quota.hpp>
 #include <ovz/fd.hpp>
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
 
 #include "model/layout.hpp"
+
+#include <sys/types.h>
 
 #include <filesystem>
 #include <memory>
@@ -26,13 +29,18 @@ class ve_storage {
   /// One line for the printed plan ("overlay lower=… upper=… work=…").
   virtual std::string describe() const = 0;
   /// Fills the empty directory `area`, which becomes the VE's private area once complete
-  /// (create makes it under a temporary name and renames it into place).
-  virtual result<void> create_area(const std::filesystem::path& area) const = 0;
-  /// The directories of the private area a VE in a user namespace must own (its root's id).
-  virtual std::vector<std::filesystem::path> owned_by_root() const = 0;
+  /// (create makes it under a temporary name and renames it into place); what the VE's root
+  /// writes belongs to host uid and gid `root_id` (0, or a user namespace's base).
+  virtual result<void> create_area(const std::filesystem::path& area, uid_t root_id) const = 0;
+  /// The host uid that owns the VE's root directory as stored (create_area's `root_id`).
+  virtual result<uid_t> root_owner() const = 0;
+  /// The VE's root as the host makes it (a detached mount), when the VE cannot mount it from
+  /// paths itself: an image, which only the host mounts. Empty when root_steps mount it.
+  virtual result<unique_fd> made_root() const = 0;
   /// The steps, done in the VE's new mount namespace, that mount its root at the mount
-  /// point; with `shifted_root` (see below), attaching that instead. No system call.
-  virtual result<std::vector<fs_step>> root_steps(int shifted_root = -1) const = 0;
+  /// point; with `made_root` (made_root() or shifted_root()), attaching that instead. No
+  /// system call.
+  virtual result<std::vector<fs_step>> root_steps(int made_root = -1) const = 0;
   /// For a VE in a user namespace: its root as the host makes it, a detached mount whose
   /// files appear owned as the user namespace `userns` maps them. The caller keeps it open
   /// until the VE's init has attached it.
@@ -44,13 +52,29 @@ class ve_storage {
   virtual result<void> remove_area() const = 0;
 };
 
-/// The storage CTID.conf asks for, of the template `template_root`: the overlay, today.
-std::shared_ptr<const ve_storage> storage_for(const ve_config& conf, const ve_paths& l,
+enum class storage_kind { overlay, image };
+
+/// Which kind the VE's private area holds: an image when it has one.
+storage_kind storage_kind_of(const ve_paths& l);
+
+/// The storage of that kind for the VE whose CTID.conf is `conf` (an image's size and inode
+/// count at create: DISKSPACE and DISKINODES), of the template `template_root`. No system call.
+std::shared_ptr<const ve_storage> storage_for(storage_kind kind, const ve_config& conf,
+                                              const ve_paths& l,
                                               std::filesystem::path template_root);
+
+/// Makes overlayfs' upper and work directories, owned by host uid and gid `root_id`.
+result<void> make_layer_dirs(const std::filesystem::path& upper,
+                             const std::filesystem::path& work, uid_t root_id);
 
 /// The overlay of `template_root` (lower, shared) under the VE's private area (upper and
 /// work directories), mounted at the VE's mount point.
 std::shared_ptr<const ve_storage> overlay_storage(const ve_paths& l,
                                                   std::filesystem::path template_root);
+/// The same overlay with the upper and work directories in the ext4 image `l.disk_image`,
+/// made `disk`'s hard size and inode count.
+std::shared_ptr<const ve_storage> image_storage(const ve_paths& l,
+                                                std::filesystem::path template_root,
+                                                result<disk_params> disk);
 
 }  // namespace ovz::detail

@@ -3,6 +3,8 @@
 #include "fail.hpp"
 #include "kernel/idmap.hpp"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 namespace ovz::detail {
@@ -19,23 +21,24 @@ class overlay final : public ve_storage {
                        work_.string());
   }
 
-  result<void> create_area(const std::filesystem::path& area) const override {
-    std::error_code ec;
-    for (const auto& dir : {area / upper_.filename(), area / work_.filename()}) {
-      std::filesystem::create_directories(dir, ec);
-      if (ec) return sys_fail(ec.value(), "create {}", dir.string());
-    }
-    return success();
+  result<void> create_area(const std::filesystem::path& area, uid_t root_id) const override {
+    return make_layer_dirs(area / upper_.filename(), area / work_.filename(), root_id);
   }
 
-  std::vector<std::filesystem::path> owned_by_root() const override { return {upper_, work_}; }
+  result<uid_t> root_owner() const override {
+    struct stat st {};
+    if (::stat(upper_.c_str(), &st) != 0) return sys_fail(errno, "stat {}", upper_.string());
+    return st.st_uid;
+  }
 
-  result<std::vector<fs_step>> root_steps(int shifted_root) const override {
+  result<unique_fd> made_root() const override { return unique_fd(); }
+
+  result<std::vector<fs_step>> root_steps(int made_root) const override {
     fs_step s;
     s.target = mount_point_.string();
-    if (shifted_root >= 0) {
+    if (made_root >= 0) {
       s.what = fs_step::kind::attach;
-      s.fd = shifted_root;
+      s.fd = made_root;
       return std::vector<fs_step>{std::move(s)};
     }
     // overlayfs splits its options at ',' and its lowerdir list at ':'.
@@ -77,11 +80,6 @@ class overlay final : public ve_storage {
 };
 
 }  // namespace
-
-std::shared_ptr<const ve_storage> storage_for(const ve_config&, const ve_paths& l,
-                                              std::filesystem::path template_root) {
-  return overlay_storage(l, std::move(template_root));
-}
 
 std::shared_ptr<const ve_storage> overlay_storage(const ve_paths& l,
                                                   std::filesystem::path template_root) {

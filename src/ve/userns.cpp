@@ -35,14 +35,13 @@ result<void> check_reachable(const std::filesystem::path& target, const id_range
   return success();
 }
 
-result<void> check_owner(const std::filesystem::path& upper, const id_range& r) {
-  struct stat st {};
-  if (::stat(upper.c_str(), &st) != 0) return sys_fail(errno, "stat {}", upper.string());
-  if (st.st_uid != r.base)
+result<void> check_owner(const ve_layout& l, const ve_storage& storage, const id_range& r) {
+  BOOST_OUTCOME_TRY(owner, storage.root_owner());
+  if (owner != r.base)
     return fail(errc::bad_config,
-                "{} belongs to host uid {}, not to the VE's root (host uid {}): the VE was not "
-                "created with this USERNS_MAP; {}",
-                upper.string(), st.st_uid, r.base, not_switchable);
+                "the VE's files in {} belong to host uid {}, not to the VE's root (host uid {}): "
+                "the VE was not created with this USERNS_MAP; {}",
+                l.private_dir.string(), owner, r.base, not_switchable);
   return success();
 }
 
@@ -98,22 +97,15 @@ result<id_allocation> allocate_ids(const std::filesystem::path& state_root) {
   return id_allocation{std::move(lock), *range};
 }
 
-result<void> adopt_ids(ve_config& conf, const ve_storage& storage, const id_range& r) {
+result<void> adopt_ids(ve_config& conf, const id_range& r) {
   BOOST_OUTCOME_TRY(conf.set("USERNS", "yes"));
-  BOOST_OUTCOME_TRY(conf.set("USERNS_MAP", format_id_range(r)));
-  for (const auto& dir : storage.owned_by_root()) {
-    if (::chown(dir.c_str(), r.base, r.base) != 0)
-      return sys_fail(errno, "chown {} to {}:{}", dir.string(), r.base, r.base);
-  }
-  return success();
+  return conf.set("USERNS_MAP", format_id_range(r));
 }
 
 std::vector<id_map> userns_maps(const id_range& r) { return {{0, r.base, r.count}}; }
 
 result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r) {
-  for (const auto& dir : storage.owned_by_root()) {
-    BOOST_OUTCOME_TRY(check_owner(dir, r));
-  }
+  BOOST_OUTCOME_TRY(check_owner(l, storage, r));
   BOOST_OUTCOME_TRY(check_reachable(l.mount_point, r));
   const auto map = userns_maps(r);
   BOOST_OUTCOME_TRY(ns, userns_with_maps(map, map));

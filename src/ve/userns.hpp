@@ -35,8 +35,8 @@ struct id_allocation {
 /// /etc/subuid or /etc/subgid entry holds.
 result<id_allocation> allocate_ids(const std::filesystem::path& state_root);
 
-/// Records the range in CTID.conf and gives the storage's directories to the VE's root.
-result<void> adopt_ids(ve_config& conf, const ve_storage& storage, const id_range& r);
+/// Records the range in CTID.conf (the storage was made with r.base as its root's owner).
+result<void> adopt_ids(ve_config& conf, const id_range& r);
 
 /// The id maps of a VE in a user namespace mapped to `r`: root inside is host id r.base.
 std::vector<id_map> userns_maps(const id_range& r);

@@ -28,7 +28,7 @@ result<ve_tree> stopped_tree(const ve_config& conf, const ve_layout& l,
   BOOST_OUTCOME_TRY(range, userns_range(conf));
   BOOST_OUTCOME_TRY(tmpl, template_store(state_root).find(
                               conf.get("OSTEMPLATE").value_or(builtin_template)));
-  auto storage = storage_for(conf, l, tmpl.path);
+  auto storage = storage_for(storage_kind_of(l), conf, l, tmpl.path);
   // The storage is mounted there meanwhile, in a mount namespace of the caller's own; a VE
   // never started has none yet.
   std::error_code ec;

@@ -1,0 +1,296 @@
+// A VE with a diskspace keeps its files in an ext4 image of its own: its limits hold (space
+// and inodes), df inside shows them, the disk grows live and shrinks while stopped, freed
+// space goes back to the host, and nothing of it (image, loop device) outlives the VE.
+// CTIDs 17000-17049.
+
+#include "support/temp_root.hpp"
+#include "support/userns_root.hpp"
+
+#include <ovz/ve.hpp>
+
+#include "kernel/caps.hpp"
+
+#include <linux/capability.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+using namespace ovz;
+using ovz::test::temp_root;
+
+namespace {
+
+exec_result run(const ve& v, const std::string& script) {
+  return MUST(v.exec({"/bin/sh", "-c", script}));
+}
+
+std::string sh(const ve& v, const std::string& script) {
+  auto r = run(v, script);
+  INFO(script << ": " << r.err);
+  CHECK(r.exit_code == 0);
+  return r.out;
+}
+
+// df's size and use of / inside, in KiB, and inodes.
+struct df_row {
+  std::uint64_t size = 0, used = 0;
+};
+df_row df(const ve& v, bool inodes = false) {
+  auto out = sh(v, std::string("df -k ") + (inodes ? "-i " : "") +
+                       "/ | tail -1 | awk '{print $2, $3}'");
+  std::istringstream in(out);
+  df_row r;
+  in >> r.size >> r.used;
+  return r;
+}
+
+std::filesystem::path image_of(const ve& v) { return v.private_path() / "disk.img"; }
+
+// Loop devices bound to `image`: /sys/block/loop*/loop/backing_file names it. The last
+// mount of a stopped VE goes with its mount namespace, a moment after its processes.
+std::vector<std::string> loops_of(const std::filesystem::path& image) {
+  std::vector<std::string> found;
+  for (int round = 0; round < 200; ++round) {
+    found.clear();
+    for (const auto& e : std::filesystem::directory_iterator("/sys/block")) {
+      std::ifstream f(e.path() / "loop" / "backing_file");
+      std::string name;
+      if (std::getline(f, name) && name.rfind(image.string(), 0) == 0)
+        found.push_back(e.path().filename().string());
+    }
+    if (found.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return found;
+}
+
+std::uint64_t allocated_kib(const std::filesystem::path& file) {
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  return static_cast<std::uint64_t>(st.st_blocks) / 2;
+}
+
+create_options with_disk(std::uint64_t kib, std::uint64_t inodes = 0) {
+  create_options o;
+  o.disk.diskspace = disk_limit{kib, kib};
+  if (inodes) o.disk.diskinodes = disk_limit{inodes, inodes};
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a VE's disk holds it to its diskspace, df inside shows it, and freed space goes "
+          "back to the host", "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17000);
+  auto other = root.open(17001);
+  MUST(v.create(with_disk(64 * 1024)));
+  MUST(other.create());
+  CHECK(MUST(v.config()).get("DISKSPACE") == "65536:65536");
+  // Sparse: a new disk takes a small part of its size on the host.
+  CHECK(allocated_kib(image_of(v)) < 16 * 1024);
+  MUST(v.start());
+  MUST(other.start());
+
+  auto shown = df(v);
+  CHECK(shown.size <= 64 * 1024);
+  CHECK(shown.size > 52 * 1024);  // what ext4's journal and inode tables leave of it
+  auto q = MUST(v.quota());
+  CHECK(q.blocks.hard == 64 * 1024);
+  CHECK(q.blocks.usage == shown.used);
+  CHECK_FALSE(q.soft_enforced);
+
+  // Writing more than fits stops at the limit with ENOSPC; the other VE writes on.
+  auto full = run(v, "dd if=/dev/zero of=/big bs=1M count=100 2>&1; sync");
+  CHECK(full.out.find("No space left on device") != std::string::npos);
+  CHECK(MUST(v.quota()).blocks.usage > 50 * 1024);
+  CHECK(MUST(v.quota()).blocks.usage <= 64 * 1024);
+  CHECK(run(other, "dd if=/dev/zero of=/big bs=1M count=80 2>/dev/null && rm /big").exit_code == 0);
+  const auto filled = allocated_kib(image_of(v));
+  CHECK(filled > 50 * 1024);
+
+  // Deleted inside, the space is the host's again (the image's holes are punched).
+  sh(v, "rm /big; sync");
+  CHECK(MUST(v.quota()).blocks.usage < 4 * 1024);
+  CHECK(allocated_kib(image_of(v)) < filled - 40 * 1024);
+
+  MUST(v.stop({.fast = true}));
+  // Measured stopped as well.
+  CHECK(MUST(v.quota()).blocks.usage < 4 * 1024);
+  CHECK(loops_of(image_of(v)).empty());
+  MUST(other.stop({.fast = true}));
+}
+
+TEST_CASE("a VE's disk holds it to its inode count", "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17002);
+  MUST(v.create(with_disk(32 * 1024, 2048)));
+  MUST(v.start());
+  auto inodes = df(v, true);
+  CHECK(inodes.size >= 2048);
+  CHECK(inodes.size < 2048 + 512);
+  auto r = run(v, "mkdir /many && cd /many && seq 1 4000 | xargs touch 2>&1; ls | wc -l");
+  CHECK(r.out.find("No space left on device") != std::string::npos);
+  auto made = MUST(v.quota()).inodes;
+  CHECK(made.usage >= 2000);
+  CHECK(made.usage <= inodes.size);
+  CHECK(made.hard == 2048);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("a VE's disk grows while it runs and shrinks while it is stopped", "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17003);
+  MUST(v.create(with_disk(32 * 1024)));
+  MUST(v.start());
+  const auto before = df(v).size;
+  sh(v, "dd if=/dev/zero of=/data bs=1M count=20 2>/dev/null");
+
+  ve_params grow;
+  grow.disk.diskspace = disk_limit{100 * 1024, 128 * 1024};
+  if (detail::has_effective_capability(CAP_SYS_RESOURCE)) {
+    MUST(v.set(grow, true));
+  } else {
+    // The kernel grows a mounted ext4 only for a caller with CAP_SYS_RESOURCE.
+    WARN("this process has no CAP_SYS_RESOURCE: the disk grows only while the VE is stopped");
+    auto refused = v.set(grow, true);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().is(errc::unsupported));
+    CHECK(refused.error().message().find("CAP_SYS_RESOURCE") != std::string::npos);
+    CHECK(std::filesystem::file_size(image_of(v)) == 32 * 1024 * 1024);
+    CHECK(MUST(v.config()).get("DISKSPACE") == "32768:32768");
+    CHECK(df(v).size == before);
+    MUST(v.stop({.fast = true}));
+    MUST(v.set(grow, false));
+    MUST(v.start());
+  }
+  auto after = df(v).size;
+  CHECK(after > before + 90 * 1024);
+  CHECK(after <= 128 * 1024);
+  CHECK(MUST(v.config()).get("DISKSPACE") == "102400:131072");
+  // The room is there: 60 MiB more fit now.
+  CHECK(run(v, "dd if=/dev/zero of=/more bs=1M count=60 2>/dev/null").exit_code == 0);
+  sh(v, "rm /more");
+
+  // Shrinking needs the disk unmounted: refused while running, and nothing changes.
+  ve_params shrink;
+  shrink.disk.diskspace = disk_limit{48 * 1024, 48 * 1024};
+  auto refused = v.set(shrink, true);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().is(errc::already_running));
+  CHECK(refused.error().message().find("stop the VE first") != std::string::npos);
+  CHECK(MUST(v.config()).get("DISKSPACE") == "102400:131072");
+  CHECK(df(v).size == after);
+
+  MUST(v.stop({.fast = true}));
+  MUST(v.set(shrink, false));
+  CHECK(std::filesystem::file_size(image_of(v)) == 48 * 1024 * 1024);
+  // Below what is in use it cannot go: resize2fs says so, and the disk stays as it was.
+  ve_params tiny;
+  tiny.disk.diskspace = disk_limit{16 * 1024, 16 * 1024};
+  auto too_small = v.set(tiny, false);
+  REQUIRE_FALSE(too_small);
+  INFO(too_small.error().message());
+  CHECK(std::filesystem::file_size(image_of(v)) == 48 * 1024 * 1024);
+  CHECK(MUST(v.config()).get("DISKSPACE") == "49152:49152");
+
+  MUST(v.start());
+  CHECK(df(v).size <= 48 * 1024);
+  CHECK(sh(v, "ls -l /data | awk '{print $5}'") == std::to_string(20 * 1024 * 1024) + "\n");
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto plain = root.open(17004);
+  MUST(plain.create());
+  const auto conf_before = MUST(plain.config()).get("DISKSPACE");
+  ve_params p;
+  p.disk.diskspace = disk_limit{64 * 1024, 64 * 1024};
+  auto no_image = plain.set(p, true);
+  REQUIRE_FALSE(no_image);
+  CHECK(no_image.error().is(errc::unsupported));
+  CHECK(no_image.error().message().find("without a disk image") != std::string::npos);
+  CHECK(MUST(plain.config()).get("DISKSPACE") == conf_before);
+  auto no_quota = plain.quota();
+  REQUIRE_FALSE(no_quota);
+  CHECK(no_quota.error().is(errc::unsupported));
+
+  auto v = root.open(17005);
+  // Below the minimum, or a second level the kernel or libovz cannot keep: nothing is made.
+  auto small = v.create(with_disk(1024));
+  REQUIRE_FALSE(small);
+  CHECK(small.error().is(errc::invalid_argument));
+  auto ugid = with_disk(32 * 1024);
+  ugid.disk.quotaugidlimit = 100;
+  auto second = v.create(ugid);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().is(errc::unsupported));
+  INFO(second.error().message());
+  CHECK(second.error().message().find("QUOTAUGIDLIMIT 100") == 0);
+  create_options inodes_alone;
+  inodes_alone.disk.diskinodes = disk_limit{5000, 5000};
+  CHECK_FALSE(v.create(inodes_alone));
+  CHECK_FALSE(std::filesystem::exists(v.conf_path()));
+  CHECK_FALSE(std::filesystem::exists(v.private_path()));
+
+  MUST(v.create(with_disk(32 * 1024, 4096)));
+  ve_params inodes;
+  inodes.disk.diskinodes = disk_limit{8192, 8192};
+  auto fixed = v.set(inodes, true);
+  REQUIRE_FALSE(fixed);
+  CHECK(fixed.error().is(errc::unsupported));
+  CHECK(MUST(v.config()).get("DISKINODES") == "4096:4096");
+  ve_params soft;
+  soft.disk.diskinodes = disk_limit{3000, 4096};
+  soft.disk.quotatime = 600;
+  MUST(v.set(soft, true));
+  CHECK(MUST(v.config()).get("DISKINODES") == "3000:4096");
+  CHECK(MUST(v.quota()).quotatime == 600);
+}
+
+TEST_CASE("a VE's disk survives a VE killed while writing, and destroy leaves no device or "
+          "image", "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17006);
+  MUST(v.create(with_disk(64 * 1024)));
+  MUST(v.start());
+  MUST(v.exec({"/bin/sh", "-c", "(while :; do dd if=/dev/zero of=/f bs=64k count=100 "
+                                "2>/dev/null; done) >/dev/null 2>&1 &"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  MUST(v.stop({.fast = true}));
+  CHECK(loops_of(image_of(v)).empty());
+  // The journal makes it whole again at the next mount: no check or rescan.
+  MUST(v.start());
+  CHECK(sh(v, "echo after > /after && cat /after") == "after\n");
+  MUST(v.stop({.fast = true}));
+  const auto image = image_of(v);
+  MUST(v.destroy());
+  CHECK_FALSE(std::filesystem::exists(image));
+  CHECK(loops_of(image).empty());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("a VE in a user namespace keeps its files on a disk of its own", "[disk][userns]") {
+  test::require_root();
+  test::userns_root root;
+  auto v = root.open(17007);
+  auto o = with_disk(32 * 1024);
+  o.userns = true;
+  MUST(v.create(o));
+  MUST(v.start());
+  CHECK(sh(v, "touch /mine && stat -c %u /mine") == "0\n");
+  CHECK(df(v).size <= 32 * 1024);
+  MUST(v.stop({.fast = true}));
+}
