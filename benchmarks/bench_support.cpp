@@ -147,15 +147,29 @@ std::string describe_status(int status) {
   return fmt::format("ended with wait status {}", status);
 }
 
+// What a command wrote into the memfd `fd`, up to `max` bytes.
+std::string written(int fd, std::size_t max) {
+  std::string text(max, '\0');
+  const auto n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return text;
+}
+
 }  // namespace
 
-timing run_command(const std::vector<std::string>& argv) {
+timing run_command(const std::vector<std::string>& argv, std::string* out) {
   const int err_fd = ::memfd_create("ovz-bench-stderr", MFD_CLOEXEC);
   if (err_fd < 0) return failed(fmt::format("memfd_create: {}", errno_text(errno)));
+  const int out_fd = out ? ::memfd_create("ovz-bench-stdout", MFD_CLOEXEC) : -1;
+  if (out && out_fd < 0) {
+    ::close(err_fd);
+    return failed(fmt::format("memfd_create: {}", errno_text(errno)));
+  }
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  if (out) ::posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  else ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   ::posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -178,12 +192,14 @@ timing run_command(const std::vector<std::string>& argv) {
   if (rc != 0) {
     t = failed(fmt::format("{}: {}", command, errno_text(rc)));
   } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string err(4096, '\0');
-    const auto n = ::pread(err_fd, err.data(), err.size(), 0);
-    err.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    std::string err = written(err_fd, 4096);
     while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
     t = failed(fmt::format("`{}` {}{}{}", command, describe_status(status),
                            err.empty() ? "" : ": ", err));
+  }
+  if (out) {
+    *out = written(out_fd, 4096);
+    ::close(out_fd);
   }
   ::close(err_fd);
   return t;

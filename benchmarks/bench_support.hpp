@@ -108,9 +108,9 @@ std::optional<int> parse_runs(std::string_view text);
 /// (sudo, some shells) still leaves runc in.
 std::optional<std::string> find_program(std::string_view name);
 
-/// Wall time of one command from posix_spawn to its reaping. stdout goes to /dev/null; stderr
-/// is kept so that a failing tool can say why.
-timing run_command(const std::vector<std::string>& argv);
+/// Wall time of one command from posix_spawn to its reaping. stdout goes to /dev/null, or
+/// into `out` when given; stderr is kept so that a failing tool can say why.
+timing run_command(const std::vector<std::string>& argv, std::string* out = nullptr);
 
 /// What differs between the OCI configs the benchmarks give crun and runc.
 struct oci_options {
