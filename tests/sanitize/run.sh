@@ -24,7 +24,7 @@ case $kind in
     build=${2:-$source_dir/build-asan}
     export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-    targets=(ovz_unit_tests ovz_integration_tests ovz_net_tests test_c_api test_c_net)
+    targets=(ovz_unit_tests ovz_integration_tests ovz_net_tests test_c_api test_c_net test_c_quota)
     tests='^(unit|integration|net):|^c-api'
     integration_spec=()
     python=OFF
