@@ -87,13 +87,15 @@ result<undo_step> change_disk(change_site& site, const disk_params& changes) {
   const auto& l = site.layout;
   if (storage_kind_of(l) != storage_kind::image) return no_image(l);
   BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
-  if (changes.diskinodes && current.disk.diskinodes &&
-      changes.diskinodes->hard != current.disk.diskinodes->hard)
+  // An image made without a DISKINODES has ext4's default count: no hard value to keep.
+  if (changes.diskinodes &&
+      (!current.disk.diskinodes || changes.diskinodes->hard != current.disk.diskinodes->hard))
     return fail(errc::unsupported,
                 "DISKINODES: the hard limit is the inode count of the VE's ext4 image, made "
                 "with it ({}), and grows only with DISKSPACE; this kernel has no quota to hold "
                 "the VE to another",
-                current.disk.diskinodes->hard);
+                current.disk.diskinodes ? std::to_string(current.disk.diskinodes->hard)
+                                        : std::string("ext4's default, one per 16 KiB"));
   if (changes.diskspace) {
     BOOST_OUTCOME_TRY(resize_disk(site, changes.diskspace->hard));
   }

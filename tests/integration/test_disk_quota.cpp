@@ -250,6 +250,13 @@ TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[dis
   REQUIRE_FALSE(fixed);
   CHECK(fixed.error().is(errc::unsupported));
   CHECK(MUST(v.config()).get("DISKINODES") == "4096:4096");
+  // One made without a DISKINODES has ext4's count, not a hard value to change either.
+  auto defaults = root.open(17008);
+  MUST(defaults.create(with_disk(32 * 1024)));
+  auto unset = defaults.set(inodes, true);
+  REQUIRE_FALSE(unset);
+  CHECK(unset.error().is(errc::unsupported));
+  CHECK_FALSE(MUST(defaults.config()).get("DISKINODES"));
   ve_params soft;
   soft.disk.diskinodes = disk_limit{3000, 4096};
   soft.disk.quotatime = 600;
