@@ -2,6 +2,11 @@
 #ifndef OVZ_TESTS_TAP_H
 #define OVZ_TESTS_TAP_H
 
+/* Skips the test (77: ctest's skip code) unless it runs as root, then makes the temporary
+ * state root from the mkdtemp template `root`; 0 when the test may go on, else its exit
+ * status. */
+int start_as_root(char *root);
+
 /* Prints "ok N - what" or "not ok N - what" with libovz's last error; returns `ok`. */
 int check(int ok, const char *what);
 

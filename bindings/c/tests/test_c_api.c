@@ -748,14 +748,8 @@ destroy:
 int main(void) {
   char root[] = "/tmp/ovz-c-api-XXXXXX";
 
-  if (geteuid() != 0) {
-    printf("SKIPPED: needs root\n");
-    return 77;
-  }
-  if (!mkdtemp(root)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  const int started = start_as_root(root);
+  if (started != 0) return started;
   check_without_ve(root);
   check_life(root);
   check_samples_and_apply(root);

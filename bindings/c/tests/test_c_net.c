@@ -163,18 +163,13 @@ out:
 int main(void) {
   char root[] = "/tmp/ovz-c-net-XXXXXX";
 
-  if (geteuid() != 0) {
-    printf("SKIPPED: needs root\n");
-    return 77;
-  }
+  const int started = start_as_root(root);
+  if (started != 0) return started;
   /* The stand-in host, before any thread exists: unshare moves only the calling thread. */
   if (unshare(CLONE_NEWNET) != 0) {
     printf("SKIPPED: cannot make a network namespace of its own: %s\n", strerror(errno));
+    rmdir(root);
     return 77;
-  }
-  if (!mkdtemp(root)) {
-    perror("mkdtemp");
-    return 1;
   }
   check_network(root);
   check_apply(root);

@@ -232,14 +232,8 @@ out:
 int main(void) {
   char root[] = "/tmp/ovz-c-quota-XXXXXX";
 
-  if (geteuid() != 0) {
-    printf("SKIPPED: needs root\n");
-    return 77;
-  }
-  if (!mkdtemp(root)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  const int started = start_as_root(root);
+  if (started != 0) return started;
   check_without_image(root);
   check_image(root);
   return finish(root);
