@@ -42,8 +42,12 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
+  // A stop racing the command shows as any of these steps failing.
+  auto unless_stopped = [&](const error& e) {
+    return detail::unless_stopped(op.cg(), op.layout, init, detail::with_context(e, ctx));
+  };
   auto held = op.cg().open_of(op.layout.cgroup, init.pid());
-  if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
+  if (!held) return unless_stopped(held.error());
   spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   auto broker = detail::confine(spec, conf, op.layout);
@@ -55,9 +59,9 @@ result<int> ve::enter(const enter_options& opts) const {
   spec.pty_socket = theirs.get();
 
   auto which = detail::ve_namespaces(init);
-  if (!which) return detail::with_context(which.error(), ctx);
+  if (!which) return unless_stopped(which.error());
   auto shell = spawn_in(init, *which, spec);
-  if (!shell) return detail::unless_stopped(init, id_, detail::with_context(shell.error(), ctx));
+  if (!shell) return unless_stopped(shell.error());
   theirs.reset();
   auto master = [&]() -> result<unique_fd> {
     BOOST_OUTCOME_TRY(got, detail::receive_fd(mine.get()));

@@ -83,17 +83,21 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
   spec.stdout_fd = out_fd;
   spec.stderr_fd = err_fd;
+  // A stop racing the command shows as any of these steps failing.
+  auto unless_stopped = [&](const error& e) {
+    return detail::unless_stopped(op.cg(), op.layout, init, detail::with_context(e, ctx));
+  };
   auto held = op.cg().open_of(op.layout.cgroup, init.pid());
-  if (!held) return detail::unless_stopped(init, id_, detail::with_context(held.error(), ctx));
+  if (!held) return unless_stopped(held.error());
   spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
   BOOST_OUTCOME_TRY(conf, config());
   auto broker = detail::confine(spec, conf, op.layout);
   if (!broker) return detail::with_context(broker.error(), ctx);
 
   auto which = detail::ve_namespaces(init);
-  if (!which) return detail::with_context(which.error(), ctx);
+  if (!which) return unless_stopped(which.error());
   auto child = spawn_in(init, *which, spec);
-  if (!child) return detail::unless_stopped(init, id_, detail::with_context(child.error(), ctx));
+  if (!child) return unless_stopped(child.error());
   out_w.reset();
   err_w.reset();
   exec_result res;

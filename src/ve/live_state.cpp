@@ -66,7 +66,8 @@ result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
   return process::open(live.init_pid);
 }
 
-error unless_stopped(const process& init, ctid id, const error& e) {
+error unless_stopped(const cgroup_manager& cg, const ve_layout& l, const process& init,
+                     const error& e) {
   // ESRCH comes from an init that is exiting: its namespaces go before its pidfd tells. A
   // child killed before its exec may have gone with the rest of a VE that stop kills whole,
   // before the init's own death shows: it failed, or was gone before it could be released
@@ -74,10 +75,18 @@ error unless_stopped(const process& init, ctid id, const error& e) {
   // /proc entry or its cgroup, gone with it.
   const bool maybe_stopping = e.sys_errno() == ESRCH || e.sys_errno() == EPIPE ||
                               e.sys_errno() == ENOENT || e.is(errc::child_failed);
+  auto stopped = [&] {
+    return fail(errc::not_running, "VE {} stopped while the command was being started in it",
+                l.id.value());
+  };
+  // Only a stop removes the cgroup, once it is empty. The init's pidfd may tell later than
+  // that: a PID namespace's init leaves its cgroup before it waits for the namespace's other
+  // processes to be reaped, which a loaded machine can take more than a second to do.
+  if (maybe_stopping && !cg.exists(l.cgroup)) return stopped();
   auto exited = init.wait_exit(std::chrono::milliseconds(maybe_stopping ? 1000 : 0));
-  if (!exited || !*exited) return e;
-  return fail(errc::not_running, "VE {} stopped while the command was being started in it",
-              id.value());
+  if (exited && *exited) return stopped();
+  if (maybe_stopping && !cg.exists(l.cgroup)) return stopped();
+  return e;
 }
 
 }  // namespace ovz::detail

@@ -33,9 +33,10 @@ result<void> clean_up(const host_services& h, const ve_layout& l);
 /// The running VE's init, or errc::not_running.
 result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id);
 
-/// `e`, unless the VE's init has exited meanwhile: then errc::not_running saying that the VE
-/// stopped. A command that raced a stop learns that, not which system call noticed it
-/// (setns or the cgroup attach failing with ESRCH).
-error unless_stopped(const process& init, ctid id, const error& e);
+/// `e`, unless the VE stopped meanwhile (its init exited, or its cgroup is gone): then
+/// errc::not_running saying so. A command that raced a stop learns that, not which system
+/// call noticed it (setns or the cgroup attach failing with ESRCH, its cgroup.procs ENOENT).
+error unless_stopped(const cgroup_manager& cg, const ve_layout& l, const process& init,
+                     const error& e);
 
 }  // namespace ovz::detail
