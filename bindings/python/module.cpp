@@ -1027,6 +1027,9 @@ void define_functions(py::module_& m) {
       [] { return std::string(unwrap(ovz::host::detect()).cgroup_manager()); },
       "Who makes the VEs' cgroups on this host: 'systemd' (each VE a delegated scope, where "
       "systemd boots a cgroup v2 host and answers) or 'cgroupfs' (libovz itself).");
+  m.def("kernel_keeps_disk_quota", &ovz::kernel_keeps_disk_quota,
+        "Whether this host's kernel keeps disk quota: VEs created here with a diskspace hold "
+        "to their soft limits and quotatime (DiskQuota.soft_enforced), not only the hard ones.");
   m.def(
       "resolve_state_root",
       [](const std::optional<std::filesystem::path>& root) {

@@ -6,7 +6,8 @@
 /// A VE created with a DISKSPACE keeps its files in an ext4 image of its own, loop-attached
 /// while in use and holding the upper layer over the shared template. Its hard limits are
 /// the image's size and inode count, so they hold on every kernel; `df` inside shows them.
-/// Soft limits and QUOTATIME need the kernel's quota, which disk_quota::soft_enforced tells.
+/// Soft limits and QUOTATIME need the kernel's quota: an image made where the kernel keeps
+/// it (kernel_keeps_disk_quota()) has ext4's quota, and disk_quota::soft_enforced tells.
 
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
@@ -73,6 +74,10 @@ struct disk_quota {
   /// quota (the hard limits hold anyway: they are the image's size and inode count).
   bool soft_enforced = false;
 };
+
+/// Whether this host's kernel keeps disk quota (ext4's, with a quota format such as
+/// quota_v2 loaded or built in): the disks of VEs created here get it.
+OVZ_API bool kernel_keeps_disk_quota() noexcept;
 
 /// vzquota stat's layout: a header line, then a row for 1k-blocks and one for inodes.
 OVZ_API std::string format_disk_quota(const disk_quota& q);

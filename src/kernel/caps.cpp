@@ -60,4 +60,17 @@ bool has_effective_capability(int cap) {
   return got && value == CAP_SET;
 }
 
+result<void> drop_thread_capability(int cap) {
+  cap_t own = ::cap_get_proc();
+  if (!own) return sys_fail(errno, "cap_get_proc");
+  const auto value = static_cast<cap_value_t>(cap);
+  const bool dropped = ::cap_set_flag(own, CAP_EFFECTIVE, 1, &value, CAP_CLEAR) == 0 &&
+                       ::cap_set_flag(own, CAP_PERMITTED, 1, &value, CAP_CLEAR) == 0 &&
+                       ::cap_set_proc(own) == 0;
+  const int err = errno;
+  ::cap_free(own);
+  if (!dropped) return sys_fail(err, "drop capability {} from this thread (capset)", cap);
+  return success();
+}
+
 }  // namespace ovz::detail

@@ -18,4 +18,8 @@ result<std::vector<int>> dropped_capabilities(const std::vector<capability_setti
 /// Whether this process holds `cap` (CAP_* number) in its effective set.
 bool has_effective_capability(int cap);
 
+/// Drops `cap` from the calling thread's effective and permitted sets, for good: capset(2)
+/// changes one thread's credentials only, so the process's other threads keep it.
+result<void> drop_thread_capability(int cap);
+
 }  // namespace ovz::detail

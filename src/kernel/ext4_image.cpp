@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "kernel/caps.hpp"
+#include "kernel/ext4_quota.hpp"
 #include "kernel/files.hpp"
 #include "kernel/host_tool.hpp"
 
@@ -16,8 +17,9 @@
 #include <linux/capability.h>
 #include <linux/types.h>
 
-#include <array>
 #include <cstring>
+#include <string>
+#include <vector>
 
 // Not in the kernel's uapi headers: fs/ext4/ext4.h.
 #ifndef EXT4_IOC_RESIZE_FS
@@ -45,29 +47,19 @@ result<void> resize_image(const std::filesystem::path& image, std::uint64_t kib)
   return success();
 }
 
-// ext4's read-only-compatible features that need the kernel's quota: a filesystem that has
-// them mounts read-write only where the kernel can keep its quota files.
-std::string quota_features_of(const std::filesystem::path& image) {
-  unique_fd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
-  std::array<unsigned char, 1024> sb{};
-  if (!fd || ::pread(fd.get(), sb.data(), sb.size(), 1024) != static_cast<ssize_t>(sb.size()))
-    return {};
-  auto le16 = [&](std::size_t at) { return sb[at] | sb[at + 1] << 8; };
-  auto le32 = [&](std::size_t at) {
-    return static_cast<std::uint32_t>(le16(at)) | static_cast<std::uint32_t>(le16(at + 2)) << 16;
-  };
-  if (le16(0x38) != 0xEF53) return {};
-  const std::uint32_t ro_compat = le32(0x64);
-  std::string names;
-  if (ro_compat & 0x100) names = "quota";
-  if (ro_compat & 0x2000) names += names.empty() ? "project" : " and project";
-  return names;
+// e2fsck -p's status 1: errors it corrected, which leave the filesystem clean.
+result<void> check_ext4(const std::filesystem::path& image) {
+  BOOST_OUTCOME_TRY(fsck, e2fs_tool("e2fsck"));
+  auto checked = run_tool({fsck, "-f", "-p", image.string()}, capture::out_and_err, 1);
+  if (!checked) return with_context(checked.error(), "check the ext4 in " + image.string());
+  return success();
 }
 
 }  // namespace
 
 result<void> make_ext4_image(const std::filesystem::path& image, std::uint64_t kib,
-                             std::uint64_t inodes, const std::filesystem::path& tree) {
+                             std::uint64_t inodes, const std::filesystem::path& tree,
+                             bool quota) {
   BOOST_OUTCOME_TRY(mkfs, e2fs_tool("mkfs.ext4"));
   {
     unique_fd fd(::open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -76,9 +68,14 @@ result<void> make_ext4_image(const std::filesystem::path& image, std::uint64_t k
   BOOST_OUTCOME_TRY(resize_image(image, kib));
   // The image is sparse, so its unwritten inode tables and journal already read as zeros:
   // neither mkfs nor the kernel needs to write them (which would fill the image).
-  std::vector<std::string> argv = {mkfs, "-q", "-F", "-b", "4096", "-m", "0",
-                                   "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard",
-                                   "-d", tree.string()};
+  std::string extended = "lazy_itable_init=1,lazy_journal_init=1,nodiscard";
+  std::vector<std::string> argv = {mkfs, "-q", "-F", "-b", "4096", "-m", "0", "-d", tree.string()};
+  if (quota) {
+    // Usage kept by the kernel from the start (hidden quota inodes, no quotacheck ever).
+    extended += ",quotatype=usrquota:grpquota:prjquota";
+    argv.insert(argv.end(), {"-O", "quota,project"});
+  }
+  argv.insert(argv.end(), {"-E", extended});
   if (inodes > 0) {
     argv.push_back("-N");
     argv.push_back(std::to_string(inodes));
@@ -86,7 +83,8 @@ result<void> make_ext4_image(const std::filesystem::path& image, std::uint64_t k
   argv.push_back(image.string());
   auto made = run_tool(argv, capture::out_and_err);
   if (!made) return with_context(made.error(), "make the ext4 in " + image.string());
-  return success();
+  // mke2fs 1.47.0 counts the quota before -d's tree is in it; e2fsck counts it again.
+  return quota ? check_ext4(image) : success();
 }
 
 result<unique_fd> mount_ext4(const loop_binding& loop, const std::filesystem::path& image) {
@@ -95,13 +93,16 @@ result<unique_fd> mount_ext4(const loop_binding& loop, const std::filesystem::pa
   if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", loop.device.c_str(), 0) != 0)
     return sys_fail(errno, "ext4 source={}", loop.device);
   // noinit_itable: see make_ext4_image. discard: space freed inside is freed in the image.
-  for (const char* flag : {"noinit_itable", "discard"}) {
+  // The quota options make the kernel enforce the limits it counts usage against.
+  const auto features = quota_features_of(image);
+  std::vector<const char*> flags = {"noinit_itable", "discard"};
+  if (!features.empty()) flags.insert(flags.end(), {"usrquota", "grpquota", "prjquota"});
+  for (const char* flag : flags) {
     if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, flag, nullptr, 0) != 0)
       return sys_fail(errno, "ext4 option {}", flag);
   }
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
     const int err = errno;
-    auto features = quota_features_of(image);
     if (!features.empty() && !kernel_has_quota_format())
       return fail(errc::unsupported,
                   "{} has ext4's {} feature: it was made where the kernel keeps disk quota, "
@@ -141,14 +142,12 @@ result<void> grow_ext4(int mount, const loop_binding& loop, const std::filesyste
 }
 
 result<void> resize_ext4_image(const std::filesystem::path& image, std::uint64_t kib) {
-  BOOST_OUTCOME_TRY(fsck, e2fs_tool("e2fsck"));
   BOOST_OUTCOME_TRY(resize2fs, e2fs_tool("resize2fs"));
   struct stat st {};
   if (::stat(image.c_str(), &st) != 0) return sys_fail(errno, "stat {}", image.string());
   const bool grows = kib * 1024 > static_cast<std::uint64_t>(st.st_size);
   // resize2fs works only on a filesystem e2fsck has just found clean.
-  auto checked = run_tool({fsck, "-f", "-p", image.string()}, capture::out_and_err);
-  if (!checked) return with_context(checked.error(), "check the ext4 in " + image.string());
+  BOOST_OUTCOME_TRY(check_ext4(image));
   if (grows) {
     BOOST_OUTCOME_TRY(resize_image(image, kib));
   }

@@ -13,12 +13,16 @@
 namespace ovz::detail {
 
 /// Makes `image` a sparse file of `kib` KiB holding a new ext4 with `inodes` inodes (0:
-/// mkfs's default, one per 16 KiB) and what the directory `tree` holds, owners included.
+/// mkfs's default, one per 16 KiB) and what the directory `tree` holds, owners included;
+/// with `quota`, ext4's quota and project features (user, group and project quota), which
+/// only a kernel with a quota format mounts read-write.
 result<void> make_ext4_image(const std::filesystem::path& image, std::uint64_t kib,
-                             std::uint64_t inodes, const std::filesystem::path& tree);
+                             std::uint64_t inodes, const std::filesystem::path& tree,
+                             bool quota);
 
 /// A detached mount (fsmount) of the ext4 on `loop`, whose image is `image`. Freed blocks go
-/// back to the host (discard punches holes in the image).
+/// back to the host (discard punches holes in the image). An image with quota features is
+/// mounted with its limits enforced, and refused, naming them, by a kernel without quota.
 result<unique_fd> mount_ext4(const loop_binding& loop, const std::filesystem::path& image);
 
 /// Grows the image and the ext4 in it, which `mount` (from mount_ext4) has mounted, to `kib`

@@ -45,7 +45,8 @@ class spawn_attr {
 
 }  // namespace
 
-result<std::string> run_tool(const std::vector<std::string>& argv, capture what) {
+result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
+                             int last_good) {
   std::string command = fmt::format("{}", fmt::join(argv, " "));
 
   int ends[2];
@@ -105,7 +106,7 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what)
     if (errno != EINTR) return sys_fail(errno, "{}: waitpid", command);
   }
   if (read_errno != 0) return sys_fail(read_errno, "{}: reading its output", command);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
+  if (WIFEXITED(status) && WEXITSTATUS(status) <= last_good) return output;
 
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   // A tool's last lines say why it failed (debootstrap logs hundreds before them).

@@ -14,7 +14,8 @@ enum class capture { out, out_and_err };
 
 /// Runs argv[0] (searched in PATH unless it has a slash) with stdin from /dev/null, and returns
 /// what it wrote to the captured streams. errc::child_failed, with the last 15 lines of that
-/// output, unless it exits 0.
-result<std::string> run_tool(const std::vector<std::string>& argv, capture what);
+/// output, unless it exits with a status up to `last_good` (fsck's 1: errors corrected).
+result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
+                             int last_good = 0);
 
 }  // namespace ovz::detail

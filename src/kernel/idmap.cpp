@@ -1,6 +1,7 @@
 #include "kernel/idmap.hpp"
 
 #include "fail.hpp"
+#include "kernel/caps.hpp"
 #include "kernel/ns_thread.hpp"
 #include "kernel/files.hpp"
 #include "kernel/raw.hpp"
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 
@@ -60,6 +62,10 @@ result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::pat
                                            const std::filesystem::path& upper,
                                            const std::filesystem::path& work,
                                            const staged_mount& upper_fs) {
+  // overlayfs writes to its upper layer with its mounter's credentials: with
+  // CAP_SYS_RESOURCE in them, every VE would write past its disk quota (and into the space a
+  // host filesystem keeps for root).
+  BOOST_OUTCOME_TRY(drop_thread_capability(CAP_SYS_RESOURCE));
   if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
     return sys_fail(errno, "unshare a mount namespace for the overlay");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)

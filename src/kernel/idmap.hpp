@@ -32,8 +32,9 @@ struct staged_mount {
 };
 
 /// A detached overlay (fsmount) of `lower` (a detached mount, consumed) under `upper` with
-/// overlayfs' `work` directory; both in `upper_fs` where that is given (a VE's disk image). The superblock belongs to the host (the caller's user
-/// namespace), so the layers are used with the caller's rights whoever mounts the result.
+/// overlayfs' `work` directory; both in `upper_fs` where that is given (a VE's disk image).
+/// The superblock belongs to the host (the caller's user namespace), so the layers are used
+/// with the caller's rights, less CAP_SYS_RESOURCE, whoever mounts the result.
 /// `stage` is an existing directory the lower layer is attached at meanwhile, in a mount
 /// namespace of a short-lived thread's own: overlayfs (6.1 at least) takes no layer from a
 /// detached mount, only from the mounter's namespace, and so nothing shows on the host.

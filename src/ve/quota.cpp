@@ -4,12 +4,15 @@
 
 #include "fail.hpp"
 #include "kernel/ext4_image.hpp"
+#include "kernel/ext4_quota.hpp"
 #include "kernel/loop_device.hpp"
 #include "ve/change.hpp"
 #include "ve/storage.hpp"
 #include "ve/ve_op.hpp"
 
 #include <sys/stat.h>
+
+#include <ctime>
 
 namespace ovz::detail {
 namespace {
@@ -33,17 +36,6 @@ error no_image(const ve_paths& l) {
               "VE {} keeps its files in {} without a disk image (it was created without a "
               "diskspace), so it has no disk quota: create it with one",
               l.id.value(), l.upper.string());
-}
-
-struct mounted_disk {
-  loop_binding loop;
-  unique_fd mount;
-};
-
-result<mounted_disk> mount_disk(const ve_paths& l) {
-  BOOST_OUTCOME_TRY(loop, bind_loop(l.disk_image));
-  BOOST_OUTCOME_TRY(mount, mount_ext4(loop, l.disk_image));
-  return mounted_disk{std::move(loop), std::move(mount)};
 }
 
 result<std::uint64_t> image_kib(const std::filesystem::path& image) {
@@ -70,6 +62,33 @@ result<void> resize_disk(const change_site& site, std::uint64_t kib) {
   return grow_ext4(mount.get(), bound, l.disk_image, kib);
 }
 
+// Without the kernel's quota the hard inode limit is the image's inode count, fixed when it
+// was made; with it, any limit up to that count.
+result<void> check_inodes(const ve_paths& l, const disk_params& now, const disk_params& changes) {
+  if (!changes.diskinodes) return success();
+  const auto features = quota_features_of(l.disk_image);
+  if (features.empty()) {
+    // An image made without a DISKINODES has ext4's default count: no hard value to keep.
+    if (now.diskinodes && changes.diskinodes->hard == now.diskinodes->hard) return success();
+    return fail(errc::unsupported,
+                "DISKINODES: the hard limit is the inode count of the VE's ext4 image, made "
+                "with it ({}), and grows only with DISKSPACE; the image has no quota to hold "
+                "the VE to another ({})",
+                now.diskinodes ? std::to_string(now.diskinodes->hard)
+                               : std::string("ext4's default, one per 16 KiB"),
+                kernel_has_quota_format() ? "it was made where the kernel had none"
+                                          : "this kernel has none");
+  }
+  BOOST_OUTCOME_TRY(disk, mount_disk(l, now));
+  BOOST_OUTCOME_TRY(counts, counts_of(disk.mount.get()));
+  if (changes.diskinodes->hard > counts.inodes_total)
+    return fail(errc::invalid_argument,
+                "DISKINODES {}: the VE's ext4 image has {} inodes, which is as many as it can "
+                "ever hold",
+                changes.diskinodes->hard, counts.inodes_total);
+  return success();
+}
+
 }  // namespace
 
 result<void> check_create_disk(const disk_params& disk) {
@@ -87,19 +106,16 @@ result<undo_step> change_disk(change_site& site, const disk_params& changes) {
   const auto& l = site.layout;
   if (storage_kind_of(l) != storage_kind::image) return no_image(l);
   BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
-  // An image made without a DISKINODES has ext4's default count: no hard value to keep.
-  if (changes.diskinodes &&
-      (!current.disk.diskinodes || changes.diskinodes->hard != current.disk.diskinodes->hard))
-    return fail(errc::unsupported,
-                "DISKINODES: the hard limit is the inode count of the VE's ext4 image, made "
-                "with it ({}), and grows only with DISKSPACE; this kernel has no quota to hold "
-                "the VE to another",
-                current.disk.diskinodes ? std::to_string(current.disk.diskinodes->hard)
-                                        : std::string("ext4's default, one per 16 KiB"));
+  BOOST_OUTCOME_TRY(check_inodes(l, current.disk, changes));
   if (changes.diskspace) {
     BOOST_OUTCOME_TRY(resize_disk(site, changes.diskspace->hard));
   }
   BOOST_OUTCOME_TRY(params_to_config({.disk = changes}, site.conf));
+  // Mounting it puts the new limits in force where the kernel keeps the disk's quota.
+  if (!quota_features_of(l.disk_image).empty()) {
+    BOOST_OUTCOME_TRY(updated, params_from_config(site.conf));
+    BOOST_OUTCOME_TRY(mount_disk(l, updated.disk));
+  }
   return undo_step{};
 }
 
@@ -107,22 +123,43 @@ result<undo_step> change_disk(change_site& site, const disk_params& changes) {
 
 namespace ovz::inline v0 {
 
+bool kernel_keeps_disk_quota() noexcept {
+  try {
+    return detail::kernel_has_quota_format();
+  } catch (...) {
+    return false;
+  }
+}
+
 result<disk_quota> ve::quota() const {
   return detail::ve_op::run(*this, {.config = true}, [&](detail::ve_op& op) -> result<disk_quota> {
     const auto& l = op.layout;
     if (detail::storage_kind_of(l) != detail::storage_kind::image) return detail::no_image(l);
     BOOST_OUTCOME_TRY(settings, params_from_config(op.conf));
-    BOOST_OUTCOME_TRY(disk, detail::mount_disk(l));
-    BOOST_OUTCOME_TRY(counts, detail::counts_of(disk.mount.get()));
     const auto& d = settings.disk;
+    BOOST_OUTCOME_TRY(disk, detail::mount_disk(l, d));
+    BOOST_OUTCOME_TRY(counts, detail::counts_of(disk.mount.get()));
     const disk_limit space = d.diskspace.value_or(disk_limit{counts.kib_total, counts.kib_total});
     const disk_limit inodes =
         d.diskinodes.value_or(disk_limit{counts.inodes_total, counts.inodes_total});
-    return disk_quota{
+    disk_quota q{
         .blocks = {.usage = counts.kib_used, .soft = space.soft, .hard = space.hard},
         .inodes = {.usage = counts.inodes_used, .soft = inodes.soft, .hard = inodes.hard},
         .quotatime = d.quotatime.value_or(0),
-        .soft_enforced = false};
+        .soft_enforced = disk.enforced};
+    if (!disk.enforced) return q;
+    // The kernel's count is of the VE's own files; statfs' also has the ext4's metadata.
+    BOOST_OUTCOME_TRY(usage, detail::project_usage_of(disk.mount.get()));
+    const auto now = static_cast<std::uint64_t>(::time(nullptr));
+    auto left = [&](std::uint64_t ends) -> std::optional<std::uint64_t> {
+      if (ends == 0) return std::nullopt;
+      return ends > now ? ends - now : 0;
+    };
+    q.blocks.usage = usage.kib;
+    q.blocks.grace = left(usage.kib_grace_ends);
+    q.inodes.usage = usage.inodes;
+    q.inodes.grace = left(usage.inodes_grace_ends);
+    return q;
   });
 }
 

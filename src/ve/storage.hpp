@@ -11,6 +11,7 @@
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
 
+#include "kernel/loop_device.hpp"
 #include "model/layout.hpp"
 
 #include <sys/types.h>
@@ -75,8 +76,17 @@ result<void> remove_dirs(std::initializer_list<std::filesystem::path> dirs);
 /// work directories), mounted at the VE's mount point.
 std::shared_ptr<const ve_storage> overlay_storage(const ve_paths& l,
                                                   std::filesystem::path template_root);
+/// The VE's disk image (`l.disk_image`) mounted (detached, the root of its ext4); its loop
+/// device stays bound while the mount lives. Where the image has the kernel's quota, the VE's
+/// files are put in its project and held to `disk`'s limits and grace time (`enforced`).
+struct mounted_disk {
+  loop_binding loop;
+  unique_fd mount;
+  bool enforced = false;
+};
+result<mounted_disk> mount_disk(const ve_paths& l, const disk_params& disk);
 /// The same overlay with the upper and work directories in the ext4 image `l.disk_image`,
-/// made `disk`'s hard size and inode count.
+/// made `disk`'s hard size and inode count, with the kernel's quota where it has one.
 std::shared_ptr<const ve_storage> image_storage(const ve_paths& l,
                                                 std::filesystem::path template_root,
                                                 result<disk_params> disk);

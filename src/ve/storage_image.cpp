@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "kernel/ext4_image.hpp"
+#include "kernel/ext4_quota.hpp"
 #include "kernel/idmap.hpp"
 #include "kernel/loop_device.hpp"
 
@@ -13,16 +14,36 @@
 namespace ovz::detail {
 namespace {
 
+constexpr const char* upper_name = "fs";
+constexpr const char* work_name = "work";
+
+// Both layers in the project: overlayfs renames from work into upper, which ext4 refuses
+// (EXDEV) between directories of different projects.
+result<void> tag_layers(int disk, const std::filesystem::path& image) {
+  for (const char* name : {upper_name, work_name}) {
+    unique_fd dir(::openat(disk, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) return sys_fail(errno, "open {} in {}", name, image.string());
+    BOOST_OUTCOME_TRY(tag_project(dir.get(), fmt::format("{} in {}", name, image.string())));
+  }
+  return success();
+}
+
+// A DISKINODES of none leaves the inodes to the image's count alone (0: no quota limit).
+project_limits limits_of(const disk_params& d) {
+  return {.kib = d.diskspace.value_or(disk_limit{}),
+          .inodes = d.diskinodes.value_or(disk_limit{}),
+          .grace = d.quotatime.value_or(0)};
+}
+
 class image final : public ve_storage {
  public:
   image(const ve_paths& l, std::filesystem::path lower, result<disk_params> disk)
-      : lower_(std::move(lower)), image_(l.disk_image), stage_(l.disk_stage),
-        area_(l.private_dir), mount_point_(l.mount_point), disk_(std::move(disk)) {}
+      : paths_(l), lower_(std::move(lower)), disk_(std::move(disk)) {}
 
   std::string describe() const override {
     return fmt::format("overlay lower={} upper={} work={} in the ext4 image {}",
-                       lower_.string(), (stage_ / upper_name).string(),
-                       (stage_ / work_name).string(), image_.string());
+                       lower_.string(), (paths_.disk_stage / upper_name).string(),
+                       (paths_.disk_stage / work_name).string(), paths_.disk_image.string());
   }
 
   result<void> create_area(const std::filesystem::path& area, uid_t root_id) const override {
@@ -32,13 +53,15 @@ class image final : public ve_storage {
     const auto tree = area / ".disk";
     BOOST_OUTCOME_TRY(make_layer_dirs(tree / upper_name, tree / work_name, root_id));
     const auto& d = disk_.value();
-    BOOST_OUTCOME_TRY(make_ext4_image(area / image_.filename(), d.diskspace->hard,
-                                      d.diskinodes ? d.diskinodes->hard : 0, tree));
+    BOOST_OUTCOME_TRY(make_ext4_image(area / paths_.disk_image.filename(), d.diskspace->hard,
+                                      d.diskinodes ? d.diskinodes->hard : 0, tree,
+                                      kernel_has_quota_format()));
     std::error_code ec;
     std::filesystem::remove_all(tree, ec);
     if (ec) return sys_fail(ec.value(), "remove {}", tree.string());
-    std::filesystem::create_directory(area / stage_.filename(), ec);
-    if (ec) return sys_fail(ec.value(), "create {}", (area / stage_.filename()).string());
+    std::filesystem::create_directory(area / paths_.disk_stage.filename(), ec);
+    if (ec)
+      return sys_fail(ec.value(), "create {}", (area / paths_.disk_stage.filename()).string());
     return success();
   }
 
@@ -46,7 +69,7 @@ class image final : public ve_storage {
     BOOST_OUTCOME_TRY(disk, mounted());
     struct stat st {};
     if (::fstatat(disk.get(), upper_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-      return sys_fail(errno, "stat {} in {}", upper_name, image_.string());
+      return sys_fail(errno, "stat {} in {}", upper_name, paths_.disk_image.string());
     return st.st_uid;
   }
 
@@ -56,7 +79,7 @@ class image final : public ve_storage {
     if (made_root < 0)
       return fail(errc::invalid_argument, "a VE's disk image is mounted by the host only");
     fs_step s;
-    s.target = mount_point_.string();
+    s.target = paths_.mount_point.string();
     s.what = fs_step::kind::attach;
     s.fd = made_root;
     return std::vector<fs_step>{std::move(s)};
@@ -73,29 +96,42 @@ class image final : public ve_storage {
   }
 
   // A device still bound (a mount the host holds) keeps the data until it is released.
-  result<void> remove_area() const override { return remove_dirs({area_, mount_point_}); }
+  result<void> remove_area() const override {
+    return remove_dirs({paths_.private_dir, paths_.mount_point});
+  }
 
  private:
-  static constexpr const char* upper_name = "fs";
-  static constexpr const char* work_name = "work";
-
-  // The image's ext4, mounted detached; its loop device stays bound while the mount lives.
   result<unique_fd> mounted() const {
-    BOOST_OUTCOME_TRY(loop, bind_loop(image_));
-    return mount_ext4(loop, image_);
+    if (!disk_) return disk_.error();
+    BOOST_OUTCOME_TRY(disk, mount_disk(paths_, disk_.value()));
+    return std::move(disk.mount);
   }
 
   result<unique_fd> overlay_on(unique_fd lower) const {
     BOOST_OUTCOME_TRY(disk, mounted());
-    return detached_overlay(std::move(lower), mount_point_, stage_ / upper_name,
-                            stage_ / work_name, {disk.get(), stage_});
+    const auto& stage = paths_.disk_stage;
+    return detached_overlay(std::move(lower), paths_.mount_point, stage / upper_name,
+                            stage / work_name, {disk.get(), stage});
   }
 
-  std::filesystem::path lower_, image_, stage_, area_, mount_point_;
+  ve_paths paths_;
+  std::filesystem::path lower_;
   result<disk_params> disk_;
 };
 
 }  // namespace
+
+result<mounted_disk> mount_disk(const ve_paths& l, const disk_params& disk) {
+  BOOST_OUTCOME_TRY(loop, bind_loop(l.disk_image));
+  BOOST_OUTCOME_TRY(mount, mount_ext4(loop, l.disk_image));
+  const bool enforced = !quota_features_of(l.disk_image).empty();
+  if (enforced) {
+    BOOST_OUTCOME_TRY(tag_layers(mount.get(), l.disk_image));
+    auto held = set_project_limits(mount.get(), limits_of(disk));
+    if (!held) return with_context(held.error(), fmt::format("VE {}: disk quota", l.id.value()));
+  }
+  return mounted_disk{std::move(loop), std::move(mount), enforced};
+}
 
 std::shared_ptr<const ve_storage> image_storage(const ve_paths& l,
                                                 std::filesystem::path template_root,

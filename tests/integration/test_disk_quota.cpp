@@ -1,12 +1,14 @@
 // A VE with a diskspace keeps its files in an ext4 image of its own: its limits hold (space
 // and inodes), df inside shows them, the disk grows live and shrinks while stopped, freed
 // space goes back to the host, and nothing of it (image, loop device) outlives the VE.
+// Where the kernel keeps quota (the lab) soft limits and QUOTATIME hold too.
 // CTIDs 17000-17049.
 
 #include "support/temp_root.hpp"
 #include "support/ve_shell.hpp"
 #include "support/userns_root.hpp"
 
+#include <ovz/disk_quota.hpp>
 #include <ovz/ve.hpp>
 
 #include "kernel/caps.hpp"
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -97,8 +100,12 @@ TEST_CASE("a VE's disk holds it to its diskspace, df inside shows it, and freed 
   CHECK(shown.size > 52 * 1024);  // what ext4's journal and inode tables leave of it
   auto q = MUST(v.quota());
   CHECK(q.blocks.hard == 64 * 1024);
-  CHECK(q.blocks.usage == shown.used);
-  CHECK_FALSE(q.soft_enforced);
+  CHECK(q.soft_enforced == kernel_keeps_disk_quota());
+  // The kernel's quota counts the VE's files; df the ext4's own (its quota files) as well.
+  if (q.soft_enforced)
+    CHECK(q.blocks.usage <= shown.used);
+  else
+    CHECK(q.blocks.usage == shown.used);
 
   // Writing more than fits stops at the limit with ENOSPC; the other VE writes on.
   auto full = run_sh(v, "dd if=/dev/zero of=/big bs=1M count=100 2>&1; sync");
@@ -173,8 +180,13 @@ TEST_CASE("a VE's disk grows while it runs and shrinks while it is stopped", "[d
     MUST(v.start());
   }
   auto after = df(v).size;
-  CHECK(after > before + 90 * 1024);
-  CHECK(after <= 128 * 1024);
+  if (kernel_keeps_disk_quota()) {
+    // ext4 shows a project's soft limit as the size of the directories in it, as OpenVZ did.
+    CHECK(after == 100 * 1024);
+  } else {
+    CHECK(after > before + 90 * 1024);
+    CHECK(after <= 128 * 1024);
+  }
   CHECK(MUST(v.config()).get("DISKSPACE") == "102400:131072");
   // The room is there: 60 MiB more fit now.
   CHECK(run_sh(v, "dd if=/dev/zero of=/more bs=1M count=60 2>/dev/null").exit_code == 0);
@@ -248,15 +260,20 @@ TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[dis
   inodes.disk.diskinodes = disk_limit{8192, 8192};
   auto fixed = v.set(inodes, true);
   REQUIRE_FALSE(fixed);
-  CHECK(fixed.error().is(errc::unsupported));
+  INFO(fixed.error().message());
+  // With the kernel's quota a hard limit may change, but not beyond the image's inodes.
+  CHECK(fixed.error().is(kernel_keeps_disk_quota() ? errc::invalid_argument
+                                                   : errc::unsupported));
   CHECK(MUST(v.config()).get("DISKINODES") == "4096:4096");
-  // One made without a DISKINODES has ext4's count, not a hard value to change either.
-  auto defaults = root.open(17008);
-  MUST(defaults.create(with_disk(32 * 1024)));
-  auto unset = defaults.set(inodes, true);
-  REQUIRE_FALSE(unset);
-  CHECK(unset.error().is(errc::unsupported));
-  CHECK_FALSE(MUST(defaults.config()).get("DISKINODES"));
+  if (!kernel_keeps_disk_quota()) {
+    // One made without a DISKINODES has ext4's count, not a hard value to change either.
+    auto defaults = root.open(17008);
+    MUST(defaults.create(with_disk(32 * 1024)));
+    auto unset = defaults.set(inodes, true);
+    REQUIRE_FALSE(unset);
+    CHECK(unset.error().is(errc::unsupported));
+    CHECK_FALSE(MUST(defaults.config()).get("DISKINODES"));
+  }
   ve_params soft;
   soft.disk.diskinodes = disk_limit{3000, 4096};
   soft.disk.quotatime = 600;
@@ -299,4 +316,105 @@ TEST_CASE("a VE in a user namespace keeps its files on a disk of its own", "[dis
   CHECK(sh(v, "touch /mine && stat -c %u /mine") == "0\n");
   CHECK(df(v).size <= 32 * 1024);
   MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("where the kernel keeps quota, a VE writes past its soft limits until QUOTATIME "
+          "runs out", "[disk]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): soft limits cannot hold");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17009);
+  auto o = with_disk(64 * 1024, 4096);
+  o.disk.diskspace->soft = 8 * 1024;
+  o.disk.diskinodes->soft = 1000;
+  o.disk.quotatime = 3;
+  MUST(v.create(o));
+  MUST(v.start());
+  auto q = MUST(v.quota());
+  CHECK(q.soft_enforced);
+  CHECK_FALSE(q.blocks.grace);
+  CHECK(df(v).size == 8 * 1024);
+
+  // Past both soft limits: allowed, and the grace time runs.
+  CHECK(run_sh(v, "dd if=/dev/zero of=/big bs=1M count=12 2>&1 && sync").exit_code == 0);
+  CHECK(run_sh(v, "mkdir /many && cd /many && seq 1 1200 | xargs touch").exit_code == 0);
+  q = MUST(v.quota());
+  CHECK(q.blocks.usage >= 12 * 1024);
+  CHECK(q.inodes.usage >= 1200);
+  REQUIRE(q.blocks.grace);
+  CHECK(*q.blocks.grace <= 3);
+  REQUIRE(q.inodes.grace);
+  CHECK(*q.inodes.grace <= 3);
+
+  // Once it has run out the soft limits act as the hard ones.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  q = MUST(v.quota());
+  CHECK(q.blocks.grace == std::optional<std::uint64_t>(0));
+  auto more = run_sh(v, "dd if=/dev/zero of=/more bs=1M count=1 2>&1; sync");
+  INFO(more.out);
+  CHECK(more.out.find("Disk quota exceeded") != std::string::npos);
+  auto file = run_sh(v, "touch /many/one-more 2>&1");
+  INFO(file.out);
+  CHECK(file.out.find("Disk quota exceeded") != std::string::npos);
+
+  // Back under them, the VE writes again.
+  sh(v, "rm -rf /big /many");
+  CHECK(run_sh(v, "dd if=/dev/zero of=/more bs=1M count=1 2>/dev/null").exit_code == 0);
+  CHECK_FALSE(MUST(v.quota()).blocks.grace);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("where the kernel keeps quota, DISKINODES changes while the VE runs", "[disk]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): the inode count is the image's");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17010);
+  MUST(v.create(with_disk(64 * 1024, 4096)));
+  MUST(v.start());
+  ve_params fewer;
+  fewer.disk.diskinodes = disk_limit{1100, 1100};
+  MUST(v.set(fewer, true));
+  CHECK(MUST(v.config()).get("DISKINODES") == "1100:1100");
+  CHECK(MUST(v.quota()).inodes.hard == 1100);
+  auto r = run_sh(v, "mkdir /many && cd /many && seq 1 1500 | xargs touch 2>&1");
+  CHECK(r.out.find("Disk quota exceeded") != std::string::npos);
+  const auto held = MUST(v.quota()).inodes.usage;
+  CHECK(held <= 1100);
+  CHECK(held > 1000);
+
+  ve_params more;
+  more.disk.diskinodes = disk_limit{4096, 4096};
+  MUST(v.set(more, true));
+  CHECK(run_sh(v, "cd /many && seq 1 1500 | xargs touch").exit_code == 0);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("an image with ext4's quota is refused where the kernel keeps none, naming the "
+          "feature", "[disk]") {
+  test::require_root();
+  if (kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps disk quota: it mounts such an image");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17011);
+  MUST(v.create(with_disk(32 * 1024)));
+  // As a VE's disk made on a host with quota and moved here.
+  const auto image = image_of(v);
+  const auto made = "/usr/sbin/mkfs.ext4 -q -F -b 4096 -O quota,project " + image.string();
+  REQUIRE(std::system(made.c_str()) == 0);
+  auto started = v.start();
+  REQUIRE_FALSE(started);
+  INFO(started.error().message());
+  CHECK(started.error().is(errc::unsupported));
+  CHECK(started.error().message().find("quota and project") != std::string::npos);
+  CHECK(started.error().message().find("quota_v2") != std::string::npos);
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  CHECK(loops_of(image).empty());
 }

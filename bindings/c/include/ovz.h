@@ -69,7 +69,8 @@ const char *ovz_version(void);
 /* 1 when this host offers the feature, 0 when not or when the name is unknown. Names:
  * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "systemd" (VEs' cgroups are delegated
  * scopes of the host's systemd, on cgroup v2 hosts it boots), "userns" (user namespaces),
- * "criu" (the criu binary is on PATH), "kmod" and "quota" (not yet supported: always 0). */
+ * "criu" (the criu binary is on PATH), "quota" (the kernel keeps disk quota: soft limits and
+ * QUOTATIME of VEs created here hold), "kmod" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */

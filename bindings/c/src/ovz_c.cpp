@@ -357,7 +357,7 @@ struct feature {
   bool (*present)();
 };
 
-// "kmod" and "quota": nothing this library can use yet.
+// "kmod": nothing this library can use yet.
 const feature features[] = {
     {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
     {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
@@ -365,7 +365,7 @@ const feature features[] = {
     {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
     {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
     {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
-    {"quota", OVZ_FEATURE_QUOTA, [] { return false; }},
+    {"quota", OVZ_FEATURE_QUOTA, [] { return ovz::kernel_keeps_disk_quota(); }},
 };
 
 }  // namespace

@@ -70,6 +70,7 @@ BOTH = {
     "template_store::import": ("import_template", "ovz_template_import"),
     "template_store::create": ("create_template", "ovz_template_create"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
+    "kernel_keeps_disk_quota": ("kernel_keeps_disk_quota", "ovz_has_feature"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
     # The bindings watch through the queued watcher: C and Python have no io_context.
     "ubc_watcher::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
