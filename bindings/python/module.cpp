@@ -524,6 +524,26 @@ void define_records(py::module_& m) {
                ", soft_enforced=" + (q.soft_enforced ? "True" : "False") + ")";
       });
 
+  py::class_<ovz::ugid_quota>(m, "UgidQuota",
+                              "A user's or group's quota inside a VE (VE.ugid_quotas()), the "
+                              "second level: what its files take against its own limits.")
+      .def_property_readonly(
+          "owner",
+          [](const ovz::ugid_quota& q) {
+            return py::make_tuple(
+                q.owner.type == ovz::quota_ugid::kind::user ? "user" : "group", q.owner.id);
+          },
+          "('user', uid) or ('group', gid), the id as inside the VE.")
+      .def_readonly("blocks", &ovz::ugid_quota::blocks, "DiskUsage in 1 KiB blocks (0: no limit).")
+      .def_readonly("inodes", &ovz::ugid_quota::inodes, "DiskUsage of inodes (0: no limit).")
+      .def("__repr__", [](const ovz::ugid_quota& q) {
+        return std::string("UgidQuota(owner=('") +
+               (q.owner.type == ovz::quota_ugid::kind::user ? "user" : "group") + "', " +
+               std::to_string(q.owner.id) +
+               "), blocks=" + py::repr(py::cast(q.blocks)).cast<std::string>() +
+               ", inodes=" + py::repr(py::cast(q.inodes)).cast<std::string>() + ")";
+      });
+
   py::class_<ovz::template_info>(m, "Template", "An OS template under a state root.")
       .def_readonly("name", &ovz::template_info::name, "The template's name.")
       .def_readonly("path", &ovz::template_info::path, "Its unpacked root filesystem.")
@@ -725,6 +745,37 @@ void define_ve(py::module_& m) {
           [](const ovz::ve& v) { return unwrap(without_gil([&] { return v.quota(); })); },
           "The VE's disk usage against DISKSPACE and DISKINODES (`vzquota stat`), running or "
           "not, as a DiskQuota. Raises Unsupported for a VE created without a diskspace.")
+      .def(
+          "set_ugid_quota",
+          [](ovz::ve& v, const py::object& user, const py::object& group,
+             const py::object& blocks, const py::object& inodes) {
+            if (user.is_none() == group.is_none())
+              raise_invalid("set_ugid_quota: give one of user and group");
+            const ovz::quota_ugid who{
+                .type = user.is_none() ? ovz::quota_ugid::kind::group : ovz::quota_ugid::kind::user,
+                .id = (user.is_none() ? group : user).cast<std::uint32_t>()};
+            std::optional<ovz::disk_limit> b, i;
+            for (auto [name, value, to] : {std::tuple{"diskspace", &blocks, &b},
+                                           {"diskinodes", &inodes, &i}}) {
+              if (value->is_none()) continue;
+              // An int, a pair or "SOFT[:HARD]", as set()'s diskspace and diskinodes.
+              *to = unwrap(ovz::parse_disk_limit(resource_text(name, *value),
+                                                 std::string_view(name) == "diskspace"));
+            }
+            unwrap(without_gil([&] { return v.set_ugid_quota(who, b, i); }));
+          },
+          py::kw_only(), "user"_a = py::none(), "group"_a = py::none(), "blocks"_a = py::none(),
+          "inodes"_a = py::none(),
+          "Limits one user's or group's files inside the VE (vzquota setlimit2), by its id "
+          "inside: blocks in 1 KiB blocks and inodes, each an int, a (soft, hard) pair or "
+          "'SOFT[:HARD]' (0 removes the limit, None keeps it). Running or not. Raises "
+          "Unsupported without the kernel's quota or with QUOTAUGIDLIMIT 0, InvalidArgument "
+          "beyond QUOTAUGIDLIMIT users and groups with limits.")
+      .def(
+          "ugid_quotas",
+          [](const ovz::ve& v) { return unwrap(without_gil([&] { return v.ugid_quotas(); })); },
+          "Every user and group with files or limits on the VE's disk, users first, by id "
+          "(repquota), as UgidQuota. Raises Unsupported without the kernel's quota on it.")
       .def(
           "beancounters",
           [](const ovz::ve& v) {

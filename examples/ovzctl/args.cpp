@@ -137,6 +137,32 @@ constexpr option_spec template_create_options[] = {
     {"--cache-dir", true, [](command& c, std::string_view v) -> ovz::result<void> { c.debootstrap.cache_dir = v; return ovz::success(); }},
 };
 
+ovz::result<void> set_ugid_owner(command& c, ovz::quota_ugid::kind kind, std::string_view v) {
+  std::uint32_t id = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+  if (ec != std::errc{} || end != v.data() + v.size())
+    return bad_usage("quota: '{}' is not a numeric user or group id", v);
+  if (c.ugid_owner) return bad_usage("quota: one --user or --group at a time");
+  c.ugid_owner = ovz::quota_ugid{.type = kind, .id = id};
+  return ovz::success();
+}
+
+ovz::result<void> set_ugid_limit(std::optional<ovz::disk_limit>& to, std::string_view name,
+                                 std::string_view v, bool blocks) {
+  auto l = ovz::parse_disk_limit(v, blocks);
+  if (!l) return bad_usage("quota: --{}: {}", name, l.error().message());
+  to = l.value();
+  return ovz::success();
+}
+
+constexpr option_spec quota_options[] = {
+    {"--ugid", false, [](command& c, std::string_view) -> ovz::result<void> { c.ugid_table = true; return ovz::success(); }},
+    {"--user", true, [](command& c, std::string_view v) { return set_ugid_owner(c, ovz::quota_ugid::kind::user, v); }},
+    {"--group", true, [](command& c, std::string_view v) { return set_ugid_owner(c, ovz::quota_ugid::kind::group, v); }},
+    {"--blocks", true, [](command& c, std::string_view v) { return set_ugid_limit(c.ugid_blocks, "blocks", v, true); }},
+    {"--inodes", true, [](command& c, std::string_view v) { return set_ugid_limit(c.ugid_inodes, "inodes", v, false); }},
+};
+
 constexpr verb_spec verbs[] = {
     {"create", verb::create, operands::ctid, create_options},
     {"start", verb::start, operands::optional_ctid, start_options},
@@ -150,7 +176,7 @@ constexpr verb_spec verbs[] = {
     {"console", verb::console, operands::ctid, {}},
     {"set", verb::set, operands::ctid, set_options},
     {"ubc", verb::ubc, operands::optional_ctid, {}},
-    {"quota", verb::quota, operands::ctid, {}},
+    {"quota", verb::quota, operands::ctid, quota_options},
     {"list", verb::list, operands::none, list_options},
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
@@ -283,6 +309,10 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
   if (cmd.what == verb::set && cmd.set.empty()) {
     return bad_usage("{}nothing to set (see ovzctl --help)", context);
   }
+  if (cmd.what == verb::quota && !cmd.ugid_owner && (cmd.ugid_blocks || cmd.ugid_inodes))
+    return bad_usage("{}--blocks and --inodes limit a --user or a --group", context);
+  if (cmd.what == verb::quota && cmd.ugid_owner && !cmd.ugid_blocks && !cmd.ugid_inodes)
+    return bad_usage("{}--user and --group need --blocks or --inodes", context);
   return ovz::success();
 }
 
@@ -377,7 +407,11 @@ Commands:
                               --userpasswd: sets (and adds) a user inside; without
                               :PASSWORD, the password is read from stdin
   ubc [CTID]                  beancounters as /proc/user_beancounters shows them
-  quota CTID                  disk usage against DISKSPACE and DISKINODES, as vzquota stat
+  quota CTID [--ugid]         disk usage against DISKSPACE and DISKINODES, as vzquota stat;
+                              --ugid: each user's and group's too
+  quota CTID --user ID|--group ID [--blocks SOFT[:HARD]] [--inodes SOFT[:HARD]]
+                              a user's or group's limits inside (vzquota setlimit2; 0:0
+                              removes them), with QUOTAUGIDLIMIT above 0
   list [-a]                   running CTs; -a: all
   template list
   template import FILE [--name NAME]

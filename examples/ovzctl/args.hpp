@@ -83,6 +83,12 @@ struct command {
   std::filesystem::path tarball;  ///< template import
   std::string template_name;      ///< template import --name (empty: from the file name), create
   ovz::debootstrap_options debootstrap;  ///< template create
+  /// quota --ugid: the users' and groups' table too
+  bool ugid_table = false;
+  /// quota --user ID or --group ID with --blocks and --inodes (vzquota setlimit2); a limit
+  /// not given stays as it is
+  std::optional<ovz::quota_ugid> ugid_owner;
+  std::optional<ovz::disk_limit> ugid_blocks, ugid_inodes;
 };
 
 /// Parses the arguments after argv[0]. Every refusal is errc::invalid_argument with a message

@@ -260,10 +260,20 @@ ovz::result<int> do_ubc(const command& cmd) {
   return 0;
 }
 
-ovz::result<int> do_quota(const ovz::ve& v) {
+ovz::result<int> do_quota(ovz::ve& v, const command& cmd) {
+  if (cmd.ugid_owner) {
+    auto set = v.set_ugid_quota(*cmd.ugid_owner, cmd.ugid_blocks, cmd.ugid_inodes);
+    if (!set) return set.error();
+    return 0;
+  }
   auto q = v.quota();
   if (!q) return q.error();
   fmt::print(stdout, "{}", ovz::format_disk_quota(q.value()));
+  if (cmd.ugid_table) {
+    auto all = v.ugid_quotas();
+    if (!all) return all.error();
+    fmt::print(stdout, "\n{}", ovz::format_ugid_quotas(all.value()));
+  }
   std::fflush(stdout);
   warn_soft_unenforced(q.value());
   return 0;
@@ -349,7 +359,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::console: return with_ve([](ovz::ve& v) { return do_console(v); });
     case verb::set: return with_ve([&](ovz::ve& v) { return do_set(v, cmd.set); });
     case verb::ubc: return do_ubc(cmd);
-    case verb::quota: return with_ve([](ovz::ve& v) { return do_quota(v); });
+    case verb::quota: return with_ve([&](ovz::ve& v) { return do_quota(v, cmd); });
     case verb::list: return do_list(cmd);
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);

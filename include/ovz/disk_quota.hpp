@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ovz::inline v0 {
 
@@ -74,6 +75,25 @@ struct disk_quota {
   /// quota (the hard limits hold anyway: they are the image's size and inode count).
   bool soft_enforced = false;
 };
+
+/// A user or a group of a VE, by its id inside the VE (vzquota's ugid).
+struct quota_ugid {
+  enum class kind { user, group };
+  kind type = kind::user;
+  std::uint32_t id = 0;
+  bool operator==(const quota_ugid&) const = default;
+};
+
+/// A user's or group's quota inside a VE, the second level (vzquota stat -t): what its files
+/// take of the VE's disk against its own limits (0: none) and QUOTATIME's grace.
+struct ugid_quota {
+  quota_ugid owner{};
+  disk_usage blocks{};  ///< in 1 KiB blocks
+  disk_usage inodes{};
+};
+
+/// repquota's layout: a header, then a row per user or group ("user 1000", "group 33").
+OVZ_API std::string format_ugid_quotas(const std::vector<ugid_quota>& all);
 
 /// Whether this host's kernel keeps disk quota (ext4's, with a quota format such as
 /// quota_v2 loaded or built in): the disks of VEs created here get it.

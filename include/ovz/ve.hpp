@@ -238,6 +238,16 @@ class OVZ_API ve {
   /// The VE's disk usage against DISKSPACE and DISKINODES (`vzquota stat`), running or not.
   /// errc::unsupported for a VE created without a diskspace, which has no quota.
   result<disk_quota> quota() const;
+  /// Limits one user's or group's files inside the VE (vzquota setlimit2; the VE's root sets
+  /// them with the same effect through its quota tools): `blocks` in 1 KiB blocks, `inodes`;
+  /// zeros remove them, an empty one keeps what the user or group has. Running or not. Needs the kernel's quota and QUOTAUGIDLIMIT
+  /// above 0, which caps how many users and groups have limits (errc::unsupported, and
+  /// errc::invalid_argument naming it, when not).
+  result<void> set_ugid_quota(quota_ugid owner, std::optional<disk_limit> blocks,
+                              std::optional<disk_limit> inodes);
+  /// Every user and group with files or limits on the VE's disk, users first, by id
+  /// (repquota); errc::unsupported without the kernel's quota on its disk.
+  result<std::vector<ugid_quota>> ugid_quotas() const;
 
   /// Changes the hostname: live in a running VE, and in CTID.conf when `save` (or when the VE
   /// is stopped, where nothing else would keep it). The VE's /etc/hostname and /etc/hosts

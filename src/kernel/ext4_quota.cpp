@@ -6,21 +6,40 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/quota.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
+#include <linux/quota.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
 
 namespace ovz::detail {
 namespace {
 
 // quotactl_fd(2) (Linux 5.14) names the filesystem by a file in it, so the loop device
 // need not be a path anyone can open; glibc 2.36 has no wrapper.
-int quotactl_fd(int fd, int cmd, std::uint32_t id, void* addr) {
-  return static_cast<int>(::syscall(SYS_quotactl_fd, fd, QCMD(cmd, PRJQUOTA), id, addr));
+int quotactl_fd(int fd, int cmd, quota_kind kind, std::uint32_t id, void* addr) {
+  const int type = kind == quota_kind::user ? USRQUOTA
+                   : kind == quota_kind::group ? GRPQUOTA : PRJQUOTA;
+  return static_cast<int>(::syscall(SYS_quotactl_fd, fd, QCMD(cmd, type), id, addr));
+}
+
+const char* name_of(quota_kind kind) {
+  return kind == quota_kind::user ? "user" : kind == quota_kind::group ? "group" : "project";
+}
+
+id_usage usage_from(const if_nextdqblk& q) {
+  return id_usage{.id = q.dqb_id,
+                  .kib = (q.dqb_curspace + 1023) / 1024,
+                  .inodes = q.dqb_curinodes,
+                  .limits = {.kib = {q.dqb_bsoftlimit, q.dqb_bhardlimit},
+                             .inodes = {q.dqb_isoftlimit, q.dqb_ihardlimit}},
+                  .kib_grace_ends = q.dqb_btime,
+                  .inodes_grace_ends = q.dqb_itime};
 }
 
 }  // namespace
@@ -55,52 +74,63 @@ result<void> tag_project(int dir, const std::string& what) {
   return success();
 }
 
-result<project_usage> project_usage_of(int mount) {
-  struct dqblk q {};
-  if (quotactl_fd(mount, Q_GETQUOTA, ve_project, &q) != 0)
-    return sys_fail(errno, "quotactl_fd Q_GETQUOTA of project {}", ve_project);
-  struct dqinfo info {};
-  if (quotactl_fd(mount, Q_GETINFO, 0, &info) != 0)
-    return sys_fail(errno, "quotactl_fd Q_GETINFO of the project quota");
-  return project_usage{
-      .kib = (q.dqb_curspace + 1023) / 1024,
-      .inodes = q.dqb_curinodes,
-      .limits = {.kib = {q.dqb_bsoftlimit, q.dqb_bhardlimit},
-                 .inodes = {q.dqb_isoftlimit, q.dqb_ihardlimit},
-                 .grace = info.dqi_bgrace},
-      .kib_grace_ends = q.dqb_btime,
-      .inodes_grace_ends = q.dqb_itime};
+result<id_usage> usage_of(int mount, quota_kind kind, std::uint32_t id) {
+  if_nextdqblk q{};
+  // if_dqblk is if_nextdqblk without its trailing id.
+  if (quotactl_fd(mount, Q_GETQUOTA, kind, id, &q) != 0)
+    return sys_fail(errno, "quotactl_fd Q_GETQUOTA of {} {}", name_of(kind), id);
+  q.dqb_id = id;
+  return usage_from(q);
 }
 
-namespace {
-
-result<void> set_grace(int mount, const project_usage& now, const project_limits& l) {
-  if (now.limits.grace == l.grace) return success();
-  struct dqinfo info {};
-  info.dqi_bgrace = l.grace;
-  info.dqi_igrace = l.grace;
-  info.dqi_valid = IIF_BGRACE | IIF_IGRACE;
-  if (quotactl_fd(mount, Q_SETINFO, 0, &info) != 0)
-    return sys_fail(errno, "quotactl_fd Q_SETINFO of the project quota");
-  return success();
+result<std::vector<id_usage>> all_usage_of(int mount, quota_kind kind) {
+  std::vector<id_usage> all;
+  for (std::uint64_t next = 0; next <= UINT32_MAX;) {
+    if_nextdqblk q{};
+    if (quotactl_fd(mount, Q_GETNEXTQUOTA, kind, static_cast<std::uint32_t>(next), &q) != 0) {
+      if (errno == ENOENT) break;
+      return sys_fail(errno, "quotactl_fd Q_GETNEXTQUOTA of {} {}", name_of(kind), next);
+    }
+    all.push_back(usage_from(q));
+    next = std::uint64_t{q.dqb_id} + 1;
+  }
+  return all;
 }
 
-}  // namespace
-
-// Only what differs is set: setting a limit restarts the grace time of a soft limit the VE
-// is over, and the disk is mounted at every start and every quota().
-result<void> set_project_limits(int mount, const project_limits& l) {
-  BOOST_OUTCOME_TRY(now, project_usage_of(mount));
-  if (now.limits.kib == l.kib && now.limits.inodes == l.inodes) return set_grace(mount, now, l);
-  struct dqblk q {};
+result<void> set_id_limits(int mount, quota_kind kind, std::uint32_t id, const id_limits& l) {
+  BOOST_OUTCOME_TRY(now, usage_of(mount, kind, id));
+  if (now.limits == l) return success();
+  if_dqblk q{};
   q.dqb_bsoftlimit = l.kib.soft;  // in the quota's blocks, which are 1 KiB
   q.dqb_bhardlimit = l.kib.hard;
   q.dqb_isoftlimit = l.inodes.soft;
   q.dqb_ihardlimit = l.inodes.hard;
   q.dqb_valid = QIF_LIMITS;
-  if (quotactl_fd(mount, Q_SETQUOTA, ve_project, &q) != 0)
-    return sys_fail(errno, "quotactl_fd Q_SETQUOTA of project {}", ve_project);
-  return set_grace(mount, now, l);
+  if (quotactl_fd(mount, Q_SETQUOTA, kind, id, &q) != 0)
+    return sys_fail(errno, "quotactl_fd Q_SETQUOTA of {} {}", name_of(kind), id);
+  return success();
+}
+
+std::optional<std::uint64_t> grace_left(std::uint64_t ends) {
+  if (ends == 0) return std::nullopt;
+  const auto now = static_cast<std::uint64_t>(::time(nullptr));
+  return ends > now ? ends - now : 0;
+}
+
+result<void> set_grace(int mount, std::uint64_t seconds) {
+  for (auto kind : {quota_kind::user, quota_kind::group, quota_kind::project}) {
+    if_dqinfo info{};
+    if (quotactl_fd(mount, Q_GETINFO, kind, 0, &info) != 0)
+      return sys_fail(errno, "quotactl_fd Q_GETINFO of the {} quota", name_of(kind));
+    if (info.dqi_bgrace == seconds && info.dqi_igrace == seconds) continue;
+    info = {};
+    info.dqi_bgrace = seconds;
+    info.dqi_igrace = seconds;
+    info.dqi_valid = IIF_BGRACE | IIF_IGRACE;
+    if (quotactl_fd(mount, Q_SETINFO, kind, 0, &info) != 0)
+      return sys_fail(errno, "quotactl_fd Q_SETINFO of the {} quota", name_of(kind));
+  }
+  return success();
 }
 
 }  // namespace ovz::detail

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ovz::detail {
 
@@ -22,22 +24,37 @@ inline constexpr std::uint32_t ve_project = 1;
 /// Puts the directory `dir` (an fd), and what is made in it from now on, in ve_project.
 result<void> tag_project(int dir, const std::string& what);
 
-/// The limits of ve_project on the ext4 `mount` is the root of (quotactl_fd): space in KiB,
-/// inodes, and the grace time of both.
-struct project_limits {
+/// The three kinds of quota an image keeps: per user and per group (the VE's second level,
+/// ids as stored on the disk) and per project (the VE as a whole).
+enum class quota_kind { user, group, project };
+
+/// One id's limits (0: none): space in KiB, inodes.
+struct id_limits {
   disk_limit kib{};
   disk_limit inodes{};
-  std::uint64_t grace = 0;
+  bool operator==(const id_limits&) const = default;
 };
-result<void> set_project_limits(int mount, const project_limits& l);
 
-/// What the kernel counts of ve_project: usage, limits, and when an exceeded soft limit's
-/// grace ends (seconds since the epoch; 0 while it is not exceeded).
-struct project_usage {
+/// What the kernel counts of one id: usage, limits, and when an exceeded soft limit's grace
+/// ends (seconds since the epoch; 0 while it is not exceeded).
+struct id_usage {
+  std::uint32_t id = 0;
   std::uint64_t kib = 0, inodes = 0;
-  project_limits limits{};
+  id_limits limits{};
   std::uint64_t kib_grace_ends = 0, inodes_grace_ends = 0;
 };
-result<project_usage> project_usage_of(int mount);
+
+/// Sets the limits of `id` on the ext4 `mount` is the root of (quotactl_fd), where they
+/// differ: setting a limit restarts the grace time of a soft limit the id is over.
+result<void> set_id_limits(int mount, quota_kind kind, std::uint32_t id, const id_limits& l);
+/// What the kernel counts of `id`.
+result<id_usage> usage_of(int mount, quota_kind kind, std::uint32_t id);
+/// Every id of that kind with usage or limits, in id order (Q_GETNEXTQUOTA).
+result<std::vector<id_usage>> all_usage_of(int mount, quota_kind kind);
+/// Seconds left of a grace that ends at `ends` (id_usage's): none while no soft limit is
+/// exceeded, 0 once it has run out.
+std::optional<std::uint64_t> grace_left(std::uint64_t ends);
+/// Sets the grace time of soft limits of every kind, where it differs.
+result<void> set_grace(int mount, std::uint64_t seconds);
 
 }  // namespace ovz::detail

@@ -79,4 +79,19 @@ std::string format_disk_quota(const disk_quota& q) {
          row("1k-blocks", q.blocks) + row("inodes", q.inodes);
 }
 
+std::string format_ugid_quotas(const std::vector<ugid_quota>& all) {
+  auto grace = [](const disk_usage& u) { return u.grace ? std::to_string(*u.grace) : ""; };
+  std::string out = fmt::format("{:<12} {:>10} {:>10} {:>10} {:>6} {:>8} {:>8} {:>8} {:>6}\n",
+                                "owner", "1k-blocks", "soft", "hard", "grace", "inodes", "soft",
+                                "hard", "grace");
+  for (const auto& q : all) {
+    const auto owner = fmt::format(
+        "{} {}", q.owner.type == quota_ugid::kind::user ? "user" : "group", q.owner.id);
+    out += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>6} {:>8} {:>8} {:>8} {:>6}\n", owner,
+                       q.blocks.usage, q.blocks.soft, q.blocks.hard, grace(q.blocks),
+                       q.inodes.usage, q.inodes.soft, q.inodes.hard, grace(q.inodes));
+  }
+  return out;
+}
+
 }  // namespace ovz::inline v0

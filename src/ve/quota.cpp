@@ -12,12 +12,12 @@
 
 #include <sys/stat.h>
 
-#include <ctime>
-
 namespace ovz::detail {
 namespace {
 
-result<void> check_ugid_limit(const disk_params& d) {
+// The second level needs the kernel's user and group quota on the VE's disk: at create,
+// a kernel that keeps quota (the image gets it); later, an image made with it.
+result<void> check_ugid_limit(const disk_params& d, const std::filesystem::path* image) {
   if (!d.quotaugidlimit || *d.quotaugidlimit == 0) return success();
   if (!kernel_has_quota_format())
     return fail(errc::unsupported,
@@ -25,10 +25,12 @@ result<void> check_ugid_limit(const disk_params& d) {
                 "disk quota, and this kernel has no quota format (CONFIG_QFMT_V2, module "
                 "quota_v2); 0 turns it off",
                 *d.quotaugidlimit);
-  return fail(errc::unsupported,
-              "QUOTAUGIDLIMIT {}: per-user and per-group quota inside a VE is not supported by "
-              "this libovz yet; 0 turns it off",
-              *d.quotaugidlimit);
+  if (image && quota_features_of(*image).find("quota") != 0)
+    return fail(errc::unsupported,
+                "QUOTAUGIDLIMIT {}: the VE's disk image {} was made where the kernel kept no "
+                "quota, without ext4's quota feature; 0 turns it off",
+                *d.quotaugidlimit, image->string());
+  return success();
 }
 
 error no_image(const ve_paths& l) {
@@ -97,14 +99,14 @@ result<void> check_create_disk(const disk_params& disk) {
     return fail(errc::invalid_argument,
                 "diskinodes, quotatime and quotaugidlimit need a diskspace: without one the VE "
                 "has no disk image to hold it to them");
-  return check_ugid_limit(disk);
+  return check_ugid_limit(disk, nullptr);
 }
 
 result<undo_step> change_disk(change_site& site, const disk_params& changes) {
   BOOST_OUTCOME_TRY(check_disk_params(changes));
-  BOOST_OUTCOME_TRY(check_ugid_limit(changes));
   const auto& l = site.layout;
   if (storage_kind_of(l) != storage_kind::image) return no_image(l);
+  BOOST_OUTCOME_TRY(check_ugid_limit(changes, &l.disk_image));
   BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
   BOOST_OUTCOME_TRY(check_inodes(l, current.disk, changes));
   if (changes.diskspace) {
@@ -149,16 +151,12 @@ result<disk_quota> ve::quota() const {
         .soft_enforced = disk.enforced};
     if (!disk.enforced) return q;
     // The kernel's count is of the VE's own files; statfs' also has the ext4's metadata.
-    BOOST_OUTCOME_TRY(usage, detail::project_usage_of(disk.mount.get()));
-    const auto now = static_cast<std::uint64_t>(::time(nullptr));
-    auto left = [&](std::uint64_t ends) -> std::optional<std::uint64_t> {
-      if (ends == 0) return std::nullopt;
-      return ends > now ? ends - now : 0;
-    };
+    BOOST_OUTCOME_TRY(usage, detail::usage_of(disk.mount.get(), detail::quota_kind::project,
+                                              detail::ve_project));
     q.blocks.usage = usage.kib;
-    q.blocks.grace = left(usage.kib_grace_ends);
+    q.blocks.grace = detail::grace_left(usage.kib_grace_ends);
     q.inodes.usage = usage.inodes;
-    q.inodes.grace = left(usage.inodes_grace_ends);
+    q.inodes.grace = detail::grace_left(usage.inodes_grace_ends);
     return q;
   });
 }

@@ -29,10 +29,11 @@ result<void> tag_layers(int disk, const std::filesystem::path& image) {
 }
 
 // A DISKINODES of none leaves the inodes to the image's count alone (0: no quota limit).
-project_limits limits_of(const disk_params& d) {
-  return {.kib = d.diskspace.value_or(disk_limit{}),
-          .inodes = d.diskinodes.value_or(disk_limit{}),
-          .grace = d.quotatime.value_or(0)};
+result<void> hold_to(int disk, const disk_params& d) {
+  BOOST_OUTCOME_TRY(set_id_limits(disk, quota_kind::project, ve_project,
+                                  {.kib = d.diskspace.value_or(disk_limit{}),
+                                   .inodes = d.diskinodes.value_or(disk_limit{})}));
+  return set_grace(disk, d.quotatime.value_or(0));
 }
 
 class image final : public ve_storage {
@@ -127,7 +128,7 @@ result<mounted_disk> mount_disk(const ve_paths& l, const disk_params& disk) {
   const bool enforced = !quota_features_of(l.disk_image).empty();
   if (enforced) {
     BOOST_OUTCOME_TRY(tag_layers(mount.get(), l.disk_image));
-    auto held = set_project_limits(mount.get(), limits_of(disk));
+    auto held = hold_to(mount.get(), disk);
     if (!held) return with_context(held.error(), fmt::format("VE {}: disk quota", l.id.value()));
   }
   return mounted_disk{std::move(loop), std::move(mount), enforced};

@@ -242,13 +242,15 @@ TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[dis
   auto small = v.create(with_disk(1024));
   REQUIRE_FALSE(small);
   CHECK(small.error().is(errc::invalid_argument));
-  auto ugid = with_disk(32 * 1024);
-  ugid.disk.quotaugidlimit = 100;
-  auto second = v.create(ugid);
-  REQUIRE_FALSE(second);
-  CHECK(second.error().is(errc::unsupported));
-  INFO(second.error().message());
-  CHECK(second.error().message().find("QUOTAUGIDLIMIT 100") == 0);
+  if (!kernel_keeps_disk_quota()) {
+    auto ugid = with_disk(32 * 1024);
+    ugid.disk.quotaugidlimit = 100;
+    auto second = v.create(ugid);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().is(errc::unsupported));
+    INFO(second.error().message());
+    CHECK(second.error().message().find("QUOTAUGIDLIMIT 100") == 0);
+  }
   create_options inodes_alone;
   inodes_alone.disk.diskinodes = disk_limit{5000, 5000};
   CHECK_FALSE(v.create(inodes_alone));
@@ -280,6 +282,14 @@ TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[dis
   MUST(v.set(soft, true));
   CHECK(MUST(v.config()).get("DISKINODES") == "3000:4096");
   CHECK(MUST(v.quota()).quotatime == 600);
+  if (!kernel_keeps_disk_quota()) {
+    // Without the kernel's quota on its disk, no user or group of the VE has limits.
+    auto user = v.set_ugid_quota({.id = 1000}, disk_limit{1024, 1024}, std::nullopt);
+    REQUIRE_FALSE(user);
+    CHECK(user.error().is(errc::unsupported));
+    CHECK(user.error().message().find("quota feature") != std::string::npos);
+    CHECK_FALSE(v.ugid_quotas());
+  }
 }
 
 TEST_CASE("a VE's disk survives a VE killed while writing, and destroy leaves no device or "
@@ -392,6 +402,101 @@ TEST_CASE("where the kernel keeps quota, DISKINODES changes while the VE runs", 
   more.disk.diskinodes = disk_limit{4096, 4096};
   MUST(v.set(more, true));
   CHECK(run_sh(v, "cd /many && seq 1 1500 | xargs touch").exit_code == 0);
+  MUST(v.stop({.fast = true}));
+}
+
+namespace {
+
+// A user of the VE, uid and gid 1000, with a home it owns; `as_user` runs a script as it.
+void add_user(const ve& v) {
+  sh(v, "echo 'u:x:1000:1000::/home/u:/bin/sh' >> /etc/passwd && "
+        "echo 'u:x:1000:' >> /etc/group && mkdir -p /home/u && chown 1000:1000 /home/u");
+}
+exec_result as_user(const ve& v, const std::string& script) {
+  return run_sh(v, "su -s /bin/sh u -c '" + script + "' 2>&1");
+}
+
+std::optional<ugid_quota> quota_of(const ve& v, quota_ugid owner) {
+  for (const auto& q : MUST(v.ugid_quotas()))
+    if (q.owner == owner) return q;
+  return std::nullopt;
+}
+
+// The second level, on a VE with QUOTAUGIDLIMIT 2: a user's limit holds that user and not
+// root, the list shows the VE's own ids, and a third owner with limits is refused.
+void check_second_level(ve& v) {
+  add_user(v);
+  const quota_ugid user{.id = 1000};
+  MUST(v.set_ugid_quota(user, disk_limit{1024, 1024}, std::nullopt));
+  auto hit = as_user(v, "dd if=/dev/zero of=/home/u/f bs=1M count=2; sync");
+  INFO(hit.out);
+  CHECK(hit.out.find("Disk quota exceeded") != std::string::npos);
+  CHECK(run_sh(v, "dd if=/dev/zero of=/home/u/root bs=1M count=2 2>&1").exit_code == 0);
+  auto q = quota_of(v, user);
+  REQUIRE(q);
+  CHECK(q->blocks.hard == 1024);
+  CHECK(q->blocks.usage <= 1024);
+  CHECK(q->blocks.usage > 512);
+  REQUIRE(quota_of(v, {.id = 0}));
+  CHECK(quota_of(v, {.id = 0})->blocks.usage >= 2048);
+  for (const auto& each : MUST(v.ugid_quotas())) CHECK(each.owner.id < 65536);
+
+  // Inodes, by group; an unset limit stays as it was.
+  const quota_ugid group{.type = quota_ugid::kind::group, .id = 1000};
+  MUST(v.set_ugid_quota(group, std::nullopt, disk_limit{5, 5}));
+  auto files = as_user(v, "cd /home/u && touch a b c d e f g");
+  CHECK(files.out.find("Disk quota exceeded") != std::string::npos);
+  CHECK(quota_of(v, group)->inodes.hard == 5);
+  CHECK(quota_of(v, group)->blocks.hard == 0);
+  MUST(v.set_ugid_quota(user, std::nullopt, std::nullopt));
+  CHECK(quota_of(v, user)->blocks.hard == 1024);
+
+  // QUOTAUGIDLIMIT 2: a third owner with limits is refused until one is removed.
+  auto third = v.set_ugid_quota({.id = 1001}, disk_limit{100, 100}, std::nullopt);
+  REQUIRE_FALSE(third);
+  CHECK(third.error().is(errc::invalid_argument));
+  CHECK(third.error().message().find("QUOTAUGIDLIMIT 2") != std::string::npos);
+  MUST(v.set_ugid_quota(user, disk_limit{}, disk_limit{}));
+  MUST(v.set_ugid_quota({.id = 1001}, disk_limit{100, 100}, std::nullopt));
+  CHECK(as_user(v, "dd if=/dev/zero of=/home/u/f bs=1M count=2").exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("where the kernel keeps quota, a VE's users and groups have limits of their own",
+          "[disk]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17012);
+  auto o = with_disk(64 * 1024);
+  o.disk.quotaugidlimit = 2;
+  MUST(v.create(o));
+  // Set while stopped, held once it runs.
+  MUST(v.set_ugid_quota({.id = 1000}, disk_limit{1024, 1024}, std::nullopt));
+  MUST(v.start());
+  check_second_level(v);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("where the kernel keeps quota, a user namespace VE's users have limits by their ids "
+          "inside", "[disk][userns]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  test::userns_root root;
+  auto v = root.open(17013);
+  auto o = with_disk(64 * 1024);
+  o.disk.quotaugidlimit = 2;
+  o.userns = true;
+  MUST(v.create(o));
+  MUST(v.start());
+  check_second_level(v);
   MUST(v.stop({.fast = true}));
 }
 

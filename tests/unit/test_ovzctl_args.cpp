@@ -355,4 +355,24 @@ TEST_CASE("ovzctl: create and set disk quota options, quota", "[ovzctl][disk]") 
   CHECK_THAT(refusal({"quota", "101", "-v"}), Catch::Contains("unknown option '-v'"));
   CHECK_THAT(std::string(ovzctl::usage()),
              Catch::Contains("quota CTID") && Catch::Contains("--diskspace"));
+
+  // The second level: the table, and vzquota setlimit2's job.
+  CHECK(parsed({"quota", "101", "--ugid"}).ugid_table);
+  cmd = parsed({"quota", "101", "--user", "1000", "--blocks", "1M:2M"});
+  CHECK(cmd.ugid_owner == ovz::quota_ugid{.type = ovz::quota_ugid::kind::user, .id = 1000});
+  CHECK(cmd.ugid_blocks == ovz::disk_limit{1024, 2048});
+  CHECK_FALSE(cmd.ugid_inodes);
+  cmd = parsed({"quota", "101", "--group=33", "--inodes", "100"});
+  CHECK(cmd.ugid_owner == ovz::quota_ugid{.type = ovz::quota_ugid::kind::group, .id = 33});
+  CHECK(cmd.ugid_inodes == ovz::disk_limit{100, 100});
+  CHECK(parsed({"quota", "101", "--user", "1000", "--blocks", "0"}).ugid_blocks ==
+        ovz::disk_limit{});
+  CHECK_THAT(refusal({"quota", "101", "--user", "1000"}), Catch::Contains("need --blocks"));
+  CHECK_THAT(refusal({"quota", "101", "--blocks", "1M"}), Catch::Contains("--user or a --group"));
+  CHECK_THAT(refusal({"quota", "101", "--user", "x", "--blocks", "1M"}),
+             Catch::Contains("not a numeric"));
+  CHECK_THAT(refusal({"quota", "101", "--user", "1", "--group", "2", "--blocks", "1M"}),
+             Catch::Contains("one --user or --group"));
+  CHECK_THAT(refusal({"quota", "101", "--user", "1", "--inodes", "2:1"}),
+             Catch::StartsWith("quota: --inodes: "));
 }

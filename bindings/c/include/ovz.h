@@ -486,6 +486,34 @@ typedef struct ovz_disk_quota {
  * which has no quota. */
 int ovz_ve_quota(ovz_ve_t *ve, ovz_disk_quota *out, size_t size);
 
+/* A user or a group of a VE, by its id inside the VE (vzquota's ugid). */
+#define OVZ_QUOTA_USER 0
+#define OVZ_QUOTA_GROUP 1
+typedef struct ovz_quota_ugid {
+  int type; /* OVZ_QUOTA_USER or OVZ_QUOTA_GROUP */
+  uint32_t id;
+} ovz_quota_ugid;
+
+/* A user's or group's quota inside a VE, the second level (vzquota stat -t): what its files
+ * take of the VE's disk against its own limits (0: none). */
+typedef struct ovz_ugid_quota {
+  ovz_quota_ugid owner;
+  ovz_disk_usage blocks; /* in 1 KiB blocks */
+  ovz_disk_usage inodes;
+} ovz_ugid_quota;
+
+/* Limits a user's or group's files inside the VE (vzquota setlimit2): `blocks` and `inodes`
+ * as "SOFT[:HARD]" (blocks in 1 KiB with K, M, G, T suffixes), "0" removes a limit, NULL
+ * keeps it. Running or not. Needs the kernel's quota and QUOTAUGIDLIMIT above 0, which caps
+ * how many users and groups have limits (OVZ_EUNSUPPORTED, OVZ_EINVAL naming it, if not). */
+int ovz_ve_set_ugid_quota(ovz_ve_t *ve, ovz_quota_ugid owner, const char *blocks,
+                          const char *inodes);
+/* Writes up to `capacity` users' and groups' quotas (every one with files or limits on the
+ * VE's disk, users first, by id) into `out`, structs of `size` bytes each
+ * (sizeof(ovz_ugid_quota)), and how many there are into *count, as ovz_ve_beancounters. */
+int ovz_ve_ugid_quotas(ovz_ve_t *ve, ovz_ugid_quota *out, size_t size, size_t capacity,
+                       size_t *count);
+
 /* Typed getters of what CTID.conf sets (ovz_ve_params, ovz_ve_security and ovz_ve_network
  * give the same as CTID.conf text). */
 

@@ -132,6 +132,19 @@ static void check_image(const char *root) {
               strstr(ovz_error_last()->message, "quotaugidlimit") != NULL,
           "... saying which setting");
   }
+  {
+    const ovz_quota_ugid user = {OVZ_QUOTA_USER, 1000}, bad = {7, 1000};
+    size_t count = 0;
+    check(ovz_ve_set_ugid_quota(ve, user, "1M", NULL) == OVZ_EUNSUPPORTED &&
+              strstr(ovz_error_last()->message, ovz_has_feature("quota") ? "QUOTAUGIDLIMIT"
+                                                                         : "quota feature"),
+          "a user's limits need the kernel's quota and QUOTAUGIDLIMIT above 0, saying so");
+    check(ovz_ve_set_ugid_quota(ve, bad, "1M", NULL) == OVZ_EINVAL,
+          "... and a user or a group as the owner");
+    rc = ovz_ve_ugid_quotas(ve, NULL, sizeof(ovz_ugid_quota), 0, &count);
+    check(ovz_has_feature("quota") ? rc == 0 && count > 0 : rc == OVZ_EUNSUPPORTED,
+          "users' and groups' usage listed where the kernel keeps quota, else unsupported");
+  }
   stop.fast = 1;
   check(ovz_ve_stop(ve, &stop) == 0, "stop");
 

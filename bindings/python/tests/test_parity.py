@@ -51,6 +51,8 @@ BOTH = {
     "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
     "ve::beancounters": ("VE.beancounters", "ovz_ve_beancounters"),
     "ve::quota": ("VE.quota", "ovz_ve_quota"),
+    "ve::set_ugid_quota": ("VE.set_ugid_quota", "ovz_ve_set_ugid_quota"),
+    "ve::ugid_quotas": ("VE.ugid_quotas", "ovz_ve_ugid_quotas"),
     "ve::set_hostname": ("VE.set_hostname", "ovz_ve_set_hostname"),
     "ve::set_user_password": ("VE.set_user_password", "ovz_ve_set_user_password"),
     "ve::security": ("VE.security", "ovz_ve_get_capability"),
@@ -101,6 +103,7 @@ ABSENT = {
     "parse_disk_limit": "reached through parse_setting",
     "check_disk_params": "applied by parse_setting, create and set",
     "format_disk_limit": "CTID.conf text; quota() gives soft and hard as numbers",
+    "format_ugid_quotas": "the text ovzctl quota --ugid prints; the bindings give its numbers",
     "format_disk_quota": "the text ovzctl quota prints; the bindings give its numbers (and "
                          "str() of Python's DiskQuota is this text)",
     "parse_ip_addresses": "CTID.conf text; the bindings take one address at a time",
@@ -151,6 +154,7 @@ FIELDS = {
     "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"}, {}),
     "disk_quota": ("DiskQuota", "ovz_disk_quota", {}, {}, {}),
     "disk_usage": ("DiskUsage", "ovz_disk_usage", {}, {}, {}),
+    "ugid_quota": ("UgidQuota", "ovz_ugid_quota", {}, {}, {}),
 }
 # Python's set() takes every setting as a keyword (**changes), so its fields are checked by
 # name in parse_setting instead.

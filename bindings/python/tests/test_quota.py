@@ -58,7 +58,7 @@ def test_bad_disk_values_are_refused_naming_the_setting(tmp_path):
 
 
 def test_quota_records_are_not_constructible():
-    for cls in (ovz.DiskQuota, ovz.DiskUsage):
+    for cls in (ovz.DiskQuota, ovz.DiskUsage, ovz.UgidQuota):
         with pytest.raises(TypeError):
             cls()
 
@@ -115,7 +115,17 @@ def test_quota_of_a_ve_with_an_image(root):
         assert ve.config["DISKSPACE"] == "153600:184320"
         assert ve.quota().blocks.hard == 184320
         assert df_blocks(ve) == after
-        if not ve.quota().soft_enforced:
+        needs = "QUOTAUGIDLIMIT" if ovz.kernel_keeps_disk_quota() else "quota feature"
+        with pytest.raises(ovz.Unsupported, match=needs):
+            ve.set_ugid_quota(user=1000, blocks="1M")
+        with pytest.raises(ovz.InvalidArgument):
+            ve.set_ugid_quota(user=1000, group=1000, blocks=1024)
+        if ve.quota().soft_enforced:
+            owners = [q.owner for q in ve.ugid_quotas()]
+            assert ("user", 0) in owners and ("group", 0) in owners
+        else:
+            with pytest.raises(ovz.Unsupported):
+                ve.ugid_quotas()
             with pytest.raises(ovz.Unsupported, match="(?i)quotaugidlimit"):
                 ve.set(quotaugidlimit=100, save=True)
             assert "QUOTAUGIDLIMIT" not in ve.config
