@@ -325,7 +325,7 @@ std::string repr_stat(const ovz::ubc_stat& s) {
 }
 
 std::string repr_event(const ovz::ubc_event& e) {
-  return "BeancounterEvent(ctid=" + e.id.str() + ", resource='" + ovz::to_string(e.resource) +
+  return "BeancounterEvent(ctid=" + e.id.str() + ", resource='" + ovz::resource_name(e) +
          "', failcnt=" + std::to_string(e.failcnt) + ", previous=" + std::to_string(e.previous) +
          ")";
 }
@@ -381,8 +381,10 @@ void define_watcher(py::module_& m) {
       .def_property_readonly("ctid", [](const ovz::ubc_event& e) { return e.id.value(); },
                              "The VE's CTID.")
       .def_property_readonly(
-          "resource", [](const ovz::ubc_event& e) { return ovz::to_string(e.resource); },
-          "The beancounter: 'numproc', 'physpages', 'swappages' or 'kmemsize'.")
+          "resource", [](const ovz::ubc_event& e) { return ovz::resource_name(e); },
+          "The beancounter: 'numproc', 'physpages', 'swappages' or 'kmemsize'; or "
+          "'diskspace' or 'diskinodes' when the VE's disk usage went above that soft limit "
+          "(failcnt then counts those crossings since the watch began).")
       .def_readonly("failcnt", &ovz::ubc_event::failcnt, "The count now.")
       .def_readonly("previous", &ovz::ubc_event::previous, "The count before.")
       .def("__repr__", &repr_event);

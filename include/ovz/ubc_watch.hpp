@@ -19,17 +19,32 @@
 
 namespace ovz::inline v0 {
 
+/// A disk quota limit of a VE (DISKSPACE, DISKINODES), as a watcher reports its soft part.
+enum class disk_resource { diskspace, diskinodes };
+/// "diskspace" or "diskinodes".
+OVZ_API const char* to_string(disk_resource r) noexcept;
+
 struct ubc_event {
   ctid id;
+  /// The beancounter whose failcnt grew; unused when `disk` is set.
   ubc_resource resource = ubc_resource::numproc;
   std::uint64_t failcnt = 0;   ///< the count now
   std::uint64_t previous = 0;  ///< the count before
+  /// Set when the VE's disk usage went above that limit's soft value; failcnt then counts
+  /// such crossings since the watcher started. Where the kernel keeps no quota this event is
+  /// all a soft limit does (kernel_keeps_disk_quota()).
+  std::optional<disk_resource> disk{};
 };
+
+/// The event's resource as vzctl names it: "numproc", …, or "diskspace", "diskinodes".
+OVZ_API const char* resource_name(const ubc_event& e) noexcept;
 
 /// Watches the kernel-counted beancounters of one VE (numproc, physpages, swappages,
 /// kmemsize). On cgroup v2 the kernel's notifications on memory.events and pids.events wake
 /// it at once; on v1, whose failcnt files do not notify, it polls. It also polls on v2, so
-/// that a restarted VE (a new cgroup) is picked up. Handlers run on the io_context's threads.
+/// that a restarted VE (a new cgroup) is picked up. Each poll of a running VE with a disk
+/// image also compares its usage with the soft limits of DISKSPACE and DISKINODES (as
+/// CTID.conf has them then). Handlers run on the io_context's threads.
 class OVZ_API ubc_watcher {
  public:
   using handler = std::function<void(const ubc_event&)>;

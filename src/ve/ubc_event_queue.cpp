@@ -48,7 +48,7 @@ struct ubc_event_queue::state {
     {
       std::lock_guard lock(m);
       for (auto& queued : events) {
-        if (queued.resource == e.resource) {
+        if (queued.resource == e.resource && queued.disk == e.disk) {
           queued.failcnt = e.failcnt;
           return;
         }
@@ -56,7 +56,7 @@ struct ubc_event_queue::state {
       events.push_back(e);
     }
     // Cannot fail: the count never nears the eventfd's maximum, there being at most one
-    // event per watched resource.
+    // event per watched resource (the beancounters and the two disk limits).
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(ready.get(), &one, sizeof one);
   }

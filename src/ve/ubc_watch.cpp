@@ -4,6 +4,7 @@
 #include "kernel/cgroup_manager.hpp"
 #include "model/layout.hpp"
 #include "model/ubc_table.hpp"
+#include "ve/disk_watch.hpp"
 #include "ve/ubc_measure.hpp"
 #include "ve/ve_op.hpp"
 
@@ -20,13 +21,21 @@
 
 namespace ovz::inline v0 {
 
+const char* to_string(disk_resource r) noexcept {
+  return r == disk_resource::diskspace ? "diskspace" : "diskinodes";
+}
+
+const char* resource_name(const ubc_event& e) noexcept {
+  return e.disk ? to_string(*e.disk) : to_string(e.resource);
+}
+
 // Lives as long as an asynchronous operation holds it, so that a watcher destroyed while the
 // io_context still has its handlers queued leaves them nothing dangling.
 struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
-  state(boost::asio::io_context& io, ovz::host on, std::string cgroup, ctid id, handler h,
+  state(boost::asio::io_context& io, ovz::host on, std::string cgroup, const ve& v, handler h,
         std::chrono::milliseconds interval)
-      : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(id),
-        on_failure(std::move(h)),
+      : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(v.id()),
+        disk(v), on_failure(std::move(h)),
         interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
         notify(strand) {}
 
@@ -43,6 +52,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   detail::cgroup_manager* cg;
   std::string cgroup;
   ctid id;
+  detail::disk_soft_watch disk;  // used on the strand only
   handler on_failure;
   std::chrono::milliseconds interval;
   // The io_context may be run by several threads. The timer's and inotify's handlers share
@@ -93,6 +103,9 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
       if (ec || self->stopped) return;
       self->rewatch();
       self->check();
+      // Disk usage has no notification to wait for: it is looked at on the timer only.
+      for (const auto& e : self->disk.look())
+        if (!self->stopped) self->on_failure(e);
       self->arm_timer();
     });
   }
@@ -120,7 +133,7 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
   BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
   BOOST_OUTCOME_TRY(on, detail::ve_op::host_of(v));
   const auto& l = op.layout;
-  auto s = std::make_shared<state>(io, std::move(on), l.cgroup, v.id(), std::move(on_failure),
+  auto s = std::make_shared<state>(io, std::move(on), l.cgroup, v, std::move(on_failure),
                                    poll_interval);
   if (!s->cg->resources().event_files().empty()) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

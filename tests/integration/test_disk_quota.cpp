@@ -9,6 +9,7 @@
 #include "support/userns_root.hpp"
 
 #include <ovz/disk_quota.hpp>
+#include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 
 #include "kernel/caps.hpp"
@@ -503,6 +504,52 @@ TEST_CASE("where the kernel keeps quota, a user namespace VE's users have limits
   MUST(v.create(o));
   MUST(v.start());
   check_second_level(v);
+  MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("a watcher reports a VE's disk usage going above its soft limits, each time",
+          "[disk][watch]") {
+  using namespace std::chrono_literals;
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17014);
+  auto o = with_disk(64 * 1024, 4096);
+  o.disk.diskspace->soft = 16 * 1024;
+  o.disk.diskinodes->soft = 1100;
+  MUST(v.create(o));
+  MUST(v.start());
+  auto watch = MUST(ubc_event_queue::start(v, 100ms));
+  CHECK_FALSE(MUST(watch->next(300ms)));
+
+  // Where the kernel keeps quota (the lab) a write past the soft limit may also fail: no
+  // QUOTATIME, no grace. Usage is above it either way.
+  run_sh(v, "dd if=/dev/zero of=/big bs=1M count=24; sync");
+  auto e = MUST(watch->next(5s));
+  REQUIRE(e);
+  CHECK(e->disk == disk_resource::diskspace);
+  CHECK(std::string(resource_name(*e)) == "diskspace");
+  CHECK(e->id == v.id());
+  CHECK(e->failcnt == 1);
+  CHECK(e->previous == 0);
+  CHECK_FALSE(MUST(watch->next(300ms)));  // still above: no news
+
+  // Back under it and above again: the second crossing.
+  sh(v, "rm /big; sync");
+  std::this_thread::sleep_for(300ms);
+  run_sh(v, "dd if=/dev/zero of=/big bs=1M count=24; sync");
+  e = MUST(watch->next(5s));
+  REQUIRE(e);
+  CHECK(e->disk == disk_resource::diskspace);
+  CHECK(e->failcnt == 2);
+  CHECK(e->previous == 1);
+
+  // Under it again first: a directory needs a block, which the kernel's quota would refuse.
+  sh(v, "rm /big; sync");
+  run_sh(v, "mkdir /many && cd /many && seq 1 1200 | xargs touch");
+  e = MUST(watch->next(5s));
+  REQUIRE(e);
+  CHECK(e->disk == disk_resource::diskinodes);
+  CHECK(e->failcnt == 1);
   MUST(v.stop({.fast = true}));
 }
 

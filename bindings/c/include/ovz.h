@@ -433,7 +433,10 @@ int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t 
  * v1 it looks every poll interval. A restarted VE is followed. */
 typedef struct ovz_ubc_event {
   unsigned ctid;
-  const char *resource; /* "numproc", ...: static storage, never freed */
+  /* "numproc", ...: static storage, never freed. "diskspace" or "diskinodes" when the VE's
+   * disk usage went above that soft limit; failcnt then counts those crossings since the
+   * watch began (where the kernel keeps no quota, this is all a soft limit does). */
+  const char *resource;
   uint64_t failcnt;     /* the count now */
   uint64_t previous;    /* the count before */
 } ovz_ubc_event;

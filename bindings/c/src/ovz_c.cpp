@@ -963,7 +963,7 @@ int ovz_ubc_watch_next(ovz_ubc_watch_t* watch, int timeout_ms, ovz_ubc_event* ev
       return set_error(OVZ_ETIMEDOUT, 0,
                        "ovz_ubc_watch_next: no event within " + std::to_string(timeout_ms) + " ms");
     const ovz_ubc_event c = {.ctid = (*e)->id.value(),
-                             .resource = ovz::to_string((*e)->resource),
+                             .resource = ovz::resource_name(**e),
                              .failcnt = (*e)->failcnt,
                              .previous = (*e)->previous};
     return fill_sized(event, c, size, "ovz_ubc_watch_next");

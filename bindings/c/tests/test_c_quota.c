@@ -1,7 +1,7 @@
 /* Disk quota through the C ABI: create with a diskspace, ovz_ve_quota, set of the disk
  * settings (grown live, shrunk stopped, refused without an image or for what the kernel cannot
  * do), df inside. Prints one TAP line per check; exits 1 on any failure, 77 (ctest: skipped)
- * when not root. CTIDs 9800-9819. */
+ * when not root; a watch's event of a soft limit crossed. CTIDs 9800-9819. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -242,6 +242,40 @@ out:
   ovz_ve_free(old);
 }
 
+/* A watch reports the VE's disk usage going above its soft DISKSPACE. */
+static void check_soft_event(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_create_options create = OVZ_CREATE_OPTIONS_INIT;
+  ovz_stop_options stop = OVZ_STOP_OPTIONS_INIT;
+  ovz_ubc_watch_options opts = OVZ_UBC_WATCH_OPTIONS_INIT;
+  ovz_ubc_watch_t *watch = NULL;
+  ovz_ubc_event ev;
+  int code = -1;
+  const char *const fill[] = {"/bin/sh", "-c", "dd if=/dev/zero of=/big bs=1M count=24; sync",
+                              NULL};
+
+  if (!check(ovz_ve_open(&ve, 9801, root) == 0, "open VE 9801")) return;
+  create.diskspace = "16M:64M";
+  if (!check(ovz_ve_create(ve, &create) == 0 && ovz_ve_start(ve) == 0,
+             "create and start VE 9801 with diskspace 16M:64M"))
+    goto out;
+  opts.poll_interval_ms = 100;
+  if (check(ovz_ubc_watch_open(&watch, ve, &opts) == 0, "watch VE 9801")) {
+    check(ovz_ubc_watch_next(watch, 300, &ev, sizeof ev) == OVZ_ETIMEDOUT,
+          "no event while under the soft limit");
+    ovz_ve_exec_capture(ve, fill, &code, NULL, NULL);
+    check(ovz_ubc_watch_next(watch, 5000, &ev, sizeof ev) == 0 && ev.ctid == 9801 &&
+              strcmp(ev.resource, "diskspace") == 0 && ev.failcnt == 1 && ev.previous == 0,
+          "24M written: a diskspace event, the first crossing");
+    ovz_ubc_watch_free(watch);
+  }
+  stop.fast = 1;
+  ovz_ve_stop(ve, &stop);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 9801");
+out:
+  ovz_ve_free(ve);
+}
+
 int main(void) {
   char root[] = "/tmp/ovz-c-quota-XXXXXX";
 
@@ -249,5 +283,6 @@ int main(void) {
   if (started != 0) return started;
   check_without_image(root);
   check_image(root);
+  check_soft_event(root);
   return finish(root);
 }

@@ -103,6 +103,7 @@ ABSENT = {
     "parse_disk_limit": "reached through parse_setting",
     "check_disk_params": "applied by parse_setting, create and set",
     "format_disk_limit": "CTID.conf text; quota() gives soft and hard as numbers",
+    "resource_name": "the bindings' event carries the name as its resource",
     "format_ugid_quotas": "the text ovzctl quota --ugid prints; the bindings give its numbers",
     "format_disk_quota": "the text ovzctl quota prints; the bindings give its numbers (and "
                          "str() of Python's DiskQuota is this text)",
@@ -151,7 +152,8 @@ FIELDS = {
     "ve_status": ("VEStatus", "ovz_ve_status", {"id": "ctid"}, {"id": "ctid"}, {}),
     "ubc_stat": ("Beancounter", "ovz_ubc_stat", {}, {}, {}),
     "cpu_params": ("VE.set", "ovz_cpu_params", {}, {}, {}),
-    "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"}, {}),
+    "ubc_event": ("BeancounterEvent", "ovz_ubc_event", {"id": "ctid"}, {"id": "ctid"},
+                  {"disk": "named by resource: 'diskspace' or 'diskinodes'"}),
     "disk_quota": ("DiskQuota", "ovz_disk_quota", {}, {}, {}),
     "disk_usage": ("DiskUsage", "ovz_disk_usage", {}, {}, {}),
     "ugid_quota": ("UgidQuota", "ovz_ugid_quota", {}, {}, {}),

@@ -160,3 +160,20 @@ def test_a_ve_without_an_image_has_no_quota(root):
     conf = ve.config
     assert not {"DISKSPACE", "DISKINODES", "QUOTATIME"} & conf.keys()
     assert "diskspace" not in ve.params()
+
+
+@needs_root
+def test_a_watcher_reports_disk_usage_above_the_soft_limits(root):
+    ve = ovz.VE(9822, root)
+    ve.create(diskspace="16M:64M", diskinodes=(1100, 4096))
+    with ve.started(), ve.watch_beancounters(poll_interval=0.1) as watcher:
+        assert watcher.next(timeout=0.3) is None
+        ve.exec("dd if=/dev/zero of=/big bs=1M count=24; sync")
+        event = watcher.next(timeout=5)
+        assert event is not None, "no event within 5 s of going above the soft diskspace"
+        assert (event.ctid, event.resource, event.failcnt, event.previous) == (
+            9822, "diskspace", 1, 0)
+        assert "diskspace" in repr(event)
+        ve.exec("mkdir /many && cd /many && seq 1 1200 | xargs touch")
+        event = watcher.next(timeout=5)
+        assert event is not None and event.resource == "diskinodes"
