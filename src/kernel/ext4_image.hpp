@@ -7,18 +7,19 @@
 
 #include "kernel/loop_device.hpp"
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 
 namespace ovz::detail {
 
-/// Makes `image` a sparse file of `kib` KiB holding a new ext4 with `inodes` inodes (0:
-/// mkfs's default, one per 16 KiB) and what the directory `tree` holds, owners included;
+/// Makes `image` a sparse file of `kib` KiB holding a new, empty ext4 with `inodes` inodes
+/// (0: mkfs's default, one per 16 KiB), its root directory owned by uid and gid `owner`;
 /// with `quota`, ext4's quota and project features (user, group and project quota), which
 /// only a kernel with a quota format mounts read-write.
 result<void> make_ext4_image(const std::filesystem::path& image, std::uint64_t kib,
-                             std::uint64_t inodes, const std::filesystem::path& tree,
-                             bool quota);
+                             std::uint64_t inodes, uid_t owner, bool quota);
 
 /// A detached mount (fsmount) of the ext4 on `loop`, whose image is `image`. Freed blocks go
 /// back to the host (discard punches holes in the image). An image with quota features is

@@ -30,7 +30,7 @@ class ve_storage {
 
   /// One line for the printed plan ("overlay lower=… upper=… work=…").
   virtual std::string describe() const = 0;
-  /// Fills the empty directory `area`, which becomes the VE's private area once complete
+  /// Fills the directory `area` (made if missing, else empty), which becomes the VE's private area once complete
   /// (create makes it under a temporary name and renames it into place); what the VE's root
   /// writes belongs to host uid and gid `root_id` (0, or a user namespace's base).
   virtual result<void> create_area(const std::filesystem::path& area, uid_t root_id) const = 0;

@@ -17,10 +17,21 @@ namespace {
 constexpr const char* upper_name = "fs";
 constexpr const char* work_name = "work";
 
-// Both layers in the project: overlayfs renames from work into upper, which ext4 refuses
-// (EXDEV) between directories of different projects.
-result<void> tag_layers(int disk, const std::filesystem::path& image) {
+// The overlay's upper and work directories, made at the first mount with the owner of the
+// image's root (the VE's root id), and with the kernel's quota both in the VE's project:
+// overlayfs renames from work into upper, which ext4 refuses (EXDEV) between directories of
+// different projects.
+result<void> make_layers(int disk, const std::filesystem::path& image, bool tagged) {
+  struct stat root {};
+  if (::fstat(disk, &root) != 0) return sys_fail(errno, "stat the root of {}", image.string());
   for (const char* name : {upper_name, work_name}) {
+    if (::mkdirat(disk, name, 0755) == 0) {
+      if (::fchownat(disk, name, root.st_uid, root.st_gid, AT_SYMLINK_NOFOLLOW) != 0)
+        return sys_fail(errno, "chown {} in {}", name, image.string());
+    } else if (errno != EEXIST) {
+      return sys_fail(errno, "create {} in {}", name, image.string());
+    }
+    if (!tagged) continue;
     unique_fd dir(::openat(disk, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir) return sys_fail(errno, "open {} in {}", name, image.string());
     BOOST_OUTCOME_TRY(tag_project(dir.get(), fmt::format("{} in {}", name, image.string())));
@@ -51,15 +62,13 @@ class image final : public ve_storage {
     if (!disk_) return disk_.error();
     if (!disk_.value().diskspace)
       return fail(errc::invalid_argument, "a disk image needs a DISKSPACE");
-    const auto tree = area / ".disk";
-    BOOST_OUTCOME_TRY(make_layer_dirs(tree / upper_name, tree / work_name, root_id));
     const auto& d = disk_.value();
-    BOOST_OUTCOME_TRY(make_ext4_image(area / paths_.disk_image.filename(), d.diskspace->hard,
-                                      d.diskinodes ? d.diskinodes->hard : 0, tree,
-                                      kernel_has_quota_format()));
     std::error_code ec;
-    std::filesystem::remove_all(tree, ec);
-    if (ec) return sys_fail(ec.value(), "remove {}", tree.string());
+    std::filesystem::create_directories(area, ec);
+    if (ec) return sys_fail(ec.value(), "create {}", area.string());
+    BOOST_OUTCOME_TRY(make_ext4_image(area / paths_.disk_image.filename(), d.diskspace->hard,
+                                      d.diskinodes ? d.diskinodes->hard : 0, root_id,
+                                      kernel_has_quota_format()));
     std::filesystem::create_directory(area / paths_.disk_stage.filename(), ec);
     if (ec)
       return sys_fail(ec.value(), "create {}", (area / paths_.disk_stage.filename()).string());
@@ -126,8 +135,8 @@ result<mounted_disk> mount_disk(const ve_paths& l, const disk_params& disk) {
   BOOST_OUTCOME_TRY(loop, bind_loop(l.disk_image));
   BOOST_OUTCOME_TRY(mount, mount_ext4(loop, l.disk_image));
   const bool enforced = !quota_features_of(l.disk_image).empty();
+  BOOST_OUTCOME_TRY(make_layers(mount.get(), l.disk_image, enforced));
   if (enforced) {
-    BOOST_OUTCOME_TRY(tag_layers(mount.get(), l.disk_image));
     auto held = hold_to(mount.get(), disk);
     if (!held) return with_context(held.error(), fmt::format("VE {}: disk quota", l.id.value()));
   }
