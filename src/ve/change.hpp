@@ -47,7 +47,8 @@ result<undo_step> change_resolver(change_site& site,
                                   const std::optional<std::vector<std::string>>& searchdomains);
 
 /// DISKSPACE (grown live, shrunk only while stopped), DISKINODES, QUOTATIME, QUOTAUGIDLIMIT
-/// of a VE with a disk image. A disk grown is not shrunk back by the undo: it only gains room.
+/// of a VE with a disk image; a DISKSPACE for a stopped VE without one moves its files onto a
+/// new one. A disk grown is not shrunk back by the undo: it only gains room.
 result<undo_step> change_disk(change_site& site, const disk_params& changes);
 
 /// What create can refuse of its disk settings before it makes anything.

@@ -93,6 +93,31 @@ result<void> check_inodes(const ve_paths& l, const disk_params& now, const disk_
 
 }  // namespace
 
+namespace {
+
+// A VE without a disk image gets one once it is stopped, as create would have made it.
+result<undo_step> move_to_disk(change_site& site, const disk_params& changes) {
+  const auto& l = site.layout;
+  if (!changes.diskspace) return no_image(l);
+  if (site.init_pid)
+    return fail(errc::already_running,
+                "DISKSPACE: VE {} keeps its files in {}, without a disk image; stop it first to "
+                "move them onto one",
+                l.id.value(), l.upper.string());
+  BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
+  disk_params wanted = current.disk;
+  wanted.diskspace = changes.diskspace;
+  if (changes.diskinodes) wanted.diskinodes = changes.diskinodes;
+  if (changes.quotatime) wanted.quotatime = changes.quotatime;
+  if (changes.quotaugidlimit) wanted.quotaugidlimit = changes.quotaugidlimit;
+  BOOST_OUTCOME_TRY(check_create_disk(wanted));
+  BOOST_OUTCOME_TRY(move_onto_image(l, wanted));
+  BOOST_OUTCOME_TRY(params_to_config({.disk = changes}, site.conf));
+  return undo_step{};
+}
+
+}  // namespace
+
 result<void> check_create_disk(const disk_params& disk) {
   BOOST_OUTCOME_TRY(check_disk_params(disk));
   if (!disk.diskspace && (disk.diskinodes || disk.quotatime || disk.quotaugidlimit))
@@ -105,7 +130,7 @@ result<void> check_create_disk(const disk_params& disk) {
 result<undo_step> change_disk(change_site& site, const disk_params& changes) {
   BOOST_OUTCOME_TRY(check_disk_params(changes));
   const auto& l = site.layout;
-  if (storage_kind_of(l) != storage_kind::image) return no_image(l);
+  if (storage_kind_of(l) != storage_kind::image) return move_to_disk(site, changes);
   BOOST_OUTCOME_TRY(check_ugid_limit(changes, &l.disk_image));
   BOOST_OUTCOME_TRY(current, params_from_config(site.conf));
   BOOST_OUTCOME_TRY(check_inodes(l, current.disk, changes));

@@ -85,6 +85,10 @@ struct mounted_disk {
   bool enforced = false;
 };
 result<mounted_disk> mount_disk(const ve_paths& l, const disk_params& disk);
+/// Moves the files of a VE without a disk image (its upper directory) onto a new image made
+/// as create makes it for `disk`, which must hold them; the VE must be stopped. A move that
+/// fails leaves the VE as it was.
+result<void> move_onto_image(const ve_paths& l, const disk_params& disk);
 /// The same overlay with the upper and work directories in the ext4 image `l.disk_image`,
 /// made `disk`'s hard size and inode count, with the kernel's quota where it has one.
 std::shared_ptr<const ve_storage> image_storage(const ve_paths& l,

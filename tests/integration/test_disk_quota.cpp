@@ -228,12 +228,13 @@ TEST_CASE("disk settings a VE cannot have are refused and change nothing", "[dis
   MUST(plain.create());
   const auto conf_before = MUST(plain.config()).get("DISKSPACE");
   ve_params p;
-  p.disk.diskspace = disk_limit{64 * 1024, 64 * 1024};
+  p.disk.diskinodes = disk_limit{64 * 1024, 64 * 1024};
   auto no_image = plain.set(p, true);
   REQUIRE_FALSE(no_image);
   CHECK(no_image.error().is(errc::unsupported));
   CHECK(no_image.error().message().find("without a disk image") != std::string::npos);
   CHECK(MUST(plain.config()).get("DISKSPACE") == conf_before);
+  CHECK_FALSE(MUST(plain.config()).get("DISKINODES"));
   auto no_quota = plain.quota();
   REQUIRE_FALSE(no_quota);
   CHECK(no_quota.error().is(errc::unsupported));
@@ -320,6 +321,27 @@ TEST_CASE("a VE's disk survives a VE killed while writing, and destroy leaves no
   CHECK_FALSE(std::filesystem::exists(image));
   CHECK(loops_of(image).empty());
   CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("a VE in a user namespace moves its files onto a disk image, owners kept",
+          "[disk][userns]") {
+  test::require_root();
+  test::userns_root root;
+  auto v = root.open(17017);
+  create_options o;
+  o.userns = true;
+  MUST(v.create(o));
+  MUST(v.start());
+  sh(v, "touch /mine && chown 1000:1000 /mine && touch /root-owned");
+  MUST(v.stop({.fast = true}));
+  ve_params move;
+  move.disk.diskspace = disk_limit{32 * 1024, 32 * 1024};
+  MUST(v.set(move, false));
+  MUST(v.start());
+  CHECK(sh(v, "stat -c %u:%g /mine /root-owned") == "1000:1000\n0:0\n");
+  CHECK(sh(v, "touch /new && stat -c %u /new") == "0\n");
+  CHECK(df(v).size <= 32 * 1024);
+  MUST(v.stop({.fast = true}));
 }
 
 TEST_CASE("a VE in a user namespace keeps its files on a disk of its own", "[disk][userns]") {
@@ -551,6 +573,55 @@ TEST_CASE("a watcher reports a VE's disk usage going above its soft limits, each
   CHECK(e->disk == disk_resource::diskinodes);
   CHECK(e->failcnt == 1);
   MUST(v.stop({.fast = true}));
+}
+
+TEST_CASE("a VE created without a diskspace moves its files onto a disk image of its own",
+          "[disk]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(17015);
+  MUST(v.create());
+  MUST(v.start());
+  // A file, a hard link to it, a directory, and a template file deleted (a whiteout).
+  sh(v, "mkdir /d && echo kept > /d/file && ln /d/file /d/link && rm /etc/group");
+  ve_params move;
+  move.disk.diskspace = disk_limit{48 * 1024, 64 * 1024};
+  auto running = v.set(move, true);
+  REQUIRE_FALSE(running);
+  CHECK(running.error().is(errc::already_running));
+  CHECK(running.error().message().find("stop it first") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(image_of(v)));
+  MUST(v.stop({.fast = true}));
+
+  MUST(v.set(move, false));
+  CHECK(MUST(v.config()).get("DISKSPACE") == "49152:65536");
+  CHECK(std::filesystem::exists(image_of(v)));
+  CHECK_FALSE(std::filesystem::exists(v.private_path() / "fs"));
+  CHECK(loops_of(image_of(v)).empty());
+  MUST(v.start());
+  CHECK(sh(v, "cat /d/file") == "kept\n");
+  CHECK(sh(v, "stat -c %i /d/file /d/link | uniq | wc -l") == "1\n");
+  CHECK(run_sh(v, "test -e /etc/group").exit_code != 0);
+  CHECK(df(v).size <= 64 * 1024);
+  CHECK(MUST(v.quota()).blocks.hard == 64 * 1024);
+  MUST(v.stop({.fast = true}));
+
+  // Files that do not fit: refused, and the VE keeps them where they were.
+  auto big = root.open(17016);
+  MUST(big.create());
+  MUST(big.start());
+  sh(big, "dd if=/dev/zero of=/big bs=1M count=24 2>/dev/null");
+  MUST(big.stop({.fast = true}));
+  ve_params small;
+  small.disk.diskspace = disk_limit{16 * 1024, 16 * 1024};
+  auto refused = big.set(small, false);
+  REQUIRE_FALSE(refused);
+  INFO(refused.error().message());
+  CHECK_FALSE(MUST(big.config()).get("DISKSPACE"));
+  CHECK_FALSE(std::filesystem::exists(image_of(big)));
+  CHECK(std::filesystem::file_size(big.private_path() / "fs" / "big") == 24 * 1024 * 1024);
+  CHECK(loops_of(big.private_path() / "disk.img.new").empty());
+  CHECK(test::leftovers(root).empty());
 }
 
 TEST_CASE("an image with ext4's quota is refused where the kernel keeps none, naming the "

@@ -194,12 +194,12 @@ static void check_without_image(const char *root) {
   if (!check(ovz_ve_create(ve, NULL) == 0, "create without a diskspace")) goto out;
   check(ovz_ve_quota(ve, &q, sizeof q) == OVZ_EUNSUPPORTED,
         "quota of a VE without an image is OVZ_EUNSUPPORTED");
-  check(ovz_ve_set_param(ve, "diskspace", "1G", 1) == OVZ_EUNSUPPORTED &&
-            !conf_has(root, 9810, "DISKSPACE"),
-        "set diskspace of a VE without an image is OVZ_EUNSUPPORTED, nothing saved");
   check(ovz_ve_set_param(ve, "quotatime", "60", 1) == OVZ_EUNSUPPORTED &&
             !conf_has(root, 9810, "QUOTATIME"),
-        "... and so is quotatime");
+        "set quotatime of a VE without an image is OVZ_EUNSUPPORTED, nothing saved");
+  check(ovz_ve_set_param(ve, "diskspace", "64M", 1) == 0 && conf_has(root, 9810, "DISKSPACE") &&
+            ovz_ve_quota(ve, &q, sizeof q) == 0 && q.blocks.hard == 65536,
+        "set diskspace of a stopped VE without an image moves its files onto one");
   check(ovz_ve_destroy(ve) == 0, "destroy VE 9810");
 
   create.diskspace = "2G:1G";

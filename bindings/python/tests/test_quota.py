@@ -149,17 +149,20 @@ def test_quota_of_a_ve_with_an_image(root):
 
 
 @needs_root
-def test_a_ve_without_an_image_has_no_quota(root):
+def test_a_ve_without_an_image_has_no_quota_until_a_diskspace(root):
     ve = ovz.VE(9830, root)
     ve.create()
     with pytest.raises(ovz.Unsupported):
         ve.quota()
-    for kwargs in ({"diskspace": "1G"}, {"diskinodes": 100000}, {"quotatime": 60}):
+    for kwargs in ({"diskinodes": 100000}, {"quotatime": 60}):
         with pytest.raises(ovz.Unsupported):
             ve.set(save=True, **kwargs)
     conf = ve.config
     assert not {"DISKSPACE", "DISKINODES", "QUOTATIME"} & conf.keys()
     assert "diskspace" not in ve.params()
+    # A diskspace moves the stopped VE's files onto a disk image of its own.
+    ve.set(diskspace="64M", save=True)
+    assert ve.quota().blocks.hard == 65536
 
 
 @needs_root
