@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "kernel/files.hpp"
 #include "kernel/mount_in_ns.hpp"
+#include "kernel/proc_creds.hpp"
 #include "kernel/seccomp_notify.hpp"
 #include "kernel/sys.hpp"
 #include "ve/terminal.hpp"
@@ -116,6 +117,7 @@ bool syscall_broker::answer_one(int listener) {
   // what the kernel gives it there.
   const bool ours = pidfd && same_ns(n.pid, init_, ns_type::user) &&
                     same_ns(n.pid, init_, name_call ? ns_type::uts : ns_type::mnt);
+  const auto creds = read_proc_creds(n.pid);
   mount_site site;
   unique_fd root, cwd, source;
   if (ours && !name_call) {
@@ -132,7 +134,9 @@ bool syscall_broker::answer_one(int listener) {
     return true;
   }
   int err = EPERM;
-  if (name_call)
+  if (!creds || creds->euid != 0)
+    err = EPERM;
+  else if (name_call)
     err = do_set_name(n, pidfd.get());
   else if (!root || !cwd || !source)
     err = ESRCH;

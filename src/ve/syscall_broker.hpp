@@ -3,7 +3,8 @@
 // calls its root may make but lacks CAP_SYS_ADMIN for: sethostname and setdomainname in the
 // VE's UTS namespace, and the mounts model/mount_policy.hpp allows in its mount namespace
 // (new tmpfs and mqueue, copies of its /proc and read-only /sys, changes to and unmounting of
-// those). The VE's seccomp filters hand these calls over (user notification); their
+// those), for a caller of effective uid 0 only, as the kernel would refuse anyone without
+// CAP_SYS_ADMIN. The VE's seccomp filters hand these calls over (user notification); their
 // listeners reach the monitor from init's spawn and from each command run in the VE. A call
 // from a process in namespaces of its own (a user namespace it made) is left to the kernel,
 // which judges it by that process's own privileges as ever.

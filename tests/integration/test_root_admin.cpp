@@ -118,6 +118,34 @@ TEST_CASE("root of a default VE sets its names, mounts what a server needs, sets
   CHECK(test::leftovers(root).empty());
 }
 
+TEST_CASE("a user of a VE other than root gets none of the monitor's help: no mount over /etc, "
+          "no hostname",
+          "[admin]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(15003);
+  MUST(v.create());
+  MUST(v.start());
+  sh(v, "echo 'u:x:1000:1000::/:/bin/sh' >> /etc/passwd && hostname before");
+  // A tmpfs over /etc would let its owner write the passwd file su reads.
+  for (const char* refused :
+       {"mount -t tmpfs tmpfs /etc", "mount -t tmpfs tmpfs /tmp", "hostname taken",
+        "mount -t proc proc /tmp"}) {
+    INFO(refused);
+    auto r = run_sh(v, std::string("su -s /bin/sh u -c '") + refused + "' 2>&1");
+    CHECK(r.exit_code != 0);
+    // EPERM, as busybox words it for mount(2) and sethostname(2).
+    CHECK((r.out.find("permission denied") != std::string::npos ||
+           r.out.find("not permitted") != std::string::npos));
+  }
+  CHECK(sh(v, "hostname") == "before\n");
+  CHECK(sh(v, "grep -c ' /etc \\| /tmp ' /proc/self/mountinfo || true") == "0\n");
+  // Root still gets it.
+  sh(v, "mount -t tmpfs tmpfs /tmp && umount /tmp");
+  MUST(v.stop({.fast = true}));
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("init and its children, not only commands run from the host, get the monitor's help",
           "[admin]") {
   test::require_root();
