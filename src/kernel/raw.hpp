@@ -60,6 +60,8 @@ inline int renameat(int from_dir, const char* from, int to_dir, const char* to) 
 }
 
 inline int chdir(const char* path) noexcept { return as_int(::syscall(SYS_chdir, path)); }
+inline int fchdir(int fd) noexcept { return as_int(::syscall(SYS_fchdir, fd)); }
+inline int chroot(const char* path) noexcept { return as_int(::syscall(SYS_chroot, path)); }
 inline mode_t umask(mode_t mask) noexcept {
   return static_cast<mode_t>(::syscall(SYS_umask, mask));
 }

@@ -120,6 +120,7 @@ struct plan {
   int hold_r = -1;
   int devnull = -1;
   int target_pidfd = -1;
+  int target_root = -1;  // O_PATH: the target's root, where its mount namespace is entered
   int setns_flags = 0;
   int cgroup_fd = -1;  // the final child is born in this cgroup where the kernel can
   std::vector<int> keep;  // sorted descriptors the children must not close
@@ -405,6 +406,11 @@ void leave_caller(const plan& p) noexcept {
   if (p.target_pidfd >= 0) {
     if (raw::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
     raw::close(p.target_pidfd);
+    // setns puts us at the top of what is mounted on the namespace's root: the target's
+    // root is what lies under it where something is stacked there (a VE's /dev/root).
+    if (p.target_root >= 0 && (raw::fchdir(p.target_root) != 0 || raw::chroot(".") != 0))
+      child_fail(p, step_setns);
+    if (p.target_root >= 0) raw::close(p.target_root);
   }
   pid_t pid = fork_final(p, p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
@@ -617,7 +623,8 @@ result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
                                              : "its exit status is gone");
 }
 
-result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags) {
+result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidfd,
+                       int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
@@ -633,6 +640,13 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.clone_flags = static_cast<unsigned long long>(spec.namespaces.flags & ~CLONE_NEWCGROUP);
   p.target_pidfd = target_pidfd;
   p.setns_flags = setns_flags;
+  unique_fd target_root;
+  if (in_target && (setns_flags & CLONE_NEWNS)) {
+    target_root.reset(::open(fmt::format("/proc/{}/root", target_pid).c_str(),
+                             O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!target_root) return detail::sys_fail(errno, "open the root of PID {}", target_pid);
+    p.target_root = target_root.get();
+  }
   p.cgroup_fd = spec.cgroup_fd;
 
   unique_fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -666,7 +680,8 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
   p.report_w = report_w.get();
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
-            target_pidfd, p.pty_socket, p.monitor_socket, p.cgroup_fd, p.listener_socket};
+            target_pidfd, p.target_root, p.pty_socket, p.monitor_socket, p.cgroup_fd,
+            p.listener_socket};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());
@@ -777,14 +792,14 @@ result<process> launch(const spawn_spec& spec, int target_pidfd, int setns_flags
 
 }  // namespace
 
-result<process> spawn(const spawn_spec& spec) { return launch(spec, -1, 0); }
+result<process> spawn(const spawn_spec& spec) { return launch(spec, 0, -1, 0); }
 
 result<process> spawn_in(const process& target, ns_set which, const spawn_spec& spec) {
   if (spec.namespaces.flags || !spec.fs.empty() || !spec.new_root.empty() ||
       !spec.hostname.empty())
     return detail::fail(errc::invalid_argument,
                         "spawn_in: new namespaces, fs steps, root or hostname given");
-  return launch(spec, target.pidfd(), which.flags);
+  return launch(spec, target.pid(), target.pidfd(), which.flags);
 }
 
 }  // namespace ovz::inline v0
