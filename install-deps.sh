@@ -17,6 +17,8 @@ packages=(
   busybox-static tar xz-utils gzip iproute2 util-linux procps
   # a VE's disk image (DISKSPACE): mkfs.ext4, e2fsck, resize2fs
   e2fsprogs
+  # tests/integration/test_disk_quota.cpp: the stock quota tools, run in a VE
+  quota
   # template create --debootstrap, and the Debian templates of tests/distro
   debootstrap
   # tests/integration: kills a command at a named system call

@@ -111,6 +111,10 @@ result<void> set_id_limits(int mount, quota_kind kind, std::uint32_t id, const i
   return success();
 }
 
+int quotactl_on(int mount, int cmd, quota_kind kind, std::uint32_t id, void* addr) {
+  return quotactl_fd(mount, cmd, kind, id, addr) == 0 ? 0 : errno;
+}
+
 std::optional<std::uint64_t> grace_left(std::uint64_t ends) {
   if (ends == 0) return std::nullopt;
   const auto now = static_cast<std::uint64_t>(::time(nullptr));

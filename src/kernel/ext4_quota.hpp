@@ -54,6 +54,9 @@ result<std::vector<id_usage>> all_usage_of(int mount, quota_kind kind);
 /// Seconds left of a grace that ends at `ends` (id_usage's): none while no soft limit is
 /// exceeded, 0 once it has run out.
 std::optional<std::uint64_t> grace_left(std::uint64_t ends);
+/// quotactl_fd(2) on the ext4 `mount` is the root of, `cmd` (Q_*) with the kernel's own
+/// structures at `addr`: 0, or the errno it failed with.
+int quotactl_on(int mount, int cmd, quota_kind kind, std::uint32_t id, void* addr);
 /// Sets the grace time of soft limits of every kind, where it differs.
 result<void> set_grace(int mount, std::uint64_t seconds);
 

@@ -68,7 +68,7 @@ result<std::vector<sock_filter>> compile_rules(const seccomp_profile& profile,
 
 const std::vector<std::string>& brokered_calls() {
   static const std::vector<std::string> calls = {"mount", "umount2", "sethostname",
-                                                 "setdomainname"};
+                                                 "setdomainname", "quotactl"};
   return calls;
 }
 

@@ -4,6 +4,7 @@
 
 #include <seccomp.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -77,6 +78,13 @@ result<std::string> read_caller_bytes(pid_t pid, std::uint64_t address, std::siz
   if (size && ::process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(size))
     return sys_fail(EFAULT, "read {} bytes of PID {} at {:#x}", size, pid, address);
   return out;
+}
+
+result<void> write_caller_bytes(int mem, std::uint64_t address, const void* bytes,
+                                std::size_t size) {
+  if (::pwrite(mem, bytes, size, static_cast<off_t>(address)) != static_cast<ssize_t>(size))
+    return sys_fail(EFAULT, "write {} bytes at {:#x}", size, address);
+  return success();
 }
 
 result<std::string> read_caller_string(pid_t pid, std::uint64_t address, std::size_t max) {

@@ -40,6 +40,11 @@ void let_kernel_run(int listener, std::uint64_t id);
 /// ENAMETOOLONG as the kernel would say them.
 result<std::string> read_caller_string(pid_t pid, std::uint64_t address, std::size_t max);
 
+/// Writes `size` bytes to `address` in the process whose /proc/PID/mem `mem` is, opened
+/// before its call was checked to be waiting still: the answer of a call that fills a buffer.
+result<void> write_caller_bytes(int mem, std::uint64_t address, const void* bytes,
+                                std::size_t size);
+
 /// Exactly `size` bytes at `address` in process `pid`.
 result<std::string> read_caller_bytes(pid_t pid, std::uint64_t address, std::size_t size);
 

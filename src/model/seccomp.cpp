@@ -19,7 +19,7 @@ constexpr const char* refused[] = {
     "init_module",   "finit_module", "delete_module", "kexec_load", "kexec_file_load",
     "open_by_handle_at", "name_to_handle_at", "add_key", "request_key", "keyctl",
     "swapon",        "swapoff",      "acct",          "iopl",       "ioperm",
-    "lookup_dcookie", "quotactl",    "nfsservctl",    "vm86",       "vm86old",
+    "lookup_dcookie", "nfsservctl",    "vm86",       "vm86old",
     "perf_event_open", "userfaultfd", "bpf", "syslog",
 };
 

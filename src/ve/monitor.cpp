@@ -297,7 +297,7 @@ int run_monitor(int argc, char** argv) {
   auto master = receive_fd(console_socket_fd);
   console_hub hub(l, master && *master ? std::move(**master) : unique_fd());
   // The same socket brings init's seccomp listener, where its filter has one.
-  syscall_broker broker(args->init);
+  syscall_broker broker(args->init, l);
   broker.add_source(unique_fd(console_socket_fd));
   // Library messages (a failed clean-up, a restart that did not work) end up where the
   // VE's owner looks: its console log.
@@ -308,6 +308,7 @@ int run_monitor(int argc, char** argv) {
   unique_fd broker_socket(::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd : -1);
   confirmation confirmed = confirmation::pending;
   serve(hub, broker, pidfd.get(), listener.get(), broker_socket.get(), confirmed);
+  broker.release();
   // Their paths go with the VE's clean-up, under the VE's lock.
   listener.reset();
   broker_socket.reset();

@@ -110,6 +110,11 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   };
   auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), prepare);
   if (!init) return failed_init(init.error());
+  // Its root's quota tools need the monitor to answer their quotactl calls.
+  if (plan.confine.brokered) {
+    if (auto shown = plan.storage->show_quota_device(init->pid()); !shown)
+      return failed(shown.error());
+  }
   return init;
 }
 

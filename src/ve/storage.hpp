@@ -52,6 +52,9 @@ class ve_storage {
   virtual result<unique_fd> host_root() const = 0;
   /// Removes the private area and the mount point (destroy).
   virtual result<void> remove_area() const = 0;
+  /// Once the VE's init runs (`init`): the device its root's quota tools find its disk by,
+  /// where it has quota of its users and groups (kernel/quota_device.hpp).
+  virtual result<void> show_quota_device(pid_t init) const = 0;
 };
 
 enum class storage_kind { overlay, image };

@@ -5,6 +5,7 @@
 #include "kernel/ext4_quota.hpp"
 #include "kernel/idmap.hpp"
 #include "kernel/loop_device.hpp"
+#include "kernel/quota_device.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -108,6 +109,16 @@ class image final : public ve_storage {
   // A device still bound (a mount the host holds) keeps the data until it is released.
   result<void> remove_area() const override {
     return remove_dirs({paths_.private_dir, paths_.mount_point});
+  }
+
+  // QUOTAUGIDLIMIT 0 turns the second level off, as vzctl's did; an image without ext4's
+  // quota feature has none.
+  result<void> show_quota_device(pid_t init) const override {
+    if (!disk_ || disk_.value().quotaugidlimit.value_or(0) == 0 ||
+        quota_features_of(paths_.disk_image).find("quota") != 0)
+      return success();
+    BOOST_OUTCOME_TRY(loop, bind_loop(paths_.disk_image));
+    return detail::show_quota_device(init, loop.device);
   }
 
  private:

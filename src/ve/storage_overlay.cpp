@@ -67,6 +67,8 @@ class overlay final : public ve_storage {
   }
 
   result<void> remove_area() const override { return remove_dirs({area_, mount_point_}); }
+  // No disk of its own, no quota.
+  result<void> show_quota_device(pid_t) const override { return success(); }
 
  private:
   std::filesystem::path lower_, upper_, work_, area_, mount_point_;

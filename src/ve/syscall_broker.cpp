@@ -112,6 +112,10 @@ bool syscall_broker::answer_one(int listener) {
   if (!*got) return true;
   const syscall_notice& n = **got;
   unique_fd pidfd(pidfd_open(n.pid));
+  if (n.name == "quotactl") {
+    answer(listener, n.id, do_quotactl(listener, n, pidfd.get()));
+    return true;
+  }
   const bool name_call = is_name_call(n.name);
   // Ours to do only for the VE's own namespaces; a process in a user namespace it made gets
   // what the kernel gives it there.
@@ -146,6 +150,25 @@ bool syscall_broker::answer_one(int listener) {
     err = do_umount(n, site);
   answer(listener, n.id, err);
   return true;
+}
+
+// The VE's own processes only: one in namespaces it made is not on the VE's disk.
+int syscall_broker::do_quotactl(int listener, const syscall_notice& n, int pidfd) {
+  if (!pidfd || !same_ns(n.pid, init_, ns_type::mnt)) return EPERM;
+  quotactl_caller caller;
+  caller.pid = n.pid;
+  auto creds = read_proc_creds(n.pid);
+  unique_fd root = root_of(n.pid);
+  unique_fd cwd(::open(fmt::format("/proc/{}/cwd", n.pid).c_str(),
+                       O_PATH | O_DIRECTORY | O_CLOEXEC));
+  unique_fd mem(::open(fmt::format("/proc/{}/mem", n.pid).c_str(), O_RDWR | O_CLOEXEC));
+  if (!notice_valid(listener, n.id)) return ESRCH;
+  if (!creds || !root || !cwd || !mem) return ESRCH;
+  caller.creds = *creds;
+  caller.root = root.get();
+  caller.cwd = cwd.get();
+  caller.mem = mem.get();
+  return quota_.answer(n, caller);
 }
 
 int syscall_broker::do_set_name(const syscall_notice& n, int pidfd) {

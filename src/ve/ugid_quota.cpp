@@ -8,6 +8,7 @@
 #include "kernel/ext4_quota.hpp"
 #include "model/id_range.hpp"
 #include "ve/storage.hpp"
+#include "ve/ugid_quota.hpp"
 #include "ve/ve_op.hpp"
 
 #include <fcntl.h>
@@ -54,16 +55,47 @@ result<second_level> open_second_level(const ve_op& op) {
   return second_level{std::move(disk), st.st_uid, params.disk.quotaugidlimit.value_or(0)};
 }
 
-// A VE in a user namespace owns ve_id_count ids from its base; a VE without one, all.
-std::optional<std::uint32_t> inside(const second_level& s, std::uint32_t host_id) {
-  if (host_id < s.base) return std::nullopt;
-  if (s.base != 0 && host_id - s.base >= ve_id_count) return std::nullopt;
-  return host_id - s.base;
-}
-
 bool has_limits(const id_usage& u) { return u.limits != id_limits{}; }
 
 }  // namespace
+
+// A VE in a user namespace owns ve_id_count ids from its base; a VE without one, all.
+std::optional<std::uint32_t> id_inside(std::uint32_t base, std::uint32_t host_id) {
+  if (host_id < base) return std::nullopt;
+  if (base != 0 && host_id - base >= ve_id_count) return std::nullopt;
+  return host_id - base;
+}
+
+result<void> set_owner_limits(int disk, quota_kind kind, std::uint32_t base, std::uint32_t id,
+                              std::uint64_t ugid_limit, const id_limits& wanted) {
+  const char* who = kind == quota_kind::user ? "user" : "group";
+  if (ugid_limit == 0)
+    return fail(errc::unsupported,
+                "{} {}: QUOTAUGIDLIMIT is 0, which turns the quota of the VE's users and "
+                "groups off; set it to how many may have limits",
+                who, id);
+  if (base != 0 && id >= ve_id_count)
+    return fail(errc::invalid_argument, "{} {}: the VE's user namespace has ids 0 to {}", who,
+                id, ve_id_count - 1);
+  const std::uint32_t host_id = base + id;
+  if (wanted != id_limits{}) {
+    // QUOTAUGIDLIMIT counts the users and groups with limits, this one included.
+    std::uint64_t limited = 1;
+    for (auto k : {quota_kind::user, quota_kind::group}) {
+      BOOST_OUTCOME_TRY(all, all_usage_of(disk, k));
+      limited += std::count_if(all.begin(), all.end(), [&](const id_usage& u) {
+        return has_limits(u) && id_inside(base, u.id) && !(k == kind && u.id == host_id);
+      });
+    }
+    if (limited > ugid_limit)
+      return fail(errc::invalid_argument,
+                  "{} {}: QUOTAUGIDLIMIT {} users and groups with limits are as many as the "
+                  "VE may have; raise it, or remove another's",
+                  who, id, ugid_limit);
+  }
+  return set_id_limits(disk, kind, host_id, wanted);
+}
+
 }  // namespace ovz::detail
 
 namespace ovz::inline v0 {
@@ -72,40 +104,19 @@ result<void> ve::set_ugid_quota(quota_ugid owner, std::optional<disk_limit> bloc
                                 std::optional<disk_limit> inodes) {
   using namespace detail;
   return ve_op::run(*this, {.lock = true, .config = true}, [&](ve_op& op) -> result<void> {
-    const char* who = name_of(owner.type);
     if ((blocks && blocks->soft > blocks->hard) || (inodes && inodes->soft > inodes->hard))
-      return fail(errc::invalid_argument, "{} {}: a soft limit above its hard one", who,
-                  owner.id);
+      return fail(errc::invalid_argument, "{} {}: a soft limit above its hard one",
+                  name_of(owner.type), owner.id);
     BOOST_OUTCOME_TRY(s, open_second_level(op));
-    if (s.limit == 0)
-      return fail(errc::unsupported,
-                  "{} {}: QUOTAUGIDLIMIT is 0, which turns the quota of the VE's users and "
-                  "groups off; set it to how many may have limits",
-                  who, owner.id);
-    if (s.base != 0 && owner.id >= ve_id_count)
-      return fail(errc::invalid_argument, "{} {}: the VE's user namespace has ids 0 to {}", who,
-                  owner.id, ve_id_count - 1);
     const auto kind = kind_of(owner.type);
-    const std::uint32_t host_id = s.base + owner.id;
-    BOOST_OUTCOME_TRY(now, usage_of(s.disk.mount.get(), kind, host_id));
-    const id_limits wanted{.kib = blocks.value_or(now.limits.kib),
-                           .inodes = inodes.value_or(now.limits.inodes)};
-    if (wanted != id_limits{}) {
-      // QUOTAUGIDLIMIT counts the users and groups with limits, this one included.
-      std::uint64_t limited = 1;
-      for (auto k : {quota_kind::user, quota_kind::group}) {
-        BOOST_OUTCOME_TRY(all, all_usage_of(s.disk.mount.get(), k));
-        limited += std::count_if(all.begin(), all.end(), [&](const id_usage& u) {
-          return has_limits(u) && inside(s, u.id) && !(k == kind && u.id == host_id);
-        });
-      }
-      if (limited > s.limit)
-        return fail(errc::invalid_argument,
-                    "{} {}: QUOTAUGIDLIMIT {} users and groups with limits are as many as the "
-                    "VE may have; raise it, or remove another's",
-                    who, owner.id, s.limit);
+    // Unchanged where not given: the limits the disk holds now.
+    id_limits now{};
+    if (s.base == 0 || owner.id < ve_id_count) {
+      BOOST_OUTCOME_TRY(held, usage_of(s.disk.mount.get(), kind, s.base + owner.id));
+      now = held.limits;
     }
-    return set_id_limits(s.disk.mount.get(), kind, host_id, wanted);
+    return set_owner_limits(s.disk.mount.get(), kind, s.base, owner.id, s.limit,
+                            {.kib = blocks.value_or(now.kib), .inodes = inodes.value_or(now.inodes)});
   });
 }
 
@@ -118,7 +129,7 @@ result<std::vector<ugid_quota>> ve::ugid_quotas() const {
                       for (auto type : {quota_ugid::kind::user, quota_ugid::kind::group}) {
                         BOOST_OUTCOME_TRY(all, all_usage_of(s.disk.mount.get(), kind_of(type)));
                         for (const auto& u : all) {
-                          const auto id = inside(s, u.id);
+                          const auto id = id_inside(s.base, u.id);
                           if (!id) continue;
                           out.push_back(
                               {.owner = {.type = type, .id = *id},

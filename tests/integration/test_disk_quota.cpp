@@ -16,7 +16,11 @@
 
 #include <linux/capability.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#include <cstdio>
+#include <memory>
 
 #include <chrono>
 #include <cstdlib>
@@ -527,6 +531,88 @@ TEST_CASE("where the kernel keeps quota, a user namespace VE's users have limits
   MUST(v.start());
   check_second_level(v);
   MUST(v.stop({.fast = true}));
+}
+
+// The host's stock quota tools (Debian's quota package) and the libraries they load, copied
+// into a VE of the built-in template, which has busybox only; false without them.
+bool install_quota_tools(const ve& v) {
+  const std::vector<std::string> tools = {"/usr/sbin/setquota", "/usr/sbin/repquota",
+                                          "/usr/bin/quota"};
+  if (!std::filesystem::exists(tools.front())) return false;
+  std::vector<std::string> files = tools;
+  std::unique_ptr<FILE, int (*)(FILE*)> ldd(::popen("ldd /usr/sbin/setquota", "r"), ::pclose);
+  REQUIRE(ldd);
+  char word[512];
+  while (std::fscanf(ldd.get(), "%511s", word) == 1)
+    if (word[0] == '/') files.emplace_back(word);
+  for (const auto& file : files) {
+    unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(in);
+    const auto dir = std::filesystem::path(file).parent_path().string();
+    exec_options o;
+    o.stdin_fd = in.get();
+    auto r = MUST(v.exec({"/bin/sh", "-c", "mkdir -p " + dir + " && cat > " + file +
+                                                " && chmod 755 " + file},
+                         o));
+    REQUIRE(r.exit_code == 0);
+  }
+  return true;
+}
+
+TEST_CASE("where the kernel keeps quota, the VE's root sets its users' limits with the stock "
+          "quota tools, on the disk the VE sees as /dev/root",
+          "[disk]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17018);
+  auto o = with_disk(64 * 1024);
+  o.disk.quotaugidlimit = 2;
+  MUST(v.create(o));
+  MUST(v.start());
+  if (!install_quota_tools(v)) {
+    WARN("SKIPPED: the host has no quota tools (apt-get install quota)");
+    MUST(v.stop({.fast = true}));
+    return;
+  }
+  add_user(v);
+  // The disk in the mount table, and a device numbered as the root's (vzctl's /dev/simfs).
+  CHECK(sh(v, "grep -c '^/dev/root / ext4 ro' /proc/mounts") == "1\n");
+  // glibc's dev_t from the node's major and minor, against the root's st_dev.
+  const auto numbers = sh(v, R"(M=$((0x$(stat -c %t /dev/root))); m=$((0x$(stat -c %T /dev/root)));
+echo $(( (M << 8) | (m & 255) | ((m >> 8) << 20) )) $(stat -c %d /))");
+  std::istringstream pair(numbers);
+  std::string node, root_dev;
+  pair >> node >> root_dev;
+  CHECK(node == root_dev);
+
+  sh(v, "setquota -u u 1024 1024 0 0 /");
+  auto set = quota_of(v, {.id = 1000});
+  REQUIRE(set);
+  CHECK(set->blocks.hard == 1024);
+  CHECK(as_user(v, "dd if=/dev/zero of=/home/u/f bs=1M count=2; sync").out.find(
+            "Disk quota exceeded") != std::string::npos);
+  sh(v, "dd if=/dev/zero of=/root-file bs=1M count=2 2>/dev/null");
+
+  // Read back inside: by root, and by the user of its own.
+  const auto report = sh(v, "repquota -u /");
+  INFO(report);
+  CHECK(report.find("/dev/root") != std::string::npos);
+  CHECK(report.find("u         ") != std::string::npos);
+  auto own = as_user(v, "quota -u u");
+  INFO(own.out);
+  CHECK(own.out.find("/dev/root") != std::string::npos);
+  CHECK(own.out.find("1024") != std::string::npos);
+  // Only root sets limits; QUOTAUGIDLIMIT holds for the tools as for the host.
+  CHECK(as_user(v, "setquota -u u 0 0 0 0 /").exit_code != 0);
+  sh(v, "setquota -g u 2048 2048 0 0 /");
+  CHECK(run_sh(v, "setquota -u 1001 100 100 0 0 /").exit_code != 0);
+  CHECK_FALSE(quota_of(v, {.id = 1001}));
+  MUST(v.stop({.fast = true}));
+  CHECK(test::leftovers(root).empty());
 }
 
 TEST_CASE("a watcher reports a VE's disk usage going above its soft limits, each time",

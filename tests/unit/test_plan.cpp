@@ -190,7 +190,7 @@ TEST_CASE("A plan prints an item per line", "[plan]") {
         "fs           mknod /srv/ovz/root/13700/dev/null 20666 1:3\n",
         "device       c 136:* rwm\n", "seccomp      default allow\n",
         "hostname     web\n", "init         /sbin/init\n", "no_new_privs no\n",
-        "broker       mount umount2 sethostname setdomainname (by the monitor)\n"})
+        "broker       mount umount2 sethostname setdomainname quotactl (by the monitor)\n"})
     CHECK(text.find(line) != std::string::npos);
   CHECK(text.find("limits       pids=64 ") != std::string::npos);
   CHECK(text.find("caps dropped cap_sys_module") != std::string::npos);
