@@ -3,6 +3,7 @@
 #include "fail.hpp"
 
 #include <sys/capability.h>
+#include <sys/fsuid.h>
 
 #include <algorithm>
 
@@ -70,6 +71,27 @@ result<void> drop_thread_capability(int cap) {
   const int err = errno;
   ::cap_free(own);
   if (!dropped) return sys_fail(err, "drop capability {} from this thread (capset)", cap);
+  return success();
+}
+
+result<void> create_files_as(uid_t uid, gid_t gid) {
+  ::setfsgid(gid);
+  ::setfsuid(uid);
+  if (static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))) != uid ||
+      static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != gid)
+    return fail(errc::unsupported, "setfsuid {} / setfsgid {} did not take", uid, gid);
+  cap_t own = ::cap_get_proc();
+  if (!own) return sys_fail(errno, "cap_get_proc");
+  bool kept = true;
+  for (cap_value_t c = 0; kept && c <= CAP_LAST_CAP; ++c) {
+    cap_flag_value_t permitted = CAP_CLEAR;
+    if (::cap_get_flag(own, c, CAP_PERMITTED, &permitted) == 0 && permitted == CAP_SET)
+      kept = ::cap_set_flag(own, CAP_EFFECTIVE, 1, &c, CAP_SET) == 0;
+  }
+  kept = kept && ::cap_set_proc(own) == 0;
+  const int err = errno;
+  ::cap_free(own);
+  if (!kept) return sys_fail(err, "keep this thread's capabilities (capset)");
   return success();
 }
 

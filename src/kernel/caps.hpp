@@ -4,6 +4,8 @@
 #include <ovz/result.hpp>
 #include <ovz/security.hpp>
 
+#include <sys/types.h>
+
 #include <vector>
 
 namespace ovz::detail {
@@ -21,5 +23,11 @@ bool has_effective_capability(int cap);
 /// Drops `cap` from the calling thread's effective and permitted sets, for good: capset(2)
 /// changes one thread's credentials only, so the process's other threads keep it.
 result<void> drop_thread_capability(int cap);
+
+/// This thread creates files as `uid`:`gid` from now on (setfsuid, setfsgid: in a user
+/// namespace's filesystem, a host root that namespace does not map may create nothing), its
+/// effective capabilities kept: the kernel takes the filesystem ones (CAP_MKNOD…) away as
+/// the filesystem uid leaves 0.
+result<void> create_files_as(uid_t uid, gid_t gid);
 
 }  // namespace ovz::detail

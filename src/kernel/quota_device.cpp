@@ -3,6 +3,7 @@
 #include <ovz/fd.hpp>
 
 #include "fail.hpp"
+#include "kernel/caps.hpp"
 #include "kernel/ns_thread.hpp"
 
 #include <fcntl.h>
@@ -51,8 +52,11 @@ result<void> show_in(int ve_ns, dev_t disk, const std::string& loop_device) {
   // Into the VE's mount namespace: root and working directory become its root.
   if (::setns(ve_ns, CLONE_NEWNS) != 0)
     return sys_fail(errno, "join the VE's mount namespace");
-  struct stat root {};
-  if (::stat("/", &root) != 0) return sys_fail(errno, "stat the VE's root");
+  struct stat root {}, dev {};
+  if (::stat("/", &root) != 0 || ::stat("/dev", &dev) != 0)
+    return sys_fail(errno, "stat the VE's root and /dev");
+  // Its root's, as the rest of its /dev: a VE in a user namespace has its /dev in it.
+  BOOST_OUTCOME_TRY(create_files_as(dev.st_uid, dev.st_gid));
   if (::unlink(quota_device_path) != 0 && errno != ENOENT)
     return sys_fail(errno, "remove the VE's {}", quota_device_path);
   if (::mknod(quota_device_path, S_IFBLK | 0600, root.st_dev) != 0)

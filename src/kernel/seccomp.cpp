@@ -66,24 +66,29 @@ result<std::vector<sock_filter>> compile_rules(const seccomp_profile& profile,
 
 }  // namespace
 
-const std::vector<std::string>& brokered_calls() {
-  static const std::vector<std::string> calls = {"mount", "umount2", "sethostname",
-                                                 "setdomainname", "quotactl"};
-  return calls;
+const std::vector<std::string>& brokered_calls(broker_scope scope) {
+  static const std::vector<std::string> none, quota = {"quotactl"},
+      privileged = {"mount", "umount2", "sethostname", "setdomainname", "quotactl"};
+  switch (scope) {
+    case broker_scope::none: return none;
+    case broker_scope::privileged: return privileged;
+    case broker_scope::quota: return quota;
+  }
+  return none;
 }
 
 result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile,
-                                                 bool brokered) {
+                                                 broker_scope scope) {
   std::vector<std::string> notify;
   seccomp_profile with_broker = profile;
-  if (brokered) {
-    auto named = [&](const std::string& call) {
-      return std::any_of(profile.rules.begin(), profile.rules.end(), [&](const seccomp_rule& r) {
-        return std::find(r.syscalls.begin(), r.syscalls.end(), call) != r.syscalls.end();
-      });
-    };
-    for (const auto& call : brokered_calls())
-      if (!named(call)) notify.push_back(call);
+  auto named = [&](const std::string& call) {
+    return std::any_of(profile.rules.begin(), profile.rules.end(), [&](const seccomp_rule& r) {
+      return std::find(r.syscalls.begin(), r.syscalls.end(), call) != r.syscalls.end();
+    });
+  };
+  for (const auto& call : brokered_calls(scope))
+    if (!named(call)) notify.push_back(call);
+  if (scope == broker_scope::privileged) {
     seccomp_rule new_api{{}, seccomp_action::errno_return, ENOSYS};
     for (const char* call : {"fsopen", "fsconfig", "fsmount", "fspick", "open_tree",
                              "move_mount", "mount_setattr"})
@@ -93,12 +98,12 @@ result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile,
   return compile_rules(with_broker, notify);
 }
 
-result<const std::vector<sock_filter>*> default_seccomp_filter(bool brokered) {
-  static std::once_flag once[2];
-  static result<std::vector<sock_filter>> program[2] = {error(), error()};
-  const std::size_t which = brokered ? 1 : 0;
+result<const std::vector<sock_filter>*> default_seccomp_filter(broker_scope scope) {
+  static std::once_flag once[3];
+  static result<std::vector<sock_filter>> program[3] = {error(), error(), error()};
+  const auto which = static_cast<std::size_t>(scope);
   std::call_once(once[which], [&] {
-    program[which] = compile_seccomp(default_seccomp_profile(), brokered);
+    program[which] = compile_seccomp(default_seccomp_profile(), scope);
   });
   if (!program[which]) return program[which].error();
   return &*program[which];

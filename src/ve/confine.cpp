@@ -65,8 +65,11 @@ result<confinement> confinement_for(const ve_config& conf, const confine_inputs&
   BOOST_OUTCOME_TRY(userns, userns_range(conf));
   BOOST_OUTCOME_TRY(drops, dropped_capabilities(sec.capabilities, userns.has_value()));
   // Unconfined means no filter at all, and so no broker: the kernel's own answers.
-  c.brokered = !userns && sec.seccomp_profile != "unconfined" &&
-               std::find(drops.begin(), drops.end(), CAP_SYS_ADMIN) != drops.end();
+  if (sec.seccomp_profile != "unconfined")
+    c.broker = userns ? broker_scope::quota
+               : std::find(drops.begin(), drops.end(), CAP_SYS_ADMIN) != drops.end()
+                   ? broker_scope::privileged
+                   : broker_scope::none;
   c.drop_capabilities = std::move(drops);
   c.no_new_privs = sec.no_new_privs;
   if (sec.seccomp_profile.empty()) {
@@ -92,10 +95,10 @@ result<void> confine(spawn_spec& spec, const confinement& c) {
   spec.drop_capabilities = c.drop_capabilities;
   spec.no_new_privs = c.no_new_privs;
   if (c.builtin_seccomp) {
-    BOOST_OUTCOME_TRY(filter, default_seccomp_filter(c.brokered));
+    BOOST_OUTCOME_TRY(filter, default_seccomp_filter(c.broker));
     spec.seccomp = *filter;
   } else if (c.seccomp) {
-    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp, c.brokered));
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp, c.broker));
     spec.seccomp = std::move(program);
   }
   return success();
@@ -110,7 +113,7 @@ result<unique_fd> confine(spawn_spec& spec, const ve_config& conf, const ve_path
       return with_context(ok.error(), "seccomp profile " + sec.seccomp_profile);
     return ok.error();
   }
-  if (!c.brokered) return unique_fd();
+  if (!c.brokered()) return unique_fd();
   auto broker = connect_broker(l);
   if (!broker) {
     log(log_level::warning, fmt::format("VE {}: mount and hostname calls of this command will "

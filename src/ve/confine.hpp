@@ -10,6 +10,7 @@
 #include <ovz/seccomp.hpp>
 #include <ovz/security.hpp>
 
+#include "kernel/seccomp.hpp"
 #include "model/layout.hpp"
 
 #include <cstdint>
@@ -34,9 +35,11 @@ struct confinement {
   /// The profile the seccomp program is compiled from; none: unconfined.
   std::optional<seccomp_profile> seccomp;
   bool builtin_seccomp = false;  // exactly the built-in profile (its program is compiled once)
-  /// A VE without a user namespace or CAP_SYS_ADMIN: its monitor carries out the mounts and
-  /// hostname changes it may make (ve/syscall_broker.hpp), which its filter hands over.
-  bool brokered = false;
+  /// The calls its monitor carries out for it (ve/syscall_broker.hpp), which its filter
+  /// hands over: the mounts, names and quota of a VE without a user namespace or
+  /// CAP_SYS_ADMIN; the quota of a VE in a user namespace.
+  broker_scope broker = broker_scope::none;
+  bool brokered() const { return broker != broker_scope::none; }
   bool no_new_privs = false;
   resource_limit nofile;
 };

@@ -153,8 +153,8 @@ std::string to_text(const ve_plan& p) {
       line("seccomp", text.substr(pos, nl - pos));
     }
   }
-  line("broker", p.confine.brokered ? fmt::format("{} (by the monitor)",
-                                                  fmt::join(brokered_calls(), " "))
+  line("broker", p.confine.brokered() ? fmt::format("{} (by the monitor)",
+                                                    fmt::join(brokered_calls(p.confine.broker), " "))
                                     : std::string("none"));
   line("no_new_privs", p.confine.no_new_privs ? "yes" : "no");
   line("nofile", fmt::format("{}:{}", p.confine.nofile.soft, p.confine.nofile.hard));

@@ -51,7 +51,7 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   BOOST_OUTCOME_TRY(console, bind_console(l));
   spec.monitor.fds = {console.get()};
   unique_fd broker;
-  if (plan.confine.brokered) {
+  if (plan.confine.brokered()) {
     BOOST_OUTCOME_TRY(bound, bind_broker(l));
     broker = std::move(bound);
     spec.monitor.fds.push_back(broker.get());
@@ -111,7 +111,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), prepare);
   if (!init) return failed_init(init.error());
   // Its root's quota tools need the monitor to answer their quotactl calls.
-  if (plan.confine.brokered) {
+  if (plan.confine.brokered()) {
     if (auto shown = plan.storage->show_quota_device(init->pid()); !shown)
       return failed(shown.error());
   }

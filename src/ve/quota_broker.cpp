@@ -92,7 +92,8 @@ int quota_broker::answer(const syscall_notice& n, const quotactl_caller& c) {
 int quota_broker::on_disk(const syscall_notice& n, const quotactl_caller& c, int disk) {
   const auto cmd = static_cast<std::uint32_t>(n.args[0]);
   const std::uint32_t sub = cmd >> SUBCMDSHIFT, type = cmd & SUBCMDMASK;
-  const bool admin = c.creds.euid == 0;
+  // Credentials as the host sees them: the VE's ids are stored from base_.
+  const bool admin = c.creds.euid == base_;
   switch (sub) {
     case Q_SYNC:
       return quotactl_on(disk, Q_SYNC, kind_of(type), 0, nullptr);
@@ -110,8 +111,8 @@ int quota_broker::on_disk(const syscall_notice& n, const quotactl_caller& c, int
     case Q_GETNEXTQUOTA: {
       const auto id = static_cast<std::uint32_t>(n.args[2]);
       // Anyone may read their own; their users' and groups', the VE's root only.
-      const bool own = sub == Q_GETQUOTA && (type == USRQUOTA ? id == c.creds.euid
-                                                              : c.creds.in_group(id));
+      const bool own = sub == Q_GETQUOTA && (type == USRQUOTA ? base_ + id == c.creds.euid
+                                                              : c.creds.in_group(base_ + id));
       if (!admin && !own) return EPERM;
       return get_quota(n, c, disk, sub == Q_GETNEXTQUOTA);
     }

@@ -559,27 +559,15 @@ bool install_quota_tools(const ve& v) {
   return true;
 }
 
-TEST_CASE("where the kernel keeps quota, the VE's root sets its users' limits with the stock "
-          "quota tools, on the disk the VE sees as /dev/root",
-          "[disk]") {
-  test::require_root();
-  if (!kernel_keeps_disk_quota()) {
-    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
-    return;
-  }
-  temp_root root;
-  auto v = root.open(17018);
-  auto o = with_disk(64 * 1024);
-  o.disk.quotaugidlimit = 2;
-  MUST(v.create(o));
-  MUST(v.start());
+// The stock tools on a running VE with QUOTAUGIDLIMIT 2: its disk shows in the mount table
+// and as a device numbered as its root's; root's setquota holds a user (and not root),
+// repquota and the user's own quota show it, a user sets nothing, a third owner is refused.
+void check_quota_tools(ve& v) {
   if (!install_quota_tools(v)) {
     WARN("SKIPPED: the host has no quota tools (apt-get install quota)");
-    MUST(v.stop({.fast = true}));
     return;
   }
   add_user(v);
-  // The disk in the mount table, and a device numbered as the root's (vzctl's /dev/simfs).
   CHECK(sh(v, "grep -c '^/dev/root / ext4 ro' /proc/mounts") == "1\n");
   // glibc's dev_t from the node's major and minor, against the root's st_dev.
   const auto numbers = sh(v, R"(M=$((0x$(stat -c %t /dev/root))); m=$((0x$(stat -c %T /dev/root)));
@@ -597,7 +585,6 @@ echo $(( (M << 8) | (m & 255) | ((m >> 8) << 20) )) $(stat -c %d /))");
             "Disk quota exceeded") != std::string::npos);
   sh(v, "dd if=/dev/zero of=/root-file bs=1M count=2 2>/dev/null");
 
-  // Read back inside: by root, and by the user of its own.
   const auto report = sh(v, "repquota -u /");
   INFO(report);
   CHECK(report.find("/dev/root") != std::string::npos);
@@ -606,13 +593,53 @@ echo $(( (M << 8) | (m & 255) | ((m >> 8) << 20) )) $(stat -c %d /))");
   INFO(own.out);
   CHECK(own.out.find("/dev/root") != std::string::npos);
   CHECK(own.out.find("1024") != std::string::npos);
-  // Only root sets limits; QUOTAUGIDLIMIT holds for the tools as for the host.
   CHECK(as_user(v, "setquota -u u 0 0 0 0 /").exit_code != 0);
+  // The grace times of the VE's users (Q_SETINFO), until the next start.
+  sh(v, "setquota -u -t 3600 7200 /");
+  CHECK(sh(v, "repquota -u /").find("Block grace time: 01:00; Inode grace time: 02:00") !=
+        std::string::npos);
   sh(v, "setquota -g u 2048 2048 0 0 /");
   CHECK(run_sh(v, "setquota -u 1001 100 100 0 0 /").exit_code != 0);
   CHECK_FALSE(quota_of(v, {.id = 1001}));
+}
+
+TEST_CASE("where the kernel keeps quota, the VE's root sets its users' limits with the stock "
+          "quota tools, on the disk the VE sees as /dev/root",
+          "[disk]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(17018);
+  auto o = with_disk(64 * 1024);
+  o.disk.quotaugidlimit = 2;
+  MUST(v.create(o));
+  MUST(v.start());
+  check_quota_tools(v);
   MUST(v.stop({.fast = true}));
   CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("where the kernel keeps quota, root of a user namespace VE uses the stock quota tools "
+          "in its own ids",
+          "[disk][userns]") {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  test::userns_root root;
+  auto v = root.open(17019);
+  auto o = with_disk(64 * 1024);
+  o.disk.quotaugidlimit = 2;
+  o.userns = true;
+  MUST(v.create(o));
+  MUST(v.start());
+  check_quota_tools(v);
+  CHECK(sh(v, "stat -c %u:%g /dev/root") == "0:0\n");
+  MUST(v.stop({.fast = true}));
 }
 
 TEST_CASE("a watcher reports a VE's disk usage going above its soft limits, each time",
