@@ -121,19 +121,17 @@ std::optional<std::uint64_t> grace_left(std::uint64_t ends) {
   return ends > now ? ends - now : 0;
 }
 
-result<void> set_grace(int mount, std::uint64_t seconds) {
-  for (auto kind : {quota_kind::user, quota_kind::group, quota_kind::project}) {
-    if_dqinfo info{};
-    if (quotactl_fd(mount, Q_GETINFO, kind, 0, &info) != 0)
-      return sys_fail(errno, "quotactl_fd Q_GETINFO of the {} quota", name_of(kind));
-    if (info.dqi_bgrace == seconds && info.dqi_igrace == seconds) continue;
-    info = {};
-    info.dqi_bgrace = seconds;
-    info.dqi_igrace = seconds;
-    info.dqi_valid = IIF_BGRACE | IIF_IGRACE;
-    if (quotactl_fd(mount, Q_SETINFO, kind, 0, &info) != 0)
-      return sys_fail(errno, "quotactl_fd Q_SETINFO of the {} quota", name_of(kind));
-  }
+result<void> set_grace(int mount, quota_kind kind, std::uint64_t seconds) {
+  if_dqinfo info{};
+  if (quotactl_fd(mount, Q_GETINFO, kind, 0, &info) != 0)
+    return sys_fail(errno, "quotactl_fd Q_GETINFO of the {} quota", name_of(kind));
+  if (info.dqi_bgrace == seconds && info.dqi_igrace == seconds) return success();
+  info = {};
+  info.dqi_bgrace = seconds;
+  info.dqi_igrace = seconds;
+  info.dqi_valid = IIF_BGRACE | IIF_IGRACE;
+  if (quotactl_fd(mount, Q_SETINFO, kind, 0, &info) != 0)
+    return sys_fail(errno, "quotactl_fd Q_SETINFO of the {} quota", name_of(kind));
   return success();
 }
 

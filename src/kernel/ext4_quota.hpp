@@ -57,7 +57,7 @@ std::optional<std::uint64_t> grace_left(std::uint64_t ends);
 /// quotactl_fd(2) on the ext4 `mount` is the root of, `cmd` (Q_*) with the kernel's own
 /// structures at `addr`: 0, or the errno it failed with.
 int quotactl_on(int mount, int cmd, quota_kind kind, std::uint32_t id, void* addr);
-/// Sets the grace time of soft limits of every kind, where it differs.
-result<void> set_grace(int mount, std::uint64_t seconds);
+/// Sets the grace time of soft limits of `kind`, where it differs.
+result<void> set_grace(int mount, quota_kind kind, std::uint64_t seconds);
 
 }  // namespace ovz::detail

@@ -45,7 +45,9 @@ result<void> hold_to(int disk, const disk_params& d) {
   BOOST_OUTCOME_TRY(set_id_limits(disk, quota_kind::project, ve_project,
                                   {.kib = d.diskspace.value_or(disk_limit{}),
                                    .inodes = d.diskinodes.value_or(disk_limit{})}));
-  return set_grace(disk, d.quotatime.value_or(0));
+  // QUOTATIME is the VE's as a whole; its users' and groups' grace times are the VE's root's
+  // to set (setquota -t), a week on a new disk as mke2fs makes it.
+  return set_grace(disk, quota_kind::project, d.quotatime.value_or(0));
 }
 
 class image final : public ve_storage {

@@ -594,8 +594,10 @@ echo $(( (M << 8) | (m & 255) | ((m >> 8) << 20) )) $(stat -c %d /))");
   CHECK(own.out.find("/dev/root") != std::string::npos);
   CHECK(own.out.find("1024") != std::string::npos);
   CHECK(as_user(v, "setquota -u u 0 0 0 0 /").exit_code != 0);
-  // The grace times of the VE's users (Q_SETINFO), until the next start.
+  // The grace times of the VE's users (Q_SETINFO), which the host's quota() leaves alone.
   sh(v, "setquota -u -t 3600 7200 /");
+  MUST(v.quota());
+  MUST(v.ugid_quotas());
   CHECK(sh(v, "repquota -u /").find("Block grace time: 01:00; Inode grace time: 02:00") !=
         std::string::npos);
   sh(v, "setquota -g u 2048 2048 0 0 /");
