@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include <chrono>
@@ -494,43 +495,50 @@ void check_second_level(ve& v) {
   CHECK(as_user(v, "dd if=/dev/zero of=/home/u/f bs=1M count=2").exit_code == 0);
 }
 
+// A running VE of CTID `id` with QUOTAUGIDLIMIT 2 on a 64 MiB disk, in a user namespace with
+// `userns`, for `check`; `stopped` runs first, before its start. Skipped, saying why, where
+// the kernel keeps no quota.
+void with_second_level(std::uint32_t id, bool userns, const std::function<void(ve&)>& check,
+                       const std::function<void(ve&)>& stopped = {}) {
+  test::require_root();
+  if (!kernel_keeps_disk_quota()) {
+    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
+    return;
+  }
+  auto run = [&](auto& root) {
+    auto v = root.open(id);
+    auto o = with_disk(64 * 1024);
+    o.disk.quotaugidlimit = 2;
+    o.userns = userns;
+    MUST(v.create(o));
+    if (stopped) stopped(v);
+    MUST(v.start());
+    check(v);
+    MUST(v.stop({.fast = true}));
+  };
+  if (userns) {
+    test::userns_root root;
+    run(root);
+  } else {
+    temp_root root;
+    run(root);
+    CHECK(test::leftovers(root).empty());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("where the kernel keeps quota, a VE's users and groups have limits of their own",
           "[disk]") {
-  test::require_root();
-  if (!kernel_keeps_disk_quota()) {
-    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
-    return;
-  }
-  temp_root root;
-  auto v = root.open(17012);
-  auto o = with_disk(64 * 1024);
-  o.disk.quotaugidlimit = 2;
-  MUST(v.create(o));
   // Set while stopped, held once it runs.
-  MUST(v.set_ugid_quota({.id = 1000}, disk_limit{1024, 1024}, std::nullopt));
-  MUST(v.start());
-  check_second_level(v);
-  MUST(v.stop({.fast = true}));
+  with_second_level(17012, false, check_second_level, [](ve& v) {
+    MUST(v.set_ugid_quota({.id = 1000}, disk_limit{1024, 1024}, std::nullopt));
+  });
 }
 
 TEST_CASE("where the kernel keeps quota, a user namespace VE's users have limits by their ids "
           "inside", "[disk][userns]") {
-  test::require_root();
-  if (!kernel_keeps_disk_quota()) {
-    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
-    return;
-  }
-  test::userns_root root;
-  auto v = root.open(17013);
-  auto o = with_disk(64 * 1024);
-  o.disk.quotaugidlimit = 2;
-  o.userns = true;
-  MUST(v.create(o));
-  MUST(v.start());
-  check_second_level(v);
-  MUST(v.stop({.fast = true}));
+  with_second_level(17013, true, check_second_level);
 }
 
 // The host's stock quota tools (Debian's quota package) and the libraries they load, copied
@@ -608,40 +616,16 @@ echo $(( (M << 8) | (m & 255) | ((m >> 8) << 20) )) $(stat -c %d /))");
 TEST_CASE("where the kernel keeps quota, the VE's root sets its users' limits with the stock "
           "quota tools, on the disk the VE sees as /dev/root",
           "[disk]") {
-  test::require_root();
-  if (!kernel_keeps_disk_quota()) {
-    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
-    return;
-  }
-  temp_root root;
-  auto v = root.open(17018);
-  auto o = with_disk(64 * 1024);
-  o.disk.quotaugidlimit = 2;
-  MUST(v.create(o));
-  MUST(v.start());
-  check_quota_tools(v);
-  MUST(v.stop({.fast = true}));
-  CHECK(test::leftovers(root).empty());
+  with_second_level(17018, false, check_quota_tools);
 }
 
 TEST_CASE("where the kernel keeps quota, root of a user namespace VE uses the stock quota tools "
           "in its own ids",
           "[disk][userns]") {
-  test::require_root();
-  if (!kernel_keeps_disk_quota()) {
-    WARN("SKIPPED: this kernel keeps no disk quota (quota_v2): no second level");
-    return;
-  }
-  test::userns_root root;
-  auto v = root.open(17019);
-  auto o = with_disk(64 * 1024);
-  o.disk.quotaugidlimit = 2;
-  o.userns = true;
-  MUST(v.create(o));
-  MUST(v.start());
-  check_quota_tools(v);
-  CHECK(sh(v, "stat -c %u:%g /dev/root") == "0:0\n");
-  MUST(v.stop({.fast = true}));
+  with_second_level(17019, true, [](ve& v) {
+    check_quota_tools(v);
+    CHECK(sh(v, "stat -c %u:%g /dev/root") == "0:0\n");
+  });
 }
 
 TEST_CASE("a watcher reports a VE's disk usage going above its soft limits, each time",
