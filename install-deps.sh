@@ -9,6 +9,8 @@ packages=(
   build-essential cmake pkg-config git ccache
   libboost-dev libboost-filesystem-dev
   libcap-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libfmt-dev libsystemd-dev libcrypt-dev
+  # checkpoints: the criu program, and its RPC's rpc.proto compiled with protoc-c
+  criu protobuf-c-compiler libprotobuf-c-dev
   # tests/integration/test_systemd_cgroups.cpp: a user systemd is the VEs' cgroup manager
   systemd
   catch2 pybind11-dev python3-dev python3-pytest

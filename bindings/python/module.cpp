@@ -6,6 +6,7 @@
 // Python objects are touched only once it is held again.
 
 #include <ovz/beancounter.hpp>
+#include <ovz/checkpoint.hpp>
 #include <ovz/config.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
@@ -1080,6 +1081,21 @@ void define_functions(py::module_& m) {
       [] { return std::string(unwrap(ovz::host::detect()).cgroup_manager()); },
       "Who makes the VEs' cgroups on this host: 'systemd' (each VE a delegated scope, where "
       "systemd boots a cgroup v2 host and answers) or 'cgroupfs' (libovz itself).");
+  py::class_<ovz::checkpoint_tools>(m, "CheckpointTools",
+                                    "What this host's CRIU can do (checkpoint_tools_here()).")
+      .def_readonly("criu_version", &ovz::checkpoint_tools::criu_version, "\"3.17.1\".")
+      .def_readonly("memory_tracking", &ovz::checkpoint_tools::memory_tracking,
+                    "Dirty-memory tracking: iterative pre-dumps, online migration.")
+      .def_readonly("lazy_pages", &ovz::checkpoint_tools::lazy_pages,
+                    "Restore before every page is in (userfaultfd).");
+  m.def(
+      "checkpoint_supported", [] { unwrap(ovz::checkpoint_supported()); },
+      "Returns when VEs can be checkpointed here: CRIU installed ($OVZ_CRIU names another "
+      "program) and its own check of this kernel passed (asked once per process). Raises "
+      "ovz.Unsupported with CRIU's reason otherwise.");
+  m.def(
+      "checkpoint_tools_here", [] { return unwrap(ovz::checkpoint_tools_here()); },
+      "The CRIU version and the features it finds on this kernel.");
   m.def("kernel_keeps_disk_quota", &ovz::kernel_keeps_disk_quota,
         "Whether this host's kernel keeps disk quota: VEs created here with a diskspace hold "
         "to their soft limits and quotatime (DiskQuota.soft_enforced), not only the hard ones.");

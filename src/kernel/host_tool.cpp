@@ -45,23 +45,19 @@ class spawn_attr {
 
 }  // namespace
 
-result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
-                             int last_good) {
-  std::string command = fmt::format("{}", fmt::join(argv, " "));
-
-  int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "{}: pipe2", command);
-  unique_fd read_end(ends[0]);
-  unique_fd write_end(ends[1]);
-
+result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
+                         int fd3) {
+  const std::string command = fmt::format("{}", fmt::join(argv, " "));
   file_actions actions;
+  auto to = [&](int fd, int target) {
+    return fd >= 0 ? ::posix_spawn_file_actions_adddup2(actions.get(), fd, target)
+                   : ::posix_spawn_file_actions_addopen(actions.get(), target, "/dev/null",
+                                                        O_WRONLY, 0);
+  };
   int rc = ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), 1);
-  if (rc == 0) {
-    rc = what == capture::out_and_err
-             ? ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), 2)
-             : ::posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY, 0);
-  }
+  if (rc == 0) rc = to(out_fd, 1);
+  if (rc == 0) rc = to(err_fd, 2);
+  if (rc == 0 && fd3 >= 0) rc = ::posix_spawn_file_actions_adddup2(actions.get(), fd3, 3);
 
   // The embedding program's threads may block or handle signals; the tool must start clean.
   spawn_attr attr;
@@ -81,6 +77,19 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
   pid_t pid = 0;
   rc = ::posix_spawnp(&pid, args[0], actions.get(), attr.get(), args.data(), environ);
   if (rc != 0) return sys_fail(rc, "{}: posix_spawnp", command);
+  return pid;
+}
+
+result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
+                             int last_good) {
+  std::string command = fmt::format("{}", fmt::join(argv, " "));
+
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "{}: pipe2", command);
+  unique_fd read_end(ends[0]);
+  unique_fd write_end(ends[1]);
+  BOOST_OUTCOME_TRY(pid, spawn_tool(argv, write_end.get(),
+                                    what == capture::out_and_err ? write_end.get() : -1));
   // Otherwise our copy of the write end would keep the pipe from ever reaching EOF.
   write_end.reset();
 

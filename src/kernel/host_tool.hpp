@@ -4,6 +4,8 @@
 
 #include <ovz/result.hpp>
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -17,5 +19,11 @@ enum class capture { out, out_and_err };
 /// output, unless it exits with a status up to `last_good` (fsck's 1: errors corrected).
 result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
                              int last_good = 0);
+
+/// Starts argv[0] as run_tool() does, without waiting: its stdout and stderr go to `out_fd`
+/// and `err_fd` (-1: /dev/null), and `fd3`, where given, becomes its descriptor 3. Its PID,
+/// for the caller to reap.
+result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
+                         int fd3 = -1);
 
 }  // namespace ovz::detail

@@ -70,7 +70,8 @@ const char *ovz_version(void);
  * "cgroup2", "cgroup1" (the cgroup hierarchy VEs use), "systemd" (VEs' cgroups are delegated
  * scopes of the host's systemd, on cgroup v2 hosts it boots), "userns" (user namespaces),
  * "criu" (the criu binary is on PATH), "quota" (the kernel keeps disk quota: soft limits and
- * QUOTATIME of VEs created here hold), "kmod" (not yet supported: always 0). */
+ * QUOTATIME of VEs created here hold), "checkpoint" (CRIU's own check of this kernel
+ * passed: see ovz_checkpoint_supported), "kmod" (not yet supported: always 0). */
 int ovz_has_feature(const char *name);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
@@ -81,6 +82,7 @@ int ovz_has_feature(const char *name);
 #define OVZ_FEATURE_KMOD (1u << 4)
 #define OVZ_FEATURE_QUOTA (1u << 5)
 #define OVZ_FEATURE_SYSTEMD (1u << 6)
+#define OVZ_FEATURE_CHECKPOINT (1u << 7)
 unsigned ovz_features(void);
 
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up
@@ -488,6 +490,21 @@ typedef struct ovz_disk_quota {
  * bytes (sizeof(ovz_disk_quota)). OVZ_EUNSUPPORTED for a VE created without a diskspace,
  * which has no quota. */
 int ovz_ve_quota(ovz_ve_t *ve, ovz_disk_quota *out, size_t size);
+
+/* Whether VEs can be checkpointed here: 0 when CRIU is installed ($OVZ_CRIU names another
+ * program) and its own check of this kernel passed (asked once per process); else
+ * OVZ_EUNSUPPORTED, with CRIU's reason in ovz_error_last(). */
+int ovz_checkpoint_supported(void);
+
+/* What this host's CRIU can do. */
+typedef struct ovz_checkpoint_tools {
+  char criu_version[32]; /* "3.17.1" */
+  int memory_tracking;   /* dirty-memory tracking: iterative pre-dumps, online migration */
+  int lazy_pages;        /* restore before every page is in (userfaultfd) */
+} ovz_checkpoint_tools;
+
+/* Fills `out` of `size` bytes (sizeof(ovz_checkpoint_tools)); OVZ_EUNSUPPORTED without criu. */
+int ovz_checkpoint_tools_here(ovz_checkpoint_tools *out, size_t size);
 
 /* A user or a group of a VE, by its id inside the VE (vzquota's ugid). */
 #define OVZ_QUOTA_USER 0

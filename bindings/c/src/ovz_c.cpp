@@ -5,6 +5,7 @@
 #include <ovz.h>
 
 #include <ovz/beancounter.hpp>
+#include <ovz/checkpoint.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/disk_quota.hpp>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
@@ -368,6 +370,8 @@ const feature features[] = {
     {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
     {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
     {"quota", OVZ_FEATURE_QUOTA, [] { return ovz::kernel_keeps_disk_quota(); }},
+    {"checkpoint", OVZ_FEATURE_CHECKPOINT,
+     [] { return static_cast<bool>(ovz::checkpoint_supported()); }},
 };
 
 }  // namespace
@@ -1010,6 +1014,26 @@ ovz_disk_usage usage_row(const ovz::disk_usage& u) {
 }
 
 }  // namespace
+
+int ovz_checkpoint_supported(void) {
+  return guarded([&] {
+    auto ok = ovz::checkpoint_supported();
+    return ok ? OVZ_OK : fail(ok.error());
+  });
+}
+
+int ovz_checkpoint_tools_here(ovz_checkpoint_tools* out, size_t size) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_checkpoint_tools_here: out is NULL");
+    auto t = ovz::checkpoint_tools_here();
+    if (!t) return fail(t.error());
+    ovz_checkpoint_tools c{};
+    std::snprintf(c.criu_version, sizeof c.criu_version, "%s", t->criu_version.c_str());
+    c.memory_tracking = t->memory_tracking ? 1 : 0;
+    c.lazy_pages = t->lazy_pages ? 1 : 0;
+    return fill_sized(out, c, size, "ovz_checkpoint_tools_here");
+  });
+}
 
 int ovz_ve_quota(ovz_ve_t* ve, ovz_disk_quota* out, size_t size) {
   return guarded([&] {

@@ -24,6 +24,30 @@ static const ovz_ubc_stat *find_stat(const ovz_ubc_stat *stats, size_t n, const 
   return NULL;
 }
 
+/* Checkpoint support is CRIU's own check of this kernel (criu check), its reason given. */
+static void check_checkpoint_support(void) {
+  ovz_checkpoint_tools tools;
+  int criu_says;
+  if (system("command -v criu >/dev/null 2>&1") != 0) {
+    printf("# SKIP checkpoint support: criu is not installed\n");
+    return;
+  }
+  criu_says = system("criu check >/dev/null 2>&1") == 0;
+  check((ovz_checkpoint_supported() == OVZ_OK) == criu_says,
+        "ovz_checkpoint_supported agrees with criu check");
+  check(criu_says || (ovz_error_last()->code == OVZ_EUNSUPPORTED &&
+                      strstr(ovz_error_last()->message, "CRIU cannot checkpoint") != NULL),
+        "... and says CRIU's reason where it fails");
+  check(ovz_has_feature("checkpoint") == criu_says &&
+            !!(ovz_features() & OVZ_FEATURE_CHECKPOINT) == criu_says,
+        "the checkpoint feature is the same answer");
+  check(ovz_checkpoint_tools_here(&tools, sizeof tools) == OVZ_OK &&
+            strncmp(tools.criu_version, "3.", 2) == 0,
+        "ovz_checkpoint_tools_here gives CRIU's version");
+  check(ovz_checkpoint_tools_here(NULL, sizeof tools) == OVZ_EINVAL,
+        "ovz_checkpoint_tools_here with out NULL is OVZ_EINVAL");
+}
+
 /* Checks that don't need a VE: argument and options validation, *_free(NULL), features. */
 static void check_without_ve(const char *root) {
   ovz_ve_t *ve = NULL;
@@ -43,6 +67,7 @@ static void check_without_ve(const char *root) {
         "ovz_features has the bits ovz_has_feature names");
   check(!ovz_has_feature("systemd") || ovz_has_feature("cgroup2"),
         "systemd makes VEs' cgroups only on cgroup v2");
+  check_checkpoint_support();
 
   check(ovz_ve_open(&ve, 0, root) == OVZ_EINVAL && ve == NULL, "open of CTID 0 is OVZ_EINVAL");
   e = ovz_error_last();

@@ -73,6 +73,8 @@ BOTH = {
     "template_store::create": ("create_template", "ovz_template_create"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
     "kernel_keeps_disk_quota": ("kernel_keeps_disk_quota", "ovz_has_feature"),
+    "checkpoint_supported": ("checkpoint_supported", "ovz_checkpoint_supported"),
+    "checkpoint_tools_here": ("checkpoint_tools_here", "ovz_checkpoint_tools_here"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
     # The bindings watch through the queued watcher: C and Python have no io_context.
     "ubc_watcher::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
@@ -157,6 +159,7 @@ FIELDS = {
     "disk_quota": ("DiskQuota", "ovz_disk_quota", {}, {}, {}),
     "disk_usage": ("DiskUsage", "ovz_disk_usage", {}, {}, {}),
     "ugid_quota": ("UgidQuota", "ovz_ugid_quota", {}, {}, {}),
+    "checkpoint_tools": ("CheckpointTools", "ovz_checkpoint_tools", {}, {}, {}),
 }
 # Python's set() takes every setting as a keyword (**changes), so its fields are checked by
 # name in parse_setting instead.
