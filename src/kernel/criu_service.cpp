@@ -142,15 +142,20 @@ result<criu_features> criu_features_of() {
 
 namespace {
 
-// CRIU's errors in its log ("Error (criu/vdso.c:613): vdso: Failed to fill…"), one line.
+// CRIU's errors in its log ("Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area
+// bounds"), one line, without the source locations and without the lines that only say a
+// helper of its own ended ("exited, status=1").
 std::string errors_in(const std::string& log) {
   std::string errors;
   std::size_t at = 0;
   while ((at = log.find("Error (", at)) != std::string::npos) {
     const auto end = log.find('\n', at);
-    if (!errors.empty()) errors += "; ";
-    errors += log.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    std::string line = log.substr(at, end == std::string::npos ? std::string::npos : end - at);
     at = end;
+    if (auto located = line.find("): "); located != std::string::npos) line.erase(0, located + 3);
+    if (line.rfind("exited, status=", 0) == 0) continue;
+    if (!errors.empty()) errors += "; ";
+    errors += line;
   }
   return errors;
 }

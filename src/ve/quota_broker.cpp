@@ -134,7 +134,7 @@ int quota_broker::get_quota(const syscall_notice& n, const quotactl_caller& c, i
                             bool next) {
   const auto id = static_cast<std::uint32_t>(n.args[2]);
   const auto kind = kind_of(static_cast<std::uint32_t>(n.args[0]) & SUBCMDMASK);
-  if (base_ != 0 && id >= ve_id_count) return ERANGE;
+  if (base_ != 0 && id >= ve_id_count) return EINVAL;  // unmapped, as the kernel says it
   if (!next) {
     if_dqblk q{};
     if (int err = quotactl_on(disk, Q_GETQUOTA, kind, base_ + id, &q)) return err;
@@ -156,7 +156,7 @@ int quota_broker::set_quota(const syscall_notice& n, int disk) {
   if (!wanted) return EFAULT;
   // Usage is the kernel's count, not the VE's to set.
   if (wanted->dqb_valid & (QIF_SPACE | QIF_INODES)) return EPERM;
-  if (base_ != 0 && id >= ve_id_count) return ERANGE;
+  if (base_ != 0 && id >= ve_id_count) return EINVAL;  // unmapped, as the kernel says it
   if (wanted->dqb_valid & QIF_TIMES) {
     if_dqblk times{};
     times.dqb_btime = wanted->dqb_btime;
