@@ -95,8 +95,8 @@ result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::pat
 
 }  // namespace
 
-result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
-                                   const std::vector<id_map>& gid_map) {
+OVZ_CHILD_CODE result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
+                                                  const std::vector<id_map>& gid_map) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
   unique_fd hold_r(fds[0]), hold_w(fds[1]);

@@ -137,7 +137,7 @@ struct plan {
 // kernel, one that holds controllers for children, a cgroup namespace it lies outside of)
 // the child is born in ours, and the parent's `prepare` moves it; out of memory or of PIDs
 // it is not born at all.
-pid_t fork_final(const plan& p, unsigned long long flags, int* pidfd) noexcept {
+OVZ_CHILD_CODE pid_t fork_final(const plan& p, unsigned long long flags, int* pidfd) noexcept {
   if (p.cgroup_fd >= 0) {
     pid_t pid = detail::clone3_fork(flags | CLONE_INTO_CGROUP, pidfd, p.cgroup_fd);
     if (pid >= 0 || errno == EAGAIN || errno == ENOMEM) return pid;
@@ -145,20 +145,20 @@ pid_t fork_final(const plan& p, unsigned long long flags, int* pidfd) noexcept {
   return detail::clone3_fork(flags, pidfd);
 }
 
-void child_send(int fd, const report& r) noexcept {
+OVZ_CHILD_CODE void child_send(int fd, const report& r) noexcept {
   ssize_t n;
   do {
     n = raw::write(fd, &r, sizeof r);
   } while (n < 0 && errno == EINTR);
 }
 
-[[noreturn]] void child_fail(const plan& p, std::int32_t st) noexcept {
+[[noreturn]] OVZ_CHILD_CODE void child_fail(const plan& p, std::int32_t st) noexcept {
   child_send(p.report_w, report{report_error, st, errno, 0, 0});
   raw::exit_group(127);
 }
 
 // Closes every descriptor from 3 up but the `n` sorted ones in `keep`.
-void close_except(const int* keep, std::size_t n) noexcept {
+OVZ_CHILD_CODE void close_except(const int* keep, std::size_t n) noexcept {
   unsigned first = 3;
   for (std::size_t i = 0; i < n; ++i) {
     const int fd = keep[i];
@@ -171,9 +171,9 @@ void close_except(const int* keep, std::size_t n) noexcept {
 
 // Another thread of the parent may have had pipes of its own open at clone time; holding
 // their ends would keep its reads from seeing end-of-file, so drop all but our own.
-void close_others(const plan& p) noexcept { close_except(p.keep.data(), p.keep.size()); }
+OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.data(), p.keep.size()); }
 
-void wait_release(int fd) noexcept {
+OVZ_CHILD_CODE void wait_release(int fd) noexcept {
   char c;
   ssize_t n;
   do {
@@ -182,7 +182,7 @@ void wait_release(int fd) noexcept {
   if (n != 1) raw::exit_group(1);  // the parent gave up on us
 }
 
-void wait_eof(int fd) noexcept {
+OVZ_CHILD_CODE void wait_eof(int fd) noexcept {
   char c;
   ssize_t n;
   do {
@@ -190,7 +190,7 @@ void wait_eof(int fd) noexcept {
   } while (n > 0 || (n < 0 && errno == EINTR));
 }
 
-bool do_step(const frozen_step& s) noexcept {
+OVZ_CHILD_CODE bool do_step(const frozen_step& s) noexcept {
   switch (s.what) {
     case fs_step::kind::mount:
       return raw::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
@@ -213,7 +213,7 @@ bool do_step(const frozen_step& s) noexcept {
 
 // `prefix` and the decimal `value` in `buf`, without the formatting functions a child may
 // not call.
-const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept {
+OVZ_CHILD_CODE const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept {
   std::size_t n = 0;
   for (; prefix[n] && n < 16; ++n) buf[n] = prefix[n];
   char digits[12];
@@ -230,7 +230,7 @@ const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept
 // The terminal's slave becomes the VE's /dev/console, where an init writes its boot messages
 // and a getty may wait for a login. The VE's /dev is its own tmpfs, so the file made to bind
 // it on replaces nothing of the host's.
-void bind_console(const plan& p, int slave) noexcept {
+OVZ_CHILD_CODE void bind_console(const plan& p, int slave) noexcept {
   int target = raw::openat(AT_FDCWD, "/dev/console",
                            O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
   if (target < 0) child_fail(p, step_console);
@@ -241,7 +241,7 @@ void bind_console(const plan& p, int slave) noexcept {
 }
 
 // Sends `fd` over the socket `sock` (SCM_RIGHTS), with one byte of data.
-bool send_fd(int sock, int fd) noexcept {
+OVZ_CHILD_CODE bool send_fd(int sock, int fd) noexcept {
   char byte = 'p';
   struct iovec iov = {&byte, 1};
   // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
@@ -261,7 +261,7 @@ bool send_fd(int sock, int fd) noexcept {
 
 // Opens a terminal in the (new) root's devpts, hands its master over pty_socket (to the
 // parent, or to the monitor) and makes the slave our stdio and controlling terminal.
-void open_pty(plan& p) noexcept {
+OVZ_CHILD_CODE void open_pty(plan& p) noexcept {
   int master = raw::openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) child_fail(p, step_pty);
   int unlock = 0;
@@ -279,7 +279,7 @@ void open_pty(plan& p) noexcept {
 // An exec as root gets the inheritable set on top of what the bounding set leaves, and keeps
 // the ambient set: a caller holding capabilities there (a service with AmbientCapabilities=)
 // would hand the new process back what the bounding set just took.
-bool clear_inherited_capabilities() noexcept {
+OVZ_CHILD_CODE bool clear_inherited_capabilities() noexcept {
   if (raw::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) != 0 && errno != EINVAL)
     return false;
   __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -289,7 +289,7 @@ bool clear_inherited_capabilities() noexcept {
   return raw::capset(&head, data) == 0;
 }
 
-void setup_stdio(const plan& p) noexcept {
+OVZ_CHILD_CODE void setup_stdio(const plan& p) noexcept {
   // Duplicate above 2 first, so that a source that is itself 0, 1 or 2 is not overwritten
   // before it is used.
   int tmp[3];
@@ -299,7 +299,7 @@ void setup_stdio(const plan& p) noexcept {
     if (raw::dup2(tmp[i], i) < 0) child_fail(p, step_stdio);
 }
 
-[[noreturn]] void final_child(plan& p) noexcept {
+[[noreturn]] OVZ_CHILD_CODE void final_child(plan& p) noexcept {
   wait_release(p.sync_r);
   if (p.userns && !raw::become_root()) child_fail(p, step_ids);
   if (p.cgroup_ns && raw::unshare(CLONE_NEWCGROUP) != 0) child_fail(p, step_cgroupns);
@@ -355,7 +355,7 @@ void setup_stdio(const plan& p) noexcept {
 }
 
 // Exits with the child's exit code (128+N when it was killed by signal N).
-[[noreturn]] void exit_as(pid_t child) noexcept {
+[[noreturn]] OVZ_CHILD_CODE void exit_as(pid_t child) noexcept {
   int status = 0;
   while (raw::waitpid(child, &status) < 0)
     if (errno != EINTR) raw::exit_group(127);
@@ -364,7 +364,7 @@ void setup_stdio(const plan& p) noexcept {
 
 // A detached monitor outlives the caller, who must not have to reap it: its parent (the
 // first child) exits at once, and the host's init (or nearest subreaper) adopts it.
-void leave_caller(const plan& p) noexcept {
+OVZ_CHILD_CODE void leave_caller(const plan& p) noexcept {
   pid_t pid = detail::clone3_fork(0, nullptr);
   if (pid < 0) child_fail(p, step_fork);
   if (pid > 0) raw::exit_group(0);
@@ -373,7 +373,7 @@ void leave_caller(const plan& p) noexcept {
 // The rest of the intermediate's life with a monitor: the monitor program, with the console
 // socket as descriptor 3 and the spawn's confirmation pipe as 4 (spawn_spec::monitor). The
 // report pipe stays open (close-on-exec) so that a failed exec is reported.
-[[noreturn]] void become_monitor(plan& p) noexcept {
+[[noreturn]] OVZ_CHILD_CODE void become_monitor(plan& p) noexcept {
   // Everything above the numbers it is to have first, so that no dup2 overwrites one still
   // to be moved.
   const int first_free = 5 + static_cast<int>(p.monitor_fds.size());
@@ -402,7 +402,7 @@ void leave_caller(const plan& p) noexcept {
 // The first child when the final one must not be our child (detach), must be forked after
 // entering a PID namespace (setns only moves future children into it), or has a monitor (the
 // first child executes it).
-[[noreturn]] void intermediate_child(plan& p, bool detach) noexcept {
+[[noreturn]] OVZ_CHILD_CODE void intermediate_child(plan& p, bool detach) noexcept {
   if (p.target_pidfd >= 0) {
     if (raw::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
     raw::close(p.target_pidfd);
@@ -623,7 +623,7 @@ result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
                                              : "its exit status is gone");
 }
 
-result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidfd,
+OVZ_CHILD_CODE result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidfd,
                        int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
