@@ -37,13 +37,7 @@ std::string tail_of(int fd) {
     text.append(buf, static_cast<std::size_t>(n));
     at += n;
   }
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  constexpr int kept_lines = 5;
-  std::size_t from = text.size();
-  for (int n = 0; n < kept_lines && from != std::string::npos && from > 0; ++n)
-    from = text.rfind('\n', from - 1);
-  if (from != std::string::npos && from > 0) text = text.substr(from + 1);
-  return text;
+  return last_lines(std::move(text), 5);
 }
 
 // One request, to a service process of its own, and its answer. `what` names the request in

@@ -45,6 +45,15 @@ class spawn_attr {
 
 }  // namespace
 
+std::string last_lines(std::string output, int count) {
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  std::size_t from = output.size();
+  for (int n = 0; n < count && from != std::string::npos && from > 0; ++n)
+    from = output.rfind('\n', from - 1);
+  if (from != std::string::npos && from > 0) output = "…" + output.substr(from);
+  return output;
+}
+
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
                          int fd3) {
   const std::string command = fmt::format("{}", fmt::join(argv, " "));
@@ -117,13 +126,8 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
   if (read_errno != 0) return sys_fail(read_errno, "{}: reading its output", command);
   if (WIFEXITED(status) && WEXITSTATUS(status) <= last_good) return output;
 
-  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   // A tool's last lines say why it failed (debootstrap logs hundreds before them).
-  constexpr int kept_lines = 15;
-  std::size_t from = output.size();
-  for (int n = 0; n < kept_lines && from != std::string::npos && from > 0; ++n)
-    from = output.rfind('\n', from - 1);
-  if (from != std::string::npos && from > 0) output = "…" + output.substr(from);
+  output = last_lines(std::move(output), 15);
   if (output.empty()) return fail(errc::child_failed, "{}: {}", command, describe_exit(status));
   return fail(errc::child_failed, "{}: {}: {}", command, describe_exit(status), output);
 }

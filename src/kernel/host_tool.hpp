@@ -20,6 +20,10 @@ enum class capture { out, out_and_err };
 result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
                              int last_good = 0);
 
+/// The last `count` lines of a tool's output, trailing blanks dropped, "…" before them where
+/// some were left out: what a failure's message quotes of it.
+std::string last_lines(std::string output, int count);
+
 /// Starts argv[0] as run_tool() does, without waiting: its stdout and stderr go to `out_fd`
 /// and `err_fd` (-1: /dev/null), and `fd3`, where given, becomes its descriptor 3. Its PID,
 /// for the caller to reap.

@@ -3,6 +3,8 @@
 #include <ovz/config.hpp>
 #include <ovz/ve_params.hpp>
 
+#include "fail.hpp"
+#include "log.hpp"
 #include "kernel/ext4_image.hpp"
 #include "kernel/ext4_quota.hpp"
 #include "kernel/files.hpp"
@@ -77,14 +79,22 @@ int quota_broker::answer(const syscall_notice& n, const quotactl_caller& c) {
   if (type == PRJQUOTA) return ESRCH;
   if (!disk_) {
     if (quota_features_of(paths_.disk_image).find("quota") != 0) return ESRCH;
-    auto loop = bind_loop(paths_.disk_image);
-    if (!loop) return ESRCH;
-    auto mount = mount_ext4(*loop, paths_.disk_image);
-    if (!mount) return ESRCH;
-    struct stat st {};
-    if (::fstatat(mount->get(), "fs", &st, AT_SYMLINK_NOFOLLOW) != 0) return ESRCH;
-    base_ = st.st_uid;
-    disk_ = mounted_disk{std::move(*loop), std::move(*mount), true};
+    auto opened = [&]() -> result<void> {
+      BOOST_OUTCOME_TRY(loop, bind_loop(paths_.disk_image));
+      BOOST_OUTCOME_TRY(mount, mount_ext4(loop, paths_.disk_image));
+      struct stat st {};
+      if (::fstatat(mount.get(), "fs", &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return sys_fail(errno, "stat fs in {}", paths_.disk_image.string());
+      base_ = st.st_uid;
+      disk_ = mounted_disk{std::move(loop), std::move(mount), true};
+      return success();
+    }();
+    // The VE's tools say only ESRCH ("no quota"): the reason goes to its console log.
+    if (!opened) {
+      log(log_level::warning, fmt::format("quotactl of VE {}: {}", paths_.id.value(),
+                                          opened.error().message()));
+      return ESRCH;
+    }
   }
   return on_disk(n, c, disk_->mount.get());
 }

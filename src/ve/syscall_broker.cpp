@@ -121,7 +121,7 @@ bool syscall_broker::answer_one(int listener) {
   // what the kernel gives it there.
   const bool ours = pidfd && same_ns(n.pid, init_, ns_type::user) &&
                     same_ns(n.pid, init_, name_call ? ns_type::uts : ns_type::mnt);
-  const auto creds = read_proc_creds(n.pid);
+  const auto creds = ours ? read_proc_creds(n.pid) : std::nullopt;
   mount_site site;
   unique_fd root, cwd, source;
   if (ours && !name_call) {
