@@ -78,6 +78,9 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   spec.argv = argv;
   spec.env = opts.env.empty() ? detail::ve_environment() : opts.env;
   spec.cwd = opts.cwd;
+  // A session of its own inside the VE: one it left running (a daemon started by hand) must
+  // not belong to a session led outside, which the VE could not be checkpointed with.
+  spec.new_session = true;
   spec.stdin_fd = opts.stdin_fd;
   BOOST_OUTCOME_TRY(out_fd, capture(opts.stdout_fd, out_r, out_w));
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));
