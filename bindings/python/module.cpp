@@ -315,6 +315,7 @@ py::dict from_config(const ovz::ve_config& conf) {
 std::string repr_status(const ovz::ve_status& s) {
   return "VEStatus(ctid=" + s.id.str() + ", state='" + ovz::to_string(s.state) +
          "', init_pid=" + std::to_string(s.init_pid) + ", nproc=" + std::to_string(s.nproc) +
+         (s.suspended ? ", suspended=True" : "") +
          ", hostname=" + py::repr(py::str(s.hostname)).cast<std::string>() + ")";
 }
 
@@ -453,6 +454,8 @@ void define_records(py::module_& m) {
       .def_readonly("init_pid", &ovz::ve_status::init_pid,
                     "Host PID of the VE's init, 0 when not running.")
       .def_readonly("nproc", &ovz::ve_status::nproc, "Processes in the VE.")
+      .def_readonly("suspended", &ovz::ve_status::suspended,
+                    "Running, but frozen by VE.suspend().")
       .def_readonly("hostname", &ovz::ve_status::hostname, "The VE's hostname.")
       .def_readonly("ostemplate", &ovz::ve_status::ostemplate,
                     "The template the VE was made from.")
@@ -658,9 +661,46 @@ void define_ve(py::module_& m) {
           "destroy", [](ovz::ve& v) { unwrap(without_gil([&] { return v.destroy(); })); },
           "Removes a stopped VE: private area and config. Raises AlreadyRunning if running, "
           "NotFound if absent.")
+      .def(
+          "suspend", [](ovz::ve& v) { unwrap(without_gil([&] { return v.suspend(); })); },
+          "Freezes every process of the running VE where it stands (vzctl suspend) until "
+          "resume(): status.suspended is True, and exec(), enter() and set_user_password() "
+          "raise Suspended meanwhile; stop() resumes it first. Nothing to do on a suspended VE. "
+          "Raises NotRunning if stopped.")
+      .def(
+          "resume", [](ovz::ve& v) { unwrap(without_gil([&] { return v.resume(); })); },
+          "Lets a suspended VE run on (vzctl resume); nothing to do on a running VE that is "
+          "not suspended. Raises NotRunning if stopped.")
+      .def_property_readonly("dump_path", &ovz::ve::dump_path,
+                             "<state root>/dump/<CTID>: where checkpoint() and restore() keep "
+                             "the VE's checkpoint when given no directory.")
+      .def(
+          "checkpoint",
+          [](ovz::ve& v, const std::optional<std::filesystem::path>& dir, bool leave_running) {
+            const auto where = dir.value_or(std::filesystem::path{});
+            const ovz::checkpoint_options opts{.leave_running = leave_running};
+            unwrap(without_gil([&] { return v.checkpoint(where, opts); }));
+          },
+          "dir"_a = py::none(), "leave_running"_a = false,
+          "Writes the running VE (processes, memory, open files, sockets, TCP connections) "
+          "with CRIU into the directory `dir` (None: dump_path), then stops it unless "
+          "`leave_running` (vzctl chkpnt). A dump that fails leaves the VE running as it was "
+          "and no directory behind. Raises NotRunning if stopped, Unsupported (with CRIU's "
+          "reason) where this host cannot checkpoint.")
+      .def(
+          "restore",
+          [](ovz::ve& v, const std::optional<std::filesystem::path>& dir) {
+            const auto where = dir.value_or(std::filesystem::path{});
+            unwrap(without_gil([&] { return v.restore(where); }));
+          },
+          "dir"_a = py::none(),
+          "Starts the stopped VE from the checkpoint in `dir` (None: dump_path), its processes "
+          "as they were (vzctl restore). A checkpoint of another VE, architecture or cgroup "
+          "version is refused before anything starts; a restore that fails leaves the VE "
+          "stopped. Raises AlreadyRunning if running.")
       .def_property_readonly(
           "status", [](const ovz::ve& v) { return unwrap(v.status()); },
-          "The VE's VEStatus (state 'absent', 'stopped' or 'running').")
+          "The VE's VEStatus (state 'absent', 'stopped' or 'running'; suspended when frozen).")
       .def_property_readonly(
           "config", [](const ovz::ve& v) { return from_config(unwrap(v.config())); },
           "CTID.conf as a dict of KEY: value (str). Raises NotFound if absent.")

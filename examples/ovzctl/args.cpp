@@ -84,6 +84,15 @@ constexpr option_spec stop_options[] = {
     {"--all", false, [](command& c, std::string_view) -> ovz::result<void> { c.all = true; return ovz::success(); }},
 };
 
+constexpr option_spec restore_options[] = {
+    {"--dumpfile", true, [](command& c, std::string_view v) -> ovz::result<void> { c.dumpfile = v; return ovz::success(); }},
+};
+
+constexpr option_spec chkpnt_options[] = {
+    restore_options[0],
+    {"--leave-running", false, [](command& c, std::string_view) -> ovz::result<void> { c.checkpoint.leave_running = true; return ovz::success(); }},
+};
+
 // vzctl's USER:PASSWORD, split at the first ':' (a password may hold more); USER alone asks
 // for the password on stdin.
 ovz::result<void> set_userpasswd(command& c, std::string_view v) {
@@ -168,6 +177,10 @@ constexpr verb_spec verbs[] = {
     {"start", verb::start, operands::optional_ctid, start_options},
     {"stop", verb::stop, operands::optional_ctid, stop_options},
     {"restart", verb::restart, operands::ctid, restart_options},
+    {"suspend", verb::suspend, operands::ctid, {}},
+    {"resume", verb::resume, operands::ctid, {}},
+    {"chkpnt", verb::chkpnt, operands::ctid, chkpnt_options},
+    {"restore", verb::restore, operands::ctid, restore_options},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
     {"plan", verb::plan, operands::ctid, {}},
@@ -376,6 +389,14 @@ Commands:
                               (default: STOP_TIMEOUT of CTID.conf, else 10); --fast: at once;
                               --all: every running CT
   restart CTID [--timeout S]
+  suspend CTID                freezes every process of the running CT where it stands
+  resume CTID                 lets a suspended CT run on
+  chkpnt CTID [--dumpfile DIR] [--leave-running]
+                              writes the running CT (processes, memory, files, sockets)
+                              with CRIU into DIR (default: dump/CTID of the state root),
+                              then stops it; --leave-running: it runs on
+  restore CTID [--dumpfile DIR]
+                              starts the stopped CT from its checkpoint in DIR
   destroy CTID
   status CTID
   plan CTID                   what start would do: namespaces, mounts, limits, devices,

@@ -24,6 +24,10 @@ enum class verb {
   start,
   stop,
   restart,
+  suspend,
+  resume,
+  chkpnt,
+  restore,
   destroy,
   status,
   plan,
@@ -76,6 +80,9 @@ struct command {
   bool fast = false;           ///< stop --fast
   /// stop, restart --timeout (seconds); unset: the VE's STOP_TIMEOUT, else 10 s
   std::optional<std::chrono::milliseconds> stop_timeout;
+  /// chkpnt, restore --dumpfile: the checkpoint's directory; empty: the VE's dump_path()
+  std::filesystem::path dumpfile;
+  ovz::checkpoint_options checkpoint;  ///< chkpnt --leave-running
   std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
   set_request set;             ///< set
   bool all = false;            ///< list -a, start --all, stop --all

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace ovzctl {
@@ -31,6 +32,18 @@ ovz::result<ovz::ve> open_ve(const command& cmd) { return ovz::ve::open(*cmd.id,
 ovz::error not_running(const ovz::ve& v) {
   return ovz::error(ovz::make_error_code(ovz::errc::not_running),
                     fmt::format("VE {} is not running", v.id().str()));
+}
+
+ovz::error suspended(const ovz::ve& v) {
+  return ovz::error(ovz::make_error_code(ovz::errc::suspended),
+                    fmt::format("VE {} is suspended: resume it first (ovzctl resume {})",
+                                v.id().str(), v.id().str()));
+}
+
+// vzctl status's and vzlist's word for a running VE's state.
+std::string_view state_word(const ovz::ve_status& st) {
+  if (st.state == ovz::ve_state::running) return st.suspended ? "suspended" : "running";
+  return ovz::to_string(st.state);
 }
 
 ovz::result<int> do_create(ovz::ve& v, const command& cmd) {
@@ -93,6 +106,35 @@ ovz::result<int> do_restart(ovz::ve& v, const command& cmd) {
   return do_start(v);
 }
 
+ovz::result<int> do_suspend(ovz::ve& v) {
+  say("Suspending container ...");
+  if (auto r = v.suspend(); !r) return r.error();
+  say("Container was suspended");
+  return 0;
+}
+
+ovz::result<int> do_resume(ovz::ve& v) {
+  say("Resuming container ...");
+  if (auto r = v.resume(); !r) return r.error();
+  say("Container was resumed");
+  return 0;
+}
+
+ovz::result<int> do_chkpnt(ovz::ve& v, const command& cmd) {
+  say("Setting up checkpoint...");
+  if (auto r = v.checkpoint(cmd.dumpfile, cmd.checkpoint); !r) return r.error();
+  say("Checkpointing completed successfully");
+  return 0;
+}
+
+ovz::result<int> do_restore(ovz::ve& v, const command& cmd) {
+  say("Restoring container ...");
+  if (auto r = v.restore(cmd.dumpfile); !r) return r.error();
+  say("Container start in progress...");
+  say("Restoring completed successfully");
+  return 0;
+}
+
 ovz::result<int> do_destroy(ovz::ve& v) {
   say("Destroying container private area: {}", v.private_path().string());
   if (auto r = v.destroy(); !r) return r.error();
@@ -113,7 +155,7 @@ ovz::result<int> do_status(const ovz::ve& v) {
   warn_unreadable(v, st.value().state);
   say("CTID {} {} {} {}", v.id().str(), st.value().state == ovz::ve_state::absent ? "deleted" : "exist",
       st.value().mounted ? "mounted" : "unmounted",
-      st.value().state == ovz::ve_state::running ? "running" : "down");
+      st.value().state == ovz::ve_state::running ? state_word(st.value()) : "down");
   return 0;
 }
 
@@ -144,6 +186,7 @@ ovz::result<int> do_enter(const ovz::ve& v) {
   auto st = v.status();
   if (!st) return st.error();
   if (st.value().state != ovz::ve_state::running) return not_running(v);
+  if (st.value().suspended) return suspended(v);
   say("entered into CT {}", v.id().str());
   auto r = v.enter();
   if (!r) return r.error();
@@ -297,7 +340,7 @@ ovz::result<int> do_list(const command& cmd) {
     const bool running = st.state == ovz::ve_state::running;
     if (!running && !cmd.all) continue;
     if (auto v = ovz::ve::open(st.id, cmd.root)) warn_unreadable(v.value(), st.state);
-    say(row, st.id.str(), running ? std::to_string(st.nproc) : "-", ovz::to_string(st.state),
+    say(row, st.id.str(), running ? std::to_string(st.nproc) : "-", state_word(st),
         first_ip(cmd, st.id), st.hostname.empty() ? "-" : st.hostname);
   }
   return 0;
@@ -351,6 +394,10 @@ ovz::result<int> dispatch(const command& cmd) {
       if (!cmd.id) return do_batch(cmd);
       return with_ve([&](ovz::ve& v) { return do_stop(v, cmd); });
     case verb::restart: return with_ve([&](ovz::ve& v) { return do_restart(v, cmd); });
+    case verb::suspend: return with_ve([](ovz::ve& v) { return do_suspend(v); });
+    case verb::resume: return with_ve([](ovz::ve& v) { return do_resume(v); });
+    case verb::chkpnt: return with_ve([&](ovz::ve& v) { return do_chkpnt(v, cmd); });
+    case verb::restore: return with_ve([&](ovz::ve& v) { return do_restore(v, cmd); });
     case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
     case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });
     case verb::plan: return with_ve([](ovz::ve& v) { return do_plan(v); });

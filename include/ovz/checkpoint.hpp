@@ -18,6 +18,13 @@ struct checkpoint_tools {
   bool lazy_pages = false;
 };
 
+/// How ve::checkpoint() goes.
+struct checkpoint_options {
+  /// The VE runs on once its image is written (a backup, a copy to start elsewhere); by
+  /// default it stops then, as `vzctl chkpnt` does, and restore() brings it back.
+  bool leave_running = false;
+};
+
 /// Whether VEs can be checkpointed here: CRIU installed ($OVZ_CRIU names another program) and
 /// its own check of this kernel passed. Asked once per process. The error is
 /// errc::unsupported with CRIU's reason (e.g. a kernel whose vDSO it cannot parse).

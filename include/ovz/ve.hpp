@@ -2,6 +2,7 @@
 /// @file
 /// The Virtual Environment: an isolated server of its own on a shared kernel.
 
+#include <ovz/checkpoint.hpp>
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/fd.hpp>
@@ -73,6 +74,7 @@ struct ve_status {
   bool mounted = false;  ///< the root filesystem is mounted (in the VE's mount namespace)
   pid_t init_pid = 0;    ///< host PID of the VE's init, 0 when not running
   int nproc = 0;         ///< processes in the VE
+  bool suspended = false;  ///< running, but frozen by suspend()
   std::string hostname{};
   std::string ostemplate{};
 };
@@ -177,6 +179,33 @@ class OVZ_API ve {
   result<void> stop(const stop_options& opts = {});
   /// stop() if running, then start().
   result<void> restart(const stop_options& stop = {}, const start_options& start = {});
+  /// Freezes every process of the running VE where it stands (vzctl suspend): it uses no CPU
+  /// and answers nothing until resume(); status() says `suspended`, and what needs its
+  /// processes to run (exec(), enter(), set_user_password() on a running VE) fails with
+  /// errc::suspended meanwhile; stop() resumes it first. errc::not_running when the VE is
+  /// not running.
+  result<void> suspend();
+  /// Lets a suspended VE run on (vzctl resume); fine on a running VE that is not suspended.
+  result<void> resume();
+
+  /// `<state root>/dump/<CTID>`: where checkpoint() and restore() keep the VE's checkpoint
+  /// when they are given no directory (vzctl's Dump.CTID).
+  std::filesystem::path dump_path() const;
+  /// Writes the running VE — its processes, memory, open files, sockets and TCP connections
+  /// — into the directory `dir` (empty: dump_path()) with CRIU, its cgroup frozen meanwhile,
+  /// beside a manifest (checkpoint_manifest) and its CTID.conf, then stops it unless
+  /// `opts.leave_running`. A dump that fails leaves the VE running as it was and no
+  /// directory behind. errc::unsupported, with CRIU's reason, where this host cannot
+  /// checkpoint (checkpoint_supported()).
+  result<void> checkpoint(const std::filesystem::path& dir = {},
+                          const checkpoint_options& opts = {});
+  /// Starts the stopped VE from a checkpoint in `dir` (empty: dump_path()): its cgroup,
+  /// limits, addresses and storage as a start makes them, its processes as they were (the
+  /// same PIDs inside). The manifest is checked first: a checkpoint of another VE, of
+  /// another architecture or cgroup version is refused before anything starts. A restore
+  /// that fails leaves the VE stopped, as it was.
+  result<void> restore(const std::filesystem::path& dir = {});
+
   /// Removes a stopped VE: its config first (the VE is gone), then its private area. What a
   /// crashed destroy left of the data is removed by the next create or destroy of the CTID;
   /// destroy of a VE that does not exist removes it and returns errc::not_found.

@@ -145,6 +145,15 @@ std::optional<std::uint64_t> to_number(std::string_view text) {
 
 }  // namespace
 
+result<std::optional<std::string>> read_if_present(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().sys_errno() == ENOENT) return std::optional<std::string>{};
+    return text.error();
+  }
+  return std::optional<std::string>(std::move(*text));
+}
+
 result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const char* file) {
   auto text = dir.read(file);
   if (!text) {

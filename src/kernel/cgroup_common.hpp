@@ -55,6 +55,9 @@ result<void> signal_procs(const cgroup_dir& dir);
 template <class F>
 result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::string_view what);
 
+/// The content of a cgroup's file at `path`; nullopt when it does not exist (no such cgroup,
+/// or a controller that is not there).
+result<std::optional<std::string>> read_if_present(const std::string& path);
 /// A file holding one number; nullopt when the file does not exist. "max" reads as UINT64_MAX.
 result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const char* file);
 /// The value of `key` in a "key value" per line file (memory.stat, pids.events, …); nullopt

@@ -94,6 +94,10 @@ class cgroup_manager {
   virtual result<void> freeze(const std::string& path) = 0;
   /// Lets a frozen cgroup run again; fine when it does not exist.
   virtual result<void> thaw(const std::string& path) = 0;
+  /// True when the cgroup is frozen, every task of it stopped (freeze() returned); false
+  /// while a freeze is still under way, and when the cgroup or the freezer does not exist.
+  /// One read of one small file: status() asks it of every running VE.
+  virtual result<bool> frozen(const std::string& path) const = 0;
   /// SIGKILLs everything in the cgroup and its sub-cgroups and waits until they are empty.
   virtual result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) = 0;
   /// Removes the cgroup and its sub-cgroups, the deepest first (they must be empty); fine when

@@ -123,6 +123,14 @@ class cgroupfs_v1 final : public cgroup_manager {
     return success();
   }
 
+  // FREEZING, the state until the last task stopped, is not frozen yet.
+  result<bool> frozen(const std::string& path) const override {
+    auto h = with("freezer");
+    if (!h) return false;
+    BOOST_OUTCOME_TRY(state, read_if_present(h->mount_point + "/" + path + "/freezer.state"));
+    return state && state->starts_with("FROZEN");
+  }
+
   // Each round freezes the cgroup, signals what it and its sub-cgroups list and thaws it: a
   // frozen process can neither fork nor exit, so no PID it lists is reused by another process
   // before its signal (SIGKILL takes effect at the thaw). Where it cannot be frozen (no freezer

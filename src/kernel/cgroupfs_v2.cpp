@@ -112,6 +112,13 @@ class cgroupfs_v2 final : public cgroup_manager {
     return success();
   }
 
+  // cgroup.freeze says what was asked, cgroup.events whether it is done (a kernel before 5.2
+  // has no "frozen" line there, nor a freezer).
+  result<bool> frozen(const std::string& path) const override {
+    BOOST_OUTCOME_TRY(events, read_if_present(dir(path) + "/cgroup.events"));
+    return events && event_is(*events, "frozen 1");
+  }
+
   // cgroup.kill (Linux 5.14) kills the cgroup and its sub-cgroups at once, forks in flight
   // included, and never signals a PID that was reused; older kernels get SIGKILL by PID.
   result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) override {

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -27,8 +30,7 @@ struct free_resp {
 };
 using criu_resp = std::unique_ptr<CriuResp, free_resp>;
 
-// The last lines CRIU wrote (its errors), for a failure's message.
-std::string tail_of(int fd) {
+std::string all_of(int fd) {
   std::string text;
   char buf[4096];
   for (off_t at = 0;;) {
@@ -37,58 +39,141 @@ std::string tail_of(int fd) {
     text.append(buf, static_cast<std::size_t>(n));
     at += n;
   }
-  return last_lines(std::move(text), 5);
+  return text;
 }
 
-// One request, to a service process of its own, and its answer. `what` names the request in
-// errors, which carry what CRIU wrote.
-result<criu_resp> ask(CriuReq& req, const char* what) {
+// The last lines CRIU wrote (its errors), for a failure's message.
+std::string tail_of(int fd) { return last_lines(all_of(fd), 5); }
+
+// One service process, for one request: our end of its socket, what it writes, and its PID
+// where it is our child to reap.
+struct service {
+  unique_fd ours;
+  unique_fd said;
+  pid_t child = 0;
+
+  service() = default;
+  service(service&& o) noexcept
+      : ours(std::move(o.ours)), said(std::move(o.said)), child(std::exchange(o.child, 0)) {}
+  service& operator=(service&&) = delete;
+  ~service() { finish(); }
+
+  // Closing our end ends the service; our child is reaped.
+  void finish() {
+    ours.reset();
+    if (child <= 0) return;
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    child = 0;
+  }
+
+  error ended(const char* what, int err) const {
+    const auto text = tail_of(said.get());
+    if (err) return sys_fail(err, "criu swrk {}: {}", what, text);
+    return fail(errc::child_failed, "criu swrk ended without answering {}: {}", what,
+                text.empty() ? std::string("it said nothing") : text);
+  }
+};
+
+result<service> start_service(const criu_launcher* launch) {
   int ends[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
     return sys_fail(errno, "socketpair for criu swrk");
-  unique_fd ours(ends[0]), theirs(ends[1]);
-  unique_fd said(::memfd_create("criu-output", MFD_CLOEXEC));
-  if (!said) return sys_fail(errno, "memfd_create for criu's output");
+  service s;
+  s.ours.reset(ends[0]);
+  unique_fd theirs(ends[1]);
+  s.said.reset(::memfd_create("criu-output", MFD_CLOEXEC));
+  if (!s.said) return sys_fail(errno, "memfd_create for criu's output");
+  if (launch) {
+    BOOST_OUTCOME_TRY((*launch)(theirs.get(), s.said.get()));
+    return s;
+  }
   const std::string program = criu_program();
-  auto pid = spawn_tool({program, "swrk", "3"}, said.get(), said.get(), theirs.get());
+  auto pid = spawn_tool({program, "swrk", "3"}, s.said.get(), s.said.get(), theirs.get());
   if (!pid) {
     if (pid.error().sys_errno() == ENOENT)
       return fail(errc::unsupported, "{} is not installed (apt-get install criu)", program);
     return pid.error();
   }
-  theirs.reset();
+  s.child = *pid;
+  return s;
+}
+
+result<void> send_req(const service& s, CriuReq& req, const char* what) {
   std::vector<std::uint8_t> out(criu_req__get_packed_size(&req));
   criu_req__pack(&req, out.data());
-  std::vector<std::uint8_t> in;
-  int err = 0;
-  if (::send(ours.get(), out.data(), out.size(), MSG_NOSIGNAL) < 0) {
-    err = errno;
-  } else {
-    // One message per answer: its size first, then the message.
-    ssize_t size;
-    do {
-      size = ::recv(ours.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
-    } while (size < 0 && errno == EINTR);
-    if (size > 0) {
-      in.resize(static_cast<std::size_t>(size));
-      size = ::recv(ours.get(), in.data(), in.size(), 0);
+  if (::send(s.ours.get(), out.data(), out.size(), MSG_NOSIGNAL) < 0) return s.ended(what, errno);
+  return success();
+}
+
+// One message of the service, and the descriptor that came with it (orphan-pts-master's).
+struct message {
+  criu_resp resp;
+  unique_fd fd;
+};
+
+result<message> receive(const service& s, const char* what) {
+  ssize_t size;
+  do {
+    size = ::recv(s.ours.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (size < 0 && errno == EINTR);
+  if (size <= 0) return s.ended(what, size < 0 ? errno : 0);
+  std::vector<std::uint8_t> in(static_cast<std::size_t>(size));
+  iovec iov{in.data(), in.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  do {
+    size = ::recvmsg(s.ours.get(), &msg, MSG_CMSG_CLOEXEC);
+  } while (size < 0 && errno == EINTR);
+  if (size <= 0) return s.ended(what, size < 0 ? errno : 0);
+  message m;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      m.fd.reset(fd);
     }
-    if (size < 0) err = errno;
-    if (size <= 0) in.clear();
   }
-  ours.reset();
-  int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
+  m.resp.reset(criu_resp__unpack(nullptr, static_cast<std::size_t>(size), in.data()));
+  if (!m.resp) return fail(errc::child_failed, "criu swrk answered {} with no message it knows", what);
+  return m;
+}
+
+// The request and its answer, CRIU's notifications on the way answered by `notify`. The
+// first error of `notify` is the request's: CRIU gives up when told a step failed.
+result<criu_resp> converse(const service& s, CriuReq& req, const char* what,
+                           const criu_notify* notify = nullptr) {
+  BOOST_OUTCOME_TRY(send_req(s, req, what));
+  std::optional<error> refused;
+  for (;;) {
+    BOOST_OUTCOME_TRY(m, receive(s, what));
+    if (m.resp->type != CRIU_REQ_TYPE__NOTIFY) {
+      if (refused) return *refused;
+      return std::move(m.resp);
+    }
+    criu_notice n;
+    if (m.resp->notify && m.resp->notify->script) n.script = m.resp->notify->script;
+    if (m.resp->notify && m.resp->notify->has_pid) n.pid = m.resp->notify->pid;
+    n.fd = std::move(m.fd);
+    auto ok = notify && *notify ? (*notify)(n) : result<void>(success());
+    if (!ok && !refused) refused = with_context(ok.error(), fmt::format("CRIU's {}", n.script));
+    CriuReq ack = CRIU_REQ__INIT;
+    ack.type = CRIU_REQ_TYPE__NOTIFY;
+    ack.has_notify_success = true;
+    ack.notify_success = static_cast<bool>(ok);
+    BOOST_OUTCOME_TRY(send_req(s, ack, what));
   }
-  if (in.empty()) {
-    const auto said_text = tail_of(said.get());
-    if (err) return sys_fail(err, "criu swrk {}: {}", what, said_text);
-    return fail(errc::child_failed, "criu swrk ended without answering {}: {}", what,
-                said_text.empty() ? std::string("it said nothing") : said_text);
-  }
-  criu_resp resp(criu_resp__unpack(nullptr, in.size(), in.data()));
-  if (!resp) return fail(errc::child_failed, "criu swrk answered {} with no message it knows", what);
-  return resp;
+}
+
+// One request, to a service process of its own, and its answer.
+result<criu_resp> ask(CriuReq& req, const char* what) {
+  BOOST_OUTCOME_TRY(s, start_service(nullptr));
+  return converse(s, req, what);
 }
 
 }  // namespace
@@ -154,6 +239,14 @@ std::string errors_in(const std::string& log) {
   return errors;
 }
 
+// Why a request failed: CRIU's error lines in its log, else its own message.
+std::string reason_of(const CriuResp& resp, int images_dir, const char* log_file) {
+  std::string why;
+  if (unique_fd log{::openat(images_dir, log_file, O_RDONLY | O_CLOEXEC)}) why = errors_in(all_of(log.get()));
+  if (why.empty() && resp.cr_errmsg) why = resp.cr_errmsg;
+  return why.empty() ? std::string("CRIU failed, saying nothing") : why;
+}
+
 result<void> check_kernel() {
   // CRIU logs to a file in a directory it is given (as our descriptor, which it opens
   // through /proc): a temporary one.
@@ -169,19 +262,93 @@ result<void> check_kernel() {
   req.type = CRIU_REQ_TYPE__CHECK;
   req.opts = &opts;
   auto resp = images ? ask(req, "CHECK") : result<criu_resp>(sys_fail(errno, "open {}", dir));
-  const std::string log_path = std::string(dir) + "/check.log";
-  auto log = read_file(log_path);
-  ::unlink(log_path.c_str());
+  std::string why = resp && !(*resp)->success ? reason_of(**resp, images.get(), "check.log") : "";
+  ::unlinkat(images.get(), "check.log", 0);
   ::rmdir(dir);
   if (!resp) return resp.error();
   if ((*resp)->success) return success();
-  std::string why = log ? errors_in(*log) : std::string();
-  if (why.empty() && (*resp)->cr_errmsg) why = (*resp)->cr_errmsg;
-  return fail(errc::unsupported, "CRIU cannot checkpoint on this kernel: {}",
-              why.empty() ? std::string("criu check failed, saying nothing") : why);
+  return fail(errc::unsupported, "CRIU cannot checkpoint on this kernel: {}", why);
 }
 
+// The options a dump and a restore share, and the storage their pointers point into.
+struct common_opts {
+  CriuOpts opts = CRIU_OPTS__INIT;
+  std::vector<char*> externals;
+
+  explicit common_opts(const criu_common& c) {
+    opts.images_dir_fd = c.images_dir;
+    opts.log_file = const_cast<char*>(c.log_file.c_str());
+    opts.has_log_level = true;
+    opts.log_level = 4;  // everything: the log is the only account of what went wrong
+    for (const auto& e : c.externals) externals.push_back(const_cast<char*>(e.c_str()));
+    opts.n_external = externals.size();
+    opts.external = externals.data();
+    opts.has_notify_scripts = opts.notify_scripts = true;
+    // What a VE's processes commonly hold: connections, locks, and a console whose master
+    // its monitor keeps (a new one comes back at restore, as orphan-pts-master).
+    opts.has_tcp_established = opts.tcp_established = true;
+    opts.has_file_locks = opts.file_locks = true;
+    opts.has_orphan_pts_master = opts.orphan_pts_master = true;
+    opts.has_shell_job = opts.shell_job = false;
+    // Bind mounts of the host's files (/dev/null over /proc's) are found and named by CRIU.
+    opts.has_auto_ext_mnt = opts.auto_ext_mnt = true;
+    opts.has_ext_sharing = opts.ext_sharing = true;
+    opts.has_ext_masters = opts.ext_masters = true;
+    // The cgroup is the library's: made and limited by the plan at restore.
+    opts.has_manage_cgroups_mode = true;
+    opts.manage_cgroups_mode = CRIU_CG_MODE__IGNORE;
+    // nftables: iptables is not needed, nor installed on a host that has nft.
+    opts.has_network_lock = true;
+    opts.network_lock = CRIU_NETWORK_LOCK_METHOD__NFTABLES;
+  }
+};
+
 }  // namespace
+
+result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
+  common_opts c(r);
+  c.opts.has_pid = true;
+  c.opts.pid = r.pid;
+  c.opts.has_leave_running = true;
+  c.opts.leave_running = r.leave_running;
+  if (!r.freeze_cgroup.empty()) c.opts.freeze_cgroup = const_cast<char*>(r.freeze_cgroup.c_str());
+  CriuReq req = CRIU_REQ__INIT;
+  req.type = CRIU_REQ_TYPE__DUMP;
+  req.opts = &c.opts;
+  BOOST_OUTCOME_TRY(s, start_service(nullptr));
+  BOOST_OUTCOME_TRY(resp, converse(s, req, "DUMP", &notify));
+  if (!resp->success)
+    return fail(errc::child_failed, "criu dump: {}", reason_of(*resp, r.images_dir, r.log_file.c_str()));
+  return success();
+}
+
+result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& launch,
+                           const criu_notify& notify, unique_fd* conversation) {
+  common_opts c(r);
+  c.opts.root = const_cast<char*>(r.root.c_str());
+  c.opts.has_rst_sibling = c.opts.rst_sibling = true;
+  std::vector<InheritFd> inherit(r.inherit.size());
+  std::vector<InheritFd*> inherit_ptrs;
+  for (std::size_t i = 0; i < r.inherit.size(); ++i) {
+    inherit_fd__init(&inherit[i]);
+    inherit[i].key = const_cast<char*>(r.inherit[i].first.c_str());
+    inherit[i].fd = r.inherit[i].second;
+    inherit_ptrs.push_back(&inherit[i]);
+  }
+  c.opts.n_inherit_fd = inherit_ptrs.size();
+  c.opts.inherit_fd = inherit_ptrs.data();
+  CriuReq req = CRIU_REQ__INIT;
+  req.type = CRIU_REQ_TYPE__RESTORE;
+  req.opts = &c.opts;
+  BOOST_OUTCOME_TRY(s, start_service(&launch));
+  BOOST_OUTCOME_TRY(resp, converse(s, req, "RESTORE", &notify));
+  if (!resp->success)
+    return fail(errc::child_failed, "criu restore: {}", reason_of(*resp, r.images_dir, r.log_file.c_str()));
+  if (!resp->restore || resp->restore->pid <= 0)
+    return fail(errc::child_failed, "criu restore answered no PID");
+  if (conversation) *conversation = std::move(s.ours);
+  return resp->restore->pid;
+}
 
 const result<void>& criu_kernel_check() {
   static std::once_flag once;

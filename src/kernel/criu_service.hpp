@@ -4,10 +4,16 @@
 // ships (compiled with protoc-c at build time; Debian has no libcriu). The service is started
 // with posix_spawn, safe in the embedding program's threads.
 
+#include <ovz/fd.hpp>
 #include <ovz/result.hpp>
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace ovz::detail {
 
@@ -34,5 +40,52 @@ result<criu_features> criu_features_of();
 /// CRIU's own check of this kernel (CHECK): errc::unsupported with CRIU's reason when it
 /// cannot checkpoint here. Asked once per process; later calls give the same answer.
 const result<void>& criu_kernel_check();
+
+/// What CRIU tells while it works (its "action scripts"), before it goes on: "network-lock",
+/// "post-dump", "setup-namespaces" (the restored init's `pid` exists, in its namespaces, and
+/// waits), "post-restore", "orphan-pts-master" (`fd`: the master of a terminal whose slave it
+/// restored without one, e.g. a VE's console). An error from the handler fails the request.
+struct criu_notice {
+  std::string_view script;
+  pid_t pid = 0;
+  unique_fd fd{};
+};
+using criu_notify = std::function<result<void>(criu_notice&)>;
+
+/// Starts CRIU's service for one request: `criu_program() swrk FD`, FD being `their_end`
+/// where the service runs, its output to `output`. The default runs it as our child; a
+/// restore runs it as the child of the VE's monitor, so that the restored init (its sibling)
+/// is the monitor's child too.
+using criu_launcher = std::function<result<void>(int their_end, int output)>;
+
+/// What both a dump and a restore take.
+struct criu_common {
+  int images_dir = -1;  // the checkpoint's directory, open
+  std::string log_file;  // written there
+  /// --external: mounts ("mnt[KEY]:VAL"), devices and network ends the VE has from the host.
+  std::vector<std::string> externals;
+};
+
+struct criu_dump_request : criu_common {
+  pid_t pid = 0;               // the VE's init: its tree is dumped
+  std::string freeze_cgroup;   // the cgroup CRIU freezes (and finds frozen)
+  bool leave_running = false;  // else the tree is killed once dumped
+};
+
+struct criu_restore_request : criu_common {
+  std::string root;  // the VE's root, mounted where CRIU sees it
+  /// Descriptors of ours given to the restored processes in place of what the images call
+  /// `key` ("tty[RDEV:DEV]", "pipe:[INO]").
+  std::vector<std::pair<std::string, int>> inherit;
+};
+
+/// Dumps the tree of `r.pid` into the images directory. On failure the error carries CRIU's
+/// error lines from its log, and the tree runs on.
+result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify);
+
+/// Restores the tree in the images directory, its init a sibling of the service `launch`
+/// started. Returns the init's PID (in our PID namespace).
+result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& launch,
+                           const criu_notify& notify, unique_fd* conversation = nullptr);
 
 }  // namespace ovz::detail

@@ -78,6 +78,9 @@ class systemd_cgroups final : public cgroup_manager {
   bool exists(const std::string& path) const override { return fs_->exists(ve_path(path)); }
   result<void> freeze(const std::string& path) override { return fs_->freeze(ve_path(path)); }
   result<void> thaw(const std::string& path) override { return fs_->thaw(ve_path(path)); }
+  result<bool> frozen(const std::string& path) const override {
+    return fs_->frozen(ve_path(path));
+  }
   result<void> kill_all(const std::string& path, std::chrono::milliseconds timeout) override {
     return fs_->kill_all(ve_path(path), timeout);
   }

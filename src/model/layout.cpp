@@ -29,7 +29,8 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .console_log_rotated = state_root / "log" / (n + ".console.1"),
           .net_state = state_root / "run" / (n + ".net"),
           .console_socket = state_root / "run" / (n + ".console"),
-          .broker_socket = state_root / "run" / (n + ".broker")};
+          .broker_socket = state_root / "run" / (n + ".broker"),
+          .suspend_mark = state_root / "run" / (n + ".suspended")};
 }
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {

@@ -9,6 +9,8 @@
 
 #include <sstream>
 
+#include <unistd.h>
+
 namespace ovz::detail {
 namespace {
 
@@ -42,7 +44,23 @@ result<live_state> probe(cgroup_manager& cg, const ve_layout& l) {
     }
   }
   s.pids = std::move(pids);
+  // Frozen by suspend(): a stop's or a checkpoint's freeze is no state of the VE's.
+  if (s.init_pid && ::access(l.suspend_mark.c_str(), F_OK) == 0) {
+    BOOST_OUTCOME_TRY(frozen, cg.frozen(l.cgroup));
+    s.frozen = frozen;
+  }
   return s;
+}
+
+result<pid_t> runnable_init(const live_state& s, ctid id) {
+  if (!s.init_pid)
+    return fail(errc::not_running, "VE {} is not running: start it first", id.value());
+  // A command started in a frozen cgroup would be frozen before its first instruction, and
+  // the caller waiting for it would wait until someone resumes the VE.
+  if (s.frozen)
+    return fail(errc::suspended, "VE {} is suspended: resume it first (ovzctl resume {})",
+                id.value(), id.value());
+  return s.init_pid;
 }
 
 result<void> clean_up(const host_services& h, const ve_layout& l) {
@@ -54,16 +72,15 @@ result<void> clean_up(const host_services& h, const ve_layout& l) {
   BOOST_OUTCOME_TRY(tear_down_network(h, l));
   // A stale socket refuses clients, which the next start's replaces: no reason to fail a stop
   // (on a state root remounted read-only, say).
-  for (const auto& socket : {l.console_socket, l.broker_socket})
+  for (const auto& socket : {l.console_socket, l.broker_socket, l.suspend_mark})
     logged(remove_file_if_any(socket), fmt::format("VE {}: clean-up", l.id.value()));
   return cg.remove(l.cgroup);
 }
 
 result<process> running_init(cgroup_manager& cg, const ve_layout& l, ctid id) {
   BOOST_OUTCOME_TRY(live, probe(cg, l));
-  if (!live.init_pid)
-    return fail(errc::not_running, "VE {} is not running: start it first", id.value());
-  return process::open(live.init_pid);
+  BOOST_OUTCOME_TRY(init, runnable_init(live, id));
+  return process::open(init);
 }
 
 error unless_stopped(const cgroup_manager& cg, const ve_layout& l, const process& init,

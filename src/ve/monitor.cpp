@@ -4,7 +4,9 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/criu_service.hpp"
 #include "kernel/dirs.hpp"
+#include "kernel/host_tool.hpp"
 #include "kernel/log_writer.hpp"
 #include "kernel/sys.hpp"
 #include "kernel/unix_address.hpp"
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -48,6 +51,7 @@ struct monitor_args {
   std::filesystem::path root;
   pid_t init = 0;
   bool foreground = false;
+  bool restore = false;  // CRIU restores the init (start_restoring_monitor)
 };
 
 std::optional<monitor_args> parse_args(int argc, char** argv) {
@@ -68,11 +72,13 @@ std::optional<monitor_args> parse_args(int argc, char** argv) {
       a.init = static_cast<pid_t>(std::atoi(std::string(*v).c_str()));
     } else if (arg == "--foreground") {
       a.foreground = true;
+    } else if (arg == "--restore") {
+      a.restore = true;
     } else {
       return std::nullopt;
     }
   }
-  if (!a.id || a.root.empty() || a.init <= 0) return std::nullopt;
+  if (!a.id || a.root.empty() || (a.init <= 0) != a.restore) return std::nullopt;
   return a;
 }
 
@@ -286,27 +292,142 @@ process_monitor monitor_spec(const std::filesystem::path& program, ctid id,
   return m;
 }
 
+namespace {
+
+// What the monitor serves: the init, the console's master, the listening sockets of the
+// console and the broker, and where the seccomp listeners of init and of commands come from.
+struct served {
+  pid_t init = 0;
+  unique_fd master, listener, broker_socket, listeners;
+};
+
+// A started VE's: the spawn's descriptors (spawn_spec::monitor).
+served from_spawn(pid_t init) {
+  served s;
+  s.init = init;
+  auto master = receive_fd(console_socket_fd);
+  if (master && *master) s.master = std::move(**master);
+  s.listeners.reset(console_socket_fd);
+  s.listener.reset(::fcntl(listener_fd, F_GETFD) >= 0 ? listener_fd : -1);
+  s.broker_socket.reset(::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd : -1);
+  return s;
+}
+
+// The service's socket, the monitor's descriptor 0 until CRIU is done with it.
+constexpr int restore_socket_fd = 0;
+
+// A restored VE's: CRIU runs as our child on descriptor 0 (its output on ours), then the
+// library sends the restored init's PID with the descriptors on the same socket
+// (hand_restored_init). Nothing when the restore failed.
+std::optional<served> from_restore() {
+  // Off descriptor 0 first, which the tool's stdin (/dev/null) takes.
+  unique_fd socket(::fcntl(restore_socket_fd, F_DUPFD_CLOEXEC, 3));
+  auto criu = spawn_tool({criu_program(), "swrk", "3"}, STDOUT_FILENO, STDERR_FILENO,
+                         socket.get());
+  if (!criu) return std::nullopt;
+  int status = 0;
+  while (::waitpid(*criu, &status, 0) < 0 && errno == EINTR) {
+  }
+  char text[32] = {};
+  iovec iov{text, sizeof text - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(restore_socket_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  // Its output was the library's, for CRIU's errors: from now on there is none.
+  if (unique_fd null{::open("/dev/null", O_RDWR | O_CLOEXEC)}) {
+    for (int fd : {restore_socket_fd, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null.get(), fd);
+  }
+  if (n <= 0) return std::nullopt;
+  served s;
+  s.init = static_cast<pid_t>(std::atoi(text));
+  std::vector<unique_fd*> into = {&s.master, &s.listener, &s.broker_socket};
+  std::size_t next = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (next < into.size()) into[next++]->reset(fd); else ::close(fd);
+    }
+  }
+  if (s.init <= 0) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+result<process> start_restoring_monitor(const std::filesystem::path& program, ctid id,
+                                        const std::filesystem::path& state_root, int their_end,
+                                        int output) {
+  auto m = monitor_spec(program, id, state_root, false);
+  spawn_spec spec;
+  spec.argv = m.argv;
+  spec.argv[0] = m.program;
+  spec.argv.push_back("--restore");
+  spec.env = m.env;
+  spec.stdin_fd = their_end;
+  spec.stdout_fd = spec.stderr_fd = output;
+  spec.new_session = true;
+  spec.detach = true;
+  return spawn(spec);
+}
+
+result<void> hand_restored_init(int sock, pid_t init, int master, int console_listener,
+                                int broker_listener) {
+  const std::string text = std::to_string(init);
+  iovec iov{const_cast<char*>(text.data()), text.size()};
+  std::vector<int> fds;
+  for (int fd : {master, console_listener, broker_listener})
+    if (fd >= 0) fds.push_back(fd);
+  if (master < 0) return fail(errc::child_failed, "CRIU gave back no console for the VE");
+  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+  std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+    return sys_fail(errno, "hand the restored init to its monitor");
+  return success();
+}
+
 int run_monitor(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   if (!args) return 2;
   ::signal(SIGPIPE, SIG_IGN);
   const auto l = layout_of(args->root, *args->id);
+  std::optional<served> what = args->restore ? from_restore() : from_spawn(args->init);
+  if (!what) return 0;
+  args->init = what->init;
   unique_fd pidfd(pidfd_open(args->init));
   if (!pidfd) return 1;
 
-  auto master = receive_fd(console_socket_fd);
-  console_hub hub(l, master && *master ? std::move(**master) : unique_fd());
+  console_hub hub(l, std::move(what->master));
   // The same socket brings init's seccomp listener, where its filter has one.
   syscall_broker broker(args->init, l);
-  broker.add_source(unique_fd(console_socket_fd));
+  if (what->listeners) broker.add_source(std::move(what->listeners));
   // Library messages (a failed clean-up, a restart that did not work) end up where the
   // VE's owner looks: its console log.
   set_log_handler([&hub](log_level level, std::string_view message) {
     hub.note(fmt::format("[ovz-monitor] {}: {}\n", to_string(level), message));
   });
-  unique_fd listener(::fcntl(listener_fd, F_GETFD) >= 0 ? listener_fd : -1);
-  unique_fd broker_socket(::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd : -1);
-  confirmation confirmed = confirmation::pending;
+  unique_fd listener = std::move(what->listener);
+  unique_fd broker_socket = std::move(what->broker_socket);
+  // A restored init is handed over once its start is complete.
+  confirmation confirmed = args->restore ? confirmation::confirmed : confirmation::pending;
   serve(hub, broker, pidfd.get(), listener.get(), broker_socket.get(), confirmed);
   broker.release();
   // Their paths go with the VE's clean-up, under the VE's lock.

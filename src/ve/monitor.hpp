@@ -49,6 +49,21 @@ result<unique_fd> connect_to(const std::filesystem::path& path);
 /// over (spawn_spec::seccomp_listener_socket).
 result<unique_fd> connect_broker(const ve_paths& l);
 
+/// A monitor for a VE whose init CRIU restores: it runs `criu swrk` as its child on
+/// `their_end` (the service's end of the socket the library speaks CRIU's RPC on), its output
+/// to `output`, so that the restored init (CRIU's sibling) is its child; then it waits on that
+/// socket for hand_restored_init. Detached, as a started VE's.
+result<process> start_restoring_monitor(const std::filesystem::path& program, ctid id,
+                                        const std::filesystem::path& state_root, int their_end,
+                                        int output);
+
+/// Gives the restoring monitor, over the library's end of the socket (`sock`), the restored
+/// init and the descriptors it serves: the console's master, the console's listening socket
+/// (bind_console) and the broker's (bind_broker; -1 for a VE without one). It then serves the
+/// VE as it serves a started one.
+result<void> hand_restored_init(int sock, pid_t init, int master, int console_listener,
+                                int broker_listener);
+
 /// The monitor's main: its arguments as monitor_spec made them, plus "--init=PID".
 int run_monitor(int argc, char** argv);
 

@@ -84,6 +84,11 @@ result<void> ve::stop(const stop_options& opts) {
     // Found while init lives: once it has gone, its monitor lets it go to another parent.
     BOOST_OUTCOME_TRY(found, detail::monitor_of(op.live.init_pid));
     monitor = std::move(found);
+    // A suspended VE is resumed first, so that its init can hear the request and shut down
+    // as it would have.
+    if (op.live.frozen) {
+      BOOST_OUTCOME_TRY(op.cg().thaw(op.layout.cgroup));
+    }
     if (!opts.fast) {
       auto init = process::open(op.live.init_pid);
       if (!init && init.error().sys_errno() != ESRCH) return init.error();

@@ -125,6 +125,9 @@ result<void> ve::set_user_password(const std::string& user, const std::string& p
   return detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
                             [&](detail::ve_op& op) -> result<void> {
     if (op.live.init_pid) {
+      // A suspended VE runs no chpasswd, and may hold its accounts' lock, which the host
+      // would wait for until the VE is resumed.
+      BOOST_OUTCOME_TRY(detail::runnable_init(op.live, id_));
       BOOST_OUTCOME_TRY(tree, detail::running_tree(op.live.init_pid, op.conf));
       if (has_account_tools(tree.root.get())) return set_inside(*this, user, password);
       return set_on_host(tree, user, password);

@@ -66,6 +66,7 @@ result<ve_status> ve::status() const {
     st.mounted = true;
     st.init_pid = live.init_pid;
     st.nproc = live.nproc;
+    st.suspended = live.frozen;
   }
   return st;
 }

@@ -246,6 +246,34 @@ TEST_CASE("ovzctl stop --fast and start of a stopped VE", "[ovzctl]") {
                 "\nContainer private area was destroyed\n");
 }
 
+TEST_CASE("ovzctl suspend and resume: status and list say suspended, enter is refused",
+          "[ovzctl][suspend]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+
+  expect_ok(ovzctl(r, {"create", "9130"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  expect_refused(ovzctl(r, {"suspend", "9130"}), 1);
+  expect_ok(ovzctl(r, {"start", "9130"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"suspend", "9130"}), "Suspending container ...\nContainer was suspended\n");
+  expect_ok(ovzctl(r, {"status", "9130"}), "CTID 9130 exist mounted suspended\n");
+  auto listed = ovzctl(r, {"list"});
+  CHECK(listed.out.find(" suspended ") != std::string::npos);
+  auto entered = ovzctl(r, {"enter", "9130"});
+  expect_refused(entered, 1);
+  CHECK(entered.out.empty());
+  CHECK(entered.err == "ovzctl: VE 9130 is suspended: resume it first (ovzctl resume 9130)\n");
+  expect_ok(ovzctl(r, {"resume", "9130"}), "Resuming container ...\nContainer was resumed\n");
+  expect_ok(ovzctl(r, {"status", "9130"}), "CTID 9130 exist mounted running\n");
+  expect_ok(ovzctl(r, {"suspend", "9130"}), "Suspending container ...\nContainer was suspended\n");
+  expect_ok(ovzctl(r, {"stop", "9130"}), "Stopping container ...\nContainer was stopped\n");
+  expect_ok(ovzctl(r, {"status", "9130"}), "CTID 9130 exist unmounted down\n");
+  expect_ok(ovzctl(r, {"destroy", "9130"}),
+            "Destroying container private area: " + (r / "private" / "9130").string() +
+                "\nContainer private area was destroyed\n");
+}
+
 TEST_CASE("ovzctl stop and restart --timeout: how long init may take before the kill",
           "[ovzctl][stop]") {
   ovz::test::require_root();

@@ -213,7 +213,9 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
     MUST(cg.freeze(path));
     CHECK(MUST(detail::read_file((leaf / "cgroup.events").string())).find("frozen 1") !=
           std::string::npos);
+    CHECK(MUST(v.status()).suspended);
     MUST(cg.thaw(path));
+    CHECK_FALSE(MUST(v.status()).suspended);
     CHECK(MUST(v.exec({"/bin/true"})).exit_code == 0);
 
     MUST(v.stop({.fast = true}));

@@ -6,6 +6,7 @@
 #include "support/fake_cgroupfs.hpp"
 
 #include "kernel/cgroup_common.hpp"
+#include "kernel/cgroup_manager.hpp"
 
 #include <unistd.h>
 
@@ -88,4 +89,18 @@ TEST_CASE("a process's cgroup is found in /proc/PID/cgroup only at or below the 
   CHECK(detail::member_of(v1, "memory", "ovz/101") == "ovz/101");
   CHECK(detail::member_of(v1, "", "ovz/101") == "ovz/101");
   CHECK(detail::member_of("garbage\n::\n", "", "ovz/101") == "ovz/101");
+}
+
+TEST_CASE("a cgroup v2 is frozen once cgroup.events says so, not while the freeze is under way",
+          "[cgroup]") {
+  test::fake_cgroupfs d;
+  auto cg = detail::make_cgroupfs_v2(d.path().string());
+  d.make("ovz/101", {{"cgroup.freeze", "1\n"}, {"cgroup.events", "populated 1\nfrozen 0\n"}});
+  CHECK_FALSE(cg->frozen("ovz/101").value());
+  d.make("ovz/101", {{"cgroup.events", "populated 1\nfrozen 1\n"}});
+  CHECK(cg->frozen("ovz/101").value());
+  // Before Linux 5.2: no freezer, no "frozen" line.
+  d.make("ovz/101", {{"cgroup.events", "populated 1\n"}});
+  CHECK_FALSE(cg->frozen("ovz/101").value());
+  CHECK_FALSE(cg->frozen("ovz/102").value());
 }

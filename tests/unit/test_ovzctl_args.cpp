@@ -57,7 +57,8 @@ TEST_CASE("ovzctl: verbs taking a CTID", "[ovzctl]") {
   const std::pair<std::string_view, verb> verbs[] = {
       {"create", verb::create}, {"start", verb::start},   {"stop", verb::stop},
       {"restart", verb::restart}, {"destroy", verb::destroy}, {"status", verb::status},
-      {"enter", verb::enter},
+      {"enter", verb::enter},     {"suspend", verb::suspend}, {"resume", verb::resume},
+      {"chkpnt", verb::chkpnt},   {"restore", verb::restore},
   };
   for (auto [name, what] : verbs) {
     INFO(name);
@@ -105,6 +106,25 @@ TEST_CASE("ovzctl: stop --fast", "[ovzctl]") {
   CHECK(parsed({"stop", "101", "--fast"}).fast);
   CHECK_THAT(refusal({"stop", "101", "--fast=yes"}), Catch::Contains("takes no value"));
   CHECK_THAT(refusal({"restart", "101", "--fast"}), Catch::Contains("unknown option"));
+}
+
+TEST_CASE("ovzctl: chkpnt and restore", "[ovzctl]") {
+  auto cmd = parsed({"chkpnt", "101"});
+  CHECK(cmd.dumpfile.empty());
+  CHECK_FALSE(cmd.checkpoint.leave_running);
+  cmd = parsed({"chkpnt", "101", "--dumpfile", "/srv/dump/101", "--leave-running"});
+  CHECK(cmd.dumpfile == "/srv/dump/101");
+  CHECK(cmd.checkpoint.leave_running);
+  cmd = parsed({"restore", "101", "--dumpfile=/srv/dump/101"});
+  CHECK(cmd.what == verb::restore);
+  CHECK(cmd.dumpfile == "/srv/dump/101");
+
+  CHECK_THAT(refusal({"chkpnt", "101", "--dumpfile"}), Catch::Contains("--dumpfile needs a value"));
+  CHECK_THAT(refusal({"chkpnt", "101", "--leave-running=yes"}), Catch::Contains("takes no value"));
+  CHECK_THAT(refusal({"restore", "101", "--leave-running"}),
+             Catch::Contains("unknown option '--leave-running'"));
+  CHECK_THAT(refusal({"suspend", "101", "--dumpfile", "/d"}),
+             Catch::Contains("unknown option '--dumpfile'"));
 }
 
 TEST_CASE("ovzctl: exec", "[ovzctl]") {

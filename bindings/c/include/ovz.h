@@ -50,7 +50,8 @@ typedef enum ovz_errc {
   OVZ_ECHILD = -10,      /* a helper process or command outside the library failed */
   OVZ_ESYSTEM = -11,     /* the kernel refused: see ovz_error.sys_errno */
   OVZ_ENOMEM = -12,      /* out of memory */
-  OVZ_EINTERNAL = -13    /* a bug: an unexpected exception stopped at the C boundary */
+  OVZ_EINTERNAL = -13,   /* a bug: an unexpected exception stopped at the C boundary */
+  OVZ_ESUSPENDED = -14   /* the VE is suspended and the operation needs it to run */
 } ovz_errc;
 
 /* The last error of the calling thread. */
@@ -177,6 +178,13 @@ int ovz_ve_restart_with(ovz_ve_t *ve, const ovz_stop_options *stop,
                         const ovz_start_options *start);
 /* Removes a stopped VE: its private area and config. */
 int ovz_ve_destroy(ovz_ve_t *ve);
+/* Freezes every process of the running VE where it stands (vzctl suspend): it uses no CPU
+ * and answers nothing until ovz_ve_resume(); its status says `suspended`, and ovz_ve_exec*,
+ * ovz_ve_enter* and ovz_ve_set_user_password on it fail with OVZ_ESUSPENDED meanwhile;
+ * ovz_ve_stop resumes it first. Fine on a suspended VE; OVZ_ENOTRUNNING on a stopped one. */
+int ovz_ve_suspend(ovz_ve_t *ve);
+/* Lets a suspended VE run on (vzctl resume); fine on a running VE that is not suspended. */
+int ovz_ve_resume(ovz_ve_t *ve);
 
 typedef enum ovz_ve_state {
   OVZ_STATE_ABSENT = 0,
@@ -198,6 +206,9 @@ typedef struct ovz_ve_status {
   int nproc;    /* processes in the VE */
   char hostname[OVZ_NAME_MAX];
   char ostemplate[OVZ_NAME_MAX];
+  /* 1 when running but frozen by ovz_ve_suspend(). Past libovz 0.1's struct: ovz_ve_status()
+   * and ovz_ve_list() leave it out. */
+  int suspended;
 } ovz_ve_status_t;
 
 /* The VE's status into `out`, whose first `size` bytes the caller has: pass
@@ -505,6 +516,18 @@ typedef struct ovz_checkpoint_tools {
 
 /* Fills `out` of `size` bytes (sizeof(ovz_checkpoint_tools)); OVZ_EUNSUPPORTED without criu. */
 int ovz_checkpoint_tools_here(ovz_checkpoint_tools *out, size_t size);
+
+/* Writes the running VE (its processes, memory, open files, sockets, TCP connections) with
+ * CRIU into the directory `dir` (NULL or "": <state root>/dump/<CTID>), its cgroup frozen
+ * meanwhile, then stops it unless `leave_running` is non-zero (vzctl chkpnt). A dump that
+ * fails leaves the VE running as it was and no directory behind. OVZ_EUNSUPPORTED, with
+ * CRIU's reason, where this host cannot checkpoint (ovz_checkpoint_supported). */
+int ovz_ve_checkpoint(ovz_ve_t *ve, const char *dir, int leave_running);
+/* Starts the stopped VE from the checkpoint in `dir` (NULL or "": <state root>/dump/<CTID>),
+ * its processes as they were (vzctl restore). A checkpoint of another VE, architecture or
+ * cgroup version is refused before anything starts; a restore that fails leaves the VE
+ * stopped. */
+int ovz_ve_restore(ovz_ve_t *ve, const char *dir);
 
 /* A user or a group of a VE, by its id inside the VE (vzquota's ugid). */
 #define OVZ_QUOTA_USER 0

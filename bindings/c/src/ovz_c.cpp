@@ -170,6 +170,8 @@ int fill_sized(void* dst, const S& src, size_t size, const char* fn) {
   return 0;
 }
 
+// NULL and "" alike are the empty path, which the library reads as its default (the state
+// root, a VE's dump directory).
 std::filesystem::path root_path(const char* root) { return root ? root : ""; }
 
 // malloc'd, because C callers free what ovz_string_free gets with free().
@@ -204,6 +206,7 @@ ovz_ve_status_t to_c(const ovz::ve_status& s) {
   out.nproc = s.nproc;
   copy_name(out.hostname, s.hostname);
   copy_name(out.ostemplate, s.ostemplate);
+  out.suspended = s.suspended ? 1 : 0;
   return out;
 }
 
@@ -300,6 +303,15 @@ int host_cgroup_version() {
 bool host_cgroups_by_systemd() {
   auto on = ovz::host::detect();
   return on && std::string_view(on->cgroup_manager()) == "systemd";
+}
+
+// An operation on a VE that takes nothing and hands nothing out (destroy, suspend, ...).
+int ve_action(const char* fn, ovz_ve_t* ve, ovz::result<void> (ovz::ve::*action)()) {
+  return guarded([&] {
+    if (!ve) return invalid(std::string(fn) + ": ve is NULL");
+    auto r = (ve->v.*action)();
+    return r ? 0 : fail(r.error());
+  });
 }
 
 // Settings read from a VE, handed out as the CTID.conf lines `to_config` writes them as.
@@ -499,13 +511,11 @@ int ovz_ve_restart_with(ovz_ve_t* ve, const ovz_stop_options* stop,
   });
 }
 
-int ovz_ve_destroy(ovz_ve_t* ve) {
-  return guarded([&] {
-    if (!ve) return invalid("ovz_ve_destroy: ve is NULL");
-    auto r = ve->v.destroy();
-    return r ? 0 : fail(r.error());
-  });
-}
+int ovz_ve_destroy(ovz_ve_t* ve) { return ve_action("ovz_ve_destroy", ve, &ovz::ve::destroy); }
+
+int ovz_ve_suspend(ovz_ve_t* ve) { return ve_action("ovz_ve_suspend", ve, &ovz::ve::suspend); }
+
+int ovz_ve_resume(ovz_ve_t* ve) { return ve_action("ovz_ve_resume", ve, &ovz::ve::resume); }
 
 int ovz_ve_get_status(ovz_ve_t* ve, ovz_ve_status_t* out, size_t size) {
   return guarded([&] {
@@ -1032,6 +1042,22 @@ int ovz_checkpoint_tools_here(ovz_checkpoint_tools* out, size_t size) {
     c.memory_tracking = t->memory_tracking ? 1 : 0;
     c.lazy_pages = t->lazy_pages ? 1 : 0;
     return fill_sized(out, c, size, "ovz_checkpoint_tools_here");
+  });
+}
+
+int ovz_ve_checkpoint(ovz_ve_t* ve, const char* dir, int leave_running) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_checkpoint: ve is NULL");
+    auto r = ve->v.checkpoint(root_path(dir), {.leave_running = leave_running != 0});
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_restore(ovz_ve_t* ve, const char* dir) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_restore: ve is NULL");
+    auto r = ve->v.restore(root_path(dir));
+    return r ? 0 : fail(r.error());
   });
 }
 

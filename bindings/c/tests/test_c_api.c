@@ -1,7 +1,7 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
  * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219, 13800-13809, 14610,
- * user namespaces 9390-9399. */
+ * 18110, user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -80,6 +80,10 @@ static void check_without_ve(const char *root) {
   check(ovz_ve_ctid(ve) == 9301, "ovz_ve_ctid gives the CTID");
   check(ovz_ve_start(ve) == OVZ_ENOTFOUND, "start of an absent VE is OVZ_ENOTFOUND");
   check(ovz_error_last()->message[0] != '\0', "... with a message");
+  check(ovz_ve_suspend(NULL) == OVZ_EINVAL && ovz_ve_resume(NULL) == OVZ_EINVAL &&
+            ovz_ve_checkpoint(NULL, NULL, 0) == OVZ_EINVAL &&
+            ovz_ve_restore(NULL, NULL) == OVZ_EINVAL,
+        "suspend, resume, checkpoint and restore of a NULL ve are OVZ_EINVAL");
 
   memset(&zeroed, 0, sizeof zeroed);
   check(ovz_ve_stop(ve, &zeroed) == OVZ_EINVAL, "stop with uninitialised options is OVZ_EINVAL");
@@ -709,6 +713,44 @@ free:
   ovz_ve_free(ve);
 }
 
+/* A suspended VE says so in its status and refuses commands at once, until resumed; a stop
+ * resumes it first. */
+static void check_suspend(const char *root) {
+  ovz_ve_t *ve = NULL;
+  ovz_ve_status_t st;
+  const char *const echo[] = {"/bin/echo", "hi", NULL};
+  char *out = NULL;
+  int code = -1;
+
+  if (!check(ovz_ve_open(&ve, 18110, root) == 0, "open VE 18110")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0, "create VE 18110")) goto free;
+  check(ovz_ve_suspend(ve) == OVZ_ENOTRUNNING, "suspend of a stopped VE is OVZ_ENOTRUNNING");
+  if (!check(ovz_ve_start(ve) == 0, "start VE 18110")) goto destroy;
+  check(ovz_ve_suspend(ve) == 0 && ovz_ve_suspend(ve) == 0, "suspend, twice");
+  check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING &&
+            st.suspended == 1,
+        "the status of a suspended VE: running, suspended");
+  check(ovz_ve_exec_capture(ve, echo, &code, &out, NULL) == OVZ_ESUSPENDED &&
+            strstr(ovz_error_last()->message, "resume") != NULL,
+        "exec in a suspended VE is OVZ_ESUSPENDED, telling to resume it");
+  check(ovz_ve_resume(ve) == 0 && ovz_ve_resume(ve) == 0, "resume, twice");
+  check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.suspended == 0,
+        "... and the status is no longer suspended");
+  check(ovz_ve_exec_capture(ve, echo, &code, &out, NULL) == 0 && code == 0 &&
+            strcmp(out, "hi\n") == 0,
+        "... and exec runs again");
+  ovz_string_free(out);
+  check(ovz_ve_suspend(ve) == 0 && ovz_ve_stop(ve, NULL) == 0 &&
+            ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_STOPPED &&
+            st.suspended == 0,
+        "stop of a suspended VE stops it");
+destroy:
+  ovz_ve_stop(ve, NULL);
+  check(ovz_ve_destroy(ve) == 0, "destroy VE 18110");
+free:
+  ovz_ve_free(ve);
+}
+
 /* A fork bomb in a VE (more processes than its numproc allows) reaches a failcnt watcher:
  * each growth once, in order, and the watcher's descriptor readable while an event waits. */
 static void check_ubc_watch(const char *root) {
@@ -783,6 +825,7 @@ int main(void) {
   check_exec_enter_restart_options(root);
   check_ubc_watch(root);
   check_console(root);
+  check_suspend(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

@@ -40,6 +40,10 @@ BOTH = {
     "ve::stop": ("VE.stop", "ovz_ve_stop"),
     "ve::restart": ("VE.restart", "ovz_ve_restart_with"),
     "ve::destroy": ("VE.destroy", "ovz_ve_destroy"),
+    "ve::suspend": ("VE.suspend", "ovz_ve_suspend"),
+    "ve::resume": ("VE.resume", "ovz_ve_resume"),
+    "ve::checkpoint": ("VE.checkpoint", "ovz_ve_checkpoint"),
+    "ve::restore": ("VE.restore", "ovz_ve_restore"),
     "ve::status": ("VE.status", "ovz_ve_get_status"),
     "ve::config": ("VE.config", "ovz_ve_config"),
     "ve::exec": ("VE.exec", "ovz_ve_exec_with"),
@@ -132,7 +136,8 @@ NESTED = {"disk": "disk_params"}
 
 # Options: C++ struct -> (C struct; {C++ field: Python name}, {C++ field: C name}). Every
 # operation of BOTH whose C++ parameters take one is checked: its C function takes the C
-# struct, and its Python function has a parameter for each field.
+# struct, and its Python function has a parameter for each field. No C struct: the C function
+# takes each field as a parameter of its own, by its C name.
 OPTIONS = {
     "create_options": ("ovz_create_options", {}, {}),
     "start_options": ("ovz_start_options", {}, {}),
@@ -145,6 +150,7 @@ OPTIONS = {
     "enter_options": ("ovz_enter_options", {}, {}),
     "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
     "console_options": ("ovz_console_options", {}, {}),
+    "checkpoint_options": (None, {}, {}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,
@@ -320,13 +326,19 @@ def test_every_options_struct_is_checked():
 def test_options_have_the_same_fields_where_they_are_taken(cpp):
     c, py_names, c_names = OPTIONS[cpp]
     fields = flat_fields(cpp)
-    c_fields = c_struct_fields(c)
-    missing_c = [f for f in fields if c_names.get(f, f) not in c_fields]
-    assert not missing_c, f"{cpp} fields missing from C's {c}: {missing_c}"
+    if c:
+        c_fields = c_struct_fields(c)
+        missing_c = [f for f in fields if c_names.get(f, f) not in c_fields]
+        assert not missing_c, f"{cpp} fields missing from C's {c}: {missing_c}"
     sigs = stub_signatures()
     for op in taking(cpp):
         py, c_fn = BOTH[op]
-        assert re.search(rf"\b{c}\b", c_parameters(c_fn)), f"{c_fn} ({op}) does not take {c}"
+        if c:
+            assert re.search(rf"\b{c}\b", c_parameters(c_fn)), f"{c_fn} ({op}) does not take {c}"
+        else:
+            missing_c = [f for f in fields
+                         if not re.search(rf"\b{c_names.get(f, f)}\b", c_parameters(c_fn))]
+            assert not missing_c, f"{op}'s {cpp} fields not parameters of {c_fn}: {missing_c}"
         missing_py = [f for f in fields if py_names.get(f, f) not in sigs[py]]
         assert not missing_py, f"{op}'s {cpp} fields missing from Python's {py}: {missing_py}"
 

@@ -1,0 +1,207 @@
+// Checkpoint and restore of a VE over CRIU: the dump of its init's tree into a directory
+// beside a manifest, and a start whose processes come from that directory (criu_source).
+
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "kernel/criu_service.hpp"
+#include "ve/criu_source.hpp"
+#include "ve/live_state.hpp"
+#include "ve/plan.hpp"
+#include "ve/plan_apply.hpp"
+#include "ve/storage.hpp"
+#include "ve/ve_op.hpp"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace ovz::inline v0 {
+namespace {
+
+constexpr const char manifest_name[] = "manifest";
+constexpr const char conf_copy_name[] = "ve.conf";
+constexpr const char manifest_version[] = "1";
+
+const char* storage_name(detail::storage_kind k) {
+  return k == detail::storage_kind::image ? "image" : "overlay";
+}
+
+std::string machine() {
+  struct utsname u {};
+  return ::uname(&u) == 0 ? u.machine : "";
+}
+
+std::string kernel_release() {
+  struct utsname u {};
+  return ::uname(&u) == 0 ? u.release : "";
+}
+
+// What restore checks before it starts anything, and what a user reads to know what the
+// directory holds: KEY="value" lines as CTID.conf has them.
+result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_version) {
+  ve_config m;
+  auto put = [&](std::string_view key, std::string_view value) { return m.set(key, value); };
+  BOOST_OUTCOME_TRY(put("VERSION", manifest_version));
+  BOOST_OUTCOME_TRY(put("CTID", std::to_string(op.id().value())));
+  BOOST_OUTCOME_TRY(put("OSTEMPLATE", op.conf.get("OSTEMPLATE").value_or("")));
+  BOOST_OUTCOME_TRY(put("STORAGE", storage_name(detail::storage_kind_of(op.layout))));
+  BOOST_OUTCOME_TRY(put("CGROUP_VERSION", std::to_string(op.cg().version())));
+  BOOST_OUTCOME_TRY(put("CGROUP_MANAGER", op.cg().name()));
+  BOOST_OUTCOME_TRY(put("ARCH", machine()));
+  BOOST_OUTCOME_TRY(put("KERNEL", kernel_release()));
+  BOOST_OUTCOME_TRY(put("CRIU", criu_version));
+  BOOST_OUTCOME_TRY(put("IP_ADDRESS", op.conf.get("IP_ADDRESS").value_or("")));
+  BOOST_OUTCOME_TRY(put("NETIF", op.conf.get("NETIF").value_or("")));
+  return m;
+}
+
+// A restore on this host of what `m` describes: the same VE, machine, cgroup version and
+// kind of storage; another kernel or CRIU is CRIU's to judge.
+result<void> check_manifest(const ve_config& m, const detail::ve_op& op,
+                            const std::filesystem::path& dir) {
+  auto expect = [&](std::string_view key, const std::string& here,
+                    std::string_view what) -> result<void> {
+    const auto there = m.get(key).value_or("");
+    if (there == here) return success();
+    return detail::fail(errc::invalid_argument,
+                        "the checkpoint in {} is {} {} and this is {} {} ({} in its manifest)",
+                        dir.string(), what, there.empty() ? "unknown" : there, what, here, key);
+  };
+  BOOST_OUTCOME_TRY(expect("VERSION", manifest_version, "of layout version"));
+  BOOST_OUTCOME_TRY(expect("CTID", std::to_string(op.id().value()), "of VE"));
+  BOOST_OUTCOME_TRY(expect("ARCH", machine(), "of machine"));
+  BOOST_OUTCOME_TRY(expect("CGROUP_VERSION", std::to_string(op.cg().version()), "of cgroup version"));
+  BOOST_OUTCOME_TRY(expect("STORAGE", storage_name(detail::storage_kind_of(op.layout)),
+                           "of storage"));
+  return success();
+}
+
+result<void> write_at(int dir, const char* name, const std::string& text) {
+  unique_fd f(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!f) return detail::sys_fail(errno, "create {}", name);
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(f.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return detail::sys_fail(errno, "write {}", name);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(f.get()) != 0) return detail::sys_fail(errno, "fsync {}", name);
+  return success();
+}
+
+// The directory a dump writes into, beside where it goes once complete: a failed dump leaves
+// nothing, and a complete one replaces the previous checkpoint at once.
+class staged_dir {
+ public:
+  static result<staged_dir> make(const std::filesystem::path& final) {
+    std::error_code ec;
+    std::filesystem::create_directories(final.parent_path(), ec);
+    if (ec) return detail::sys_fail(ec.value(), "create {}", final.parent_path().string());
+    std::string name = final.string() + ".new-XXXXXX";
+    if (!::mkdtemp(name.data())) return detail::sys_fail(errno, "mkdtemp {}", name);
+    staged_dir d;
+    d.final_ = final;
+    d.path_ = name;
+    d.fd_.reset(::open(name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!d.fd_) return detail::sys_fail(errno, "open {}", name);
+    return d;
+  }
+  staged_dir(staged_dir&&) = default;
+  ~staged_dir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  int fd() const { return fd_.get(); }
+
+  result<void> publish() {
+    std::error_code ec;
+    const auto old = final_.string() + ".old";
+    std::filesystem::remove_all(old, ec);
+    if (std::filesystem::exists(final_)) {
+      std::filesystem::rename(final_, old, ec);
+      if (ec) return detail::sys_fail(ec.value(), "move the previous {} aside", final_.string());
+    }
+    std::filesystem::rename(path_, final_, ec);
+    if (ec) return detail::sys_fail(ec.value(), "rename {} to {}", path_.string(), final_.string());
+    path_.clear();
+    std::filesystem::remove_all(old, ec);
+    return success();
+  }
+
+ private:
+  staged_dir() = default;
+  std::filesystem::path final_, path_;
+  unique_fd fd_;
+};
+
+// The freezer of the VE's cgroup as CRIU reads it: a path under the host's cgroup mounts.
+std::string freezer_of(const detail::ve_op& op) {
+  return op.cg().version() == 2 ? "/sys/fs/cgroup/" + op.layout.cgroup
+                                : "/sys/fs/cgroup/freezer/" + op.layout.cgroup;
+}
+
+}  // namespace
+
+std::filesystem::path ve::dump_path() const { return root_ / "dump" / std::to_string(id_.value()); }
+
+result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_options& opts) {
+  const auto where = dir.empty() ? dump_path() : dir;
+  return detail::ve_op::run(
+      *this, {.lock = true, .config = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
+        if (!op.live.init_pid)
+          return detail::fail(errc::not_running, "{} is not running", op.context());
+        BOOST_OUTCOME_TRY(detail::criu_kernel_check());
+        BOOST_OUTCOME_TRY(version, detail::criu_version_of());
+        BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
+        BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text()));
+        BOOST_OUTCOME_TRY(write_at(staged.fd(), manifest_name, manifest.serialize()));
+        BOOST_OUTCOME_TRY(write_at(staged.fd(), conf_copy_name, op.conf.serialize()));
+        detail::criu_dump_request r;
+        r.images_dir = staged.fd();
+        r.log_file = "dump.log";
+        r.pid = op.live.init_pid;
+        r.freeze_cgroup = freezer_of(op);
+        r.leave_running = opts.leave_running;
+        auto dumped = detail::criu_dump(r, {});
+        if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
+        BOOST_OUTCOME_TRY(staged.publish());
+        if (opts.leave_running) return success();
+        // CRIU killed the processes it wrote; what a stop removes goes too.
+        return detail::clean_up(op.host(), op.layout);
+      });
+}
+
+result<void> ve::restore(const std::filesystem::path& dir) {
+  const auto where = dir.empty() ? dump_path() : dir;
+  return detail::ve_op::run(
+      *this, {.lock = true, .config = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
+        if (op.live.init_pid)
+          return detail::fail(errc::already_running, "{} is already running (init PID {})",
+                              op.context(), op.live.init_pid);
+        auto manifest = ve_config::load(where / manifest_name);
+        if (!manifest) {
+          if (manifest.error().sys_errno() == ENOENT)
+            return detail::fail(errc::not_found, "no checkpoint in {} (no {})", where.string(),
+                                manifest_name);
+          return manifest.error();
+        }
+        BOOST_OUTCOME_TRY(check_manifest(*manifest, op, where));
+        BOOST_OUTCOME_TRY(detail::criu_kernel_check());
+        unique_fd images(::open(where.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!images) return detail::sys_fail(errno, "open {}", where.string());
+        if (op.cg().exists(op.layout.cgroup)) {
+          BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+        }
+        BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
+        BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
+        detail::criu_source source(std::move(images), op.state_root());
+        auto init = detail::apply_plan(plan, op.layout, op.host(), source);
+        if (!init) return detail::with_context(init.error(), "restore");
+        return success();
+      });
+}
+
+}  // namespace ovz::inline v0
