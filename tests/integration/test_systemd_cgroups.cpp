@@ -210,11 +210,13 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
     // The manager's other operations work on the VE's cgroup below the scope as on any v2.
     auto& cg = on.services().cg();
     CHECK(MUST(cg.stats(path)).pids.held >= 1);
-    MUST(cg.freeze(path));
+    MUST(v.suspend());
     CHECK(MUST(detail::read_file((leaf / "cgroup.events").string())).find("frozen 1") !=
           std::string::npos);
     CHECK(MUST(v.status()).suspended);
-    MUST(cg.thaw(path));
+    MUST(v.resume());
+    CHECK(MUST(detail::read_file((leaf / "cgroup.events").string())).find("frozen 0") !=
+          std::string::npos);
     CHECK_FALSE(MUST(v.status()).suspended);
     CHECK(MUST(v.exec({"/bin/true"})).exit_code == 0);
 
