@@ -3,7 +3,7 @@
 #include <ovz/fd.hpp>
 
 #include "fail.hpp"
-#include "kernel/files.hpp"
+#include "kernel/fd_passing.hpp"
 #include "kernel/host_tool.hpp"
 
 #include "rpc.pb-c.h"
@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <utility>
 #include <memory>
@@ -119,27 +118,12 @@ result<message> receive(const service& s, const char* what) {
     size = ::recv(s.ours.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
   } while (size < 0 && errno == EINTR);
   if (size <= 0) return s.ended(what, size < 0 ? errno : 0);
-  std::vector<std::uint8_t> in(static_cast<std::size_t>(size));
-  iovec iov{in.data(), in.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  do {
-    size = ::recvmsg(s.ours.get(), &msg, MSG_CMSG_CLOEXEC);
-  } while (size < 0 && errno == EINTR);
-  if (size <= 0) return s.ended(what, size < 0 ? errno : 0);
+  auto got = receive_with_fds(s.ours.get(), static_cast<std::size_t>(size), 1, what);
+  if (!got || !*got) return s.ended(what, got ? 0 : got.error().sys_errno());
   message m;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      m.fd.reset(fd);
-    }
-  }
-  m.resp.reset(criu_resp__unpack(nullptr, static_cast<std::size_t>(size), in.data()));
+  if (!(*got)->fds.empty()) m.fd = std::move((*got)->fds.front());
+  const auto& in = (*got)->bytes;
+  m.resp.reset(criu_resp__unpack(nullptr, in.size(), reinterpret_cast<const std::uint8_t*>(in.data())));
   if (!m.resp) return fail(errc::child_failed, "criu swrk answered {} with no message it knows", what);
   return m;
 }

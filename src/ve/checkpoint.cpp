@@ -4,6 +4,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "kernel/criu_service.hpp"
 #include "ve/criu_source.hpp"
 #include "ve/live_state.hpp"
@@ -29,14 +30,11 @@ const char* storage_name(detail::storage_kind k) {
   return k == detail::storage_kind::image ? "image" : "overlay";
 }
 
-std::string machine() {
+// The host's machine type ("x86_64") and kernel release.
+struct utsname host_uname() {
   struct utsname u {};
-  return ::uname(&u) == 0 ? u.machine : "";
-}
-
-std::string kernel_release() {
-  struct utsname u {};
-  return ::uname(&u) == 0 ? u.release : "";
+  ::uname(&u);
+  return u;
 }
 
 // What restore checks before it starts anything, and what a user reads to know what the
@@ -50,8 +48,8 @@ result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_v
   BOOST_OUTCOME_TRY(put("STORAGE", storage_name(detail::storage_kind_of(op.layout))));
   BOOST_OUTCOME_TRY(put("CGROUP_VERSION", std::to_string(op.cg().version())));
   BOOST_OUTCOME_TRY(put("CGROUP_MANAGER", op.cg().name()));
-  BOOST_OUTCOME_TRY(put("ARCH", machine()));
-  BOOST_OUTCOME_TRY(put("KERNEL", kernel_release()));
+  BOOST_OUTCOME_TRY(put("ARCH", host_uname().machine));
+  BOOST_OUTCOME_TRY(put("KERNEL", host_uname().release));
   BOOST_OUTCOME_TRY(put("CRIU", criu_version));
   BOOST_OUTCOME_TRY(put("IP_ADDRESS", op.conf.get("IP_ADDRESS").value_or("")));
   BOOST_OUTCOME_TRY(put("NETIF", op.conf.get("NETIF").value_or("")));
@@ -72,23 +70,10 @@ result<void> check_manifest(const ve_config& m, const detail::ve_op& op,
   };
   BOOST_OUTCOME_TRY(expect("VERSION", manifest_version, "of layout version"));
   BOOST_OUTCOME_TRY(expect("CTID", std::to_string(op.id().value()), "of VE"));
-  BOOST_OUTCOME_TRY(expect("ARCH", machine(), "of machine"));
+  BOOST_OUTCOME_TRY(expect("ARCH", host_uname().machine, "of machine"));
   BOOST_OUTCOME_TRY(expect("CGROUP_VERSION", std::to_string(op.cg().version()), "of cgroup version"));
   BOOST_OUTCOME_TRY(expect("STORAGE", storage_name(detail::storage_kind_of(op.layout)),
                            "of storage"));
-  return success();
-}
-
-result<void> write_at(int dir, const char* name, const std::string& text) {
-  unique_fd f(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!f) return detail::sys_fail(errno, "create {}", name);
-  for (std::size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(f.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return detail::sys_fail(errno, "write {}", name);
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(f.get()) != 0) return detail::sys_fail(errno, "fsync {}", name);
   return success();
 }
 
@@ -115,6 +100,7 @@ class staged_dir {
     if (!path_.empty()) std::filesystem::remove_all(path_, ec);
   }
   int fd() const { return fd_.get(); }
+  const std::filesystem::path& path() const { return path_; }
 
   result<void> publish() {
     std::error_code ec;
@@ -137,10 +123,13 @@ class staged_dir {
   unique_fd fd_;
 };
 
-// The freezer of the VE's cgroup as CRIU reads it: a path under the host's cgroup mounts.
-std::string freezer_of(const detail::ve_op& op) {
-  return op.cg().version() == 2 ? "/sys/fs/cgroup/" + op.layout.cgroup
-                                : "/sys/fs/cgroup/freezer/" + op.layout.cgroup;
+// The freezer of the VE's cgroup as CRIU reads it, as its manager placed it (v1's freezer
+// hierarchy, v2's cgroup, the leaf below a systemd scope).
+result<std::string> freezer_of(const detail::ve_op& op) {
+  BOOST_OUTCOME_TRY(cg, op.cg().open(op.layout.cgroup));
+  const auto* dir = cg.with("freezer");
+  if (!dir) return detail::fail(errc::unsupported, "no freezer for {}'s cgroup", op.context());
+  return dir->path();
 }
 
 }  // namespace
@@ -157,13 +146,14 @@ result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_o
         BOOST_OUTCOME_TRY(version, detail::criu_version_of());
         BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
         BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text()));
-        BOOST_OUTCOME_TRY(write_at(staged.fd(), manifest_name, manifest.serialize()));
-        BOOST_OUTCOME_TRY(write_at(staged.fd(), conf_copy_name, op.conf.serialize()));
+        BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
+        BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
         detail::criu_dump_request r;
         r.images_dir = staged.fd();
         r.log_file = "dump.log";
         r.pid = op.live.init_pid;
-        r.freeze_cgroup = freezer_of(op);
+        BOOST_OUTCOME_TRY(freezer, freezer_of(op));
+        r.freeze_cgroup = std::move(freezer);
         r.leave_running = opts.leave_running;
         auto dumped = detail::criu_dump(r, {});
         if (!dumped) return detail::with_context(dumped.error(), "checkpoint");

@@ -6,6 +6,7 @@
 #include "fail.hpp"
 #include "kernel/criu_service.hpp"
 #include "kernel/dirs.hpp"
+#include "kernel/fd_passing.hpp"
 #include "kernel/host_tool.hpp"
 #include "kernel/log_writer.hpp"
 #include "kernel/sys.hpp"
@@ -25,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <csignal>
-#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -328,36 +329,17 @@ std::optional<served> from_restore() {
   int status = 0;
   while (::waitpid(*criu, &status, 0) < 0 && errno == EINTR) {
   }
-  char text[32] = {};
-  iovec iov{text, sizeof text - 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(restore_socket_fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  auto got = receive_with_fds(restore_socket_fd, 32, 3, "the restored init");
   // Its output was the library's, for CRIU's errors: from now on there is none.
   if (unique_fd null{::open("/dev/null", O_RDWR | O_CLOEXEC)}) {
     for (int fd : {restore_socket_fd, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null.get(), fd);
   }
-  if (n <= 0) return std::nullopt;
+  if (!got || !*got) return std::nullopt;
   served s;
-  s.init = static_cast<pid_t>(std::atoi(text));
-  std::vector<unique_fd*> into = {&s.master, &s.listener, &s.broker_socket};
-  std::size_t next = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (next < into.size()) into[next++]->reset(fd); else ::close(fd);
-    }
-  }
+  s.init = static_cast<pid_t>(std::atoi((*got)->bytes.c_str()));
+  auto& fds = (*got)->fds;
+  for (std::size_t i = 0; i < fds.size(); ++i)
+    *std::array{&s.master, &s.listener, &s.broker_socket}[i] = std::move(fds[i]);
   if (s.init <= 0) return std::nullopt;
   return s;
 }
@@ -382,26 +364,11 @@ result<process> start_restoring_monitor(const std::filesystem::path& program, ct
 
 result<void> hand_restored_init(int sock, pid_t init, int master, int console_listener,
                                 int broker_listener) {
-  const std::string text = std::to_string(init);
-  iovec iov{const_cast<char*>(text.data()), text.size()};
+  if (master < 0) return fail(errc::child_failed, "CRIU gave back no console for the VE");
   std::vector<int> fds;
   for (int fd : {master, console_listener, broker_listener})
     if (fd >= 0) fds.push_back(fd);
-  if (master < 0) return fail(errc::child_failed, "CRIU gave back no console for the VE");
-  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-  std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-    return sys_fail(errno, "hand the restored init to its monitor");
-  return success();
+  return send_with_fds(sock, std::to_string(init), fds, "the restored init to its monitor");
 }
 
 int run_monitor(int argc, char** argv) {

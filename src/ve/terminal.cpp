@@ -1,6 +1,7 @@
 #include "ve/terminal.hpp"
 
 #include "fail.hpp"
+#include "kernel/fd_passing.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -82,26 +83,11 @@ class detach_filter {
 }  // namespace
 
 result<std::optional<unique_fd>> receive_fd(int sock) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_fail(errno, "receive the terminal from the VE");
-  if (n == 0) return std::nullopt;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || !c || c->cmsg_type != SCM_RIGHTS)
+  BOOST_OUTCOME_TRY(got, receive_with_fds(sock, 1, 1, "the terminal from the VE"));
+  if (!got) return std::nullopt;
+  if (got->bytes.size() != 1 || got->fds.empty())
     return fail(errc::child_failed, "the VE sent no terminal");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return std::optional<unique_fd>(unique_fd(fd));
+  return std::optional<unique_fd>(std::move(got->fds.front()));
 }
 
 raw_terminal::raw_terminal(int fd) : fd_(fd) {
