@@ -39,14 +39,11 @@ TEST_CASE("stop asks busybox init to power off: its shutdown actions run", "[ve]
   auto v = root.open(14210);
   MUST(v.create());
   // The VE's own inittab, in its private area: the shutdown action leaves a mark.
-  const auto upper = ovz::detail::layout_of(root.path(), v.id()).upper;
-  fs::create_directories(upper / "etc");
-  std::ofstream(upper / "etc/inittab") << "::sysinit:/etc/init.d/rcS\n"
-                                          "::shutdown:/bin/sh -c 'echo ran > /root/shutdown'\n";
+  const auto mark = ovz::test::mark_shutdown(root, v);
   MUST(v.start());
   // Long enough that only init's own exit can end the stop before it.
   timed_stop(v, {.timeout = 120s}, "busybox VE");
-  CHECK(ovz::test::read_text(upper / "root/shutdown") == "ran\n");
+  CHECK(ovz::test::read_text(mark) == "ran\n");
   auto st = MUST(v.status());
   CHECK(st.state == ovz::ve_state::stopped);
   CHECK(ovz::test::leftovers(root).empty());

@@ -104,14 +104,11 @@ TEST_CASE("stop of a suspended VE resumes it and shuts it down as usual, leaving
   auto v = root.open(18102);
   MUST(v.create());
   // The VE's own inittab: its shutdown action runs only if init is let run to hear the stop.
-  const auto upper = ovz::detail::layout_of(root.path(), v.id()).upper;
-  fs::create_directories(upper / "etc");
-  std::ofstream(upper / "etc/inittab") << "::sysinit:/etc/init.d/rcS\n"
-                                          "::shutdown:/bin/sh -c 'echo ran > /root/shutdown'\n";
+  const auto mark = ovz::test::mark_shutdown(root, v);
   MUST(v.start());
   MUST(v.suspend());
   MUST(v.stop({.timeout = 60s}));
-  CHECK(ovz::test::read_text(upper / "root/shutdown") == "ran\n");
+  CHECK(ovz::test::read_text(mark) == "ran\n");
   auto st = MUST(v.status());
   CHECK(st.state == ovz::ve_state::stopped);
   CHECK_FALSE(st.suspended);

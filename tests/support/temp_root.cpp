@@ -2,10 +2,13 @@
 
 #include <ovz/ctid.hpp>
 
+#include "model/layout.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 namespace ovz::test {
@@ -48,6 +51,14 @@ void require_root() {
   std::cout << "SKIPPED: this test creates real VEs and needs root (run the suite as root)\n";
   std::cout.flush();
   std::_Exit(77);
+}
+
+std::filesystem::path mark_shutdown(const temp_root& root, const ve& v) {
+  const auto upper = detail::layout_of(root.path(), v.id()).upper;
+  std::filesystem::create_directories(upper / "etc");
+  std::ofstream(upper / "etc/inittab") << "::sysinit:/etc/init.d/rcS\n"
+                                          "::shutdown:/bin/sh -c 'echo ran > /root/shutdown'\n";
+  return upper / "root/shutdown";
 }
 
 }  // namespace ovz::test

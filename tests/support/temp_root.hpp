@@ -67,6 +67,10 @@ std::vector<std::string> leftovers(const temp_root& root);
 /// on v2); destroying the last VE removes them.
 std::vector<std::filesystem::path> cgroup_parents(const temp_root& root);
 
+/// Gives the created VE `v` of `root` a busybox inittab whose shutdown action writes "ran\n"
+/// into /root/shutdown: a stop that let init shut down leaves it. Returns where the host reads it.
+std::filesystem::path mark_shutdown(const temp_root& root, const ve& v);
+
 /// True while a process with this PID exists.
 bool pid_alive(pid_t pid);
 
