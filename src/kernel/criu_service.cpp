@@ -4,6 +4,7 @@
 
 #include "fail.hpp"
 #include "kernel/fd_passing.hpp"
+#include "kernel/files.hpp"
 #include "kernel/host_tool.hpp"
 
 #include "rpc.pb-c.h"
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <utility>
 #include <memory>
@@ -289,6 +291,50 @@ struct common_opts {
 
 }  // namespace
 
+namespace {
+
+// `ruleset` (nft's listing) without the tables named "inet CRIU-…", each a block from its
+// "table" line to the "}" that closes it at the start of a line.
+std::string without_lock_tables(std::string_view ruleset) {
+  std::string out;
+  bool skipping = false;
+  while (!ruleset.empty()) {
+    const auto end = std::min(ruleset.find('\n'), ruleset.size() - 1) + 1;
+    const auto line = ruleset.substr(0, end);
+    ruleset.remove_prefix(end);
+    if (!skipping && line.starts_with("table inet CRIU-")) {
+      skipping = true;
+    } else if (skipping) {
+      skipping = !line.starts_with("}");
+    } else {
+      out += line;
+    }
+  }
+  return out;
+}
+
+// CRIU 3.17 locks a network namespace with an nftables table named after the dumped init's
+// PID and lists the namespace's ruleset while it is there; a restore brings the table back
+// and unlocks the table of the new PID instead, which leaves every packet of the VE dropped
+// (later CRIU keeps the name in its inventory). The lock is taken out of the images.
+result<void> drop_lock_tables(int images_dir) {
+  const auto dir = fmt::format("/proc/self/fd/{}", images_dir);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (!name.starts_with("nftables-") || !name.ends_with(".img")) continue;
+    BOOST_OUTCOME_TRY(text, read_file(e.path().string()));
+    const auto kept = without_lock_tables(text);
+    if (kept.size() != text.size()) {
+      BOOST_OUTCOME_TRY(replace_file(e.path(), kept));
+    }
+  }
+  if (ec) return sys_fail(ec.value(), "list CRIU's images");
+  return success();
+}
+
+}  // namespace
+
 result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   common_opts c(r);
   c.opts.has_pid = true;
@@ -303,7 +349,7 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   BOOST_OUTCOME_TRY(resp, converse(s, req, "DUMP", &notify));
   if (!resp->success)
     return fail(errc::child_failed, "criu dump: {}", reason_of(*resp, r.images_dir, r.log_file.c_str()));
-  return success();
+  return drop_lock_tables(r.images_dir);
 }
 
 result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& launch,

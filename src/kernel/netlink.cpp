@@ -213,6 +213,19 @@ result<void> socket::delete_link(int index, const std::string& name) {
   return success();
 }
 
+result<void> socket::set_hardware(int index, const std::string& name, const mac& address,
+                                  unsigned mtu) {
+  link_ptr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), index);
+  link_ptr change(rtnl_link_alloc());
+  nladdr_ptr lladdr = to_nl(address);
+  rtnl_link_set_addr(change.get(), lladdr.get());
+  if (mtu) rtnl_link_set_mtu(change.get(), mtu);
+  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "set the MAC of link {}", name);
+  return success();
+}
+
 result<void> socket::set_alias(int index, const std::string& name, const std::string& alias) {
   link_ptr orig(rtnl_link_alloc());
   rtnl_link_set_ifindex(orig.get(), index);

@@ -75,6 +75,10 @@ class socket {
   result<void> add_bridge(const std::string& name);
   /// Deletes the link (and a veth's peer with it). A link already gone is not an error.
   result<void> delete_link(int index, const std::string& name);
+  /// Sets the MAC and, when not 0, the MTU of a link (one that is down: a veth refuses a new
+  /// MAC while up).
+  result<void> set_hardware(int index, const std::string& name, const mac& address,
+                            unsigned mtu = 0);
   /// Sets the alias of a link, and nothing else.
   result<void> set_alias(int index, const std::string& name, const std::string& alias);
   /// Sets IFF_UP, and when given the alias and the master (bridge) of a link.

@@ -6,8 +6,10 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/criu_service.hpp"
+#include "model/network.hpp"
 #include "ve/criu_source.hpp"
 #include "ve/live_state.hpp"
+#include "ve/net_live.hpp"
 #include "ve/plan.hpp"
 #include "ve/plan_apply.hpp"
 #include "ve/storage.hpp"
@@ -39,7 +41,8 @@ struct utsname host_uname() {
 
 // What restore checks before it starts anything, and what a user reads to know what the
 // directory holds: KEY="value" lines as CTID.conf has them.
-result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_version) {
+result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_version,
+                              const std::string& veth_pairs) {
   ve_config m;
   auto put = [&](std::string_view key, std::string_view value) { return m.set(key, value); };
   BOOST_OUTCOME_TRY(put("VERSION", manifest_version));
@@ -53,6 +56,7 @@ result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_v
   BOOST_OUTCOME_TRY(put("CRIU", criu_version));
   BOOST_OUTCOME_TRY(put("IP_ADDRESS", op.conf.get("IP_ADDRESS").value_or("")));
   BOOST_OUTCOME_TRY(put("NETIF", op.conf.get("NETIF").value_or("")));
+  BOOST_OUTCOME_TRY(put("VETH", veth_pairs));
   return m;
 }
 
@@ -132,6 +136,30 @@ result<std::string> freezer_of(const detail::ve_op& op) {
   return dir->path();
 }
 
+// The VE's pairs with the host as the manifest's VETH lists them: "venet0:venet101
+// eth0:veth101.0". CRIU dumps the VE's side of its network; the host ends are external, made
+// again at restore with the names they had (adopt_network equips them).
+result<std::string> veth_pairs_of(const detail::ve_op& op) {
+  BOOST_OUTCOME_TRY(net, detail::network_from_config(op.conf));
+  BOOST_OUTCOME_TRY(pairs, detail::host_veth_ends(op.host(), op.layout, net));
+  std::string out;
+  for (const auto& p : pairs) out += fmt::format("{}{}:{}", out.empty() ? "" : " ", p.inside, p.host);
+  return out;
+}
+
+// The manifest's VETH as CRIU's externals, the same at dump and restore.
+std::vector<std::string> veth_externals(std::string_view pairs) {
+  std::vector<std::string> out;
+  while (!pairs.empty()) {
+    const auto end = std::min(pairs.find(' '), pairs.size());
+    const auto pair = pairs.substr(0, end);
+    if (const auto colon = pair.find(':'); colon != std::string_view::npos)
+      out.push_back(fmt::format("veth[{}]:{}", pair.substr(0, colon), pair.substr(colon + 1)));
+    pairs.remove_prefix(std::min(end + 1, pairs.size()));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::filesystem::path ve::dump_path() const { return root_ / "dump" / std::to_string(id_.value()); }
@@ -145,7 +173,8 @@ result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_o
         BOOST_OUTCOME_TRY(detail::criu_kernel_check());
         BOOST_OUTCOME_TRY(version, detail::criu_version_of());
         BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
-        BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text()));
+        BOOST_OUTCOME_TRY(pairs, veth_pairs_of(op));
+        BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
         BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
         BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
         detail::criu_dump_request r;
@@ -155,6 +184,7 @@ result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_o
         BOOST_OUTCOME_TRY(freezer, freezer_of(op));
         r.freeze_cgroup = std::move(freezer);
         r.leave_running = opts.leave_running;
+        r.externals = veth_externals(pairs);
         auto dumped = detail::criu_dump(r, {});
         if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
         BOOST_OUTCOME_TRY(staged.publish());
@@ -182,12 +212,17 @@ result<void> ve::restore(const std::filesystem::path& dir) {
         BOOST_OUTCOME_TRY(detail::criu_kernel_check());
         unique_fd images(::open(where.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!images) return detail::sys_fail(errno, "open {}", where.string());
+        // CRIU makes the host ends of the VE's pairs by name: nothing of a crashed run may
+        // hold them.
         if (op.cg().exists(op.layout.cgroup)) {
           BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+        } else {
+          BOOST_OUTCOME_TRY(detail::tear_down_network(op.host(), op.layout));
         }
         BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
         BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
-        detail::criu_source source(std::move(images), op.state_root());
+        detail::criu_source source(std::move(images), op.state_root(),
+                                   veth_externals(manifest->get("VETH").value_or("")));
         auto init = detail::apply_plan(plan, op.layout, op.host(), source);
         if (!init) return detail::with_context(init.error(), "restore");
         return success();

@@ -53,7 +53,7 @@ class host_mounted_root {
 }  // namespace
 
 result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> root_steps, int,
-                                   std::function<result<void>(pid_t)> prepare) {
+                                   init_preparation prep) {
   // Held until the restore is done.
   auto root = host_mounted_root::mount(root_steps);
   if (!root) return root.error();
@@ -74,8 +74,15 @@ result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> roo
     return success();
   };
   unique_fd master;
+  pid_t waiting = 0;  // only setup-namespaces names it
   auto notify = [&](criu_notice& n) -> result<void> {
-    if (n.script == "setup-namespaces") return prepare(n.pid);
+    // The init exists in its namespaces, waiting; the VE's devices are back once they are
+    // set up, before any socket is restored.
+    if (n.script == "setup-namespaces") {
+      waiting = n.pid;
+      return prep.admit(waiting);
+    }
+    if (n.script == "post-setup-namespaces") return prep.network(waiting);
     if (n.script == "orphan-pts-master") master = std::move(n.fd);
     return success();
   };
@@ -83,6 +90,7 @@ result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> roo
   r.images_dir = images_.get();
   r.log_file = "restore.log";
   r.root = plan.root.string();
+  r.externals = externals_;
   unique_fd conversation;
   auto pid = criu_restore(r, launch, notify, &conversation);
   if (!pid) {

@@ -206,6 +206,22 @@ result<void> ve_net::set_up(const ve_network& net) {
 
 namespace {
 
+// The host end of the venet0 pair made ready: the alias first, so that a clean-up knows the
+// pair whatever happens next; the filter before the pair is up, so that no packet of the VE
+// passes unchecked (a pair that cannot be checked is deleted at once); then up, with the
+// host routing between VEs and answering ARP for their gateway, per device so that the
+// host's own forwarding setting is left alone.
+result<void> equip_venet_host_end(ve_net& n, const netlink::link_info& end) {
+  BOOST_OUTCOME_TRY(n.host.set_alias(end.index, end.name, net_tag(n.layout)));
+  if (auto ok = attach_source_filter(n.host, end.index); !ok) {
+    logged(n.host.delete_link(end.index, end.name), "remove the unfiltered " + end.name);
+    return with_context(ok.error(), "the source address filter of " + end.name);
+  }
+  BOOST_OUTCOME_TRY(n.host.set_up(end.index, end.name));
+  BOOST_OUTCOME_TRY(write_sysctl(AF_INET, end.name, "forwarding", "1"));
+  return write_sysctl(AF_INET, end.name, "proxy_arp", "1");
+}
+
 // The venet0 pair, made on the first address. Returns the host end and the VE end.
 result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) {
   const auto host_name = venet_host_ifname(n.id);
@@ -220,19 +236,7 @@ result<std::pair<netlink::link_info, netlink::link_info>> venet_pair(ve_net& n) 
                                       {venet_ifname, stable_mac(n.id, venet_ifname, "ve"),
                                        n.init_pid, venet_mtu}));
     BOOST_OUTCOME_TRY(made, must_find(n.host, host_name, "host"));
-    // The alias first, so that a clean-up knows the pair whatever happens next; the filter
-    // before the pair is up, so that no packet of the VE passes unchecked. A pair that cannot
-    // be checked is deleted at once.
-    BOOST_OUTCOME_TRY(n.host.set_alias(made.index, host_name, net_tag(n.layout)));
-    if (auto ok = attach_source_filter(n.host, made.index); !ok) {
-      logged(n.host.delete_link(made.index, host_name), "remove the unfiltered " + host_name);
-      return with_context(ok.error(), "the source address filter of " + host_name);
-    }
-    BOOST_OUTCOME_TRY(n.host.set_up(made.index, host_name));
-    // The host routes between VEs and answers ARP for their gateway; per device, so the
-    // host's own forwarding setting is left alone.
-    BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "forwarding", "1"));
-    BOOST_OUTCOME_TRY(write_sysctl(AF_INET, host_name, "proxy_arp", "1"));
+    BOOST_OUTCOME_TRY(equip_venet_host_end(n, made));
     BOOST_OUTCOME_TRY(ve_end, must_find(n.inside, venet_ifname, "VE"));
     BOOST_OUTCOME_TRY(n.inside.set_up(ve_end.index, venet_ifname));
     existing = std::move(made);
@@ -253,6 +257,14 @@ result<void> venet_ipv4(ve_net& n, const netlink::link_info& ve_end) {
   return success();
 }
 
+// The VE's IPv6 gateway, on the host end.
+result<void> host_gateway6(ve_net& n, const netlink::link_info& host_end) {
+  if (auto ok = n.host.add_address(host_end.index, gateway6_on_host);
+      !ok && ok.error().sys_errno() != EEXIST)
+    return ok.error();
+  return success();
+}
+
 // IPv6 on venet0 once the VE has an IPv6 address: a link-local gateway on the host end and
 // the VE's default route to it.
 result<void> venet_ipv6(ve_net& n, const netlink::link_info& host_end,
@@ -262,12 +274,36 @@ result<void> venet_ipv6(ve_net& n, const netlink::link_info& host_end,
     return r.dst.family == AF_INET6 && r.dst.prefix == 0u && r.oif == ve_end.index;
   });
   if (have) return success();
-  if (auto ok = n.host.add_address(host_end.index, gateway6_on_host);
-      !ok && ok.error().sys_errno() != EEXIST)
-    return ok.error();
+  BOOST_OUTCOME_TRY(host_gateway6(n, host_end));
   BOOST_OUTCOME_TRY(n.inside.add_neighbour(ve_end.index, gateway6,
                                            stable_mac(n.id, venet_ifname, "host")));
   return n.inside.add_route(default_route(AF_INET6), ve_end.index, gateway6);
+}
+
+// What the host has for one of the VE's addresses: its route to the host end, its pass
+// through the source filter, a permanent neighbour entry, proxy entries on the LAN.
+result<void> host_side_ip(ve_net& n, const netlink::link_info& host_end, const ip_address& a) {
+  auto& host = n.host;
+  if (auto ok = host.add_route(host_only(a), host_end.index); !ok) {
+    if (ok.error().sys_errno() == EEXIST)
+      return fail(errc::already_exists, "{} is already routed on this host (used by another VE?)",
+                  a.address());
+    return ok.error();
+  }
+  BOOST_OUTCOME_TRY(allow_source(host, host_end.index, a, true));
+  BOOST_OUTCOME_TRY(host.add_neighbour(host_end.index, host_only(a),
+                                       stable_mac(n.id, venet_ifname, "ve")));
+  BOOST_OUTCOME_TRY(lans, lan_devices_for(host, a));
+  for (const auto& lan : lans) {
+    // Recorded before it is made: a crash in between leaves a line to skip, never an entry
+    // nobody knows of.
+    BOOST_OUTCOME_TRY(record_proxy(n.layout, lan.name, a));
+    if (a.family == AF_INET6) {
+      BOOST_OUTCOME_TRY(write_sysctl(AF_INET6, lan.name, "proxy_ndp", "1"));
+    }
+    BOOST_OUTCOME_TRY(host.add_neighbour(lan.index, host_only(a), std::nullopt));
+  }
+  return success();
 }
 
 }  // namespace
@@ -283,26 +319,7 @@ result<void> ve_net::add_ip(const ip_address& a) {
   // The VE sees the prefix it was given, but no subnet route: everything leaves through the
   // gateway, as on OpenVZ's venet.
   BOOST_OUTCOME_TRY(inside.add_address(ve_end.index, a));
-  if (auto ok = host.add_route(host_only(a), host_end.index); !ok) {
-    if (ok.error().sys_errno() == EEXIST)
-      return fail(errc::already_exists, "{} is already routed on this host (used by another VE?)",
-                  a.address());
-    return ok.error();
-  }
-  BOOST_OUTCOME_TRY(allow_source(host, host_end.index, a, true));
-  BOOST_OUTCOME_TRY(host.add_neighbour(host_end.index, host_only(a),
-                                       stable_mac(id, venet_ifname, "ve")));
-  BOOST_OUTCOME_TRY(lans, lan_devices_for(host, a));
-  for (const auto& lan : lans) {
-    // Recorded before it is made: a crash in between leaves a line to skip, never an entry
-    // nobody knows of.
-    BOOST_OUTCOME_TRY(record_proxy(layout, lan.name, a));
-    if (a.family == AF_INET6) {
-      BOOST_OUTCOME_TRY(write_sysctl(AF_INET6, lan.name, "proxy_ndp", "1"));
-    }
-    BOOST_OUTCOME_TRY(host.add_neighbour(lan.index, host_only(a), std::nullopt));
-  }
-  return success();
+  return host_side_ip(*this, host_end, a);
 }
 
 result<void> ve_net::del_ip(const ip_address& a) {
@@ -343,22 +360,29 @@ result<void> check_bridge(netlink::socket& host, const std::string& name) {
   return success();
 }
 
-result<void> ve_net::add_netif(const netif_spec& spec) {
-  int master = 0;
-  if (!spec.bridge.empty()) {
-    BOOST_OUTCOME_TRY(check_bridge(host, spec.bridge));
-    BOOST_OUTCOME_TRY(br, host.find_link(spec.bridge));
-    if (!br) {
-      // Made once and kept: a bridge is the host's, shared by VEs and perhaps a LAN port.
-      BOOST_OUTCOME_TRY(host.add_bridge(spec.bridge));
-      BOOST_OUTCOME_TRY(made, must_find(host, spec.bridge, "host"));
-      br = std::move(made);
-    }
-    if (!(br->flags & IFF_UP)) {
-      BOOST_OUTCOME_TRY(host.set_up(br->index, spec.bridge));
-    }
-    master = br->index;
+namespace {
+
+// The index of the bridge a device joins (0: none), made and brought up when missing: once
+// and kept, as a bridge is the host's, shared by VEs and perhaps a LAN port.
+result<int> bridge_of(netlink::socket& host, const netif_spec& spec) {
+  if (spec.bridge.empty()) return 0;
+  BOOST_OUTCOME_TRY(check_bridge(host, spec.bridge));
+  BOOST_OUTCOME_TRY(br, host.find_link(spec.bridge));
+  if (!br) {
+    BOOST_OUTCOME_TRY(host.add_bridge(spec.bridge));
+    BOOST_OUTCOME_TRY(made, must_find(host, spec.bridge, "host"));
+    br = std::move(made);
   }
+  if (!(br->flags & IFF_UP)) {
+    BOOST_OUTCOME_TRY(host.set_up(br->index, spec.bridge));
+  }
+  return br->index;
+}
+
+}  // namespace
+
+result<void> ve_net::add_netif(const netif_spec& spec) {
+  BOOST_OUTCOME_TRY(master, bridge_of(host, spec));
   BOOST_OUTCOME_TRY(existing, host.find_link(spec.host_ifname));
   if (existing)
     return fail(errc::already_exists, "host device {} already exists", spec.host_ifname);
@@ -371,6 +395,42 @@ result<void> ve_net::add_netif(const netif_spec& spec) {
   BOOST_OUTCOME_TRY(host.set_up(host_end.index, spec.host_ifname, net_tag(layout), master));
   BOOST_OUTCOME_TRY(ve_end, must_find(inside, spec.ifname, "VE"));
   return inside.set_up(ve_end.index, spec.ifname);
+}
+
+result<void> ve_net::adopt(const ve_network& net) {
+  // venet0's host end, which CRIU made where the VE had one, whatever CTID.conf says now.
+  BOOST_OUTCOME_TRY(venet, host.find_link(venet_host_ifname(id)));
+  if (venet && venet->alias.empty()) {
+    BOOST_OUTCOME_TRY(host.set_hardware(venet->index, venet->name,
+                                        stable_mac(id, venet_ifname, "host"), venet_mtu));
+    BOOST_OUTCOME_TRY(equip_venet_host_end(*this, *venet));
+    BOOST_OUTCOME_TRY(ve_end, must_find(inside, venet_ifname, "VE"));
+    for (const auto& a : net.ip_addresses) {
+      if (a.family == AF_INET6) {
+        BOOST_OUTCOME_TRY(host_gateway6(*this, *venet));
+      }
+      // CRIU restores addresses and routes, not neighbour entries: the gateways' come back.
+      const auto& gateway = a.family == AF_INET6 ? gateway6 : gateway4;
+      if (auto ok = inside.add_neighbour(ve_end.index, gateway,
+                                         stable_mac(id, venet_ifname, "host"));
+          !ok && ok.error().sys_errno() != EEXIST)
+        return ok.error();
+      if (auto ok = host_side_ip(*this, *venet, a); !ok)
+        return with_context(ok.error(), "address " + a.str());
+    }
+  }
+  std::vector<netif_spec> done;
+  for (const auto& given : net.netifs) {
+    BOOST_OUTCOME_TRY(spec, complete_netif(id, given, done));
+    BOOST_OUTCOME_TRY(master, bridge_of(host, spec));
+    BOOST_OUTCOME_TRY(record(layout, std::string(link_line) + spec.host_ifname));
+    BOOST_OUTCOME_TRY(end, must_find(host, spec.host_ifname, "host"));
+    BOOST_OUTCOME_TRY(host_mac, parse_mac(spec.host_mac));
+    BOOST_OUTCOME_TRY(host.set_hardware(end.index, end.name, host_mac));
+    BOOST_OUTCOME_TRY(host.set_up(end.index, end.name, net_tag(layout), master));
+    done.push_back(std::move(spec));
+  }
+  return success();
 }
 
 result<void> ve_net::del_netif(const netif_spec& spec) {
@@ -413,6 +473,28 @@ result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
   BOOST_OUTCOME_TRY(tear_down_network(h, l));
   BOOST_OUTCOME_TRY(n, ve_net::open(h, id, l, init_pid));
   return n.set_up(net);
+}
+
+result<void> adopt_network(const host_services& h, ctid id, const ve_layout& l,
+                           const ve_network& net, pid_t init_pid) {
+  BOOST_OUTCOME_TRY(n, ve_net::open(h, id, l, init_pid));
+  return n.adopt(net);
+}
+
+result<std::vector<veth_ends>> host_veth_ends(const host_services& h, const ve_layout& l,
+                                              const ve_network& net) {
+  BOOST_OUTCOME_TRY(host, h.netlink());
+  std::vector<veth_ends> out;
+  const auto venet = venet_host_ifname(l.id);
+  BOOST_OUTCOME_TRY(found, host.find_link(venet));
+  if (found && found->alias == net_tag(l)) out.push_back({venet_ifname, venet});
+  std::vector<netif_spec> done;
+  for (const auto& given : net.netifs) {
+    BOOST_OUTCOME_TRY(spec, complete_netif(l.id, given, done));
+    out.push_back({spec.ifname, spec.host_ifname});
+    done.push_back(std::move(spec));
+  }
+  return out;
 }
 
 // By name, never by a dump of the host's links: a host stopping N VEs would read N devices N

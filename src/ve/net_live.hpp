@@ -44,6 +44,10 @@ struct ve_net {
   result<void> del_ip(const ip_address& a);
   /// The venet0 pair, which the first add_ip makes, deleted with what the host has on it.
   result<void> del_venet();
+  /// The host's side of a network a restore brought back: the VE's devices, addresses and
+  /// routes came with it (CRIU's images), and so did the host ends of its pairs, named as
+  /// before but bare; they get their MAC, alias, filter, routes and bridge here.
+  result<void> adopt(const ve_network& net);
   /// One bridged device (its spec complete: names and MACs filled in).
   result<void> add_netif(const netif_spec& spec);
   result<void> del_netif(const netif_spec& spec);
@@ -53,6 +57,19 @@ struct ve_net {
 /// describes (`net`, the plan's) is made for the VE whose init is `init_pid`.
 result<void> start_network(const host_services& h, ctid id, const ve_layout& l,
                            const ve_network& net, pid_t init_pid);
+
+/// At a restore, from `prepare`: the host's side of the network CRIU restored (ve_net::adopt).
+result<void> adopt_network(const host_services& h, ctid id, const ve_layout& l,
+                           const ve_network& net, pid_t init_pid);
+
+/// A pair between the VE and the host: the VE's device and the host's.
+struct veth_ends {
+  std::string inside, host;
+};
+
+/// The pairs a running VE has with the host: venet0 where it has one, and NETIF's devices.
+result<std::vector<veth_ends>> host_veth_ends(const host_services& h, const ve_layout& l,
+                                              const ve_network& net);
 
 /// Removes every host-side device and entry of the VE. Safe to call at any time; what is
 /// already gone is skipped.

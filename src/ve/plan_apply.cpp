@@ -36,7 +36,7 @@ result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
 }  // namespace
 
 result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
-                                    int cgroup_fd, std::function<result<void>(pid_t)> prepare) {
+                                    int cgroup_fd, init_preparation prep) {
   spawn_spec spec;
   spec.argv = plan.init;
   spec.env = plan.env;
@@ -61,7 +61,10 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spec.detach = detach_;
   BOOST_OUTCOME_TRY(confine(spec, plan.confine));
   spec.cgroup_fd = cgroup_fd;
-  spec.prepare = std::move(prepare);
+  spec.prepare = [prep = std::move(prep)](pid_t pid) -> result<void> {
+    BOOST_OUTCOME_TRY(prep.admit(pid));
+    return prep.network(pid);
+  };
   return spawn(spec);
 }
 
@@ -104,11 +107,13 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     return success();
   });
   if (!birth) return failed(birth.error());
-  auto prepare = [&](pid_t pid) -> result<void> {
-    BOOST_OUTCOME_TRY(birth->admit(pid));
+  init_preparation prep;
+  prep.admit = [&](pid_t pid) { return birth->admit(pid); };
+  prep.network = [&](pid_t pid) {
+    if (source.restores_network()) return adopt_network(h, plan.id, l, plan.network, pid);
     return start_network(h, plan.id, l, plan.network, pid);
   };
-  auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), prepare);
+  auto init = source.start(plan, std::move(root_steps), birth->clone_fd(), std::move(prep));
   if (!init) return failed_init(init.error());
   // Its root's quota tools need the monitor to answer their quotactl calls.
   if (plan.confine.brokered()) {

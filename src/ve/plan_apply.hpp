@@ -16,15 +16,23 @@
 
 namespace ovz::detail {
 
+/// What the host does for a new init while it waits, before it runs anything of the VE's.
+struct init_preparation {
+  std::function<result<void>(pid_t)> admit;    ///< into the VE's cgroup
+  std::function<result<void>(pid_t)> network;  ///< the VE's network, in its namespace
+};
+
 class process_source {
  public:
   virtual ~process_source() = default;
   /// Brings the VE's init into being as `plan` says, its root made by `root_steps` (the
   /// storage's) before the plan's mounts, born in the cgroup `cgroup_fd` where the kernel
-  /// can (-1: none), and calls `prepare` with its PID while it waits, before it runs
-  /// anything of the VE's.
+  /// can (-1: none), prepared by `prep` with its PID.
   virtual result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps,
-                                int cgroup_fd, std::function<result<void>(pid_t)> prepare) = 0;
+                                int cgroup_fd, init_preparation prep) = 0;
+  /// True when the VE's side of its network (devices, addresses, routes) comes with the
+  /// process, and the host only equips the ends of the pairs it finds.
+  virtual bool restores_network() const { return false; }
 };
 
 /// A new process (clone3, kernel/spawn.cpp) running the plan's init. Detached, it is not the
@@ -35,7 +43,7 @@ class spawn_source final : public process_source {
   spawn_source(bool detach, std::chrono::milliseconds settle, std::filesystem::path state_root)
       : detach_(detach), settle_(settle), state_root_(std::move(state_root)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
-                        std::function<result<void>(pid_t)> prepare) override;
+                        init_preparation prep) override;
 
  private:
   bool detach_;
