@@ -342,6 +342,10 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   c.opts.has_leave_running = true;
   c.opts.leave_running = r.leave_running;
   if (!r.freeze_cgroup.empty()) c.opts.freeze_cgroup = const_cast<char*>(r.freeze_cgroup.c_str());
+  std::vector<char*> scan;
+  for (const auto& p : r.irmap_scan_paths) scan.push_back(const_cast<char*>(p.c_str()));
+  c.opts.n_irmap_scan_paths = scan.size();
+  c.opts.irmap_scan_paths = scan.data();
   CriuReq req = CRIU_REQ__INIT;
   req.type = CRIU_REQ_TYPE__DUMP;
   req.opts = &c.opts;

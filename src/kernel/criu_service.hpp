@@ -70,6 +70,9 @@ struct criu_dump_request : criu_common {
   pid_t pid = 0;               // the VE's init: its tree is dumped
   std::string freeze_cgroup;   // the cgroup CRIU freezes (and finds frozen)
   bool leave_running = false;  // else the tree is killed once dumped
+  /// Where CRIU searches, recursively and inside the tree's root, for the files of inotify
+  /// watches it cannot find again by file handle (overlayfs gives none it can open).
+  std::vector<std::string> irmap_scan_paths;
 };
 
 struct criu_restore_request : criu_common {

@@ -184,6 +184,10 @@ result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_o
         BOOST_OUTCOME_TRY(freezer, freezer_of(op));
         r.freeze_cgroup = std::move(freezer);
         r.leave_running = opts.leave_running;
+        // Where a VE's programs watch files besides CRIU's own guesses (/etc, /var/log,
+        // /var/spool): its runtime and temporary files and its users' homes; never /proc,
+        // /sys or /dev, whose walks are long and whose files CRIU has other ways to find.
+        r.irmap_scan_paths = {"/run", "/tmp", "/var/lib", "/var/tmp", "/root", "/home", "/srv"};
         r.externals = veth_externals(pairs);
         auto dumped = detail::criu_dump(r, {});
         if (!dumped) return detail::with_context(dumped.error(), "checkpoint");

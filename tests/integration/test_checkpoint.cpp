@@ -1,7 +1,8 @@
 // What this host's CRIU can do, as libovz finds it: CRIU's own check of the kernel, its
 // version and features, and a missing criu said so; and a VE checkpointed and restored where
-// CRIU can (the lab), refused with CRIU's reason where it cannot. CTIDs 17100-17149.
+// CRIU can (the lab), refused with CRIU's reason where it cannot. CTIDs 17100-17109 (17110-17119: the networking suite).
 
+#include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 #include "support/ve_shell.hpp"
@@ -129,4 +130,33 @@ TEST_CASE("a checkpoint that fails leaves the VE running and no directory", "[ch
   CHECK(st.init_pid == init);
   CHECK_FALSE(std::filesystem::exists(r.v.dump_path()));
   CHECK_FALSE(std::filesystem::exists(r.v.dump_path().parent_path()));
+}
+
+TEST_CASE("a restored VE still holds its flock, its removed-but-open file and its inotify watch",
+          "[checkpoint]") {
+  test::require_root();
+  if (auto ok = checkpoint_supported(); !ok) {
+    WARN("SKIPPED: " << ok.error().message());
+    return;
+  }
+  test::running_ve r(17102);
+  test::install_holder(r.root, r.v);
+  MUST(r.v.exec({"sh", "-c",
+                 "mkdir /tmp/h && /holder hold /tmp/h </dev/null >/tmp/holder.log 2>&1 & "
+                 "for i in $(seq 50); do [ -e /tmp/h/ready ] && exit 0; sleep 0.1; done; exit 1"}));
+  CHECK(MUST(r.v.exec({"/holder", "check", "/tmp/h"})).out == "locked\n");
+
+  MUST(r.v.checkpoint());
+  MUST(r.v.restore());
+
+  // The lock is still the holder's: nobody else gets it.
+  CHECK(MUST(r.v.exec({"/holder", "check", "/tmp/h"})).out == "locked\n");
+  // The watch still reports, and the removed file still reads through its descriptor.
+  MUST(r.v.exec({"sh", "-c", "echo changed > /tmp/h/watched"}));
+  auto events = MUST(r.v.exec({"sh", "-c",
+                               "for i in $(seq 50); do [ -s /tmp/h/events ] && break; sleep 0.1; "
+                               "done; cat /tmp/h/events /tmp/holder.log"}));
+  CHECK(events.out == "event 1: kept after removal\n");
+  MUST(r.v.stop({.fast = true}));
+  CHECK(test::leftovers(r.root).empty());
 }

@@ -8,11 +8,22 @@ namespace ovz::test {
 
 std::filesystem::path escape_probe() { return OVZ_ESCAPE_PROBE; }
 
-void install_escape_probe(const temp_root& root, const ve& v) {
+namespace {
+
+void install(const temp_root& root, const ve& v, const std::filesystem::path& program,
+             const char* name) {
   auto l = detail::layout_of(root.path(), v.id());
-  std::filesystem::copy_file(escape_probe(), l.upper / "escape_probe",
+  std::filesystem::copy_file(program, l.upper / name,
                              std::filesystem::copy_options::overwrite_existing);
 }
+
+}  // namespace
+
+void install_escape_probe(const temp_root& root, const ve& v) {
+  install(root, v, escape_probe(), "escape_probe");
+}
+
+void install_holder(const temp_root& root, const ve& v) { install(root, v, OVZ_HOLDER, "holder"); }
 
 void write_in_root(const temp_root& root, const ve& v, const std::string& path,
                    const std::string& text) {

@@ -16,6 +16,9 @@ std::filesystem::path escape_probe();
 /// Copies the probe into the VE's root as /escape_probe; the VE must be created.
 void install_escape_probe(const temp_root& root, const ve& v);
 
+/// Copies the holder (tests/integration/holder) into the VE's root as /holder.
+void install_holder(const temp_root& root, const ve& v);
+
 /// Writes a file into the VE's own root (its upper layer), as the VE would see it at `path`.
 void write_in_root(const temp_root& root, const ve& v, const std::string& path,
                    const std::string& text);
