@@ -3,6 +3,7 @@
 /// The Virtual Environment: an isolated server of its own on a shared kernel.
 
 #include <ovz/checkpoint.hpp>
+#include <ovz/migration.hpp>
 #include <ovz/config.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/fd.hpp>
@@ -205,6 +206,14 @@ class OVZ_API ve {
   /// another architecture or cgroup version is refused before anything starts. A restore
   /// that fails leaves the VE stopped, as it was.
   result<void> restore(const std::filesystem::path& dir = {});
+
+  /// Moves the VE to the receive_ve() at the other end of `fd`, a connected stream: its
+  /// config, private area and (online) checkpoint, then it runs there as it ran here. The
+  /// other side may refuse (a CTID it has, a template it has not) before anything here
+  /// changes. Any failure before it runs there leaves it here as it was (running again, from
+  /// its checkpoint when online) and errc::peer_failed or the local error; once the other
+  /// side has it, nothing of it stays here. The lock is held throughout.
+  result<void> migrate(int fd, const migrate_options& opts = {});
 
   /// Removes a stopped VE: its config first (the VE is gone), then its private area. What a
   /// crashed destroy left of the data is removed by the next create or destroy of the CTID;

@@ -55,7 +55,7 @@ std::string last_lines(std::string output, int count) {
 }
 
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
-                         int fd3) {
+                         int fd3, int in_fd) {
   const std::string command = fmt::format("{}", fmt::join(argv, " "));
   file_actions actions;
   auto to = [&](int fd, int target) {
@@ -63,7 +63,9 @@ result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int e
                    : ::posix_spawn_file_actions_addopen(actions.get(), target, "/dev/null",
                                                         O_WRONLY, 0);
   };
-  int rc = ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+  int rc = in_fd >= 0
+               ? ::posix_spawn_file_actions_adddup2(actions.get(), in_fd, 0)
+               : ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = to(out_fd, 1);
   if (rc == 0) rc = to(err_fd, 2);
   if (rc == 0 && fd3 >= 0) rc = ::posix_spawn_file_actions_adddup2(actions.get(), fd3, 3);

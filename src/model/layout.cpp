@@ -30,7 +30,8 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .net_state = state_root / "run" / (n + ".net"),
           .console_socket = state_root / "run" / (n + ".console"),
           .broker_socket = state_root / "run" / (n + ".broker"),
-          .suspend_mark = state_root / "run" / (n + ".suspended")};
+          .suspend_mark = state_root / "run" / (n + ".suspended"),
+          .dump = state_root / "dump" / n};
 }
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {

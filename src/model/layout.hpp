@@ -31,6 +31,7 @@ struct ve_paths {
                                          // the seccomp listener of a command run in the VE
   std::filesystem::path suspend_mark;    // <root>/run/<id>.suspended: suspend() froze it, as
                                          // opposed to a stop's or a checkpoint's brief freeze
+  std::filesystem::path dump;            // <root>/dump/<id>: its checkpoint, by default
 };
 
 /// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and

@@ -9,6 +9,8 @@
 #include "model/network.hpp"
 #include "ve/criu_source.hpp"
 #include "ve/live_state.hpp"
+#include "ve/locked_ops.hpp"
+#include "ve/migration_hello.hpp"
 #include "ve/net_live.hpp"
 #include "ve/plan.hpp"
 #include "ve/plan_apply.hpp"
@@ -21,7 +23,7 @@
 
 #include <cstdlib>
 
-namespace ovz::inline v0 {
+namespace ovz::detail {
 namespace {
 
 constexpr const char manifest_name[] = "manifest";
@@ -32,11 +34,10 @@ const char* storage_name(detail::storage_kind k) {
   return k == detail::storage_kind::image ? "image" : "overlay";
 }
 
-// The host's machine type ("x86_64") and kernel release.
-struct utsname host_uname() {
+std::string kernel_release() {
   struct utsname u {};
   ::uname(&u);
-  return u;
+  return u.release;
 }
 
 // What restore checks before it starts anything, and what a user reads to know what the
@@ -51,8 +52,8 @@ result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_v
   BOOST_OUTCOME_TRY(put("STORAGE", storage_name(detail::storage_kind_of(op.layout))));
   BOOST_OUTCOME_TRY(put("CGROUP_VERSION", std::to_string(op.cg().version())));
   BOOST_OUTCOME_TRY(put("CGROUP_MANAGER", op.cg().name()));
-  BOOST_OUTCOME_TRY(put("ARCH", host_uname().machine));
-  BOOST_OUTCOME_TRY(put("KERNEL", host_uname().release));
+  BOOST_OUTCOME_TRY(put("ARCH", host_machine()));
+  BOOST_OUTCOME_TRY(put("KERNEL", kernel_release()));
   BOOST_OUTCOME_TRY(put("CRIU", criu_version));
   BOOST_OUTCOME_TRY(put("IP_ADDRESS", op.conf.get("IP_ADDRESS").value_or("")));
   BOOST_OUTCOME_TRY(put("NETIF", op.conf.get("NETIF").value_or("")));
@@ -74,7 +75,7 @@ result<void> check_manifest(const ve_config& m, const detail::ve_op& op,
   };
   BOOST_OUTCOME_TRY(expect("VERSION", manifest_version, "of layout version"));
   BOOST_OUTCOME_TRY(expect("CTID", std::to_string(op.id().value()), "of VE"));
-  BOOST_OUTCOME_TRY(expect("ARCH", host_uname().machine, "of machine"));
+  BOOST_OUTCOME_TRY(expect("ARCH", host_machine(), "of machine"));
   BOOST_OUTCOME_TRY(expect("CGROUP_VERSION", std::to_string(op.cg().version()), "of cgroup version"));
   BOOST_OUTCOME_TRY(expect("STORAGE", storage_name(detail::storage_kind_of(op.layout)),
                            "of storage"));
@@ -162,75 +163,87 @@ std::vector<std::string> veth_externals(std::string_view pairs) {
 
 }  // namespace
 
-std::filesystem::path ve::dump_path() const { return root_ / "dump" / std::to_string(id_.value()); }
+result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
+                               const checkpoint_options& opts) {
+  if (!op.live.init_pid)
+    return detail::fail(errc::not_running, "{} is not running", op.context());
+  BOOST_OUTCOME_TRY(detail::criu_kernel_check());
+  BOOST_OUTCOME_TRY(version, detail::criu_version_of());
+  BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
+  BOOST_OUTCOME_TRY(pairs, veth_pairs_of(op));
+  BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
+  BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
+  BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
+  detail::criu_dump_request r;
+  r.images_dir = staged.fd();
+  r.log_file = "dump.log";
+  r.pid = op.live.init_pid;
+  BOOST_OUTCOME_TRY(freezer, freezer_of(op));
+  r.freeze_cgroup = std::move(freezer);
+  r.leave_running = opts.leave_running;
+  // Where a VE's programs watch files besides CRIU's own guesses (/etc, /var/log,
+  // /var/spool): its runtime and temporary files and its users' homes; never /proc,
+  // /sys or /dev, whose walks are long and whose files CRIU has other ways to find.
+  r.irmap_scan_paths = {"/run", "/tmp", "/var/lib", "/var/tmp", "/root", "/home", "/srv"};
+  r.externals = veth_externals(pairs);
+  auto dumped = detail::criu_dump(r, {});
+  if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
+  BOOST_OUTCOME_TRY(staged.publish());
+  if (opts.leave_running) return success();
+  // CRIU killed the processes it wrote; what a stop removes goes too.
+  return detail::clean_up(op.host(), op.layout);
+}
+
+result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
+  if (op.live.init_pid)
+    return detail::fail(errc::already_running, "{} is already running (init PID {})",
+                        op.context(), op.live.init_pid);
+  auto manifest = ve_config::load(where / manifest_name);
+  if (!manifest) {
+    if (manifest.error().sys_errno() == ENOENT)
+      return detail::fail(errc::not_found, "no checkpoint in {} (no {})", where.string(),
+                          manifest_name);
+    return manifest.error();
+  }
+  BOOST_OUTCOME_TRY(check_manifest(*manifest, op, where));
+  BOOST_OUTCOME_TRY(detail::criu_kernel_check());
+  unique_fd images(::open(where.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!images) return detail::sys_fail(errno, "open {}", where.string());
+  // CRIU makes the host ends of the VE's pairs by name: nothing of a crashed run may
+  // hold them.
+  if (op.cg().exists(op.layout.cgroup)) {
+    BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+  } else {
+    BOOST_OUTCOME_TRY(detail::tear_down_network(op.host(), op.layout));
+  }
+  BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
+  BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
+  detail::criu_source source(std::move(images), op.state_root(),
+                             veth_externals(manifest->get("VETH").value_or("")));
+  auto init = detail::apply_plan(plan, op.layout, op.host(), source);
+  if (!init) return detail::with_context(init.error(), "restore");
+  return success();
+}
+
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
+
+std::filesystem::path ve::dump_path() const { return detail::layout_of(root_, id_).dump; }
 
 result<void> ve::checkpoint(const std::filesystem::path& dir, const checkpoint_options& opts) {
-  const auto where = dir.empty() ? dump_path() : dir;
-  return detail::ve_op::run(
-      *this, {.lock = true, .config = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
-        if (!op.live.init_pid)
-          return detail::fail(errc::not_running, "{} is not running", op.context());
-        BOOST_OUTCOME_TRY(detail::criu_kernel_check());
-        BOOST_OUTCOME_TRY(version, detail::criu_version_of());
-        BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
-        BOOST_OUTCOME_TRY(pairs, veth_pairs_of(op));
-        BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
-        BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
-        BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
-        detail::criu_dump_request r;
-        r.images_dir = staged.fd();
-        r.log_file = "dump.log";
-        r.pid = op.live.init_pid;
-        BOOST_OUTCOME_TRY(freezer, freezer_of(op));
-        r.freeze_cgroup = std::move(freezer);
-        r.leave_running = opts.leave_running;
-        // Where a VE's programs watch files besides CRIU's own guesses (/etc, /var/log,
-        // /var/spool): its runtime and temporary files and its users' homes; never /proc,
-        // /sys or /dev, whose walks are long and whose files CRIU has other ways to find.
-        r.irmap_scan_paths = {"/run", "/tmp", "/var/lib", "/var/tmp", "/root", "/home", "/srv"};
-        r.externals = veth_externals(pairs);
-        auto dumped = detail::criu_dump(r, {});
-        if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
-        BOOST_OUTCOME_TRY(staged.publish());
-        if (opts.leave_running) return success();
-        // CRIU killed the processes it wrote; what a stop removes goes too.
-        return detail::clean_up(op.host(), op.layout);
-      });
+  return detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
+                            [&](detail::ve_op& op) {
+                              return detail::checkpoint_locked(
+                                  op, dir.empty() ? dump_path() : dir, opts);
+                            });
 }
 
 result<void> ve::restore(const std::filesystem::path& dir) {
-  const auto where = dir.empty() ? dump_path() : dir;
-  return detail::ve_op::run(
-      *this, {.lock = true, .config = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
-        if (op.live.init_pid)
-          return detail::fail(errc::already_running, "{} is already running (init PID {})",
-                              op.context(), op.live.init_pid);
-        auto manifest = ve_config::load(where / manifest_name);
-        if (!manifest) {
-          if (manifest.error().sys_errno() == ENOENT)
-            return detail::fail(errc::not_found, "no checkpoint in {} (no {})", where.string(),
-                                manifest_name);
-          return manifest.error();
-        }
-        BOOST_OUTCOME_TRY(check_manifest(*manifest, op, where));
-        BOOST_OUTCOME_TRY(detail::criu_kernel_check());
-        unique_fd images(::open(where.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!images) return detail::sys_fail(errno, "open {}", where.string());
-        // CRIU makes the host ends of the VE's pairs by name: nothing of a crashed run may
-        // hold them.
-        if (op.cg().exists(op.layout.cgroup)) {
-          BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
-        } else {
-          BOOST_OUTCOME_TRY(detail::tear_down_network(op.host(), op.layout));
-        }
-        BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
-        BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
-        detail::criu_source source(std::move(images), op.state_root(),
-                                   veth_externals(manifest->get("VETH").value_or("")));
-        auto init = detail::apply_plan(plan, op.layout, op.host(), source);
-        if (!init) return detail::with_context(init.error(), "restore");
-        return success();
-      });
+  return detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
+                            [&](detail::ve_op& op) {
+                              return detail::restore_locked(op, dir.empty() ? dump_path() : dir);
+                            });
 }
 
 }  // namespace ovz::inline v0

@@ -4,6 +4,7 @@
 #include "ve/live_state.hpp"
 #include "ve/plan.hpp"
 #include "ve/plan_apply.hpp"
+#include "ve/locked_ops.hpp"
 #include "ve/ve_op.hpp"
 
 namespace ovz::inline v0 {
@@ -33,12 +34,22 @@ result<process> launch(detail::ve_op& op, const std::vector<std::string>& init, 
 }
 
 }  // namespace
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
+
+result<void> start_locked(ve_op& op, const start_options& opts) {
+  BOOST_OUTCOME_TRY(launch(op, opts.init, true));
+  return success();
+}
+
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::start(const start_options& opts) {
-  return detail::ve_op::run(*this, starting, [&](detail::ve_op& op) -> result<void> {
-    BOOST_OUTCOME_TRY(launch(op, opts.init, true));
-    return success();
-  });
+  return detail::ve_op::run(*this, starting,
+                            [&](detail::ve_op& op) { return detail::start_locked(op, opts); });
 }
 
 result<std::string> ve::plan(const start_options& opts) const {

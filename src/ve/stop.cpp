@@ -8,6 +8,7 @@
 #include "model/shutdown.hpp"
 #include "ve/live_state.hpp"
 #include "ve/monitor.hpp"
+#include "ve/locked_ops.hpp"
 #include "ve/ve_op.hpp"
 
 #include <csignal>
@@ -72,35 +73,46 @@ std::chrono::milliseconds stop_timeout(const detail::ve_op& op, const stop_optio
 }
 
 }  // namespace
+}  // namespace ovz::inline v0
+
+namespace ovz::detail {
+
+result<void> stop_locked(ve_op& op, const stop_options& opts, std::optional<process>& monitor) {
+  if (!op.live.init_pid) {
+    // Not running, but a crash may have left a cgroup or stray processes: stop cleans them.
+    BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+    return detail::fail(errc::not_running, "{} is not running", op.context());
+  }
+  // Found while init lives: once it has gone, its monitor lets it go to another parent.
+  BOOST_OUTCOME_TRY(found, detail::monitor_of(op.live.init_pid));
+  monitor = std::move(found);
+  // A suspended VE is resumed first, so that its init can hear the request and shut down
+  // as it would have.
+  if (op.live.frozen) {
+    BOOST_OUTCOME_TRY(op.cg().thaw(op.layout.cgroup));
+  }
+  if (!opts.fast) {
+    auto init = process::open(op.live.init_pid);
+    if (!init && init.error().sys_errno() != ESRCH) return init.error();
+    if (init) {
+      BOOST_OUTCOME_TRY(ask_to_shut_down(op, *init));
+      BOOST_OUTCOME_TRY(init->wait_exit(stop_timeout(op, opts)));
+    }
+  }
+  // What is left is killed through the cgroup, all at once (cgroup.kill on v2, frozen on
+  // v1) rather than by PIDs that may be reused meanwhile; this also ends a VE a crashed stop
+  // left frozen.
+  return detail::clean_up(op.host(), op.layout);
+}
+
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
 
 result<void> ve::stop(const stop_options& opts) {
   std::optional<process> monitor;
-  auto stopped = detail::ve_op::run(*this, {.lock = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
-    if (!op.live.init_pid) {
-      // Not running, but a crash may have left a cgroup or stray processes: stop cleans them.
-      BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
-      return detail::fail(errc::not_running, "{} is not running", op.context());
-    }
-    // Found while init lives: once it has gone, its monitor lets it go to another parent.
-    BOOST_OUTCOME_TRY(found, detail::monitor_of(op.live.init_pid));
-    monitor = std::move(found);
-    // A suspended VE is resumed first, so that its init can hear the request and shut down
-    // as it would have.
-    if (op.live.frozen) {
-      BOOST_OUTCOME_TRY(op.cg().thaw(op.layout.cgroup));
-    }
-    if (!opts.fast) {
-      auto init = process::open(op.live.init_pid);
-      if (!init && init.error().sys_errno() != ESRCH) return init.error();
-      if (init) {
-        BOOST_OUTCOME_TRY(ask_to_shut_down(op, *init));
-        BOOST_OUTCOME_TRY(init->wait_exit(stop_timeout(op, opts)));
-      }
-    }
-    // What is left is killed through the cgroup, all at once (cgroup.kill on v2, frozen on
-    // v1) rather than by PIDs that may be reused meanwhile; this also ends a VE a crashed stop
-    // left frozen.
-    return detail::clean_up(op.host(), op.layout);
+  auto stopped = detail::ve_op::run(*this, {.lock = true, .live = true}, [&](detail::ve_op& op) {
+    return detail::stop_locked(op, opts, monitor);
   });
   // The VE's last output (its shutdown messages) is in the log when stop returns. Waited for
   // without the lock, which the monitor takes to see that nothing is left to clean up.

@@ -51,7 +51,8 @@ typedef enum ovz_errc {
   OVZ_ESYSTEM = -11,     /* the kernel refused: see ovz_error.sys_errno */
   OVZ_ENOMEM = -12,      /* out of memory */
   OVZ_EINTERNAL = -13,   /* a bug: an unexpected exception stopped at the C boundary */
-  OVZ_ESUSPENDED = -14   /* the VE is suspended and the operation needs it to run */
+  OVZ_ESUSPENDED = -14,  /* the VE is suspended and the operation needs it to run */
+  OVZ_EPEER = -15        /* the other end of a migration stream refused, failed or went away */
 } ovz_errc;
 
 /* The last error of the calling thread. */

@@ -1,0 +1,77 @@
+#include "kernel/frame_stream.hpp"
+
+#include "fail.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+namespace ovz::detail {
+namespace {
+
+constexpr std::size_t header_size = 12;
+
+// send() where the descriptor is a socket, so that a peer gone is EPIPE and not SIGPIPE in
+// the embedding program; write() on a pipe (whose writer has SIGPIPE as the caller set it).
+ssize_t put(int fd, const char* p, std::size_t n) {
+  ssize_t done = ::send(fd, p, n, MSG_NOSIGNAL);
+  if (done < 0 && errno == ENOTSOCK) done = ::write(fd, p, n);
+  return done;
+}
+
+result<void> write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t done = put(fd, p, n);
+    if (done < 0 && errno == EINTR) continue;
+    if (done < 0) return sys_fail(errno, "write to the stream");
+    p += done;
+    n -= static_cast<std::size_t>(done);
+  }
+  return success();
+}
+
+// Reads exactly n bytes; false at end of stream before them.
+result<bool> read_exact(int fd, char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t got = ::read(fd, p, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return sys_fail(errno, "read from the stream");
+    if (got == 0) return false;
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+}  // namespace
+
+result<void> write_frame(int fd, std::uint32_t type, std::string_view payload) {
+  std::array<char, header_size> h{};
+  const std::uint64_t len = payload.size();
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(type >> (8 * i));
+  for (int i = 0; i < 8; ++i) h[4 + i] = static_cast<char>(len >> (8 * i));
+  BOOST_OUTCOME_TRY(write_all(fd, h.data(), h.size()));
+  return write_all(fd, payload.data(), payload.size());
+}
+
+result<frame> read_frame(int fd, std::size_t max_payload, std::string_view what) {
+  std::array<unsigned char, header_size> h{};
+  BOOST_OUTCOME_TRY(whole, read_exact(fd, reinterpret_cast<char*>(h.data()), h.size()));
+  if (!whole) return fail(errc::peer_failed, "the stream ended where {} was due", what);
+  frame f;
+  std::uint64_t len = 0;
+  for (int i = 0; i < 4; ++i) f.type |= static_cast<std::uint32_t>(h[i]) << (8 * i);
+  for (int i = 0; i < 8; ++i) len |= static_cast<std::uint64_t>(h[4 + i]) << (8 * i);
+  if (len > max_payload)
+    return fail(errc::peer_failed, "{}: a frame of {} bytes (at most {} expected)", what, len,
+                max_payload);
+  f.payload.resize(len);
+  BOOST_OUTCOME_TRY(complete, read_exact(fd, f.payload.data(), f.payload.size()));
+  if (!complete) return fail(errc::peer_failed, "the stream ended inside {}", what);
+  return f;
+}
+
+}  // namespace ovz::detail

@@ -1,0 +1,152 @@
+#include "ve/migration_stream.hpp"
+
+#include "fail.hpp"
+#include "kernel/host_tool.hpp"
+#include "kernel/proc_stat.hpp"
+
+#include <ovz/fd.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace ovz::detail {
+namespace {
+
+constexpr std::size_t chunk = 1 << 20;
+// Hello, CTID.conf, error messages: text a person could read.
+constexpr std::size_t text_max = 1 << 20;
+
+const char* name_of(mig t) {
+  switch (t) {
+    case mig::hello: return "hello";
+    case mig::ready: return "ready";
+    case mig::error: return "error";
+    case mig::file: return "file";
+    case mig::tree: return "tree";
+    case mig::data: return "tree data";
+    case mig::done: return "done";
+    case mig::ok: return "ok";
+  }
+  return "unknown";
+}
+
+const std::vector<std::string> tar_common = {"--numeric-owner", "--xattrs", "--xattrs-include=*",
+                                             "--acls"};
+
+// Waits for tar and says how it ended, with the end of what it wrote to `said` (a memfd).
+result<void> wait_tar(pid_t pid, int said, const char* doing) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return sys_fail(errno, "waitpid tar");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return success();
+  std::string text(4096, '\0');
+  const ssize_t n = ::pread(said, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return fail(errc::child_failed, "tar {}: {}{}{}", doing, describe_exit(status),
+              text.empty() ? "" : ": ", last_lines(text, 5));
+}
+
+result<unique_fd> memfd(const char* name) {
+  unique_fd fd(::memfd_create(name, MFD_CLOEXEC));
+  if (!fd) return sys_fail(errno, "memfd_create");
+  return fd;
+}
+
+}  // namespace
+
+result<void> send(int fd, mig type, std::string_view payload) {
+  return write_frame(fd, static_cast<std::uint32_t>(type), payload);
+}
+
+result<std::string> expect(int fd, mig type, std::string_view what) {
+  BOOST_OUTCOME_TRY(f, read_frame(fd, type == mig::data ? chunk : text_max, what));
+  const auto got = static_cast<mig>(f.type);
+  if (got == type) return std::move(f.payload);
+  if (got == mig::error) return fail(errc::peer_failed, "the other side: {}", f.payload);
+  return fail(errc::peer_failed, "{} expected from the other side, it sent {}", what,
+              name_of(got));
+}
+
+result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir) {
+  BOOST_OUTCOME_TRY(send(fd, mig::tree, name));
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
+  unique_fd from_tar(ends[0]), to_us(ends[1]);
+  BOOST_OUTCOME_TRY(said, memfd("tar-create"));
+  std::vector<std::string> argv = {"tar", "--create", "--file=-", "--sparse",
+                                   "--directory=" + dir.string()};
+  argv.insert(argv.end(), tar_common.begin(), tar_common.end());
+  argv.push_back(".");
+  BOOST_OUTCOME_TRY(pid, spawn_tool(argv, to_us.get(), said.get()));
+  to_us.reset();
+  std::string buf(chunk, '\0');
+  result<void> sent = success();
+  for (;;) {
+    const ssize_t n = ::read(from_tar.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      sent = sys_fail(errno, "read tar's archive of {}", dir.string());
+      break;
+    }
+    if (n == 0) break;
+    sent = send(fd, mig::data, std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    if (!sent) break;
+  }
+  // Closed first: a tar still writing gets EPIPE rather than blocking.
+  from_tar.reset();
+  auto archived = wait_tar(pid, said.get(), ("archiving " + dir.string()).c_str());
+  if (!sent) return sent.error();
+  if (!archived) return archived.error();
+  return send(fd, mig::data);
+}
+
+result<void> receive_tree(int fd, const std::filesystem::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", dir.string());
+  // A socket rather than a pipe: a tar that died is EPIPE here, never SIGPIPE.
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0)
+    return sys_fail(errno, "socketpair");
+  unique_fd for_tar(ends[0]), to_tar(ends[1]);
+  BOOST_OUTCOME_TRY(said, memfd("tar-extract"));
+  std::vector<std::string> argv = {"tar", "--extract", "--file=-",
+                                   "--preserve-permissions", "--same-owner",
+                                   "--directory=" + dir.string()};
+  argv.insert(argv.end(), tar_common.begin(), tar_common.end());
+  BOOST_OUTCOME_TRY(pid, spawn_tool(argv, -1, said.get(), -1, for_tar.get()));
+  for_tar.reset();
+  result<void> fed = success();
+  for (;;) {
+    auto data = expect(fd, mig::data, "the archive of " + dir.filename().string());
+    if (!data) {
+      fed = data.error();
+      break;
+    }
+    if (data->empty()) break;
+    const char* p = data->data();
+    std::size_t left = data->size();
+    while (left > 0) {
+      const ssize_t n = ::send(to_tar.get(), p, left, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    if (left > 0) {
+      fed = sys_fail(errno, "write to tar extracting into {}", dir.string());
+      break;
+    }
+  }
+  to_tar.reset();
+  auto extracted = wait_tar(pid, said.get(), ("extracting into " + dir.string()).c_str());
+  if (!fed) return fed.error();
+  return extracted;
+}
+
+}  // namespace ovz::detail

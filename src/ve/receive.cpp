@@ -1,0 +1,142 @@
+// The receiving side of a migration: the VE's files taken into a staging directory beside
+// its private area, put in place (its CTID.conf last: the VE exists from then on), and run
+// as it ran at the source. A failure removes everything of it here and tells the source.
+
+#include <ovz/migration.hpp>
+#include <ovz/template.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "kernel/files.hpp"
+#include "log.hpp"
+#include "ve/locked_ops.hpp"
+#include "ve/migration_hello.hpp"
+#include "ve/migration_stream.hpp"
+#include "ve/ve_op.hpp"
+
+#include <cstdlib>
+
+namespace ovz::detail {
+namespace {
+
+// Where the files arrive, on the private area's file system so that they move into place
+// by rename; removed with whatever is left in it.
+class staging {
+ public:
+  static result<staging> make(const ve_layout& l) {
+    std::error_code ec;
+    std::filesystem::create_directories(l.private_dir.parent_path(), ec);
+    if (ec) return sys_fail(ec.value(), "create {}", l.private_dir.parent_path().string());
+    std::string name = l.private_dir.string() + ".incoming-XXXXXX";
+    if (!::mkdtemp(name.data())) return sys_fail(errno, "mkdtemp {}", name);
+    staging s;
+    s.dir_ = name;
+    return s;
+  }
+  staging(staging&& o) noexcept : dir_(std::move(o.dir_)) { o.dir_.clear(); }
+  ~staging() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path operator/(const char* name) const { return dir_ / name; }
+
+ private:
+  staging() = default;
+  std::filesystem::path dir_;
+};
+
+result<void> move_into_place(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  // Data without a config is what a crashed create or destroy left: not a VE.
+  std::filesystem::remove_all(to, ec);
+  std::filesystem::create_directories(to.parent_path(), ec);
+  std::filesystem::rename(from, to, ec);
+  if (ec) return sys_fail(ec.value(), "rename {} to {}", from.string(), to.string());
+  return success();
+}
+
+// Whether this root can take the VE the hello describes.
+result<void> check_hello(ve_op& op, const hello& h) {
+  std::error_code ec;
+  if (std::filesystem::exists(op.layout.conf, ec))
+    return fail(errc::already_exists, "VE {} exists in {}", h.id.value(),
+                op.state_root().string());
+  if (h.run == run_there::restore && h.arch != host_machine())
+    return fail(errc::invalid_argument, "a checkpoint of {} cannot run on {}", h.arch,
+                host_machine());
+  if (!h.ostemplate.empty()) {
+    BOOST_OUTCOME_TRY(template_store(op.state_root()).find(h.ostemplate));
+  }
+  return success();
+}
+
+// The files, once done has come; then the VE in place, its config last.
+result<void> take_files(ve_op& op, int fd, const hello& h, const staging& in) {
+  BOOST_OUTCOME_TRY(conf_text, expect(fd, mig::file, "the VE's CTID.conf"));
+  BOOST_OUTCOME_TRY(conf, ve_config::parse(conf_text, "the VE's CTID.conf as sent"));
+  BOOST_OUTCOME_TRY(expect(fd, mig::tree, "the VE's private area"));
+  BOOST_OUTCOME_TRY(receive_tree(fd, in / "private"));
+  if (h.run == run_there::restore) {
+    BOOST_OUTCOME_TRY(expect(fd, mig::tree, "the VE's checkpoint"));
+    BOOST_OUTCOME_TRY(receive_tree(fd, in / "dump"));
+  }
+  BOOST_OUTCOME_TRY(expect(fd, mig::done, "the end of the VE's files"));
+  BOOST_OUTCOME_TRY(move_into_place(in / "private", op.layout.private_dir));
+  if (h.run == run_there::restore) {
+    BOOST_OUTCOME_TRY(move_into_place(in / "dump", op.layout.dump));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(op.layout.conf.parent_path(), ec);
+  if (ec) return sys_fail(ec.value(), "create {}", op.layout.conf.parent_path().string());
+  BOOST_OUTCOME_TRY(replace_file(op.layout.conf, conf.serialize()));
+  op.conf = std::move(conf);
+  return success();
+}
+
+result<void> run_received(ve_op& op, const hello& h) {
+  if (h.run == run_there::start) return start_locked(op, {});
+  if (h.run == run_there::restore) return restore_locked(op, op.layout.dump);
+  return success();
+}
+
+result<ctid> receive_locked(ve_op& op, int fd, const hello& h) {
+  BOOST_OUTCOME_TRY(check_hello(op, h));
+  BOOST_OUTCOME_TRY(in, staging::make(op.layout));
+  BOOST_OUTCOME_TRY(send(fd, mig::ready));
+  auto taken = take_files(op, fd, h, in);
+  if (taken) taken = run_received(op, h);
+  if (!taken) {
+    // A config never written leaves data only, which destroy removes too (and says so).
+    if (auto gone = destroy_locked(op); !gone && !gone.error().is(errc::not_found))
+      logged(gone, fmt::format("VE {}: removing what was received", h.id.value()));
+    return taken.error();
+  }
+  BOOST_OUTCOME_TRY(send(fd, mig::ok));
+  return h.id;
+}
+
+}  // namespace
+}  // namespace ovz::detail
+
+namespace ovz::inline v0 {
+
+result<ctid> receive_ve(int fd, const std::filesystem::path& state_root) {
+  // The source learns why it cannot move its VE here, whatever failed.
+  auto told = [&](const error& e) -> error {
+    (void)detail::send(fd, detail::mig::error, e.message());
+    return e;
+  };
+  auto text = detail::expect(fd, detail::mig::hello, "the migration's hello");
+  if (!text) return text.error();
+  auto h = detail::parse_hello(*text);
+  if (!h) return told(h.error());
+  auto v = ve::open(h->id, state_root);
+  if (!v) return told(v.error());
+  auto received = detail::ve_op::run(*v, {.lock = true}, [&](detail::ve_op& op) {
+    return detail::receive_locked(op, fd, *h);
+  });
+  if (!received && !received.error().is(errc::peer_failed)) return told(received.error());
+  return received;
+}
+
+}  // namespace ovz::inline v0
