@@ -14,6 +14,7 @@
 #include <ovz/error.hpp>
 #include <ovz/host.hpp>
 #include <ovz/log.hpp>
+#include <ovz/migration.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
 #include <ovz/state_root.hpp>
@@ -698,6 +699,18 @@ void define_ve(py::module_& m) {
           "as they were (vzctl restore). A checkpoint of another VE, architecture or cgroup "
           "version is refused before anything starts; a restore that fails leaves the VE "
           "stopped. Raises AlreadyRunning if running.")
+      .def(
+          "migrate",
+          [](ovz::ve& v, int fd, bool online) {
+            unwrap(without_gil([&] { return v.migrate(fd, {.online = online}); }));
+          },
+          "fd"_a, "online"_a = false,
+          "Moves the VE to the ovz.receive_ve() at the other end of `fd` (a connected stream: "
+          "socket.fileno()), its config, private area and, when `online`, its checkpoint; then "
+          "it runs there as it ran here (restored when online, else stopped here and started "
+          "there) and nothing of it stays here (vzmigrate). Raises PeerFailed with the other "
+          "side's reason when it refuses (it has the CTID, lacks the template) before anything "
+          "here changes; any failure before it runs there leaves it running here again.")
       .def_property_readonly(
           "status", [](const ovz::ve& v) { return unwrap(v.status()); },
           "The VE's VEStatus (state 'absent', 'stopped' or 'running'; suspended when frozen).")
@@ -1136,6 +1149,15 @@ void define_functions(py::module_& m) {
   m.def(
       "checkpoint_tools_here", [] { return unwrap(ovz::checkpoint_tools_here()); },
       "The CRIU version and the features it finds on this kernel.");
+  m.def(
+      "receive_ve",
+      [](int fd, const std::optional<std::filesystem::path>& root) {
+        return unwrap(without_gil([&] { return ovz::receive_ve(fd, to_root(root)); })).value();
+      },
+      "fd"_a, "root"_a = py::none(),
+      "The receiving side of VE.migrate(): takes the VE that comes over `fd` into the state "
+      "root `root` (None: $OVZ_ROOT or the default) and runs it as it ran at the source; its "
+      "CTID. On failure nothing of it stays here and the source is told why.");
   m.def("kernel_keeps_disk_quota", &ovz::kernel_keeps_disk_quota,
         "Whether this host's kernel keeps disk quota: VEs created here with a diskspace hold "
         "to their soft limits and quotatime (DiskQuota.soft_enforced), not only the hard ones.");

@@ -28,7 +28,7 @@ struct option_spec {
 };
 
 /// What follows a verb before its options.
-enum class operands { none, ctid, optional_ctid, ctid_and_command, file, name };
+enum class operands { none, ctid, optional_ctid, ctid_and_command, ctid_and_destination, file, name };
 
 struct verb_spec {
   std::string_view name;  // two words for the subcommands of `template`
@@ -86,6 +86,10 @@ constexpr option_spec stop_options[] = {
 
 constexpr option_spec restore_options[] = {
     {"--dumpfile", true, [](command& c, std::string_view v) -> ovz::result<void> { c.dumpfile = v; return ovz::success(); }},
+};
+
+constexpr option_spec migrate_options[] = {
+    {"--online", false, [](command& c, std::string_view) -> ovz::result<void> { c.migrate.online = true; return ovz::success(); }},
 };
 
 constexpr option_spec chkpnt_options[] = {
@@ -181,6 +185,8 @@ constexpr verb_spec verbs[] = {
     {"resume", verb::resume, operands::ctid, {}},
     {"chkpnt", verb::chkpnt, operands::ctid, chkpnt_options},
     {"restore", verb::restore, operands::ctid, restore_options},
+    {"migrate", verb::migrate, operands::ctid_and_destination, migrate_options},
+    {"migrate-receive", verb::migrate_receive, operands::none, {}},
     {"destroy", verb::destroy, operands::ctid, {}},
     {"status", verb::status, operands::ctid, {}},
     {"plan", verb::plan, operands::ctid, {}},
@@ -246,7 +252,7 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
   if (ctid_optional && (i == args.size() || args[i].starts_with("--"))) {
     // No CTID: every VE.
   } else if (spec.takes == operands::ctid || spec.takes == operands::ctid_and_command ||
-             ctid_optional) {
+             spec.takes == operands::ctid_and_destination || ctid_optional) {
     if (i == args.size()) return bad_usage("{}missing CTID", context);
     if (is_help(args[i])) {
       cmd.what = verb::help;
@@ -275,14 +281,17 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
       return ovz::success();
     }
     if (!is_option(arg)) {
-      const bool takes_one = spec.takes == operands::file || spec.takes == operands::name;
+      const bool takes_one = spec.takes == operands::file || spec.takes == operands::name ||
+                             spec.takes == operands::ctid_and_destination;
       if (!takes_one || have_file) {
         return bad_usage("{}unexpected argument '{}'", context, arg);
       }
       if (spec.takes == operands::file)
         cmd.tarball = arg;
-      else
+      else if (spec.takes == operands::name)
         cmd.template_name = arg;
+      else
+        cmd.destination = arg;
       have_file = true;
       continue;
     }
@@ -307,6 +316,8 @@ ovz::result<void> parse_verb(const verb_spec& spec, const std::vector<std::strin
 
   if (spec.takes == operands::file && !have_file) return bad_usage("{}missing FILE", context);
   if (spec.takes == operands::name && !have_file) return bad_usage("{}missing NAME", context);
+  if (spec.takes == operands::ctid_and_destination && !have_file)
+    return bad_usage("{}missing DEST (local:PATH or ssh://[USER@]HOST[:PORT][/ROOT])", context);
   if (cmd.what == verb::template_create && cmd.debootstrap.suite.empty()) {
     return bad_usage("{}missing --debootstrap SUITE (the only source so far)", context);
   }
@@ -397,6 +408,13 @@ Commands:
                               then stops it; --leave-running: it runs on
   restore CTID [--dumpfile DIR]
                               starts the stopped CT from its checkpoint in DIR
+  migrate CTID DEST [--online]
+                              moves the CT to DEST: local:PATH (another state root on this
+                              host) or ssh://[USER@]HOST[:PORT][/ROOT] (ovzctl
+                              migrate-receive run there over ssh; $OVZCTL_SSH names
+                              another ssh); a running CT is stopped here and started there,
+                              or with --online checkpointed here and restored there
+  migrate-receive             the receiving side of migrate, on stdin and stdout
   destroy CTID
   status CTID
   plan CTID                   what start would do: namespaces, mounts, limits, devices,

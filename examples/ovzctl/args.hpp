@@ -28,6 +28,8 @@ enum class verb {
   resume,
   chkpnt,
   restore,
+  migrate,
+  migrate_receive,
   destroy,
   status,
   plan,
@@ -83,6 +85,9 @@ struct command {
   /// chkpnt, restore --dumpfile: the checkpoint's directory; empty: the VE's dump_path()
   std::filesystem::path dumpfile;
   ovz::checkpoint_options checkpoint;  ///< chkpnt --leave-running
+  /// migrate: where to (local:PATH, ssh://[USER@]HOST[:PORT][/ROOT])
+  std::string destination;
+  ovz::migrate_options migrate;  ///< migrate --online
   std::vector<std::string> exec_words;  ///< exec: the command's words, not yet joined
   set_request set;             ///< set
   bool all = false;            ///< list -a, start --all, stop --all

@@ -1,4 +1,5 @@
 #include "ovzctl/commands.hpp"
+#include "ovzctl/migrate.hpp"
 
 #include <ovz/error.hpp>
 #include <ovz/state_root.hpp>
@@ -398,6 +399,8 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::resume: return with_ve([](ovz::ve& v) { return do_resume(v); });
     case verb::chkpnt: return with_ve([&](ovz::ve& v) { return do_chkpnt(v, cmd); });
     case verb::restore: return with_ve([&](ovz::ve& v) { return do_restore(v, cmd); });
+    case verb::migrate: return with_ve([&](ovz::ve& v) { return do_migrate(v, cmd); });
+    case verb::migrate_receive: return do_migrate_receive(cmd);
     case verb::destroy: return with_ve([](ovz::ve& v) { return do_destroy(v); });
     case verb::status: return with_ve([](ovz::ve& v) { return do_status(v); });
     case verb::plan: return with_ve([](ovz::ve& v) { return do_plan(v); });

@@ -606,3 +606,50 @@ TEST_CASE("ovzctl start --onboot and stop --all go through every VE and say whic
             "1\nfrank\ngina\nnameserver 192.0.2.1\n");
   expect_ok(ovzctl(r, {"stop", "--all", "--fast"}), "CT 16902 stopped\n");
 }
+
+TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an ssh command",
+          "[ovzctl][migrate]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root, local, remote;
+  const fs::path& r = root.path();
+  expect_ok(ovzctl(r, {"create", "9131"}),
+            "Creating container private area (busybox)\nContainer private area was created\n");
+  expect_ok(ovzctl(r, {"start", "9131"}), "Starting container...\nContainer start in progress...\n");
+  expect_ok(ovzctl(r, {"migrate", "9131", "local:" + local.path().string()}),
+            "Starting migration of CT 9131 to local:" + local.path().string() +
+                "\nMigration of CT 9131 completed\n");
+  expect_ok(ovzctl(r, {"status", "9131"}), "CTID 9131 deleted unmounted down\n");
+  expect_ok(ovzctl(local.path(), {"status", "9131"}), "CTID 9131 exist mounted running\n");
+
+  // ssh's place taken by a script that runs the remote command here: the whole stream goes
+  // through ovzctl migrate-receive's stdin and stdout.
+  const auto fake_ssh = root.path() / "fake-ssh";
+  {
+    std::ofstream script(fake_ssh);
+    script << "#!/bin/sh\n"
+              "# ssh [-p PORT] -- HOST ovzctl ARGS...: ARGS run by the ovzctl under test\n"
+              "while [ \"$1\" != -- ]; do shift; done\n"
+              "shift 3\n"
+              "exec " OVZCTL_PATH " \"$@\"\n";
+  }
+  fs::permissions(fake_ssh, fs::perms::owner_all);
+  ::setenv("OVZCTL_SSH", fake_ssh.c_str(), 1);
+  const auto dest = "ssh://root@example.invalid:2222" + remote.path().string();
+  auto moved = ovzctl(local.path(), {"migrate", "9131", dest});
+  ::unsetenv("OVZCTL_SSH");
+  INFO(describe(moved));
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.out == "Starting migration of CT 9131 to " + dest +
+                         "\nMigration of CT 9131 completed\n");
+  CHECK(moved.err == "CT 9131 received\n");
+  expect_ok(ovzctl(remote.path(), {"status", "9131"}), "CTID 9131 exist mounted running\n");
+  expect_ok(ovzctl(local.path(), {"status", "9131"}), "CTID 9131 deleted unmounted down\n");
+
+  auto bad = ovzctl(remote.path(), {"migrate", "9131", "elsewhere"});
+  expect_refused(bad, 1);
+  CHECK(bad.err ==
+        "ovzctl: migrate: 'elsewhere' is no destination (local:PATH or "
+        "ssh://[USER@]HOST[:PORT][/ROOT])\n");
+  expect_ok(ovzctl(remote.path(), {"stop", "9131", "--fast"}),
+            "Stopping container ...\nContainer was stopped\n");
+}

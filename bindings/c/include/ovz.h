@@ -530,6 +530,19 @@ int ovz_ve_checkpoint(ovz_ve_t *ve, const char *dir, int leave_running);
  * stopped. */
 int ovz_ve_restore(ovz_ve_t *ve, const char *dir);
 
+/* Moves the VE to the ovz_receive_ve() at the other end of `fd`, a connected stream (a
+ * socket pair, a TCP connection, ssh's stdin and stdout): its CTID.conf, private area and,
+ * with `online` non-zero, its checkpoint; then it runs there as it ran here (restored when
+ * online, else stopped here and started there) and nothing of it stays here (vzmigrate).
+ * The other side may refuse (it has the CTID, lacks the template) before anything here
+ * changes: OVZ_EPEER with its reason. Any failure before it runs there leaves it here as it
+ * was (running again). */
+int ovz_ve_migrate(ovz_ve_t *ve, int fd, int online);
+/* The receiving side of ovz_ve_migrate: takes the VE that comes over `fd` into `state_root`
+ * (NULL: $OVZ_ROOT or the default) and runs it as it ran at the source; `ctid` (may be NULL)
+ * gets its CTID. On failure nothing of it stays here and the source is told why. */
+int ovz_receive_ve(int fd, const char *state_root, unsigned *ctid);
+
 /* A user or a group of a VE, by its id inside the VE (vzquota's ugid). */
 #define OVZ_QUOTA_USER 0
 #define OVZ_QUOTA_GROUP 1

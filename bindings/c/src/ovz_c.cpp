@@ -6,6 +6,7 @@
 
 #include <ovz/beancounter.hpp>
 #include <ovz/checkpoint.hpp>
+#include <ovz/migration.hpp>
 #include <ovz/cpu.hpp>
 #include <ovz/ctid.hpp>
 #include <ovz/disk_quota.hpp>
@@ -1058,6 +1059,23 @@ int ovz_ve_restore(ovz_ve_t* ve, const char* dir) {
     if (!ve) return invalid("ovz_ve_restore: ve is NULL");
     auto r = ve->v.restore(root_path(dir));
     return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_ve_migrate(ovz_ve_t* ve, int fd, int online) {
+  return guarded([&] {
+    if (!ve) return invalid("ovz_ve_migrate: ve is NULL");
+    auto r = ve->v.migrate(fd, {.online = online != 0});
+    return r ? 0 : fail(r.error());
+  });
+}
+
+int ovz_receive_ve(int fd, const char* state_root, unsigned* ctid) {
+  return guarded([&] {
+    auto r = ovz::receive_ve(fd, root_path(state_root));
+    if (!r) return fail(r.error());
+    if (ctid) *ctid = r->value();
+    return 0;
   });
 }
 

@@ -1,7 +1,7 @@
 /* The C ABI from plain C99: a VE through create, start, exec, set, stats, stop and destroy in
  * a private state root, and the error paths. Prints one TAP line per check; exits 1 on any
  * failure, 77 (ctest: skipped) when not root. CTIDs 9300-9349, 13210-13219, 13800-13809, 14610,
- * 18110, user namespaces 9390-9399. */
+ * 18110-18111, user namespaces 9390-9399. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include <ovz.h>
@@ -9,7 +9,9 @@
 #include "tap.h"
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -751,6 +753,69 @@ free:
   ovz_ve_free(ve);
 }
 
+/* A running VE moves to another state root over a socket pair, the receiving side in a
+ * child process as another host's would be; a second move there is refused (the CTID is
+ * taken) and leaves the VE running where it is. */
+static void check_migrate(const char *root) {
+  ovz_ve_t *ve = NULL, *there = NULL;
+  ovz_ve_status_t st;
+  char to[4096];
+  int pair[2], status = -1;
+  unsigned got = 0;
+  pid_t receiver;
+
+  snprintf(to, sizeof to, "%s/to", root);
+  if (!check(mkdir(to, 0711) == 0, "make a second state root")) return;
+  if (!check(ovz_ve_open(&ve, 18111, root) == 0, "open VE 18111")) return;
+  if (!check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start 18111"))
+    goto free;
+  if (!check(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0, "socketpair")) goto destroy;
+  receiver = fork();
+  if (receiver == 0) {
+    close(pair[0]);
+    _exit(ovz_receive_ve(pair[1], to, &got) == 0 && got == 18111 ? 0 : 1);
+  }
+  close(pair[1]);
+  check(ovz_ve_migrate(ve, pair[0], 0) == 0, "ovz_ve_migrate to the other root");
+  close(pair[0]);
+  check(waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0,
+        "ovz_receive_ve took VE 18111");
+  check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_ABSENT,
+        "... and it is gone from here");
+  if (!check(ovz_ve_open(&there, 18111, to) == 0, "open VE 18111 there")) goto destroy;
+  check(ovz_ve_get_status(there, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
+        "... where it runs");
+
+  /* Back into a root that has it now: refused, nothing moves. */
+  if (ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0 &&
+      socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0) {
+    receiver = fork();
+    if (receiver == 0) {
+      close(pair[0]);
+      _exit(ovz_receive_ve(pair[1], to, NULL) == OVZ_EEXIST ? 0 : 1);
+    }
+    close(pair[1]);
+    check(ovz_ve_migrate(ve, pair[0], 0) == OVZ_EPEER &&
+              strstr(ovz_error_last()->message, "exists in") != NULL,
+          "a target that has the CTID refuses: OVZ_EPEER with its reason");
+    close(pair[0]);
+    check(waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 0,
+          "... the receiver's OVZ_EEXIST");
+    check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
+          "... and the VE runs on here");
+  }
+  ovz_ve_stop(there, NULL);
+  check(ovz_ve_destroy(there) == 0, "destroy VE 18111 there");
+  ovz_ve_free(there);
+destroy:
+  ovz_ve_stop(ve, NULL);
+  ovz_ve_destroy(ve);
+free:
+  ovz_ve_free(ve);
+}
+
 /* A fork bomb in a VE (more processes than its numproc allows) reaches a failcnt watcher:
  * each growth once, in order, and the watcher's descriptor readable while an event waits. */
 static void check_ubc_watch(const char *root) {
@@ -826,6 +891,7 @@ int main(void) {
   check_ubc_watch(root);
   check_console(root);
   check_suspend(root);
+  check_migrate(root);
   chmod(root, 0711); /* a userns VE's root walks to its mount point as an unprivileged uid */
   check_userns(root);
   return finish(root);

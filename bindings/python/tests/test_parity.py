@@ -44,6 +44,7 @@ BOTH = {
     "ve::resume": ("VE.resume", "ovz_ve_resume"),
     "ve::checkpoint": ("VE.checkpoint", "ovz_ve_checkpoint"),
     "ve::restore": ("VE.restore", "ovz_ve_restore"),
+    "ve::migrate": ("VE.migrate", "ovz_ve_migrate"),
     "ve::status": ("VE.status", "ovz_ve_get_status"),
     "ve::config": ("VE.config", "ovz_ve_config"),
     "ve::exec": ("VE.exec", "ovz_ve_exec_with"),
@@ -79,6 +80,7 @@ BOTH = {
     "kernel_keeps_disk_quota": ("kernel_keeps_disk_quota", "ovz_has_feature"),
     "checkpoint_supported": ("checkpoint_supported", "ovz_checkpoint_supported"),
     "checkpoint_tools_here": ("checkpoint_tools_here", "ovz_checkpoint_tools_here"),
+    "receive_ve": ("receive_ve", "ovz_receive_ve"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
     # The bindings watch through the queued watcher: C and Python have no io_context.
     "ubc_watcher::start": ("VE.watch_beancounters", "ovz_ubc_watch_open"),
@@ -151,6 +153,7 @@ OPTIONS = {
     "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
     "console_options": ("ovz_console_options", {}, {}),
     "checkpoint_options": (None, {}, {}),
+    "migrate_options": (None, {}, {}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,
