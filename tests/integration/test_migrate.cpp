@@ -48,6 +48,16 @@ outcome migrate_between(ve& v, const test::temp_root& to, const migrate_options&
 
 bool exists(const ve& v) { return std::filesystem::exists(v.conf_path()); }
 
+// Both sides succeeded, and the VE is gone from the source's root.
+void require_moved(const outcome& o, const ve& v, const test::temp_root& from) {
+  INFO((o.sent ? "" : o.sent.error().message()) << (o.received ? "" : o.received.error().message()));
+  REQUIRE(o.sent);
+  REQUIRE(o.received);
+  CHECK(o.received->value() == v.id().value());
+  CHECK_FALSE(exists(v));
+  CHECK(test::leftovers(from).empty());
+}
+
 }  // namespace
 
 TEST_CASE("a stopped VE moves to another state root with its files and stays stopped",
@@ -61,12 +71,7 @@ TEST_CASE("a stopped VE moves to another state root with its files and stays sto
   MUST(v.exec({"sh", "-c", "echo kept > /root/note"}));
   MUST(v.stop());
 
-  auto [sent, received] = migrate_between(v, to);
-  INFO((sent ? "" : sent.error().message()) << (received ? "" : received.error().message()));
-  REQUIRE(sent);
-  REQUIRE(received);
-  CHECK(received->value() == 17120u);
-  CHECK_FALSE(exists(v));
+  require_moved(migrate_between(v, to), v, from);
   CHECK_FALSE(std::filesystem::exists(v.private_path()));
   auto there = to.open(17120);
   CHECK(MUST(there.status()).state == ve_state::stopped);
@@ -74,7 +79,6 @@ TEST_CASE("a stopped VE moves to another state root with its files and stays sto
   MUST(there.start());
   CHECK(MUST(there.exec({"cat", "/root/note"})).out == "kept\n");
   MUST(there.stop({.fast = true}));
-  CHECK(test::leftovers(from).empty());
   CHECK(test::leftovers(to).empty());
 }
 
@@ -83,12 +87,7 @@ TEST_CASE("a running VE moved offline is stopped here and started there", "[migr
   test::running_ve r(17121);
   test::temp_root to;
   MUST(r.v.exec({"sh", "-c", "echo kept > /root/note"}));
-  auto [sent, received] = migrate_between(r.v, to);
-  INFO((sent ? "" : sent.error().message()) << (received ? "" : received.error().message()));
-  REQUIRE(sent);
-  REQUIRE(received);
-  CHECK_FALSE(exists(r.v));
-  CHECK(test::leftovers(r.root).empty());
+  require_moved(migrate_between(r.v, to), r.v, r.root);
   auto there = to.open(17121);
   CHECK(MUST(there.status()).state == ve_state::running);
   CHECK(MUST(there.exec({"cat", "/root/note"})).out == "kept\n");
@@ -154,12 +153,7 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
                  "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
                  "</dev/null >/dev/null 2>&1 &"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  auto [sent, received] = migrate_between(r.v, to, {.online = true});
-  INFO((sent ? "" : sent.error().message()) << (received ? "" : received.error().message()));
-  REQUIRE(sent);
-  REQUIRE(received);
-  CHECK_FALSE(exists(r.v));
-  CHECK(test::leftovers(r.root).empty());
+  require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
   auto there = to.open(17124);
   const long at_move = std::atol(MUST(there.exec({"cat", "/tmp/count"})).out.c_str());
   std::this_thread::sleep_for(std::chrono::milliseconds(600));

@@ -753,34 +753,41 @@ free:
   ovz_ve_free(ve);
 }
 
-/* A running VE moves to another state root over a socket pair, the receiving side in a
- * child process as another host's would be; a second move there is refused (the CTID is
+/* Migrates `ve` to a receiver in a child process, as another host's would be, taking it
+ * into `to`: true when ovz_ve_migrate returned `sent` and ovz_receive_ve `received` (and on
+ * success the CTID `id`). ovz_error_last() is still the migration's. */
+static int migrate_to_child(ovz_ve_t *ve, const char *to, int sent, int received, unsigned id) {
+  int pair[2], status = -1, got_sent;
+  unsigned got = 0;
+  pid_t receiver;
+
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return 0;
+  receiver = fork();
+  if (receiver == 0) {
+    const int rc = ovz_receive_ve(pair[1], to, &got);
+    _exit(rc == received && (rc != 0 || got == id) ? 0 : 1);
+  }
+  close(pair[1]);
+  got_sent = ovz_ve_migrate(ve, pair[0], 0);
+  close(pair[0]);
+  return waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0 && got_sent == sent;
+}
+
+/* A running VE moves to another state root; a second move there is refused (the CTID is
  * taken) and leaves the VE running where it is. */
 static void check_migrate(const char *root) {
   ovz_ve_t *ve = NULL, *there = NULL;
   ovz_ve_status_t st;
   char to[4096];
-  int pair[2], status = -1;
-  unsigned got = 0;
-  pid_t receiver;
 
   snprintf(to, sizeof to, "%s/to", root);
   if (!check(mkdir(to, 0711) == 0, "make a second state root")) return;
   if (!check(ovz_ve_open(&ve, 18111, root) == 0, "open VE 18111")) return;
   if (!check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start 18111"))
     goto free;
-  if (!check(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0, "socketpair")) goto destroy;
-  receiver = fork();
-  if (receiver == 0) {
-    close(pair[0]);
-    _exit(ovz_receive_ve(pair[1], to, &got) == 0 && got == 18111 ? 0 : 1);
-  }
-  close(pair[1]);
-  check(ovz_ve_migrate(ve, pair[0], 0) == 0, "ovz_ve_migrate to the other root");
-  close(pair[0]);
-  check(waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
-            WEXITSTATUS(status) == 0,
-        "ovz_receive_ve took VE 18111");
+  check(migrate_to_child(ve, to, 0, 0, 18111),
+        "ovz_ve_migrate to the other root, where ovz_receive_ve took VE 18111");
   check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_ABSENT,
         "... and it is gone from here");
   if (!check(ovz_ve_open(&there, 18111, to) == 0, "open VE 18111 there")) goto destroy;
@@ -788,21 +795,10 @@ static void check_migrate(const char *root) {
         "... where it runs");
 
   /* Back into a root that has it now: refused, nothing moves. */
-  if (ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0 &&
-      socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0) {
-    receiver = fork();
-    if (receiver == 0) {
-      close(pair[0]);
-      _exit(ovz_receive_ve(pair[1], to, NULL) == OVZ_EEXIST ? 0 : 1);
-    }
-    close(pair[1]);
-    check(ovz_ve_migrate(ve, pair[0], 0) == OVZ_EPEER &&
+  if (check(ovz_ve_create(ve, NULL) == 0 && ovz_ve_start(ve) == 0, "create and start it here again")) {
+    check(migrate_to_child(ve, to, OVZ_EPEER, OVZ_EEXIST, 18111) &&
               strstr(ovz_error_last()->message, "exists in") != NULL,
-          "a target that has the CTID refuses: OVZ_EPEER with its reason");
-    close(pair[0]);
-    check(waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
-              WEXITSTATUS(status) == 0,
-          "... the receiver's OVZ_EEXIST");
+          "a target that has the CTID refuses (OVZ_EEXIST there): OVZ_EPEER with its reason");
     check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
           "... and the VE runs on here");
   }
