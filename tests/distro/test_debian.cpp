@@ -1,6 +1,7 @@
 // Debian 12 as a hosting user runs it: templates made by `template create --debootstrap`
 // (tests/support/debian-templates, cached), imported, booted with their own init and daemons,
 // and stopped cleanly.
+#include <ovz/checkpoint.hpp>
 #include <ovz/template.hpp>
 #include <ovz/ve.hpp>
 
@@ -255,5 +256,33 @@ TEST_CASE("a Debian VE gets HOSTNAME, its resolver and users' passwords as vzctl
   MUST(v.set_hostname("db.example.org", false));
   CHECK(sh(v, "hostname -f").out == "db.example.org\n");
   MUST(v.stop({.fast = true}));
+  CHECK(ovz::test::leftovers(d.root).empty());
+}
+
+// CTIDs 17130-17139 (checkpoint, issue 16).
+TEST_CASE("a systemd Debian VE is checkpointed and restored with its services serving",
+          "[debian][checkpoint]") {
+  ovz::test::require_root();
+  if (auto ok = ovz::checkpoint_supported(); !ok) {
+    WARN("SKIPPED: " << ok.error().message());
+    return;
+  }
+  debian_ve d("systemd", 17130);
+  auto& v = d.v;
+  MUST(v.start());
+  wait_for_daemons(v, "sshd apache2 cron rsyslogd");
+  CHECK(first_line(v, 80, "GET / HTTP/1.0\\r\\n\\r\\n").starts_with("HTTP/1.1 200 OK"));
+  const auto pids_before = sh(v, "pidof apache2 sshd cron | tr ' ' '\\n' | sort -n").out;
+
+  MUST(v.checkpoint());
+  CHECK(MUST(v.status()).state == ovz::ve_state::stopped);
+  MUST(v.restore());
+  CHECK(MUST(v.status()).state == ovz::ve_state::running);
+  // The same processes, serving on.
+  CHECK(sh(v, "pidof apache2 sshd cron | tr ' ' '\\n' | sort -n").out == pids_before);
+  CHECK(first_line(v, 80, "GET / HTTP/1.0\\r\\n\\r\\n").starts_with("HTTP/1.1 200 OK"));
+  INFO(sh(v, "systemctl --failed --no-legend").out);
+  CHECK(sh(v, "systemctl is-system-running").out == "running\n");
+  MUST(v.stop({.timeout = 120s}));
   CHECK(ovz::test::leftovers(d.root).empty());
 }

@@ -160,3 +160,34 @@ TEST_CASE("a restored VE still holds its flock, its removed-but-open file and it
   MUST(r.v.stop({.fast = true}));
   CHECK(test::leftovers(r.root).empty());
 }
+
+TEST_CASE("a suspended VE stays suspended through a checkpoint that leaves it running, and "
+          "comes back running from one that stopped it",
+          "[checkpoint][suspend]") {
+  test::require_root();
+  if (auto ok = checkpoint_supported(); !ok) {
+    WARN("SKIPPED: " << ok.error().message());
+    return;
+  }
+  test::running_ve r(17103);
+  start_counting(r.v);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  MUST(r.v.suspend());
+  const auto count = r.root.path() / "private/17103/fs/tmp/count";
+  const auto frozen_at = test::read_text(count);
+
+  MUST(r.v.checkpoint({}, {.leave_running = true}));
+  CHECK(MUST(r.v.status()).suspended);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(test::read_text(count) == frozen_at);
+
+  MUST(r.v.checkpoint());
+  MUST(r.v.restore());
+  const auto st = MUST(r.v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK_FALSE(st.suspended);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(count_in(r.v) > std::atol(frozen_at.c_str()));
+  MUST(r.v.stop({.fast = true}));
+  CHECK(test::leftovers(r.root).empty());
+}
