@@ -346,13 +346,17 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   for (const auto& p : r.irmap_scan_paths) scan.push_back(const_cast<char*>(p.c_str()));
   c.opts.n_irmap_scan_paths = scan.size();
   c.opts.irmap_scan_paths = scan.data();
+  c.opts.has_track_mem = c.opts.track_mem = r.track_mem;
+  if (!r.parent_img.empty()) c.opts.parent_img = const_cast<char*>(r.parent_img.c_str());
   CriuReq req = CRIU_REQ__INIT;
-  req.type = CRIU_REQ_TYPE__DUMP;
+  req.type = r.pre_dump ? CRIU_REQ_TYPE__PRE_DUMP : CRIU_REQ_TYPE__DUMP;
   req.opts = &c.opts;
+  const char* what = r.pre_dump ? "PRE_DUMP" : "DUMP";
   BOOST_OUTCOME_TRY(s, start_service(nullptr));
-  BOOST_OUTCOME_TRY(resp, converse(s, req, "DUMP", &notify));
+  BOOST_OUTCOME_TRY(resp, converse(s, req, what, &notify));
   if (!resp->success)
-    return fail(errc::child_failed, "criu dump: {}", reason_of(*resp, r.images_dir, r.log_file.c_str()));
+    return fail(errc::child_failed, "criu {}: {}", r.pre_dump ? "pre-dump" : "dump",
+                reason_of(*resp, r.images_dir, r.log_file.c_str()));
   return drop_lock_tables(r.images_dir);
 }
 

@@ -70,6 +70,13 @@ struct criu_dump_request : criu_common {
   pid_t pid = 0;               // the VE's init: its tree is dumped
   std::string freeze_cgroup;   // the cgroup CRIU freezes (and finds frozen)
   bool leave_running = false;  // else the tree is killed once dumped
+  /// A pre-dump: the memory only, the tree running on after a brief freeze.
+  bool pre_dump = false;
+  /// Dirty-memory tracking from this dump on, for a later one to write only what changed.
+  bool track_mem = false;
+  /// The images of the previous (pre-)dump, relative to this one's directory ("../1"):
+  /// pages unchanged since are found there.
+  std::string parent_img;
   /// Where CRIU searches, recursively and inside the tree's root, for the files of inotify
   /// watches it cannot find again by file handle (overlayfs gives none it can open).
   std::vector<std::string> irmap_scan_paths;
@@ -82,8 +89,8 @@ struct criu_restore_request : criu_common {
   std::vector<std::pair<std::string, int>> inherit;
 };
 
-/// Dumps the tree of `r.pid` into the images directory. On failure the error carries CRIU's
-/// error lines from its log, and the tree runs on.
+/// Dumps (or pre-dumps) the tree of `r.pid` into the images directory. On failure the error
+/// carries CRIU's error lines from its log, and the tree runs on.
 result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify);
 
 /// Restores the tree in the images directory, its init a sibling of the service `launch`

@@ -31,7 +31,8 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .console_socket = state_root / "run" / (n + ".console"),
           .broker_socket = state_root / "run" / (n + ".broker"),
           .suspend_mark = state_root / "run" / (n + ".suspended"),
-          .dump = state_root / "dump" / n};
+          .dump = state_root / "dump" / n,
+          .pre_dumps = state_root / "dump" / (n + ".pre")};
 }
 
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root) {

@@ -32,6 +32,8 @@ struct ve_paths {
   std::filesystem::path suspend_mark;    // <root>/run/<id>.suspended: suspend() froze it, as
                                          // opposed to a stop's or a checkpoint's brief freeze
   std::filesystem::path dump;            // <root>/dump/<id>: its checkpoint, by default
+  std::filesystem::path pre_dumps;       // <root>/dump/<id>.pre: an online migration's
+                                         // pre-dumps 1, 2, …, each the parent of the next
 };
 
 /// The most log/CTID.console holds before it is renamed to CTID.console.1 (replacing it) and

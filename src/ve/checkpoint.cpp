@@ -18,6 +18,7 @@
 #include "ve/ve_op.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -163,8 +164,30 @@ std::vector<std::string> veth_externals(std::string_view pairs) {
 
 }  // namespace
 
+namespace {
+
+// What a dump and a pre-dump of the VE ask of CRIU, into the open directory `images`.
+result<criu_dump_request> dump_request(const ve_op& op, int images, const char* log,
+                                       const dump_chain& chain) {
+  criu_dump_request r;
+  r.images_dir = images;
+  r.log_file = log;
+  r.pid = op.live.init_pid;
+  BOOST_OUTCOME_TRY(freezer, freezer_of(op));
+  r.freeze_cgroup = std::move(freezer);
+  r.track_mem = chain.track_mem;
+  r.parent_img = chain.parent_img;
+  // Where a VE's programs watch files besides CRIU's own guesses (/etc, /var/log,
+  // /var/spool): its runtime and temporary files and its users' homes; never /proc,
+  // /sys or /dev, whose walks are long and whose files CRIU has other ways to find.
+  r.irmap_scan_paths = {"/run", "/tmp", "/var/lib", "/var/tmp", "/root", "/home", "/srv"};
+  return r;
+}
+
+}  // namespace
+
 result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
-                               const checkpoint_options& opts) {
+                               const checkpoint_options& opts, const dump_chain& chain) {
   if (!op.live.init_pid)
     return detail::fail(errc::not_running, "{} is not running", op.context());
   BOOST_OUTCOME_TRY(detail::criu_kernel_check());
@@ -174,17 +197,8 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
-  detail::criu_dump_request r;
-  r.images_dir = staged.fd();
-  r.log_file = "dump.log";
-  r.pid = op.live.init_pid;
-  BOOST_OUTCOME_TRY(freezer, freezer_of(op));
-  r.freeze_cgroup = std::move(freezer);
+  BOOST_OUTCOME_TRY(r, dump_request(op, staged.fd(), "dump.log", chain));
   r.leave_running = opts.leave_running;
-  // Where a VE's programs watch files besides CRIU's own guesses (/etc, /var/log,
-  // /var/spool): its runtime and temporary files and its users' homes; never /proc,
-  // /sys or /dev, whose walks are long and whose files CRIU has other ways to find.
-  r.irmap_scan_paths = {"/run", "/tmp", "/var/lib", "/var/tmp", "/root", "/home", "/srv"};
   r.externals = veth_externals(pairs);
   auto dumped = detail::criu_dump(r, {});
   if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
@@ -192,6 +206,25 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   if (opts.leave_running) return success();
   // CRIU killed the processes it wrote; what a stop removes goes too.
   return detail::clean_up(op.host(), op.layout);
+}
+
+result<std::uint64_t> predump_locked(ve_op& op, const std::filesystem::path& where,
+                                     const dump_chain& chain) {
+  if (::mkdir(where.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", where.string());
+  unique_fd images(::open(where.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!images) return sys_fail(errno, "open {}", where.string());
+  BOOST_OUTCOME_TRY(r, dump_request(op, images.get(), "pre-dump.log", chain));
+  r.pre_dump = true;
+  auto dumped = criu_dump(r, {});
+  if (!dumped) return with_context(dumped.error(), "pre-dump");
+  // The memory it wrote: its pages images.
+  std::uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(where, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.starts_with("pages-") && name.ends_with(".img")) bytes += e.file_size(ec);
+  }
+  return bytes;
 }
 
 result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {

@@ -35,7 +35,7 @@ result<void> destroy_locked(ve_op& op) {
     detail::fault_point("destroy:config-removed");
   }
   BOOST_OUTCOME_TRY(storage->remove_area());
-  for (const auto& p : {l.console_log, l.console_log_rotated, l.dump}) {
+  for (const auto& p : {l.console_log, l.console_log_rotated, l.dump, l.pre_dumps}) {
     std::filesystem::remove_all(p, ec);
     if (ec) return detail::sys_fail(ec.value(), "remove {}", p.string());
   }

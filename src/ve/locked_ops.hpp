@@ -10,14 +10,27 @@
 
 #include "ve/ve_op.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 #include <optional>
 
 namespace ovz::detail {
 
+/// Where a dump's memory goes on from: a migration's previous pre-dump.
+struct dump_chain {
+  std::string parent_img;  ///< relative to the dump's directory ("../1"); empty: none
+  bool track_mem = false;  ///< dirty-memory tracking from this dump on
+};
+
 /// ve::checkpoint into `where`; `op` has the config and the live state.
 result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
-                               const checkpoint_options& opts);
+                               const checkpoint_options& opts, const dump_chain& chain = {});
+
+/// A pre-dump of the running VE's memory into `where` (made here), the VE running on after
+/// a brief freeze. The bytes of memory it wrote.
+result<std::uint64_t> predump_locked(ve_op& op, const std::filesystem::path& where,
+                                     const dump_chain& chain);
 
 /// ve::restore from `where`; `op` has the config and the live state.
 result<void> restore_locked(ve_op& op, const std::filesystem::path& where);

@@ -11,13 +11,15 @@
 #include "ve/migration_hello.hpp"
 #include "ve/ve_op.hpp"
 
+#include <sys/stat.h>
+
 namespace ovz::detail {
 namespace {
 
-// The VE brought to rest as `how` says; it ran before.
-result<void> bring_to_rest(ve_op& op, run_there how) {
+// The VE brought to rest as `how` says; it ran before. A checkpoint goes on from `chain`.
+result<void> bring_to_rest(ve_op& op, run_there how, const dump_chain& chain) {
   if (how == run_there::restore) {
-    BOOST_OUTCOME_TRY(checkpoint_locked(op, op.layout.dump, {}));
+    BOOST_OUTCOME_TRY(checkpoint_locked(op, op.layout.dump, {}, chain));
   } else if (how == run_there::start) {
     std::optional<process> monitor;
     BOOST_OUTCOME_TRY(stop_locked(op, {}, monitor));
@@ -38,15 +40,45 @@ error run_again(ve_op& op, run_there how, const error& e) {
   return error(e.code(), fmt::format("{}; it runs here again", e.message()));
 }
 
-result<void> send_files(ve_op& op, int fd, run_there how) {
-  BOOST_OUTCOME_TRY(send(fd, mig::file, op.conf.serialize()));
-  BOOST_OUTCOME_TRY(send_tree(fd, "private", op.layout.private_dir));
+// P.Haul's rules for when pre-dumps stop: what one wrote is little enough to copy frozen,
+// or no less than the one before wrote (the VE dirties memory as fast as it is copied), or
+// there were enough of them.
+constexpr std::uint64_t few_bytes = 64 * 4096;
+constexpr int max_pre_dumps = 8;
+
+// The files of a VE at rest and the end of them; then the other side's word that it runs.
+result<void> send_rest(ve_op& op, int fd, run_there how) {
   if (how == run_there::restore) {
+    BOOST_OUTCOME_TRY(send_tree(fd, "private-delta", op.layout.private_dir,
+                                op.layout.pre_dumps / "private.snar"));
     BOOST_OUTCOME_TRY(send_tree(fd, "dump", op.layout.dump));
+  } else {
+    BOOST_OUTCOME_TRY(send_tree(fd, "private", op.layout.private_dir));
   }
   BOOST_OUTCOME_TRY(send(fd, mig::done));
   BOOST_OUTCOME_TRY(expect(fd, mig::ok, "the VE's start there"));
   return success();
+}
+
+// Online, while the VE runs: its private area, then pre-dumps of its memory, each sent as it
+// is written, until P.Haul's rules stop them. The number of the last.
+result<int> send_while_running(ve_op& op, int fd) {
+  const auto& pre = op.layout.pre_dumps;
+  std::error_code ec;
+  std::filesystem::remove_all(pre, ec);
+  std::filesystem::create_directories(pre.parent_path(), ec);
+  if (::mkdir(pre.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", pre.string());
+  BOOST_OUTCOME_TRY(send_tree(fd, "private-base", op.layout.private_dir, pre / "private.snar"));
+  std::uint64_t before = 0;
+  int n = 0;
+  for (;;) {
+    ++n;
+    const dump_chain chain{n == 1 ? "" : fmt::format("../{}", n - 1), true};
+    BOOST_OUTCOME_TRY(wrote, predump_locked(op, pre / std::to_string(n), chain));
+    BOOST_OUTCOME_TRY(send_tree(fd, fmt::format("pre/{}", n), pre / std::to_string(n)));
+    if (wrote < few_bytes || (n > 1 && wrote >= before) || n == max_pre_dumps) return n;
+    before = wrote;
+  }
 }
 
 result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
@@ -60,12 +92,28 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
   // Nothing here changes before the other side said it can take the VE.
   BOOST_OUTCOME_TRY(send(fd, mig::hello, hello.serialize()));
   BOOST_OUTCOME_TRY(expect(fd, mig::ready, "the other side's answer to the VE's hello"));
-  if (auto rested = bring_to_rest(op, how); !rested) {
-    (void)send(fd, mig::error, rested.error().message());
-    return rested.error();
+  BOOST_OUTCOME_TRY(send(fd, mig::file, op.conf.serialize()));
+  // The pre-dumps are the move's alone: gone whatever happens.
+  struct pre_dumps_removed {
+    const ve_layout& l;
+    ~pre_dumps_removed() {
+      std::error_code ec;
+      std::filesystem::remove_all(l.pre_dumps, ec);
+    }
+  } removed{op.layout};
+  auto told = [&](const error& e) {
+    (void)send(fd, mig::error, e.message());
+    return e;
+  };
+  dump_chain chain;
+  if (how == run_there::restore) {
+    auto last = send_while_running(op, fd);
+    if (!last) return told(last.error());
+    chain = {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(), *last), true};
   }
-  if (auto sent = send_files(op, fd, how); !sent) {
-    (void)send(fd, mig::error, sent.error().message());
+  if (auto rested = bring_to_rest(op, how, chain); !rested) return told(rested.error());
+  if (auto sent = send_rest(op, fd, how); !sent) {
+    (void)told(sent.error());
     return run_again(op, how, sent.error());
   }
   // It runs there: nothing of it stays here.

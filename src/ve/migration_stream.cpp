@@ -65,16 +65,29 @@ result<void> send(int fd, mig type, std::string_view payload) {
   return write_frame(fd, static_cast<std::uint32_t>(type), payload);
 }
 
+namespace {
+
+result<frame> read_one(int fd, std::size_t max, std::string_view what) {
+  BOOST_OUTCOME_TRY(f, read_frame(fd, max, what));
+  if (static_cast<mig>(f.type) == mig::error)
+    return fail(errc::peer_failed, "the other side: {}", f.payload);
+  return f;
+}
+
+}  // namespace
+
+result<frame> next_frame(int fd, std::string_view what) { return read_one(fd, text_max, what); }
+
 result<std::string> expect(int fd, mig type, std::string_view what) {
-  BOOST_OUTCOME_TRY(f, read_frame(fd, type == mig::data ? chunk : text_max, what));
+  BOOST_OUTCOME_TRY(f, read_one(fd, type == mig::data ? chunk : text_max, what));
   const auto got = static_cast<mig>(f.type);
   if (got == type) return std::move(f.payload);
-  if (got == mig::error) return fail(errc::peer_failed, "the other side: {}", f.payload);
   return fail(errc::peer_failed, "{} expected from the other side, it sent {}", what,
               name_of(got));
 }
 
-result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir) {
+result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
+                       const std::filesystem::path& snapshot) {
   BOOST_OUTCOME_TRY(send(fd, mig::tree, name));
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
@@ -83,6 +96,7 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
   std::vector<std::string> argv = {"tar", "--create", "--file=-", "--sparse",
                                    "--directory=" + dir.string()};
   argv.insert(argv.end(), tar_common.begin(), tar_common.end());
+  if (!snapshot.empty()) argv.push_back("--listed-incremental=" + snapshot.string());
   argv.push_back(".");
   BOOST_OUTCOME_TRY(pid, spawn_tool(argv, to_us.get(), said.get()));
   to_us.reset();
@@ -107,8 +121,9 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
   return send(fd, mig::data);
 }
 
-result<void> receive_tree(int fd, const std::filesystem::path& dir) {
-  if (::mkdir(dir.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", dir.string());
+result<void> receive_tree(int fd, const std::filesystem::path& dir, tree_into how) {
+  if (how != tree_into::over_dir && ::mkdir(dir.c_str(), 0700) != 0)
+    return sys_fail(errno, "mkdir {}", dir.string());
   // A socket rather than a pipe: a tar that died is EPIPE here, never SIGPIPE.
   int ends[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0)
@@ -119,6 +134,8 @@ result<void> receive_tree(int fd, const std::filesystem::path& dir) {
                                    "--preserve-permissions", "--same-owner",
                                    "--directory=" + dir.string()};
   argv.insert(argv.end(), tar_common.begin(), tar_common.end());
+  // An incremental archive's directories list what they hold: the rest is removed.
+  if (how != tree_into::new_dir) argv.push_back("--listed-incremental=/dev/null");
   BOOST_OUTCOME_TRY(pid, spawn_tool(argv, -1, said.get(), -1, for_tar.get()));
   for_tar.reset();
   result<void> fed = success();

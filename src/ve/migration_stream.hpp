@@ -7,7 +7,8 @@
 //   hello (KEY="value" lines)      →
 //                                  ←    ready | error (why it cannot take the VE)
 //   file "conf" (CTID.conf)        →
-//   tree "private", tree "dump"    →    (tree: its name, data frames, an empty data frame)
+//   tree "private", tree "dump"    →    (tree: its name, data frames, an empty data frame;
+//                                        online: "private-base", "pre/N"…, "private-delta")
 //   done                           →
 //                                  ←    ok | error (what failed; nothing of the VE kept)
 //
@@ -36,14 +37,27 @@ enum class mig : std::uint32_t {
 
 result<void> send(int fd, mig type, std::string_view payload = {});
 
+/// The next frame: an error frame becomes errc::peer_failed with the other side's message.
+result<frame> next_frame(int fd, std::string_view what);
+
 /// The next frame, which must be `type`: an error frame becomes errc::peer_failed with the
 /// other side's message, another type errc::peer_failed naming both.
 result<std::string> expect(int fd, mig type, std::string_view what);
 
-/// Sends the tree under `dir` as a tree frame named `name`, then its archive.
-result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir);
+/// Sends the tree under `dir` as a tree frame named `name`, then its archive. With a
+/// `snapshot` file, the archive is GNU tar's incremental one: everything the first time (no
+/// file yet), then what changed since the last time, with the names of what was removed.
+result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
+                       const std::filesystem::path& snapshot = {});
 
-/// Receives the archive that follows a tree frame into `dir` (made here; it must not exist).
-result<void> receive_tree(int fd, const std::filesystem::path& dir);
+/// How a tree's archive is taken.
+enum class tree_into {
+  new_dir,      ///< into `dir`, made here (it must not exist)
+  new_dir_incremental,  ///< the same, from an incremental archive's first
+  over_dir,     ///< over `dir`, from an incremental archive's next: removed files go
+};
+
+/// Receives the archive that follows a tree frame into `dir`.
+result<void> receive_tree(int fd, const std::filesystem::path& dir, tree_into how);
 
 }  // namespace ovz::detail

@@ -70,20 +70,43 @@ result<void> check_hello(ve_op& op, const hello& h) {
   return success();
 }
 
+// Where a tree of that name goes in the staging directory `in`, and how.
+result<std::pair<std::filesystem::path, tree_into>> place_of(const staging& in,
+                                                            std::string_view name) {
+  if (name == "private") return std::pair{in / "private", tree_into::new_dir};
+  if (name == "private-base") return std::pair{in / "private", tree_into::new_dir_incremental};
+  if (name == "private-delta") return std::pair{in / "private", tree_into::over_dir};
+  if (name == "dump") return std::pair{in / "dump", tree_into::new_dir};
+  if (name.starts_with("pre/") && name.size() > 4 &&
+      name.find_first_not_of("0123456789", 4) == std::string_view::npos) {
+    std::error_code ec;
+    std::filesystem::create_directories(in / "pre", ec);
+    if (ec) return sys_fail(ec.value(), "create {}", (in / "pre").string());
+    return std::pair{in / "pre" / std::string(name.substr(4)), tree_into::new_dir};
+  }
+  return fail(errc::peer_failed, "the other side sent a tree named '{}'", name);
+}
+
 // The files, once done has come; then the VE in place, its config last.
-result<void> take_files(ve_op& op, int fd, const hello& h, const staging& in) {
+result<void> take_files(ve_op& op, int fd, const staging& in) {
   BOOST_OUTCOME_TRY(conf_text, expect(fd, mig::file, "the VE's CTID.conf"));
   BOOST_OUTCOME_TRY(conf, ve_config::parse(conf_text, "the VE's CTID.conf as sent"));
-  BOOST_OUTCOME_TRY(expect(fd, mig::tree, "the VE's private area"));
-  BOOST_OUTCOME_TRY(receive_tree(fd, in / "private"));
-  if (h.run == run_there::restore) {
-    BOOST_OUTCOME_TRY(expect(fd, mig::tree, "the VE's checkpoint"));
-    BOOST_OUTCOME_TRY(receive_tree(fd, in / "dump"));
+  for (;;) {
+    BOOST_OUTCOME_TRY(f, next_frame(fd, "the VE's files"));
+    if (static_cast<mig>(f.type) == mig::done) break;
+    if (static_cast<mig>(f.type) != mig::tree)
+      return fail(errc::peer_failed, "the other side sent a frame of type {} among the files",
+                  f.type);
+    BOOST_OUTCOME_TRY(place, place_of(in, f.payload));
+    BOOST_OUTCOME_TRY(receive_tree(fd, place.first, place.second));
   }
-  BOOST_OUTCOME_TRY(expect(fd, mig::done, "the end of the VE's files"));
-  BOOST_OUTCOME_TRY(move_into_place(in / "private", op.layout.private_dir));
-  if (h.run == run_there::restore) {
-    BOOST_OUTCOME_TRY(move_into_place(in / "dump", op.layout.dump));
+  // What came, in place; a tree that did not come is not there.
+  const std::pair<const char*, const std::filesystem::path*> moves[] = {
+      {"private", &op.layout.private_dir}, {"pre", &op.layout.pre_dumps}, {"dump", &op.layout.dump}};
+  for (const auto& [name, to] : moves) {
+    if (std::filesystem::exists(in / name)) {
+      BOOST_OUTCOME_TRY(move_into_place(in / name, *to));
+    }
   }
   std::error_code ec;
   std::filesystem::create_directories(op.layout.conf.parent_path(), ec);
@@ -95,7 +118,11 @@ result<void> take_files(ve_op& op, int fd, const hello& h, const staging& in) {
 
 result<void> run_received(ve_op& op, const hello& h) {
   if (h.run == run_there::start) return start_locked(op, {});
-  if (h.run == run_there::restore) return restore_locked(op, op.layout.dump);
+  if (h.run != run_there::restore) return success();
+  BOOST_OUTCOME_TRY(restore_locked(op, op.layout.dump));
+  // The checkpoint was the move's, not one the VE's owner made.
+  std::error_code ec;
+  for (const auto& p : {op.layout.dump, op.layout.pre_dumps}) std::filesystem::remove_all(p, ec);
   return success();
 }
 
@@ -103,7 +130,7 @@ result<ctid> receive_locked(ve_op& op, int fd, const hello& h) {
   BOOST_OUTCOME_TRY(check_hello(op, h));
   BOOST_OUTCOME_TRY(in, staging::make(op.layout));
   BOOST_OUTCOME_TRY(send(fd, mig::ready));
-  auto taken = take_files(op, fd, h, in);
+  auto taken = take_files(op, fd, in);
   if (taken) taken = run_received(op, h);
   if (!taken) {
     // A config never written leaves data only, which destroy removes too (and says so).

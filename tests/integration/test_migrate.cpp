@@ -9,6 +9,7 @@
 #include <ovz/migration.hpp>
 
 #include "kernel/frame_stream.hpp"
+#include "ve/migration_stream.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -163,4 +164,37 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
   CHECK(later > at_move);
   MUST(there.stop({.fast = true}));
   CHECK(test::leftovers(to).empty());
+}
+
+TEST_CASE("a tree sent again incrementally arrives with what changed, and without what went",
+          "[migrate]") {
+  test::temp_root scratch;
+  const auto from = scratch.path() / "from", to = scratch.path() / "to";
+  const auto snapshot = scratch.path() / "snar";
+  std::filesystem::create_directories(from / "dir");
+  test::write_text(from / "kept", "kept\n");
+  test::write_text(from / "changed", "before\n");
+  test::write_text(from / "dir/removed", "soon gone\n");
+  auto send_and_take = [&](const char* name, detail::tree_into how) {
+    stream s;
+    auto taken = std::async(std::launch::async, [&] {
+      auto f = detail::expect(s.ends[1], detail::mig::tree, "a tree");
+      if (!f) return result<void>(f.error());
+      return detail::receive_tree(s.ends[1], to, how);
+    });
+    MUST(detail::send_tree(s.ends[0], name, from, snapshot));
+    MUST(taken.get());
+  };
+  send_and_take("private-base", detail::tree_into::new_dir_incremental);
+  CHECK(test::read_text(to / "dir/removed") == "soon gone\n");
+
+  std::filesystem::remove(from / "dir/removed");
+  test::write_text(from / "changed", "after\n");
+  test::write_text(from / "added", "new\n");
+  send_and_take("private-delta", detail::tree_into::over_dir);
+  CHECK(test::read_text(to / "kept") == "kept\n");
+  CHECK(test::read_text(to / "changed") == "after\n");
+  CHECK(test::read_text(to / "added") == "new\n");
+  CHECK_FALSE(std::filesystem::exists(to / "dir/removed"));
+  CHECK(std::filesystem::exists(to / "dir"));
 }
