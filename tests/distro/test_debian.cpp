@@ -264,10 +264,7 @@ TEST_CASE("a systemd Debian VE is checkpointed, and restored with its services s
           "left stopped with CRIU's reason",
           "[debian][checkpoint]") {
   ovz::test::require_root();
-  if (auto ok = ovz::checkpoint_supported(); !ok) {
-    WARN("SKIPPED: " << ok.error().message());
-    return;
-  }
+  if (!ovz::test::checkpoint_works_here()) return;
   debian_ve d("systemd", 17130);
   auto& v = d.v;
   MUST(v.start());

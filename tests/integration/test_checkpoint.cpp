@@ -85,10 +85,7 @@ long count_in(const ve& v) {
 
 TEST_CASE("a checkpointed VE comes back with its processes where they were", "[checkpoint]") {
   test::require_root();
-  if (auto ok = checkpoint_supported(); !ok) {
-    WARN("SKIPPED: " << ok.error().message());
-    return;
-  }
+  if (!test::checkpoint_works_here()) return;
   test::running_ve r(17100);
   start_counting(r.v);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -135,10 +132,7 @@ TEST_CASE("a checkpoint that fails leaves the VE running and no directory", "[ch
 TEST_CASE("a restored VE still holds its flock, its removed-but-open file and its inotify watch",
           "[checkpoint]") {
   test::require_root();
-  if (auto ok = checkpoint_supported(); !ok) {
-    WARN("SKIPPED: " << ok.error().message());
-    return;
-  }
+  if (!test::checkpoint_works_here()) return;
   test::running_ve r(17102);
   test::install_holder(r.root, r.v);
   MUST(r.v.exec({"sh", "-c",
@@ -165,10 +159,7 @@ TEST_CASE("a suspended VE stays suspended through a checkpoint that leaves it ru
           "comes back running from one that stopped it",
           "[checkpoint][suspend]") {
   test::require_root();
-  if (auto ok = checkpoint_supported(); !ok) {
-    WARN("SKIPPED: " << ok.error().message());
-    return;
-  }
+  if (!test::checkpoint_works_here()) return;
   test::running_ve r(17103);
   start_counting(r.v);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));

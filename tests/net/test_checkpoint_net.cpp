@@ -22,12 +22,6 @@ using namespace ovz::test;
 
 namespace {
 
-bool criu_works_here() {
-  auto ok = checkpoint_supported();
-  if (!ok) WARN("SKIPPED: " << ok.error().message());
-  return static_cast<bool>(ok);
-}
-
 // The host's state with device indexes left out: a restore makes the VE's pairs anew.
 std::vector<std::string> host_by_name() {
   std::vector<std::string> out;
@@ -78,7 +72,7 @@ class tcp_client {
 TEST_CASE("routed: a restored VE has its addresses back and a client's TCP connection goes on",
           "[net][routed][checkpoint]") {
   require_net_host();
-  if (!criu_works_here()) return;
+  if (!checkpoint_works_here()) return;
   const auto host_before = host_state();
   {
     running_ve r(17110);
@@ -116,7 +110,7 @@ TEST_CASE("routed: a restored VE has its addresses back and a client's TCP conne
 TEST_CASE("bridged: a restored VE's device is back in its bridge with its host end",
           "[net][bridged][checkpoint]") {
   require_net_host();
-  if (!criu_works_here()) return;
+  if (!checkpoint_works_here()) return;
   auto host = MUST(detail::netlink::socket::open());
   {
     running_ve r(17111);

@@ -1,5 +1,7 @@
 #include "support/temp_root.hpp"
 
+#include <ovz/checkpoint.hpp>
+
 #include <ovz/ctid.hpp>
 
 #include "model/layout.hpp"
@@ -44,6 +46,12 @@ ve temp_root::open(std::uint32_t id) const {
 running_ve::running_ve(std::uint32_t id) : v(root.open(id)) {
   MUST(v.create());
   MUST(v.start());
+}
+
+bool checkpoint_works_here() {
+  auto ok = checkpoint_supported();
+  if (!ok) WARN("SKIPPED: " << ok.error().message());
+  return static_cast<bool>(ok);
 }
 
 void require_root() {

@@ -45,6 +45,10 @@ struct running_ve {
 /// Ends the test with exit code 77 (ctest: skipped) after printing why, unless running as root.
 void require_root();
 
+/// Whether CRIU can checkpoint on this kernel (checkpoint_supported()); when not, the test
+/// is told why ("SKIPPED: " and CRIU's reason) and should return.
+bool checkpoint_works_here();
+
 template <class T>
 T must(result<T> r, const char* what) {
   if (!r) FAIL(what << " failed: " << r.error().message());
