@@ -26,10 +26,10 @@ ovz::exec_result sh(const ovz::ve& v, const std::string& script) {
   return MUST(v.exec({"/bin/sh", "-c", script}));
 }
 
-// Waits (up to a minute: the boot runs many scripts on a loaded machine) until each daemon
-// named has a process.
+// Waits (up to three minutes: the boot runs many scripts, and in the lab's emulated CPU the
+// first boot's `ssh-keygen -A` alone took over a minute) until each daemon named has a process.
 void wait_for_daemons(const ovz::ve& v, const std::string& names) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
   const std::string script = "for d in " + names + "; do pidof $d >/dev/null || exit 1; done";
   while (sh(v, script).exit_code != 0) {
     if (std::chrono::steady_clock::now() > deadline) {
