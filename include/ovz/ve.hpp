@@ -212,7 +212,10 @@ class OVZ_API ve {
   /// other side may refuse (a CTID it has, a template it has not) before anything here
   /// changes. Any failure before it runs there leaves it here as it was (running again, from
   /// its checkpoint when online) and errc::peer_failed or the local error; once the other
-  /// side has it, nothing of it stays here. The lock is held throughout.
+  /// side has it, nothing of it stays here. When the other side's last answer (that it runs
+  /// the VE, or why not) never comes, the VE may run there: it is left at rest here (stopped,
+  /// or checkpointed in the default dump directory) with errc::in_doubt, for its owner to
+  /// run here or destroy, never run twice. The lock is held throughout.
   result<void> migrate(int fd, const migrate_options& opts = {});
 
   /// Removes a stopped VE: its config first (the VE is gone), then its private area. What a

@@ -46,7 +46,7 @@ error run_again(ve_op& op, run_there how, const error& e) {
 constexpr std::uint64_t few_bytes = 64 * 4096;
 constexpr int max_pre_dumps = 8;
 
-// The files of a VE at rest and the end of them; then the other side's word that it runs.
+// The files of a VE at rest and the end of them.
 result<void> send_rest(ve_op& op, int fd, run_there how) {
   if (how == run_there::restore) {
     BOOST_OUTCOME_TRY(send_tree(fd, "private-delta", op.layout.private_dir,
@@ -55,9 +55,31 @@ result<void> send_rest(ve_op& op, int fd, run_there how) {
   } else {
     BOOST_OUTCOME_TRY(send_tree(fd, "private", op.layout.private_dir));
   }
-  BOOST_OUTCOME_TRY(send(fd, mig::done));
-  BOOST_OUTCOME_TRY(expect(fd, mig::ok, "the VE's start there"));
-  return success();
+  return send(fd, mig::done);
+}
+
+// Once done is sent the other side may run the VE: only its ok or its error says whether
+// it does. Without either, running it here again could make two of it (the same addresses,
+// the same disk contents diverging), so it stays at rest here and the user decides
+// (vzmigrate's rule).
+result<void> await_answer(ve_op& op, int fd, run_there how) {
+  auto f = read_frame(fd, 1 << 20, "the other side's answer to done");
+  if (f && static_cast<mig>(f->type) == mig::ok) return success();
+  if (f && static_cast<mig>(f->type) == mig::error) {
+    return run_again(op, how, fail(errc::peer_failed, "the other side: {}", f->payload));
+  }
+  const std::string why = f ? fmt::format("a frame of type {} came", f->type)
+                            : f.error().message();
+  const std::string rest =
+      how == run_there::restore ? fmt::format("checkpointed in {} (ovzctl restore {})",
+                                              op.layout.dump.string(), op.id().value())
+      : how == run_there::start ? fmt::format("stopped (ovzctl start {})", op.id().value())
+                                : std::string("stopped");
+  return fail(errc::in_doubt,
+              "VE {} was sent, and the other side's answer never came ({}): it may run there. "
+              "It is left here {}; run it here only if it does not run there, else destroy "
+              "it here",
+              op.id().value(), why, rest);
 }
 
 // Online, while the VE runs: its private area, then pre-dumps of its memory, each sent as it
@@ -96,9 +118,10 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
   // The pre-dumps are the move's alone: gone whatever happens.
   struct pre_dumps_removed {
     const ve_layout& l;
+    bool keep = false;
     ~pre_dumps_removed() {
       std::error_code ec;
-      std::filesystem::remove_all(l.pre_dumps, ec);
+      if (!keep) std::filesystem::remove_all(l.pre_dumps, ec);
     }
   } removed{op.layout};
   auto told = [&](const error& e) {
@@ -115,6 +138,11 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
   if (auto sent = send_rest(op, fd, how); !sent) {
     (void)told(sent.error());
     return run_again(op, how, sent.error());
+  }
+  if (auto answered = await_answer(op, fd, how); !answered) {
+    // The checkpoint rests on the pre-dumps it was written after: both stay.
+    if (answered.error().is(errc::in_doubt)) removed.keep = true;
+    return answered.error();
   }
   // It runs there: nothing of it stays here.
   return destroy_locked(op);

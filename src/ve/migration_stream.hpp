@@ -12,6 +12,8 @@
 //   done                           →
 //                                  ←    ok | error (what failed; nothing of the VE kept)
 //
+// After done only the answer says where the VE runs: a source that gets neither leaves it
+// at rest (errc::in_doubt) rather than risk running it twice.
 // Either side may send error instead of its next frame; its payload says why.
 
 #include <ovz/result.hpp>

@@ -138,7 +138,10 @@ result<ctid> receive_locked(ve_op& op, int fd, const hello& h) {
       logged(gone, fmt::format("VE {}: removing what was received", h.id.value()));
     return taken.error();
   }
-  BOOST_OUTCOME_TRY(send(fd, mig::ok));
+  // It runs here now. A source that does not hear so leaves its copy at rest (in doubt)
+  // rather than run it again, so this one stays.
+  if (auto told = send(fd, mig::ok); !told)
+    logged(told, fmt::format("VE {} runs here; telling the source so", h.id.value()));
   return h.id;
 }
 

@@ -136,6 +136,88 @@ TEST_CASE("a target that goes away while the files move leaves the VE running he
   CHECK(MUST(r.v.exec({"cat", "/root/note"})).out == "kept\n");
 }
 
+namespace {
+
+// A receiver that takes everything up to done and then gives `answer` (a frame type, or 0:
+// none, the stream cut): the other host as the source sees it when its last word is lost.
+void take_all_then(int fd, std::uint32_t answer, std::string_view payload = {}) {
+  (void)detail::read_frame(fd, 1 << 20, "hello");
+  (void)detail::write_frame(fd, 2 /* ready */, {});
+  for (;;) {
+    auto f = detail::read_frame(fd, 1 << 20, "a frame");
+    if (!f || f->type == 7 /* done */) break;
+  }
+  if (answer != 0) (void)detail::write_frame(fd, answer, payload);
+  ::shutdown(fd, SHUT_RDWR);
+}
+
+}  // namespace
+
+TEST_CASE("a lost last answer leaves the VE stopped here, in doubt, not run twice",
+          "[migrate]") {
+  test::require_root();
+  test::running_ve r(17125);
+  MUST(r.v.exec({"sh", "-c", "echo kept > /root/note"}));
+  stream s;
+  std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
+  auto sent = r.v.migrate(s.ends[0]);
+  cut.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::in_doubt));
+  CHECK(sent.error().message().find("it may run there") != std::string::npos);
+  CHECK(sent.error().message().find("ovzctl start 17125") != std::string::npos);
+  // At rest and whole: the user runs it here when it does not run there.
+  CHECK(MUST(r.v.status()).state == ve_state::stopped);
+  MUST(r.v.start());
+  CHECK(MUST(r.v.exec({"cat", "/root/note"})).out == "kept\n");
+}
+
+TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore",
+          "[migrate][checkpoint]") {
+  test::require_root();
+  if (auto ok = checkpoint_supported(); !ok) {
+    WARN("SKIPPED: " << ok.error().message());
+    return;
+  }
+  test::running_ve r(17127);
+  MUST(r.v.exec({"sh", "-c",
+                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+                 "</dev/null >/dev/null 2>&1 &"}));
+  stream s;
+  std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
+  auto sent = r.v.migrate(s.ends[0], {.online = true});
+  cut.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::in_doubt));
+  CHECK(sent.error().message().find("ovzctl restore 17127") != std::string::npos);
+  CHECK(MUST(r.v.status()).state == ve_state::stopped);
+  // The checkpoint rests on its pre-dumps, kept with it.
+  MUST(r.v.restore());
+  const long at = std::atol(MUST(r.v.exec({"cat", "/tmp/count"})).out.c_str());
+  CHECK(at > 0);
+}
+
+TEST_CASE("a target that fails after taking everything says so, and the VE runs here again",
+          "[migrate]") {
+  test::require_root();
+  test::running_ve r(17126);
+  const auto before = MUST(r.v.status()).init_pid;
+  stream s;
+  std::thread failing([fd = s.ends[1]] { take_all_then(fd, 3 /* error */, "no room to start"); });
+  auto sent = r.v.migrate(s.ends[0]);
+  failing.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::peer_failed));
+  CHECK(sent.error().message().find("no room to start") != std::string::npos);
+  CHECK(sent.error().message().find("it runs here again") != std::string::npos);
+  const auto st = MUST(r.v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK(st.init_pid != before);  // started anew: it had been stopped for the move
+}
+
 TEST_CASE("online: a running VE's processes go on in the other state root", "[migrate][checkpoint]") {
   test::require_root();
   test::running_ve r(17124);

@@ -9,6 +9,7 @@
 #include "tap.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -774,8 +775,43 @@ static int migrate_to_child(ovz_ve_t *ve, const char *to, int sent, int received
          WEXITSTATUS(status) == 0 && got_sent == sent;
 }
 
+/* Reads exactly `n` bytes: 0, or -1 at the end of the stream or an error. */
+static int read_full(int fd, unsigned char *p, size_t n) {
+  while (n > 0) {
+    const ssize_t got = read(fd, p, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return -1;
+    p += got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
+
+/* A receiver whose last answer is lost: it says ready to the hello, takes every frame (a
+ * little-endian u32 type and u64 length, then the payload) up to done (7), and goes away. */
+static void take_all_and_vanish(int fd) {
+  static const unsigned char ready[12] = {2};
+  unsigned char head[12], buf[65536];
+  int frames = 0;
+
+  for (;;) {
+    uint64_t len = 0;
+    if (read_full(fd, head, sizeof head) != 0) break;
+    for (int i = 11; i >= 4; --i) len = len << 8 | head[i];
+    for (uint64_t left = len; left > 0;) {
+      const size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
+      if (read_full(fd, buf, n) != 0) _exit(1);
+      left -= n;
+    }
+    if (frames++ == 0 && write(fd, ready, sizeof ready) != (ssize_t)sizeof ready) _exit(1);
+    if (head[0] == 7) break;
+  }
+  _exit(0);
+}
+
 /* A running VE moves to another state root; a second move there is refused (the CTID is
- * taken) and leaves the VE running where it is. */
+ * taken) and leaves the VE running where it is; a move whose answer is lost leaves it
+ * stopped here (OVZ_EINDOUBT), never running in two places. */
 static void check_migrate(const char *root) {
   ovz_ve_t *ve = NULL, *there = NULL;
   ovz_ve_status_t st;
@@ -801,6 +837,19 @@ static void check_migrate(const char *root) {
           "a target that has the CTID refuses (OVZ_EEXIST there): OVZ_EPEER with its reason");
     check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
           "... and the VE runs on here");
+    int pair[2], status = -1;
+    if (check(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0, "a socket pair")) {
+      const pid_t vanishing = fork();
+      if (vanishing == 0) take_all_and_vanish(pair[1]);
+      close(pair[1]);
+      check(ovz_ve_migrate(ve, pair[0], 0) == OVZ_EINDOUBT &&
+                strstr(ovz_error_last()->message, "may run there") != NULL,
+            "a target whose answer never comes: OVZ_EINDOUBT");
+      close(pair[0]);
+      waitpid(vanishing, &status, 0);
+      check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_STOPPED,
+            "... and the VE is left stopped here");
+    }
   }
   ovz_ve_stop(there, NULL);
   check(ovz_ve_destroy(there) == 0, "destroy VE 18111 there");

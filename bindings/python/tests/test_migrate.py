@@ -1,9 +1,11 @@
 """VE.migrate() and ovz.receive_ve() against real VEs: a running VE moves to another state
 root over a socket pair (the receiving side on a thread), and a receiver that has the CTID
-refuses before anything moves. CTIDs 18130-18139."""
+refuses before anything moves; a lost last answer leaves it stopped here. CTIDs
+18130-18139."""
 
 import os
 import socket
+import struct
 import threading
 
 import pytest
@@ -69,3 +71,49 @@ def test_a_running_ve_moves_to_another_state_root(root):
             there.stop(fast=True)
         if there.status.state != "absent":
             there.destroy()
+
+
+def take_all_and_vanish(sock):
+    """A receiver whose last answer is lost: ready to the hello, every frame (u32 type and
+    u64 length, little-endian, then the payload) taken up to done, then gone."""
+
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            got = sock.recv(n - len(data))
+            if not got:
+                raise EOFError
+            data += got
+        return data
+
+    first = True
+    while True:
+        kind, length = struct.unpack("<IQ", exactly(12))
+        exactly(length)
+        if first:
+            sock.sendall(struct.pack("<IQ", 2, 0))
+            first = False
+        if kind == 7:
+            break
+    sock.shutdown(socket.SHUT_RDWR)
+
+
+@needs_root
+def test_a_lost_last_answer_leaves_the_ve_stopped_here(root):
+    ve = ovz.VE(18131, root)
+    ve.create()
+    ve.start()
+    try:
+        here_end, there_end = socket.socketpair()
+        with here_end, there_end:
+            t = threading.Thread(target=take_all_and_vanish, args=(there_end,))
+            t.start()
+            with pytest.raises(ovz.InDoubt, match="may run there"):
+                ve.migrate(here_end.fileno())
+            t.join()
+        assert ve.status.state == "stopped"
+    finally:
+        if ve.status.state == "running":
+            ve.stop(fast=True)
+        if ve.status.state != "absent":
+            ve.destroy()
