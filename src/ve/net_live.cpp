@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "log.hpp"
+#include "kernel/address_announce.hpp"
 #include "kernel/files.hpp"
 #include "kernel/source_filter.hpp"
 #include "model/network.hpp"
@@ -302,6 +303,11 @@ result<void> host_side_ip(ve_net& n, const netlink::link_info& host_end, const i
       BOOST_OUTCOME_TRY(write_sysctl(AF_INET6, lan.name, "proxy_ndp", "1"));
     }
     BOOST_OUTCOME_TRY(host.add_neighbour(lan.index, host_only(a), std::nullopt));
+    // The LAN may have it cached at another host (the VE came from there): told it is here.
+    // Reachable anyway once that entry goes stale, so a refusal only costs time.
+    logged(announce_address(lan.index, lan.name, a),
+           fmt::format("VE {}: announcing {} on {}", n.id.value(), a.address(), lan.name),
+           log_level::info);
   }
   return success();
 }

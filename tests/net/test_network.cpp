@@ -8,7 +8,18 @@
 #include "kernel/files.hpp"
 #include "kernel/netlink.hpp"
 
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 using namespace ovz;
@@ -101,6 +112,87 @@ TEST_CASE("routed: the host answers ARP for a VE address in a LAN subnet, until 
   MUST(r.v.stop());
   INFO(joined(added(before, host_state())));
   CHECK(host_state() == before);
+}
+
+namespace {
+
+// What a LAN neighbour hears: the frames that leave lan0, read at its peer's end.
+class lan_listener {
+ public:
+  lan_listener() : fd_(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL))) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_ll at{};
+    at.sll_family = AF_PACKET;
+    at.sll_protocol = htons(ETH_P_ALL);
+    at.sll_ifindex = static_cast<int>(::if_nametoindex("lan0peer"));
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    timeval tv{0, 200000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~lan_listener() { ::close(fd_); }
+  lan_listener(const lan_listener&) = delete;
+  lan_listener& operator=(const lan_listener&) = delete;
+
+  // Whether a frame holding all of `parts` (at their offsets) came within about 3 s.
+  bool heard(const std::vector<std::pair<std::size_t, std::string>>& parts) {
+    for (int i = 0; i < 15; ++i) {
+      std::string f(2048, '\0');
+      const ssize_t n = ::recv(fd_, f.data(), f.size(), 0);
+      if (n <= 0) continue;
+      f.resize(static_cast<std::size_t>(n));
+      if (std::ranges::all_of(parts, [&](const auto& p) {
+            return f.size() >= p.first + p.second.size() &&
+                   f.compare(p.first, p.second.size(), p.second) == 0;
+          }))
+        return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string bytes_of(const char* text) {
+  const auto a = addr(text);
+  return std::string(reinterpret_cast<const char*>(a.bytes.data()), a.family == AF_INET ? 4 : 16);
+}
+
+// The MAC of a device of the suite's namespace (/sys shows the machine's).
+std::string mac_of(const char* dev) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, dev, sizeof ifr.ifr_name - 1);
+  const bool got = ::ioctl(fd, SIOCGIFHWADDR, &ifr) == 0;
+  ::close(fd);
+  return got ? std::string(ifr.ifr_hwaddr.sa_data, 6) : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("routed: a VE address in a LAN subnet is announced on the LAN, where it may have "
+          "been cached at another host",
+          "[net][routed]") {
+  require_net_host();
+  running_ve r(1216);
+  const std::string lan_mac = mac_of("lan0");
+  REQUIRE(lan_mac.size() == 6);
+  {
+    lan_listener lan;
+    MUST(r.v.add_ip(addr("192.0.2.52"), false));
+    // Ethernet broadcast; ARP request (opcode 1) with lan0's MAC, sender = target = the address.
+    const std::string ip = bytes_of("192.0.2.52");
+    CHECK(lan.heard({{0, std::string(6, '\xff')}, {12, "\x08\x06"}, {20, std::string("\x00\x01", 2)},
+                     {22, lan_mac}, {28, ip}, {38, ip}}));
+  }
+  {
+    lan_listener lan;
+    MUST(r.v.add_ip(addr("2001:db8::52"), false));
+    // IPv6 to all nodes: an ICMPv6 neighbour advertisement (136), override set, for the
+    // address, with lan0's MAC as its link-layer option.
+    CHECK(lan.heard({{12, "\x86\xdd"}, {38, bytes_of("ff02::1")}, {54, "\x88"},
+                     {58, "\x20"}, {62, bytes_of("2001:db8::52")}, {80, lan_mac}}));
+  }
 }
 
 TEST_CASE("routed: addresses change live, are saved on request and come back at start",
