@@ -1,20 +1,25 @@
 // Moving a VE between two state roots over a stream (a socket pair here, the receiving side
 // on a thread as another host's ovzctl would be): stopped, running (stopped and started
 // there), online (checkpointed and restored there, where CRIU works); and what is left where
-// when the other side refuses or goes away. CTIDs 17120-17129.
+// when the other side refuses, goes away at each step, fills its disk or never answers.
+// CTIDs 17120-17129.
 
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
 #include <ovz/migration.hpp>
+#include <ovz/template.hpp>
 
 #include "kernel/frame_stream.hpp"
 #include "ve/migration_stream.hpp"
 
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -197,6 +202,114 @@ TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore
   MUST(r.v.restore());
   const long at = std::atol(MUST(r.v.exec({"cat", "/tmp/count"})).out.c_str());
   CHECK(at > 0);
+}
+
+namespace {
+
+// A receiver that goes away (a host that died, a cut stream) when the tree `name` begins.
+void take_until_tree(int fd, const std::string& name) {
+  (void)detail::read_frame(fd, 1 << 20, "hello");
+  (void)detail::write_frame(fd, 2 /* ready */, {});
+  for (;;) {
+    auto f = detail::read_frame(fd, 1 << 20, "a frame");
+    if (!f || (f->type == 5 /* tree */ && f->payload == name)) break;
+  }
+  ::shutdown(fd, SHUT_RDWR);
+}
+
+// The count a VE's counting loop has reached, twice a second apart: that it goes on.
+std::pair<long, long> counting(const ve& v) {
+  auto now = [&] { return std::atol(MUST(v.exec({"cat", "/tmp/count"})).out.c_str()); };
+  const long first = now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  return {first, now()};
+}
+
+void start_counting(const ve& v) {
+  MUST(v.exec({"sh", "-c",
+               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+               "</dev/null >/dev/null 2>&1 &"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+}
+
+}  // namespace
+
+TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migrate][checkpoint]") {
+  test::require_root();
+  if (!test::checkpoint_works_here()) return;
+  // Each step: the tree at whose start the target goes, and whether the VE had been frozen
+  // and dumped by then (so it runs here again from that dump) or still ran all along.
+  const auto [tree, frozen] = GENERATE(table<std::string, bool>({{"private-base", false},
+                                                                 {"pre/1", false},
+                                                                 {"private-delta", true},
+                                                                 {"dump", true}}));
+  INFO("target lost at " << tree);
+  test::running_ve r(17128);
+  start_counting(r.v);
+  const auto init = MUST(r.v.status()).init_pid;
+  const auto [before, _] = counting(r.v);
+  stream s;
+  std::thread lost([fd = s.ends[1], name = tree] { take_until_tree(fd, name); });
+  auto sent = r.v.migrate(s.ends[0], {.online = true});
+  lost.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK_FALSE(sent.error().is(errc::in_doubt));
+  CHECK((sent.error().message().find("it runs here again") != std::string::npos) == frozen);
+  REQUIRE(MUST(r.v.status()).state == ve_state::running);
+  // The same processes: the count went on from where it was, and goes on.
+  const auto [at, later] = counting(r.v);
+  CHECK(at > before);
+  CHECK(later > at);
+  if (!frozen) CHECK(MUST(r.v.status()).init_pid == init);  // never stopped
+  CHECK_FALSE(std::filesystem::exists(r.root.path() / "dump"/ "17128.pre"));
+}
+
+TEST_CASE("online: a target whose disk fills up fails cleanly, and the VE serves on here",
+          "[migrate][checkpoint]") {
+  test::require_root();
+  if (!test::checkpoint_works_here()) return;
+  test::running_ve r(17129);
+  start_counting(r.v);
+  const auto [before, _] = counting(r.v);
+  test::temp_root to;
+  {
+    // The target's state root on a file system with the template and 512 KiB to spare: less
+    // than the VE's memory images.
+    REQUIRE(::mount("ovz-full", to.path().c_str(), "tmpfs", 0, "size=64m") == 0);
+    struct unmounted {
+      const std::filesystem::path& p;
+      ~unmounted() { ::umount2(p.c_str(), MNT_DETACH); }
+    } guard{to.path()};
+    MUST(template_store(to.path()).find("busybox"));
+    const auto space = std::filesystem::space(to.path());
+    {
+      std::ofstream filler(to.path() / "filler", std::ios::binary);
+      const std::string chunk(1 << 16, 'x');
+      for (std::uintmax_t left = space.available - 512 * 1024; left > 0;) {
+        const auto n = std::min<std::uintmax_t>(left, chunk.size());
+        filler.write(chunk.data(), static_cast<std::streamsize>(n));
+        left -= n;
+      }
+    }
+    auto [sent, received] = migrate_between(r.v, to, {.online = true});
+    REQUIRE_FALSE(sent);
+    REQUIRE_FALSE(received);
+    INFO(sent.error().message() << "\n" << received.error().message());
+    CHECK(received.error().message().find("No space left on device") != std::string::npos);
+    // Nothing of it there.
+    CHECK_FALSE(exists(to.open(17129)));
+    std::error_code ec;
+    CHECK(std::filesystem::directory_iterator(to.path() / "private", ec) ==
+          std::filesystem::directory_iterator());
+  }
+  // Still running or run again from its dump, as far as the move had gone: the same
+  // processes, counting on.
+  REQUIRE(MUST(r.v.status()).state == ve_state::running);
+  const auto [at, later] = counting(r.v);
+  CHECK(at > before);
+  CHECK(later > at);
+  CHECK(test::leftovers(to).empty());
 }
 
 TEST_CASE("a target that fails after taking everything says so, and the VE runs here again",
