@@ -357,6 +357,8 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   if (!resp->success)
     return fail(errc::child_failed, "criu {}: {}", r.pre_dump ? "pre-dump" : "dump",
                 reason_of(*resp, r.images_dir, r.log_file.c_str()));
+  // A pre-dump writes memory only: no network images.
+  if (r.pre_dump) return success();
   return drop_lock_tables(r.images_dir);
 }
 

@@ -6,6 +6,7 @@
 
 #include "fail.hpp"
 #include "kernel/criu_service.hpp"
+#include "kernel/log_writer.hpp"
 #include "ve/locked_ops.hpp"
 #include "ve/migration_stream.hpp"
 #include "ve/migration_hello.hpp"
@@ -16,12 +17,13 @@
 namespace ovz::detail {
 namespace {
 
-// The VE brought to rest as `how` says; it ran before. A checkpoint goes on from `chain`.
-result<void> bring_to_rest(ve_op& op, run_there how, const dump_chain& chain) {
+// The VE brought to rest as `how` says; it ran before. A checkpoint goes on from `chain`;
+// a stop leaves its monitor in `monitor`, to be waited for once the lock is let go.
+result<void> bring_to_rest(ve_op& op, run_there how, const dump_chain& chain,
+                           std::optional<process>& monitor) {
   if (how == run_there::restore) {
     BOOST_OUTCOME_TRY(checkpoint_locked(op, op.layout.dump, {}, chain));
   } else if (how == run_there::start) {
-    std::optional<process> monitor;
     BOOST_OUTCOME_TRY(stop_locked(op, {}, monitor));
   }
   op.live = {};
@@ -103,7 +105,8 @@ result<int> send_while_running(ve_op& op, int fd) {
   }
 }
 
-result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
+result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
+                     std::optional<process>& monitor) {
   const auto how = !op.live.init_pid ? run_there::no
                    : opts.online     ? run_there::restore
                                      : run_there::start;
@@ -134,7 +137,7 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
     if (!last) return told(last.error());
     chain = {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(), *last), true};
   }
-  if (auto rested = bring_to_rest(op, how, chain); !rested) return told(rested.error());
+  if (auto rested = bring_to_rest(op, how, chain, monitor); !rested) return told(rested.error());
   if (auto sent = send_rest(op, fd, how); !sent) {
     (void)told(sent.error());
     return run_again(op, how, sent.error());
@@ -154,12 +157,17 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts) {
 namespace ovz::inline v0 {
 
 result<void> ve::migrate(int fd, const migrate_options& opts) {
-  return detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
-                            [&](detail::ve_op& op) -> result<void> {
-                              auto sent = detail::send_ve(op, fd, opts);
-                              if (!sent) return detail::with_context(sent.error(), "migrate");
-                              return sent;
-                            });
+  std::optional<process> monitor;
+  auto moved = detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
+                                  [&](detail::ve_op& op) -> result<void> {
+                                    auto sent = detail::send_ve(op, fd, opts, monitor);
+                                    if (!sent)
+                                      return detail::with_context(sent.error(), "migrate");
+                                    return sent;
+                                  });
+  // As after ve::stop: the stopped VE's monitor ends once it can take the lock.
+  if (monitor) detail::finish_writer(*monitor);
+  return moved;
 }
 
 }  // namespace ovz::inline v0
