@@ -67,6 +67,9 @@ class cgroup_manager {
   /// returns it held open. errc::unsupported where a cgroup cannot exist without a process
   /// (needs_process()).
   virtual result<ve_cgroup> create(const std::string& path) = 0;
+  /// Where the cgroup `path` is in its hierarchy, as /proc/PID/cgroup names it ("/a/b"): the
+  /// same in every hierarchy VEs use.
+  virtual std::string hierarchy_path(const std::string& path) const { return "/" + path; }
   /// True when the manager makes a cgroup only around a process (create_with()).
   virtual bool needs_process() const noexcept { return false; }
   /// Creates the cgroup with `pid` (a process waiting to be released) in it: by default

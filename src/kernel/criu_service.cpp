@@ -280,9 +280,10 @@ struct common_opts {
     opts.has_auto_ext_mnt = opts.auto_ext_mnt = true;
     opts.has_ext_sharing = opts.ext_sharing = true;
     opts.has_ext_masters = opts.ext_masters = true;
-    // The cgroup is the library's: made and limited by the plan at restore.
+    // The VE's cgroup tree as the dump found it, for the restore to make again below the
+    // cgroup the plan made (criu_restore).
     opts.has_manage_cgroups_mode = true;
-    opts.manage_cgroups_mode = CRIU_CG_MODE__IGNORE;
+    opts.manage_cgroups_mode = CRIU_CG_MODE__SOFT;
     // nftables: iptables is not needed, nor installed on a host that has nft.
     opts.has_network_lock = true;
     opts.network_lock = CRIU_NETWORK_LOCK_METHOD__NFTABLES;
@@ -377,6 +378,15 @@ result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& l
   }
   c.opts.n_inherit_fd = inherit_ptrs.size();
   c.opts.inherit_fd = inherit_ptrs.data();
+  // Each task back in its cgroup below the VE's (systemd's init.scope, its services'), those
+  // missing made with their properties (SOFT: the VE's own, made and limited by the plan,
+  // keeps what the plan gave it), and the cgroup namespace rooted at the VE's cgroup:
+  // without it the VE would see, and its root could mount, the host's whole tree.
+  CgroupRoot cg_root = CGROUP_ROOT__INIT;
+  CgroupRoot* cg_roots[] = {&cg_root};
+  cg_root.path = const_cast<char*>(r.cgroup_root.c_str());
+  c.opts.n_cg_root = 1;
+  c.opts.cg_root = cg_roots;
   CriuReq req = CRIU_REQ__INIT;
   req.type = CRIU_REQ_TYPE__RESTORE;
   req.opts = &c.opts;

@@ -84,6 +84,9 @@ struct criu_dump_request : criu_common {
 
 struct criu_restore_request : criu_common {
   std::string root;  // the VE's root, mounted where CRIU sees it
+  /// The VE's cgroup as /proc/PID/cgroup names it: CRIU puts the restored tasks in it and in
+  /// the sub-cgroups they were in (made where missing), their cgroup namespace rooted at it.
+  std::string cgroup_root;
   /// Descriptors of ours given to the restored processes in place of what the images call
   /// `key` ("tty[RDEV:DEV]", "pipe:[INO]").
   std::vector<std::pair<std::string, int>> inherit;

@@ -34,6 +34,9 @@ class systemd_cgroups final : public cgroup_manager {
   int version() const noexcept override { return 2; }
   const char* name() const noexcept override { return "systemd"; }
   bool needs_process() const noexcept override { return true; }
+  std::string hierarchy_path(const std::string& path) const override {
+    return "/" + ve_path(path);
+  }
 
   result<ve_cgroup> create(const std::string& path) override {
     return fail(errc::unsupported,

@@ -162,6 +162,29 @@ std::vector<std::string> veth_externals(std::string_view pairs) {
   return out;
 }
 
+// In a user namespace CRIU's restoring tasks read their images as the VE's root, which is
+// `root_id` on the host: the images of `dir` and of the pre-dumps it rests on become that
+// id's (the VE's own memory; no path inside the VE reaches them).
+result<void> hand_images_to(const std::filesystem::path& dir, std::uint32_t root_id) {
+  std::error_code ec;
+  for (auto d = dir;;) {
+    if (::chown(d.c_str(), root_id, root_id) != 0) return detail::sys_fail(errno, "chown {}", d.string());
+    for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
+      if (!e.is_regular_file(ec)) continue;
+      if (::chown(e.path().c_str(), root_id, root_id) != 0)
+        return detail::sys_fail(errno, "chown {}", e.path().string());
+    }
+    if (ec) return detail::sys_fail(ec.value(), "list {}", d.string());
+    const auto parent = d / "parent";
+    std::error_code none;
+    if (std::filesystem::symlink_status(parent, none).type() != std::filesystem::file_type::symlink)
+      break;
+    d = std::filesystem::canonical(parent, ec);
+    if (ec) return detail::sys_fail(ec.value(), "resolve {}", parent.string());
+  }
+  return success();
+}
+
 }  // namespace
 
 namespace {
@@ -251,8 +274,12 @@ result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   }
   BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
   BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
+  if (plan.userns) {
+    BOOST_OUTCOME_TRY(hand_images_to(where, plan.userns->base));
+  }
   detail::criu_source source(std::move(images), op.state_root(),
-                             veth_externals(manifest->get("VETH").value_or("")));
+                             veth_externals(manifest->get("VETH").value_or("")),
+                             op.cg().hierarchy_path(op.layout.cgroup));
   auto init = detail::apply_plan(plan, op.layout, op.host(), source);
   if (!init) return detail::with_context(init.error(), "restore");
   return success();

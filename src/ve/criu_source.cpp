@@ -91,6 +91,7 @@ result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> roo
   r.log_file = "restore.log";
   r.root = plan.root.string();
   r.externals = externals_;
+  r.cgroup_root = cgroup_;
   unique_fd conversation;
   auto pid = criu_restore(r, launch, notify, &conversation);
   if (!pid) {

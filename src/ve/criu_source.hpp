@@ -13,11 +13,13 @@ namespace ovz::detail {
 class criu_source final : public process_source {
  public:
   /// `images`: the checkpoint's directory, open; `externals` as the dump had them.
+  /// `cgroup`: the VE's cgroup as /proc/PID/cgroup names it.
   criu_source(unique_fd images, std::filesystem::path state_root,
-              std::vector<std::string> externals)
+              std::vector<std::string> externals, std::string cgroup)
       : images_(std::move(images)),
         state_root_(std::move(state_root)),
-        externals_(std::move(externals)) {}
+        externals_(std::move(externals)),
+        cgroup_(std::move(cgroup)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
   bool restores_network() const override { return true; }
@@ -26,6 +28,7 @@ class criu_source final : public process_source {
   unique_fd images_;
   std::filesystem::path state_root_;
   std::vector<std::string> externals_;
+  std::string cgroup_;
 };
 
 }  // namespace ovz::detail

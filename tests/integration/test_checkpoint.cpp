@@ -5,6 +5,7 @@
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
+#include "support/userns_root.hpp"
 #include "support/ve_shell.hpp"
 
 #include <ovz/checkpoint.hpp>
@@ -72,7 +73,7 @@ namespace {
 // A VE whose shell counts into /tmp/count, five times a second.
 void start_counting(const ve& v) {
   MUST(v.exec({"sh", "-c",
-               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
                "</dev/null >/dev/null 2>&1 &"}));
 }
 
@@ -90,6 +91,9 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   start_counting(r.v);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   const auto before = MUST(r.v.exec({"sh", "-c", "pidof sleep >/dev/null; ps -o pid,comm | grep -v ps"}));
+  // What the VE sees of cgroups: its own, through its cgroup namespace.
+  const char* cgroup_view = "cat /proc/1/cgroup /proc/self/cgroup; ls /sys/fs/cgroup";
+  const auto view = MUST(r.v.exec({"sh", "-c", cgroup_view})).out;
   MUST(r.v.checkpoint());
   CHECK(std::filesystem::exists(r.v.dump_path() / "manifest"));
   CHECK(MUST(r.v.status()).state == ve_state::stopped);
@@ -103,6 +107,7 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   INFO("counted " << at_dump << " at the dump, " << after << " after the restore");
   CHECK(after > at_dump);
   CHECK(after < at_dump + 20);  // went on from where it was, not from 0
+  CHECK(MUST(r.v.exec({"sh", "-c", cgroup_view})).out == view);
   MUST(r.v.stop({.fast = true}));
   CHECK(test::leftovers(r.root).empty());
 }
@@ -181,4 +186,30 @@ TEST_CASE("a suspended VE stays suspended through a checkpoint that leaves it ru
   CHECK(count_in(r.v) > std::atol(frozen_at.c_str()));
   MUST(r.v.stop({.fast = true}));
   CHECK(test::leftovers(r.root).empty());
+}
+
+TEST_CASE("a VE in a user namespace comes back from a checkpoint with its ids mapped as before",
+          "[checkpoint][userns]") {
+  test::require_root();
+  if (!test::checkpoint_works_here()) return;
+  test::userns_root root;
+  auto v = root.open(17104);
+  MUST(v.create({.userns = true}));
+  MUST(v.start());
+  start_counting(v);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const auto map = MUST(v.exec({"cat", "/proc/self/uid_map"})).out;
+  auto dumped = v.checkpoint();
+  INFO((dumped ? "" : dumped.error().message()));
+  REQUIRE(dumped);
+  auto restored = v.restore();
+  INFO((restored ? "" : restored.error().message()));
+  REQUIRE(restored);
+  const long at = count_in(v);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(count_in(v) > at);
+  CHECK(MUST(v.exec({"cat", "/proc/self/uid_map"})).out == map);
+  MUST(v.stop({.fast = true}));
+  MUST(v.destroy());
+  CHECK(test::leftovers(root.get()).empty());
 }

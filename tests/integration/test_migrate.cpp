@@ -187,7 +187,7 @@ TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore
   }
   test::running_ve r(17127);
   MUST(r.v.exec({"sh", "-c",
-                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
                  "</dev/null >/dev/null 2>&1 &"}));
   stream s;
   std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
@@ -227,7 +227,7 @@ std::pair<long, long> counting(const ve& v) {
 
 void start_counting(const ve& v) {
   MUST(v.exec({"sh", "-c",
-               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
                "</dev/null >/dev/null 2>&1 &"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
 }
@@ -346,7 +346,7 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
     return;
   }
   MUST(r.v.exec({"sh", "-c",
-                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
+                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
                  "</dev/null >/dev/null 2>&1 &"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
