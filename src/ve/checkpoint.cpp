@@ -3,6 +3,8 @@
 
 #include <ovz/ve.hpp>
 
+#include "kernel/cgroup_subtree.hpp"
+#include "kernel/cgroup_mounts.hpp"
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/criu_service.hpp"
@@ -220,6 +222,11 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
+  if (op.cg().version() == 2) {
+    BOOST_OUTCOME_TRY(cg, freezer_of(op));  // on v2 the VE's cgroup itself
+    BOOST_OUTCOME_TRY(controls, detail::subtree_controls(cg));
+    BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / detail::criu_source::controls_name, controls));
+  }
   BOOST_OUTCOME_TRY(r, dump_request(op, staged.fd(), "dump.log", chain));
   r.leave_running = opts.leave_running;
   r.externals = veth_externals(pairs);
@@ -250,6 +257,17 @@ result<std::uint64_t> predump_locked(ve_op& op, const std::filesystem::path& whe
   return bytes;
 }
 
+namespace {
+
+// Where the VE's cgroup is on cgroup v2 (empty on v1), before it is made.
+std::filesystem::path v2_dir_of(const ve_op& op) {
+  for (const auto& h : ve_cgroup_hierarchies())
+    if (h.v2 && op.cg().version() == 2) return h.mount_point + op.cg().hierarchy_path(op.layout.cgroup);
+  return {};
+}
+
+}  // namespace
+
 result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   if (op.live.init_pid)
     return detail::fail(errc::already_running, "{} is already running (init PID {})",
@@ -279,7 +297,7 @@ result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   }
   detail::criu_source source(std::move(images), op.state_root(),
                              veth_externals(manifest->get("VETH").value_or("")),
-                             op.cg().hierarchy_path(op.layout.cgroup));
+                             op.cg().hierarchy_path(op.layout.cgroup), v2_dir_of(op));
   auto init = detail::apply_plan(plan, op.layout, op.host(), source);
   if (!init) return detail::with_context(init.error(), "restore");
   return success();

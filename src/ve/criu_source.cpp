@@ -1,7 +1,9 @@
 #include "ve/criu_source.hpp"
 
 #include "fail.hpp"
+#include "kernel/cgroup_subtree.hpp"
 #include "kernel/criu_service.hpp"
+#include "kernel/files.hpp"
 #include "ve/monitor.hpp"
 
 #include <fcntl.h>
@@ -52,6 +54,17 @@ class host_mounted_root {
 
 }  // namespace
 
+result<void> criu_source::enable_controls() const {
+  if (v2_dir_.empty()) return success();
+  auto saved = read_file_at(images_.get(), controls_name, controls_name);
+  if (!saved) {
+    // A checkpoint of an older libovz, or of a VE whose cgroups enabled nothing.
+    if (saved.error().sys_errno() == ENOENT) return success();
+    return saved.error();
+  }
+  return enable_subtree_controls(v2_dir_, *saved);
+}
+
 result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> root_steps, int,
                                    init_preparation prep) {
   // Held until the restore is done.
@@ -82,7 +95,12 @@ result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> roo
       waiting = n.pid;
       return prep.admit(waiting);
     }
-    if (n.script == "post-setup-namespaces") return prep.network(waiting);
+    if (n.script == "post-setup-namespaces") {
+      // The init is in its own cgroup below the VE's and its children are not yet made:
+      // no cgroup of the VE's holds a process, so each may enable controllers again.
+      BOOST_OUTCOME_TRY(enable_controls());
+      return prep.network(waiting);
+    }
     if (n.script == "orphan-pts-master") master = std::move(n.fd);
     return success();
   };
