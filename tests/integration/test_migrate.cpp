@@ -64,6 +64,21 @@ void require_moved(const outcome& o, const ve& v, const test::temp_root& from) {
   CHECK(test::leftovers(from).empty());
 }
 
+// The count a VE's counting loop has reached, twice a second apart: that it goes on.
+std::pair<long, long> counting(const ve& v) {
+  auto now = [&] { return std::atol(MUST(v.exec({"cat", "/tmp/count"})).out.c_str()); };
+  const long first = now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  return {first, now()};
+}
+
+void start_counting(const ve& v) {
+  MUST(v.exec({"sh", "-c",
+               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
+               "</dev/null >/dev/null 2>&1 &"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+}
+
 }  // namespace
 
 TEST_CASE("a stopped VE moves to another state root with its files and stays stopped",
@@ -186,9 +201,7 @@ TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore
     return;
   }
   test::running_ve r(17127);
-  MUST(r.v.exec({"sh", "-c",
-                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
-                 "</dev/null >/dev/null 2>&1 &"}));
+  start_counting(r.v);
   stream s;
   std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
@@ -215,21 +228,6 @@ void take_until_tree(int fd, const std::string& name) {
     if (!f || (f->type == 5 /* tree */ && f->payload == name)) break;
   }
   ::shutdown(fd, SHUT_RDWR);
-}
-
-// The count a VE's counting loop has reached, twice a second apart: that it goes on.
-std::pair<long, long> counting(const ve& v) {
-  auto now = [&] { return std::atol(MUST(v.exec({"cat", "/tmp/count"})).out.c_str()); };
-  const long first = now();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  return {first, now()};
-}
-
-void start_counting(const ve& v) {
-  MUST(v.exec({"sh", "-c",
-               "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
-               "</dev/null >/dev/null 2>&1 &"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
 }
 
 }  // namespace
@@ -345,10 +343,7 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
     WARN("SKIPPED the move itself: " << ok.error().message());
     return;
   }
-  MUST(r.v.exec({"sh", "-c",
-                 "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
-                 "</dev/null >/dev/null 2>&1 &"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  start_counting(r.v);
   require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
   auto there = to.open(17124);
   const long at_move = std::atol(MUST(there.exec({"cat", "/tmp/count"})).out.c_str());
