@@ -31,6 +31,18 @@ namespace {
 struct stream {
   int ends[2] = {-1, -1};
   stream() { REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == 0); }
+  // The sender's end keeps only a few KiB in flight: what follows a receiver that stopped
+  // reading cannot all be written before it goes, as over a long link (else the sender
+  // could send up to done into the buffers, and rightly take the silence for a lost answer).
+  static stream tight() {
+    stream s;
+    const int bytes = 4096;
+    REQUIRE(::setsockopt(s.ends[0], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0);
+    return s;
+  }
+  stream(stream&& o) noexcept {
+    std::swap(ends, o.ends);
+  }
   ~stream() {
     for (int fd : ends)
       if (fd >= 0) ::close(fd);
@@ -45,7 +57,12 @@ struct outcome {
 
 outcome migrate_between(ve& v, const test::temp_root& to, const migrate_options& opts = {}) {
   stream s;
-  auto receiving = std::async(std::launch::async, [&] { return receive_ve(s.ends[1], to.path()); });
+  auto receiving = std::async(std::launch::async, [&] {
+    auto got = receive_ve(s.ends[1], to.path());
+    // As the receiving host's process ends: a sender still writing is not left blocked.
+    ::shutdown(s.ends[1], SHUT_RDWR);
+    return got;
+  });
   auto sent = v.migrate(s.ends[0], opts);
   // A sender that gave up early leaves the receiver waiting for frames that never come.
   ::shutdown(s.ends[0], SHUT_RDWR);
@@ -137,9 +154,10 @@ TEST_CASE("a target that goes away while the files move leaves the VE running he
           "[migrate]") {
   test::require_root();
   test::running_ve r(17123);
-  MUST(r.v.exec({"sh", "-c", "echo kept > /root/note"}));
+  // More than the first data frame the receiver takes (1 MiB) and the stream holds.
+  MUST(r.v.exec({"sh", "-c", "echo kept > /root/note; dd if=/dev/urandom of=/root/big bs=1M count=4"}));
   // A receiver that says ready, takes the first frames and goes away: a host that died.
-  stream s;
+  auto s = stream::tight();
   std::thread dying([fd = s.ends[1]] {
     auto hello = detail::read_frame(fd, 1 << 20, "hello");
     (void)detail::write_frame(fd, 2 /* ready */, {});
@@ -246,7 +264,7 @@ TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migr
   start_counting(r.v);
   const auto init = MUST(r.v.status()).init_pid;
   const auto [before, _] = counting(r.v);
-  stream s;
+  auto s = stream::tight();
   std::thread lost([fd = s.ends[1], name = tree] { take_until_tree(fd, name); });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
   lost.join();
