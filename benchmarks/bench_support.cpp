@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -120,11 +121,17 @@ temp_dir::~temp_dir() {
   if (!path_.empty()) fs::remove_all(path_, ec);
 }
 
+std::optional<long> parse_count(std::string_view text) {
+  long n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < 1) return std::nullopt;
+  return n;
+}
+
 std::optional<int> parse_runs(std::string_view text) {
-  int runs = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), runs);
-  if (ec != std::errc{} || end != text.data() + text.size() || runs < 1) return std::nullopt;
-  return runs;
+  auto n = parse_count(text);
+  if (!n || *n > std::numeric_limits<int>::max()) return std::nullopt;
+  return static_cast<int>(*n);
 }
 
 std::optional<std::string> find_program(std::string_view name) {

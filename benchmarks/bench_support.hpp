@@ -101,6 +101,8 @@ bool has_mounts_below(const fs::path& dir);
 
 // ---- the peers: whole commands, timed as a user of the tool would see them ----
 
+/// A whole number of at least 1 (`--mib N`, `--files N`).
+std::optional<long> parse_count(std::string_view text);
 /// The value of `--runs N`: a whole number of at least 1.
 std::optional<int> parse_runs(std::string_view text);
 

@@ -259,13 +259,6 @@ std::vector<std::string> loops_below(const fs::path& root) {
 
 // ---- arguments ----
 
-std::optional<long> parse_count(std::string_view text) {
-  long n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size() || n < 1) return std::nullopt;
-  return n;
-}
-
 std::optional<options> parse_args(int argc, char** argv) {
   options o;
   for (int i = 1; i < argc; ++i) {

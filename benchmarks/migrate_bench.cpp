@@ -284,13 +284,6 @@ void print_stalls(const stall_log& log) {
 
 // ---- arguments ----
 
-std::optional<long> parse_count(std::string_view text) {
-  long n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size() || n < 1) return std::nullopt;
-  return n;
-}
-
 std::optional<double> parse_rate(std::string_view text) {
   double r = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), r);
