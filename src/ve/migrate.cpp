@@ -92,7 +92,9 @@ result<int> send_while_running(ve_op& op, int fd) {
   std::filesystem::remove_all(pre, ec);
   std::filesystem::create_directories(pre.parent_path(), ec);
   if (::mkdir(pre.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", pre.string());
-  BOOST_OUTCOME_TRY(send_tree(fd, "private-base", op.layout.private_dir, pre / "private.snar"));
+  // The VE runs on meanwhile: what changes under tar goes again in private-delta.
+  BOOST_OUTCOME_TRY(send_tree(fd, "private-base", op.layout.private_dir, pre / "private.snar",
+                              tree_state::in_use));
   std::uint64_t before = 0;
   int n = 0;
   for (;;) {

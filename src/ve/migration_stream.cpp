@@ -41,11 +41,14 @@ const std::vector<std::string> tar_common = {"--numeric-owner", "--xattrs", "--x
                                              "--acls"};
 
 // Waits for tar and says how it ended, with the end of what it wrote to `said` (a memfd).
-result<void> wait_tar(pid_t pid, int said, const char* doing) {
+// `changing`: the tree was in use while archived, where tar's 1 (a file changed or went
+// while it was read) is what is expected; what it missed goes in a later archive.
+result<void> wait_tar(pid_t pid, int said, const char* doing, bool changing = false) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return sys_fail(errno, "waitpid tar");
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return success();
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || (changing && WEXITSTATUS(status) == 1)))
+    return success();
   std::string text(4096, '\0');
   const ssize_t n = ::pread(said, text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -87,7 +90,7 @@ result<std::string> expect(int fd, mig type, std::string_view what) {
 }
 
 result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
-                       const std::filesystem::path& snapshot) {
+                       const std::filesystem::path& snapshot, tree_state state) {
   BOOST_OUTCOME_TRY(send(fd, mig::tree, name));
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
@@ -97,6 +100,10 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
                                    "--directory=" + dir.string()};
   argv.insert(argv.end(), tar_common.begin(), tar_common.end());
   if (!snapshot.empty()) argv.push_back("--listed-incremental=" + snapshot.string());
+  const bool changing = state == tree_state::in_use;
+  if (changing)
+    argv.insert(argv.end(), {"--warning=no-file-changed", "--warning=no-file-removed",
+                             "--warning=no-file-shrank"});
   argv.push_back(".");
   BOOST_OUTCOME_TRY(pid, spawn_tool(argv, to_us.get(), said.get()));
   to_us.reset();
@@ -115,7 +122,7 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
   }
   // Closed first: a tar still writing gets EPIPE rather than blocking.
   from_tar.reset();
-  auto archived = wait_tar(pid, said.get(), ("archiving " + dir.string()).c_str());
+  auto archived = wait_tar(pid, said.get(), ("archiving " + dir.string()).c_str(), changing);
   if (!sent) return sent.error();
   if (!archived) return archived.error();
   return send(fd, mig::data);

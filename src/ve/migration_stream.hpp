@@ -46,11 +46,18 @@ result<frame> next_frame(int fd, std::string_view what);
 /// other side's message, another type errc::peer_failed naming both.
 result<std::string> expect(int fd, mig type, std::string_view what);
 
+/// Whether a tree may change while it is sent.
+enum class tree_state {
+  at_rest,  ///< nothing writes it: any file tar could not read whole is a failure
+  in_use,   ///< a running VE's: files that change or go while read are taken as found
+};
+
 /// Sends the tree under `dir` as a tree frame named `name`, then its archive. With a
 /// `snapshot` file, the archive is GNU tar's incremental one: everything the first time (no
 /// file yet), then what changed since the last time, with the names of what was removed.
 result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
-                       const std::filesystem::path& snapshot = {});
+                       const std::filesystem::path& snapshot = {},
+                       tree_state state = tree_state::at_rest);
 
 /// How a tree's archive is taken.
 enum class tree_into {
