@@ -3,9 +3,9 @@
 
 #include <ovz/ve.hpp>
 
-#include "kernel/cgroup_subtree.hpp"
-#include "kernel/cgroup_mounts.hpp"
 #include "fail.hpp"
+#include "kernel/cgroup_mounts.hpp"
+#include "kernel/cgroup_subtree.hpp"
 #include "kernel/files.hpp"
 #include "kernel/criu_service.hpp"
 #include "model/network.hpp"
@@ -261,8 +261,9 @@ namespace {
 
 // Where the VE's cgroup is on cgroup v2 (empty on v1), before it is made.
 std::filesystem::path v2_dir_of(const ve_op& op) {
+  if (op.cg().version() != 2) return {};
   for (const auto& h : ve_cgroup_hierarchies())
-    if (h.v2 && op.cg().version() == 2) return h.mount_point + op.cg().hierarchy_path(op.layout.cgroup);
+    if (h.v2) return h.mount_point + op.cg().hierarchy_path(op.layout.cgroup);
   return {};
 }
 

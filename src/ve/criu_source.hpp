@@ -12,11 +12,11 @@ namespace ovz::detail {
 
 class criu_source final : public process_source {
  public:
-  /// `images`: the checkpoint's directory, open; `externals` as the dump had them.
   /// The file of a checkpoint with what the VE's cgroups enable for their children
   /// (kernel/cgroup_subtree.hpp).
   static constexpr const char controls_name[] = "cgroup-controls";
 
+  /// `images`: the checkpoint's directory, open; `externals` as the dump had them;
   /// `cgroup`: the VE's cgroup as /proc/PID/cgroup names it; `v2_dir` where it is on
   /// cgroup v2 (empty on v1).
   criu_source(unique_fd images, std::filesystem::path state_root,
