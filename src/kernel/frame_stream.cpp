@@ -2,10 +2,13 @@
 
 #include "fail.hpp"
 
+#include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -33,6 +36,27 @@ result<void> write_all(int fd, const char* p, std::size_t n) {
   return success();
 }
 
+// write_all, waiting for room or a word from the peer, whichever comes first; false at the
+// word. Only what fits now is written: without waiting on a socket, and on a pipe no more
+// than PIPE_BUF, what poll's POLLOUT promises room for.
+result<bool> write_all_unless_heard(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    pollfd pf{.fd = fd, .events = POLLIN | POLLOUT, .revents = 0};
+    if (::poll(&pf, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return sys_fail(errno, "poll the stream");
+    }
+    if (pf.revents & (POLLIN | POLLHUP | POLLERR)) return false;
+    ssize_t done = ::send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (done < 0 && errno == ENOTSOCK) done = ::write(fd, p, std::min<std::size_t>(n, PIPE_BUF));
+    if (done < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (done < 0) return sys_fail(errno, "write to the stream");
+    p += done;
+    n -= static_cast<std::size_t>(done);
+  }
+  return true;
+}
+
 // Reads exactly n bytes; false at end of stream before them.
 result<bool> read_exact(int fd, char* p, std::size_t n) {
   while (n > 0) {
@@ -48,13 +72,28 @@ result<bool> read_exact(int fd, char* p, std::size_t n) {
 
 }  // namespace
 
-result<void> write_frame(int fd, std::uint32_t type, std::string_view payload) {
+namespace {
+
+std::array<char, header_size> header(std::uint32_t type, std::uint64_t len) {
   std::array<char, header_size> h{};
-  const std::uint64_t len = payload.size();
   for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(type >> (8 * i));
   for (int i = 0; i < 8; ++i) h[4 + i] = static_cast<char>(len >> (8 * i));
+  return h;
+}
+
+}  // namespace
+
+result<void> write_frame(int fd, std::uint32_t type, std::string_view payload) {
+  const auto h = header(type, payload.size());
   BOOST_OUTCOME_TRY(write_all(fd, h.data(), h.size()));
   return write_all(fd, payload.data(), payload.size());
+}
+
+result<bool> write_frame_unless_heard(int fd, std::uint32_t type, std::string_view payload) {
+  const auto h = header(type, payload.size());
+  BOOST_OUTCOME_TRY(whole, write_all_unless_heard(fd, h.data(), h.size()));
+  if (!whole) return false;
+  return write_all_unless_heard(fd, payload.data(), payload.size());
 }
 
 result<frame> read_frame(int fd, std::size_t max_payload, std::string_view what) {

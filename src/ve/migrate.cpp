@@ -129,8 +129,9 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
       if (!keep) std::filesystem::remove_all(l.pre_dumps, ec);
     }
   } removed{op.layout};
+  // Not to a side that failed or spoke out of turn: it may have stopped reading.
   auto told = [&](const error& e) {
-    (void)send(fd, mig::error, e.message());
+    if (!e.is(errc::peer_failed)) (void)send(fd, mig::error, e.message());
     return e;
   };
   dump_chain chain;

@@ -64,10 +64,6 @@ result<unique_fd> memfd(const char* name) {
 
 }  // namespace
 
-result<void> send(int fd, mig type, std::string_view payload) {
-  return write_frame(fd, static_cast<std::uint32_t>(type), payload);
-}
-
 namespace {
 
 result<frame> read_one(int fd, std::size_t max, std::string_view what) {
@@ -78,6 +74,20 @@ result<frame> read_one(int fd, std::size_t max, std::string_view what) {
 }
 
 }  // namespace
+
+result<void> send(int fd, mig type, std::string_view payload) {
+  BOOST_OUTCOME_TRY(whole, write_frame_unless_heard(fd, static_cast<std::uint32_t>(type), payload));
+  if (whole) return success();
+  const std::string what =
+      fmt::format("the other side's reason to stop taking {}", name_of(type));
+  BOOST_OUTCOME_TRY(f, read_one(fd, text_max, what));
+  return fail(errc::peer_failed, "the other side sent {} while it was sent {}",
+              name_of(static_cast<mig>(f.type)), name_of(type));
+}
+
+result<void> answer(int fd, mig type, std::string_view payload) {
+  return write_frame(fd, static_cast<std::uint32_t>(type), payload);
+}
 
 result<frame> next_frame(int fd, std::string_view what) { return read_one(fd, text_max, what); }
 

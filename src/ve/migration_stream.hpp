@@ -37,7 +37,14 @@ enum class mig : std::uint32_t {
   ok = 8,
 };
 
+/// The sender's frames. A frame the receiver sends meanwhile ends the move: its error
+/// becomes errc::peer_failed with its message (a receiver that failed stops reading; the
+/// sender hears why instead of waiting on a full stream).
 result<void> send(int fd, mig type, std::string_view payload = {});
+
+/// The receiver's frames (ready, ok, error), written whatever the sender has sent meanwhile:
+/// its error must go out while the sender's frames wait unread.
+result<void> answer(int fd, mig type, std::string_view payload = {});
 
 /// The next frame: an error frame becomes errc::peer_failed with the other side's message.
 result<frame> next_frame(int fd, std::string_view what);

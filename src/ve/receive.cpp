@@ -129,7 +129,7 @@ result<void> run_received(ve_op& op, const hello& h) {
 result<ctid> receive_locked(ve_op& op, int fd, const hello& h) {
   BOOST_OUTCOME_TRY(check_hello(op, h));
   BOOST_OUTCOME_TRY(in, staging::make(op.layout));
-  BOOST_OUTCOME_TRY(send(fd, mig::ready));
+  BOOST_OUTCOME_TRY(answer(fd, mig::ready));
   auto taken = take_files(op, fd, in);
   if (taken) taken = run_received(op, h);
   if (!taken) {
@@ -140,7 +140,7 @@ result<ctid> receive_locked(ve_op& op, int fd, const hello& h) {
   }
   // It runs here now. A source that does not hear so leaves its copy at rest (in doubt)
   // rather than run it again, so this one stays.
-  if (auto told = send(fd, mig::ok); !told)
+  if (auto told = answer(fd, mig::ok); !told)
     logged(told, fmt::format("VE {} runs here; telling the source so", h.id.value()));
   return h.id;
 }
@@ -153,7 +153,7 @@ namespace ovz::inline v0 {
 result<ctid> receive_ve(int fd, const std::filesystem::path& state_root) {
   // The source learns why it cannot move its VE here, whatever failed.
   auto told = [&](const error& e) -> error {
-    (void)detail::send(fd, detail::mig::error, e.message());
+    (void)detail::answer(fd, detail::mig::error, e.message());
     return e;
   };
   auto text = detail::expect(fd, detail::mig::hello, "the migration's hello");

@@ -2,7 +2,7 @@
 // on a thread as another host's ovzctl would be): stopped, running (stopped and started
 // there), online (checkpointed and restored there, where CRIU works); and what is left where
 // when the other side refuses, goes away at each step, fills its disk or never answers.
-// CTIDs 17120-17129.
+// CTIDs 17118, 17120-17129.
 
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -172,6 +172,37 @@ TEST_CASE("a target that goes away while the files move leaves the VE running he
   auto st = MUST(r.v.status());
   CHECK(st.state == ve_state::running);
   CHECK(MUST(r.v.exec({"cat", "/root/note"})).out == "kept\n");
+}
+
+TEST_CASE("a target that fails and stops reading is heard, not waited on for ever",
+          "[migrate]") {
+  test::require_root();
+  test::running_ve r(17118);
+  MUST(r.v.exec({"sh", "-c", "dd if=/dev/urandom of=/root/big bs=1M count=4"}));
+  // A receiver whose disk broke at the first tree: it says why and reads no more, but its
+  // end stays open (a host still up) until the sender has returned.
+  auto s = stream::tight();
+  std::promise<void> returned;
+  std::thread failing([fd = s.ends[1], back = returned.get_future()] {
+    (void)detail::read_frame(fd, 1 << 20, "hello");
+    (void)detail::write_frame(fd, 2 /* ready */, {});
+    for (;;) {
+      auto f = detail::read_frame(fd, 1 << 20, "a frame");
+      if (!f || f->type == 5 /* tree */) break;
+    }
+    (void)detail::write_frame(fd, 3 /* error */, "write /var/lib/vz: Input/output error");
+    back.wait();
+  });
+  auto sent = r.v.migrate(s.ends[0]);
+  returned.set_value();
+  failing.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::peer_failed));
+  CHECK(sent.error().message().find("the other side: write /var/lib/vz: Input/output error") !=
+        std::string::npos);
+  CHECK(sent.error().message().find("it runs here again") != std::string::npos);
+  CHECK(MUST(r.v.status()).state == ve_state::running);
 }
 
 namespace {
