@@ -519,27 +519,46 @@ typedef struct ovz_checkpoint_tools {
 /* Fills `out` of `size` bytes (sizeof(ovz_checkpoint_tools)); OVZ_EUNSUPPORTED without criu. */
 int ovz_checkpoint_tools_here(ovz_checkpoint_tools *out, size_t size);
 
+typedef struct ovz_checkpoint_options {
+  size_t size;
+  /* non-zero: the VE runs on once its image is written (a backup, a copy to start
+   * elsewhere); by default it stops then, as vzctl chkpnt does */
+  int leave_running;
+} ovz_checkpoint_options;
+#define OVZ_CHECKPOINT_OPTIONS_INIT {sizeof(ovz_checkpoint_options), 0}
+
 /* Writes the running VE (its processes, memory, open files, sockets, TCP connections) with
  * CRIU into the directory `dir` (NULL or "": <state root>/dump/<CTID>), its cgroup frozen
- * meanwhile, then stops it unless `leave_running` is non-zero (vzctl chkpnt). A dump that
- * fails leaves the VE running as it was and no directory behind. OVZ_EUNSUPPORTED, with
- * CRIU's reason, where this host cannot checkpoint (ovz_checkpoint_supported). */
-int ovz_ve_checkpoint(ovz_ve_t *ve, const char *dir, int leave_running);
+ * meanwhile, then stops it unless `opts` say otherwise (vzctl chkpnt); NULL options mean
+ * OVZ_CHECKPOINT_OPTIONS_INIT. A dump that fails leaves the VE running as it was and no
+ * directory behind. OVZ_EUNSUPPORTED, with CRIU's reason, where this host cannot checkpoint
+ * (ovz_checkpoint_supported). */
+int ovz_ve_checkpoint(ovz_ve_t *ve, const char *dir, const ovz_checkpoint_options *opts);
 /* Starts the stopped VE from the checkpoint in `dir` (NULL or "": <state root>/dump/<CTID>),
  * its processes as they were (vzctl restore). A checkpoint of another VE, architecture or
  * cgroup version is refused before anything starts; a restore that fails leaves the VE
  * stopped. */
 int ovz_ve_restore(ovz_ve_t *ve, const char *dir);
 
+typedef struct ovz_migrate_options {
+  size_t size;
+  /* non-zero: its processes go with it (a checkpoint sent and restored there: the same
+   * PIDs, open files and TCP connections; needs ovz_checkpoint_supported on both sides);
+   * else it is stopped here and started there, as vzmigrate does without --online */
+  int online;
+} ovz_migrate_options;
+#define OVZ_MIGRATE_OPTIONS_INIT {sizeof(ovz_migrate_options), 0}
+
 /* Moves the VE to the ovz_receive_ve() at the other end of `fd`, a connected stream (a
  * socket pair, a TCP connection, ssh's stdin and stdout): its CTID.conf, private area and,
- * with `online` non-zero, its checkpoint; then it runs there as it ran here (restored when
- * online, else stopped here and started there) and nothing of it stays here (vzmigrate).
+ * online, its checkpoint; then it runs there as it ran here (restored when online, else
+ * stopped here and started there) and nothing of it stays here (vzmigrate). NULL options
+ * mean OVZ_MIGRATE_OPTIONS_INIT.
  * The other side may refuse (it has the CTID, lacks the template) before anything here
  * changes: OVZ_EPEER with its reason. Any failure before it runs there leaves it here as it
  * was (running again). When the other side's last answer never comes it may run there: it
  * is left here at rest (stopped, or checkpointed) and OVZ_EINDOUBT says so, never run twice. */
-int ovz_ve_migrate(ovz_ve_t *ve, int fd, int online);
+int ovz_ve_migrate(ovz_ve_t *ve, int fd, const ovz_migrate_options *opts);
 /* The receiving side of ovz_ve_migrate: takes the VE that comes over `fd` into `state_root`
  * (NULL: $OVZ_ROOT or the default) and runs it as it ran at the source; `ctid` (may be NULL)
  * gets its CTID. On failure nothing of it stays here and the source is told why. */

@@ -1046,10 +1046,15 @@ int ovz_checkpoint_tools_here(ovz_checkpoint_tools* out, size_t size) {
   });
 }
 
-int ovz_ve_checkpoint(ovz_ve_t* ve, const char* dir, int leave_running) {
+int ovz_ve_checkpoint(ovz_ve_t* ve, const char* dir, const ovz_checkpoint_options* opts) {
   return guarded([&] {
     if (!ve) return invalid("ovz_ve_checkpoint: ve is NULL");
-    auto r = ve->v.checkpoint(root_path(dir), {.leave_running = leave_running != 0});
+    ovz::checkpoint_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_checkpoint_options")) return rc;
+      o.leave_running = covers(*opts, &ovz_checkpoint_options::leave_running) && opts->leave_running;
+    }
+    auto r = ve->v.checkpoint(root_path(dir), o);
     return r ? 0 : fail(r.error());
   });
 }
@@ -1062,10 +1067,15 @@ int ovz_ve_restore(ovz_ve_t* ve, const char* dir) {
   });
 }
 
-int ovz_ve_migrate(ovz_ve_t* ve, int fd, int online) {
+int ovz_ve_migrate(ovz_ve_t* ve, int fd, const ovz_migrate_options* opts) {
   return guarded([&] {
     if (!ve) return invalid("ovz_ve_migrate: ve is NULL");
-    auto r = ve->v.migrate(fd, {.online = online != 0});
+    ovz::migrate_options o;
+    if (opts) {
+      if (int rc = check_options(opts, "ovz_migrate_options")) return rc;
+      o.online = covers(*opts, &ovz_migrate_options::online) && opts->online;
+    }
+    auto r = ve->v.migrate(fd, o);
     return r ? 0 : fail(r.error());
   });
 }

@@ -84,7 +84,7 @@ static void check_without_ve(const char *root) {
   check(ovz_ve_start(ve) == OVZ_ENOTFOUND, "start of an absent VE is OVZ_ENOTFOUND");
   check(ovz_error_last()->message[0] != '\0', "... with a message");
   check(ovz_ve_suspend(NULL) == OVZ_EINVAL && ovz_ve_resume(NULL) == OVZ_EINVAL &&
-            ovz_ve_checkpoint(NULL, NULL, 0) == OVZ_EINVAL &&
+            ovz_ve_checkpoint(NULL, NULL, NULL) == OVZ_EINVAL &&
             ovz_ve_restore(NULL, NULL) == OVZ_EINVAL,
         "suspend, resume, checkpoint and restore of a NULL ve are OVZ_EINVAL");
 
@@ -769,7 +769,7 @@ static int migrate_to_child(ovz_ve_t *ve, const char *to, int sent, int received
     _exit(rc == received && (rc != 0 || got == id) ? 0 : 1);
   }
   close(pair[1]);
-  got_sent = ovz_ve_migrate(ve, pair[0], 0);
+  got_sent = ovz_ve_migrate(ve, pair[0], NULL);
   close(pair[0]);
   return waitpid(receiver, &status, 0) == receiver && WIFEXITED(status) &&
          WEXITSTATUS(status) == 0 && got_sent == sent;
@@ -837,12 +837,26 @@ static void check_migrate(const char *root) {
           "a target that has the CTID refuses (OVZ_EEXIST there): OVZ_EPEER with its reason");
     check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
           "... and the VE runs on here");
+    /* Options a newer libovz knows (a field set past this one's struct): refused before
+     * the stream is touched. */
+    struct {
+      ovz_migrate_options known;
+      int later;
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.known.size = sizeof newer;
+    newer.later = 1;
+    check(ovz_ve_migrate(ve, -1, &newer.known) == OVZ_EUNSUPPORTED &&
+              ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
+          "migrate options with a field this libovz does not know: OVZ_EUNSUPPORTED, the VE "
+          "runs on");
+    ovz_migrate_options offline = OVZ_MIGRATE_OPTIONS_INIT;
     int pair[2], status = -1;
     if (check(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0, "a socket pair")) {
       const pid_t vanishing = fork();
       if (vanishing == 0) take_all_and_vanish(pair[1]);
       close(pair[1]);
-      check(ovz_ve_migrate(ve, pair[0], 0) == OVZ_EINDOUBT &&
+      check(ovz_ve_migrate(ve, pair[0], &offline) == OVZ_EINDOUBT &&
                 strstr(ovz_error_last()->message, "may run there") != NULL,
             "a target whose answer never comes: OVZ_EINDOUBT");
       close(pair[0]);
