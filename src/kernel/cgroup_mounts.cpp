@@ -18,8 +18,8 @@ bool under_cgroup_root(const std::string& mount_point) {
 
 }  // namespace
 
-std::vector<cgroup_hierarchy> ve_cgroup_hierarchies() {
-  std::vector<cgroup_hierarchy> found;
+std::vector<cgroup_mount> host_cgroup_mounts() {
+  std::vector<cgroup_mount> found;
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line)) {
@@ -30,9 +30,19 @@ std::vector<cgroup_hierarchy> ve_cgroup_hierarchies() {
     pre >> id >> parent >> devno >> root >> mount_point;
     post >> fstype >> source >> options;
     if ((fstype != "cgroup" && fstype != "cgroup2") || !under_cgroup_root(mount_point)) continue;
-    cgroup_hierarchy h{mount_point, {}, fstype == "cgroup2", false};
+    cgroup_mount m{mount_point, fstype == "cgroup2", {}};
     std::istringstream opts(options);
-    for (std::string o; std::getline(opts, o, ',');) {
+    for (std::string o; std::getline(opts, o, ',');) m.options.push_back(o);
+    found.push_back(std::move(m));
+  }
+  return found;
+}
+
+std::vector<cgroup_hierarchy> ve_cgroup_hierarchies() {
+  std::vector<cgroup_hierarchy> found;
+  for (const auto& m : host_cgroup_mounts()) {
+    cgroup_hierarchy h{m.mount_point, {}, m.v2, false};
+    for (const auto& o : m.options) {
       if (h.v2) {
         h.nsdelegate = h.nsdelegate || o == "nsdelegate";
       } else if (o == systemd_name || std::find(std::begin(controllers_used),

@@ -19,6 +19,16 @@ struct cgroup_hierarchy {
                             ///< refuses writes to its own limits from inside)
 };
 
+/// A cgroup file system mounted on the host under /sys/fs/cgroup.
+struct cgroup_mount {
+  std::string mount_point;
+  bool v2 = false;
+  std::vector<std::string> options;  ///< its super options: "rw", "cpu", "name=systemd"…
+};
+
+/// Every cgroup hierarchy mounted under /sys/fs/cgroup, in /proc/self/mountinfo's order.
+std::vector<cgroup_mount> host_cgroup_mounts();
+
 /// The hierarchies of this host a VE gets a cgroup in, in /proc/self/mountinfo's order: on
 /// cgroup v2 the one under /sys/fs/cgroup; on v1 the controllers' hierarchies VEs are limited
 /// by, plus name=systemd and the unified cgroup2 hierarchy of a hybrid host where they are

@@ -3,6 +3,7 @@
 #include <ovz/fd.hpp>
 
 #include "fail.hpp"
+#include "kernel/criu_yard.hpp"
 #include "kernel/fd_passing.hpp"
 #include "kernel/files.hpp"
 #include "kernel/host_tool.hpp"
@@ -281,7 +282,8 @@ struct common_opts {
     opts.has_ext_sharing = opts.ext_sharing = true;
     opts.has_ext_masters = opts.ext_masters = true;
     // The VE's cgroup tree as the dump found it, for the restore to make again below the
-    // cgroup the plan made (criu_restore).
+    // cgroup the plan made (criu_restore); through a yard of the host's own mounts
+    // (kernel/criu_yard), which the dump and the restore each make.
     opts.has_manage_cgroups_mode = true;
     opts.manage_cgroups_mode = CRIU_CG_MODE__SOFT;
     // nftables: iptables is not needed, nor installed on a host that has nft.
@@ -349,6 +351,8 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   c.opts.irmap_scan_paths = scan.data();
   c.opts.has_track_mem = c.opts.track_mem = r.track_mem;
   if (!r.parent_img.empty()) c.opts.parent_img = const_cast<char*>(r.parent_img.c_str());
+  BOOST_OUTCOME_TRY(yard, criu_yard::make());
+  c.opts.cgroup_yard = const_cast<char*>(yard.path().c_str());
   CriuReq req = CRIU_REQ__INIT;
   req.type = r.pre_dump ? CRIU_REQ_TYPE__PRE_DUMP : CRIU_REQ_TYPE__DUMP;
   req.opts = &c.opts;
@@ -387,6 +391,8 @@ result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& l
   cg_root.path = const_cast<char*>(r.cgroup_root.c_str());
   c.opts.n_cg_root = 1;
   c.opts.cg_root = cg_roots;
+  BOOST_OUTCOME_TRY(yard, criu_yard::make());
+  c.opts.cgroup_yard = const_cast<char*>(yard.path().c_str());
   CriuReq req = CRIU_REQ__INIT;
   req.type = CRIU_REQ_TYPE__RESTORE;
   req.opts = &c.opts;

@@ -10,6 +10,8 @@
 
 #include <ovz/checkpoint.hpp>
 
+#include "kernel/cgroup_mounts.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -82,6 +84,18 @@ long count_in(const ve& v) {
   return std::atol(r.out.c_str());
 }
 
+// The host's cgroup mounts and their options (nsdelegate, memory_recursiveprot), which any
+// new cgroup2 mount in the host's cgroup namespace would reset for the whole host.
+std::string host_cgroup_options() {
+  std::string out;
+  for (const auto& m : detail::host_cgroup_mounts()) {
+    out += m.mount_point;
+    for (const auto& o : m.options) out += " " + o;
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a checkpointed VE comes back with its processes where they were", "[checkpoint]") {
@@ -94,7 +108,9 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   // What the VE sees of cgroups: its own, through its cgroup namespace.
   const char* cgroup_view = "cat /proc/1/cgroup /proc/self/cgroup; ls /sys/fs/cgroup";
   const auto view = MUST(r.v.exec({"sh", "-c", cgroup_view})).out;
+  const auto host_options = host_cgroup_options();
   MUST(r.v.checkpoint());
+  CHECK(host_cgroup_options() == host_options);
   CHECK(std::filesystem::exists(r.v.dump_path() / "manifest"));
   CHECK(MUST(r.v.status()).state == ve_state::stopped);
   const long at_dump = std::atol(test::read_text(r.root.path() / "private/17100/fs/tmp/count").c_str());
@@ -108,6 +124,7 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   CHECK(after > at_dump);
   CHECK(after < at_dump + 20);  // went on from where it was, not from 0
   CHECK(MUST(r.v.exec({"sh", "-c", cgroup_view})).out == view);
+  CHECK(host_cgroup_options() == host_options);
   MUST(r.v.stop({.fast = true}));
   CHECK(test::leftovers(r.root).empty());
 }
