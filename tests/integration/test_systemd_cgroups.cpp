@@ -2,7 +2,7 @@
 // in a cgroup of its own stands in for the host's (only cgroup v2 hosts get the manager, and
 // this suite's v2 runs are in the lab, whose init is no systemd). A VE's life through it:
 // its cgroup below a delegated scope, limits in force there, status, exec, stop and destroy
-// leaving no scope and no cgroup. CTIDs 14000-14009.
+// leaving no scope and no cgroup; a checkpoint and restore through it. CTIDs 14000-14009.
 
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
@@ -228,5 +228,49 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
   MUST(v.destroy());
   CHECK_FALSE(MUST(bus.knows(unit)));
   CHECK_FALSE(fs::exists(cgroup_mount / scope));
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("with systemd as the cgroup manager a checkpointed VE comes back below its scope, "
+          "its processes where they were", "[ve][cgroups][systemd][checkpoint]") {
+  test::require_root();
+  user_systemd manager;
+  if (!manager.why_not().empty()) {
+    WARN("SKIPPED: " << manager.why_not());
+    return;
+  }
+  if (!test::checkpoint_works_here()) return;
+  auto on = MUST(host::with_systemd(manager.bus()));
+  test::temp_root root;
+  auto v = MUST(ve::open(MUST(ctid::from_number(14001)), root.path(), on));
+  ve_guard guard{v};
+  MUST(v.create());
+  MUST(v.set({.ubc = {{ubc_resource::numproc, ubc_value{40, 40}}}}, true));
+  MUST(v.start());
+  MUST(v.exec({"sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 &"}));
+  const auto sleeper = MUST(v.exec({"pidof", "sleep"})).out;
+  REQUIRE_FALSE(sleeper.empty());
+
+  MUST(v.checkpoint());
+  const auto path = MUST(detail::locate(root.path(), v.id())).cgroup;
+  const auto unit = detail::scope_unit(path);
+  const auto scope = manager.cgroup() + "/machine.slice/" + unit;
+  auto bus = MUST(detail::systemd_bus::connect(manager.bus()));
+  CHECK_FALSE(MUST(bus.knows(unit)));
+
+  MUST(v.restore());
+  const auto st = MUST(v.status());
+  REQUIRE(st.state == ve_state::running);
+  // The scope made anew, the VE's processes in its leaf, its limit there, the same PIDs.
+  CHECK(MUST(bus.knows(unit)));
+  CHECK(cgroup_of(st.init_pid) == "0::/" + scope + "/ve\n");
+  CHECK(MUST(detail::read_file((cgroup_mount / scope / "ve/pids.max").string())) == "40\n");
+  CHECK(MUST(v.exec({"pidof", "sleep"})).out == sleeper);
+  CHECK(MUST(v.exec({"/bin/cat", "/proc/self/cgroup"})).out == "0::/\n");
+
+  MUST(v.stop({.fast = true}));
+  CHECK_FALSE(MUST(bus.knows(unit)));
+  CHECK_FALSE(fs::exists(cgroup_mount / scope));
+  MUST(v.destroy());
   CHECK(test::leftovers(root).empty());
 }
