@@ -152,8 +152,8 @@ OPTIONS = {
     "enter_options": ("ovz_enter_options", {}, {}),
     "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
     "console_options": ("ovz_console_options", {}, {}),
-    "checkpoint_options": (None, {}, {}),
-    "migrate_options": (None, {}, {}),
+    "checkpoint_options": ("ovz_checkpoint_options", {}, {}),
+    "migrate_options": ("ovz_migrate_options", {}, {}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,
