@@ -19,37 +19,30 @@ constexpr std::size_t header_size = 12;
 
 // send() where the descriptor is a socket, so that a peer gone is EPIPE and not SIGPIPE in
 // the embedding program; write() on a pipe (whose writer has SIGPIPE as the caller set it).
-ssize_t put(int fd, const char* p, std::size_t n) {
-  ssize_t done = ::send(fd, p, n, MSG_NOSIGNAL);
-  if (done < 0 && errno == ENOTSOCK) done = ::write(fd, p, n);
+// `now`: only what fits without waiting (on a pipe no more than PIPE_BUF, the room poll's
+// POLLOUT promises).
+ssize_t put(int fd, const char* p, std::size_t n, bool now) {
+  ssize_t done = ::send(fd, p, n, MSG_NOSIGNAL | (now ? MSG_DONTWAIT : 0));
+  if (done < 0 && errno == ENOTSOCK)
+    done = ::write(fd, p, now ? std::min<std::size_t>(n, PIPE_BUF) : n);
   return done;
 }
 
-result<void> write_all(int fd, const char* p, std::size_t n) {
+// Writes all of p. `listen`: waiting for room or a word from the peer, whichever comes
+// first; false at the word.
+result<bool> write_all(int fd, const char* p, std::size_t n, bool listen) {
   while (n > 0) {
-    const ssize_t done = put(fd, p, n);
-    if (done < 0 && errno == EINTR) continue;
-    if (done < 0) return sys_fail(errno, "write to the stream");
-    p += done;
-    n -= static_cast<std::size_t>(done);
-  }
-  return success();
-}
-
-// write_all, waiting for room or a word from the peer, whichever comes first; false at the
-// word. Only what fits now is written: without waiting on a socket, and on a pipe no more
-// than PIPE_BUF, what poll's POLLOUT promises room for.
-result<bool> write_all_unless_heard(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    pollfd pf{.fd = fd, .events = POLLIN | POLLOUT, .revents = 0};
-    if (::poll(&pf, 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      return sys_fail(errno, "poll the stream");
+    if (listen) {
+      pollfd pf{.fd = fd, .events = POLLIN | POLLOUT, .revents = 0};
+      if (::poll(&pf, 1, -1) < 0) {
+        if (errno == EINTR) continue;
+        return sys_fail(errno, "poll the stream");
+      }
+      if (pf.revents & (POLLIN | POLLHUP | POLLERR)) return false;
     }
-    if (pf.revents & (POLLIN | POLLHUP | POLLERR)) return false;
-    ssize_t done = ::send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (done < 0 && errno == ENOTSOCK) done = ::write(fd, p, std::min<std::size_t>(n, PIPE_BUF));
-    if (done < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    const ssize_t done = put(fd, p, n, listen);
+    // EAGAIN only where poll said there was room (another writer took it).
+    if (done < 0 && (errno == EINTR || (listen && errno == EAGAIN))) continue;
     if (done < 0) return sys_fail(errno, "write to the stream");
     p += done;
     n -= static_cast<std::size_t>(done);
@@ -70,30 +63,27 @@ result<bool> read_exact(int fd, char* p, std::size_t n) {
   return true;
 }
 
-}  // namespace
-
-namespace {
-
-std::array<char, header_size> header(std::uint32_t type, std::uint64_t len) {
+// One frame, as write_all writes.
+result<bool> write_whole_frame(int fd, std::uint32_t type, std::string_view payload,
+                               bool listen) {
   std::array<char, header_size> h{};
+  const std::uint64_t len = payload.size();
   for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(type >> (8 * i));
   for (int i = 0; i < 8; ++i) h[4 + i] = static_cast<char>(len >> (8 * i));
-  return h;
+  BOOST_OUTCOME_TRY(whole, write_all(fd, h.data(), h.size(), listen));
+  if (!whole) return false;
+  return write_all(fd, payload.data(), payload.size(), listen);
 }
 
 }  // namespace
 
 result<void> write_frame(int fd, std::uint32_t type, std::string_view payload) {
-  const auto h = header(type, payload.size());
-  BOOST_OUTCOME_TRY(write_all(fd, h.data(), h.size()));
-  return write_all(fd, payload.data(), payload.size());
+  BOOST_OUTCOME_TRY(write_whole_frame(fd, type, payload, false));
+  return success();
 }
 
 result<bool> write_frame_unless_heard(int fd, std::uint32_t type, std::string_view payload) {
-  const auto h = header(type, payload.size());
-  BOOST_OUTCOME_TRY(whole, write_all_unless_heard(fd, h.data(), h.size()));
-  if (!whole) return false;
-  return write_all_unless_heard(fd, payload.data(), payload.size());
+  return write_whole_frame(fd, type, payload, true);
 }
 
 result<frame> read_frame(int fd, std::size_t max_payload, std::string_view what) {
