@@ -97,23 +97,34 @@ result<void> remove_tree(const std::string& path) {
   return remove_below(*parent, path.substr(slash + 1));
 }
 
-std::string member_of(std::string_view listed, std::string_view controller,
-                      const std::string& within) {
+std::vector<cgroup_membership> memberships_of(std::string_view listed) {
+  std::vector<cgroup_membership> out;
   while (!listed.empty()) {
     auto eol = listed.find('\n');
     auto line = listed.substr(0, eol);
     listed = eol == std::string_view::npos ? std::string_view{} : listed.substr(eol + 1);
-    // "ID:CONTROLLERS:/PATH"; the path may itself hold ':'.
     auto first = line.find(':'), second = line.find(':', first + 1);
     if (first == std::string_view::npos || second == std::string_view::npos) continue;
+    cgroup_membership m{line.substr(0, first), {}, line.substr(second + 1)};
     auto controllers = line.substr(first + 1, second - first - 1);
-    auto path = line.substr(second + 1);
-    bool ours = controller.empty() ? line.substr(0, second) == "0:" : false;
-    for (std::size_t at = 0; !ours && at <= controllers.size();) {
+    for (std::size_t at = 0; !controllers.empty() && at <= controllers.size();) {
       auto comma = std::min(controllers.find(',', at), controllers.size());
-      ours = controllers.substr(at, comma - at) == controller;
+      m.controllers.push_back(controllers.substr(at, comma - at));
       at = comma + 1;
     }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string member_of(std::string_view listed, std::string_view controller,
+                      const std::string& within) {
+  for (const auto& m : memberships_of(listed)) {
+    const bool ours = controller.empty()
+                          ? m.id == "0" && m.controllers.empty()
+                          : std::find(m.controllers.begin(), m.controllers.end(), controller) !=
+                                m.controllers.end();
+    auto path = m.path;
     if (!ours || path.empty() || path[0] != '/') continue;
     path.remove_prefix(1);
     if (path == within || (path.size() > within.size() && path.substr(0, within.size()) == within &&

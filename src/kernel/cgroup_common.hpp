@@ -23,6 +23,14 @@ namespace ovz::detail {
 result<std::vector<pid_t>> read_procs(const cgroup_dir& dir);
 /// The same for a cgroup named by path; ENOENT (no such cgroup) gives an empty list.
 result<std::vector<pid_t>> read_procs(const std::string& path);
+/// One line of /proc/PID/cgroup: "ID:CONTROLLERS:/PATH" (the path may hold ':').
+struct cgroup_membership {
+  std::string_view id;
+  std::vector<std::string_view> controllers;  ///< none on cgroup v2's line ("0::")
+  std::string_view path;
+};
+/// The lines of /proc/PID/cgroup (`listed`), as views into it; malformed lines skipped.
+std::vector<cgroup_membership> memberships_of(std::string_view listed);
 /// Where /proc/PID/cgroup (`listed`) puts the process in the hierarchy whose line has
 /// `controller` among its controllers ("" for the cgroup v2 line "0::"), if that is `within`
 /// or below it; `within` otherwise. Paths relative to the hierarchy's root, as `within` is.

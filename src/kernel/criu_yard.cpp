@@ -1,6 +1,7 @@
 #include "kernel/criu_yard.hpp"
 
 #include "fail.hpp"
+#include "kernel/cgroup_common.hpp"
 #include "kernel/cgroup_mounts.hpp"
 #include "kernel/files.hpp"
 
@@ -15,16 +16,6 @@
 
 namespace ovz::detail {
 namespace {
-
-std::vector<std::string> split(std::string_view text, char sep) {
-  std::vector<std::string> out;
-  while (true) {
-    const auto at = text.find(sep);
-    out.emplace_back(text.substr(0, at));
-    if (at == std::string_view::npos) return out;
-    text.remove_prefix(at + 1);
-  }
-}
 
 // A hierarchy as /proc/self/cgroup names it: its controllers ("cpu,cpuacct"), a name
 // ("name=systemd"), or nothing for cgroup2.
@@ -46,15 +37,8 @@ struct listed_hierarchy {
 result<std::vector<listed_hierarchy>> listed_hierarchies() {
   BOOST_OUTCOME_TRY(text, read_file("/proc/self/cgroup"));
   std::vector<listed_hierarchy> out;
-  for (const auto& line : split(text, '\n')) {
-    const auto first = line.find(':');
-    const auto second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    const auto field = std::string_view(line).substr(first + 1, second - first - 1);
-    listed_hierarchy h;
-    if (!field.empty()) h.controllers = split(field, ',');
-    out.push_back(std::move(h));
-  }
+  for (const auto& m : memberships_of(text))
+    out.push_back({std::vector<std::string>(m.controllers.begin(), m.controllers.end())});
   return out;
 }
 
