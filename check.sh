@@ -30,9 +30,39 @@ stage() {
   times+=("$name: $((SECONDS - start)) s")
 }
 main() {
+  rm -f build/ctest-output.log
   cmake -S . -B build -DOVZ_WERROR=ON "${launcher[@]}" &&
     cmake --build build -j"$(nproc)" &&
-    (cd build && ctest --output-on-failure -j"$(nproc)" "$@")
+    (cd build && ctest --output-on-failure --output-log ctest-output.log -j"$(nproc)" "$@")
+}
+
+# CI keeps only the end of what a run prints, and a failing test's output lies far above it,
+# amid the other tests' progress: the end repeats, for each test that failed, its name and
+# what it printed last (for a Catch2 suite, the failed assertions and the totals).
+failed_tests() {
+  local log=build/ctest-output.log
+  [[ -f $log ]] || return 0
+  echo "check: tests that failed in main:" >&2
+  awk '
+    function flush(   i, j, shown, from, last) {
+      if (name == "") return
+      print "--- " name
+      last = -1
+      for (i = 0; i < n && shown < 3; i++) {
+        if (buf[i] !~ /FAILED:|failed with|Timeout|error:/) continue
+        from = i - 10 > last ? i - 10 : last + 1
+        for (j = from; j <= i + 8 && j < n; j++) print buf[j]
+        last = j - 1; shown++
+      }
+      from = n > 12 ? n - 12 : 0
+      if (from > last + 1) print "..."
+      for (i = from; i < n; i++) if (i > last) print buf[i]
+      name = ""; n = 0
+    }
+    /^ *Start +[0-9]+: / || /^[0-9]+\/[0-9]+ Test +#[0-9]+: / { flush() }
+    /^[0-9]+\/[0-9]+ Test +#[0-9]+: .*\*\*\*/ { name = $0; next }
+    name != "" { buf[n++] = $0 }
+    END { flush() }' "$log" >&2
 }
 
 stage main main "$@"
@@ -40,6 +70,7 @@ for kind in "${sanitizers[@]}"; do
   stage "$kind" tests/sanitize/run.sh "$kind"
 done
 
+[[ " ${failed[*]} " == *" main "* ]] && failed_tests
 printf 'check: %s\n' "${times[@]}" >&2
 if ((${#failed[@]})); then
   echo "check: FAILED: ${failed[*]}" >&2

@@ -64,7 +64,13 @@ cmake -S "$source_dir" -B "$build" "${launcher[@]}" -DOVZ_SANITIZE="$kind" \
   exit 1
 }
 start=$SECONDS
-cmake --build "$build" -j"$jobs" --target "${targets[@]}"
+# The build's progress and the instrumentation's warnings go to a log: CI keeps only the end
+# of what a run prints, which must be the tests' verdicts.
+cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/build.log" 2>&1 || {
+  grep -E -A5 'error|Error' "$build/build.log" | head -n 80 >&2
+  say "$kind: build failed; all of it in $build/build.log"
+  exit 1
+}
 say "$kind: built in $((SECONDS - start)) s"
 
 start=$SECONDS
