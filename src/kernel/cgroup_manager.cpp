@@ -29,6 +29,14 @@ result<ve_cgroup> cgroup_manager::create_with(const std::string& path, pid_t pid
   return made;
 }
 
+result<void> cgroup_manager::attach_beside(const std::string& path, pid_t member, pid_t pid) {
+  for (int moved = 0;; ++moved) {
+    BOOST_OUTCOME_TRY(cg, open_of(path, member));
+    auto joined = attach(cg, pid);
+    if (joined || joined.error().sys_errno() != EBUSY || moved == 8) return joined;
+  }
+}
+
 result<cgroup_usage> cgroup_manager::stats(const std::string& path) {
   auto cg = open(path);
   if (!cg) return cg.error().sys_errno() == ENOENT ? cgroup_usage{} : result<cgroup_usage>(cg.error());

@@ -46,9 +46,9 @@ result<int> ve::enter(const enter_options& opts) const {
   auto unless_stopped = [&](const error& e) {
     return detail::unless_stopped(op.cg(), op.layout, init, detail::with_context(e, ctx));
   };
-  auto held = op.cg().open_of(op.layout.cgroup, init.pid());
-  if (!held) return unless_stopped(held.error());
-  spec.prepare = [&](pid_t pid) { return op.cg().attach(*held, pid); };
+  spec.prepare = [&](pid_t pid) {
+    return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid);
+  };
   BOOST_OUTCOME_TRY(conf, config());
   auto broker = detail::confine(spec, conf, op.layout);
   if (!broker) return detail::with_context(broker.error(), ctx);
