@@ -712,7 +712,8 @@ void define_ve(py::module_& m) {
           "side's reason when it refuses (it has the CTID, lacks the template) before anything "
           "here changes; any failure before it runs there leaves it running here again. Raises "
           "InDoubt when the other side's last answer never came: it may run there, and is "
-          "left at rest here (stopped, or checkpointed) to be run here or destroyed.")
+          "left here (stopped; online suspended, its host side cut off until resume()) to be run "
+          "here or destroyed.")
       .def_property_readonly(
           "status", [](const ovz::ve& v) { return unwrap(v.status()); },
           "The VE's VEStatus (state 'absent', 'stopped' or 'running'; suspended when frozen).")

@@ -186,7 +186,8 @@ class OVZ_API ve {
   /// errc::suspended meanwhile; stop() resumes it first. errc::not_running when the VE is
   /// not running.
   result<void> suspend();
-  /// Lets a suspended VE run on (vzctl resume); fine on a running VE that is not suspended.
+  /// Lets a suspended VE run on (vzctl resume), its host side put back first when a
+  /// migration in doubt cut it off; fine on a running VE that is not suspended.
   result<void> resume();
 
   /// `<state root>/dump/<CTID>`: where checkpoint() and restore() keep the VE's checkpoint
@@ -210,12 +211,14 @@ class OVZ_API ve {
   /// Moves the VE to the receive_ve() at the other end of `fd`, a connected stream: its
   /// config, private area and (online) checkpoint, then it runs there as it ran here. The
   /// other side may refuse (a CTID it has, a template it has not) before anything here
-  /// changes. Any failure before it runs there leaves it here as it was (running again, from
-  /// its checkpoint when online) and errc::peer_failed or the local error; once the other
-  /// side has it, nothing of it stays here. When the other side's last answer (that it runs
-  /// the VE, or why not) never comes, the VE may run there: it is left at rest here (stopped,
-  /// or checkpointed in the default dump directory) with errc::in_doubt, for its owner to
-  /// run here or destroy, never run twice. The lock is held throughout.
+  /// changes. Any failure before it runs there leaves it here as it was and
+  /// errc::peer_failed or the local error: offline started again; online the same processes
+  /// run on, the final dump's freeze undone. Once the other side has it, nothing of it stays
+  /// here. When the other side's last answer (that it runs the VE, or why not) never comes,
+  /// the VE may run there: it is left here with errc::in_doubt, never run twice — offline
+  /// stopped, online suspended with its host side cut off (its devices down and set aside,
+  /// its routes gone) — for its owner to start or resume() here, or destroy. The lock is
+  /// held throughout.
   result<void> migrate(int fd, const migrate_options& opts = {});
 
   /// Removes a stopped VE: its config first (the VE is gone), then its private area. What a

@@ -357,14 +357,21 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   req.type = r.pre_dump ? CRIU_REQ_TYPE__PRE_DUMP : CRIU_REQ_TYPE__DUMP;
   req.opts = &c.opts;
   const char* what = r.pre_dump ? "PRE_DUMP" : "DUMP";
+  // At post-dump every image is written and the tree still frozen: the images are complete
+  // for whoever reads them from there on (a migration sends them then). A pre-dump writes
+  // memory only: no network images.
+  const criu_notify at_notice = [&](criu_notice& n) -> result<void> {
+    if (n.script == "post-dump" && !r.pre_dump) {
+      BOOST_OUTCOME_TRY(drop_lock_tables(r.images_dir));
+    }
+    return notify ? notify(n) : result<void>(success());
+  };
   BOOST_OUTCOME_TRY(s, start_service(nullptr));
-  BOOST_OUTCOME_TRY(resp, converse(s, req, what, &notify));
+  BOOST_OUTCOME_TRY(resp, converse(s, req, what, &at_notice));
   if (!resp->success)
     return fail(errc::child_failed, "criu {}: {}", r.pre_dump ? "pre-dump" : "dump",
                 reason_of(*resp, r.images_dir, r.log_file.c_str()));
-  // A pre-dump writes memory only: no network images.
-  if (r.pre_dump) return success();
-  return drop_lock_tables(r.images_dir);
+  return success();
 }
 
 result<pid_t> criu_restore(const criu_restore_request& r, const criu_launcher& launch,

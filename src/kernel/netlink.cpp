@@ -249,6 +249,26 @@ result<void> socket::set_up(int index, const std::string& name,
   return success();
 }
 
+result<void> socket::set_down(int index, const std::string& name) {
+  link_ptr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), index);
+  link_ptr change(rtnl_link_alloc());
+  rtnl_link_unset_flags(change.get(), IFF_UP);
+  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "set link {} down", name);
+  return success();
+}
+
+result<void> socket::rename(int index, const std::string& name, const std::string& new_name) {
+  link_ptr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), index);
+  link_ptr change(rtnl_link_alloc());
+  rtnl_link_set_name(change.get(), new_name.c_str());
+  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "rename link {} to {}", name, new_name);
+  return success();
+}
+
 result<std::vector<addr_info>> socket::addresses() {
   nl_cache* raw = nullptr;
   if (int err = rtnl_addr_alloc_cache(sk_.get(), &raw); err < 0)

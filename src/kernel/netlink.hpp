@@ -85,6 +85,10 @@ class socket {
   result<void> set_up(int index, const std::string& name,
                       const std::optional<std::string>& alias = std::nullopt,
                       int master = 0);
+  /// Clears IFF_UP: the kernel drops the link's routes and neighbour entries with it.
+  result<void> set_down(int index, const std::string& name);
+  /// Renames a link, which must be down.
+  result<void> rename(int index, const std::string& name, const std::string& new_name);
 
   result<std::vector<addr_info>> addresses();
   /// Adds `a` (its prefix, else the full length) without duplicate address detection and

@@ -212,7 +212,8 @@ result<criu_dump_request> dump_request(const ve_op& op, int images, const char* 
 }  // namespace
 
 result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
-                               const checkpoint_options& opts, const dump_chain& chain) {
+                               const checkpoint_options& opts, const dump_chain& chain,
+                               const images_written& hand_over) {
   if (!op.live.init_pid)
     return detail::fail(errc::not_running, "{} is not running", op.context());
   BOOST_OUTCOME_TRY(detail::criu_kernel_check());
@@ -230,7 +231,12 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   BOOST_OUTCOME_TRY(r, dump_request(op, staged.fd(), "dump.log", chain));
   r.leave_running = opts.leave_running;
   r.externals = veth_externals(pairs);
-  auto dumped = detail::criu_dump(r, {});
+  criu_notify at_post_dump;
+  if (hand_over)
+    at_post_dump = [&](criu_notice& n) -> result<void> {
+      return n.script == "post-dump" ? hand_over(staged.path()) : result<void>(success());
+    };
+  auto dumped = detail::criu_dump(r, at_post_dump);
   if (!dumped) return detail::with_context(dumped.error(), "checkpoint");
   BOOST_OUTCOME_TRY(staged.publish());
   if (opts.leave_running) return success();

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <optional>
 
@@ -23,9 +24,16 @@ struct dump_chain {
   bool track_mem = false;  ///< dirty-memory tracking from this dump on
 };
 
+/// Called inside a dump once every image is written, the VE's processes still held and its
+/// network locked (CRIU's post-dump), with the images' directory: a migration hands the VE
+/// over there. Its success lets the dump end the processes; its error lets them run on (still
+/// frozen when they were frozen before the dump) and fails the dump with it.
+using images_written = std::function<result<void>(const std::filesystem::path& images)>;
+
 /// ve::checkpoint into `where`; `op` has the config and the live state.
 result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
-                               const checkpoint_options& opts, const dump_chain& chain = {});
+                               const checkpoint_options& opts, const dump_chain& chain = {},
+                               const images_written& hand_over = {});
 
 /// A pre-dump of the running VE's memory into `where` (made here), the VE running on after
 /// a brief freeze. The bytes of memory it wrote.
@@ -41,6 +49,13 @@ result<void> stop_locked(ve_op& op, const stop_options& opts, std::optional<proc
 
 /// ve::start, detached; `op` has the config and the live state.
 result<void> start_locked(ve_op& op, const start_options& opts);
+
+/// ve::suspend of the running VE, frozen or not; `op` has the live state.
+result<void> suspend_locked(ve_op& op);
+
+/// ve::resume of the running VE: its host side put back where a migration in doubt set it
+/// aside, then thawed; `op` has the config and the live state.
+result<void> resume_locked(ve_op& op);
 
 /// ve::destroy of the stopped VE; `op` has the live state.
 result<void> destroy_locked(ve_op& op);

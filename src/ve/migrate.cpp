@@ -1,15 +1,19 @@
-// The sending side of a migration: the VE brought to rest (stopped, or checkpointed when
-// online), its files sent (migration_stream), and removed here once the other side runs it;
-// run again here from where it rested when anything fails before that.
+// The sending side of a migration: the VE's files sent (migration_stream) and the VE removed
+// here once the other side runs it. Offline it is stopped first and started again here when
+// anything fails before that; online it runs on while its memory goes in pre-dumps, and its
+// final dump is the hand-over (hand_over): the same processes run on here when it fails.
 
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
 #include "kernel/criu_service.hpp"
 #include "kernel/log_writer.hpp"
+#include "log.hpp"
+#include "model/network.hpp"
 #include "ve/locked_ops.hpp"
 #include "ve/migration_stream.hpp"
 #include "ve/migration_hello.hpp"
+#include "ve/net_live.hpp"
 #include "ve/ve_op.hpp"
 
 #include <sys/stat.h>
@@ -17,25 +21,11 @@
 namespace ovz::detail {
 namespace {
 
-// The VE brought to rest as `how` says; it ran before. A checkpoint goes on from `chain`;
-// a stop leaves its monitor in `monitor`, to be waited for once the lock is let go.
-result<void> bring_to_rest(ve_op& op, run_there how, const dump_chain& chain,
-                           std::optional<process>& monitor) {
-  if (how == run_there::restore) {
-    BOOST_OUTCOME_TRY(checkpoint_locked(op, op.layout.dump, {}, chain));
-  } else if (how == run_there::start) {
-    BOOST_OUTCOME_TRY(stop_locked(op, {}, monitor));
-  }
-  op.live = {};
-  return success();
-}
-
-// The VE run here again as it ran before it was brought to rest: `e` (what failed) says so,
-// or also why that failed.
+// The VE run here again after a stop for the move: `e` (what failed) says so, or also why
+// that failed.
 error run_again(ve_op& op, run_there how, const error& e) {
   if (how == run_there::no) return e;
-  auto again = how == run_there::restore ? restore_locked(op, op.layout.dump)
-                                         : start_locked(op, {});
+  auto again = start_locked(op, {});
   if (!again)
     return error(e.code(), fmt::format("{}; and it could not be run here again: {}",
                                        e.message(), again.error().message()));
@@ -48,40 +38,39 @@ error run_again(ve_op& op, run_there how, const error& e) {
 constexpr std::uint64_t few_bytes = 64 * 4096;
 constexpr int max_pre_dumps = 8;
 
-// The files of a VE at rest and the end of them.
-result<void> send_rest(ve_op& op, int fd, run_there how) {
-  if (how == run_there::restore) {
+// The files of a VE at rest and the end of them: online, the private area's changes and the
+// final dump's `images`; else the private area.
+result<void> send_rest(ve_op& op, int fd, const std::filesystem::path& images) {
+  if (!images.empty()) {
     BOOST_OUTCOME_TRY(send_tree(fd, "private-delta", op.layout.private_dir,
                                 op.layout.pre_dumps / "private.snar"));
-    BOOST_OUTCOME_TRY(send_tree(fd, "dump", op.layout.dump));
+    BOOST_OUTCOME_TRY(send_tree(fd, "dump", images));
   } else {
     BOOST_OUTCOME_TRY(send_tree(fd, "private", op.layout.private_dir));
   }
   return send(fd, mig::done);
 }
 
-// Once done is sent the other side may run the VE: only its ok or its error says whether
-// it does. Without either, running it here again could make two of it (the same addresses,
-// the same disk contents diverging), so it stays at rest here and the user decides
-// (vzmigrate's rule).
-result<void> await_answer(ve_op& op, int fd, run_there how) {
+// Once done is sent the other side may run the VE: only its ok or its error
+// (errc::peer_failed) says whether it does. errc::in_doubt when neither came.
+result<void> answer_to_done(int fd) {
   auto f = read_frame(fd, 1 << 20, "the other side's answer to done");
   if (f && static_cast<mig>(f->type) == mig::ok) return success();
-  if (f && static_cast<mig>(f->type) == mig::error) {
-    return run_again(op, how, fail(errc::peer_failed, "the other side: {}", f->payload));
-  }
-  const std::string why = f ? fmt::format("a frame of type {} came", f->type)
-                            : f.error().message();
-  const std::string rest =
-      how == run_there::restore ? fmt::format("checkpointed in {} (ovzctl restore {})",
-                                              op.layout.dump.string(), op.id().value())
-      : how == run_there::start ? fmt::format("stopped (ovzctl start {})", op.id().value())
-                                : std::string("stopped");
+  if (f && static_cast<mig>(f->type) == mig::error)
+    return fail(errc::peer_failed, "the other side: {}", f->payload);
+  return fail(errc::in_doubt, "{}", f ? fmt::format("a frame of type {} came", f->type)
+                                      : f.error().message());
+}
+
+// Without the other side's answer, running the VE here again could make two of it (the same
+// addresses, the same disk contents diverging): it stays as `left` says, and the user
+// decides (vzmigrate's rule).
+error in_doubt(const ve_op& op, const error& why, std::string_view left) {
   return fail(errc::in_doubt,
               "VE {} was sent, and the other side's answer never came ({}): it may run there. "
               "It is left here {}; run it here only if it does not run there, else destroy "
               "it here",
-              op.id().value(), why, rest);
+              op.id().value(), why.message(), left);
 }
 
 // Online, while the VE runs: its private area, then pre-dumps of its memory, each sent as it
@@ -107,6 +96,57 @@ result<int> send_while_running(ve_op& op, int fd) {
   }
 }
 
+// Tells the other side why the move ends, unless it said so itself (it may have stopped
+// reading) or its answer to done is what is missing.
+error told(int fd, const error& e) {
+  if (!e.is(errc::peer_failed) && !e.is(errc::in_doubt)) (void)send(fd, mig::error, e.message());
+  return e;
+}
+
+// Online, the end: the VE frozen and dumped after its last pre-dump, and inside the dump,
+// once every image is written while CRIU still holds the processes and the VE's network is
+// locked (post-dump), its host side set aside, its files sent and the other side's answer
+// awaited. ok: CRIU ends the processes here. Anything else: CRIU lets them go, still frozen
+// (it found them frozen), so the same processes run on here once their host side is back —
+// or, in doubt, stay frozen and cut off for the user to resume or destroy.
+result<void> hand_over(ve_op& op, int fd, const dump_chain& chain) {
+  BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
+  if (auto frozen = op.cg().freeze(op.layout.cgroup); !frozen) {
+    logged(op.cg().thaw(op.layout.cgroup), fmt::format("{}: thawing after the failed freeze",
+                                                       op.context()));
+    return told(fd, frozen.error());
+  }
+  std::optional<error> said;  // the hand-over's own failure, unwrapped
+  auto handed = checkpoint_locked(
+      op, op.layout.dump, {}, chain, [&](const std::filesystem::path& images) -> result<void> {
+        auto over = set_aside_network(op.host(), op.layout, net);
+        if (over) over = send_rest(op, fd, images);
+        if (over) over = answer_to_done(fd);
+        if (!over) said = over.error();
+        return over;
+      });
+  // It runs there: nothing of it stays here.
+  if (handed) {
+    op.live = {};
+    return destroy_locked(op);
+  }
+  const error e = told(fd, said ? *said : handed.error());
+  if (e.is(errc::in_doubt)) {
+    if (auto marked = suspend_locked(op); !marked)
+      return error(e.code(), fmt::format("{}; and marking it suspended failed: {}",
+                                         in_doubt(op, e, "frozen").message(),
+                                         marked.error().message()));
+    return in_doubt(op, e, fmt::format("suspended, its network cut off here (ovzctl resume {})",
+                                       op.id().value()));
+  }
+  auto again = put_back_network(op.host(), op.id(), op.layout, net, op.live.init_pid);
+  if (again) again = op.cg().thaw(op.layout.cgroup);
+  if (!again)
+    return error(e.code(), fmt::format("{}; and it could not be run here again: {}",
+                                       e.message(), again.error().message()));
+  return error(e.code(), fmt::format("{}; it runs here again", e.message()));
+}
+
 result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
                      std::optional<process>& monitor) {
   const auto how = !op.live.init_pid ? run_there::no
@@ -120,38 +160,32 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
   BOOST_OUTCOME_TRY(send(fd, mig::hello, hello.serialize()));
   BOOST_OUTCOME_TRY(expect(fd, mig::ready, "the other side's answer to the VE's hello"));
   BOOST_OUTCOME_TRY(send(fd, mig::file, op.conf.serialize()));
-  // The pre-dumps are the move's alone: gone whatever happens.
-  struct pre_dumps_removed {
-    const ve_layout& l;
-    bool keep = false;
-    ~pre_dumps_removed() {
-      std::error_code ec;
-      if (!keep) std::filesystem::remove_all(l.pre_dumps, ec);
-    }
-  } removed{op.layout};
-  // Not to a side that failed or spoke out of turn: it may have stopped reading.
-  auto told = [&](const error& e) {
-    if (!e.is(errc::peer_failed)) (void)send(fd, mig::error, e.message());
-    return e;
-  };
-  dump_chain chain;
   if (how == run_there::restore) {
+    // The pre-dumps are the move's alone: gone whatever happens.
+    struct pre_dumps_removed {
+      const ve_layout& l;
+      ~pre_dumps_removed() {
+        std::error_code ec;
+        std::filesystem::remove_all(l.pre_dumps, ec);
+      }
+    } removed{op.layout};
     auto last = send_while_running(op, fd);
-    if (!last) return told(last.error());
-    chain = {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(), *last), true};
+    if (!last) return told(fd, last.error());
+    return hand_over(op, fd, {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(),
+                                          *last), true});
   }
-  if (auto rested = bring_to_rest(op, how, chain, monitor); !rested) return told(rested.error());
-  if (auto sent = send_rest(op, fd, how); !sent) {
-    (void)told(sent.error());
-    return run_again(op, how, sent.error());
+  if (how == run_there::start) {
+    if (auto stopped = stop_locked(op, {}, monitor); !stopped) return told(fd, stopped.error());
+    op.live = {};
   }
-  if (auto answered = await_answer(op, fd, how); !answered) {
-    // The checkpoint rests on the pre-dumps it was written after: both stay.
-    if (answered.error().is(errc::in_doubt)) removed.keep = true;
-    return answered.error();
-  }
-  // It runs there: nothing of it stays here.
-  return destroy_locked(op);
+  if (auto sent = send_rest(op, fd, {}); !sent) return run_again(op, how, told(fd, sent.error()));
+  auto answered = answer_to_done(fd);
+  if (answered) return destroy_locked(op);
+  if (answered.error().is(errc::in_doubt))
+    return in_doubt(op, answered.error(),
+                    how == run_there::start ? fmt::format("stopped (ovzctl start {})", op.id().value())
+                                            : std::string("stopped"));
+  return run_again(op, how, answered.error());
 }
 
 }  // namespace

@@ -74,8 +74,10 @@ result<netlink::link_info> must_find(netlink::socket& s, const std::string& name
 // The run file: one line per thing made on the host that the VE's devices do not take with
 // them, written before it is made (a crash in between leaves a line to skip, never something
 // nobody knows of). "<device> <address>" for a proxy entry, "link: <name>" for the host end
-// of a bridged device (no device name holds a colon).
+// of a bridged device, "aside: <name> <its own name>" for a host end set aside during a
+// migration (no device name holds a colon).
 constexpr std::string_view link_line = "link: ";
+constexpr std::string_view aside_line = "aside: ";
 
 std::vector<std::string> run_lines(const ve_layout& l) {
   std::vector<std::string> out;
@@ -124,7 +126,8 @@ struct proxy_entry {
 
 std::optional<proxy_entry> proxy_of(std::string_view line) {
   auto sp = line.find(' ');
-  if (sp == std::string_view::npos || line.starts_with(link_line)) return std::nullopt;
+  if (sp == std::string_view::npos || line.starts_with(link_line) || line.starts_with(aside_line))
+    return std::nullopt;
   auto a = ip_address::parse(line.substr(sp + 1));
   if (!a) return std::nullopt;
   return proxy_entry{std::string(line.substr(0, sp)), *a};
@@ -501,6 +504,85 @@ result<std::vector<veth_ends>> host_veth_ends(const host_services& h, const ve_l
     done.push_back(std::move(spec));
   }
   return out;
+}
+
+namespace {
+
+struct aside_entry {
+  std::string name, own_name;
+};
+
+std::vector<aside_entry> read_aside(const ve_layout& l) {
+  std::vector<aside_entry> out;
+  for (const auto& line : run_lines(l)) {
+    if (!line.starts_with(aside_line)) continue;
+    const auto rest = std::string_view(line).substr(aside_line.size());
+    const auto sp = rest.find(' ');
+    if (sp != std::string_view::npos)
+      out.push_back({std::string(rest.substr(0, sp)), std::string(rest.substr(sp + 1))});
+  }
+  return out;
+}
+
+}  // namespace
+
+result<void> set_aside_network(const host_services& h, const ve_layout& l, const ve_network& net) {
+  BOOST_OUTCOME_TRY(ends, host_veth_ends(h, l, net));
+  BOOST_OUTCOME_TRY(host, h.netlink());
+  // The LAN's entries first: they answer for the VE's addresses on the host's own devices,
+  // where a VE of this address may come next (a target on this host).
+  BOOST_OUTCOME_TRY(delete_proxies(host, l, std::nullopt));
+  BOOST_OUTCOME_TRY(forget(l, [](const std::string& line) { return proxy_of(line).has_value(); }));
+  for (const auto& end : ends) {
+    BOOST_OUTCOME_TRY(link, host.find_link(end.host));
+    if (!link || link->alias != net_tag(l)) continue;
+    const auto aside = fmt::format("ovza{}", link->index);
+    BOOST_OUTCOME_TRY(host.set_down(link->index, link->name));
+    BOOST_OUTCOME_TRY(record(l, fmt::format("{}{} {}", aside_line, aside, link->name)));
+    BOOST_OUTCOME_TRY(host.rename(link->index, link->name, aside));
+  }
+  return success();
+}
+
+result<void> put_back_network(const host_services& h, ctid id, const ve_layout& l,
+                              const ve_network& net, pid_t init_pid) {
+  const auto aside = read_aside(l);
+  if (aside.empty()) return success();
+  BOOST_OUTCOME_TRY(n, ve_net::open(h, id, l, init_pid));
+  for (const auto& a : aside) {
+    BOOST_OUTCOME_TRY(link, n.host.find_link(a.name));
+    if (!link) continue;  // never renamed: it kept its name
+    BOOST_OUTCOME_TRY(taken, n.host.find_link(a.own_name));
+    if (taken)
+      return fail(errc::already_exists,
+                  "host device {} (set aside as {}) cannot get its name back: a device of that "
+                  "name exists (the VE runs in another state root of this host?)",
+                  a.own_name, a.name);
+    BOOST_OUTCOME_TRY(n.host.rename(link->index, a.name, a.own_name));
+  }
+  BOOST_OUTCOME_TRY(forget(l, [](const std::string& line) { return line.starts_with(aside_line); }));
+  // Up again, and what went with down comes back: the routes, neighbour and proxy entries
+  // of venet0's addresses (the filter, the sysctls and the bridge stayed with the device).
+  BOOST_OUTCOME_TRY(venet, n.host.find_link(venet_host_ifname(id)));
+  if (venet && venet->alias == net_tag(l)) {
+    BOOST_OUTCOME_TRY(n.host.set_up(venet->index, venet->name));
+    for (const auto& a : net.ip_addresses) {
+      if (a.family == AF_INET6) {
+        BOOST_OUTCOME_TRY(host_gateway6(n, *venet));
+      }
+      if (auto ok = host_side_ip(n, *venet, a); !ok)
+        return with_context(ok.error(), "address " + a.str());
+    }
+  }
+  BOOST_OUTCOME_TRY(ends, host_veth_ends(h, l, net));
+  for (const auto& end : ends) {
+    if (end.inside == venet_ifname) continue;
+    BOOST_OUTCOME_TRY(link, n.host.find_link(end.host));
+    if (link && link->alias == net_tag(l)) {
+      BOOST_OUTCOME_TRY(n.host.set_up(link->index, link->name));
+    }
+  }
+  return success();
 }
 
 // By name, never by a dump of the host's links: a host stopping N VEs would read N devices N

@@ -71,6 +71,18 @@ struct veth_ends {
 result<std::vector<veth_ends>> host_veth_ends(const host_services& h, const ve_layout& l,
                                               const ve_network& net);
 
+/// At a migration's hand-over, the VE frozen: the host ends of its pairs taken down (their
+/// routes and neighbour entries go with that) and renamed aside ("ovza<index>"), its proxy
+/// entries deleted, so that nothing reaches the VE here and its names and addresses are free
+/// for a target on this host. Recorded in the run file for put_back_network.
+result<void> set_aside_network(const host_services& h, const ve_layout& l, const ve_network& net);
+
+/// The host ends set_aside_network set aside, under their own names again and equipped as
+/// before (up; venet0's routes, neighbour and proxy entries). Nothing when none is aside;
+/// errc::already_exists when a name went to another device meanwhile.
+result<void> put_back_network(const host_services& h, ctid id, const ve_layout& l,
+                              const ve_network& net, pid_t init_pid);
+
 /// Removes every host-side device and entry of the VE. Safe to call at any time; what is
 /// already gone is skipped.
 result<void> tear_down_network(const host_services& h, const ve_layout& l);

@@ -8,9 +8,53 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "log.hpp"
+#include "model/network.hpp"
+#include "ve/locked_ops.hpp"
+#include "ve/net_live.hpp"
 #include "ve/ve_op.hpp"
 
 #include <fcntl.h>
+
+namespace ovz::detail {
+namespace {
+
+result<void> mark(const std::filesystem::path& file) {
+  unique_fd made(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!made) return sys_fail(errno, "create {}", file.string());
+  return success();
+}
+
+}  // namespace
+
+result<void> suspend_locked(ve_op& op) {
+  auto frozen = op.cg().freeze(op.layout.cgroup);
+  if (!frozen) {
+    // A task the freezer cannot stop (in uninterruptible sleep) leaves the others stopped
+    // around it: a suspend that fails lets them all run on, as they were.
+    logged(op.cg().thaw(op.layout.cgroup),
+           fmt::format("{}: suspend: thawing after the failed freeze", op.context()));
+    return with_context(frozen.error(), "suspend");
+  }
+  if (auto marked = mark(op.layout.suspend_mark); !marked) {
+    logged(op.cg().thaw(op.layout.cgroup),
+           fmt::format("{}: suspend: thawing after the failed mark", op.context()));
+    return with_context(marked.error(), "suspend");
+  }
+  return success();
+}
+
+result<void> resume_locked(ve_op& op) {
+  // A VE left suspended by a migration in doubt has its host side set aside: back first, so
+  // that it runs reachable as before.
+  BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
+  if (auto back = put_back_network(op.host(), op.id(), op.layout, net, op.live.init_pid); !back)
+    return with_context(back.error(), "resume");
+  auto thawed = op.cg().thaw(op.layout.cgroup);
+  if (!thawed) return with_context(thawed.error(), "resume");
+  return remove_file_if_any(op.layout.suspend_mark);
+}
+
+}  // namespace ovz::detail
 
 namespace ovz::inline v0 {
 namespace {
@@ -18,16 +62,11 @@ namespace {
 // `body(op)` on the running VE under its lock; errc::not_running when it is stopped.
 template <class F>
 result<void> on_running(const ve& v, F&& body) {
-  return detail::ve_op::run(v, {.lock = true, .live = true}, [&](detail::ve_op& op) -> result<void> {
+  return detail::ve_op::run(v, {.lock = true, .config = true, .live = true},
+                            [&](detail::ve_op& op) -> result<void> {
     if (!op.live.init_pid) return detail::fail(errc::not_running, "{} is not running", op.context());
     return body(op);
   });
-}
-
-result<void> mark(const std::filesystem::path& file) {
-  unique_fd made(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!made) return detail::sys_fail(errno, "create {}", file.string());
-  return success();
 }
 
 }  // namespace
@@ -35,29 +74,12 @@ result<void> mark(const std::filesystem::path& file) {
 result<void> ve::suspend() {
   return on_running(*this, [](detail::ve_op& op) -> result<void> {
     if (op.live.frozen) return success();
-    auto frozen = op.cg().freeze(op.layout.cgroup);
-    if (!frozen) {
-      // A task the freezer cannot stop (in uninterruptible sleep) leaves the others stopped
-      // around it: a suspend that fails lets them all run on, as they were.
-      detail::logged(op.cg().thaw(op.layout.cgroup),
-                     fmt::format("{}: suspend: thawing after the failed freeze", op.context()));
-      return detail::with_context(frozen.error(), "suspend");
-    }
-    if (auto marked = mark(op.layout.suspend_mark); !marked) {
-      detail::logged(op.cg().thaw(op.layout.cgroup),
-                     fmt::format("{}: suspend: thawing after the failed mark", op.context()));
-      return detail::with_context(marked.error(), "suspend");
-    }
-    return success();
+    return detail::suspend_locked(op);
   });
 }
 
 result<void> ve::resume() {
-  return on_running(*this, [](detail::ve_op& op) -> result<void> {
-    auto thawed = op.cg().thaw(op.layout.cgroup);
-    if (!thawed) return detail::with_context(thawed.error(), "resume");
-    return detail::remove_file_if_any(op.layout.suspend_mark);
-  });
+  return on_running(*this, [](detail::ve_op& op) { return detail::resume_locked(op); });
 }
 
 }  // namespace ovz::inline v0

@@ -2,7 +2,7 @@
 // on a thread as another host's ovzctl would be): stopped, running (stopped and started
 // there), online (checkpointed and restored there, where CRIU works); and what is left where
 // when the other side refuses, goes away at each step, fills its disk or never answers.
-// CTIDs 17118, 17120-17129.
+// CTIDs 17118, 17120-17129, 17131.
 
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -11,8 +11,10 @@
 #include <ovz/template.hpp>
 
 #include "kernel/frame_stream.hpp"
+#include "kernel/netlink.hpp"
 #include "ve/migration_stream.hpp"
 
+#include <linux/if.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -242,7 +244,7 @@ TEST_CASE("a lost last answer leaves the VE stopped here, in doubt, not run twic
   CHECK(MUST(r.v.exec({"cat", "/root/note"})).out == "kept\n");
 }
 
-TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore",
+TEST_CASE("online, a lost last answer leaves the VE suspended here and cut off, to resume",
           "[migrate][checkpoint]") {
   test::require_root();
   if (auto ok = checkpoint_supported(); !ok) {
@@ -250,7 +252,17 @@ TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore
     return;
   }
   test::running_ve r(17127);
+  MUST(r.v.add_ip(*ip_address::parse("10.171.27.1"), true));
   start_counting(r.v);
+  const auto init = MUST(r.v.status()).init_pid;
+  auto host = MUST(detail::netlink::socket::open());
+  auto routed = [&] {
+    auto routes = MUST(host.routes());
+    return std::ranges::any_of(routes, [](const detail::netlink::route_info& rt) {
+      return rt.dst.address() == "10.171.27.1";
+    });
+  };
+  REQUIRE(routed());
   stream s;
   std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
@@ -258,12 +270,54 @@ TEST_CASE("online, a lost last answer leaves the VE's checkpoint here to restore
   REQUIRE_FALSE(sent);
   INFO(sent.error().message());
   CHECK(sent.error().is(errc::in_doubt));
-  CHECK(sent.error().message().find("ovzctl restore 17127") != std::string::npos);
-  CHECK(MUST(r.v.status()).state == ve_state::stopped);
-  // The checkpoint rests on its pre-dumps, kept with it.
-  MUST(r.v.restore());
-  const long at = std::atol(MUST(r.v.exec({"cat", "/tmp/count"})).out.c_str());
+  CHECK(sent.error().message().find("ovzctl resume 17127") != std::string::npos);
+  // Its processes held here, frozen, and nothing reaches them: should it run there, the two
+  // never meet on the network.
+  const auto st = MUST(r.v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK(st.suspended);
+  CHECK(st.init_pid == init);
+  CHECK_FALSE(MUST(host.find_link("venet17127")));
+  CHECK_FALSE(routed());
+  // It does not run there: resumed here, the same processes count on, reachable as before.
+  MUST(r.v.resume());
+  const auto [at, later] = counting(r.v);
   CHECK(at > 0);
+  CHECK(later > at);
+  CHECK(MUST(r.v.status()).init_pid == init);
+  auto venet = MUST(host.find_link("venet17127"));
+  REQUIRE(venet);
+  CHECK((venet->flags & IFF_UP) != 0);
+  CHECK(routed());
+  CHECK_FALSE(std::filesystem::exists(r.root.path() / "dump" / "17127.pre"));
+}
+
+TEST_CASE("online: a target that fails after taking everything leaves the same processes "
+          "running here",
+          "[migrate][checkpoint]") {
+  test::require_root();
+  if (!test::checkpoint_works_here()) return;
+  test::running_ve r(17131);
+  start_counting(r.v);
+  const auto init = MUST(r.v.status()).init_pid;
+  const auto [before, _] = counting(r.v);
+  stream s;
+  std::thread failing([fd = s.ends[1]] { take_all_then(fd, 3 /* error */, "no room to restore"); });
+  auto sent = r.v.migrate(s.ends[0], {.online = true});
+  failing.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::peer_failed));
+  CHECK(sent.error().message().find("no room to restore") != std::string::npos);
+  CHECK(sent.error().message().find("it runs here again") != std::string::npos);
+  // Not restored from a dump: the very processes CRIU held, counting on.
+  const auto st = MUST(r.v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK_FALSE(st.suspended);
+  CHECK(st.init_pid == init);
+  const auto [at, later] = counting(r.v);
+  CHECK(at > before);
+  CHECK(later > at);
 }
 
 namespace {
@@ -285,7 +339,7 @@ TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migr
   test::require_root();
   if (!test::checkpoint_works_here()) return;
   // Each step: the tree at whose start the target goes, and whether the VE had been frozen
-  // and dumped by then (so it runs here again from that dump) or still ran all along.
+  // and dumped by then (CRIU let its processes go again) or still ran all along.
   const auto [tree, frozen] = GENERATE(table<std::string, bool>({{"private-base", false},
                                                                  {"pre/1", false},
                                                                  {"private-delta", true},
@@ -308,7 +362,7 @@ TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migr
   const auto [at, later] = counting(r.v);
   CHECK(at > before);
   CHECK(later > at);
-  if (!frozen) CHECK(MUST(r.v.status()).init_pid == init);  // never stopped
+  CHECK(MUST(r.v.status()).init_pid == init);  // never stopped, never restored
   CHECK_FALSE(std::filesystem::exists(r.root.path() / "dump"/ "17128.pre"));
 }
 
@@ -392,6 +446,16 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
     WARN("SKIPPED the move itself: " << ok.error().message());
     return;
   }
+  // An address: the target on this host restores the VE's host end under its name while the
+  // source still holds its processes, and routes the address to it.
+  MUST(r.v.add_ip(*ip_address::parse("10.171.24.1"), true));
+  auto host = MUST(detail::netlink::socket::open());
+  auto routed = [&] {
+    auto routes = MUST(host.routes());
+    return std::ranges::any_of(routes, [](const detail::netlink::route_info& rt) {
+      return rt.dst.address() == "10.171.24.1";
+    });
+  };
   start_counting(r.v);
   require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
   auto there = to.open(17124);
@@ -401,7 +465,13 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
   INFO("counted " << at_move << " after the move, " << later << " later");
   CHECK(at_move > 2);  // went on from where it was, not from 0
   CHECK(later > at_move);
+  auto venet = MUST(host.find_link("venet17124"));
+  REQUIRE(venet);
+  CHECK((venet->flags & IFF_UP) != 0);
+  CHECK(routed());
   MUST(there.stop({.fast = true}));
+  CHECK_FALSE(MUST(host.find_link("venet17124")));
+  CHECK_FALSE(routed());
   CHECK(test::leftovers(to).empty());
 }
 

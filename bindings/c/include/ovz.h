@@ -53,7 +53,7 @@ typedef enum ovz_errc {
   OVZ_EINTERNAL = -13,   /* a bug: an unexpected exception stopped at the C boundary */
   OVZ_ESUSPENDED = -14,  /* the VE is suspended and the operation needs it to run */
   OVZ_EPEER = -15,       /* the other end of a migration stream refused, failed or went away */
-  OVZ_EINDOUBT = -16     /* a migration's last answer never came: the VE rests here, may run there */
+  OVZ_EINDOUBT = -16     /* a migration's last answer never came: the VE is held here, may run there */
 } ovz_errc;
 
 /* The last error of the calling thread. */
@@ -556,8 +556,10 @@ typedef struct ovz_migrate_options {
  * mean OVZ_MIGRATE_OPTIONS_INIT.
  * The other side may refuse (it has the CTID, lacks the template) before anything here
  * changes: OVZ_EPEER with its reason. Any failure before it runs there leaves it here as it
- * was (running again). When the other side's last answer never comes it may run there: it
- * is left here at rest (stopped, or checkpointed) and OVZ_EINDOUBT says so, never run twice. */
+ * was (offline started again; online the same processes running on). When the other side's
+ * last answer never comes it may run there: it is left here (offline stopped; online
+ * suspended, its host side cut off until ovz_ve_resume) and OVZ_EINDOUBT says so, never
+ * run twice. */
 int ovz_ve_migrate(ovz_ve_t *ve, int fd, const ovz_migrate_options *opts);
 /* The receiving side of ovz_ve_migrate: takes the VE that comes over `fd` into `state_root`
  * (NULL: $OVZ_ROOT or the default) and runs it as it ran at the source; `ctid` (may be NULL)
