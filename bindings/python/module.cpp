@@ -701,10 +701,16 @@ void define_ve(py::module_& m) {
           "stopped. Raises AlreadyRunning if running.")
       .def(
           "migrate",
-          [](ovz::ve& v, int fd, bool online) {
-            unwrap(without_gil([&] { return v.migrate(fd, {.online = online}); }));
+          [](ovz::ve& v, int fd, bool online, std::optional<double> timeout) {
+            ovz::migrate_options opts{.online = online};
+            if (timeout) {
+              if (!std::isfinite(*timeout) || *timeout < 0 || *timeout > 1e9)
+                raise_invalid("the timeout must be a non-negative number of seconds, or None");
+              opts.timeout = std::chrono::milliseconds(std::llround(*timeout * 1000.0));
+            }
+            unwrap(without_gil([&] { return v.migrate(fd, opts); }));
           },
-          "fd"_a, "online"_a = false,
+          "fd"_a, "online"_a = false, "timeout"_a = py::none(),
           "Moves the VE to the ovz.receive_ve() at the other end of `fd` (a connected stream: "
           "socket.fileno()), its config, private area and, when `online`, its checkpoint; then "
           "it runs there as it ran here (restored when online, else stopped here and started "
@@ -713,7 +719,9 @@ void define_ve(py::module_& m) {
           "here changes; any failure before it runs there leaves it running here again. Raises "
           "InDoubt when the other side's last answer never came: it may run there, and is "
           "left here (stopped; online suspended, its host side cut off until resume()) to be run "
-          "here or destroyed.")
+          "here or destroyed. `timeout` (seconds, None: no limit): how long the other side may "
+          "stay silent before the move gives up with TimedOut; silence after everything was "
+          "sent is InDoubt, so it must cover the other side's start or restore.")
       .def_property_readonly(
           "status", [](const ovz::ve& v) { return unwrap(v.status()); },
           "The VE's VEStatus (state 'absent', 'stopped' or 'running'; suspended when frozen).")

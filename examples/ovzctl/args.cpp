@@ -60,12 +60,25 @@ constexpr option_spec create_options[] = {
 };
 
 // Whole seconds, as vzctl and CTID.conf's STOP_TIMEOUT count them.
-ovz::result<void> set_stop_timeout(command& c, std::string_view v) {
+ovz::result<std::chrono::seconds> seconds_of(std::string_view v) {
   unsigned seconds = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
   if (ec != std::errc() || end != v.data() + v.size() || seconds > 86400)
     return bad_usage("--timeout: '{}' is not a number of seconds from 0 to 86400", v);
-  c.stop_timeout = std::chrono::seconds(seconds);
+  return std::chrono::seconds(seconds);
+}
+
+ovz::result<void> set_stop_timeout(command& c, std::string_view v) {
+  auto s = seconds_of(v);
+  if (!s) return s.error();
+  c.stop_timeout = *s;
+  return ovz::success();
+}
+
+ovz::result<void> set_migrate_timeout(command& c, std::string_view v) {
+  auto s = seconds_of(v);
+  if (!s) return s.error();
+  c.migrate.timeout = *s;
   return ovz::success();
 }
 
@@ -90,6 +103,7 @@ constexpr option_spec restore_options[] = {
 
 constexpr option_spec migrate_options[] = {
     {"--online", false, [](command& c, std::string_view) -> ovz::result<void> { c.migrate.online = true; return ovz::success(); }},
+    {"--timeout", true, set_migrate_timeout},
 };
 
 constexpr option_spec chkpnt_options[] = {
@@ -408,12 +422,13 @@ Commands:
                               then stops it; --leave-running: it runs on
   restore CTID [--dumpfile DIR]
                               starts the stopped CT from its checkpoint in DIR
-  migrate CTID DEST [--online]
+  migrate CTID DEST [--online] [--timeout S]
                               moves the CT to DEST: local:PATH (another state root on this
                               host) or ssh://[USER@]HOST[:PORT][/ROOT] (ovzctl
                               migrate-receive run there over ssh; $OVZCTL_SSH names
                               another ssh); a running CT is stopped here and started there,
-                              or with --online checkpointed here and restored there
+                              or with --online checkpointed here and restored there;
+                              --timeout: seconds DEST may stay silent (default: no limit)
   migrate-receive             the receiving side of migrate, on stdin and stdout
   destroy CTID
   status CTID

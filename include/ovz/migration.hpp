@@ -8,6 +8,7 @@
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
 
+#include <chrono>
 #include <filesystem>
 
 namespace ovz::inline v0 {
@@ -18,6 +19,12 @@ struct migrate_options {
   /// files and TCP connections; needs checkpoint_supported() on both sides). Otherwise it
   /// is stopped here and started there, as vzmigrate does without --online.
   bool online = false;
+  /// How long the other side may stay silent — taking none of what is sent, sending nothing
+  /// while its answer is awaited — before the move gives up with errc::timed_out (a hung
+  /// host, a link that drops everything); 0: no limit. Before done is sent the VE then runs
+  /// here again, as after any failure; waiting for the answer to done it is in doubt
+  /// (errc::in_doubt), so the limit must cover the other side's start or restore of the VE.
+  std::chrono::milliseconds timeout{0};
 };
 
 /// The receiving side of ve::migrate(): takes the VE that comes over `fd` into

@@ -28,21 +28,36 @@ ssize_t put(int fd, const char* p, std::size_t n, bool now) {
   return done;
 }
 
+// Waits until the stream is ready for one of `events` (or hung up), within the peer's
+// allowed silence. What poll reported.
+result<short> wait_for(const stream_end& s, short events) {
+  const int timeout = s.silence.count() > 0 ? static_cast<int>(s.silence.count()) : -1;
+  for (;;) {
+    pollfd pf{.fd = s.fd, .events = events, .revents = 0};
+    const int ready = ::poll(&pf, 1, timeout);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return sys_fail(errno, "poll the stream");
+    if (ready == 0)
+      return fail(errc::timed_out, "the other side {} for {} ms",
+                  events & POLLOUT ? "took nothing and said nothing" : "said nothing",
+                  s.silence.count());
+    return pf.revents;
+  }
+}
+
 // Writes all of p. `listen`: waiting for room or a word from the peer, whichever comes
-// first; false at the word.
-result<bool> write_all(int fd, const char* p, std::size_t n, bool listen) {
+// first; false at the word. With a limit on the peer's silence, every write waits for room
+// first and puts only what fits.
+result<bool> write_all(const stream_end& s, const char* p, std::size_t n, bool listen) {
+  const bool waits = listen || s.silence.count() > 0;
   while (n > 0) {
-    if (listen) {
-      pollfd pf{.fd = fd, .events = POLLIN | POLLOUT, .revents = 0};
-      if (::poll(&pf, 1, -1) < 0) {
-        if (errno == EINTR) continue;
-        return sys_fail(errno, "poll the stream");
-      }
-      if (pf.revents & (POLLIN | POLLHUP | POLLERR)) return false;
+    if (waits) {
+      BOOST_OUTCOME_TRY(revents, wait_for(s, listen ? POLLIN | POLLOUT : POLLOUT));
+      if (listen && (revents & (POLLIN | POLLHUP | POLLERR))) return false;
     }
-    const ssize_t done = put(fd, p, n, listen);
+    const ssize_t done = put(s.fd, p, n, waits);
     // EAGAIN only where poll said there was room (another writer took it).
-    if (done < 0 && (errno == EINTR || (listen && errno == EAGAIN))) continue;
+    if (done < 0 && (errno == EINTR || (waits && errno == EAGAIN))) continue;
     if (done < 0) return sys_fail(errno, "write to the stream");
     p += done;
     n -= static_cast<std::size_t>(done);
@@ -51,9 +66,12 @@ result<bool> write_all(int fd, const char* p, std::size_t n, bool listen) {
 }
 
 // Reads exactly n bytes; false at end of stream before them.
-result<bool> read_exact(int fd, char* p, std::size_t n) {
+result<bool> read_exact(const stream_end& s, char* p, std::size_t n) {
   while (n > 0) {
-    const ssize_t got = ::read(fd, p, n);
+    if (s.silence.count() > 0) {
+      BOOST_OUTCOME_TRY(wait_for(s, POLLIN));
+    }
+    const ssize_t got = ::read(s.fd, p, n);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return sys_fail(errno, "read from the stream");
     if (got == 0) return false;
@@ -64,31 +82,32 @@ result<bool> read_exact(int fd, char* p, std::size_t n) {
 }
 
 // One frame, as write_all writes.
-result<bool> write_whole_frame(int fd, std::uint32_t type, std::string_view payload,
-                               bool listen) {
+result<bool> write_whole_frame(const stream_end& s, std::uint32_t type,
+                               std::string_view payload, bool listen) {
   std::array<char, header_size> h{};
   const std::uint64_t len = payload.size();
   for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(type >> (8 * i));
   for (int i = 0; i < 8; ++i) h[4 + i] = static_cast<char>(len >> (8 * i));
-  BOOST_OUTCOME_TRY(whole, write_all(fd, h.data(), h.size(), listen));
+  BOOST_OUTCOME_TRY(whole, write_all(s, h.data(), h.size(), listen));
   if (!whole) return false;
-  return write_all(fd, payload.data(), payload.size(), listen);
+  return write_all(s, payload.data(), payload.size(), listen);
 }
 
 }  // namespace
 
-result<void> write_frame(int fd, std::uint32_t type, std::string_view payload) {
-  BOOST_OUTCOME_TRY(write_whole_frame(fd, type, payload, false));
+result<void> write_frame(const stream_end& s, std::uint32_t type, std::string_view payload) {
+  BOOST_OUTCOME_TRY(write_whole_frame(s, type, payload, false));
   return success();
 }
 
-result<bool> write_frame_unless_heard(int fd, std::uint32_t type, std::string_view payload) {
-  return write_whole_frame(fd, type, payload, true);
+result<bool> write_frame_unless_heard(const stream_end& s, std::uint32_t type,
+                                      std::string_view payload) {
+  return write_whole_frame(s, type, payload, true);
 }
 
-result<frame> read_frame(int fd, std::size_t max_payload, std::string_view what) {
+result<frame> read_frame(const stream_end& s, std::size_t max_payload, std::string_view what) {
   std::array<unsigned char, header_size> h{};
-  BOOST_OUTCOME_TRY(whole, read_exact(fd, reinterpret_cast<char*>(h.data()), h.size()));
+  BOOST_OUTCOME_TRY(whole, read_exact(s, reinterpret_cast<char*>(h.data()), h.size()));
   if (!whole) return fail(errc::peer_failed, "the stream ended where {} was due", what);
   frame f;
   std::uint64_t len = 0;
@@ -98,7 +117,7 @@ result<frame> read_frame(int fd, std::size_t max_payload, std::string_view what)
     return fail(errc::peer_failed, "{}: a frame of {} bytes (at most {} expected)", what, len,
                 max_payload);
   f.payload.resize(len);
-  BOOST_OUTCOME_TRY(complete, read_exact(fd, f.payload.data(), f.payload.size()));
+  BOOST_OUTCOME_TRY(complete, read_exact(s, f.payload.data(), f.payload.size()));
   if (!complete) return fail(errc::peer_failed, "the stream ended inside {}", what);
   return f;
 }

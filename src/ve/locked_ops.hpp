@@ -54,7 +54,7 @@ result<void> start_locked(ve_op& op, const start_options& opts);
 result<void> suspend_locked(ve_op& op);
 
 /// ve::resume of the running VE: its host side put back where a migration in doubt set it
-/// aside, then thawed; `op` has the config and the live state.
+/// aside, then thawed; `op` has the live state.
 result<void> resume_locked(ve_op& op);
 
 /// ve::destroy of the stopped VE; `op` has the live state.

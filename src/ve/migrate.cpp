@@ -40,21 +40,21 @@ constexpr int max_pre_dumps = 8;
 
 // The files of a VE at rest and the end of them: online, the private area's changes and the
 // final dump's `images`; else the private area.
-result<void> send_rest(ve_op& op, int fd, const std::filesystem::path& images) {
+result<void> send_rest(ve_op& op, const stream_end& s, const std::filesystem::path& images) {
   if (!images.empty()) {
-    BOOST_OUTCOME_TRY(send_tree(fd, "private-delta", op.layout.private_dir,
+    BOOST_OUTCOME_TRY(send_tree(s, "private-delta", op.layout.private_dir,
                                 op.layout.pre_dumps / "private.snar"));
-    BOOST_OUTCOME_TRY(send_tree(fd, "dump", images));
+    BOOST_OUTCOME_TRY(send_tree(s, "dump", images));
   } else {
-    BOOST_OUTCOME_TRY(send_tree(fd, "private", op.layout.private_dir));
+    BOOST_OUTCOME_TRY(send_tree(s, "private", op.layout.private_dir));
   }
-  return send(fd, mig::done);
+  return send(s, mig::done);
 }
 
 // Once done is sent the other side may run the VE: only its ok or its error
 // (errc::peer_failed) says whether it does. errc::in_doubt when neither came.
-result<void> answer_to_done(int fd) {
-  auto f = read_frame(fd, 1 << 20, "the other side's answer to done");
+result<void> answer_to_done(const stream_end& s) {
+  auto f = read_frame(s, 1 << 20, "the other side's answer to done");
   if (f && static_cast<mig>(f->type) == mig::ok) return success();
   if (f && static_cast<mig>(f->type) == mig::error)
     return fail(errc::peer_failed, "the other side: {}", f->payload);
@@ -75,14 +75,14 @@ error in_doubt(const ve_op& op, const error& why, std::string_view left) {
 
 // Online, while the VE runs: its private area, then pre-dumps of its memory, each sent as it
 // is written, until P.Haul's rules stop them. The number of the last.
-result<int> send_while_running(ve_op& op, int fd) {
+result<int> send_while_running(ve_op& op, const stream_end& s) {
   const auto& pre = op.layout.pre_dumps;
   std::error_code ec;
   std::filesystem::remove_all(pre, ec);
   std::filesystem::create_directories(pre.parent_path(), ec);
   if (::mkdir(pre.c_str(), 0700) != 0) return sys_fail(errno, "mkdir {}", pre.string());
   // The VE runs on meanwhile: what changes under tar goes again in private-delta.
-  BOOST_OUTCOME_TRY(send_tree(fd, "private-base", op.layout.private_dir, pre / "private.snar",
+  BOOST_OUTCOME_TRY(send_tree(s, "private-base", op.layout.private_dir, pre / "private.snar",
                               tree_state::in_use));
   std::uint64_t before = 0;
   int n = 0;
@@ -90,7 +90,7 @@ result<int> send_while_running(ve_op& op, int fd) {
     ++n;
     const dump_chain chain{n == 1 ? "" : fmt::format("../{}", n - 1), true};
     BOOST_OUTCOME_TRY(wrote, predump_locked(op, pre / std::to_string(n), chain));
-    BOOST_OUTCOME_TRY(send_tree(fd, fmt::format("pre/{}", n), pre / std::to_string(n)));
+    BOOST_OUTCOME_TRY(send_tree(s, fmt::format("pre/{}", n), pre / std::to_string(n)));
     if (wrote < few_bytes || (n > 1 && wrote >= before) || n == max_pre_dumps) return n;
     before = wrote;
   }
@@ -98,8 +98,8 @@ result<int> send_while_running(ve_op& op, int fd) {
 
 // Tells the other side why the move ends, unless it said so itself (it may have stopped
 // reading) or its answer to done is what is missing.
-error told(int fd, const error& e) {
-  if (!e.is(errc::peer_failed) && !e.is(errc::in_doubt)) (void)send(fd, mig::error, e.message());
+error told(const stream_end& s, const error& e) {
+  if (!e.is(errc::peer_failed) && !e.is(errc::in_doubt)) (void)send(s, mig::error, e.message());
   return e;
 }
 
@@ -109,19 +109,19 @@ error told(int fd, const error& e) {
 // awaited. ok: CRIU ends the processes here. Anything else: CRIU lets them go, still frozen
 // (it found them frozen), so the same processes run on here once their host side is back —
 // or, in doubt, stay frozen and cut off for the user to resume or destroy.
-result<void> hand_over(ve_op& op, int fd, const dump_chain& chain) {
+result<void> hand_over(ve_op& op, const stream_end& s, const dump_chain& chain) {
   BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
   if (auto frozen = op.cg().freeze(op.layout.cgroup); !frozen) {
     logged(op.cg().thaw(op.layout.cgroup), fmt::format("{}: thawing after the failed freeze",
                                                        op.context()));
-    return told(fd, frozen.error());
+    return told(s, frozen.error());
   }
   std::optional<error> said;  // the hand-over's own failure, unwrapped
   auto handed = checkpoint_locked(
       op, op.layout.dump, {}, chain, [&](const std::filesystem::path& images) -> result<void> {
         auto over = set_aside_network(op.host(), op.layout, net);
-        if (over) over = send_rest(op, fd, images);
-        if (over) over = answer_to_done(fd);
+        if (over) over = send_rest(op, s, images);
+        if (over) over = answer_to_done(s);
         if (!over) said = over.error();
         return over;
       });
@@ -130,7 +130,7 @@ result<void> hand_over(ve_op& op, int fd, const dump_chain& chain) {
     op.live = {};
     return destroy_locked(op);
   }
-  const error e = told(fd, said ? *said : handed.error());
+  const error e = told(s, said ? *said : handed.error());
   if (e.is(errc::in_doubt)) {
     if (auto marked = suspend_locked(op); !marked)
       return error(e.code(), fmt::format("{}; and marking it suspended failed: {}",
@@ -147,7 +147,7 @@ result<void> hand_over(ve_op& op, int fd, const dump_chain& chain) {
   return error(e.code(), fmt::format("{}; it runs here again", e.message()));
 }
 
-result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
+result<void> send_ve(ve_op& op, const stream_end& s, const migrate_options& opts,
                      std::optional<process>& monitor) {
   const auto how = !op.live.init_pid ? run_there::no
                    : opts.online     ? run_there::restore
@@ -157,9 +157,9 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
   }
   BOOST_OUTCOME_TRY(hello, hello_of(op, how));
   // Nothing here changes before the other side said it can take the VE.
-  BOOST_OUTCOME_TRY(send(fd, mig::hello, hello.serialize()));
-  BOOST_OUTCOME_TRY(expect(fd, mig::ready, "the other side's answer to the VE's hello"));
-  BOOST_OUTCOME_TRY(send(fd, mig::file, op.conf.serialize()));
+  BOOST_OUTCOME_TRY(send(s, mig::hello, hello.serialize()));
+  BOOST_OUTCOME_TRY(expect(s, mig::ready, "the other side's answer to the VE's hello"));
+  BOOST_OUTCOME_TRY(send(s, mig::file, op.conf.serialize()));
   if (how == run_there::restore) {
     // The pre-dumps are the move's alone: gone whatever happens.
     struct pre_dumps_removed {
@@ -169,17 +169,17 @@ result<void> send_ve(ve_op& op, int fd, const migrate_options& opts,
         std::filesystem::remove_all(l.pre_dumps, ec);
       }
     } removed{op.layout};
-    auto last = send_while_running(op, fd);
-    if (!last) return told(fd, last.error());
-    return hand_over(op, fd, {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(),
+    auto last = send_while_running(op, s);
+    if (!last) return told(s, last.error());
+    return hand_over(op, s, {fmt::format("../{}/{}", op.layout.pre_dumps.filename().string(),
                                           *last), true});
   }
   if (how == run_there::start) {
-    if (auto stopped = stop_locked(op, {}, monitor); !stopped) return told(fd, stopped.error());
+    if (auto stopped = stop_locked(op, {}, monitor); !stopped) return told(s, stopped.error());
     op.live = {};
   }
-  if (auto sent = send_rest(op, fd, {}); !sent) return run_again(op, how, told(fd, sent.error()));
-  auto answered = answer_to_done(fd);
+  if (auto sent = send_rest(op, s, {}); !sent) return run_again(op, how, told(s, sent.error()));
+  auto answered = answer_to_done(s);
   if (answered) return destroy_locked(op);
   if (answered.error().is(errc::in_doubt))
     return in_doubt(op, answered.error(),
@@ -195,9 +195,10 @@ namespace ovz::inline v0 {
 
 result<void> ve::migrate(int fd, const migrate_options& opts) {
   std::optional<process> monitor;
+  const detail::stream_end stream{fd, opts.timeout};
   auto moved = detail::ve_op::run(*this, {.lock = true, .config = true, .live = true},
                                   [&](detail::ve_op& op) -> result<void> {
-                                    auto sent = detail::send_ve(op, fd, opts, monitor);
+                                    auto sent = detail::send_ve(op, stream, opts, monitor);
                                     if (!sent)
                                       return detail::with_context(sent.error(), "migrate");
                                     return sent;

@@ -66,8 +66,8 @@ result<unique_fd> memfd(const char* name) {
 
 namespace {
 
-result<frame> read_one(int fd, std::size_t max, std::string_view what) {
-  BOOST_OUTCOME_TRY(f, read_frame(fd, max, what));
+result<frame> read_one(const stream_end& s, std::size_t max, std::string_view what) {
+  BOOST_OUTCOME_TRY(f, read_frame(s, max, what));
   if (static_cast<mig>(f.type) == mig::error)
     return fail(errc::peer_failed, "the other side: {}", f.payload);
   return f;
@@ -75,33 +75,35 @@ result<frame> read_one(int fd, std::size_t max, std::string_view what) {
 
 }  // namespace
 
-result<void> send(int fd, mig type, std::string_view payload) {
-  BOOST_OUTCOME_TRY(whole, write_frame_unless_heard(fd, static_cast<std::uint32_t>(type), payload));
+result<void> send(const stream_end& s, mig type, std::string_view payload) {
+  BOOST_OUTCOME_TRY(whole, write_frame_unless_heard(s, static_cast<std::uint32_t>(type), payload));
   if (whole) return success();
   const std::string what =
       fmt::format("the other side's reason to stop taking {}", name_of(type));
-  BOOST_OUTCOME_TRY(f, read_one(fd, text_max, what));
+  BOOST_OUTCOME_TRY(f, read_one(s, text_max, what));
   return fail(errc::peer_failed, "the other side sent {} while it was sent {}",
               name_of(static_cast<mig>(f.type)), name_of(type));
 }
 
-result<void> answer(int fd, mig type, std::string_view payload) {
-  return write_frame(fd, static_cast<std::uint32_t>(type), payload);
+result<void> answer(const stream_end& s, mig type, std::string_view payload) {
+  return write_frame(s, static_cast<std::uint32_t>(type), payload);
 }
 
-result<frame> next_frame(int fd, std::string_view what) { return read_one(fd, text_max, what); }
+result<frame> next_frame(const stream_end& s, std::string_view what) {
+  return read_one(s, text_max, what);
+}
 
-result<std::string> expect(int fd, mig type, std::string_view what) {
-  BOOST_OUTCOME_TRY(f, read_one(fd, type == mig::data ? chunk : text_max, what));
+result<std::string> expect(const stream_end& s, mig type, std::string_view what) {
+  BOOST_OUTCOME_TRY(f, read_one(s, type == mig::data ? chunk : text_max, what));
   const auto got = static_cast<mig>(f.type);
   if (got == type) return std::move(f.payload);
   return fail(errc::peer_failed, "{} expected from the other side, it sent {}", what,
               name_of(got));
 }
 
-result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
+result<void> send_tree(const stream_end& s, std::string_view name, const std::filesystem::path& dir,
                        const std::filesystem::path& snapshot, tree_state state) {
-  BOOST_OUTCOME_TRY(send(fd, mig::tree, name));
+  BOOST_OUTCOME_TRY(send(s, mig::tree, name));
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
   unique_fd from_tar(ends[0]), to_us(ends[1]);
@@ -127,7 +129,7 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
       break;
     }
     if (n == 0) break;
-    sent = send(fd, mig::data, std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    sent = send(s, mig::data, std::string_view(buf.data(), static_cast<std::size_t>(n)));
     if (!sent) break;
   }
   // Closed first: a tar still writing gets EPIPE rather than blocking.
@@ -135,10 +137,10 @@ result<void> send_tree(int fd, std::string_view name, const std::filesystem::pat
   auto archived = wait_tar(pid, said.get(), ("archiving " + dir.string()).c_str(), changing);
   if (!sent) return sent.error();
   if (!archived) return archived.error();
-  return send(fd, mig::data);
+  return send(s, mig::data);
 }
 
-result<void> receive_tree(int fd, const std::filesystem::path& dir, tree_into how) {
+result<void> receive_tree(const stream_end& s, const std::filesystem::path& dir, tree_into how) {
   if (how != tree_into::over_dir && ::mkdir(dir.c_str(), 0700) != 0)
     return sys_fail(errno, "mkdir {}", dir.string());
   // A socket rather than a pipe: a tar that died is EPIPE here, never SIGPIPE.
@@ -157,7 +159,7 @@ result<void> receive_tree(int fd, const std::filesystem::path& dir, tree_into ho
   for_tar.reset();
   result<void> fed = success();
   for (;;) {
-    auto data = expect(fd, mig::data, "the archive of " + dir.filename().string());
+    auto data = expect(s, mig::data, "the archive of " + dir.filename().string());
     if (!data) {
       fed = data.error();
       break;

@@ -40,18 +40,18 @@ enum class mig : std::uint32_t {
 /// The sender's frames. A frame the receiver sends meanwhile ends the move: its error
 /// becomes errc::peer_failed with its message (a receiver that failed stops reading; the
 /// sender hears why instead of waiting on a full stream).
-result<void> send(int fd, mig type, std::string_view payload = {});
+result<void> send(const stream_end& s, mig type, std::string_view payload = {});
 
 /// The receiver's frames (ready, ok, error), written whatever the sender has sent meanwhile:
 /// its error must go out while the sender's frames wait unread.
-result<void> answer(int fd, mig type, std::string_view payload = {});
+result<void> answer(const stream_end& s, mig type, std::string_view payload = {});
 
 /// The next frame: an error frame becomes errc::peer_failed with the other side's message.
-result<frame> next_frame(int fd, std::string_view what);
+result<frame> next_frame(const stream_end& s, std::string_view what);
 
 /// The next frame, which must be `type`: an error frame becomes errc::peer_failed with the
 /// other side's message, another type errc::peer_failed naming both.
-result<std::string> expect(int fd, mig type, std::string_view what);
+result<std::string> expect(const stream_end& s, mig type, std::string_view what);
 
 /// Whether a tree may change while it is sent.
 enum class tree_state {
@@ -62,7 +62,7 @@ enum class tree_state {
 /// Sends the tree under `dir` as a tree frame named `name`, then its archive. With a
 /// `snapshot` file, the archive is GNU tar's incremental one: everything the first time (no
 /// file yet), then what changed since the last time, with the names of what was removed.
-result<void> send_tree(int fd, std::string_view name, const std::filesystem::path& dir,
+result<void> send_tree(const stream_end& s, std::string_view name, const std::filesystem::path& dir,
                        const std::filesystem::path& snapshot = {},
                        tree_state state = tree_state::at_rest);
 
@@ -74,6 +74,6 @@ enum class tree_into {
 };
 
 /// Receives the archive that follows a tree frame into `dir`.
-result<void> receive_tree(int fd, const std::filesystem::path& dir, tree_into how);
+result<void> receive_tree(const stream_end& s, const std::filesystem::path& dir, tree_into how);
 
 }  // namespace ovz::detail

@@ -46,7 +46,8 @@ result<void> suspend_locked(ve_op& op) {
 result<void> resume_locked(ve_op& op) {
   // A VE left suspended by a migration in doubt has its host side set aside: back first, so
   // that it runs reachable as before.
-  BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
+  BOOST_OUTCOME_TRY(conf, ve_config::load(op.layout.conf));
+  BOOST_OUTCOME_TRY(net, network_from_config(conf));
   if (auto back = put_back_network(op.host(), op.id(), op.layout, net, op.live.init_pid); !back)
     return with_context(back.error(), "resume");
   auto thawed = op.cg().thaw(op.layout.cgroup);
@@ -62,7 +63,7 @@ namespace {
 // `body(op)` on the running VE under its lock; errc::not_running when it is stopped.
 template <class F>
 result<void> on_running(const ve& v, F&& body) {
-  return detail::ve_op::run(v, {.lock = true, .config = true, .live = true},
+  return detail::ve_op::run(v, {.lock = true, .live = true},
                             [&](detail::ve_op& op) -> result<void> {
     if (!op.live.init_pid) return detail::fail(errc::not_running, "{} is not running", op.context());
     return body(op);

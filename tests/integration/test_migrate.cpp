@@ -2,7 +2,7 @@
 // on a thread as another host's ovzctl would be): stopped, running (stopped and started
 // there), online (checkpointed and restored there, where CRIU works); and what is left where
 // when the other side refuses, goes away at each step, fills its disk or never answers.
-// CTIDs 17118, 17120-17129, 17131.
+// CTIDs 17118, 17120-17129, 17131, 17132.
 
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -223,6 +223,42 @@ void take_all_then(int fd, std::uint32_t answer, std::string_view payload = {}) 
 }
 
 }  // namespace
+
+TEST_CASE("a target that hangs is given up after the timeout: before done the VE runs here "
+          "again, after it the VE is in doubt",
+          "[migrate]") {
+  test::require_root();
+  // Where the target falls silent: right after its ready (the files cannot all go), or
+  // once it has taken everything (its answer never comes).
+  const bool after_done = GENERATE(false, true);
+  INFO((after_done ? "silent after done" : "silent after ready"));
+  test::running_ve r(17132);
+  auto s = stream::tight();
+  std::promise<void> released;
+  std::thread hung([fd = s.ends[1], after_done, until = released.get_future()]() mutable {
+    (void)detail::read_frame(fd, 1 << 20, "hello");
+    (void)detail::write_frame(fd, 2 /* ready */, {});
+    for (bool done = !after_done; !done;) {
+      auto f = detail::read_frame(fd, 1 << 20, "a frame");
+      done = !f || f->type == 7 /* done */;
+    }
+    until.wait();  // neither reads nor speaks, its end open: a hung host
+  });
+  auto sent = r.v.migrate(s.ends[0], {.timeout = std::chrono::milliseconds(1000)});
+  released.set_value();
+  hung.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().message().find("for 1000 ms") != std::string::npos);
+  if (after_done) {
+    CHECK(sent.error().is(errc::in_doubt));
+    CHECK(MUST(r.v.status()).state == ve_state::stopped);
+  } else {
+    CHECK(sent.error().is(errc::timed_out));
+    CHECK(sent.error().message().find("it runs here again") != std::string::npos);
+    CHECK(MUST(r.v.status()).state == ve_state::running);
+  }
+}
 
 TEST_CASE("a lost last answer leaves the VE stopped here, in doubt, not run twice",
           "[migrate]") {

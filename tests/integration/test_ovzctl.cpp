@@ -635,7 +635,7 @@ TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an 
   fs::permissions(fake_ssh, fs::perms::owner_all);
   ::setenv("OVZCTL_SSH", fake_ssh.c_str(), 1);
   const auto dest = "ssh://root@example.invalid:2222" + remote.path().string();
-  auto moved = ovzctl(local.path(), {"migrate", "9131", dest});
+  auto moved = ovzctl(local.path(), {"migrate", "9131", dest, "--timeout", "60"});
   ::unsetenv("OVZCTL_SSH");
   INFO(describe(moved));
   CHECK(moved.exit_code == 0);
@@ -645,6 +645,9 @@ TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an 
   expect_ok(ovzctl(remote.path(), {"status", "9131"}), "CTID 9131 exist mounted running\n");
   expect_ok(ovzctl(local.path(), {"status", "9131"}), "CTID 9131 deleted unmounted down\n");
 
+  auto late = ovzctl(remote.path(), {"migrate", "9131", dest, "--timeout", "soon"});
+  expect_refused(late, 2);
+  CHECK(late.err.find("--timeout: 'soon' is not a number of seconds") != std::string::npos);
   auto bad = ovzctl(remote.path(), {"migrate", "9131", "elsewhere"});
   expect_refused(bad, 1);
   CHECK(bad.err ==

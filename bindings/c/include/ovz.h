@@ -546,8 +546,13 @@ typedef struct ovz_migrate_options {
    * PIDs, open files and TCP connections; needs ovz_checkpoint_supported on both sides);
    * else it is stopped here and started there, as vzmigrate does without --online */
   int online;
+  /* How long the other side may stay silent (taking nothing sent, sending no awaited
+   * answer) before the move gives up with OVZ_ETIMEDOUT; 0: no limit. Silence after
+   * everything was sent leaves the VE in doubt (OVZ_EINDOUBT): the limit must cover the
+   * other side's start or restore of the VE. */
+  unsigned timeout_ms;
 } ovz_migrate_options;
-#define OVZ_MIGRATE_OPTIONS_INIT {sizeof(ovz_migrate_options), 0}
+#define OVZ_MIGRATE_OPTIONS_INIT {sizeof(ovz_migrate_options), 0, 0}
 
 /* Moves the VE to the ovz_receive_ve() at the other end of `fd`, a connected stream (a
  * socket pair, a TCP connection, ssh's stdin and stdout): its CTID.conf, private area and,

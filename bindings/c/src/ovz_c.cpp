@@ -1074,6 +1074,8 @@ int ovz_ve_migrate(ovz_ve_t* ve, int fd, const ovz_migrate_options* opts) {
     if (opts) {
       if (int rc = check_options(opts, "ovz_migrate_options")) return rc;
       o.online = covers(*opts, &ovz_migrate_options::online) && opts->online;
+      if (covers(*opts, &ovz_migrate_options::timeout_ms))
+        o.timeout = std::chrono::milliseconds(opts->timeout_ms);
     }
     auto r = ve->v.migrate(fd, o);
     return r ? 0 : fail(r.error());

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -809,6 +810,18 @@ static void take_all_and_vanish(int fd) {
   _exit(0);
 }
 
+/* A receiver that hangs: it says ready to the hello, then neither reads nor speaks. */
+static void answer_ready_then_hang(int fd) {
+  static const unsigned char ready[12] = {2};
+  unsigned char head[12], buf[65536];
+  uint64_t len = 0;
+  if (read_full(fd, head, sizeof head) != 0) _exit(1);
+  for (int i = 11; i >= 4; --i) len = len << 8 | head[i];
+  if (len > sizeof buf || read_full(fd, buf, (size_t)len) != 0) _exit(1);
+  if (write(fd, ready, sizeof ready) != (ssize_t)sizeof ready) _exit(1);
+  for (;;) pause();
+}
+
 /* A running VE moves to another state root; a second move there is refused (the CTID is
  * taken) and leaves the VE running where it is; a move whose answer is lost leaves it
  * stopped here (OVZ_EINDOUBT), never running in two places. */
@@ -863,6 +876,26 @@ static void check_migrate(const char *root) {
       waitpid(vanishing, &status, 0);
       check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_STOPPED,
             "... and the VE is left stopped here");
+    }
+    ovz_migrate_options patient = OVZ_MIGRATE_OPTIONS_INIT;
+    patient.timeout_ms = 1000;
+    if (check(ovz_ve_start(ve) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0,
+              "started again, and a socket pair")) {
+      /* A few KiB in flight: the VE's files cannot all go into the buffers, as over a
+       * long link. */
+      const int bytes = 4096;
+      setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+      const pid_t hung = fork();
+      if (hung == 0) answer_ready_then_hang(pair[1]);
+      close(pair[1]);
+      check(ovz_ve_migrate(ve, pair[0], &patient) == OVZ_ETIMEDOUT &&
+                strstr(ovz_error_last()->message, "took nothing") != NULL,
+            "a target that hangs, with timeout_ms: OVZ_ETIMEDOUT");
+      close(pair[0]);
+      kill(hung, SIGKILL);
+      waitpid(hung, &status, 0);
+      check(ovz_ve_get_status(ve, &st, sizeof st) == 0 && st.state == OVZ_STATE_RUNNING,
+            "... and the VE runs here again");
     }
   }
   ovz_ve_stop(there, NULL);

@@ -117,3 +117,38 @@ def test_a_lost_last_answer_leaves_the_ve_stopped_here(root):
             ve.stop(fast=True)
         if ve.status.state != "absent":
             ve.destroy()
+
+
+def answer_ready_then_hang(sock, released):
+    """A receiver that hangs: ready to the hello, then neither reads nor speaks."""
+    kind, length = struct.unpack("<IQ", sock.recv(12, socket.MSG_WAITALL))
+    sock.recv(length, socket.MSG_WAITALL)
+    sock.sendall(struct.pack("<IQ", 2, 0))
+    released.wait()
+
+
+@needs_root
+def test_a_target_that_hangs_is_given_up_after_the_timeout(root):
+    ve = ovz.VE(18132, root)
+    ve.create()
+    ve.start()
+    try:
+        here_end, there_end = socket.socketpair()
+        # A few KiB in flight: the VE's files cannot all go into the buffers.
+        here_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        released = threading.Event()
+        with here_end, there_end:
+            t = threading.Thread(target=answer_ready_then_hang, args=(there_end, released))
+            t.start()
+            try:
+                with pytest.raises(ovz.TimedOut, match="it runs here again"):
+                    ve.migrate(here_end.fileno(), timeout=1.0)
+            finally:
+                released.set()
+                t.join()
+        assert ve.status.state == "running"
+    finally:
+        if ve.status.state == "running":
+            ve.stop(fast=True)
+        if ve.status.state != "absent":
+            ve.destroy()

@@ -153,7 +153,7 @@ OPTIONS = {
     "debootstrap_options": ("ovz_debootstrap_options", {}, {}),
     "console_options": ("ovz_console_options", {}, {}),
     "checkpoint_options": ("ovz_checkpoint_options", {}, {}),
-    "migrate_options": ("ovz_migrate_options", {}, {}),
+    "migrate_options": ("ovz_migrate_options", {}, {"timeout": "timeout_ms"}),
 }
 
 # Records: C++ struct -> (Python function whose parameters, or class whose properties,
