@@ -213,60 +213,62 @@ result<void> socket::delete_link(int index, const std::string& name) {
   return success();
 }
 
-result<void> socket::set_hardware(int index, const std::string& name, const mac& address,
-                                  unsigned mtu) {
+namespace {
+
+// One change of link `index`: what `fill` sets on it; `doing` names it for the error.
+template <class Fill>
+result<void> change_link(nl_sock* sk, int index, Fill&& fill, const std::string& doing) {
   link_ptr orig(rtnl_link_alloc());
   rtnl_link_set_ifindex(orig.get(), index);
   link_ptr change(rtnl_link_alloc());
-  nladdr_ptr lladdr = to_nl(address);
-  rtnl_link_set_addr(change.get(), lladdr.get());
-  if (mtu) rtnl_link_set_mtu(change.get(), mtu);
-  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
-    return nl_fail(err, "set the MAC of link {}", name);
+  fill(change.get());
+  if (int err = rtnl_link_change(sk, orig.get(), change.get(), 0); err < 0)
+    return nl_fail(err, "{}", doing);
   return success();
 }
 
+}  // namespace
+
+result<void> socket::set_hardware(int index, const std::string& name, const mac& address,
+                                  unsigned mtu) {
+  nladdr_ptr lladdr = to_nl(address);
+  return change_link(
+      sk_.get(), index,
+      [&](rtnl_link* l) {
+        rtnl_link_set_addr(l, lladdr.get());
+        if (mtu) rtnl_link_set_mtu(l, mtu);
+      },
+      fmt::format("set the MAC of link {}", name));
+}
+
 result<void> socket::set_alias(int index, const std::string& name, const std::string& alias) {
-  link_ptr orig(rtnl_link_alloc());
-  rtnl_link_set_ifindex(orig.get(), index);
-  link_ptr change(rtnl_link_alloc());
-  rtnl_link_set_ifalias(change.get(), alias.c_str());
-  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
-    return nl_fail(err, "set the alias of link {}", name);
-  return success();
+  return change_link(
+      sk_.get(), index, [&](rtnl_link* l) { rtnl_link_set_ifalias(l, alias.c_str()); },
+      fmt::format("set the alias of link {}", name));
 }
 
 result<void> socket::set_up(int index, const std::string& name,
                             const std::optional<std::string>& alias, int master) {
-  link_ptr orig(rtnl_link_alloc());
-  rtnl_link_set_ifindex(orig.get(), index);
-  link_ptr change(rtnl_link_alloc());
-  rtnl_link_set_flags(change.get(), IFF_UP);
-  if (alias) rtnl_link_set_ifalias(change.get(), alias->c_str());
-  if (master) rtnl_link_set_master(change.get(), master);
-  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
-    return nl_fail(err, "set link {} up", name);
-  return success();
+  return change_link(
+      sk_.get(), index,
+      [&](rtnl_link* l) {
+        rtnl_link_set_flags(l, IFF_UP);
+        if (alias) rtnl_link_set_ifalias(l, alias->c_str());
+        if (master) rtnl_link_set_master(l, master);
+      },
+      fmt::format("set link {} up", name));
 }
 
 result<void> socket::set_down(int index, const std::string& name) {
-  link_ptr orig(rtnl_link_alloc());
-  rtnl_link_set_ifindex(orig.get(), index);
-  link_ptr change(rtnl_link_alloc());
-  rtnl_link_unset_flags(change.get(), IFF_UP);
-  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
-    return nl_fail(err, "set link {} down", name);
-  return success();
+  return change_link(
+      sk_.get(), index, [](rtnl_link* l) { rtnl_link_unset_flags(l, IFF_UP); },
+      fmt::format("set link {} down", name));
 }
 
 result<void> socket::rename(int index, const std::string& name, const std::string& new_name) {
-  link_ptr orig(rtnl_link_alloc());
-  rtnl_link_set_ifindex(orig.get(), index);
-  link_ptr change(rtnl_link_alloc());
-  rtnl_link_set_name(change.get(), new_name.c_str());
-  if (int err = rtnl_link_change(sk_.get(), orig.get(), change.get(), 0); err < 0)
-    return nl_fail(err, "rename link {} to {}", name, new_name);
-  return success();
+  return change_link(
+      sk_.get(), index, [&](rtnl_link* l) { rtnl_link_set_name(l, new_name.c_str()); },
+      fmt::format("rename link {} to {}", name, new_name));
 }
 
 result<std::vector<addr_info>> socket::addresses() {
