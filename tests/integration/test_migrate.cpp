@@ -334,6 +334,19 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
   test::require_root();
   if (!test::checkpoint_works_here()) return;
   test::running_ve r(17131);
+  MUST(r.v.add_ip(*ip_address::parse("10.171.31.1"), true));
+  MUST(r.v.add_ip(*ip_address::parse("fd00:171:31::1"), true));
+  auto host = MUST(detail::netlink::socket::open());
+  auto routes = [&] {
+    std::vector<std::string> out;
+    for (const auto& rt : MUST(host.routes()))
+      if (rt.dst.address() == "10.171.31.1" || rt.dst.address() == "fd00:171:31::1")
+        out.push_back(rt.dst.address());
+    std::ranges::sort(out);
+    return out;
+  };
+  const auto routed = routes();
+  REQUIRE(routed.size() == 2);
   start_counting(r.v);
   const auto init = MUST(r.v.status()).init_pid;
   const auto [before, _] = counting(r.v);
@@ -346,7 +359,12 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
   CHECK(sent.error().is(errc::peer_failed));
   CHECK(sent.error().message().find("no room to restore") != std::string::npos);
   CHECK(sent.error().message().find("it runs here again") != std::string::npos);
-  // Not restored from a dump: the very processes CRIU held, counting on.
+  // Not restored from a dump: the very processes CRIU held, counting on, their host side
+  // back as it was (the hand-over had taken it down and aside).
+  CHECK(routes() == routed);
+  auto venet = MUST(host.find_link("venet17131"));
+  REQUIRE(venet);
+  CHECK((venet->flags & IFF_UP) != 0);
   const auto st = MUST(r.v.status());
   CHECK(st.state == ve_state::running);
   CHECK_FALSE(st.suspended);
