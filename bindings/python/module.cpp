@@ -732,25 +732,40 @@ void define_ve(py::module_& m) {
           "exec",
           [](const ovz::ve& v, const command& cmd, const py::object& env,
              const std::optional<std::filesystem::path>& cwd, const py::object& in,
-             const py::object& out, const py::object& err) {
+             const py::object& out, const py::object& err, const py::object& started) {
             auto argv = to_argv(cmd);
             ovz::exec_options opts{.env = to_env(env),
                                    .stdin_fd = to_fd(in, "stdin"),
                                    .stdout_fd = to_fd(out, "stdout"),
                                    .stderr_fd = to_fd(err, "stderr")};
             if (cwd) opts.cwd = cwd->string();
+            // Raised once the command has ended: exec() must not throw through libovz.
+            std::optional<py::error_already_set> raised;
+            if (!started.is_none())
+              opts.started = [&](pid_t pid) {
+                py::gil_scoped_acquire gil;
+                try {
+                  started(pid);
+                } catch (py::error_already_set& e) {
+                  raised.emplace(std::move(e));
+                }
+              };
             auto r = unwrap(without_gil([&] { return v.exec(argv, opts); }));
+            if (raised) throw std::move(*raised);
             return py::make_tuple(r.exit_code, decode_output(r.out), decode_output(r.err));
           },
           "argv"_a, py::kw_only(), "env"_a = py::none(), "cwd"_a = py::none(),
           "stdin"_a = py::none(), "stdout"_a = py::none(), "stderr"_a = py::none(),
+          "started"_a = py::none(),
           "Runs a command inside the running VE and waits for it: a list is the argv, a str "
           "runs through /bin/sh -c. `env` (a mapping; None: a minimal PATH, HOME and TERM) "
           "and `cwd` (None: /) are the command's. stdin, stdout and stderr may be descriptors "
           "or objects with fileno() to give the command; None reads /dev/null and captures "
           "the output. Returns (exit_code, stdout, stderr), a stream given elsewhere reading "
-          "''; exit_code is 128+N when killed by signal N. Raises NotRunning if the VE is "
-          "stopped.")
+          "''; exit_code is 128+N when killed by signal N. `started` (a callable) is called "
+          "with the command's PID once it runs, before exec() waits: to signal it meanwhile "
+          "(it leads its own session in the VE, out of reach of the terminal's Ctrl-C). "
+          "Raises NotRunning if the VE is stopped.")
       .def(
           "enter",
           [](const ovz::ve& v, const std::optional<std::vector<std::string>>& argv, int in_fd,

@@ -11,7 +11,10 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -167,6 +170,53 @@ ovz::result<int> do_plan(const ovz::ve& v) {
   return 0;
 }
 
+namespace {
+
+// The command exec runs leads its own session in the CT, out of reach of the terminal: what
+// Ctrl-C, a hang-up or a kill sends ovzctl goes on to its process group, as a terminal's
+// would (a pipeline's every command). Before it runs the signal waits.
+std::atomic<pid_t> exec_command{0};
+std::atomic<int> exec_pending{0};
+constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+void forward_to_command(int sig) {
+  if (const pid_t pid = exec_command.load(); pid > 0)
+    ::kill(-pid, sig);
+  else
+    exec_pending.store(sig);
+}
+
+// Forwarding for as long as it lives; the previous handlers back after.
+class signals_forwarded {
+ public:
+  signals_forwarded() {
+    struct sigaction forward {};
+    forward.sa_handler = forward_to_command;
+    sigemptyset(&forward.sa_mask);
+    forward.sa_flags = SA_RESTART;
+    for (std::size_t i = 0; i < std::size(forwarded); ++i)
+      ::sigaction(forwarded[i], &forward, &saved_[i]);
+  }
+  ~signals_forwarded() {
+    for (std::size_t i = 0; i < std::size(forwarded); ++i)
+      ::sigaction(forwarded[i], &saved_[i], nullptr);
+    exec_command.store(0);
+    exec_pending.store(0);
+  }
+  signals_forwarded(const signals_forwarded&) = delete;
+  signals_forwarded& operator=(const signals_forwarded&) = delete;
+
+  static void started(pid_t pid) {
+    exec_command.store(pid);
+    if (const int sig = exec_pending.exchange(0)) ::kill(-pid, sig);
+  }
+
+ private:
+  struct sigaction saved_[std::size(forwarded)] {};
+};
+
+}  // namespace
+
 ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
   std::string line;
   for (const auto& word : cmd.exec_words) {
@@ -177,6 +227,8 @@ ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
   own_streams.stdin_fd = 0;
   own_streams.stdout_fd = 1;
   own_streams.stderr_fd = 2;
+  own_streams.started = signals_forwarded::started;
+  signals_forwarded forwarding;
   auto r = v.exec({"/bin/sh", "-c", line}, own_streams);
   if (!r) return r.error();
   return r.value().exit_code;

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,12 @@ struct exec_options {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  /// Called on the calling thread once the command runs, with its PID as the caller sees it,
+  /// before exec() waits for it: the caller may signal it meanwhile. The command leads a
+  /// session of its own inside the VE (a daemon it leaves must not belong to one led
+  /// outside), so a terminal's Ctrl-C reaches only the caller, which forwards it (ovzctl
+  /// exec does). Must not throw.
+  std::function<void(pid_t)> started{};
 };
 
 struct exec_result {

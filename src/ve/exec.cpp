@@ -90,7 +90,11 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   auto unless_stopped = [&](const error& e) {
     return detail::unless_stopped(op.cg(), op.layout, init, detail::with_context(e, ctx));
   };
+  // The command itself, which `started` names: what spawn_in returns is the process that
+  // entered the VE's PID namespace for it and waits for it.
+  pid_t command = 0;
   spec.prepare = [&](pid_t pid) {
+    command = pid;
     return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid);
   };
   BOOST_OUTCOME_TRY(conf, config());
@@ -101,6 +105,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   if (!which) return unless_stopped(which.error());
   auto child = spawn_in(init, *which, spec);
   if (!child) return unless_stopped(child.error());
+  if (opts.started) opts.started(command);
   out_w.reset();
   err_w.reset();
   exec_result res;

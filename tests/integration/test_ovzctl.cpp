@@ -607,6 +607,30 @@ TEST_CASE("ovzctl start --onboot and stop --all go through every VE and say whic
   expect_ok(ovzctl(r, {"stop", "--all", "--fast"}), "CT 16902 stopped\n");
 }
 
+TEST_CASE("Ctrl-C at ovzctl exec reaches the command, which leads its own session in the CT",
+          "[ovzctl]") {
+  ovz::test::require_root();
+  ovz::test::temp_root root;
+  const fs::path& r = root.path();
+  REQUIRE(ovzctl(r, {"create", "9132"}).exit_code == 0);
+  REQUIRE(ovzctl(r, {"start", "9132"}).exit_code == 0);
+  // ovzctl in the background of a shell, as at a terminal; once its command runs (the
+  // mark is there), the interrupt a terminal's Ctrl-C sends ovzctl's process group.
+  const std::string ctl = std::string(OVZCTL_PATH) + " --root " + r.string();
+  auto ran = run_program(
+      {"/bin/sh", "-c",
+       ctl + " exec 9132 'touch /tmp/began; sleep 60 | cat; echo never' & p=$!\n"
+             "until " + ctl + " exec 9132 'test -e /tmp/began'; do sleep 0.1; done\n"
+             "kill -INT $p; wait $p; echo \"ovzctl: $?\""},
+      "/dev/null");
+  INFO(describe(ran));
+  CHECK(ran.out == "ovzctl: 130\n");  // the command's end, killed by SIGINT
+  // Nothing of it runs on in the CT: the interrupt went to the whole pipeline.
+  CHECK(ovzctl(r, {"exec", "9132", "pidof sleep cat"}).exit_code == 1);
+  expect_ok(ovzctl(r, {"stop", "9132", "--fast"}),
+            "Stopping container ...\nContainer was stopped\n");
+}
+
 TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an ssh command",
           "[ovzctl][migrate]") {
   ovz::test::require_root();

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -236,6 +237,9 @@ void ovz_ves_free(ovz_ves_t *ves);
 int ovz_ve_list(const char *root, ovz_ve_status_t **out, size_t *count);
 void ovz_ve_list_free(ovz_ve_status_t *list);
 
+/* What ovz_exec_options.started calls: the command's PID and the caller's data. */
+typedef void ovz_started_fn(pid_t pid, void *data);
+
 typedef struct ovz_exec_options {
   size_t size;
   /* The command's environment, a NULL-terminated list of "NAME=value"; NULL: a minimal PATH,
@@ -247,8 +251,14 @@ typedef struct ovz_exec_options {
   int stdin_fd;
   int stdout_fd;
   int stderr_fd;
+  /* Called once the command runs, with its PID as the caller sees it and `started_data`,
+   * before the call waits for it: the caller may signal it meanwhile. The command leads a
+   * session of its own inside the VE, so a terminal's Ctrl-C reaches only the caller, which
+   * forwards it. NULL: not called. */
+  ovz_started_fn *started;
+  void *started_data;
 } ovz_exec_options;
-#define OVZ_EXEC_OPTIONS_INIT {sizeof(ovz_exec_options), NULL, NULL, 0, 1, 2}
+#define OVZ_EXEC_OPTIONS_INIT {sizeof(ovz_exec_options), NULL, NULL, 0, 1, 2, NULL, NULL}
 
 /* Runs the NULL-terminated `argv` inside the running VE and waits for it. The command reads
  * and writes the caller's descriptors 0, 1 and 2. `exit_code` (may be NULL) gets its exit

@@ -262,6 +262,10 @@ int read_exec_options(const ovz_exec_options* opts, ovz::exec_options& out) {
   if (covers(*opts, &ovz_exec_options::stdin_fd)) out.stdin_fd = opts->stdin_fd;
   if (covers(*opts, &ovz_exec_options::stdout_fd)) out.stdout_fd = opts->stdout_fd;
   if (covers(*opts, &ovz_exec_options::stderr_fd)) out.stderr_fd = opts->stderr_fd;
+  if (covers(*opts, &ovz_exec_options::started) && opts->started) {
+    void* data = covers(*opts, &ovz_exec_options::started_data) ? opts->started_data : nullptr;
+    out.started = [fn = opts->started, data](pid_t pid) { fn(pid, data); };
+  }
   return 0;
 }
 

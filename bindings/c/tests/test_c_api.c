@@ -591,6 +591,12 @@ static void read_all(int fd, char *buf, size_t size) {
   close(fd);
 }
 
+/* ovz_exec_options.started: a caller that signals the command it was told of. */
+static void terminate_started(pid_t pid, void *data) {
+  *(pid_t *)data = pid;
+  kill(pid, SIGTERM);
+}
+
 /* exec with an environment, a working directory and descriptors of the caller's; enter with a
  * shell of the caller's choosing on descriptors of the caller's; restart with an init. */
 static void check_exec_enter_restart_options(const char *root) {
@@ -642,6 +648,17 @@ static void check_exec_enter_restart_options(const char *root) {
   exec.size = 4;
   check(ovz_ve_exec_with(ve, greet, &exec, &code, NULL, NULL) == OVZ_EINVAL,
         "exec options without their size are OVZ_EINVAL");
+  {
+    const char *const nap[] = {"/bin/sh", "-c", "exec sleep 30", NULL};
+    ovz_exec_options told = OVZ_EXEC_OPTIONS_INIT;
+    pid_t started = 0;
+    told.stdin_fd = told.stdout_fd = told.stderr_fd = -1;
+    told.started = terminate_started;
+    told.started_data = &started;
+    check(ovz_ve_exec_with(ve, nap, &told, &code, NULL, NULL) == 0 && started > 0 &&
+              code == 128 + SIGTERM,
+          "exec_with's started gets the command's PID, and a signal sent there ends it");
+  }
 
   if (check(pipe(in) == 0 && pipe(piped) == 0, "pipes")) {
     check(write(in[1], script, strlen(script)) == (ssize_t)strlen(script), "script written");

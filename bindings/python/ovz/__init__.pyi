@@ -198,6 +198,7 @@ class VE:
         stdin: FileDescriptorLike | None = None,
         stdout: FileDescriptorLike | None = None,
         stderr: FileDescriptorLike | None = None,
+        started: Callable[[int], object] | None = None,
     ) -> tuple[int, str, str]: ...
     def enter(
         self, argv: Sequence[str] | None = None, in_fd: int = 0, out_fd: int = 1

@@ -9,6 +9,7 @@ keep clear of the C++ suites). Tests that make VEs need root and are skipped wit
 import errno
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -174,6 +175,18 @@ def test_exec_exit_code_and_output(root):
         assert code == 128 + 9
         with pytest.raises(ovz.InvalidArgument):
             ve.exec([])
+        # started: the command's PID, for the caller to signal it meanwhile.
+        told = []
+
+        def terminate(pid):
+            told.append(pid)
+            os.kill(pid, signal.SIGTERM)
+
+        assert ve.exec("exec sleep 30", started=terminate)[0] == 128 + signal.SIGTERM
+        assert len(told) == 1 and told[0] > 0
+        # A callable that raises: the command runs to its end, then the error comes.
+        with pytest.raises(ZeroDivisionError):
+            ve.exec("true", started=lambda pid: 1 / 0)
 
 
 @needs_root
