@@ -91,6 +91,24 @@ std::pair<long, long> counting(const ve& v) {
   return {first, now()};
 }
 
+// Which of `addresses` the host routes (to a VE's venet), sorted.
+std::vector<std::string> routed_on_host(std::vector<std::string> addresses) {
+  auto host = MUST(detail::netlink::socket::open());
+  std::vector<std::string> out;
+  for (const auto& rt : MUST(host.routes()))
+    if (std::ranges::find(addresses, rt.dst.address()) != addresses.end())
+      out.push_back(rt.dst.address());
+  std::ranges::sort(out);
+  return out;
+}
+
+// The host's device of that name: "up", "down" or "absent".
+std::string link_on_host(const std::string& name) {
+  auto host = MUST(detail::netlink::socket::open());
+  auto link = MUST(host.find_link(name));
+  return !link ? "absent" : (link->flags & IFF_UP) != 0 ? "up" : "down";
+}
+
 void start_counting(const ve& v) {
   MUST(v.exec({"sh", "-c",
                "i=0; (while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.2; done) "
@@ -291,13 +309,7 @@ TEST_CASE("online, a lost last answer leaves the VE suspended here and cut off, 
   MUST(r.v.add_ip(*ip_address::parse("10.171.27.1"), true));
   start_counting(r.v);
   const auto init = MUST(r.v.status()).init_pid;
-  auto host = MUST(detail::netlink::socket::open());
-  auto routed = [&] {
-    auto routes = MUST(host.routes());
-    return std::ranges::any_of(routes, [](const detail::netlink::route_info& rt) {
-      return rt.dst.address() == "10.171.27.1";
-    });
-  };
+  auto routed = [] { return !routed_on_host({"10.171.27.1"}).empty(); };
   REQUIRE(routed());
   stream s;
   std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
@@ -313,7 +325,7 @@ TEST_CASE("online, a lost last answer leaves the VE suspended here and cut off, 
   CHECK(st.state == ve_state::running);
   CHECK(st.suspended);
   CHECK(st.init_pid == init);
-  CHECK_FALSE(MUST(host.find_link("venet17127")));
+  CHECK(link_on_host("venet17127") == "absent");
   CHECK_FALSE(routed());
   // It does not run there: resumed here, the same processes count on, reachable as before.
   MUST(r.v.resume());
@@ -321,9 +333,7 @@ TEST_CASE("online, a lost last answer leaves the VE suspended here and cut off, 
   CHECK(at > 0);
   CHECK(later > at);
   CHECK(MUST(r.v.status()).init_pid == init);
-  auto venet = MUST(host.find_link("venet17127"));
-  REQUIRE(venet);
-  CHECK((venet->flags & IFF_UP) != 0);
+  CHECK(link_on_host("venet17127") == "up");
   CHECK(routed());
   CHECK_FALSE(std::filesystem::exists(r.root.path() / "dump" / "17127.pre"));
 }
@@ -336,15 +346,7 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
   test::running_ve r(17131);
   MUST(r.v.add_ip(*ip_address::parse("10.171.31.1"), true));
   MUST(r.v.add_ip(*ip_address::parse("fd00:171:31::1"), true));
-  auto host = MUST(detail::netlink::socket::open());
-  auto routes = [&] {
-    std::vector<std::string> out;
-    for (const auto& rt : MUST(host.routes()))
-      if (rt.dst.address() == "10.171.31.1" || rt.dst.address() == "fd00:171:31::1")
-        out.push_back(rt.dst.address());
-    std::ranges::sort(out);
-    return out;
-  };
+  auto routes = [] { return routed_on_host({"10.171.31.1", "fd00:171:31::1"}); };
   const auto routed = routes();
   REQUIRE(routed.size() == 2);
   start_counting(r.v);
@@ -362,9 +364,7 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
   // Not restored from a dump: the very processes CRIU held, counting on, their host side
   // back as it was (the hand-over had taken it down and aside).
   CHECK(routes() == routed);
-  auto venet = MUST(host.find_link("venet17131"));
-  REQUIRE(venet);
-  CHECK((venet->flags & IFF_UP) != 0);
+  CHECK(link_on_host("venet17131") == "up");
   const auto st = MUST(r.v.status());
   CHECK(st.state == ve_state::running);
   CHECK_FALSE(st.suspended);
@@ -503,13 +503,7 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
   // An address: the target on this host restores the VE's host end under its name while the
   // source still holds its processes, and routes the address to it.
   MUST(r.v.add_ip(*ip_address::parse("10.171.24.1"), true));
-  auto host = MUST(detail::netlink::socket::open());
-  auto routed = [&] {
-    auto routes = MUST(host.routes());
-    return std::ranges::any_of(routes, [](const detail::netlink::route_info& rt) {
-      return rt.dst.address() == "10.171.24.1";
-    });
-  };
+  auto routed = [] { return !routed_on_host({"10.171.24.1"}).empty(); };
   start_counting(r.v);
   require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
   auto there = to.open(17124);
@@ -519,12 +513,10 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
   INFO("counted " << at_move << " after the move, " << later << " later");
   CHECK(at_move > 2);  // went on from where it was, not from 0
   CHECK(later > at_move);
-  auto venet = MUST(host.find_link("venet17124"));
-  REQUIRE(venet);
-  CHECK((venet->flags & IFF_UP) != 0);
+  CHECK(link_on_host("venet17124") == "up");
   CHECK(routed());
   MUST(there.stop({.fast = true}));
-  CHECK_FALSE(MUST(host.find_link("venet17124")));
+  CHECK(link_on_host("venet17124") == "absent");
   CHECK_FALSE(routed());
   CHECK(test::leftovers(to).empty());
 }

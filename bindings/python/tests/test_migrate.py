@@ -3,6 +3,7 @@ root over a socket pair (the receiving side on a thread), and a receiver that ha
 refuses before anything moves; a lost last answer leaves it stopped here. CTIDs
 18130-18139."""
 
+import contextlib
 import os
 import socket
 import struct
@@ -98,12 +99,24 @@ def take_all_and_vanish(sock):
     sock.shutdown(socket.SHUT_RDWR)
 
 
-@needs_root
-def test_a_lost_last_answer_leaves_the_ve_stopped_here(root):
-    ve = ovz.VE(18131, root)
+@contextlib.contextmanager
+def running_ve(ctid, root):
+    """A VE created and started here, and gone after, whatever the move left of it."""
+    ve = ovz.VE(ctid, root)
     ve.create()
     ve.start()
     try:
+        yield ve
+    finally:
+        if ve.status.state == "running":
+            ve.stop(fast=True)
+        if ve.status.state != "absent":
+            ve.destroy()
+
+
+@needs_root
+def test_a_lost_last_answer_leaves_the_ve_stopped_here(root):
+    with running_ve(18131, root) as ve:
         here_end, there_end = socket.socketpair()
         with here_end, there_end:
             t = threading.Thread(target=take_all_and_vanish, args=(there_end,))
@@ -112,11 +125,6 @@ def test_a_lost_last_answer_leaves_the_ve_stopped_here(root):
                 ve.migrate(here_end.fileno())
             t.join()
         assert ve.status.state == "stopped"
-    finally:
-        if ve.status.state == "running":
-            ve.stop(fast=True)
-        if ve.status.state != "absent":
-            ve.destroy()
 
 
 def answer_ready_then_hang(sock, released):
@@ -129,10 +137,7 @@ def answer_ready_then_hang(sock, released):
 
 @needs_root
 def test_a_target_that_hangs_is_given_up_after_the_timeout(root):
-    ve = ovz.VE(18132, root)
-    ve.create()
-    ve.start()
-    try:
+    with running_ve(18132, root) as ve:
         here_end, there_end = socket.socketpair()
         # A few KiB in flight: the VE's files cannot all go into the buffers.
         here_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
@@ -147,8 +152,3 @@ def test_a_target_that_hangs_is_given_up_after_the_timeout(root):
                 released.set()
                 t.join()
         assert ve.status.state == "running"
-    finally:
-        if ve.status.state == "running":
-            ve.stop(fast=True)
-        if ve.status.state != "absent":
-            ve.destroy()
