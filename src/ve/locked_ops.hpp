@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <optional>
 
 namespace ovz::detail {
@@ -50,7 +51,14 @@ result<void> stop_locked(ve_op& op, const stop_options& opts, std::optional<proc
 /// ve::start, detached; `op` has the config and the live state.
 result<void> start_locked(ve_op& op, const start_options& opts);
 
-/// ve::suspend of the running VE, frozen or not; `op` has the live state.
+/// The running VE's cgroup frozen, every task stopped where it stands; a freeze that fails
+/// lets them all run on again. `doing` names the operation in the error.
+result<void> freeze_locked(ve_op& op, std::string_view doing);
+
+/// The mark that tells a suspended VE from one frozen briefly (a stop, a dump).
+result<void> mark_suspended(const ve_op& op);
+
+/// ve::suspend of the running VE, frozen or not: frozen and marked; `op` has the live state.
 result<void> suspend_locked(ve_op& op);
 
 /// ve::resume of the running VE: its host side put back where a migration in doubt set it

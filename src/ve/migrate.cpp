@@ -8,7 +8,6 @@
 #include "fail.hpp"
 #include "kernel/criu_service.hpp"
 #include "kernel/log_writer.hpp"
-#include "log.hpp"
 #include "model/network.hpp"
 #include "ve/locked_ops.hpp"
 #include "ve/migration_stream.hpp"
@@ -111,11 +110,7 @@ error told(const stream_end& s, const error& e) {
 // or, in doubt, stay frozen and cut off for the user to resume or destroy.
 result<void> hand_over(ve_op& op, const stream_end& s, const dump_chain& chain) {
   BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
-  if (auto frozen = op.cg().freeze(op.layout.cgroup); !frozen) {
-    logged(op.cg().thaw(op.layout.cgroup), fmt::format("{}: thawing after the failed freeze",
-                                                       op.context()));
-    return told(s, frozen.error());
-  }
+  if (auto frozen = freeze_locked(op, "migrate"); !frozen) return told(s, frozen.error());
   std::optional<error> said;  // the hand-over's own failure, unwrapped
   auto handed = checkpoint_locked(
       op, op.layout.dump, {}, chain, [&](const std::filesystem::path& images) -> result<void> {
@@ -132,7 +127,9 @@ result<void> hand_over(ve_op& op, const stream_end& s, const dump_chain& chain) 
   }
   const error e = told(s, said ? *said : handed.error());
   if (e.is(errc::in_doubt)) {
-    if (auto marked = suspend_locked(op); !marked)
+    // Still frozen, as CRIU left it: only the mark is missing. Never thawed here, whatever
+    // fails: it may run there.
+    if (auto marked = mark_suspended(op); !marked)
       return error(e.code(), fmt::format("{}; and marking it suspended failed: {}",
                                          in_doubt(op, e, "frozen").message(),
                                          marked.error().message()));

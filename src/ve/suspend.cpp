@@ -16,26 +16,27 @@
 #include <fcntl.h>
 
 namespace ovz::detail {
-namespace {
 
-result<void> mark(const std::filesystem::path& file) {
+result<void> freeze_locked(ve_op& op, std::string_view doing) {
+  auto frozen = op.cg().freeze(op.layout.cgroup);
+  if (frozen) return success();
+  // A task the freezer cannot stop (in uninterruptible sleep) leaves the others stopped
+  // around it: a freeze that fails lets them all run on, as they were.
+  logged(op.cg().thaw(op.layout.cgroup),
+         fmt::format("{}: {}: thawing after the failed freeze", op.context(), doing));
+  return with_context(frozen.error(), std::string(doing));
+}
+
+result<void> mark_suspended(const ve_op& op) {
+  const auto& file = op.layout.suspend_mark;
   unique_fd made(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!made) return sys_fail(errno, "create {}", file.string());
   return success();
 }
 
-}  // namespace
-
 result<void> suspend_locked(ve_op& op) {
-  auto frozen = op.cg().freeze(op.layout.cgroup);
-  if (!frozen) {
-    // A task the freezer cannot stop (in uninterruptible sleep) leaves the others stopped
-    // around it: a suspend that fails lets them all run on, as they were.
-    logged(op.cg().thaw(op.layout.cgroup),
-           fmt::format("{}: suspend: thawing after the failed freeze", op.context()));
-    return with_context(frozen.error(), "suspend");
-  }
-  if (auto marked = mark(op.layout.suspend_mark); !marked) {
+  BOOST_OUTCOME_TRY(freeze_locked(op, "suspend"));
+  if (auto marked = mark_suspended(op); !marked) {
     logged(op.cg().thaw(op.layout.cgroup),
            fmt::format("{}: suspend: thawing after the failed mark", op.context()));
     return with_context(marked.error(), "suspend");
