@@ -91,7 +91,11 @@ result<std::vector<id_usage>> all_usage_of(int mount, quota_kind kind) {
       if (errno == ENOENT) break;
       return sys_fail(errno, "quotactl_fd Q_GETNEXTQUOTA of {} {}", name_of(kind), next);
     }
-    all.push_back(usage_from(q));
+    // The kernel lists an id another asked about until its entry is released, which it
+    // does later from a work queue: an entry of nothing is nobody's.
+    const auto u = usage_from(q);
+    if (u.kib || u.inodes || u.limits != id_limits{} || u.kib_grace_ends || u.inodes_grace_ends)
+      all.push_back(u);
     next = std::uint64_t{q.dqb_id} + 1;
   }
   return all;

@@ -167,30 +167,33 @@ int quota_broker::set_quota(const syscall_notice& n, int disk) {
   // Usage is the kernel's count, not the VE's to set.
   if (wanted->dqb_valid & (QIF_SPACE | QIF_INODES)) return EPERM;
   if (base_ != 0 && id >= ve_id_count) return EINVAL;  // unmapped, as the kernel says it
+  // Limits first: a refused owner must leave no entry behind, which setting its grace
+  // times would write to the disk's quota file.
+  if (wanted->dqb_valid & QIF_LIMITS) {
+    auto now = usage_of(disk, kind, base_ + id);
+    if (!now) return now.error().sys_errno() ? now.error().sys_errno() : EIO;
+    id_limits limits = now->limits;
+    if (wanted->dqb_valid & QIF_BLIMITS)
+      limits.kib = {wanted->dqb_bsoftlimit, wanted->dqb_bhardlimit};
+    if (wanted->dqb_valid & QIF_ILIMITS)
+      limits.inodes = {wanted->dqb_isoftlimit, wanted->dqb_ihardlimit};
+    auto conf = ve_config::load(paths_.conf);
+    auto params = conf ? params_from_config(*conf) : result<ve_params>(conf.error());
+    if (!params) return EIO;
+    // Over QUOTAUGIDLIMIT owners with limits: the kernel's word for running out of quota
+    // structures.
+    auto set = set_owner_limits(disk, kind, base_, id, params->disk.quotaugidlimit.value_or(0),
+                                limits);
+    if (!set) return set.error().sys_errno() ? set.error().sys_errno() : ENOSPC;
+  }
   if (wanted->dqb_valid & QIF_TIMES) {
     if_dqblk times{};
     times.dqb_btime = wanted->dqb_btime;
     times.dqb_itime = wanted->dqb_itime;
     times.dqb_valid = wanted->dqb_valid & QIF_TIMES;
-    if (int err = quotactl_on(disk, Q_SETQUOTA, kind, base_ + id, &times)) return err;
+    return quotactl_on(disk, Q_SETQUOTA, kind, base_ + id, &times);
   }
-  if (!(wanted->dqb_valid & QIF_LIMITS)) return 0;
-  auto now = usage_of(disk, kind, base_ + id);
-  if (!now) return now.error().sys_errno() ? now.error().sys_errno() : EIO;
-  id_limits limits = now->limits;
-  if (wanted->dqb_valid & QIF_BLIMITS)
-    limits.kib = {wanted->dqb_bsoftlimit, wanted->dqb_bhardlimit};
-  if (wanted->dqb_valid & QIF_ILIMITS)
-    limits.inodes = {wanted->dqb_isoftlimit, wanted->dqb_ihardlimit};
-  auto conf = ve_config::load(paths_.conf);
-  auto params = conf ? params_from_config(*conf) : result<ve_params>(conf.error());
-  if (!params) return EIO;
-  // Over QUOTAUGIDLIMIT owners with limits: the kernel's word for running out of quota
-  // structures.
-  auto set = set_owner_limits(disk, kind, base_, id, params->disk.quotaugidlimit.value_or(0),
-                              limits);
-  if (set) return 0;
-  return set.error().sys_errno() ? set.error().sys_errno() : ENOSPC;
+  return 0;
 }
 
 int quota_broker::set_info(const syscall_notice& n, int disk) {
