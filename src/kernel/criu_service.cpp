@@ -78,7 +78,11 @@ struct service {
   }
 };
 
-result<service> start_service(const criu_launcher* launch) {
+// Where a page server's socket is in the service process: after swrk's own (3).
+constexpr int page_server_fd = 4;
+
+// `page_server`, where given, goes with the service as its page_server_fd.
+result<service> start_service(const criu_launcher* launch, int page_server = -1) {
   int ends[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
     return sys_fail(errno, "socketpair for criu swrk");
@@ -92,7 +96,9 @@ result<service> start_service(const criu_launcher* launch) {
     return s;
   }
   const std::string program = criu_program();
-  auto pid = spawn_tool({program, "swrk", "3"}, s.said.get(), s.said.get(), theirs.get());
+  std::vector<int> extra{theirs.get()};
+  if (page_server >= 0) extra.push_back(page_server);
+  auto pid = spawn_tool({program, "swrk", "3"}, s.said.get(), s.said.get(), extra);
   if (!pid) {
     if (pid.error().sys_errno() == ENOENT)
       return fail(errc::unsupported, "{} is not installed (apt-get install criu)", program);
@@ -351,6 +357,13 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
   c.opts.irmap_scan_paths = scan.data();
   c.opts.has_track_mem = c.opts.track_mem = r.track_mem;
   if (!r.parent_img.empty()) c.opts.parent_img = const_cast<char*>(r.parent_img.c_str());
+  // Pages to a page server: by a descriptor of the service's own (only swrk may).
+  CriuPageServerInfo ps = CRIU_PAGE_SERVER_INFO__INIT;
+  if (r.page_server >= 0) {
+    ps.has_fd = true;
+    ps.fd = page_server_fd;
+    c.opts.ps = &ps;
+  }
   BOOST_OUTCOME_TRY(yard, criu_yard::make());
   c.opts.cgroup_yard = const_cast<char*>(yard.path().c_str());
   CriuReq req = CRIU_REQ__INIT;
@@ -366,10 +379,33 @@ result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify) {
     }
     return notify ? notify(n) : result<void>(success());
   };
-  BOOST_OUTCOME_TRY(s, start_service(nullptr));
+  BOOST_OUTCOME_TRY(s, start_service(nullptr, r.page_server));
   BOOST_OUTCOME_TRY(resp, converse(s, req, what, &at_notice));
   if (!resp->success)
     return fail(errc::child_failed, "criu {}: {}", r.pre_dump ? "pre-dump" : "dump",
+                reason_of(*resp, r.images_dir, r.log_file.c_str()));
+  return success();
+}
+
+result<void> criu_page_server(const criu_page_server_request& r) {
+  common_opts c(r);
+  c.opts.external = nullptr;
+  c.opts.n_external = 0;
+  // The server outlives this conversation: nothing may notify over it once it has ended
+  // (its "status-ready" would fail it).
+  c.opts.notify_scripts = false;
+  if (!r.parent_img.empty()) c.opts.parent_img = const_cast<char*>(r.parent_img.c_str());
+  CriuPageServerInfo ps = CRIU_PAGE_SERVER_INFO__INIT;
+  ps.has_fd = true;
+  ps.fd = page_server_fd;
+  c.opts.ps = &ps;
+  CriuReq req = CRIU_REQ__INIT;
+  req.type = CRIU_REQ_TYPE__PAGE_SERVER_CHLD;
+  req.opts = &c.opts;
+  BOOST_OUTCOME_TRY(s, start_service(nullptr, r.socket));
+  BOOST_OUTCOME_TRY(resp, converse(s, req, "PAGE_SERVER_CHLD"));
+  if (!resp->success)
+    return fail(errc::child_failed, "criu page-server: {}",
                 reason_of(*resp, r.images_dir, r.log_file.c_str()));
   return success();
 }

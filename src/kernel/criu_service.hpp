@@ -80,6 +80,17 @@ struct criu_dump_request : criu_common {
   /// Where CRIU searches, recursively and inside the tree's root, for the files of inotify
   /// watches it cannot find again by file handle (overlayfs gives none it can open).
   std::vector<std::string> irmap_scan_paths;
+  /// A connected socket to a page server (criu_page_server, maybe on another host through
+  /// a relay): the memory goes there instead of into the images directory. -1: none.
+  int page_server = -1;
+};
+
+/// A page server for one (pre-)dump: takes the pages a dump sends over `socket` into the
+/// images directory, `parent_img` (relative to it) naming the previous dump's, whose
+/// unchanged pages it does not take again.
+struct criu_page_server_request : criu_common {
+  int socket = -1;
+  std::string parent_img;
 };
 
 struct criu_restore_request : criu_common {
@@ -95,6 +106,11 @@ struct criu_restore_request : criu_common {
 /// Dumps (or pre-dumps) the tree of `r.pid` into the images directory. On failure the error
 /// carries CRIU's error lines from its log, and the tree runs on.
 result<void> criu_dump(const criu_dump_request& r, const criu_notify& notify);
+
+/// Starts a page server for `r` in a process of its own, which serves until the dump at the
+/// other end of the socket closes the session (and answers it a status). Returns once it
+/// serves.
+result<void> criu_page_server(const criu_page_server_request& r);
 
 /// Restores the tree in the images directory, its init a sibling of the service `launch`
 /// started. Returns the init's PID (in our PID namespace).

@@ -55,8 +55,16 @@ std::string last_lines(std::string output, int count) {
 }
 
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
-                         int fd3, int in_fd) {
+                         const std::vector<int>& extra, int in_fd) {
   const std::string command = fmt::format("{}", fmt::join(argv, " "));
+  // Each extra descriptor copied above every number they are to get first (closed on exec),
+  // so that no dup2 in the child overwrites one still to be moved.
+  std::vector<unique_fd> above;
+  const int first_free = 3 + static_cast<int>(extra.size());
+  for (int fd : extra) {
+    above.emplace_back(::fcntl(fd, F_DUPFD_CLOEXEC, first_free));
+    if (!above.back()) return sys_fail(errno, "{}: copy descriptor {}", command, fd);
+  }
   file_actions actions;
   auto to = [&](int fd, int target) {
     return fd >= 0 ? ::posix_spawn_file_actions_adddup2(actions.get(), fd, target)
@@ -68,7 +76,8 @@ result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int e
                : ::posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = to(out_fd, 1);
   if (rc == 0) rc = to(err_fd, 2);
-  if (rc == 0 && fd3 >= 0) rc = ::posix_spawn_file_actions_adddup2(actions.get(), fd3, 3);
+  for (std::size_t i = 0; rc == 0 && i < above.size(); ++i)
+    rc = ::posix_spawn_file_actions_adddup2(actions.get(), above[i].get(), 3 + static_cast<int>(i));
 
   // The embedding program's threads may block or handle signals; the tool must start clean.
   spawn_attr attr;

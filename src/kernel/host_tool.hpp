@@ -25,9 +25,9 @@ result<std::string> run_tool(const std::vector<std::string>& argv, capture what,
 std::string last_lines(std::string output, int count);
 
 /// Starts argv[0] as run_tool() does, without waiting: its stdout and stderr go to `out_fd`
-/// and `err_fd` (-1: /dev/null), `fd3`, where given, becomes its descriptor 3, and `in_fd`
-/// its stdin (-1: /dev/null). Its PID, for the caller to reap.
+/// and `err_fd` (-1: /dev/null), the descriptors of `extra` become its 3, 4, … in order,
+/// and `in_fd` its stdin (-1: /dev/null). Its PID, for the caller to reap.
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
-                         int fd3 = -1, int in_fd = -1);
+                         const std::vector<int>& extra = {}, int in_fd = -1);
 
 }  // namespace ovz::detail

@@ -155,7 +155,7 @@ result<void> receive_tree(const stream_end& s, const std::filesystem::path& dir,
   argv.insert(argv.end(), tar_common.begin(), tar_common.end());
   // An incremental archive's directories list what they hold: the rest is removed.
   if (how != tree_into::new_dir) argv.push_back("--listed-incremental=/dev/null");
-  BOOST_OUTCOME_TRY(pid, spawn_tool(argv, -1, said.get(), -1, for_tar.get()));
+  BOOST_OUTCOME_TRY(pid, spawn_tool(argv, -1, said.get(), {}, for_tar.get()));
   for_tar.reset();
   result<void> fed = success();
   for (;;) {

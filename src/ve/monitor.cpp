@@ -324,7 +324,7 @@ std::optional<served> from_restore() {
   // Off descriptor 0 first, which the tool's stdin (/dev/null) takes.
   unique_fd socket(::fcntl(restore_socket_fd, F_DUPFD_CLOEXEC, 3));
   auto criu = spawn_tool({criu_program(), "swrk", "3"}, STDOUT_FILENO, STDERR_FILENO,
-                         socket.get());
+                         {socket.get()});
   if (!criu) return std::nullopt;
   int status = 0;
   while (::waitpid(*criu, &status, 0) < 0 && errno == EINTR) {
