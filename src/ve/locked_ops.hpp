@@ -23,6 +23,9 @@ namespace ovz::detail {
 struct dump_chain {
   std::string parent_img;  ///< relative to the dump's directory ("../1"); empty: none
   bool track_mem = false;  ///< dirty-memory tracking from this dump on
+  /// A page session's socket (page_relay) the memory goes to instead of the images
+  /// directory, where the previous dump's memory went too; -1: none.
+  int page_server = -1;
 };
 
 /// Called inside a dump once every image is written, the VE's processes still held and its
@@ -37,9 +40,9 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
                                const images_written& hand_over = {});
 
 /// A pre-dump of the running VE's memory into `where` (made here), the VE running on after
-/// a brief freeze. The bytes of memory it wrote.
-result<std::uint64_t> predump_locked(ve_op& op, const std::filesystem::path& where,
-                                     const dump_chain& chain);
+/// a brief freeze.
+result<void> predump_locked(ve_op& op, const std::filesystem::path& where,
+                            const dump_chain& chain);
 
 /// ve::restore from `where`; `op` has the config and the live state.
 result<void> restore_locked(ve_op& op, const std::filesystem::path& where);

@@ -13,6 +13,7 @@
 #include "ve/migration_stream.hpp"
 #include "ve/migration_hello.hpp"
 #include "ve/net_live.hpp"
+#include "ve/page_relay.hpp"
 #include "ve/ve_op.hpp"
 
 #include <sys/stat.h>
@@ -87,9 +88,15 @@ result<int> send_while_running(ve_op& op, const stream_end& s) {
   int n = 0;
   for (;;) {
     ++n;
-    const dump_chain chain{n == 1 ? "" : fmt::format("../{}", n - 1), true};
-    BOOST_OUTCOME_TRY(wrote, predump_locked(op, pre / std::to_string(n), chain));
-    BOOST_OUTCOME_TRY(send_tree(s, fmt::format("pre/{}", n), pre / std::to_string(n)));
+    const auto name = fmt::format("pre/{}", n);
+    BOOST_OUTCOME_TRY(relay, page_relay::open(s, name));
+    const dump_chain chain{n == 1 ? "" : fmt::format("../{}", n - 1), true, relay.socket()};
+    auto dumped = predump_locked(op, pre / std::to_string(n), chain);
+    // A broken session is why a dump fails that lost its page server.
+    BOOST_OUTCOME_TRY(wrote, relay.finish());
+    if (!dumped) return dumped.error();
+    // The rest of its images, beside the memory there.
+    BOOST_OUTCOME_TRY(send_tree(s, name, pre / std::to_string(n)));
     if (wrote < few_bytes || (n > 1 && wrote >= before) || n == max_pre_dumps) return n;
     before = wrote;
   }
@@ -108,13 +115,22 @@ error told(const stream_end& s, const error& e) {
 // awaited. ok: CRIU ends the processes here. Anything else: CRIU lets them go, still frozen
 // (it found them frozen), so the same processes run on here once their host side is back —
 // or, in doubt, stay frozen and cut off for the user to resume or destroy.
-result<void> hand_over(ve_op& op, const stream_end& s, const dump_chain& chain) {
+result<void> hand_over(ve_op& op, const stream_end& s, dump_chain chain) {
   BOOST_OUTCOME_TRY(net, network_from_config(op.conf));
-  if (auto frozen = freeze_locked(op, "migrate"); !frozen) return told(s, frozen.error());
+  auto relay = page_relay::open(s, "dump");
+  if (!relay) return told(s, relay.error());
+  if (auto frozen = freeze_locked(op, "migrate"); !frozen) {
+    (void)relay->finish();
+    return told(s, frozen.error());
+  }
+  chain.page_server = relay->socket();
   std::optional<error> said;  // the hand-over's own failure, unwrapped
   auto handed = checkpoint_locked(
       op, op.layout.dump, {}, chain, [&](const std::filesystem::path& images) -> result<void> {
-        auto over = set_aside_network(op.host(), op.layout, net);
+        // CRIU has had the page server's final word: the stream is the conversation's again.
+        result<void> over = success();
+        if (auto paged = relay->finish(); !paged) over = paged.error();
+        if (over) over = set_aside_network(op.host(), op.layout, net);
         if (over) over = send_rest(op, s, images);
         if (over) over = answer_to_done(s);
         if (!over) said = over.error();
@@ -125,7 +141,8 @@ result<void> hand_over(ve_op& op, const stream_end& s, const dump_chain& chain) 
     op.live = {};
     return destroy_locked(op);
   }
-  const error e = told(s, said ? *said : handed.error());
+  auto paged = relay->finish();
+  const error e = told(s, said ? *said : !paged ? paged.error() : handed.error());
   if (e.is(errc::in_doubt)) {
     // Still frozen, as CRIU left it: only the mark is missing. Never thawed here, whatever
     // fails: it may run there.

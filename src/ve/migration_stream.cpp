@@ -33,6 +33,8 @@ const char* name_of(mig t) {
     case mig::data: return "tree data";
     case mig::done: return "done";
     case mig::ok: return "ok";
+    case mig::pages: return "pages";
+    case mig::page_data: return "page data";
   }
   return "unknown";
 }
@@ -141,7 +143,8 @@ result<void> send_tree(const stream_end& s, std::string_view name, const std::fi
 }
 
 result<void> receive_tree(const stream_end& s, const std::filesystem::path& dir, tree_into how) {
-  if (how != tree_into::over_dir && ::mkdir(dir.c_str(), 0700) != 0)
+  const bool made = how == tree_into::new_dir || how == tree_into::new_dir_incremental;
+  if (made && ::mkdir(dir.c_str(), 0700) != 0)
     return sys_fail(errno, "mkdir {}", dir.string());
   // A socket rather than a pipe: a tar that died is EPIPE here, never SIGPIPE.
   int ends[2];
@@ -154,7 +157,8 @@ result<void> receive_tree(const stream_end& s, const std::filesystem::path& dir,
                                    "--directory=" + dir.string()};
   argv.insert(argv.end(), tar_common.begin(), tar_common.end());
   // An incremental archive's directories list what they hold: the rest is removed.
-  if (how != tree_into::new_dir) argv.push_back("--listed-incremental=/dev/null");
+  if (how == tree_into::new_dir_incremental || how == tree_into::over_dir)
+    argv.push_back("--listed-incremental=/dev/null");
   BOOST_OUTCOME_TRY(pid, spawn_tool(argv, -1, said.get(), {}, for_tar.get()));
   for_tar.reset();
   result<void> fed = success();

@@ -8,7 +8,8 @@
 //                                  ←    ready | error (why it cannot take the VE)
 //   file "conf" (CTID.conf)        →
 //   tree "private", tree "dump"    →    (tree: its name, data frames, an empty data frame;
-//                                        online: "private-base", "pre/N"…, "private-delta")
+//                                        online: "private-base", "pre/N"…, "private-delta";
+//                                        each dump's memory first, in a page session)
 //   done                           →
 //                                  ←    ok | error (what failed; nothing of the VE kept)
 //
@@ -35,6 +36,8 @@ enum class mig : std::uint32_t {
   data = 6,
   done = 7,
   ok = 8,
+  pages = 9,      ///< a dump's memory follows, to a page server (ve/page_relay)
+  page_data = 10,
 };
 
 /// The sender's frames. A frame the receiver sends meanwhile ends the move: its error
@@ -71,6 +74,7 @@ enum class tree_into {
   new_dir,      ///< into `dir`, made here (it must not exist)
   new_dir_incremental,  ///< the same, from an incremental archive's first
   over_dir,     ///< over `dir`, from an incremental archive's next: removed files go
+  beside,       ///< into `dir`, which holds what a page server wrote there
 };
 
 /// Receives the archive that follows a tree frame into `dir`.

@@ -12,9 +12,12 @@
 #include "ve/locked_ops.hpp"
 #include "ve/migration_hello.hpp"
 #include "ve/migration_stream.hpp"
+#include "ve/page_relay.hpp"
 #include "ve/ve_op.hpp"
 
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 namespace ovz::detail {
 namespace {
@@ -70,30 +73,67 @@ result<void> check_hello(ve_op& op, const hello& h) {
   return success();
 }
 
+// The number of a pre-dump named "pre/N"; nullopt for another name.
+std::optional<int> pre_dump_number(std::string_view name) {
+  if (!name.starts_with("pre/") || name.size() < 5 || name.size() > 6 ||
+      name.find_first_not_of("0123456789", 4) != std::string_view::npos)
+    return std::nullopt;
+  return std::stoi(std::string(name.substr(4)));
+}
+
+// Where the images of a dump of that name go in the staging directory `in`.
+result<std::filesystem::path> dump_place(const staging& in, std::string_view name) {
+  if (name == "dump") return in / "dump";
+  if (auto n = pre_dump_number(name)) {
+    std::error_code ec;
+    std::filesystem::create_directories(in / "pre", ec);
+    if (ec) return sys_fail(ec.value(), "create {}", (in / "pre").string());
+    return in / "pre" / std::to_string(*n);
+  }
+  return fail(errc::peer_failed, "the other side sent a dump named '{}'", name);
+}
+
 // Where a tree of that name goes in the staging directory `in`, and how.
 result<std::pair<std::filesystem::path, tree_into>> place_of(const staging& in,
                                                             std::string_view name) {
   if (name == "private") return std::pair{in / "private", tree_into::new_dir};
   if (name == "private-base") return std::pair{in / "private", tree_into::new_dir_incremental};
   if (name == "private-delta") return std::pair{in / "private", tree_into::over_dir};
-  if (name == "dump") return std::pair{in / "dump", tree_into::new_dir};
-  if (name.starts_with("pre/") && name.size() > 4 &&
-      name.find_first_not_of("0123456789", 4) == std::string_view::npos) {
-    std::error_code ec;
-    std::filesystem::create_directories(in / "pre", ec);
-    if (ec) return sys_fail(ec.value(), "create {}", (in / "pre").string());
-    return std::pair{in / "pre" / std::string(name.substr(4)), tree_into::new_dir};
+  BOOST_OUTCOME_TRY(dir, dump_place(in, name));
+  std::error_code ec;
+  // Its memory, where it came first, is there already.
+  return std::pair{dir, std::filesystem::exists(dir, ec) ? tree_into::beside : tree_into::new_dir};
+}
+
+// A dump's memory, to a page server in its place. Pre-dumps come in order, each on from the
+// one before; the final dump on from the last.
+result<void> take_pages(const stream_end& s, const staging& in, std::string_view name,
+                        int& last_pre) {
+  BOOST_OUTCOME_TRY(dir, dump_place(in, name));
+  std::string parent;
+  if (auto n = pre_dump_number(name)) {
+    if (*n != last_pre + 1)
+      return fail(errc::peer_failed, "the other side sent pre-dump {} after {}", *n, last_pre);
+    if (last_pre > 0) parent = fmt::format("../{}", last_pre);
+    last_pre = *n;
+  } else if (last_pre > 0) {
+    parent = fmt::format("../pre/{}", last_pre);
   }
-  return fail(errc::peer_failed, "the other side sent a tree named '{}'", name);
+  return serve_pages(s, dir, parent);
 }
 
 // The files, once done has come; then the VE in place, its config last.
 result<void> take_files(ve_op& op, int fd, const staging& in) {
   BOOST_OUTCOME_TRY(conf_text, expect(fd, mig::file, "the VE's CTID.conf"));
   BOOST_OUTCOME_TRY(conf, ve_config::parse(conf_text, "the VE's CTID.conf as sent"));
+  int last_pre = 0;
   for (;;) {
     BOOST_OUTCOME_TRY(f, next_frame(fd, "the VE's files"));
     if (static_cast<mig>(f.type) == mig::done) break;
+    if (static_cast<mig>(f.type) == mig::pages) {
+      BOOST_OUTCOME_TRY(take_pages(fd, in, f.payload, last_pre));
+      continue;
+    }
     if (static_cast<mig>(f.type) != mig::tree)
       return fail(errc::peer_failed, "the other side sent a frame of type {} among the files",
                   f.type);

@@ -2,7 +2,7 @@
 // on a thread as another host's ovzctl would be): stopped, running (stopped and started
 // there), online (checkpointed and restored there, where CRIU works); and what is left where
 // when the other side refuses, goes away at each step, fills its disk or never answers.
-// CTIDs 17118, 17120-17129, 17131, 17132.
+// CTIDs 17118, 17120-17129, 17131-17133.
 
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -13,6 +13,7 @@
 #include "kernel/frame_stream.hpp"
 #include "kernel/netlink.hpp"
 #include "ve/migration_stream.hpp"
+#include "ve/page_relay.hpp"
 
 #include <linux/if.h>
 #include <sys/mount.h>
@@ -227,14 +228,31 @@ TEST_CASE("a target that fails and stops reading is heard, not waited on for eve
 
 namespace {
 
+// A fake target's page sessions, served for real into directories of `dir` (each dump's
+// memory whole, without a parent): what it takes when a frame is a pages frame.
+struct page_taker {
+  std::filesystem::path dir;
+  int sessions = 0;
+  bool took(int fd, const detail::frame& f) {
+    if (f.type != static_cast<std::uint32_t>(detail::mig::pages)) return false;
+    if (sessions == 0) std::filesystem::create_directories(dir);
+    (void)detail::serve_pages(fd, dir / std::to_string(++sessions), "");
+    return true;
+  }
+};
+
 // A receiver that takes everything up to done and then gives `answer` (a frame type, or 0:
 // none, the stream cut): the other host as the source sees it when its last word is lost.
-void take_all_then(int fd, std::uint32_t answer, std::string_view payload = {}) {
+// Memory it takes into `pages`.
+void take_all_then(int fd, std::uint32_t answer, std::string_view payload = {},
+                   const std::filesystem::path& pages = {}) {
+  page_taker taker{pages};
   (void)detail::read_frame(fd, 1 << 20, "hello");
   (void)detail::write_frame(fd, 2 /* ready */, {});
   for (;;) {
     auto f = detail::read_frame(fd, 1 << 20, "a frame");
     if (!f || f->type == 7 /* done */) break;
+    taker.took(fd, *f);
   }
   if (answer != 0) (void)detail::write_frame(fd, answer, payload);
   ::shutdown(fd, SHUT_RDWR);
@@ -278,6 +296,40 @@ TEST_CASE("a target that hangs is given up after the timeout: before done the VE
   }
 }
 
+TEST_CASE("online: a target that stops answering in a page session is given up after the "
+          "timeout, and the VE runs on here",
+          "[migrate][checkpoint]") {
+  test::require_root();
+  if (!test::checkpoint_works_here()) return;
+  test::running_ve r(17133);
+  start_counting(r.v);
+  const auto init = MUST(r.v.status()).init_pid;
+  stream s;
+  std::promise<void> released;
+  std::thread hung([fd = s.ends[1], until = released.get_future()]() mutable {
+    (void)detail::read_frame(fd, 1 << 20, "hello");
+    (void)detail::write_frame(fd, 2 /* ready */, {});
+    for (;;) {
+      auto f = detail::read_frame(fd, 1 << 20, "a frame");
+      if (!f || f->type == static_cast<std::uint32_t>(detail::mig::pages)) break;
+    }
+    until.wait();  // the dump's first words unanswered, the stream open: a hung host
+  });
+  auto sent = r.v.migrate(s.ends[0], {.online = true, .timeout = std::chrono::milliseconds(3000)});
+  released.set_value();
+  hung.join();
+  REQUIRE_FALSE(sent);
+  INFO(sent.error().message());
+  CHECK(sent.error().is(errc::timed_out));
+  CHECK(sent.error().message().find("page session for 3000 ms") != std::string::npos);
+  const auto st = MUST(r.v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK(st.init_pid == init);
+  const auto [at, later] = counting(r.v);
+  CHECK(later > at);
+  CHECK_FALSE(std::filesystem::exists(r.root.path() / "dump" / "17133.pre"));
+}
+
 TEST_CASE("a lost last answer leaves the VE stopped here, in doubt, not run twice",
           "[migrate]") {
   test::require_root();
@@ -312,7 +364,9 @@ TEST_CASE("online, a lost last answer leaves the VE suspended here and cut off, 
   auto routed = [] { return !routed_on_host({"10.171.27.1"}).empty(); };
   REQUIRE(routed());
   stream s;
-  std::thread cut([fd = s.ends[1]] { take_all_then(fd, 0); });
+  std::thread cut([fd = s.ends[1], pages = r.root.path() / "target"] {
+    take_all_then(fd, 0, {}, pages);
+  });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
   cut.join();
   REQUIRE_FALSE(sent);
@@ -353,7 +407,9 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
   const auto init = MUST(r.v.status()).init_pid;
   const auto [before, _] = counting(r.v);
   stream s;
-  std::thread failing([fd = s.ends[1]] { take_all_then(fd, 3 /* error */, "no room to restore"); });
+  std::thread failing([fd = s.ends[1], pages = r.root.path() / "target"] {
+    take_all_then(fd, 3 /* error */, "no room to restore", pages);
+  });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
   failing.join();
   REQUIRE_FALSE(sent);
@@ -376,13 +432,18 @@ TEST_CASE("online: a target that fails after taking everything leaves the same p
 
 namespace {
 
-// A receiver that goes away (a host that died, a cut stream) when the tree `name` begins.
-void take_until_tree(int fd, const std::string& name) {
+// A receiver that goes away (a host that died, a cut stream) when the tree `name` begins, or
+// the memory of a dump ("pages NAME"), taking into `pages` the memory before.
+void take_until(int fd, const std::string& name, const std::filesystem::path& pages) {
+  page_taker taker{pages};
   (void)detail::read_frame(fd, 1 << 20, "hello");
   (void)detail::write_frame(fd, 2 /* ready */, {});
   for (;;) {
     auto f = detail::read_frame(fd, 1 << 20, "a frame");
-    if (!f || (f->type == 5 /* tree */ && f->payload == name)) break;
+    if (!f || (f->type == 5 /* tree */ && f->payload == name) ||
+        (f->type == static_cast<std::uint32_t>(detail::mig::pages) && "pages " + f->payload == name))
+      break;
+    taker.took(fd, *f);
   }
   ::shutdown(fd, SHUT_RDWR);
 }
@@ -395,7 +456,9 @@ TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migr
   // Each step: the tree at whose start the target goes, and whether the VE had been frozen
   // and dumped by then (CRIU let its processes go again) or still ran all along.
   const auto [tree, frozen] = GENERATE(table<std::string, bool>({{"private-base", false},
+                                                                 {"pages pre/1", false},
                                                                  {"pre/1", false},
+                                                                 {"pages dump", true},
                                                                  {"private-delta", true},
                                                                  {"dump", true}}));
   INFO("target lost at " << tree);
@@ -404,7 +467,9 @@ TEST_CASE("online: a target lost at any step leaves the VE serving here", "[migr
   const auto init = MUST(r.v.status()).init_pid;
   const auto [before, _] = counting(r.v);
   auto s = stream::tight();
-  std::thread lost([fd = s.ends[1], name = tree] { take_until_tree(fd, name); });
+  std::thread lost([fd = s.ends[1], name = tree, pages = r.root.path() / "target"] {
+    take_until(fd, name, pages);
+  });
   auto sent = r.v.migrate(s.ends[0], {.online = true});
   lost.join();
   REQUIRE_FALSE(sent);
