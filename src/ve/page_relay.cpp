@@ -66,7 +66,8 @@ result<void> relay(const stream_end& s, int local, std::uint64_t& sent) {
         local_gone = !put_local(local, f.payload);
       }
     }
-    if (fds[0].revents) {
+    // Not after our end, which the other side's may have just brought.
+    if (fds[0].revents && !ended_here) {
       const ssize_t n = ::read(local, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n > 0) {

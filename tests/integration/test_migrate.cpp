@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -258,6 +259,21 @@ void take_all_then(int fd, std::uint32_t answer, std::string_view payload = {},
   ::shutdown(fd, SHUT_RDWR);
 }
 
+// Which frame a fake target takes last; none: it takes nothing after its ready.
+using last_frame = std::function<bool(const detail::frame&)>;
+
+// A target that takes frames up to the `last` one and then neither reads nor speaks, its end
+// open — a hung host — until `released`.
+void hang_after(int fd, const last_frame& last, std::future<void> released) {
+  (void)detail::read_frame(fd, 1 << 20, "hello");
+  (void)detail::write_frame(fd, 2 /* ready */, {});
+  while (last) {
+    auto f = detail::read_frame(fd, 1 << 20, "a frame");
+    if (!f || last(*f)) break;
+  }
+  released.wait();
+}
+
 }  // namespace
 
 TEST_CASE("a target that hangs is given up after the timeout: before done the VE runs here "
@@ -271,15 +287,10 @@ TEST_CASE("a target that hangs is given up after the timeout: before done the VE
   test::running_ve r(17132);
   auto s = stream::tight();
   std::promise<void> released;
-  std::thread hung([fd = s.ends[1], after_done, until = released.get_future()]() mutable {
-    (void)detail::read_frame(fd, 1 << 20, "hello");
-    (void)detail::write_frame(fd, 2 /* ready */, {});
-    for (bool done = !after_done; !done;) {
-      auto f = detail::read_frame(fd, 1 << 20, "a frame");
-      done = !f || f->type == 7 /* done */;
-    }
-    until.wait();  // neither reads nor speaks, its end open: a hung host
-  });
+  std::thread hung(hang_after, s.ends[1],
+                   after_done ? [](const detail::frame& f) { return f.type == 7 /* done */; }
+                              : last_frame{},
+                   released.get_future());
   auto sent = r.v.migrate(s.ends[0], {.timeout = std::chrono::milliseconds(1000)});
   released.set_value();
   hung.join();
@@ -306,15 +317,11 @@ TEST_CASE("online: a target that stops answering in a page session is given up a
   const auto init = MUST(r.v.status()).init_pid;
   stream s;
   std::promise<void> released;
-  std::thread hung([fd = s.ends[1], until = released.get_future()]() mutable {
-    (void)detail::read_frame(fd, 1 << 20, "hello");
-    (void)detail::write_frame(fd, 2 /* ready */, {});
-    for (;;) {
-      auto f = detail::read_frame(fd, 1 << 20, "a frame");
-      if (!f || f->type == static_cast<std::uint32_t>(detail::mig::pages)) break;
-    }
-    until.wait();  // the dump's first words unanswered, the stream open: a hung host
-  });
+  // The dump's first words unanswered.
+  std::thread hung(
+      hang_after, s.ends[1],
+      [](const detail::frame& f) { return f.type == static_cast<std::uint32_t>(detail::mig::pages); },
+      released.get_future());
   auto sent = r.v.migrate(s.ends[0], {.online = true, .timeout = std::chrono::milliseconds(3000)});
   released.set_value();
   hung.join();
