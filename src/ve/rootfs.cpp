@@ -23,14 +23,16 @@ fs_step mount_step(std::string fstype, std::string source, std::string target,
   return s;
 }
 
-// /proc files that tell about or act on the host, as the OCI runtimes mask them: /dev/null
-// over files, an empty read-only tmpfs over directories; and the parts that are not
-// namespaced made read-only, but for /proc/sys/net. A kernel without one of them simply
-// lacks it (optional).
+// /proc files that tell about or act on the host, as the OCI runtimes mask them, and those
+// that describe the host's boot, disks and kernel memory to a VE that has none of its own
+// (cmdline, diskstats, partitions, slabinfo): /dev/null over files, an empty read-only tmpfs
+// over directories; and the parts that are not namespaced made read-only, but for
+// /proc/sys/net. A kernel without one of them simply lacks it (optional).
 std::vector<fs_step> proc_hardening(const std::string& r) {
   std::vector<fs_step> steps;
   for (const char* file : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats",
-                           "timer_stats", "kallsyms"}) {
+                           "timer_stats", "kallsyms", "cmdline", "diskstats", "partitions",
+                           "slabinfo"}) {
     fs_step s;
     s.what = fs_step::kind::bind;
     s.source = "/dev/null";

@@ -116,6 +116,14 @@ TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[is
   CHECK(MUST(v.exec({"/bin/sh", "-c", "echo 0 > /proc/sys/kernel/sysrq"})).exit_code != 0);
   CHECK(MUST(v.exec({"/bin/sh", "-c", "test -s /proc/kcore || test -s /proc/keys"}))
             .exit_code != 0);
+  // Nor its boot line, disks or kernel memory, which the host's /proc shows.
+  std::string host_cmdline;
+  std::getline(std::ifstream("/proc/cmdline"), host_cmdline);
+  REQUIRE_FALSE(host_cmdline.empty());
+  const auto shown = MUST(v.exec({"/bin/sh", "-c",
+                                  "cat /proc/cmdline /proc/diskstats /proc/partitions; "
+                                  "cat /proc/slabinfo 2>/dev/null; true"}));
+  CHECK(shown.out.empty());
   std::string sysrq_after;
   std::getline(std::ifstream("/proc/sys/kernel/sysrq"), sysrq_after);
   CHECK(sysrq_after == sysrq_before);
