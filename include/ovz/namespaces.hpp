@@ -23,7 +23,9 @@
 
 namespace ovz::inline v0 {
 
-enum class ns_type { mnt, uts, ipc, net, pid, cgroup, user };
+/// `time`: the monotonic and boot-time clocks (uptime) with offsets of their own; a spawn
+/// with it starts them near zero, as a machine that just booted has them.
+enum class ns_type { mnt, uts, ipc, net, pid, cgroup, user, time };
 
 /// The CLONE_NEW* flag of a namespace type.
 OVZ_API int clone_flag(ns_type t) noexcept;

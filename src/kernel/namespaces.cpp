@@ -20,6 +20,7 @@ int clone_flag(ns_type t) noexcept {
     case ns_type::pid: return CLONE_NEWPID;
     case ns_type::cgroup: return CLONE_NEWCGROUP;
     case ns_type::user: return CLONE_NEWUSER;
+    case ns_type::time: return CLONE_NEWTIME;
   }
   return 0;
 }
@@ -33,6 +34,7 @@ const char* ns_name(ns_type t) noexcept {
     case ns_type::pid: return "pid";
     case ns_type::cgroup: return "cgroup";
     case ns_type::user: return "user";
+    case ns_type::time: return "time";
   }
   return "?";
 }

@@ -62,6 +62,7 @@ enum step : std::int32_t {
   step_no_new_privs = -15,
   step_monitor = -17,
   step_console = -18,
+  step_time = -19,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
@@ -122,6 +123,11 @@ struct plan {
   int target_pidfd = -1;
   int target_root = -1;  // O_PATH: the target's root, where its mount namespace is entered
   int setns_flags = 0;
+  // A new time namespace, made by the final child with these offsets ("monotonic S 0\n
+  // boottime S 0\n"), set before any process is in it, as the kernel asks.
+  bool time_ns = false;
+  const char* time_offsets = nullptr;
+  std::size_t time_offsets_len = 0;
   int cgroup_fd = -1;  // the final child is born in this cgroup where the kernel can
   std::vector<int> keep;  // sorted descriptors the children must not close
   const std::vector<int>* drop_caps = nullptr;
@@ -299,8 +305,28 @@ OVZ_CHILD_CODE void setup_stdio(const plan& p) noexcept {
     if (raw::dup2(tmp[i], i) < 0) child_fail(p, step_stdio);
 }
 
+// A time namespace of the (new) user namespace, its clocks set before anyone is in it, and
+// then entered: unshare makes it for our children only, setns to it takes us along.
+OVZ_CHILD_CODE bool enter_new_time(const plan& p) noexcept {
+  if (raw::unshare(CLONE_NEWTIME) != 0) return false;
+  int fd = raw::openat(AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool set = raw::write(fd, p.time_offsets, p.time_offsets_len) ==
+                   static_cast<ssize_t>(p.time_offsets_len);
+  raw::close(fd);
+  if (!set) return false;
+  fd = raw::openat(AT_FDCWD, "/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool entered = raw::setns(fd, CLONE_NEWTIME) == 0;
+  raw::close(fd);
+  return entered;
+}
+
 [[noreturn]] OVZ_CHILD_CODE void final_child(plan& p) noexcept {
   wait_release(p.sync_r);
+  // Before becoming root of a user namespace, which leaves us not dumpable and our /proc
+  // files (timens_offsets) the host root's.
+  if (p.time_ns && !enter_new_time(p)) child_fail(p, step_time);
   if (p.userns && !raw::become_root()) child_fail(p, step_ids);
   if (p.cgroup_ns && raw::unshare(CLONE_NEWCGROUP) != 0) child_fail(p, step_cgroupns);
   raw::umask(0);
@@ -464,6 +490,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_no_new_privs: return "set no_new_privs";
     case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
     case step_console: return "bind the console terminal on /dev/console";
+    case step_time: return "make a time namespace with the clocks at zero (timens_offsets)";
   }
   return "start";
 }
@@ -623,12 +650,32 @@ result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
                                              : "its exit status is gone");
 }
 
+// The offsets that start a new time namespace's monotonic and boot-time clocks at (about)
+// zero: the negated readings of the host's clocks. Offsets are the host's to the namespace's,
+// so those of the namespace we may be in ourselves come off the readings first.
+result<std::string> offsets_to_zero() {
+  std::int64_t own[2] = {0, 0};  // monotonic, boottime: whole seconds suffice
+  std::ifstream in("/proc/self/timens_offsets");
+  for (std::string clock; in >> clock;) {
+    std::int64_t s = 0, ns = 0;
+    in >> s >> ns;
+    if (clock == "monotonic" || clock == "1") own[0] = s;
+    if (clock == "boottime" || clock == "7") own[1] = s;
+  }
+  timespec mono{}, boot{};
+  if (::clock_gettime(CLOCK_MONOTONIC, &mono) != 0 || ::clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+    return detail::sys_fail(errno, "clock_gettime");
+  return fmt::format("monotonic {} 0\nboottime {} 0\n", own[0] - mono.tv_sec,
+                     own[1] - boot.tv_sec);
+}
+
 OVZ_CHILD_CODE result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidfd,
                        int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   const bool in_target = target_pidfd >= 0;
   const bool monitored = !spec.monitor.program.empty();
+  const bool new_time = spec.namespaces.has(ns_type::time);
   const bool two_stage = spec.detach || in_target || monitored;
 
   plan p;
@@ -637,7 +684,16 @@ OVZ_CHILD_CODE result<process> launch(const spawn_spec& spec, pid_t target_pid, 
   p.userns = spec.namespaces.has(ns_type::user) || (setns_flags & CLONE_NEWUSER);
   p.cgroup_ns = spec.namespaces.has(ns_type::cgroup);
   p.new_mnt = spec.namespaces.has(ns_type::mnt);
-  p.clone_flags = static_cast<unsigned long long>(spec.namespaces.flags & ~CLONE_NEWCGROUP);
+  p.clone_flags =
+      static_cast<unsigned long long>(spec.namespaces.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME));
+  std::string time_offsets;
+  if (new_time) {
+    BOOST_OUTCOME_TRY(offsets, offsets_to_zero());
+    time_offsets = std::move(offsets);
+    p.time_ns = true;
+    p.time_offsets = time_offsets.data();
+    p.time_offsets_len = time_offsets.size();
+  }
   p.target_pidfd = target_pidfd;
   p.setns_flags = setns_flags;
   unique_fd target_root;

@@ -119,7 +119,7 @@ std::string to_text(const ve_plan& p) {
   line("cgroup", p.cgroup);
   std::vector<std::string> ns;
   for (ns_type t : {ns_type::pid, ns_type::mnt, ns_type::uts, ns_type::ipc, ns_type::net,
-                    ns_type::cgroup, ns_type::user})
+                    ns_type::cgroup, ns_type::user, ns_type::time})
     if (p.namespaces.has(t)) ns.emplace_back(ns_name(t));
   line("namespaces", fmt::format("{}", fmt::join(ns, " ")));
   line("id map", p.userns ? fmt::format("0-{} -> {}-{}", p.userns->count - 1, p.userns->base,

@@ -6,7 +6,8 @@
 
 namespace ovz::detail {
 
-/// The namespaces a command run inside a VE enters.
+/// The namespaces a VE gets, and a command run inside it enters: ns_set::ve_default(), and
+/// a time namespace where the kernel has them (the VE's uptime its own).
 ns_set ve_namespaces();
 /// Those of the VE whose init this is: ve_namespaces(), and its user namespace if it has one.
 result<ns_set> ve_namespaces(const process& init);

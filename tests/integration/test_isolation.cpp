@@ -1,6 +1,6 @@
 // Root inside a VE is not root over the host: the classic escapes fail, and a normal
 // workload still runs. CTIDs 1150-1199, shared with test_escape_process.cpp (1155-1156) and
-// test_escape_fs.cpp (1157); free from 1160.
+// test_escape_fs.cpp (1157); free from 1161.
 
 #include "support/escape_probe.hpp"
 #include "support/temp_root.hpp"
@@ -79,6 +79,16 @@ std::uint64_t cap_set_of(pid_t pid, const std::string& set) {
     if (line.rfind(set + ":", 0) == 0) return std::stoull(line.substr(set.size() + 1), nullptr, 16);
   FAIL("no " << set << " in /proc/" << pid << "/status");
   return 0;
+}
+
+// The seconds since boot /proc/uptime shows in the VE.
+double uptime_in(ve& v) {
+  const auto r = MUST(v.exec({"cat", "/proc/uptime"}));
+  return std::stod(r.out);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace
@@ -210,8 +220,46 @@ TEST_CASE("reboot inside a VE restarts that VE only, and the host and other VEs 
     if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   CHECK(back);
+  const auto rebooted = std::chrono::steady_clock::now();
+  // As a machine's: its uptime starts again, the other VE's goes on.
+  CHECK(uptime_in(v) < seconds_since(rebooted) + 1.5);
+  CHECK(uptime_in(other) > uptime_in(v));
   MUST(v.stop({.fast = true}));
   MUST(other.stop({.fast = true}));
+}
+
+TEST_CASE("a VE's uptime is its own: it counts from the VE's start, the same for every "
+          "command run in it",
+          "[isolation]") {
+  test::require_root();
+  if (::access("/proc/self/ns/time", F_OK) != 0) {
+    WARN("SKIPPED: this kernel has no time namespaces (Linux 5.6, CONFIG_TIME_NS)");
+    return;
+  }
+  temp_root root;
+  auto v = root.open(1160);
+  MUST(v.create());
+  const auto started = std::chrono::steady_clock::now();
+  MUST(v.start());
+  std::ifstream host_uptime("/proc/uptime");
+  double host = 0;
+  host_uptime >> host;
+  const double first = uptime_in(v);
+  INFO("host " << host << " s, VE " << first << " s");
+  CHECK(first < seconds_since(started) + 1.5);
+  CHECK(first < host);
+  // Its init and a command in it read one clock, which runs.
+  const auto both = MUST(v.exec({"/bin/sh", "-c",
+                                 "for p in 1 self; do readlink /proc/$p/ns/time; done"}));
+  std::istringstream lines(both.out);
+  std::string init_ns, command_ns;
+  lines >> init_ns >> command_ns;
+  CHECK(init_ns.starts_with("time:["));
+  CHECK(init_ns == command_ns);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK(uptime_in(v) > first + 1);
+  MUST(v.stop({.fast = true}));
+  CHECK(test::leftovers(root).empty());
 }
 
 TEST_CASE("a user namespace made inside a VE gives nothing over the VE or the host",
