@@ -89,14 +89,15 @@ result<int> send_while_running(ve_op& op, const stream_end& s) {
   for (;;) {
     ++n;
     const auto name = fmt::format("pre/{}", n);
+    const auto dir = pre / std::to_string(n);
     BOOST_OUTCOME_TRY(relay, page_relay::open(s, name));
     const dump_chain chain{n == 1 ? "" : fmt::format("../{}", n - 1), true, relay.socket()};
-    auto dumped = predump_locked(op, pre / std::to_string(n), chain);
+    auto dumped = predump_locked(op, dir, chain);
     // A broken session is why a dump fails that lost its page server.
     BOOST_OUTCOME_TRY(wrote, relay.finish());
     if (!dumped) return dumped.error();
     // The rest of its images, beside the memory there.
-    BOOST_OUTCOME_TRY(send_tree(s, name, pre / std::to_string(n)));
+    BOOST_OUTCOME_TRY(send_tree(s, name, dir));
     if (wrote < few_bytes || (n > 1 && wrote >= before) || n == max_pre_dumps) return n;
     before = wrote;
   }

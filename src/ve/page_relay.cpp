@@ -97,9 +97,7 @@ struct page_relay::session {
   stream_end stream;
   unique_fd ours, theirs;
   std::thread thread;
-  std::uint64_t sent = 0;
-  std::optional<result<void>> relayed;  // the thread's, once it ends
-  std::optional<result<std::uint64_t>> finished;
+  std::optional<result<std::uint64_t>> outcome;  // the thread's, once it ends
 };
 
 result<page_relay> page_relay::open(const stream_end& s, std::string_view name) {
@@ -111,7 +109,9 @@ result<page_relay> page_relay::open(const stream_end& s, std::string_view name) 
   p->theirs = std::move(ends.second);
   try {
     p->thread = std::thread([p] {
-      p->relayed = relay(p->stream, p->ours.get(), p->sent);
+      std::uint64_t sent = 0;
+      auto relayed = relay(p->stream, p->ours.get(), sent);
+      p->outcome = relayed ? result<std::uint64_t>(sent) : result<std::uint64_t>(relayed.error());
       // A dump still waiting on the session hears it is over.
       ::shutdown(p->ours.get(), SHUT_RDWR);
     });
@@ -131,16 +131,12 @@ page_relay::~page_relay() {
 int page_relay::socket() const { return s_->theirs.get(); }
 
 result<std::uint64_t> page_relay::finish() {
-  if (!s_->finished) {
+  if (s_->thread.joinable()) {
     // CRIU's copy is its own: once it is done with it, ours is all that keeps the session.
     s_->theirs.reset();
     s_->thread.join();
-    if (*s_->relayed)
-      s_->finished = s_->sent;
-    else
-      s_->finished = s_->relayed->error();
   }
-  return *s_->finished;
+  return *s_->outcome;
 }
 
 result<void> serve_pages(const stream_end& s, const std::filesystem::path& dir,
