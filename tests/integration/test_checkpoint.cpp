@@ -109,8 +109,7 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   const char* cgroup_view = "cat /proc/1/cgroup /proc/self/cgroup; ls /sys/fs/cgroup";
   const auto view = MUST(r.v.exec({"sh", "-c", cgroup_view})).out;
   const auto host_options = host_cgroup_options();
-  auto uptime = [&] { return std::stod(MUST(r.v.exec({"cat", "/proc/uptime"})).out); };
-  const double up_before = uptime();
+  const double up_before = test::uptime_of(r.v);
   const auto read_at = std::chrono::steady_clock::now();
   MUST(r.v.checkpoint());
   CHECK(host_cgroup_options() == host_options);
@@ -127,13 +126,10 @@ TEST_CASE("a checkpointed VE comes back with its processes where they were", "[c
   CHECK(after > at_dump);
   CHECK(after < at_dump + 20);  // went on from where it was, not from 0
   // Its uptime too: on from where it was, never more than the time that went by.
-  const double up_after = uptime();
+  const double up_after = test::uptime_of(r.v);
   INFO("uptime " << up_before << " s before the checkpoint, " << up_after << " s after");
   CHECK(up_after > up_before);
-  CHECK(up_after < up_before +
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_at)
-                           .count() +
-                       1);
+  CHECK(up_after < up_before + test::seconds_since(read_at) + 1);
   CHECK(MUST(r.v.exec({"sh", "-c", cgroup_view})).out == view);
   CHECK(host_cgroup_options() == host_options);
   MUST(r.v.stop({.fast = true}));

@@ -81,16 +81,6 @@ std::uint64_t cap_set_of(pid_t pid, const std::string& set) {
   return 0;
 }
 
-// The seconds since boot /proc/uptime shows in the VE.
-double uptime_in(ve& v) {
-  const auto r = MUST(v.exec({"cat", "/proc/uptime"}));
-  return std::stod(r.out);
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 }  // namespace
 
 TEST_CASE("the classic escapes fail inside a VE and the host is unchanged", "[isolation]") {
@@ -222,8 +212,8 @@ TEST_CASE("reboot inside a VE restarts that VE only, and the host and other VEs 
   CHECK(back);
   const auto rebooted = std::chrono::steady_clock::now();
   // As a machine's: its uptime starts again, the other VE's goes on.
-  CHECK(uptime_in(v) < seconds_since(rebooted) + 1.5);
-  CHECK(uptime_in(other) > uptime_in(v));
+  CHECK(test::uptime_of(v) < test::seconds_since(rebooted) + 1.5);
+  CHECK(test::uptime_of(other) > test::uptime_of(v));
   MUST(v.stop({.fast = true}));
   MUST(other.stop({.fast = true}));
 }
@@ -244,9 +234,9 @@ TEST_CASE("a VE's uptime is its own: it counts from the VE's start, the same for
   std::ifstream host_uptime("/proc/uptime");
   double host = 0;
   host_uptime >> host;
-  const double first = uptime_in(v);
+  const double first = test::uptime_of(v);
   INFO("host " << host << " s, VE " << first << " s");
-  CHECK(first < seconds_since(started) + 1.5);
+  CHECK(first < test::seconds_since(started) + 1.5);
   CHECK(first < host);
   // Its init and a command in it read one clock, which runs.
   const auto both = MUST(v.exec({"/bin/sh", "-c",
@@ -257,7 +247,7 @@ TEST_CASE("a VE's uptime is its own: it counts from the VE's start, the same for
   CHECK(init_ns.starts_with("time:["));
   CHECK(init_ns == command_ns);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  CHECK(uptime_in(v) > first + 1);
+  CHECK(test::uptime_of(v) > first + 1);
   MUST(v.stop({.fast = true}));
   CHECK(test::leftovers(root).empty());
 }

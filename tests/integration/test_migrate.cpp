@@ -577,18 +577,14 @@ TEST_CASE("online: a running VE's processes go on in the other state root", "[mi
   MUST(r.v.add_ip(*ip_address::parse("10.171.24.1"), true));
   auto routed = [] { return !routed_on_host({"10.171.24.1"}).empty(); };
   start_counting(r.v);
-  auto uptime = [](ve& v) { return std::stod(MUST(v.exec({"cat", "/proc/uptime"})).out); };
-  const double up_before = uptime(r.v);
+  const double up_before = test::uptime_of(r.v);
   const auto read_at = std::chrono::steady_clock::now();
   require_moved(migrate_between(r.v, to, {.online = true}), r.v, r.root);
   auto there = to.open(17124);
   // Its clock of the time since boot goes on from where it was.
-  const double up_after = uptime(there);
+  const double up_after = test::uptime_of(there);
   CHECK(up_after > up_before);
-  CHECK(up_after < up_before +
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_at)
-                           .count() +
-                       1);
+  CHECK(up_after < up_before + test::seconds_since(read_at) + 1);
   const long at_move = std::atol(MUST(there.exec({"cat", "/tmp/count"})).out.c_str());
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   const long later = std::atol(MUST(there.exec({"cat", "/tmp/count"})).out.c_str());

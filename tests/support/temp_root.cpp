@@ -69,4 +69,10 @@ std::filesystem::path mark_shutdown(const temp_root& root, const ve& v) {
   return upper / "root/shutdown";
 }
 
+double uptime_of(ve& v) { return std::stod(MUST(v.exec({"cat", "/proc/uptime"})).out); }
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 }  // namespace ovz::test

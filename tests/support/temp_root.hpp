@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -77,5 +78,11 @@ std::filesystem::path mark_shutdown(const temp_root& root, const ve& v);
 
 /// True while a process with this PID exists.
 bool pid_alive(pid_t pid);
+
+/// The seconds since boot the running VE `v` shows in its /proc/uptime.
+double uptime_of(ve& v);
+
+/// The seconds gone by since `t`.
+double seconds_since(std::chrono::steady_clock::time_point t);
 
 }  // namespace ovz::test
