@@ -56,11 +56,42 @@ std::string cgroup_dir::file(std::string_view name) const {
 }
 
 bool cgroup_dir::has(const char* name) const noexcept {
+  if (holding_) {
+    auto h = held(name);
+    return h && (*h)->fd;
+  }
   return ::faccessat(fd_.get(), name, F_OK, 0) == 0;
 }
 
+result<const cgroup_dir::held_file*> cgroup_dir::held(const char* name) const {
+  for (const auto& h : held_)
+    if (h.name == name) return &h;
+  unique_fd fd(::openat(fd_.get(), name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  // A cgroup's files are there from its mkdir to its rmdir (the manager enables a VE's
+  // controllers before it starts), so one missing stays missing while the directory is held.
+  // Any other failure (EMFILE) is no answer and is not kept.
+  if (!fd && errno != ENOENT) return sys_fail(errno, "open {}", file(name));
+  return &held_.emplace_back(held_file{name, std::move(fd)});
+}
+
 result<std::string> cgroup_dir::read(const char* name) const {
-  return read_file_at(fd_.get(), name, file(name));
+  if (!holding_) return read_file_at(fd_.get(), name, file(name));
+  BOOST_OUTCOME_TRY(h, held(name));
+  if (!h->fd) return sys_fail(ENOENT, "open {}", file(name));
+  // The kernel renders a cgroup file anew at offset 0 (seq_file restarts there).
+  std::string out;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(h->fd.get(), buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_fail(errno, "read {}", file(name));
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    // seq_file fills what it is given up to the end: a short read is the end.
+    if (static_cast<std::size_t>(n) < sizeof buf) break;
+    at += n;
+  }
+  return out;
 }
 
 result<void> cgroup_dir::write(const char* name, std::string_view value) const {

@@ -34,10 +34,24 @@ class cgroup_dir {
   /// One write(2) of `value` into one of its files.
   result<void> write(const char* name, std::string_view value) const;
 
+  /// From now on keeps each file it reads (and what has() finds missing) open, and rereads
+  /// it in place (pread at 0) the next time: for a reader that looks at the same counters
+  /// over and over, where opening them is most of the cost. Not for more than one thread.
+  void hold_files() noexcept { holding_ = true; }
+
  private:
   cgroup_dir(unique_fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  // A file held open by hold_files(); fd -1: it is not there.
+  struct held_file {
+    std::string name;
+    unique_fd fd;
+  };
+  result<const held_file*> held(const char* name) const;
+
   unique_fd fd_;
   std::string path_;
+  bool holding_ = false;
+  mutable std::vector<held_file> held_;
 };
 
 /// A VE's cgroup held open: the directory in each cgroup v1 hierarchy VEs use, or the one

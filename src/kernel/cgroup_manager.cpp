@@ -1,5 +1,7 @@
 #include "kernel/cgroup_manager.hpp"
 
+#include "kernel/cgroup_common.hpp"
+
 #include <cerrno>
 
 namespace ovz::detail {
@@ -21,6 +23,12 @@ result<cgroup_birth> cgroup_manager::begin(const std::string& path, cgroup_setup
   BOOST_OUTCOME_TRY(birth.setup_(made));
   birth.held_ = std::move(made);
   return birth;
+}
+
+result<std::vector<pid_t>> cgroup_manager::procs(const ve_cgroup& cg) const {
+  // Every hierarchy lists the VE's processes; v1 managers read the pids one, as by path.
+  const cgroup_dir* d = cg.with("pids");
+  return read_procs(d ? *d : cg.dirs.front().dir);
 }
 
 result<ve_cgroup> cgroup_manager::create_with(const std::string& path, pid_t pid) {

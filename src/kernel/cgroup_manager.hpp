@@ -94,6 +94,9 @@ class cgroup_manager {
 
   /// The processes in the cgroup and its sub-cgroups; an empty list when it does not exist.
   virtual result<std::vector<pid_t>> procs(const std::string& path) const = 0;
+  /// The same of a cgroup held open (a reader holding its files rereads cgroup.procs in
+  /// place); an empty list once it was removed.
+  result<std::vector<pid_t>> procs(const ve_cgroup& cg) const;
   virtual bool exists(const std::string& path) const = 0;
   /// Stops every process of the cgroup and its sub-cgroups where it is (no fork, no exit, no
   /// signal handled) and returns once all are stopped; errc::timed_out after a second when a

@@ -1,98 +1,153 @@
 #include "kernel/proc_usage.hpp"
 
 #include "kernel/files.hpp"
-#include "kernel/proc_locks.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <charconv>
 #include <string>
 #include <string_view>
 
 namespace ovz::detail {
 namespace {
 
-// The VE's own network namespace counts its sockets: "sockets: used N" and "TCP: inuse N"
-// in sockstat, "TCP6: inuse N" in sockstat6. (The per-process TCP tables would say more, but
-// reading them walks the whole hash table: milliseconds per VE.)
-std::uint64_t sockstat(pid_t init, const char* file, std::string_view key, std::string_view field) {
-  std::ifstream in("/proc/" + std::to_string(init) + "/net/" + file);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string word;
-    if (!(words >> word) || word != key) continue;
-    while (words >> word) {
-      std::uint64_t n = 0;
-      if (word == field && words >> n) return n;
-    }
+// The whole of a /proc file held open, read again from its start; false when it cannot be
+// read any more (ESRCH: its process is gone).
+bool reread(int fd, std::string& out) {
+  out.clear();
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out.append(buf, static_cast<std::size_t>(n));
+    // seq_file fills what it is given up to the end: a short read is the end.
+    if (static_cast<std::size_t>(n) < sizeof buf) return true;
+    at += n;
+  }
+}
+
+unique_fd open_proc(const std::string& path) {
+  return unique_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+// The number after `field` on the line that starts with `key` ("TCP: inuse 3 orphan 0").
+std::uint64_t field_of(std::string_view text, std::string_view key, std::string_view field) {
+  for (std::size_t at = 0; at < text.size();) {
+    auto eol = text.find('\n', at);
+    auto line = text.substr(at, eol == std::string_view::npos ? text.npos : eol - at);
+    at = eol == std::string_view::npos ? text.size() : eol + 1;
+    if (!line.starts_with(key) || line.size() == key.size() || line[key.size()] != ' ') continue;
+    auto pos = line.find(field);
+    while (pos != std::string_view::npos &&
+           (line[pos - 1] != ' ' || pos + field.size() >= line.size() ||
+            line[pos + field.size()] != ' '))
+      pos = line.find(field, pos + 1);
+    if (pos == std::string_view::npos) return 0;
+    std::uint64_t n = 0;
+    auto from = line.data() + pos + field.size() + 1;
+    std::from_chars(from, line.data() + line.size(), n);
+    return n;
   }
   return 0;
 }
 
-void count_fds(pid_t pid, proc_usage& u) {
-  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-  if (!dir) return;
-  while (const dirent* e = ::readdir(dir))
-    if (e->d_name[0] != '.') ++u.files;
-  ::closedir(dir);
-}
-
-void count_memory(pid_t pid, proc_usage& u) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  std::uint64_t kib = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    if (!(fields >> key >> kib)) continue;
-    if (key == "VmLck:") u.locked_bytes += kib * 1024;
-    if (key == "VmData:" || key == "VmStk:") u.privvm_bytes += kib * 1024;
+// Entries of a directory held open, but "." and ".."; false when it cannot be read any more.
+bool count_entries(DIR* d, std::uint64_t& n, bool digits_only) {
+  ::rewinddir(d);
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (digits_only ? (e->d_name[0] >= '0' && e->d_name[0] <= '9') : e->d_name[0] != '.') ++n;
   }
+  return errno == 0;
 }
 
-std::uint64_t count_ptys(pid_t init) {
-  std::uint64_t n = 0;
-  // Resolved in the VE's root: a /dev/pts symlink it planted must not count the host's.
-  auto root = open_root_of(init);
-  if (!root) return 0;
-  auto pts = open_below(root->get(), "dev/pts", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
-  DIR* dir = pts ? ::fdopendir(pts->get()) : nullptr;
-  if (!dir) return 0;
-  (void)pts->release();  // closedir closes it
-  while (const dirent* e = ::readdir(dir))
-    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') ++n;
-  ::closedir(dir);
-  return n;
-}
-
-std::uint64_t count_flocks(const std::vector<pid_t>& pids) {
-  std::uint64_t n = 0;
-  for (const auto& h : held_locks())
-    if (std::find(pids.begin(), pids.end(), h.pid) != pids.end()) ++n;
-  return n;
+// "VmLck:\t   0 kB" and the like, in bytes.
+std::uint64_t kib_of(std::string_view status, std::string_view key) {
+  auto pos = status.find(key);
+  if (pos == std::string_view::npos) return 0;
+  auto from = status.data() + pos + key.size();
+  auto end = status.data() + status.size();
+  while (from != end && (*from == ' ' || *from == '\t')) ++from;
+  std::uint64_t kib = 0;
+  std::from_chars(from, end, kib);
+  return kib * 1024;
 }
 
 }  // namespace
 
-proc_usage measure_processes(const std::vector<pid_t>& pids, pid_t init) {
+bool proc_meter::measure_process(process_files& p, proc_usage& u) {
+  // Opened by PID when first seen: a PID the kernel gave to another process since makes
+  // the old descriptors fail (ESRCH, ENOENT), and the caller opens them again, once.
+  const auto dir = "/proc/" + std::to_string(p.pid);
+  if (!p.status) p.status = open_proc(dir + "/status");
+  if (!p.fds) {
+    unique_fd fd(::open((dir + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd) p.fds.reset(::fdopendir(fd.get()));
+    if (p.fds) (void)fd.release();
+  }
+  std::string status;
+  std::uint64_t files = 0;
+  if (!p.status || !reread(p.status.get(), status) || !p.fds ||
+      !count_entries(p.fds.get(), files, false))
+    return false;
+  u.files += files;
+  u.locked_bytes += kib_of(status, "\nVmLck:");
+  u.privvm_bytes += kib_of(status, "\nVmData:") + kib_of(status, "\nVmStk:");
+  return true;
+}
+
+proc_usage proc_meter::measure(const std::vector<pid_t>& pids, pid_t init,
+                               const std::vector<held_lock>& locks) {
   proc_usage u;
   if (pids.empty()) return u;
-  for (pid_t pid : pids) {
-    count_fds(pid, u);
-    count_memory(pid, u);
+  if (init != init_) {
+    init_ = init;
+    const auto net = "/proc/" + std::to_string(init) + "/net/";
+    sockstat_ = open_proc(net + "sockstat");
+    sockstat6_ = open_proc(net + "sockstat6");
+    pts_.reset();
+    // Resolved in the VE's root: a /dev/pts symlink it planted must not count the host's.
+    if (auto root = open_root_of(init)) {
+      auto pts = open_below(root->get(), "dev/pts", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
+      if (pts) pts_.reset(::fdopendir(pts->get()));
+      if (pts_) (void)pts->release();
+    }
   }
-  u.tcp_sockets = sockstat(init, "sockstat", "TCP:", "inuse") +
-                  sockstat(init, "sockstat6", "TCP6:", "inuse");
-  const std::uint64_t all = sockstat(init, "sockstat", "sockets:", "used");
-  u.other_sockets = all > u.tcp_sockets ? all - u.tcp_sockets : 0;
-  u.ptys = count_ptys(init);
-  u.flocks = count_flocks(pids);
+  std::vector<process_files> kept;
+  kept.reserve(pids.size());
+  for (pid_t pid : pids) {
+    auto known = std::find_if(processes_.begin(), processes_.end(),
+                              [&](const process_files& p) { return p.pid == pid; });
+    process_files p = known != processes_.end() ? std::move(*known) : process_files{pid, {}, {}};
+    if (!measure_process(p, u)) {
+      p = process_files{pid, {}, {}};
+      if (!measure_process(p, u)) continue;  // it exited
+    }
+    kept.push_back(std::move(p));
+  }
+  processes_ = std::move(kept);
+
+  std::string text;
+  if (sockstat_ && reread(sockstat_.get(), text)) {
+    u.tcp_sockets = field_of(text, "TCP:", "inuse");
+    const std::uint64_t all = field_of(text, "sockets:", "used");
+    if (sockstat6_ && reread(sockstat6_.get(), text)) u.tcp_sockets += field_of(text, "TCP6:", "inuse");
+    u.other_sockets = all > u.tcp_sockets ? all - u.tcp_sockets : 0;
+  }
+  if (pts_) count_entries(pts_.get(), u.ptys, true);
+  for (const auto& l : locks)
+    if (std::find(pids.begin(), pids.end(), l.pid) != pids.end()) ++u.flocks;
   return u;
+}
+
+proc_usage measure_processes(const std::vector<pid_t>& pids, pid_t init) {
+  proc_meter m;
+  return m.measure(pids, init, held_locks());
 }
 
 }  // namespace ovz::detail

@@ -1,9 +1,15 @@
 #pragma once
 // Beancounters that cgroups do not count, measured from /proc over a VE's processes.
 
+#include <ovz/fd.hpp>
+
+#include "kernel/proc_locks.hpp"
+
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace ovz::detail {
@@ -18,8 +24,36 @@ struct proc_usage {
   std::uint64_t flocks = 0;         // file locks held (not waited for)
 };
 
-/// Measures the processes `pids` of a VE whose init is `init`. Processes that exit meanwhile
-/// are skipped.
+/// Measures one VE's processes, again and again: what it opens (each process's status and
+/// descriptor directory, the VE's sockstat files and devpts) stays open and is reread in
+/// place next time, as long as the process (or, for the VE's files, its init) is the same.
+/// Not for more than one thread.
+class proc_meter {
+ public:
+  /// The processes `pids` of a VE whose init is `init`; `locks` is /proc/locks, read once for
+  /// every VE. Processes that exit meanwhile are skipped.
+  proc_usage measure(const std::vector<pid_t>& pids, pid_t init,
+                     const std::vector<held_lock>& locks);
+
+ private:
+  struct closedir_deleter {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+  };
+  using dir_ptr = std::unique_ptr<DIR, closedir_deleter>;
+  struct process_files {
+    pid_t pid = 0;
+    unique_fd status;
+    dir_ptr fds;
+  };
+  bool measure_process(process_files& p, proc_usage& u);
+
+  pid_t init_ = 0;
+  unique_fd sockstat_, sockstat6_;
+  dir_ptr pts_;
+  std::vector<process_files> processes_;
+};
+
+/// One measurement of the processes `pids` of a VE whose init is `init`.
 proc_usage measure_processes(const std::vector<pid_t>& pids, pid_t init);
 
 }  // namespace ovz::detail

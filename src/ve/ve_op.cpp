@@ -5,8 +5,6 @@
 
 namespace ovz::detail {
 
-namespace {
-
 error in_context_of(const std::string& ctx, const error& e) {
   const std::string_view m = e.message();
   // Messages made where the VE is known already begin "VE N is …" or "VE N: …".
@@ -15,8 +13,6 @@ error in_context_of(const std::string& ctx, const error& e) {
     return e;
   return with_context(e, ctx);
 }
-
-}  // namespace
 
 ve_op::ve_op(const ve& v, std::string ctx, ve_layout l)
     : layout(std::move(l)), v_(&v), ctx_(std::move(ctx)) {}

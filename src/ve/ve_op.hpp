@@ -19,6 +19,9 @@
 
 namespace ovz::detail {
 
+/// `e` with "CTX: " before it ("VE N"), unless its message already begins by naming the VE.
+error in_context_of(const std::string& ctx, const error& e);
+
 class ve_op {
  public:
   /// What the operation needs before it starts; each is got in this order.

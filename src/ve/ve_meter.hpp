@@ -1,0 +1,47 @@
+#pragma once
+// One VE's beancounters, read again and again at a small cost: its cgroup's files and its
+// processes' /proc files stay open between reads (see cgroup_dir::hold_files, proc_meter),
+// and its CTID.conf is parsed again only when it changed.
+
+#include <ovz/beancounter.hpp>
+#include <ovz/host.hpp>
+#include <ovz/result.hpp>
+#include <ovz/ve.hpp>
+#include <ovz/ve_params.hpp>
+
+#include "kernel/cgroup_dir.hpp"
+#include "kernel/proc_locks.hpp"
+#include "kernel/proc_usage.hpp"
+#include "model/layout.hpp"
+
+#include <sys/stat.h>
+
+#include <optional>
+#include <vector>
+
+namespace ovz::detail {
+
+class ve_meter {
+ public:
+  explicit ve_meter(const ve& v) : v_(v) {}
+
+  /// Its beancounters now; nullopt when it is stopped and `only_running`. `locks` is
+  /// /proc/locks as read once for all VEs. Errors name the VE.
+  result<std::optional<ubc_snapshot>> read(bool only_running, const std::vector<held_lock>& locks);
+
+ private:
+  result<void> load_settings();
+  result<std::vector<pid_t>> running_processes();
+
+  ve v_;
+  std::optional<ve_layout> layout_;
+  std::optional<ovz::host> host_;
+  struct stat conf_stat_ {};
+  ve_params settings_;
+  // While the VE runs: its init and its cgroup, files held.
+  pid_t init_ = 0;
+  std::optional<ve_cgroup> cgroup_;
+  proc_meter proc_;
+};
+
+}  // namespace ovz::detail

@@ -1,0 +1,130 @@
+// A ubc_reader held across reads: it must follow what happens to the VEs between two reads
+// (new counts, live limits, edited configs, stops, restarts, destroys), not repeat what it
+// read first. CTIDs 17200-17209.
+
+#include "support/beancounters.hpp"
+#include "support/temp_root.hpp"
+
+#include <ovz/ubc_reader.hpp>
+#include <ovz/ve.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <fstream>
+
+using namespace ovz;
+using ovz::test::temp_root;
+using ovz::test::ubc;
+
+namespace {
+
+const ubc_snapshot* of(const std::vector<ubc_snapshot>& snaps, const ve& v) {
+  auto at = std::find_if(snaps.begin(), snaps.end(),
+                         [&](const ubc_snapshot& s) { return s.id == v.id(); });
+  return at == snaps.end() ? nullptr : &*at;
+}
+
+ubc_stat stat_in(const std::vector<ubc_snapshot>& snaps, const ve& v, ubc_resource r) {
+  const ubc_snapshot* snap = of(snaps, v);
+  if (!snap) FAIL("VE " << v.id().value() << " is not in the snapshot");
+  for (const auto& s : snap->stats)
+    if (s.resource == r) return s;
+  FAIL("no " << to_string(r) << " in the snapshot");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a ubc_reader follows VEs and their counters from one read to the next",
+          "[ubc][ubc-reader]") {
+  test::require_root();
+  temp_root root;
+  auto reader = MUST(ubc_reader::open(root.path()));
+  CHECK(MUST(reader.read()).empty());
+  CHECK(reader.backend() == "cgroup files");
+
+  auto a = root.open(17200);
+  auto b = root.open(17201);
+  MUST(a.create());
+  MUST(b.create());
+  MUST(a.start());
+  // Only running VEs are reported; b exists but is stopped.
+  auto snaps = MUST(reader.read());
+  REQUIRE(snaps.size() == 1);
+  CHECK(snaps[0].id == a.id());
+  const auto procs_before = stat_in(snaps, a, ubc_resource::numproc).held;
+  const auto files_before = stat_in(snaps, a, ubc_resource::numfile).held;
+  CHECK(procs_before >= 1);
+
+  // New processes holding files show in the next read: the held files are read again.
+  MUST(a.exec({"/bin/sh", "-c",
+               "for i in 1 2 3 4 5; do sleep 300 </dev/null >/dev/null 2>&1 & done"}));
+  snaps = MUST(reader.read());
+  CHECK(stat_in(snaps, a, ubc_resource::numproc).held >= procs_before + 5);
+  CHECK(stat_in(snaps, a, ubc_resource::numfile).held >= files_before + 5 * 3);
+
+  // A live limit (in the kernel, not CTID.conf) and a saved one (CTID.conf only).
+  MUST(a.set(ubc(ubc_resource::physpages, "0:96M"), false));
+  MUST(a.set(ubc(ubc_resource::numfile, "1234"), true));
+  snaps = MUST(reader.read());
+  CHECK(stat_in(snaps, a, ubc_resource::physpages).limit == 96 * 256);
+  CHECK(stat_in(snaps, a, ubc_resource::numfile).limit == 1234);
+  // A CTID.conf edited by hand, in place.
+  {
+    std::ofstream conf(root.path() / "conf" / "17200.conf", std::ios::app);
+    conf << "NUMPTY=\"77:77\"\n";
+  }
+  snaps = MUST(reader.read());
+  CHECK(stat_in(snaps, a, ubc_resource::numpty).limit == 77);
+
+  // The same numbers a one-off read gives.
+  const auto once = MUST(all_beancounters(root.path()));
+  for (ubc_resource r : {ubc_resource::physpages, ubc_resource::numfile, ubc_resource::numpty,
+                         ubc_resource::numproc})
+    CHECK(stat_in(once, a, r).limit == stat_in(snaps, a, r).limit);
+
+  // Stopped, restarted (a new cgroup and init: the live limit is gone), another started.
+  MUST(a.stop({.fast = true}));
+  CHECK(MUST(reader.read()).empty());
+  MUST(a.start());
+  MUST(b.start());
+  snaps = MUST(reader.read());
+  REQUIRE(snaps.size() == 2);
+  CHECK(stat_in(snaps, a, ubc_resource::physpages).limit == 65536);
+  CHECK(stat_in(snaps, a, ubc_resource::numproc).held < procs_before + 5);
+  CHECK(of(snaps, b));
+
+  // Destroyed: gone from the next read.
+  MUST(b.stop({.fast = true}));
+  MUST(b.destroy());
+  snaps = MUST(reader.read());
+  REQUIRE(snaps.size() == 1);
+  CHECK(snaps[0].id == a.id());
+  MUST(a.stop({.fast = true}));
+  MUST(a.destroy());
+}
+
+TEST_CASE("a ubc_reader out of descriptors says so and reads again once it has them",
+          "[ubc][ubc-reader]") {
+  test::require_root();
+  test::running_ve running(17202);
+  auto reader = MUST(ubc_reader::open(running.root.path()));
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  // Room for what is open now and a few more, not for the VE's cgroup files.
+  int open_now = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) (void)e, ++open_now;
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(open_now + 4);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  auto refused = reader.read();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().sys_errno() == EMFILE);
+  CHECK_THAT(refused.error().message(), Catch::Matchers::Contains("VE 17202"));
+  auto snaps = MUST(reader.read());
+  REQUIRE(snaps.size() == 1);
+  CHECK(stat_in(snaps, running.v, ubc_resource::numproc).held >= 1);
+  MUST(running.v.stop({.fast = true}));
+}
