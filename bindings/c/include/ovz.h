@@ -450,6 +450,37 @@ int ovz_ve_beancounters(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t stat_size, siz
 /* ovz_ve_beancounters() of libovz 0.1's ovz_ubc_stat. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
 
+/* Beancounter snapshots of every running VE under a state root, taken again and again at a
+ * small cost per VE: the reader keeps each VE's cgroup and /proc files open between reads
+ * and rereads them in place (about 20 descriptors per running VE and 2 per process; a read
+ * that runs out fails with errno EMFILE, the next one tries again). A VE started, stopped or
+ * destroyed between two reads shows in the next. One thread at a time. */
+typedef struct ovz_ubc_reader ovz_ubc_reader_t;
+
+/* One beancounter of one VE in a reader's snapshot. */
+typedef struct ovz_ubc_row {
+  unsigned ctid;
+  ovz_ubc_stat stat;
+} ovz_ubc_row;
+
+/* A reader of the VEs under `root` (NULL: the default; one not made yet has no VEs). */
+int ovz_ubc_reader_open(ovz_ubc_reader_t **out, const char *root);
+/* Takes a snapshot, which the reader keeps until the next; *count (if not NULL) gets its
+ * number of rows: every running VE's beancounters, by CTID, in report order. */
+int ovz_ubc_reader_read(ovz_ubc_reader_t *reader, size_t *count);
+/* Copies up to `capacity` rows of the last snapshot into `rows`, an array of structs of
+ * `row_size` bytes each (sizeof(ovz_ubc_row)), and the number it has into *count, as
+ * ovz_ve_beancounters() does. */
+int ovz_ubc_reader_rows(const ovz_ubc_reader_t *reader, ovz_ubc_row *rows, size_t row_size,
+                        size_t capacity, size_t *count);
+/* The last snapshot as /proc/user_beancounters' text, malloc'd into *out (free with
+ * ovz_string_free). */
+int ovz_ubc_reader_report(const ovz_ubc_reader_t *reader, char **out);
+/* Where its counters come from on this host: "cgroup files". Static storage. */
+const char *ovz_ubc_reader_backend(const ovz_ubc_reader_t *reader);
+/* Closes what the reader holds; NULL is fine. */
+void ovz_ubc_reader_free(ovz_ubc_reader_t *reader);
+
 /* Watching a VE's refusals: an event each time the kernel's failcnt of a watched beancounter
  * (numproc, physpages, swappages, kmemsize) grows. The watcher runs on a thread of its own
  * and queues its events until ovz_ubc_watch_next() reads them; an event not read yet takes in

@@ -18,6 +18,7 @@
 #include <ovz/setting.hpp>
 #include <ovz/state_root.hpp>
 #include <ovz/template.hpp>
+#include <ovz/ubc_reader.hpp>
 #include <ovz/ubc_watch.hpp>
 #include <ovz/ve.hpp>
 #include <ovz/ve_params.hpp>
@@ -922,6 +923,21 @@ int ovz_ve_get_stats(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t capacity, size_t*
   return ovz_ve_beancounters(ve, stats, ubc_stat_size_0_1, capacity, count);
 }
 
+namespace {
+
+ovz_ubc_stat c_stat(const ovz::ubc_stat& s) {
+  return {.resource = ovz::to_string(s.resource),
+          .held = s.held,
+          .maxheld = s.maxheld,
+          .barrier = s.barrier,
+          .limit = s.limit,
+          .failcnt = s.failcnt,
+          .measured = s.measured ? 1 : 0,
+          .enforced = s.enforced ? 1 : 0};
+}
+
+}  // namespace
+
 int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, size_t capacity,
                         size_t* count) {
   return guarded([&] {
@@ -933,21 +949,87 @@ int ovz_ve_beancounters(ovz_ve_t* ve, ovz_ubc_stat* stats, size_t stat_size, siz
     const auto& all = r->stats;
     auto* base = reinterpret_cast<char*>(stats);
     for (size_t i = 0; i < std::min(capacity, all.size()); ++i) {
-      const auto& s = all[i];
-      const ovz_ubc_stat c = {.resource = ovz::to_string(s.resource),
-                  .held = s.held,
-                  .maxheld = s.maxheld,
-                  .barrier = s.barrier,
-                  .limit = s.limit,
-                  .failcnt = s.failcnt,
-                  .measured = s.measured ? 1 : 0,
-                  .enforced = s.enforced ? 1 : 0};
+      const ovz_ubc_stat c = c_stat(all[i]);
       std::memcpy(base + i * stat_size, &c, std::min(stat_size, sizeof c));
     }
     *count = all.size();
     return 0;
   });
 }
+
+struct ovz_ubc_reader {
+  ovz::ubc_reader reader;
+  std::vector<ovz::ubc_snapshot> last;
+};
+
+int ovz_ubc_reader_open(ovz_ubc_reader_t** out, const char* root) {
+  return guarded([&] {
+    if (!out) return invalid("ovz_ubc_reader_open: out is NULL");
+    *out = nullptr;
+    auto r = ovz::ubc_reader::open(root_path(root));
+    if (!r) return fail(r.error());
+    *out = new ovz_ubc_reader{std::move(*r), {}};
+    return 0;
+  });
+}
+
+namespace {
+
+size_t row_count(const std::vector<ovz::ubc_snapshot>& snaps) {
+  size_t n = 0;
+  for (const auto& s : snaps) n += s.stats.size();
+  return n;
+}
+
+}  // namespace
+
+int ovz_ubc_reader_read(ovz_ubc_reader_t* reader, size_t* count) {
+  return guarded([&] {
+    if (!reader) return invalid("ovz_ubc_reader_read: reader is NULL");
+    auto r = reader->reader.read();
+    if (!r) return fail(r.error());
+    reader->last = std::move(*r);
+    if (count) *count = row_count(reader->last);
+    return 0;
+  });
+}
+
+int ovz_ubc_reader_rows(const ovz_ubc_reader_t* reader, ovz_ubc_row* rows, size_t row_size,
+                        size_t capacity, size_t* count) {
+  return guarded([&] {
+    if (!reader || !count || (!rows && capacity > 0) || (capacity > 0 && row_size == 0))
+      return invalid("ovz_ubc_reader_rows: reader or count is NULL, or rows NULL or row_size 0 "
+                     "with capacity");
+    auto* base = reinterpret_cast<char*>(rows);
+    size_t i = 0;
+    for (const auto& snap : reader->last) {
+      for (const auto& s : snap.stats) {
+        if (i < capacity) {
+          const ovz_ubc_row c = {.ctid = snap.id.value(), .stat = c_stat(s)};
+          std::memcpy(base + i * row_size, &c, std::min(row_size, sizeof c));
+        }
+        ++i;
+      }
+    }
+    *count = i;
+    return 0;
+  });
+}
+
+int ovz_ubc_reader_report(const ovz_ubc_reader_t* reader, char** out) {
+  return guarded([&] {
+    if (!reader || !out) return invalid("ovz_ubc_reader_report: reader or out is NULL");
+    *out = dup_string(ovz::format_user_beancounters(reader->last)).release();
+    return 0;
+  });
+}
+
+const char* ovz_ubc_reader_backend(const ovz_ubc_reader_t* reader) {
+  // string_views of static storage, NUL-terminated.
+  return reader ? reader->reader.backend().data() : nullptr;
+}
+
+void ovz_ubc_reader_free(ovz_ubc_reader_t* reader) { delete reader; }
 
 struct ovz_ubc_watch {
   std::unique_ptr<ovz::ubc_event_queue> queue;

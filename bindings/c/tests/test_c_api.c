@@ -176,6 +176,8 @@ static void check_life(const char *root) {
   const char *const exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
   const char *const hostname[] = {"/bin/sh", "-c", "hostname; echo oops >&2", NULL};
   const char *const has_kmsg[] = {"/bin/sh", "-c", "test -c /dev/kmsg", NULL};
+  const char *const background_sleeps[] = {
+      "/bin/sh", "-c", "for i in 1 2 3; do sleep 300 </dev/null >/dev/null 2>&1 & done", NULL};
   char *security = NULL;
 
   if (!check(ovz_ve_open(&ve, 9310, root) == 0, "open VE 9310")) return;
@@ -277,6 +279,39 @@ static void check_life(const char *root) {
             strstr(report, "numproc"),
         "ubc_report shows the VE");
   ovz_string_free(report);
+  {
+    ovz_ubc_reader_t *reader = NULL;
+    ovz_ubc_row rows[64];
+    size_t rows_read = 0, i;
+    uint64_t numproc_before = 0, numproc_after = 0;
+    report = NULL;
+    check(ovz_ubc_reader_open(&reader, root) == 0 && reader &&
+              strcmp(ovz_ubc_reader_backend(reader), "cgroup files") == 0,
+          "ubc_reader_open, and its backend");
+    check(ovz_ubc_reader_read(reader, &count) == 0 && count > 0 &&
+              ovz_ubc_reader_rows(reader, rows, sizeof rows[0], 64, &rows_read) == 0 &&
+              rows_read == count && rows[0].ctid == 9310 &&
+              strcmp(rows[0].stat.resource, "kmemsize") == 0,
+          "ubc_reader_read takes a snapshot whose rows name the VE");
+    for (i = 0; i < rows_read && i < 64; ++i)
+      if (strcmp(rows[i].stat.resource, "numproc") == 0) numproc_before = rows[i].stat.held;
+    check(ovz_ve_exec_capture(ve, background_sleeps, &code, NULL, NULL) == 0 && code == 0 &&
+              ovz_ubc_reader_read(reader, NULL) == 0 &&
+              ovz_ubc_reader_rows(reader, rows, sizeof rows[0], 64, &rows_read) == 0,
+          "a second read after new processes");
+    for (i = 0; i < rows_read && i < 64; ++i)
+      if (strcmp(rows[i].stat.resource, "numproc") == 0) numproc_after = rows[i].stat.held;
+    check(numproc_after >= numproc_before + 3, "... counts them");
+    check(ovz_ubc_reader_report(reader, &report) == 0 && report && strstr(report, "9310:"),
+          "ubc_reader_report gives the last snapshot as text");
+    ovz_string_free(report);
+    check(ovz_ubc_reader_rows(reader, NULL, 0, 0, &rows_read) == 0 && rows_read == count &&
+              ovz_ubc_reader_rows(reader, NULL, sizeof rows[0], 1, &rows_read) == OVZ_EINVAL &&
+              ovz_ubc_reader_read(NULL, NULL) == OVZ_EINVAL,
+          "rows counts without copying; NULL rows with capacity, or no reader, is OVZ_EINVAL");
+    ovz_ubc_reader_free(reader);
+    ovz_ubc_reader_free(NULL);
+  }
   check(ovz_ve_list(root, &list, &count) == 0 && count == 1 && list[0].ctid == 9310 &&
             list[0].state == OVZ_STATE_RUNNING,
         "list shows the running VE");

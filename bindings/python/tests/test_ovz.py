@@ -294,6 +294,26 @@ def test_set_numproc_shows_in_beancounters(root):
 
 
 @needs_root
+def test_beancounter_reader_follows_the_ves(root):
+    with ovz.BeancounterReader(root) as reader:
+        assert reader.backend == "cgroup files"
+        assert reader.read() == {}
+        ve = ovz.VE(9420, root)
+        ve.create()
+        with ve.started():
+            before = {b.resource: b for b in reader.read()[9420]}["numproc"].held
+            ve.exec(["/bin/sh", "-c", "for i in 1 2 3; do sleep 300 </dev/null >/dev/null 2>&1 & done"])
+            ve.set(numproc=80)
+            numproc = {b.resource: b for b in reader.read()[9420]}["numproc"]
+            assert numproc.held >= before + 3
+            assert (numproc.barrier, numproc.limit) == (80, 80)
+        assert reader.read() == {}
+    assert reader.closed
+    with pytest.raises(ValueError):
+        reader.read()
+
+
+@needs_root
 def test_create_from_a_sample_and_apply_several_settings(root):
     with pytest.raises(ovz.NotFound):
         ovz.VE(11391, root).create(config="nosuch")

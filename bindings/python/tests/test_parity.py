@@ -28,7 +28,7 @@ STUB = SOURCE_DIR / "bindings" / "python" / "ovz" / "__init__.pyi"
 # The classes whose members are operations; the others (ctid, ve_config, error, unique_fd,
 # ns_handle, process, ip_address, netif_spec, ...) are values that the bindings carry as
 # ints, strings, dicts and records.
-OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue")
+OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue", "ubc_reader")
 
 # "class::member" or free function -> (dotted Python name, C function).
 BOTH = {
@@ -72,6 +72,8 @@ BOTH = {
     "start_all": ("start_all", "ovz_start_all"),
     "stop_all": ("stop_all", "ovz_stop_all"),
     "all_beancounters": ("all_beancounters", "ovz_ubc_report"),
+    "ubc_reader::open": ("BeancounterReader", "ovz_ubc_reader_open"),
+    "ubc_reader::read": ("BeancounterReader.read", "ovz_ubc_reader_read"),
     "format_user_beancounters": ("user_beancounters", "ovz_ubc_report"),
     "template_store::list": ("templates", "ovz_template_list"),
     "template_store::import": ("import_template", "ovz_template_import"),
