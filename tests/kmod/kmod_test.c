@@ -330,6 +330,22 @@ static void hog_fn(int out, void *arg)
 		_exit(1);
 }
 
+/*
+ * free -m in the VE with ovzproc's meminfo bound over /proc/meminfo (in a
+ * mount namespace of its own), as libovz binds it.
+ */
+static void free_fn(int out, void *arg)
+{
+	(void)arg;
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(MNT "/meminfo", "/proc/meminfo", NULL, MS_BIND, NULL))
+		_exit(1);
+	dup2(out, 1);
+	execlp("free", "free", "-m", (char *)NULL);
+	_exit(1);
+}
+
 /* Touches more than the limit: the cgroup hits memory.max (and OOM-kills us). */
 static void overflow_fn(int out, void *arg)
 {
@@ -589,6 +605,16 @@ static void check_procfs(int fd, int cgfd)
 	ve_cat("meminfo", buf, sizeof(buf));
 	check(field_kb(buf, "MemTotal:") == 262144, "VE meminfo MemTotal = 262144 kB",
 	      "%ld", field_kb(buf, "MemTotal:"));
+	in_ve(free_fn, NULL, buf, sizeof(buf));
+	{
+		char *mem = strstr(buf, "Mem:");
+		long total = -1, used = -1;
+
+		if (mem)
+			sscanf(mem, "Mem: %ld %ld", &total, &used);
+		check(total == 256 && used >= 0 && used < 64, "VE free -m: 256 total",
+		      "%.*s", mem ? (int)strcspn(mem, "\n") : 0, mem ? mem : "");
+	}
 	in_ve(hog_fn, NULL, buf, sizeof(buf));
 	sscanf(buf, "%ld %ld", &before, &during);
 	check(before > 0 && during > 0 && before - during >= 90 * 1024,
@@ -613,7 +639,8 @@ static void check_procfs(int fd, int cgfd)
 
 	ve_cat("user_beancounters", buf, sizeof(buf));
 	check(!strncmp(buf, ubc_head, strlen(ubc_head)),
-	      "VE user_beancounters: OpenVZ's header, then 101", "%.*s", 60, buf);
+	      "VE user_beancounters: OpenVZ's header, then 101", "%.*s",
+	      (int)strcspn(buf, "\n"), buf);
 	check(count_lines(buf, "      101:") == 1 && count_lines(buf, "            ") == 20 &&
 	      strstr(buf, "            physpages ") && strstr(buf, "            swappages "),
 	      "VE user_beancounters: one VE, 21 resources", "");
