@@ -30,6 +30,7 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .net_state = state_root / "run" / (n + ".net"),
           .console_socket = state_root / "run" / (n + ".console"),
           .broker_socket = state_root / "run" / (n + ".broker"),
+          .proc_views = state_root / "run" / (n + ".proc"),
           .suspend_mark = state_root / "run" / (n + ".suspended"),
           .dump = state_root / "dump" / n,
           .pre_dumps = state_root / "dump" / (n + ".pre")};

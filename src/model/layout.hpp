@@ -29,6 +29,8 @@ struct ve_paths {
   std::filesystem::path console_socket;  // <root>/run/<id>.console: the monitor's, to attach
   std::filesystem::path broker_socket;   // <root>/run/<id>.broker: the monitor's, to hand it
                                          // the seccomp listener of a command run in the VE
+  std::filesystem::path proc_views;      // <root>/run/<id>.proc: ovzproc while a start binds
+                                         // its files (ve/proc_views.hpp)
   std::filesystem::path suspend_mark;    // <root>/run/<id>.suspended: suspend() froze it, as
                                          // opposed to a stop's or a checkpoint's brief freeze
   std::filesystem::path dump;            // <root>/dump/<id>: its checkpoint, by default

@@ -13,6 +13,7 @@
 #include "kernel/unix_address.hpp"
 #include "log.hpp"
 #include "ve/live_state.hpp"
+#include "ve/proc_views.hpp"
 #include "ve/syscall_broker.hpp"
 #include "ve/terminal.hpp"
 #include "ve/ve_op.hpp"
@@ -383,6 +384,14 @@ int run_monitor(int argc, char** argv) {
   if (!pidfd) return 1;
 
   console_hub hub(l, std::move(what->master));
+  // Held until init ends: the module forgets the VE when this closes, whatever ends us.
+  std::optional<module_registration> registered;
+  if (auto v = ve::open(*args->id, args->root); v) {
+    auto r = register_with_module(*v, pidfd.get());
+    if (r) registered = std::move(*r);
+    else hub.note(fmt::format("[ovz-monitor] VE {}: its /proc views stay the host's: {}\n",
+                              args->id->value(), r.error().message()));
+  }
   // The same socket brings init's seccomp listener, where its filter has one.
   syscall_broker broker(args->init, l);
   if (what->listeners) broker.add_source(std::move(what->listeners));

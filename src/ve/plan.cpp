@@ -42,6 +42,9 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
     p.mounts.push_back(std::move(s));
   for (auto& s : cgroup_view_steps(p.root, host.cgroups, userns.has_value()))
     p.mounts.push_back(std::move(s));
+  p.proc_views = host.proc_views;
+  if (!p.proc_views.empty())
+    for (auto& s : proc_view_steps(p.root, p.proc_views)) p.mounts.push_back(std::move(s));
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));
   p.device_rules = ve_device_rules(host.devnodes);

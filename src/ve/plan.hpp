@@ -38,6 +38,7 @@ struct plan_inputs {
   std::filesystem::path monitor;  // the monitor program (find_monitor)
   std::vector<cgroup_hierarchy> cgroups;  // the hierarchies the VE gets a cgroup in
   std::string host_resolv{};  // the host's resolv.conf, when NAMESERVER or SEARCHDOMAIN inherit
+  std::filesystem::path proc_views{};  // where the start mounts ovzproc; empty: no module
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
@@ -63,6 +64,7 @@ struct ve_plan {
   std::vector<std::string> init{};
   std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
+  std::filesystem::path proc_views{};  // ovzproc for the binds over /proc (empty: none)
 };
 
 /// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what

@@ -133,4 +133,20 @@ std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns
   return steps;
 }
 
+std::vector<fs_step> proc_view_steps(const std::filesystem::path& root,
+                                     const std::filesystem::path& views) {
+  std::vector<fs_step> steps;
+  // user_beancounters is not among them: a bind needs a file to cover, and the VE's procfs
+  // has none of that name.
+  for (const char* file : {"meminfo", "cpuinfo", "stat", "loadavg", "uptime", "diskstats",
+                           "swaps"}) {
+    fs_step s;
+    s.what = fs_step::kind::bind;
+    s.source = (views / file).string();
+    s.target = (root / "proc" / file).string();
+    steps.push_back(s);
+  }
+  return steps;
+}
+
 }  // namespace ovz::detail

@@ -4,6 +4,7 @@
 #include "ve/live_state.hpp"
 #include "ve/plan.hpp"
 #include "ve/plan_apply.hpp"
+#include "ve/proc_views.hpp"
 #include "ve/locked_ops.hpp"
 #include "ve/ve_op.hpp"
 
@@ -30,6 +31,12 @@ result<process> launch(detail::ve_op& op, const std::vector<std::string>& init, 
   BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, init));
   detail::spawn_source source(detach, detach ? early_exit_window : std::chrono::milliseconds{0},
                               op.state_root());
+  // Mounted for the init's binds only: they keep ovzproc once they are made.
+  std::optional<detail::proc_views_mount> views;
+  if (!plan.proc_views.empty()) {
+    BOOST_OUTCOME_TRY(mounted, detail::proc_views_mount::mount(plan.proc_views));
+    views.emplace(std::move(mounted));
+  }
   return detail::apply_plan(plan, op.layout, op.host(), source);
 }
 

@@ -1,0 +1,104 @@
+// A VE's own /proc views from the companion kernel module (kmod/): its memory limit as its
+// MemTotal, its CPUs in cpuinfo, its age as its uptime; and the module, pinned while a VE
+// uses it, free to go after. Runs where the module is loaded or can be ($OVZ_KMOD_DIR, the
+// lab's); skipped with the reason elsewhere. CTIDs 17203-17205.
+
+#include "support/beancounters.hpp"
+#include "support/temp_root.hpp"
+
+#include <ovz/ve.hpp>
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+
+using namespace ovz;
+using ovz::test::ubc;
+
+namespace {
+
+// Loads kmod/'s module from $OVZ_KMOD_DIR unless it is loaded; false (the test is skipped,
+// saying why) where neither is possible.
+bool module_here() {
+  if (::access("/dev/ovz", F_OK) == 0) return true;
+  const char* dir = std::getenv("OVZ_KMOD_DIR");
+  if (!dir) {
+    WARN("SKIPPED: no /dev/ovz and no OVZ_KMOD_DIR: the ovz module is not loaded here "
+         "(tests/lab/run builds and offers it)");
+    return false;
+  }
+  const std::string ko = std::string(dir) + "/ovz.ko";
+  const int fd = ::open(ko.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const long loaded = ::syscall(SYS_finit_module, fd, "", 0);
+  const int err = errno;
+  ::close(fd);
+  INFO("finit_module " << ko << ": " << std::strerror(err));
+  REQUIRE((loaded == 0 || err == EEXIST));
+  return true;
+}
+
+long unload_module() { return ::syscall(SYS_delete_module, "ovz", O_NONBLOCK); }
+
+// The number after `key` in /proc/meminfo as the VE reads it, in kB.
+long meminfo_kb(ve& v, const std::string& key) {
+  auto r = MUST(v.exec({"/bin/sh", "-c", "grep '^" + key + ":' /proc/meminfo"}));
+  std::istringstream in(r.out);
+  std::string name;
+  long kb = -1;
+  in >> name >> kb;
+  return kb;
+}
+
+}  // namespace
+
+TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is loaded",
+          "[kmod][proc-views]") {
+  test::require_root();
+  if (!module_here()) return;
+  test::temp_root root;
+  auto v = root.open(17203);
+  MUST(v.create());
+  ve_params p = ubc(ubc_resource::physpages, "0:256M");
+  p.cpu.cpus = 1;
+  MUST(v.set(p, true));
+  const auto started = std::chrono::steady_clock::now();
+  MUST(v.start());
+
+  CHECK(meminfo_kb(v, "MemTotal") == 256 * 1024);
+  const long free_before = meminfo_kb(v, "MemFree");
+  // 48 MiB in the VE's /dev/shm (its tmpfs pages are charged to its memory cgroup).
+  MUST(v.exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null"}));
+  const long free_after = meminfo_kb(v, "MemFree");
+  CHECK(free_before - free_after >= 40 * 1024);
+
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "grep -c ^processor /proc/cpuinfo"})).out == "1\n");
+  auto uptime = MUST(v.exec({"/bin/cat", "/proc/uptime"})).out;
+  const double age = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(std::stod(uptime) <= age + 1);
+  auto loadavg = MUST(v.exec({"/bin/cat", "/proc/loadavg"})).out;
+  CHECK_THAT(loadavg, Catch::Matchers::Matches("[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+/[0-9]+ [0-9]+\n"));
+  // The plan names the binds; the ovzproc the start mounted for them is gone from the host.
+  CHECK(MUST(v.plan()).find(".proc/meminfo") != std::string::npos);
+  std::ifstream mounts("/proc/self/mountinfo");
+  const std::string host_mounts((std::istreambuf_iterator<char>(mounts)), {});
+  CHECK(host_mounts.find("ovzproc") == std::string::npos);
+
+  // In use while the VE runs (its monitor's registration, its binds); free once it stopped.
+  CHECK(unload_module() != 0);
+  MUST(v.stop({.fast = true}));
+  long unloaded = -1;
+  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO("delete_module: " << std::strerror(errno));
+  CHECK(unloaded == 0);
+  MUST(v.destroy());
+}
