@@ -1231,6 +1231,22 @@ void define_functions(py::module_& m) {
       "The receiving side of VE.migrate(): takes the VE that comes over `fd` into the state "
       "root `root` (None: $OVZ_ROOT or the default) and runs it as it ran at the source; its "
       "CTID. On failure nothing of it stays here and the source is told why.");
+  m.def(
+      "view_backends",
+      [] {
+        const auto b = ovz::view_backends_here();
+        py::dict d;
+        d["uptime"] = b.uptime;
+        d["proc"] = b.proc_files;
+        d["beancounters"] = b.beancounters;
+        d["module"] = b.module;
+        d["module_loaded"] = b.module_loaded;
+        return d;
+      },
+      "What serves each view a VE has of itself on this host: {'uptime': 'ovz module', 'time "
+      "namespace' or 'host'; 'proc' (meminfo, cpuinfo, stat, loadavg, swaps): 'ovz module' or "
+      "'host'; 'beancounters': 'cgroup files'; 'module': 'ABI 1.0', 'not loaded' or why it is "
+      "not used; 'module_loaded': bool}.");
   m.def("kernel_keeps_disk_quota", &ovz::kernel_keeps_disk_quota,
         "Whether this host's kernel keeps disk quota: VEs created here with a diskspace hold "
         "to their soft limits and quotatime (DiskQuota.soft_enforced), not only the hard ones.");

@@ -214,6 +214,7 @@ constexpr verb_spec verbs[] = {
     {"template list", verb::template_list, operands::none, {}},
     {"template import", verb::template_import, operands::file, import_options},
     {"template create", verb::template_create, operands::name, template_create_options},
+    {"features", verb::features, operands::none, {}},
 };
 
 bool is_option(std::string_view arg) { return arg.size() > 1 && arg.front() == '-'; }
@@ -467,6 +468,8 @@ Commands:
                               a user's or group's limits inside (vzquota setlimit2; 0:0
                               removes them), with QUOTAUGIDLIMIT above 0
   list [-a]                   running CTs; -a: all
+  features                    what serves each view a CT has of itself here (uptime,
+                              /proc's memory, CPU and load, beancounters), and the ovz module
   template list
   template import FILE [--name NAME]
                               keeps the tarball's xattrs, ACLs and file capabilities

@@ -43,6 +43,7 @@ enum class verb {
   template_list,
   template_import,
   template_create,
+  features,
 };
 
 /// What `set` changes: every `--NAME VALUE` read by ovz::parse_setting (setting.hpp), so only

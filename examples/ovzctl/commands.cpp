@@ -7,6 +7,7 @@
 #include <ovz/beancounter.hpp>
 #include <ovz/disk_quota.hpp>
 #include <ovz/version.hpp>
+#include <ovz/host.hpp>
 #include <ovz/ve.hpp>
 
 #include <fmt/format.h>
@@ -356,6 +357,13 @@ ovz::result<int> do_ubc(const command& cmd) {
   return 0;
 }
 
+ovz::result<int> do_features() {
+  const auto b = ovz::view_backends_here();
+  fmt::print(stdout, "uptime        {}\nproc          {}\nbeancounters  {}\nmodule        {}\n",
+             b.uptime, b.proc_files, b.beancounters, b.module);
+  return 0;
+}
+
 ovz::result<int> do_quota(ovz::ve& v, const command& cmd) {
   if (cmd.ugid_owner) {
     auto set = v.set_ugid_quota(*cmd.ugid_owner, cmd.ugid_blocks, cmd.ugid_inodes);
@@ -466,6 +474,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::template_list: return do_template_list(cmd);
     case verb::template_import: return do_template_import(cmd);
     case verb::template_create: return do_template_create(cmd);
+    case verb::features: return do_features();
   }
   // Only reachable with a value outside the enum; the switch has no default so that the
   // compiler points out a verb added without its case.

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace ovz::detail {
 struct host_services;
@@ -51,5 +52,24 @@ class OVZ_API host {
   explicit host(std::shared_ptr<const detail::host_services> s) : services_(std::move(s)) {}
   std::shared_ptr<const detail::host_services> services_;
 };
+
+/// What serves each view a VE has of itself on this host, by name: ovzctl features prints them.
+struct view_backends {
+  /// /proc/uptime: "ovz module", "time namespace" (the VE's clocks start at zero) or "host".
+  std::string uptime;
+  /// /proc's meminfo, cpuinfo, stat, loadavg, swaps: "ovz module" (the VE's memory limit,
+  /// CPUs and load) or "host" (the host's numbers).
+  std::string proc_files;
+  /// Beancounter snapshots (ubc_reader): "cgroup files".
+  std::string beancounters;
+  /// The companion kernel module: "ABI 1.0", "not loaded", or why it is not used (a module
+  /// of another ABI).
+  std::string module;
+  /// The module is loaded and speaks this library's ABI.
+  bool module_loaded = false;
+};
+
+/// The view backends of this host now (the module may be loaded or removed at any time).
+OVZ_API view_backends view_backends_here();
 
 }  // namespace ovz::inline v0

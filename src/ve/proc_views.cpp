@@ -1,5 +1,6 @@
 #include "ve/proc_views.hpp"
 
+#include <ovz/host.hpp>
 #include <ovz/ve_params.hpp>
 
 #include "fail.hpp"
@@ -8,6 +9,7 @@
 #include "ve/ve_op.hpp"
 
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "ovz_kmod.h"
 
@@ -68,3 +70,23 @@ result<std::optional<module_registration>> register_with_module(const ve& v, int
 }
 
 }  // namespace ovz::detail
+
+namespace ovz::inline v0 {
+
+view_backends view_backends_here() {
+  view_backends b{.uptime = ::access("/proc/self/ns/time", F_OK) == 0 ? "time namespace" : "host",
+                  .proc_files = "host",
+                  .beancounters = "cgroup files",
+                  .module = "not loaded"};
+  auto module = detail::probe_ovz_module();
+  if (!module) {
+    b.module = module.error().message();
+  } else if (*module) {
+    b.module = fmt::format("ABI {}.{}", (*module)->major, (*module)->minor);
+    b.module_loaded = true;
+    if ((*module)->proc_views) b.uptime = b.proc_files = "ovz module";
+  }
+  return b;
+}
+
+}  // namespace ovz::inline v0

@@ -680,3 +680,20 @@ TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an 
   expect_ok(ovzctl(remote.path(), {"stop", "9131", "--fast"}),
             "Stopping container ...\nContainer was stopped\n");
 }
+
+TEST_CASE("ovzctl features names what serves each view a CT has of itself", "[ovzctl]") {
+  ovz::test::temp_root root;
+  const bool module = ::access("/dev/ovz", F_OK) == 0;
+  const bool timens = ::access("/proc/self/ns/time", F_OK) == 0;
+  const auto r = ovzctl(root.path(), {"features"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(fmt::format("uptime        {}\n", module   ? "ovz module"
+                                                    : timens ? "time namespace"
+                                                             : "host")) == 0);
+  CHECK(r.out.find(fmt::format("proc          {}\n", module ? "ovz module" : "host")) !=
+        std::string::npos);
+  CHECK(r.out.find("beancounters  cgroup files\n") != std::string::npos);
+  CHECK(r.out.find(module ? "module        ABI 1." : "module        not loaded\n") !=
+        std::string::npos);
+  CHECK(ovzctl(root.path(), {"features", "101"}).exit_code == 2);
+}

@@ -75,8 +75,14 @@ const char *ovz_version(void);
  * scopes of the host's systemd, on cgroup v2 hosts it boots), "userns" (user namespaces),
  * "criu" (the criu binary is on PATH), "quota" (the kernel keeps disk quota: soft limits and
  * QUOTATIME of VEs created here hold), "checkpoint" (CRIU's own check of this kernel
- * passed: see ovz_checkpoint_supported), "kmod" (not yet supported: always 0). */
+ * passed: see ovz_checkpoint_supported), "kmod" (the ovz kernel module is loaded and speaks
+ * this library's ABI), "timens" (time namespaces: each VE's uptime is its own). */
 int ovz_has_feature(const char *name);
+
+/* What serves a view a VE has of itself on this host: `view` "uptime" ("ovz module", "time
+ * namespace" or "host"), "proc" (meminfo, cpuinfo, stat, loadavg, swaps: "ovz module" or
+ * "host") or "beancounters" ("cgroup files"). Static storage; NULL for an unknown view. */
+const char *ovz_view_backend(const char *view);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
 #define OVZ_FEATURE_CGROUP2 (1u << 0)
@@ -87,6 +93,7 @@ int ovz_has_feature(const char *name);
 #define OVZ_FEATURE_QUOTA (1u << 5)
 #define OVZ_FEATURE_SYSTEMD (1u << 6)
 #define OVZ_FEATURE_CHECKPOINT (1u << 7)
+#define OVZ_FEATURE_TIMENS (1u << 8)
 unsigned ovz_features(void);
 
 /* The log channel: what the library goes on past and cannot return as an error (a clean-up

@@ -379,14 +379,14 @@ struct feature {
   bool (*present)();
 };
 
-// "kmod": nothing this library can use yet.
 const feature features[] = {
     {"cgroup2", OVZ_FEATURE_CGROUP2, [] { return host_cgroup_version() == 2; }},
     {"cgroup1", OVZ_FEATURE_CGROUP1, [] { return host_cgroup_version() == 1; }},
     {"systemd", OVZ_FEATURE_SYSTEMD, host_cgroups_by_systemd},
     {"userns", OVZ_FEATURE_USERNS, [] { return ::access("/proc/self/ns/user", F_OK) == 0; }},
     {"criu", OVZ_FEATURE_CRIU, [] { return on_path("criu"); }},
-    {"kmod", OVZ_FEATURE_KMOD, [] { return false; }},
+    {"kmod", OVZ_FEATURE_KMOD, [] { return ovz::view_backends_here().module_loaded; }},
+    {"timens", OVZ_FEATURE_TIMENS, [] { return ::access("/proc/self/ns/time", F_OK) == 0; }},
     {"quota", OVZ_FEATURE_QUOTA, [] { return ovz::kernel_keeps_disk_quota(); }},
     {"checkpoint", OVZ_FEATURE_CHECKPOINT,
      [] { return static_cast<bool>(ovz::checkpoint_supported()); }},
@@ -402,6 +402,26 @@ int ovz_has_feature(const char* name) {
     return 0;
   } catch (...) {
     return 0;
+  }
+}
+
+const char* ovz_view_backend(const char* view) {
+  try {
+    if (!view) return nullptr;
+    const auto b = ovz::view_backends_here();
+    // The names are a fixed set: hand out static copies, not the struct's strings.
+    static constexpr const char* names[] = {"ovz module", "time namespace", "host",
+                                            "cgroup files"};
+    const std::string* which = std::string_view(view) == "uptime"         ? &b.uptime
+                               : std::string_view(view) == "proc"         ? &b.proc_files
+                               : std::string_view(view) == "beancounters" ? &b.beancounters
+                                                                          : nullptr;
+    if (!which) return nullptr;
+    for (const char* n : names)
+      if (*which == n) return n;
+    return nullptr;
+  } catch (...) {
+    return nullptr;
   }
 }
 

@@ -293,6 +293,19 @@ def test_set_numproc_shows_in_beancounters(root):
     assert ve.config["NUMPROC"] == "32:48"
 
 
+def test_view_backends_name_what_serves_each_view():
+    b = ovz.view_backends()
+    timens = os.path.exists("/proc/self/ns/time")
+    assert b["module_loaded"] == os.path.exists("/dev/ovz")
+    assert b["uptime"] == ("ovz module" if b["module_loaded"] else "time namespace" if timens else "host")
+    assert b["proc"] == ("ovz module" if b["module_loaded"] else "host")
+    assert b["beancounters"] == "cgroup files"
+    if b["module_loaded"]:
+        assert b["module"].startswith("ABI 1.")
+    else:
+        assert b["module"] == "not loaded"
+
+
 @needs_root
 def test_beancounter_reader_follows_the_ves(root):
     with ovz.BeancounterReader(root) as reader:

@@ -80,6 +80,7 @@ BOTH = {
     "template_store::create": ("create_template", "ovz_template_create"),
     "set_log_handler": ("set_log_handler", "ovz_set_log_handler"),
     "kernel_keeps_disk_quota": ("kernel_keeps_disk_quota", "ovz_has_feature"),
+    "view_backends_here": ("view_backends", "ovz_view_backend"),
     "checkpoint_supported": ("checkpoint_supported", "ovz_checkpoint_supported"),
     "checkpoint_tools_here": ("checkpoint_tools_here", "ovz_checkpoint_tools_here"),
     "receive_ve": ("receive_ve", "ovz_receive_ve"),
