@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ovz_procfs.c: the ovzproc filesystem. `mount -t ovzproc none DIR` shows
- * the files below; libovz binds each over the VE's /proc/<name>. Every read
- * renders for the reader: the VE it is in, else the host.
+ * ovz_procfs.c: the ovzproc filesystem and /proc/user_beancounters.
+ * `mount -t ovzproc none DIR` shows the files below; libovz binds each over
+ * the VE's /proc/<name>. Every read renders for the reader: the VE it is in,
+ * else the host.
  */
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
 #include "ovz.h"
@@ -113,12 +115,28 @@ static struct file_system_type ovz_fs_type = {
 	.kill_sb = kill_litter_super,
 };
 
+/*
+ * /proc/user_beancounters, as OpenVZ's kernel had it: a procfs entry is in
+ * every procfs mount, so each VE's own /proc has it without a bind (a bind
+ * needs a file to cover). It renders as the ovzproc file does: the reader's
+ * VE, or every registered VE for the host. 0444: root of a VE in a user
+ * namespace is not the entry's owner. remove_proc_entry() waits for readers
+ * in flight, so it pins nothing.
+ */
 int ovz_procfs_init(void)
 {
-	return register_filesystem(&ovz_fs_type);
+	int err;
+
+	if (!proc_create_single("user_beancounters", 0444, NULL, ovz_ubc_show))
+		return -ENOMEM;
+	err = register_filesystem(&ovz_fs_type);
+	if (err)
+		remove_proc_entry("user_beancounters", NULL);
+	return err;
 }
 
 void ovz_procfs_exit(void)
 {
 	unregister_filesystem(&ovz_fs_type);
+	remove_proc_entry("user_beancounters", NULL);
 }

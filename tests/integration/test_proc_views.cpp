@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -86,6 +87,18 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   CHECK(std::stod(uptime) <= age + 1);
   auto loadavg = MUST(v.exec({"/bin/cat", "/proc/loadavg"})).out;
   CHECK_THAT(loadavg, Catch::Matchers::Matches("[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+/[0-9]+ [0-9]+\n"));
+  // /proc/user_beancounters, OpenVZ's layout: inside, this VE alone; on the host, every VE.
+  auto ubc_inside = MUST(v.exec({"/bin/cat", "/proc/user_beancounters"})).out;
+  CHECK(ubc_inside.starts_with("Version: 2.5\n"));
+  CHECK_THAT(ubc_inside, Catch::Matchers::Contains("17203:  kmemsize"));
+  const std::regex ctid_line(R"(^ *[0-9]+:)", std::regex::multiline);
+  CHECK(std::distance(std::sregex_iterator(ubc_inside.begin(), ubc_inside.end(), ctid_line),
+                      std::sregex_iterator()) == 1);
+  CHECK_THAT(ubc_inside, Catch::Matchers::Contains("physpages"));
+  std::ifstream host_ubc("/proc/user_beancounters");
+  const std::string on_host((std::istreambuf_iterator<char>(host_ubc)), {});
+  CHECK_THAT(on_host, Catch::Matchers::Contains("17203:  kmemsize"));
+
   // The plan names the binds; the ovzproc the start mounted for them is gone from the host.
   CHECK(MUST(v.plan()).find(".proc/meminfo") != std::string::npos);
   std::ifstream mounts("/proc/self/mountinfo");
