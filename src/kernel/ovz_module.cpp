@@ -11,20 +11,17 @@
 #include "ovz_kmod.h"
 
 namespace ovz::detail {
-namespace {
 
 static_assert(std::tuple_size_v<decltype(module_ve::ubc)> == OVZ_KMOD_UBC_COUNT);
 
-result<unique_fd> open_device() {
+result<unique_fd> open_ovz_module() {
   unique_fd fd(::open(OVZ_KMOD_DEVICE, O_RDWR | O_CLOEXEC));
   if (!fd) return sys_fail(errno, "open {}", OVZ_KMOD_DEVICE);
   return fd;
 }
 
-}  // namespace
-
 result<std::optional<ovz_module_info>> probe_ovz_module() {
-  auto fd = open_device();
+  auto fd = open_ovz_module();
   if (!fd && (fd.error().sys_errno() == ENOENT || fd.error().sys_errno() == ENXIO ||
               fd.error().sys_errno() == ENODEV))  // no node, or a node of an unloaded module
     return std::optional<ovz_module_info>{};
@@ -45,8 +42,7 @@ result<std::optional<ovz_module_info>> probe_ovz_module() {
                       .proc_views = (v.features & OVZ_KMOD_F_PROCFS) != 0});
 }
 
-result<module_registration> module_registration::open(const module_ve& ve) {
-  BOOST_OUTCOME_TRY(fd, open_device());
+result<void> register_ve(int module_fd, const module_ve& ve) {
   ovz_kmod_ve r{};
   r.size = sizeof r;
   r.pidfd = ve.pidfd;
@@ -60,9 +56,9 @@ result<module_registration> module_registration::open(const module_ve& ve) {
     r.ubc[i][0] = ve.ubc[i].first;
     r.ubc[i][1] = ve.ubc[i].second;
   }
-  if (::ioctl(fd.get(), OVZ_KMOD_IOC_REGISTER, &r) != 0)
+  if (::ioctl(module_fd, OVZ_KMOD_IOC_REGISTER, &r) != 0)
     return sys_fail(errno, "register VE {} with the ovz module ({})", ve.name, OVZ_KMOD_DEVICE);
-  return module_registration(std::move(fd));
+  return success();
 }
 
 }  // namespace ovz::detail

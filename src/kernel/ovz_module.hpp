@@ -37,14 +37,11 @@ struct module_ve {
   std::array<std::pair<std::uint64_t, std::uint64_t>, 21> ubc{};
 };
 
-class module_registration {
- public:
-  /// Registers the VE with the module through a /dev/ovz file of its own.
-  static result<module_registration> open(const module_ve& ve);
+/// A file of /dev/ovz to register one VE through; the registration lives as long as the
+/// file (whoever holds it: the VE's monitor). ENOENT when no module is loaded.
+result<unique_fd> open_ovz_module();
 
- private:
-  explicit module_registration(unique_fd fd) : fd_(std::move(fd)) {}
-  unique_fd fd_;
-};
+/// Registers the VE `ve` describes through `module_fd`.
+result<void> register_ve(int module_fd, const module_ve& ve);
 
 }  // namespace ovz::detail

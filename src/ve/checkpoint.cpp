@@ -16,6 +16,7 @@
 #include "ve/net_live.hpp"
 #include "ve/plan.hpp"
 #include "ve/plan_apply.hpp"
+#include "ve/proc_views.hpp"
 #include "ve/storage.hpp"
 #include "ve/ve_op.hpp"
 
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <sstream>
 
 namespace ovz::detail {
 namespace {
@@ -46,7 +48,8 @@ std::string kernel_release() {
 // What restore checks before it starts anything, and what a user reads to know what the
 // directory holds: KEY="value" lines as CTID.conf has them.
 result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_version,
-                              const std::string& veth_pairs) {
+                              const std::string& veth_pairs,
+                              const std::vector<std::string>& proc_views) {
   ve_config m;
   auto put = [&](std::string_view key, std::string_view value) { return m.set(key, value); };
   BOOST_OUTCOME_TRY(put("VERSION", manifest_version));
@@ -61,6 +64,9 @@ result<ve_config> manifest_of(const detail::ve_op& op, const std::string& criu_v
   BOOST_OUTCOME_TRY(put("IP_ADDRESS", op.conf.get("IP_ADDRESS").value_or("")));
   BOOST_OUTCOME_TRY(put("NETIF", op.conf.get("NETIF").value_or("")));
   BOOST_OUTCOME_TRY(put("VETH", veth_pairs));
+  std::string views;
+  for (const auto& v : proc_views) views += (views.empty() ? "" : " ") + v;
+  BOOST_OUTCOME_TRY(put("PROC_VIEWS", views));
   return m;
 }
 
@@ -151,6 +157,14 @@ result<std::string> veth_pairs_of(const detail::ve_op& op) {
   return out;
 }
 
+// A manifest's list ("a b c"), as words.
+std::vector<std::string> words_of(std::string_view text) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
 // The manifest's VETH as CRIU's externals, the same at dump and restore.
 std::vector<std::string> veth_externals(std::string_view pairs) {
   std::vector<std::string> out;
@@ -221,7 +235,8 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   BOOST_OUTCOME_TRY(version, detail::criu_version_of());
   BOOST_OUTCOME_TRY(staged, staged_dir::make(where));
   BOOST_OUTCOME_TRY(pairs, veth_pairs_of(op));
-  BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs));
+  BOOST_OUTCOME_TRY(views, detail::proc_view_binds(op.live.init_pid));
+  BOOST_OUTCOME_TRY(manifest, manifest_of(op, version.text(), pairs, views));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / manifest_name, manifest.serialize()));
   BOOST_OUTCOME_TRY(detail::replace_file(staged.path() / conf_copy_name, op.conf.serialize()));
   if (op.cg().version() == 2) {
@@ -232,6 +247,7 @@ result<void> checkpoint_locked(ve_op& op, const std::filesystem::path& where,
   BOOST_OUTCOME_TRY(r, dump_request(op, staged.fd(), "dump.log", chain));
   r.leave_running = opts.leave_running;
   r.externals = veth_externals(pairs);
+  for (auto& e : detail::proc_view_externals(views)) r.externals.push_back(std::move(e));
   criu_notify at_post_dump;
   if (hand_over)
     at_post_dump = [&](criu_notice& n) -> result<void> {
@@ -296,8 +312,19 @@ result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   if (plan.userns) {
     BOOST_OUTCOME_TRY(hand_images_to(where, plan.userns->base));
   }
-  detail::criu_source source(std::move(images), op.state_root(),
-                             veth_externals(manifest->get("VETH").value_or("")),
+  auto externals = veth_externals(manifest->get("VETH").value_or(""));
+  // The /proc files the VE had from ovzproc: from one mounted for the restore where the
+  // module is loaded, else the host's own (the numbers a start here would show).
+  const auto views = words_of(manifest->get("PROC_VIEWS").value_or(""));
+  std::optional<detail::proc_views_mount> mounted;
+  std::filesystem::path views_source = "/proc";
+  if (!views.empty() && !plan.proc_views.empty()) {
+    BOOST_OUTCOME_TRY(m, detail::proc_views_mount::mount(plan.proc_views));
+    mounted.emplace(std::move(m));
+    views_source = plan.proc_views;
+  }
+  for (auto& e : detail::proc_view_externals(views, views_source)) externals.push_back(std::move(e));
+  detail::criu_source source(std::move(images), op.state_root(), std::move(externals),
                              op.cg().hierarchy_path(op.layout.cgroup), v2_dir_of(op));
   auto init = detail::apply_plan(plan, op.layout, op.host(), source);
   if (!init) return detail::with_context(init.error(), "restore");

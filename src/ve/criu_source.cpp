@@ -5,6 +5,7 @@
 #include "kernel/criu_service.hpp"
 #include "kernel/files.hpp"
 #include "ve/monitor.hpp"
+#include "ve/proc_views.hpp"
 
 #include <fcntl.h>
 #include <csignal>
@@ -65,7 +66,7 @@ result<void> criu_source::enable_controls() const {
   return enable_subtree_controls(v2_dir_, *saved);
 }
 
-result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> root_steps, int,
+result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                                    init_preparation prep) {
   // Held until the restore is done.
   auto root = host_mounted_root::mount(root_steps);
@@ -117,8 +118,16 @@ result<process> criu_source::start(const ve_plan& plan, std::vector<fs_step> roo
     return pid.error();
   }
   BOOST_OUTCOME_TRY(init, process::open(*pid));
+  // Registered before the restored processes run on, through the file its monitor keeps.
+  auto module = module_file_for(plan);
+  auto registered = module ? register_init(module->get(), plan, *pid, cgroup_fd)
+                           : result<void>(module.error());
+  if (!registered) {
+    (void)init.signal(SIGKILL);
+    return registered.error();
+  }
   auto handed = hand_restored_init(conversation.get(), *pid, master.get(), console_listener.get(),
-                                   broker_listener.get());
+                                   broker_listener.get(), module->get());
   if (!handed) {
     (void)init.signal(SIGKILL);
     return handed.error();

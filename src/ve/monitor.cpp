@@ -13,7 +13,6 @@
 #include "kernel/unix_address.hpp"
 #include "log.hpp"
 #include "ve/live_state.hpp"
-#include "ve/proc_views.hpp"
 #include "ve/syscall_broker.hpp"
 #include "ve/terminal.hpp"
 #include "ve/ve_op.hpp"
@@ -42,8 +41,8 @@ namespace {
 // The descriptors spawn hands the monitor (spawn_spec::monitor).
 constexpr int console_socket_fd = 3;
 constexpr int confirm_fd = 4;
-constexpr int listener_fd = 5;
-constexpr int broker_fd = 6;  // a brokered VE's (bind_broker)
+constexpr int listener_fd = monitor_first_extra_fd;
+constexpr int broker_fd = monitor_first_extra_fd + 1;  // a brokered VE's (bind_broker)
 
 // How long a monitor whose VE ended waits for the VE's lock, held by a stop or a start.
 constexpr std::chrono::minutes lock_patience{10};
@@ -54,6 +53,7 @@ struct monitor_args {
   pid_t init = 0;
   bool foreground = false;
   bool restore = false;  // CRIU restores the init (start_restoring_monitor)
+  int module_fd = -1;    // the ovz module's file the init is registered through
 };
 
 std::optional<monitor_args> parse_args(int argc, char** argv) {
@@ -72,6 +72,8 @@ std::optional<monitor_args> parse_args(int argc, char** argv) {
       a.root = std::string(*v);
     } else if (auto v = value("--init=")) {
       a.init = static_cast<pid_t>(std::atoi(std::string(*v).c_str()));
+    } else if (auto v = value("--module-fd=")) {
+      a.module_fd = std::atoi(std::string(*v).c_str());
     } else if (arg == "--foreground") {
       a.foreground = true;
     } else if (arg == "--restore") {
@@ -301,12 +303,16 @@ namespace {
 struct served {
   pid_t init = 0;
   unique_fd master, listener, broker_socket, listeners;
+  // The ovz module's file the init is registered through, held for the VE's life: the module
+  // forgets the VE when it closes, whatever ends us.
+  unique_fd module;
 };
 
 // A started VE's: the spawn's descriptors (spawn_spec::monitor).
-served from_spawn(pid_t init) {
+served from_spawn(pid_t init, int module_fd) {
   served s;
   s.init = init;
+  s.module.reset(module_fd);
   auto master = receive_fd(console_socket_fd);
   if (master && *master) s.master = std::move(**master);
   s.listeners.reset(console_socket_fd);
@@ -330,7 +336,7 @@ std::optional<served> from_restore() {
   int status = 0;
   while (::waitpid(*criu, &status, 0) < 0 && errno == EINTR) {
   }
-  auto got = receive_with_fds(restore_socket_fd, 32, 3, "the restored init");
+  auto got = receive_with_fds(restore_socket_fd, 32, 4, "the restored init");
   // Its output was the library's, for CRIU's errors: from now on there is none.
   if (unique_fd null{::open("/dev/null", O_RDWR | O_CLOEXEC)}) {
     for (int fd : {restore_socket_fd, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null.get(), fd);
@@ -339,7 +345,12 @@ std::optional<served> from_restore() {
   served s;
   s.init = static_cast<pid_t>(std::atoi((*got)->bytes.c_str()));
   auto& fds = (*got)->fds;
-  for (std::size_t i = 0; i < fds.size(); ++i)
+  // "PID module": the last descriptor is the module's (hand_restored_init).
+  if ((*got)->bytes.ends_with(" module") && !fds.empty()) {
+    s.module = std::move(fds.back());
+    fds.pop_back();
+  }
+  for (std::size_t i = 0; i < fds.size() && i < 3; ++i)
     *std::array{&s.master, &s.listener, &s.broker_socket}[i] = std::move(fds[i]);
   if (s.init <= 0) return std::nullopt;
   return s;
@@ -364,12 +375,13 @@ result<process> start_restoring_monitor(const std::filesystem::path& program, ct
 }
 
 result<void> hand_restored_init(int sock, pid_t init, int master, int console_listener,
-                                int broker_listener) {
+                                int broker_listener, int module) {
   if (master < 0) return fail(errc::child_failed, "CRIU gave back no console for the VE");
   std::vector<int> fds;
-  for (int fd : {master, console_listener, broker_listener})
+  for (int fd : {master, console_listener, broker_listener, module})
     if (fd >= 0) fds.push_back(fd);
-  return send_with_fds(sock, std::to_string(init), fds, "the restored init to its monitor");
+  return send_with_fds(sock, std::to_string(init) + (module >= 0 ? " module" : ""), fds,
+                       "the restored init to its monitor");
 }
 
 int run_monitor(int argc, char** argv) {
@@ -377,21 +389,15 @@ int run_monitor(int argc, char** argv) {
   if (!args) return 2;
   ::signal(SIGPIPE, SIG_IGN);
   const auto l = layout_of(args->root, *args->id);
-  std::optional<served> what = args->restore ? from_restore() : from_spawn(args->init);
+  std::optional<served> what =
+      args->restore ? from_restore() : from_spawn(args->init, args->module_fd);
   if (!what) return 0;
   args->init = what->init;
   unique_fd pidfd(pidfd_open(args->init));
   if (!pidfd) return 1;
 
   console_hub hub(l, std::move(what->master));
-  // Held until init ends: the module forgets the VE when this closes, whatever ends us.
-  std::optional<module_registration> registered;
-  if (auto v = ve::open(*args->id, args->root); v) {
-    auto r = register_with_module(*v, pidfd.get());
-    if (r) registered = std::move(*r);
-    else hub.note(fmt::format("[ovz-monitor] VE {}: its /proc views stay the host's: {}\n",
-                              args->id->value(), r.error().message()));
-  }
+
   // The same socket brings init's seccomp listener, where its filter has one.
   syscall_broker broker(args->init, l);
   if (what->listeners) broker.add_source(std::move(what->listeners));

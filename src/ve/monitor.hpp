@@ -20,6 +20,9 @@
 
 namespace ovz::detail {
 
+/// The first of process_monitor::fds in the monitor (the console's listening socket).
+inline constexpr int monitor_first_extra_fd = 5;
+
 /// The monitor's task name (comm): how stop tells it from whatever else may be init's parent.
 inline constexpr const char monitor_name[] = "ovz-monitor";
 
@@ -59,10 +62,11 @@ result<process> start_restoring_monitor(const std::filesystem::path& program, ct
 
 /// Gives the restoring monitor, over the library's end of the socket (`sock`), the restored
 /// init and the descriptors it serves: the console's master, the console's listening socket
-/// (bind_console) and the broker's (bind_broker; -1 for a VE without one). It then serves the
-/// VE as it serves a started one.
+/// (bind_console), the broker's (bind_broker; -1 for a VE without one) and the ovz module's
+/// file the init is registered through (-1: none). It then serves the VE as it serves a
+/// started one.
 result<void> hand_restored_init(int sock, pid_t init, int master, int console_listener,
-                                int broker_listener);
+                                int broker_listener, int module);
 
 /// The monitor's main: its arguments as monitor_spec made them, plus "--init=PID".
 int run_monitor(int argc, char** argv);

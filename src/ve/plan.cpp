@@ -45,6 +45,11 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.proc_views = host.proc_views;
   if (!p.proc_views.empty())
     for (auto& s : proc_view_steps(p.root, p.proc_views)) p.mounts.push_back(std::move(s));
+  p.module.name = std::to_string(l.id.value());
+  p.module.cpus = settings.cpu.cpus.value_or(0);
+  for (auto& u : p.module.ubc) u = {ubc_unlimited, ubc_unlimited};
+  for (const auto& [r, value] : settings.ubc)
+    p.module.ubc[static_cast<std::size_t>(r)] = {value.barrier, value.limit};
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));
   p.device_rules = ve_device_rules(host.devnodes);

@@ -14,6 +14,7 @@
 
 #include "kernel/cgroup_limits.hpp"
 #include "kernel/cgroup_mounts.hpp"
+#include "kernel/ovz_module.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
@@ -65,6 +66,7 @@ struct ve_plan {
   std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
   std::filesystem::path proc_views{};  // ovzproc for the binds over /proc (empty: none)
+  module_ve module{};  // what the ovz module is told of it with proc_views (no descriptors)
 };
 
 /// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what

@@ -7,6 +7,7 @@
 #include "ve/live_state.hpp"
 #include "ve/monitor.hpp"
 #include "ve/net_live.hpp"
+#include "ve/proc_views.hpp"
 #include "ve/userns.hpp"
 #include "ve/ve_tree.hpp"
 
@@ -56,13 +57,23 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
     broker = std::move(bound);
     spec.monitor.fds.push_back(broker.get());
   }
+  // The init is registered with the ovz module through a file its monitor holds from then
+  // on, before it runs: its first read of /proc sees its own numbers.
+  BOOST_OUTCOME_TRY(module, module_file_for(plan));
+  if (module) {
+    spec.monitor.argv.push_back(
+        fmt::format("--module-fd={}", monitor_first_extra_fd + spec.monitor.fds.size()));
+    spec.monitor.fds.push_back(module.get());
+  }
   spec.settle = settle_;
   spec.new_session = true;
   spec.detach = detach_;
   BOOST_OUTCOME_TRY(confine(spec, plan.confine));
   spec.cgroup_fd = cgroup_fd;
-  spec.prepare = [prep = std::move(prep)](pid_t pid) -> result<void> {
+  spec.prepare = [prep = std::move(prep), &plan, module = module.get(),
+                  cgroup_fd](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(prep.admit(pid));
+    BOOST_OUTCOME_TRY(register_init(module, plan, pid, cgroup_fd));
     return prep.network(pid);
   };
   return spawn(spec);

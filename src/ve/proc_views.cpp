@@ -1,15 +1,16 @@
 #include "ve/proc_views.hpp"
 
 #include <ovz/host.hpp>
-#include <ovz/ve_params.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "log.hpp"
-#include "ve/locate.hpp"
-#include "ve/ve_op.hpp"
+#include "kernel/sys.hpp"
 
 #include <sys/mount.h>
 #include <unistd.h>
+
+#include <sstream>
 
 #include "ovz_kmod.h"
 
@@ -47,26 +48,56 @@ proc_views_mount::~proc_views_mount() {
   std::filesystem::remove(where_, ec);
 }
 
-result<std::optional<module_registration>> register_with_module(const ve& v, int init) {
-  BOOST_OUTCOME_TRY(module, probe_ovz_module());
-  if (!module) return std::optional<module_registration>{};
-  BOOST_OUTCOME_TRY(params, v.params());
-  BOOST_OUTCOME_TRY(l, locate(v.state_root(), v.id()));
-  BOOST_OUTCOME_TRY(h, ve_op::host_of(v));
-  // On v2 the VE's own cgroup: its init (a systemd) may move itself into a sub-cgroup, and
-  // the module would count that one's memory only.
-  auto cg = h.services().cg().open(l.cgroup);
-  if (!cg) return cg.error();
-  module_ve m;
-  m.pidfd = init;
-  m.cgroup_fd = h.services().cg().clone_fd(*cg);
-  m.name = std::to_string(v.id().value());
-  m.cpus = params.cpu.cpus.value_or(0);
-  for (auto& u : m.ubc) u = {OVZ_KMOD_UNLIMITED, OVZ_KMOD_UNLIMITED};
-  for (const auto& [r, value] : params.ubc)
-    m.ubc[static_cast<std::size_t>(r)] = {value.barrier, value.limit};
-  BOOST_OUTCOME_TRY(reg, module_registration::open(m));
-  return std::optional<module_registration>(std::move(reg));
+result<std::vector<std::string>> proc_view_binds(pid_t init) {
+  BOOST_OUTCOME_TRY(info, read_file(fmt::format("/proc/{}/mountinfo", init)));
+  std::vector<std::string> binds;
+  std::istringstream lines(info);
+  for (std::string line; std::getline(lines, line);) {
+    // "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER"
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mount_point, word;
+    if (!(fields >> id >> parent >> dev >> root >> mount_point)) continue;
+    while (fields >> word && word != "-") {
+    }
+    if (fields >> word && word == OVZ_KMOD_FSTYPE) binds.push_back(mount_point);
+  }
+  return binds;
+}
+
+namespace {
+
+constexpr std::string_view external_prefix = "ovzproc";
+
+}  // namespace
+
+std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds) {
+  std::vector<std::string> out;
+  for (const auto& b : binds) out.push_back(fmt::format("mnt[{}]:{}{}", b, external_prefix, b));
+  return out;
+}
+
+std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds,
+                                             const std::filesystem::path& source) {
+  std::vector<std::string> out;
+  for (const auto& b : binds)
+    out.push_back(fmt::format("mnt[{}{}]:{}", external_prefix, b,
+                              (source / std::filesystem::path(b).filename()).string()));
+  return out;
+}
+
+result<unique_fd> module_file_for(const ve_plan& plan) {
+  if (plan.proc_views.empty()) return unique_fd{};
+  return open_ovz_module();
+}
+
+result<void> register_init(int module_fd, const ve_plan& plan, pid_t init, int cgroup_fd) {
+  if (module_fd < 0) return success();
+  unique_fd pidfd(pidfd_open(init));
+  if (!pidfd) return sys_fail(errno, "pidfd_open {}", init);
+  module_ve m = plan.module;
+  m.pidfd = pidfd.get();
+  m.cgroup_fd = cgroup_fd;
+  return register_ve(module_fd, m);
 }
 
 }  // namespace ovz::detail

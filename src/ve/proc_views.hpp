@@ -10,9 +10,14 @@
 
 #include "kernel/ovz_module.hpp"
 #include "model/layout.hpp"
+#include "ve/plan.hpp"
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
 
 namespace ovz::detail {
 
@@ -34,8 +39,27 @@ class proc_views_mount {
   std::filesystem::path where_;
 };
 
-/// Registers the running VE `v` (init's pidfd `init`) with the module, with its CTID.conf's
-/// beancounters and CPUs; nullopt when no module is loaded.
-result<std::optional<module_registration>> register_with_module(const ve& v, int init);
+/// The mount points (as the VE sees them: "/proc/meminfo") of its files bound from ovzproc,
+/// for a checkpoint: CRIU cannot dump a filesystem it does not know, so they are its
+/// externals, and the restore binds them again.
+result<std::vector<std::string>> proc_view_binds(pid_t init);
+
+/// CRIU's externals for those binds: at the dump, each mount point named
+/// ("mnt[/proc/meminfo]:ovzproc/proc/meminfo"); at a restore, each name given the file of
+/// `source` to bind (an ovzproc mounted for the restore, or the host's /proc where the
+/// module is not loaded: the restored VE then reads the host's numbers, as it would after a
+/// start there).
+std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds);
+std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds,
+                                             const std::filesystem::path& source);
+
+/// The /dev/ovz file a start or restore of `plan` registers its init through and hands to
+/// the VE's monitor, which holds it for the VE's life; none when the plan binds no views.
+result<unique_fd> module_file_for(const ve_plan& plan);
+
+/// Registers `init` (the VE's cgroup: `cgroup_fd` on cgroup v2, -1 on v1) through
+/// `module_fd` with the name, CPUs and beancounters `plan` gives; nothing when there is no
+/// file.
+result<void> register_init(int module_fd, const ve_plan& plan, pid_t init, int cgroup_fd);
 
 }  // namespace ovz::detail

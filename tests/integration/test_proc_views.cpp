@@ -115,3 +115,27 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   CHECK(unloaded == 0);
   MUST(v.destroy());
 }
+
+TEST_CASE("a VE's /proc views come back with it from a checkpoint", "[kmod][proc-views][checkpoint]") {
+  test::require_root();
+  if (!module_here() || !test::checkpoint_works_here()) return;
+  test::temp_root root;
+  auto v = root.open(17204);
+  MUST(v.create());
+  MUST(v.set(ubc(ubc_resource::physpages, "0:192M"), true));
+  MUST(v.start());
+  REQUIRE(meminfo_kb(v, "MemTotal") == 192 * 1024);
+  MUST(v.checkpoint());
+  MUST(v.restore());
+  CHECK(meminfo_kb(v, "MemTotal") == 192 * 1024);
+  CHECK_THAT(MUST(v.exec({"/bin/cat", "/proc/user_beancounters"})).out,
+             Catch::Matchers::Contains("17204:  kmemsize"));
+  // Registered again by its new monitor: still in use, free once it stopped.
+  CHECK(unload_module() != 0);
+  MUST(v.stop({.fast = true}));
+  long unloaded = -1;
+  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(unloaded == 0);
+  MUST(v.destroy());
+}
