@@ -373,8 +373,8 @@ OVZ_API result<std::vector<ve_batch_entry>> stop_all(const std::filesystem::path
                                                      const stop_options& opts = {});
 
 /// The beancounters of every running VE under the state root, by CTID (what
-/// /proc/user_beancounters shows on an OpenVZ host): one read of a fresh ubc_reader. A program
-/// that looks again and again keeps a ubc_reader instead.
+/// /proc/user_beancounters shows on an OpenVZ host), as a ubc_reader reads them but closing
+/// each VE's files once it is read. A program that looks again and again keeps a ubc_reader.
 OVZ_API result<std::vector<ubc_snapshot>> all_beancounters(
     const std::filesystem::path& state_root = {});
 

@@ -1,6 +1,5 @@
 // A VE's resource settings and beancounters.
 
-#include <ovz/ubc_reader.hpp>
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
@@ -78,9 +77,5 @@ result<ubc_snapshot> ve::beancounters() const {
   return std::move(*snap);
 }
 
-result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& state_root) {
-  BOOST_OUTCOME_TRY(reader, ubc_reader::open(state_root));
-  return reader.read();
-}
 
 }  // namespace ovz::inline v0

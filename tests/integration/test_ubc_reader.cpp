@@ -105,26 +105,49 @@ TEST_CASE("a ubc_reader follows VEs and their counters from one read to the next
   MUST(a.destroy());
 }
 
-TEST_CASE("a ubc_reader out of descriptors says so and reads again once it has them",
+TEST_CASE("a ubc_reader out of descriptors says so and reads again once it has them; a "
+          "one-off read holds one VE's at a time",
           "[ubc][ubc-reader]") {
   test::require_root();
   test::running_ve running(17202);
-  auto reader = MUST(ubc_reader::open(running.root.path()));
+  auto second = running.root.open(17205);
+  auto third = running.root.open(17206);
+  for (auto* v : {&second, &third}) {
+    MUST(v->create());
+    MUST(v->start());
+  }
+  auto open_fds = [] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) (void)e, ++n;
+    return n;
+  };
+  const int before = open_fds();
+  int held = 0;
+  {
+    auto probe = MUST(ubc_reader::open(running.root.path()));
+    REQUIRE(MUST(probe.read()).size() == 3);
+    held = open_fds() - before;
+  }
+  INFO("a reader holds " << held << " descriptors for 3 VEs");
+  REQUIRE(held >= 3 * 10);
   rlimit saved{};
   REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-  // Room for what is open now and a few more, not for the VE's cgroup files.
-  int open_now = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) (void)e, ++open_now;
+  // Room for half of what the three VEs' files take: more than one VE's.
   rlimit tight = saved;
-  tight.rlim_cur = static_cast<rlim_t>(open_now + 4);
+  tight.rlim_cur = static_cast<rlim_t>(before + held / 2);
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
-  auto refused = reader.read();
+  auto once = all_beancounters(running.root.path());
+  auto reader = ubc_reader::open(running.root.path());
+  auto refused = reader ? reader->read() : result<std::vector<ubc_snapshot>>(reader.error());
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  if (!once) FAIL(once.error().message());
+  CHECK(once->size() == 3);
+  REQUIRE(reader);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().sys_errno() == EMFILE);
-  CHECK_THAT(refused.error().message(), Catch::Matchers::Contains("VE 17202"));
-  auto snaps = MUST(reader.read());
-  REQUIRE(snaps.size() == 1);
+  CHECK_THAT(refused.error().message(), Catch::Matchers::Contains("VE 1720"));
+  auto snaps = MUST(reader->read());
+  REQUIRE(snaps.size() == 3);
   CHECK(stat_in(snaps, running.v, ubc_resource::numproc).held >= 1);
-  MUST(running.v.stop({.fast = true}));
+  for (auto* v : {&running.v, &second, &third}) MUST(v->stop({.fast = true}));
 }
