@@ -61,6 +61,7 @@ extern wait_queue_head_t ovz_wait;
 int ovz_ve_create(const struct ovz_kmod_ve *arg, struct ovz_ve **out);
 void ovz_ve_apply(struct ovz_ve *ve, const struct ovz_kmod_ve *arg);
 int ovz_ve_check_same(struct ovz_ve *ve, int pidfd);
+struct ovz_ve *ovz_ve_of_pidfd(int pidfd);
 void ovz_ve_remove(struct ovz_ve *ve);
 void ovz_ve_put(struct ovz_ve *ve);
 struct ovz_ve *ovz_ve_of_current(void);

@@ -118,6 +118,7 @@ static long ovz_ioc_register(struct ovz_file *of, const void __user *arg)
 static long ovz_ioc_update(struct ovz_file *of, const void __user *arg)
 {
 	struct ovz_kmod_ve k;
+	struct ovz_ve *ve;
 	int err;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -126,14 +127,21 @@ static long ovz_ioc_update(struct ovz_file *of, const void __user *arg)
 	if (err)
 		return err;
 	mutex_lock(&of->lock);
-	if (!of->ve)
-		err = -ENOENT;
-	else
+	if (of->ve) {
 		err = ovz_ve_check_same(of->ve, k.pidfd);
-	if (!err)
-		ovz_ve_apply(of->ve, &k);
+		if (!err)
+			ovz_ve_apply(of->ve, &k);
+		mutex_unlock(&of->lock);
+		return err;
+	}
 	mutex_unlock(&of->lock);
-	return err;
+	/* A file without a VE of its own names one by its init (ABI 1.1). */
+	ve = ovz_ve_of_pidfd(k.pidfd);
+	if (IS_ERR(ve))
+		return PTR_ERR(ve);
+	ovz_ve_apply(ve, &k);
+	ovz_ve_put(ve);
+	return 0;
 }
 
 static long ovz_ioc_unregister(struct ovz_file *of)

@@ -144,6 +144,35 @@ int ovz_ve_check_same(struct ovz_ve *ve, int pidfd)
 	return err;
 }
 
+/*
+ * The VE whose init `pidfd` names, registered through any file: a live
+ * change is made by whoever changes the VE, not by the monitor that holds
+ * its registration. A reference, or an ERR_PTR (-ENOENT: not registered).
+ */
+struct ovz_ve *ovz_ve_of_pidfd(int pidfd)
+{
+	struct task_struct *task;
+	struct pid *pid;
+	struct ovz_ve *ve, *found = ERR_PTR(-ENOENT);
+	int err;
+
+	err = ovz_resolve_init(pidfd, &pid, &task);
+	if (err)
+		return ERR_PTR(err);
+	mutex_lock(&ovz_registry_lock);
+	list_for_each_entry(ve, &ovz_registry, node) {
+		if (ve->ns == ns_of_pid(pid)) {
+			kref_get(&ve->ref);
+			found = ve;
+			break;
+		}
+	}
+	mutex_unlock(&ovz_registry_lock);
+	put_task_struct(task);
+	put_pid(pid);
+	return found;
+}
+
 static void ovz_ve_release(struct kref *ref)
 {
 	struct ovz_ve *ve = container_of(ref, struct ovz_ve, ref);

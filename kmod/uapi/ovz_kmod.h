@@ -18,7 +18,7 @@
 #define OVZ_KMOD_DEVICE "/dev/ovz"
 #define OVZ_KMOD_FSTYPE "ovzproc"
 #define OVZ_KMOD_ABI_MAJOR 1
-#define OVZ_KMOD_ABI_MINOR 0
+#define OVZ_KMOD_ABI_MINOR 1
 #define OVZ_KMOD_F_SNAPSHOT (1ULL << 0) /* read() returns a snapshot */
 #define OVZ_KMOD_F_POLL     (1ULL << 1) /* poll() wakes on a failcnt change */
 #define OVZ_KMOD_F_PROCFS   (1ULL << 2) /* the ovzproc filesystem */
@@ -98,7 +98,10 @@ struct ovz_kmod_snapshot_header {
 #define OVZ_KMOD_IOC_MAGIC 0xBB
 #define OVZ_KMOD_IOC_VERSION    _IO(OVZ_KMOD_IOC_MAGIC, 1)  /* arg: struct ovz_kmod_version * */
 #define OVZ_KMOD_IOC_REGISTER   _IO(OVZ_KMOD_IOC_MAGIC, 2)  /* arg: struct ovz_kmod_ve * */
-#define OVZ_KMOD_IOC_UPDATE     _IO(OVZ_KMOD_IOC_MAGIC, 3)  /* arg: struct ovz_kmod_ve * (cpus, ubc; same pidfd) */
+/* UPDATE changes cpus and ubc: of the file's own VE (same pidfd), or, on a file
+   that registered none, of the VE whose init the pidfd names (ABI 1.1; ENOENT
+   when no file registered it). */
+#define OVZ_KMOD_IOC_UPDATE     _IO(OVZ_KMOD_IOC_MAGIC, 3)  /* arg: struct ovz_kmod_ve * */
 #define OVZ_KMOD_IOC_UNREGISTER _IO(OVZ_KMOD_IOC_MAGIC, 4)  /* no arg */
 
 #endif /* OVZ_KMOD_H */

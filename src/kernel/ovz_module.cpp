@@ -42,7 +42,9 @@ result<std::optional<ovz_module_info>> probe_ovz_module() {
                       .proc_views = (v.features & OVZ_KMOD_F_PROCFS) != 0});
 }
 
-result<void> register_ve(int module_fd, const module_ve& ve) {
+namespace {
+
+result<ovz_kmod_ve> to_kmod(const module_ve& ve) {
   ovz_kmod_ve r{};
   r.size = sizeof r;
   r.pidfd = ve.pidfd;
@@ -56,8 +58,22 @@ result<void> register_ve(int module_fd, const module_ve& ve) {
     r.ubc[i][0] = ve.ubc[i].first;
     r.ubc[i][1] = ve.ubc[i].second;
   }
+  return r;
+}
+
+}  // namespace
+
+result<void> register_ve(int module_fd, const module_ve& ve) {
+  BOOST_OUTCOME_TRY(r, to_kmod(ve));
   if (::ioctl(module_fd, OVZ_KMOD_IOC_REGISTER, &r) != 0)
     return sys_fail(errno, "register VE {} with the ovz module ({})", ve.name, OVZ_KMOD_DEVICE);
+  return success();
+}
+
+result<void> update_ve(int module_fd, const module_ve& ve) {
+  BOOST_OUTCOME_TRY(r, to_kmod(ve));
+  if (::ioctl(module_fd, OVZ_KMOD_IOC_UPDATE, &r) != 0)
+    return sys_fail(errno, "update VE {} in the ovz module ({})", ve.name, OVZ_KMOD_DEVICE);
   return success();
 }
 

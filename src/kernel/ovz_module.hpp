@@ -43,5 +43,8 @@ result<unique_fd> open_ovz_module();
 
 /// Registers the VE `ve` describes through `module_fd`.
 result<void> register_ve(int module_fd, const module_ve& ve);
+/// Gives the registered VE of `ve.pidfd` its CPUs and beancounters now, through any file
+/// (ABI 1.1); ENOENT when the module does not know the VE.
+result<void> update_ve(int module_fd, const module_ve& ve);
 
 }  // namespace ovz::detail

@@ -45,11 +45,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.proc_views = host.proc_views;
   if (!p.proc_views.empty())
     for (auto& s : proc_view_steps(p.root, p.proc_views)) p.mounts.push_back(std::move(s));
-  p.module.name = std::to_string(l.id.value());
-  p.module.cpus = settings.cpu.cpus.value_or(0);
-  for (auto& u : p.module.ubc) u = {ubc_unlimited, ubc_unlimited};
-  for (const auto& [r, value] : settings.ubc)
-    p.module.ubc[static_cast<std::size_t>(r)] = {value.barrier, value.limit};
+  p.module = module_view(l.id, settings);
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));
   p.device_rules = ve_device_rules(host.devnodes);
@@ -117,6 +113,16 @@ std::string caps_text(const std::vector<int>& caps) {
 }
 
 }  // namespace
+
+module_ve module_view(ctid id, const ve_params& settings) {
+  module_ve m;
+  m.name = std::to_string(id.value());
+  m.cpus = settings.cpu.cpus.value_or(0);
+  for (auto& u : m.ubc) u = {ubc_unlimited, ubc_unlimited};
+  for (const auto& [r, value] : settings.ubc)
+    m.ubc[static_cast<std::size_t>(r)] = {value.barrier, value.limit};
+  return m;
+}
 
 std::string to_text(const ve_plan& p) {
   std::string out;

@@ -11,6 +11,7 @@
 #include <ovz/namespaces.hpp>
 #include <ovz/network.hpp>
 #include <ovz/result.hpp>
+#include <ovz/ve_params.hpp>
 
 #include "kernel/cgroup_limits.hpp"
 #include "kernel/cgroup_mounts.hpp"
@@ -68,6 +69,10 @@ struct ve_plan {
   std::filesystem::path proc_views{};  // ovzproc for the binds over /proc (empty: none)
   module_ve module{};  // what the ovz module is told of it with proc_views (no descriptors)
 };
+
+/// What the ovz module is told of a VE with these settings: its name, the CPUs it sees, its
+/// beancounters' barriers and limits (no descriptors yet).
+module_ve module_view(ctid id, const ve_params& settings);
 
 /// The plan of a start of the VE: `init` is its command (empty: /sbin/init). Refuses what
 /// CTID.conf gets wrong (errc::bad_config, errc::invalid_argument). No system call.

@@ -85,6 +85,20 @@ std::vector<std::string> proc_view_externals(const std::vector<std::string>& bin
   return out;
 }
 
+result<void> update_module_view(pid_t init, const module_ve& view) {
+  auto fd = open_ovz_module();
+  if (!fd && fd.error().sys_errno() == ENOENT) return success();
+  if (!fd) return fd.error();
+  unique_fd pidfd(pidfd_open(init));
+  if (!pidfd) return sys_fail(errno, "pidfd_open {}", init);
+  module_ve m = view;
+  m.pidfd = pidfd.get();
+  auto updated = update_ve(fd->get(), m);
+  // Not registered: started before the module was loaded, its views are the host's anyway.
+  if (!updated && updated.error().sys_errno() == ENOENT) return success();
+  return updated;
+}
+
 result<unique_fd> module_file_for(const ve_plan& plan) {
   if (plan.proc_views.empty()) return unique_fd{};
   return open_ovz_module();

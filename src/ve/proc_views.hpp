@@ -53,6 +53,10 @@ std::vector<std::string> proc_view_externals(const std::vector<std::string>& bin
 std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds,
                                              const std::filesystem::path& source);
 
+/// Tells the module the running VE of `init` has these settings now (a live change), where
+/// the module is loaded and knows the VE.
+result<void> update_module_view(pid_t init, const module_ve& view);
+
 /// The /dev/ovz file a start or restore of `plan` registers its init through and hands to
 /// the VE's monitor, which holds it for the VE's life; none when the plan binds no views.
 result<unique_fd> module_file_for(const ve_plan& plan);

@@ -6,6 +6,8 @@
 #include "log.hpp"
 #include "ve/change.hpp"
 #include "ve/limits.hpp"
+#include "ve/plan.hpp"
+#include "ve/proc_views.hpp"
 #include "ve/ve_meter.hpp"
 #include "ve/ve_op.hpp"
 
@@ -53,6 +55,10 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
       undo();  // what was written before the refusal
       return ok.error();
     }
+    // What the VE's /proc shows of its CPUs and beancounters, where the module renders it.
+    logged(update_module_view(site.init_pid, module_view(site.layout.id, merged(current, changes))),
+           fmt::format("VE {}: its /proc views keep the settings before this change",
+                       site.layout.id.value()));
   }
   if (site.writes_conf()) {
     ve_params own = changes;

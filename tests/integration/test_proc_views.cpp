@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -98,6 +99,15 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   std::ifstream host_ubc("/proc/user_beancounters");
   const std::string on_host((std::istreambuf_iterator<char>(host_ubc)), {});
   CHECK_THAT(on_host, Catch::Matchers::Contains("17203:  kmemsize"));
+
+  // A live change shows at once: its CPUs, its beancounters' barrier and limit.
+  ve_params live = ubc(ubc_resource::numproc, "77");
+  live.cpu.cpus = 2;
+  MUST(v.set(live, false));
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "grep -c ^processor /proc/cpuinfo"})).out ==
+        std::to_string(std::min(2L, ::sysconf(_SC_NPROCESSORS_ONLN))) + "\n");
+  CHECK_THAT(MUST(v.exec({"/bin/sh", "-c", "grep numproc /proc/user_beancounters"})).out,
+             Catch::Matchers::Matches(" *numproc +[0-9]+ +[0-9]+ +77 +77 +[0-9]+\n"));
 
   // The plan names the binds; the ovzproc the start mounted for them is gone from the host.
   CHECK(MUST(v.plan()).find(".proc/meminfo") != std::string::npos);

@@ -674,6 +674,20 @@ static void check_procfs(int fd, int cgfd)
 	ve_cat("swaps", buf, sizeof(buf));
 	check(!strncmp(buf, "Filename", 8) && count_lines(buf, "/") == 0,
 	      "VE swaps: header, no swap (swap.max 0)", "");
+	{
+		/* A file that registered nothing changes the VE its pidfd names. */
+		int other = open(OVZ_KMOD_DEVICE, O_RDWR | O_CLOEXEC);
+
+		fill_ve(&ve, ve_pidfd, cgfd);
+		ve.cpus = 0;
+		expect_errno(ioc(other, OVZ_KMOD_IOC_UPDATE, &ve), 0,
+			     "UPDATE through another file, by the VE's pidfd");
+		ve_cat("cpuinfo", buf, sizeof(buf));
+		check(count_lines(buf, "processor") == ncpu,
+		      "VE cpuinfo: all CPUs again after that UPDATE", "%d",
+		      count_lines(buf, "processor"));
+		close(other);
+	}
 
 	/* a reader outside every VE: the host's files */
 	read_file(MNT "/meminfo", buf, sizeof(buf));
