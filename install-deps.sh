@@ -27,6 +27,8 @@ packages=(
   strace
   crun runc
   qemu-system-x86 kmod cpio
+  # /proc views through LXCFS (tests/integration/test_proc_views.cpp runs one of its own)
+  lxcfs
   # kmod/ (ctest kmod:symbols): the headers of Debian's current kernel, the one the lab boots
   linux-headers-amd64
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which

@@ -55,10 +55,12 @@ class OVZ_API host {
 
 /// What serves each view a VE has of itself on this host, by name: ovzctl features prints them.
 struct view_backends {
-  /// /proc/uptime: "ovz module", "time namespace" (the VE's clocks start at zero) or "host".
+  /// /proc/uptime: "ovz module", "time namespace" (the VE's clocks start at zero), "LXCFS"
+  /// or "host".
   std::string uptime;
   /// /proc's meminfo, cpuinfo, stat, loadavg, swaps: "ovz module" (the VE's memory limit,
-  /// CPUs and load) or "host" (the host's numbers).
+  /// CPUs and load), "LXCFS" (where the host runs it, mounted at $OVZ_LXCFS or
+  /// /var/lib/lxcfs) or "host" (the host's numbers).
   std::string proc_files;
   /// Beancounter snapshots (ubc_reader): "cgroup files".
   std::string beancounters;

@@ -318,10 +318,12 @@ result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   const auto views = words_of(manifest->get("PROC_VIEWS").value_or(""));
   std::optional<detail::proc_views_mount> mounted;
   std::filesystem::path views_source = "/proc";
-  if (!views.empty() && !plan.proc_views.empty()) {
-    BOOST_OUTCOME_TRY(m, detail::proc_views_mount::mount(plan.proc_views));
-    mounted.emplace(std::move(m));
-    views_source = plan.proc_views;
+  if (!views.empty() && plan.proc_views.bound()) {
+    if (plan.proc_views.mounted_per_start()) {
+      BOOST_OUTCOME_TRY(m, detail::proc_views_mount::mount(plan.proc_views.dir));
+      mounted.emplace(std::move(m));
+    }
+    views_source = plan.proc_views.dir;
   }
   for (auto& e : detail::proc_view_externals(views, views_source)) externals.push_back(std::move(e));
   detail::criu_source source(std::move(images), op.state_root(), std::move(externals),

@@ -43,8 +43,8 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   for (auto& s : cgroup_view_steps(p.root, host.cgroups, userns.has_value()))
     p.mounts.push_back(std::move(s));
   p.proc_views = host.proc_views;
-  if (!p.proc_views.empty())
-    for (auto& s : proc_view_steps(p.root, p.proc_views)) p.mounts.push_back(std::move(s));
+  for (auto& s : proc_view_steps(p.root, p.proc_views.dir, p.proc_views.files))
+    p.mounts.push_back(std::move(s));
   p.module = module_view(l.id, settings);
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));

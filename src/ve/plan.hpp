@@ -32,6 +32,18 @@
 namespace ovz::detail {
 
 /// What a plan needs that only the host can tell: gathered by gather_plan_inputs.
+/// Where a VE's own /proc views come from on this host: the ovz module (an ovzproc the start
+/// mounts at `dir` for its binds), LXCFS (its proc/ directory at `dir`, mounted by the host),
+/// or nowhere (the host's files).
+struct proc_views_source {
+  enum class kind { none, module, lxcfs } what = kind::none;
+  std::filesystem::path dir{};
+  /// The /proc files bound from `dir`.
+  std::vector<std::string> files{};
+  bool bound() const noexcept { return what != kind::none; }
+  bool mounted_per_start() const noexcept { return what == kind::module; }
+};
+
 struct plan_inputs {
   std::filesystem::path template_root;  // OSTEMPLATE, found in the template store
   storage_kind storage = storage_kind::overlay;  // what the private area holds
@@ -40,7 +52,7 @@ struct plan_inputs {
   std::filesystem::path monitor;  // the monitor program (find_monitor)
   std::vector<cgroup_hierarchy> cgroups;  // the hierarchies the VE gets a cgroup in
   std::string host_resolv{};  // the host's resolv.conf, when NAMESERVER or SEARCHDOMAIN inherit
-  std::filesystem::path proc_views{};  // where the start mounts ovzproc; empty: no module
+  proc_views_source proc_views{};
 };
 
 /// Reads what plan_for needs of the host for this CTID.conf.
@@ -66,8 +78,8 @@ struct ve_plan {
   std::vector<std::string> init{};
   std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
-  std::filesystem::path proc_views{};  // ovzproc for the binds over /proc (empty: none)
-  module_ve module{};  // what the ovz module is told of it with proc_views (no descriptors)
+  proc_views_source proc_views{};  // the files bound over its /proc, and from where
+  module_ve module{};  // what the ovz module is told of it, with the module's views
 };
 
 /// What the ovz module is told of a VE with these settings: its name, the CPUs it sees, its

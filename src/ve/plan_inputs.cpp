@@ -26,7 +26,7 @@ result<plan_inputs> gather_plan_inputs(const ve_config& conf, const ve_paths& l,
   BOOST_OUTCOME_TRY(monitor, find_monitor());
   in.monitor = std::move(monitor);
   in.cgroups = ve_cgroup_hierarchies();
-  BOOST_OUTCOME_TRY(views, proc_views_source(l));
+  BOOST_OUTCOME_TRY(views, proc_views_source_for(l));
   in.proc_views = std::move(views);
   if (inherits_resolver(conf)) {
     BOOST_OUTCOME_TRY(resolv, host_resolv_conf());

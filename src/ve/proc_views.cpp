@@ -8,18 +8,50 @@
 #include "kernel/sys.hpp"
 
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "ovz_kmod.h"
 
 namespace ovz::detail {
+namespace {
 
-result<std::filesystem::path> proc_views_source(const ve_paths& l) {
+constexpr long fuse_magic = 0x65735546;  // FUSE_SUPER_MAGIC
+
+bool has_time_namespaces() { return ::access("/proc/self/ns/time", F_OK) == 0; }
+
+}  // namespace
+
+std::optional<std::filesystem::path> lxcfs_here() {
+  const char* set = std::getenv("OVZ_LXCFS");
+  const std::filesystem::path dir = set && *set ? set : "/var/lib/lxcfs";
+  // Its directory, mounted: FUSE underneath (an empty directory is LXCFS installed but not
+  // running, whose files a bind would not find).
+  struct statfs fs {};
+  if (::statfs((dir / "proc" / "meminfo").c_str(), &fs) != 0 || fs.f_type != fuse_magic)
+    return std::nullopt;
+  return dir;
+}
+
+result<proc_views_source> proc_views_source_for(const ve_paths& l) {
   BOOST_OUTCOME_TRY(module, probe_ovz_module());
-  if (!module || !module->proc_views) return std::filesystem::path{};
-  return l.proc_views;
+  // user_beancounters is not among the files: a bind needs a file to cover, and the VE's
+  // procfs has none of that name (the module makes it a /proc entry of its own).
+  if (module && module->proc_views)
+    return proc_views_source{.what = proc_views_source::kind::module, .dir = l.proc_views,
+                             .files = {"meminfo", "cpuinfo", "stat", "loadavg", "uptime",
+                                       "diskstats", "swaps"}};
+  if (auto lxcfs = lxcfs_here()) {
+    // Its uptime only where the VE has no time namespace to count its own.
+    proc_views_source s{.what = proc_views_source::kind::lxcfs, .dir = *lxcfs / "proc",
+                        .files = {"meminfo", "cpuinfo", "stat", "loadavg", "diskstats", "swaps"}};
+    if (!has_time_namespaces()) s.files.push_back("uptime");
+    return s;
+  }
+  return proc_views_source{};
 }
 
 result<proc_views_mount> proc_views_mount::mount(const std::filesystem::path& where) {
@@ -59,7 +91,8 @@ result<std::vector<std::string>> proc_view_binds(pid_t init) {
     if (!(fields >> id >> parent >> dev >> root >> mount_point)) continue;
     while (fields >> word && word != "-") {
     }
-    if (fields >> word && word == OVZ_KMOD_FSTYPE) binds.push_back(mount_point);
+    if (fields >> word && (word == OVZ_KMOD_FSTYPE || word == "fuse.lxcfs"))
+      binds.push_back(mount_point);
   }
   return binds;
 }
@@ -100,7 +133,7 @@ result<void> update_module_view(pid_t init, const module_ve& view) {
 }
 
 result<unique_fd> module_file_for(const ve_plan& plan) {
-  if (plan.proc_views.empty()) return unique_fd{};
+  if (plan.proc_views.what != proc_views_source::kind::module) return unique_fd{};
   return open_ovz_module();
 }
 
@@ -119,8 +152,10 @@ result<void> register_init(int module_fd, const ve_plan& plan, pid_t init, int c
 namespace ovz::inline v0 {
 
 view_backends view_backends_here() {
-  view_backends b{.uptime = ::access("/proc/self/ns/time", F_OK) == 0 ? "time namespace" : "host",
-                  .proc_files = "host",
+  const bool lxcfs = detail::lxcfs_here().has_value();
+  const bool timens = detail::has_time_namespaces();
+  view_backends b{.uptime = timens ? "time namespace" : lxcfs ? "LXCFS" : "host",
+                  .proc_files = lxcfs ? "LXCFS" : "host",
                   .beancounters = "cgroup files",
                   .module = "not loaded"};
   auto module = detail::probe_ovz_module();

@@ -21,9 +21,14 @@
 
 namespace ovz::detail {
 
-/// Where a start of the VE mounts ovzproc for its binds (run/CTID.proc), when the module is
-/// loaded and has it; empty otherwise. A module of another ABI is an error.
-result<std::filesystem::path> proc_views_source(const ve_paths& l);
+/// Where a start of the VE gets its /proc views: the module's ovzproc (mounted at
+/// run/CTID.proc for the start's binds) where it is loaded, else LXCFS where the host runs it
+/// (its mount at $OVZ_LXCFS, else /var/lib/lxcfs), else none. A module of another ABI is an
+/// error.
+result<proc_views_source> proc_views_source_for(const ve_paths& l);
+
+/// The directory LXCFS is mounted on here, if it runs.
+std::optional<std::filesystem::path> lxcfs_here();
 
 /// ovzproc mounted at `where` for as long as it lives: the VE's binds keep what they bound
 /// after it is gone, and the module is pinned only while a VE holds them.
@@ -39,15 +44,15 @@ class proc_views_mount {
   std::filesystem::path where_;
 };
 
-/// The mount points (as the VE sees them: "/proc/meminfo") of its files bound from ovzproc,
-/// for a checkpoint: CRIU cannot dump a filesystem it does not know, so they are its
+/// The mount points (as the VE sees them: "/proc/meminfo") of its files bound from ovzproc
+/// or LXCFS, for a checkpoint: CRIU cannot dump a filesystem it does not know, so they are its
 /// externals, and the restore binds them again.
 result<std::vector<std::string>> proc_view_binds(pid_t init);
 
 /// CRIU's externals for those binds: at the dump, each mount point named
 /// ("mnt[/proc/meminfo]:ovzproc/proc/meminfo"); at a restore, each name given the file of
-/// `source` to bind (an ovzproc mounted for the restore, or the host's /proc where the
-/// module is not loaded: the restored VE then reads the host's numbers, as it would after a
+/// `source` to bind (an ovzproc mounted for the restore, LXCFS's proc/, or the host's /proc
+/// where neither is here: the restored VE then reads the host's numbers, as it would after a
 /// start there).
 std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds);
 std::vector<std::string> proc_view_externals(const std::vector<std::string>& binds,

@@ -134,12 +134,10 @@ std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns
 }
 
 std::vector<fs_step> proc_view_steps(const std::filesystem::path& root,
-                                     const std::filesystem::path& views) {
+                                     const std::filesystem::path& views,
+                                     const std::vector<std::string>& files) {
   std::vector<fs_step> steps;
-  // user_beancounters is not among them: a bind needs a file to cover, and the VE's procfs
-  // has none of that name.
-  for (const char* file : {"meminfo", "cpuinfo", "stat", "loadavg", "uptime", "diskstats",
-                           "swaps"}) {
+  for (const auto& file : files) {
     fs_step s;
     s.what = fs_step::kind::bind;
     s.source = (views / file).string();

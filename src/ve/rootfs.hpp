@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace ovz::detail {
@@ -19,9 +20,10 @@ namespace ovz::detail {
 std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns,
                                   std::optional<std::uint64_t> max_ptys = {});
 
-/// The VE's own views of /proc from the companion module: the files of an ovzproc mounted at
-/// `views` (ve/proc_views.hpp) bound over those of the VE's /proc, after rootfs_steps.
+/// The VE's own views of /proc (ve/proc_views.hpp): `files` of the directory `views` (an
+/// ovzproc, LXCFS's proc/) bound over those of the VE's /proc, after rootfs_steps.
 std::vector<fs_step> proc_view_steps(const std::filesystem::path& root,
-                                     const std::filesystem::path& views);
+                                     const std::filesystem::path& views,
+                                     const std::vector<std::string>& files);
 
 }  // namespace ovz::detail

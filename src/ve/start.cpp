@@ -33,8 +33,8 @@ result<process> launch(detail::ve_op& op, const std::vector<std::string>& init, 
                               op.state_root());
   // Mounted for the init's binds only: they keep ovzproc once they are made.
   std::optional<detail::proc_views_mount> views;
-  if (!plan.proc_views.empty()) {
-    BOOST_OUTCOME_TRY(mounted, detail::proc_views_mount::mount(plan.proc_views));
+  if (plan.proc_views.mounted_per_start()) {
+    BOOST_OUTCOME_TRY(mounted, detail::proc_views_mount::mount(plan.proc_views.dir));
     views.emplace(std::move(mounted));
   }
   return detail::apply_plan(plan, op.layout, op.host(), source);

@@ -2,6 +2,7 @@
 // exact output and exit status as a script driving vzctl would see them. CTIDs 9100–9199,
 // 9250-9269 for user namespaces.
 
+#include "support/lxcfs.hpp"
 #include "support/temp_root.hpp"
 #include "support/userns_root.hpp"
 
@@ -685,13 +686,16 @@ TEST_CASE("ovzctl features names what serves each view a CT has of itself", "[ov
   ovz::test::temp_root root;
   const bool module = ::access("/dev/ovz", F_OK) == 0;
   const bool timens = ::access("/proc/self/ns/time", F_OK) == 0;
+  const bool lxcfs = ovz::test::lxcfs_runs();
   const auto r = ovzctl(root.path(), {"features"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find(fmt::format("uptime        {}\n", module   ? "ovz module"
                                                     : timens ? "time namespace"
+                                                    : lxcfs  ? "LXCFS"
                                                              : "host")) == 0);
-  CHECK(r.out.find(fmt::format("proc          {}\n", module ? "ovz module" : "host")) !=
-        std::string::npos);
+  CHECK(r.out.find(fmt::format("proc          {}\n", module ? "ovz module"
+                                                  : lxcfs  ? "LXCFS"
+                                                           : "host")) != std::string::npos);
   CHECK(r.out.find("beancounters  cgroup files\n") != std::string::npos);
   CHECK(r.out.find(module ? "module        ABI 1." : "module        not loaded\n") !=
         std::string::npos);

@@ -1,11 +1,14 @@
 // A VE's own /proc views from the companion kernel module (kmod/): its memory limit as its
 // MemTotal, its CPUs in cpuinfo, its age as its uptime; and the module, pinned while a VE
 // uses it, free to go after. Runs where the module is loaded or can be ($OVZ_KMOD_DIR, the
-// lab's); skipped with the reason elsewhere. CTIDs 17203-17205.
+// lab's); skipped with the reason elsewhere. And the same views from LXCFS, without the
+// module, where it runs. CTIDs 17203, 17204, 17207.
 
 #include "support/beancounters.hpp"
+#include "support/lxcfs.hpp"
 #include "support/temp_root.hpp"
 
+#include <ovz/host.hpp>
 #include <ovz/ve.hpp>
 
 #include <fcntl.h>
@@ -147,5 +150,32 @@ TEST_CASE("a VE's /proc views come back with it from a checkpoint", "[kmod][proc
   for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(unloaded == 0);
+  MUST(v.destroy());
+}
+
+TEST_CASE("without the module, a VE sees its own memory through LXCFS where it runs",
+          "[lxcfs][proc-views]") {
+  test::require_root();
+  if (::access("/dev/ovz", F_OK) == 0) {
+    WARN("SKIPPED: the ovz module is loaded, and serves the views before LXCFS");
+    return;
+  }
+  test::temp_root root;
+  auto lxcfs = test::own_lxcfs::start(root.path() / "lxcfs");
+  if (!lxcfs) return;
+  CHECK(view_backends_here().proc_files == "LXCFS");
+  auto v = root.open(17207);
+  MUST(v.create());
+  MUST(v.set(ubc(ubc_resource::physpages, "0:160M"), true));
+  MUST(v.start());
+  CHECK(meminfo_kb(v, "MemTotal") == 160 * 1024);
+  CHECK(MUST(v.plan()).find("lxcfs/proc/meminfo") != std::string::npos);
+  // CRIU cannot dump a FUSE mount: the binds go as externals and come back from LXCFS.
+  if (test::checkpoint_works_here()) {
+    MUST(v.checkpoint());
+    MUST(v.restore());
+    CHECK(meminfo_kb(v, "MemTotal") == 160 * 1024);
+  }
+  MUST(v.stop({.fast = true}));
   MUST(v.destroy());
 }

@@ -80,8 +80,9 @@ const char *ovz_version(void);
 int ovz_has_feature(const char *name);
 
 /* What serves a view a VE has of itself on this host: `view` "uptime" ("ovz module", "time
- * namespace" or "host"), "proc" (meminfo, cpuinfo, stat, loadavg, swaps: "ovz module" or
- * "host") or "beancounters" ("cgroup files"). Static storage; NULL for an unknown view. */
+ * namespace", "LXCFS" or "host"), "proc" (meminfo, cpuinfo, stat, loadavg, swaps: "ovz
+ * module", "LXCFS" where the host runs it, or "host") or "beancounters" ("cgroup files").
+ * Static storage; NULL for an unknown view. */
 const char *ovz_view_backend(const char *view);
 
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */

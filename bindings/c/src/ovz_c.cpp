@@ -410,7 +410,7 @@ const char* ovz_view_backend(const char* view) {
     if (!view) return nullptr;
     const auto b = ovz::view_backends_here();
     // The names are a fixed set: hand out static copies, not the struct's strings.
-    static constexpr const char* names[] = {"ovz module", "time namespace", "host",
+    static constexpr const char* names[] = {"ovz module", "time namespace", "LXCFS", "host",
                                             "cgroup files"};
     const std::string* which = std::string_view(view) == "uptime"         ? &b.uptime
                                : std::string_view(view) == "proc"         ? &b.proc_files

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 static const ovz_ubc_stat *find_stat(const ovz_ubc_stat *stats, size_t n, const char *name) {
@@ -65,12 +66,20 @@ static void check_without_ve(const char *root) {
     /* The module is there exactly when its device is (the lab loads it in its own test). */
     const int kmod = access("/dev/ovz", F_OK) == 0;
     const int timens = access("/proc/self/ns/time", F_OK) == 0;
+    struct statfs fs;
+    const char *lxcfs_dir = getenv("OVZ_LXCFS") ? getenv("OVZ_LXCFS") : "/var/lib/lxcfs";
+    char meminfo[4096];
+    int lxcfs;
+    snprintf(meminfo, sizeof meminfo, "%s/proc/meminfo", lxcfs_dir);
+    lxcfs = statfs(meminfo, &fs) == 0 && fs.f_type == 0x65735546; /* FUSE: LXCFS runs */
     check(ovz_has_feature("kmod") == kmod && ovz_has_feature("timens") == timens &&
               ovz_has_feature("no-such-feature") == 0,
           "kmod and timens are as the host has them; unknown features are absent");
-    check(strcmp(ovz_view_backend("uptime"),
-                 kmod ? "ovz module" : timens ? "time namespace" : "host") == 0 &&
-              strcmp(ovz_view_backend("proc"), kmod ? "ovz module" : "host") == 0 &&
+    check(strcmp(ovz_view_backend("uptime"), kmod     ? "ovz module"
+                                             : timens ? "time namespace"
+                                             : lxcfs  ? "LXCFS"
+                                                      : "host") == 0 &&
+              strcmp(ovz_view_backend("proc"), kmod ? "ovz module" : lxcfs ? "LXCFS" : "host") == 0 &&
               strcmp(ovz_view_backend("beancounters"), "cgroup files") == 0 &&
               ovz_view_backend("disk") == NULL && ovz_view_backend(NULL) == NULL,
           "view_backend names what serves each view");

@@ -293,12 +293,23 @@ def test_set_numproc_shows_in_beancounters(root):
     assert ve.config["NUMPROC"] == "32:48"
 
 
+def _lxcfs_runs():
+    meminfo = os.path.join(os.environ.get("OVZ_LXCFS") or "/var/lib/lxcfs", "proc", "meminfo")
+    # FUSE underneath: LXCFS runs there.
+    r = subprocess.run(["stat", "-f", "-c", "%t", meminfo], capture_output=True, text=True)
+    return r.returncode == 0 and r.stdout.strip() == "65735546"
+
+
 def test_view_backends_name_what_serves_each_view():
     b = ovz.view_backends()
     timens = os.path.exists("/proc/self/ns/time")
+    lxcfs = _lxcfs_runs()
     assert b["module_loaded"] == os.path.exists("/dev/ovz")
-    assert b["uptime"] == ("ovz module" if b["module_loaded"] else "time namespace" if timens else "host")
-    assert b["proc"] == ("ovz module" if b["module_loaded"] else "host")
+    if b["module_loaded"]:
+        assert (b["uptime"], b["proc"]) == ("ovz module", "ovz module")
+    else:
+        assert b["uptime"] == ("time namespace" if timens else "LXCFS" if lxcfs else "host")
+        assert b["proc"] == ("LXCFS" if lxcfs else "host")
     assert b["beancounters"] == "cgroup files"
     if b["module_loaded"]:
         assert b["module"].startswith("ABI 1.")
