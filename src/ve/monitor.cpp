@@ -317,7 +317,9 @@ served from_spawn(pid_t init, int module_fd) {
   if (master && *master) s.master = std::move(**master);
   s.listeners.reset(console_socket_fd);
   s.listener.reset(::fcntl(listener_fd, F_GETFD) >= 0 ? listener_fd : -1);
-  s.broker_socket.reset(::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd : -1);
+  // A VE without a broker may have the module's file there instead.
+  s.broker_socket.reset(broker_fd != module_fd && ::fcntl(broker_fd, F_GETFD) >= 0 ? broker_fd
+                                                                                 : -1);
   return s;
 }
 

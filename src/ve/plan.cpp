@@ -43,8 +43,6 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   for (auto& s : cgroup_view_steps(p.root, host.cgroups, userns.has_value()))
     p.mounts.push_back(std::move(s));
   p.proc_views = host.proc_views;
-  for (auto& s : proc_view_steps(p.root, p.proc_views.dir, p.proc_views.files))
-    p.mounts.push_back(std::move(s));
   p.module = module_view(l.id, settings);
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
   p.limits = limits_for(settings, fields_for(settings));
@@ -185,6 +183,11 @@ std::string to_text(const ve_plan& p) {
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.string(),
                               console_log_max));
   line("monitor", p.monitor.string());
+  if (p.proc_views.bound())
+    line("proc views", fmt::format("{} from {}: {}",
+                                   p.proc_views.what == proc_views_source::kind::module ? "module"
+                                                                                       : "LXCFS",
+                                   p.proc_views.dir.string(), fmt::join(p.proc_views.files, " ")));
   return out;
 }
 

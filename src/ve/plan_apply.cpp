@@ -46,6 +46,9 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spec.hostname = plan.hostname;
   spec.fs = std::move(root_steps);
   spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
+  // Held until the spawn is done: the init attaches them.
+  auto views = proc_view_trees(plan, spec.fs);
+  if (!views) return views.error();
   spec.new_root = plan.root;
   spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
   const auto l = layout_of(state_root_, plan.id);

@@ -4,6 +4,7 @@
 
 #include "fail.hpp"
 #include "kernel/files.hpp"
+#include "kernel/idmap.hpp"
 #include "log.hpp"
 #include "kernel/sys.hpp"
 
@@ -130,6 +131,20 @@ result<void> update_module_view(pid_t init, const module_ve& view) {
   // Not registered: started before the module was loaded, its views are the host's anyway.
   if (!updated && updated.error().sys_errno() == ENOENT) return success();
   return updated;
+}
+
+result<std::vector<unique_fd>> proc_view_trees(const ve_plan& plan, std::vector<fs_step>& steps) {
+  std::vector<unique_fd> trees;
+  for (const auto& file : plan.proc_views.files) {
+    BOOST_OUTCOME_TRY(tree, cloned_tree(plan.proc_views.dir / file));
+    fs_step s;
+    s.what = fs_step::kind::attach;
+    s.fd = tree.get();
+    s.target = (plan.root / "proc" / file).string();
+    steps.push_back(std::move(s));
+    trees.push_back(std::move(tree));
+  }
+  return trees;
 }
 
 result<unique_fd> module_file_for(const ve_plan& plan) {

@@ -62,6 +62,12 @@ std::vector<std::string> proc_view_externals(const std::vector<std::string>& bin
 /// the module is loaded and knows the VE.
 result<void> update_module_view(pid_t init, const module_ve& view);
 
+/// The VE's /proc views as detached copies of the mounts of their files, which its init
+/// attaches over its /proc files (steps added to `steps`; the descriptors are theirs, to hold
+/// until the spawn is done): in a user namespace the init could not walk the state root's
+/// run/ to bind them by path.
+result<std::vector<unique_fd>> proc_view_trees(const ve_plan& plan, std::vector<fs_step>& steps);
+
 /// The /dev/ovz file a start or restore of `plan` registers its init through and hands to
 /// the VE's monitor, which holds it for the VE's life; none when the plan binds no views.
 result<unique_fd> module_file_for(const ve_plan& plan);

@@ -133,18 +133,4 @@ std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns
   return steps;
 }
 
-std::vector<fs_step> proc_view_steps(const std::filesystem::path& root,
-                                     const std::filesystem::path& views,
-                                     const std::vector<std::string>& files) {
-  std::vector<fs_step> steps;
-  for (const auto& file : files) {
-    fs_step s;
-    s.what = fs_step::kind::bind;
-    s.source = (views / file).string();
-    s.target = (root / "proc" / file).string();
-    steps.push_back(s);
-  }
-  return steps;
-}
-
 }  // namespace ovz::detail

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
 namespace ovz::detail {
@@ -19,11 +18,5 @@ namespace ovz::detail {
 /// devpts (NUMPTY), so that one VE cannot take every pty the host has. No system call.
 std::vector<fs_step> rootfs_steps(const std::filesystem::path& root, bool userns,
                                   std::optional<std::uint64_t> max_ptys = {});
-
-/// The VE's own views of /proc (ve/proc_views.hpp): `files` of the directory `views` (an
-/// ovzproc, LXCFS's proc/) bound over those of the VE's /proc, after rootfs_steps.
-std::vector<fs_step> proc_view_steps(const std::filesystem::path& root,
-                                     const std::filesystem::path& views,
-                                     const std::vector<std::string>& files);
 
 }  // namespace ovz::detail

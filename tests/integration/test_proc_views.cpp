@@ -2,11 +2,12 @@
 // MemTotal, its CPUs in cpuinfo, its age as its uptime; and the module, pinned while a VE
 // uses it, free to go after. Runs where the module is loaded or can be ($OVZ_KMOD_DIR, the
 // lab's); skipped with the reason elsewhere. And the same views from LXCFS, without the
-// module, where it runs. CTIDs 17203, 17204, 17207.
+// module, where it runs. CTIDs 17203, 17204, 17207, 17208.
 
 #include "support/beancounters.hpp"
 #include "support/lxcfs.hpp"
 #include "support/temp_root.hpp"
+#include "support/userns_root.hpp"
 
 #include <ovz/host.hpp>
 #include <ovz/ve.hpp>
@@ -113,7 +114,7 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
              Catch::Matchers::Matches(" *numproc +[0-9]+ +[0-9]+ +77 +77 +[0-9]+\n"));
 
   // The plan names the binds; the ovzproc the start mounted for them is gone from the host.
-  CHECK(MUST(v.plan()).find(".proc/meminfo") != std::string::npos);
+  CHECK(MUST(v.plan()).find("proc views   module from ") != std::string::npos);
   std::ifstream mounts("/proc/self/mountinfo");
   const std::string host_mounts((std::istreambuf_iterator<char>(mounts)), {});
   CHECK(host_mounts.find("ovzproc") == std::string::npos);
@@ -125,6 +126,25 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   INFO("delete_module: " << std::strerror(errno));
+  CHECK(unloaded == 0);
+  MUST(v.destroy());
+}
+
+TEST_CASE("a VE in a user namespace sees its own /proc too", "[kmod][proc-views][userns]") {
+  test::require_root();
+  if (!module_here()) return;
+  test::userns_root root;
+  auto v = root.open(17208);
+  MUST(v.create({.userns = true}));
+  MUST(v.set(ubc(ubc_resource::physpages, "0:128M"), true));
+  MUST(v.start());
+  CHECK(meminfo_kb(v, "MemTotal") == 128 * 1024);
+  CHECK_THAT(MUST(v.exec({"/bin/cat", "/proc/user_beancounters"})).out,
+             Catch::Matchers::Contains("17208:  kmemsize"));
+  MUST(v.stop({.fast = true}));
+  long unloaded = -1;
+  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(unloaded == 0);
   MUST(v.destroy());
 }
@@ -169,7 +189,7 @@ TEST_CASE("without the module, a VE sees its own memory through LXCFS where it r
   MUST(v.set(ubc(ubc_resource::physpages, "0:160M"), true));
   MUST(v.start());
   CHECK(meminfo_kb(v, "MemTotal") == 160 * 1024);
-  CHECK(MUST(v.plan()).find("lxcfs/proc/meminfo") != std::string::npos);
+  CHECK(MUST(v.plan()).find("proc views   LXCFS from ") != std::string::npos);
   // CRIU cannot dump a FUSE mount: the binds go as externals and come back from LXCFS.
   if (test::checkpoint_works_here()) {
     MUST(v.checkpoint());
