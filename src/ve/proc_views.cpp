@@ -5,8 +5,8 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/idmap.hpp"
-#include "log.hpp"
 #include "kernel/sys.hpp"
+#include "log.hpp"
 
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -39,8 +39,8 @@ std::optional<std::filesystem::path> lxcfs_here() {
 
 result<proc_views_source> proc_views_source_for(const ve_paths& l) {
   BOOST_OUTCOME_TRY(module, probe_ovz_module());
-  // user_beancounters is not among the files: a bind needs a file to cover, and the VE's
-  // procfs has none of that name (the module makes it a /proc entry of its own).
+  // Not user_beancounters: an attach needs a file to cover, and the VE's procfs has none of
+  // that name (the module makes it a /proc entry of its own).
   if (module && module->proc_views)
     return proc_views_source{.what = proc_views_source::kind::module, .dir = l.proc_views,
                              .files = {"meminfo", "cpuinfo", "stat", "loadavg", "uptime",

@@ -54,6 +54,18 @@ bool module_here() {
 
 long unload_module() { return ::syscall(SYS_delete_module, "ovz", O_NONBLOCK); }
 
+// Stops `v`, in use of the module while it runs (its registration, its binds), and checks the
+// module can go once it stopped (its mount namespace and monitor may take a moment to end).
+void stop_then_unload(ve& v) {
+  CHECK(unload_module() != 0);
+  MUST(v.stop({.fast = true}));
+  long unloaded = -1;
+  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO("delete_module: " << std::strerror(errno));
+  CHECK(unloaded == 0);
+}
+
 // The number after `key` in /proc/meminfo as the VE reads it, in kB.
 long meminfo_kb(ve& v, const std::string& key) {
   auto r = MUST(v.exec({"/bin/sh", "-c", "grep '^" + key + ":' /proc/meminfo"}));
@@ -119,14 +131,7 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   const std::string host_mounts((std::istreambuf_iterator<char>(mounts)), {});
   CHECK(host_mounts.find("ovzproc") == std::string::npos);
 
-  // In use while the VE runs (its monitor's registration, its binds); free once it stopped.
-  CHECK(unload_module() != 0);
-  MUST(v.stop({.fast = true}));
-  long unloaded = -1;
-  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  INFO("delete_module: " << std::strerror(errno));
-  CHECK(unloaded == 0);
+  stop_then_unload(v);
   MUST(v.destroy());
 }
 
@@ -141,11 +146,7 @@ TEST_CASE("a VE in a user namespace sees its own /proc too", "[kmod][proc-views]
   CHECK(meminfo_kb(v, "MemTotal") == 128 * 1024);
   CHECK_THAT(MUST(v.exec({"/bin/cat", "/proc/user_beancounters"})).out,
              Catch::Matchers::Contains("17208:  kmemsize"));
-  MUST(v.stop({.fast = true}));
-  long unloaded = -1;
-  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(unloaded == 0);
+  stop_then_unload(v);
   MUST(v.destroy());
 }
 
@@ -163,13 +164,8 @@ TEST_CASE("a VE's /proc views come back with it from a checkpoint", "[kmod][proc
   CHECK(meminfo_kb(v, "MemTotal") == 192 * 1024);
   CHECK_THAT(MUST(v.exec({"/bin/cat", "/proc/user_beancounters"})).out,
              Catch::Matchers::Contains("17204:  kmemsize"));
-  // Registered again by its new monitor: still in use, free once it stopped.
-  CHECK(unload_module() != 0);
-  MUST(v.stop({.fast = true}));
-  long unloaded = -1;
-  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(unloaded == 0);
+  // Registered again by its new monitor.
+  stop_then_unload(v);
   MUST(v.destroy());
 }
 
