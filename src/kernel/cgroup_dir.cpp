@@ -78,20 +78,7 @@ result<std::string> cgroup_dir::read(const char* name) const {
   if (!holding_) return read_file_at(fd_.get(), name, file(name));
   BOOST_OUTCOME_TRY(h, held(name));
   if (!h->fd) return sys_fail(ENOENT, "open {}", file(name));
-  // The kernel renders a cgroup file anew at offset 0 (seq_file restarts there).
-  std::string out;
-  char buf[4096];
-  for (off_t at = 0;;) {
-    ssize_t n = ::pread(h->fd.get(), buf, sizeof buf, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_fail(errno, "read {}", file(name));
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    // seq_file fills what it is given up to the end: a short read is the end.
-    if (static_cast<std::size_t>(n) < sizeof buf) break;
-    at += n;
-  }
-  return out;
+  return reread_file(h->fd.get(), file(name));
 }
 
 result<void> cgroup_dir::write(const char* name, std::string_view value) const {

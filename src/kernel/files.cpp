@@ -88,6 +88,20 @@ result<std::string> read_file_at(int dir_fd, const char* name, const std::string
   return out;
 }
 
+result<std::string> reread_file(int fd, const std::string& shown) {
+  std::string out;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_fail(errno, "read {}", shown);
+    out.append(buf, static_cast<std::size_t>(n));
+    // seq_file fills what it is given up to the end: a short read is the end.
+    if (static_cast<std::size_t>(n) < sizeof buf) return out;
+    at += n;
+  }
+}
+
 result<unique_fd> open_root_of(pid_t pid) {
   const auto path = fmt::format("/proc/{}/root", pid);
   unique_fd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -21,6 +21,9 @@ result<std::string> read_file(const std::string& path, int flags = 0);
 /// read_file of `name` relative to the directory `dir_fd`; `shown` names the file in errors.
 result<std::string> read_file_at(int dir_fd, const char* name, const std::string& shown,
                                  int flags = 0);
+/// The whole content of a kernel file held open (`fd`), read again from its start: a cgroup
+/// or /proc file renders itself anew at offset 0. `shown` names the file in errors.
+result<std::string> reread_file(int fd, const std::string& shown);
 /// The root directory that process `pid` sees (/proc/PID/root), as an O_PATH descriptor.
 result<unique_fd> open_root_of(pid_t pid);
 /// `path` opened relative to the directory `dir_fd` by openat2(2), whose `resolve` flags

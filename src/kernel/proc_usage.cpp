@@ -17,18 +17,10 @@ namespace {
 // The whole of a /proc file held open, read again from its start; false when it cannot be
 // read any more (ESRCH: its process is gone).
 bool reread(int fd, std::string& out) {
-  out.clear();
-  char buf[4096];
-  for (off_t at = 0;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out.append(buf, static_cast<std::size_t>(n));
-    // seq_file fills what it is given up to the end: a short read is the end.
-    if (static_cast<std::size_t>(n) < sizeof buf) return true;
-    at += n;
-  }
+  auto text = reread_file(fd, "/proc file");
+  if (!text) return false;
+  out = std::move(*text);
+  return true;
 }
 
 unique_fd open_proc(const std::string& path) {
