@@ -61,21 +61,20 @@ result<proc_views_mount> proc_views_mount::mount(const std::filesystem::path& wh
   if (ec) return sys_fail(ec.value(), "create {}", where.string());
   // A mount a crashed start left here goes first; the VEs that bound its files keep them.
   ::umount2(where.c_str(), MNT_DETACH);
+  // Owned from here: a failure below leaves neither the mount nor the directory.
+  proc_views_mount held(where);
   if (::mount("ovzproc", where.c_str(), OVZ_KMOD_FSTYPE, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
               nullptr) != 0)
     return sys_fail(errno, "mount {} on {}", OVZ_KMOD_FSTYPE, where.string());
   // Not seen in the host's other mount namespaces: it is the start's alone, for a moment.
-  if (::mount(nullptr, where.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
-    int err = errno;
-    ::umount2(where.c_str(), MNT_DETACH);
-    return sys_fail(err, "make {} private", where.string());
-  }
-  return proc_views_mount(where);
+  if (::mount(nullptr, where.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+    return sys_fail(errno, "make {} private", where.string());
+  return held;
 }
 
 proc_views_mount::~proc_views_mount() {
   if (where_.empty()) return;
-  if (::umount2(where_.c_str(), MNT_DETACH) != 0)
+  if (::umount2(where_.c_str(), MNT_DETACH) != 0 && errno != EINVAL)  // EINVAL: not mounted
     log(log_level::warning, fmt::format("umount {}: {}", where_.string(), std::strerror(errno)));
   std::error_code ec;
   std::filesystem::remove(where_, ec);
