@@ -77,11 +77,14 @@ static long ovz_ioc_version(void __user *arg)
 	return copy_to_user(arg, &v, v.size) ? -EFAULT : 0;
 }
 
+/* REGISTER's and UPDATE's argument: root's only, checked before it is read. */
 static int ovz_copy_ve(struct ovz_kmod_ve *k, const void __user *arg)
 {
 	u32 usize;
 	int err;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	BUILD_BUG_ON(sizeof(*k) != OVZ_KMOD_VE_SIZE_VER0);
 	err = ovz_user_size(arg, OVZ_KMOD_VE_SIZE_VER0, &usize);
 	if (err)
@@ -98,8 +101,6 @@ static long ovz_ioc_register(struct ovz_file *of, const void __user *arg)
 	struct ovz_ve *ve;
 	int err;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	err = ovz_copy_ve(&k, arg);
 	if (err)
 		return err;
@@ -121,8 +122,6 @@ static long ovz_ioc_update(struct ovz_file *of, const void __user *arg)
 	struct ovz_ve *ve;
 	int err;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	err = ovz_copy_ve(&k, arg);
 	if (err)
 		return err;
