@@ -19,7 +19,8 @@ struct cpu_params {
   /// Ceiling in percent of one CPU (above 100 for several CPUs); 0 means no ceiling.
   std::optional<std::uint32_t> cpulimit{};
   /// Ceiling as a number of CPUs (acts like cpulimit = 100 × cpus), at least 1 (see
-  /// check_bootable); unset means no ceiling.
+  /// check_bootable); unset means no ceiling. Without a cpumask the VE also runs on that many
+  /// of the host's CPUs (chosen by CTID, so that VEs spread), which nproc shows inside.
   std::optional<std::uint32_t> cpus{};
   /// The CPUs the VE may run on, as a list like "0-3,6" or "all".
   std::optional<std::string> cpumask{};

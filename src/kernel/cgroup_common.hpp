@@ -65,6 +65,11 @@ result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::stri
 
 /// The content of a cgroup's file at `path`; nullopt when it does not exist (no such cgroup,
 /// or a controller that is not there).
+/// The CPUs to write into a VE's cpuset.cpus for `l`: those it names, else its share of the
+/// parent's (`parent_file`: v1's cpuset.cpus, v2's cpuset.cpus.effective); empty: all of them.
+result<std::string> cpuset_cpus_for(const cgroup_dir& d, const cgroup_limits& l,
+                                    const char* parent_file);
+
 result<std::optional<std::string>> read_if_present(const std::string& path);
 /// A file holding one number; nullopt when the file does not exist. "max" reads as UINT64_MAX.
 result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const char* file);

@@ -32,7 +32,9 @@ struct cgroup_limits {
   std::uint64_t cpu_shares = 1024;          // v1 cpu.shares; v2 takes the matching weight
   std::optional<std::uint64_t> cpu_quota_us;  // per period; nullopt: no ceiling
   std::uint64_t cpu_period_us = 100000;
-  std::string cpuset_cpus;                  // empty: every CPU the parent has
+  std::string cpuset_cpus;                  // empty: every CPU the parent has, or…
+  std::uint32_t cpuset_count = 0;           // …this many of them (0: all), consecutive from
+  std::uint64_t cpuset_start = 0;           // this position in the parent's list (take_cpus)
 };
 
 // A device node VE processes may use: 'c' or 'b', major, minor (-1: any), and how.

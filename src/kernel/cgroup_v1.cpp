@@ -45,14 +45,12 @@ result<void> apply_cpu_quota(const cgroup_dir& d, const cgroup_limits& l) {
   return write_number(d, "cpu.cfs_quota_us", l.cpu_quota_us, "-1");
 }
 
-// No CPUs named: every CPU of the parent.
+// v1 has no "all": every CPU of the parent is written out.
 result<void> apply_cpuset(const cgroup_dir& d, const cgroup_limits& l) {
-  std::string cpus = l.cpuset_cpus;
-  if (cpus.empty()) {
-    BOOST_OUTCOME_TRY(parent, d.read("../cpuset.cpus"));
-    cpus = parent;
-  }
-  return d.write("cpuset.cpus", cpus);
+  BOOST_OUTCOME_TRY(cpus, cpuset_cpus_for(d, l, "cpuset.cpus"));
+  if (!cpus.empty()) return d.write("cpuset.cpus", cpus);
+  BOOST_OUTCOME_TRY(parent, d.read("../cpuset.cpus"));
+  return d.write("cpuset.cpus", parent);
 }
 
 result<cgroup_counter> pids_usage(const cgroup_dir& d) {

@@ -59,7 +59,7 @@ std::uint64_t side_of(const ubc_row& row, const ubc_value& v) {
 
 }  // namespace
 
-cgroup_limits limits_for(const ve_params& p, unsigned fields) {
+cgroup_limits limits_for(const ve_params& p, unsigned fields, std::uint64_t cpuset_key) {
   cgroup_limits l;
   l.fields = fields;
   for (const auto& row : ubc_rows) {
@@ -70,7 +70,15 @@ cgroup_limits limits_for(const ve_params& p, unsigned fields) {
   }
   l.cpu_shares = shares_from_cpuunits(p.cpu.cpuunits.value_or(cpuunits_default));
   l.cpu_quota_us = quota_us(p.cpu.cpulimit, p.cpu.cpus, l.cpu_period_us);
-  if (p.cpu.cpumask && *p.cpu.cpumask != "all") l.cpuset_cpus = *p.cpu.cpumask;
+  if (p.cpu.cpumask) {
+    if (*p.cpu.cpumask != "all") l.cpuset_cpus = *p.cpu.cpumask;
+  } else {
+    // Software sizes itself by its affinity (nproc, sched_getaffinity): a VE told it has N
+    // CPUs runs on N of them, as OpenVZ's VEs saw N. VEs of consecutive CTIDs take turns
+    // over the host's CPUs. A cpumask, even "all", is the user's choice and wins.
+    l.cpuset_count = p.cpu.cpus.value_or(0);
+    l.cpuset_start = cpuset_key * l.cpuset_count;
+  }
   return l;
 }
 
@@ -80,7 +88,7 @@ unsigned fields_for(const ve_params& changes) {
   for (const auto& [r, value] : changes.ubc) f |= slot_of(row_of(r).limit).field;
   if (changes.cpu.cpuunits) f |= field_cpu_shares;
   if (changes.cpu.cpulimit || changes.cpu.cpus) f |= field_cpu_quota;
-  if (changes.cpu.cpumask) f |= field_cpuset;
+  if (changes.cpu.cpumask || changes.cpu.cpus) f |= field_cpuset;
   return f;
 }
 

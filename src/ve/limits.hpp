@@ -10,8 +10,10 @@
 namespace ovz::detail {
 
 /// The limits for a VE's complete settings (as params_from_config gives them), marked to
-/// write the fields that `changes` touch (all of them by default).
-cgroup_limits limits_for(const ve_params& p, unsigned fields = all_fields);
+/// write the fields that `changes` touch (all of them by default). `cpuset_key` (its CTID)
+/// chooses the CPUs of a VE with CPUS and no CPUMASK.
+cgroup_limits limits_for(const ve_params& p, unsigned fields = all_fields,
+                         std::uint64_t cpuset_key = 0);
 
 /// The limit fields that setting `changes` touches.
 unsigned fields_for(const ve_params& changes);

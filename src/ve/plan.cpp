@@ -45,7 +45,7 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   p.proc_views = host.proc_views;
   p.module = module_view(l.id, settings);
   // A new cgroup starts with every limit off: only what CTID.conf sets needs writing.
-  p.limits = limits_for(settings, fields_for(settings));
+  p.limits = limits_for(settings, fields_for(settings), l.id.value());
   p.device_rules = ve_device_rules(host.devnodes);
   p.devnodes = host.devnodes;
   p.confine = std::move(confined);
@@ -100,6 +100,11 @@ std::string limit_text(const std::optional<std::uint64_t>& v) {
   return v ? std::to_string(*v) : "max";
 }
 
+std::string cpuset_text(const cgroup_limits& l) {
+  if (!l.cpuset_cpus.empty()) return l.cpuset_cpus;
+  return l.cpuset_count ? fmt::format("{} of the parent's, by CTID", l.cpuset_count) : "all";
+}
+
 std::string caps_text(const std::vector<int>& caps) {
   std::vector<std::string> names;
   for (int c : caps) {
@@ -146,7 +151,7 @@ std::string to_text(const ve_plan& p) {
                              limit_text(l.pids_max), limit_text(l.memory_max),
                              limit_text(l.swap_max), limit_text(l.kmem_max), l.memory_min,
                              l.memory_low, l.cpu_shares, limit_text(l.cpu_quota_us),
-                             l.cpu_period_us, l.cpuset_cpus.empty() ? "all" : l.cpuset_cpus));
+                             l.cpu_period_us, cpuset_text(l)));
   for (const auto& d : p.device_rules) {
     std::string access;
     if (d.access & device_rule::read) access += 'r';

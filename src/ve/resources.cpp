@@ -44,8 +44,8 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
   undo_step undo;
   if (site.init_pid) {
     const unsigned fields = fields_for(changes);
-    auto next = limits_for(merged(current, changes), fields);
-    auto previous = limits_for(current, fields);
+    auto next = limits_for(merged(current, changes), fields, site.layout.id.value());
+    auto previous = limits_for(current, fields, site.layout.id.value());
     BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
     undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {

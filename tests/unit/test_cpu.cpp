@@ -2,6 +2,7 @@
 #include <ovz/cpu.hpp>
 #include <string>
 
+#include "cpu_list.hpp"
 #include "kernel/cpu_weight.hpp"
 #include "model/cpu_math.hpp"
 #include "support/temp_root.hpp"
@@ -10,6 +11,7 @@ using ovz::cpu_params;
 using ovz::errc;
 using ovz::detail::quota_us;
 using ovz::detail::shares_from_cpuunits;
+using ovz::detail::take_cpus;
 using ovz::detail::weight_from_shares;
 
 namespace {
@@ -119,4 +121,27 @@ TEST_CASE("quota_us takes the lower of cpulimit and cpus", "[cpu]") {
   CHECK(quota_us(std::nullopt, std::nullopt, 100000) == std::nullopt);
   CHECK(quota_us(0, 0, 100000) == std::nullopt);
   CHECK(quota_us(0, std::nullopt, 100000) == std::nullopt);
+}
+
+TEST_CASE("take_cpus gives a VE its CPUs of the parent's, consecutive VEs taking turns",
+          "[cpu]") {
+  auto take = [](const char* available, std::uint32_t count, std::uint64_t start) {
+    auto r = take_cpus(available, count, start);
+    REQUIRE(r);
+    return *r;
+  };
+  // As the kernel prints them, with its newline.
+  CHECK(take("0-1\n", 1, 100) == "0");
+  CHECK(take("0-1\n", 1, 101) == "1");
+  CHECK(take("0-7", 2, 2 * 101) == "2-3");
+  CHECK(take("0-7", 3, 3 * 3) == "1-3");
+  CHECK(take("0-7", 3, 3 * 2) == "0,6-7");  // wraps round
+  CHECK(take("0,2,4-5", 2, 2 * 1) == "4-5");  // positions in the list, not CPU numbers
+  CHECK(take("0,2,4-5", 3, 3 * 1) == "0,2,5");
+  // No narrowing: none asked, or as many as there are or more.
+  CHECK(take("0-3", 0, 0) == "");
+  CHECK(take("0-3", 4, 4 * 7) == "");
+  CHECK(take("0-3", 9, 9) == "");
+  CHECK_FALSE(take_cpus("", 1, 0));
+  CHECK_FALSE(take_cpus("0-x", 1, 0));
 }
