@@ -159,9 +159,10 @@ std::optional<std::uint64_t> to_number(std::string_view text) {
 
 result<std::string> cpuset_cpus_for(const cgroup_dir& d, const cgroup_limits& l,
                                     const char* parent_file) {
-  if (!l.cpuset_cpus.empty() || l.cpuset_count == 0) return l.cpuset_cpus;
+  if (!l.cpuset_cpus.empty()) return l.cpuset_cpus;
   BOOST_OUTCOME_TRY(parent, d.read(("../" + std::string(parent_file)).c_str()));
-  return take_cpus(parent, l.cpuset_count, l.cpuset_start);
+  BOOST_OUTCOME_TRY(share, take_cpus(parent, l.cpuset_count, l.cpuset_start));
+  return share.empty() ? parent : share;
 }
 
 result<std::optional<std::string>> read_if_present(const std::string& path) {

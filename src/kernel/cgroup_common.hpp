@@ -66,7 +66,8 @@ result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::stri
 /// The content of a cgroup's file at `path`; nullopt when it does not exist (no such cgroup,
 /// or a controller that is not there).
 /// The CPUs to write into a VE's cpuset.cpus for `l`: those it names, else its share of the
-/// parent's (`parent_file`: v1's cpuset.cpus, v2's cpuset.cpus.effective); empty: all of them.
+/// parent's (`parent_file`: v1's cpuset.cpus, v2's cpuset.cpus.effective), else all of the
+/// parent's, written out: a cpuset with processes may not become empty, v2's "all" too.
 result<std::string> cpuset_cpus_for(const cgroup_dir& d, const cgroup_limits& l,
                                     const char* parent_file);
 

@@ -45,12 +45,9 @@ result<void> apply_cpu_quota(const cgroup_dir& d, const cgroup_limits& l) {
   return write_number(d, "cpu.cfs_quota_us", l.cpu_quota_us, "-1");
 }
 
-// v1 has no "all": every CPU of the parent is written out.
 result<void> apply_cpuset(const cgroup_dir& d, const cgroup_limits& l) {
   BOOST_OUTCOME_TRY(cpus, cpuset_cpus_for(d, l, "cpuset.cpus"));
-  if (!cpus.empty()) return d.write("cpuset.cpus", cpus);
-  BOOST_OUTCOME_TRY(parent, d.read("../cpuset.cpus"));
-  return d.write("cpuset.cpus", parent);
+  return d.write("cpuset.cpus", cpus);
 }
 
 result<cgroup_counter> pids_usage(const cgroup_dir& d) {

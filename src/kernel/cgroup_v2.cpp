@@ -92,9 +92,8 @@ class cgroup_v2_resources final : public cgroup_resources {
       BOOST_OUTCOME_TRY(apply_cpu_quota(d, l));
     }
     if (file("cpuset.cpus", field_cpuset)) {
-      // An empty cpuset.cpus on v2 means the parent's effective CPUs.
       BOOST_OUTCOME_TRY(cpus, cpuset_cpus_for(d, l, "cpuset.cpus.effective"));
-      BOOST_OUTCOME_TRY(d.write("cpuset.cpus", cpus.empty() ? "\n" : cpus));
+      BOOST_OUTCOME_TRY(d.write("cpuset.cpus", cpus));
     }
     return success();
   }

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include "distro/debian_template.hpp"
 #include "model/layout.hpp"
+#include "support/beancounters.hpp"
+#include "support/kmod.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
@@ -220,6 +222,39 @@ bool password_is(const ovz::ve& v, const std::string& user, const std::string& p
 }  // namespace
 
 // CTIDs 16060-16069.
+TEST_CASE("a Debian VE's own free and nproc show its limits where the ovz module is loaded",
+          "[debian][kmod]") {
+  ovz::test::require_root();
+  if (!ovz::test::module_here()) return;
+  debian_ve d("sysv", 17224);
+  auto& v = d.v;
+  auto p = ovz::test::ubc(ovz::ubc_resource::physpages, "0:256M");
+  p.cpu.cpus = 1;
+  MUST(v.set(p, true));
+  MUST(v.start());
+  // procps' free reads /proc/meminfo; coreutils' nproc the affinity.
+  auto mem = [&] {
+    auto r = sh(v, "free -m | awk '/^Mem:/ {print $2, $3}'");
+    INFO(r.out << r.err);
+    std::istringstream in(r.out);
+    long total = -1, used = -1;
+    in >> total >> used;
+    return std::pair(total, used);
+  };
+  const auto [total, used] = mem();
+  CHECK(total == 256);
+  CHECK(sh(v, "nproc").out == "1\n");
+  // 64 MiB of tmpfs pages, charged to the VE's memory: used rises by them.
+  REQUIRE(sh(v, "mount -t tmpfs hog /mnt && dd if=/dev/zero of=/mnt/fill bs=1M count=64 "
+                "2>/dev/null").exit_code == 0);
+  const auto [total_after, used_after] = mem();
+  CHECK(total_after == 256);
+  CHECK(used_after - used >= 56);
+  sh(v, "umount /mnt");
+  ovz::test::stop_then_unload(v);
+  CHECK(ovz::test::leftovers(d.root).empty());
+}
+
 TEST_CASE("a Debian VE gets HOSTNAME, its resolver and users' passwords as vzctl set them",
           "[debian][settings]") {
   ovz::test::require_root();

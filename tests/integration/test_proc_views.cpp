@@ -2,9 +2,11 @@
 // MemTotal, its CPUs in cpuinfo, its age as its uptime; and the module, pinned while a VE
 // uses it, free to go after. Runs where the module is loaded or can be ($OVZ_KMOD_DIR, the
 // lab's); skipped with the reason elsewhere. And the same views from LXCFS, without the
-// module, where it runs. CTIDs 17203, 17204, 17207, 17208.
+// module, where it runs. And what no view changes: a VE told it has N CPUs runs on N, which
+// nproc reads from its affinity. CTIDs 17203, 17204, 17207, 17208, 17220-17223.
 
 #include "support/beancounters.hpp"
+#include "support/kmod.hpp"
 #include "support/lxcfs.hpp"
 #include "support/temp_root.hpp"
 #include "support/userns_root.hpp"
@@ -12,13 +14,10 @@
 #include <ovz/host.hpp>
 #include <ovz/ve.hpp>
 
-#include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -27,44 +26,11 @@
 #include <thread>
 
 using namespace ovz;
+using ovz::test::module_here;
+using ovz::test::stop_then_unload;
 using ovz::test::ubc;
 
 namespace {
-
-// Loads kmod/'s module from $OVZ_KMOD_DIR unless it is loaded; false (the test is skipped,
-// saying why) where neither is possible.
-bool module_here() {
-  if (::access("/dev/ovz", F_OK) == 0) return true;
-  const char* dir = std::getenv("OVZ_KMOD_DIR");
-  if (!dir) {
-    WARN("SKIPPED: no /dev/ovz and no OVZ_KMOD_DIR: the ovz module is not loaded here "
-         "(tests/lab/run builds and offers it)");
-    return false;
-  }
-  const std::string ko = std::string(dir) + "/ovz.ko";
-  const int fd = ::open(ko.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  const long loaded = ::syscall(SYS_finit_module, fd, "", 0);
-  const int err = errno;
-  ::close(fd);
-  INFO("finit_module " << ko << ": " << std::strerror(err));
-  REQUIRE((loaded == 0 || err == EEXIST));
-  return true;
-}
-
-long unload_module() { return ::syscall(SYS_delete_module, "ovz", O_NONBLOCK); }
-
-// Stops `v`, in use of the module while it runs (its registration, its binds), and checks the
-// module can go once it stopped (its mount namespace and monitor may take a moment to end).
-void stop_then_unload(ve& v) {
-  CHECK(unload_module() != 0);
-  MUST(v.stop({.fast = true}));
-  long unloaded = -1;
-  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  INFO("delete_module: " << std::strerror(errno));
-  CHECK(unloaded == 0);
-}
 
 // The number after `key` in /proc/meminfo as the VE reads it, in kB.
 long meminfo_kb(ve& v, const std::string& key) {
@@ -99,6 +65,7 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   CHECK(free_before - free_after >= 40 * 1024);
 
   CHECK(MUST(v.exec({"/bin/sh", "-c", "grep -c ^processor /proc/cpuinfo"})).out == "1\n");
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "nproc"})).out == "1\n");
   auto uptime = MUST(v.exec({"/bin/cat", "/proc/uptime"})).out;
   const double age = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   CHECK(std::stod(uptime) <= age + 1);
@@ -121,6 +88,8 @@ TEST_CASE("a VE sees its own memory, CPUs and age in /proc where the module is l
   live.cpu.cpus = 2;
   MUST(v.set(live, false));
   CHECK(MUST(v.exec({"/bin/sh", "-c", "grep -c ^processor /proc/cpuinfo"})).out ==
+        std::to_string(std::min(2L, ::sysconf(_SC_NPROCESSORS_ONLN))) + "\n");
+  CHECK(MUST(v.exec({"/bin/sh", "-c", "nproc"})).out ==
         std::to_string(std::min(2L, ::sysconf(_SC_NPROCESSORS_ONLN))) + "\n");
   CHECK_THAT(MUST(v.exec({"/bin/sh", "-c", "grep numproc /proc/user_beancounters"})).out,
              Catch::Matchers::Matches(" *numproc +[0-9]+ +[0-9]+ +77 +77 +[0-9]+\n"));
@@ -169,6 +138,51 @@ TEST_CASE("a VE's /proc views come back with it from a checkpoint", "[kmod][proc
   MUST(v.destroy());
 }
 
+TEST_CASE("a VE's load average rises under its own spinners, not under another VE's, and falls "
+          "after, where the module is loaded",
+          "[kmod][proc-views][loadavg]") {
+  test::require_root();
+  if (!module_here()) return;
+  test::temp_root root;
+  auto busy = root.open(17222);
+  auto idle = root.open(17223);
+  for (ve* v : {&busy, &idle}) {
+    MUST(v->create());
+    MUST(v->start());
+  }
+  auto load1 = [](const ve& v) {
+    return std::stod(MUST(v.exec({"/bin/cat", "/proc/loadavg"})).out);
+  };
+  // The module samples every 5 s; four runnable tasks lift the 1-minute figure past 1 in
+  // about 17 s.
+  auto r = MUST(busy.exec({"/bin/sh", "-c",
+                           "echo 'while :; do :; done' >/tmp/spin.sh; "
+                           "for i in 1 2 3 4; do sh /tmp/spin.sh >/dev/null 2>&1 & "
+                           "echo $! >>/tmp/spin.pids; done"}));
+  REQUIRE(r.exit_code == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  double peak = load1(busy);
+  while (peak < 1.0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    peak = load1(busy);
+  }
+  CHECK(peak >= 1.0);
+  CHECK(load1(idle) < 0.5);
+
+  REQUIRE(MUST(busy.exec({"/bin/sh", "-c", "kill $(cat /tmp/spin.pids)"})).exit_code == 0);
+  double after = peak;
+  const auto fall_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (after >= peak && std::chrono::steady_clock::now() < fall_deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    after = load1(busy);
+  }
+  CHECK(after < peak);
+
+  MUST(idle.stop({.fast = true}));
+  stop_then_unload(busy);
+  for (ve* v : {&busy, &idle}) MUST(v->destroy());
+}
+
 TEST_CASE("without the module, a VE sees its own memory through LXCFS where it runs",
           "[lxcfs][proc-views]") {
   test::require_root();
@@ -194,4 +208,52 @@ TEST_CASE("without the module, a VE sees its own memory through LXCFS where it r
   }
   MUST(v.stop({.fast = true}));
   MUST(v.destroy());
+}
+
+TEST_CASE("a VE with --cpus N runs on N of the host's CPUs and nproc says N, live too",
+          "[proc-views][cpu]") {
+  test::require_root();
+  const long host_cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (host_cpus < 2) {
+    WARN("SKIPPED: this host has one CPU: no VE can be given fewer");
+    return;
+  }
+  test::temp_root root;
+  auto a = root.open(17220);
+  auto b = root.open(17221);
+  for (ve* v : {&a, &b}) {
+    MUST(v->create());
+    ve_params one;
+    one.cpu.cpus = 1;
+    MUST(v->set(one, true));
+    MUST(v->start());
+  }
+  auto in = [](const ve& v, const char* script) {
+    auto r = MUST(v.exec({"/bin/sh", "-c", script}));
+    INFO(script << "\n" << r.err);
+    CHECK(r.exit_code == 0);
+    return r.out;
+  };
+  const char* init_cpus = "grep Cpus_allowed_list /proc/1/status";
+  CHECK(in(a, "nproc") == "1\n");
+  CHECK(in(b, "nproc") == "1\n");
+  // VEs of consecutive CTIDs take turns: two VEs of one CPU each do not share it.
+  CHECK(in(a, init_cpus) != in(b, init_cpus));
+
+  // Live: every process already running follows, its init among them.
+  ve_params two;
+  two.cpu.cpus = 2;
+  MUST(a.set(two, false));
+  CHECK(in(a, "nproc") == "2\n");
+  CHECK(in(a, init_cpus) == in(a, "grep Cpus_allowed_list /proc/self/status"));
+  // A cpumask is the user's own choice, "all" too, and wins over the count.
+  ve_params all;
+  all.cpu.cpumask = "all";
+  MUST(b.set(all, false));
+  CHECK(in(b, "nproc") == std::to_string(host_cpus) + "\n");
+
+  for (ve* v : {&a, &b}) {
+    MUST(v->stop());
+    MUST(v->destroy());
+  }
 }
