@@ -5,6 +5,7 @@
 // module, where it runs. CTIDs 17203, 17204, 17207, 17208.
 
 #include "support/beancounters.hpp"
+#include "support/kmod.hpp"
 #include "support/lxcfs.hpp"
 #include "support/temp_root.hpp"
 #include "support/userns_root.hpp"
@@ -12,59 +13,22 @@
 #include <ovz/host.hpp>
 #include <ovz/ve.hpp>
 
-#include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 
 using namespace ovz;
+using ovz::test::module_here;
+using ovz::test::stop_then_unload;
 using ovz::test::ubc;
 
 namespace {
-
-// Loads kmod/'s module from $OVZ_KMOD_DIR unless it is loaded; false (the test is skipped,
-// saying why) where neither is possible.
-bool module_here() {
-  if (::access("/dev/ovz", F_OK) == 0) return true;
-  const char* dir = std::getenv("OVZ_KMOD_DIR");
-  if (!dir) {
-    WARN("SKIPPED: no /dev/ovz and no OVZ_KMOD_DIR: the ovz module is not loaded here "
-         "(tests/lab/run builds and offers it)");
-    return false;
-  }
-  const std::string ko = std::string(dir) + "/ovz.ko";
-  const int fd = ::open(ko.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  const long loaded = ::syscall(SYS_finit_module, fd, "", 0);
-  const int err = errno;
-  ::close(fd);
-  INFO("finit_module " << ko << ": " << std::strerror(err));
-  REQUIRE((loaded == 0 || err == EEXIST));
-  return true;
-}
-
-long unload_module() { return ::syscall(SYS_delete_module, "ovz", O_NONBLOCK); }
-
-// Stops `v`, in use of the module while it runs (its registration, its binds), and checks the
-// module can go once it stopped (its mount namespace and monitor may take a moment to end).
-void stop_then_unload(ve& v) {
-  CHECK(unload_module() != 0);
-  MUST(v.stop({.fast = true}));
-  long unloaded = -1;
-  for (int i = 0; i < 50 && (unloaded = unload_module()) != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  INFO("delete_module: " << std::strerror(errno));
-  CHECK(unloaded == 0);
-}
 
 // The number after `key` in /proc/meminfo as the VE reads it, in kB.
 long meminfo_kb(ve& v, const std::string& key) {
