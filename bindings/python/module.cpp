@@ -466,7 +466,9 @@ void define_reader(py::module_& m) {
            "Every running VE's beancounters now: {ctid: [Beancounter]}. Raises ValueError "
            "once closed.")
       .def_property_readonly("backend", &beancounter_reader::backend,
-                             "Where the counters come from on this host: 'cgroup files'.")
+                             "Where the counters come from on this host: 'cgroup files', or "
+                             "'ovz module + cgroup files' where the ovz kernel module gives "
+                             "the memory counters.")
       .def("close", &beancounter_reader::close, "Closes what the reader holds.")
       .def_property_readonly("closed", &beancounter_reader::closed, "close() was called.")
       .def("__enter__", [](py::object self) { return self; })

@@ -41,10 +41,15 @@ OVZ_API const char* resource_name(const ubc_event& e) noexcept;
 
 /// Watches the kernel-counted beancounters of one VE (numproc, physpages, swappages,
 /// kmemsize). On cgroup v2 the kernel's notifications on memory.events and pids.events wake
-/// it at once; on v1, whose failcnt files do not notify, it polls. It also polls on v2, so
-/// that a restarted VE (a new cgroup) is picked up. Each poll of a running VE with a disk
-/// image also compares its usage with the soft limits of DISKSPACE and DISKINODES (as
-/// CTID.conf has them then). Handlers run on the io_context's threads.
+/// it at once. Where the ovz kernel module (kmod/) is loaded it also waits on /dev/ovz, which
+/// wakes within the module's 250 ms sampling when a VE's memory or swap failcnt moved: on
+/// cgroup v1, whose failcnt files do not notify, physpages' and swappages' refusals are
+/// then reported that soon; numproc's and kmemsize's, which the module does not watch, at
+/// the next poll (as everything there without the module). It polls on both, so that a
+/// restarted VE (a new cgroup) is picked up. Each poll of a running VE with a disk image
+/// also compares its usage with the soft limits of DISKSPACE and DISKINODES (as CTID.conf
+/// has them then). A watcher holds /dev/ovz open (the module cannot be unloaded meanwhile).
+/// Handlers run on the io_context's threads.
 class OVZ_API ubc_watcher {
  public:
   using handler = std::function<void(const ubc_event&)>;

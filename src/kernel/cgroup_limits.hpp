@@ -54,6 +54,17 @@ struct cgroup_counter {
   bool enforced = false;      // the kernel applies a limit to it here
 };
 
+// A VE's memory cgroup page counters as read inside the kernel (the ovz module's snapshot),
+// in bytes. A backend takes from them what its files would say of the same counters and reads
+// the rest from its files.
+struct memcg_counters {
+  std::uint64_t memory = 0, memory_peak = 0;
+  std::uint64_t memory_failcnt = 0;  // the page counter's: v1's memory.failcnt
+  std::uint64_t swap = 0;            // v1: memsw − memory
+  std::uint64_t swap_failcnt = 0;    // v1: memsw's failcnt
+  std::uint64_t kmem = 0;            // v1's kmem counter
+};
+
 struct cgroup_usage {
   cgroup_counter pids;
   cgroup_counter memory;  // bytes

@@ -48,7 +48,7 @@ result<void> cgroup_manager::attach_beside(const std::string& path, pid_t member
 result<cgroup_usage> cgroup_manager::stats(const std::string& path) {
   auto cg = open(path);
   if (!cg) return cg.error().sys_errno() == ENOENT ? cgroup_usage{} : result<cgroup_usage>(cg.error());
-  return resources().usage(*cg);
+  return resources().usage(*cg, nullptr);
 }
 
 }  // namespace ovz::detail

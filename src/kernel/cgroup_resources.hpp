@@ -22,7 +22,10 @@ class cgroup_resources {
   /// kernel refuses comes back as its errno with the file and value named.
   virtual result<void> apply(const ve_cgroup& cg, const cgroup_limits& limits) = 0;
   /// The counters of the cgroup, its sub-cgroups included (the kernel counts them upward).
-  virtual result<cgroup_usage> usage(const ve_cgroup& cg) const = 0;
+  /// With `known` (its memory cgroup's page counters, read in the kernel), the files that
+  /// show the same counters are not read; those that count otherwise still are.
+  virtual result<cgroup_usage> usage(const ve_cgroup& cg,
+                                     const memcg_counters* known) const = 0;
   /// The beancounter limits in force in the cgroup as the kernel reports them: pids_max,
   /// memory_max, swap_max and kmem_max (nullopt: none) and, where the kernel keeps them
   /// apart, memory_min and memory_low. `fields` names the groups read (field_pids,

@@ -57,19 +57,35 @@ result<cgroup_counter> pids_usage(const cgroup_dir& d) {
   return make_counter(held, peak, fails, true);
 }
 
-result<void> memory_usage(const cgroup_dir& d, cgroup_usage& u) {
-  BOOST_OUTCOME_TRY(held, read_number(d, "memory.usage_in_bytes"));
-  BOOST_OUTCOME_TRY(peak, read_number(d, "memory.max_usage_in_bytes"));
-  BOOST_OUTCOME_TRY(fails, read_number(d, "memory.failcnt"));
-  u.memory = make_counter(held, peak, fails, true);
-  // memsw counts RAM and swap together; swap is the difference.
-  BOOST_OUTCOME_TRY(memsw, read_number(d, "memory.memsw.usage_in_bytes"));
-  BOOST_OUTCOME_TRY(memsw_fails, read_number(d, "memory.memsw.failcnt"));
-  if (memsw) {
-    auto swap = std::optional<std::uint64_t>(*memsw > held.value_or(0) ? *memsw - held.value_or(0) : 0);
-    u.swap = make_counter(swap, std::nullopt, memsw_fails, true);
+// v1's files show the page counters themselves: with `known` only what they lack is read
+// (kmem's peak and failcnt, shmem). The memsw and kmem counters exist (the module reads
+// zeros from them otherwise) only where their files do: swap accounting on, kmem not
+// disabled.
+result<void> memory_usage(const cgroup_dir& d, const memcg_counters* known, cgroup_usage& u) {
+  if (known) {
+    u.memory = make_counter(known->memory, known->memory_peak, known->memory_failcnt, true);
+    if (d.has("memory.memsw.usage_in_bytes"))
+      u.swap = make_counter(known->swap, std::nullopt, known->swap_failcnt, true);
+  } else {
+    BOOST_OUTCOME_TRY(held, read_number(d, "memory.usage_in_bytes"));
+    BOOST_OUTCOME_TRY(peak, read_number(d, "memory.max_usage_in_bytes"));
+    BOOST_OUTCOME_TRY(fails, read_number(d, "memory.failcnt"));
+    u.memory = make_counter(held, peak, fails, true);
+    // memsw counts RAM and swap together; swap is the difference.
+    BOOST_OUTCOME_TRY(memsw, read_number(d, "memory.memsw.usage_in_bytes"));
+    BOOST_OUTCOME_TRY(memsw_fails, read_number(d, "memory.memsw.failcnt"));
+    if (memsw) {
+      const auto ram = held.value_or(0);
+      auto swap = std::optional<std::uint64_t>(*memsw > ram ? *memsw - ram : 0);
+      u.swap = make_counter(swap, std::nullopt, memsw_fails, true);
+    }
   }
-  BOOST_OUTCOME_TRY(kheld, read_number(d, "memory.kmem.usage_in_bytes"));
+  std::optional<std::uint64_t> kheld;
+  if (known && d.has("memory.kmem.usage_in_bytes")) kheld = known->kmem;
+  if (!known) {
+    BOOST_OUTCOME_TRY(k, read_number(d, "memory.kmem.usage_in_bytes"));
+    kheld = k;
+  }
   BOOST_OUTCOME_TRY(kpeak, read_number(d, "memory.kmem.max_usage_in_bytes"));
   BOOST_OUTCOME_TRY(kfails, read_number(d, "memory.kmem.failcnt"));
   if (kheld) u.kmem = make_counter(kheld, kpeak, kfails, d.has("memory.kmem.limit_in_bytes"));
@@ -139,7 +155,7 @@ class cgroup_v1_resources final : public cgroup_resources {
     return success();
   }
 
-  result<cgroup_usage> usage(const ve_cgroup& cg) const override {
+  result<cgroup_usage> usage(const ve_cgroup& cg, const memcg_counters* known) const override {
     cgroup_usage u;
     if (auto d = cg.with("pids")) {
       BOOST_OUTCOME_TRY(pids, pids_usage(*d));
@@ -150,7 +166,7 @@ class cgroup_v1_resources final : public cgroup_resources {
       u.cpu_usage_us = ns.value_or(0) / 1000;
     }
     if (auto d = cg.with("memory")) {
-      BOOST_OUTCOME_TRY(memory_usage(*d, u));
+      BOOST_OUTCOME_TRY(memory_usage(*d, known, u));
     }
     return u;
   }

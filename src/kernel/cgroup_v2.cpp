@@ -29,12 +29,26 @@ result<void> apply_cpu_quota(const cgroup_dir& d, const cgroup_limits& l) {
   return d.write("cpu.max", fmt::format("{} {}", quota, l.cpu_period_us));
 }
 
-result<void> memory_usage(const cgroup_dir& d, cgroup_usage& u) {
-  BOOST_OUTCOME_TRY(mem, read_number(d, "memory.current"));
-  BOOST_OUTCOME_TRY(mem_peak, read_number(d, "memory.peak"));
+// memory.current, memory.peak and memory.swap.current show the page counters themselves:
+// `known` replaces them. The failures stay from the event files, which count each refused
+// charge once (the page counters' failcnt also counts the retries of one charge), and the
+// swap peak from its file (the module does not read the swap counter's watermark).
+result<void> memory_usage(const cgroup_dir& d, const memcg_counters* known, cgroup_usage& u) {
+  std::optional<std::uint64_t> mem, mem_peak, swap;
+  if (known) {
+    mem = known->memory;
+    mem_peak = known->memory_peak;
+    if (d.has("memory.swap.current")) swap = known->swap;
+  } else {
+    BOOST_OUTCOME_TRY(m, read_number(d, "memory.current"));
+    BOOST_OUTCOME_TRY(p, read_number(d, "memory.peak"));
+    BOOST_OUTCOME_TRY(s, read_number(d, "memory.swap.current"));
+    mem = m;
+    mem_peak = p;
+    swap = s;
+  }
   BOOST_OUTCOME_TRY(mem_fails, read_keyed(d, "memory.events", "max"));
   u.memory = make_counter(mem, mem_peak, mem_fails, mem.has_value());
-  BOOST_OUTCOME_TRY(swap, read_number(d, "memory.swap.current"));
   BOOST_OUTCOME_TRY(swap_peak, read_number(d, "memory.swap.peak"));
   BOOST_OUTCOME_TRY(swap_fails, read_keyed(d, "memory.swap.events", "fail"));
   u.swap = make_counter(swap, swap_peak, swap_fails, swap.has_value());
@@ -107,14 +121,14 @@ class cgroup_v2_resources final : public cgroup_resources {
     return {"pids.events", "memory.events", "memory.swap.events"};
   }
 
-  result<cgroup_usage> usage(const ve_cgroup& cg) const override {
+  result<cgroup_usage> usage(const ve_cgroup& cg, const memcg_counters* known) const override {
     const cgroup_dir& d = unified(cg);
     cgroup_usage u;
     BOOST_OUTCOME_TRY(pids, read_number(d, "pids.current"));
     BOOST_OUTCOME_TRY(pids_peak, read_number(d, "pids.peak"));
     BOOST_OUTCOME_TRY(pids_fails, read_keyed(d, "pids.events", "max"));
     u.pids = make_counter(pids, pids_peak, pids_fails, pids.has_value());
-    BOOST_OUTCOME_TRY(memory_usage(d, u));
+    BOOST_OUTCOME_TRY(memory_usage(d, known, u));
     BOOST_OUTCOME_TRY(cpu_us, read_keyed(d, "cpu.stat", "usage_usec"));
     u.cpu_usage_us = cpu_us.value_or(0);
     return u;

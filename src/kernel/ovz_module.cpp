@@ -4,7 +4,9 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <tuple>
 
@@ -42,6 +44,14 @@ result<std::optional<ovz_module_info>> probe_ovz_module() {
                       .proc_views = (v.features & OVZ_KMOD_F_PROCFS) != 0});
 }
 
+std::optional<unique_fd> open_ovz_module_with(bool ovz_module_info::*feature) {
+  auto info = probe_ovz_module();
+  if (!info || !*info || !((**info).*feature)) return std::nullopt;
+  auto fd = open_ovz_module();
+  if (!fd) return std::nullopt;
+  return std::move(*fd);
+}
+
 namespace {
 
 result<ovz_kmod_ve> to_kmod(const module_ve& ve) {
@@ -75,6 +85,73 @@ result<void> update_ve(int module_fd, const module_ve& ve) {
   if (::ioctl(module_fd, OVZ_KMOD_IOC_UPDATE, &r) != 0)
     return sys_fail(errno, "update VE {} in the ovz module ({})", ve.name, OVZ_KMOD_DEVICE);
   return success();
+}
+
+namespace {
+
+// A newer module may send a longer header or longer records (fields added at their end): each
+// is read up to what this library knows, at the place the header says.
+result<module_snapshot> parse_snapshot(const unsigned char* data, std::size_t n) {
+  ovz_kmod_snapshot_header h{};
+  std::memcpy(&h, data, sizeof h);
+  if (h.size < sizeof h || h.record_size < sizeof(ovz_kmod_counters) ||
+      n < h.size + std::size_t{h.returned} * h.record_size)
+    return fail(errc::unsupported,
+                "read {}: a snapshot of {} bytes with a header of {} and {} records of {}: not "
+                "this library's ABI {}",
+                OVZ_KMOD_DEVICE, n, h.size, h.returned, h.record_size, OVZ_KMOD_ABI_MAJOR);
+  module_snapshot s;
+  s.generation = h.generation;
+  s.ves.reserve(h.returned);
+  for (std::size_t i = 0; i < h.returned; ++i) {
+    ovz_kmod_counters c{};
+    std::memcpy(&c, data + h.size + i * h.record_size, sizeof c);
+    s.ves.push_back(module_counters{
+        .name = std::string(c.name, strnlen(c.name, sizeof c.name)),
+        .memcg = {.memory = c.memory_usage, .memory_peak = c.memory_peak,
+                  .memory_failcnt = c.memory_failcnt, .swap = c.swap_usage,
+                  .swap_failcnt = c.swap_failcnt, .kmem = c.kmem_usage},
+        .tasks = c.numproc, .start_boottime_ns = c.start_boottime_ns});
+  }
+  std::sort(s.ves.begin(), s.ves.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return s;
+}
+
+// A new snapshot into `buf` (pread at 0: read() would move past it); the bytes read.
+result<std::size_t> pread_snapshot(int module_fd, void* buf, std::size_t size) {
+  const ssize_t n = ::pread(module_fd, buf, size, 0);
+  if (n < 0) return sys_fail(errno, "pread {}", OVZ_KMOD_DEVICE);
+  if (static_cast<std::size_t>(n) < sizeof(ovz_kmod_snapshot_header))
+    return fail(errc::unsupported, "read {}: {} bytes, less than a snapshot's header",
+                OVZ_KMOD_DEVICE, n);
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+result<std::uint64_t> read_generation(int module_fd) {
+  ovz_kmod_snapshot_header h{};
+  BOOST_OUTCOME_TRY(pread_snapshot(module_fd, &h, sizeof h));
+  return h.generation;
+}
+
+result<module_snapshot> read_snapshot(int module_fd, std::vector<unsigned char>& buffer) {
+  constexpr std::size_t room_for_16 =
+      sizeof(ovz_kmod_snapshot_header) + 16 * sizeof(ovz_kmod_counters);
+  if (buffer.size() < room_for_16) buffer.resize(room_for_16);
+  // VEs registered between the count and the read make it fall short again: a few tries.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    BOOST_OUTCOME_TRY(n, pread_snapshot(module_fd, buffer.data(), buffer.size()));
+    ovz_kmod_snapshot_header h{};
+    std::memcpy(&h, buffer.data(), sizeof h);
+    if (h.returned >= h.count) return parse_snapshot(buffer.data(), n);
+    const std::size_t needed =
+        std::size_t{h.size} + (std::size_t{h.count} + 16) * std::max<std::size_t>(h.record_size, 1);
+    buffer.resize(std::max(needed, buffer.size() * 2));
+  }
+  return sys_fail(EAGAIN, "read {}: VEs registered faster than a snapshot could hold them",
+                  OVZ_KMOD_DEVICE);
 }
 
 }  // namespace ovz::detail

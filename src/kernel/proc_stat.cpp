@@ -30,11 +30,12 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) {
   proc_stat s;
   s.comm = text->substr(open + 1, close - open - 1);
   s.state = f[0].empty() ? '?' : f[0][0];
-  auto number = [](const std::string& t, int& out) {
+  auto number = [](const std::string& t, auto& out) {
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && end == t.data() + t.size();
   };
-  if (!number(f[1], s.ppid) || !number(f[49], s.exit_code)) return std::nullopt;
+  if (!number(f[1], s.ppid) || !number(f[19], s.start_ticks) || !number(f[49], s.exit_code))
+    return std::nullopt;
   return s;
 }
 

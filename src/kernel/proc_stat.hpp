@@ -18,6 +18,7 @@ struct proc_stat {
   char state = '?';  // R, S, D, Z, …
   pid_t ppid = 0;
   int exit_code = 0;  // a zombie's status, as waitpid() reports it
+  unsigned long long start_ticks = 0;  // its start, clock ticks (_SC_CLK_TCK) after boot
 };
 
 /// nullopt when the process is gone (reaped) or its stat cannot be parsed.

@@ -79,7 +79,7 @@ result<void> ve::set(const ve_params& changes, bool save) { return apply({.param
 
 result<ubc_snapshot> ve::beancounters() const {
   detail::ve_meter meter(*this);
-  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks()));
+  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr));
   return std::move(*snap);
 }
 

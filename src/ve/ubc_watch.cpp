@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 #include "kernel/cgroup_manager.hpp"
+#include "kernel/ovz_module.hpp"
 #include "model/layout.hpp"
 #include "model/ubc_table.hpp"
 #include "ve/disk_watch.hpp"
@@ -37,7 +38,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
       : on(std::move(on)), cg(&this->on.services().cg()), cgroup(std::move(cgroup)), id(v.id()),
         disk(v), on_failure(std::move(h)),
         interval(interval), strand(boost::asio::make_strand(io)), timer(strand),
-        notify(strand) {}
+        notify(strand), module(strand) {}
 
   // The resources whose refusals the kernel signals, in the table's order.
   static constexpr auto watched = [] {
@@ -61,6 +62,7 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
   boost::asio::steady_timer timer;
   boost::asio::posix::stream_descriptor notify;
+  boost::asio::posix::stream_descriptor module;  // /dev/ovz, where its poll() wakes on failcnts
   std::array<std::uint64_t, watched.size()> last{};
   std::array<char, 4096> buffer{};
   std::atomic<bool> stopped{false};
@@ -110,6 +112,22 @@ struct ubc_watcher::state : std::enable_shared_from_this<ubc_watcher::state> {
     });
   }
 
+  // The module wakes every file's poll() when any VE's memory or swap failcnt moved (its
+  // sampler looks every 250 ms); reading the generation makes this file wait for the next
+  // change, so it is read before the counts: a change from then on wakes it again.
+  void arm_module() {
+    if (!module.is_open()) return;
+    module.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        if (ec || self->stopped) return;
+                        // A file that cannot be read would wake at once for ever: the timer
+                        // goes on alone.
+                        if (!detail::read_generation(self->module.native_handle())) return;
+                        self->check();
+                        self->arm_module();
+                      });
+  }
+
   void arm_notify() {
     if (!notify.is_open()) return;
     notify.async_read_some(boost::asio::buffer(buffer),
@@ -141,10 +159,15 @@ result<std::unique_ptr<ubc_watcher>> ubc_watcher::start(boost::asio::io_context&
     s->notify.assign(fd);
     s->rewatch();
   }
+  // A file that never read the generation is readable at once: read before the first wait.
+  if (auto fd = detail::open_ovz_module_with(&detail::ovz_module_info::poll);
+      fd && detail::read_generation(fd->get()))
+    s->module.assign(fd->release());
   s->last = s->counts();
   boost::asio::post(s->strand, [s] {
     s->arm_timer();
     s->arm_notify();
+    s->arm_module();
   });
   return std::unique_ptr<ubc_watcher>(new ubc_watcher(std::move(s)));
 }
@@ -155,6 +178,7 @@ ubc_watcher::~ubc_watcher() {
     s->timer.cancel();
     boost::system::error_code ignored;
     s->notify.close(ignored);
+    s->module.close(ignored);
   });
 }
 

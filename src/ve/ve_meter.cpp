@@ -1,6 +1,7 @@
 #include "ve/ve_meter.hpp"
 
 #include "fail.hpp"
+#include "kernel/proc_stat.hpp"
 #include "ve/limits.hpp"
 #include "ve/live_state.hpp"
 #include "ve/locate.hpp"
@@ -9,8 +10,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace ovz::detail {
 namespace {
+
+const std::string& name_of(const module_counters& c) { return c.name; }
+const std::string& name_of(const std::string& name) { return name; }
 
 bool same_version(const struct stat& a, const struct stat& b) {
   return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
@@ -48,6 +54,7 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
     if (std::find(pids.begin(), pids.end(), init_) != pids.end()) return pids;
     cgroup_.reset();
     init_ = 0;
+    init_start_.reset();
   }
   BOOST_OUTCOME_TRY(live, probe(cg, *layout_));
   if (!live.init_pid) return std::vector<pid_t>{};
@@ -60,8 +67,28 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
   return std::move(live.pids);
 }
 
+// Its name in the module is its CTID, which a VE of another state root may share; the start
+// time of the init that registered it tells them apart (and a record of an init gone by from
+// the present one). No record: the VE started before the module was loaded.
+const memcg_counters* ve_meter::record_in(const module_snapshot& module) {
+  if (!init_start_) {
+    auto st = read_proc_stat(init_);
+    if (!st) return nullptr;
+    init_start_ = st->start_ticks;
+  }
+  static const auto ns_per_tick = 1'000'000'000ULL / static_cast<unsigned long long>(
+                                                          ::sysconf(_SC_CLK_TCK));
+  const auto [first, last] = std::equal_range(
+      module.ves.begin(), module.ves.end(), std::to_string(v_.id().value()),
+      [](const auto& a, const auto& b) { return name_of(a) < name_of(b); });
+  for (auto r = first; r != last; ++r)
+    if (r->start_boottime_ns / ns_per_tick == *init_start_) return &r->memcg;
+  return nullptr;
+}
+
 result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
-                                                   const std::vector<held_lock>& locks) {
+                                                   const std::vector<held_lock>& locks,
+                                                   const module_snapshot* module) {
   auto body = [&]() -> result<std::optional<ubc_snapshot>> {
     if (!layout_) {
       BOOST_OUTCOME_TRY(l, locate(v_.state_root(), v_.id()));
@@ -80,7 +107,7 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     kernel.fields = 0;
     if (running) {
       auto& resources = host_->services().cg().resources();
-      auto u = resources.usage(*cgroup_);
+      auto u = resources.usage(*cgroup_, module ? record_in(*module) : nullptr);
       auto k = u ? resources.limits(*cgroup_) : result<cgroup_limits>(u.error());
       if (k) {
         in.cgroup = *u;
@@ -112,6 +139,7 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     // What was held may be what failed (a cgroup removed under a read): start afresh.
     cgroup_.reset();
     init_ = 0;
+    init_start_.reset();
     return in_context_of(fmt::format("VE {}", v_.id().value()), r.error());
   }
   return r;

@@ -10,6 +10,7 @@
 #include <ovz/ve_params.hpp>
 
 #include "kernel/cgroup_dir.hpp"
+#include "kernel/ovz_module.hpp"
 #include "kernel/proc_locks.hpp"
 #include "kernel/proc_usage.hpp"
 #include "model/layout.hpp"
@@ -26,12 +27,16 @@ class ve_meter {
   explicit ve_meter(const ve& v) : v_(v) {}
 
   /// Its beancounters now; nullopt when it is stopped and `only_running`. `locks` is
-  /// /proc/locks as read once for all VEs. Errors name the VE.
-  result<std::optional<ubc_snapshot>> read(bool only_running, const std::vector<held_lock>& locks);
+  /// /proc/locks as read once for all VEs; `module` the ovz module's snapshot taken for this
+  /// read (null: none), whose record of this VE, if it has one, replaces the files that
+  /// show the same counters. Errors name the VE.
+  result<std::optional<ubc_snapshot>> read(bool only_running, const std::vector<held_lock>& locks,
+                                           const module_snapshot* module);
 
  private:
   result<void> load_settings();
   result<std::vector<pid_t>> running_processes();
+  const memcg_counters* record_in(const module_snapshot& module);
 
   ve v_;
   std::optional<ve_layout> layout_;
@@ -40,6 +45,7 @@ class ve_meter {
   ve_params settings_;
   // While the VE runs: its init and its cgroup, files held.
   pid_t init_ = 0;
+  std::optional<unsigned long long> init_start_;  // its start in /proc/PID/stat's ticks
   std::optional<ve_cgroup> cgroup_;
   proc_meter proc_;
 };

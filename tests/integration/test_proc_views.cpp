@@ -23,7 +23,6 @@
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 
 using namespace ovz;
 using ovz::test::module_here;

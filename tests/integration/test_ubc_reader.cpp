@@ -1,8 +1,10 @@
 // A ubc_reader held across reads: it must follow what happens to the VEs between two reads
 // (new counts, live limits, edited configs, stops, restarts, destroys), not repeat what it
-// read first. CTIDs 17200-17209.
+// read first; and where the ovz module is loaded, read the same numbers from it. CTIDs
+// 17200-17202, 17205, 17206, 17209, 17210.
 
 #include "support/beancounters.hpp"
+#include "support/kmod.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/ubc_reader.hpp>
@@ -150,4 +152,83 @@ TEST_CASE("a ubc_reader out of descriptors says so and reads again once it has t
   REQUIRE(snaps.size() == 3);
   CHECK(stat_in(snaps, running.v, ubc_resource::numproc).held >= 1);
   for (auto* v : {&running.v, &second, &third}) MUST(v->stop({.fast = true}));
+}
+
+namespace {
+
+// Two reads, one after the other, of the same VEs: counts of processes and refusals are the
+// same; memory may move a little in between (the kernel's own allocations for the reads).
+void check_same(const ubc_snapshot& module, const ubc_snapshot& files) {
+  REQUIRE(module.stats.size() == files.stats.size());
+  for (std::size_t i = 0; i < files.stats.size(); ++i) {
+    const ubc_stat& m = module.stats[i];
+    const ubc_stat& f = files.stats[i];
+    INFO("VE " << files.id.value() << ", " << to_string(f.resource));
+    REQUIRE(m.resource == f.resource);
+    CHECK(m.measured == f.measured);
+    CHECK(m.enforced == f.enforced);
+    CHECK(m.barrier == f.barrier);
+    CHECK(m.limit == f.limit);
+    CHECK(m.failcnt == f.failcnt);
+    const auto near = [](std::uint64_t a, std::uint64_t b) {
+      return (a > b ? a - b : b - a) <= std::max<std::uint64_t>(256, std::max(a, b) / 50);
+    };
+    CHECK(near(m.held, f.held));
+    CHECK(near(m.maxheld, f.maxheld));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("where the ovz module is loaded, a ubc_reader reads the same numbers through it as "
+          "from the files alone",
+          "[kmod][ubc][ubc-reader]") {
+  test::require_root();
+  if (!test::module_here()) return;
+  // A VE started while no module was loaded is not registered with it: read from its files.
+  REQUIRE(test::unload_module() == 0);
+  temp_root root;
+  auto early = root.open(17209);
+  auto late = root.open(17210);
+  MUST(early.create());
+  MUST(late.create());
+  MUST(early.start());
+  REQUIRE(test::module_here());
+  MUST(late.start());
+  {
+    auto both = MUST(ubc_reader::open(root.path()));
+    auto files = MUST(ubc_reader::open(root.path(), ubc_sources::files_only));
+    CHECK(both.backend() == "ovz module + cgroup files");
+    CHECK(files.backend() == "cgroup files");
+
+    // Memory held in the VE's /dev/shm (tmpfs pages are charged to its memory cgroup), a
+    // memory hog refused under physpages, a fork bomb refused under numproc, processes that
+    // stay.
+    for (auto* v : {&early, &late}) {
+      MUST(v->set(ubc(ubc_resource::physpages, "0:96M"), false));
+      MUST(v->set(ubc(ubc_resource::numproc, "24"), false));
+      MUST(v->exec(
+          {"/bin/sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null"}));
+      CHECK(MUST(v->exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1"}))
+                .exit_code != 0);
+      MUST(v->exec({"/bin/sh", "-c",
+                    "for i in $(seq 40); do sleep 300 </dev/null >/dev/null 2>&1 & done"}));
+    }
+    const auto with_module = MUST(both.read());
+    const auto from_files = MUST(files.read());
+    REQUIRE(with_module.size() == 2);
+    REQUIRE(from_files.size() == 2);
+    for (auto* v : {&early, &late}) {
+      INFO("VE " << v->id().value());
+      CHECK(stat_in(with_module, *v, ubc_resource::physpages).held >= 48 * 256);
+      CHECK(stat_in(with_module, *v, ubc_resource::physpages).failcnt > 0);
+      CHECK(stat_in(with_module, *v, ubc_resource::numproc).held >= 20);
+      CHECK(stat_in(with_module, *v, ubc_resource::numproc).failcnt > 0);
+      check_same(*of(with_module, *v), *of(from_files, *v));
+    }
+  }
+  MUST(early.stop({.fast = true}));
+  test::stop_then_unload(late);
+  MUST(early.destroy());
+  MUST(late.destroy());
 }

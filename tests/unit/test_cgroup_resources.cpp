@@ -78,7 +78,7 @@ TEST_CASE("cgroup v2 counters come from the controllers' files, unmeasured where
                  {"memory.current", "4096\n"}, {"memory.events", "low 0\nmax 3\noom 1\n"},
                  {"memory.stat", "anon 1\nkernel 512\nshmem 128\n"},
                  {"cpu.stat", "usage_usec 1234\nuser_usec 1000\n"}});
-  auto u = MUST(detail::make_cgroup_v2_resources()->usage(v2_cgroup(fs, "ve")));
+  auto u = MUST(detail::make_cgroup_v2_resources()->usage(v2_cgroup(fs, "ve"), nullptr));
   CHECK(u.pids.held == 7);
   CHECK(u.pids.peak == 9);
   CHECK(u.pids.failcnt == 2);
@@ -90,6 +90,18 @@ TEST_CASE("cgroup v2 counters come from the controllers' files, unmeasured where
   CHECK(u.kmem.held == 512);
   CHECK(u.shmem.held == 128);
   CHECK(u.cpu_usage_us == 1234);
+
+  // The page counters read in the kernel replace memory.current and memory.peak; the
+  // refusals stay memory.events' (the page counter's failcnt counts every retry too), and
+  // swap stays unmeasured where it is not accounted.
+  const detail::memcg_counters known{.memory = 8192, .memory_peak = 16384,
+                                     .memory_failcnt = 99, .swap = 77, .swap_failcnt = 5};
+  u = MUST(detail::make_cgroup_v2_resources()->usage(v2_cgroup(fs, "ve"), &known));
+  CHECK(u.memory.held == 8192);
+  CHECK(u.memory.peak == 16384);
+  CHECK(u.memory.failcnt == 3);
+  CHECK_FALSE(u.swap.measured);
+  CHECK(u.pids.held == 7);
 }
 
 TEST_CASE("cgroup v1 limits go to each controller's hierarchy, RAM and swap as memsw's total",
@@ -159,7 +171,7 @@ TEST_CASE("cgroup v1 counters: swap is memsw less RAM, CPU time from nanoseconds
   detail::ve_cgroup cg;
   cg.dirs.push_back({{"memory"}, fs.open("memory/ve")});
   cg.dirs.push_back({{"cpuacct"}, fs.open("cpuacct/ve")});
-  auto u = MUST(detail::make_cgroup_v1_resources()->usage(cg));
+  auto u = MUST(detail::make_cgroup_v1_resources()->usage(cg, nullptr));
   CHECK(u.memory.held == 1000);
   CHECK(u.memory.peak == 1500);
   CHECK(u.memory.failcnt == 4);
@@ -169,6 +181,19 @@ TEST_CASE("cgroup v1 counters: swap is memsw less RAM, CPU time from nanoseconds
   CHECK(u.shmem.held == 64);
   CHECK(u.cpu_usage_us == 5000);
   CHECK_FALSE(u.pids.measured);
+
+  // v1's files show the page counters themselves: the ones read in the kernel replace them
+  // all; kmem stays unmeasured where its files are missing.
+  const detail::memcg_counters known{.memory = 2000, .memory_peak = 2500, .memory_failcnt = 7,
+                                     .swap = 300, .swap_failcnt = 2, .kmem = 0};
+  u = MUST(detail::make_cgroup_v1_resources()->usage(cg, &known));
+  CHECK(u.memory.held == 2000);
+  CHECK(u.memory.peak == 2500);
+  CHECK(u.memory.failcnt == 7);
+  CHECK(u.swap.held == 300);
+  CHECK(u.swap.failcnt == 2);
+  CHECK_FALSE(u.kmem.measured);
+  CHECK(u.shmem.held == 64);
 }
 
 TEST_CASE("cgroup v2 reports the limits it holds, none where a controller is missing",

@@ -484,7 +484,9 @@ int ovz_ubc_reader_rows(const ovz_ubc_reader_t *reader, ovz_ubc_row *rows, size_
 /* The last snapshot as /proc/user_beancounters' text, malloc'd into *out (free with
  * ovz_string_free). */
 int ovz_ubc_reader_report(const ovz_ubc_reader_t *reader, char **out);
-/* Where its counters come from on this host: "cgroup files". Static storage. */
+/* Where its counters come from on this host: "cgroup files", or "ovz module + cgroup files"
+ * where the ovz kernel module gives the memory counters (see ubc_reader::backend() in
+ * <ovz/ubc_reader.hpp>). Static storage. */
 const char *ovz_ubc_reader_backend(const ovz_ubc_reader_t *reader);
 /* Closes what the reader holds; NULL is fine. */
 void ovz_ubc_reader_free(ovz_ubc_reader_t *reader);
