@@ -23,6 +23,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using namespace ovz;
 using ovz::test::module_here;
