@@ -25,6 +25,7 @@ detail::ve_cgroup v2_cgroup(const fake_cgroupfs& fs, const std::string& rel) {
 TEST_CASE("cgroup v2 limits go to pids.max, memory.max, memory.swap.max, cpu.weight, cpu.max "
           "and cpuset.cpus", "[cgroup][resources]") {
   fake_cgroupfs fs;
+  fs.make("", {{"cpuset.cpus.effective", "0-3\n"}});
   fs.make("ve", {{"pids.max", ""}, {"memory.max", ""}, {"memory.swap.max", ""},
                  {"memory.min", ""}, {"memory.low", ""}, {"cpu.weight", ""}, {"cpu.max", ""},
                  {"cpuset.cpus", ""}});
@@ -45,7 +46,17 @@ TEST_CASE("cgroup v2 limits go to pids.max, memory.max, memory.swap.max, cpu.wei
   CHECK(fs.read("ve/memory.low") == "2097152");
   CHECK(fs.read("ve/cpu.weight") == "840");  // 1 + 219958002 / 262142 = 1 + 839
   CHECK(fs.read("ve/cpu.max") == "50000 100000");
-  CHECK(fs.read("ve/cpuset.cpus") == "\n");  // v2's word for the parent's CPUs
+  // The parent's CPUs written out: v2's empty "all" is refused once processes run.
+  CHECK(fs.read("ve/cpuset.cpus") == "0-3\n");
+
+  // A share of them (CPUS without CPUMASK): one, from position 5 of four, wrapping round.
+  fs.make("share", {{"cpuset.cpus", ""}});
+  detail::cgroup_limits share;
+  share.fields = detail::field_cpuset;
+  share.cpuset_count = 1;
+  share.cpuset_start = 5;
+  MUST(res->apply(v2_cgroup(fs, "share"), share));
+  CHECK(fs.read("share/cpuset.cpus") == "1");
 }
 
 TEST_CASE("cgroup v2 writes only the limits asked for, and only where their controller is",
@@ -135,6 +146,16 @@ TEST_CASE("cgroup v1 limits go to each controller's hierarchy, RAM and swap as m
   CHECK(fs.read("cpu,cpuacct/ve/cpu.cfs_period_us") == "100000");
   CHECK(fs.read("cpu,cpuacct/ve/cpu.cfs_quota_us") == "-1");
   CHECK(fs.read("cpuset/ve/cpuset.cpus") == "0-3\n");  // the parent's, as no CPUs are named
+
+  fs.make("cpuset/share", {{"cpuset.cpus", ""}});
+  detail::ve_cgroup shared;
+  shared.dirs.push_back({{"cpuset"}, fs.open("cpuset/share")});
+  detail::cgroup_limits share;
+  share.fields = detail::field_cpuset;
+  share.cpuset_count = 2;
+  share.cpuset_start = 3;
+  MUST(detail::make_cgroup_v1_resources()->apply(shared, share));
+  CHECK(fs.read("cpuset/share/cpuset.cpus") == "0,3");
 }
 
 TEST_CASE("cgroup v1 swap without memsw files is refused, and devices are denied, then allowed "
