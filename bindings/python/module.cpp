@@ -435,8 +435,9 @@ py::dict by_ctid(std::vector<ovz::ubc_snapshot>&& all) {
 
 class beancounter_reader {
  public:
-  explicit beancounter_reader(const std::optional<std::filesystem::path>& root)
-      : reader_(std::make_unique<ovz::ubc_reader>(unwrap(ovz::ubc_reader::open(to_root(root))))) {}
+  beancounter_reader(const std::optional<std::filesystem::path>& root, bool files_only)
+      : reader_(std::make_unique<ovz::ubc_reader>(unwrap(ovz::ubc_reader::open(
+            to_root(root), files_only ? ovz::ubc_sources::files_only : ovz::ubc_sources::any)))) {}
 
   py::dict read() {
     if (!reader_) throw py::value_error("the reader is closed");
@@ -461,7 +462,10 @@ void define_reader(py::module_& m) {
       "again in place. A VE started, stopped or destroyed between two reads shows in the "
       "next. Holds about 20 descriptors per running VE and 2 per process until closed. One "
       "thread at a time. A context manager: closed on the way out.")
-      .def(py::init<const std::optional<std::filesystem::path>&>(), "root"_a = py::none())
+      .def(py::init<const std::optional<std::filesystem::path>&, bool>(), "root"_a = py::none(),
+           py::kw_only(), "files_only"_a = false,
+           "files_only: read the cgroup and /proc files alone, holding no /dev/ovz open (which "
+           "would keep the ovz module from being unloaded).")
       .def("read", &beancounter_reader::read,
            "Every running VE's beancounters now: {ctid: [Beancounter]}. Raises ValueError "
            "once closed.")

@@ -473,6 +473,14 @@ typedef struct ovz_ubc_row {
 
 /* A reader of the VEs under `root` (NULL: the default; one not made yet has no VEs). */
 int ovz_ubc_reader_open(ovz_ubc_reader_t **out, const char *root);
+/* What a reader may read the counters from (see ubc_sources in <ovz/ubc_reader.hpp>). */
+enum {
+  OVZ_UBC_SOURCES_ANY = 0,        /* the ovz module's snapshot where loaded, files for the rest */
+  OVZ_UBC_SOURCES_FILES_ONLY = 1, /* cgroup and /proc files alone: no /dev/ovz held open,
+                                     which would keep the module from being unloaded */
+};
+/* ovz_ubc_reader_open() from `sources` only; another value is OVZ_EINVAL. */
+int ovz_ubc_reader_open_from(ovz_ubc_reader_t **out, const char *root, int sources);
 /* Takes a snapshot, which the reader keeps until the next; *count (if not NULL) gets its
  * number of rows: every running VE's beancounters, by CTID, in report order. */
 int ovz_ubc_reader_read(ovz_ubc_reader_t *reader, size_t *count);

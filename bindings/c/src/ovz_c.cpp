@@ -983,10 +983,19 @@ struct ovz_ubc_reader {
 };
 
 int ovz_ubc_reader_open(ovz_ubc_reader_t** out, const char* root) {
+  return ovz_ubc_reader_open_from(out, root, OVZ_UBC_SOURCES_ANY);
+}
+
+int ovz_ubc_reader_open_from(ovz_ubc_reader_t** out, const char* root, int sources) {
   return guarded([&] {
     if (!out) return invalid("ovz_ubc_reader_open: out is NULL");
     *out = nullptr;
-    auto r = ovz::ubc_reader::open(root_path(root));
+    if (sources != OVZ_UBC_SOURCES_ANY && sources != OVZ_UBC_SOURCES_FILES_ONLY)
+      return invalid("ovz_ubc_reader_open_from: sources " + std::to_string(sources) +
+                     " is neither OVZ_UBC_SOURCES_ANY (0) nor OVZ_UBC_SOURCES_FILES_ONLY (1)");
+    auto r = ovz::ubc_reader::open(root_path(root), sources == OVZ_UBC_SOURCES_FILES_ONLY
+                                                        ? ovz::ubc_sources::files_only
+                                                        : ovz::ubc_sources::any);
     if (!r) return fail(r.error());
     *out = new ovz_ubc_reader{std::move(*r), {}};
     return 0;

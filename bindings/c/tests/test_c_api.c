@@ -336,6 +336,16 @@ static void check_life(const char *root) {
           "rows counts without copying; NULL rows with capacity, or no reader, is OVZ_EINVAL");
     ovz_ubc_reader_free(reader);
     ovz_ubc_reader_free(NULL);
+    reader = NULL;
+    check(ovz_ubc_reader_open_from(&reader, root, OVZ_UBC_SOURCES_FILES_ONLY) == 0 && reader &&
+              strcmp(ovz_ubc_reader_backend(reader), "cgroup files") == 0 &&
+              ovz_ubc_reader_read(reader, &count) == 0 && count > 0,
+          "a files-only reader reads the cgroup files wherever the module is");
+    ovz_ubc_reader_free(reader);
+    reader = (ovz_ubc_reader_t *)1;
+    check(ovz_ubc_reader_open_from(&reader, root, 7) == OVZ_EINVAL && reader == NULL &&
+              strstr(ovz_error_last()->message, "sources 7"),
+          "unknown sources are OVZ_EINVAL, named");
   }
   check(ovz_ve_list(root, &list, &count) == 0 && count == 1 && list[0].ctid == 9310 &&
             list[0].state == OVZ_STATE_RUNNING,

@@ -336,6 +336,8 @@ def test_beancounter_reader_follows_the_ves(root):
     assert reader.closed
     with pytest.raises(ValueError):
         reader.read()
+    with ovz.BeancounterReader(root, files_only=True) as files:
+        assert files.backend == "cgroup files"
 
 
 @needs_root
