@@ -185,11 +185,12 @@ result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const ch
   return v;
 }
 
-result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
-                                                std::string_view key) {
+result<std::vector<std::optional<std::uint64_t>>> read_keys(
+    const cgroup_dir& dir, const char* file, std::initializer_list<std::string_view> keys) {
+  std::vector<std::optional<std::uint64_t>> values(keys.size());
   auto text = dir.read(file);
   if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::optional<std::uint64_t>{};
+    if (text.error().sys_errno() == ENOENT) return values;
     return text.error();
   }
   std::string_view rest = *text;
@@ -197,13 +198,23 @@ result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const cha
     auto eol = rest.find('\n');
     auto line = rest.substr(0, eol);
     rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
-      auto v = to_number(line.substr(key.size() + 1));
-      if (!v) return malformed(dir.file(file), line, "a number");
-      return v;
+    std::size_t i = 0;
+    for (std::string_view key : keys) {
+      if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
+        auto v = to_number(line.substr(key.size() + 1));
+        if (!v) return malformed(dir.file(file), line, "a number");
+        values[i] = v;
+      }
+      ++i;
     }
   }
-  return std::optional<std::uint64_t>{};
+  return values;
+}
+
+result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
+                                                std::string_view key) {
+  BOOST_OUTCOME_TRY(values, read_keys(dir, file, {key}));
+  return values.front();
 }
 
 std::optional<std::uint64_t> limit_of(std::uint64_t value) {

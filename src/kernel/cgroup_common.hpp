@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,6 +79,10 @@ result<std::optional<std::uint64_t>> read_number(const cgroup_dir& dir, const ch
 /// when the file or the key is missing.
 result<std::optional<std::uint64_t>> read_keyed(const cgroup_dir& dir, const char* file,
                                                 std::string_view key);
+/// The values of several keys from one read of such a file (memory.stat is costly to read),
+/// in the order of `keys`.
+result<std::vector<std::optional<std::uint64_t>>> read_keys(
+    const cgroup_dir& dir, const char* file, std::initializer_list<std::string_view> keys);
 /// A limit read from a kernel file: nullopt for the file's "no limit" ("max", or v1's -1,
 /// which reads back as LONG_MAX rounded down to a page).
 std::optional<std::uint64_t> limit_of(std::uint64_t value);

@@ -53,10 +53,9 @@ result<void> memory_usage(const cgroup_dir& d, const memcg_counters* known, cgro
   BOOST_OUTCOME_TRY(swap_fails, read_keyed(d, "memory.swap.events", "fail"));
   u.swap = make_counter(swap, swap_peak, swap_fails, swap.has_value());
   // v2 accounts kernel memory with the rest and has no separate limit: only held.
-  BOOST_OUTCOME_TRY(kernel, read_keyed(d, "memory.stat", "kernel"));
-  u.kmem = make_counter(kernel, std::nullopt, std::nullopt, false);
-  BOOST_OUTCOME_TRY(shmem, read_keyed(d, "memory.stat", "shmem"));
-  u.shmem = make_counter(shmem, std::nullopt, std::nullopt, false);
+  BOOST_OUTCOME_TRY(stat, read_keys(d, "memory.stat", {"kernel", "shmem"}));
+  u.kmem = make_counter(stat[0], std::nullopt, std::nullopt, false);
+  u.shmem = make_counter(stat[1], std::nullopt, std::nullopt, false);
   return success();
 }
 
