@@ -160,9 +160,12 @@ std::optional<std::uint64_t> to_number(std::string_view text) {
 result<std::string> cpuset_cpus_for(const cgroup_dir& d, const cgroup_limits& l,
                                     const char* parent_file) {
   if (!l.cpuset_cpus.empty()) return l.cpuset_cpus;
-  BOOST_OUTCOME_TRY(parent, d.read(("../" + std::string(parent_file)).c_str()));
-  BOOST_OUTCOME_TRY(share, take_cpus(parent, l.cpuset_count, l.cpuset_start));
-  return share.empty() ? parent : share;
+  const std::string file = "../" + std::string(parent_file);
+  BOOST_OUTCOME_TRY(parent, d.read(file.c_str()));
+  if (l.cpuset_count == 0) return parent;
+  auto share = take_cpus(parent, l.cpuset_count, l.cpuset_start);
+  if (!share) return with_context(share.error(), d.file(file));
+  return share->empty() ? parent : *share;
 }
 
 result<std::optional<std::string>> read_if_present(const std::string& path) {
