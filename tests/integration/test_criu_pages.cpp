@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 using namespace ovz;
 
@@ -37,8 +39,16 @@ TEST_CASE("a pre-dump sends its memory to a page server over a socket, and the V
   test::running_ve r(17105);
   // A process holding a few MiB it wrote.
   MUST(r.v.exec({"sh", "-c",
-                 "(v=$(head -c 3000000 /dev/zero | tr '\\0' x); sleep 1000) </dev/null "
-                 ">/dev/null 2>&1 &"}));
+                 "(v=$(head -c 3000000 /dev/zero | tr '\\0' x); touch /filled; "
+                 "while :; do sleep 1000; done) </dev/null >/dev/null 2>&1 &"}));
+  // Dumped before the variable is whole (the lab's emulated CPU is slow), the process would
+  // hold less than the pages checked below; the loop keeps the shell (a last command alone
+  // would be exec'd in its place, dropping the variable).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (MUST(r.v.exec({"test", "-e", "/filled"})).exit_code != 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   const auto here = r.root.path() / "pages-here", there = r.root.path() / "pages-there";
   std::filesystem::create_directories(here);
   std::filesystem::create_directories(there);
