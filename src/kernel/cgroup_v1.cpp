@@ -81,10 +81,11 @@ result<void> memory_usage(const cgroup_dir& d, const memcg_counters* known, cgro
     }
   }
   std::optional<std::uint64_t> kheld;
-  if (known && d.has("memory.kmem.usage_in_bytes")) kheld = known->kmem;
   if (!known) {
     BOOST_OUTCOME_TRY(k, read_number(d, "memory.kmem.usage_in_bytes"));
     kheld = k;
+  } else if (d.has("memory.kmem.usage_in_bytes")) {
+    kheld = known->kmem;
   }
   BOOST_OUTCOME_TRY(kpeak, read_number(d, "memory.kmem.max_usage_in_bytes"));
   BOOST_OUTCOME_TRY(kfails, read_number(d, "memory.kmem.failcnt"));

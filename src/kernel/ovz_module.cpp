@@ -101,7 +101,6 @@ result<module_snapshot> parse_snapshot(const unsigned char* data, std::size_t n)
                 "this library's ABI {}",
                 OVZ_KMOD_DEVICE, n, h.size, h.returned, h.record_size, OVZ_KMOD_ABI_MAJOR);
   module_snapshot s;
-  s.generation = h.generation;
   s.ves.reserve(h.returned);
   for (std::size_t i = 0; i < h.returned; ++i) {
     ovz_kmod_counters c{};
@@ -111,7 +110,7 @@ result<module_snapshot> parse_snapshot(const unsigned char* data, std::size_t n)
         .memcg = {.memory = c.memory_usage, .memory_peak = c.memory_peak,
                   .memory_failcnt = c.memory_failcnt, .swap = c.swap_usage,
                   .swap_failcnt = c.swap_failcnt, .kmem = c.kmem_usage},
-        .tasks = c.numproc, .start_boottime_ns = c.start_boottime_ns});
+        .start_boottime_ns = c.start_boottime_ns});
   }
   std::sort(s.ves.begin(), s.ves.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

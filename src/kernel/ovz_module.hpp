@@ -61,12 +61,10 @@ result<void> update_ve(int module_fd, const module_ve& ve);
 struct module_counters {
   std::string name;  // as registered: the CTID
   memcg_counters memcg;
-  std::uint64_t tasks = 0;              // threads in the VE's PID namespace
   std::uint64_t start_boottime_ns = 0;  // its init's start, CLOCK_BOOTTIME
 };
 
 struct module_snapshot {
-  std::uint64_t generation = 0;  // grows with every failcnt change the module saw
   std::vector<module_counters> ves;  // by name
 };
 
