@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ovz_bench {
@@ -129,6 +130,25 @@ struct oci_options {
 /// changes. One file for both runtimes keeps the comparison fair; runc's own default differs
 /// only in a few more masked paths.
 std::string oci_config(const fs::path& rootfs, const oci_options& o = {});
+
+/// A container crun (or runc) was asked to run: deleted (forcibly) at scope exit unless
+/// already gone.
+class oci_container {
+ public:
+  oci_container(std::string runtime, std::string id)
+      : runtime_(std::move(runtime)), id_(std::move(id)) {}
+  ~oci_container() {
+    if (!deleted_) (void)run_command({runtime_, "delete", "--force", id_});
+  }
+  oci_container(const oci_container&) = delete;
+  oci_container& operator=(const oci_container&) = delete;
+
+  void deleted() { deleted_ = true; }
+
+ private:
+  std::string runtime_, id_;
+  bool deleted_ = false;
+};
 
 /// crun refuses a hybrid cgroup host (v1 hierarchies and a cgroup2 mount beside them) while
 /// any controller is enabled on the cgroup2 side. Mounting each such controller as a v1

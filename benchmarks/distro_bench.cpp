@@ -151,23 +151,6 @@ std::string apache_config(const fs::path& rootfs) {
                .own_network = false});
 }
 
-// A container crun was asked to run: deleted (forcibly) at scope exit unless already gone.
-class crun_container {
- public:
-  crun_container(std::string crun, std::string id) : crun_(std::move(crun)), id_(std::move(id)) {}
-  ~crun_container() {
-    if (!deleted_) (void)run_command({crun_, "delete", "--force", id_});
-  }
-  crun_container(const crun_container&) = delete;
-  crun_container& operator=(const crun_container&) = delete;
-
-  void deleted() { deleted_ = true; }
-
- private:
-  std::string crun_, id_;
-  bool deleted_ = false;
-};
-
 // Waits until `pid` (not our child: crun's) has exited.
 std::string wait_exit(pid_t pid, std::chrono::milliseconds limit) {
   const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -201,7 +184,7 @@ std::vector<row> bench_crun(const fs::path& rootfs, int runs) {
     std::error_code ec;
     fs::remove(pid_file, ec);
     const auto id = fmt::format("ovz-distro-bench-{}-{}", ::getpid(), n++);
-    crun_container c(*exe, id);
+    oci_container c(*exe, id);
     const auto t0 = clock_type::now();
     auto started = run_command({*exe, "run", "--detach", "--bundle", bundle.path().string(),
                                 "--pid-file", pid_file.string(), id});

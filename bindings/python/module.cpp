@@ -1221,6 +1221,12 @@ void define_functions(py::module_& m) {
       .def_readonly("lazy_pages", &ovz::checkpoint_tools::lazy_pages,
                     "Restore before every page is in (userfaultfd).");
   m.def(
+      "tune_host", [] { return unwrap(ovz::tune_host()); },
+      "Tunes the host's kernel for VEs that come and go, once per boot (cgroup2's "
+      "favordynmods: a VE's start no longer waits for an RCU grace period). True when it "
+      "changed something, False when the host was tuned already; ovz.Unsupported on a kernel "
+      "without it.");
+  m.def(
       "checkpoint_supported", [] { unwrap(ovz::checkpoint_supported()); },
       "Returns when VEs can be checkpointed here: CRIU installed ($OVZ_CRIU names another "
       "program) and its own check of this kernel passed (asked once per process). Raises "

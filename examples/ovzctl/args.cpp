@@ -215,6 +215,7 @@ constexpr verb_spec verbs[] = {
     {"template import", verb::template_import, operands::file, import_options},
     {"template create", verb::template_create, operands::name, template_create_options},
     {"features", verb::features, operands::none, {}},
+    {"tune-host", verb::tune_host, operands::none, {}},
 };
 
 bool is_option(std::string_view arg) { return arg.size() > 1 && arg.front() == '-'; }
@@ -470,6 +471,8 @@ Commands:
   list [-a]                   running CTs; -a: all
   features                    what serves each view a CT has of itself here (uptime,
                               /proc's memory, CPU and load, beancounters), and the ovz module
+  tune-host                   tunes the kernel for CTs coming and going, once per boot
+                              (cgroup2 favordynmods: starts skip an RCU grace period)
   template list
   template import FILE [--name NAME]
                               keeps the tarball's xattrs, ACLs and file capabilities

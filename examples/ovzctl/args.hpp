@@ -44,6 +44,7 @@ enum class verb {
   template_import,
   template_create,
   features,
+  tune_host,
 };
 
 /// What `set` changes: every `--NAME VALUE` read by ovz::parse_setting (setting.hpp), so only

@@ -364,6 +364,13 @@ ovz::result<int> do_features() {
   return 0;
 }
 
+ovz::result<int> do_tune_host() {
+  auto changed = ovz::tune_host();
+  if (!changed) return changed.error();
+  fmt::print(stdout, "{}\n", *changed ? "favordynmods: on (was off)" : "favordynmods: on already");
+  return 0;
+}
+
 ovz::result<int> do_quota(ovz::ve& v, const command& cmd) {
   if (cmd.ugid_owner) {
     auto set = v.set_ugid_quota(*cmd.ugid_owner, cmd.ugid_blocks, cmd.ugid_inodes);
@@ -475,6 +482,7 @@ ovz::result<int> dispatch(const command& cmd) {
     case verb::template_import: return do_template_import(cmd);
     case verb::template_create: return do_template_create(cmd);
     case verb::features: return do_features();
+    case verb::tune_host: return do_tune_host();
   }
   // Only reachable with a value outside the enum; the switch has no default so that the
   // compiler points out a verb added without its case.

@@ -53,6 +53,17 @@ class OVZ_API host {
   std::shared_ptr<const detail::host_services> services_;
 };
 
+/// Tunes the host's kernel for VEs that come and go, as a VE host's boot does once (the
+/// ovz.service unit runs `ovzctl tune-host`): the cgroup core favours moving tasks between
+/// cgroups over forking (cgroup2's favordynmods, kept on the host's cgroup2 mount with its
+/// other options). Without it, the first write of a new process into a cgroup waits for an RCU
+/// grace period, 5–15 ms on an idle machine: every VE start on cgroup v1, where a VE's init is
+/// moved into its cgroups, and every attach of a process to a cgroup on v2. With it fork and
+/// exit take a per-process lock more. On Linux 6.18 the switch cannot be undone until reboot.
+/// Returns true when it changed something, false when the host was tuned already;
+/// errc::unsupported on a kernel without favordynmods (before 6.0).
+OVZ_API result<bool> tune_host();
+
 /// What serves each view a VE has of itself on this host, by name: ovzctl features prints them.
 struct view_backends {
   /// /proc/uptime: "ovz module", "time namespace" (the VE's clocks start at zero), "LXCFS"

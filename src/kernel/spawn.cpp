@@ -613,11 +613,13 @@ void reap(pid_t pid) {
 }
 
 // True once the process of `pidfd` has exited (zombies included), waiting up to `timeout`.
-bool has_exited(int pidfd, std::chrono::milliseconds timeout) {
+bool has_exited(int pidfd, std::chrono::microseconds timeout) {
   struct pollfd pfd = {pidfd, POLLIN, 0};
+  const auto us = timeout.count();
+  const struct timespec ts = {static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
   int r;
   do {
-    r = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+    r = ::ppoll(&pfd, 1, &ts, nullptr);
   } while (r < 0 && errno == EINTR);
   return r > 0;
 }
@@ -641,9 +643,22 @@ result<void> confirm_exec(const spawn_spec& spec, pid_t pid, int pidfd) {
   }
 }
 
-// A process that ends within spec.settle of its exec did not start: say how it ended.
+// A process that ends within spec.settle of its exec did not start: say how it ended. One
+// that waits before then (sleeps interruptibly: for its children, a signal, input) has got past
+// what makes an init give up at once (its mounts, its configuration), and is up: start need not
+// sit out the rest of the window.
 result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
-  if (spec.settle.count() <= 0 || !has_exited(pidfd, spec.settle)) return success();
+  using namespace std::chrono;
+  if (spec.settle.count() <= 0) return success();
+  const auto until = steady_clock::now() + spec.settle;
+  for (;;) {
+    if (has_exited(pidfd, microseconds(0))) break;
+    auto st = detail::read_proc_stat(pid);
+    if (st && st->state == 'S' && st->comm != detail::spawn_child_name) return success();
+    const auto left = duration_cast<microseconds>(until - steady_clock::now());
+    if (left.count() <= 0) return success();
+    if (has_exited(pidfd, std::min(left, microseconds(200)))) break;
+  }
   auto st = detail::read_proc_stat(pid);
   return detail::fail(errc::child_failed, "{} ran but ended at once: {}", spec.argv[0],
                       st && st->state == 'Z' ? detail::describe_exit(st->exit_code)

@@ -1,6 +1,12 @@
 #include <ovz/host.hpp>
 
+#include "kernel/cgroup_mounts.hpp"
+#include "kernel/cgroup_tuning.hpp"
 #include "ve/host_services.hpp"
+#include "fail.hpp"
+
+#include <algorithm>
+#include <optional>
 
 namespace ovz::inline v0 {
 
@@ -38,5 +44,29 @@ const char* host::cgroup_manager() const noexcept { return services_->cgroups->n
 int host::cgroup_version() const noexcept { return services_->cgroups->version(); }
 
 const detail::host_services& host::services() const noexcept { return *services_; }
+
+namespace {
+
+std::optional<std::vector<std::string>> cgroup2_mount_options() {
+  for (const auto& m : detail::host_cgroup_mounts())
+    if (m.v2) return m.options;
+  return std::nullopt;
+}
+
+}  // namespace
+
+result<bool> tune_host() {
+  static const std::vector<std::string> none;
+  const auto options = cgroup2_mount_options();
+  BOOST_OUTCOME_TRY(changed, detail::favor_cgroup_changes(options ? *options : none));
+  // The kernel applies the flags only from the host's cgroup namespace, silently.
+  const auto now = options ? cgroup2_mount_options() : std::nullopt;
+  if (changed && now && std::ranges::count(*now, "favordynmods") == 0) {
+    return detail::fail(errc::unsupported,
+                        "favordynmods: not taken by the cgroup2 root: this process is not in "
+                        "the host's cgroup namespace");
+  }
+  return changed;
+}
 
 }  // namespace ovz::inline v0

@@ -36,7 +36,8 @@ class process_source {
 };
 
 /// A new process (clone3, kernel/spawn.cpp) running the plan's init. Detached, it is not the
-/// caller's child, and one that exits within `settle` of its exec is a failed start.
+/// caller's child, and one that exits within `settle` of its exec, before it first waits for
+/// something, is a failed start.
 class spawn_source final : public process_source {
  public:
   /// `detach`: the VE outlives the caller (start), else the caller waits for it (run).

@@ -12,7 +12,8 @@ namespace ovz::inline v0 {
 namespace {
 
 // An init that ends this soon after its exec did not come up (a systemd that cannot mount
-// /run gives up at once); start says so, with its exit status, instead of succeeding.
+// /run gives up at once); start says so, with its exit status, instead of succeeding. One that
+// waits for something first (its children, a signal) is up, and start returns then.
 constexpr std::chrono::milliseconds early_exit_window{100};
 
 constexpr detail::ve_op::needs starting{.lock = true, .config = true, .live = true};

@@ -682,6 +682,19 @@ TEST_CASE("ovzctl migrate moves a CT to another state root, locally and over an 
             "Stopping container ...\nContainer was stopped\n");
 }
 
+TEST_CASE("ovzctl tune-host leaves favordynmods on", "[ovzctl][host]") {
+  ovz::test::temp_root root;
+  auto r = ovzctl(root.path(), {"tune-host"});
+  if (r.exit_code != 0 && r.err.find("Linux 6.0 or later") != std::string::npos) {
+    WARN("skipped: " << r.err);
+    return;
+  }
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.starts_with("favordynmods: on"));
+  expect_ok(ovzctl(root.path(), {"tune-host"}), "favordynmods: on already\n");
+  CHECK(ovzctl(root.path(), {"tune-host", "101"}).exit_code == 2);
+}
+
 TEST_CASE("ovzctl features names what serves each view a CT has of itself", "[ovzctl]") {
   ovz::test::temp_root root;
   const bool module = ::access("/dev/ovz", F_OK) == 0;

@@ -85,6 +85,12 @@ int ovz_has_feature(const char *name);
  * Static storage; NULL for an unknown view. */
 const char *ovz_view_backend(const char *view);
 
+/* Tunes the host's kernel for VEs that come and go, once per boot (cgroup2's favordynmods:
+ * moving a new process into a cgroup, as every VE start does, then skips an RCU grace period
+ * of 5-15 ms; see ovz::tune_host). *changed, when not NULL, is 1 when something changed, 0
+ * when the host was tuned already. OVZ_EUNSUPPORTED on a kernel without it (before 6.0). */
+int ovz_tune_host(int *changed);
+
 /* The same features as bits of one mask, as libgit2's git_libgit2_features(). */
 #define OVZ_FEATURE_CGROUP2 (1u << 0)
 #define OVZ_FEATURE_CGROUP1 (1u << 1)

@@ -1141,6 +1141,15 @@ ovz_disk_usage usage_row(const ovz::disk_usage& u) {
 
 }  // namespace
 
+int ovz_tune_host(int* changed) {
+  return guarded([&] {
+    auto r = ovz::tune_host();
+    if (!r) return fail(r.error());
+    if (changed) *changed = *r ? 1 : 0;
+    return static_cast<int>(OVZ_OK);
+  });
+}
+
 int ovz_checkpoint_supported(void) {
   return guarded([&] {
     auto ok = ovz::checkpoint_supported();

@@ -63,6 +63,14 @@ static void check_without_ve(const char *root) {
   check(ovz_has_feature("cgroup1") + ovz_has_feature("cgroup2") == 1,
         "exactly one of cgroup1 and cgroup2");
   {
+    int first = -1, second = -1;
+    const int rc = ovz_tune_host(&first);
+    check((rc == OVZ_OK && (first == 0 || first == 1) && ovz_tune_host(&second) == OVZ_OK &&
+           second == 0) ||
+              (rc == OVZ_EUNSUPPORTED && strstr(ovz_error_last()->message, "favordynmods")),
+          "ovz_tune_host tunes the host once; a second call finds it tuned");
+  }
+  {
     /* The module is there exactly when its device is (the lab loads it in its own test). */
     const int kmod = access("/dev/ovz", F_OK) == 0;
     const int timens = access("/proc/self/ns/time", F_OK) == 0;

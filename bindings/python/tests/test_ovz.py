@@ -318,6 +318,19 @@ def test_view_backends_name_what_serves_each_view():
 
 
 @needs_root
+def test_tune_host_tunes_once():
+    try:
+        ovz.tune_host()
+    except ovz.Unsupported as e:
+        pytest.skip(str(e))
+    assert ovz.tune_host() is False
+    with open("/proc/self/mountinfo") as f:
+        cgroup2 = [line.split(" - ")[1].split() for line in f if " - cgroup2 " in line]
+    if cgroup2:
+        assert "favordynmods" in cgroup2[0][2].split(",")
+
+
+@needs_root
 def test_beancounter_reader_follows_the_ves(root):
     module = ovz.view_backends()["module"].startswith("ABI 1.")
     with ovz.BeancounterReader(root) as reader:

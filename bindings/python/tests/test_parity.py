@@ -82,6 +82,7 @@ BOTH = {
     "kernel_keeps_disk_quota": ("kernel_keeps_disk_quota", "ovz_has_feature"),
     "view_backends_here": ("view_backends", "ovz_view_backend"),
     "checkpoint_supported": ("checkpoint_supported", "ovz_checkpoint_supported"),
+    "tune_host": ("tune_host", "ovz_tune_host"),
     "checkpoint_tools_here": ("checkpoint_tools_here", "ovz_checkpoint_tools_here"),
     "receive_ve": ("receive_ve", "ovz_receive_ve"),
     "parse_setting": ("VE.apply", "ovz_changes_add"),
