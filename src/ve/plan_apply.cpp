@@ -17,18 +17,11 @@ namespace ovz::detail {
 namespace {
 
 // Before init runs, which reads them (Debian's hostname.sh sets the name from /etc/hostname):
-// through the root the host made for the VE (id-shifted for a VE in a user namespace), else
-// through the storage mounted for the host meanwhile.
+// through the root the host made for the VE (id-shifted for a VE in a user namespace).
 result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
-  ve_tree tree;
-  if (made) {
-    unique_fd same(::fcntl(made.get(), F_DUPFD_CLOEXEC, 0));
-    if (!same) return sys_fail(errno, "dup the VE's root");
-    tree = {std::move(same), plan.userns ? plan.userns->base : 0};
-  } else {
-    BOOST_OUTCOME_TRY(root, plan.storage->host_root());
-    tree = {std::move(root), 0};
-  }
+  unique_fd same(::fcntl(made.get(), F_DUPFD_CLOEXEC, 0));
+  if (!same) return sys_fail(errno, "dup the VE's root");
+  ve_tree tree{std::move(same), plan.userns ? plan.userns->base : 0};
   auto written = write_etc_files(tree, plan.etc);
   if (!written) return with_context(written.error(), "writing the VE's /etc");
   return success();
@@ -91,12 +84,17 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     std::filesystem::create_directories(dir, ec);
     if (ec) return sys_fail(ec.value(), "create {}", dir.string());
   }
-  // The VE's root when the host makes it, held until the init has attached it.
+  // The VE's root, made by the host as a detached mount (id-shifted for a VE in a user
+  // namespace) and held until the init has attached it at its mount point: the /etc files are
+  // written through the same mount, and the init mounts nothing of its storage itself.
   auto made = plan.userns ? userns_root(l, *plan.storage, *plan.userns)
-                          : plan.storage->made_root();
+                          : plan.storage->host_root();
   if (!made) return made.error();
   BOOST_OUTCOME_TRY(write_plan_etc(plan, *made));
-  BOOST_OUTCOME_TRY(root_steps, plan.storage->root_steps(made->get()));
+  std::vector<fs_step> root_steps(1);
+  root_steps[0].what = fs_step::kind::attach;
+  root_steps[0].target = l.mount_point.string();
+  root_steps[0].fd = made->get();
   cgroup_manager& cg = h.cg();
   auto failed = [&](const error& e) {
     logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));

@@ -36,13 +36,6 @@ class ve_storage {
   virtual result<void> create_area(const std::filesystem::path& area, uid_t root_id) const = 0;
   /// The host uid that owns the VE's root directory as stored (create_area's `root_id`).
   virtual result<uid_t> root_owner() const = 0;
-  /// The VE's root as the host makes it (a detached mount), when the VE cannot mount it from
-  /// paths itself: an image, which only the host mounts. Empty when root_steps mount it.
-  virtual result<unique_fd> made_root() const = 0;
-  /// The steps, done in the VE's new mount namespace, that mount its root at the mount
-  /// point; with `made_root` (made_root() or shifted_root()), attaching that instead. No
-  /// system call.
-  virtual result<std::vector<fs_step>> root_steps(int made_root = -1) const = 0;
   /// For a VE in a user namespace: its root as the host makes it, a detached mount whose
   /// files appear owned as the user namespace `userns` maps them. The caller keeps it open
   /// until the VE's init has attached it.

@@ -86,18 +86,6 @@ class image final : public ve_storage {
     return st.st_uid;
   }
 
-  result<unique_fd> made_root() const override { return host_root(); }
-
-  result<std::vector<fs_step>> root_steps(int made_root) const override {
-    if (made_root < 0)
-      return fail(errc::invalid_argument, "a VE's disk image is mounted by the host only");
-    fs_step s;
-    s.target = paths_.mount_point.string();
-    s.what = fs_step::kind::attach;
-    s.fd = made_root;
-    return std::vector<fs_step>{std::move(s)};
-  }
-
   result<unique_fd> shifted_root(int userns) const override {
     BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns));
     return overlay_on(std::move(tree));

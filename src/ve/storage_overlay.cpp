@@ -31,31 +31,6 @@ class overlay final : public ve_storage {
     return st.st_uid;
   }
 
-  result<unique_fd> made_root() const override { return unique_fd(); }
-
-  result<std::vector<fs_step>> root_steps(int made_root) const override {
-    fs_step s;
-    s.target = mount_point_.string();
-    if (made_root >= 0) {
-      s.what = fs_step::kind::attach;
-      s.fd = made_root;
-      return std::vector<fs_step>{std::move(s)};
-    }
-    // overlayfs splits its options at ',' and its lowerdir list at ':'.
-    for (const auto& p : {lower_, upper_, work_}) {
-      if (p.string().find_first_of(",:\\") != std::string::npos)
-        return fail(errc::invalid_argument,
-                    "path {} contains ',', ':' or '\\', which overlayfs options cannot hold",
-                    p.string());
-    }
-    s.what = fs_step::kind::mount;
-    s.fstype = "overlay";
-    s.source = "overlay";
-    s.data = "lowerdir=" + lower_.string() + ",upperdir=" + upper_.string() +
-             ",workdir=" + work_.string();
-    return std::vector<fs_step>{std::move(s)};
-  }
-
   result<unique_fd> shifted_root(int userns) const override {
     BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns));
     return detached_overlay(std::move(tree), mount_point_, upper_, work_);

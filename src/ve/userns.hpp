@@ -43,7 +43,7 @@ std::vector<id_map> userns_maps(const id_range& r);
 
 /// Makes the root of a VE in a user namespace mapped to `r`: its storage shown id-shifted
 /// (ve_storage::shifted_root), once checked that the VE's root may use it. The caller passes
-/// it to the storage's root_steps and keeps it open until the VE's init has attached it.
+/// it to the init to attach and keeps it open until the init has.
 result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r);
 
 /// True when the process runs in a user namespace other than ours (a VE's init).
