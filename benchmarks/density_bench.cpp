@@ -270,12 +270,14 @@ void print_starts(const std::vector<double>& ms) {
   if (n >= 100 && n != 100) points.push_back({"100th", 99, 95, 105});
   points.push_back({fmt::format("{}th (last)", n), n - 1, n - 10, n});
   fmt::print("\nstart of the k-th VE, ms: that start alone, and the median of a window of ten "
-             "(k-5 … k+4; the last ten for the last)\n");
+             "(k-4 … k+5; the last ten for the last)\n");
   for (const auto& p : points) {
     auto w = window_median(ms, p.from, p.to);
     fmt::print("  {:<14} {:>8.2f}   window {}–{}: {:>8.2f}\n", p.label, ms[p.index], p.from + 1,
                std::min(p.to, n), w.value_or(0));
   }
+  const auto slowest = std::max_element(ms.begin(), ms.end());
+  fmt::print("  slowest: the {}th, {:.2f}\n", slowest - ms.begin() + 1, *slowest);
   auto first = window_median(ms, 0, 10), last = window_median(ms, n - 10, n);
   if (first && last) {
     fmt::print("  median of the first 10 {:.2f}, of the last 10 {:.2f}: {:.2f}×\n", *first,
@@ -536,6 +538,8 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
 
 }  // namespace
 
+// RLIMIT_NOFILE is left as it is: the program holds a handful of descriptors however many VEs
+// run (it prints how many), as ovz::ve keeps none open between calls.
 int main(int argc, char** argv) {
   auto opts = parse_args(argc, argv);
   if (!opts) {
