@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <initializer_list>
 #include <cstdint>
@@ -137,6 +138,9 @@ template <class F>
 result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds timeout,
                               F kill_round) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Killed processes are gone within a fraction of a millisecond, once their parents have
+  // reaped them: looked at soon at first, then less often.
+  auto pause = std::chrono::microseconds(100);
   // A cgroup removed meanwhile lists no processes (systemd removes a scope's cgroups, the
   // VE's below it included, as soon as their last process has exited).
   for (;;) {
@@ -147,16 +151,20 @@ result<void> kill_until_empty(const cgroup_dir& dir, std::chrono::milliseconds t
                   dir.path(), pids.size(), pids.front());
     if (auto killed = kill_round(); !killed && killed.error().sys_errno() != ENOENT)
       return killed.error();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
   }
 }
 
 template <class F>
 result<void> wait_for(const cgroup_dir& dir, const char* file, F done, std::string_view what) {
-  for (int waited = 0; waited < 1000; ++waited) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (auto pause = std::chrono::microseconds(100);;) {
     BOOST_OUTCOME_TRY(now, dir.read(file));
     if (done(now)) return success();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
   }
   return fail(errc::timed_out, "{} is not {} after 1 s", dir.file(file), what);
 }

@@ -56,13 +56,17 @@ result<ve_lock> ve_lock::acquire(const ve_paths& l, ctid id) {
       return sys_fail(errno, "VE {}: fstat lock {}", id.value(), l.lock.string());
     // A child that another thread of this process is just creating shares our open file
     // description (and so the lock) until it closes inherited descriptors, microseconds
-    // later: a short retry keeps that from looking like a concurrent operation.
-    int attempts = 100;
+    // later; an operation that is just ending (a stop whose VE's monitor waits to clean up)
+    // lets go within a millisecond or two. Retries for half a second, soon at first, keep
+    // either from looking like a concurrent operation.
+    auto pause = std::chrono::microseconds(100);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK)
         return sys_fail(errno, "VE {}: flock {}", id.value(), l.lock.string());
-      if (--attempts > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(1000));
         continue;
       }
       return fail(errc::locked, "VE {} is locked by another operation{}; try again later",
