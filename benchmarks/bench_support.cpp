@@ -5,6 +5,8 @@
 #include "kernel/netlink.hpp"
 
 #include <ovz/network.hpp>
+#include <ovz/state_root.hpp>
+#include <ovz/template.hpp>
 
 #include <fmt/core.h>
 
@@ -424,6 +426,30 @@ void print_ratio(const row& a, const row& b, std::optional<double> goal, std::si
                ratio <= *goal ? "met" : "MISSED");
   } else {
     fmt::print("{} {:>7.2f}×\n", label, ratio);
+  }
+}
+
+bench_state_root::bench_state_root(const fs::path& given, std::string_view prefix) {
+  if (given.empty()) {
+    own_.emplace(prefix);
+    failure_ = own_->failure();
+    path_ = own_->path();
+  } else {
+    path_ = ovz::resolve_state_root(given);
+    std::error_code ec;
+    fs::create_directories(path_, ec);
+  }
+  if (!failure_.empty()) return;
+  auto rootfs = ovz::template_store(path_).find(ovz::builtin_template);
+  if (rootfs) rootfs_ = rootfs->path;
+  else failure_ = fmt::format("the busybox template: {}", rootfs.error().message());
+}
+
+bench_state_root::~bench_state_root() {
+  if (own_ && !path_.empty() && has_mounts_below(path_)) {
+    fmt::print(stderr, "warning: something is still mounted under {}; left in place\n",
+               path_.string());
+    own_->keep();
   }
 }
 

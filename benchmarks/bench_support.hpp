@@ -96,6 +96,28 @@ class temp_dir {
   std::string failure_;
 };
 
+/// A benchmark's state root and the busybox template in it: `given` (made if missing), or a
+/// fresh directory under /tmp, removed at scope exit unless something is still mounted below
+/// it (then left in place for a person to look at, with a warning).
+class bench_state_root {
+ public:
+  bench_state_root(const fs::path& given, std::string_view prefix);
+  ~bench_state_root();
+  bench_state_root(const bench_state_root&) = delete;
+  bench_state_root& operator=(const bench_state_root&) = delete;
+
+  const fs::path& path() const { return path_; }
+  /// The built-in template's tree.
+  const fs::path& rootfs() const { return rootfs_; }
+  /// Why there is no usable root, or empty.
+  const std::string& failure() const { return failure_; }
+
+ private:
+  std::optional<temp_dir> own_;
+  fs::path path_, rootfs_;
+  std::string failure_;
+};
+
 /// True when something is mounted at or below `dir`. Removing the directory would then reach
 /// into whatever a failed stop left mounted, so it is left for a person to look at.
 bool has_mounts_below(const fs::path& dir);

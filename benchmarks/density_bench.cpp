@@ -556,41 +556,23 @@ int main(int argc, char** argv) {
   }
   catch_interrupts();
 
-  std::optional<temp_dir> own_root;
-  fs::path root;
-  if (opts->root.empty()) {
-    own_root.emplace("ovz-density-root");
-    if (!own_root->failure().empty()) {
-      fmt::print(stderr, "ovz_density_bench: {}\n", own_root->failure());
-      return 1;
-    }
-    root = own_root->path();
-  } else {
-    root = ovz::resolve_state_root(opts->root);
-    std::error_code ec;
-    fs::create_directories(root, ec);
-  }
-  auto rootfs = ovz::template_store(root).find(ovz::builtin_template);
-  if (!rootfs) {
-    fmt::print(stderr, "ovz_density_bench: the busybox template: {}\n", rootfs.error().message());
+  bench_state_root state(opts->root, "ovz-density-root");
+  if (!state.failure().empty()) {
+    fmt::print(stderr, "ovz_density_bench: {}\n", state.failure());
     return 1;
   }
+  const fs::path& root = state.path();
   fmt::print("ovz_density_bench: {} VEs; state root {}; rootfs {}\n", opts->ves, root.string(),
-             rootfs->path.string());
+             state.rootfs().string());
   for (const auto& p : host_check(opts->ves)) fmt::print("host: TOO SMALL? {}\n", p);
   std::fflush(stdout);
 
   auto v = run_ves(root, opts->ves);
   std::optional<crun_results> c;
-  if (opts->crun && !interrupted) c = run_crun(rootfs->path, opts->ves);
+  if (opts->crun && !interrupted) c = run_crun(state.rootfs(), opts->ves);
   report(opts->ves, v, c);
   if (interrupted) fmt::print("\ninterrupted: the numbers above are partial\n");
   std::fflush(stdout);
 
-  if (own_root && has_mounts_below(root)) {
-    fmt::print(stderr, "warning: something is still mounted under {}; left in place\n",
-               root.string());
-    own_root->keep();
-  }
   return interrupted ? 128 + interrupted : 0;
 }

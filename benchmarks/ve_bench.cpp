@@ -315,32 +315,18 @@ int main(int argc, char** argv) {
   }
   catch_interrupts();
 
-  std::optional<temp_dir> own_root;
-  fs::path root;
-  if (opts->root.empty()) {
-    own_root.emplace("ovz-bench-root");
-    if (!own_root->failure().empty()) {
-      fmt::print(stderr, "ovz_bench: {}\n", own_root->failure());
-      return 1;
-    }
-    root = own_root->path();
-  } else {
-    root = ovz::resolve_state_root(opts->root);
-    std::error_code ec;
-    fs::create_directories(root, ec);
-  }
-
-  auto rootfs = ovz::template_store(root).find(ovz::builtin_template);
-  if (!rootfs) {
-    fmt::print(stderr, "ovz_bench: the busybox template: {}\n", rootfs.error().message());
+  bench_state_root state(opts->root, "ovz-bench-root");
+  if (!state.failure().empty()) {
+    fmt::print(stderr, "ovz_bench: {}\n", state.failure());
     return 1;
   }
+  const fs::path& root = state.path();
   temp_dir bundle("ovz-bench-bundle");
   if (bundle.failure().empty()) {
-    std::ofstream(bundle.path() / "config.json") << oci_config(rootfs->path);
+    std::ofstream(bundle.path() / "config.json") << oci_config(state.rootfs());
   }
   fmt::print("ovz_bench: {} runs per line; state root {}; rootfs {}\n", opts->runs,
-             root.string(), rootfs->path.string());
+             root.string(), state.rootfs().string());
   std::fflush(stdout);
 
   fmt::print("/bin/true and ovzctl --help (no VE: the same in every round)\n");
@@ -348,14 +334,14 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   print_round(fmt::format("the host as it is ({})", favordynmods_state()),
-              measure_round(root, rootfs->path, bundle, opts->runs));
+              measure_round(root, state.rootfs(), bundle, opts->runs));
   if (opts->tune && !interrupted) {
     auto tuned = ovz::tune_host();
     if (!tuned) {
       fmt::print("\ntune_host: {}\n", tuned.error().message());
     } else if (*tuned) {
       print_round(fmt::format("after tune_host ({})", favordynmods_state()),
-                  measure_round(root, rootfs->path, bundle, opts->runs));
+                  measure_round(root, state.rootfs(), bundle, opts->runs));
     } else {
       fmt::print("\n(the host was tuned already: no second round)\n");
     }
@@ -367,14 +353,9 @@ int main(int argc, char** argv) {
     } else {
       print_round(fmt::format("after {} VE cycles ({:.0f} s; {})", opts->cycles,
                               ms_since(t0) / 1000, favordynmods_state()),
-                  measure_round(root, rootfs->path, bundle, opts->runs));
+                  measure_round(root, state.rootfs(), bundle, opts->runs));
     }
   }
 
-  if (own_root && has_mounts_below(root)) {
-    fmt::print(stderr, "warning: something is still mounted under {}; left in place\n",
-               root.string());
-    own_root->keep();
-  }
   return interrupted ? 128 + interrupted : 0;
 }
