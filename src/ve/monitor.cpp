@@ -171,7 +171,10 @@ class console_hub {
 
   void accept_from(int listener) {
     unique_fd c(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (c) clients_.push_back(std::move(c));
+    if (!c) return;
+    // A fresh socket's buffer is empty: the one byte goes out at once or the client is gone.
+    if (::send(c.get(), &console_welcome, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) return;
+    clients_.push_back(std::move(c));
   }
 
   std::vector<unique_fd>& clients() { return clients_; }

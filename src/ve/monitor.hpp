@@ -23,6 +23,11 @@ namespace ovz::detail {
 /// The first of process_monitor::fds in the monitor (the console's listening socket).
 inline constexpr int monitor_first_extra_fd = 5;
 
+/// The byte the monitor sends a console client it has taken on: from then on the client gets
+/// all the console's output. open_console waits for it, so that nothing written to the console
+/// after it returns is missed by a monitor that had not yet accepted the connection.
+inline constexpr char console_welcome = '\x06';
+
 /// The monitor's task name (comm): how stop tells it from whatever else may be init's parent.
 inline constexpr const char monitor_name[] = "ovz-monitor";
 
