@@ -651,8 +651,8 @@ result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
   using namespace std::chrono;
   if (spec.settle.count() <= 0) return success();
   const auto until = steady_clock::now() + spec.settle;
+  // An ended process reads as a zombie ('Z'), never as waiting.
   for (;;) {
-    if (has_exited(pidfd, microseconds(0))) break;
     auto st = detail::read_proc_stat(pid);
     if (st && st->state == 'S' && st->comm != detail::spawn_child_name) return success();
     const auto left = duration_cast<microseconds>(until - steady_clock::now());
