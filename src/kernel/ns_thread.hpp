@@ -1,28 +1,59 @@
 #pragma once
-// Namespace work on a short-lived thread. setns and unshare of the mount, UTS and network
-// namespaces act on the calling thread only: doing them on a thread of its own leaves the
-// caller's threads (the embedding program's) where they are.
+// Work on a short-lived thread. setns and unshare of the mount, UTS and network namespaces act
+// on the calling thread only: doing them on a thread of its own leaves the caller's threads
+// (the embedding program's) where they are. The same thread lets a caller do something else
+// while the work runs.
 
 #include <ovz/result.hpp>
 
 #include "fail.hpp"
 
+#include <memory>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace ovz::detail {
 
-/// Runs `work` (returning result<T>) on a new thread and waits for it. A thread that cannot
-/// start is an error naming `what`, never an exception.
+/// `work` (returning result<T>) running on a thread of its own; get() waits for its result.
+/// A thread that cannot start is an error naming `what`, never an exception. Dropped unread,
+/// it still waits for the work, whose captures may be the caller's.
+template <class T>
+class background {
+ public:
+  template <class F>
+  background(const char* what, F&& work)
+      : outcome_(std::make_unique<result<T>>(
+            fail(errc::child_failed, "{}: the thread did not run", what))) {
+    try {
+      thread_ = std::thread([&out = *outcome_, work = std::forward<F>(work)]() mutable {
+        out = work();
+      });
+    } catch (const std::system_error& e) {
+      *outcome_ = sys_fail(e.code().value(), "start a thread to {}", what);
+    }
+  }
+  background(const background&) = delete;
+  background& operator=(const background&) = delete;
+  ~background() { wait(); }
+
+  result<T> get() {
+    wait();
+    return std::move(*outcome_);
+  }
+
+ private:
+  void wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::unique_ptr<result<T>> outcome_;
+  std::thread thread_;
+};
+
+/// Runs `work` (returning result<T>) on a new thread and waits for it.
 template <class T, class F>
 result<T> on_own_thread(const char* what, F&& work) {
-  result<T> outcome = fail(errc::child_failed, "{}: the thread did not run", what);
-  try {
-    std::thread([&] { outcome = work(); }).join();
-  } catch (const std::system_error& e) {
-    return sys_fail(e.code().value(), "start a thread to {}", what);
-  }
-  return outcome;
+  return background<T>(what, std::forward<F>(work)).get();
 }
 
 }  // namespace ovz::detail

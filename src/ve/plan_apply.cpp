@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "kernel/cgroup_delegate.hpp"
 #include "kernel/dirs.hpp"
+#include "kernel/ns_thread.hpp"
 #include "ve/live_state.hpp"
 #include "ve/monitor.hpp"
 #include "ve/net_live.hpp"
@@ -86,15 +87,12 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   }
   // The VE's root, made by the host as a detached mount (id-shifted for a VE in a user
   // namespace) and held until the init has attached it at its mount point: the /etc files are
-  // written through the same mount, and the init mounts nothing of its storage itself.
-  auto made = plan.userns ? userns_root(l, *plan.storage, *plan.userns)
-                          : plan.storage->host_root();
-  if (!made) return made.error();
-  BOOST_OUTCOME_TRY(write_plan_etc(plan, *made));
-  std::vector<fs_step> root_steps(1);
-  root_steps[0].what = fs_step::kind::attach;
-  root_steps[0].target = l.mount_point.string();
-  root_steps[0].fd = made->get();
+  // written through the same mount, and the init mounts nothing of its storage itself. An
+  // overlay's mount is the slowest step before the clone: it is made on a thread of its own
+  // while this one makes the cgroup.
+  background<unique_fd> root("make the VE's root", [&] {
+    return plan.userns ? userns_root(l, *plan.storage, *plan.userns) : plan.storage->host_root();
+  });
   cgroup_manager& cg = h.cg();
   auto failed = [&](const error& e) {
     logged(clean_up(h, l), fmt::format("VE {}: clean-up after the failed start", plan.id.value()));
@@ -118,7 +116,14 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     }
     return success();
   });
+  auto made = root.get();
+  if (!made) return failed(made.error());
   if (!birth) return failed(birth.error());
+  if (auto written = write_plan_etc(plan, *made); !written) return failed(written.error());
+  std::vector<fs_step> root_steps(1);
+  root_steps[0].what = fs_step::kind::attach;
+  root_steps[0].target = l.mount_point.string();
+  root_steps[0].fd = made->get();
   init_preparation prep;
   prep.admit = [&](pid_t pid) { return birth->admit(pid); };
   prep.network = [&](pid_t pid) {
