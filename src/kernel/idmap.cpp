@@ -57,15 +57,58 @@ std::string context_messages(int fs) {
   return all;
 }
 
-// Runs on a thread of its own, which it moves into a new mount namespace.
-result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::path& stage,
+// The overlay made by `fs` (an fsopen context with its layers set), detached.
+result<unique_fd> overlay_mount(int fs, const std::filesystem::path& upper) {
+  if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    int err = errno;
+    auto why = context_messages(fs);
+    return sys_fail(err, "mount an overlay of the template under {}{}", upper.string(),
+                    why.empty() ? std::string() : " (" + why + ")");
+  }
+  unique_fd mnt(::fsmount(fs, FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return sys_fail(errno, "fsmount the overlay");
+  return mnt;
+}
+
+result<unique_fd> open_layer(const std::filesystem::path& dir, const staged_mount& upper_fs) {
+  unique_fd fd(upper_fs.fd >= 0
+                   ? ::openat(upper_fs.fd, dir.lexically_relative(upper_fs.at).c_str(),
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                   : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_fail(errno, "open the overlay layer {}", dir.string());
+  return fd;
+}
+
+// Linux 6.13 takes overlayfs' layers as open directories (FSCONFIG_SET_FD), a detached mount's
+// too: nothing is staged in a mount namespace, whose copy of the host's mount table and its
+// teardown cost more than the overlay. None (an older kernel refuses the key) when it cannot.
+result<std::optional<unique_fd>> overlay_of_open_layers(int lower,
+                                                        const std::filesystem::path& upper,
+                                                        const std::filesystem::path& work,
+                                                        const staged_mount& upper_fs) {
+  unique_fd lower_dir(::openat(lower, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lower_dir) return sys_fail(errno, "open the template's detached mount");
+  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return sys_fail(errno, "fsopen overlay");
+  if (::fsconfig(fs.get(), FSCONFIG_SET_FD, "lowerdir+", nullptr, lower_dir.get()) != 0) {
+    if (errno == EINVAL) return std::optional<unique_fd>{};
+    return sys_fail(errno, "overlay lowerdir+ (the template)");
+  }
+  for (auto [key, path] : {std::pair{"upperdir", &upper}, {"workdir", &work}}) {
+    BOOST_OUTCOME_TRY(dir, open_layer(*path, upper_fs));
+    if (::fsconfig(fs.get(), FSCONFIG_SET_FD, key, nullptr, dir.get()) != 0)
+      return sys_fail(errno, "overlay {}={}", key, path->string());
+  }
+  BOOST_OUTCOME_TRY(mnt, overlay_mount(fs.get(), upper));
+  return std::optional<unique_fd>(std::move(mnt));
+}
+
+// Before Linux 6.13: the layers attached at their paths in a mount namespace of the thread's
+// own, which goes away with it.
+result<unique_fd> overlay_of_staged_layers(int lower, const std::filesystem::path& stage,
                                            const std::filesystem::path& upper,
                                            const std::filesystem::path& work,
                                            const staged_mount& upper_fs) {
-  // overlayfs writes to its upper layer with its mounter's credentials: with
-  // CAP_SYS_RESOURCE in them, every VE would write past its disk quota (and into the space a
-  // host filesystem keeps for root).
-  BOOST_OUTCOME_TRY(drop_thread_capability(CAP_SYS_RESOURCE));
   if (::unshare(CLONE_FS | CLONE_NEWNS) != 0)
     return sys_fail(errno, "unshare a mount namespace for the overlay");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -82,15 +125,21 @@ result<unique_fd> overlay_in_own_namespace(int lower, const std::filesystem::pat
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, path->c_str(), 0) != 0)
       return sys_fail(errno, "overlay {}={}", key, path->string());
   }
-  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    int err = errno;
-    auto why = context_messages(fs.get());
-    return sys_fail(err, "mount an overlay of the template under {}{}", upper.string(),
-                    why.empty() ? std::string() : " (" + why + ")");
-  }
-  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
-  if (!mnt) return sys_fail(errno, "fsmount the overlay");
-  return mnt;
+  return overlay_mount(fs.get(), upper);
+}
+
+// Runs on a thread of its own.
+result<unique_fd> overlay_on_own_thread(int lower, const std::filesystem::path& stage,
+                                        const std::filesystem::path& upper,
+                                        const std::filesystem::path& work,
+                                        const staged_mount& upper_fs) {
+  // overlayfs writes to its upper layer with its mounter's credentials: with
+  // CAP_SYS_RESOURCE in them, every VE would write past its disk quota (and into the space a
+  // host filesystem keeps for root).
+  BOOST_OUTCOME_TRY(drop_thread_capability(CAP_SYS_RESOURCE));
+  BOOST_OUTCOME_TRY(opened, overlay_of_open_layers(lower, upper, work, upper_fs));
+  if (opened) return std::move(*opened);
+  return overlay_of_staged_layers(lower, stage, upper, work, upper_fs);
 }
 
 }  // namespace
@@ -169,7 +218,7 @@ result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path&
                                    const staged_mount& upper_fs) {
   // Its mount namespace, with the staged layers, goes away with the thread.
   return on_own_thread<unique_fd>("make the overlay", [&] {
-    return overlay_in_own_namespace(lower.get(), stage, upper, work, upper_fs);
+    return overlay_on_own_thread(lower.get(), stage, upper, work, upper_fs);
   });
 }
 

@@ -25,7 +25,8 @@ result<unique_fd> cloned_tree(const std::filesystem::path& dir);
 /// kernel or the filesystem of `dir` has no idmapped mounts.
 result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns);
 
-/// A detached mount attached at `at` meanwhile, as the stage of detached_overlay below.
+/// A detached mount attached at `at` meanwhile, as the stage of detached_overlay below (or
+/// where its layers are opened from).
 struct staged_mount {
   int fd = -1;  ///< none when -1
   std::filesystem::path at{};
@@ -35,9 +36,10 @@ struct staged_mount {
 /// overlayfs' `work` directory; both in `upper_fs` where that is given (a VE's disk image).
 /// The superblock belongs to the host (the caller's user namespace), so the layers are used
 /// with the caller's rights, less CAP_SYS_RESOURCE, whoever mounts the result.
+/// Linux 6.13 takes the layers as open directories, a detached mount's too. Before it,
 /// `stage` is an existing directory the lower layer is attached at meanwhile, in a mount
-/// namespace of a short-lived thread's own: overlayfs (6.1 at least) takes no layer from a
-/// detached mount, only from the mounter's namespace, and so nothing shows on the host.
+/// namespace of a short-lived thread's own: overlayfs (6.1) takes no layer from a detached
+/// mount, only from the mounter's namespace, and so nothing shows on the host.
 result<unique_fd> detached_overlay(unique_fd lower, const std::filesystem::path& stage,
                                    const std::filesystem::path& upper,
                                    const std::filesystem::path& work,
