@@ -1,5 +1,6 @@
-// fmt's compiled part, for the monitor only: Debian's libfmt-dev ships no static archive, so
-// the statically linked monitor builds from fmt's own headers what its src/format.cc builds.
+// fmt's compiled part, for the programs linked statically (cmake/static_link.cmake): Debian's
+// libfmt-dev ships no static archive, so they build from fmt's own headers what its
+// src/format.cc builds.
 #include <fmt/format-inl.h>
 
 FMT_BEGIN_NAMESPACE
