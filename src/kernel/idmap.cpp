@@ -81,7 +81,7 @@ result<unique_fd> open_layer(const std::filesystem::path& dir, const staged_moun
 
 // Linux 6.13 takes overlayfs' layers as open directories (FSCONFIG_SET_FD), a detached mount's
 // too: nothing is staged in a mount namespace, whose copy of the host's mount table and its
-// teardown cost more than the overlay. None (an older kernel refuses the key) when it cannot.
+// teardown cost more than the overlay. None when the kernel cannot.
 result<std::optional<unique_fd>> overlay_of_open_layers(int lower,
                                                         const std::filesystem::path& upper,
                                                         const std::filesystem::path& work,
@@ -91,7 +91,8 @@ result<std::optional<unique_fd>> overlay_of_open_layers(int lower,
   unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) return sys_fail(errno, "fsopen overlay");
   if (::fsconfig(fs.get(), FSCONFIG_SET_FD, "lowerdir+", nullptr, lower_dir.get()) != 0) {
-    if (errno == EINVAL) return std::optional<unique_fd>{};
+    // 6.5 to 6.12 know no descriptor for the key, older ones parse no key but strings.
+    if (errno == EINVAL || errno == EOPNOTSUPP) return std::optional<unique_fd>{};
     return sys_fail(errno, "overlay lowerdir+ (the template)");
   }
   for (auto [key, path] : {std::pair{"upperdir", &upper}, {"workdir", &work}}) {
