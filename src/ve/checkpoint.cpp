@@ -180,15 +180,23 @@ std::vector<std::string> veth_externals(std::string_view pairs) {
 
 // In a user namespace CRIU's restoring tasks read their images as the VE's root, which is
 // `root_id` on the host: the images of `dir` and of the pre-dumps it rests on become that
-// id's (the VE's own memory; no path inside the VE reaches them).
+// id's (the VE's own memory; no path inside the VE reaches them). But the restoring root task
+// opens its time namespace's image (timens-N.img) before its parent has written the user
+// namespace's id maps, and until then its capabilities cover no file: that image is readable
+// by others, in a directory others may search (its parents are root's alone), or the restore
+// fails whenever the task is the quicker one.
 result<void> hand_images_to(const std::filesystem::path& dir, std::uint32_t root_id) {
   std::error_code ec;
+  if (::chmod(dir.c_str(), 0711) != 0) return detail::sys_fail(errno, "chmod {}", dir.string());
   for (auto d = dir;;) {
     if (::chown(d.c_str(), root_id, root_id) != 0) return detail::sys_fail(errno, "chown {}", d.string());
     for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
       if (!e.is_regular_file(ec)) continue;
       if (::chown(e.path().c_str(), root_id, root_id) != 0)
         return detail::sys_fail(errno, "chown {}", e.path().string());
+      if (e.path().filename().string().starts_with("timens-") &&
+          ::chmod(e.path().c_str(), 0644) != 0)
+        return detail::sys_fail(errno, "chmod {}", e.path().string());
     }
     if (ec) return detail::sys_fail(ec.value(), "list {}", d.string());
     const auto parent = d / "parent";
