@@ -5,6 +5,7 @@
 #include "fail.hpp"
 #include "log.hpp"
 #include "ve/change.hpp"
+#include "ve/limit_changes.hpp"
 #include "ve/limits.hpp"
 #include "ve/plan.hpp"
 #include "ve/proc_views.hpp"
@@ -48,12 +49,17 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     auto previous = limits_for(current, fields, site.layout.id.value());
     BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
-    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
+    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous,
+            counted = site.layout.limit_changes] {
       logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
+      logged(count_limit_change(counted), "rollback of the limits of cgroup " + cgroup);
     };
-    if (auto ok = site.host.cg().resources().apply(*held, next); !ok) {
+    auto applied = site.host.cg().resources().apply(*held, next);
+    // A change readers are not told of is undone: they would go on showing the limits before.
+    if (applied) applied = count_limit_change(site.layout.limit_changes);
+    if (!applied) {
       undo();  // what was written before the refusal
-      return ok.error();
+      return applied.error();
     }
     // What the VE's /proc shows of its CPUs and beancounters, where the module renders it.
     logged(update_module_view(site.init_pid, module_view(site.layout.id, merged(current, changes))),
@@ -79,7 +85,7 @@ result<void> ve::set(const ve_params& changes, bool save) { return apply({.param
 
 result<ubc_snapshot> ve::beancounters() const {
   detail::ve_meter meter(*this);
-  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr));
+  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr, 0));
   return std::move(*snap);
 }
 
