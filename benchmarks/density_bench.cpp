@@ -1,8 +1,10 @@
 // ovz_density_bench: N busybox VEs running at once (1000 by default) — what each costs the
 // kernel in memory next to a crun container, whether the last start is as quick as the
-// early ones, and how long stopping them all takes. A benchmark, not a test: a missed goal
-// is reported, never turned into an exit code.
+// early ones, and how long stopping them all takes. With --template, 200 Debian VEs from a
+// distribution template instead, and what each costs in memory (density_distro.hpp). A
+// benchmark, not a test: a missed goal is reported, never turned into an exit code.
 
+#include "density_distro.hpp"
 #include "density_support.hpp"
 
 #include <ovz/ctid.hpp>
@@ -34,9 +36,10 @@ constexpr long busybox_tasks_per_ve = 8;
 constexpr long busybox_kib_per_ve = 8 * 1024;
 
 struct options {
-  long ves = 1000;
+  std::optional<long> ves;  // none: 1000 busybox VEs, 200 from a template
   fs::path root;  // empty: a fresh directory under /tmp
   bool crun = true;
+  fs::path tarball;  // --template: Debian VEs from it (density_distro.hpp)
 };
 
 std::optional<options> parse_args(int argc, char** argv) {
@@ -51,6 +54,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.root = argv[++i];
     } else if (a == "--no-crun") {
       o.crun = false;
+    } else if (a == "--template" && i + 1 < argc) {
+      o.tarball = argv[++i];
     } else {
       return std::nullopt;
     }
@@ -279,18 +284,30 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
 int main(int argc, char** argv) {
   auto opts = parse_args(argc, argv);
   if (!opts) {
-    fmt::print(stderr, "usage: ovz_density_bench [--ves N] [--root DIR] [--no-crun]\n"
-                       "  --ves N      VEs (and crun containers) running at once (default 1000)\n"
-                       "  --root DIR   state root for the VEs (default: a fresh directory "
-                       "under /tmp, removed at the end)\n"
-                       "  --no-crun    no crun containers to compare with\n");
+    fmt::print(stderr,
+               "usage: ovz_density_bench [--ves N] [--root DIR] [--no-crun]\n"
+               "       ovz_density_bench --template TARBALL [--ves N] [--root DIR]\n"
+               "  --ves N             VEs (and crun containers) running at once (default 1000;\n"
+               "                      200 with --template)\n"
+               "  --root DIR          state root for the VEs (default: a fresh directory "
+               "under /tmp, removed at the end)\n"
+               "  --no-crun           no crun containers to compare with\n"
+               "  --template TARBALL  Debian VEs (init, rsyslog, cron, sshd, apache2) from this\n"
+               "                      template instead of busybox ones, each waited for until\n"
+               "                      it serves; no crun comparison (tests/support/"
+               "debian-templates\n"
+               "                      OVZCTL sysv|systemd prints the tarball's path)\n");
     return 2;
   }
   if (::geteuid() != 0) {
     fmt::print(stderr, "ovz_density_bench: needs root (it starts VEs and containers)\n");
     return 1;
   }
-  const long ves = opts->ves;
+  if (!opts->tarball.empty()) {
+    return run_distro_density(
+        {.ves = opts->ves.value_or(200), .tarball = opts->tarball, .root = opts->root});
+  }
+  const long ves = opts->ves.value_or(1000);
   catch_interrupts();
 
   bench_state_root state(opts->root, "ovz-density-root");

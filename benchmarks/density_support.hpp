@@ -1,7 +1,7 @@
-// ovz_density_bench's measuring and reporting pieces, apart from its busybox run so that a
-// second kind of run can share them: the host's memory and task counts, the kernel memory
-// /proc/meminfo shows, waiting for it to settle, the VEs made (stopped and destroyed whatever
-// happens), their parallel stop, and the parts of the report.
+// What ovz_density_bench's two modes share (busybox VEs by the thousand, Debian VEs from a
+// distribution template): the host's memory and task counts, the kernel memory /proc/meminfo
+// shows, waiting for it to settle, the VEs made (stopped and destroyed whatever happens),
+// and the pieces of the report both print.
 
 #pragma once
 
