@@ -40,6 +40,7 @@ struct options {
   fs::path root;  // empty: a fresh directory under /tmp
   bool crun = true;
   fs::path tarball;  // --template: Debian VEs from it (density_distro.hpp)
+  bool tune = false;
 };
 
 std::optional<options> parse_args(int argc, char** argv) {
@@ -56,10 +57,13 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.crun = false;
     } else if (a == "--template" && i + 1 < argc) {
       o.tarball = argv[++i];
+    } else if (a == "--tune") {
+      o.tune = true;
     } else {
       return std::nullopt;
     }
   }
+  if (o.tune && o.tarball.empty()) return std::nullopt;
   return o;
 }
 
@@ -286,7 +290,7 @@ int main(int argc, char** argv) {
   if (!opts) {
     fmt::print(stderr,
                "usage: ovz_density_bench [--ves N] [--root DIR] [--no-crun]\n"
-               "       ovz_density_bench --template TARBALL [--ves N] [--root DIR]\n"
+               "       ovz_density_bench --template TARBALL [--tune] [--ves N] [--root DIR]\n"
                "  --ves N             VEs (and crun containers) running at once (default 1000;\n"
                "                      200 with --template)\n"
                "  --root DIR          state root for the VEs (default: a fresh directory "
@@ -296,7 +300,9 @@ int main(int argc, char** argv) {
                "                      template instead of busybox ones, each waited for until\n"
                "                      it serves; no crun comparison (tests/support/"
                "debian-templates\n"
-               "                      OVZCTL sysv|systemd prints the tarball's path)\n");
+               "                      OVZCTL sysv|systemd prints the tarball's path)\n"
+               "  --tune              the template tuned by benchmarks/debian-density-tune "
+               "first\n");
     return 2;
   }
   if (::geteuid() != 0) {
@@ -305,7 +311,8 @@ int main(int argc, char** argv) {
   }
   if (!opts->tarball.empty()) {
     return run_distro_density(
-        {.ves = opts->ves.value_or(200), .tarball = opts->tarball, .root = opts->root});
+        {.ves = opts->ves.value_or(200), .tarball = opts->tarball, .tune = opts->tune,
+         .root = opts->root});
   }
   const long ves = opts->ves.value_or(1000);
   catch_interrupts();

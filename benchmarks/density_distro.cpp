@@ -371,7 +371,8 @@ void goal_line(std::string_view label, double mib_per_ve) {
 void report(const distro_options& o, const std::string& init, const run_results& r) {
   const long n = std::max(1L, r.started);
   const auto per = [&](long kib) { return mib(static_cast<double>(kib) / static_cast<double>(n)); };
-  fmt::print("\n== {} Debian VEs ({})\n", o.ves, init);
+  fmt::print("\n== {} Debian VEs ({}), template {}\n", o.ves, init,
+             o.tune ? "tuned (benchmarks/debian-density-tune)" : "as shipped");
   fmt::print("(no crun comparison in this mode: crun runs one program, not an init with its "
              "daemons)\n");
   fmt::print("host load average (1, 5, 15 min): {} at the first start, {} after the stop\n",
@@ -440,6 +441,15 @@ int run_distro_density(const distro_options& o) {
     return 1;
   }
   fmt::print("imported in {:.1f} s\n", ms_since(t0) / 1000);
+  if (o.tune) {
+    std::string out;
+    auto t = run_command({OVZ_DENSITY_TUNE, imported->path.string()}, &out);
+    if (!t.failure.empty()) {
+      fmt::print(stderr, "ovz_density_bench: {}\n", t.failure);
+      return 1;
+    }
+    fmt::print("{}", out);
+  }
   for (const auto& p : host_check(o.ves, tasks_per_ve, kib_per_ve)) {
     fmt::print("host: TOO SMALL? {}\n", p);
   }

@@ -12,6 +12,8 @@ namespace ovz_bench {
 struct distro_options {
   long ves = 200;
   fs::path tarball;
+  /// The template tree tuned by benchmarks/debian-density-tune after the import.
+  bool tune = false;
   fs::path root;  // empty: a fresh directory under /tmp
 };
 
