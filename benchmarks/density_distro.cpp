@@ -313,6 +313,20 @@ std::string init_of(const fs::path& tree) {
   return !ec && target.find("systemd") != std::string::npos ? "systemd" : "sysvinit";
 }
 
+// A VE's root is the host's root (unless the VE has a user namespace), so the inotify
+// instances of all VEs count against root's fs.inotify.max_user_instances, 128 by default. A
+// systemd VE takes 5 or 6 (PID 1 five, a console getty one): at the limit the next VE's
+// systemd starts no services. A sysvinit VE takes none.
+void inotify_check(long n, const std::string& init) {
+  constexpr long per_ve = 6;
+  const long max = read_long("/proc/sys/fs/inotify/max_user_instances");
+  if (init != "systemd" || max < 0 || max >= n * per_ve) return;
+  fmt::print("host: TOO SMALL? fs.inotify.max_user_instances {} < the {} that {} systemd VEs "
+             "take (every VE's root shares the host root's; sysctl -w "
+             "fs.inotify.max_user_instances={})\n",
+             max, n * per_ve, n, n * per_ve + 128);
+}
+
 void print_charges(const std::vector<ve_reading>& each) {
   fmt::print("\nmemory-cgroup charge per VE, MiB (each VE's memory cgroup with all up): median "
              "(min–max), mean\n");
@@ -453,6 +467,7 @@ int run_distro_density(const distro_options& o) {
   for (const auto& p : host_check(o.ves, tasks_per_ve, kib_per_ve)) {
     fmt::print("host: TOO SMALL? {}\n", p);
   }
+  inotify_check(o.ves, init_of(imported->path));
   std::fflush(stdout);
 
   auto r = run(state.path(), *mh, o.ves);
