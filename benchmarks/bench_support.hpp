@@ -1,7 +1,8 @@
 // What the benchmark programs share: timing and its summary, the table they print, scratch
 // directories and VEs that clean up after themselves, running a peer tool (crun, runc) as a
 // user would, the OCI config given to it, the cgroup workaround crun needs on a hybrid host,
-// and the private network namespace that keeps a benchmark's packets on the machine.
+// the private network namespace that keeps a benchmark's packets on the machine, and asking a
+// web server in a VE for its page.
 
 #pragma once
 
@@ -136,6 +137,10 @@ std::optional<std::string> find_program(std::string_view name);
 /// Wall time of one command from posix_spawn to its reaping. stdout goes to /dev/null, or
 /// into `out` when given; stderr is kept so that a failing tool can say why.
 timing run_command(const std::vector<std::string>& argv, std::string* out = nullptr);
+
+/// The status code of `GET /` from `ip` (dotted IPv4) port 80, or 0 when nothing answers
+/// (yet): a refused connection fails at once, one that accepts and stalls after 1 s.
+int http_status(const char* ip);
 
 /// What differs between the OCI configs the benchmarks give crun and runc.
 struct oci_options {

@@ -1,9 +1,11 @@
 // ovz_density_bench: N busybox VEs running at once (1000 by default) — what each costs the
 // kernel in memory next to a crun container, whether the last start is as quick as the
-// early ones, and how long stopping them all takes. A benchmark, not a test: a missed goal
-// is reported, never turned into an exit code.
+// early ones, and how long stopping them all takes. With --template, 200 Debian VEs from a
+// distribution template instead, and what each costs in memory (density_distro.hpp). A
+// benchmark, not a test: a missed goal is reported, never turned into an exit code.
 
-#include "bench_support.hpp"
+#include "density_distro.hpp"
+#include "density_support.hpp"
 
 #include <ovz/ctid.hpp>
 #include <ovz/state_root.hpp>
@@ -12,34 +14,33 @@
 
 #include <fmt/core.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 namespace {
 
 using namespace ovz_bench;
 
+// Per busybox VE, for the host check: the monitor, the init and the init's children (busybox
+// init runs a few), with a margin; memory: a few MiB of kernel and user memory each.
+constexpr long busybox_tasks_per_ve = 8;
+constexpr long busybox_kib_per_ve = 8 * 1024;
+
 struct options {
-  long ves = 1000;
+  std::optional<long> ves;  // none: 1000 busybox VEs, 200 from a template
   fs::path root;  // empty: a fresh directory under /tmp
   bool crun = true;
+  fs::path tarball;  // --template: Debian VEs from it (density_distro.hpp)
+  bool tune = false;
 };
 
 std::optional<options> parse_args(int argc, char** argv) {
@@ -54,235 +55,16 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.root = argv[++i];
     } else if (a == "--no-crun") {
       o.crun = false;
+    } else if (a == "--template" && i + 1 < argc) {
+      o.tarball = argv[++i];
+    } else if (a == "--tune") {
+      o.tune = true;
     } else {
       return std::nullopt;
     }
   }
+  if (o.tune && o.tarball.empty()) return std::nullopt;
   return o;
-}
-
-// ---- the host ----
-
-// /proc/meminfo, in KiB.
-std::map<std::string, long> meminfo() {
-  std::map<std::string, long> out;
-  std::istringstream in(read_file("/proc/meminfo"));
-  for (std::string line; std::getline(in, line);) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    auto w = words(line.substr(colon + 1));
-    if (w.empty()) continue;
-    try {
-      out[line.substr(0, colon)] = std::stol(w[0]);
-    } catch (...) {
-    }
-  }
-  return out;
-}
-
-long read_long(const fs::path& p) {
-  try {
-    return std::stol(read_file(p));
-  } catch (...) {
-    return -1;
-  }
-}
-
-// Tasks (threads) on the host now.
-long host_tasks() {
-  long n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const auto name = e.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::error_code ec2;
-    for (auto it = fs::directory_iterator(e.path() / "task", ec2);
-         !ec2 && it != fs::directory_iterator(); it.increment(ec2)) {
-      ++n;
-    }
-  }
-  return n;
-}
-
-long open_fds() {
-  long n = 0;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator("/proc/self/fd", ec);
-       !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    ++n;
-  }
-  return n;
-}
-
-// Whether the host can take `n` VEs, by generous estimates per VE; the lines to print when
-// it cannot (or might not).
-std::vector<std::string> host_check(long n) {
-  // Per VE: the monitor, the init and the init's children (busybox init runs a few), with a
-  // margin; memory: a few MiB of kernel and user memory each.
-  constexpr long tasks_per_ve = 8;
-  constexpr long kib_per_ve = 8 * 1024;
-  std::vector<std::string> problems;
-  const long tasks = host_tasks();
-  const long pid_max = read_long("/proc/sys/kernel/pid_max");
-  const long threads_max = read_long("/proc/sys/kernel/threads-max");
-  const long need = tasks + n * tasks_per_ve;
-  fmt::print("host: {} tasks now, pid_max {}, threads-max {}; {} VEs need about {} more tasks "
-             "({} per VE, estimated high)\n",
-             tasks, pid_max, threads_max, n, n * tasks_per_ve, tasks_per_ve);
-  if (pid_max > 0 && need > pid_max) {
-    problems.push_back(fmt::format("pid_max {} < the {} tasks needed (raise "
-                                   "/proc/sys/kernel/pid_max)", pid_max, need));
-  }
-  if (threads_max > 0 && need > threads_max) {
-    problems.push_back(fmt::format("threads-max {} < the {} tasks needed", threads_max, need));
-  }
-  auto mem = meminfo();
-  const long avail = mem["MemAvailable"];
-  fmt::print("host: MemAvailable {} MiB; {} VEs need about {} MiB ({} MiB per VE, estimated "
-             "high)\n",
-             avail / 1024, n, n * kib_per_ve / 1024, kib_per_ve / 1024);
-  if (avail < n * kib_per_ve) {
-    problems.push_back(fmt::format("MemAvailable {} MiB < the {} MiB estimated", avail / 1024,
-                                   n * kib_per_ve / 1024));
-  }
-  if (rlimit l{}; ::getrlimit(RLIMIT_NPROC, &l) == 0 && l.rlim_cur != RLIM_INFINITY &&
-                  static_cast<long>(l.rlim_cur) < need) {
-    problems.push_back(fmt::format("RLIMIT_NPROC {} < the {} tasks needed (root is exempt only "
-                                   "with CAP_SYS_RESOURCE)", l.rlim_cur, need));
-  }
-  return problems;
-}
-
-// The kernel memory /proc/meminfo shows, in KiB: what the benchmark divides by N.
-struct kernel_memory {
-  long sreclaimable = 0, sunreclaim = 0, kernel_stack = 0, page_tables = 0, percpu = 0;
-  long vmalloc = 0;  // shown beside, not in the total: it holds the (vmapped) kernel stacks too
-
-  static kernel_memory now() {
-    auto m = meminfo();
-    return {m["SReclaimable"], m["SUnreclaim"], m["KernelStack"], m["PageTables"], m["Percpu"],
-            m["VmallocUsed"]};
-  }
-  long total() const { return sreclaimable + sunreclaim + kernel_stack + page_tables + percpu; }
-  kernel_memory operator-(const kernel_memory& o) const {
-    return {sreclaimable - o.sreclaimable, sunreclaim - o.sunreclaim,
-            kernel_stack - o.kernel_stack, page_tables - o.page_tables, percpu - o.percpu,
-            vmalloc - o.vmalloc};
-  }
-};
-
-// The reading after all are up: a second for what is freed after an RCU grace period, or by
-// a worker, to go.
-kernel_memory settled_reading() {
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  return kernel_memory::now();
-}
-
-// The reading once the kernel memory stops moving (what the step before freed after a grace
-// period or in a worker: removed cgroups above all), so that it does not land in the next
-// step's growth: two readings a second apart within 256 KiB, for at most 30 s.
-kernel_memory settled_baseline(std::string_view before_what) {
-  auto last = kernel_memory::now();
-  const auto t0 = clock_type::now();
-  for (int i = 0; i < 30 && !interrupted; ++i) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    auto now = kernel_memory::now();
-    const long moved = std::labs(now.total() - last.total());
-    last = now;
-    if (moved < 256) break;
-  }
-  fmt::print(stderr, "  kernel memory settled in {:.1f} s before {}\n", ms_since(t0) / 1000,
-             before_what);
-  return last;
-}
-
-// `work(i)` for i in [0, n) on `threads` threads.
-void parallel_for(long n, unsigned threads, const std::function<void(long)>& work) {
-  std::atomic<long> next{0};
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < std::max(1u, threads); ++t) {
-    pool.emplace_back([&] {
-      for (long i; (i = next++) < n;) work(i);
-    });
-  }
-  for (auto& t : pool) t.join();
-}
-
-unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
-
-// The VEs the benchmark made: stopped and destroyed at scope exit, whatever happened (errors
-// ignored there: a VE stopped or destroyed already is the usual case), on all cores.
-class ve_fleet {
- public:
-  ~ve_fleet() { clear(); }
-  void clear() {
-    if (ves_.empty()) return;
-    fmt::print(stderr, "  cleaning up {} VEs\n", ves_.size());
-    parallel_for(static_cast<long>(ves_.size()), cores(), [&](long i) {
-      (void)ves_[i].stop({.fast = true});
-      (void)ves_[i].destroy();
-    });
-    ves_.clear();
-  }
-  std::vector<ovz::ve>& all() { return ves_; }
-
- private:
-  std::vector<ovz::ve> ves_;
-};
-
-// ---- what is printed ----
-
-row row_of(std::string name, const std::vector<double>& ms, std::string why_not = {}) {
-  if (ms.empty()) return {std::move(name), {}, why_not.empty() ? "nothing measured" : why_not};
-  return {std::move(name), summarize(ms), {}};
-}
-
-// The median of ms[from, to), 0-based, clamped to what there is.
-std::optional<double> window_median(const std::vector<double>& ms, long from, long to) {
-  from = std::max(0L, from);
-  to = std::min(static_cast<long>(ms.size()), to);
-  if (from >= to) return std::nullopt;
-  return summarize({ms.begin() + from, ms.begin() + to}).median;
-}
-
-void print_memory(std::string_view who, const std::optional<kernel_memory>& d, long n) {
-  if (!d) {
-    fmt::print("{:<12} not measured\n", who);
-    return;
-  }
-  auto per = [&](long kib) { return static_cast<double>(kib) / static_cast<double>(n); };
-  fmt::print("{:<12} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}   ({:.1f} vmalloc)\n",
-             who, per(d->sreclaimable), per(d->sunreclaim), per(d->kernel_stack),
-             per(d->page_tables), per(d->percpu), per(d->total()), per(d->vmalloc));
-}
-
-// Start times: the k-th start (1-based) with the median of a window of ten around it.
-struct start_point {
-  std::string label;
-  long index;  // 0-based
-  long from, to;
-};
-
-void print_starts(const std::vector<double>& ms) {
-  const long n = static_cast<long>(ms.size());
-  std::vector<start_point> points;
-  if (n >= 10) points.push_back({"10th", 9, 5, 15});
-  if (n >= 100 && n != 100) points.push_back({"100th", 99, 95, 105});
-  points.push_back({fmt::format("{}th (last)", n), n - 1, n - 10, n});
-  fmt::print("\nstart of the k-th VE, ms: that start alone, and the median of a window of ten "
-             "(k-4 … k+5; the last ten for the last)\n");
-  for (const auto& p : points) {
-    auto w = window_median(ms, p.from, p.to);
-    fmt::print("  {:<14} {:>8.2f}   window {}–{}: {:>8.2f}\n", p.label, ms[p.index], p.from + 1,
-               std::min(p.to, n), w.value_or(0));
-  }
-  const auto slowest = std::max_element(ms.begin(), ms.end());
-  fmt::print("  slowest: the {}th, {:.2f}\n", slowest - ms.begin() + 1, *slowest);
-  auto first = window_median(ms, 0, 10), last = window_median(ms, n - 10, n);
-  if (first && last) {
-    fmt::print("  median of the first 10 {:.2f}, of the last 10 {:.2f}: {:.2f}×\n", *first,
-               *last, *last / *first);
-  }
 }
 
 // ---- the VEs ----
@@ -290,15 +72,13 @@ void print_starts(const std::vector<double>& ms) {
 struct ve_results {
   long wanted = 0, started = 0;
   std::string failure;  // why fewer than `wanted` ran, or empty
-  std::vector<double> create_ms, start_ms, exec_ms, stop_ms_each;
+  std::vector<double> create_ms, start_ms, exec_ms;
   long exec_failures = 0;
   std::string first_exec_failure;
   std::optional<kernel_memory> memory;  // growth, all of them
   long tasks_per_ve = 0;
   long fds_held = 0;
-  std::optional<double> stop_all_ms;
-  long stop_failures = 0;
-  std::string first_stop_failure;
+  stop_results stop;
   double destroy_all_ms = 0;
 };
 
@@ -372,25 +152,7 @@ ve_results run_ves(const fs::path& root, long n) {
     }
   }
 
-  if (r.started > 0 && !interrupted) {
-    fmt::print(stderr, "  stopping {} VEs on {} threads\n", r.started, cores());
-    std::vector<double> each(r.started, -1);
-    std::vector<std::string> why(r.started);
-    const auto t0 = clock_type::now();
-    parallel_for(r.started, cores(), [&](long i) {
-      const auto t1 = clock_type::now();
-      if (auto s = ves[i].stop({.fast = true}); !s) why[i] = s.error().message();
-      else each[i] = ms_since(t1);
-    });
-    r.stop_all_ms = ms_since(t0);
-    for (long i = 0; i < r.started; ++i) {
-      if (each[i] >= 0) {
-        r.stop_ms_each.push_back(each[i]);
-      } else if (r.stop_failures++ == 0) {
-        r.first_stop_failure = fmt::format("{}: {}", ves[i].id().str(), why[i]);
-      }
-    }
-  }
+  if (r.started > 0 && !interrupted) r.stop = stop_all_fast(ves, r.started);
   // Destroy (and stop what is still running): untimed in the goals, timed for the record.
   const auto t0 = clock_type::now();
   fleet.clear();
@@ -475,7 +237,7 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
       row_of("ve create", v.create_ms),
       row_of("ve start", v.start_ms),
       row_of("ve exec /bin/true (all up)", v.exec_ms),
-      row_of("ve stop --fast (each, in parallel)", v.stop_ms_each),
+      row_of("ve stop --fast (each, in parallel)", v.stop.each_ms),
   };
   if (c) {
     rows.push_back(row_of("crun run --detach", c->run_ms, c->failure));
@@ -487,8 +249,7 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
 
   fmt::print("\nkernel memory per VE / container, KiB (growth of /proc/meminfo from before the "
              "first start to all running, / N)\n");
-  fmt::print("{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "", "SReclaim", "SUnreclm",
-             "KStack", "PageTbl", "Percpu", "total");
+  print_memory_header();
   print_memory("VE", v.memory, std::max(1L, v.started));
   if (c) print_memory("crun", c->memory, std::max(1L, c->started));
   fmt::print("tasks per VE {}{}; descriptors held by this program with all VEs up {}\n",
@@ -515,24 +276,8 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
   } else {
     fmt::print("{:<44} n/a\n", "kernel memory per VE ≤ crun's per container");
   }
-  const long s = static_cast<long>(v.start_ms.size());
-  auto tenth = window_median(v.start_ms, 5, 15), last = window_median(v.start_ms, s - 10, s);
-  if (s >= 20 && tenth && last) {
-    fmt::print("{:<44} {:>7.2f} ms vs {:.2f} ms ({:.2f}×)   goal ≤ 1.50×   {}\n",
-               "N-th start ≤ 1.5 × 10th (window medians)", *last, *tenth, *last / *tenth,
-               *last <= 1.5 * *tenth ? "met" : "MISSED");
-  } else {
-    fmt::print("{:<44} n/a (fewer than 20 starts)\n", "N-th start ≤ 1.5 × 10th (window medians)");
-  }
-  if (v.stop_all_ms) {
-    fmt::print("{:<44} {:>7.2f} s on {} threads{}   goal ≤ 10 s   {}\n",
-               fmt::format("stop --fast of all {}", v.started), *v.stop_all_ms / 1000, cores(),
-               v.stop_failures ? fmt::format(", {} failed", v.stop_failures) : "",
-               *v.stop_all_ms <= 10000 && v.stop_failures == 0 ? "met" : "MISSED");
-    if (v.stop_failures) fmt::print("  the first failed stop: {}\n", v.first_stop_failure);
-  } else {
-    fmt::print("{:<44} n/a\n", "stop --fast of all");
-  }
+  print_start_goal(v.start_ms);
+  print_stop_goal(v.stop, v.started);
   fmt::print("(destroy of all, untimed in the goals: {:.2f} s)\n", v.destroy_all_ms / 1000);
 }
 
@@ -543,17 +288,33 @@ void report(long n, const ve_results& v, const std::optional<crun_results>& c) {
 int main(int argc, char** argv) {
   auto opts = parse_args(argc, argv);
   if (!opts) {
-    fmt::print(stderr, "usage: ovz_density_bench [--ves N] [--root DIR] [--no-crun]\n"
-                       "  --ves N      VEs (and crun containers) running at once (default 1000)\n"
-                       "  --root DIR   state root for the VEs (default: a fresh directory "
-                       "under /tmp, removed at the end)\n"
-                       "  --no-crun    no crun containers to compare with\n");
+    fmt::print(stderr,
+               "usage: ovz_density_bench [--ves N] [--root DIR] [--no-crun]\n"
+               "       ovz_density_bench --template TARBALL [--tune] [--ves N] [--root DIR]\n"
+               "  --ves N             VEs (and crun containers) running at once (default 1000;\n"
+               "                      200 with --template)\n"
+               "  --root DIR          state root for the VEs (default: a fresh directory "
+               "under /tmp, removed at the end)\n"
+               "  --no-crun           no crun containers to compare with\n"
+               "  --template TARBALL  Debian VEs (init, rsyslog, cron, sshd, apache2) from this\n"
+               "                      template instead of busybox ones, each waited for until\n"
+               "                      it serves; no crun comparison (tests/support/"
+               "debian-templates\n"
+               "                      OVZCTL sysv|systemd prints the tarball's path)\n"
+               "  --tune              the template tuned by benchmarks/debian-density-tune "
+               "first\n");
     return 2;
   }
   if (::geteuid() != 0) {
     fmt::print(stderr, "ovz_density_bench: needs root (it starts VEs and containers)\n");
     return 1;
   }
+  if (!opts->tarball.empty()) {
+    return run_distro_density(
+        {.ves = opts->ves.value_or(200), .tarball = opts->tarball, .tune = opts->tune,
+         .root = opts->root});
+  }
+  const long ves = opts->ves.value_or(1000);
   catch_interrupts();
 
   bench_state_root state(opts->root, "ovz-density-root");
@@ -562,15 +323,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   const fs::path& root = state.path();
-  fmt::print("ovz_density_bench: {} VEs; state root {}; rootfs {}\n", opts->ves, root.string(),
+  fmt::print("ovz_density_bench: {} VEs; state root {}; rootfs {}\n", ves, root.string(),
              state.rootfs().string());
-  for (const auto& p : host_check(opts->ves)) fmt::print("host: TOO SMALL? {}\n", p);
+  for (const auto& p : host_check(ves, busybox_tasks_per_ve, busybox_kib_per_ve)) {
+    fmt::print("host: TOO SMALL? {}\n", p);
+  }
   std::fflush(stdout);
 
-  auto v = run_ves(root, opts->ves);
+  auto v = run_ves(root, ves);
   std::optional<crun_results> c;
-  if (opts->crun && !interrupted) c = run_crun(state.rootfs(), opts->ves);
-  report(opts->ves, v, c);
+  if (opts->crun && !interrupted) c = run_crun(state.rootfs(), ves);
+  report(ves, v, c);
   if (interrupted) fmt::print("\ninterrupted: the numbers above are partial\n");
   std::fflush(stdout);
 

@@ -18,14 +18,10 @@
 
 #include <fmt/core.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -45,42 +41,6 @@ using namespace std::chrono_literals;
 constexpr const char* ve_address = "10.199.0.1";
 // How long a VE or container may take to answer 200 before the run counts as failed.
 constexpr auto http_deadline = 60s;
-
-// The status code of `GET /` from `ip` port 80, or 0 when nothing answers (yet).
-int http_status(const char* ip) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(80);
-  ::inet_pton(AF_INET, ip, &sa.sin_addr);
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  // A VE whose address is up but whose daemon is not yet listening refuses at once; the
-  // timeouts only bound a daemon that accepts and then stalls.
-  timeval limit{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  int status = 0;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-    constexpr std::string_view request = "GET / HTTP/1.0\r\nHost: bench\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      std::string head;
-      char buf[512];
-      while (head.find("\r\n") == std::string::npos && head.size() < 4096) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
-      }
-      // "HTTP/1.1 200 OK"
-      if (head.starts_with("HTTP/") && head.find(' ') != std::string::npos) {
-        const auto code = head.substr(head.find(' ') + 1, 3);
-        std::from_chars(code.data(), code.data() + code.size(), status);
-      }
-    }
-  }
-  ::close(fd);
-  return status;
-}
 
 // Asks `ip` for / until it answers 200: the time since `t0`, or why it did not.
 timing until_http_200(const char* ip, clock_type::time_point t0) {
