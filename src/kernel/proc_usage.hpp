@@ -5,9 +5,11 @@
 
 #include "kernel/proc_locks.hpp"
 
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace ovz::detail {
@@ -34,16 +36,20 @@ class proc_meter {
                      const std::vector<held_lock>& locks);
 
  private:
+  struct closedir_deleter {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+  };
+  using dir_ptr = std::unique_ptr<DIR, closedir_deleter>;
   struct process_files {
     pid_t pid = 0;
     unique_fd status;
-    unique_fd fds;  // its fd/ directory
+    dir_ptr fds;
   };
   bool measure_process(process_files& p, proc_usage& u);
 
   pid_t init_ = 0;
   unique_fd sockstat_, sockstat6_;
-  unique_fd pts_;  // the VE's devpts
+  dir_ptr pts_;
   std::vector<process_files> processes_;
 };
 

@@ -8,10 +8,6 @@ std::filesystem::path conf_dir(const std::filesystem::path& state_root) {
   return state_root / "conf";
 }
 
-std::filesystem::path limit_changes_file(const std::filesystem::path& state_root) {
-  return state_root / "run" / "limits.changes";
-}
-
 std::string cgroup_parent_of(const root_identity& root) {
   if (root.installation) return "ovz";
   return fmt::format("ovz-{:x}-{:x}", root.dev, root.ino);
@@ -36,7 +32,6 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {
           .broker_socket = state_root / "run" / (n + ".broker"),
           .proc_views = state_root / "run" / (n + ".proc"),
           .suspend_mark = state_root / "run" / (n + ".suspended"),
-          .limit_changes = limit_changes_file(state_root),
           .dump = state_root / "dump" / n,
           .pre_dumps = state_root / "dump" / (n + ".pre")};
 }

@@ -33,8 +33,6 @@ struct ve_paths {
                                          // its files (ve/proc_views.hpp)
   std::filesystem::path suspend_mark;    // <root>/run/<id>.suspended: suspend() froze it, as
                                          // opposed to a stop's or a checkpoint's brief freeze
-  std::filesystem::path limit_changes;   // <root>/run/limits.changes, the root's one
-                                         // (limit_changes_file)
   std::filesystem::path dump;            // <root>/dump/<id>: its checkpoint, by default
   std::filesystem::path pre_dumps;       // <root>/dump/<id>.pre: an online migration's
                                          // pre-dumps 1, 2, …, each the parent of the next
@@ -65,8 +63,6 @@ ve_paths layout_of(const std::filesystem::path& state_root, ctid id);
 ve_layout layout_of(const std::filesystem::path& state_root, ctid id, const root_identity& root);
 
 std::filesystem::path conf_dir(const std::filesystem::path& state_root);
-/// Where the writes of the root's running VEs' limits are counted (ve/limit_changes.hpp).
-std::filesystem::path limit_changes_file(const std::filesystem::path& state_root);
 
 /// The cgroup parent of a state root's VEs. cgroups are host-wide while state roots are not,
 /// so VEs of a test's private root never share cgroups with the installation's VEs.

@@ -5,7 +5,6 @@
 #include "fail.hpp"
 #include "log.hpp"
 #include "ve/change.hpp"
-#include "ve/limit_changes.hpp"
 #include "ve/limits.hpp"
 #include "ve/plan.hpp"
 #include "ve/proc_views.hpp"
@@ -49,17 +48,12 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     auto previous = limits_for(current, fields, site.layout.id.value());
     BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
-    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous,
-            counted = site.layout.limit_changes] {
+    undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
       logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
-      logged(count_limit_change(counted), "rollback of the limits of cgroup " + cgroup);
     };
-    auto applied = site.host.cg().resources().apply(*held, next);
-    // A change readers are not told of is undone: they would go on showing the limits before.
-    if (applied) applied = count_limit_change(site.layout.limit_changes);
-    if (!applied) {
+    if (auto ok = site.host.cg().resources().apply(*held, next); !ok) {
       undo();  // what was written before the refusal
-      return applied.error();
+      return ok.error();
     }
     // What the VE's /proc shows of its CPUs and beancounters, where the module renders it.
     logged(update_module_view(site.init_pid, module_view(site.layout.id, merged(current, changes))),
@@ -85,7 +79,7 @@ result<void> ve::set(const ve_params& changes, bool save) { return apply({.param
 
 result<ubc_snapshot> ve::beancounters() const {
   detail::ve_meter meter(*this);
-  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr, 0));
+  BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr));
   return std::move(*snap);
 }
 

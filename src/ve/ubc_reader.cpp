@@ -5,7 +5,6 @@
 #include "fail.hpp"
 #include "kernel/ovz_module.hpp"
 #include "kernel/proc_locks.hpp"
-#include "ve/limit_changes.hpp"
 #include "ve/ve_list.hpp"
 #include "ve/ve_meter.hpp"
 
@@ -17,7 +16,6 @@ namespace ovz::inline v0 {
 struct ubc_reader::state {
   std::filesystem::path root;
   ubc_sources sources = ubc_sources::files_only;
-  std::optional<detail::limit_changes> changes;  // of the root's VEs' limits
   std::map<ctid, detail::ve_meter> meters;
   unique_fd module;  // /dev/ovz, once a module that gives snapshots was found
   std::vector<unsigned char> snapshot_buffer;
@@ -42,9 +40,8 @@ result<std::vector<ubc_snapshot>> read_all(ubc_reader::state& s, bool keep) {
     return !std::binary_search(ids.begin(), ids.end(), m.first);
   });
   // /proc/locks lists every lock of the host, the module's snapshot every VE's memory
-  // counters, the count of limit changes the root's: each read once, not once per VE.
+  // counters: each read once, not once per VE.
   const auto locks = detail::held_locks();
-  const auto limits_generation = s.changes->generation();
   find_module(s);
   std::optional<detail::module_snapshot> module;
   if (s.module) {
@@ -59,7 +56,7 @@ result<std::vector<ubc_snapshot>> read_all(ubc_reader::state& s, bool keep) {
       BOOST_OUTCOME_TRY(v, ve::open(id, s.root));
       at = s.meters.emplace(id, detail::ve_meter(v)).first;
     }
-    auto snap = at->second.read(true, locks, module ? &*module : nullptr, limits_generation);
+    auto snap = at->second.read(true, locks, module ? &*module : nullptr);
     if (!keep) s.meters.erase(at);
     // Destroyed between the listing and its read: not a VE any more, no error.
     if (!snap && snap.error().is(errc::not_found)) continue;
@@ -85,7 +82,6 @@ result<ubc_reader> ubc_reader::open(const std::filesystem::path& state_root,
   auto s = std::make_unique<state>();
   s->root = resolve_state_root(state_root);
   s->sources = sources;
-  s->changes.emplace(detail::limit_changes_file(s->root));
   find_module(*s);
   return ubc_reader(std::move(s));
 }
@@ -100,7 +96,6 @@ std::string_view ubc_reader::backend() const noexcept {
 result<std::vector<ubc_snapshot>> all_beancounters(const std::filesystem::path& state_root) {
   ubc_reader::state s;
   s.root = resolve_state_root(state_root);
-  s.changes.emplace(detail::limit_changes_file(s.root));
   return read_all(s, false);
 }
 

@@ -40,7 +40,6 @@ result<void> ve_meter::load_settings() {
   BOOST_OUTCOME_TRY(conf, v_.config());
   BOOST_OUTCOME_TRY(settings, params_from_config(conf));
   settings_ = std::move(settings);
-  configured_ = limits_for(settings_);
   conf_stat_ = st;
   return success();
 }
@@ -53,7 +52,9 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
   if (cgroup_) {
     BOOST_OUTCOME_TRY(pids, cg.procs(*cgroup_));
     if (std::find(pids.begin(), pids.end(), init_) != pids.end()) return pids;
-    forget_cgroup();
+    cgroup_.reset();
+    init_ = 0;
+    init_start_.reset();
   }
   BOOST_OUTCOME_TRY(live, probe(cg, *layout_));
   if (!live.init_pid) return std::vector<pid_t>{};
@@ -64,14 +65,6 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
   cgroup_ = std::move(*open);
   init_ = live.init_pid;
   return std::move(live.pids);
-}
-
-// A new cgroup or init has its own limits: they are read back afresh.
-void ve_meter::forget_cgroup() {
-  cgroup_.reset();
-  init_ = 0;
-  init_start_.reset();
-  limits_.reset();
 }
 
 // Its name in the module is its CTID, which a VE of another state root may share; the start
@@ -95,8 +88,7 @@ const memcg_counters* ve_meter::record_in(const module_snapshot& module) {
 
 result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
                                                    const std::vector<held_lock>& locks,
-                                                   const module_snapshot* module,
-                                                   std::uint64_t limits_generation) {
+                                                   const module_snapshot* module) {
   auto body = [&]() -> result<std::optional<ubc_snapshot>> {
     if (!layout_) {
       BOOST_OUTCOME_TRY(l, locate(v_.state_root(), v_.id()));
@@ -111,28 +103,19 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     const bool running = !pids.empty() && init_;
     ubc_readings in;
     // The limits the kernel holds: a live change not saved is in force but not in CTID.conf.
-    // Read back when the cgroup is new to this meter or a change was counted since.
     cgroup_limits kernel;
     kernel.fields = 0;
     if (running) {
       auto& resources = host_->services().cg().resources();
       auto u = resources.usage(*cgroup_, module ? record_in(*module) : nullptr);
-      if (u && (!limits_ || limits_generation_ != limits_generation)) {
-        auto k = resources.limits(*cgroup_);
-        if (k) {
-          limits_ = *k;
-          limits_generation_ = limits_generation;
-        } else {
-          u = k.error();
-        }
-      }
-      if (u) {
+      auto k = u ? resources.limits(*cgroup_) : result<cgroup_limits>(u.error());
+      if (k) {
         in.cgroup = *u;
-        kernel = *limits_;
+        kernel = *k;
         in.proc = proc_.measure(pids, init_, locks);
         in.running = true;
-      } else if (u.error().sys_errno() != ENODEV) {
-        return u.error();
+      } else if (k.error().sys_errno() != ENODEV) {
+        return k.error();
       }
     }
     // ENODEV: it stopped after its processes were listed, and its cgroup went.
@@ -141,11 +124,9 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     none.fields = 0;
     const auto kernel_page = static_cast<std::uint64_t>(::getpagesize());
     ubc_snapshot snap{v_.id(), {}};
-    snap.stats.reserve(all_ubc_resources().size());
     for (ubc_resource r : all_ubc_resources()) {
       const auto m = measure(r, in);
-      const auto value =
-          reported_value(r, settings_, configured_, m.enforced ? kernel : none, kernel_page);
+      const auto value = reported_value(r, settings_, m.enforced ? kernel : none, kernel_page);
       snap.stats.push_back(ubc_stat{.resource = r, .held = m.held, .maxheld = m.peak,
                                     .barrier = value.barrier, .limit = value.limit,
                                     .failcnt = m.failcnt, .measured = m.measured,
@@ -156,7 +137,9 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
   auto r = body();
   if (!r) {
     // What was held may be what failed (a cgroup removed under a read): start afresh.
-    forget_cgroup();
+    cgroup_.reset();
+    init_ = 0;
+    init_start_.reset();
     return in_context_of(fmt::format("VE {}", v_.id().value()), r.error());
   }
   return r;
