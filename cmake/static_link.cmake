@@ -1,6 +1,6 @@
 # ovz_link_static(TARGET FALLBACK): links TARGET with libovz.a and the static archives of the
 # libraries libovz uses, all but libc and libnl. Two programs want that: the per-VE monitor, one of
-# which runs beside every VE for its whole life (73 mapped regions become 25, about 150 KiB
+# which runs beside every VE for its whole life (73 mapped regions become 36, about 100 KiB
 # less private memory and fewer page tables per VE), and ovzctl, which a script or panel runs
 # once per command (its start costs 0.8 ms of CPU instead of 2.1 ms: no C++ library to load and
 # relocate). Where an archive is missing, or under a sanitizer (whose runtime wants
