@@ -8,7 +8,6 @@
 
 #include "fail.hpp"
 
-#include <memory>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -23,30 +22,28 @@ class background {
  public:
   template <class F>
   background(const char* what, F&& work)
-      : outcome_(std::make_unique<result<T>>(
-            fail(errc::child_failed, "{}: the thread did not run", what))) {
+      : outcome_(fail(errc::child_failed, "{}: the thread did not run", what)) {
     try {
-      thread_ = std::thread([&out = *outcome_, work = std::forward<F>(work)]() mutable {
-        out = work();
-      });
+      thread_ = std::thread([this, work = std::forward<F>(work)]() mutable { outcome_ = work(); });
     } catch (const std::system_error& e) {
-      *outcome_ = sys_fail(e.code().value(), "start a thread to {}", what);
+      outcome_ = sys_fail(e.code().value(), "start a thread to {}", what);
     }
   }
+  // Neither copied nor moved: the thread writes into this object.
   background(const background&) = delete;
   background& operator=(const background&) = delete;
   ~background() { wait(); }
 
   result<T> get() {
     wait();
-    return std::move(*outcome_);
+    return std::move(outcome_);
   }
 
  private:
   void wait() {
     if (thread_.joinable()) thread_.join();
   }
-  std::unique_ptr<result<T>> outcome_;
+  result<T> outcome_;
   std::thread thread_;
 };
 
