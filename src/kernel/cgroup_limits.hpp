@@ -71,7 +71,6 @@ struct cgroup_usage {
   cgroup_counter swap;    // bytes
   cgroup_counter kmem;    // bytes
   cgroup_counter shmem;   // bytes, held only
-  std::uint64_t cpu_usage_us = 0;  // CPU time used, all CPUs together
 };
 
 }  // namespace ovz::detail

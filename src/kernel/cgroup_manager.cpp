@@ -51,4 +51,11 @@ result<cgroup_usage> cgroup_manager::stats(const std::string& path) {
   return resources().usage(*cg, nullptr);
 }
 
+result<std::uint64_t> cgroup_manager::cpu_time_us(const std::string& path) {
+  auto cg = open(path);
+  if (!cg && cg.error().sys_errno() == ENOENT) return std::uint64_t{0};
+  if (!cg) return cg.error();
+  return resources().cpu_time_us(*cg);
+}
+
 }  // namespace ovz::detail

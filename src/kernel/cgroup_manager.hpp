@@ -117,6 +117,8 @@ class cgroup_manager {
   virtual void remove_if_unused(const std::string& path) noexcept = 0;
   /// The counters of the cgroup; all zero (not `measured`) when it does not exist.
   result<cgroup_usage> stats(const std::string& path);
+  /// The CPU time the cgroup used (cgroup_resources::cpu_time_us); 0 when it does not exist.
+  result<std::uint64_t> cpu_time_us(const std::string& path);
 
   /// What writes limits and device rules into this manager's cgroups and reads them.
   virtual cgroup_resources& resources() noexcept = 0;

@@ -26,6 +26,10 @@ class cgroup_resources {
   /// show the same counters are not read; those that count otherwise still are.
   virtual result<cgroup_usage> usage(const ve_cgroup& cg,
                                      const memcg_counters* known) const = 0;
+  /// The CPU time its processes used, in microseconds, all CPUs together; 0 where no
+  /// controller counts it. Apart from usage(): no beancounter shows it, and a snapshot of every
+  /// VE would read one more file per VE for nothing.
+  virtual result<std::uint64_t> cpu_time_us(const ve_cgroup& cg) const = 0;
   /// The beancounter limits in force in the cgroup as the kernel reports them: pids_max,
   /// memory_max, swap_max and kmem_max (nullopt: none) and, where the kernel keeps them
   /// apart, memory_min and memory_low. `fields` names the groups read (field_pids,

@@ -162,14 +162,17 @@ class cgroup_v1_resources final : public cgroup_resources {
       BOOST_OUTCOME_TRY(pids, pids_usage(*d));
       u.pids = pids;
     }
-    if (auto d = cg.with("cpuacct")) {
-      BOOST_OUTCOME_TRY(ns, read_number(*d, "cpuacct.usage"));
-      u.cpu_usage_us = ns.value_or(0) / 1000;
-    }
     if (auto d = cg.with("memory")) {
       BOOST_OUTCOME_TRY(memory_usage(*d, known, u));
     }
     return u;
+  }
+
+  result<std::uint64_t> cpu_time_us(const ve_cgroup& cg) const override {
+    auto d = cg.with("cpuacct");
+    if (!d) return std::uint64_t{0};
+    BOOST_OUTCOME_TRY(ns, read_number(*d, "cpuacct.usage"));
+    return ns.value_or(0) / 1000;
   }
 
   result<cgroup_limits> limits(const ve_cgroup& cg) const override {

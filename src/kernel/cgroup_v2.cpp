@@ -128,9 +128,12 @@ class cgroup_v2_resources final : public cgroup_resources {
     BOOST_OUTCOME_TRY(pids_fails, read_keyed(d, "pids.events", "max"));
     u.pids = make_counter(pids, pids_peak, pids_fails, pids.has_value());
     BOOST_OUTCOME_TRY(memory_usage(d, known, u));
-    BOOST_OUTCOME_TRY(cpu_us, read_keyed(d, "cpu.stat", "usage_usec"));
-    u.cpu_usage_us = cpu_us.value_or(0);
     return u;
+  }
+
+  result<std::uint64_t> cpu_time_us(const ve_cgroup& cg) const override {
+    BOOST_OUTCOME_TRY(us, read_keyed(unified(cg), "cpu.stat", "usage_usec"));
+    return us.value_or(0);
   }
 
   result<cgroup_limits> limits(const ve_cgroup& cg) const override {

@@ -33,7 +33,7 @@ namespace {
 // CPU time the VE's cgroup used, in microseconds.
 std::uint64_t cpu_us(const ve& v) {
   auto cg = MUST(detail::host_cgroups());
-  return MUST(cg->stats(MUST(detail::locate(v.state_root(), v.id())).cgroup)).cpu_usage_us;
+  return MUST(cg->cpu_time_us(MUST(detail::locate(v.state_root(), v.id())).cgroup));
 }
 
 // Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
