@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,6 +59,27 @@ bool count_entries(DIR* d, std::uint64_t& n, bool digits_only) {
   return errno == 0;
 }
 
+// Linux 6.2 on gives a process's count of open descriptors as the size of its fd/ directory,
+// one fstat instead of a listing; before, the size is 0. This process has one open at least
+// (the one it looks with), so a size tells.
+bool fd_dirs_sized() {
+  static const bool sized = [] {
+    unique_fd fd(::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    struct stat st {};
+    return fd && ::fstat(fd.get(), &st) == 0 && st.st_size > 0;
+  }();
+  return sized;
+}
+
+// Open descriptors of a process, from its fd/ held open; false when it is gone (ENOENT).
+bool count_fds(DIR* d, std::uint64_t& n) {
+  if (!fd_dirs_sized()) return count_entries(d, n, false);
+  struct stat st {};
+  if (::fstat(::dirfd(d), &st) != 0) return false;
+  n += static_cast<std::uint64_t>(st.st_size);
+  return true;
+}
+
 // "VmLck:\t   0 kB" and the like, in bytes.
 std::uint64_t kib_of(std::string_view status, std::string_view key) {
   auto pos = status.find(key);
@@ -85,7 +107,7 @@ bool proc_meter::measure_process(process_files& p, proc_usage& u) {
   std::string status;
   std::uint64_t files = 0;
   if (!p.status || !reread(p.status.get(), status) || !p.fds ||
-      !count_entries(p.fds.get(), files, false))
+      !count_fds(p.fds.get(), files))
     return false;
   u.files += files;
   u.locked_bytes += kib_of(status, "\nVmLck:");
