@@ -26,9 +26,11 @@ enum class ubc_sources {
 
 /// Reads the beancounters of every running VE under a state root, as all_beancounters()
 /// does, but keeps between reads what it opened: each VE's cgroup files and its processes'
-/// /proc files stay open and are reread in place, and a CTID.conf is parsed again only when
-/// it changed. A VE created, started, stopped or destroyed between two reads shows in the
-/// next. It holds about 20 descriptors per running VE plus 2 per process (see RLIMIT_NOFILE;
+/// /proc files stay open and are reread in place, a CTID.conf is parsed again only when it
+/// changed, and the limits in force are read back from a VE's cgroup only when the library
+/// wrote them since (each start and live change marks the cgroup: a limit written into a
+/// cgroup by hand shows here after the next such change or a restart of the VE). A VE
+/// created, started, stopped or destroyed between two reads shows in the next. It holds about 20 descriptors per running VE plus 2 per process (see RLIMIT_NOFILE;
 /// a read that runs out fails with EMFILE and the next one tries again), and /dev/ovz where
 /// the ovz module is loaded (see backend()). One thread at a time; movable.
 class OVZ_API ubc_reader {

@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "kernel/cgroup_delegate.hpp"
 #include "kernel/dirs.hpp"
+#include "kernel/limits_mark.hpp"
 #include "kernel/ns_thread.hpp"
 #include "ve/live_state.hpp"
 #include "ve/monitor.hpp"
@@ -110,6 +111,8 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   // (init is born in it), else around the init while it waits to be released.
   auto birth = cg.begin(plan.cgroup, [&](const ve_cgroup& made) -> result<void> {
     BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
+    // Where init is in the cgroup already, a reader may have read its limits before these.
+    BOOST_OUTCOME_TRY(mark_limits_written(made));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
     if (plan.userns) {
       BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));

@@ -3,6 +3,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/limits_mark.hpp"
 #include "log.hpp"
 #include "ve/change.hpp"
 #include "ve/limits.hpp"
@@ -50,10 +51,14 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
     undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
       logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
+      logged(mark_limits_written(*held), "rollback of the limits of cgroup " + cgroup);
     };
-    if (auto ok = site.host.cg().resources().apply(*held, next); !ok) {
+    auto applied = site.host.cg().resources().apply(*held, next);
+    // A change readers are not told of is undone: they would go on showing the limits before.
+    if (applied) applied = mark_limits_written(*held);
+    if (!applied) {
       undo();  // what was written before the refusal
-      return ok.error();
+      return applied.error();
     }
     // What the VE's /proc shows of its CPUs and beancounters, where the module renders it.
     logged(update_module_view(site.init_pid, module_view(site.layout.id, merged(current, changes))),

@@ -1,6 +1,7 @@
 #include "ve/ve_meter.hpp"
 
 #include "fail.hpp"
+#include "kernel/limits_mark.hpp"
 #include "kernel/proc_stat.hpp"
 #include "ve/limits.hpp"
 #include "ve/live_state.hpp"
@@ -52,9 +53,7 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
   if (cgroup_) {
     BOOST_OUTCOME_TRY(pids, cg.procs(*cgroup_));
     if (std::find(pids.begin(), pids.end(), init_) != pids.end()) return pids;
-    cgroup_.reset();
-    init_ = 0;
-    init_start_.reset();
+    forget_cgroup();
   }
   BOOST_OUTCOME_TRY(live, probe(cg, *layout_));
   if (!live.init_pid) return std::vector<pid_t>{};
@@ -65,6 +64,14 @@ result<std::vector<pid_t>> ve_meter::running_processes() {
   cgroup_ = std::move(*open);
   init_ = live.init_pid;
   return std::move(live.pids);
+}
+
+// A new cgroup or init has its own limits: they are read back afresh.
+void ve_meter::forget_cgroup() {
+  cgroup_.reset();
+  init_ = 0;
+  init_start_.reset();
+  limits_.reset();
 }
 
 // Its name in the module is its CTID, which a VE of another state root may share; the start
@@ -103,19 +110,29 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     const bool running = !pids.empty() && init_;
     ubc_readings in;
     // The limits the kernel holds: a live change not saved is in force but not in CTID.conf.
+    // Read back when the cgroup is new to this meter or they were written since.
     cgroup_limits kernel;
     kernel.fields = 0;
     if (running) {
       auto& resources = host_->services().cg().resources();
       auto u = resources.usage(*cgroup_, module ? record_in(*module) : nullptr);
-      auto k = u ? resources.limits(*cgroup_) : result<cgroup_limits>(u.error());
-      if (k) {
+      const auto mark = limits_mark(*cgroup_);  // before the limits: a write after shows next
+      if (u && (!limits_ || !mark || *mark != limits_mark_)) {
+        auto k = resources.limits(*cgroup_);
+        if (k) {
+          limits_ = *k;
+          limits_mark_ = mark.value_or(0);
+        } else {
+          u = k.error();
+        }
+      }
+      if (u) {
         in.cgroup = *u;
-        kernel = *k;
+        kernel = *limits_;
         in.proc = proc_.measure(pids, init_, locks);
         in.running = true;
-      } else if (k.error().sys_errno() != ENODEV) {
-        return k.error();
+      } else if (u.error().sys_errno() != ENODEV) {
+        return u.error();
       }
     }
     // ENODEV: it stopped after its processes were listed, and its cgroup went.
@@ -137,9 +154,7 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
   auto r = body();
   if (!r) {
     // What was held may be what failed (a cgroup removed under a read): start afresh.
-    cgroup_.reset();
-    init_ = 0;
-    init_start_.reset();
+    forget_cgroup();
     return in_context_of(fmt::format("VE {}", v_.id().value()), r.error());
   }
   return r;

@@ -1,7 +1,8 @@
 #pragma once
 // One VE's beancounters, read again and again at a small cost: its cgroup's files and its
 // processes' /proc files stay open between reads (see cgroup_dir::hold_files, proc_meter),
-// and its CTID.conf is parsed again only when it changed.
+// its CTID.conf is parsed again only when it changed, and its limits are read back from its
+// cgroup only when the mark of their last write changed (kernel/limits_mark.hpp).
 
 #include <ovz/beancounter.hpp>
 #include <ovz/host.hpp>
@@ -37,6 +38,7 @@ class ve_meter {
   result<void> load_settings();
   result<std::vector<pid_t>> running_processes();
   const memcg_counters* record_in(const module_snapshot& module);
+  void forget_cgroup();
 
   ve v_;
   std::optional<ve_layout> layout_;
@@ -47,6 +49,8 @@ class ve_meter {
   pid_t init_ = 0;
   std::optional<unsigned long long> init_start_;  // its start in /proc/PID/stat's ticks
   std::optional<ve_cgroup> cgroup_;
+  std::optional<cgroup_limits> limits_;  // as read back from it under limits_mark_
+  std::uint64_t limits_mark_ = 0;
   proc_meter proc_;
 };
 
