@@ -64,13 +64,21 @@ bool cgroup_dir::has(const char* name) const noexcept {
 }
 
 result<const cgroup_dir::held_file*> cgroup_dir::held(const char* name) const {
-  for (const auto& h : held_)
-    if (h.name == name) return &h;
+  // A reader asks for the same files in the same order each time: the search starts after
+  // the file found last, where the one asked for now is.
+  for (std::size_t i = 0, n = held_.size(); i < n; ++i) {
+    const auto at = (next_ + i) % n;
+    if (held_[at].name == name) {
+      next_ = at + 1;
+      return &held_[at];
+    }
+  }
   unique_fd fd(::openat(fd_.get(), name, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   // A cgroup's files are there from its mkdir to its rmdir (the manager enables a VE's
   // controllers before it starts), so one missing stays missing while the directory is held.
   // Any other failure (EMFILE) is no answer and is not kept.
   if (!fd && errno != ENOENT) return sys_fail(errno, "open {}", file(name));
+  next_ = held_.size() + 1;
   return &held_.emplace_back(held_file{name, std::move(fd)});
 }
 

@@ -52,6 +52,7 @@ class cgroup_dir {
   std::string path_;
   bool holding_ = false;
   mutable std::vector<held_file> held_;
+  mutable std::size_t next_ = 0;  // where held() looks first
 };
 
 /// A VE's cgroup held open: the directory in each cgroup v1 hierarchy VEs use, or the one
