@@ -2,6 +2,7 @@
 
 #include "kernel/files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -49,14 +52,24 @@ std::uint64_t field_of(std::string_view text, std::string_view key, std::string_
   return 0;
 }
 
-// Entries of a directory held open, but "." and ".."; false when it cannot be read any more.
-bool count_entries(DIR* d, std::uint64_t& n, bool digits_only) {
-  ::rewinddir(d);
-  errno = 0;
-  while (const dirent* e = ::readdir(d)) {
-    if (digits_only ? (e->d_name[0] >= '0' && e->d_name[0] <= '9') : e->d_name[0] != '.') ++n;
+// Entries of a directory held open, but "." and ".." (`digits_only`: those named by a
+// number); false when it cannot be read any more. procfs and devpts fill what getdents64 is
+// given up to their last entry, so a read that left room for the longest one was the end:
+// one call where readdir(3) makes a second to be told so.
+bool count_entries(int dir, std::uint64_t& n, bool digits_only) {
+  constexpr std::size_t longest = (offsetof(dirent64, d_name) + NAME_MAX + 1 + 7) & ~std::size_t{7};
+  alignas(dirent64) char buf[8192];
+  if (::lseek(dir, 0, SEEK_SET) != 0) return false;
+  for (;;) {
+    const ssize_t got = ::getdents64(dir, buf, sizeof buf);
+    if (got < 0) return false;
+    for (ssize_t at = 0; at < got;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + at);
+      if (digits_only ? (e->d_name[0] >= '0' && e->d_name[0] <= '9') : e->d_name[0] != '.') ++n;
+      at += e->d_reclen;
+    }
+    if (sizeof buf - static_cast<std::size_t>(got) >= longest) return true;
   }
-  return errno == 0;
 }
 
 // Linux 6.2 on gives a process's count of open descriptors as the size of its fd/ directory,
@@ -72,10 +85,10 @@ bool fd_dirs_sized() {
 }
 
 // Open descriptors of a process, from its fd/ held open; false when it is gone (ENOENT).
-bool count_fds(DIR* d, std::uint64_t& n) {
-  if (!fd_dirs_sized()) return count_entries(d, n, false);
+bool count_fds(int dir, std::uint64_t& n) {
+  if (!fd_dirs_sized()) return count_entries(dir, n, false);
   struct stat st {};
-  if (::fstat(::dirfd(d), &st) != 0) return false;
+  if (::fstat(dir, &st) != 0) return false;
   n += static_cast<std::uint64_t>(st.st_size);
   return true;
 }
@@ -97,17 +110,14 @@ std::uint64_t kib_of(std::string_view status, std::string_view key) {
 bool proc_meter::measure_process(process_files& p, proc_usage& u) {
   // Opened by PID when first seen: a PID the kernel gave to another process since makes
   // the old descriptors fail (ESRCH, ENOENT), and the caller opens them again, once.
-  const auto dir = "/proc/" + std::to_string(p.pid);
-  if (!p.status) p.status = open_proc(dir + "/status");
-  if (!p.fds) {
-    unique_fd fd(::open((dir + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd) p.fds.reset(::fdopendir(fd.get()));
-    if (p.fds) (void)fd.release();
+  if (!p.status || !p.fds) {
+    const auto dir = "/proc/" + std::to_string(p.pid);
+    p.status = open_proc(dir + "/status");
+    p.fds = unique_fd(::open((dir + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   std::string status;
   std::uint64_t files = 0;
-  if (!p.status || !reread(p.status.get(), status) || !p.fds ||
-      !count_fds(p.fds.get(), files))
+  if (!p.status || !reread(p.status.get(), status) || !p.fds || !count_fds(p.fds.get(), files))
     return false;
   u.files += files;
   u.locked_bytes += kib_of(status, "\nVmLck:");
@@ -128,16 +138,23 @@ proc_usage proc_meter::measure(const std::vector<pid_t>& pids, pid_t init,
     // Resolved in the VE's root: a /dev/pts symlink it planted must not count the host's.
     if (auto root = open_root_of(init)) {
       auto pts = open_below(root->get(), "dev/pts", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
-      if (pts) pts_.reset(::fdopendir(pts->get()));
-      if (pts_) (void)pts->release();
+      if (pts) pts_ = std::move(*pts);
     }
   }
   std::vector<process_files> kept;
   kept.reserve(pids.size());
+  // The processes are listed in the same order each time: each is looked for after the last.
+  std::size_t next = 0;
   for (pid_t pid : pids) {
-    auto known = std::find_if(processes_.begin(), processes_.end(),
-                              [&](const process_files& p) { return p.pid == pid; });
-    process_files p = known != processes_.end() ? std::move(*known) : process_files{pid, {}, {}};
+    process_files p{pid, {}, {}};
+    for (std::size_t i = 0, n = processes_.size(); i < n; ++i) {
+      auto& known = processes_[(next + i) % n];
+      if (known.pid == pid) {
+        p = std::move(known);
+        next = (next + i) % n + 1;
+        break;
+      }
+    }
     if (!measure_process(p, u)) {
       p = process_files{pid, {}, {}};
       if (!measure_process(p, u)) continue;  // it exited

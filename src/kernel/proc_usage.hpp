@@ -5,11 +5,9 @@
 
 #include "kernel/proc_locks.hpp"
 
-#include <dirent.h>
 #include <sys/types.h>
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 namespace ovz::detail {
@@ -36,20 +34,16 @@ class proc_meter {
                      const std::vector<held_lock>& locks);
 
  private:
-  struct closedir_deleter {
-    void operator()(DIR* d) const noexcept { ::closedir(d); }
-  };
-  using dir_ptr = std::unique_ptr<DIR, closedir_deleter>;
   struct process_files {
     pid_t pid = 0;
     unique_fd status;
-    dir_ptr fds;
+    unique_fd fds;  // its fd/ directory
   };
   bool measure_process(process_files& p, proc_usage& u);
 
   pid_t init_ = 0;
   unique_fd sockstat_, sockstat6_;
-  dir_ptr pts_;
+  unique_fd pts_;  // the VE's devpts
   std::vector<process_files> processes_;
 };
 
