@@ -92,7 +92,8 @@ unsigned fields_for(const ve_params& changes) {
   return f;
 }
 
-ubc_value reported_value(ubc_resource r, const ve_params& settings, const cgroup_limits& kernel,
+ubc_value reported_value(ubc_resource r, const ve_params& settings,
+                         const cgroup_limits& configured_limits, const cgroup_limits& kernel,
                          std::uint64_t kernel_page) {
   const ubc_row& row = row_of(r);
   const ubc_value* saved = find(settings, r);
@@ -100,7 +101,7 @@ ubc_value reported_value(ubc_resource r, const ve_params& settings, const cgroup
   const auto slot = slot_of(row.limit);
   if (!slot.field || !(kernel.fields & slot.field)) return v;
   const auto now = get(kernel, slot);
-  const auto configured = get(limits_for(settings), slot);
+  const auto configured = get(configured_limits, slot);
   // The kernel keeps byte limits in whole pages of its own: the configured value rounded
   // down to one is still the configured value.
   if (now == configured || (slot.bytes && now && configured && *now <= *configured &&

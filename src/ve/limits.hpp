@@ -19,11 +19,13 @@ cgroup_limits limits_for(const ve_params& p, unsigned fields = all_fields,
 unsigned fields_for(const ve_params& changes);
 
 /// The barrier and limit a running VE's report gives for `r`: its settings', unless the
-/// kernel limit `r` becomes holds another value in `kernel` (as read from the VE's cgroup),
-/// which a live change not saved leaves. Then that side is the kernel's, and the other side
-/// is the setting's as far as a barrier does not exceed its limit. `kernel_page` is the
-/// host's page size, the unit the kernel rounds byte limits down to.
-ubc_value reported_value(ubc_resource r, const ve_params& settings, const cgroup_limits& kernel,
+/// kernel limit `r` becomes holds another value in `kernel` (as read from the VE's cgroup)
+/// than in `configured` (limits_for(settings), made once for all resources), which a live
+/// change not saved leaves. Then that side is the kernel's, and the other side is the
+/// setting's as far as a barrier does not exceed its limit. `kernel_page` is the host's page
+/// size, the unit the kernel rounds byte limits down to.
+ubc_value reported_value(ubc_resource r, const ve_params& settings,
+                         const cgroup_limits& configured, const cgroup_limits& kernel,
                          std::uint64_t kernel_page);
 
 /// RLIMIT_NOFILE of VE processes: NUMFILE's barrier and limit as soft and hard limit, or a

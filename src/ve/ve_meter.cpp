@@ -41,6 +41,7 @@ result<void> ve_meter::load_settings() {
   BOOST_OUTCOME_TRY(conf, v_.config());
   BOOST_OUTCOME_TRY(settings, params_from_config(conf));
   settings_ = std::move(settings);
+  configured_ = limits_for(settings_);
   conf_stat_ = st;
   return success();
 }
@@ -141,9 +142,11 @@ result<std::optional<ubc_snapshot>> ve_meter::read(bool only_running,
     none.fields = 0;
     const auto kernel_page = static_cast<std::uint64_t>(::getpagesize());
     ubc_snapshot snap{v_.id(), {}};
+    snap.stats.reserve(all_ubc_resources().size());
     for (ubc_resource r : all_ubc_resources()) {
       const auto m = measure(r, in);
-      const auto value = reported_value(r, settings_, m.enforced ? kernel : none, kernel_page);
+      const auto value =
+          reported_value(r, settings_, configured_, m.enforced ? kernel : none, kernel_page);
       snap.stats.push_back(ubc_stat{.resource = r, .held = m.held, .maxheld = m.peak,
                                     .barrier = value.barrier, .limit = value.limit,
                                     .failcnt = m.failcnt, .measured = m.measured,

@@ -11,6 +11,7 @@
 #include <ovz/ve_params.hpp>
 
 #include "kernel/cgroup_dir.hpp"
+#include "kernel/cgroup_limits.hpp"
 #include "kernel/ovz_module.hpp"
 #include "kernel/proc_locks.hpp"
 #include "kernel/proc_usage.hpp"
@@ -45,6 +46,7 @@ class ve_meter {
   std::optional<ovz::host> host_;
   struct stat conf_stat_ {};
   ve_params settings_;
+  cgroup_limits configured_;  // limits_for(settings_)
   // While the VE runs: its init and its cgroup, files held.
   pid_t init_ = 0;
   std::optional<unsigned long long> init_start_;  // its start in /proc/PID/stat's ticks

@@ -144,7 +144,10 @@ TEST_CASE("the report takes a limit from the kernel where a live change left ano
   cgroup_limits kernel = limits_for(saved);
   kernel.fields = field_pids | field_memory;
   const std::uint64_t page = 4096;
-  auto reported = [&](ubc_resource r) { return reported_value(r, saved, kernel, page); };
+  const cgroup_limits configured = limits_for(saved);
+  auto reported = [&](ubc_resource r) {
+    return reported_value(r, saved, configured, kernel, page);
+  };
 
   // As saved: CTID.conf's pair, also where the kernel rounded a byte limit to its page.
   kernel.kmem_max = 14790164 / page * page;
