@@ -367,7 +367,9 @@ ovz::result<int> do_features() {
 ovz::result<int> do_tune_host() {
   auto changed = ovz::tune_host();
   if (!changed) return changed.error();
-  fmt::print(stdout, "{}\n", *changed ? "favordynmods: on (was off)" : "favordynmods: on already");
+  fmt::print(stdout, "{}: favordynmods on, inotify instances >= {}, watches >= {}\n",
+             *changed ? "host tuned" : "host tuned already", ovz::inotify_instances_floor,
+             ovz::inotify_watches_floor);
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <ovz/export.hpp>
 #include <ovz/result.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -60,9 +61,18 @@ class OVZ_API host {
 /// grace period, 5–15 ms on an idle machine: every VE start on cgroup v1, where a VE's init is
 /// moved into its cgroups, and every attach of a process to a cgroup on v2. With it fork and
 /// exit take a per-process lock more. On Linux 6.18 the switch cannot be undone until reboot.
-/// Returns true when it changed something, false when the host was tuned already;
-/// errc::unsupported on a kernel without favordynmods (before 6.0).
+/// And it raises the inotify limits per user (fs.inotify.max_user_instances and
+/// max_user_watches) to at least the floors below, which the VEs without a user namespace
+/// share with the host's root: a systemd inside takes 5 or 6 instances, and Debian's 128 run
+/// out at about the 25th such VE, whose systemd then starts none of its services. A higher
+/// value set by the host stays. Returns true when it changed something, false when the host was
+/// tuned already; errc::unsupported on a kernel without favordynmods (before 6.0), with the
+/// inotify limits raised.
 OVZ_API result<bool> tune_host();
+
+/// The floors tune_host raises the inotify limits to: a thousand VEs' systemd and the host's.
+inline constexpr std::uint64_t inotify_instances_floor = 8192;
+inline constexpr std::uint64_t inotify_watches_floor = 1048576;
 
 /// What serves each view a VE has of itself on this host, by name: ovzctl features prints them.
 struct view_backends {

@@ -2,6 +2,7 @@
 
 #include "kernel/cgroup_mounts.hpp"
 #include "kernel/cgroup_tuning.hpp"
+#include "kernel/sysctl_floor.hpp"
 #include "ve/host_services.hpp"
 #include "fail.hpp"
 
@@ -56,6 +57,13 @@ std::optional<std::vector<std::string>> cgroup2_mount_options() {
 }  // namespace
 
 result<bool> tune_host() {
+  // inotify counts instances and watches per user, and the root of a VE without a user
+  // namespace is the host's: Debian's 128 instances run out at about the 25th VE whose systemd
+  // takes its 5 or 6, which then starts none of its services. Enough for a thousand such VEs.
+  BOOST_OUTCOME_TRY(instances, detail::raise_sysctl("fs.inotify.max_user_instances",
+                                                    inotify_instances_floor));
+  BOOST_OUTCOME_TRY(watches, detail::raise_sysctl("fs.inotify.max_user_watches",
+                                                  inotify_watches_floor));
   static const std::vector<std::string> none;
   const auto options = cgroup2_mount_options();
   BOOST_OUTCOME_TRY(changed, detail::favor_cgroup_changes(options ? *options : none));
@@ -66,7 +74,7 @@ result<bool> tune_host() {
                         "favordynmods: not taken by the cgroup2 root: this process is not in "
                         "the host's cgroup namespace");
   }
-  return changed;
+  return changed || instances || watches;
 }
 
 }  // namespace ovz::inline v0
