@@ -153,6 +153,13 @@ struct spawn_spec {
   /// the process then: the caller does); 5 on, `monitor.fds`. Its argv ends in "--init=PID".
   /// `pty_socket` and the stdio fds are ignored.
   process_monitor monitor;
+  /// libovz's helper program (its ovz-monitor), or empty. Where a spawn needs a first child
+  /// beside the process (a monitor, detach, spawn_in), that child is this program, started
+  /// with posix_spawn (no copy of the caller's address space), which forks the process from
+  /// its own small image. Empty: the first child is a fork of the caller, which copies the
+  /// caller's page tables and makes each page it writes afterwards fault, the dearer the
+  /// larger the caller.
+  std::string helper;
   /// Not a child of the caller: reparented to the host's init (or the nearest subreaper), so
   /// a long-running caller has nothing to reap. Its exit code is not available then.
   bool detach = false;

@@ -6,6 +6,7 @@
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/terminal.hpp"
 #include "ve/ve_environment.hpp"
 #include "ve/ve_namespaces.hpp"
@@ -42,6 +43,7 @@ result<int> ve::enter(const enter_options& opts) const {
   const char* term = std::getenv("TERM");
   spec.env = detail::ve_environment(term && *term ? term : "xterm");
   spec.cwd = "/root";
+  spec.helper = detail::spawn_helper();
   // A stop racing the command shows as any of these steps failing.
   auto unless_stopped = [&](const error& e) {
     return detail::unless_stopped(op.cg(), op.layout, init, detail::with_context(e, ctx));

@@ -4,6 +4,7 @@
 #include "model/layout.hpp"
 #include "ve/confine.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/ve_environment.hpp"
 #include "ve/ve_namespaces.hpp"
 #include "ve/ve_op.hpp"
@@ -81,6 +82,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
   // A session of its own inside the VE: one it left running (a daemon started by hand) must
   // not belong to a session led outside, which the VE could not be checkpointed with.
   spec.new_session = true;
+  spec.helper = detail::spawn_helper();
   spec.stdin_fd = opts.stdin_fd;
   BOOST_OUTCOME_TRY(out_fd, capture(opts.stdout_fd, out_r, out_w));
   BOOST_OUTCOME_TRY(err_fd, capture(opts.stderr_fd, err_r, err_w));

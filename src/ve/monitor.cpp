@@ -30,6 +30,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -270,22 +271,45 @@ int exit_code(const siginfo_t& si) {
 
 }  // namespace
 
+namespace {
+
+// A program of libovz's: beside the loaded library (a build tree), else where it is installed,
+// else where this build tree makes it. Installed before built: a build tree left on a machine
+// must not serve an installed library.
+std::optional<std::filesystem::path> find_libexec(const char* name) {
+  Dl_info self{};
+  if (::dladdr(reinterpret_cast<void*>(&find_libexec), &self) && self.dli_fname) {
+    auto beside = std::filesystem::path(self.dli_fname).parent_path() / name;
+    if (::access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  for (const char* dir : {OVZ_LIBEXEC_INSTALLED, OVZ_LIBEXEC_BUILT}) {
+    auto path = std::filesystem::path(dir) / name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 result<std::filesystem::path> find_monitor() {
   if (const char* given = std::getenv("OVZ_MONITOR"); given && *given) {
     if (::access(given, X_OK) != 0)
       return sys_fail(errno, "the VE monitor {} (OVZ_MONITOR)", given);
     return std::filesystem::path(given);
   }
-  Dl_info self{};
-  if (::dladdr(reinterpret_cast<void*>(&find_monitor), &self) && self.dli_fname) {
-    auto beside = std::filesystem::path(self.dli_fname).parent_path() / monitor_name;
-    if (::access(beside.c_str(), X_OK) == 0) return beside;
+  if (auto found = find_libexec(monitor_name)) return *found;
+  return sys_fail(ENOENT, "the VE monitor {}/{} (install libovz, or name it in OVZ_MONITOR)",
+                  OVZ_LIBEXEC_INSTALLED, monitor_name);
+}
+
+std::string spawn_helper() {
+  constexpr const char name[] = "ovz-spawn";
+  if (const char* monitor = std::getenv("OVZ_MONITOR"); monitor && *monitor) {
+    auto beside = std::filesystem::path(monitor).parent_path() / name;
+    if (::access(beside.c_str(), X_OK) == 0) return beside.string();
   }
-  // Installed first: a build tree left on a machine must not serve an installed library.
-  for (const char* path : {OVZ_MONITOR_INSTALLED, OVZ_MONITOR_BUILT})
-    if (::access(path, X_OK) == 0) return std::filesystem::path(path);
-  return sys_fail(errno, "the VE monitor {} (install libovz, or name it in OVZ_MONITOR)",
-                  OVZ_MONITOR_INSTALLED);
+  auto found = find_libexec(name);
+  return found ? found->string() : std::string();
 }
 
 process_monitor monitor_spec(const std::filesystem::path& program, ctid id,

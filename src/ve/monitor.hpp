@@ -34,6 +34,9 @@ inline constexpr const char monitor_name[] = "ovz-monitor";
 /// The monitor program: $OVZ_MONITOR, else ovz-monitor beside the loaded libovz (a build
 /// tree), else where it is installed.
 result<std::filesystem::path> find_monitor();
+/// spawn's helper program (spawn_spec::helper), ovz-spawn, looked for as the monitor is (beside
+/// $OVZ_MONITOR first); empty where there is none, and spawn forks instead.
+std::string spawn_helper();
 
 /// How spawn starts the monitor of VE `id` of `state_root`; `foreground`: the VE was started
 /// by ve::run, whose caller waits for it, so the monitor exits with init's exit code and

@@ -46,6 +46,7 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   if (!views) return views.error();
   spec.new_root = plan.root;
   spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
+  spec.helper = spawn_helper();
   const auto l = layout_of(state_root_, plan.id);
   BOOST_OUTCOME_TRY(console, bind_console(l));
   spec.monitor.fds = {console.get()};

@@ -1,14 +1,18 @@
 // The namespaces API on its own: processes in new namespaces, with and without a user
-// namespace, entering another process's namespaces, and errors from the child.
+// namespace, entering another process's namespaces, and errors from the child. Where a spawn
+// has a first child beside the process, both ways: a fork of ours, and libovz's helper program.
 
 #include "support/temp_root.hpp"
 
 #include <ovz/namespaces.hpp>
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 
 using namespace ovz;
 
@@ -28,6 +32,14 @@ std::pair<int, std::string> run_captured(spawn_spec spec, const process* target 
   char buf[4096];
   for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) > 0;) out.append(buf, n);
   return {MUST(child->wait()), out};
+}
+
+// The helper as the first child, or none (a fork of ours): SECTIONs of a test.
+std::string first_child_way() {
+  std::string helper;
+  SECTION("forked") {}
+  SECTION("through the helper program") { helper = OVZ_SPAWN_PATH; }
+  return helper;
 }
 
 std::uint64_t my_ns(ns_type t) { return MUST(MUST(ns_handle::open(::getpid(), t)).inode()); }
@@ -67,16 +79,19 @@ TEST_CASE("a user namespace maps the process's root to an unprivileged host rang
 
 TEST_CASE("spawn_in enters a running process's namespaces", "[ns]") {
   test::require_root();
+  const std::string helper = first_child_way();
   spawn_spec holder;
   holder.argv = {"/bin/sleep", "30"};
   holder.namespaces.add(ns_type::uts).add(ns_type::net);
   holder.hostname = "target-ns";
   holder.detach = true;
+  holder.helper = helper;
   auto target = MUST(spawn(holder));
   CHECK(MUST(MUST(ns_handle::open(target.pid(), ns_type::uts)).inode()) != my_ns(ns_type::uts));
 
   spawn_spec probe;
   probe.argv = {"/bin/hostname"};
+  probe.helper = helper;
   ns_set which;
   which.add(ns_type::uts).add(ns_type::net);
   auto [code, out] = run_captured(probe, &target, which);
@@ -86,11 +101,41 @@ TEST_CASE("spawn_in enters a running process's namespaces", "[ns]") {
   CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
 }
 
+TEST_CASE("spawn_in through the helper: the caller's child is the helper, not a copy of it", "[ns]") {
+  test::require_root();
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "30"};
+  holder.namespaces.add(ns_type::pid).add(ns_type::uts);
+  holder.detach = true;
+  auto target = MUST(spawn(holder));
+
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  unique_fd r(fds[0]), w(fds[1]);
+  spawn_spec probe;
+  probe.argv = {"/bin/sh", "-c", "read line || true"};
+  probe.helper = OVZ_SPAWN_PATH;
+  probe.stdin_fd = r.get();
+  ns_set which;
+  which.add(ns_type::pid).add(ns_type::uts);
+  auto child = MUST(spawn_in(target, which, probe));
+  // The process that entered the PID namespace and waits for the command: the helper's image.
+  auto exe = std::filesystem::read_symlink(fmt::format("/proc/{}/exe", child.pid()));
+  CHECK(exe == std::filesystem::canonical(OVZ_SPAWN_PATH));
+  w.reset();  // the command reads end-of-file and ends
+  CHECK(MUST(child.wait()) == 0);
+  MUST(target.signal(SIGKILL));
+  CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
+}
+
 TEST_CASE("a failing step in the child comes back as an error naming it", "[ns]") {
   test::require_root();
   spawn_spec spec;
   spec.argv = {"/bin/true"};
   spec.namespaces.add(ns_type::mnt);
+  // Detached: a first child forks the process, by either way.
+  spec.helper = first_child_way();
+  spec.detach = !spec.helper.empty();
   fs_step bad;
   bad.what = fs_step::kind::mount;
   bad.fstype = "no-such-fs";
@@ -106,6 +151,8 @@ TEST_CASE("a failing step in the child comes back as an error naming it", "[ns]"
 
   spawn_spec missing;
   missing.argv = {"no-such-program-ovz"};
+  missing.helper = spec.helper;
+  missing.detach = spec.detach;
   auto m = spawn(missing);
   REQUIRE_FALSE(m);
   CHECK(m.error().sys_errno() == ENOENT);
@@ -117,6 +164,8 @@ TEST_CASE("a refusing prepare hook aborts the spawn and kills the child", "[ns]"
   pid_t seen = 0;
   spawn_spec spec;
   spec.argv = {"/bin/sleep", "30"};
+  spec.helper = first_child_way();
+  spec.detach = !spec.helper.empty();
   spec.prepare = [&](pid_t pid) -> result<void> {
     seen = pid;
     return error(make_error_code(errc::invalid_argument), "refused by the test");

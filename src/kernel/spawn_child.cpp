@@ -1,0 +1,347 @@
+// spawn's children: from the clone to the exec, raw system calls only (kernel/raw.hpp), never
+// malloc, a libc wrapper or a lock another thread of the parent may have held at clone time.
+// See spawn_plan.hpp.
+
+#include "kernel/spawn_plan.hpp"
+
+#include "kernel/raw.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <new>
+
+namespace ovz::detail::spawning {
+namespace {
+
+OVZ_CHILD_CODE void child_send(int fd, const report& r) noexcept {
+  ssize_t n;
+  do {
+    n = raw::write(fd, &r, sizeof r);
+  } while (n < 0 && errno == EINTR);
+}
+
+// Closes every descriptor from 3 up but the `n` sorted ones in `keep`.
+OVZ_CHILD_CODE void close_except(const int* keep, std::size_t n) noexcept {
+  unsigned first = 3;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = keep[i];
+    if (fd < static_cast<int>(first)) continue;
+    if (fd > static_cast<int>(first)) raw::close_range(first, fd - 1, 0);
+    first = fd + 1;
+  }
+  raw::close_range(first, ~0u, 0);
+}
+
+OVZ_CHILD_CODE void wait_release(int fd) noexcept {
+  char c;
+  ssize_t n;
+  do {
+    n = raw::read(fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) raw::exit_group(1);  // the parent gave up on us
+}
+
+OVZ_CHILD_CODE void wait_eof(int fd) noexcept {
+  char c;
+  ssize_t n;
+  do {
+    n = raw::read(fd, &c, 1);
+  } while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+OVZ_CHILD_CODE bool do_step(const frozen_step& s) noexcept {
+  switch (s.what) {
+    case fs_step::kind::mount:
+      return raw::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
+    case fs_step::kind::bind:
+      return raw::mount(s.source, s.target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
+    case fs_step::kind::remount_ro:
+      return raw::mount(nullptr, s.target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
+                        nullptr) == 0;
+    case fs_step::kind::mkdir:
+      return raw::mkdir(s.target, s.mode) == 0 || errno == EEXIST;
+    case fs_step::kind::mknod:
+      return raw::mknod(s.target, s.mode, s.dev) == 0;
+    case fs_step::kind::symlink:
+      return raw::symlink(s.source, s.target) == 0;
+    case fs_step::kind::attach:
+      return raw::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+  }
+  return false;
+}
+
+// `prefix` and the decimal `value` in `buf`, without the formatting functions a child may
+// not call.
+OVZ_CHILD_CODE const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept {
+  std::size_t n = 0;
+  for (; prefix[n] && n < 16; ++n) buf[n] = prefix[n];
+  char digits[12];
+  std::size_t d = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  while (d > 0) buf[n++] = digits[--d];
+  buf[n] = '\0';
+  return buf;
+}
+
+// The terminal's slave becomes the VE's /dev/console, where an init writes its boot messages
+// and a getty may wait for a login. The VE's /dev is its own tmpfs, so the file made to bind
+// it on replaces nothing of the host's.
+OVZ_CHILD_CODE void bind_console(const plan& p, int slave) noexcept {
+  int target = raw::openat(AT_FDCWD, "/dev/console",
+                           O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (target < 0) child_fail(p, step_console);
+  raw::close(target);
+  char source[32];
+  if (raw::mount(with_number(source, "/proc/self/fd/", slave), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+    child_fail(p, step_console);
+}
+
+// Sends `fd` over the socket `sock` (SCM_RIGHTS), with one byte of data.
+OVZ_CHILD_CODE bool send_fd(int sock, int fd) noexcept {
+  char byte = 'p';
+  struct iovec iov = {&byte, 1};
+  // Built in place rather than with memset and memcpy, which a sanitizer intercepts.
+  alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(int))];
+  auto* head = new (buf) cmsghdr{};
+  head->cmsg_level = SOL_SOCKET;
+  head->cmsg_type = SCM_RIGHTS;
+  head->cmsg_len = CMSG_LEN(sizeof(int));
+  new (CMSG_DATA(head)) int(fd);
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = buf;
+  msg.msg_controllen = sizeof buf;
+  return raw::sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// Opens a terminal in the (new) root's devpts, hands its master over pty_socket (to the
+// parent, or to the monitor) and makes the slave our stdio and controlling terminal.
+OVZ_CHILD_CODE void open_pty(plan& p) noexcept {
+  int master = raw::openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) child_fail(p, step_pty);
+  int unlock = 0;
+  if (raw::ioctl(master, TIOCSPTLCK, reinterpret_cast<long>(&unlock)) != 0)
+    child_fail(p, step_pty);
+  int slave = raw::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) child_fail(p, step_pty);
+  if (p.console) bind_console(p, slave);
+  if (!send_fd(p.pty_socket, master)) child_fail(p, step_pty);
+  raw::close(master);
+  p.stdio = {slave, slave, slave};
+  if (raw::setsid() < 0 || raw::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(p, step_pty);
+}
+
+// An exec as root gets the inheritable set on top of what the bounding set leaves, and keeps
+// the ambient set: a caller holding capabilities there (a service with AmbientCapabilities=)
+// would hand the new process back what the bounding set just took.
+OVZ_CHILD_CODE bool clear_inherited_capabilities() noexcept {
+  if (raw::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL) != 0 && errno != EINVAL)
+    return false;
+  __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (raw::capget(&head, data) != 0) return false;
+  for (auto& d : data) d.inheritable = 0;
+  return raw::capset(&head, data) == 0;
+}
+
+OVZ_CHILD_CODE void setup_stdio(const plan& p) noexcept {
+  // Duplicate above 2 first, so that a source that is itself 0, 1 or 2 is not overwritten
+  // before it is used.
+  int tmp[3];
+  for (int i = 0; i < 3; ++i)
+    if ((tmp[i] = raw::dup_above(p.stdio[i], 3)) < 0) child_fail(p, step_stdio);
+  for (int i = 0; i < 3; ++i)
+    if (raw::dup2(tmp[i], i) < 0) child_fail(p, step_stdio);
+}
+
+// A time namespace of the (new) user namespace, its clocks set before anyone is in it, and
+// then entered: unshare makes it for our children only, setns to it takes us along.
+OVZ_CHILD_CODE bool enter_new_time(const plan& p) noexcept {
+  if (raw::unshare(CLONE_NEWTIME) != 0) return false;
+  int fd = raw::openat(AT_FDCWD, "/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool set = raw::write(fd, p.time_offsets, p.time_offsets_len) ==
+                   static_cast<ssize_t>(p.time_offsets_len);
+  raw::close(fd);
+  if (!set) return false;
+  fd = raw::openat(AT_FDCWD, "/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool entered = raw::setns(fd, CLONE_NEWTIME) == 0;
+  raw::close(fd);
+  return entered;
+}
+
+// Exits with the child's exit code (128+N when it was killed by signal N).
+[[noreturn]] OVZ_CHILD_CODE void exit_as(pid_t child) noexcept {
+  int status = 0;
+  while (raw::waitpid(child, &status) < 0)
+    if (errno != EINTR) raw::exit_group(127);
+  raw::exit_group(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+// The rest of the intermediate's life with a monitor: the monitor program, with the console
+// socket as descriptor 3 and the spawn's confirmation pipe as 4 (spawn_spec::monitor). The
+// report pipe stays open (close-on-exec) so that a failed exec is reported.
+[[noreturn]] OVZ_CHILD_CODE void become_monitor(plan& p) noexcept {
+  // Everything above the numbers it is to have first, so that no dup2 overwrites one still
+  // to be moved.
+  const int first_free = 5 + static_cast<int>(p.monitor_fds.size());
+  int socket = raw::dup_above(p.monitor_socket, first_free);
+  int confirm = raw::dup_above(p.hold_r, first_free);
+  int report = raw::dup_above(p.report_w, first_free);
+  int null = raw::dup_above(p.devnull, first_free);
+  if (socket < 0 || confirm < 0 || report < 0 || null < 0) child_fail(p, step_monitor);
+  for (int& fd : p.monitor_fds)
+    if ((fd = raw::dup_above(fd, first_free)) < 0) child_fail(p, step_monitor);
+  p.report_w = report;
+  if (raw::dup2(socket, 3) < 0 || raw::dup2(confirm, 4) < 0) child_fail(p, step_monitor);
+  for (std::size_t i = 0; i < p.monitor_fds.size(); ++i)
+    if (raw::dup2(p.monitor_fds[i], 5 + static_cast<int>(i)) < 0) child_fail(p, step_monitor);
+  for (int i = 0; i < 3; ++i)
+    if (raw::dup2(null, i) < 0) child_fail(p, step_monitor);
+  raw::close_range(first_free, ~0u, CLOSE_RANGE_CLOEXEC);
+  (void)raw::chdir("/");
+  // Out of the caller's session and process group, as the VE is: a Ctrl-C or hang-up meant
+  // for the caller must not end the monitor of a VE that runs on.
+  (void)raw::setsid();
+  raw::execve(p.monitor_path, p.monitor_argv.data(), p.monitor_envp.data());
+  child_fail(p, step_monitor);
+}
+
+}  // namespace
+
+// The final child, born in its cgroup (CLONE_INTO_CGROUP, Linux 5.7, cgroup v2) so that its
+// limits hold from its first instruction. Where the kernel refuses that cgroup (an older
+// kernel, one that holds controllers for children, a cgroup namespace it lies outside of)
+// the child is born in ours, and the parent's `prepare` moves it; out of memory or of PIDs
+// it is not born at all.
+OVZ_CHILD_CODE pid_t fork_final(const plan& p, unsigned long long flags, int* pidfd) noexcept {
+  if (p.cgroup_fd >= 0) {
+    pid_t pid = detail::clone3_fork(flags | CLONE_INTO_CGROUP, pidfd, p.cgroup_fd);
+    if (pid >= 0 || errno == EAGAIN || errno == ENOMEM) return pid;
+  }
+  return detail::clone3_fork(flags, pidfd);
+}
+
+[[noreturn]] OVZ_CHILD_CODE void child_fail(const plan& p, std::int32_t st) noexcept {
+  child_send(p.report_w, report{report_error, st, errno, 0, 0});
+  raw::exit_group(127);
+}
+
+// Another thread of the parent may have had pipes of its own open at clone time; holding
+// their ends would keep its reads from seeing end-of-file, so drop all but our own.
+OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.data(), p.keep.size()); }
+
+[[noreturn]] OVZ_CHILD_CODE void final_child(plan& p) noexcept {
+  wait_release(p.sync_r);
+  // Before becoming root of a user namespace, which leaves us not dumpable and our /proc
+  // files (timens_offsets) the host root's.
+  if (p.time_ns && !enter_new_time(p)) child_fail(p, step_time);
+  if (p.userns && !raw::become_root()) child_fail(p, step_ids);
+  if (p.cgroup_ns && raw::unshare(CLONE_NEWCGROUP) != 0) child_fail(p, step_cgroupns);
+  raw::umask(0);
+  if (p.hostname && raw::sethostname(p.hostname, p.hostname_len) != 0)
+    child_fail(p, step_hostname);
+  if (p.new_mnt && raw::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    child_fail(p, step_private);
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    if (!do_step(p.steps[i]) && !(p.steps[i].optional && errno == ENOENT))
+      child_fail(p, static_cast<std::int32_t>(i));
+  }
+  if (p.new_root) {
+    if (raw::chdir(p.new_root) != 0 || raw::pivot_root(".", ".") != 0 ||
+        raw::umount2(".", MNT_DETACH) != 0)
+      child_fail(p, step_pivot);
+  }
+  if (raw::chdir(p.cwd) != 0) child_fail(p, step_cwd);
+  raw::umask(022);
+  if (p.pty_socket >= 0) {
+    open_pty(p);
+  } else if (p.new_session) {
+    if (raw::setsid() < 0) child_fail(p, step_stdio);
+    (void)raw::ioctl(p.stdio[0], TIOCSCTTY, 0);  // fails harmlessly where stdin is no terminal
+  }
+  setup_stdio(p);
+  if (p.no_new_privs && raw::prctl(PR_SET_NO_NEW_PRIVS, 1) != 0)
+    child_fail(p, step_no_new_privs);
+  // The filter first, while the child may still install one without no_new_privs; the
+  // bounding set last, as nothing after it needs a capability.
+  if (p.seccomp.len) {
+    const unsigned flags = p.listener_socket >= 0 ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    const int listener = raw::seccomp(SECCOMP_SET_MODE_FILTER, flags, &p.seccomp);
+    if (listener < 0) child_fail(p, step_seccomp);
+    if (flags) {
+      if (!send_fd(p.listener_socket, listener)) child_fail(p, step_seccomp);
+      raw::close(listener);
+    }
+  }
+  for (int cap : *p.drop_caps)
+    if (raw::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap)) != 0 && errno != EINVAL)
+      child_fail(p, step_caps);
+  if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
+  raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+  int err = ENOENT;
+  for (const char* path : p.exec_paths) {
+    raw::execve(path, p.argv.data(), p.envp.data());
+    if (errno != ENOENT && errno != ENOTDIR) err = errno;
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
+  }
+  errno = err;
+  child_fail(p, step_exec);
+}
+
+// A detached monitor outlives the caller, who must not have to reap it: its parent (the
+// first child) exits at once, and the host's init (or nearest subreaper) adopts it.
+OVZ_CHILD_CODE void leave_caller(const plan& p) noexcept {
+  pid_t pid = detail::clone3_fork(0, nullptr);
+  if (pid < 0) child_fail(p, step_fork);
+  if (pid > 0) raw::exit_group(0);
+}
+
+// The first child when the final one must not be our child (detach), must be forked after
+// entering a PID namespace (setns only moves future children into it), or has a monitor (the
+// first child executes it).
+[[noreturn]] OVZ_CHILD_CODE void intermediate_child(plan& p, bool detach) noexcept {
+  if (p.target_pidfd >= 0) {
+    if (raw::setns(p.target_pidfd, p.setns_flags) != 0) child_fail(p, step_setns);
+    raw::close(p.target_pidfd);
+    // setns puts us at the top of what is mounted on the namespace's root: the target's
+    // root is what lies under it where something is stacked there (a VE's /dev/root).
+    if (p.target_root >= 0 && (raw::fchdir(p.target_root) != 0 || raw::chroot(".") != 0))
+      child_fail(p, step_setns);
+    if (p.target_root >= 0) raw::close(p.target_root);
+  }
+  pid_t pid = fork_final(p, p.clone_flags, nullptr);
+  if (pid == 0) final_child(p);
+  if (pid < 0) child_fail(p, step_fork);
+  child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(raw::getpid())});
+  if (p.monitor_path) {
+    // Our copy of the plan: the parent's is not touched.
+    with_number(p.monitor_init_arg, "--init=", pid);
+    become_monitor(p);
+  }
+  raw::close(p.report_w);
+  raw::close(p.sync_r);
+  if (detach) {
+    wait_eof(p.hold_r);  // the parent holds the final child by pidfd before we let go
+    raw::exit_group(0);
+  }
+  exit_as(pid);
+}
+
+}  // namespace ovz::detail::spawning

@@ -1,0 +1,32 @@
+#pragma once
+// spawn's plan as bytes, for libovz's helper program (ovz-spawn): where a spawn needs a first
+// child beside the process, the caller starts the helper with posix_spawn, which glibc makes a
+// vfork, and hands it the plan; the helper forks the process from its own small image. A fork
+// of the caller instead copies its page tables (however large the embedding process: a Python
+// interpreter, a panel with its threads), makes every page it writes afterwards fault, and
+// tears its copy down again at the exec.
+
+#include "kernel/spawn_plan.hpp"
+
+#include <deque>
+#include <string>
+#include <string_view>
+
+namespace ovz::detail {
+
+/// The plan with `detach`, descriptors by number: the helper inherits them.
+std::string encode_plan(const spawning::plan& p, bool detach);
+
+/// A plan read back, and what its pointers point into.
+struct received_plan {
+  spawning::plan p;
+  bool detach = false;
+  std::deque<std::string> text;
+  std::vector<int> drop_caps;
+  std::string filter;
+};
+
+/// Reads what encode_plan wrote; false when `in` is not one whole plan.
+bool decode_plan(std::string_view in, received_plan& r);
+
+}  // namespace ovz::detail
