@@ -25,6 +25,10 @@ for f in "$libdir/libovz.so" "$libdir/libovz.a" "$prefix/include/ovz/ve.hpp" \
          "$prefix/include/ovz/version.hpp"; do
   [ -e "$f" ] || fail "$f not installed"
 done
+# The library's programs: the per-VE monitor and spawn's helper.
+for name in ovz-monitor ovz-spawn; do
+  [ -x "$(find "$prefix" -path "*/ovz/$name" -type f | head -n1)" ] || fail "$name not installed"
+done
 
 # The C++ ABI is versioned by its namespace (include/ovz/export.hpp): a name declared in a plain
 # `namespace ovz` would be exported without it and survive a v0 -> v1 change unnoticed.
