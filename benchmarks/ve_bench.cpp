@@ -79,35 +79,19 @@ row bench_ve_run(ctid_source& ids, int runs) {
   });
 }
 
-row bench_ve_exec(ctid_source& ids, int runs) {
-  std::string name = "ve exec";
+// With `held_mib`, from a caller as large as an embedding one (a panel, a Python interpreter
+// with its data): that much memory it has written, and writes again between calls, as a busy
+// process does. A spawn that forked the caller would copy its page tables and fault on each
+// page written after.
+row bench_ve_exec(ctid_source& ids, int runs, std::size_t held_mib = 0) {
+  std::string name = held_mib ? fmt::format("ve exec, caller holding {} MiB", held_mib) : "ve exec";
+  std::vector<char> held(held_mib << 20, 1);
   auto v = created_ve(ids);
   if (!v) return {name, {}, fmt::format("create: {}", v.error().message())};
   scratch_ve ve(*v);
   if (auto r = ve->start(); !r) return {name, {}, fmt::format("start: {}", r.error().message())};
   return measure(name, runs, [&]() -> timing {
-    const auto t0 = clock_type::now();
-    auto r = ve->exec({"/bin/true"});
-    const double ms = ms_since(t0);
-    if (!r) return failed(fmt::format("exec: {}", r.error().message()));
-    if (r->exit_code != 0) return failed(fmt::format("/bin/true exited with {}", r->exit_code));
-    return {ms, {}};
-  });
-}
-
-// The same from a caller as large as an embedding one (a panel, a Python interpreter with its
-// data): 512 MiB it has written, and writes again between calls, as a busy process does. A
-// spawn that forked the caller would copy its page tables and fault on each page written after.
-row bench_ve_exec_large_caller(ctid_source& ids, int runs) {
-  std::string name = "ve exec, caller holding 512 MiB";
-  constexpr std::size_t size = std::size_t{512} << 20;
-  std::vector<char> held(size, 1);
-  auto v = created_ve(ids);
-  if (!v) return {name, {}, fmt::format("create: {}", v.error().message())};
-  scratch_ve ve(*v);
-  if (auto r = ve->start(); !r) return {name, {}, fmt::format("start: {}", r.error().message())};
-  return measure(name, runs, [&]() -> timing {
-    for (std::size_t i = 0; i < size; i += 4096) ++held[i];
+    for (std::size_t i = 0; i < held.size(); i += 4096) ++held[i];
     const auto t0 = clock_type::now();
     auto r = ve->exec({"/bin/true"});
     const double ms = ms_since(t0);
@@ -259,7 +243,7 @@ results measure_round(const fs::path& root, const fs::path& rootfs, const temp_d
     ctid_source ids(root);
     r.ve_run = bench_ve_run(ids, runs);
     r.ve_exec = bench_ve_exec(ids, runs);
-    r.ve_exec_large = bench_ve_exec_large_caller(ids, runs);
+    r.ve_exec_large = bench_ve_exec(ids, runs, 512);
     r.ve_cycle = bench_ve_cycle(ids, runs);
     r.ovzctl_exec = bench_ovzctl_exec(ids, root, runs);
     r.ovzctl_start_stop = bench_ovzctl_start_stop(ids, root, runs);
