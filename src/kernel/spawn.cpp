@@ -444,6 +444,10 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
       detail::pidfd_send_signal(first_fd.get(), SIGKILL);
     }
     reap(first);
+    // A child that is not ours (the first child forked it) dies when the kernel gets to the
+    // kill, and its new parent reaps it: the spawn has failed once it is gone, so that nothing
+    // it made outlives the error.
+    if (final_fd) (void)has_exited(final_fd.get(), std::chrono::seconds(5));
     return e;
   };
 
