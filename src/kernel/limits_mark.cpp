@@ -28,6 +28,14 @@ result<void> mark_limits_written(const ve_cgroup& cg) {
   return success();
 }
 
+result<void> write_limits(cgroup_resources& resources, const ve_cgroup& cg,
+                          const cgroup_limits& limits) {
+  auto written = resources.apply(cg, limits);
+  auto marked = mark_limits_written(cg);
+  if (!written) return written;
+  return marked;
+}
+
 std::optional<std::uint64_t> limits_mark(const ve_cgroup& cg) {
   std::uint64_t mark = 0;
   const auto n = ::fgetxattr(cg.dirs.front().dir.fd(), mark_name, &mark, sizeof mark);

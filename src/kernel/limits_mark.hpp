@@ -10,6 +10,7 @@
 #include <ovz/result.hpp>
 
 #include "kernel/cgroup_dir.hpp"
+#include "kernel/cgroup_resources.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,12 @@ namespace ovz::detail {
 /// writers at once the second cannot leave the mark a reader saw after the first. A
 /// filesystem without xattrs (EOPNOTSUPP) is no error: readers read the limits back each time.
 result<void> mark_limits_written(const ve_cgroup& cg);
+
+/// Writes `limits` into `cg` through `resources` and leaves a new mark: the one way the library
+/// changes a VE's limits, so that no write goes unseen by a reader. Where the write fails part
+/// of it may be in place, and the mark is left all the same.
+result<void> write_limits(cgroup_resources& resources, const ve_cgroup& cg,
+                          const cgroup_limits& limits);
 
 /// The mark on `cg` now, to read before its limits: 0 where none was left yet; nullopt where
 /// it cannot tell (no xattrs here, or no CAP_SYS_ADMIN to see them), and the limits are to be

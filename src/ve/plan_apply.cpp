@@ -111,9 +111,8 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   // The cgroup is made and limited before init runs: before the spawn where the manager can
   // (init is born in it), else around the init while it waits to be released.
   auto birth = cg.begin(plan.cgroup, [&](const ve_cgroup& made) -> result<void> {
-    BOOST_OUTCOME_TRY(cg.resources().apply(made, plan.limits));
     // Where init is in the cgroup already, a reader may have read its limits before these.
-    BOOST_OUTCOME_TRY(mark_limits_written(made));
+    BOOST_OUTCOME_TRY(write_limits(cg.resources(), made, plan.limits));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
     if (plan.userns) {
       BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));

@@ -50,12 +50,11 @@ result<undo_step> change_params(change_site& site, const ve_params& changes) {
     BOOST_OUTCOME_TRY(opened, site.host.cg().open(site.layout.cgroup));
     auto held = std::make_shared<ve_cgroup>(std::move(opened));  // the undo is copyable
     undo = [&resources = site.host.cg().resources(), held, cgroup = site.layout.cgroup, previous] {
-      logged(resources.apply(*held, previous), "rollback of the limits of cgroup " + cgroup);
-      logged(mark_limits_written(*held), "rollback of the limits of cgroup " + cgroup);
+      logged(write_limits(resources, *held, previous),
+             "rollback of the limits of cgroup " + cgroup);
     };
-    auto applied = site.host.cg().resources().apply(*held, next);
     // A change readers are not told of is undone: they would go on showing the limits before.
-    if (applied) applied = mark_limits_written(*held);
+    auto applied = write_limits(site.host.cg().resources(), *held, next);
     if (!applied) {
       undo();  // what was written before the refusal
       return applied.error();
