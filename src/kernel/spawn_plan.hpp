@@ -35,7 +35,6 @@ enum step : std::int32_t {
   step_seccomp = -13,
   step_caps = -14,
   step_no_new_privs = -15,
-  step_helper = -16,
   step_monitor = -17,
   step_console = -18,
   step_time = -19,

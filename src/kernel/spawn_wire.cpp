@@ -51,7 +51,7 @@ class reader {
     in_.remove_prefix(sizeof v);
     return v;
   }
-  int fd() { return static_cast<int>(num()); }
+  int integer() { return static_cast<int>(num()); }
   bool flag() { return num() != 0; }
   const char* str() {
     const std::uint64_t n = num();
@@ -66,7 +66,7 @@ class reader {
   }
   std::vector<int> ints() {
     std::vector<int> v(count());
-    for (int& i : v) i = fd();
+    for (int& i : v) i = integer();
     return v;
   }
   // A count of items of at least 8 bytes each, no more than what is left could hold.
@@ -114,7 +114,7 @@ bool decode_plan(std::string_view in, received_plan& r) {
     s.data = rd.str();
     s.mode = static_cast<mode_t>(rd.num());
     s.dev = static_cast<dev_t>(rd.num());
-    s.fd = rd.fd();
+    s.fd = rd.integer();
   }
   p.hostname = rd.str();
   p.hostname_len = p.hostname ? std::strlen(p.hostname) : 0;
@@ -125,10 +125,10 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.new_mnt = rd.flag();
   p.userns = rd.flag();
   p.new_session = rd.flag();
-  for (int& fd : p.stdio) fd = rd.fd();
-  p.pty_socket = rd.fd();
+  for (int& fd : p.stdio) fd = rd.integer();
+  p.pty_socket = rd.integer();
   p.console = rd.flag();
-  p.monitor_socket = rd.fd();
+  p.monitor_socket = rd.integer();
   p.monitor_path = rd.str();
   p.monitor_argv = rd.strs();
   p.monitor_argv.push_back(p.monitor_init_arg);
@@ -136,24 +136,24 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.monitor_envp = rd.strs();
   p.monitor_envp.push_back(nullptr);
   p.monitor_fds = rd.ints();
-  p.sync_r = rd.fd();
-  p.report_w = rd.fd();
-  p.hold_r = rd.fd();
-  p.devnull = rd.fd();
-  p.target_pidfd = rd.fd();
-  p.target_root = rd.fd();
-  p.setns_flags = rd.fd();
+  p.sync_r = rd.integer();
+  p.report_w = rd.integer();
+  p.hold_r = rd.integer();
+  p.devnull = rd.integer();
+  p.target_pidfd = rd.integer();
+  p.target_root = rd.integer();
+  p.setns_flags = rd.integer();
   p.time_ns = rd.flag();
   p.time_offsets = rd.str();
   p.time_offsets_len = p.time_offsets ? std::strlen(p.time_offsets) : 0;
-  p.cgroup_fd = rd.fd();
+  p.cgroup_fd = rd.integer();
   p.keep = rd.ints();
   r.drop_caps = rd.ints();
   p.drop_caps = &r.drop_caps;
   r.filter = rd.raw_bytes();
   p.seccomp.len = static_cast<unsigned short>(r.filter.size() / sizeof(sock_filter));
   p.seccomp.filter = reinterpret_cast<sock_filter*>(r.filter.data());
-  p.listener_socket = rd.fd();
+  p.listener_socket = rd.integer();
   p.no_new_privs = rd.flag();
   return rd.whole();
 }

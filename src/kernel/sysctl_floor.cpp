@@ -10,8 +10,9 @@
 namespace ovz::detail {
 
 result<bool> raise_sysctl(std::string_view name, std::uint64_t floor) {
-  std::string path = "/proc/sys/" + std::string(name);
-  std::ranges::replace(path.begin() + 10, path.end(), '.', '/');
+  std::string relative(name);
+  std::ranges::replace(relative, '.', '/');
+  const std::string path = "/proc/sys/" + relative;
   BOOST_OUTCOME_TRY(text, read_file(path));
   std::uint64_t now = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), now);
