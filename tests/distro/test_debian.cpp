@@ -153,7 +153,9 @@ TEST_CASE("a sysvinit Debian VE stops with its shutdown scripts run", "[debian][
   const auto layout = ovz::detail::layout_of(d.root.path(), v.id());
   const auto console = ovz::test::read_text(layout.console_log);
   INFO(console);
-  CHECK_THAT(console, Catch::Contains("Stopping Apache httpd web server: apache2."));
+  // The line's start only: Debian's apache2 script may print its pidof's complaint about a
+  // process that was exiting under it before the closing dot.
+  CHECK_THAT(console, Catch::Contains("Stopping Apache httpd web server: apache2"));
   CHECK_THAT(console, Catch::Contains("Stopping enhanced syslogd: rsyslogd."));
   CHECK_THAT(console, Catch::Contains("Will now halt."));
   const auto syslog = ovz::test::read_text(d.upper() / "var/log/syslog");

@@ -330,6 +330,15 @@ def test_tune_host_tunes_once():
         assert "favordynmods" in cgroup2[0][2].split(",")
 
 
+def numproc_settled(reader, ctid):
+    for _ in range(250):
+        held = {b.resource: b for b in reader.read()[ctid]}["numproc"].held
+        if held <= 1:
+            break
+        time.sleep(0.02)
+    return held
+
+
 @needs_root
 def test_beancounter_reader_follows_the_ves(root):
     module = ovz.view_backends()["module"].startswith("ABI 1.")
@@ -339,7 +348,8 @@ def test_beancounter_reader_follows_the_ves(root):
         ve = ovz.VE(9420, root)
         ve.create()
         with ve.started():
-            before = {b.resource: b for b in reader.read()[9420]}["numproc"].held
+            # Counted from when the template's rcS has ended and init is alone.
+            before = numproc_settled(reader, 9420)
             ve.exec(["/bin/sh", "-c", "for i in 1 2 3; do sleep 300 </dev/null >/dev/null 2>&1 & done"])
             ve.set(numproc=80)
             numproc = {b.resource: b for b in reader.read()[9420]}["numproc"]
