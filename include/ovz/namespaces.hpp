@@ -177,6 +177,11 @@ struct spawn_spec {
   int seccomp_listener_socket = -1;
   /// PR_SET_NO_NEW_PRIVS before exec: setuid and file capabilities no longer raise privileges.
   bool no_new_privs = false;
+  /// When >= 0, the process waits here before its exec until a byte can be read, once every
+  /// other step is done and the program is found executable: spawn returns while it waits,
+  /// and whoever writes the byte lets it run (an OCI runtime's `create`, then `start`).
+  /// End-of-file instead ends it with status 1. spec.settle does not apply.
+  int start_gate = -1;
   /// After the exec, wait this long: a process that exits meanwhile is a failed spawn, whose
   /// error says how it ended (and the monitor has written its last output by then).
   std::chrono::milliseconds settle{0};

@@ -59,6 +59,10 @@ inline int renameat(int from_dir, const char* from, int to_dir, const char* to) 
   return as_int(::syscall(SYS_renameat2, from_dir, from, to_dir, to, 0));
 }
 
+/// Executable by us (faccessat X_OK): root passes where any execute bit is set.
+inline int access_x(const char* path) noexcept {
+  return as_int(::syscall(SYS_faccessat, AT_FDCWD, path, X_OK));
+}
 inline int chdir(const char* path) noexcept { return as_int(::syscall(SYS_chdir, path)); }
 inline int fchdir(int fd) noexcept { return as_int(::syscall(SYS_fchdir, fd)); }
 inline int chroot(const char* path) noexcept { return as_int(::syscall(SYS_chroot, path)); }

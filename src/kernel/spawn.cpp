@@ -116,6 +116,7 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.seccomp.filter = const_cast<sock_filter*>(spec.seccomp.data());
   if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = spec.seccomp_listener_socket;
   p.no_new_privs = spec.no_new_privs;
+  p.start_gate = spec.start_gate;
   if (!spec.monitor.program.empty()) {
     p.monitor_path = spec.monitor.program.c_str();
     for (const auto& a : spec.monitor.argv) p.monitor_argv.push_back(a.c_str());
@@ -401,7 +402,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   p.hold_r = hold_r.get();
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
             target_pidfd, p.target_root, p.pty_socket, p.monitor_socket, p.cgroup_fd,
-            p.listener_socket};
+            p.listener_socket, p.start_gate};
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());
@@ -492,11 +493,18 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   sync_w.reset();
   auto got = read_report(report_r.get(), r);
   if (!got) return abort(final_pid, got.error());
-  if (*got) return abort(final_pid, detail::sys_fail(r.err, "{}", describe(spec, r.step)));
+  const bool gated = *got && r.kind == report_gated && spec.start_gate >= 0;
+  if (*got && !gated)
+    return abort(final_pid, detail::sys_fail(r.err, "{}", describe(spec, r.step)));
+  if (!*got && spec.start_gate >= 0)
+    return abort(final_pid, detail::fail(errc::child_failed, "{} died before its start gate",
+                                         spec.argv[0]));
   const int final_pidfd = two_stage ? final_fd.get() : first_fd.get();
-  if (auto ran = confirm_exec(spec, final_pid, final_pidfd); !ran)
-    return abort(final_pid, ran.error());
-  if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
+  if (!gated) {
+    if (auto ran = confirm_exec(spec, final_pid, final_pidfd); !ran)
+      return abort(final_pid, ran.error());
+    if (auto up = settle(spec, final_pid, final_pidfd); !up) return abort(final_pid, up.error());
+  }
 
   // A foreground monitor may be gone already, with the init it waited for.
   if (monitored && !send_to_child(hold_w.get(), "y") && (spec.detach || errno != EPIPE))

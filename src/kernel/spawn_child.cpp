@@ -186,6 +186,29 @@ OVZ_CHILD_CODE bool enter_new_time(const plan& p) noexcept {
   return entered;
 }
 
+// The program is looked for now, so that a missing one fails the spawn rather than the
+// later start; then the parent is told, and nobody hears of a failure after the gate.
+OVZ_CHILD_CODE void wait_at_gate(plan& p) noexcept {
+  int err = ENOENT;
+  bool found = false;
+  for (std::size_t i = 0; i < p.exec_paths.size() && !found; ++i) {
+    found = raw::access_x(p.exec_paths[i]) == 0;
+    if (!found && errno != ENOENT && errno != ENOTDIR) err = errno;
+  }
+  if (!found) {
+    errno = err;
+    child_fail(p, step_exec);
+  }
+  child_send(p.report_w, report{report_gated, 0, 0, 0, 0});
+  raw::close(p.report_w);
+  p.report_w = -1;
+  char byte = 0;
+  ssize_t n;
+  while ((n = raw::read(p.start_gate, &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1) raw::exit_group(1);
+}
+
 // Exits with the child's exit code (128+N when it was killed by signal N).
 [[noreturn]] OVZ_CHILD_CODE void exit_as(pid_t child) noexcept {
   int status = 0;
@@ -295,6 +318,7 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
       child_fail(p, step_caps);
   if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
   raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+  if (p.start_gate >= 0) wait_at_gate(p);
   int err = ENOENT;
   for (const char* path : p.exec_paths) {
     raw::execve(path, p.argv.data(), p.envp.data());

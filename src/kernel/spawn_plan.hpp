@@ -40,7 +40,7 @@ enum step : std::int32_t {
   step_time = -19,
 };
 
-enum report_kind : std::int32_t { report_error = 1, report_pid = 2 };
+enum report_kind : std::int32_t { report_error = 1, report_pid = 2, report_gated = 3 };
 
 struct report {
   std::int32_t kind;
@@ -106,6 +106,7 @@ struct plan {
   struct sock_fprog seccomp {};
   int listener_socket = -1;  // where the filter's listener goes, if it gets one
   bool no_new_privs = false;
+  int start_gate = -1;  // read a byte from it before the exec (spawn_spec::start_gate)
 };
 
 // ---- child side: raw system calls only ----

@@ -155,6 +155,7 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.seccomp.filter = reinterpret_cast<sock_filter*>(r.filter.data());
   p.listener_socket = rd.integer();
   p.no_new_privs = rd.flag();
+  p.start_gate = rd.integer();
   return rd.whole();
 }
 
@@ -204,6 +205,7 @@ std::string encode_plan(const plan& p, bool detach) {
   w.bytes(p.seccomp.filter, p.seccomp.len * sizeof(sock_filter));
   w.num(static_cast<std::uint64_t>(p.listener_socket));
   w.num(p.no_new_privs);
+  w.num(static_cast<std::uint64_t>(p.start_gate));
   return w.take();
 }
 

@@ -3,6 +3,7 @@
 // has a first child beside the process, both ways: a fork of ours, and libovz's helper program.
 
 #include "support/temp_root.hpp"
+#include "support/text_file.hpp"
 
 #include <ovz/namespaces.hpp>
 
@@ -11,8 +12,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <thread>
 
 using namespace ovz;
 
@@ -175,4 +178,48 @@ TEST_CASE("a refusing prepare hook aborts the spawn and kills the child", "[ns]"
   CHECK(r.error().message() == "refused by the test");
   REQUIRE(seen > 0);
   CHECK_FALSE(test::pid_alive(seen));
+}
+
+TEST_CASE("a start gate holds the process before its exec until a byte arrives", "[ns]") {
+  test::require_root();
+  const std::string helper = first_child_way();
+  test::temp_root root;
+  const auto marker = root.path() / "ran";
+  int gate[2];
+  REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+  unique_fd gate_r(gate[0]), gate_w(gate[1]);
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "echo $$ > " + marker.string()};
+  spec.namespaces.add(ns_type::pid).add(ns_type::mnt);
+  spec.helper = helper;
+  spec.detach = !helper.empty();
+  spec.start_gate = gate_r.get();
+  auto child = MUST(spawn(spec));
+  // Set up and waiting: the program has not run, and the process is still the spawn's.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(std::filesystem::exists(marker));
+  CHECK(test::pid_alive(child.pid()));
+  REQUIRE(::write(gate_w.get(), "s", 1) == 1);
+  CHECK(MUST(child.wait_exit(std::chrono::seconds(10))));
+  CHECK(test::read_text(marker) == "1\n");  // PID 1 of its namespace, as the plan said
+
+  SECTION("a program that is not there fails the spawn, not the start") {
+    spawn_spec missing = spec;
+    missing.argv = {"no-such-program-ovz"};
+    auto m = spawn(missing);
+    REQUIRE_FALSE(m);
+    CHECK(m.error().sys_errno() == ENOENT);
+    CHECK(m.error().message().find("execute no-such-program-ovz") != std::string::npos);
+  }
+  SECTION("end-of-file at the gate ends the process with status 1, the program never run") {
+    std::filesystem::remove(marker);
+    auto held = MUST(spawn(spec));
+    gate_w.reset();
+    if (helper.empty()) {
+      CHECK(MUST(held.wait()) == 1);
+    } else {
+      CHECK(MUST(held.wait_exit(std::chrono::seconds(10))));
+    }
+    CHECK_FALSE(std::filesystem::exists(marker));
+  }
 }

@@ -57,6 +57,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.seccomp.len = static_cast<unsigned short>(filter.size());
   p.seccomp.filter = const_cast<sock_filter*>(filter.data());
   p.no_new_privs = true;
+  p.start_gate = 23;
 
   const std::string wire = detail::encode_plan(p, true);
   detail::received_plan r;
@@ -106,6 +107,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   REQUIRE(q.seccomp.len == 2);
   CHECK(q.seccomp.filter[1].k == 0x7fff0000u);
   CHECK(q.no_new_privs);
+  CHECK(q.start_gate == 23);
 
   for (std::size_t cut : {std::size_t{0}, std::size_t{7}, wire.size() / 2, wire.size() - 1}) {
     detail::received_plan partial;
