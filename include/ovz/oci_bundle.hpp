@@ -13,6 +13,7 @@
 #include <ovz/export.hpp>
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
+#include <ovz/ve_params.hpp>
 
 #include <sys/types.h>
 
@@ -176,6 +177,16 @@ OVZ_API result<oci_bundle> parse_oci_config(std::string_view json,
 OVZ_API result<oci_process> parse_oci_process(std::string_view json);
 /// Reads a LinuxResources object (runc update --resources).
 OVZ_API result<oci_resources> parse_oci_resources(std::string_view json);
+
+/// The VE settings resources and annotations ask for: linux.resources mapped onto OpenVZ's
+/// (pids.limit → numproc; memory.limit → physpages' limit; memory.swap, which counts RAM and
+/// swap together, less the limit → swappages; cpu.shares → cpuunits, 1024 to 1000;
+/// cpu.quota/period → cpulimit in percent; cpu.cpus → cpumask; -1 unlimited), then the
+/// org.openvz.* annotations on top, each read as `vzctl set --NAME VALUE` reads it. What is
+/// absent stays unnamed, so that an update changes only what it names. A bad value is
+/// errc::invalid_argument naming the field or annotation.
+OVZ_API result<ve_params> oci_params(const oci_resources& resources,
+                                     const std::map<std::string, std::string>& annotations = {});
 
 /// The annotations libovz reads, "org.openvz.ubc.numproc" and the like, for `features`.
 OVZ_API std::vector<std::string> oci_openvz_annotations();

@@ -9,6 +9,7 @@
 
 #include <sys/capability.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>
@@ -242,4 +243,82 @@ TEST_CASE("the OpenVZ annotations name every beancounter and the CPU and disk se
   CHECK(has("org.openvz.ubc.physpages"));
   CHECK(has("org.openvz.cpuunits"));
   CHECK(has("org.openvz.diskspace"));
+}
+
+namespace {
+
+std::optional<ubc_value> ubc_in(const ve_params& p, ubc_resource r) {
+  std::optional<ubc_value> v;
+  for (const auto& [res, value] : p.ubc)
+    if (res == r) v = value;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("linux.resources become beancounters and CPU settings, annotations on top", "[oci]") {
+  const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  oci_resources r;
+  r.memory_limit = 256 << 20;
+  r.memory_swap = 384 << 20;
+  r.cpu_shares = 2048;
+  r.cpu_quota = 150000;
+  r.cpu_period = 100000;
+  r.cpu_cpus = "0";
+  r.pids_limit = 100;
+  auto p = MUST(oci_params(r));
+  CHECK(ubc_in(p, ubc_resource::physpages) == ubc_value{0, (256u << 20) / page});
+  CHECK(ubc_in(p, ubc_resource::swappages) == ubc_value{0, (128u << 20) / page});
+  CHECK(ubc_in(p, ubc_resource::numproc) == ubc_value{100, 100});
+  CHECK(p.cpu.cpuunits == 2000u);
+  CHECK(p.cpu.cpulimit == 150u);
+  CHECK(p.cpu.cpumask == "0");
+  CHECK_FALSE(ubc_in(p, ubc_resource::numfile));
+
+  // The annotations win over the resources, and are read as vzctl set reads them.
+  p = MUST(oci_params(r, {{"org.openvz.ubc.numproc", "64:64"},
+                          {"org.openvz.cpuunits", "500"},
+                          {"org.openvz.ubc.numfile", "1024"},
+                          {"org.openvz.diskspace", "1G:2G"},
+                          {"org.openvz.no-such-setting", "1"},
+                          {"org.openvz.hostname", "ignored"},
+                          {"io.podman.annotations.autoremove", "FALSE"}}));
+  CHECK(ubc_in(p, ubc_resource::numproc) == ubc_value{64, 64});
+  CHECK(std::count_if(p.ubc.begin(), p.ubc.end(),
+                      [](const auto& e) { return e.first == ubc_resource::numproc; }) == 1);
+  CHECK(ubc_in(p, ubc_resource::numfile) == ubc_value{1024, 1024});
+  CHECK(p.cpu.cpuunits == 500u);
+  CHECK(p.disk.diskspace);
+
+  SECTION("-1 is unlimited, and an update names only what it gives") {
+    oci_resources u;
+    u.memory_limit = -1;
+    u.memory_swap = -1;
+    u.cpu_quota = -1;
+    u.pids_limit = 0;
+    auto q = MUST(oci_params(u));
+    CHECK(ubc_in(q, ubc_resource::physpages) == ubc_value{0, ubc_unlimited});
+    CHECK(ubc_in(q, ubc_resource::swappages) == ubc_value{0, ubc_unlimited});
+    CHECK(ubc_in(q, ubc_resource::numproc) == ubc_value{});
+    CHECK(q.cpu.cpulimit == 0u);
+    CHECK_FALSE(q.cpu.cpuunits);
+    CHECK_FALSE(q.cpu.cpumask);
+  }
+  SECTION("values that cannot be are refused, naming what holds them") {
+    oci_resources bad;
+    bad.memory_limit = 256 << 20;
+    bad.memory_swap = 128 << 20;
+    auto e = oci_params(bad);
+    REQUIRE_FALSE(e);
+    CHECK_THAT(e.error().message(), Catch::Contains("memory.swap"));
+    bad = {};
+    bad.cpu_cpus = "0-x";
+    e = oci_params(bad);
+    REQUIRE_FALSE(e);
+    CHECK_THAT(e.error().message(), Catch::Contains("linux.resources.cpu.cpus"));
+    e = oci_params({}, {{"org.openvz.ubc.numproc", "many"}});
+    REQUIRE_FALSE(e);
+    CHECK(e.error().code() == errc::invalid_argument);
+    CHECK_THAT(e.error().message(), Catch::Contains("annotation org.openvz.ubc.numproc"));
+  }
 }
