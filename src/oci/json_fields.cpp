@@ -61,20 +61,21 @@ result<std::optional<bool>> field::boolean() const {
   return bad(fmt::format("expected true or false, found \"{}\"", excerpt(*t)));
 }
 
-result<std::optional<std::int64_t>> field::integer() const {
+template <class T>
+result<std::optional<T>> field::numeric(std::string_view kind) const {
   BOOST_OUTCOME_TRY(t, text());
-  if (!t) return std::optional<std::int64_t>{};
-  auto v = number<std::int64_t>(*t);
-  if (!v) return bad(fmt::format("expected an integer, found \"{}\"", excerpt(*t)));
+  if (!t) return std::optional<T>{};
+  auto v = number<T>(*t);
+  if (!v) return bad(fmt::format("expected {}, found \"{}\"", kind, excerpt(*t)));
   return v;
 }
 
+result<std::optional<std::int64_t>> field::integer() const {
+  return numeric<std::int64_t>("an integer");
+}
+
 result<std::optional<std::uint64_t>> field::unsigned_integer() const {
-  BOOST_OUTCOME_TRY(t, text());
-  if (!t) return std::optional<std::uint64_t>{};
-  auto v = number<std::uint64_t>(*t);
-  if (!v) return bad(fmt::format("expected an unsigned integer, found \"{}\"", excerpt(*t)));
-  return v;
+  return numeric<std::uint64_t>("an unsigned integer");
 }
 
 std::vector<field> field::elements() const {

@@ -44,6 +44,9 @@ class field {
   error bad(std::string_view what) const;
 
  private:
+  template <class T>
+  result<std::optional<T>> numeric(std::string_view kind) const;
+
   const tree* node_;
   std::string path_;
 };
