@@ -90,8 +90,10 @@ struct id_map {
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
 struct fs_step {
-  /// attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target.
-  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach };
+  /// attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target. mask: hide
+  /// target, /dev/null bound on a file, an empty read-only tmpfs on a directory. mknod of a
+  /// regular file (S_IFREG) leaves one that is there.
+  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach, mask };
   kind what = kind::mount;
   std::string source;  ///< mount: source; symlink: target the link points to
   std::string target;  ///< the path acted on
@@ -121,6 +123,19 @@ struct process_monitor {
 struct resource_limit {
   std::uint64_t soft = 0;
   std::uint64_t hard = 0;
+};
+
+/// Another resource limit than RLIMIT_NOFILE (RLIMIT_NPROC, RLIMIT_CORE, …).
+struct process_rlimit {
+  int resource = 0;  ///< RLIMIT_*
+  resource_limit limit{};
+};
+
+/// The ids a process runs as, set after everything that needs root and before its exec.
+struct process_user {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups{};  ///< supplementary groups (setgroups)
 };
 
 /// What a new process gets.
@@ -188,6 +203,11 @@ struct spawn_spec {
   /// RLIMIT_NOFILE of the process, set by the caller (prlimit) while the child waits, before
   /// it runs anything; unset: inherited from the caller.
   std::optional<resource_limit> nofile;
+  /// More resource limits, set the same way.
+  std::vector<process_rlimit> rlimits;
+  /// The uid, gid and groups it runs as (in its user namespace, where it has one); unset: root
+  /// there, or the caller's ids. A process that leaves uid 0 so loses its capabilities.
+  std::optional<process_user> user;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;

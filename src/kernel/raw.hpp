@@ -63,6 +63,15 @@ inline int renameat(int from_dir, const char* from, int to_dir, const char* to) 
 inline int access_x(const char* path) noexcept {
   return as_int(::syscall(SYS_faccessat, AT_FDCWD, path, X_OK));
 }
+inline int setgroups(std::size_t n, const gid_t* groups) noexcept {
+  return as_int(::syscall(SYS_setgroups, n, groups));
+}
+inline int setresgid(gid_t g, gid_t e, gid_t s) noexcept {
+  return as_int(::syscall(SYS_setresgid, g, e, s));
+}
+inline int setresuid(uid_t u, uid_t e, uid_t s) noexcept {
+  return as_int(::syscall(SYS_setresuid, u, e, s));
+}
 inline int chdir(const char* path) noexcept { return as_int(::syscall(SYS_chdir, path)); }
 inline int fchdir(int fd) noexcept { return as_int(::syscall(SYS_fchdir, fd)); }
 inline int chroot(const char* path) noexcept { return as_int(::syscall(SYS_chroot, path)); }

@@ -52,6 +52,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
       case fs_step::kind::mknod: return fmt::format("mknod {}", s.target);
       case fs_step::kind::symlink: return fmt::format("symlink {} -> {}", s.target, s.source);
       case fs_step::kind::attach: return fmt::format("attach the prepared mount on {}", s.target);
+      case fs_step::kind::mask: return fmt::format("mask {}", s.target);
     }
   }
   switch (st) {
@@ -72,6 +73,10 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
     case step_console: return "bind the console terminal on /dev/console";
     case step_time: return "make a time namespace with the clocks at zero (timens_offsets)";
+    case step_user:
+      return spec.user ? fmt::format("become uid {} gid {} (setgroups, setresgid, setresuid)",
+                                     spec.user->uid, spec.user->gid)
+                       : "become the user";
   }
   return "start";
 }
@@ -117,6 +122,12 @@ void freeze(plan& p, const spawn_spec& spec) {
   if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = spec.seccomp_listener_socket;
   p.no_new_privs = spec.no_new_privs;
   p.start_gate = spec.start_gate;
+  if (spec.user) {
+    p.set_user = true;
+    p.uid = spec.user->uid;
+    p.gid = spec.user->gid;
+    for (gid_t g : spec.user->groups) p.groups.push_back(static_cast<int>(g));
+  }
   if (!spec.monitor.program.empty()) {
     p.monitor_path = spec.monitor.program.c_str();
     for (const auto& a : spec.monitor.argv) p.monitor_argv.push_back(a.c_str());
@@ -484,6 +495,12 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
     if (::prlimit(final_pid, RLIMIT_NOFILE, &lim, nullptr) != 0)
       return abort(final_pid, detail::sys_fail(errno, "set RLIMIT_NOFILE {}:{} of PID {}",
                                                lim.rlim_cur, lim.rlim_max, final_pid));
+  }
+  for (const auto& r : spec.rlimits) {
+    const struct rlimit lim = {r.limit.soft, r.limit.hard};
+    if (::prlimit(final_pid, static_cast<__rlimit_resource>(r.resource), &lim, nullptr) != 0)
+      return abort(final_pid, detail::sys_fail(errno, "set resource limit {} to {}:{} of PID {}",
+                                               r.resource, lim.rlim_cur, lim.rlim_max, final_pid));
   }
   if (spec.prepare) {
     if (auto ok = spec.prepare(final_pid); !ok) return abort(final_pid, ok.error());

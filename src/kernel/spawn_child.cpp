@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -72,11 +73,17 @@ OVZ_CHILD_CODE bool do_step(const frozen_step& s) noexcept {
     case fs_step::kind::mkdir:
       return raw::mkdir(s.target, s.mode) == 0 || errno == EEXIST;
     case fs_step::kind::mknod:
-      return raw::mknod(s.target, s.mode, s.dev) == 0;
+      return raw::mknod(s.target, s.mode, s.dev) == 0 || (errno == EEXIST && S_ISREG(s.mode));
     case fs_step::kind::symlink:
       return raw::symlink(s.source, s.target) == 0;
     case fs_step::kind::attach:
       return raw::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+    case fs_step::kind::mask:
+      // A file takes /dev/null; a directory refuses it (ENOTDIR) and takes an empty tmpfs.
+      if (raw::mount("/dev/null", s.target, nullptr, MS_BIND, nullptr) == 0) return true;
+      return errno == ENOTDIR &&
+             raw::mount("tmpfs", s.target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "size=0") == 0;
   }
   return false;
 }
@@ -184,6 +191,12 @@ OVZ_CHILD_CODE bool enter_new_time(const plan& p) noexcept {
   const bool entered = raw::setns(fd, CLONE_NEWTIME) == 0;
   raw::close(fd);
   return entered;
+}
+
+// Groups first, uid last: each of the calls before needs the privileges the last one drops.
+OVZ_CHILD_CODE bool become_user(const plan& p) noexcept {
+  return raw::setgroups(p.groups.size(), reinterpret_cast<const gid_t*>(p.groups.data())) == 0 &&
+         raw::setresgid(p.gid, p.gid, p.gid) == 0 && raw::setresuid(p.uid, p.uid, p.uid) == 0;
 }
 
 // The program is looked for now, so that a missing one fails the spawn rather than the
@@ -317,6 +330,7 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
     if (raw::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap)) != 0 && errno != EINVAL)
       child_fail(p, step_caps);
   if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
+  if (p.set_user && !become_user(p)) child_fail(p, step_user);
   raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   if (p.start_gate >= 0) wait_at_gate(p);
   int err = ENOENT;

@@ -38,6 +38,7 @@ enum step : std::int32_t {
   step_monitor = -17,
   step_console = -18,
   step_time = -19,
+  step_user = -20,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2, report_gated = 3 };
@@ -107,6 +108,10 @@ struct plan {
   int listener_socket = -1;  // where the filter's listener goes, if it gets one
   bool no_new_privs = false;
   int start_gate = -1;  // read a byte from it before the exec (spawn_spec::start_gate)
+  bool set_user = false;  // become uid, gid with groups (spawn_spec::user)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<int> groups;
 };
 
 // ---- child side: raw system calls only ----

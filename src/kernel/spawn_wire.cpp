@@ -156,6 +156,10 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.listener_socket = rd.integer();
   p.no_new_privs = rd.flag();
   p.start_gate = rd.integer();
+  p.set_user = rd.flag();
+  p.uid = static_cast<std::uint32_t>(rd.num());
+  p.gid = static_cast<std::uint32_t>(rd.num());
+  p.groups = rd.ints();
   return rd.whole();
 }
 
@@ -206,6 +210,10 @@ std::string encode_plan(const plan& p, bool detach) {
   w.num(static_cast<std::uint64_t>(p.listener_socket));
   w.num(p.no_new_privs);
   w.num(static_cast<std::uint64_t>(p.start_gate));
+  w.num(p.set_user);
+  w.num(p.uid);
+  w.num(p.gid);
+  w.ints(p.groups);
   return w.take();
 }
 

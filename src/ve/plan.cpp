@@ -92,6 +92,7 @@ std::string step_text(const fs_step& s) {
                          (s.dev & 0xff) | (s.dev >> 12 & 0xfff00));
     case fs_step::kind::symlink: return fmt::format("symlink {} -> {}", s.target, s.source);
     case fs_step::kind::attach: return fmt::format("attach the id-shifted root on {}", s.target);
+    case fs_step::kind::mask: return fmt::format("mask {}{}", s.target, opt);
   }
   return "?";
 }

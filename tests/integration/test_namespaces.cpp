@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -222,4 +223,37 @@ TEST_CASE("a start gate holds the process before its exec until a byte arrives",
     }
     CHECK_FALSE(std::filesystem::exists(marker));
   }
+}
+
+TEST_CASE("a process runs as the user and with the limits given, what is masked hidden", "[ns]") {
+  test::require_root();
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c",
+               "id -u; id -g; id -G; grep 'Max processes' /proc/self/limits; "
+               "wc -c < /etc/hostname; ls -A /sys/firmware | wc -l; touch /sys/firmware/x"};
+  spec.namespaces.add(ns_type::mnt);
+  spec.helper = first_child_way();
+  spec.user = process_user{65534, 65534, {65534, 100}};
+  spec.rlimits = {{RLIMIT_NPROC, {77, 88}}};
+  fs_step file, dir, absent;
+  file.what = dir.what = absent.what = fs_step::kind::mask;
+  file.target = "/etc/hostname";
+  dir.target = "/sys/firmware";
+  absent.target = "/nonexistent-ovz-masked";
+  absent.optional = true;
+  spec.fs = {file, dir, absent};
+  auto [code, out] = run_captured(spec);
+  CHECK(code != 0);  // the touch in the read-only, empty directory fails
+  std::vector<std::string> lines;
+  for (std::size_t pos = 0, nl; (nl = out.find('\n', pos)) != std::string::npos; pos = nl + 1)
+    lines.push_back(out.substr(pos, nl - pos));
+  REQUIRE(lines.size() == 6);
+  CHECK(lines[0] == "65534");
+  CHECK(lines[1] == "65534");
+  CHECK(lines[2] == "65534 100");
+  CHECK_THAT(lines[3], Catch::Matches("Max processes +77 +88 +processes *"));
+  CHECK(lines[4] == "0");
+  CHECK(lines[5] == "0");
+  // In its mount namespace only.
+  CHECK(std::filesystem::file_size("/etc/hostname") > 0);
 }

@@ -58,6 +58,10 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.seccomp.filter = const_cast<sock_filter*>(filter.data());
   p.no_new_privs = true;
   p.start_gate = 23;
+  p.set_user = true;
+  p.uid = 1000;
+  p.gid = 4294967294u;
+  p.groups = {10, 20};
 
   const std::string wire = detail::encode_plan(p, true);
   detail::received_plan r;
@@ -108,6 +112,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(q.seccomp.filter[1].k == 0x7fff0000u);
   CHECK(q.no_new_privs);
   CHECK(q.start_gate == 23);
+  CHECK((q.set_user && q.uid == 1000 && q.gid == 4294967294u));
+  CHECK(q.groups == std::vector<int>{10, 20});
 
   for (std::size_t cut : {std::size_t{0}, std::size_t{7}, wire.size() / 2, wire.size() - 1}) {
     detail::received_plan partial;
