@@ -188,6 +188,10 @@ OVZ_API result<oci_resources> parse_oci_resources(std::string_view json);
 OVZ_API result<ve_params> oci_params(const oci_resources& resources,
                                      const std::map<std::string, std::string>& annotations = {});
 
+/// The capabilities this kernel has, as config.json names them ("CAP_CHOWN", …), for
+/// `features`.
+OVZ_API std::vector<std::string> oci_capability_names();
+
 /// The annotations libovz reads, "org.openvz.ubc.numproc" and the like, for `features`.
 OVZ_API std::vector<std::string> oci_openvz_annotations();
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace ovz::inline v0 {
 namespace {
@@ -371,6 +372,18 @@ result<oci_process> parse_oci_process(std::string_view json) {
 result<oci_resources> parse_oci_resources(std::string_view json) {
   BOOST_OUTCOME_TRY(doc, detail::json::parse(json, "resources"));
   return resources(field(&doc, "resources"));
+}
+
+std::vector<std::string> oci_capability_names() {
+  std::vector<std::string> names;
+  for (int cap = 0; cap < static_cast<int>(::cap_max_bits()); ++cap) {
+    char* name = ::cap_to_name(static_cast<cap_value_t>(cap));
+    std::string upper = name ? name : "";
+    ::cap_free(name);
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    names.push_back(std::move(upper));
+  }
+  return names;
 }
 
 std::vector<std::string> oci_openvz_annotations() {

@@ -179,11 +179,13 @@ std::string to_text(const ve_plan& p) {
   line("ip", p.network.ip_addresses.empty() ? "none" : format_ip_addresses(p.network.ip_addresses));
   line("netif", p.network.netifs.empty() ? "none" : format_netifs(p.network.netifs));
   line("hostname", p.hostname);
-  line("etc", fmt::format("hostname {}; hosts {} {}", p.hostname, p.etc.hosts_ip, p.hostname));
-  if (p.etc.nameservers)
-    line("etc", fmt::format("resolv.conf nameserver {}", fmt::join(*p.etc.nameservers, " ")));
-  if (p.etc.searchdomains)
-    line("etc", fmt::format("resolv.conf search {}", fmt::join(*p.etc.searchdomains, " ")));
+  if (p.etc) {
+    line("etc", fmt::format("hostname {}; hosts {} {}", p.hostname, p.etc->hosts_ip, p.hostname));
+    if (p.etc->nameservers)
+      line("etc", fmt::format("resolv.conf nameserver {}", fmt::join(*p.etc->nameservers, " ")));
+    if (p.etc->searchdomains)
+      line("etc", fmt::format("resolv.conf search {}", fmt::join(*p.etc->searchdomains, " ")));
+  }
   for (const auto& e : p.env) line("env", e);
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.string(),

@@ -73,9 +73,10 @@ struct ve_plan {
   confinement confine{};
   ve_network network{};
   std::string hostname{};
-  etc_settings etc{};  // written into its /etc before init runs
+  std::optional<etc_settings> etc{};  // written into its /etc before init runs; none: untouched
   std::vector<std::string> env{};
   std::vector<std::string> init{};
+  std::string cwd = "/";  // the init's working directory
   std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
   proc_views_source proc_views{};  // the files bound over its /proc, and from where

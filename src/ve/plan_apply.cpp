@@ -24,7 +24,7 @@ result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
   unique_fd same(::fcntl(made.get(), F_DUPFD_CLOEXEC, 0));
   if (!same) return sys_fail(errno, "dup the VE's root");
   ve_tree tree{std::move(same), plan.userns ? plan.userns->base : 0};
-  auto written = write_etc_files(tree, plan.etc);
+  auto written = write_etc_files(tree, *plan.etc);
   if (!written) return with_context(written.error(), "writing the VE's /etc");
   return success();
 }
@@ -36,6 +36,7 @@ result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> ro
   spawn_spec spec;
   spec.argv = plan.init;
   spec.env = plan.env;
+  spec.cwd = plan.cwd;
   spec.namespaces = plan.namespaces;
   if (plan.userns) spec.uid_map = spec.gid_map = userns_maps(*plan.userns);
   spec.hostname = plan.hostname;
@@ -122,7 +123,9 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   auto made = root.get();
   if (!made) return failed(made.error());
   if (!birth) return failed(birth.error());
-  if (auto written = write_plan_etc(plan, *made); !written) return failed(written.error());
+  if (plan.etc) {
+    if (auto written = write_plan_etc(plan, *made); !written) return failed(written.error());
+  }
   std::vector<fs_step> root_steps(1);
   root_steps[0].what = fs_step::kind::attach;
   root_steps[0].target = l.mount_point.string();

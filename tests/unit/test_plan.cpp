@@ -117,10 +117,11 @@ TEST_CASE("A plan's devices and RLIMIT_NOFILE come from the host's facts", "[pla
 TEST_CASE("A plan writes HOSTNAME, the first address and the resolver into /etc", "[plan]") {
   auto p = plan_of("HOSTNAME=\"web.example.com\"\nIP_ADDRESS=\"10.1.2.3 fd00::3\"\n"
                    "NAMESERVER=\"192.0.2.53\"\nSEARCHDOMAIN=\"example.com\"\n");
-  CHECK(p.etc.hostname == "web.example.com");
-  CHECK(p.etc.hosts_ip == "10.1.2.3");
-  CHECK(p.etc.nameservers == std::vector<std::string>{"192.0.2.53"});
-  CHECK(p.etc.searchdomains == std::vector<std::string>{"example.com"});
+  REQUIRE(p.etc);
+  CHECK(p.etc->hostname == "web.example.com");
+  CHECK(p.etc->hosts_ip == "10.1.2.3");
+  CHECK(p.etc->nameservers == std::vector<std::string>{"192.0.2.53"});
+  CHECK(p.etc->searchdomains == std::vector<std::string>{"example.com"});
   auto text = detail::to_text(p);
   CHECK(text.find("etc          hostname web.example.com; hosts 10.1.2.3 web.example.com\n") !=
         std::string::npos);
@@ -128,16 +129,16 @@ TEST_CASE("A plan writes HOSTNAME, the first address and the resolver into /etc"
 
   // Without an address: Debian's 127.0.1.1; without NAMESERVER: resolv.conf left alone.
   p = plan_of("HOSTNAME=\"db\"\n");
-  CHECK(p.etc.hosts_ip == "127.0.1.1");
-  CHECK_FALSE(p.etc.nameservers);
-  CHECK_FALSE(p.etc.searchdomains);
+  CHECK(p.etc->hosts_ip == "127.0.1.1");
+  CHECK_FALSE(p.etc->nameservers);
+  CHECK_FALSE(p.etc->searchdomains);
 
   // inherit: the host's servers (its loopback stub left out) and search list.
   auto in = host_facts();
   in.host_resolv = "nameserver 127.0.0.53\nnameserver 192.0.2.1\nsearch corp.example\n";
   p = plan_of("NAMESERVER=\"inherit\"\nSEARCHDOMAIN=\"inherit\"\n", in);
-  CHECK(p.etc.nameservers == std::vector<std::string>{"192.0.2.1"});
-  CHECK(p.etc.searchdomains == std::vector<std::string>{"corp.example"});
+  CHECK(p.etc->nameservers == std::vector<std::string>{"192.0.2.1"});
+  CHECK(p.etc->searchdomains == std::vector<std::string>{"corp.example"});
 }
 
 TEST_CASE("A plan refuses what start refuses in CTID.conf", "[plan]") {

@@ -1,0 +1,46 @@
+#pragma once
+// ovz-oci's command line, runc's as conmon, Podman and containerd's shim write it: global
+// options before the command, `--opt value` and `--opt=value` alike, the command's options
+// before the container's ID. Pure logic, so it can be unit-tested on its own.
+
+#include <ovz/result.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ovz_oci {
+
+enum class command { help, version, features, create, start, state, kill, remove, ps };
+
+struct arguments {
+  command cmd = command::help;
+  // Global options.
+  std::filesystem::path root{};  ///< empty: ovz::default_oci_root()
+  std::filesystem::path log{};   ///< empty: errors go to stderr only
+  bool log_json = false;
+  bool systemd_cgroup = false;
+  // The command's.
+  std::string id{};
+  std::filesystem::path bundle{};  ///< create: empty means the working directory
+  std::filesystem::path pid_file{};
+  std::filesystem::path console_socket{};
+  unsigned preserve_fds = 0;
+  bool all = false;    ///< kill --all
+  bool force = false;  ///< delete --force
+  int signal = 15;     ///< kill: SIGTERM unless given
+  bool json = false;   ///< ps --format json
+};
+
+/// Parses argv (without the program name). errc::invalid_argument naming the option or word.
+ovz::result<arguments> parse(const std::vector<std::string_view>& argv);
+
+/// A signal by number ("9") or name ("KILL", "SIGKILL", any case); errc::invalid_argument.
+ovz::result<int> parse_signal(std::string_view text);
+
+/// The usage text.
+std::string usage();
+
+}  // namespace ovz_oci

@@ -1,0 +1,208 @@
+// ovz-oci: an OCI runtime on libovz. It maps runc's command line onto ovz::oci_container and
+// prints what callers parse (state JSON, ps's PIDs); everything else is the library's.
+
+#include "args.hpp"
+
+#include <ovz/oci_bundle.hpp>
+#include <ovz/oci_container.hpp>
+#include <ovz/version.hpp>
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ovz_oci::arguments;
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// runc's way: the error on stderr, and a line in the log where one is given (Podman reads one
+// JSON object from it, containerd the last error of a stream).
+int report(const arguments& a, const std::string& message) {
+  std::fprintf(stderr, "ovz-oci: %s\n", message.c_str());
+  if (a.log.empty()) return 1;
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  std::tm tm{};
+  ::gmtime_r(&now.tv_sec, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string line =
+      a.log_json ? fmt::format("{{\"level\":\"error\",\"msg\":{},\"time\":\"{}\"}}\n",
+                               json_string(message), stamp)
+                 : fmt::format("time=\"{}\" level=error msg={}\n", stamp, json_string(message));
+  const int fd = ::open(a.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    (void)!::write(fd, line.data(), line.size());
+    ::close(fd);
+  }
+  return 1;
+}
+
+int failed(const arguments& a, const ovz::error& e) { return report(a, e.message()); }
+
+// Digits and no newline, renamed into place: conmon and the shim read it as soon as create
+// exits, containerd with strconv.Atoi.
+ovz::result<void> write_pid_file(const std::filesystem::path& file, pid_t pid) {
+  const auto tmp = file.parent_path() / ("." + file.filename().string());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ovz::error(std::error_code(errno, std::system_category()), "open " + tmp.string());
+  const std::string text = std::to_string(pid);
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0)
+    return ovz::error(std::error_code(ok ? errno : err, std::system_category()),
+                      "write the pid file " + file.string());
+  return ovz::success();
+}
+
+ovz::result<ovz::unique_fd> connect_console(const std::filesystem::path& path) {
+  ovz::unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.string().size() >= sizeof addr.sun_path)
+    return ovz::error(make_error_code(ovz::errc::invalid_argument),
+                      "console socket path too long: " + path.string());
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return ovz::error(std::error_code(errno, std::system_category()),
+                      "connect to the console socket " + path.string());
+  return fd;
+}
+
+int create(const arguments& a, const std::filesystem::path& root) {
+  ovz::oci_create_options opts;
+  ovz::unique_fd console;
+  if (!a.console_socket.empty()) {
+    auto c = connect_console(a.console_socket);
+    if (!c) return failed(a, c.error());
+    console = std::move(*c);
+    opts.console_socket = console.get();
+  }
+  const auto bundle = a.bundle.empty() ? std::filesystem::current_path() : a.bundle;
+  auto made = ovz::oci_container::create(root, a.id, bundle, opts);
+  if (!made) return failed(a, made.error());
+  if (!a.pid_file.empty()) {
+    auto s = made->state();
+    if (!s) return failed(a, s.error());
+    if (auto w = write_pid_file(a.pid_file, s->pid); !w) {
+      (void)made->destroy(true);
+      return failed(a, w.error());
+    }
+  }
+  return 0;
+}
+
+int features() {
+  std::string caps;
+  for (const auto& name : ovz::oci_capability_names())
+    caps += fmt::format("{}{}", caps.empty() ? "" : ", ", json_string(name));
+  std::string annotations = fmt::format("\"org.openvz.ovz-oci.version\": \"{}\"", OVZ_VERSION_STRING);
+  for (const auto& name : ovz::oci_openvz_annotations())
+    annotations += fmt::format(",\n    {}: \"a VE setting, as vzctl set takes it\"", json_string(name));
+  std::printf(
+      "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.1.0\",\n  \"hooks\": [],\n"
+      "  \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", "
+      "\"exec\", \"sync\", \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", "
+      "\"nodiratime\", \"relatime\", \"norelatime\", \"strictatime\", \"nostrictatime\", "
+      "\"bind\", \"rbind\"],\n"
+      "  \"linux\": {\n    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
+      "\"uts\"],\n    \"capabilities\": [%s],\n"
+      "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
+      "    \"seccomp\": {\"enabled\": false},\n    \"apparmor\": {\"enabled\": false},\n"
+      "    \"selinux\": {\"enabled\": false}\n  },\n  \"annotations\": {\n    %s\n  }\n}\n",
+      caps.c_str(), annotations.c_str());
+  return 0;
+}
+
+int run(const arguments& a) {
+  const auto root = a.root.empty() ? ovz::default_oci_root() : a.root;
+  switch (a.cmd) {
+    case ovz_oci::command::help: std::fputs(ovz_oci::usage().c_str(), stdout); return 0;
+    case ovz_oci::command::version:
+      std::printf("ovz-oci version %s\nspec: 1.0.2\nlibovz: %s\n", OVZ_VERSION_STRING,
+                  OVZ_VERSION_STRING);
+      return 0;
+    case ovz_oci::command::features: return features();
+    case ovz_oci::command::create: return create(a, root);
+    default: break;
+  }
+  auto c = ovz::oci_container::open(root, a.id);
+  if (!c) {
+    // A forced delete of what is gone already has nothing left to do (Podman's clean-up and
+    // containerd's shim rely on it).
+    if (a.cmd == ovz_oci::command::remove && a.force && c.error().code() == ovz::errc::not_found)
+      return 0;
+    return failed(a, c.error());
+  }
+  switch (a.cmd) {
+    case ovz_oci::command::start:
+      if (auto r = c->start(); !r) return failed(a, r.error());
+      return 0;
+    case ovz_oci::command::state: {
+      auto s = c->state();
+      if (!s) return failed(a, s.error());
+      std::fputs(ovz::to_json(*s).c_str(), stdout);
+      return 0;
+    }
+    case ovz_oci::command::kill:
+      if (auto r = c->kill(a.signal, a.all); !r) return failed(a, r.error());
+      return 0;
+    case ovz_oci::command::remove:
+      if (auto r = c->destroy(a.force); !r) return failed(a, r.error());
+      return 0;
+    case ovz_oci::command::ps: {
+      auto pids = c->processes();
+      if (!pids) return failed(a, pids.error());
+      // A JSON array of host PIDs is what containerd's shim parses.
+      std::string out = a.json ? "[" : "PID\n";
+      for (std::size_t i = 0; i < pids->size(); ++i) {
+        if (a.json) {
+          out += fmt::format("{}{}", i ? "," : "", (*pids)[i]);
+        } else {
+          out += fmt::format("{}\n", (*pids)[i]);
+        }
+      }
+      if (a.json) out += "]\n";
+      std::fputs(out.c_str(), stdout);
+      return 0;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> words(argv + 1, argv + argc);
+  auto a = ovz_oci::parse(words);
+  if (!a) {
+    std::fprintf(stderr, "ovz-oci: %s\n%s", a.error().message().c_str(), ovz_oci::usage().c_str());
+    return 1;
+  }
+  return run(*a);
+}

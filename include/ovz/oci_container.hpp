@@ -1,0 +1,108 @@
+#pragma once
+/// @file
+/// A container of the OCI runtime specification, run as a VE: what `runc create`, `start`,
+/// `state`, `kill` and `delete` do, for a runtime built on libovz (ovz-oci) and for any
+/// program that runs OCI bundles itself.
+///
+/// Each container is a VE under the runtime's state root (its CTID chosen at create, its
+/// CTID.conf holding the bundle's resources as beancounters and CPU settings, NAME its ID),
+/// so OpenVZ's tools read and change it like any VE. Its root is the bundle's directory,
+/// bound as it is (OpenVZ's simfs). The caller of create stays the container's parent: its
+/// init is reparented to the caller's nearest subreaper (conmon, a containerd shim), which
+/// waits for it and sees its exit status; no monitor of libovz's sits in between.
+
+#include <ovz/ctid.hpp>
+#include <ovz/export.hpp>
+#include <ovz/oci_bundle.hpp>
+#include <ovz/result.hpp>
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ovz::inline v0 {
+
+/// The runtime-spec's status of a container.
+enum class oci_status { created, running, paused, stopped };
+/// "created", "running", "paused" or "stopped".
+OVZ_API const char* to_string(oci_status s) noexcept;
+
+/// What `state` reports (runtime-spec "State").
+struct oci_state {
+  std::string id{};
+  oci_status status = oci_status::stopped;
+  pid_t pid = 0;  ///< the init's host PID; 0 once stopped
+  std::filesystem::path bundle{};
+  std::string created{};  ///< RFC 3339, UTC
+  std::map<std::string, std::string> annotations{};
+  std::optional<ctid> ve{};  ///< the VE it runs as
+};
+
+/// The state as runtime-spec JSON, as `runc state` prints it.
+OVZ_API std::string to_json(const oci_state& s);
+
+struct oci_create_options {
+  /// The container's stdin, stdout and stderr without a terminal: the caller's own by default,
+  /// which conmon and containerd's shim make their pipes.
+  int stdin_fd = 0;
+  int stdout_fd = 1;
+  int stderr_fd = 2;
+  /// With process.terminal: a connected AF_UNIX socket the pseudo-terminal's master side is
+  /// sent over (one SCM_RIGHTS message, as runc sends it), its slave side the container's
+  /// /dev/console and stdio. Required then, refused otherwise (errc::invalid_argument).
+  int console_socket = -1;
+};
+
+/// The default state root of an OCI runtime on libovz: /run/ovz-oci, as runc's is /run/runc
+/// (conmon asks for `state` without --root).
+OVZ_API std::filesystem::path default_oci_root();
+
+class OVZ_API oci_container {
+ public:
+  /// Checks an ID as runc does: letters, digits, '_', '+', '-' and '.', not "." or "..", at
+  /// most 1024 bytes; errc::invalid_argument otherwise.
+  static result<void> check_id(std::string_view id);
+
+  /// Creates the container `id` from the bundle `bundle` under the state root `root` (made if
+  /// missing): its VE, cgroup and limits, namespaces and mounts, and its process set up as
+  /// process names it, waiting to execute it until start(). The program is looked for in the
+  /// container now: a missing one is errc::not_found here, not a failed start. An ID in use is
+  /// errc::already_exists; anything refused leaves nothing of the container behind.
+  static result<oci_container> create(const std::filesystem::path& root, std::string id,
+                                      const std::filesystem::path& bundle,
+                                      const oci_create_options& opts = {});
+  /// The existing container `id`; errc::not_found ("container does not exist") otherwise.
+  static result<oci_container> open(const std::filesystem::path& root, std::string_view id);
+
+  const std::string& id() const noexcept { return id_; }
+  ctid ve() const noexcept { return ve_; }
+
+  result<oci_state> state() const;
+  /// Lets the created container's process run; errc::already_running or errc::not_running
+  /// when it is not `created`.
+  result<void> start();
+  /// Sends `signal` to the container's init, or with `all` to every process in it. A created,
+  /// running or paused container takes it (a paused one is thawed for SIGKILL); a stopped one
+  /// is errc::not_running ("container not running"), except `all`, which has nothing to do.
+  result<void> kill(int signal, bool all = false);
+  /// Removes a stopped or created container (a created one is killed first): its VE, cgroup
+  /// and state; the bundle stays. A running or paused one only with `force`, which kills it
+  /// and waits for it. Its ID is free again afterwards.
+  result<void> destroy(bool force = false);
+  /// The host PIDs of the container's processes.
+  result<std::vector<pid_t>> processes() const;
+
+ private:
+  oci_container(std::filesystem::path root, std::string id, ctid ve)
+      : root_(std::move(root)), id_(std::move(id)), ve_(ve) {}
+  std::filesystem::path root_;
+  std::string id_;
+  ctid ve_;
+};
+
+}  // namespace ovz::inline v0

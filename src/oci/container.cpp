@@ -1,0 +1,342 @@
+#include <ovz/oci_container.hpp>
+#include <ovz/ve.hpp>
+
+#include "fail.hpp"
+#include "log.hpp"
+#include "kernel/dirs.hpp"
+#include "kernel/files.hpp"
+#include "kernel/proc_stat.hpp"
+#include "oci/oci_plan.hpp"
+#include "oci/oci_source.hpp"
+#include "oci/record.hpp"
+#include "ve/live_state.hpp"
+#include "ve/plan_apply.hpp"
+#include "ve/ve_op.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+namespace ovz::inline v0 {
+namespace {
+
+using detail::oci_paths;
+using detail::oci_record;
+
+constexpr detail::ve_op::needs locked{.lock = true};
+
+// The init the record names, if it is that process still and has not ended: a PID reused
+// by another process, or a zombie its parent has not reaped yet, is a stopped container.
+bool init_alive(const oci_record& r) {
+  if (r.init_pid <= 0) return false;
+  auto st = detail::read_proc_stat(r.init_pid);
+  return st && st->state != 'Z' && st->start_ticks == r.init_start;
+}
+
+// Held while a container's ID is taken or given back, so that two creates never choose the
+// same CTID or ID.
+result<unique_fd> lock_ids(const std::filesystem::path& root) {
+  const auto dir = root / "oci";
+  BOOST_OUTCOME_TRY(detail::make_root_only_dir(root));
+  BOOST_OUTCOME_TRY(detail::make_root_only_dir(dir));
+  unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return detail::sys_fail(errno, "open {}", dir.string());
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) return detail::sys_fail(errno, "lock {}", dir.string());
+  return fd;
+}
+
+// The lowest CTID without a CTID.conf under the root.
+result<ctid> free_ctid(const std::filesystem::path& root) {
+  for (std::uint32_t n = 1; n <= ctid::max; ++n) {
+    BOOST_OUTCOME_TRY(id, ctid::from_number(n));
+    std::error_code ec;
+    if (!std::filesystem::exists(detail::layout_of(root, id).conf, ec) && !ec) return id;
+  }
+  return detail::fail(errc::already_exists, "no free CTID under {}", root.string());
+}
+
+result<ve_config> ve_config_for(const oci_bundle& b, const std::string& id, const ve_params& params,
+                                const detail::ve_paths& l) {
+  ve_config conf;
+  BOOST_OUTCOME_TRY(params_to_config(params, conf));
+  for (auto [key, value] : {std::pair<const char*, std::string>{"NAME", id},
+                            {"HOSTNAME", b.hostname},
+                            {"VE_LAYOUT", "simfs"},
+                            {"VE_PRIVATE", b.root.string()},
+                            {"VE_ROOT", l.mount_point.string()},
+                            {"OCI_BUNDLE", b.dir.string()}}) {
+    if (value.empty()) continue;
+    BOOST_OUTCOME_TRY(conf.set(key, value));
+  }
+  return conf;
+}
+
+// The VE's process made as the plan says, its record kept: the part of create that runs
+// under the VE's lock.
+result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b,
+                          const ve_params& params, oci_record r, const oci_paths& paths,
+                          const oci_create_options& opts) {
+  BOOST_OUTCOME_TRY(v, ve::open(*r.ve, root));
+  return detail::ve_op::run(v, locked, [&](detail::ve_op& op) -> result<oci_record> {
+    // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first.
+    if (op.cg().exists(op.layout.cgroup)) {
+      BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+    }
+    BOOST_OUTCOME_TRY(plan, detail::oci_plan_for(b, op.layout, params, detail::ve_cgroup_hierarchies()));
+    if (::mkfifo(paths.gate.c_str(), 0600) != 0)
+      return detail::sys_fail(errno, "mkfifo {}", paths.gate.string());
+    // Read and write: the process holds a reader and a writer of its own, so neither its open
+    // nor start's waits for the other.
+    unique_fd gate(::open(paths.gate.c_str(), O_RDWR | O_CLOEXEC));
+    if (!gate) return detail::sys_fail(errno, "open {}", paths.gate.string());
+    detail::oci_source source(*b.process, opts, gate.get());
+    auto init = detail::apply_plan(plan, op.layout, op.host(), source);
+    if (!init) {
+      op.cg().remove_if_unused(op.layout.cgroup_parent);
+      return init.error();
+    }
+    r.init_pid = init->pid();
+    auto st = detail::read_proc_stat(init->pid());
+    if (!st) return detail::fail(errc::child_failed, "the container's process {} is gone", init->pid());
+    r.init_start = st->start_ticks;
+    if (auto saved = detail::save_record(paths, r); !saved) {
+      detail::logged(detail::clean_up(op.host(), op.layout), "the container's clean-up");
+      return saved.error();
+    }
+    return r;
+  });
+}
+
+// Removes what create made of the container outside its VE's cgroup: CTID.conf, its mount
+// point and its record (the ID is free again once the record is gone).
+result<void> forget(const std::filesystem::path& root, const oci_record& r, const oci_paths& paths) {
+  std::error_code ec;
+  if (r.ve) {
+    const auto l = detail::layout_of(root, *r.ve);
+    std::filesystem::remove(l.conf, ec);
+    if (ec) return detail::sys_fail(ec.value(), "remove {}", l.conf.string());
+    std::filesystem::remove(l.mount_point, ec);
+  }
+  std::filesystem::remove_all(paths.dir, ec);
+  if (ec) return detail::sys_fail(ec.value(), "remove {}", paths.dir.string());
+  return success();
+}
+
+result<std::string> read_text(const std::filesystem::path& p) { return detail::read_file(p.string()); }
+
+}  // namespace
+
+const char* to_string(oci_status s) noexcept {
+  switch (s) {
+    case oci_status::created: return "created";
+    case oci_status::running: return "running";
+    case oci_status::paused: return "paused";
+    case oci_status::stopped: return "stopped";
+  }
+  return "stopped";
+}
+
+std::filesystem::path default_oci_root() { return "/run/ovz-oci"; }
+
+result<void> oci_container::check_id(std::string_view id) {
+  const bool ok = !id.empty() && id.size() <= 1024 && id != "." && id != ".." &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
+                           c == '-' || c == '.';
+                  });
+  if (!ok)
+    return detail::fail(errc::invalid_argument,
+                        "invalid container ID \"{}\": letters, digits, '_', '+', '-' and '.' only",
+                        detail::excerpt(std::string(id)));
+  return success();
+}
+
+result<oci_container> oci_container::create(const std::filesystem::path& root, std::string id,
+                                            const std::filesystem::path& bundle,
+                                            const oci_create_options& opts) {
+  BOOST_OUTCOME_TRY(check_id(id));
+  BOOST_OUTCOME_TRY(b, load_oci_bundle(bundle));
+  if (!b.process)
+    return detail::fail(errc::bad_config, "{}/config.json has no process", bundle.string());
+  if (b.process->terminal && opts.console_socket < 0)
+    return detail::fail(errc::invalid_argument,
+                        "process.terminal is set: a console socket is needed for the terminal");
+  if (!b.process->terminal && opts.console_socket >= 0)
+    return detail::fail(errc::invalid_argument,
+                        "a console socket was given but process.terminal is not set");
+  BOOST_OUTCOME_TRY(params, oci_params(b.resources, b.annotations));
+  const oci_paths paths = detail::oci_paths_of(root, id);
+
+  oci_record r;
+  {
+    auto held = lock_ids(root);  // released at the end of this block
+    if (!held) return held.error();
+    if (::mkdir(paths.dir.c_str(), 0700) != 0) {
+      if (errno == EEXIST)
+        return detail::fail(errc::already_exists, "container with given ID already exists: {}", id);
+      return detail::sys_fail(errno, "mkdir {}", paths.dir.string());
+    }
+    auto reserved = [&]() -> result<void> {
+      BOOST_OUTCOME_TRY(ve, free_ctid(root));
+      r.ve = ve;
+      r.bundle = b.dir;
+      r.created = detail::rfc3339_now();
+      const auto l = detail::layout_of(root, ve);
+      BOOST_OUTCOME_TRY(conf, ve_config_for(b, id, params, l));
+      std::error_code ec;
+      std::filesystem::create_directories(l.conf.parent_path(), ec);
+      if (ec) return detail::sys_fail(ec.value(), "create {}", l.conf.parent_path().string());
+      BOOST_OUTCOME_TRY(conf.save(l.conf));
+      BOOST_OUTCOME_TRY(detail::save_record(paths, r));
+      BOOST_OUTCOME_TRY(json, read_text(b.dir / "config.json"));
+      return detail::replace_file(paths.config, json);
+    }();
+    if (!reserved) {
+      detail::logged(forget(root, r, paths), "forget the container " + id);
+      return reserved.error();
+    }
+  }
+  auto launched = launch(root, b, params, r, paths, opts);
+  if (!launched) {
+    detail::logged(forget(root, r, paths), "forget the container " + id);
+    return launched.error();
+  }
+  return oci_container(root, std::move(id), *r.ve);
+}
+
+result<oci_container> oci_container::open(const std::filesystem::path& root, std::string_view id) {
+  BOOST_OUTCOME_TRY(check_id(id));
+  BOOST_OUTCOME_TRY(r, detail::load_record(detail::oci_paths_of(root, id), id));
+  return oci_container(root, std::string(id), *r.ve);
+}
+
+result<oci_state> oci_container::state() const {
+  const oci_paths paths = detail::oci_paths_of(root_, id_);
+  BOOST_OUTCOME_TRY(r, detail::load_record(paths, id_));
+  oci_state s;
+  s.id = id_;
+  s.bundle = r.bundle;
+  s.created = r.created;
+  s.ve = r.ve;
+  if (auto json = read_text(paths.config)) {
+    if (auto b = parse_oci_config(*json, r.bundle)) s.annotations = std::move(b->annotations);
+  }
+  if (!init_alive(r)) return s;
+  s.pid = r.init_pid;
+  std::error_code ec;
+  if (std::filesystem::exists(paths.gate, ec)) {
+    s.status = oci_status::created;
+    return s;
+  }
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  BOOST_OUTCOME_TRY(frozen, detail::ve_op::run(v, {}, [](detail::ve_op& op) -> result<bool> {
+    return op.cg().frozen(op.layout.cgroup);
+  }));
+  s.status = frozen ? oci_status::paused : oci_status::running;
+  return s;
+}
+
+result<void> oci_container::start() {
+  BOOST_OUTCOME_TRY(s, state());
+  if (s.status == oci_status::stopped)
+    return detail::fail(errc::not_running, "cannot start a container that has stopped: {}", id_);
+  if (s.status != oci_status::created)
+    return detail::fail(errc::already_running, "cannot start an already running container: {}",
+                        id_);
+  const auto gate = detail::oci_paths_of(root_, id_).gate;
+  // Without blocking: a process that died meanwhile has no reader open (ENXIO).
+  unique_fd w(::open(gate.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!w) {
+    if (errno == ENXIO)
+      return detail::fail(errc::not_running, "cannot start a container that has stopped: {}", id_);
+    return detail::sys_fail(errno, "open {}", gate.string());
+  }
+  if (::write(w.get(), "0", 1) != 1) return detail::sys_fail(errno, "write {}", gate.string());
+  if (::unlink(gate.c_str()) != 0) return detail::sys_fail(errno, "remove {}", gate.string());
+  return success();
+}
+
+result<std::vector<pid_t>> oci_container::processes() const {
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  return detail::ve_op::run(v, {}, [](detail::ve_op& op) { return op.cg().procs(op.layout.cgroup); });
+}
+
+result<void> oci_container::kill(int signal, bool all) {
+  BOOST_OUTCOME_TRY(s, state());
+  if (s.status == oci_status::stopped) {
+    if (all) return success();
+    return detail::fail(errc::not_running, "container not running: {}", id_);
+  }
+  if (all) {
+    BOOST_OUTCOME_TRY(pids, processes());
+    for (pid_t pid : pids)
+      if (::kill(pid, signal) != 0 && errno != ESRCH)
+        return detail::sys_fail(errno, "kill {} {}", signal, pid);
+  } else {
+    BOOST_OUTCOME_TRY(init, process::open(s.pid));
+    BOOST_OUTCOME_TRY(init.signal(signal));
+  }
+  if (s.status == oci_status::paused && signal == SIGKILL) {
+    BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+    return detail::ve_op::run(v, {}, [](detail::ve_op& op) { return op.cg().thaw(op.layout.cgroup); });
+  }
+  return success();
+}
+
+result<void> oci_container::destroy(bool force) {
+  BOOST_OUTCOME_TRY(s, state());
+  if ((s.status == oci_status::running || s.status == oci_status::paused) && !force)
+    return detail::fail(errc::already_running, "cannot delete container {} that is not stopped: {}",
+                        id_, to_string(s.status));
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  BOOST_OUTCOME_TRY(detail::ve_op::run(v, locked, [](detail::ve_op& op) -> result<void> {
+    BOOST_OUTCOME_TRY(op.cg().thaw(op.layout.cgroup));
+    BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
+    op.cg().remove_if_unused(op.layout.cgroup_parent);
+    return success();
+  }));
+  BOOST_OUTCOME_TRY(r, detail::load_record(detail::oci_paths_of(root_, id_), id_));
+  auto held = lock_ids(root_);
+  if (!held) return held.error();
+  return forget(root_, r, detail::oci_paths_of(root_, id_));
+}
+
+std::string to_json(const oci_state& s) {
+  auto quoted = [](std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+          } else {
+            out += c;
+          }
+      }
+    }
+    return out + "\"";
+  };
+  std::string annotations;
+  for (const auto& [k, v] : s.annotations)
+    annotations += fmt::format("{}\n    {}: {}", annotations.empty() ? "" : ",", quoted(k), quoted(v));
+  return fmt::format(
+      "{{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": {},\n  \"pid\": {},\n  \"status\": \"{}\",\n"
+      "  \"bundle\": {},\n  \"rootfs\": {},\n  \"created\": {},\n  \"owner\": \"\",\n"
+      "  \"annotations\": {{{}{}}}\n}}\n",
+      quoted(s.id), s.pid, to_string(s.status), quoted(s.bundle.string()),
+      quoted((s.bundle / "rootfs").string()), quoted(s.created), annotations,
+      annotations.empty() ? "" : "\n  ");
+}
+
+}  // namespace ovz::inline v0

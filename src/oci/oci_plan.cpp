@@ -1,0 +1,348 @@
+#include "oci/oci_plan.hpp"
+
+#include "fail.hpp"
+#include "oci/bundle_storage.hpp"
+#include "ve/cgroup_view.hpp"
+#include "ve/devices.hpp"
+#include "ve/limits.hpp"
+
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace ovz::detail {
+namespace {
+
+struct mount_flag {
+  std::string_view name;
+  bool clear;
+  unsigned long flag;
+};
+
+// mount(8)'s names of the flags; the rest of a mount's options is its data.
+constexpr std::array<mount_flag, 22> mount_flags{{
+    {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},     {"atime", true, MS_NOATIME},
+    {"noatime", false, MS_NOATIME},    {"diratime", true, MS_NODIRATIME},
+    {"nodiratime", false, MS_NODIRATIME}, {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME}, {"defaults", false, 0},
+}};
+
+// Propagation is the root's (private throughout); these options say nothing else.
+constexpr std::array<std::string_view, 8> propagation{
+    "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"};
+
+struct parsed_options {
+  unsigned long flags = 0;
+  bool bind = false;
+  std::string data;
+};
+
+parsed_options parse_options(const oci_mount& m) {
+  parsed_options o;
+  o.bind = m.type == "bind";
+  for (const auto& opt : m.options) {
+    if (opt == "bind" || opt == "rbind") {
+      o.bind = true;
+      continue;
+    }
+    if (std::find(propagation.begin(), propagation.end(), opt) != propagation.end()) continue;
+    auto f = std::find_if(mount_flags.begin(), mount_flags.end(),
+                          [&](const mount_flag& m) { return m.name == opt; });
+    if (f == mount_flags.end()) {
+      o.data += (o.data.empty() ? "" : ",") + opt;
+    } else if (f->clear) {
+      o.flags &= ~f->flag;
+    } else {
+      o.flags |= f->flag;
+    }
+  }
+  return o;
+}
+
+// A path inside the container as the host sees it before pivot_root; ".." never climbs out
+// of the root in the text (symbolic links are the child's to meet).
+result<std::string> inside(const std::filesystem::path& root, const std::string& path,
+                           std::string_view field) {
+  if (path.empty() || path[0] != '/')
+    return fail(errc::bad_config, "{}: \"{}\" is not an absolute path", field, path);
+  std::filesystem::path rel = std::filesystem::path(path).lexically_normal().relative_path();
+  for (const auto& part : rel)
+    if (part == "..")
+      return fail(errc::bad_config, "{}: \"{}\" climbs out of the container's root", field, path);
+  return (root / rel).string();
+}
+
+// mkdir -p of `target` below `root`, as steps.
+void make_dirs(std::vector<fs_step>& steps, const std::filesystem::path& root,
+               const std::string& target) {
+  std::filesystem::path at = root;
+  for (const auto& part : std::filesystem::path(target).lexically_relative(root)) {
+    at /= part;
+    fs_step s;
+    s.what = fs_step::kind::mkdir;
+    s.target = at.string();
+    s.mode = 0755;
+    steps.push_back(std::move(s));
+  }
+}
+
+void make_file(std::vector<fs_step>& steps, const std::filesystem::path& root,
+               const std::string& target) {
+  make_dirs(steps, root, std::filesystem::path(target).parent_path().string());
+  fs_step s;
+  s.what = fs_step::kind::mknod;
+  s.target = target;
+  s.mode = S_IFREG | 0644;
+  steps.push_back(std::move(s));
+}
+
+result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::size_t i,
+                       const std::filesystem::path& root,
+                       const std::vector<cgroup_hierarchy>& cgroups) {
+  const oci_mount& m = b.mounts[i];
+  const auto field = fmt::format("mounts[{}].destination", i);
+  BOOST_OUTCOME_TRY(target, inside(root, m.destination, field));
+  const parsed_options o = parse_options(m);
+  if (!o.bind && (m.type == "cgroup" || m.type == "cgroup2")) {
+    // The VE's own view of its cgroups, v1 or v2 as the host has them.
+    for (auto& s : cgroup_view_steps(root, cgroups, b.find(ns_type::user) != nullptr))
+      steps.push_back(std::move(s));
+    return success();
+  }
+  if (!o.bind) {
+    make_dirs(steps, root, target);
+    fs_step s;
+    s.what = fs_step::kind::mount;
+    s.source = m.source.empty() ? m.type : m.source;
+    s.target = target;
+    s.fstype = m.type;
+    s.flags = o.flags;
+    s.data = o.data;
+    steps.push_back(std::move(s));
+    return success();
+  }
+  const std::filesystem::path source =
+      m.source.empty() || m.source[0] == '/' ? std::filesystem::path(m.source) : b.dir / m.source;
+  struct stat st {};
+  if (::stat(source.c_str(), &st) != 0)
+    return sys_fail(errno, "mounts[{}].source {}", i, source.string());
+  if (S_ISDIR(st.st_mode)) {
+    make_dirs(steps, root, target);
+  } else {
+    make_file(steps, root, target);
+  }
+  fs_step s;
+  s.what = fs_step::kind::bind;
+  s.source = source.string();
+  s.target = target;
+  steps.push_back(s);
+  if (o.flags & MS_RDONLY) {
+    s.what = fs_step::kind::remount_ro;
+    s.source.clear();
+    s.flags = o.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    steps.push_back(std::move(s));
+  }
+  return success();
+}
+
+struct node {
+  const char* name;
+  unsigned major, minor;
+};
+
+// The nodes runtime-spec has every container's /dev hold.
+constexpr std::array<node, 6> default_nodes{{
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
+    {"tty", 5, 0},
+}};
+
+bool mounts_own_dev(const oci_bundle& b) {
+  return std::any_of(b.mounts.begin(), b.mounts.end(), [](const oci_mount& m) {
+    return m.destination == "/dev" && !parse_options(m).bind;
+  });
+}
+
+bool mounts_at(const oci_bundle& b, std::string_view destination) {
+  return std::any_of(b.mounts.begin(), b.mounts.end(),
+                     [&](const oci_mount& m) { return m.destination == destination; });
+}
+
+result<void> add_devices(std::vector<fs_step>& steps, const oci_bundle& b,
+                         const std::filesystem::path& root) {
+  const bool userns = b.find(ns_type::user) != nullptr;
+  const std::string dev = (root / "dev").string();
+  if (mounts_own_dev(b)) {
+    for (const auto& n : default_nodes)
+      add_node_steps(steps, dev + "/" + n.name, std::string("/dev/") + n.name, S_IFCHR | 0666,
+                     makedev(n.major, n.minor), userns);
+    for (auto [link, to] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+                            {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}}) {
+      fs_step s;
+      s.what = fs_step::kind::symlink;
+      s.source = to;
+      s.target = dev + "/" + link;
+      steps.push_back(std::move(s));
+    }
+    if (mounts_at(b, "/dev/pts")) {
+      fs_step s;
+      s.what = fs_step::kind::symlink;
+      s.source = "pts/ptmx";
+      s.target = dev + "/ptmx";
+      steps.push_back(std::move(s));
+    }
+  }
+  for (std::size_t i = 0; i < b.devices.size(); ++i) {
+    const oci_device& d = b.devices[i];
+    BOOST_OUTCOME_TRY(target, inside(root, d.path, fmt::format("linux.devices[{}].path", i)));
+    make_dirs(steps, root, std::filesystem::path(target).parent_path().string());
+    const unsigned type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+    add_node_steps(steps, target, d.path, type | (d.file_mode & 07777),
+                   makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
+                   userns && d.type != 'p');
+  }
+  return success();
+}
+
+void add_masks(std::vector<fs_step>& steps, const oci_bundle& b, const std::filesystem::path& root) {
+  for (const auto& path : b.readonly_paths) {
+    auto target = inside(root, path, "linux.readonlyPaths");
+    if (!target) continue;
+    fs_step s;
+    s.what = fs_step::kind::bind;
+    s.source = s.target = *target;
+    s.optional = true;
+    steps.push_back(s);
+    s.what = fs_step::kind::remount_ro;
+    s.source.clear();
+    s.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    steps.push_back(std::move(s));
+  }
+  for (const auto& path : b.masked_paths) {
+    auto target = inside(root, path, "linux.maskedPaths");
+    if (!target) continue;
+    fs_step s;
+    s.what = fs_step::kind::mask;
+    s.target = *target;
+    s.optional = true;
+    steps.push_back(std::move(s));
+  }
+}
+
+// What the container may open: the nodes every container has, the console, its own nodes,
+// then the bundle's allow rules; a deny of one node takes it out again.
+result<std::vector<device_rule>> device_rules(const oci_bundle& b) {
+  std::vector<device_rule> rules = ve_device_rules({});
+  rules.push_back({'c', 5, 1});
+  for (const auto& d : b.devices)
+    if (d.type == 'c' || d.type == 'b' || d.type == 'u')
+      rules.push_back({d.type == 'b' ? 'b' : 'c', static_cast<unsigned>(d.major),
+                       static_cast<int>(d.minor)});
+  for (std::size_t i = 0; i < b.resources.devices.size(); ++i) {
+    const oci_device_rule& r = b.resources.devices[i];
+    if (!r.major) {
+      if (!r.allow) continue;  // deny everything: where every list starts
+      return fail(errc::unsupported,
+                  "linux.resources.devices[{}]: allowing every {} device is not supported", i,
+                  r.type == 'a' ? "" : std::string(1, r.type));
+    }
+    if (r.type == 'a')
+      return fail(errc::bad_config, "linux.resources.devices[{}]: type a with a major number", i);
+    device_rule rule{r.type, static_cast<unsigned>(*r.major), r.minor ? static_cast<int>(*r.minor) : -1, 0};
+    if (r.access.find('r') != std::string::npos) rule.access |= device_rule::read;
+    if (r.access.find('w') != std::string::npos) rule.access |= device_rule::write;
+    if (r.access.find('m') != std::string::npos) rule.access |= device_rule::mknod;
+    if (r.allow) {
+      rules.push_back(rule);
+    } else {
+      std::erase_if(rules, [&](const device_rule& d) {
+        return d.type == rule.type && d.major == rule.major && (rule.minor < 0 || d.minor == rule.minor);
+      });
+    }
+  }
+  return rules;
+}
+
+// The capabilities the bounding set loses: all this kernel has but the bundle's bounding set.
+// Without a capabilities object, the set runc and Podman give by default.
+std::vector<int> dropped(const oci_process& p) {
+  static const std::vector<int> defaults = {
+      CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,       CAP_FSETID,           CAP_KILL,
+      CAP_SETGID, CAP_SETUID,       CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+      CAP_SETFCAP, CAP_AUDIT_WRITE, CAP_MKNOD,        CAP_NET_RAW};
+  const std::vector<int>& keep = p.capabilities ? p.capabilities->bounding : defaults;
+  std::vector<int> out;
+  for (int cap = 0; cap < static_cast<int>(::cap_max_bits()); ++cap)
+    if (std::find(keep.begin(), keep.end(), cap) == keep.end()) out.push_back(cap);
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::filesystem::path& root,
+                                             const std::vector<cgroup_hierarchy>& cgroups) {
+  std::vector<fs_step> steps;
+  for (std::size_t i = 0; i < b.mounts.size(); ++i) {
+    BOOST_OUTCOME_TRY(add_mount(steps, b, i, root, cgroups));
+  }
+  BOOST_OUTCOME_TRY(add_devices(steps, b, root));
+  add_masks(steps, b, root);
+  if (b.root_readonly) {
+    // Last: the steps before make directories and nodes on it.
+    fs_step s;
+    s.what = fs_step::kind::remount_ro;
+    s.target = root.string();
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_params& params,
+                             const std::vector<cgroup_hierarchy>& cgroups) {
+  if (!b.process)
+    return fail(errc::bad_config, "config.json has no process: the container would run nothing");
+  for (const auto& n : b.namespaces)
+    if (!n.path.empty())
+      return fail(errc::unsupported, "joining the {} namespace {} is not supported yet",
+                  ns_name(n.type), n.path.string());
+  if (b.find(ns_type::user))
+    return fail(errc::unsupported, "a user namespace of an OCI container is not supported yet");
+  if (b.seccomp)
+    return fail(errc::unsupported,
+                "linux.seccomp is not applied yet: run with seccomp unconfined "
+                "(podman --security-opt seccomp=unconfined)");
+  if (!b.find(ns_type::mnt))
+    return fail(errc::bad_config, "linux.namespaces: a container needs a mount namespace");
+
+  ve_plan p{.id = l.id};
+  p.cgroup = l.cgroup;
+  for (const auto& n : b.namespaces) p.namespaces.add(n.type);
+  p.storage = bundle_storage(b.root, l.mount_point);
+  p.root = l.mount_point;
+  BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups));
+  p.mounts = std::move(mounts);
+  p.limits = limits_for(params, fields_for(params), l.id.value());
+  BOOST_OUTCOME_TRY(rules, device_rules(b));
+  p.device_rules = std::move(rules);
+  p.confine.drop_capabilities = dropped(*b.process);
+  p.confine.no_new_privs = b.process->no_new_privileges;
+  if (b.find(ns_type::uts)) p.hostname = b.hostname;
+  p.env = b.process->env;
+  p.init = b.process->args;
+  p.cwd = b.process->cwd;
+  p.console = l.console_log;
+  return p;
+}
+
+}  // namespace ovz::detail

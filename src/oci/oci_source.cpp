@@ -1,0 +1,58 @@
+#include "oci/oci_source.hpp"
+
+#include "fail.hpp"
+#include "kernel/files.hpp"
+#include "ve/monitor.hpp"
+
+#include <sys/resource.h>
+
+namespace ovz::detail {
+
+result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
+                                  int cgroup_fd, init_preparation prep) {
+  spawn_spec spec;
+  spec.argv = plan.init;
+  spec.env = plan.env;
+  spec.cwd = plan.cwd;
+  spec.namespaces = plan.namespaces;
+  spec.hostname = plan.hostname;
+  spec.fs = std::move(root_steps);
+  spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
+  spec.new_root = plan.root;
+  spec.helper = spawn_helper();
+  spec.detach = true;
+  spec.start_gate = gate_;
+  spec.new_session = true;
+  if (proc_.terminal) {
+    spec.pty_socket = io_.console_socket;
+  } else {
+    spec.stdin_fd = io_.stdin_fd;
+    spec.stdout_fd = io_.stdout_fd;
+    spec.stderr_fd = io_.stderr_fd;
+  }
+  spec.drop_capabilities = plan.confine.drop_capabilities;
+  spec.no_new_privs = plan.confine.no_new_privs;
+  spec.user = process_user{proc_.user.uid, proc_.user.gid, proc_.user.additional_gids};
+  for (const auto& r : proc_.rlimits) {
+    if (r.resource == RLIMIT_NOFILE) {
+      spec.nofile = resource_limit{r.soft, r.hard};
+    } else {
+      spec.rlimits.push_back({r.resource, {r.soft, r.hard}});
+    }
+  }
+  spec.cgroup_fd = cgroup_fd;
+  const bool own_net = plan.namespaces.has(ns_type::net);
+  const std::optional<int> oom = proc_.oom_score_adj;
+  spec.prepare = [prep = std::move(prep), own_net, oom](pid_t pid) -> result<void> {
+    BOOST_OUTCOME_TRY(prep.admit(pid));
+    if (oom) {
+      BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/oom_score_adj", pid), std::to_string(*oom)));
+    }
+    // Its own network namespace gets its loopback up; the host's is left alone.
+    if (own_net) return prep.network(pid);
+    return success();
+  };
+  return spawn(spec);
+}
+
+}  // namespace ovz::detail

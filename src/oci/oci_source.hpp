@@ -1,0 +1,28 @@
+#pragma once
+// The source of an OCI container's process (ve/plan_apply.hpp): a spawn whose process waits
+// at a start gate once set up, as `create` leaves it, and whose parent then exits, so that
+// the caller's subreaper (conmon, containerd's shim) adopts it and sees its exit status. Its
+// stdio are the caller's, or a terminal whose master side goes to the console socket.
+
+#include <ovz/oci_bundle.hpp>
+#include <ovz/oci_container.hpp>
+
+#include "ve/plan_apply.hpp"
+
+namespace ovz::detail {
+
+class oci_source final : public process_source {
+ public:
+  /// `gate`: the descriptor the process reads its start from (spawn_spec::start_gate).
+  oci_source(const oci_process& proc, const oci_create_options& io, int gate)
+      : proc_(proc), io_(io), gate_(gate) {}
+  result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
+                        init_preparation prep) override;
+
+ private:
+  const oci_process& proc_;
+  const oci_create_options& io_;
+  int gate_;
+};
+
+}  // namespace ovz::detail

@@ -1,0 +1,376 @@
+// OCI containers run as VEs: ovz::oci_container through its lifecycle as conmon and
+// containerd's shim drive it (create leaves the process waiting, start lets it run, state,
+// kill, delete), what config.json sets holding inside, refusals leaving nothing, and the
+// ovz-oci program's command line. Each test's state root is its own.
+
+#include "support/program.hpp"
+#include "support/temp_root.hpp"
+#include "support/text_file.hpp"
+
+#include <ovz/oci_container.hpp>
+#include <ovz/ve.hpp>
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+using namespace ovz;
+using Catch::Contains;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A bundle whose root holds the host's static busybox and its applets.
+struct bundle {
+  explicit bundle(const fs::path& dir) : dir(dir) {
+    const fs::path root = dir / "rootfs";
+    for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
+    fs::copy_file("/bin/busybox", root / "bin/busybox");
+    for (const char* applet : {"sh", "ls", "cat", "echo", "sleep", "id", "hostname", "touch",
+                               "grep", "wc", "seq", "ps", "true"})
+      fs::create_symlink("busybox", root / "bin" / applet);
+  }
+  // config.json for `script` run by sh as `user`, with `process_extra` and `linux_extra`
+  // members added.
+  void configure(const std::string& script, const std::string& process_extra = "",
+                 const std::string& linux_extra = "",
+                 const std::string& user = R"({"uid": 0, "gid": 0})") const {
+    std::string quoted;
+    for (char c : script) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    std::ofstream(dir / "config.json") << fmt::format(R"({{
+  "ociVersion": "1.0.2",
+  "process": {{"terminal": false, "user": {},
+    "args": ["/bin/sh", "-c", "{}"], "env": ["PATH=/bin"], "cwd": "/"{}}},
+  "root": {{"path": "rootfs", "readonly": true}},
+  "hostname": "oci-test",
+  "mounts": [
+    {{"destination": "/proc", "type": "proc", "source": "proc"}},
+    {{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}},
+    {{"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["newinstance", "ptmxmode=0666"]}},
+    {{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}},
+    {{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}}
+  ],
+  "annotations": {{"org.openvz.ubc.numproc": "24:24", "io.container.manager": "test"}},
+  "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}},
+                            {{"type": "uts"}}, {{"type": "mount"}}],
+    "maskedPaths": ["/proc/kcore", "/sys/firmware"], "readonlyPaths": ["/proc/sys"],
+    "resources": {{"memory": {{"limit": 134217728}}}}{}}}
+}})",
+                                                      user, quoted, process_extra, linux_extra);
+  }
+  fs::path dir;
+};
+
+struct pipe_pair {
+  pipe_pair() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    r.reset(fds[0]);
+    w.reset(fds[1]);
+  }
+  // Whatever arrives until every writer has closed it.
+  std::string drain() {
+    w.reset();
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    return out;
+  }
+  bool has_data(int ms) {
+    pollfd p{r.get(), POLLIN, 0};
+    return ::poll(&p, 1, ms) > 0;
+  }
+  unique_fd r, w;
+};
+
+bool wait_stopped(const oci_container& c) {
+  for (int i = 0; i < 500; ++i) {
+    auto s = c.state();
+    if (s && s->status == oci_status::stopped) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("an OCI container waits after create, runs at start, and delete leaves nothing",
+          "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("echo hello from $(hostname) as pid $$; read line; echo got $line");
+  pipe_pair in, out;
+  oci_create_options opts;
+  opts.stdin_fd = in.r.get();
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "web-1", b.dir, opts));
+
+  auto s = MUST(c.state());
+  CHECK(s.status == oci_status::created);
+  CHECK(s.id == "web-1");
+  CHECK(s.bundle == b.dir);
+  CHECK(s.annotations.at("org.openvz.ubc.numproc") == "24:24");
+  REQUIRE(s.pid > 0);
+  REQUIRE(s.ve);
+  // Set up, not run: nothing written yet. A VE like any other once it runs, its settings in
+  // CTID.conf.
+  CHECK_FALSE(out.has_data(100));
+  auto v = MUST(ve::open(*s.ve, root.path()));
+  auto conf = MUST(v.config());
+  CHECK(conf.get("NAME") == "web-1");
+  CHECK(conf.get("NUMPROC") == "24:24");
+  CHECK(conf.get("VE_LAYOUT") == "simfs");
+
+  MUST(c.start());
+  REQUIRE(out.has_data(5000));
+  char first[64] = {};
+  CHECK(::read(out.r.get(), first, sizeof first - 1) > 0);
+  CHECK(std::string(first) == "hello from oci-test as pid 1\n");
+  CHECK(MUST(c.state()).status == oci_status::running);
+  auto st = MUST(v.status());
+  CHECK(st.state == ve_state::running);
+  CHECK(st.init_pid == s.pid);
+  REQUIRE(::write(in.w.get(), "bye\n", 4) == 4);
+  in.w.reset();
+  CHECK(out.drain() == "got bye\n");
+  REQUIRE(wait_stopped(c));
+  s = MUST(c.state());
+  CHECK(s.pid == 0);
+  auto again = c.start();
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == errc::not_running);
+
+  MUST(c.destroy());
+  auto gone = oci_container::open(root.path(), "web-1");
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code() == errc::not_found);
+  CHECK_THAT(gone.error().message(), Contains("container does not exist"));
+  CHECK(MUST(v.status()).state == ve_state::absent);
+  CHECK(test::leftovers(root).empty());
+  CHECK(test::cgroup_parents(root).empty());
+
+  // The ID is free again.
+  auto reused = MUST(oci_container::create(root.path(), "web-1", b.dir));
+  MUST(reused.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure(
+      "touch /x 2>/dev/null && echo root rw || echo root ro; "
+      "echo kcore $(cat /proc/kcore | wc -c); echo firmware $(ls /sys/firmware | wc -l); "
+      "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys rw || echo sys ro; "
+      "echo uid $(id -u) gid $(id -g) groups $(id -G); "
+      "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status; "
+      "grep 'Max open files' /proc/self/limits; ls /dev/null /dev/zero /dev/tty",
+      R"(, "noNewPrivileges": true,
+         "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"]},
+         "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}])",
+      "", R"({"uid": 1000, "gid": 1000, "additionalGids": [1000, 27]})");
+  pipe_pair out;
+  oci_create_options opts;
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "conf-1", b.dir, opts));
+  MUST(c.start());
+  const std::string said = out.drain();
+  INFO(said);
+  CHECK_THAT(said, Contains("root ro\n"));
+  CHECK_THAT(said, Contains("kcore 0\n"));
+  CHECK_THAT(said, Contains("firmware 0\n"));
+  CHECK_THAT(said, Contains("sys ro\n"));
+  CHECK_THAT(said, Contains("uid 1000 gid 1000 groups 1000 27\n"));
+  CHECK_THAT(said, Contains("CapBnd:\t0000000000000021\n"));  // CHOWN (0) and KILL (5)
+  CHECK_THAT(said, Contains("NoNewPrivs:\t1\n"));
+  CHECK_THAT(said, Catch::Matches("[\\s\\S]*Max open files +512 +600 +files[\\s\\S]*"));
+  CHECK_THAT(said, Contains("/dev/null\n/dev/tty\n/dev/zero\n"));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("an OCI container's numproc annotation contains a fork bomb", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  // The bomb's shell ends at its first refused fork; its sleeps stay, and init (the last
+  // sleep, which replaced the shell) with them.
+  b.configure("(for i in $(seq 60); do sleep 30 & done) 2>/dev/null & exec sleep 30");
+  auto c = MUST(oci_container::create(root.path(), "bomb-1", b.dir));
+  MUST(c.start());
+  auto s = MUST(c.state());
+  auto v = MUST(ve::open(*s.ve, root.path()));
+  ubc_stat numproc{};
+  for (int i = 0; i < 500 && numproc.failcnt == 0; ++i) {
+    for (const auto& row : MUST(v.beancounters()).stats)
+      if (row.resource == ubc_resource::numproc) numproc = row;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(numproc.limit == 24);
+  CHECK(numproc.failcnt > 0);
+  CHECK(numproc.maxheld <= 24);
+  CHECK(MUST(c.processes()).size() >= 20);
+  CHECK(MUST(c.state()).status == oci_status::running);
+  MUST(c.kill(SIGKILL, true));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("create refuses what it cannot run and leaves nothing behind", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("sleep 30");
+  auto first = MUST(oci_container::create(root.path(), "kept", b.dir));
+  const auto conf_dir = root.path() / "conf";
+  const auto files_before = std::distance(fs::directory_iterator(conf_dir), {});
+
+  auto bad_id = oci_container::create(root.path(), "../x", b.dir);
+  REQUIRE_FALSE(bad_id);
+  CHECK(bad_id.error().code() == errc::invalid_argument);
+
+  auto taken = oci_container::create(root.path(), "kept", b.dir);
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().code() == errc::already_exists);
+  CHECK_THAT(taken.error().message(), Contains("container with given ID already exists"));
+
+  bundle missing(root.path() / "missing");
+  std::ofstream(missing.dir / "config.json") << R"({"ociVersion": "1.0.2",
+    "process": {"args": ["/bin/no-such-program"], "cwd": "/"}, "root": {"path": "rootfs"},
+    "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+    "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}})";
+  auto not_there = oci_container::create(root.path(), "missing", missing.dir);
+  REQUIRE_FALSE(not_there);
+  CHECK(not_there.error().sys_errno() == ENOENT);
+  CHECK_THAT(not_there.error().message(), Contains("execute /bin/no-such-program"));
+
+  bundle tty(root.path() / "tty");
+  tty.configure("true", R"(, "terminal": true)");
+  std::string text = test::read_text(tty.dir / "config.json");
+  text.replace(text.find("\"terminal\": false, "), 19, "");
+  std::ofstream(tty.dir / "config.json") << text;
+  auto no_socket = oci_container::create(root.path(), "tty", tty.dir);
+  REQUIRE_FALSE(no_socket);
+  CHECK(no_socket.error().code() == errc::invalid_argument);
+
+  bundle filtered(root.path() / "filtered");
+  filtered.configure("true", "", R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW"})");
+  auto seccomp = oci_container::create(root.path(), "filtered", filtered.dir);
+  REQUIRE_FALSE(seccomp);
+  CHECK(seccomp.error().code() == errc::unsupported);
+
+  // Nothing of the refused ones: no record, no CTID.conf, no cgroup; the first as it was.
+  CHECK(std::distance(fs::directory_iterator(conf_dir), {}) == files_before);
+  CHECK(std::distance(fs::directory_iterator(root.path() / "oci"), {}) == 1);
+  CHECK(MUST(first.state()).status == oci_status::created);
+  MUST(first.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("kill and delete of OCI containers behave as runc's", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("sleep 30 & sleep 30 & wait");
+
+  SECTION("a created container is killed, or deleted without --force") {
+    auto c = MUST(oci_container::create(root.path(), "c1", b.dir));
+    auto d = MUST(oci_container::create(root.path(), "c2", b.dir));
+    MUST(c.kill(SIGKILL));
+    REQUIRE(wait_stopped(c));
+    auto stopped = c.kill(SIGTERM);
+    REQUIRE_FALSE(stopped);
+    CHECK(stopped.error().code() == errc::not_running);
+    CHECK_THAT(stopped.error().message(), Contains("container not running"));
+    MUST(c.kill(SIGTERM, true));  // --all of a stopped container: nothing to do
+    MUST(c.destroy());
+    MUST(d.destroy());
+  }
+  SECTION("a running container is deleted only with --force") {
+    auto c = MUST(oci_container::create(root.path(), "r1", b.dir));
+    MUST(c.start());
+    for (int i = 0; i < 100 && MUST(c.processes()).size() < 3; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(MUST(c.processes()).size() == 3);
+    CHECK(MUST(c.state()).status == oci_status::running);
+    auto refused = c.destroy();
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message(),
+               Contains("cannot delete container r1 that is not stopped: running"));
+    MUST(c.destroy(true));
+  }
+  CHECK(test::leftovers(root).empty());
+  CHECK(test::cgroup_parents(root).empty());
+}
+
+TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("sleep 30");
+  const std::string r = root.path().string();
+  auto oci = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {OVZ_OCI_PATH, "--root", r});
+    return test::run_program(std::move(args));
+  };
+  // The container keeps create's stdio: a file here, as conmon's pipes are its own.
+  const auto pid_file = root.path() / "pidfile";
+  auto made = test::run_program(
+      {"/bin/sh", "-c",
+       fmt::format("exec {} --root {} create --bundle={} --pid-file {} cli-1 >{} 2>&1",
+                   OVZ_OCI_PATH, r, b.dir.string(), pid_file.string(),
+                   (root.path() / "create.out").string())});
+  INFO(test::read_text(root.path() / "create.out"));
+  REQUIRE(made.exit_code == 0);
+  const std::string pid = test::read_text(pid_file);
+  CHECK(pid.find_first_not_of("0123456789") == std::string::npos);
+
+  auto state = oci({"state", "cli-1"});
+  CHECK(state.exit_code == 0);
+  CHECK_THAT(state.out, Contains("\"status\": \"created\""));
+  CHECK_THAT(state.out, Contains(fmt::format("\"pid\": {},", pid)));
+  CHECK_THAT(state.out, Contains("\"org.openvz.ubc.numproc\": \"24:24\""));
+  CHECK(oci({"start", "cli-1"}).exit_code == 0);
+  auto ps = oci({"ps", "--format", "json", "cli-1"});
+  CHECK(ps.exit_code == 0);
+  CHECK(ps.out == fmt::format("[{}]\n", pid));
+  CHECK(oci({"kill", "cli-1", "KILL"}).exit_code == 0);
+  for (int i = 0; i < 500 && oci({"state", "cli-1"}).out.find("stopped") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK_THAT(oci({"state", "cli-1"}).out, Contains("\"pid\": 0,"));
+  CHECK(oci({"delete", "cli-1"}).exit_code == 0);
+
+  auto unknown = oci({"state", "cli-1"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.out.empty());
+  CHECK_THAT(unknown.err, Contains("container does not exist"));
+  CHECK(oci({"delete", "--force", "cli-1"}).exit_code == 0);
+  CHECK(oci({"kill", "cli-1", "9"}).exit_code == 1);
+  const auto log = root.path() / "oci-log";
+  auto logged = oci({"--log", log.string(), "--log-format=json", "start", "cli-1"});
+  CHECK(logged.exit_code == 1);
+  const std::string line = test::read_text(log);
+  CHECK_THAT(line, Catch::Matches(R"(\{"level":"error","msg":"container does not exist: cli-1","time":"[0-9T:-]+Z"\}\n)"));
+  CHECK_THAT(oci({"--version"}).out, Catch::StartsWith("ovz-oci version "));
+  auto features = oci({"features"});
+  CHECK(features.exit_code == 0);
+  CHECK_THAT(features.out, Contains("\"org.openvz.ubc.numproc\""));
+  CHECK_THAT(features.out, Contains("\"CAP_SYS_ADMIN\""));
+  auto bad = oci({"kill", "--nosuch", "x"});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Contains("unknown option --nosuch for kill"));
+  CHECK(test::leftovers(root).empty());
+}
