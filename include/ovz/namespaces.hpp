@@ -138,12 +138,22 @@ struct process_user {
   std::vector<gid_t> groups{};  ///< supplementary groups (setgroups)
 };
 
+/// An existing namespace a new process is made in: an open namespace file (/proc/PID/ns/net,
+/// a bind mount of one such as /run/netns/NAME).
+struct ns_join {
+  ns_type type = ns_type::net;
+  int fd = -1;
+};
+
 /// What a new process gets.
 struct spawn_spec {
   std::vector<std::string> argv;  ///< argv[0] is the program path (no PATH search)
   std::vector<std::string> env;
   std::string cwd = "/";
   ns_set namespaces;             ///< new namespaces; cgroup namespace is entered after `prepare`
+  /// Existing namespaces the process is made in (not of a type in `namespaces`; not user or
+  /// mount): its first child enters them before it forks the process.
+  std::vector<ns_join> join;
   std::string hostname;          ///< set in the new UTS namespace when not empty
   std::vector<id_map> uid_map;   ///< with a user namespace
   std::vector<id_map> gid_map;

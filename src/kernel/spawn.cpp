@@ -73,6 +73,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
     case step_console: return "bind the console terminal on /dev/console";
     case step_time: return "make a time namespace with the clocks at zero (timens_offsets)";
+    case step_join: return "enter the namespaces to join (setns)";
     case step_user:
       return spec.user ? fmt::format("become uid {} gid {} (setgroups, setresgid, setresuid)",
                                      spec.user->uid, spec.user->gid)
@@ -122,6 +123,10 @@ void freeze(plan& p, const spawn_spec& spec) {
   if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = spec.seccomp_listener_socket;
   p.no_new_privs = spec.no_new_privs;
   p.start_gate = spec.start_gate;
+  for (const auto& j : spec.join) {
+    p.join_fds.push_back(j.fd);
+    p.join_flags.push_back(clone_flag(j.type));
+  }
   if (spec.user) {
     p.set_user = true;
     p.uid = spec.user->uid;
@@ -349,10 +354,14 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
                        int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
+  for (const auto& j : spec.join)
+    if (j.fd < 0 || spec.namespaces.has(j.type) || j.type == ns_type::user || j.type == ns_type::mnt)
+      return detail::fail(errc::invalid_argument, "spawn: cannot join the {} namespace given",
+                          ns_name(j.type));
   const bool in_target = target_pidfd >= 0;
   const bool monitored = !spec.monitor.program.empty();
   const bool new_time = spec.namespaces.has(ns_type::time);
-  const bool two_stage = spec.detach || in_target || monitored;
+  const bool two_stage = spec.detach || in_target || monitored || !spec.join.empty();
 
   plan p;
   freeze(p, spec);
@@ -414,6 +423,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   p.keep = {p.sync_r, p.report_w, p.hold_r, devnull.get(), p.stdio[0], p.stdio[1], p.stdio[2],
             target_pidfd, p.target_root, p.pty_socket, p.monitor_socket, p.cgroup_fd,
             p.listener_socket, p.start_gate};
+  p.keep.insert(p.keep.end(), p.join_fds.begin(), p.join_fds.end());
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());

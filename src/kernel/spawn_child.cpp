@@ -364,6 +364,10 @@ OVZ_CHILD_CODE void leave_caller(const plan& p) noexcept {
       child_fail(p, step_setns);
     if (p.target_root >= 0) raw::close(p.target_root);
   }
+  for (std::size_t i = 0; i < p.join_fds.size(); ++i) {
+    if (raw::setns(p.join_fds[i], p.join_flags[i]) != 0) child_fail(p, step_join);
+    raw::close(p.join_fds[i]);
+  }
   pid_t pid = fork_final(p, p.clone_flags, nullptr);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);

@@ -39,6 +39,7 @@ enum step : std::int32_t {
   step_console = -18,
   step_time = -19,
   step_user = -20,
+  step_join = -21,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2, report_gated = 3 };
@@ -108,6 +109,8 @@ struct plan {
   int listener_socket = -1;  // where the filter's listener goes, if it gets one
   bool no_new_privs = false;
   int start_gate = -1;  // read a byte from it before the exec (spawn_spec::start_gate)
+  std::vector<int> join_fds;    // namespaces the intermediate enters before the fork
+  std::vector<int> join_flags;  // their CLONE_NEW* types
   bool set_user = false;  // become uid, gid with groups (spawn_spec::user)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;

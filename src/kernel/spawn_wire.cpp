@@ -160,6 +160,8 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.uid = static_cast<std::uint32_t>(rd.num());
   p.gid = static_cast<std::uint32_t>(rd.num());
   p.groups = rd.ints();
+  p.join_fds = rd.ints();
+  p.join_flags = rd.ints();
   return rd.whole();
 }
 
@@ -214,6 +216,8 @@ std::string encode_plan(const plan& p, bool detach) {
   w.num(p.uid);
   w.num(p.gid);
   w.ints(p.groups);
+  w.ints(p.join_fds);
+  w.ints(p.join_flags);
   return w.take();
 }
 

@@ -1,6 +1,7 @@
 #include "oci/oci_plan.hpp"
 
 #include "fail.hpp"
+#include "kernel/ns_sysctl.hpp"
 #include "oci/bundle_storage.hpp"
 #include "ve/cgroup_view.hpp"
 #include "ve/devices.hpp"
@@ -313,9 +314,16 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   if (!b.process)
     return fail(errc::bad_config, "config.json has no process: the container would run nothing");
   for (const auto& n : b.namespaces)
-    if (!n.path.empty())
-      return fail(errc::unsupported, "joining the {} namespace {} is not supported yet",
+    if (!n.path.empty() && (n.type == ns_type::user || n.type == ns_type::mnt))
+      return fail(errc::unsupported, "joining the {} namespace {} is not supported",
                   ns_name(n.type), n.path.string());
+  for (const auto& [key, value] : b.sysctl) {
+    auto ns = sysctl_namespace(key);
+    if (!ns) return with_context(ns.error(), "linux.sysctl");
+    if (!b.find(*ns))
+      return fail(errc::bad_config, "linux.sysctl: {} needs the container's own {} namespace",
+                  key, ns_name(*ns));
+  }
   if (b.find(ns_type::user))
     return fail(errc::unsupported, "a user namespace of an OCI container is not supported yet");
   if (b.seccomp)
@@ -327,7 +335,14 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
 
   ve_plan p{.id = l.id};
   p.cgroup = l.cgroup;
-  for (const auto& n : b.namespaces) p.namespaces.add(n.type);
+  for (const auto& n : b.namespaces) {
+    if (n.path.empty()) {
+      p.namespaces.add(n.type);
+    } else {
+      p.join.emplace_back(n.type, n.path);
+    }
+  }
+  p.sysctl = b.sysctl;
   p.storage = bundle_storage(b.root, l.mount_point);
   p.root = l.mount_point;
   BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups));

@@ -2,8 +2,10 @@
 
 #include "fail.hpp"
 #include "kernel/files.hpp"
+#include "kernel/ns_sysctl.hpp"
 #include "ve/monitor.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 
 namespace ovz::detail {
@@ -15,6 +17,13 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.env = plan.env;
   spec.cwd = plan.cwd;
   spec.namespaces = plan.namespaces;
+  std::vector<unique_fd> joined;
+  for (const auto& [type, path] : plan.join) {
+    unique_fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) return sys_fail(errno, "open the {} namespace {}", ns_name(type), path.string());
+    spec.join.push_back({type, ns.get()});
+    joined.push_back(std::move(ns));
+  }
   spec.hostname = plan.hostname;
   spec.fs = std::move(root_steps);
   spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
@@ -43,8 +52,9 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);
   const std::optional<int> oom = proc_.oom_score_adj;
-  spec.prepare = [prep = std::move(prep), own_net, oom](pid_t pid) -> result<void> {
+  spec.prepare = [prep = std::move(prep), own_net, oom, &plan](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(prep.admit(pid));
+    BOOST_OUTCOME_TRY(write_ns_sysctls(pid, plan.sysctl));
     if (oom) {
       BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/oom_score_adj", pid), std::to_string(*oom)));
     }

@@ -140,6 +140,7 @@ std::string to_text(const ve_plan& p) {
                     ns_type::cgroup, ns_type::user, ns_type::time})
     if (p.namespaces.has(t)) ns.emplace_back(ns_name(t));
   line("namespaces", fmt::format("{}", fmt::join(ns, " ")));
+  for (const auto& [type, path] : p.join) line("join", fmt::format("{} {}", ns_name(type), path.string()));
   line("id map", p.userns ? fmt::format("0-{} -> {}-{}", p.userns->count - 1, p.userns->base,
                                         p.userns->base + p.userns->count - 1)
                           : "none");
@@ -186,6 +187,7 @@ std::string to_text(const ve_plan& p) {
     if (p.etc->searchdomains)
       line("etc", fmt::format("resolv.conf search {}", fmt::join(*p.etc->searchdomains, " ")));
   }
+  for (const auto& [key, value] : p.sysctl) line("sysctl", fmt::format("{}={}", key, value));
   for (const auto& e : p.env) line("env", e);
   line("init", fmt::format("{}", fmt::join(p.init, " ")));
   line("console", fmt::format("{} (at most {} bytes, then .1)", p.console.string(),

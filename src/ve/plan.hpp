@@ -24,6 +24,7 @@
 #include "ve/storage.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,8 @@ struct ve_plan {
   ctid id;
   std::string cgroup{};
   ns_set namespaces{};
+  // Existing namespaces its init is made in, by their files (an OCI bundle's paths).
+  std::vector<std::pair<ns_type, std::filesystem::path>> join{};
   std::optional<id_range> userns{};  // with a user namespace: root inside is host id base
   std::shared_ptr<const ve_storage> storage{};
   std::filesystem::path root{};  // where the storage is mounted, and pivoted into
@@ -77,6 +80,7 @@ struct ve_plan {
   std::vector<std::string> env{};
   std::vector<std::string> init{};
   std::string cwd = "/";  // the init's working directory
+  std::map<std::string, std::string> sysctl{};  // its namespaces' kernel parameters
   std::filesystem::path console{};  // the console log, which the monitor writes
   std::filesystem::path monitor{};
   proc_views_source proc_views{};  // the files bound over its /proc, and from where

@@ -257,3 +257,36 @@ TEST_CASE("a process runs as the user and with the limits given, what is masked 
   // In its mount namespace only.
   CHECK(std::filesystem::file_size("/etc/hostname") > 0);
 }
+
+TEST_CASE("a process is made in the namespaces it joins, new ones beside them", "[ns]") {
+  test::require_root();
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "30"};
+  holder.namespaces.add(ns_type::pid).add(ns_type::net).add(ns_type::uts);
+  holder.hostname = "holder";
+  holder.detach = true;
+  auto target = MUST(spawn(holder));
+  auto net = MUST(ns_handle::open(target.pid(), ns_type::net));
+  auto pid = MUST(ns_handle::open(target.pid(), ns_type::pid));
+
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "hostname; readlink /proc/self/ns/net; echo $$"};
+  spec.namespaces.add(ns_type::uts);
+  spec.hostname = "joiner";
+  spec.join = {{ns_type::net, net.fd()}, {ns_type::pid, pid.fd()}};
+  spec.helper = first_child_way();
+  auto [code, out] = run_captured(spec);
+  CHECK(code == 0);
+  const auto net_inode = MUST(net.inode());
+  // Its own hostname, the holder's network namespace, a PID after the holder's 1.
+  CHECK_THAT(out, Catch::Matches(fmt::format("joiner\nnet:\\[{}\\]\n[0-9]+\n", net_inode)));
+  CHECK(out.substr(out.rfind(']') + 2) != "1\n");
+
+  spawn_spec refused = spec;
+  refused.namespaces.add(ns_type::net);
+  auto r = spawn(refused);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::invalid_argument);
+  MUST(target.signal(SIGKILL));
+  CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
+}

@@ -7,6 +7,7 @@
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
+#include <ovz/namespaces.hpp>
 #include <ovz/oci_container.hpp>
 #include <ovz/ve.hpp>
 
@@ -175,11 +176,28 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
       "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys rw || echo sys ro; "
       "echo uid $(id -u) gid $(id -g) groups $(id -G); "
       "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status; "
-      "grep 'Max open files' /proc/self/limits; ls /dev/null /dev/zero /dev/tty",
+      "grep 'Max open files' /proc/self/limits; ls /dev/null /dev/zero /dev/tty; "
+      "echo ping $(cat /proc/sys/net/ipv4/ping_group_range) shmmni $(cat /proc/sys/kernel/shmmni); "
+      "echo net $(readlink /proc/self/ns/net)",
       R"(, "noNewPrivileges": true,
          "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"]},
          "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}])",
-      "", R"({"uid": 1000, "gid": 1000, "additionalGids": [1000, 27]})");
+      R"(, "sysctl": {"net.ipv4.ping_group_range": "0 0", "kernel.shmmni": "123"})",
+      R"({"uid": 1000, "gid": 1000, "additionalGids": [1000, 27]})");
+  // A network namespace made beforehand, as Podman's netavark makes one, which it joins.
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "60"};
+  holder.namespaces.add(ns_type::net);
+  holder.detach = true;
+  auto netns = MUST(spawn(holder));
+  const auto netns_inode = MUST(MUST(ns_handle::open(netns.pid(), ns_type::net)).inode());
+  {
+    std::string text = test::read_text(b.dir / "config.json");
+    const std::string own = R"({"type": "network"})";
+    text.replace(text.find(own), own.size(),
+                 fmt::format(R"({{"type": "network", "path": "/proc/{}/ns/net"}})", netns.pid()));
+    std::ofstream(b.dir / "config.json") << text;
+  }
   pipe_pair out;
   oci_create_options opts;
   opts.stdout_fd = out.w.get();
@@ -196,6 +214,9 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   CHECK_THAT(said, Contains("NoNewPrivs:\t1\n"));
   CHECK_THAT(said, Catch::Matches("[\\s\\S]*Max open files +512 +600 +files[\\s\\S]*"));
   CHECK_THAT(said, Contains("/dev/null\n/dev/tty\n/dev/zero\n"));
+  CHECK_THAT(said, Contains("ping 0 0 shmmni 123\n"));
+  CHECK_THAT(said, Contains(fmt::format("net net:[{}]\n", netns_inode)));
+  MUST(netns.signal(SIGKILL));
   REQUIRE(wait_stopped(c));
   MUST(c.destroy());
   CHECK(test::leftovers(root).empty());
@@ -265,6 +286,12 @@ TEST_CASE("create refuses what it cannot run and leaves nothing behind", "[oci]"
   auto no_socket = oci_container::create(root.path(), "tty", tty.dir);
   REQUIRE_FALSE(no_socket);
   CHECK(no_socket.error().code() == errc::invalid_argument);
+
+  bundle host_wide(root.path() / "host-wide");
+  host_wide.configure("true", "", R"(, "sysctl": {"kernel.panic": "1"})");
+  auto sysctl = oci_container::create(root.path(), "host-wide", host_wide.dir);
+  REQUIRE_FALSE(sysctl);
+  CHECK_THAT(sysctl.error().message(), Contains("sysctl kernel.panic is the whole host's"));
 
   bundle filtered(root.path() / "filtered");
   filtered.configure("true", "", R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW"})");

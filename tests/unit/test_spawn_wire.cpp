@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sched.h>
+
 #include "kernel/spawn_wire.hpp"
 
 #include <sys/mount.h>
@@ -62,6 +64,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.uid = 1000;
   p.gid = 4294967294u;
   p.groups = {10, 20};
+  p.join_fds = {31, 32};
+  p.join_flags = {CLONE_NEWNET, CLONE_NEWPID};
 
   const std::string wire = detail::encode_plan(p, true);
   detail::received_plan r;
@@ -114,6 +118,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(q.start_gate == 23);
   CHECK((q.set_user && q.uid == 1000 && q.gid == 4294967294u));
   CHECK(q.groups == std::vector<int>{10, 20});
+  CHECK(q.join_fds == std::vector<int>{31, 32});
+  CHECK(q.join_flags == std::vector<int>{CLONE_NEWNET, CLONE_NEWPID});
 
   for (std::size_t cut : {std::size_t{0}, std::size_t{7}, wire.size() / 2, wire.size() - 1}) {
     detail::received_plan partial;
