@@ -26,6 +26,8 @@ packages=(
   # tests/integration: kills a command at a named system call
   strace
   crun runc
+  # tests/integration/test_podman.cpp: Podman and conmon drive ovz-oci as their runtime
+  podman conmon
   qemu-system-x86 kmod cpio
   # /proc views through LXCFS (tests/integration/test_proc_views.cpp runs one of its own)
   lxcfs

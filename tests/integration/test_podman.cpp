@@ -1,0 +1,152 @@
+// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -d, ps, logs,
+// top, inspect, stop, rm, an exit status passed on, and a fork bomb contained by a beancounter
+// given as an annotation. Podman's storage, its run directory and its configuration are the
+// test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
+// outlive the test) and, until ovz-oci applies seccomp, the profile unconfined.
+
+#include "support/program.hpp"
+#include "support/temp_dir.hpp"
+#include "support/temp_root.hpp"
+#include "support/text_file.hpp"
+
+#include <fmt/format.h>
+
+#include <stdlib.h>
+#include <sys/mount.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+using Catch::Contains;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool podman_here() { return std::system("command -v podman >/dev/null 2>&1") == 0; }
+
+// Podman configured to keep everything under `dir` and to run ovz-oci.
+struct podman_env {
+  explicit podman_env(const fs::path& dir) : dir(dir) {
+    // On a host whose root lacks CAP_SYS_RESOURCE (this lab's VM), no runtime may raise
+    // RLIMIT_NOFILE past the caller's: Podman's default of 1048576 fails with crun as well.
+    std::ofstream(dir / "containers.conf") << fmt::format(R"([containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+seccomp_profile = "unconfined"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{0}/events.log"
+lock_type = "file"
+tmp_dir = "{0}/tmp"
+runtime = "ovz-oci"
+runtime_supports_json = ["ovz-oci"]
+[engine.runtimes]
+ovz-oci = ["{1}"]
+)",
+                                                          dir.string(), OVZ_OCI_PATH);
+    std::ofstream(dir / "storage.conf") << fmt::format(
+        "[storage]\ndriver = \"overlay\"\ngraphroot = \"{0}/storage\"\nrunroot = \"{0}/run\"\n",
+        dir.string());
+    ::setenv("CONTAINERS_CONF", (dir / "containers.conf").c_str(), 1);
+    ::setenv("CONTAINERS_STORAGE_CONF", (dir / "storage.conf").c_str(), 1);
+    had_oci_root = fs::exists("/run/ovz-oci");
+  }
+  ~podman_env() {
+    run({"rm", "--all", "--force", "--time", "0"});
+    run({"rmi", "--all", "--force"});
+    // containers/storage keeps its overlay directory bound privately while it is in use.
+    for (const char* m : {"storage/overlay", "run/overlay"})
+      ::umount2((dir / m).c_str(), MNT_DETACH);
+    ::unsetenv("CONTAINERS_CONF");
+    ::unsetenv("CONTAINERS_STORAGE_CONF");
+    // Podman asks for `state` without --root, so its containers are under ovz-oci's default.
+    std::error_code ec;
+    if (!had_oci_root) fs::remove_all("/run/ovz-oci", ec);
+  }
+  ovz::test::outcome run(std::vector<std::string> args) const {
+    args.insert(args.begin(), "/usr/bin/podman");
+    return ovz::test::run_program(std::move(args));
+  }
+  fs::path dir;
+  bool had_oci_root = false;
+};
+
+std::string describe(const ovz::test::outcome& r) {
+  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", r.exit_code, r.out, r.err);
+}
+
+// A one-layer image of the host's static busybox, as `podman import` makes it.
+void import_busybox(const podman_env& p) {
+  const fs::path root = p.dir / "rootfs";
+  for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
+  fs::copy_file("/bin/busybox", root / "bin/busybox");
+  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname"})
+    fs::create_symlink("busybox", root / "bin" / applet);
+  const auto tar = p.dir / "rootfs.tar";
+  REQUIRE(ovz::test::run_program({"/bin/tar", "-C", root.string(), "-cf", tar.string(), "."})
+              .exit_code == 0);
+  auto imported = p.run({"import", tar.string(), "localhost/ovz-busybox"});
+  INFO(describe(imported));
+  REQUIRE(imported.exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
+  ovz::test::require_root();
+  if (!podman_here()) {
+    std::cout << "SKIPPED: podman is not installed (install-deps.sh installs it)\n";
+    return;
+  }
+  ovz::test::temp_dir dir;
+  podman_env p(dir.path);
+  import_busybox(p);
+  const std::string image = "localhost/ovz-busybox";
+
+  auto hello = p.run({"run", "--rm", "--network", "none", image, "/bin/echo", "hello"});
+  INFO(describe(hello));
+  CHECK(hello.exit_code == 0);
+  CHECK(hello.out == "hello\n");
+
+  // The container's exit status is Podman's, through conmon, the init's subreaper.
+  CHECK(p.run({"run", "--rm", "--network", "none", image, "/bin/sh", "-c", "exit 7"}).exit_code == 7);
+
+  auto started = p.run({"run", "-d", "--name", "ovz-bg", "--network", "none", "--hostname",
+                        "ovz-bg", image, "/bin/sh", "-c", "echo up; hostname; exec sleep 100"});
+  INFO(describe(started));
+  REQUIRE(started.exit_code == 0);
+  auto ps = p.run({"ps", "--format", "{{.Names}} {{.Status}}"});
+  CHECK_THAT(ps.out, Contains("ovz-bg Up"));
+  auto pid = p.run({"inspect", "--format", "{{.State.Pid}}", "ovz-bg"});
+  CHECK(pid.exit_code == 0);
+  CHECK(std::stoi(pid.out) > 0);
+  auto top = p.run({"top", "ovz-bg"});
+  INFO(describe(top));
+  CHECK_THAT(top.out, Contains("sleep 100"));
+  for (int i = 0; i < 100 && p.run({"logs", "ovz-bg"}).out != "up\novz-bg\n"; ++i)
+    ::usleep(50000);
+  CHECK(p.run({"logs", "ovz-bg"}).out == "up\novz-bg\n");
+  auto stopped = p.run({"stop", "--time", "1", "ovz-bg"});
+  INFO(describe(stopped));
+  CHECK(stopped.exit_code == 0);
+  CHECK_THAT(p.run({"ps", "-a", "--format", "{{.Names}} {{.Status}}"}).out,
+             Contains("ovz-bg Exited (137)"));
+  CHECK(p.run({"rm", "ovz-bg"}).exit_code == 0);
+
+  // A beancounter as an annotation: the bomb's shell ends at its first refused fork, having
+  // started no more sleeps than numproc leaves room for beside the shells.
+  auto bomb = p.run({"run", "--rm", "--network", "none", "--annotation",
+                     "org.openvz.ubc.numproc=16:16", image, "/bin/sh", "-c",
+                     "(for i in $(seq 40); do sleep 2 & echo >> /tmp/started; done) 2>/dev/null; "
+                     "sleep 3; echo started $(wc -l < /tmp/started)"});
+  INFO(describe(bomb));
+  CHECK(bomb.exit_code == 0);
+  REQUIRE(bomb.out.starts_with("started "));
+  const int started_sleeps = std::stoi(bomb.out.substr(8));
+  CHECK(started_sleeps <= 14);
+  CHECK(started_sleeps >= 8);
+}
