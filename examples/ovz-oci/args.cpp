@@ -101,6 +101,33 @@ std::vector<option> command_options(command c) {
               // The root is always pivoted into; the session keyring is the host's to keep.
               ignored("no-pivot"), ignored("no-new-keyring")};
     case command::kill: return {flag("all", "a", &arguments::all)};
+    case command::exec:
+      return {path("process", "p", &arguments::process),
+              path("pid-file", "", &arguments::pid_file),
+              path("console-socket", "", &arguments::console_socket),
+              flag("detach", "d", &arguments::detach),
+              flag("tty", "t", &arguments::tty),
+              {"cwd", "", true, [](arguments& a, std::string_view v) { a.cwd = v; return ovz::success(); }},
+              {"env", "e", true,
+               [](arguments& a, std::string_view v) { a.env.emplace_back(v); return ovz::success(); }},
+              {"user", "u", true,
+               [](arguments& a, std::string_view v) -> ovz::result<void> {
+                 const auto colon = v.find(':');
+                 auto uid = count("--user", v.substr(0, colon));
+                 if (!uid) return uid.error();
+                 auto gid = colon == std::string_view::npos ? uid : count("--user", v.substr(colon + 1));
+                 if (!gid) return gid.error();
+                 a.user = std::pair{*uid, *gid};
+                 return ovz::success();
+               }},
+              {"preserve-fds", "", true,
+               [](arguments& a, std::string_view v) -> ovz::result<void> {
+                 auto n = count("--preserve-fds", v);
+                 if (!n) return n.error();
+                 a.preserve_fds = *n;
+                 return ovz::success();
+               }},
+              ignored("no-new-privs"), ignored("ignore-paused")};
     case command::remove: return {flag("force", "f", &arguments::force)};
     case command::ps:
       return {{"format", "f", true, [](arguments& a, std::string_view v) -> ovz::result<void> {
@@ -118,7 +145,8 @@ struct named_command {
   command cmd;
 };
 
-constexpr std::array<named_command, 10> commands{{
+constexpr std::array<named_command, 11> commands{{
+    {"exec", command::exec},
     {"create", command::create}, {"start", command::start}, {"state", command::state},
     {"kill", command::kill},     {"delete", command::remove}, {"ps", command::ps},
     {"features", command::features}, {"version", command::version}, {"help", command::help},
@@ -198,7 +226,12 @@ ovz::result<arguments> parse(const std::vector<std::string_view>& argv) {
       words.insert(words.end(), argv.begin() + static_cast<long>(i) + 1, argv.end());
       break;
     }
-    // Options may come after the ID as well (urfave/cli's order is not enforced by callers).
+    // Options may come after the ID as well (urfave/cli's order is not enforced by callers),
+    // but exec's command after its ID is the command's.
+    if (a.cmd == command::exec && !words.empty()) {
+      words.push_back(argv[i]);
+      continue;
+    }
     auto taken = take_option(opts, argv, i, a, where);
     if (!taken) return taken.error();
     if (!*taken) words.push_back(argv[i]);
@@ -213,6 +246,13 @@ ovz::result<arguments> parse(const std::vector<std::string_view>& argv) {
       // What follows the ID is ps(1)'s options for runc's table output: not used here.
       if (words.empty()) return bad("ps needs the container's ID");
       a.id = words[0];
+      return a;
+    case command::exec:
+      if (words.empty()) return bad("exec needs the container's ID");
+      a.id = words[0];
+      a.args.assign(words.begin() + 1, words.end());
+      if (a.process.empty() && a.args.empty())
+        return bad("exec needs a command, or a process file (--process)");
       return a;
     case command::kill:
       if (words.empty() || words.size() > 2) return bad("usage: kill [--all] ID [SIGNAL]");
@@ -242,6 +282,8 @@ std::string usage() {
          "  kill [--all] ID [SIGNAL]\n"
          "  delete [--force] ID\n"
          "  ps [--format table|json] ID\n"
+         "  exec [--process FILE] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCKET]\n"
+         "       [--cwd DIR] [--env NAME=VALUE] [--user UID[:GID]] ID [COMMAND...]\n"
          "  features\n"
          "  --version\n"
          "\n"

@@ -13,7 +13,7 @@
 
 namespace ovz_oci {
 
-enum class command { help, version, features, create, start, state, kill, remove, ps };
+enum class command { help, version, features, create, start, state, kill, remove, ps, exec };
 
 struct arguments {
   command cmd = command::help;
@@ -32,6 +32,14 @@ struct arguments {
   bool force = false;  ///< delete --force
   int signal = 15;     ///< kill: SIGTERM unless given
   bool json = false;   ///< ps --format json
+  // exec's.
+  std::filesystem::path process{};  ///< a runtime-spec process object; else `args` and these:
+  std::vector<std::string> args{};
+  bool detach = false;
+  bool tty = false;
+  std::string cwd{};
+  std::vector<std::string> env{};
+  std::optional<std::pair<unsigned, unsigned>> user{};  ///< uid, gid
 };
 
 /// Parses argv (without the program name). errc::invalid_argument naming the option or word.

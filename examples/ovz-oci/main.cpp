@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -95,7 +97,7 @@ ovz::result<ovz::unique_fd> connect_console(const std::filesystem::path& path) {
 }
 
 int create(const arguments& a, const std::filesystem::path& root) {
-  ovz::oci_create_options opts;
+  ovz::oci_io opts;
   ovz::unique_fd console;
   if (!a.console_socket.empty()) {
     auto c = connect_console(a.console_socket);
@@ -115,6 +117,52 @@ int create(const arguments& a, const std::filesystem::path& root) {
     }
   }
   return 0;
+}
+
+// runc's exec: a process file, or the container's own process with another command.
+ovz::result<ovz::oci_process> exec_process(const arguments& a, const ovz::oci_container& c) {
+  if (!a.process.empty()) {
+    std::ifstream in(a.process);
+    if (!in)
+      return ovz::error(std::error_code(errno, std::system_category()),
+                        "open the process file " + a.process.string());
+    std::stringstream text;
+    text << in.rdbuf();
+    return ovz::parse_oci_process(text.str());
+  }
+  BOOST_OUTCOME_TRY(b, c.config());
+  ovz::oci_process p = b.process.value_or(ovz::oci_process{});
+  p.args = a.args;
+  p.terminal = a.tty;
+  if (!a.cwd.empty()) p.cwd = a.cwd;
+  p.env.insert(p.env.end(), a.env.begin(), a.env.end());
+  if (a.user) {
+    p.user.uid = a.user->first;
+    p.user.gid = a.user->second;
+  }
+  return p;
+}
+
+int exec(const arguments& a, ovz::oci_container& c) {
+  auto proc = exec_process(a, c);
+  if (!proc) return failed(a, proc.error());
+  ovz::oci_io io;
+  ovz::unique_fd console;
+  if (!a.console_socket.empty()) {
+    auto s = connect_console(a.console_socket);
+    if (!s) return failed(a, s.error());
+    console = std::move(*s);
+    io.console_socket = console.get();
+  }
+  auto p = c.exec(*proc, io, a.detach);
+  if (!p) return failed(a, p.error());
+  if (!a.pid_file.empty()) {
+    if (auto w = write_pid_file(a.pid_file, p->pid()); !w) return failed(a, w.error());
+  }
+  if (a.detach) return 0;
+  auto code = p->wait();
+  if (!code) return failed(a, code.error());
+  return *code;
 }
 
 int features() {
@@ -175,6 +223,7 @@ int run(const arguments& a) {
     case ovz_oci::command::remove:
       if (auto r = c->destroy(a.force); !r) return failed(a, r.error());
       return 0;
+    case ovz_oci::command::exec: return exec(a, *c);
     case ovz_oci::command::ps: {
       auto pids = c->processes();
       if (!pids) return failed(a, pids.error());

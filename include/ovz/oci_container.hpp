@@ -13,6 +13,7 @@
 
 #include <ovz/ctid.hpp>
 #include <ovz/export.hpp>
+#include <ovz/namespaces.hpp>
 #include <ovz/oci_bundle.hpp>
 #include <ovz/result.hpp>
 
@@ -46,15 +47,16 @@ struct oci_state {
 /// The state as runtime-spec JSON, as `runc state` prints it.
 OVZ_API std::string to_json(const oci_state& s);
 
-struct oci_create_options {
-  /// The container's stdin, stdout and stderr without a terminal: the caller's own by default,
-  /// which conmon and containerd's shim make their pipes.
+/// The stdio of a container's process (create's, exec's).
+struct oci_io {
+  /// stdin, stdout and stderr without a terminal: the caller's own by default, which conmon
+  /// and containerd's shim make their pipes.
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;
   /// With process.terminal: a connected AF_UNIX socket the pseudo-terminal's master side is
-  /// sent over (one SCM_RIGHTS message, as runc sends it), its slave side the container's
-  /// /dev/console and stdio. Required then, refused otherwise (errc::invalid_argument).
+  /// sent over (one SCM_RIGHTS message, as runc sends it), its slave side the process's stdio
+  /// and controlling terminal. Required then, refused otherwise (errc::invalid_argument).
   int console_socket = -1;
 };
 
@@ -75,7 +77,7 @@ class OVZ_API oci_container {
   /// errc::already_exists; anything refused leaves nothing of the container behind.
   static result<oci_container> create(const std::filesystem::path& root, std::string id,
                                       const std::filesystem::path& bundle,
-                                      const oci_create_options& opts = {});
+                                      const oci_io& io = {});
   /// The existing container `id`; errc::not_found ("container does not exist") otherwise.
   static result<oci_container> open(const std::filesystem::path& root, std::string_view id);
 
@@ -83,6 +85,8 @@ class OVZ_API oci_container {
   ctid ve() const noexcept { return ve_; }
 
   result<oci_state> state() const;
+  /// config.json as it was at create (a copy the container keeps: the bundle is its owner's).
+  result<oci_bundle> config() const;
   /// Lets the created container's process run; errc::already_running or errc::not_running
   /// when it is not `created`.
   result<void> start();
@@ -96,6 +100,13 @@ class OVZ_API oci_container {
   result<void> destroy(bool force = false);
   /// The host PIDs of the container's processes.
   result<std::vector<pid_t>> processes() const;
+  /// Starts `proc` in the created or running container (runc exec): in its namespaces,
+  /// cgroup and root, as proc's user with its capabilities, limits and environment; returns
+  /// once it runs the program. `detach`: its parent exits, so that the caller's subreaper
+  /// (conmon, the shim) adopts it, and the process returned is it; else the process returned
+  /// is the caller's child that waits for it, whose wait() gives its exit status. A stopped
+  /// container is errc::not_running, a paused one errc::suspended.
+  result<process> exec(const oci_process& proc, const oci_io& io = {}, bool detach = true);
 
  private:
   oci_container(std::filesystem::path root, std::string id, ctid ve)

@@ -7,10 +7,13 @@
 #include "kernel/files.hpp"
 #include "kernel/proc_stat.hpp"
 #include "oci/oci_plan.hpp"
+#include "oci/oci_process.hpp"
 #include "oci/oci_source.hpp"
 #include "oci/record.hpp"
 #include "ve/live_state.hpp"
+#include "ve/monitor.hpp"
 #include "ve/plan_apply.hpp"
+#include "ve/ve_namespaces.hpp"
 #include "ve/ve_op.hpp"
 
 #include <fcntl.h>
@@ -81,7 +84,7 @@ result<ve_config> ve_config_for(const oci_bundle& b, const std::string& id, cons
 // under the VE's lock.
 result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b,
                           const ve_params& params, oci_record r, const oci_paths& paths,
-                          const oci_create_options& opts) {
+                          const oci_io& io) {
   BOOST_OUTCOME_TRY(v, ve::open(*r.ve, root));
   return detail::ve_op::run(v, locked, [&](detail::ve_op& op) -> result<oci_record> {
     // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first.
@@ -95,7 +98,7 @@ result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b
     // nor start's waits for the other.
     unique_fd gate(::open(paths.gate.c_str(), O_RDWR | O_CLOEXEC));
     if (!gate) return detail::sys_fail(errno, "open {}", paths.gate.string());
-    detail::oci_source source(*b.process, opts, gate.get());
+    detail::oci_source source(*b.process, io, gate.get());
     auto init = detail::apply_plan(plan, op.layout, op.host(), source);
     if (!init) {
       op.cg().remove_if_unused(op.layout.cgroup_parent);
@@ -130,6 +133,17 @@ result<void> forget(const std::filesystem::path& root, const oci_record& r, cons
 
 result<std::string> read_text(const std::filesystem::path& p) { return detail::read_file(p.string()); }
 
+// runc's rule: a terminal needs the socket its master side goes to, and the socket a terminal.
+result<void> check_terminal(const oci_process& proc, const oci_io& io) {
+  if (proc.terminal && io.console_socket < 0)
+    return detail::fail(errc::invalid_argument,
+                        "process.terminal is set: a console socket is needed for the terminal");
+  if (!proc.terminal && io.console_socket >= 0)
+    return detail::fail(errc::invalid_argument,
+                        "a console socket was given but process.terminal is not set");
+  return success();
+}
+
 }  // namespace
 
 const char* to_string(oci_status s) noexcept {
@@ -159,17 +173,12 @@ result<void> oci_container::check_id(std::string_view id) {
 
 result<oci_container> oci_container::create(const std::filesystem::path& root, std::string id,
                                             const std::filesystem::path& bundle,
-                                            const oci_create_options& opts) {
+                                            const oci_io& io) {
   BOOST_OUTCOME_TRY(check_id(id));
   BOOST_OUTCOME_TRY(b, load_oci_bundle(bundle));
   if (!b.process)
     return detail::fail(errc::bad_config, "{}/config.json has no process", bundle.string());
-  if (b.process->terminal && opts.console_socket < 0)
-    return detail::fail(errc::invalid_argument,
-                        "process.terminal is set: a console socket is needed for the terminal");
-  if (!b.process->terminal && opts.console_socket >= 0)
-    return detail::fail(errc::invalid_argument,
-                        "a console socket was given but process.terminal is not set");
+  BOOST_OUTCOME_TRY(check_terminal(*b.process, io));
   BOOST_OUTCOME_TRY(params, oci_params(b.resources, b.annotations));
   const oci_paths paths = detail::oci_paths_of(root, id);
 
@@ -202,7 +211,7 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
       return reserved.error();
     }
   }
-  auto launched = launch(root, b, params, r, paths, opts);
+  auto launched = launch(root, b, params, r, paths, io);
   if (!launched) {
     detail::logged(forget(root, r, paths), "forget the container " + id);
     return launched.error();
@@ -224,9 +233,7 @@ result<oci_state> oci_container::state() const {
   s.bundle = r.bundle;
   s.created = r.created;
   s.ve = r.ve;
-  if (auto json = read_text(paths.config)) {
-    if (auto b = parse_oci_config(*json, r.bundle)) s.annotations = std::move(b->annotations);
-  }
+  if (auto b = config()) s.annotations = std::move(b->annotations);
   if (!init_alive(r)) return s;
   s.pid = r.init_pid;
   std::error_code ec;
@@ -240,6 +247,13 @@ result<oci_state> oci_container::state() const {
   }));
   s.status = frozen ? oci_status::paused : oci_status::running;
   return s;
+}
+
+result<oci_bundle> oci_container::config() const {
+  const oci_paths paths = detail::oci_paths_of(root_, id_);
+  BOOST_OUTCOME_TRY(r, detail::load_record(paths, id_));
+  BOOST_OUTCOME_TRY(json, read_text(paths.config));
+  return parse_oci_config(json, r.bundle);
 }
 
 result<void> oci_container::start() {
@@ -305,6 +319,29 @@ result<void> oci_container::destroy(bool force) {
   auto held = lock_ids(root_);
   if (!held) return held.error();
   return forget(root_, r, detail::oci_paths_of(root_, id_));
+}
+
+result<process> oci_container::exec(const oci_process& proc, const oci_io& io, bool detach) {
+  BOOST_OUTCOME_TRY(check_terminal(proc, io));
+  BOOST_OUTCOME_TRY(s, state());
+  if (s.status == oci_status::stopped)
+    return detail::fail(errc::not_running, "cannot exec in a stopped container: {}", id_);
+  if (s.status == oci_status::paused)
+    return detail::fail(errc::suspended, "cannot exec in a paused container: {}", id_);
+  BOOST_OUTCOME_TRY(init, process::open(s.pid));
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
+  spawn_spec spec;
+  detail::set_process(spec, proc, io);
+  spec.helper = detail::spawn_helper();
+  spec.detach = detach;
+  spec.prepare = [&](pid_t pid) { return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid); };
+  BOOST_OUTCOME_TRY(which, detail::ve_namespaces(init));
+  auto child = spawn_in(init, which, spec);
+  if (!child)
+    return detail::unless_stopped(op.cg(), op.layout, init,
+                                  detail::with_context(child.error(), "exec in " + id_));
+  return child;
 }
 
 std::string to_json(const oci_state& s) {

@@ -3,11 +3,11 @@
 #include "fail.hpp"
 #include "kernel/ns_sysctl.hpp"
 #include "oci/bundle_storage.hpp"
+#include "oci/oci_process.hpp"
 #include "ve/cgroup_view.hpp"
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 
-#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -275,20 +275,6 @@ result<std::vector<device_rule>> device_rules(const oci_bundle& b) {
   return rules;
 }
 
-// The capabilities the bounding set loses: all this kernel has but the bundle's bounding set.
-// Without a capabilities object, the set runc and Podman give by default.
-std::vector<int> dropped(const oci_process& p) {
-  static const std::vector<int> defaults = {
-      CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,       CAP_FSETID,           CAP_KILL,
-      CAP_SETGID, CAP_SETUID,       CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-      CAP_SETFCAP, CAP_AUDIT_WRITE, CAP_MKNOD,        CAP_NET_RAW};
-  const std::vector<int>& keep = p.capabilities ? p.capabilities->bounding : defaults;
-  std::vector<int> out;
-  for (int cap = 0; cap < static_cast<int>(::cap_max_bits()); ++cap)
-    if (std::find(keep.begin(), keep.end(), cap) == keep.end()) out.push_back(cap);
-  return out;
-}
-
 }  // namespace
 
 result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::filesystem::path& root,
@@ -350,7 +336,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.limits = limits_for(params, fields_for(params), l.id.value());
   BOOST_OUTCOME_TRY(rules, device_rules(b));
   p.device_rules = std::move(rules);
-  p.confine.drop_capabilities = dropped(*b.process);
+  p.confine.drop_capabilities = dropped_capabilities(*b.process);
   p.confine.no_new_privs = b.process->no_new_privileges;
   if (b.find(ns_type::uts)) p.hostname = b.hostname;
   p.env = b.process->env;

@@ -3,19 +3,17 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/ns_sysctl.hpp"
+#include "oci/oci_process.hpp"
 #include "ve/monitor.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 
 namespace ovz::detail {
 
 result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
                                   int cgroup_fd, init_preparation prep) {
   spawn_spec spec;
-  spec.argv = plan.init;
-  spec.env = plan.env;
-  spec.cwd = plan.cwd;
+  set_process(spec, proc_, io_);
   spec.namespaces = plan.namespaces;
   std::vector<unique_fd> joined;
   for (const auto& [type, path] : plan.join) {
@@ -31,24 +29,6 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.helper = spawn_helper();
   spec.detach = true;
   spec.start_gate = gate_;
-  spec.new_session = true;
-  if (proc_.terminal) {
-    spec.pty_socket = io_.console_socket;
-  } else {
-    spec.stdin_fd = io_.stdin_fd;
-    spec.stdout_fd = io_.stdout_fd;
-    spec.stderr_fd = io_.stderr_fd;
-  }
-  spec.drop_capabilities = plan.confine.drop_capabilities;
-  spec.no_new_privs = plan.confine.no_new_privs;
-  spec.user = process_user{proc_.user.uid, proc_.user.gid, proc_.user.additional_gids};
-  for (const auto& r : proc_.rlimits) {
-    if (r.resource == RLIMIT_NOFILE) {
-      spec.nofile = resource_limit{r.soft, r.hard};
-    } else {
-      spec.rlimits.push_back({r.resource, {r.soft, r.hard}});
-    }
-  }
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);
   const std::optional<int> oom = proc_.oom_score_adj;

@@ -7,6 +7,7 @@
 #include <ovz/oci_bundle.hpp>
 #include <ovz/oci_container.hpp>
 
+#include "oci/oci_process.hpp"
 #include "ve/plan_apply.hpp"
 
 namespace ovz::detail {
@@ -14,14 +15,14 @@ namespace ovz::detail {
 class oci_source final : public process_source {
  public:
   /// `gate`: the descriptor the process reads its start from (spawn_spec::start_gate).
-  oci_source(const oci_process& proc, const oci_create_options& io, int gate)
+  oci_source(const oci_process& proc, const oci_io& io, int gate)
       : proc_(proc), io_(io), gate_(gate) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
 
  private:
   const oci_process& proc_;
-  const oci_create_options& io_;
+  oci_io io_;
   int gate_;
 };
 

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -111,7 +112,7 @@ TEST_CASE("an OCI container waits after create, runs at start, and delete leaves
   bundle b(root.path() / "bundle");
   b.configure("echo hello from $(hostname) as pid $$; read line; echo got $line");
   pipe_pair in, out;
-  oci_create_options opts;
+  oci_io opts;
   opts.stdin_fd = in.r.get();
   opts.stdout_fd = out.w.get();
   auto c = MUST(oci_container::create(root.path(), "web-1", b.dir, opts));
@@ -199,7 +200,7 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
     std::ofstream(b.dir / "config.json") << text;
   }
   pipe_pair out;
-  oci_create_options opts;
+  oci_io opts;
   opts.stdout_fd = out.w.get();
   auto c = MUST(oci_container::create(root.path(), "conf-1", b.dir, opts));
   MUST(c.start());
@@ -343,6 +344,52 @@ TEST_CASE("kill and delete of OCI containers behave as runc's", "[oci]") {
   CHECK(test::cgroup_parents(root).empty());
 }
 
+TEST_CASE("exec runs a process in an OCI container, as its caller's child or detached",
+          "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("exec sleep 30");
+  auto c = MUST(oci_container::create(root.path(), "x1", b.dir));
+  MUST(c.start());
+  const pid_t init = MUST(c.state()).pid;
+
+  oci_process p;
+  p.args = {"/bin/sh", "-c", "echo $(hostname) $$ $(id -u); exit 3"};
+  p.env = {"PATH=/bin"};
+  p.user.uid = 1000;
+  pipe_pair out;
+  oci_io io;
+  io.stdout_fd = out.w.get();
+  auto fg = MUST(c.exec(p, io, false));
+  CHECK(MUST(fg.wait()) == 3);
+  const std::string said = out.drain();
+  // The container's hostname, a PID of its namespace (not 1: init is), uid 1000.
+  CHECK_THAT(said, Catch::Matches("oci-test [0-9]+ 1000\n"));
+  CHECK(said.find(" 1 ") == std::string::npos);
+
+  p.args = {"/bin/sleep", "30"};
+  auto bg = MUST(c.exec(p, {}, true));
+  const auto pids = MUST(c.processes());
+  CHECK(std::find(pids.begin(), pids.end(), bg.pid()) != pids.end());
+  CHECK(std::find(pids.begin(), pids.end(), init) != pids.end());
+  CHECK(test::read_text(fmt::format("/proc/{}/comm", bg.pid())) == "sleep\n");
+
+  p.args = {"/bin/no-such-program"};
+  auto missing = c.exec(p);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().sys_errno() == ENOENT);
+
+  MUST(c.kill(SIGKILL, true));
+  REQUIRE(wait_stopped(c));
+  p.args = {"/bin/true"};
+  auto stopped = c.exec(p);
+  REQUIRE_FALSE(stopped);
+  CHECK(stopped.error().code() == errc::not_running);
+  MUST(c.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
   test::require_root();
   test::temp_root root;
@@ -374,6 +421,22 @@ TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
   auto ps = oci({"ps", "--format", "json", "cli-1"});
   CHECK(ps.exit_code == 0);
   CHECK(ps.out == fmt::format("[{}]\n", pid));
+  auto in = oci({"exec", "cli-1", "/bin/sh", "-c", "echo from $(hostname); exit 4"});
+  CHECK(in.exit_code == 4);
+  CHECK(in.out == "from oci-test\n");
+  const auto process_file = root.path() / "process.json";
+  std::ofstream(process_file) << R"({"args": ["/bin/sleep", "20"], "cwd": "/", "env": ["PATH=/bin"]})";
+  const auto exec_pid_file = root.path() / "exec.pid";
+  // Detached, the process keeps exec's stdio: a file here too.
+  auto detached = test::run_program(
+      {"/bin/sh", "-c",
+       fmt::format("exec {} --root {} exec --process {} --detach --pid-file {} cli-1 >{} 2>&1",
+                   OVZ_OCI_PATH, r, process_file.string(), exec_pid_file.string(),
+                   (root.path() / "exec.out").string())});
+  CHECK(detached.exit_code == 0);
+  CHECK(test::read_text(root.path() / "exec.out").empty());
+  const std::string exec_pid = test::read_text(exec_pid_file);
+  CHECK_THAT(oci({"ps", "--format", "json", "cli-1"}).out, Contains(exec_pid));
   CHECK(oci({"kill", "cli-1", "KILL"}).exit_code == 0);
   for (int i = 0; i < 500 && oci({"state", "cli-1"}).out.find("stopped") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

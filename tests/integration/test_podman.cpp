@@ -1,6 +1,6 @@
-// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -d, ps, logs,
-// top, inspect, stop, rm, an exit status passed on, and a fork bomb contained by a beancounter
-// given as an annotation. Podman's storage, its run directory and its configuration are the
+// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -t, run -d,
+// ps, logs, top, inspect, exec, exec -t, stop, rm, exit statuses passed on, and a fork bomb
+// contained by a beancounter given as an annotation. Podman's storage, its run directory and its configuration are the
 // test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
 // outlive the test) and, until ovz-oci applies seccomp, the profile unconfined.
 
@@ -84,7 +84,7 @@ void import_busybox(const podman_env& p) {
   const fs::path root = p.dir / "rootfs";
   for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
   fs::copy_file("/bin/busybox", root / "bin/busybox");
-  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname"})
+  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname", "tty"})
     fs::create_symlink("busybox", root / "bin" / applet);
   const auto tar = p.dir / "rootfs.tar";
   REQUIRE(ovz::test::run_program({"/bin/tar", "-C", root.string(), "-cf", tar.string(), "."})
@@ -112,6 +112,10 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   CHECK(hello.exit_code == 0);
   CHECK(hello.out == "hello\n");
 
+  auto terminal = p.run({"run", "--rm", "-t", "--network", "none", image, "/bin/tty"});
+  INFO(describe(terminal));
+  CHECK_THAT(terminal.out, Catch::StartsWith("/dev/pts/0"));
+
   // The container's exit status is Podman's, through conmon, the init's subreaper.
   CHECK(p.run({"run", "--rm", "--network", "none", image, "/bin/sh", "-c", "exit 7"}).exit_code == 7);
 
@@ -130,6 +134,16 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   for (int i = 0; i < 100 && p.run({"logs", "ovz-bg"}).out != "up\novz-bg\n"; ++i)
     ::usleep(50000);
   CHECK(p.run({"logs", "ovz-bg"}).out == "up\novz-bg\n");
+  auto in = p.run({"exec", "ovz-bg", "/bin/sh", "-c", "echo in $(hostname); exit 5"});
+  INFO(describe(in));
+  CHECK(in.exit_code == 5);
+  CHECK(in.out == "in ovz-bg\n");
+  // A terminal: the console socket's protocol between conmon and the runtime.
+  auto tty = p.run({"exec", "-t", "ovz-bg", "/bin/tty"});
+  INFO(describe(tty));
+  CHECK(tty.exit_code == 0);
+  CHECK_THAT(tty.out, Catch::StartsWith("/dev/pts/"));
+  CHECK(p.run({"exec", "ovz-bg", "/bin/no-such-program"}).exit_code == 127);
   auto stopped = p.run({"stop", "--time", "1", "ovz-bg"});
   INFO(describe(stopped));
   CHECK(stopped.exit_code == 0);

@@ -1,0 +1,47 @@
+#include "oci/oci_process.hpp"
+
+#include <sys/capability.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+
+namespace ovz::detail {
+
+std::vector<int> dropped_capabilities(const oci_process& p) {
+  static const std::vector<int> defaults = {
+      CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,       CAP_FSETID,           CAP_KILL,
+      CAP_SETGID, CAP_SETUID,       CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+      CAP_SETFCAP, CAP_AUDIT_WRITE, CAP_MKNOD,        CAP_NET_RAW};
+  const std::vector<int>& keep = p.capabilities ? p.capabilities->bounding : defaults;
+  std::vector<int> out;
+  for (int cap = 0; cap < static_cast<int>(::cap_max_bits()); ++cap)
+    if (std::find(keep.begin(), keep.end(), cap) == keep.end()) out.push_back(cap);
+  return out;
+}
+
+void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io) {
+  spec.argv = p.args;
+  spec.env = p.env;
+  spec.cwd = p.cwd;
+  // A session of its own: a terminal becomes its controlling one.
+  spec.new_session = true;
+  if (p.terminal) {
+    spec.pty_socket = io.console_socket;
+  } else {
+    spec.stdin_fd = io.stdin_fd;
+    spec.stdout_fd = io.stdout_fd;
+    spec.stderr_fd = io.stderr_fd;
+  }
+  spec.drop_capabilities = dropped_capabilities(p);
+  spec.no_new_privs = p.no_new_privileges;
+  spec.user = process_user{p.user.uid, p.user.gid, p.user.additional_gids};
+  for (const auto& r : p.rlimits) {
+    if (r.resource == RLIMIT_NOFILE) {
+      spec.nofile = resource_limit{r.soft, r.hard};
+    } else {
+      spec.rlimits.push_back({r.resource, {r.soft, r.hard}});
+    }
+  }
+}
+
+}  // namespace ovz::detail

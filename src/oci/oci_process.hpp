@@ -1,0 +1,21 @@
+#pragma once
+// What config.json's process (or exec's process file) makes of a spawn: the program, its
+// environment and directory, the user it runs as, its limits, capabilities and
+// no_new_privileges, and its stdio or terminal. Shared by create's process and exec's.
+
+#include <ovz/namespaces.hpp>
+#include <ovz/oci_bundle.hpp>
+#include <ovz/oci_container.hpp>
+
+#include <vector>
+
+namespace ovz::detail {
+
+/// The capabilities its bounding set loses: all this kernel has but the process's bounding
+/// set, or without a capabilities object, but the set runc and Podman give by default.
+std::vector<int> dropped_capabilities(const oci_process& p);
+
+/// Sets `spec` up to run `p`.
+void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io);
+
+}  // namespace ovz::detail
