@@ -129,6 +129,7 @@ std::vector<option> command_options(command c) {
                }},
               ignored("no-new-privs"), ignored("ignore-paused")};
     case command::remove: return {flag("force", "f", &arguments::force)};
+    case command::update: return {path("resources", "r", &arguments::resources)};
     case command::ps:
       return {{"format", "f", true, [](arguments& a, std::string_view v) -> ovz::result<void> {
                  if (v != "json" && v != "table")
@@ -145,8 +146,9 @@ struct named_command {
   command cmd;
 };
 
-constexpr std::array<named_command, 11> commands{{
-    {"exec", command::exec},
+constexpr std::array<named_command, 14> commands{{
+    {"exec", command::exec},     {"pause", command::pause},   {"resume", command::resume},
+    {"update", command::update},
     {"create", command::create}, {"start", command::start}, {"state", command::state},
     {"kill", command::kill},     {"delete", command::remove}, {"ps", command::ps},
     {"features", command::features}, {"version", command::version}, {"help", command::help},
@@ -254,6 +256,13 @@ ovz::result<arguments> parse(const std::vector<std::string_view>& argv) {
       if (a.process.empty() && a.args.empty())
         return bad("exec needs a command, or a process file (--process)");
       return a;
+    case command::update:
+      if (words.size() != 1) return bad("update needs exactly one container ID");
+      if (a.resources.empty())
+        return bad("update needs --resources FILE (or - for stdin): its other options are not "
+                   "supported");
+      a.id = words[0];
+      return a;
     case command::kill:
       if (words.empty() || words.size() > 2) return bad("usage: kill [--all] ID [SIGNAL]");
       a.id = words[0];
@@ -282,6 +291,9 @@ std::string usage() {
          "  kill [--all] ID [SIGNAL]\n"
          "  delete [--force] ID\n"
          "  ps [--format table|json] ID\n"
+         "  pause ID\n"
+         "  resume ID\n"
+         "  update --resources FILE|- ID\n"
          "  exec [--process FILE] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCKET]\n"
          "       [--cwd DIR] [--env NAME=VALUE] [--user UID[:GID]] ID [COMMAND...]\n"
          "  features\n"

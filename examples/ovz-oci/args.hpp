@@ -13,7 +13,9 @@
 
 namespace ovz_oci {
 
-enum class command { help, version, features, create, start, state, kill, remove, ps, exec };
+enum class command {
+  help, version, features, create, start, state, kill, remove, ps, exec, pause, resume, update
+};
 
 struct arguments {
   command cmd = command::help;
@@ -40,6 +42,8 @@ struct arguments {
   std::string cwd{};
   std::vector<std::string> env{};
   std::optional<std::pair<unsigned, unsigned>> user{};  ///< uid, gid
+  // update's.
+  std::filesystem::path resources{};  ///< a LinuxResources object; "-": stdin
 };
 
 /// Parses argv (without the program name). errc::invalid_argument naming the option or word.

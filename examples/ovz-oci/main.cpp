@@ -18,6 +18,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -119,16 +120,25 @@ int create(const arguments& a, const std::filesystem::path& root) {
   return 0;
 }
 
+// A file's text, or stdin's for "-" (containerd's update).
+ovz::result<std::string> read_input(const std::filesystem::path& file) {
+  std::stringstream text;
+  if (file == "-") {
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(file);
+  if (!in)
+    return ovz::error(std::error_code(errno, std::system_category()), "open " + file.string());
+  text << in.rdbuf();
+  return text.str();
+}
+
 // runc's exec: a process file, or the container's own process with another command.
 ovz::result<ovz::oci_process> exec_process(const arguments& a, const ovz::oci_container& c) {
   if (!a.process.empty()) {
-    std::ifstream in(a.process);
-    if (!in)
-      return ovz::error(std::error_code(errno, std::system_category()),
-                        "open the process file " + a.process.string());
-    std::stringstream text;
-    text << in.rdbuf();
-    return ovz::parse_oci_process(text.str());
+    BOOST_OUTCOME_TRY(text, read_input(a.process));
+    return ovz::parse_oci_process(text);
   }
   BOOST_OUTCOME_TRY(b, c.config());
   ovz::oci_process p = b.process.value_or(ovz::oci_process{});
@@ -224,6 +234,20 @@ int run(const arguments& a) {
       if (auto r = c->destroy(a.force); !r) return failed(a, r.error());
       return 0;
     case ovz_oci::command::exec: return exec(a, *c);
+    case ovz_oci::command::pause:
+      if (auto r = c->pause(); !r) return failed(a, r.error());
+      return 0;
+    case ovz_oci::command::resume:
+      if (auto r = c->resume(); !r) return failed(a, r.error());
+      return 0;
+    case ovz_oci::command::update: {
+      auto text = read_input(a.resources);
+      if (!text) return failed(a, text.error());
+      auto resources = ovz::parse_oci_resources(*text);
+      if (!resources) return failed(a, resources.error());
+      if (auto r = c->update(*resources); !r) return failed(a, r.error());
+      return 0;
+    }
     case ovz_oci::command::ps: {
       auto pids = c->processes();
       if (!pids) return failed(a, pids.error());

@@ -98,6 +98,15 @@ class OVZ_API oci_container {
   /// and state; the bundle stays. A running or paused one only with `force`, which kills it
   /// and waits for it. Its ID is free again afterwards.
   result<void> destroy(bool force = false);
+  /// Freezes every process of the running container (its cgroup's freezer): state() says
+  /// `paused` until resume(). errc::not_running unless it runs.
+  result<void> pause();
+  /// Lets a paused container run on; errc::not_running unless it is paused.
+  result<void> resume();
+  /// Changes the running (or paused) container's limits at once, as `resources` names them
+  /// (an update's resources file): what it does not name stays; saved in its CTID.conf too.
+  /// errc::not_running before start and after it stopped.
+  result<void> update(const oci_resources& resources);
   /// The host PIDs of the container's processes.
   result<std::vector<pid_t>> processes() const;
   /// Starts `proc` in the created or running container (runc exec): in its namespaces,

@@ -276,6 +276,34 @@ result<void> oci_container::start() {
   return success();
 }
 
+result<void> oci_container::pause() {
+  BOOST_OUTCOME_TRY(s, state());
+  if (s.status != oci_status::running)
+    return detail::fail(errc::not_running, "container not running: {} is {}", id_, to_string(s.status));
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  return detail::ve_op::run(v, locked, [](detail::ve_op& op) { return op.cg().freeze(op.layout.cgroup); });
+}
+
+result<void> oci_container::resume() {
+  BOOST_OUTCOME_TRY(s, state());
+  if (s.status != oci_status::paused)
+    return detail::fail(errc::not_running, "container not paused: {} is {}", id_, to_string(s.status));
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  return detail::ve_op::run(v, locked, [](detail::ve_op& op) { return op.cg().thaw(op.layout.cgroup); });
+}
+
+result<void> oci_container::update(const oci_resources& resources) {
+  BOOST_OUTCOME_TRY(s, state());
+  // A created container's process has not started: its VE is not running yet, so a change
+  // would reach CTID.conf only.
+  if (s.status == oci_status::stopped || s.status == oci_status::created)
+    return detail::fail(errc::not_running, "container not running: {} is {}", id_,
+                        to_string(s.status));
+  BOOST_OUTCOME_TRY(params, oci_params(resources));
+  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
+  return v.set(params, true);
+}
+
 result<std::vector<pid_t>> oci_container::processes() const {
   BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
   return detail::ve_op::run(v, {}, [](detail::ve_op& op) { return op.cg().procs(op.layout.cgroup); });

@@ -328,6 +328,10 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
       p.join.emplace_back(n.type, n.path);
     }
   }
+  // Its own cgroup namespace whatever the bundle says (Podman asks for none on cgroup v1):
+  // the cgroup view mounted in it is a VE's, whose writable name=systemd and unified
+  // hierarchies would otherwise be the host's own roots.
+  if (!b.find(ns_type::cgroup)) p.namespaces.add(ns_type::cgroup);
   p.sysctl = b.sysctl;
   p.storage = bundle_storage(b.root, l.mount_point);
   p.root = l.mount_point;

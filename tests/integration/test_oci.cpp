@@ -179,7 +179,8 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
       "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status; "
       "grep 'Max open files' /proc/self/limits; ls /dev/null /dev/zero /dev/tty; "
       "echo ping $(cat /proc/sys/net/ipv4/ping_group_range) shmmni $(cat /proc/sys/kernel/shmmni); "
-      "echo net $(readlink /proc/self/ns/net)",
+      "echo net $(readlink /proc/self/ns/net); "
+      "echo cgroups outside $(grep -cv ':/$' /proc/self/cgroup)",
       R"(, "noNewPrivileges": true,
          "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"]},
          "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}])",
@@ -217,6 +218,8 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   CHECK_THAT(said, Contains("/dev/null\n/dev/tty\n/dev/zero\n"));
   CHECK_THAT(said, Contains("ping 0 0 shmmni 123\n"));
   CHECK_THAT(said, Contains(fmt::format("net net:[{}]\n", netns_inode)));
+  // A cgroup namespace of its own though config.json asks for none: its cgroups are its roots.
+  CHECK_THAT(said, Contains("cgroups outside 0\n"));
   MUST(netns.signal(SIGKILL));
   REQUIRE(wait_stopped(c));
   MUST(c.destroy());
@@ -387,6 +390,42 @@ TEST_CASE("exec runs a process in an OCI container, as its caller's child or det
   REQUIRE_FALSE(stopped);
   CHECK(stopped.error().code() == errc::not_running);
   MUST(c.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("an OCI container is paused and resumed, and its limits updated live", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("exec sleep 30");
+  auto c = MUST(oci_container::create(root.path(), "p1", b.dir));
+  oci_resources r;
+  r.pids_limit = 40;
+  auto early = c.update(r);
+  REQUIRE_FALSE(early);
+  CHECK(early.error().code() == errc::not_running);
+  MUST(c.start());
+  const pid_t pid = MUST(c.state()).pid;
+  MUST(c.pause());
+  CHECK(MUST(c.state()).status == oci_status::paused);
+  CHECK(test::read_text(fmt::format("/proc/{}/stat", pid)).find(") S ") == std::string::npos);
+  auto twice = c.pause();
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().code() == errc::not_running);
+  MUST(c.update(r));  // paused: applied all the same
+  MUST(c.resume());
+  CHECK(MUST(c.state()).status == oci_status::running);
+
+  r.memory_limit = 96 << 20;
+  MUST(c.update(r));
+  auto v = MUST(ve::open(*MUST(c.state()).ve, root.path()));
+  for (const auto& row : MUST(v.beancounters()).stats) {
+    if (row.resource == ubc_resource::numproc) CHECK(row.limit == 40);
+    if (row.resource == ubc_resource::physpages)
+      CHECK(row.limit == (96u << 20) / static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
+  }
+  CHECK(MUST(v.config()).get("NUMPROC") == "40:40");
+  MUST(c.destroy(true));
   CHECK(test::leftovers(root).empty());
 }
 

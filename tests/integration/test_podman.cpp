@@ -144,6 +144,17 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   CHECK(tty.exit_code == 0);
   CHECK_THAT(tty.out, Catch::StartsWith("/dev/pts/"));
   CHECK(p.run({"exec", "ovz-bg", "/bin/no-such-program"}).exit_code == 127);
+  CHECK(p.run({"pause", "ovz-bg"}).exit_code == 0);
+  CHECK_THAT(p.run({"ps", "-a", "--format", "{{.Names}} {{.Status}}"}).out, Contains("ovz-bg Paused"));
+  CHECK(p.run({"unpause", "ovz-bg"}).exit_code == 0);
+  auto updated = p.run({"update", "--memory", "64m", "ovz-bg"});
+  INFO(describe(updated));
+  CHECK(updated.exit_code == 0);
+  // The VE's own view of its memory cgroup: v1's or v2's file, whichever the host has.
+  auto limit = p.run({"exec", "ovz-bg", "/bin/sh", "-c",
+                      "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                      "2>/dev/null"});
+  CHECK(limit.out == "67108864\n");
   auto stopped = p.run({"stop", "--time", "1", "ovz-bg"});
   INFO(describe(stopped));
   CHECK(stopped.exit_code == 0);

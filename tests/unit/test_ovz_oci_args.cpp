@@ -57,6 +57,17 @@ TEST_CASE("ovz-oci reads kill, delete and ps as their callers write them", "[ovz
   CHECK((a.cmd == command::remove && a.force));
   a = ok({"ps", "--format", "json", "c"});
   CHECK((a.cmd == command::ps && a.json));
+  a = ok({"update", "--resources", "-", "c"});
+  CHECK((a.cmd == command::update && a.resources == "-"));
+  CHECK(ok({"update", "--resources=/tmp/podman123", "c"}).resources == "/tmp/podman123");
+  CHECK(ok({"pause", "c"}).cmd == command::pause);
+  CHECK(ok({"resume", "c"}).cmd == command::resume);
+  a = ok({"exec", "--pid-file", "/p", "--process", "/f", "--detach", "--tty", "c"});
+  CHECK((a.cmd == command::exec && a.detach && a.tty && a.process == "/f" && a.id == "c"));
+  a = ok({"exec", "-e", "A=1", "--user", "1000:27", "c", "sh", "-c", "ls -l"});
+  CHECK(a.args == std::vector<std::string>{"sh", "-c", "ls -l"});
+  CHECK(a.env == std::vector<std::string>{"A=1"});
+  CHECK(a.user == std::pair<unsigned, unsigned>{1000, 27});
   CHECK(ok({"--version"}).cmd == command::version);
   CHECK(ok({"-v"}).cmd == command::version);
   CHECK(ok({"features"}).cmd == command::features);
@@ -74,4 +85,6 @@ TEST_CASE("ovz-oci refuses what it does not know, naming it", "[ovz-oci]") {
   CHECK(refused({"start"}) == "start needs exactly one container ID");
   CHECK(refused({"delete", "a", "b"}) == "delete needs exactly one container ID");
   CHECK(refused({"kill", "--all=yes", "c"}) == "--all=yes takes no value");
+  CHECK(refused({"update", "c"}).find("needs --resources") != std::string::npos);
+  CHECK(refused({"exec", "c"}) == "exec needs a command, or a process file (--process)");
 }
