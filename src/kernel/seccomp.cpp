@@ -28,12 +28,32 @@ std::uint32_t to_libseccomp(seccomp_action a, int errno_value) {
   return SCMP_ACT_ALLOW;
 }
 
+scmp_arg_cmp to_libseccomp(const seccomp_arg& a) {
+  switch (a.op) {
+    case seccomp_compare::eq: return SCMP_CMP(a.index, SCMP_CMP_EQ, a.value);
+    case seccomp_compare::ne: return SCMP_CMP(a.index, SCMP_CMP_NE, a.value);
+    case seccomp_compare::lt: return SCMP_CMP(a.index, SCMP_CMP_LT, a.value);
+    case seccomp_compare::le: return SCMP_CMP(a.index, SCMP_CMP_LE, a.value);
+    case seccomp_compare::gt: return SCMP_CMP(a.index, SCMP_CMP_GT, a.value);
+    case seccomp_compare::ge: return SCMP_CMP(a.index, SCMP_CMP_GE, a.value);
+    case seccomp_compare::masked_eq: return SCMP_CMP(a.index, SCMP_CMP_MASKED_EQ, a.mask, a.value);
+  }
+  return SCMP_CMP(a.index, SCMP_CMP_EQ, a.value);
+}
+
 // The rules of `profile`, with the calls in `notify` handed to the listener.
 result<std::vector<sock_filter>> compile_rules(const seccomp_profile& profile,
                                                const std::vector<std::string>& notify) {
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(
       seccomp_init(to_libseccomp(profile.default_action, profile.default_errno)), seccomp_release);
   if (!ctx) return fail(errc::unsupported, "seccomp_init failed");
+  for (const auto& name : profile.architectures) {
+    const std::uint32_t arch = seccomp_arch_resolve_name(name.c_str());
+    if (arch == 0) return fail(errc::bad_config, "unknown architecture \"{}\"", name);
+    // The machine's own is there already.
+    if (int rc = seccomp_arch_add(ctx.get(), arch); rc < 0 && rc != -EEXIST)
+      return sys_fail(-rc, "seccomp_arch_add {}", name);
+  }
   for (const auto& name : notify) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
     if (nr == __NR_SCMP_ERROR) return fail(errc::bad_config, "unknown system call \"{}\"", name);
@@ -44,11 +64,16 @@ result<std::vector<sock_filter>> compile_rules(const seccomp_profile& profile,
     const auto action = to_libseccomp(rule.action, rule.errno_value);
     // libseccomp refuses a rule that repeats the default action: it would change nothing.
     if (action == to_libseccomp(profile.default_action, profile.default_errno)) continue;
+    std::vector<scmp_arg_cmp> conditions;
+    for (const auto& a : rule.args) conditions.push_back(to_libseccomp(a));
     for (const auto& name : rule.syscalls) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) return fail(errc::bad_config, "unknown system call \"{}\"", name);
-      if (int rc = seccomp_rule_add(ctx.get(), action, nr, 0); rc < 0)
-        return sys_fail(-rc, "seccomp_rule_add {}", name);
+      const int rc = seccomp_rule_add_array(ctx.get(), action, nr,
+                                            static_cast<unsigned>(conditions.size()),
+                                            conditions.empty() ? nullptr : conditions.data());
+      // EEXIST: the call has a rule of another action already, the first one holds.
+      if (rc < 0 && rc != -EEXIST) return sys_fail(-rc, "seccomp_rule_add {}", name);
     }
   }
   // libseccomp writes the program to a descriptor; a memfd keeps it in memory.

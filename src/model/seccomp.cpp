@@ -2,6 +2,8 @@
 
 #include "fail.hpp"
 
+#include <fmt/format.h>
+
 #include <seccomp.h>
 
 #include <charconv>
@@ -73,6 +75,64 @@ std::string action_text(seccomp_action a, int errno_value) {
   return "allow";
 }
 
+constexpr std::pair<std::string_view, seccomp_compare> compare_ops[] = {
+    {"==", seccomp_compare::eq}, {"!=", seccomp_compare::ne}, {"<=", seccomp_compare::le},
+    {">=", seccomp_compare::ge}, {"<", seccomp_compare::lt},  {">", seccomp_compare::gt},
+};
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+// "0==8", "1<=0x10", "0&0x7e020000==0"
+std::optional<seccomp_arg> parse_condition(std::string_view word) {
+  seccomp_arg a;
+  if (word.empty() || word[0] < '0' || word[0] > '5') return std::nullopt;
+  a.index = static_cast<unsigned>(word[0] - '0');
+  word.remove_prefix(1);
+  if (!word.empty() && word[0] == '&') {
+    auto eq = word.find("==");
+    if (eq == std::string_view::npos) return std::nullopt;
+    auto mask = parse_number(word.substr(1, eq - 1));
+    auto value = parse_number(word.substr(eq + 2));
+    if (!mask || !value) return std::nullopt;
+    a.op = seccomp_compare::masked_eq;
+    a.mask = *mask;
+    a.value = *value;
+    return a;
+  }
+  for (const auto& [text, op] : compare_ops) {
+    if (word.substr(0, text.size()) != text) continue;
+    auto value = parse_number(word.substr(text.size()));
+    if (!value) return std::nullopt;
+    a.op = op;
+    a.value = *value;
+    return a;
+  }
+  return std::nullopt;
+}
+
+// Small numbers (modes, flags' values) in decimal, masks and large ones in hex.
+std::string number_text(std::uint64_t v) {
+  return v < 0x1000 ? std::to_string(v) : fmt::format("{:#x}", v);
+}
+
+std::string condition_text(const seccomp_arg& a) {
+  if (a.op == seccomp_compare::masked_eq)
+    return fmt::format("{}&{:#x}=={}", a.index, a.mask, number_text(a.value));
+  for (const auto& [text, op] : compare_ops)
+    if (op == a.op) return fmt::format("{}{}{}", a.index, text, number_text(a.value));
+  return "";
+}
+
 }  // namespace
 
 result<seccomp_profile> seccomp_profile::parse(std::string_view text, std::string_view origin) {
@@ -89,7 +149,8 @@ result<seccomp_profile> seccomp_profile::parse(std::string_view text, std::strin
     // be an action or a system call name, never the line.
     auto bad = [&](std::string_view what, std::string_view word) {
       const bool name_like = std::all_of(word.begin(), word.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("_:=&<>!").find(c) != std::string_view::npos;
       });
       if (!name_like)
         return detail::fail(errc::bad_config, "{}: line {}: {} a word of {} bytes that is no name",
@@ -107,15 +168,34 @@ result<seccomp_profile> seccomp_profile::parse(std::string_view text, std::strin
       p.default_errno = a->errno_value;
       continue;
     }
+    if (first == "arch") {
+      for (std::string name; words >> name;) {
+        if (seccomp_arch_resolve_name(name.c_str()) == 0) return bad("unknown architecture", name);
+        p.architectures.push_back(name);
+      }
+      continue;
+    }
     auto a = parse_action(first);
     if (!a) return bad("unknown action", first);
-    seccomp_rule rule{{}, a->action, a->errno_value};
-    for (std::string name; words >> name;) {
-      if (seccomp_syscall_resolve_name(name.c_str()) == __NR_SCMP_ERROR)
-        return bad("unknown system call", name);
-      rule.syscalls.push_back(name);
+    seccomp_rule rule{{}, a->action, a->errno_value, {}};
+    bool conditions = false;
+    for (std::string word; words >> word;) {
+      if (word == "if" && !conditions) {
+        conditions = true;
+        continue;
+      }
+      if (conditions) {
+        auto c = parse_condition(word);
+        if (!c) return bad("bad condition", word);
+        rule.args.push_back(*c);
+        continue;
+      }
+      if (seccomp_syscall_resolve_name(word.c_str()) == __NR_SCMP_ERROR)
+        return bad("unknown system call", word);
+      rule.syscalls.push_back(word);
     }
     if (rule.syscalls.empty()) return bad("no system call after", first);
+    if (conditions && rule.args.empty()) return bad("no condition after", "if");
     p.rules.push_back(std::move(rule));
   }
   return p;
@@ -126,6 +206,13 @@ std::string seccomp_profile::to_text() const {
   for (const auto& r : rules) {
     out += action_text(r.action, r.errno_value);
     for (const auto& s : r.syscalls) out += " " + s;
+    if (!r.args.empty()) out += " if";
+    for (const auto& a : r.args) out += " " + condition_text(a);
+    out += "\n";
+  }
+  if (!architectures.empty()) {
+    out += "arch";
+    for (const auto& a : architectures) out += " " + a;
     out += "\n";
   }
   return out;
@@ -134,7 +221,8 @@ std::string seccomp_profile::to_text() const {
 const seccomp_profile& default_seccomp_profile() {
   static const seccomp_profile p = [] {
     seccomp_profile d;
-    d.rules.push_back({{std::begin(refused), std::end(refused)}, seccomp_action::errno_return, EPERM});
+    d.rules.push_back(
+        {{std::begin(refused), std::end(refused)}, seccomp_action::errno_return, EPERM, {}});
     return d;
   }();
   return p;

@@ -8,6 +8,8 @@
 #include "kernel/proc_stat.hpp"
 #include "oci/oci_plan.hpp"
 #include "oci/oci_process.hpp"
+#include "oci/oci_seccomp.hpp"
+#include "kernel/seccomp.hpp"
 #include "oci/oci_source.hpp"
 #include "oci/record.hpp"
 #include "ve/live_state.hpp"
@@ -361,6 +363,13 @@ result<process> oci_container::exec(const oci_process& proc, const oci_io& io, b
   BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
   spawn_spec spec;
   detail::set_process(spec, proc, io);
+  // The container's filter holds for what is started in it too.
+  BOOST_OUTCOME_TRY(b, config());
+  BOOST_OUTCOME_TRY(profile, detail::oci_seccomp_profile(b.seccomp));
+  if (profile) {
+    BOOST_OUTCOME_TRY(program, detail::compile_seccomp(*profile));
+    spec.seccomp = std::move(program);
+  }
   spec.helper = detail::spawn_helper();
   spec.detach = detach;
   spec.prepare = [&](pid_t pid) { return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid); };

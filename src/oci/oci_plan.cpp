@@ -4,6 +4,7 @@
 #include "kernel/ns_sysctl.hpp"
 #include "oci/bundle_storage.hpp"
 #include "oci/oci_process.hpp"
+#include "oci/oci_seccomp.hpp"
 #include "ve/cgroup_view.hpp"
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
@@ -312,10 +313,6 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   }
   if (b.find(ns_type::user))
     return fail(errc::unsupported, "a user namespace of an OCI container is not supported yet");
-  if (b.seccomp)
-    return fail(errc::unsupported,
-                "linux.seccomp is not applied yet: run with seccomp unconfined "
-                "(podman --security-opt seccomp=unconfined)");
   if (!b.find(ns_type::mnt))
     return fail(errc::bad_config, "linux.namespaces: a container needs a mount namespace");
 
@@ -342,6 +339,8 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.device_rules = std::move(rules);
   p.confine.drop_capabilities = dropped_capabilities(*b.process);
   p.confine.no_new_privs = b.process->no_new_privileges;
+  BOOST_OUTCOME_TRY(profile, oci_seccomp_profile(b.seccomp));
+  p.confine.seccomp = std::move(profile);
   if (b.find(ns_type::uts)) p.hostname = b.hostname;
   p.env = b.process->env;
   p.init = b.process->args;

@@ -3,6 +3,7 @@
 #include "fail.hpp"
 #include "kernel/files.hpp"
 #include "kernel/ns_sysctl.hpp"
+#include "kernel/seccomp.hpp"
 #include "oci/oci_process.hpp"
 #include "ve/monitor.hpp"
 
@@ -29,6 +30,10 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.helper = spawn_helper();
   spec.detach = true;
   spec.start_gate = gate_;
+  if (plan.confine.seccomp) {
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*plan.confine.seccomp));
+    spec.seccomp = std::move(program);
+  }
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);
   const std::optional<int> oom = proc_.oom_score_adj;

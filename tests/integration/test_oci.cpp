@@ -297,11 +297,14 @@ TEST_CASE("create refuses what it cannot run and leaves nothing behind", "[oci]"
   REQUIRE_FALSE(sysctl);
   CHECK_THAT(sysctl.error().message(), Contains("sysctl kernel.panic is the whole host's"));
 
-  bundle filtered(root.path() / "filtered");
-  filtered.configure("true", "", R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW"})");
-  auto seccomp = oci_container::create(root.path(), "filtered", filtered.dir);
+  bundle traced(root.path() / "traced");
+  traced.configure("true", "",
+                   R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                          {"names": ["ptrace"], "action": "SCMP_ACT_TRACE"}]})");
+  auto seccomp = oci_container::create(root.path(), "traced", traced.dir);
   REQUIRE_FALSE(seccomp);
   CHECK(seccomp.error().code() == errc::unsupported);
+  CHECK_THAT(seccomp.error().message(), Contains("SCMP_ACT_TRACE is not supported"));
 
   // Nothing of the refused ones: no record, no CTID.conf, no cgroup; the first as it was.
   CHECK(std::distance(fs::directory_iterator(conf_dir), {}) == files_before);
@@ -389,6 +392,38 @@ TEST_CASE("exec runs a process in an OCI container, as its caller's child or det
   auto stopped = c.exec(p);
   REQUIRE_FALSE(stopped);
   CHECK(stopped.error().code() == errc::not_running);
+  MUST(c.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("an OCI container's seccomp profile refuses calls by name and by argument", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  fs::create_symlink("busybox", b.dir / "rootfs/bin/chmod");
+  fs::create_symlink("busybox", b.dir / "rootfs/bin/mkdir");
+  // mkdir refused whatever its arguments; chmod only to mode 0777 (fchmodat's third argument,
+  // chmod's second); a name this libseccomp does not know is left out.
+  b.configure(
+      "mkdir /tmp/d 2>/dev/null && echo mkdir ok || echo mkdir refused; touch /tmp/f; "
+      "chmod 644 /tmp/f && echo 644 ok; chmod 777 /tmp/f 2>/dev/null || echo 777 refused; "
+      "grep ^Seccomp: /proc/self/status",
+      "",
+      R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [
+              {"names": ["mkdir", "mkdirat", "no_such_call_yet"], "action": "SCMP_ACT_ERRNO"},
+              {"names": ["fchmodat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+               "args": [{"index": 2, "value": 511, "op": "SCMP_CMP_EQ"}]},
+              {"names": ["chmod"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+               "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]}]})");
+  pipe_pair out;
+  oci_io io;
+  io.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "s1", b.dir, io));
+  MUST(c.start());
+  CHECK(out.drain() == "mkdir refused\n644 ok\n777 refused\nSeccomp:\t2\n");
+  REQUIRE(wait_stopped(c));
   MUST(c.destroy());
   CHECK(test::leftovers(root).empty());
 }

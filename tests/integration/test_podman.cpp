@@ -2,7 +2,7 @@
 // ps, logs, top, inspect, exec, exec -t, stop, rm, exit statuses passed on, and a fork bomb
 // contained by a beancounter given as an annotation. Podman's storage, its run directory and its configuration are the
 // test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
-// outlive the test) and, until ovz-oci applies seccomp, the profile unconfined.
+// outlive the test). Podman's default seccomp profile applies.
 
 #include "support/program.hpp"
 #include "support/temp_dir.hpp"
@@ -35,7 +35,6 @@ struct podman_env {
     // RLIMIT_NOFILE past the caller's: Podman's default of 1048576 fails with crun as well.
     std::ofstream(dir / "containers.conf") << fmt::format(R"([containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-seccomp_profile = "unconfined"
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
@@ -84,7 +83,7 @@ void import_busybox(const podman_env& p) {
   const fs::path root = p.dir / "rootfs";
   for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
   fs::copy_file("/bin/busybox", root / "bin/busybox");
-  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname", "tty"})
+  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname", "tty", "grep"})
     fs::create_symlink("busybox", root / "bin" / applet);
   const auto tar = p.dir / "rootfs.tar";
   REQUIRE(ovz::test::run_program({"/bin/tar", "-C", root.string(), "-cf", tar.string(), "."})
@@ -107,10 +106,11 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   import_busybox(p);
   const std::string image = "localhost/ovz-busybox";
 
-  auto hello = p.run({"run", "--rm", "--network", "none", image, "/bin/echo", "hello"});
+  auto hello = p.run({"run", "--rm", "--network", "none", image, "/bin/sh", "-c",
+                      "echo hello; grep ^Seccomp: /proc/self/status"});
   INFO(describe(hello));
   CHECK(hello.exit_code == 0);
-  CHECK(hello.out == "hello\n");
+  CHECK(hello.out == "hello\nSeccomp:\t2\n");
 
   auto terminal = p.run({"run", "--rm", "-t", "--network", "none", image, "/bin/tty"});
   INFO(describe(terminal));

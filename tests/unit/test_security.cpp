@@ -113,6 +113,26 @@ TEST_CASE("seccomp profiles parse, print and parse back", "[seccomp]") {
   CHECK_THAT(def.to_text(), Catch::Contains("init_module") && Catch::Contains("open_by_handle_at"));
 }
 
+TEST_CASE("seccomp rules hold on conditions of arguments, and on more architectures", "[seccomp]") {
+  auto p = MUST(ovz::seccomp_profile::parse("default errno:EPERM\n"
+                                            "allow personality if 0==0 \n"
+                                            "allow clone if 0&0x7e020000==0\n"
+                                            "errno:EACCES fchmodat if 2>=0x1ff 1!=5\n"
+                                            "arch x86 x32\n"));
+  REQUIRE(p.rules.size() == 3);
+  CHECK(p.rules[0].args == std::vector<ovz::seccomp_arg>{{0, ovz::seccomp_compare::eq, 0, 0}});
+  CHECK(p.rules[1].args ==
+        std::vector<ovz::seccomp_arg>{{0, ovz::seccomp_compare::masked_eq, 0, 0x7e020000}});
+  CHECK(p.rules[2].args.size() == 2);
+  CHECK(p.rules[2].args[0].op == ovz::seccomp_compare::ge);
+  CHECK(p.rules[2].args[0].value == 0x1ff);
+  CHECK(p.architectures == std::vector<std::string>{"x86", "x32"});
+  CHECK(MUST(ovz::seccomp_profile::parse(p.to_text())).to_text() == p.to_text());
+  CHECK_THAT(p.to_text(), Catch::Contains("allow clone if 0&0x7e020000==0\n"));
+  CHECK_THAT(p.to_text(), Catch::Contains("errno:EACCES fchmodat if 2>=511 1!=5\n"));
+  CHECK_THAT(p.to_text(), Catch::Contains("arch x86 x32\n"));
+}
+
 TEST_CASE("bad seccomp profiles are refused with the line and the word", "[seccomp]") {
   auto refused = [](const char* text) {
     auto r = ovz::seccomp_profile::parse(text, "web.profile");
@@ -127,6 +147,10 @@ TEST_CASE("bad seccomp profiles are refused with the line and the word", "[secco
   CHECK_THAT(refused("kill"), Catch::Contains("no system call after \"kill\""));
   CHECK_THAT(refused("default"), Catch::Contains("no action after"));
   CHECK_THAT(refused("default allow kill"), Catch::Contains("more than one default"));
+  CHECK_THAT(refused("allow clone if 7==1"), Catch::Contains("bad condition \"7==1\""));
+  CHECK_THAT(refused("allow clone if 0=1"), Catch::Contains("bad condition \"0=1\""));
+  CHECK_THAT(refused("allow clone if"), Catch::Contains("no condition after"));
+  CHECK_THAT(refused("arch vax"), Catch::Contains("unknown architecture \"vax\""));
   // A file that is no profile (/etc/shadow) is not copied into the message.
   const auto shadow = refused("root:$6$salt$hash:20228:0:99999:7:::\n");
   CHECK_THAT(shadow, Catch::Contains("line 1: unknown action a word of 36 bytes that is no name"));
