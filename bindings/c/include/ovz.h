@@ -724,6 +724,57 @@ int ovz_template_create(const char *root, const char *name, const ovz_debootstra
  * malloc'd into *out (free with ovz_string_free). */
 int ovz_ubc_report(const char *root, char **out);
 
+/* ---- OCI containers (<ovz/oci_container.hpp>): runc's operations on an OCI bundle run as a
+ * VE under a runtime's state root (NULL or "": /run/ovz-oci). Each container is a VE whose
+ * CTID.conf holds NAME=<id> and its resources as beancounters. ---- */
+
+typedef struct ovz_oci ovz_oci_t;
+
+/* The stdio of a container's process. Without the bundle's process.terminal its descriptors
+ * 0, 1, 2 are these; with it, console_socket is a connected AF_UNIX socket the terminal's
+ * master side is sent over (one SCM_RIGHTS message), and required. */
+typedef struct ovz_oci_io {
+  size_t size;
+  int stdin_fd;
+  int stdout_fd;
+  int stderr_fd;
+  int console_socket; /* -1: none */
+} ovz_oci_io;
+#define OVZ_OCI_IO_INIT {sizeof(ovz_oci_io), 0, 1, 2, -1}
+
+/* Creates the container `id` (letters, digits, '_', '+', '-', '.') from the bundle directory
+ * `bundle` (its config.json): its process set up and waiting for ovz_oci_start(). `io` NULL:
+ * OVZ_OCI_IO_INIT. An ID in use is OVZ_EEXIST; a refusal leaves nothing behind. */
+int ovz_oci_create(ovz_oci_t **out, const char *root, const char *id, const char *bundle,
+                   const ovz_oci_io *io);
+/* The existing container `id`; OVZ_ENOTFOUND ("container does not exist") otherwise. */
+int ovz_oci_open(ovz_oci_t **out, const char *root, const char *id);
+/* The container's CTID. */
+unsigned ovz_oci_ctid(const ovz_oci_t *container);
+/* The runtime-spec state as runc state prints it (JSON: ociVersion, id, pid, status, bundle,
+ * created, annotations), malloc'd: free it with ovz_string_free(). */
+int ovz_oci_state(const ovz_oci_t *container, char **json);
+/* Lets the created container's process run. */
+int ovz_oci_start(ovz_oci_t *container);
+/* Sends `signal` to its init, or with `all` non-zero to every process of it. */
+int ovz_oci_kill(ovz_oci_t *container, int signal, int all);
+/* Removes a stopped or created container (a running one only with `force`); the handle is
+ * still to be freed. */
+int ovz_oci_delete(ovz_oci_t *container, int force);
+int ovz_oci_pause(ovz_oci_t *container);
+int ovz_oci_resume(ovz_oci_t *container);
+/* Changes the running container's limits as `resources_json`, a runtime-spec
+ * LinuxResources object (runc update's file), names them. */
+int ovz_oci_update(ovz_oci_t *container, const char *resources_json);
+/* Starts `process_json`, a runtime-spec process object (runc exec's file), in the container.
+ * `detach` non-zero: *pid gets its PID and it is left running (its parent exits); zero: the
+ * call waits, *exit_code gets its exit status (128+N for signal N). Either may be NULL. */
+int ovz_oci_exec(ovz_oci_t *container, const char *process_json, const ovz_oci_io *io,
+                 int detach, int *pid, int *exit_code);
+/* The host PIDs of its processes: up to `max` into `pids`, their number into *count. */
+int ovz_oci_pids(const ovz_oci_t *container, int *pids, size_t max, size_t *count);
+void ovz_oci_free(ovz_oci_t *container);
+
 #ifdef __cplusplus
 }
 #endif

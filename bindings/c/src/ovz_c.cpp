@@ -4,6 +4,8 @@
 
 #include <ovz.h>
 
+#include "c_support.hpp"
+
 #include <ovz/beancounter.hpp>
 #include <ovz/checkpoint.hpp>
 #include <ovz/migration.hpp>
@@ -60,76 +62,9 @@ struct ovz_batch {
   std::vector<ovz::ve_batch_entry> entries;
 };
 
+using namespace ovz_c;
+
 namespace {
-
-// The thread's last error. The message lives in `text` so that ovz_error.message stays valid
-// until the next call on the thread, as ovz.h promises.
-struct last_error_slot {
-  std::string text;
-  ovz_error view{0, 0, ""};
-};
-thread_local last_error_slot last_error;
-
-void clear_error() noexcept { last_error.view = {0, 0, ""}; }
-
-// For failures where building a message could itself fail (out of memory): a literal needs no
-// allocation.
-int set_error_static(int code, const char* message) noexcept {
-  last_error.view = {code, 0, message};
-  return code;
-}
-
-int set_error(int code, int sys_errno, std::string message) noexcept {
-  last_error.text = std::move(message);
-  last_error.view = {code, sys_errno, last_error.text.c_str()};
-  return code;
-}
-
-int invalid(std::string message) { return set_error(OVZ_EINVAL, 0, std::move(message)); }
-
-// The C code of a libovz condition.
-int c_code(ovz::errc e) {
-  switch (e) {
-#define OVZ_ERRC(name, value, c_code, message, py_class, py_doc) \
-  case ovz::errc::name: return c_code;
-#include <ovz/errc.def>
-  }
-  return OVZ_EINTERNAL;
-}
-
-// The OVZ_E* code of `e`, and its errno where the kernel refused.
-std::pair<int, int> c_code(const ovz::error& e) {
-  const auto& code = e.code();
-  if (code.category() == ovz::category())
-    return {c_code(static_cast<ovz::errc>(code.value())), 0};
-  if (code.category() == std::system_category() || code.category() == std::generic_category())
-    return {OVZ_ESYSTEM, code.value()};
-  return {OVZ_EINTERNAL, 0};
-}
-
-int fail(const ovz::error& e) {
-  auto [c, sys_errno] = c_code(e);
-  return set_error(c, sys_errno, e.message().empty() ? e.code().message() : e.message());
-}
-
-// Runs an entry point's body with a fresh last error, and turns whatever it throws into a code.
-template <class Body>
-int guarded(Body&& body) noexcept {
-  try {
-    clear_error();
-    return body();
-  } catch (const std::bad_alloc&) {
-    return set_error_static(OVZ_ENOMEM, "out of memory");
-  } catch (const std::exception& e) {
-    try {
-      return set_error(OVZ_EINTERNAL, 0, std::string("internal error: ") + e.what());
-    } catch (...) {
-      return set_error_static(OVZ_EINTERNAL, "internal error");
-    }
-  } catch (...) {
-    return set_error_static(OVZ_EINTERNAL, "internal error: unknown exception");
-  }
-}
 
 // Options structs: `size` says how much of the struct the caller knows. Too small to hold even
 // `size` means it was never initialised with its *_INIT macro; bytes past what this library
@@ -170,23 +105,6 @@ int fill_sized(void* dst, const S& src, size_t size, const char* fn) {
   if (size == 0) return invalid(std::string(fn) + ": size is 0 (pass sizeof of the struct)");
   std::memcpy(dst, &src, std::min(size, sizeof(S)));
   return 0;
-}
-
-// NULL and "" alike are the empty path, which the library reads as its default (the state
-// root, a VE's dump directory).
-std::filesystem::path root_path(const char* root) { return root ? root : ""; }
-
-// malloc'd, because C callers free what ovz_string_free gets with free().
-struct free_deleter {
-  void operator()(void* p) const noexcept { std::free(p); }
-};
-using c_string = std::unique_ptr<char, free_deleter>;
-
-c_string dup_string(const std::string& s) {
-  c_string copy(static_cast<char*>(std::malloc(s.size() + 1)));
-  if (!copy) throw std::bad_alloc();
-  std::memcpy(copy.get(), s.c_str(), s.size() + 1);
-  return copy;
 }
 
 void copy_name(char (&dst)[OVZ_NAME_MAX], const std::string& src) {
@@ -367,7 +285,7 @@ int network_item(const char* fn, ovz_ve_t* ve, size_t i, char** out, List ovz::v
 
 extern "C" {
 
-const ovz_error* ovz_error_last(void) { return &last_error.view; }
+const ovz_error* ovz_error_last(void) { return ovz_c::last_error_view(); }
 
 const char* ovz_version(void) { return OVZ_VERSION_STRING; }
 

@@ -28,7 +28,8 @@ STUB = SOURCE_DIR / "bindings" / "python" / "ovz" / "__init__.pyi"
 # The classes whose members are operations; the others (ctid, ve_config, error, unique_fd,
 # ns_handle, process, ip_address, netif_spec, ...) are values that the bindings carry as
 # ints, strings, dicts and records.
-OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue", "ubc_reader")
+OPERATION_CLASSES = ("ve", "template_store", "ubc_watcher", "ubc_event_queue", "ubc_reader",
+                     "oci_container")
 
 # "class::member" or free function -> (dotted Python name, C function).
 BOTH = {
@@ -69,6 +70,17 @@ BOTH = {
     "ve::del_netif": ("VE.del_netif", "ovz_ve_del_netif"),
     "ve::network": ("VE.network", "ovz_ve_get_ip"),
     "list_ves": ("list_ves", "ovz_ves_open"),
+    "oci_container::create": ("OciContainer.create", "ovz_oci_create"),
+    "oci_container::open": ("OciContainer.open", "ovz_oci_open"),
+    "oci_container::state": ("OciContainer.state", "ovz_oci_state"),
+    "oci_container::start": ("OciContainer.start", "ovz_oci_start"),
+    "oci_container::kill": ("OciContainer.kill", "ovz_oci_kill"),
+    "oci_container::destroy": ("OciContainer.delete", "ovz_oci_delete"),
+    "oci_container::pause": ("OciContainer.pause", "ovz_oci_pause"),
+    "oci_container::resume": ("OciContainer.resume", "ovz_oci_resume"),
+    "oci_container::update": ("OciContainer.update", "ovz_oci_update"),
+    "oci_container::exec": ("OciContainer.exec", "ovz_oci_exec"),
+    "oci_container::processes": ("OciContainer.processes", "ovz_oci_pids"),
     "start_all": ("start_all", "ovz_start_all"),
     "stop_all": ("stop_all", "ovz_stop_all"),
     "all_beancounters": ("all_beancounters", "ovz_ubc_report"),
@@ -134,6 +146,18 @@ ABSENT = {
     "ns_name": "low-level namespaces, as clone_flag",
     "spawn": "low-level process spawning, as clone_flag",
     "spawn_in": "low-level process spawning, as clone_flag",
+    "oci_container::check_id": "applied by create and open",
+    "oci_container::config": "config.json as create kept it, for ovz-oci's exec of a command; "
+                             "the bindings' exec takes a whole process",
+    "load_oci_bundle": "config.json is read by create; the bindings pass the bundle's directory",
+    "parse_oci_config": "as load_oci_bundle",
+    "parse_oci_process": "exec takes the process as JSON text and parses it",
+    "parse_oci_resources": "update takes the LinuxResources object as JSON text and parses it",
+    "oci_params": "the mapping of resources and annotations behind create and update",
+    "oci_openvz_annotations": "what ovz-oci features lists",
+    "oci_capability_names": "what ovz-oci features lists",
+    "default_oci_root": "NULL (C) and None (Python) as the root mean it",
+    "to_json": "the state's JSON: C's ovz_oci_state gives it, Python's state() as a dict",
 }
 
 # Fields of an options struct that hold a struct of their own, whose fields the C struct and

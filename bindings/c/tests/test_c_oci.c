@@ -1,0 +1,103 @@
+/* OCI containers through the C ABI: create from a bundle of the host's static busybox, state
+ * as JSON, start, exec waited for and detached, pids, pause and resume, update, kill, delete,
+ * and the refusals. Prints one TAP line per check; exits 1 on any failure, 77 (ctest: skipped)
+ * when not root. The runtime's state root is the test's own. */
+#define _XOPEN_SOURCE 700 /* mkdtemp, symlink */
+
+#include <ovz.h>
+
+#include "tap.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The bundle `dir`: rootfs/ with busybox, and config.json running `script` with sh. */
+static int make_bundle(const char *dir, const char *script) {
+  char path[700], cmd[4096];
+  FILE *f;
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/rootfs/bin %s/rootfs/proc %s/rootfs/dev && cp /bin/busybox %s/rootfs/bin/ && "
+           "for a in sh sleep echo cat; do ln -sf busybox %s/rootfs/bin/$a; done",
+           dir, dir, dir, dir, dir);
+  if (system(cmd) != 0) return 0;
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  if (!(f = fopen(path, "w"))) return 0;
+  fprintf(f,
+          "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},\n"
+          " \"process\": {\"args\": [\"/bin/sh\", \"-c\", \"%s\"], \"env\": [\"PATH=/bin\"],"
+          " \"cwd\": \"/\"},\n"
+          " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}],\n"
+          " \"annotations\": {\"org.openvz.ubc.numproc\": \"20:20\"},\n"
+          " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"},"
+          " {\"type\": \"ipc\"}, {\"type\": \"uts\"}]}}\n",
+          script);
+  return fclose(f) == 0;
+}
+
+int main(void) {
+  char root[] = "/tmp/ovz-c-oci-XXXXXX";
+  char bundle[256];
+  ovz_oci_t *c = NULL, *again = NULL;
+  char *json = NULL;
+  int pids[16], pid = 0, code = -1, fds[2];
+  size_t count = 0;
+  ovz_oci_io io = OVZ_OCI_IO_INIT;
+
+  const int started = start_as_root(root);
+  if (started != 0) return started;
+  snprintf(bundle, sizeof bundle, "%s/bundle", root);
+  check(make_bundle(bundle, "exec sleep 30"), "a bundle of busybox");
+
+  check(ovz_oci_create(&c, root, "c-1", bundle, NULL) == 0 && c && ovz_oci_ctid(c) > 0,
+        "ovz_oci_create makes the container, a VE");
+  check(ovz_oci_state(c, &json) == 0 && json && strstr(json, "\"status\": \"created\"") &&
+            strstr(json, "\"org.openvz.ubc.numproc\": \"20:20\""),
+        "ovz_oci_state gives runc's JSON: created, the annotations");
+  ovz_string_free(json);
+  json = NULL;
+  check(ovz_oci_create(&again, root, "c-1", bundle, NULL) == OVZ_EEXIST && !again,
+        "an ID in use is OVZ_EEXIST");
+  check(ovz_oci_create(&again, root, "../x", bundle, NULL) == OVZ_EINVAL,
+        "a bad ID is OVZ_EINVAL");
+  check(ovz_oci_start(c) == 0, "ovz_oci_start lets it run");
+  check(ovz_oci_state(c, &json) == 0 && strstr(json, "\"status\": \"running\""), "... running");
+  ovz_string_free(json);
+
+  check(pipe(fds) == 0, "a pipe for exec's output");
+  io.stdout_fd = fds[1];
+  check(ovz_oci_exec(c, "{\"args\": [\"/bin/sh\", \"-c\", \"echo in; exit 6\"], \"cwd\": \"/\"}",
+                     &io, 0, NULL, &code) == 0 && code == 6,
+        "ovz_oci_exec waits and gives the exit status");
+  close(fds[1]);
+  {
+    char buf[16] = {0};
+    check(read(fds[0], buf, sizeof buf - 1) == 3 && strcmp(buf, "in\n") == 0,
+          "... its output came through the descriptor given");
+    close(fds[0]);
+  }
+  check(ovz_oci_exec(c, "{\"args\": [\"/bin/sleep\", \"30\"], \"cwd\": \"/\"}", NULL, 1, &pid,
+                     NULL) == 0 && pid > 0,
+        "ovz_oci_exec detached gives the PID");
+  check(ovz_oci_pids(c, pids, 16, &count) == 0 && count == 2 &&
+            (pids[0] == pid || pids[1] == pid),
+        "ovz_oci_pids lists init and the exec'd process");
+  check(ovz_oci_exec(c, "{\"args\": []}", NULL, 1, &pid, NULL) == OVZ_EBADCONFIG,
+        "a process without args is OVZ_EBADCONFIG");
+  check(ovz_oci_pause(c) == 0 && ovz_oci_state(c, &json) == 0 &&
+            strstr(json, "\"status\": \"paused\"") && ovz_oci_resume(c) == 0,
+        "ovz_oci_pause and ovz_oci_resume");
+  ovz_string_free(json);
+  check(ovz_oci_update(c, "{\"pids\": {\"limit\": 30}}") == 0, "ovz_oci_update");
+  check(ovz_oci_update(c, "{\"pids\": {\"limit\": \"many\"}}") == OVZ_EBADCONFIG,
+        "... refuses a bad value");
+  check(ovz_oci_delete(c, 0) == OVZ_ERUNNING, "a running container is not deleted unforced");
+  check(ovz_oci_kill(c, SIGKILL, 1) == 0, "ovz_oci_kill --all");
+  check(ovz_oci_delete(c, 1) == 0, "ovz_oci_delete");
+  ovz_oci_free(c);
+  check(ovz_oci_open(&c, root, "c-1") == OVZ_ENOTFOUND && !c, "deleted: OVZ_ENOTFOUND");
+  return finish(root);
+}

@@ -1,0 +1,86 @@
+"""OCI containers from Python: ovz.OciContainer through its life on a bundle of the host's
+static busybox, and its refusals. The runtime's state root is the test's own."""
+
+import errno
+import json
+import os
+import shutil
+import signal
+
+import pytest
+
+import ovz
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+def make_bundle(path, script):
+    rootfs = path / "rootfs"
+    for d in ("bin", "proc", "dev"):
+        (rootfs / d).mkdir(parents=True)
+    shutil.copy("/bin/busybox", rootfs / "bin" / "busybox")
+    for applet in ("sh", "sleep", "echo"):
+        (rootfs / "bin" / applet).symlink_to("busybox")
+    config = {
+        "ociVersion": "1.0.2",
+        "root": {"path": "rootfs"},
+        "process": {"args": ["/bin/sh", "-c", script], "env": ["PATH=/bin"], "cwd": "/"},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+        "annotations": {"org.openvz.ubc.numproc": "20:20"},
+        "linux": {"namespaces": [{"type": t} for t in ("pid", "mount", "ipc", "uts")]},
+    }
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+@needs_root
+def test_an_oci_container_through_its_life(tmp_path):
+    bundle = make_bundle(tmp_path / "bundle", "exec sleep 30")
+    root = tmp_path / "oci"
+    c = ovz.OciContainer.create("py-1", bundle, root)
+    assert c.id == "py-1" and c.ctid > 0
+    state = c.state()
+    assert state["status"] == "created"
+    assert state["annotations"]["org.openvz.ubc.numproc"] == "20:20"
+    assert state["bundle"] == str(bundle)
+    with pytest.raises(ovz.Exists):
+        ovz.OciContainer.create("py-1", bundle, root)
+    c.start()
+    assert ovz.OciContainer.open("py-1", root).state()["status"] == "running"
+
+    r, w = os.pipe()
+    code = c.exec(json.dumps({"args": ["/bin/sh", "-c", "echo in; exit 6"], "cwd": "/"}),
+                  detach=False, stdout=w)
+    os.close(w)
+    assert code == 6
+    assert os.read(r, 100) == b"in\n"
+    os.close(r)
+    pid = c.exec(json.dumps({"args": ["/bin/sleep", "30"], "cwd": "/"}))
+    assert pid in c.processes() and len(c.processes()) == 2
+
+    c.pause()
+    assert c.state()["status"] == "paused"
+    c.resume()
+    c.update(json.dumps({"pids": {"limit": 30}}))
+    with pytest.raises(ovz.BadConfig):
+        c.update('{"pids": {"limit": "many"}}')
+    with pytest.raises(ovz.AlreadyRunning):
+        c.delete()
+    c.kill(signal.SIGKILL, all=True)
+    c.delete(force=True)
+    with pytest.raises(ovz.NotFound):
+        ovz.OciContainer.open("py-1", root)
+
+
+@needs_root
+def test_oci_create_refuses_and_leaves_nothing(tmp_path):
+    bundle = make_bundle(tmp_path / "bundle", "true")
+    root = tmp_path / "oci"
+    with pytest.raises(ovz.InvalidArgument):
+        ovz.OciContainer.create("../x", bundle, root)
+    with pytest.raises(ovz.OvzSystemError) as missing:
+        ovz.OciContainer.create("py-2", tmp_path / "no-bundle", root)
+    assert missing.value.errno == errno.ENOENT
+    assert "no-bundle/config.json" in str(missing.value)
+    # Refused before anything was made: no record, no CTID.conf.
+    assert not list(root.glob("oci/*")) and not list(root.glob("conf/*"))
