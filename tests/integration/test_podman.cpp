@@ -41,6 +41,7 @@ events_logger = "file"
 events_logfile_path = "{0}/events.log"
 lock_type = "file"
 tmp_dir = "{0}/tmp"
+image_copy_tmp_dir = "{0}/tmp"
 runtime = "ovz-oci"
 runtime_supports_json = ["ovz-oci"]
 [engine.runtimes]
