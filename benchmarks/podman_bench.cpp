@@ -37,6 +37,10 @@ class podman_home {
         dir.string());
     ::setenv("CONTAINERS_CONF", (dir / "containers.conf").c_str(), 1);
     ::setenv("CONTAINERS_STORAGE_CONF", (dir / "storage.conf").c_str(), 1);
+    // Podman's storage makes temporary files under $TMPDIR, else /var/tmp.
+    std::error_code ec;
+    fs::create_directories(dir / "tmp", ec);
+    ::setenv("TMPDIR", (dir / "tmp").c_str(), 1);
     had_oci_root_ = fs::exists("/run/ovz-oci");
   }
   ~podman_home() {

@@ -83,6 +83,13 @@ std::vector<option> command_options(command c) {
                     return ovz::success();
                   }};
   };
+  const option preserve_fds{"preserve-fds", "", true,
+                            [](arguments& a, std::string_view v) -> ovz::result<void> {
+                              auto n = count("--preserve-fds", v);
+                              if (!n) return n.error();
+                              a.preserve_fds = *n;
+                              return ovz::success();
+                            }};
   auto ignored = [](std::string_view name) {
     return option{name, "", false, [](arguments&, std::string_view) { return ovz::success(); }};
   };
@@ -91,13 +98,7 @@ std::vector<option> command_options(command c) {
       return {path("bundle", "b", &arguments::bundle),
               path("pid-file", "", &arguments::pid_file),
               path("console-socket", "", &arguments::console_socket),
-              {"preserve-fds", "", true,
-               [](arguments& a, std::string_view v) -> ovz::result<void> {
-                 auto n = count("--preserve-fds", v);
-                 if (!n) return n.error();
-                 a.preserve_fds = *n;
-                 return ovz::success();
-               }},
+              preserve_fds,
               // The root is always pivoted into; the session keyring is the host's to keep.
               ignored("no-pivot"), ignored("no-new-keyring")};
     case command::kill: return {flag("all", "a", &arguments::all)};
@@ -120,13 +121,7 @@ std::vector<option> command_options(command c) {
                  a.user = std::pair{*uid, *gid};
                  return ovz::success();
                }},
-              {"preserve-fds", "", true,
-               [](arguments& a, std::string_view v) -> ovz::result<void> {
-                 auto n = count("--preserve-fds", v);
-                 if (!n) return n.error();
-                 a.preserve_fds = *n;
-                 return ovz::success();
-               }},
+              preserve_fds,
               ignored("no-new-privs"), ignored("ignore-paused")};
     case command::remove: return {flag("force", "f", &arguments::force)};
     case command::update: return {path("resources", "r", &arguments::resources)};

@@ -199,6 +199,8 @@ int features() {
 
 int run(const arguments& a) {
   const auto root = a.root.empty() ? ovz::default_oci_root() : a.root;
+  if (a.preserve_fds > 0)
+    return report(a, "--preserve-fds: passing descriptors on to the container is not supported yet");
   switch (a.cmd) {
     case ovz_oci::command::help: std::fputs(ovz_oci::usage().c_str(), stdout); return 0;
     case ovz_oci::command::version:

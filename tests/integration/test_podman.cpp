@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ ovz-oci = ["{1}"]
         dir.string());
     ::setenv("CONTAINERS_CONF", (dir / "containers.conf").c_str(), 1);
     ::setenv("CONTAINERS_STORAGE_CONF", (dir / "storage.conf").c_str(), 1);
+    // Podman's storage makes temporary files under $TMPDIR, else /var/tmp (read-only in the
+    // lab's guest).
+    if (const char* t = ::getenv("TMPDIR")) old_tmpdir = t;
+    fs::create_directories(dir / "tmp");
+    ::setenv("TMPDIR", (dir / "tmp").c_str(), 1);
     had_oci_root = fs::exists("/run/ovz-oci");
   }
   ~podman_env() {
@@ -63,6 +69,11 @@ ovz-oci = ["{1}"]
       ::umount2((dir / m).c_str(), MNT_DETACH);
     ::unsetenv("CONTAINERS_CONF");
     ::unsetenv("CONTAINERS_STORAGE_CONF");
+    if (old_tmpdir) {
+      ::setenv("TMPDIR", old_tmpdir->c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
     // Podman asks for `state` without --root, so its containers are under ovz-oci's default.
     std::error_code ec;
     if (!had_oci_root) fs::remove_all("/run/ovz-oci", ec);
@@ -72,6 +83,7 @@ ovz-oci = ["{1}"]
     return ovz::test::run_program(std::move(args));
   }
   fs::path dir;
+  std::optional<std::string> old_tmpdir;
   bool had_oci_root = false;
 };
 
