@@ -24,9 +24,12 @@ case $kind in
     build=${2:-$source_dir/build-asan}
     export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-    targets=(ovz_unit_tests ovz_integration_tests ovz_net_tests test_c_api test_c_net test_c_quota)
+    targets=(ovz_unit_tests ovz_integration_tests ovz_net_tests test_c_api test_c_net test_c_quota
+             test_c_oci)
     tests='^(unit|integration|net):|^c-api'
-    integration_spec=()
+    # Podman starts ovz-oci through conmon with an environment of its own: the sanitizer's
+    # options do not reach it, and a report would go to conmon, not to the test.
+    integration_spec=('~[podman]')
     python=OFF
     ;;
   thread)
