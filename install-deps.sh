@@ -26,8 +26,9 @@ packages=(
   # tests/integration: kills a command at a named system call
   strace
   crun runc
-  # tests/integration/test_podman.cpp: Podman and conmon drive ovz-oci as their runtime
-  podman conmon
+  # tests/integration/test_podman.cpp, test_containerd.cpp: Podman with conmon, and
+  # containerd's runc shim, drive ovz-oci as their runtime
+  podman conmon containerd
   qemu-system-x86 kmod cpio
   # /proc views through LXCFS (tests/integration/test_proc_views.cpp runs one of its own)
   lxcfs
