@@ -22,6 +22,7 @@
 #include <vector>
 
 using Catch::Contains;
+using ovz::test::describe;
 
 namespace {
 
@@ -29,10 +30,6 @@ namespace fs = std::filesystem;
 
 bool containerd_here() {
   return std::system("command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1") == 0;
-}
-
-std::string describe(const ovz::test::outcome& r) {
-  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", r.exit_code, r.out, r.err);
 }
 
 // A containerd daemon of the test's own, stopped with what it runs at scope exit.
@@ -84,10 +81,7 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   }
   ovz::test::temp_dir dir;
   const fs::path rootfs = dir.path / "rootfs";
-  for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(rootfs / d);
-  fs::copy_file("/bin/busybox", rootfs / "bin/busybox");
-  for (const char* applet : {"sh", "echo", "sleep", "hostname"})
-    fs::create_symlink("busybox", rootfs / "bin" / applet);
+  ovz::test::make_busybox_root(rootfs, {"sh", "echo", "sleep", "hostname"});
   const std::string oci_root = (dir.path / "oci").string();
   containerd_daemon d(dir.path / "containerd");
   REQUIRE(fs::exists(d.socket));

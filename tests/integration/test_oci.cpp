@@ -34,12 +34,8 @@ namespace fs = std::filesystem;
 // A bundle whose root holds the host's static busybox and its applets.
 struct bundle {
   explicit bundle(const fs::path& dir) : dir(dir) {
-    const fs::path root = dir / "rootfs";
-    for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
-    fs::copy_file("/bin/busybox", root / "bin/busybox");
-    for (const char* applet : {"sh", "ls", "cat", "echo", "sleep", "id", "hostname", "touch",
-                               "grep", "wc", "seq", "ps", "true"})
-      fs::create_symlink("busybox", root / "bin" / applet);
+    test::make_busybox_root(dir / "rootfs", {"sh", "ls", "cat", "echo", "sleep", "id", "hostname",
+                                             "touch", "grep", "wc", "seq", "ps", "true"});
   }
   // config.json for `script` run by sh as `user`, with `process_extra` and `linux_extra`
   // members added.

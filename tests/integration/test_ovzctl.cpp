@@ -33,17 +33,13 @@ namespace fs = std::filesystem;
 
 using ovz::test::outcome;
 using ovz::test::run_program;
+using ovz::test::describe;
 
 /// Runs ovzctl with `--root <root>` and `args`, stdin read from `stdin_path`.
 outcome ovzctl(const fs::path& root, std::vector<std::string> args,
                const std::string& stdin_path = "/dev/null") {
   args.insert(args.begin(), {OVZCTL_PATH, "--root", root.string()});
   return run_program(std::move(args), stdin_path);
-}
-
-/// Reports everything about a run when a check on it fails.
-std::string describe(const outcome& r) {
-  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", r.exit_code, r.out, r.err);
 }
 
 constexpr const char* list_header = "      CTID      NPROC STATUS    IP_ADDR         HOSTNAME\n";

@@ -22,6 +22,7 @@
 #include <vector>
 
 using Catch::Contains;
+using ovz::test::describe;
 
 namespace {
 
@@ -87,17 +88,10 @@ ovz-oci = ["{1}"]
   bool had_oci_root = false;
 };
 
-std::string describe(const ovz::test::outcome& r) {
-  return fmt::format("exit {}\n--- stdout\n{}--- stderr\n{}", r.exit_code, r.out, r.err);
-}
-
 // A one-layer image of the host's static busybox, as `podman import` makes it.
 void import_busybox(const podman_env& p) {
   const fs::path root = p.dir / "rootfs";
-  for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"}) fs::create_directories(root / d);
-  fs::copy_file("/bin/busybox", root / "bin/busybox");
-  for (const char* applet : {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname", "tty", "grep"})
-    fs::create_symlink("busybox", root / "bin" / applet);
+  ovz::test::make_busybox_root(root, {"sh", "echo", "sleep", "seq", "wc", "cat", "hostname", "tty", "grep"});
   const auto tar = p.dir / "rootfs.tar";
   REQUIRE(ovz::test::run_program({"/bin/tar", "-C", root.string(), "-cf", tar.string(), "."})
               .exit_code == 0);

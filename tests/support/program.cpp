@@ -63,4 +63,15 @@ outcome run_program(std::vector<std::string> args, const std::string& stdin_path
   return result;
 }
 
+std::string describe(const outcome& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+void make_busybox_root(const std::filesystem::path& root, const std::vector<std::string>& applets) {
+  for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc"})
+    std::filesystem::create_directories(root / d);
+  std::filesystem::copy_file("/bin/busybox", root / "bin/busybox");
+  for (const auto& applet : applets) std::filesystem::create_symlink("busybox", root / "bin" / applet);
+}
+
 }  // namespace ovz::test
