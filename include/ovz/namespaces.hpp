@@ -106,6 +106,10 @@ struct fs_step {
   /// /proc/timer_stats on a kernel that has none.
   bool optional = false;
   int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
+  /// The target lies below spec.new_root and is looked up inside it (openat2's
+  /// RESOLVE_IN_ROOT): a symbolic link or ".." in a root its owner made (an OCI image) leads
+  /// nowhere outside it.
+  bool in_root = false;
 };
 
 /// A program that becomes the spawned process's parent, in place of spawn's intermediate

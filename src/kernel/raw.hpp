@@ -12,6 +12,7 @@
 // are used, which every architecture has.
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -71,6 +72,22 @@ inline int setresgid(gid_t g, gid_t e, gid_t s) noexcept {
 }
 inline int setresuid(uid_t u, uid_t e, uid_t s) noexcept {
   return as_int(::syscall(SYS_setresuid, u, e, s));
+}
+inline int mkdirat(int dir, const char* name, mode_t mode) noexcept {
+  return as_int(::syscall(SYS_mkdirat, dir, name, mode));
+}
+inline int mknodat(int dir, const char* name, mode_t mode, dev_t dev) noexcept {
+  return as_int(::syscall(SYS_mknodat, dir, name, mode, dev));
+}
+inline int symlinkat(const char* target, int dir, const char* name) noexcept {
+  return as_int(::syscall(SYS_symlinkat, target, dir, name));
+}
+/// openat2(2) with `resolve` (RESOLVE_IN_ROOT…), O_CLOEXEC added.
+inline int openat2(int dir, const char* path, int flags, unsigned long long resolve) noexcept {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = resolve;
+  return as_int(::syscall(SYS_openat2, dir, path, &how, sizeof how));
 }
 inline int chdir(const char* path) noexcept { return as_int(::syscall(SYS_chdir, path)); }
 inline int fchdir(int fd) noexcept { return as_int(::syscall(SYS_fchdir, fd)); }

@@ -108,7 +108,8 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.steps.push_back(frozen_step{s.what, s.optional, s.source.empty() ? nullptr : s.source.c_str(),
                                   s.target.c_str(), s.fstype.empty() ? nullptr : s.fstype.c_str(),
                                   s.flags, s.data.empty() ? nullptr : s.data.c_str(),
-                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.fd});
+                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.fd,
+                                  s.in_root});
   if (!spec.hostname.empty()) {
     p.hostname = spec.hostname.c_str();
     p.hostname_len = spec.hostname.size();

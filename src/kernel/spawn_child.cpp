@@ -61,33 +61,6 @@ OVZ_CHILD_CODE void wait_eof(int fd) noexcept {
   } while (n > 0 || (n < 0 && errno == EINTR));
 }
 
-OVZ_CHILD_CODE bool do_step(const frozen_step& s) noexcept {
-  switch (s.what) {
-    case fs_step::kind::mount:
-      return raw::mount(s.source, s.target, s.fstype, s.flags, s.data) == 0;
-    case fs_step::kind::bind:
-      return raw::mount(s.source, s.target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
-    case fs_step::kind::remount_ro:
-      return raw::mount(nullptr, s.target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
-                        nullptr) == 0;
-    case fs_step::kind::mkdir:
-      return raw::mkdir(s.target, s.mode) == 0 || errno == EEXIST;
-    case fs_step::kind::mknod:
-      return raw::mknod(s.target, s.mode, s.dev) == 0 || (errno == EEXIST && S_ISREG(s.mode));
-    case fs_step::kind::symlink:
-      return raw::symlink(s.source, s.target) == 0;
-    case fs_step::kind::attach:
-      return raw::move_mount(s.fd, "", AT_FDCWD, s.target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
-    case fs_step::kind::mask:
-      // A file takes /dev/null; a directory refuses it (ENOTDIR) and takes an empty tmpfs.
-      if (raw::mount("/dev/null", s.target, nullptr, MS_BIND, nullptr) == 0) return true;
-      return errno == ENOTDIR &&
-             raw::mount("tmpfs", s.target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "size=0") == 0;
-  }
-  return false;
-}
-
 // `prefix` and the decimal `value` in `buf`, without the formatting functions a child may
 // not call.
 OVZ_CHILD_CODE const char* with_number(char (&buf)[32], const char* prefix, int value) noexcept {
@@ -102,6 +75,90 @@ OVZ_CHILD_CODE const char* with_number(char (&buf)[32], const char* prefix, int 
   while (d > 0) buf[n++] = digits[--d];
   buf[n] = '\0';
   return buf;
+}
+
+// A step's own system call on `target`; for mount-like steps a path that names the target
+// (/proc/self/fd/N of one opened inside the root, where the step is in_root).
+OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const char* name) noexcept {
+  switch (s.what) {
+    case fs_step::kind::mount:
+      return raw::mount(s.source, target, s.fstype, s.flags, s.data) == 0;
+    case fs_step::kind::bind:
+      return raw::mount(s.source, target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
+    case fs_step::kind::remount_ro:
+      return raw::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
+                        nullptr) == 0;
+    case fs_step::kind::mkdir:
+      return raw::mkdirat(dir, name, s.mode) == 0 || errno == EEXIST;
+    case fs_step::kind::mknod:
+      return raw::mknodat(dir, name, s.mode, s.dev) == 0 || (errno == EEXIST && S_ISREG(s.mode));
+    case fs_step::kind::symlink:
+      return raw::symlinkat(s.source, dir, name) == 0;
+    case fs_step::kind::attach:
+      return raw::move_mount(s.fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+    case fs_step::kind::mask:
+      // A file takes /dev/null; a directory refuses it (ENOTDIR) and takes an empty tmpfs.
+      if (raw::mount("/dev/null", target, nullptr, MS_BIND, nullptr) == 0) return true;
+      return errno == ENOTDIR &&
+             raw::mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "size=0") == 0;
+  }
+  return false;
+}
+
+OVZ_CHILD_CODE bool creates_entry(fs_step::kind k) noexcept {
+  return k == fs_step::kind::mkdir || k == fs_step::kind::mknod || k == fs_step::kind::symlink;
+}
+
+// The step on its target looked up inside the root (`root`, opened once the root is attached):
+// what creates an entry does it in its parent opened there; what mounts goes through the
+// target opened there. ".." and symbolic links end at the root, wherever they point.
+OVZ_CHILD_CODE bool in_root_step(const frozen_step& s, const char* new_root, int& root) noexcept {
+  if (root < 0 && (root = raw::openat(AT_FDCWD, new_root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return false;
+  const char* rel = s.target;
+  for (const char* r = new_root; *r && *rel == *r; ++r, ++rel) {
+  }
+  while (*rel == '/') ++rel;
+  char buf[4096];
+  std::size_t n = 0;
+  for (; rel[n] && n + 1 < sizeof buf; ++n) buf[n] = rel[n];
+  buf[n] = '\0';
+  if (rel[n]) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  if (creates_entry(s.what)) {
+    std::size_t slash = n;
+    while (slash > 0 && buf[slash - 1] != '/') --slash;
+    const char* name = buf + slash;
+    const char* parent = ".";
+    if (slash > 0) {
+      buf[slash - 1] = '\0';
+      parent = buf;
+    }
+    const int dir = raw::openat2(root, parent, O_PATH | O_DIRECTORY, RESOLVE_IN_ROOT);
+    if (dir < 0) return false;
+    const bool ok = act(s, nullptr, dir, name);
+    const int err = errno;
+    raw::close(dir);
+    errno = err;
+    return ok;
+  }
+  const int fd = raw::openat2(root, n ? buf : ".", O_PATH, RESOLVE_IN_ROOT);
+  if (fd < 0) return false;
+  char path[32];
+  with_number(path, "/proc/self/fd/", fd);
+  const bool ok = act(s, path, AT_FDCWD, nullptr);
+  const int err = errno;
+  raw::close(fd);
+  errno = err;
+  return ok;
+}
+
+OVZ_CHILD_CODE bool do_step(const frozen_step& s, const char* new_root, int& root) noexcept {
+  if (s.in_root && new_root) return in_root_step(s, new_root, root);
+  return act(s, s.target, AT_FDCWD, s.target);
 }
 
 // The terminal's slave becomes the VE's /dev/console, where an init writes its boot messages
@@ -295,10 +352,12 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
     child_fail(p, step_hostname);
   if (p.new_mnt && raw::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     child_fail(p, step_private);
+  int root = -1;  // the new root as attached, for the steps looked up inside it
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
-    if (!do_step(p.steps[i]) && !(p.steps[i].optional && errno == ENOENT))
+    if (!do_step(p.steps[i], p.new_root, root) && !(p.steps[i].optional && errno == ENOENT))
       child_fail(p, static_cast<std::int32_t>(i));
   }
+  if (root >= 0) raw::close(root);
   if (p.new_root) {
     if (raw::chdir(p.new_root) != 0 || raw::pivot_root(".", ".") != 0 ||
         raw::umount2(".", MNT_DETACH) != 0)

@@ -63,6 +63,7 @@ struct frozen_step {
   mode_t mode;
   dev_t dev;
   int fd;
+  bool in_root;
 };
 
 // Everything the child reads, as plain pointers into strings owned by the plan or the spec.

@@ -107,6 +107,7 @@ bool decode_plan(std::string_view in, received_plan& r) {
   for (auto& s : p.steps) {
     s.what = static_cast<fs_step::kind>(rd.num());
     s.optional = rd.flag();
+    s.in_root = rd.flag();
     s.source = rd.str();
     s.target = rd.str();
     s.fstype = rd.str();
@@ -175,6 +176,7 @@ std::string encode_plan(const plan& p, bool detach) {
   for (const auto& s : p.steps) {
     w.num(static_cast<std::uint64_t>(s.what));
     w.num(s.optional);
+    w.num(s.in_root);
     w.str(s.source);
     w.str(s.target);
     w.str(s.fstype);

@@ -334,6 +334,8 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.root = l.mount_point;
   BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups));
   p.mounts = std::move(mounts);
+  // The bundle's root is its owner's (an image's): every target is looked up inside it.
+  for (auto& step : p.mounts) step.in_root = true;
   p.limits = limits_for(params, fields_for(params), l.id.value());
   BOOST_OUTCOME_TRY(rules, device_rules(b));
   p.device_rules = std::move(rules);

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 using namespace ovz;
 using Catch::Contains;
@@ -307,6 +308,36 @@ TEST_CASE("create refuses what it cannot run and leaves nothing behind", "[oci]"
   CHECK(std::distance(fs::directory_iterator(root.path() / "oci"), {}) == 1);
   CHECK(MUST(first.state()).status == oci_status::created);
   MUST(first.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("a hostile image's symbolic links lead nowhere outside its root", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  const auto outside = root.path() / "outside";
+  fs::create_directories(outside);
+  // /mnt a link to a host directory, /escape one that climbs: the mounts below would make a
+  // file and directories there if their targets were looked up on the host.
+  fs::create_symlink(outside, b.dir / "rootfs/mnt");
+  fs::create_symlink("../../../../../../../.." + outside.string(), b.dir / "rootfs/escape");
+  const auto hosts = root.path() / "hosts";
+  std::ofstream(hosts) << "127.0.0.1 localhost\n";
+  b.configure("true");
+  for (const auto& [dest, type, source] :
+       {std::tuple{"/mnt/hosts", "bind", hosts.string()}, {"/escape/dir", "tmpfs", "tmpfs"},
+        {"/mnt/sub/dir", "tmpfs", "tmpfs"}}) {
+    std::string text = test::read_text(b.dir / "config.json");
+    const std::string mounts = "\"mounts\": [";
+    text.insert(text.find(mounts) + mounts.size(),
+                fmt::format(R"({{"destination": "{}", "type": "{}", "source": "{}"}},)", dest,
+                            type, source));
+    std::ofstream(b.dir / "config.json") << text;
+    auto c = oci_container::create(root.path(), "hostile", b.dir);
+    INFO(dest);
+    if (c) MUST(c->destroy(true));
+    CHECK(fs::is_empty(outside));
+  }
   CHECK(test::leftovers(root).empty());
 }
 

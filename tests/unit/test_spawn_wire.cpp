@@ -32,9 +32,9 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.argv = {"env", "-i", nullptr};
   p.envp = {"PATH=/bin", "TERM=xterm", nullptr};
   p.steps.push_back({fs_step::kind::mount, true, "proc", "/ve/proc", "proc", MS_NOSUID, nullptr,
-                     0, 0, -1});
+                     0, 0, -1, true});
   p.steps.push_back({fs_step::kind::attach, false, nullptr, "/ve/dev", nullptr, 0, "mode=755",
-                     0755, 0x0501, 9});
+                     0755, 0x0501, 9, false});
   p.hostname = "ct101";
   p.hostname_len = 5;
   p.new_root = "/ve";
@@ -78,6 +78,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(strings(q.envp) == strings(p.envp));
   REQUIRE(q.steps.size() == 2);
   CHECK(q.steps[0].optional);
+  CHECK(q.steps[0].in_root);
+  CHECK_FALSE(q.steps[1].in_root);
   CHECK(std::string(q.steps[0].fstype) == "proc");
   CHECK(q.steps[0].data == nullptr);
   CHECK(q.steps[0].flags == MS_NOSUID);
