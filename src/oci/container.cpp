@@ -24,8 +24,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
-#include <thread>
 
 namespace ovz::inline v0 {
 namespace {
@@ -107,12 +105,17 @@ result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b
       return init.error();
     }
     r.init_pid = init->pid();
-    auto st = detail::read_proc_stat(init->pid());
-    if (!st) return detail::fail(errc::child_failed, "the container's process {} is gone", init->pid());
-    r.init_start = st->start_ticks;
-    if (auto saved = detail::save_record(paths, r); !saved) {
+    auto recorded = [&]() -> result<void> {
+      auto st = detail::read_proc_stat(init->pid());
+      if (!st)
+        return detail::fail(errc::child_failed, "the container's process {} is gone", init->pid());
+      r.init_start = st->start_ticks;
+      return detail::save_record(paths, r);
+    }();
+    if (!recorded) {
       detail::logged(detail::clean_up(op.host(), op.layout), "the container's clean-up");
-      return saved.error();
+      op.cg().remove_if_unused(op.layout.cgroup_parent);
+      return recorded.error();
     }
     return r;
   });
@@ -144,6 +147,37 @@ result<void> check_terminal(const oci_process& proc, const oci_io& io) {
     return detail::fail(errc::invalid_argument,
                         "a console socket was given but process.terminal is not set");
   return success();
+}
+
+// The record, and the state it and the kernel give without config.json's annotations: what
+// every operation decides on (state() adds them; reading them means parsing config.json).
+struct observed {
+  oci_record record;
+  oci_state state;
+};
+
+result<observed> observe(const std::filesystem::path& root, const std::string& id) {
+  const oci_paths paths = detail::oci_paths_of(root, id);
+  BOOST_OUTCOME_TRY(r, detail::load_record(paths, id));
+  observed o{r, {}};
+  oci_state& s = o.state;
+  s.id = id;
+  s.bundle = r.bundle;
+  s.created = r.created;
+  s.ve = r.ve;
+  if (!init_alive(r)) return o;
+  s.pid = r.init_pid;
+  std::error_code ec;
+  if (std::filesystem::exists(paths.gate, ec)) {
+    s.status = oci_status::created;
+    return o;
+  }
+  BOOST_OUTCOME_TRY(v, ve::open(*r.ve, root));
+  BOOST_OUTCOME_TRY(frozen, detail::ve_op::run(v, {}, [](detail::ve_op& op) -> result<bool> {
+    return op.cg().frozen(op.layout.cgroup);
+  }));
+  s.status = frozen ? oci_status::paused : oci_status::running;
+  return o;
 }
 
 }  // namespace
@@ -228,27 +262,9 @@ result<oci_container> oci_container::open(const std::filesystem::path& root, std
 }
 
 result<oci_state> oci_container::state() const {
-  const oci_paths paths = detail::oci_paths_of(root_, id_);
-  BOOST_OUTCOME_TRY(r, detail::load_record(paths, id_));
-  oci_state s;
-  s.id = id_;
-  s.bundle = r.bundle;
-  s.created = r.created;
-  s.ve = r.ve;
-  if (auto b = config()) s.annotations = std::move(b->annotations);
-  if (!init_alive(r)) return s;
-  s.pid = r.init_pid;
-  std::error_code ec;
-  if (std::filesystem::exists(paths.gate, ec)) {
-    s.status = oci_status::created;
-    return s;
-  }
-  BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
-  BOOST_OUTCOME_TRY(frozen, detail::ve_op::run(v, {}, [](detail::ve_op& op) -> result<bool> {
-    return op.cg().frozen(op.layout.cgroup);
-  }));
-  s.status = frozen ? oci_status::paused : oci_status::running;
-  return s;
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  if (auto b = config()) o.state.annotations = std::move(b->annotations);
+  return std::move(o.state);
 }
 
 result<oci_bundle> oci_container::config() const {
@@ -259,7 +275,8 @@ result<oci_bundle> oci_container::config() const {
 }
 
 result<void> oci_container::start() {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if (s.status == oci_status::stopped)
     return detail::fail(errc::not_running, "cannot start a container that has stopped: {}", id_);
   if (s.status != oci_status::created)
@@ -279,7 +296,8 @@ result<void> oci_container::start() {
 }
 
 result<void> oci_container::pause() {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if (s.status != oci_status::running)
     return detail::fail(errc::not_running, "container not running: {} is {}", id_, to_string(s.status));
   BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
@@ -287,7 +305,8 @@ result<void> oci_container::pause() {
 }
 
 result<void> oci_container::resume() {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if (s.status != oci_status::paused)
     return detail::fail(errc::not_running, "container not paused: {} is {}", id_, to_string(s.status));
   BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
@@ -295,7 +314,8 @@ result<void> oci_container::resume() {
 }
 
 result<void> oci_container::update(const oci_resources& resources) {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   // A created container's process has not started: its VE is not running yet, so a change
   // would reach CTID.conf only.
   if (s.status == oci_status::stopped || s.status == oci_status::created)
@@ -312,7 +332,8 @@ result<std::vector<pid_t>> oci_container::processes() const {
 }
 
 result<void> oci_container::kill(int signal, bool all) {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if (s.status == oci_status::stopped) {
     if (all) return success();
     return detail::fail(errc::not_running, "container not running: {}", id_);
@@ -334,7 +355,8 @@ result<void> oci_container::kill(int signal, bool all) {
 }
 
 result<void> oci_container::destroy(bool force) {
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if ((s.status == oci_status::running || s.status == oci_status::paused) && !force)
     return detail::fail(errc::already_running, "cannot delete container {} that is not stopped: {}",
                         id_, to_string(s.status));
@@ -345,15 +367,15 @@ result<void> oci_container::destroy(bool force) {
     op.cg().remove_if_unused(op.layout.cgroup_parent);
     return success();
   }));
-  BOOST_OUTCOME_TRY(r, detail::load_record(detail::oci_paths_of(root_, id_), id_));
   auto held = lock_ids(root_);
   if (!held) return held.error();
-  return forget(root_, r, detail::oci_paths_of(root_, id_));
+  return forget(root_, o.record, detail::oci_paths_of(root_, id_));
 }
 
 result<process> oci_container::exec(const oci_process& proc, const oci_io& io, bool detach) {
   BOOST_OUTCOME_TRY(check_terminal(proc, io));
-  BOOST_OUTCOME_TRY(s, state());
+  BOOST_OUTCOME_TRY(o, observe(root_, id_));
+  const oci_state& s = o.state;
   if (s.status == oci_status::stopped)
     return detail::fail(errc::not_running, "cannot exec in a stopped container: {}", id_);
   if (s.status == oci_status::paused)

@@ -54,9 +54,8 @@ result<std::optional<seccomp_profile>> oci_seccomp_profile(const std::optional<o
     // SCMP_ARCH_X86 is libseccomp's "x86".
     std::string name = arch.starts_with("SCMP_ARCH_") ? arch.substr(10) : arch;
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (seccomp_arch_resolve_name(name.c_str()) != 0 &&
-        seccomp_arch_resolve_name(name.c_str()) != seccomp_arch_native())
-      p.architectures.push_back(std::move(name));
+    const std::uint32_t resolved = seccomp_arch_resolve_name(name.c_str());
+    if (resolved != 0 && resolved != seccomp_arch_native()) p.architectures.push_back(std::move(name));
   }
   for (std::size_t i = 0; i < s->syscalls.size(); ++i) {
     const auto& r = s->syscalls[i];
