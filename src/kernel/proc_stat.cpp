@@ -34,8 +34,12 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) {
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && end == t.data() + t.size();
   };
-  if (!number(f[1], s.ppid) || !number(f[19], s.start_ticks) || !number(f[49], s.exit_code))
+  unsigned long flags = 0;
+  if (!number(f[1], s.ppid) || !number(f[6], flags) || !number(f[19], s.start_ticks) ||
+      !number(f[49], s.exit_code))
     return std::nullopt;
+  constexpr unsigned long pf_exiting = 0x4;  // include/linux/sched.h; stable since 2.6
+  s.exiting = (flags & pf_exiting) != 0;
   return s;
 }
 

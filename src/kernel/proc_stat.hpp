@@ -17,6 +17,7 @@ struct proc_stat {
   std::string comm;  // the task name: the program's base name once it has exec'd
   char state = '?';  // R, S, D, Z, …
   pid_t ppid = 0;
+  bool exiting = false;  // PF_EXITING: in do_exit, though it may still sleep there
   int exit_code = 0;  // a zombie's status, as waitpid() reports it
   unsigned long long start_ticks = 0;  // its start, clock ticks (_SC_CLK_TCK) after boot
 };

@@ -248,7 +248,8 @@ result<void> confirm_exec(const spawn_spec& spec, pid_t pid, int pidfd) {
 // A process that ends within spec.settle of its exec did not start: say how it ended. One
 // that waits before then (sleeps interruptibly: for its children, a signal, input) has got past
 // what makes an init give up at once (its mounts, its configuration), and is up: start need not
-// sit out the rest of the window.
+// sit out the rest of the window. A pid namespace's init that is exiting sleeps too (in
+// zap_pid_ns_processes, until its namespace's other pids are freed): that is no wait of its own.
 result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
   using namespace std::chrono;
   if (spec.settle.count() <= 0) return success();
@@ -256,7 +257,8 @@ result<void> settle(const spawn_spec& spec, pid_t pid, int pidfd) {
   // An ended process reads as a zombie ('Z'), never as waiting.
   for (;;) {
     auto st = detail::read_proc_stat(pid);
-    if (st && st->state == 'S' && st->comm != detail::spawn_child_name) return success();
+    if (st && st->state == 'S' && !st->exiting && st->comm != detail::spawn_child_name)
+      return success();
     const auto left = duration_cast<microseconds>(until - steady_clock::now());
     if (left.count() <= 0) return success();
     if (has_exited(pidfd, std::min(left, microseconds(200)))) break;

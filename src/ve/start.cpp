@@ -11,10 +11,12 @@
 namespace ovz::inline v0 {
 namespace {
 
-// An init that ends this soon after its exec did not come up (a systemd that cannot mount
-// /run gives up at once); start says so, with its exit status, instead of succeeding. One that
-// waits for something first (its children, a signal) is up, and start returns then.
-constexpr std::chrono::milliseconds early_exit_window{100};
+// An init that ends before it first waits for something (its children, a signal) did not come
+// up (a systemd that cannot mount /run gives up at once); start says so, with its exit status,
+// instead of succeeding. Start returns once it waits, or after this long if it never does: a
+// bound, not a delay, wide enough for a cold start under emulation on a loaded host (a tenth of
+// a second was not).
+constexpr std::chrono::milliseconds early_exit_window{2000};
 
 constexpr detail::ve_op::needs starting{.lock = true, .config = true, .live = true};
 
