@@ -1310,6 +1310,12 @@ void define_oci(py::module_& m) {
             return unwrap(ovz::oci_container::open(oci_root(root), id));
           },
           "id"_a, "root"_a = py::none(), "The existing container `id`; NotFound otherwise.")
+      .def_static(
+          "list",
+          [](const std::optional<std::filesystem::path>& root) {
+            return unwrap(ovz::oci_container::list(oci_root(root)));
+          },
+          "root"_a = py::none(), "The IDs of the containers under the state root, sorted.")
       .def_property_readonly("id", &ovz::oci_container::id)
       .def_property_readonly("ctid", [](const ovz::oci_container& c) { return c.ve().value(); })
       .def(

@@ -95,12 +95,21 @@ std::vector<option> command_options(command c) {
   };
   switch (c) {
     case command::create:
-      return {path("bundle", "b", &arguments::bundle),
-              path("pid-file", "", &arguments::pid_file),
-              path("console-socket", "", &arguments::console_socket),
-              preserve_fds,
-              // The root is always pivoted into; the session keyring is the host's to keep.
-              ignored("no-pivot"), ignored("no-new-keyring")};
+    case command::run: {
+      std::vector<option> opts{path("bundle", "b", &arguments::bundle),
+                               path("config", "f", &arguments::config),
+                               path("pid-file", "", &arguments::pid_file),
+                               path("console-socket", "", &arguments::console_socket),
+                               preserve_fds,
+                               // The root is always pivoted into; the session keyring is the
+                               // host's to keep.
+                               ignored("no-pivot"), ignored("no-new-keyring")};
+      if (c == command::run) {
+        opts.push_back(flag("detach", "d", &arguments::detach));
+        opts.push_back(flag("keep", "", &arguments::keep));
+      }
+      return opts;
+    }
     case command::kill: return {flag("all", "a", &arguments::all)};
     case command::exec:
       return {path("process", "p", &arguments::process),
@@ -126,12 +135,17 @@ std::vector<option> command_options(command c) {
     case command::remove: return {flag("force", "f", &arguments::force)};
     case command::update: return {path("resources", "r", &arguments::resources)};
     case command::ps:
-      return {{"format", "f", true, [](arguments& a, std::string_view v) -> ovz::result<void> {
-                 if (v != "json" && v != "table")
-                   return bad(fmt::format("--format: \"{}\" is neither table nor json", v));
-                 a.json = v == "json";
-                 return ovz::success();
-               }}};
+    case command::list: {
+      std::vector<option> opts{
+          {"format", "f", true, [](arguments& a, std::string_view v) -> ovz::result<void> {
+             if (v != "json" && v != "table")
+               return bad(fmt::format("--format: \"{}\" is neither table nor json", v));
+             a.json = v == "json";
+             return ovz::success();
+           }}};
+      if (c == command::list) opts.push_back(flag("quiet", "q", &arguments::quiet));
+      return opts;
+    }
     default: return {};
   }
 }
@@ -141,9 +155,10 @@ struct named_command {
   command cmd;
 };
 
-constexpr std::array<named_command, 14> commands{{
+constexpr std::array<named_command, 16> commands{{
+    {"list", command::list},
     {"exec", command::exec},     {"pause", command::pause},   {"resume", command::resume},
-    {"update", command::update},
+    {"update", command::update}, {"run", command::run},
     {"create", command::create}, {"start", command::start}, {"state", command::state},
     {"kill", command::kill},     {"delete", command::remove}, {"ps", command::ps},
     {"features", command::features}, {"version", command::version}, {"help", command::help},
@@ -239,6 +254,9 @@ ovz::result<arguments> parse(const std::vector<std::string_view>& argv) {
     case command::features:
       if (!words.empty()) return bad(fmt::format("unexpected \"{}\"", words[0]));
       return a;
+    case command::list:
+      if (!words.empty()) return bad(fmt::format("list takes no container ID (\"{}\")", words[0]));
+      return a;
     case command::ps:
       // What follows the ID is ps(1)'s options for runc's table output: not used here.
       if (words.empty()) return bad("ps needs the container's ID");
@@ -280,11 +298,14 @@ std::string usage() {
          "\n"
          "An OCI runtime whose containers are OpenVZ VEs of libovz.\n"
          "\n"
-         "  create [--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] ID\n"
+         "  create [--bundle DIR] [--config FILE] [--pid-file FILE] [--console-socket SOCKET] ID\n"
+         "  run [--bundle DIR] [--config FILE] [--pid-file FILE] [--console-socket SOCKET]\n"
+         "      [--detach] [--keep] ID\n"
          "  start ID\n"
          "  state ID\n"
          "  kill [--all] ID [SIGNAL]\n"
          "  delete [--force] ID\n"
+         "  list [--format table|json] [--quiet]\n"
          "  ps [--format table|json] ID\n"
          "  pause ID\n"
          "  resume ID\n"

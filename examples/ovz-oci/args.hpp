@@ -14,7 +14,8 @@
 namespace ovz_oci {
 
 enum class command {
-  help, version, features, create, start, state, kill, remove, ps, exec, pause, resume, update
+  help, version, features, create, run, start, state, kill, remove, list, ps, exec, pause,
+  resume, update
 };
 
 struct arguments {
@@ -26,18 +27,21 @@ struct arguments {
   bool systemd_cgroup = false;
   // The command's.
   std::string id{};
-  std::filesystem::path bundle{};  ///< create: empty means the working directory
+  std::filesystem::path bundle{};  ///< create, run: empty means the working directory
+  std::filesystem::path config{};  ///< create, run: empty means the bundle's config.json
+  bool keep = false;               ///< run: the stopped container is not deleted
   std::filesystem::path pid_file{};
   std::filesystem::path console_socket{};
   unsigned preserve_fds = 0;
   bool all = false;    ///< kill --all
   bool force = false;  ///< delete --force
   int signal = 15;     ///< kill: SIGTERM unless given
-  bool json = false;   ///< ps --format json
+  bool json = false;   ///< ps, list: --format json
+  bool quiet = false;  ///< list: IDs only
   // exec's.
   std::filesystem::path process{};  ///< a runtime-spec process object; else `args` and these:
   std::vector<std::string> args{};
-  bool detach = false;
+  bool detach = false;  ///< exec, run: return once it runs
   bool tty = false;
   std::string cwd{};
   std::vector<std::string> env{};

@@ -10,11 +10,15 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -97,27 +101,84 @@ ovz::result<ovz::unique_fd> connect_console(const std::filesystem::path& path) {
   return fd;
 }
 
-int create(const arguments& a, const std::filesystem::path& root) {
+// create's and run's container, its pid file written.
+ovz::result<ovz::oci_container> create_container(const arguments& a,
+                                                 const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  const auto bundle = a.bundle.empty() ? fs::current_path() : a.bundle;
+  // crun's --config: a config.json elsewhere than the bundle is not taken (the container keeps
+  // a copy of the bundle's own), but naming that one is fine.
+  if (!a.config.empty() && fs::weakly_canonical(a.config) != fs::weakly_canonical(bundle / "config.json"))
+    return ovz::error(make_error_code(ovz::errc::unsupported),
+                      fmt::format("--config {}: only the bundle's own config.json ({}) is read",
+                                  a.config.string(), (bundle / "config.json").string()));
   ovz::oci_io opts;
   ovz::unique_fd console;
   if (!a.console_socket.empty()) {
-    auto c = connect_console(a.console_socket);
-    if (!c) return failed(a, c.error());
-    console = std::move(*c);
+    BOOST_OUTCOME_TRY(c, connect_console(a.console_socket));
+    console = std::move(c);
     opts.console_socket = console.get();
   }
-  const auto bundle = a.bundle.empty() ? std::filesystem::current_path() : a.bundle;
-  auto made = ovz::oci_container::create(root, a.id, bundle, opts);
-  if (!made) return failed(a, made.error());
+  BOOST_OUTCOME_TRY(made, ovz::oci_container::create(root, a.id, bundle, opts));
   if (!a.pid_file.empty()) {
-    auto s = made->state();
-    if (!s) return failed(a, s.error());
-    if (auto w = write_pid_file(a.pid_file, s->pid); !w) {
-      (void)made->destroy(true);
-      return failed(a, w.error());
+    auto written = [&]() -> ovz::result<void> {
+      BOOST_OUTCOME_TRY(s, made.state());
+      return write_pid_file(a.pid_file, s.pid);
+    }();
+    if (!written) {
+      (void)made.destroy(true);
+      return written.error();
     }
   }
-  return 0;
+  return std::move(made);
+}
+
+int create(const arguments& a, const std::filesystem::path& root) {
+  auto made = create_container(a, root);
+  return made ? 0 : failed(a, made.error());
+}
+
+// The init run waits for, and passes signals on to.
+volatile sig_atomic_t run_init = 0;
+
+void pass_signal(int sig) {
+  if (run_init > 0) ::kill(static_cast<pid_t>(run_init), sig);
+}
+
+// runc's run: create and start; unless detached, wait for the init (ovz-oci is its subreaper,
+// so it becomes our child when the spawn's intermediate ends), pass it the signals we get,
+// delete the stopped container and exit as it did.
+int run_to_end(const arguments& a, const std::filesystem::path& root) {
+  if (!a.detach && ::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+    return report(a, fmt::format("prctl(PR_SET_CHILD_SUBREAPER): {}", std::strerror(errno)));
+  auto made = create_container(a, root);
+  if (!made) return failed(a, made.error());
+  auto s = made->state();
+  if (!s) return failed(a, s.error());
+  if (!a.detach) {
+    run_init = s->pid;
+    struct sigaction act {};
+    act.sa_handler = pass_signal;
+    act.sa_flags = SA_RESTART;
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH})
+      ::sigaction(sig, &act, nullptr);
+  }
+  if (auto r = made->start(); !r) {
+    (void)made->destroy(true);
+    return failed(a, r.error());
+  }
+  if (a.detach) return 0;
+  int status = 0;
+  while (::waitpid(s->pid, &status, 0) < 0) {
+    if (errno == EINTR) continue;
+    return report(a, fmt::format("wait for the container's init {}: {}", s->pid,
+                                 std::strerror(errno)));
+  }
+  run_init = 0;
+  if (!a.keep) {
+    if (auto r = made->destroy(true); !r) return failed(a, r.error());
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // A file's text, or stdin's for "-" (containerd's update).
@@ -145,7 +206,12 @@ ovz::result<ovz::oci_process> exec_process(const arguments& a, const ovz::oci_co
   p.args = a.args;
   p.terminal = a.tty;
   if (!a.cwd.empty()) p.cwd = a.cwd;
-  p.env.insert(p.env.end(), a.env.begin(), a.env.end());
+  // --env NAME=VALUE replaces the container's NAME.
+  for (const auto& e : a.env) {
+    const auto name = e.substr(0, e.find('=') + 1);
+    std::erase_if(p.env, [&](const std::string& x) { return x.rfind(name, 0) == 0; });
+    p.env.push_back(e);
+  }
   if (a.user) {
     p.user.uid = a.user->first;
     p.user.gid = a.user->second;
@@ -175,6 +241,34 @@ int exec(const arguments& a, ovz::oci_container& c) {
   return *code;
 }
 
+// runc's list: IDs alone (-q), a table, or a JSON array of the containers' states.
+int list(const arguments& a, const std::filesystem::path& root) {
+  auto ids = ovz::oci_container::list(root);
+  if (!ids) return failed(a, ids.error());
+  std::string out = a.json ? "[" : a.quiet ? "" : "ID\tPID\tSTATUS\tBUNDLE\tCREATED\n";
+  bool first = true;
+  for (const auto& id : *ids) {
+    if (a.quiet) {
+      out += id + "\n";
+      continue;
+    }
+    // One deleted meanwhile is not listed.
+    auto c = ovz::oci_container::open(root, id);
+    auto s = c ? c->state() : ovz::result<ovz::oci_state>(c.error());
+    if (!s) continue;
+    if (a.json) {
+      out += fmt::format("{}{}", first ? "" : ",", ovz::to_json(*s));
+    } else {
+      out += fmt::format("{}\t{}\t{}\t{}\t{}\n", s->id, s->pid, ovz::to_string(s->status),
+                         s->bundle.string(), s->created);
+    }
+    first = false;
+  }
+  if (a.json) out += "]\n";
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
 int features() {
   std::string caps;
   for (const auto& name : ovz::oci_capability_names())
@@ -197,7 +291,7 @@ int features() {
   return 0;
 }
 
-int run(const arguments& a) {
+int dispatch(const arguments& a) {
   const auto root = a.root.empty() ? ovz::default_oci_root() : a.root;
   if (a.preserve_fds > 0)
     return report(a, "--preserve-fds: passing descriptors on to the container is not supported yet");
@@ -209,6 +303,8 @@ int run(const arguments& a) {
       return 0;
     case ovz_oci::command::features: return features();
     case ovz_oci::command::create: return create(a, root);
+    case ovz_oci::command::run: return run_to_end(a, root);
+    case ovz_oci::command::list: return list(a, root);
     default: break;
   }
   auto c = ovz::oci_container::open(root, a.id);
@@ -279,5 +375,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ovz-oci: %s\n%s", a.error().message().c_str(), ovz_oci::usage().c_str());
     return 1;
   }
-  return run(*a);
+  return dispatch(*a);
 }

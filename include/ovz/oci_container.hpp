@@ -80,6 +80,9 @@ class OVZ_API oci_container {
                                       const oci_io& io = {});
   /// The existing container `id`; errc::not_found ("container does not exist") otherwise.
   static result<oci_container> open(const std::filesystem::path& root, std::string_view id);
+  /// The IDs of the containers under the state root `root`, sorted; none when it has none
+  /// (or does not exist).
+  static result<std::vector<std::string>> list(const std::filesystem::path& root);
 
   const std::string& id() const noexcept { return id_; }
   ctid ve() const noexcept { return ve_; }

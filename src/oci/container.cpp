@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 
 namespace ovz::inline v0 {
@@ -261,6 +262,22 @@ result<oci_container> oci_container::open(const std::filesystem::path& root, std
   return oci_container(root, std::string(id), *r.ve);
 }
 
+result<std::vector<std::string>> oci_container::list(const std::filesystem::path& root) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(root / "oci", ec), end;
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return detail::sys_fail(ec.value(), "list {}", (root / "oci").string());
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto id = it->path().filename().string();
+    // The lock file and a create's half-made directory are no containers.
+    if (check_id(id) && std::filesystem::exists(detail::oci_paths_of(root, id).record)) ids.push_back(id);
+  }
+  if (ec) return detail::sys_fail(ec.value(), "list {}", (root / "oci").string());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 result<oci_state> oci_container::state() const {
   BOOST_OUTCOME_TRY(o, observe(root_, id_));
   if (auto b = config()) o.state.annotations = std::move(b->annotations);
@@ -383,10 +400,10 @@ result<process> oci_container::exec(const oci_process& proc, const oci_io& io, b
   BOOST_OUTCOME_TRY(init, process::open(s.pid));
   BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
   BOOST_OUTCOME_TRY(op, detail::ve_op::begin(v, {}));
-  spawn_spec spec;
-  detail::set_process(spec, proc, io);
-  // The container's filter holds for what is started in it too.
   BOOST_OUTCOME_TRY(b, config());
+  spawn_spec spec;
+  detail::set_process(spec, proc, io, b.root);
+  // The container's filter holds for what is started in it too.
   BOOST_OUTCOME_TRY(profile, detail::oci_seccomp_profile(b.seccomp));
   if (profile) {
     BOOST_OUTCOME_TRY(program, detail::compile_seccomp(*profile));

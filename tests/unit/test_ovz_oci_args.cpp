@@ -68,6 +68,13 @@ TEST_CASE("ovz-oci reads kill, delete and ps as their callers write them", "[ovz
   CHECK(a.args == std::vector<std::string>{"sh", "-c", "ls -l"});
   CHECK(a.env == std::vector<std::string>{"A=1"});
   CHECK(a.user == std::pair<unsigned, unsigned>{1000, 27});
+  a = ok({"--cgroup-manager", "cgroupfs", "--root", "/r", "run", "--config", "config.json",
+          "--detach", "--pid-file", "/p", "c"});
+  CHECK((a.cmd == command::run && a.detach && !a.keep && a.config == "config.json" && a.id == "c"));
+  CHECK(ok({"run", "--keep", "-b", "/b", "c"}).keep);
+  a = ok({"list", "-q"});
+  CHECK((a.cmd == command::list && a.quiet && !a.json));
+  CHECK(ok({"list", "--format", "json"}).json);
   CHECK(ok({"--version"}).cmd == command::version);
   CHECK(ok({"-v"}).cmd == command::version);
   CHECK(ok({"features"}).cmd == command::features);
@@ -87,4 +94,6 @@ TEST_CASE("ovz-oci refuses what it does not know, naming it", "[ovz-oci]") {
   CHECK(refused({"kill", "--all=yes", "c"}) == "--all=yes takes no value");
   CHECK(refused({"update", "c"}).find("needs --resources") != std::string::npos);
   CHECK(refused({"exec", "c"}) == "exec needs a command, or a process file (--process)");
+  CHECK(refused({"create", "--detach", "c"}) == "unknown option --detach for create");
+  CHECK(refused({"list", "c"}) == "list takes no container ID (\"c\")");
 }

@@ -749,6 +749,9 @@ int ovz_oci_create(ovz_oci_t **out, const char *root, const char *id, const char
                    const ovz_oci_io *io);
 /* The existing container `id`; OVZ_ENOTFOUND ("container does not exist") otherwise. */
 int ovz_oci_open(ovz_oci_t **out, const char *root, const char *id);
+/* The IDs of the containers under the state root (NULL: /run/ovz-oci), sorted, one per line
+ * with a newline after each, malloc'd: free it with ovz_string_free(). "" when there are none. */
+int ovz_oci_list(const char *root, char **ids);
 /* The container's CTID. */
 unsigned ovz_oci_ctid(const ovz_oci_t *container);
 /* The runtime-spec state as runc state prints it (JSON: ociVersion, id, pid, status, bundle,

@@ -71,6 +71,19 @@ int ovz_oci_open(ovz_oci_t** out, const char* root, const char* id) {
   });
 }
 
+int ovz_oci_list(const char* root, char** ids) {
+  return guarded([&] {
+    if (!ids) return invalid("ovz_oci_list: ids is NULL");
+    *ids = nullptr;
+    auto found = ovz::oci_container::list(oci_root(root));
+    if (!found) return fail(found.error());
+    std::string text;
+    for (const auto& id : *found) text += id + "\n";
+    *ids = dup_string(text).release();
+    return 0;
+  });
+}
+
 unsigned ovz_oci_ctid(const ovz_oci_t* c) { return c ? c->c.ve().value() : 0; }
 
 int ovz_oci_state(const ovz_oci_t* c, char** json) {

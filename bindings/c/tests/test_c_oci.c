@@ -59,6 +59,10 @@ int main(void) {
         "ovz_oci_state gives runc's JSON: created, the annotations");
   ovz_string_free(json);
   json = NULL;
+  check(ovz_oci_list(root, &json) == 0 && json && strcmp(json, "c-1\n") == 0,
+        "ovz_oci_list names it");
+  ovz_string_free(json);
+  json = NULL;
   check(ovz_oci_create(&again, root, "c-1", bundle, NULL) == OVZ_EEXIST && !again,
         "an ID in use is OVZ_EEXIST");
   check(ovz_oci_create(&again, root, "../x", bundle, NULL) == OVZ_EINVAL,
@@ -99,5 +103,7 @@ int main(void) {
   check(ovz_oci_delete(c, 1) == 0, "ovz_oci_delete");
   ovz_oci_free(c);
   check(ovz_oci_open(&c, root, "c-1") == OVZ_ENOTFOUND && !c, "deleted: OVZ_ENOTFOUND");
+  check(ovz_oci_list(root, &json) == 0 && json && strcmp(json, "") == 0, "... and lists none");
+  ovz_string_free(json);
   return finish(root);
 }

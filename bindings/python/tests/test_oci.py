@@ -45,6 +45,7 @@ def test_an_oci_container_through_its_life(tmp_path):
     assert state["bundle"] == str(bundle)
     with pytest.raises(ovz.Exists):
         ovz.OciContainer.create("py-1", bundle, root)
+    assert ovz.OciContainer.list(root) == ["py-1"]
     c.start()
     assert ovz.OciContainer.open("py-1", root).state()["status"] == "running"
 
@@ -70,6 +71,7 @@ def test_an_oci_container_through_its_life(tmp_path):
     c.delete(force=True)
     with pytest.raises(ovz.NotFound):
         ovz.OciContainer.open("py-1", root)
+    assert ovz.OciContainer.list(root) == []
 
 
 @needs_root

@@ -72,6 +72,7 @@ BOTH = {
     "list_ves": ("list_ves", "ovz_ves_open"),
     "oci_container::create": ("OciContainer.create", "ovz_oci_create"),
     "oci_container::open": ("OciContainer.open", "ovz_oci_open"),
+    "oci_container::list": ("OciContainer.list", "ovz_oci_list"),
     "oci_container::state": ("OciContainer.state", "ovz_oci_state"),
     "oci_container::start": ("OciContainer.start", "ovz_oci_start"),
     "oci_container::kill": ("OciContainer.kill", "ovz_oci_kill"),
