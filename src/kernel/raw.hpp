@@ -79,6 +79,12 @@ inline int mkdirat(int dir, const char* name, mode_t mode) noexcept {
 inline int mknodat(int dir, const char* name, mode_t mode, dev_t dev) noexcept {
   return as_int(::syscall(SYS_mknodat, dir, name, mode, dev));
 }
+inline long readlinkat(int dir, const char* name, char* buf, unsigned long size) noexcept {
+  return ::syscall(SYS_readlinkat, dir, name, buf, size);
+}
+inline int fstatat(int dir, const char* name, struct stat* st, int flags) noexcept {
+  return as_int(::syscall(SYS_newfstatat, dir, name, st, flags));
+}
 inline int symlinkat(const char* target, int dir, const char* name) noexcept {
   return as_int(::syscall(SYS_symlinkat, target, dir, name));
 }

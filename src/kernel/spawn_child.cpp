@@ -77,6 +77,27 @@ OVZ_CHILD_CODE const char* with_number(char (&buf)[32], const char* prefix, int 
   return buf;
 }
 
+// An entry already there does as well as a new one when it is what the step would make: an
+// empty file to bind over, the same device or the same link (a /dev bound from the host has
+// /dev/null and /dev/fd).
+OVZ_CHILD_CODE bool same_node(const frozen_step& s, int dir, const char* name) noexcept {
+  if (s.what == fs_step::kind::symlink) {
+    char buf[4096];
+    const long n = raw::readlinkat(dir, name, buf, sizeof buf);
+    errno = EEXIST;
+    if (n <= 0 || static_cast<unsigned long>(n) >= sizeof buf) return false;
+    long i = 0;
+    for (; i < n && s.source[i] == buf[i]; ++i) {
+    }
+    return i == n && s.source[n] == '\0';
+  }
+  if (S_ISREG(s.mode)) return true;
+  struct stat st {};
+  if (raw::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  errno = EEXIST;  // what the step reports if it is another node
+  return (st.st_mode & S_IFMT) == (s.mode & S_IFMT) && st.st_rdev == s.dev;
+}
+
 // A step's own system call on `target`; for mount-like steps a path that names the target
 // (/proc/self/fd/N of one opened inside the root, where the step is in_root).
 OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const char* name) noexcept {
@@ -91,9 +112,9 @@ OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const
     case fs_step::kind::mkdir:
       return raw::mkdirat(dir, name, s.mode) == 0 || errno == EEXIST;
     case fs_step::kind::mknod:
-      return raw::mknodat(dir, name, s.mode, s.dev) == 0 || (errno == EEXIST && S_ISREG(s.mode));
+      return raw::mknodat(dir, name, s.mode, s.dev) == 0 || (errno == EEXIST && same_node(s, dir, name));
     case fs_step::kind::symlink:
-      return raw::symlinkat(s.source, dir, name) == 0;
+      return raw::symlinkat(s.source, dir, name) == 0 || (errno == EEXIST && same_node(s, dir, name));
     case fs_step::kind::attach:
       return raw::move_mount(s.fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
     case fs_step::kind::mask:

@@ -170,10 +170,12 @@ constexpr std::array<node, 6> default_nodes{{
     {"tty", 5, 0},
 }};
 
+// The last mount on /dev is the one seen: a tmpfs gets the default nodes, a bind (the host's
+// /dev, as crun's tests do) has its own.
 bool mounts_own_dev(const oci_bundle& b) {
-  return std::any_of(b.mounts.begin(), b.mounts.end(), [](const oci_mount& m) {
-    return m.destination == "/dev" && !parse_options(m).bind;
-  });
+  auto last = std::find_if(b.mounts.rbegin(), b.mounts.rend(),
+                           [](const oci_mount& m) { return m.destination == "/dev"; });
+  return last != b.mounts.rend() && !parse_options(*last).bind;
 }
 
 bool mounts_at(const oci_bundle& b, std::string_view destination) {
@@ -305,6 +307,11 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
       return fail(errc::unsupported, "joining the {} namespace {} is not supported",
                   ns_name(n.type), n.path.string());
   for (const auto& [key, value] : b.sysctl) {
+    // Two ways to one setting, and the later one would win unseen.
+    if (key == "kernel.hostname" || key == "kernel/hostname")
+      return fail(errc::bad_config,
+                  "linux.sysctl: {} is not allowed: the container's hostname is config.json's "
+                  "hostname", key);
     auto ns = sysctl_namespace(key);
     if (!ns) return with_context(ns.error(), "linux.sysctl");
     if (!b.find(*ns))

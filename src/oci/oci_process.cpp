@@ -1,9 +1,15 @@
 #include "oci/oci_process.hpp"
 
+#include "kernel/files.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+
 #include <sys/capability.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <sstream>
 
 namespace ovz::detail {
 
@@ -19,9 +25,31 @@ std::vector<int> dropped_capabilities(const oci_process& p) {
   return out;
 }
 
-void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io) {
+std::string home_in(const std::filesystem::path& rootfs, unsigned uid) {
+  unique_fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return "/";
+  auto fd = open_below(root.get(), "etc/passwd", O_RDONLY | O_CLOEXEC, RESOLVE_IN_ROOT);
+  if (!fd) return "/";
+  auto text = reread_file(fd->get(), "etc/passwd");
+  if (!text) return "/";
+  std::istringstream lines(*text);
+  for (std::string line; std::getline(lines, line);) {
+    // name:password:uid:gid:gecos:home:shell
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ':');) f.push_back(x);
+    if (f.size() >= 6 && f[2] == std::to_string(uid)) return f[5].empty() ? "/" : f[5];
+  }
+  return "/";
+}
+
+void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io,
+                 const std::filesystem::path& rootfs) {
   spec.argv = p.args;
   spec.env = p.env;
+  if (std::none_of(spec.env.begin(), spec.env.end(),
+                   [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+    spec.env.push_back("HOME=" + home_in(rootfs, p.user.uid));
   spec.cwd = p.cwd;
   // A session of its own: a terminal becomes its controlling one.
   spec.new_session = true;

@@ -7,6 +7,8 @@
 #include <ovz/oci_bundle.hpp>
 #include <ovz/oci_container.hpp>
 
+#include <filesystem>
+#include <string>
 #include <vector>
 
 namespace ovz::detail {
@@ -15,7 +17,13 @@ namespace ovz::detail {
 /// set, or without a capabilities object, but the set runc and Podman give by default.
 std::vector<int> dropped_capabilities(const oci_process& p);
 
-/// Sets `spec` up to run `p`.
-void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io);
+/// The home directory of `uid` in the /etc/passwd of the root `rootfs` (looked up inside it:
+/// its symlinks cannot lead out), "/" when it has none.
+std::string home_in(const std::filesystem::path& rootfs, unsigned uid);
+
+/// Sets `spec` up to run `p` in the root `rootfs`. Without HOME in its environment it gets its
+/// user's, as runc gives it.
+void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io,
+                 const std::filesystem::path& rootfs);
 
 }  // namespace ovz::detail
