@@ -29,6 +29,8 @@ packages=(
   # tests/integration/test_podman.cpp, test_containerd.cpp: Podman with conmon, and
   # containerd's runc shim, drive ovz-oci as their runtime
   podman conmon containerd
+  # tests/conformance: crun's test suite, fetched from Debian's archive (its init built static)
+  curl
   qemu-system-x86 kmod cpio
   # /proc views through LXCFS (tests/integration/test_proc_views.cpp runs one of its own)
   lxcfs
