@@ -136,6 +136,14 @@ struct process_rlimit {
 };
 
 /// The ids a process runs as, set after everything that needs root and before its exec.
+/// A process's capability sets other than the bounding set, as masks of CAP_* bits.
+struct capability_sets {
+  std::uint64_t effective = 0;
+  std::uint64_t permitted = 0;
+  std::uint64_t inheritable = 0;
+  std::uint64_t ambient = 0;
+};
+
 struct process_user {
   uid_t uid = 0;
   gid_t gid = 0;
@@ -222,6 +230,10 @@ struct spawn_spec {
   /// The uid, gid and groups it runs as (in its user namespace, where it has one); unset: root
   /// there, or the caller's ids. A process that leaves uid 0 so loses its capabilities.
   std::optional<process_user> user;
+  /// Its capability sets, set once it is its user (which they survive): the effective,
+  /// permitted and inheritable sets, then each ambient capability raised. Unset: root keeps
+  /// what the bounding set leaves, another user has none.
+  std::optional<capability_sets> capabilities;
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;

@@ -69,6 +69,9 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
     case step_ids: return "become root of the user namespace";
     case step_seccomp: return "install the seccomp filter";
     case step_caps: return "drop capabilities (bounding, inheritable and ambient sets)";
+    case step_cap_sets:
+      return "set the capability sets (capset of effective, permitted and inheritable; ambient "
+             "raised)";
     case step_no_new_privs: return "set no_new_privs";
     case step_monitor: return fmt::format("execute the monitor {}", spec.monitor.program);
     case step_console: return "bind the console terminal on /dev/console";
@@ -133,6 +136,13 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.uid = spec.user->uid;
     p.gid = spec.user->gid;
     for (gid_t g : spec.user->groups) p.groups.push_back(static_cast<int>(g));
+  }
+  if (spec.capabilities) {
+    p.set_caps = true;
+    p.cap_effective = spec.capabilities->effective;
+    p.cap_permitted = spec.capabilities->permitted;
+    p.cap_inheritable = spec.capabilities->inheritable;
+    p.cap_ambient = spec.capabilities->ambient;
   }
   if (!spec.monitor.program.empty()) {
     p.monitor_path = spec.monitor.program.c_str();

@@ -277,6 +277,26 @@ OVZ_CHILD_CODE bool become_user(const plan& p) noexcept {
          raw::setresgid(p.gid, p.gid, p.gid) == 0 && raw::setresuid(p.uid, p.uid, p.uid) == 0;
 }
 
+// The sets a spawn asks for, once the process is its user: setresuid kept the permitted set
+// (PR_SET_KEEPCAPS) but cleared the effective one. Ambient capabilities need both the
+// permitted and the inheritable bit, so they come last.
+OVZ_CHILD_CODE bool set_capability_sets(const plan& p) noexcept {
+  __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
+    const int shift = 32 * i;
+    data[i].effective = static_cast<std::uint32_t>(p.cap_effective >> shift);
+    data[i].permitted = static_cast<std::uint32_t>(p.cap_permitted >> shift);
+    data[i].inheritable = static_cast<std::uint32_t>(p.cap_inheritable >> shift);
+  }
+  if (raw::capset(&head, data) != 0) return false;
+  for (unsigned long cap = 0; cap < 64; ++cap)
+    if ((p.cap_ambient >> cap) & 1u &&
+        raw::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap) != 0)
+      return false;
+  return true;
+}
+
 // The program is looked for now, so that a missing one fails the spawn rather than the
 // later start; then the parent is told, and nobody hears of a failure after the gate.
 OVZ_CHILD_CODE void wait_at_gate(plan& p) noexcept {
@@ -410,7 +430,9 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
     if (raw::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap)) != 0 && errno != EINVAL)
       child_fail(p, step_caps);
   if (!p.drop_caps->empty() && !clear_inherited_capabilities()) child_fail(p, step_caps);
+  if (p.set_caps && raw::prctl(PR_SET_KEEPCAPS, 1) != 0) child_fail(p, step_cap_sets);
   if (p.set_user && !become_user(p)) child_fail(p, step_user);
+  if (p.set_caps && !set_capability_sets(p)) child_fail(p, step_cap_sets);
   raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   if (p.start_gate >= 0) wait_at_gate(p);
   int err = ENOENT;

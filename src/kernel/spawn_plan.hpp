@@ -40,6 +40,7 @@ enum step : std::int32_t {
   step_time = -19,
   step_user = -20,
   step_join = -21,
+  step_cap_sets = -22,
 };
 
 enum report_kind : std::int32_t { report_error = 1, report_pid = 2, report_gated = 3 };
@@ -116,6 +117,11 @@ struct plan {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::vector<int> groups;
+  bool set_caps = false;  // spawn_spec::capabilities
+  std::uint64_t cap_effective = 0;
+  std::uint64_t cap_permitted = 0;
+  std::uint64_t cap_inheritable = 0;
+  std::uint64_t cap_ambient = 0;
 };
 
 // ---- child side: raw system calls only ----

@@ -99,7 +99,7 @@ result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b
     // nor start's waits for the other.
     unique_fd gate(::open(paths.gate.c_str(), O_RDWR | O_CLOEXEC));
     if (!gate) return detail::sys_fail(errno, "open {}", paths.gate.string());
-    detail::oci_source source(*b.process, io, gate.get());
+    detail::oci_source source(*b.process, io, gate.get(), b.root);
     auto init = detail::apply_plan(plan, op.layout, op.host(), source);
     if (!init) {
       op.cg().remove_if_unused(op.layout.cgroup_parent);
@@ -157,9 +157,28 @@ struct observed {
   oci_state state;
 };
 
+// Taken on the container's directory by create until its process is made and recorded: a
+// reader that finds no process in the record waits for it (shared), then reads again.
+result<unique_fd> lock_dir(const oci_paths& paths, int how) {
+  unique_fd fd(::open(paths.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return detail::sys_fail(errno, "open {}", paths.dir.string());
+  while (::flock(fd.get(), how) != 0)
+    if (errno != EINTR) return detail::sys_fail(errno, "lock {}", paths.dir.string());
+  return fd;
+}
+
 result<observed> observe(const std::filesystem::path& root, const std::string& id) {
   const oci_paths paths = detail::oci_paths_of(root, id);
   BOOST_OUTCOME_TRY(r, detail::load_record(paths, id));
+  if (r.init_pid <= 0) {
+    // Still being created (or its create failed and is forgetting it).
+    auto waited = lock_dir(paths, LOCK_SH);
+    if (!waited && waited.error().sys_errno() == ENOENT)
+      return detail::fail(errc::not_found, "container does not exist: {}", id);
+    if (!waited) return waited.error();
+    BOOST_OUTCOME_TRY(again, detail::load_record(paths, id));
+    r = again;
+  }
   observed o{r, {}};
   oci_state& s = o.state;
   s.id = id;
@@ -220,6 +239,7 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
   const oci_paths paths = detail::oci_paths_of(root, id);
 
   oci_record r;
+  unique_fd being_created;  // held until the record names the process, or the ID is free again
   {
     auto held = lock_ids(root);  // released at the end of this block
     if (!held) return held.error();
@@ -228,6 +248,12 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
         return detail::fail(errc::already_exists, "container with given ID already exists: {}", id);
       return detail::sys_fail(errno, "mkdir {}", paths.dir.string());
     }
+    auto creating = lock_dir(paths, LOCK_EX);
+    if (!creating) {
+      detail::logged(forget(root, r, paths), "forget the container " + id);
+      return creating.error();
+    }
+    being_created = std::move(*creating);
     auto reserved = [&]() -> result<void> {
       BOOST_OUTCOME_TRY(ve, free_ctid(root));
       r.ve = ve;

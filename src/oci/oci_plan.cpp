@@ -288,6 +288,11 @@ result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::fil
   }
   BOOST_OUTCOME_TRY(add_devices(steps, b, root));
   add_masks(steps, b, root);
+  // A missing working directory is made, as runc makes it (an image's WORKDIR may not exist).
+  if (b.process && !b.process->cwd.empty()) {
+    BOOST_OUTCOME_TRY(cwd, inside(root, b.process->cwd, "process.cwd"));
+    make_dirs(steps, root, cwd);
+  }
   if (b.root_readonly) {
     // Last: the steps before make directories and nodes on it.
     fs_step s;

@@ -61,6 +61,18 @@ void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io,
     spec.stderr_fd = io.stderr_fd;
   }
   spec.drop_capabilities = dropped_capabilities(p);
+  if (p.capabilities) {
+    auto mask = [](const std::vector<int>& caps) {
+      std::uint64_t m = 0;
+      for (int cap : caps)
+        if (cap >= 0 && cap < 64) m |= std::uint64_t{1} << cap;
+      return m;
+    };
+    spec.capabilities = capability_sets{mask(p.capabilities->effective),
+                                        mask(p.capabilities->permitted),
+                                        mask(p.capabilities->inheritable),
+                                        mask(p.capabilities->ambient)};
+  }
   spec.no_new_privs = p.no_new_privileges;
   spec.user = process_user{p.user.uid, p.user.gid, p.user.additional_gids};
   for (const auto& r : p.rlimits) {

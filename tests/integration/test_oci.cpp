@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -164,6 +165,32 @@ TEST_CASE("an OCI container waits after create, runs at start, and delete leaves
   CHECK(test::leftovers(root).empty());
 }
 
+TEST_CASE("state asked while create is at work waits for it, and never says stopped",
+          "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("echo ran");
+  // What crun's test suite and a script racing its own `create &` do: ask until it answers.
+  std::atomic<bool> created = false;
+  std::vector<std::string> seen;
+  std::thread asker([&] {
+    while (!created) {
+      auto c = oci_container::open(root.path(), "race-1");
+      if (!c) continue;
+      auto s = c->state();
+      seen.push_back(s ? to_string(s->status) : s.error().message());
+      if (s) break;
+    }
+  });
+  auto c = MUST(oci_container::create(root.path(), "race-1", b.dir));
+  created = true;
+  asker.join();
+  for (const auto& s : seen) CHECK(s == "created");
+  MUST(c.destroy(true));
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   test::require_root();
   test::temp_root root;
@@ -173,13 +200,16 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
       "echo kcore $(cat /proc/kcore | wc -c); echo firmware $(ls /sys/firmware | wc -l); "
       "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys rw || echo sys ro; "
       "echo uid $(id -u) gid $(id -g) groups $(id -G); "
-      "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status; "
+      "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs)' /proc/self/status; "
+      "echo home $HOME cwd $(pwd); "
       "grep 'Max open files' /proc/self/limits; ls /dev/null /dev/zero /dev/tty; "
       "echo ping $(cat /proc/sys/net/ipv4/ping_group_range) shmmni $(cat /proc/sys/kernel/shmmni); "
       "echo net $(readlink /proc/self/ns/net); "
       "echo cgroups outside $(grep -cv ':/$' /proc/self/cgroup)",
       R"(, "noNewPrivileges": true,
-         "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"]},
+         "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_KILL"],
+                          "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"],
+                          "ambient": ["CAP_KILL"]},
          "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}])",
       R"(, "sysctl": {"net.ipv4.ping_group_range": "0 0", "kernel.shmmni": "123"})",
       R"({"uid": 1000, "gid": 1000, "additionalGids": [1000, 27]})");
@@ -195,8 +225,16 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
     const std::string own = R"({"type": "network"})";
     text.replace(text.find(own), own.size(),
                  fmt::format(R"({{"type": "network", "path": "/proc/{}/ns/net"}})", netns.pid()));
+    // A working directory the image lacks is made, as runc makes it.
+    const std::string cwd = R"("cwd": "/")";
+    text.replace(text.find(cwd), cwd.size(), R"("cwd": "/work/here")");
     std::ofstream(b.dir / "config.json") << text;
   }
+  // HOME comes from the user's entry, found through the image's own (relative) symlink.
+  fs::create_directories(b.dir / "rootfs/etc");
+  fs::create_directories(b.dir / "rootfs/usr/share");
+  std::ofstream(b.dir / "rootfs/usr/share/passwd") << "root:x:0:0::/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n";
+  fs::create_symlink("../usr/share/passwd", b.dir / "rootfs/etc/passwd");
   pipe_pair out;
   oci_io opts;
   opts.stdout_fd = out.w.get();
@@ -210,6 +248,10 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   CHECK_THAT(said, Contains("sys ro\n"));
   CHECK_THAT(said, Contains("uid 1000 gid 1000 groups 1000 27\n"));
   CHECK_THAT(said, Contains("CapBnd:\t0000000000000021\n"));  // CHOWN (0) and KILL (5)
+  // KILL alone in the other sets, kept through the change of user by the ambient set.
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapAmb"})
+    CHECK_THAT(said, Contains(fmt::format("{}:\t0000000000000020\n", set)));
+  CHECK_THAT(said, Contains("home /home/u cwd /work/here\n"));
   CHECK_THAT(said, Contains("NoNewPrivs:\t1\n"));
   CHECK_THAT(said, Catch::Matches("[\\s\\S]*Max open files +512 +600 +files[\\s\\S]*"));
   CHECK_THAT(said, Contains("/dev/null\n/dev/tty\n/dev/zero\n"));

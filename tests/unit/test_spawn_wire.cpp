@@ -64,6 +64,11 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.uid = 1000;
   p.gid = 4294967294u;
   p.groups = {10, 20};
+  p.set_caps = true;
+  p.cap_effective = 1u << 21;
+  p.cap_permitted = (1ull << 40) | (1u << 21);
+  p.cap_inheritable = 1u << 5;
+  p.cap_ambient = 1u << 5;
   p.join_fds = {31, 32};
   p.join_flags = {CLONE_NEWNET, CLONE_NEWPID};
 
@@ -120,6 +125,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(q.start_gate == 23);
   CHECK((q.set_user && q.uid == 1000 && q.gid == 4294967294u));
   CHECK(q.groups == std::vector<int>{10, 20});
+  CHECK((q.set_caps && q.cap_effective == 1u << 21 && q.cap_permitted == ((1ull << 40) | (1u << 21))));
+  CHECK((q.cap_inheritable == 1u << 5 && q.cap_ambient == 1u << 5));
   CHECK(q.join_fds == std::vector<int>{31, 32});
   CHECK(q.join_flags == std::vector<int>{CLONE_NEWNET, CLONE_NEWPID});
 
