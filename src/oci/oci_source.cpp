@@ -14,7 +14,7 @@ namespace ovz::detail {
 result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
                                   int cgroup_fd, init_preparation prep) {
   spawn_spec spec;
-  set_process(spec, proc_, io_, plan.root);
+  set_process(spec, proc_, io_, rootfs_);
   spec.namespaces = plan.namespaces;
   std::vector<unique_fd> joined;
   for (const auto& [type, path] : plan.join) {

@@ -14,9 +14,10 @@ namespace ovz::detail {
 
 class oci_source final : public process_source {
  public:
-  /// `gate`: the descriptor the process reads its start from (spawn_spec::start_gate).
-  oci_source(const oci_process& proc, const oci_io& io, int gate)
-      : proc_(proc), io_(io), gate_(gate) {}
+  /// `gate`: the descriptor the process reads its start from (spawn_spec::start_gate);
+  /// `rootfs`: the bundle's root, as the host sees it.
+  oci_source(const oci_process& proc, const oci_io& io, int gate, std::filesystem::path rootfs)
+      : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
 
@@ -24,6 +25,7 @@ class oci_source final : public process_source {
   const oci_process& proc_;
   oci_io io_;
   int gate_;
+  std::filesystem::path rootfs_;
 };
 
 }  // namespace ovz::detail
