@@ -130,8 +130,12 @@ std::vector<option> command_options(command c) {
                  a.user = std::pair{*uid, *gid};
                  return ovz::success();
                }},
+              {"cap", "c", true,
+               [](arguments& a, std::string_view v) { a.caps.emplace_back(v); return ovz::success(); }},
+              flag("no-new-privs", "", &arguments::no_new_privs),
               preserve_fds,
-              ignored("no-new-privs"), ignored("ignore-paused")};
+              // A paused container is refused either way.
+              ignored("ignore-paused")};
     case command::remove: return {flag("force", "f", &arguments::force)};
     case command::update: return {path("resources", "r", &arguments::resources)};
     case command::ps:
@@ -311,7 +315,8 @@ std::string usage() {
          "  resume ID\n"
          "  update --resources FILE|- ID\n"
          "  exec [--process FILE] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCKET]\n"
-         "       [--cwd DIR] [--env NAME=VALUE] [--user UID[:GID]] ID [COMMAND...]\n"
+         "       [--cwd DIR] [--env NAME=VALUE] [--user UID[:GID]] [--cap CAP] [--no-new-privs]\n"
+         "       ID [COMMAND...]\n"
          "  features\n"
          "  --version\n"
          "\n"

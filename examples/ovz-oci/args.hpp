@@ -46,6 +46,8 @@ struct arguments {
   std::string cwd{};
   std::vector<std::string> env{};
   std::optional<std::pair<unsigned, unsigned>> user{};  ///< uid, gid
+  std::vector<std::string> caps{};  ///< --cap: added to its bounding, effective, permitted sets
+  bool no_new_privs = false;
   // update's.
   std::filesystem::path resources{};  ///< a LinuxResources object; "-": stdin
 };

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -215,6 +216,19 @@ ovz::result<ovz::oci_process> exec_process(const arguments& a, const ovz::oci_co
   if (a.user) {
     p.user.uid = a.user->first;
     p.user.gid = a.user->second;
+  }
+  if (a.no_new_privs) p.no_new_privileges = true;
+  // runc's --cap: bounding, effective and permitted; ambient too where the process has an
+  // inheritable set. Names this kernel lacks are left out, as config.json's are.
+  if (!a.caps.empty() && !p.capabilities) p.capabilities = ovz::oci_capabilities{};
+  const auto names = ovz::oci_capability_names();
+  for (const auto& cap : a.caps) {
+    auto at = std::find(names.begin(), names.end(), cap);
+    if (at == names.end()) continue;
+    const int n = static_cast<int>(at - names.begin());
+    auto& c = *p.capabilities;
+    for (auto* set : {&c.bounding, &c.effective, &c.permitted}) set->push_back(n);
+    if (!c.inheritable.empty()) c.ambient.push_back(n);
   }
   return p;
 }

@@ -188,8 +188,8 @@ OVZ_API result<oci_resources> parse_oci_resources(std::string_view json);
 OVZ_API result<ve_params> oci_params(const oci_resources& resources,
                                      const std::map<std::string, std::string>& annotations = {});
 
-/// The capabilities this kernel has, as config.json names them ("CAP_CHOWN", …), for
-/// `features`.
+/// The capabilities this kernel has, as config.json names them ("CAP_CHOWN", …), each at
+/// its number's index, for `features` and for callers that take names.
 OVZ_API std::vector<std::string> oci_capability_names();
 
 /// The annotations libovz reads, "org.openvz.ubc.numproc" and the like, for `features`.

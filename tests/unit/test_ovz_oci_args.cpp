@@ -68,6 +68,8 @@ TEST_CASE("ovz-oci reads kill, delete and ps as their callers write them", "[ovz
   CHECK(a.args == std::vector<std::string>{"sh", "-c", "ls -l"});
   CHECK(a.env == std::vector<std::string>{"A=1"});
   CHECK(a.user == std::pair<unsigned, unsigned>{1000, 27});
+  a = ok({"exec", "--cap", "CAP_KILL", "-c", "CAP_CHOWN", "--no-new-privs", "c", "true"});
+  CHECK((a.caps == std::vector<std::string>{"CAP_KILL", "CAP_CHOWN"} && a.no_new_privs));
   a = ok({"--cgroup-manager", "cgroupfs", "--root", "/r", "run", "--config", "config.json",
           "--detach", "--pid-file", "/p", "c"});
   CHECK((a.cmd == command::run && a.detach && !a.keep && a.config == "config.json" && a.id == "c"));
