@@ -29,8 +29,10 @@
 namespace ovz::inline v0 {
 
 /// The runtime-spec's status of a container.
-enum class oci_status { created, running, paused, stopped };
-/// "created", "running", "paused" or "stopped".
+/// `creating` is what a createRuntime or prestart hook is told; state() waits for a create
+/// at work and never reports it.
+enum class oci_status { creating, created, running, paused, stopped };
+/// "creating", "created", "running", "paused" or "stopped".
 OVZ_API const char* to_string(oci_status s) noexcept;
 
 /// What `state` reports (runtime-spec "State").

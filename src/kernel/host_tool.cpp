@@ -56,7 +56,13 @@ std::string last_lines(std::string output, int count) {
 
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
                          const std::vector<int>& extra, int in_fd) {
-  const std::string command = fmt::format("{}", fmt::join(argv, " "));
+  return spawn_program(argv.at(0), argv, nullptr, out_fd, err_fd, extra, in_fd);
+}
+
+result<pid_t> spawn_program(const std::string& path, const std::vector<std::string>& argv,
+                            const std::vector<std::string>* env, int out_fd, int err_fd,
+                            const std::vector<int>& extra, int in_fd) {
+  const std::string command = argv.empty() ? path : fmt::format("{}", fmt::join(argv, " "));
   // Each extra descriptor copied above every number they are to get first (closed on exec),
   // so that no dup2 in the child overwrites one still to be moved.
   std::vector<unique_fd> above;
@@ -93,9 +99,16 @@ result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int e
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  if (args.empty()) args.push_back(const_cast<char*>(path.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (env) {
+    for (const auto& e : *env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
   pid_t pid = 0;
-  rc = ::posix_spawnp(&pid, args[0], actions.get(), attr.get(), args.data(), environ);
+  rc = ::posix_spawnp(&pid, path.c_str(), actions.get(), attr.get(), args.data(),
+                      env ? envp.data() : environ);
   if (rc != 0) return sys_fail(rc, "{}: posix_spawnp", command);
   return pid;
 }

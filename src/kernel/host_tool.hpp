@@ -30,4 +30,11 @@ std::string last_lines(std::string output, int count);
 result<pid_t> spawn_tool(const std::vector<std::string>& argv, int out_fd, int err_fd,
                          const std::vector<int>& extra = {}, int in_fd = -1);
 
+/// spawn_tool() of the program `path` (searched in PATH unless it has a slash) with `argv`
+/// as it is (argv[0] need not be the path; empty: just the path) and the environment `env`
+/// (nullptr: ours).
+result<pid_t> spawn_program(const std::string& path, const std::vector<std::string>& argv,
+                            const std::vector<std::string>* env, int out_fd, int err_fd,
+                            const std::vector<int>& extra = {}, int in_fd = -1);
+
 }  // namespace ovz::detail

@@ -6,6 +6,7 @@
 #include "kernel/dirs.hpp"
 #include "kernel/files.hpp"
 #include "kernel/proc_stat.hpp"
+#include "oci/oci_hooks.hpp"
 #include "oci/oci_plan.hpp"
 #include "oci/oci_process.hpp"
 #include "oci/oci_seccomp.hpp"
@@ -81,11 +82,22 @@ result<ve_config> ve_config_for(const oci_bundle& b, const std::string& id, cons
   return conf;
 }
 
+// What a hook is given on its stdin.
+std::string hook_state(const std::string& id, oci_status status, pid_t pid, const oci_bundle& b) {
+  oci_state s;
+  s.id = id;
+  s.status = status;
+  s.pid = pid;
+  s.bundle = b.dir;
+  s.annotations = b.annotations;
+  return to_json(s);
+}
+
 // The VE's process made as the plan says, its record kept: the part of create that runs
 // under the VE's lock.
-result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b,
-                          const ve_params& params, oci_record r, const oci_paths& paths,
-                          const oci_io& io) {
+result<oci_record> launch(const std::filesystem::path& root, const std::string& id,
+                          const oci_bundle& b, const ve_params& params, oci_record r,
+                          const oci_paths& paths, const oci_io& io) {
   BOOST_OUTCOME_TRY(v, ve::open(*r.ve, root));
   return detail::ve_op::run(v, locked, [&](detail::ve_op& op) -> result<oci_record> {
     // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first.
@@ -99,7 +111,14 @@ result<oci_record> launch(const std::filesystem::path& root, const oci_bundle& b
     // nor start's waits for the other.
     unique_fd gate(::open(paths.gate.c_str(), O_RDWR | O_CLOEXEC));
     if (!gate) return detail::sys_fail(errno, "open {}", paths.gate.string());
-    detail::oci_source source(*b.process, io, gate.get(), b.root);
+    // createRuntime, then the deprecated prestart: in the runtime's namespaces, once the
+    // container's exist (a CNI-style hook configures its network then).
+    auto created = [&](pid_t pid) -> result<void> {
+      const auto state = hook_state(id, oci_status::creating, pid, b);
+      BOOST_OUTCOME_TRY(detail::run_hooks(b.hooks.create_runtime, "createRuntime", state));
+      return detail::run_hooks(b.hooks.prestart, "prestart", state);
+    };
+    detail::oci_source source(*b.process, io, gate.get(), b.root, created);
     auto init = detail::apply_plan(plan, op.layout, op.host(), source);
     if (!init) {
       op.cg().remove_if_unused(op.layout.cgroup_parent);
@@ -204,6 +223,7 @@ result<observed> observe(const std::filesystem::path& root, const std::string& i
 
 const char* to_string(oci_status s) noexcept {
   switch (s) {
+    case oci_status::creating: return "creating";
     case oci_status::created: return "created";
     case oci_status::running: return "running";
     case oci_status::paused: return "paused";
@@ -274,7 +294,7 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
       return reserved.error();
     }
   }
-  auto launched = launch(root, b, params, r, paths, io);
+  auto launched = launch(root, id, b, params, r, paths, io);
   if (!launched) {
     detail::logged(forget(root, r, paths), "forget the container " + id);
     return launched.error();
@@ -335,6 +355,9 @@ result<void> oci_container::start() {
   }
   if (::write(w.get(), "0", 1) != 1) return detail::sys_fail(errno, "write {}", gate.string());
   if (::unlink(gate.c_str()) != 0) return detail::sys_fail(errno, "remove {}", gate.string());
+  if (auto b = config(); b && !b->hooks.poststart.empty())
+    detail::run_hooks_warning(b->hooks.poststart, "poststart",
+                              hook_state(id_, oci_status::running, s.pid, *b));
   return success();
 }
 
@@ -410,9 +433,17 @@ result<void> oci_container::destroy(bool force) {
     op.cg().remove_if_unused(op.layout.cgroup_parent);
     return success();
   }));
-  auto held = lock_ids(root_);
-  if (!held) return held.error();
-  return forget(root_, o.record, detail::oci_paths_of(root_, id_));
+  // Read before forget() removes the copy of config.json.
+  auto b = config();
+  {
+    auto held = lock_ids(root_);
+    if (!held) return held.error();
+    BOOST_OUTCOME_TRY(forget(root_, o.record, detail::oci_paths_of(root_, id_)));
+  }
+  if (b && !b->hooks.poststop.empty())
+    detail::run_hooks_warning(b->hooks.poststop, "poststop",
+                              hook_state(id_, oci_status::stopped, 0, *b));
+  return success();
 }
 
 result<process> oci_container::exec(const oci_process& proc, const oci_io& io, bool detach) {

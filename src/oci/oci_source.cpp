@@ -37,15 +37,17 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);
   const std::optional<int> oom = proc_.oom_score_adj;
-  spec.prepare = [prep = std::move(prep), own_net, oom, &plan](pid_t pid) -> result<void> {
+  spec.prepare = [prep = std::move(prep), own_net, oom, &plan, this](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(prep.admit(pid));
     BOOST_OUTCOME_TRY(write_ns_sysctls(pid, plan.sysctl));
     if (oom) {
       BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/oom_score_adj", pid), std::to_string(*oom)));
     }
     // Its own network namespace gets its loopback up; the host's is left alone.
-    if (own_net) return prep.network(pid);
-    return success();
+    if (own_net) {
+      BOOST_OUTCOME_TRY(prep.network(pid));
+    }
+    return created_ ? created_(pid) : success();
   };
   return spawn(spec);
 }

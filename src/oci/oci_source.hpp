@@ -10,14 +10,19 @@
 #include "oci/oci_process.hpp"
 #include "ve/plan_apply.hpp"
 
+#include <functional>
+
 namespace ovz::detail {
 
 class oci_source final : public process_source {
  public:
   /// `gate`: the descriptor the process reads its start from (spawn_spec::start_gate);
   /// `rootfs`: the bundle's root, as the host sees it.
-  oci_source(const oci_process& proc, const oci_io& io, int gate, std::filesystem::path rootfs)
-      : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)) {}
+  /// `created`: called with the process's PID once its namespaces exist and it is in its
+  /// cgroup, before it takes a step (createRuntime and prestart hooks).
+  oci_source(const oci_process& proc, const oci_io& io, int gate, std::filesystem::path rootfs,
+             std::function<result<void>(pid_t)> created)
+      : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)), created_(std::move(created)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
 
@@ -26,6 +31,7 @@ class oci_source final : public process_source {
   oci_io io_;
   int gate_;
   std::filesystem::path rootfs_;
+  std::function<result<void>(pid_t)> created_;
 };
 
 }  // namespace ovz::detail

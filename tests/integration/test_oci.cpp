@@ -191,6 +191,75 @@ TEST_CASE("state asked while create is at work waits for it, and never says stop
   CHECK(test::leftovers(root).empty());
 }
 
+namespace {
+
+// The bundle's config.json with `hooks` (a JSON object) added.
+void add_hooks(const bundle& b, const std::string& hooks) {
+  std::string text = test::read_text(b.dir / "config.json");
+  const std::string version = R"("ociVersion": "1.0.2",)";
+  text.replace(text.find(version), version.size(), version + "\n  \"hooks\": " + hooks + ",");
+  std::ofstream(b.dir / "config.json") << text;
+}
+
+}  // namespace
+
+TEST_CASE("an OCI container's hooks run on the host with its state, and a failing one stops "
+          "create", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("echo ran");
+  const auto out = root.path() / "hooks";
+  fs::create_directories(out);
+  auto saves = [&](const std::string& file) {
+    return fmt::format(R"({{"path": "/bin/sh", "args": ["sh", "-c", "cat > {}/{}"]}})",
+                       out.string(), file);
+  };
+  add_hooks(b, fmt::format(R"({{"createRuntime": [{}], "prestart": [{}], "poststart": [{}],
+                                "poststop": [{}]}})",
+                           saves("created"), saves("prestart"), saves("started"), saves("stopped")));
+  auto c = MUST(oci_container::create(root.path(), "hook-1", b.dir));
+  const auto pid = MUST(c.state()).pid;
+  for (const char* file : {"created", "prestart"}) {
+    const auto state = test::read_text(out / file);
+    INFO(state);
+    CHECK_THAT(state, Contains(R"("status": "creating")"));
+    CHECK_THAT(state, Contains(R"("id": "hook-1")"));
+    CHECK_THAT(state, Contains(fmt::format(R"("pid": {})", pid)));
+  }
+  CHECK_FALSE(fs::exists(out / "started"));
+  MUST(c.start());
+  CHECK_THAT(test::read_text(out / "started"), Contains(R"("status": "running")"));
+  REQUIRE(wait_stopped(c));
+  CHECK_FALSE(fs::exists(out / "stopped"));
+  MUST(c.destroy());
+  CHECK_THAT(test::read_text(out / "stopped"), Contains(R"("status": "stopped")"));
+
+  // A prestart hook that fails (or outlives its timeout) fails create, which leaves nothing.
+  for (const auto& [hook, said] :
+       {std::pair<std::string, std::string>{
+            R"({"path": "/bin/sh", "args": ["sh", "-c", "echo no network for you >&2; exit 4"]})",
+            "hooks.prestart[0] (/bin/sh) exited with status 4: no network for you"},
+        {R"({"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1})",
+         "hooks.prestart[0] (/bin/sleep) did not end within its timeout of 1 s"}}) {
+    b.configure("echo ran");
+    add_hooks(b, fmt::format(R"({{"prestart": [{}]}})", hook));
+    auto refused = oci_container::create(root.path(), "hook-2", b.dir);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code() == errc::child_failed);
+    CHECK_THAT(refused.error().message(), Contains(said));
+    CHECK(test::leftovers(root).empty());
+    CHECK(test::cgroup_parents(root).empty());
+  }
+  // Hooks that run inside the container are refused, not skipped.
+  b.configure("echo ran");
+  add_hooks(b, R"({"startContainer": [{"path": "/bin/true"}]})");
+  auto refused = oci_container::create(root.path(), "hook-3", b.dir);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == errc::unsupported);
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   test::require_root();
   test::temp_root root;
