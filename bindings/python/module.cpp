@@ -1273,8 +1273,10 @@ void define_functions(py::module_& m) {
       "The state root in use: `root` when given, else $OVZ_ROOT, else /var/lib/ovz.");
 }
 
-ovz::oci_io to_oci_io(int stdin_fd, int stdout_fd, int stderr_fd, int console_socket) {
+ovz::oci_io to_oci_io(int stdin_fd, int stdout_fd, int stderr_fd, int console_socket,
+                      std::vector<int> pass_fds) {
   ovz::oci_io io;
+  io.pass_fds = std::move(pass_fds);
   io.stdin_fd = stdin_fd;
   io.stdout_fd = stdout_fd;
   io.stderr_fd = stderr_fd;
@@ -1295,13 +1297,15 @@ void define_oci(py::module_& m) {
           "create",
           [](const std::string& id, const std::filesystem::path& bundle,
              const std::optional<std::filesystem::path>& root, int stdin_fd, int stdout_fd,
-             int stderr_fd, int console_socket) {
-            const auto io = to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket);
+             int stderr_fd, int console_socket, std::vector<int> pass_fds) {
+            const auto io =
+                to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket, std::move(pass_fds));
             return unwrap(without_gil(
                 [&] { return ovz::oci_container::create(oci_root(root), id, bundle, io); }));
           },
           "id"_a, "bundle"_a, "root"_a = py::none(), py::kw_only(), "stdin"_a = 0,
           "stdout"_a = 1, "stderr"_a = 2, "console_socket"_a = -1,
+          "pass_fds"_a = std::vector<int>{},
           "Creates the container from the bundle directory's config.json, its process waiting "
           "for start().")
       .def_static(
@@ -1358,15 +1362,16 @@ void define_oci(py::module_& m) {
       .def(
           "exec",
           [](ovz::oci_container& c, const std::string& process, bool detach, int stdin_fd,
-             int stdout_fd, int stderr_fd, int console_socket) {
+             int stdout_fd, int stderr_fd, int console_socket, std::vector<int> pass_fds) {
             auto proc = unwrap(ovz::parse_oci_process(process));
-            const auto io = to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket);
+            const auto io =
+                to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket, std::move(pass_fds));
             auto p = unwrap(without_gil([&] { return c.exec(proc, io, detach); }));
             if (detach) return static_cast<int>(p.pid());
             return unwrap(without_gil([&] { return p.wait(); }));
           },
           "process"_a, py::kw_only(), "detach"_a = true, "stdin"_a = 0, "stdout"_a = 1,
-          "stderr"_a = 2, "console_socket"_a = -1,
+          "stderr"_a = 2, "console_socket"_a = -1, "pass_fds"_a = std::vector<int>{},
           "Starts a runtime-spec process (JSON text) in the container: detached, returns its "
           "PID; else waits and returns its exit status.")
       .def("processes", [](const ovz::oci_container& c) { return unwrap(c.processes()); });

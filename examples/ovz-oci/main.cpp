@@ -102,6 +102,17 @@ ovz::result<ovz::unique_fd> connect_console(const std::filesystem::path& path) {
   return fd;
 }
 
+// --preserve-fds N: our descriptors 3 … 3+N-1 under the same numbers; those not open stay
+// closed there.
+std::vector<int> preserved_fds(const arguments& a) {
+  std::vector<int> fds;
+  for (unsigned i = 0; i < a.preserve_fds; ++i) {
+    const int fd = 3 + static_cast<int>(i);
+    fds.push_back(::fcntl(fd, F_GETFD) >= 0 ? fd : -1);
+  }
+  return fds;
+}
+
 // create's and run's container, its pid file written.
 ovz::result<ovz::oci_container> create_container(const arguments& a,
                                                  const std::filesystem::path& root) {
@@ -114,6 +125,7 @@ ovz::result<ovz::oci_container> create_container(const arguments& a,
                       fmt::format("--config {}: only the bundle's own config.json ({}) is read",
                                   a.config.string(), (bundle / "config.json").string()));
   ovz::oci_io opts;
+  opts.pass_fds = preserved_fds(a);
   ovz::unique_fd console;
   if (!a.console_socket.empty()) {
     BOOST_OUTCOME_TRY(c, connect_console(a.console_socket));
@@ -237,6 +249,7 @@ int exec(const arguments& a, ovz::oci_container& c) {
   auto proc = exec_process(a, c);
   if (!proc) return failed(a, proc.error());
   ovz::oci_io io;
+  io.pass_fds = preserved_fds(a);
   ovz::unique_fd console;
   if (!a.console_socket.empty()) {
     auto s = connect_console(a.console_socket);
@@ -308,8 +321,6 @@ int features() {
 
 int dispatch(const arguments& a) {
   const auto root = a.root.empty() ? ovz::default_oci_root() : a.root;
-  if (a.preserve_fds > 0)
-    return report(a, "--preserve-fds: passing descriptors on to the container is not supported yet");
   switch (a.cmd) {
     case ovz_oci::command::help: std::fputs(ovz_oci::usage().c_str(), stdout); return 0;
     case ovz_oci::command::version:

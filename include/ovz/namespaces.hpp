@@ -172,6 +172,10 @@ struct spawn_spec {
   std::vector<fs_step> fs;       ///< done in the new mount namespace, before pivot_root
   std::filesystem::path new_root;  ///< pivot_root into this when not empty
   int stdin_fd = -1;             ///< -1: /dev/null
+  /// Descriptors of the caller that become the process's 3, 4, … in this order, open across
+  /// its exec (runc's --preserve-fds); -1 leaves that number closed. Every other from 3 up is
+  /// closed.
+  std::vector<int> pass_fds;
   int stdout_fd = -1;
   int stderr_fd = -1;
   bool new_session = false;      ///< setsid(); with a terminal on stdin, it becomes the ctty

@@ -60,6 +60,9 @@ struct oci_io {
   /// sent over (one SCM_RIGHTS message, as runc sends it), its slave side the process's stdio
   /// and controlling terminal. Required then, refused otherwise (errc::invalid_argument).
   int console_socket = -1;
+  /// Descriptors that become the process's 3, 4, … in this order (runc's --preserve-fds);
+  /// -1 leaves that number closed.
+  std::vector<int> pass_fds{};
 };
 
 /// The default state root of an OCI runtime on libovz: /run/ovz-oci, as runc's is /run/runc

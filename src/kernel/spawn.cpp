@@ -137,6 +137,7 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.gid = spec.user->gid;
     for (gid_t g : spec.user->groups) p.groups.push_back(static_cast<int>(g));
   }
+  p.pass_fds = spec.pass_fds;
   if (spec.capabilities) {
     p.set_caps = true;
     p.cap_effective = spec.capabilities->effective;
@@ -437,6 +438,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
             target_pidfd, p.target_root, p.pty_socket, p.monitor_socket, p.cgroup_fd,
             p.listener_socket, p.start_gate};
   p.keep.insert(p.keep.end(), p.join_fds.begin(), p.join_fds.end());
+  p.keep.insert(p.keep.end(), p.pass_fds.begin(), p.pass_fds.end());
   for (const auto& s : spec.fs)
     if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());

@@ -297,6 +297,30 @@ OVZ_CHILD_CODE bool set_capability_sets(const plan& p) noexcept {
   return true;
 }
 
+// The passed descriptors to 3, 4, …: first each copied above every number involved (closed
+// on exec), so that no dup2 overwrites one still to be moved, nor the report pipe, which
+// moves up too if it is in the way.
+OVZ_CHILD_CODE bool place_passed_fds(plan& p) noexcept {
+  const int n = static_cast<int>(p.pass_fds.size());
+  if (n == 0) return true;
+  int top = 3 + n;
+  for (int fd : p.pass_fds) top = fd >= top ? fd + 1 : top;
+  if (p.report_w >= top) top = p.report_w + 1;
+  for (int& fd : p.pass_fds)
+    if (fd >= 0 && (fd = raw::dup_above(fd, top)) < 0) return false;
+  if (p.report_w >= 3 && p.report_w < 3 + n && (p.report_w = raw::dup_above(p.report_w, top)) < 0)
+    return false;
+  for (int i = 0; i < n; ++i) {
+    const int fd = p.pass_fds[static_cast<std::size_t>(i)];
+    if (fd < 0) {
+      raw::close(3 + i);  // a gap stays one
+    } else if (raw::dup2(fd, 3 + i) < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The program is looked for now, so that a missing one fails the spawn rather than the
 // later start; then the parent is told, and nobody hears of a failure after the gate.
 OVZ_CHILD_CODE void wait_at_gate(plan& p) noexcept {
@@ -435,6 +459,7 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
   if (p.set_caps && !set_capability_sets(p)) child_fail(p, step_cap_sets);
   raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
   if (p.start_gate >= 0) wait_at_gate(p);
+  if (!place_passed_fds(p)) child_fail(p, step_stdio);
   int err = ENOENT;
   for (const char* path : p.exec_paths) {
     raw::execve(path, p.argv.data(), p.envp.data());

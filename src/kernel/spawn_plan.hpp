@@ -117,6 +117,7 @@ struct plan {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::vector<int> groups;
+  std::vector<int> pass_fds;  // become 3, 4, … just before the exec
   bool set_caps = false;  // spawn_spec::capabilities
   std::uint64_t cap_effective = 0;
   std::uint64_t cap_permitted = 0;

@@ -161,6 +161,7 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.uid = static_cast<std::uint32_t>(rd.num());
   p.gid = static_cast<std::uint32_t>(rd.num());
   p.groups = rd.ints();
+  p.pass_fds = rd.ints();
   p.set_caps = rd.flag();
   p.cap_effective = rd.num();
   p.cap_permitted = rd.num();
@@ -223,6 +224,7 @@ std::string encode_plan(const plan& p, bool detach) {
   w.num(p.uid);
   w.num(p.gid);
   w.ints(p.groups);
+  w.ints(p.pass_fds);
   w.num(p.set_caps);
   for (std::uint64_t set : {p.cap_effective, p.cap_permitted, p.cap_inheritable, p.cap_ambient})
     w.num(set);

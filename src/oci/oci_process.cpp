@@ -60,6 +60,7 @@ void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io,
     spec.stdout_fd = io.stdout_fd;
     spec.stderr_fd = io.stderr_fd;
   }
+  spec.pass_fds = io.pass_fds;
   spec.drop_capabilities = dropped_capabilities(p);
   if (p.capabilities) {
     auto mask = [](const std::vector<int>& caps) {

@@ -512,6 +512,18 @@ TEST_CASE("exec runs a process in an OCI container, as its caller's child or det
   CHECK_THAT(said, Catch::Matches("oci-test [0-9]+ 1000\n"));
   CHECK(said.find(" 1 ") == std::string::npos);
 
+  // Descriptors passed on become its 3, 4, …, a -1 a gap; nothing else of ours is there.
+  pipe_pair passed;
+  p.args = {"/bin/sh", "-c", "echo via 4 >&4; ls /proc/self/fd"};
+  io.pass_fds = {-1, passed.w.get()};
+  pipe_pair listing;
+  io.stdout_fd = listing.w.get();
+  CHECK(MUST(MUST(c.exec(p, io, false)).wait()) == 0);
+  io.pass_fds.clear();
+  CHECK(passed.drain() == "via 4\n");
+  // 0-2, 4, and ls's own directory descriptor (3, the gap's number).
+  CHECK(listing.drain() == "0\n1\n2\n3\n4\n");
+
   p.args = {"/bin/sleep", "30"};
   auto bg = MUST(c.exec(p, {}, true));
   const auto pids = MUST(c.processes());

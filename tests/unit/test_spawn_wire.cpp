@@ -64,6 +64,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.uid = 1000;
   p.gid = 4294967294u;
   p.groups = {10, 20};
+  p.pass_fds = {40, 41};
   p.set_caps = true;
   p.cap_effective = 1u << 21;
   p.cap_permitted = (1ull << 40) | (1u << 21);
@@ -125,6 +126,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(q.start_gate == 23);
   CHECK((q.set_user && q.uid == 1000 && q.gid == 4294967294u));
   CHECK(q.groups == std::vector<int>{10, 20});
+  CHECK(q.pass_fds == std::vector<int>{40, 41});
   CHECK((q.set_caps && q.cap_effective == 1u << 21 && q.cap_permitted == ((1ull << 40) | (1u << 21))));
   CHECK((q.cap_inheritable == 1u << 5 && q.cap_ambient == 1u << 5));
   CHECK(q.join_fds == std::vector<int>{31, 32});

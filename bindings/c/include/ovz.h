@@ -739,8 +739,12 @@ typedef struct ovz_oci_io {
   int stdout_fd;
   int stderr_fd;
   int console_socket; /* -1: none */
+  /* Descriptors that become the process's 3, 4, ... in this order (runc's --preserve-fds);
+   * -1 leaves that number closed. */
+  const int *pass_fds;
+  size_t pass_fd_count;
 } ovz_oci_io;
-#define OVZ_OCI_IO_INIT {sizeof(ovz_oci_io), 0, 1, 2, -1}
+#define OVZ_OCI_IO_INIT {sizeof(ovz_oci_io), 0, 1, 2, -1, NULL, 0}
 
 /* Creates the container `id` (letters, digits, '_', '+', '-', '.') from the bundle directory
  * `bundle` (its config.json): its process set up and waiting for ovz_oci_start(). `io` NULL:

@@ -31,6 +31,9 @@ int read_io(const ovz_oci_io* io, ovz::oci_io& out, const char* fn) {
   out.stdout_fd = io->stdout_fd;
   out.stderr_fd = io->stderr_fd;
   out.console_socket = io->console_socket;
+  if (io->pass_fd_count && !io->pass_fds)
+    return invalid(std::string(fn) + ": io's pass_fd_count is set but pass_fds is NULL");
+  out.pass_fds.assign(io->pass_fds, io->pass_fds + io->pass_fd_count);
   return 0;
 }
 

@@ -72,15 +72,17 @@ int main(void) {
   ovz_string_free(json);
 
   check(pipe(fds) == 0, "a pipe for exec's output");
-  io.stdout_fd = fds[1];
-  check(ovz_oci_exec(c, "{\"args\": [\"/bin/sh\", \"-c\", \"echo in; exit 6\"], \"cwd\": \"/\"}",
+  io.pass_fds = &fds[1];
+  io.pass_fd_count = 1;
+  check(ovz_oci_exec(c, "{\"args\": [\"/bin/sh\", \"-c\", \"echo in >&3; exit 6\"], \"cwd\": \"/\"}",
                      &io, 0, NULL, &code) == 0 && code == 6,
         "ovz_oci_exec waits and gives the exit status");
+  io.pass_fd_count = 0;
   close(fds[1]);
   {
     char buf[16] = {0};
     check(read(fds[0], buf, sizeof buf - 1) == 3 && strcmp(buf, "in\n") == 0,
-          "... its output came through the descriptor given");
+          "... its output came through the descriptor passed as its 3");
     close(fds[0]);
   }
   check(ovz_oci_exec(c, "{\"args\": [\"/bin/sleep\", \"30\"], \"cwd\": \"/\"}", NULL, 1, &pid,

@@ -296,6 +296,7 @@ class OciContainer:
         stdout: int = 1,
         stderr: int = 2,
         console_socket: int = -1,
+        pass_fds: Sequence[int] = ...,
     ) -> OciContainer: ...
     @staticmethod
     def open(id: str, root: _Path | None = None) -> OciContainer: ...
@@ -321,6 +322,7 @@ class OciContainer:
         stdout: int = 1,
         stderr: int = 2,
         console_socket: int = -1,
+        pass_fds: Sequence[int] = ...,
     ) -> int: ...
     def processes(self) -> builtins.list[int]: ...
 

@@ -50,8 +50,8 @@ def test_an_oci_container_through_its_life(tmp_path):
     assert ovz.OciContainer.open("py-1", root).state()["status"] == "running"
 
     r, w = os.pipe()
-    code = c.exec(json.dumps({"args": ["/bin/sh", "-c", "echo in; exit 6"], "cwd": "/"}),
-                  detach=False, stdout=w)
+    code = c.exec(json.dumps({"args": ["/bin/sh", "-c", "echo in >&3; exit 6"], "cwd": "/"}),
+                  detach=False, pass_fds=[w])
     os.close(w)
     assert code == 6
     assert os.read(r, 100) == b"in\n"
