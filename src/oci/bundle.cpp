@@ -225,6 +225,10 @@ result<oci_resources> resources(const field& f) {
   BOOST_OUTCOME_TRY(cpus, cpu["cpus"].text());
   if (cpus && !cpus->empty()) r.cpu_cpus = *cpus;
   BOOST_OUTCOME_TRY(take_opt(f["pids"]["limit"], &field::integer, r.pids_limit));
+  for (const auto& [name, value] : f["unified"].members()) {
+    BOOST_OUTCOME_TRY(text, value.text());
+    r.unified[name] = text.value_or("");
+  }
   for (const auto& d : f["devices"].elements()) {
     oci_device_rule rule;
     BOOST_OUTCOME_TRY(allow, d["allow"].boolean());
