@@ -104,8 +104,8 @@ struct oci_resources {
   std::optional<std::string> cpu_cpus{};      ///< a CPU list, "0-3,6"
   std::optional<std::int64_t> pids_limit{};   ///< 0 or -1 unlimited
   std::vector<oci_device_rule> devices{};
-  /// cgroup v2 files by name ("memory.high": "1G"): read, and refused by oci_params() for
-  /// now rather than left unset unseen.
+  /// cgroup v2 files by name ("memory.high": "1073741824"), written to the VE's cgroup after
+  /// its limits; refused on cgroup v1.
   std::map<std::string, std::string> unified{};
 };
 

@@ -8,6 +8,7 @@
 #include "kernel/cgroup_dir.hpp"
 #include "kernel/cgroup_limits.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ class cgroup_resources {
   /// for its sub-cgroups too.
   virtual result<void> allow_devices(const ve_cgroup& cg,
                                      const std::vector<device_rule>& allowed) = 0;
+  /// Writes files of the cgroup by name, after its limits ("memory.high": "1073741824"), as
+  /// an OCI bundle's linux.resources.unified names them: cgroup v2 files only, so on v1
+  /// errc::unsupported. A name that is not a plain file name is errc::invalid_argument; one
+  /// the cgroup does not have is ENOENT, naming it.
+  virtual result<void> write_files(const ve_cgroup& cg,
+                                   const std::map<std::string, std::string>& files) = 0;
   /// The names of the files in a cgroup that the kernel notifies (inotify IN_MODIFY) when a
   /// limit is hit; none on v1.
   virtual std::vector<const char*> event_files() const = 0;

@@ -139,6 +139,13 @@ class cgroup_v1_resources final : public cgroup_resources {
 
   std::vector<const char*> event_files() const override { return {}; }
 
+  result<void> write_files(const ve_cgroup&,
+                           const std::map<std::string, std::string>& files) override {
+    if (files.empty()) return success();
+    return fail(errc::unsupported, "{}: cgroup v2 files by name need cgroup v2; this host's "
+                "cgroups are v1", files.begin()->first);
+  }
+
   result<void> allow_devices(const ve_cgroup& cg,
                              const std::vector<device_rule>& allowed) override {
     auto d = cg.with("devices");

@@ -120,6 +120,20 @@ class cgroup_v2_resources final : public cgroup_resources {
     return {"pids.events", "memory.events", "memory.swap.events"};
   }
 
+  result<void> write_files(const ve_cgroup& cg,
+                           const std::map<std::string, std::string>& files) override {
+    const cgroup_dir& d = unified(cg);
+    for (const auto& [name, value] : files) {
+      if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+        return fail(errc::invalid_argument, "\"{}\" is not the name of a cgroup file", name);
+      // The kernel refuses no write to a file that is not there: it is not created.
+      if (!d.has(name.c_str()))
+        return sys_fail(ENOENT, "write {} to the cgroup file {}", value, name);
+      BOOST_OUTCOME_TRY(d.write(name.c_str(), value));
+    }
+    return success();
+  }
+
   result<cgroup_usage> usage(const ve_cgroup& cg, const memcg_counters* known) const override {
     const cgroup_dir& d = unified(cg);
     cgroup_usage u;

@@ -389,7 +389,12 @@ result<void> oci_container::update(const oci_resources& resources) {
                         to_string(s.status));
   BOOST_OUTCOME_TRY(params, oci_params(resources));
   BOOST_OUTCOME_TRY(v, ve::open(ve_, root_));
-  return v.set(params, true);
+  BOOST_OUTCOME_TRY(v.set(params, true));
+  if (resources.unified.empty()) return success();
+  return detail::ve_op::run(v, locked, [&](detail::ve_op& op) -> result<void> {
+    BOOST_OUTCOME_TRY(cg, op.cg().open(op.layout.cgroup));
+    return op.cg().resources().write_files(cg, resources.unified);
+  });
 }
 
 result<std::vector<pid_t>> oci_container::processes() const {

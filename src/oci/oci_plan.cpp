@@ -355,6 +355,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.limits = limits_for(params, fields_for(params), l.id.value());
   BOOST_OUTCOME_TRY(rules, device_rules(b));
   p.device_rules = std::move(rules);
+  p.cgroup_files = b.resources.unified;
   p.confine.drop_capabilities = dropped_capabilities(*b.process);
   p.confine.no_new_privs = b.process->no_new_privileges;
   BOOST_OUTCOME_TRY(profile, oci_seccomp_profile(b.seccomp));

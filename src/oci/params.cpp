@@ -70,11 +70,6 @@ result<void> cpu(const oci_resources& r, ve_params& p) {
 
 result<ve_params> oci_params(const oci_resources& resources,
                              const std::map<std::string, std::string>& annotations) {
-  if (!resources.unified.empty())
-    return detail::fail(errc::unsupported,
-                        "linux.resources.unified ({} and the like) is not supported yet: the "
-                        "VE's limits are its beancounters and CPU settings",
-                        resources.unified.begin()->first);
   ve_params p;
   BOOST_OUTCOME_TRY(memory(resources, p));
   BOOST_OUTCOME_TRY(cpu(resources, p));

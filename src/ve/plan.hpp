@@ -72,6 +72,7 @@ struct ve_plan {
   std::vector<fs_step> mounts{};  // on the root, after the storage's own steps
   cgroup_limits limits{};
   std::vector<device_rule> device_rules{};
+  std::map<std::string, std::string> cgroup_files{};  // cgroup v2 files by name, after limits
   std::vector<host_devnode> devnodes{};
   confinement confine{};
   ve_network network{};

@@ -115,6 +115,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     // Where init is in the cgroup already, a reader may have read its limits before these.
     BOOST_OUTCOME_TRY(write_limits(cg.resources(), made, plan.limits));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
+    BOOST_OUTCOME_TRY(cg.resources().write_files(made, plan.cgroup_files));
     if (plan.userns) {
       BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));
     }

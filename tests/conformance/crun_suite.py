@@ -20,19 +20,27 @@ import sys
 import tempfile
 
 
+def cgroup_version():
+    return "v2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "v1"
+
+
 def read_exclusions(path):
-    """'file:test  reason' lines; '#' starts a comment."""
-    excluded = {}
+    """'file:test  reason' lines, 'file:test@v1' (or @v2) for one cgroup version only; '#'
+    starts a comment. Returns those that apply here, and every test named."""
+    excluded, named = {}, set()
     with open(path) as f:
         for number, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
             key, _, reason = line.partition(" ")
-            if ":" not in key or not reason.strip():
-                sys.exit(f"{path}:{number}: expected 'test_file.py:test-name  reason'")
-            excluded[key] = reason.strip()
-    return excluded
+            key, _, only = key.partition("@")
+            if ":" not in key or not reason.strip() or only not in ("", "v1", "v2"):
+                sys.exit(f"{path}:{number}: expected 'test_file.py:test-name[@v1|@v2]  reason'")
+            named.add(key)
+            if only in ("", cgroup_version()):
+                excluded[key] = reason.strip()
+    return excluded, named
 
 
 def delete_leftovers(runtime, state_root):
@@ -63,7 +71,7 @@ def main():
     os.environ["OCI_RUNTIME"] = runtime
     os.environ["INIT"] = os.path.abspath(args.init)
     os.environ["LANG"] = "C"
-    excluded = read_exclusions(args.exclusions)
+    excluded, named = read_exclusions(args.exclusions)
 
     work = tempfile.mkdtemp(prefix="ovz-crun-suite-")
     state_root = os.path.join(work, "root")
@@ -88,13 +96,14 @@ def main():
         modules.append((f, module))
 
     known = {f"{f}:{name}" for f, m in modules for name in m.all_tests}
-    stale = sorted(set(excluded) - known - {f"{f}:*" for f in unloadable})
+    stale = sorted(named - known - {f"{f}:*" for f in unloadable})
     if stale:
         print(f"the exclusions name tests this suite does not have: {', '.join(stale)}")
         return 2
 
     total = len(known) + len(unloadable)
     print(f"1..{total}", flush=True)
+    print(f"# cgroup {cgroup_version()}", flush=True)
     counts = {"passed": 0, "skipped": 0, "excluded": 0, "failed": 0}
     failed = []
     number = 0

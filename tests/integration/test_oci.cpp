@@ -260,6 +260,47 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   CHECK(test::leftovers(root).empty());
 }
 
+TEST_CASE("linux.resources.unified is written to a v2 cgroup, and refused on v1", "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  bundle b(root.path() / "bundle");
+  b.configure("exec sleep 30", "", R"(, "resources": {"unified": {"memory.high": "104857600"}})");
+  // The linux object's own resources come first in the text; the later member would be lost.
+  {
+    std::string text = test::read_text(b.dir / "config.json");
+    const std::string own = R"("resources": {"memory": {"limit": 134217728}},)";
+    REQUIRE(text.find(own) != std::string::npos);
+    text.erase(text.find(own), own.size());
+    std::ofstream(b.dir / "config.json") << text;
+  }
+  const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers");
+  auto c = oci_container::create(root.path(), "uni-1", b.dir);
+  if (!v2) {
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == errc::unsupported);
+    CHECK_THAT(c.error().message(), Contains("memory.high"));
+    CHECK(test::leftovers(root).empty());
+    CHECK(test::cgroup_parents(root).empty());
+    return;
+  }
+  REQUIRE(c);
+  const auto pid = MUST(c->state()).pid;
+  const auto line = test::read_text(fmt::format("/proc/{}/cgroup", pid));
+  const auto dir = fs::path("/sys/fs/cgroup") / line.substr(3, line.find('\n') - 3).substr(1);
+  CHECK(test::read_text(dir / "memory.high") == "104857600\n");
+  oci_resources more;
+  more.unified = {{"memory.high", "209715200"}};
+  MUST(c->start());
+  MUST(c->update(more));
+  CHECK(test::read_text(dir / "memory.high") == "209715200\n");
+  more.unified = {{"memory.no-such-file", "1"}};
+  auto refused = c->update(more);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().sys_errno() == ENOENT);
+  MUST(c->destroy(true));
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   test::require_root();
   test::temp_root root;
