@@ -305,7 +305,8 @@ int features() {
     annotations += fmt::format(",\n    {}: \"a VE setting, as vzctl set takes it\"", json_string(name));
   std::printf(
       "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.1.0\",\n"
-      "  \"hooks\": [\"prestart\", \"createRuntime\", \"poststart\", \"poststop\"],\n"
+      "  \"hooks\": [\"prestart\", \"createRuntime\", \"startContainer\", \"poststart\", "
+      "\"poststop\"],\n"
       "  \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", "
       "\"exec\", \"sync\", \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", "
       "\"nodiratime\", \"relatime\", \"norelatime\", \"strictatime\", \"nostrictatime\", "

@@ -345,6 +345,7 @@ result<void> oci_container::start() {
   if (s.status != oci_status::created)
     return detail::fail(errc::already_running, "cannot start an already running container: {}",
                         id_);
+  BOOST_OUTCOME_TRY(b, config());
   const auto gate = detail::oci_paths_of(root_, id_).gate;
   // Without blocking: a process that died meanwhile has no reader open (ENXIO).
   unique_fd w(::open(gate.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
@@ -353,11 +354,20 @@ result<void> oci_container::start() {
       return detail::fail(errc::not_running, "cannot start a container that has stopped: {}", id_);
     return detail::sys_fail(errno, "open {}", gate.string());
   }
+  if (!b.hooks.start_container.empty()) {
+    // In the container, before its own process; one that fails stops the container.
+    auto ran = detail::run_hooks_inside(
+        b.hooks.start_container, "startContainer", hook_state(id_, oci_status::created, s.pid, b),
+        [this](const oci_process& p, const oci_io& io) { return exec(p, io, false); });
+    if (!ran) {
+      detail::logged(kill(SIGKILL, true), "stop the container " + id_);
+      return ran.error();
+    }
+  }
   if (::write(w.get(), "0", 1) != 1) return detail::sys_fail(errno, "write {}", gate.string());
   if (::unlink(gate.c_str()) != 0) return detail::sys_fail(errno, "remove {}", gate.string());
-  if (auto b = config(); b && !b->hooks.poststart.empty())
-    detail::run_hooks_warning(b->hooks.poststart, "poststart",
-                              hook_state(id_, oci_status::running, s.pid, *b));
+  detail::run_hooks_warning(b.hooks.poststart, "poststart",
+                            hook_state(id_, oci_status::running, s.pid, b));
   return success();
 }
 

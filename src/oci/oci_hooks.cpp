@@ -2,7 +2,6 @@
 
 #include "fail.hpp"
 #include "kernel/host_tool.hpp"
-#include "kernel/proc_stat.hpp"
 #include "log.hpp"
 
 #include <ovz/fd.hpp>
@@ -10,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,67 +17,119 @@
 namespace ovz::detail {
 namespace {
 
-result<void> run_hook(const oci_hook& h, const std::string& name, const std::string& state_json) {
+using clock = std::chrono::steady_clock;
+
+// A started hook as the runner sees it, wherever it runs.
+struct started_hook {
+  std::function<result<bool>(std::chrono::milliseconds)> ended;  // waits up to that long
+  std::function<void()> kill;
+  std::function<result<int>()> reap;  // its exit code, 128+N when killed by signal N
+};
+
+struct hook_pipes {
+  unique_fd in_r, in_w, out_r, out_w;
+};
+
+result<hook_pipes> make_pipes(const std::string& name) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return sys_fail(errno, "{}: pipe2", name);
-  unique_fd in_r(in[0]), in_w(in[1]);
+  hook_pipes p{unique_fd(in[0]), unique_fd(in[1]), {}, {}};
   if (::pipe2(out, O_CLOEXEC) != 0) return sys_fail(errno, "{}: pipe2", name);
-  unique_fd out_r(out[0]), out_w(out[1]);
-  // Without env of its own a hook has the runtime's, as runc's (Go's exec.Cmd) and crun's do.
-  BOOST_OUTCOME_TRY(pid, spawn_program(h.path, h.args, h.env.empty() ? nullptr : &h.env,
-                                       out_w.get(), out_w.get(), {}, in_r.get()));
-  in_r.reset();
-  out_w.reset();
-  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  // The state fits a pipe's buffer; a hook that does not read it must not hold us up.
-  (void)::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
-  (void)::write(in_w.get(), state_json.data(), state_json.size());
-  in_w.reset();
+  p.out_r.reset(out[0]);
+  p.out_w.reset(out[1]);
+  return p;
+}
 
-  using clock = std::chrono::steady_clock;
+// Gives the started hook the state, keeps what it says, and judges how it ended.
+result<void> finish(const oci_hook& h, const std::string& name, hook_pipes& pipes,
+                    const started_hook& run, const std::string& state_json) {
+  pipes.in_r.reset();
+  pipes.out_w.reset();
+  // The state fits a pipe's buffer; a hook that does not read it must not hold us up.
+  (void)::fcntl(pipes.in_w.get(), F_SETFL, O_NONBLOCK);
+  (void)::write(pipes.in_w.get(), state_json.data(), state_json.size());
+  pipes.in_w.reset();
+
   const auto until = h.timeout ? clock::now() + std::chrono::seconds(*h.timeout) : clock::time_point::max();
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+  };
   std::string output;
   bool timed_out = false;
-  for (bool open = true; open;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
-    if (h.timeout && left.count() <= 0) {
+  for (;;) {
+    if (h.timeout && left().count() <= 0) {
       timed_out = true;
-      ::kill(pid, SIGKILL);
       break;
     }
-    pollfd p{out_r.get(), POLLIN, 0};
-    const int wait_ms = h.timeout ? static_cast<int>(std::min<long long>(left.count(), 1000)) : -1;
+    pollfd p{pipes.out_r.get(), POLLIN, 0};
+    const int wait_ms = h.timeout ? static_cast<int>(std::min<long long>(left().count(), 1000)) : -1;
     if (::poll(&p, 1, wait_ms) < 0 && errno != EINTR) break;
-    if (p.revents) {
-      char buf[4096];
-      const ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-      if (n > 0) {
-        output.append(buf, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        open = false;
-      }
+    if (!p.revents) continue;
+    char buf[4096];
+    const ssize_t n = ::read(pipes.out_r.get(), buf, sizeof buf);
+    if (n > 0) {
+      output.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
     }
   }
-  out_r.reset();  // one that goes on writing gets EPIPE
-  if (!timed_out && h.timeout && pidfd) {
-    // Its output closed; it may still run.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
-    pollfd p{pidfd.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0))) == 0) {
-      timed_out = true;
-      ::kill(pid, SIGKILL);
-    }
+  pipes.out_r.reset();  // one that goes on writing gets EPIPE
+  // Its output closed, it may still run (or have handed the pipe to a child).
+  if (!timed_out && h.timeout) {
+    BOOST_OUTCOME_TRY(ended, run.ended(std::max(left(), std::chrono::milliseconds(0))));
+    timed_out = !ended;
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return sys_fail(errno, "{}: waitpid", name);
+  if (timed_out) run.kill();
+  BOOST_OUTCOME_TRY(code, run.reap());
   if (timed_out)
     return fail(errc::child_failed, "{} ({}) did not end within its timeout of {} s", name,
                 h.path, *h.timeout);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return success();
+  if (code == 0) return success();
   const std::string said = last_lines(output, 5);
-  return fail(errc::child_failed, "{} ({}) {}{}{}", name, h.path, describe_exit(status),
+  return fail(errc::child_failed, "{} ({}) {}{}{}", name, h.path,
+              code > 128 ? fmt::format("was killed by signal {}", code - 128)
+                         : fmt::format("exited with status {}", code),
               said.empty() ? "" : ": ", said);
+}
+
+result<void> run_on_host(const oci_hook& h, const std::string& name, const std::string& state_json) {
+  BOOST_OUTCOME_TRY(pipes, make_pipes(name));
+  // Without env of its own a hook has the runtime's, as runc's (Go's exec.Cmd) and crun's do.
+  BOOST_OUTCOME_TRY(pid, spawn_program(h.path, h.args, h.env.empty() ? nullptr : &h.env,
+                                       pipes.out_w.get(), pipes.out_w.get(), {}, pipes.in_r.get()));
+  auto proc = process::open(pid);
+  started_hook run{
+      [&](std::chrono::milliseconds t) -> result<bool> {
+        if (!proc) return proc.error();
+        return proc->wait_exit(t);
+      },
+      [pid] { ::kill(pid, SIGKILL); },
+      [pid, &name]() -> result<int> {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0)
+          if (errno != EINTR) return sys_fail(errno, "{}: waitpid", name);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }};
+  return finish(h, name, pipes, run, state_json);
+}
+
+result<void> run_inside(const oci_hook& h, const std::string& name, const std::string& state_json,
+                        const container_exec& exec) {
+  BOOST_OUTCOME_TRY(pipes, make_pipes(name));
+  oci_process p;
+  p.args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+  p.args[0] = h.path;  // the program's path is argv[0] in the container
+  p.env = h.env;
+  p.cwd = "/";
+  oci_io io;
+  io.stdin_fd = pipes.in_r.get();
+  io.stdout_fd = pipes.out_w.get();
+  io.stderr_fd = pipes.out_w.get();
+  auto proc = exec(p, io);
+  if (!proc) return with_context(proc.error(), name + " (" + h.path + ")");
+  started_hook run{[&](std::chrono::milliseconds t) { return proc->wait_exit(t); },
+                   [&] { (void)proc->signal(SIGKILL); }, [&] { return proc->wait(); }};
+  return finish(h, name, pipes, run, state_json);
 }
 
 }  // namespace
@@ -88,7 +138,16 @@ result<void> run_hooks(const std::vector<oci_hook>& hooks, std::string_view phas
                        const std::string& state_json) {
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     const auto name = fmt::format("hooks.{}[{}]", phase, i);
-    BOOST_OUTCOME_TRY(run_hook(hooks[i], name, state_json));
+    BOOST_OUTCOME_TRY(run_on_host(hooks[i], name, state_json));
+  }
+  return success();
+}
+
+result<void> run_hooks_inside(const std::vector<oci_hook>& hooks, std::string_view phase,
+                              const std::string& state_json, const container_exec& exec) {
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    const auto name = fmt::format("hooks.{}[{}]", phase, i);
+    BOOST_OUTCOME_TRY(run_inside(hooks[i], name, state_json, exec));
   }
   return success();
 }
@@ -97,7 +156,7 @@ void run_hooks_warning(const std::vector<oci_hook>& hooks, std::string_view phas
                        const std::string& state_json) {
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     const auto name = fmt::format("hooks.{}[{}]", phase, i);
-    logged(run_hook(hooks[i], name, state_json), name);
+    logged(run_on_host(hooks[i], name, state_json), name);
   }
 }
 

@@ -1,10 +1,14 @@
 #pragma once
-// config.json's hooks that run in the runtime's namespaces (prestart, createRuntime,
-// poststart, poststop): each a host program given the container's state as JSON on its
-// stdin, one after another, as the runtime spec orders them.
+// config.json's hooks: those of the runtime's namespaces (prestart, createRuntime, poststart,
+// poststop), each a host program, and startContainer's, run in the container; each is given
+// the container's state as JSON on its stdin, one after another, as the runtime spec orders.
 
+#include <ovz/namespaces.hpp>
 #include <ovz/oci_bundle.hpp>
+#include <ovz/oci_container.hpp>
 #include <ovz/result.hpp>
+
+#include <functional>
 
 #include <string>
 #include <string_view>
@@ -18,6 +22,14 @@ namespace ovz::detail {
 /// "hooks.<phase>[i]" with its path and last output.
 result<void> run_hooks(const std::vector<oci_hook>& hooks, std::string_view phase,
                        const std::string& state_json);
+
+/// Starts a process in the container, as exec does.
+using container_exec = std::function<result<process>(const oci_process&, const oci_io&)>;
+
+/// run_hooks() of hooks that run inside the container (startContainer), each started by
+/// `exec` with its path as argv[0], resolved there.
+result<void> run_hooks_inside(const std::vector<oci_hook>& hooks, std::string_view phase,
+                              const std::string& state_json, const container_exec& exec);
 
 /// Runs every hook of `hooks`, as run_hooks() does, whatever the others do, and logs a
 /// warning for each that fails: poststart and poststop hooks do not change the lifecycle.

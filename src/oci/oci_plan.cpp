@@ -325,10 +325,10 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   }
   if (b.find(ns_type::user))
     return fail(errc::unsupported, "a user namespace of an OCI container is not supported yet");
-  // These run inside the container; refused rather than skipped unseen.
-  if (!b.hooks.create_container.empty() || !b.hooks.start_container.empty())
-    return fail(errc::unsupported,
-                "hooks.createContainer and hooks.startContainer are not supported yet");
+  // Run in the container's namespaces before its root is pivoted to, with a path of the
+  // host's: refused rather than skipped unseen.
+  if (!b.hooks.create_container.empty())
+    return fail(errc::unsupported, "hooks.createContainer is not supported yet");
   if (!b.find(ns_type::mnt))
     return fail(errc::bad_config, "linux.namespaces: a container needs a mount namespace");
 

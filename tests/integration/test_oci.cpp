@@ -208,7 +208,8 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   test::require_root();
   test::temp_root root;
   bundle b(root.path() / "bundle");
-  b.configure("echo ran");
+  // A startContainer hook runs in the container (its /tmp), before the process.
+  b.configure("echo inside; grep -o '\"status\": \"[a-z]*\"' /tmp/from-hook");
   const auto out = root.path() / "hooks";
   fs::create_directories(out);
   auto saves = [&](const std::string& file) {
@@ -216,9 +217,13 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
                        out.string(), file);
   };
   add_hooks(b, fmt::format(R"({{"createRuntime": [{}], "prestart": [{}], "poststart": [{}],
-                                "poststop": [{}]}})",
-                           saves("created"), saves("prestart"), saves("started"), saves("stopped")));
-  auto c = MUST(oci_container::create(root.path(), "hook-1", b.dir));
+                                "poststop": [{}], "startContainer": [{}]}})",
+                           saves("created"), saves("prestart"), saves("started"), saves("stopped"),
+                           R"({"path": "/bin/sh", "args": ["sh", "-c", "cat > /tmp/from-hook"]})"));
+  pipe_pair said;
+  oci_io io;
+  io.stdout_fd = said.w.get();
+  auto c = MUST(oci_container::create(root.path(), "hook-1", b.dir, io));
   const auto pid = MUST(c.state()).pid;
   for (const char* file : {"created", "prestart"}) {
     const auto state = test::read_text(out / file);
@@ -231,6 +236,7 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   MUST(c.start());
   CHECK_THAT(test::read_text(out / "started"), Contains(R"("status": "running")"));
   REQUIRE(wait_stopped(c));
+  CHECK(said.drain() == "inside\n\"status\": \"created\"\n");
   CHECK_FALSE(fs::exists(out / "stopped"));
   MUST(c.destroy());
   CHECK_THAT(test::read_text(out / "stopped"), Contains(R"("status": "stopped")"));
@@ -251,10 +257,18 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
     CHECK(test::leftovers(root).empty());
     CHECK(test::cgroup_parents(root).empty());
   }
-  // Hooks that run inside the container are refused, not skipped.
+  // A failing startContainer hook fails start and stops the container.
   b.configure("echo ran");
-  add_hooks(b, R"({"startContainer": [{"path": "/bin/true"}]})");
-  auto refused = oci_container::create(root.path(), "hook-3", b.dir);
+  add_hooks(b, R"({"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 5"]}]})");
+  auto stopped = MUST(oci_container::create(root.path(), "hook-3", b.dir));
+  auto failed = stopped.start();
+  REQUIRE_FALSE(failed);
+  CHECK_THAT(failed.error().message(), Contains("hooks.startContainer[0] (/bin/sh) exited with status 5"));
+  REQUIRE(wait_stopped(stopped));
+  MUST(stopped.destroy());
+  // createContainer hooks are refused, not skipped.
+  add_hooks(b, R"({"createContainer": [{"path": "/bin/true"}]})");
+  auto refused = oci_container::create(root.path(), "hook-4", b.dir);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code() == errc::unsupported);
   CHECK(test::leftovers(root).empty());
