@@ -13,7 +13,9 @@
 
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -61,6 +63,17 @@ ovz-oci = ["{1}"]
     fs::create_directories(dir / "tmp");
     ::setenv("TMPDIR", (dir / "tmp").c_str(), 1);
     had_oci_root = fs::exists("/run/ovz-oci");
+    had_conmon_cgroups = conmon_cgroups();
+  }
+  // Where Podman's cgroupfs manager puts conmon: libpod_parent in each hierarchy.
+  static std::vector<fs::path> conmon_cgroups() {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    // v2: /sys/fs/cgroup/libpod_parent; v1: /sys/fs/cgroup/<hierarchy>/libpod_parent.
+    if (fs::is_directory("/sys/fs/cgroup/libpod_parent", ec)) found.emplace_back("/sys/fs/cgroup/libpod_parent");
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+      if (fs::is_directory(h.path() / "libpod_parent", ec)) found.push_back(h.path() / "libpod_parent");
+    return found;
   }
   ~podman_env() {
     run({"rm", "--all", "--force", "--time", "0"});
@@ -78,6 +91,13 @@ ovz-oci = ["{1}"]
     // Podman asks for `state` without --root, so its containers are under ovz-oci's default.
     std::error_code ec;
     if (!had_oci_root) fs::remove_all("/run/ovz-oci", ec);
+    // The cgroups Podman made for conmon, once conmon has gone with the containers.
+    for (const auto& made : conmon_cgroups()) {
+      if (std::find(had_conmon_cgroups.begin(), had_conmon_cgroups.end(), made) !=
+          had_conmon_cgroups.end())
+        continue;
+      for (const auto& sub : {made / "conmon", made}) ::rmdir(sub.c_str());
+    }
   }
   ovz::test::outcome run(std::vector<std::string> args) const {
     args.insert(args.begin(), "/usr/bin/podman");
@@ -86,6 +106,7 @@ ovz-oci = ["{1}"]
   fs::path dir;
   std::optional<std::string> old_tmpdir;
   bool had_oci_root = false;
+  std::vector<fs::path> had_conmon_cgroups;
 };
 
 // A one-layer image of the host's static busybox, as `podman import` makes it.
