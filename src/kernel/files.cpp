@@ -210,4 +210,23 @@ result<void> remove_file_if_any(const std::filesystem::path& file) {
   return sys_fail(errno, "remove {}", file.string());
 }
 
+bool write_all_quietly(int fd, std::string_view data) {
+  sigset_t pipe_only, old;
+  ::sigemptyset(&pipe_only);
+  ::sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  ssize_t n = 0;
+  while (!data.empty() && ((n = ::write(fd, data.data(), data.size())) > 0 || errno == EINTR))
+    if (n > 0) data.remove_prefix(static_cast<std::size_t>(n));
+  const int err = errno;
+  // Taken back only if it was ours: one already pending before stays for the caller.
+  if (!data.empty() && err == EPIPE && !::sigismember(&old, SIGPIPE)) {
+    const struct timespec now = {0, 0};
+    ::sigtimedwait(&pipe_only, nullptr, &now);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return data.empty();
+}
+
 }  // namespace ovz::detail

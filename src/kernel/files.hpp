@@ -30,6 +30,11 @@ result<unique_fd> open_root_of(pid_t pid);
 /// (RESOLVE_IN_ROOT, RESOLVE_BENEATH, ...) keep the walk inside that directory whatever
 /// symlinks and ".." the tree's owner planted there.
 result<unique_fd> open_below(int dir_fd, const std::string& path, int flags, std::uint64_t resolve);
+/// Writes all of `data` to a pipe or FIFO whose reader may be gone (a child killed, a hook
+/// that exited without reading): that is false with errno EPIPE, never a SIGPIPE, which would
+/// kill an embedding program that does not ignore it. The signal is blocked for the write and
+/// the one it raised taken back. False with errno EAGAIN where a non-blocking one is full.
+bool write_all_quietly(int fd, std::string_view data);
 /// One write(2) of `value`, as the kernel interface files expect.
 result<void> write_file(const std::string& path, std::string_view value);
 /// write_file of `name` relative to the directory `dir_fd`; `shown` names the file in errors.

@@ -65,30 +65,10 @@ result<bool> write_initctl(int proc_dir, std::string_view request) {
     if (errno == ENXIO) return false;  // no reader
     return sys_fail(errno, "run/initctl: open");
   }
-  // A reader that went away between the open and the write would raise SIGPIPE, which kills
-  // the embedding program unless it ignores it: the signal (sent to this thread) is blocked
-  // for the write and taken back if it came.
-  sigset_t pipe_only;
-  sigset_t old;
-  ::sigemptyset(&pipe_only);
-  ::sigaddset(&pipe_only, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  ssize_t n;
-  do {
-    n = ::write(fifo.get(), request.data(), request.size());
-  } while (n < 0 && errno == EINTR);
-  const int write_errno = errno;
-  if (n < 0 && write_errno == EPIPE && !::sigismember(&old, SIGPIPE)) {
-    const timespec now{};
-    ::sigtimedwait(&pipe_only, nullptr, &now);
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = write_errno;
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EPIPE) return false;  // full, or its reader went away
-    return sys_fail(errno, "run/initctl: write");
-  }
-  return static_cast<size_t>(n) == request.size();
+  // A reader that went away between the open and the write is EPIPE, not SIGPIPE.
+  if (write_all_quietly(fifo.get(), request)) return true;
+  if (errno == EAGAIN || errno == EPIPE) return false;  // full, or its reader went away
+  return sys_fail(errno, "run/initctl: write");
 }
 
 }  // namespace ovz::detail

@@ -10,6 +10,7 @@
 #include <ovz/namespaces.hpp>
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "kernel/log_writer.hpp"
 #include "kernel/proc_stat.hpp"
 #include "kernel/raw.hpp"
@@ -196,29 +197,6 @@ result<bool> read_report(int fd, report& r) {
   return true;
 }
 
-// Writes all of `data` to a child's pipe: one byte on the sync pipe lets the child go (or, on
-// the confirmation pipe, tells a monitor the spawn succeeded); the helper reads its plan. A
-// child killed meanwhile (its VE stopped during an exec), or a monitor that already ended (a
-// foreground init that exited at once), makes that write raise SIGPIPE, which would kill a
-// caller that does not ignore it: the signal is blocked for the write and the one it raised
-// taken back.
-bool send_to_child(int fd, std::string_view data) {
-  sigset_t pipe_only, old;
-  ::sigemptyset(&pipe_only);
-  ::sigaddset(&pipe_only, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  ssize_t n = 0;
-  while (!data.empty() && ((n = ::write(fd, data.data(), data.size())) > 0 || errno == EINTR))
-    if (n > 0) data.remove_prefix(static_cast<std::size_t>(n));
-  const int err = errno;
-  if (!data.empty() && err == EPIPE) {
-    const struct timespec now = {0, 0};
-    ::sigtimedwait(&pipe_only, nullptr, &now);
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = err;
-  return data.empty();
-}
 
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -354,7 +332,7 @@ result<started_helper> start_helper(const std::string& helper, const plan& p, bo
   if (err != 0) return detail::sys_fail(err, "posix_spawn the spawn helper {}", helper);
   plan_r.reset();
   started_helper s{pid, unique_fd(detail::pidfd_open(pid))};
-  const bool sent = s.pidfd && send_to_child(plan_w.get(), detail::encode_plan(p, detach));
+  const bool sent = s.pidfd && detail::write_all_quietly(plan_w.get(), detail::encode_plan(p, detach));
   if (!sent) {
     const int e = errno;
     ::kill(pid, SIGKILL);
@@ -530,7 +508,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   if (spec.prepare) {
     if (auto ok = spec.prepare(final_pid); !ok) return abort(final_pid, ok.error());
   }
-  if (!send_to_child(sync_w.get(), "g"))
+  if (!detail::write_all_quietly(sync_w.get(), "g"))
     return abort(final_pid, detail::sys_fail(errno, "release the child"));
   sync_w.reset();
   auto got = read_report(report_r.get(), r);
@@ -549,7 +527,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   }
 
   // A foreground monitor may be gone already, with the init it waited for.
-  if (monitored && !send_to_child(hold_w.get(), "y") && (spec.detach || errno != EPIPE))
+  if (monitored && !detail::write_all_quietly(hold_w.get(), "y") && (spec.detach || errno != EPIPE))
     return abort(final_pid, detail::sys_fail(errno, "confirm the start to the monitor"));
   if (spec.detach) {
     hold_w.reset();

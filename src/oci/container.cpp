@@ -364,7 +364,12 @@ result<void> oci_container::start() {
       return ran.error();
     }
   }
-  if (::write(w.get(), "0", 1) != 1) return detail::sys_fail(errno, "write {}", gate.string());
+  // A process killed since the open is EPIPE here, not SIGPIPE in the caller.
+  if (!detail::write_all_quietly(w.get(), "0")) {
+    if (errno == EPIPE)
+      return detail::fail(errc::not_running, "cannot start a container that has stopped: {}", id_);
+    return detail::sys_fail(errno, "write {}", gate.string());
+  }
   if (::unlink(gate.c_str()) != 0) return detail::sys_fail(errno, "remove {}", gate.string());
   detail::run_hooks_warning(b.hooks.poststart, "poststart",
                             hook_state(id_, oci_status::running, s.pid, b));

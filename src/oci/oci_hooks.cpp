@@ -1,6 +1,7 @@
 #include "oci/oci_hooks.hpp"
 
 #include "fail.hpp"
+#include "kernel/files.hpp"
 #include "kernel/host_tool.hpp"
 #include "log.hpp"
 
@@ -47,7 +48,7 @@ result<void> finish(const oci_hook& h, const std::string& name, hook_pipes& pipe
   pipes.out_w.reset();
   // The state fits a pipe's buffer; a hook that does not read it must not hold us up.
   (void)::fcntl(pipes.in_w.get(), F_SETFL, O_NONBLOCK);
-  (void)::write(pipes.in_w.get(), state_json.data(), state_json.size());
+  (void)write_all_quietly(pipes.in_w.get(), state_json);
   pipes.in_w.reset();
 
   const auto until = h.timeout ? clock::now() + std::chrono::seconds(*h.timeout) : clock::time_point::max();
@@ -76,8 +77,9 @@ result<void> finish(const oci_hook& h, const std::string& name, hook_pipes& pipe
   pipes.out_r.reset();  // one that goes on writing gets EPIPE
   // Its output closed, it may still run (or have handed the pipe to a child).
   if (!timed_out && h.timeout) {
-    BOOST_OUTCOME_TRY(ended, run.ended(std::max(left(), std::chrono::milliseconds(0))));
-    timed_out = !ended;
+    // One that cannot be watched is treated as overdue: killed and reaped, never left.
+    auto ended = run.ended(std::max(left(), std::chrono::milliseconds(0)));
+    timed_out = !ended || !*ended;
   }
   if (timed_out) run.kill();
   BOOST_OUTCOME_TRY(code, run.reap());
