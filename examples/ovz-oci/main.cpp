@@ -184,8 +184,10 @@ int run_to_end(const arguments& a, const std::filesystem::path& root) {
   int status = 0;
   while (::waitpid(s->pid, &status, 0) < 0) {
     if (errno == EINTR) continue;
+    const int err = errno;
+    (void)made->destroy(true);
     return report(a, fmt::format("wait for the container's init {}: {}", s->pid,
-                                 std::strerror(errno)));
+                                 std::strerror(err)));
   }
   run_init = 0;
   if (!a.keep) {
@@ -281,7 +283,8 @@ int list(const arguments& a, const std::filesystem::path& root) {
     }
     // One deleted meanwhile is not listed.
     auto c = ovz::oci_container::open(root, id);
-    auto s = c ? c->state() : ovz::result<ovz::oci_state>(c.error());
+    if (!c) continue;
+    auto s = c->state();
     if (!s) continue;
     if (a.json) {
       out += fmt::format("{}{}", first ? "" : ",", ovz::to_json(*s));

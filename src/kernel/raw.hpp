@@ -101,15 +101,6 @@ inline int chroot(const char* path) noexcept { return as_int(::syscall(SYS_chroo
 inline mode_t umask(mode_t mask) noexcept {
   return static_cast<mode_t>(::syscall(SYS_umask, mask));
 }
-inline int mkdir(const char* path, mode_t mode) noexcept {
-  return as_int(::syscall(SYS_mkdirat, AT_FDCWD, path, mode));
-}
-inline int mknod(const char* path, mode_t mode, dev_t dev) noexcept {
-  return as_int(::syscall(SYS_mknodat, AT_FDCWD, path, mode, dev));
-}
-inline int symlink(const char* target, const char* path) noexcept {
-  return as_int(::syscall(SYS_symlinkat, target, AT_FDCWD, path));
-}
 inline int mount(const char* source, const char* target, const char* fstype,
                  unsigned long flags, const void* data) noexcept {
   return as_int(::syscall(SYS_mount, source, target, fstype, flags, data));

@@ -134,32 +134,38 @@ result<void> run_inside(const oci_hook& h, const std::string& name, const std::s
   return finish(h, name, pipes, run, state_json);
 }
 
+// `run` of each hook in order with its name, "hooks.<phase>[i]"; the first failure ends the
+// list.
+template <class Run>
+result<void> each_hook(const std::vector<oci_hook>& hooks, std::string_view phase, Run run) {
+  for (std::size_t i = 0; i < hooks.size(); ++i) {
+    BOOST_OUTCOME_TRY(run(hooks[i], fmt::format("hooks.{}[{}]", phase, i)));
+  }
+  return success();
+}
+
 }  // namespace
 
 result<void> run_hooks(const std::vector<oci_hook>& hooks, std::string_view phase,
                        const std::string& state_json) {
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    const auto name = fmt::format("hooks.{}[{}]", phase, i);
-    BOOST_OUTCOME_TRY(run_on_host(hooks[i], name, state_json));
-  }
-  return success();
+  return each_hook(hooks, phase, [&](const oci_hook& h, const std::string& name) {
+    return run_on_host(h, name, state_json);
+  });
 }
 
 result<void> run_hooks_inside(const std::vector<oci_hook>& hooks, std::string_view phase,
                               const std::string& state_json, const container_exec& exec) {
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    const auto name = fmt::format("hooks.{}[{}]", phase, i);
-    BOOST_OUTCOME_TRY(run_inside(hooks[i], name, state_json, exec));
-  }
-  return success();
+  return each_hook(hooks, phase, [&](const oci_hook& h, const std::string& name) {
+    return run_inside(h, name, state_json, exec);
+  });
 }
 
 void run_hooks_warning(const std::vector<oci_hook>& hooks, std::string_view phase,
                        const std::string& state_json) {
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    const auto name = fmt::format("hooks.{}[{}]", phase, i);
-    logged(run_on_host(hooks[i], name, state_json), name);
-  }
+  (void)each_hook(hooks, phase, [&](const oci_hook& h, const std::string& name) -> result<void> {
+    logged(run_on_host(h, name, state_json), name);
+    return success();
+  });
 }
 
 }  // namespace ovz::detail

@@ -9,7 +9,6 @@
 #include <ovz/result.hpp>
 
 #include <functional>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +16,9 @@
 namespace ovz::detail {
 
 /// Runs `hooks` in order, each with `state_json` on its stdin, its stdout and stderr kept for
-/// the error, and its own environment or, without one, ours. The first that cannot start, exits with a status other than 0, is killed or
-/// outlives its timeout ends the list: errc::child_failed naming the hook as
-/// "hooks.<phase>[i]" with its path and last output.
+/// the error, and its own environment or, without one, ours. The first that cannot start,
+/// exits with a status other than 0, is killed or outlives its timeout ends the list:
+/// errc::child_failed naming the hook as "hooks.<phase>[i]" with its path and last output.
 result<void> run_hooks(const std::vector<oci_hook>& hooks, std::string_view phase,
                        const std::string& state_json);
 

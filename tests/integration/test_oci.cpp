@@ -175,7 +175,9 @@ TEST_CASE("state asked while create is at work waits for it, and never says stop
   std::atomic<bool> created = false;
   std::vector<std::string> seen;
   std::thread asker([&] {
-    while (!created) {
+    // Until it has an answer, and at least once after create returned.
+    for (bool last = false; !last;) {
+      last = created;
       auto c = oci_container::open(root.path(), "race-1");
       if (!c) continue;
       auto s = c->state();
@@ -183,11 +185,13 @@ TEST_CASE("state asked while create is at work waits for it, and never says stop
       if (s) break;
     }
   });
-  auto c = MUST(oci_container::create(root.path(), "race-1", b.dir));
+  auto c = oci_container::create(root.path(), "race-1", b.dir);
   created = true;
   asker.join();
+  REQUIRE(c);
+  REQUIRE_FALSE(seen.empty());
   for (const auto& s : seen) CHECK(s == "created");
-  MUST(c.destroy(true));
+  MUST(c->destroy(true));
   CHECK(test::leftovers(root).empty());
 }
 
