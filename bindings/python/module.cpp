@@ -1274,9 +1274,10 @@ void define_functions(py::module_& m) {
 }
 
 ovz::oci_io to_oci_io(int stdin_fd, int stdout_fd, int stderr_fd, int console_socket,
-                      std::vector<int> pass_fds) {
+                      std::vector<int> pass_fds, unsigned listen_fds) {
   ovz::oci_io io;
   io.pass_fds = std::move(pass_fds);
+  io.listen_fds = listen_fds;
   io.stdin_fd = stdin_fd;
   io.stdout_fd = stdout_fd;
   io.stderr_fd = stderr_fd;
@@ -1297,17 +1298,18 @@ void define_oci(py::module_& m) {
           "create",
           [](const std::string& id, const std::filesystem::path& bundle,
              const std::optional<std::filesystem::path>& root, int stdin_fd, int stdout_fd,
-             int stderr_fd, int console_socket, std::vector<int> pass_fds) {
-            const auto io =
-                to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket, std::move(pass_fds));
+             int stderr_fd, int console_socket, std::vector<int> pass_fds, unsigned listen_fds) {
+            const auto io = to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket,
+                                      std::move(pass_fds), listen_fds);
             return unwrap(without_gil(
                 [&] { return ovz::oci_container::create(oci_root(root), id, bundle, io); }));
           },
           "id"_a, "bundle"_a, "root"_a = py::none(), py::kw_only(), "stdin"_a = 0,
           "stdout"_a = 1, "stderr"_a = 2, "console_socket"_a = -1,
-          "pass_fds"_a = std::vector<int>{},
+          "pass_fds"_a = std::vector<int>{}, "listen_fds"_a = 0u,
           "Creates the container from the bundle directory's config.json, its process waiting "
-          "for start().")
+          "for start(). pass_fds become its 3, 4, ...; the first listen_fds of them are "
+          "sockets of systemd's socket activation (LISTEN_FDS, LISTEN_PID=1).")
       .def_static(
           "open",
           [](const std::string& id, const std::optional<std::filesystem::path>& root) {
@@ -1362,16 +1364,18 @@ void define_oci(py::module_& m) {
       .def(
           "exec",
           [](ovz::oci_container& c, const std::string& process, bool detach, int stdin_fd,
-             int stdout_fd, int stderr_fd, int console_socket, std::vector<int> pass_fds) {
+             int stdout_fd, int stderr_fd, int console_socket, std::vector<int> pass_fds,
+             unsigned listen_fds) {
             auto proc = unwrap(ovz::parse_oci_process(process));
-            const auto io =
-                to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket, std::move(pass_fds));
+            const auto io = to_oci_io(stdin_fd, stdout_fd, stderr_fd, console_socket,
+                                      std::move(pass_fds), listen_fds);
             auto p = unwrap(without_gil([&] { return c.exec(proc, io, detach); }));
             if (detach) return static_cast<int>(p.pid());
             return unwrap(without_gil([&] { return p.wait(); }));
           },
           "process"_a, py::kw_only(), "detach"_a = true, "stdin"_a = 0, "stdout"_a = 1,
           "stderr"_a = 2, "console_socket"_a = -1, "pass_fds"_a = std::vector<int>{},
+          "listen_fds"_a = 0u,
           "Starts a runtime-spec process (JSON text) in the container: detached, returns its "
           "PID; else waits and returns its exit status.")
       .def("processes", [](const ovz::oci_container& c) { return unwrap(c.processes()); });

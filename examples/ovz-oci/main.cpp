@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -102,11 +104,22 @@ ovz::result<ovz::unique_fd> connect_console(const std::filesystem::path& path) {
   return fd;
 }
 
-// --preserve-fds N: our descriptors 3 … 3+N-1 under the same numbers; those not open stay
-// closed there.
-std::vector<int> preserved_fds(const arguments& a) {
+// The sockets systemd's socket activation passed us (LISTEN_FDS, for our PID), as runc takes
+// them: 0 when there are none.
+unsigned listen_fds() {
+  const char* fds = std::getenv("LISTEN_FDS");
+  const char* pid = std::getenv("LISTEN_PID");
+  if (!fds || (pid && std::to_string(::getpid()) != pid)) return 0;
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(fds, fds + std::strlen(fds), n);
+  return ec == std::errc{} && *end == '\0' ? n : 0;
+}
+
+// --preserve-fds N: our descriptors 3 … 3+N-1 under the same numbers, after `first` more
+// (systemd's sockets); those not open stay closed there.
+std::vector<int> preserved_fds(const arguments& a, unsigned first = 0) {
   std::vector<int> fds;
-  for (unsigned i = 0; i < a.preserve_fds; ++i) {
+  for (unsigned i = 0; i < first + a.preserve_fds; ++i) {
     const int fd = 3 + static_cast<int>(i);
     fds.push_back(::fcntl(fd, F_GETFD) >= 0 ? fd : -1);
   }
@@ -125,7 +138,8 @@ ovz::result<ovz::oci_container> create_container(const arguments& a,
                       fmt::format("--config {}: only the bundle's own config.json ({}) is read",
                                   a.config.string(), (bundle / "config.json").string()));
   ovz::oci_io opts;
-  opts.pass_fds = preserved_fds(a);
+  opts.listen_fds = listen_fds();
+  opts.pass_fds = preserved_fds(a, opts.listen_fds);
   ovz::unique_fd console;
   if (!a.console_socket.empty()) {
     BOOST_OUTCOME_TRY(c, connect_console(a.console_socket));

@@ -86,6 +86,7 @@ struct id_map {
   std::uint32_t inside = 0;
   std::uint32_t outside = 0;
   std::uint32_t count = 1;
+  friend bool operator==(const id_map&, const id_map&) = default;
 };
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
@@ -102,6 +103,11 @@ struct fs_step {
   std::string data;    ///< mount options
   unsigned mode = 0;   ///< mkdir/mknod mode (mknod includes S_IFCHR etc.)
   unsigned long dev = 0;  ///< mknod device number (makedev)
+  /// mknod: the node's owner, as ids of the process's user namespace. A device node of a
+  /// process in a user namespace of its own is made by the host (which maps the owner) and
+  /// attached.
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
   /// A target that does not exist (ENOENT) is skipped rather than an error: masking
   /// /proc/timer_stats on a kernel that has none.
   bool optional = false;

@@ -63,6 +63,10 @@ struct oci_io {
   /// Descriptors that become the process's 3, 4, … in this order (runc's --preserve-fds);
   /// -1 leaves that number closed.
   std::vector<int> pass_fds{};
+  /// How many of pass_fds, from the first, are sockets a service manager passed (systemd's
+  /// socket activation, LISTEN_FDS): the process gets LISTEN_FDS=n and LISTEN_PID=1 (it is
+  /// PID 1 of its namespace) in its environment, as runc gives them.
+  unsigned listen_fds = 0;
 };
 
 /// The default state root of an OCI runtime on libovz: /run/ovz-oci, as runc's is /run/runc

@@ -145,6 +145,13 @@ result<unique_fd> overlay_on_own_thread(int lower, const std::filesystem::path& 
 
 }  // namespace
 
+std::optional<std::uint32_t> mapped_id(const std::vector<id_map>& maps, std::uint32_t inside) {
+  for (const auto& m : maps)
+    if (inside >= m.inside && std::uint64_t{inside} - m.inside < m.count)
+      return m.outside + (inside - m.inside);
+  return std::nullopt;
+}
+
 OVZ_CHILD_CODE result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
                                                   const std::vector<id_map>& gid_map) {
   int fds[2];

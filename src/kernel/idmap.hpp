@@ -7,10 +7,15 @@
 #include <ovz/namespaces.hpp>
 #include <ovz/result.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 namespace ovz::detail {
+
+/// The id outside that `maps` give `inside`; nullopt when none maps it.
+std::optional<std::uint32_t> mapped_id(const std::vector<id_map>& maps, std::uint32_t inside);
 
 /// A user namespace with these uid and gid maps, held by an fd of /proc/PID/ns/user. It is
 /// made by a short-lived child that has exited when this returns.

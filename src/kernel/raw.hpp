@@ -79,6 +79,9 @@ inline int mkdirat(int dir, const char* name, mode_t mode) noexcept {
 inline int mknodat(int dir, const char* name, mode_t mode, dev_t dev) noexcept {
   return as_int(::syscall(SYS_mknodat, dir, name, mode, dev));
 }
+inline int fchownat(int dir, const char* name, uid_t uid, gid_t gid, int flags) noexcept {
+  return as_int(::syscall(SYS_fchownat, dir, name, uid, gid, flags));
+}
 inline long readlinkat(int dir, const char* name, char* buf, unsigned long size) noexcept {
   return ::syscall(SYS_readlinkat, dir, name, buf, size);
 }

@@ -11,6 +11,8 @@
 
 #include "fail.hpp"
 #include "kernel/files.hpp"
+#include "kernel/host_nodes.hpp"
+#include "kernel/idmap.hpp"
 #include "kernel/log_writer.hpp"
 #include "kernel/proc_stat.hpp"
 #include "kernel/raw.hpp"
@@ -26,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,8 +115,8 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.steps.push_back(frozen_step{s.what, s.optional, s.source.empty() ? nullptr : s.source.c_str(),
                                   s.target.c_str(), s.fstype.empty() ? nullptr : s.fstype.c_str(),
                                   s.flags, s.data.empty() ? nullptr : s.data.c_str(),
-                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.fd,
-                                  s.in_root});
+                                  static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), s.uid,
+                                  s.gid, s.fd, s.in_root});
   if (!spec.hostname.empty()) {
     p.hostname = spec.hostname.c_str();
     p.hostname_len = spec.hostname.size();
@@ -175,6 +178,28 @@ result<void> write_id_maps(pid_t pid, const spawn_spec& spec) {
   BOOST_OUTCOME_TRY(write_file("uid_map", lines(spec.uid_map)));
   BOOST_OUTCOME_TRY(write_file("gid_map", lines(spec.gid_map)));
   return success();
+}
+
+// The device nodes of a process in a user namespace of its own are the host's to make; each
+// mknod step gets the one made for it.
+result<std::vector<unique_fd>> make_device_nodes(const spawn_spec& spec, plan& p) {
+  std::vector<detail::host_node> nodes;
+  std::vector<std::size_t> steps;
+  for (std::size_t i = 0; i < spec.fs.size(); ++i) {
+    const fs_step& s = spec.fs[i];
+    if (s.what != fs_step::kind::mknod || !(S_ISCHR(s.mode) || S_ISBLK(s.mode))) continue;
+    const auto uid = detail::mapped_id(spec.uid_map, s.uid);
+    const auto gid = detail::mapped_id(spec.gid_map, s.gid);
+    if (!uid || !gid)
+      return detail::fail(errc::invalid_argument,
+                          "spawn: the owner {}:{} of {} is not mapped in its user namespace",
+                          s.uid, s.gid, s.target);
+    nodes.push_back({static_cast<mode_t>(s.mode), static_cast<dev_t>(s.dev), *uid, *gid});
+    steps.push_back(i);
+  }
+  BOOST_OUTCOME_TRY(made, detail::make_host_nodes(nodes));
+  for (std::size_t k = 0; k < steps.size(); ++k) p.steps[steps[k]].fd = made[k].get();
+  return std::move(made);
 }
 
 result<void> make_pipe(unique_fd& r, unique_fd& w) {
@@ -381,6 +406,11 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
     p.target_root = target_root.get();
   }
   p.cgroup_fd = spec.cgroup_fd;
+  std::vector<unique_fd> nodes;
+  if (spec.namespaces.has(ns_type::user)) {
+    BOOST_OUTCOME_TRY(made, make_device_nodes(spec, p));
+    nodes = std::move(made);
+  }
 
   unique_fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return detail::sys_fail(errno, "open /dev/null");
@@ -417,8 +447,8 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
             p.listener_socket, p.start_gate};
   p.keep.insert(p.keep.end(), p.join_fds.begin(), p.join_fds.end());
   p.keep.insert(p.keep.end(), p.pass_fds.begin(), p.pass_fds.end());
-  for (const auto& s : spec.fs)
-    if (s.what == fs_step::kind::attach) p.keep.push_back(s.fd);
+  for (const auto& s : p.steps)
+    if (s.fd >= 0) p.keep.push_back(s.fd);
   p.keep.insert(p.keep.end(), p.monitor_fds.begin(), p.monitor_fds.end());
   std::sort(p.keep.begin(), p.keep.end());
 

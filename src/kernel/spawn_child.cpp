@@ -98,6 +98,19 @@ OVZ_CHILD_CODE bool same_node(const frozen_step& s, int dir, const char* name) n
   return (st.st_mode & S_IFMT) == (s.mode & S_IFMT) && st.st_rdev == s.dev;
 }
 
+// A node the host made (fd, kernel/host_nodes.hpp) is attached on a file made for it; one made
+// here is given its owner.
+OVZ_CHILD_CODE bool make_node(const frozen_step& s, int dir, const char* name) noexcept {
+  if (s.fd >= 0) {
+    if (raw::mknodat(dir, name, S_IFREG | 0600, 0) != 0 && errno != EEXIST) return false;
+    return raw::move_mount(s.fd, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+  }
+  if (raw::mknodat(dir, name, s.mode, s.dev) != 0 && !(errno == EEXIST && same_node(s, dir, name)))
+    return false;
+  return (s.uid == 0 && s.gid == 0) ||
+         raw::fchownat(dir, name, s.uid, s.gid, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 // A step's own system call on `target`; for mount-like steps a path that names the target
 // (/proc/self/fd/N of one opened inside the root, where the step is in_root).
 OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const char* name) noexcept {
@@ -112,7 +125,7 @@ OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const
     case fs_step::kind::mkdir:
       return raw::mkdirat(dir, name, s.mode) == 0 || errno == EEXIST;
     case fs_step::kind::mknod:
-      return raw::mknodat(dir, name, s.mode, s.dev) == 0 || (errno == EEXIST && same_node(s, dir, name));
+      return make_node(s, dir, name);
     case fs_step::kind::symlink:
       return raw::symlinkat(s.source, dir, name) == 0 || (errno == EEXIST && same_node(s, dir, name));
     case fs_step::kind::attach:

@@ -63,7 +63,9 @@ struct frozen_step {
   const char* data;
   mode_t mode;
   dev_t dev;
-  int fd;
+  uid_t uid;
+  gid_t gid;
+  int fd;  // attach; a mknod's node made by the host (kernel/host_nodes.hpp)
   bool in_root;
 };
 

@@ -115,6 +115,8 @@ bool decode_plan(std::string_view in, received_plan& r) {
     s.data = rd.str();
     s.mode = static_cast<mode_t>(rd.num());
     s.dev = static_cast<dev_t>(rd.num());
+    s.uid = static_cast<uid_t>(rd.num());
+    s.gid = static_cast<gid_t>(rd.num());
     s.fd = rd.integer();
   }
   p.hostname = rd.str();
@@ -190,6 +192,8 @@ std::string encode_plan(const plan& p, bool detach) {
     w.str(s.data);
     w.num(s.mode);
     w.num(s.dev);
+    w.num(s.uid);
+    w.num(s.gid);
     w.num(static_cast<std::uint64_t>(s.fd));
   }
   w.str(p.hostname);

@@ -47,7 +47,13 @@ bool init_alive(const oci_record& r) {
 // same CTID or ID.
 result<unique_fd> lock_ids(const std::filesystem::path& root) {
   const auto dir = root / "oci";
-  BOOST_OUTCOME_TRY(detail::make_root_only_dir(root));
+  // A new state root lets others search it, not list it: the root of a container in a user
+  // namespace walks to its mount point below as an unprivileged host id. The records are in
+  // oci/, root's alone.
+  std::error_code ec;
+  std::filesystem::create_directories(root.parent_path(), ec);
+  if (ec) return detail::sys_fail(ec.value(), "{}: mkdir", root.parent_path().string());
+  BOOST_OUTCOME_TRY(detail::make_dir(root, 0711));
   BOOST_OUTCOME_TRY(detail::make_root_only_dir(dir));
   unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return detail::sys_fail(errno, "open {}", dir.string());
@@ -159,7 +165,11 @@ result<void> forget(const std::filesystem::path& root, const oci_record& r, cons
 result<std::string> read_text(const std::filesystem::path& p) { return detail::read_file(p.string()); }
 
 // runc's rule: a terminal needs the socket its master side goes to, and the socket a terminal.
-result<void> check_terminal(const oci_process& proc, const oci_io& io) {
+result<void> check_io(const oci_process& proc, const oci_io& io) {
+  if (io.listen_fds > io.pass_fds.size())
+    return detail::fail(errc::invalid_argument,
+                        "{} listening sockets but {} descriptors passed: they are the first of "
+                        "those passed", io.listen_fds, io.pass_fds.size());
   if (proc.terminal && io.console_socket < 0)
     return detail::fail(errc::invalid_argument,
                         "process.terminal is set: a console socket is needed for the terminal");
@@ -254,7 +264,7 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
   BOOST_OUTCOME_TRY(b, load_oci_bundle(bundle));
   if (!b.process)
     return detail::fail(errc::bad_config, "{}/config.json has no process", bundle.string());
-  BOOST_OUTCOME_TRY(check_terminal(*b.process, io));
+  BOOST_OUTCOME_TRY(check_io(*b.process, io));
   BOOST_OUTCOME_TRY(params, oci_params(b.resources, b.annotations));
   const oci_paths paths = detail::oci_paths_of(root, id);
 
@@ -467,7 +477,7 @@ result<void> oci_container::destroy(bool force) {
 }
 
 result<process> oci_container::exec(const oci_process& proc, const oci_io& io, bool detach) {
-  BOOST_OUTCOME_TRY(check_terminal(proc, io));
+  BOOST_OUTCOME_TRY(check_io(proc, io));
   BOOST_OUTCOME_TRY(o, observe(root_, id_));
   const oci_state& s = o.state;
   if (s.status == oci_status::stopped)

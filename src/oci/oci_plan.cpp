@@ -116,7 +116,14 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
   const oci_mount& m = b.mounts[i];
   const auto field = fmt::format("mounts[{}].destination", i);
   BOOST_OUTCOME_TRY(target, inside(root, m.destination, field));
-  const parsed_options o = parse_options(m);
+  parsed_options o = parse_options(m);
+  // Only the owner of the network namespace mounts a sysfs: a container in a user namespace
+  // of its own that keeps the host's network (or joins another's) gets the host's /sys bound,
+  // as runc gives it.
+  const oci_namespace* net = b.find(ns_type::net);
+  const bool host_sys = !o.bind && m.type == "sysfs" && b.find(ns_type::user) &&
+                        (!net || !net->path.empty());
+  if (host_sys) o.bind = true;
   if (!o.bind && (m.type == "cgroup" || m.type == "cgroup2")) {
     // The VE's own view of its cgroups, v1 or v2 as the host has them.
     for (auto& s : cgroup_view_steps(root, cgroups, b.find(ns_type::user) != nullptr))
@@ -136,7 +143,9 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
     return success();
   }
   const std::filesystem::path source =
-      m.source.empty() || m.source[0] == '/' ? std::filesystem::path(m.source) : b.dir / m.source;
+      host_sys ? std::filesystem::path("/sys")
+      : m.source.empty() || m.source[0] == '/' ? std::filesystem::path(m.source)
+                                               : b.dir / m.source;
   struct stat st {};
   if (::stat(source.c_str(), &st) != 0)
     return sys_fail(errno, "mounts[{}].source {}", i, source.string());
@@ -207,14 +216,20 @@ result<void> add_devices(std::vector<fs_step>& steps, const oci_bundle& b,
       steps.push_back(std::move(s));
     }
   }
+  // Made, not bound from the host, whose /dev need not have them (in a user namespace, the
+  // host makes them for the container).
   for (std::size_t i = 0; i < b.devices.size(); ++i) {
     const oci_device& d = b.devices[i];
     BOOST_OUTCOME_TRY(target, inside(root, d.path, fmt::format("linux.devices[{}].path", i)));
     make_dirs(steps, root, std::filesystem::path(target).parent_path().string());
-    const unsigned type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-    add_node_steps(steps, target, d.path, type | (d.file_mode & 07777),
-                   makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
-                   userns && d.type != 'p');
+    fs_step s;
+    s.what = fs_step::kind::mknod;
+    s.target = target;
+    s.mode = (d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR) | (d.file_mode & 07777);
+    s.dev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+    s.uid = d.uid;
+    s.gid = d.gid;
+    steps.push_back(std::move(s));
   }
   return success();
 }
@@ -323,8 +338,9 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
       return fail(errc::bad_config, "linux.sysctl: {} needs the container's own {} namespace",
                   key, ns_name(*ns));
   }
-  if (b.find(ns_type::user))
-    return fail(errc::unsupported, "a user namespace of an OCI container is not supported yet");
+  if (b.find(ns_type::user) && (b.uid_mappings.empty() || b.gid_mappings.empty()))
+    return fail(errc::bad_config,
+                "linux.namespaces: a user namespace needs linux.uidMappings and gidMappings");
   // Run in the container's namespaces before its root is pivoted to, with a path of the
   // host's: refused rather than skipped unseen.
   if (!b.hooks.create_container.empty())
@@ -345,6 +361,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   // the cgroup view mounted in it is a VE's, whose writable name=systemd and unified
   // hierarchies would otherwise be the host's own roots.
   if (!b.find(ns_type::cgroup)) p.namespaces.add(ns_type::cgroup);
+  if (b.find(ns_type::user)) p.userns = userns_plan{b.uid_mappings, b.gid_mappings, {}};
   p.sysctl = b.sysctl;
   p.storage = bundle_storage(b.root, l.mount_point);
   p.root = l.mount_point;

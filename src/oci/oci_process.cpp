@@ -2,6 +2,8 @@
 
 #include "kernel/files.hpp"
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 
@@ -61,6 +63,13 @@ void set_process(spawn_spec& spec, const oci_process& p, const oci_io& io,
     spec.stderr_fd = io.stderr_fd;
   }
   spec.pass_fds = io.pass_fds;
+  if (io.listen_fds > 0) {
+    std::erase_if(spec.env, [](const std::string& e) {
+      return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID=");
+    });
+    spec.env.push_back(fmt::format("LISTEN_FDS={}", io.listen_fds));
+    spec.env.push_back("LISTEN_PID=1");
+  }
   spec.drop_capabilities = dropped_capabilities(p);
   if (p.capabilities) {
     auto mask = [](const std::vector<int>& caps) {

@@ -15,7 +15,7 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
                                   int cgroup_fd, init_preparation prep) {
   spawn_spec spec;
   set_process(spec, proc_, io_, rootfs_);
-  spec.namespaces = plan.namespaces;
+  place_in_plan(spec, plan, std::move(root_steps));
   std::vector<unique_fd> joined;
   for (const auto& [type, path] : plan.join) {
     unique_fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -23,11 +23,6 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
     spec.join.push_back({type, ns.get()});
     joined.push_back(std::move(ns));
   }
-  spec.hostname = plan.hostname;
-  spec.fs = std::move(root_steps);
-  spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
-  spec.new_root = plan.root;
-  spec.helper = spawn_helper();
   spec.detach = true;
   spec.start_gate = gate_;
   if (plan.confine.seccomp) {

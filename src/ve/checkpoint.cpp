@@ -317,8 +317,8 @@ result<void> restore_locked(ve_op& op, const std::filesystem::path& where) {
   }
   BOOST_OUTCOME_TRY(inputs, detail::gather_plan_inputs(op.conf, op.layout, op.state_root()));
   BOOST_OUTCOME_TRY(plan, detail::plan_for(op.conf, op.layout, inputs, {}));
-  if (plan.userns) {
-    BOOST_OUTCOME_TRY(hand_images_to(where, plan.userns->base));
+  if (plan.userns && plan.userns->root_uid()) {
+    BOOST_OUTCOME_TRY(hand_images_to(where, *plan.userns->root_uid()));
   }
   auto externals = veth_externals(manifest->get("VETH").value_or(""));
   // The /proc files the VE had from ovzproc: from one mounted for the restore where the

@@ -33,8 +33,11 @@ result<ve_plan> plan_for(const ve_config& conf, const ve_layout& l, const plan_i
   ve_plan p{.id = l.id};
   p.cgroup = l.cgroup;
   p.namespaces = ve_namespaces();
-  p.userns = userns;
-  if (userns) p.namespaces.add(ns_type::user);
+  if (userns) {
+    const auto maps = userns_maps(*userns);
+    p.userns = userns_plan{maps, maps, userns};
+    p.namespaces.add(ns_type::user);
+  }
   p.storage = storage_for(host.storage, conf, l, host.template_root);
   p.root = l.mount_point;
   p.mounts = rootfs_steps(p.root, userns.has_value(), pty_limit(settings));
@@ -141,9 +144,21 @@ std::string to_text(const ve_plan& p) {
     if (p.namespaces.has(t)) ns.emplace_back(ns_name(t));
   line("namespaces", fmt::format("{}", fmt::join(ns, " ")));
   for (const auto& [type, path] : p.join) line("join", fmt::format("{} {}", ns_name(type), path.string()));
-  line("id map", p.userns ? fmt::format("0-{} -> {}-{}", p.userns->count - 1, p.userns->base,
-                                        p.userns->base + p.userns->count - 1)
-                          : "none");
+  auto maps = [](const std::vector<id_map>& m) {
+    std::vector<std::string> out;
+    for (const auto& e : m)
+      out.push_back(fmt::format("{}-{} -> {}-{}", e.inside, e.inside + (e.count - 1), e.outside,
+                                e.outside + (e.count - 1)));
+    return fmt::format("{}", fmt::join(out, ", "));
+  };
+  if (!p.userns) {
+    line("id map", "none");
+  } else if (p.userns->uid_map == p.userns->gid_map) {
+    line("id map", maps(p.userns->uid_map));
+  } else {
+    line("uid map", maps(p.userns->uid_map));
+    line("gid map", maps(p.userns->gid_map));
+  }
   line("storage", p.storage ? p.storage->describe() : "none");
   line("root", p.root.string());
   for (const auto& s : p.mounts) line("fs", step_text(s));

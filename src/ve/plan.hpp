@@ -15,6 +15,7 @@
 
 #include "kernel/cgroup_limits.hpp"
 #include "kernel/cgroup_mounts.hpp"
+#include "kernel/idmap.hpp"
 #include "kernel/ovz_module.hpp"
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
@@ -60,13 +61,26 @@ struct plan_inputs {
 result<plan_inputs> gather_plan_inputs(const ve_config& conf, const ve_paths& l,
                                        const std::filesystem::path& state_root);
 
+/// A user namespace of its own: its id maps, and how its root is shown in it.
+struct userns_plan {
+  std::vector<id_map> uid_map{};
+  std::vector<id_map> gid_map{};
+  /// A VE's range, to which its storage is shown id-shifted. None: the root is used as it is
+  /// stored (an OCI bundle's, which its owner made for these maps).
+  std::optional<id_range> shifted{};
+  /// The host ids of root inside, to whom its cgroup and files are handed; none where the
+  /// maps leave root out.
+  std::optional<uid_t> root_uid() const { return mapped_id(uid_map, 0); }
+  std::optional<gid_t> root_gid() const { return mapped_id(gid_map, 0); }
+};
+
 struct ve_plan {
   ctid id;
   std::string cgroup{};
   ns_set namespaces{};
   // Existing namespaces its init is made in, by their files (an OCI bundle's paths).
   std::vector<std::pair<ns_type, std::filesystem::path>> join{};
-  std::optional<id_range> userns{};  // with a user namespace: root inside is host id base
+  std::optional<userns_plan> userns{};
   std::shared_ptr<const ve_storage> storage{};
   std::filesystem::path root{};  // where the storage is mounted, and pivoted into
   std::vector<fs_step> mounts{};  // on the root, after the storage's own steps

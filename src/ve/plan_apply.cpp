@@ -23,7 +23,7 @@ namespace {
 result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
   unique_fd same(::fcntl(made.get(), F_DUPFD_CLOEXEC, 0));
   if (!same) return sys_fail(errno, "dup the VE's root");
-  ve_tree tree{std::move(same), plan.userns ? plan.userns->base : 0};
+  ve_tree tree{std::move(same), plan.userns ? plan.userns->root_uid().value_or(0) : 0};
   auto written = write_etc_files(tree, *plan.etc);
   if (!written) return with_context(written.error(), "writing the VE's /etc");
   return success();
@@ -31,23 +31,30 @@ result<void> write_plan_etc(const ve_plan& plan, const unique_fd& made) {
 
 }  // namespace
 
+void place_in_plan(spawn_spec& spec, const ve_plan& plan, std::vector<fs_step> root_steps) {
+  spec.namespaces = plan.namespaces;
+  if (plan.userns) {
+    spec.uid_map = plan.userns->uid_map;
+    spec.gid_map = plan.userns->gid_map;
+  }
+  spec.hostname = plan.hostname;
+  spec.fs = std::move(root_steps);
+  spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
+  spec.new_root = plan.root;
+  spec.helper = spawn_helper();
+}
+
 result<process> spawn_source::start(const ve_plan& plan, std::vector<fs_step> root_steps,
                                     int cgroup_fd, init_preparation prep) {
   spawn_spec spec;
   spec.argv = plan.init;
   spec.env = plan.env;
   spec.cwd = plan.cwd;
-  spec.namespaces = plan.namespaces;
-  if (plan.userns) spec.uid_map = spec.gid_map = userns_maps(*plan.userns);
-  spec.hostname = plan.hostname;
-  spec.fs = std::move(root_steps);
-  spec.fs.insert(spec.fs.end(), plan.mounts.begin(), plan.mounts.end());
+  place_in_plan(spec, plan, std::move(root_steps));
   // Held until the spawn is done: the init attaches them.
   auto views = proc_view_trees(plan, spec.fs);
   if (!views) return views.error();
-  spec.new_root = plan.root;
   spec.monitor = monitor_spec(plan.monitor, plan.id, state_root_, !detach_);
-  spec.helper = spawn_helper();
   const auto l = layout_of(state_root_, plan.id);
   BOOST_OUTCOME_TRY(console, bind_console(l));
   spec.monitor.fds = {console.get()};
@@ -93,8 +100,13 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   // written through the same mount, and the init mounts nothing of its storage itself. An
   // overlay's mount is the slowest step before the clone: it is made on a thread of its own
   // while this one makes the cgroup.
-  background<unique_fd> root("make the VE's root", [&] {
-    return plan.userns ? userns_root(l, *plan.storage, *plan.userns) : plan.storage->host_root();
+  background<unique_fd> root("make the VE's root", [&]() -> result<unique_fd> {
+    if (plan.userns) {
+      BOOST_OUTCOME_TRY(check_reachable(plan.root, *plan.userns));
+    }
+    if (plan.userns && plan.userns->shifted)
+      return userns_root(l, *plan.storage, *plan.userns->shifted);
+    return plan.storage->host_root();
   });
   cgroup_manager& cg = h.cg();
   auto failed = [&](const error& e) {
@@ -116,8 +128,12 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
     BOOST_OUTCOME_TRY(write_limits(cg.resources(), made, plan.limits));
     BOOST_OUTCOME_TRY(cg.resources().allow_devices(made, plan.device_rules));
     BOOST_OUTCOME_TRY(cg.resources().write_files(made, plan.cgroup_files));
-    if (plan.userns) {
-      BOOST_OUTCOME_TRY(delegate_cgroup(made, plan.userns->base, plan.userns->base));
+    // Its root manages what is below its cgroup (systemd inside does), as root of a VE
+    // without a user namespace may.
+    const auto uid = plan.userns ? plan.userns->root_uid() : std::nullopt;
+    const auto gid = plan.userns ? plan.userns->root_gid() : std::nullopt;
+    if (uid && gid) {
+      BOOST_OUTCOME_TRY(delegate_cgroup(made, *uid, *gid));
     }
     return success();
   });

@@ -35,6 +35,10 @@ class process_source {
   virtual bool restores_network() const { return false; }
 };
 
+/// What every source's spawn of the plan's init has: its namespaces and id maps, hostname,
+/// root (`root_steps`, then the plan's mounts), and the spawn helper.
+void place_in_plan(spawn_spec& spec, const ve_plan& plan, std::vector<fs_step> root_steps);
+
 /// A new process (clone3, kernel/spawn.cpp) running the plan's init. Detached, it is not the
 /// caller's child, and one that exits within `settle` of its exec, before it first waits for
 /// something, is a failed start.

@@ -11,29 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace ovz::detail {
 namespace {
 
 constexpr const char* not_switchable =
     "a VE's user namespace is chosen at create and kept for life, as its files belong to the "
     "mapped ids: create a new VE (with --userns or without) and copy the data over";
-
-// The VE's root walks from / to its mount point as host uid `base` before pivot_root, so
-// every directory on the way must let others search it.
-result<void> check_reachable(const std::filesystem::path& target, const id_range& r) {
-  for (auto dir = target.parent_path(); ; dir = dir.parent_path()) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) return sys_fail(errno, "stat {}", dir.string());
-    if (!(st.st_mode & S_IXOTH))
-      return fail(errc::invalid_argument,
-                  "{} (mode {:04o}) is not searchable by others, and the VE's root (host uid "
-                  "{}) must reach {}: chmod o+x {} (the state root's directories must be 0711 "
-                  "or 0755 for VEs in a user namespace)",
-                  dir.string(), st.st_mode & 07777, r.base, target.string(), dir.string());
-    if (dir == dir.root_path()) break;
-  }
-  return success();
-}
 
 result<void> check_owner(const ve_layout& l, const ve_storage& storage, const id_range& r) {
   BOOST_OUTCOME_TRY(owner, storage.root_owner());
@@ -46,6 +31,29 @@ result<void> check_owner(const ve_layout& l, const ve_storage& storage, const id
 }
 
 }  // namespace
+
+result<void> check_reachable(const std::filesystem::path& target, const userns_plan& ns) {
+  // Root inside passes any directory of the host's root where the maps hold host root (its
+  // capabilities then cover the host's root's files).
+  auto holds_host_root = [](const std::vector<id_map>& maps) {
+    return std::any_of(maps.begin(), maps.end(), [](const id_map& m) { return m.outside == 0; });
+  };
+  if (holds_host_root(ns.uid_map) && holds_host_root(ns.gid_map)) return success();
+  const auto uid = ns.root_uid();
+  for (auto dir = target.parent_path(); ; dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return sys_fail(errno, "stat {}", dir.string());
+    if (!(st.st_mode & S_IXOTH))
+      return fail(errc::invalid_argument,
+                  "{} (mode {:04o}) is not searchable by others, and the root of the VE's user "
+                  "namespace (host uid {}) must reach {}: chmod o+x {} (the state root's "
+                  "directories must be 0711 or 0755 for VEs in a user namespace)",
+                  dir.string(), st.st_mode & 07777, uid ? std::to_string(*uid) : "unmapped",
+                  target.string(), dir.string());
+    if (dir == dir.root_path()) break;
+  }
+  return success();
+}
 
 result<std::optional<id_range>> userns_range(const ve_config& conf) {
   auto mode = conf.get("USERNS");
@@ -106,7 +114,6 @@ std::vector<id_map> userns_maps(const id_range& r) { return {{0, r.base, r.count
 
 result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r) {
   BOOST_OUTCOME_TRY(check_owner(l, storage, r));
-  BOOST_OUTCOME_TRY(check_reachable(l.mount_point, r));
   const auto map = userns_maps(r);
   BOOST_OUTCOME_TRY(ns, userns_with_maps(map, map));
   return storage.shifted_root(ns.get());

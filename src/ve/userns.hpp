@@ -13,6 +13,7 @@
 
 #include "model/id_range.hpp"
 #include "model/layout.hpp"
+#include "ve/plan.hpp"
 #include "ve/storage.hpp"
 
 #include <filesystem>
@@ -45,6 +46,11 @@ std::vector<id_map> userns_maps(const id_range& r);
 /// (ve_storage::shifted_root), once checked that the VE's root may use it. The caller passes
 /// it to the init to attach and keeps it open until the init has.
 result<unique_fd> userns_root(const ve_layout& l, const ve_storage& storage, const id_range& r);
+
+/// The VE's root walks from / to its mount point `target` as the host id of its root before
+/// pivot_root: errc::invalid_argument, saying which to chmod, when a directory on the way
+/// keeps it out.
+result<void> check_reachable(const std::filesystem::path& target, const userns_plan& ns);
 
 /// True when the process runs in a user namespace other than ours (a VE's init).
 result<bool> in_other_userns(pid_t pid);

@@ -65,6 +65,8 @@ def main():
     p.add_argument("--runtime", required=True, help="the ovz-oci program")
     p.add_argument("--init", required=True, help="crun's tests/init.c, built static")
     p.add_argument("--exclusions", required=True)
+    p.add_argument("--only", action="append", default=[], metavar="FILE:TEST",
+                   help="run only this test (repeatable); the others are not counted")
     args = p.parse_args()
 
     runtime = os.path.abspath(args.runtime)
@@ -100,6 +102,15 @@ def main():
     if stale:
         print(f"the exclusions name tests this suite does not have: {', '.join(stale)}")
         return 2
+    unknown = sorted(set(args.only) - known)
+    if unknown:
+        print(f"--only names tests this suite does not have: {', '.join(unknown)}")
+        return 2
+    if args.only:
+        for f, m in modules:
+            m.all_tests = {n: t for n, t in m.all_tests.items() if f"{f}:{n}" in args.only}
+        known = set(args.only)
+        unloadable = []
 
     total = len(known) + len(unloadable)
     print(f"1..{total}", flush=True)

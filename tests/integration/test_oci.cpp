@@ -393,6 +393,93 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   CHECK(test::leftovers(root).empty());
 }
 
+// config.json's text with `from` (which it has) replaced by `to`.
+void rewrite(const bundle& b, const std::string& from, const std::string& to) {
+  std::string text = test::read_text(b.dir / "config.json");
+  REQUIRE(text.find(from) != std::string::npos);
+  text.replace(text.find(from), from.size(), to);
+  std::ofstream(b.dir / "config.json") << text;
+}
+
+TEST_CASE("an OCI container in a user namespace is root of a host range, its devices made by "
+          "the host", "[oci][userns]") {
+  test::require_root();
+  test::temp_root root;
+  const std::string maps = R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}])";
+  const std::string foo = R"(, "devices": [{"path": "/dev/foo", "type": "c", "major": 1, "minor": 3,
+    "fileMode": 432, "uid": 10, "gid": 11}])";
+  bundle b(root.path() / "bundle");
+  b.configure("echo uid $(id -u); cat /proc/self/uid_map; set -- $(ls -ln /dev/foo); "
+              "echo foo $1 $3 $4 $5 $6; echo x > /dev/foo && echo foo opens; "
+              "set -- $(ls -lnd /bin); echo bin owner $3; read line",
+              "", maps + foo);
+  rewrite(b, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
+  // Its root walks to the container's mount point below the state root as host uid 300000.
+  fs::permissions(root.path(), fs::perms(0700));
+  auto shut_out = oci_container::create(root.path(), "userns-0", b.dir);
+  REQUIRE_FALSE(shut_out);
+  CHECK(shut_out.error().code() == errc::invalid_argument);
+  CHECK_THAT(shut_out.error().message(), Contains("(host uid 300000) must reach") &&
+                                             Contains("chmod o+x " + root.path().string()));
+  fs::permissions(root.path(), fs::perms(0755));
+  pipe_pair in, out;
+  oci_io opts;
+  opts.stdin_fd = in.r.get();
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "userns-1", b.dir, opts));
+  // Seen from the host, its root is the first id of its range.
+  const auto init = MUST(c.state()).pid;
+  CHECK_THAT(test::read_text(fmt::format("/proc/{}/status", init)),
+             Contains("Uid:\t300000\t300000\t300000\t300000\n"));
+  MUST(c.start());
+  in.w.reset();
+  const std::string said = out.drain();
+  INFO(said);
+  CHECK_THAT(said, Contains("uid 0\n"));
+  CHECK_THAT(said, Catch::Matches("[\\s\\S]*\\s+0\\s+300000\\s+65536\\n[\\s\\S]*"));
+  // A node no process in a user namespace may make, with the mode and owner config.json gives,
+  // and usable: the host made it.
+  CHECK_THAT(said, Contains("foo crw-rw---- 10 11 1, 3\n"));
+  CHECK_THAT(said, Contains("foo opens\n"));
+  // The image's files are the host's root's, whom the range does not hold.
+  CHECK_THAT(said, Contains("bin owner 65534\n"));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+
+  // Without a network namespace of its own it may mount no sysfs: it gets the host's /sys.
+  bundle host_net(root.path() / "host-net");
+  host_net.configure("ls /sys/kernel >/dev/null && echo sys there", "", maps);
+  rewrite(host_net, R"({"type": "network"}, )", "");
+  rewrite(host_net, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
+  pipe_pair out2;
+  oci_io opts2;
+  opts2.stdout_fd = out2.w.get();
+  auto shared = MUST(oci_container::create(root.path(), "userns-2", host_net.dir, opts2));
+  MUST(shared.start());
+  CHECK(out2.drain() == "sys there\n");
+  REQUIRE(wait_stopped(shared));
+  MUST(shared.destroy());
+
+  // Refused, leaving nothing: no mappings, and a node whose owner the maps leave out.
+  bundle unmapped(root.path() / "unmapped");
+  unmapped.configure("true");
+  rewrite(unmapped, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
+  auto no_maps = oci_container::create(root.path(), "userns-3", unmapped.dir);
+  REQUIRE_FALSE(no_maps);
+  CHECK(no_maps.error().code() == errc::bad_config);
+  CHECK_THAT(no_maps.error().message(), Contains("needs linux.uidMappings and gidMappings"));
+  bundle orphan(root.path() / "orphan");
+  orphan.configure("true", "", R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 1}],
+    "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 1}])" + foo);
+  rewrite(orphan, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
+  auto no_owner = oci_container::create(root.path(), "userns-4", orphan.dir);
+  REQUIRE_FALSE(no_owner);
+  CHECK_THAT(no_owner.error().message(),
+             Contains("the owner 10:11 of ") && Contains("/dev/foo is not mapped"));
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("an OCI container's numproc annotation contains a fork bomb", "[oci]") {
   test::require_root();
   test::temp_root root;
@@ -582,6 +669,22 @@ TEST_CASE("exec runs a process in an OCI container, as its caller's child or det
   CHECK(passed.drain() == "via 4\n");
   // 0-2, 4, and ls's own directory descriptor (3, the gap's number).
   CHECK(listing.drain() == "0\n1\n2\n3\n4\n");
+
+  // systemd's sockets among them: said so in the environment, to PID 1 of the namespace.
+  pipe_pair activated;
+  p.env = {"PATH=/bin", "LISTEN_PID=77"};
+  p.args = {"/bin/sh", "-c", "echo $LISTEN_FDS $LISTEN_PID >&3"};
+  io.pass_fds = {activated.w.get()};
+  io.listen_fds = 1;
+  CHECK(MUST(MUST(c.exec(p, io, false)).wait()) == 0);
+  CHECK(activated.drain() == "1 1\n");
+  io.listen_fds = 2;
+  auto too_many = c.exec(p, io, false);
+  REQUIRE_FALSE(too_many);
+  CHECK(too_many.error().code() == errc::invalid_argument);
+  io.pass_fds.clear();
+  io.listen_fds = 0;
+  p.env = {"PATH=/bin"};
 
   p.args = {"/bin/sleep", "30"};
   auto bg = MUST(c.exec(p, {}, true));

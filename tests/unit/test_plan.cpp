@@ -87,8 +87,11 @@ TEST_CASE("A plan for a VE in a user namespace maps its root and binds its nodes
   auto p = plan_of("USERNS=\"yes\"\nUSERNS_MAP=\"1000000:65536\"\n");
   CHECK(p.namespaces.has(ns_type::user));
   REQUIRE(p.userns);
-  CHECK(p.userns->base == 1000000);
-  CHECK(p.userns->count == 65536);
+  REQUIRE(p.userns->shifted);
+  CHECK(p.userns->shifted->base == 1000000);
+  CHECK(p.userns->shifted->count == 65536);
+  CHECK(p.userns->root_uid() == 1000000u);
+  CHECK(p.userns->uid_map.size() == 1);
   CHECK(has_step(p.mounts, fs_step::kind::bind, "/srv/ovz/root/13700/dev/null"));
 
   auto conf = MUST(ve_config::parse("USERNS=\"yes\"\n"));

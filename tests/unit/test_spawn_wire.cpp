@@ -32,9 +32,9 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.argv = {"env", "-i", nullptr};
   p.envp = {"PATH=/bin", "TERM=xterm", nullptr};
   p.steps.push_back({fs_step::kind::mount, true, "proc", "/ve/proc", "proc", MS_NOSUID, nullptr,
-                     0, 0, -1, true});
+                     0, 0, 0, 0, -1, true});
   p.steps.push_back({fs_step::kind::attach, false, nullptr, "/ve/dev", nullptr, 0, "mode=755",
-                     0755, 0x0501, 9, false});
+                     0755, 0x0501, 10, 11, 9, false});
   p.hostname = "ct101";
   p.hostname_len = 5;
   p.new_root = "/ve";
@@ -94,6 +94,8 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK(std::string(q.steps[1].data) == "mode=755");
   CHECK(q.steps[1].mode == 0755);
   CHECK(q.steps[1].dev == 0x0501);
+  CHECK(q.steps[1].uid == 10);
+  CHECK(q.steps[1].gid == 11);
   CHECK(q.steps[1].fd == 9);
   CHECK(std::string(q.hostname, q.hostname_len) == "ct101");
   CHECK(std::string(q.new_root) == "/ve");

@@ -743,8 +743,11 @@ typedef struct ovz_oci_io {
    * -1 leaves that number closed. */
   const int *pass_fds;
   size_t pass_fd_count;
+  /* How many of pass_fds, from the first, are sockets a service manager passed (systemd's
+   * socket activation): the process gets LISTEN_FDS and LISTEN_PID=1 in its environment. */
+  size_t listen_fd_count;
 } ovz_oci_io;
-#define OVZ_OCI_IO_INIT {sizeof(ovz_oci_io), 0, 1, 2, -1, NULL, 0}
+#define OVZ_OCI_IO_INIT {sizeof(ovz_oci_io), 0, 1, 2, -1, NULL, 0, 0}
 
 /* Creates the container `id` (letters, digits, '_', '+', '-', '.') from the bundle directory
  * `bundle` (its config.json): its process set up and waiting for ovz_oci_start(). `io` NULL:

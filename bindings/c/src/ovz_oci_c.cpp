@@ -34,6 +34,7 @@ int read_io(const ovz_oci_io* io, ovz::oci_io& out, const char* fn) {
   if (io->pass_fd_count && !io->pass_fds)
     return invalid(std::string(fn) + ": io's pass_fd_count is set but pass_fds is NULL");
   out.pass_fds.assign(io->pass_fds, io->pass_fds + io->pass_fd_count);
+  out.listen_fds = static_cast<unsigned>(io->listen_fd_count);
   return 0;
 }
 

@@ -77,12 +77,22 @@ int main(void) {
   check(ovz_oci_exec(c, "{\"args\": [\"/bin/sh\", \"-c\", \"echo in >&3; exit 6\"], \"cwd\": \"/\"}",
                      &io, 0, NULL, &code) == 0 && code == 6,
         "ovz_oci_exec waits and gives the exit status");
+  io.listen_fd_count = 1;
+  check(ovz_oci_exec(c, "{\"args\": [\"/bin/sh\", \"-c\", \"echo $LISTEN_FDS $LISTEN_PID >&3\"], "
+                        "\"cwd\": \"/\"}", &io, 0, NULL, &code) == 0 && code == 0,
+        "ovz_oci_exec passes a socket of systemd's");
+  io.listen_fd_count = 2;
+  check(ovz_oci_exec(c, "{\"args\": [\"/bin/true\"], \"cwd\": \"/\"}", &io, 0, NULL, &code) ==
+            OVZ_EINVAL,
+        "more listening sockets than descriptors passed is OVZ_EINVAL");
+  io.listen_fd_count = 0;
   io.pass_fd_count = 0;
   close(fds[1]);
   {
     char buf[16] = {0};
-    check(read(fds[0], buf, sizeof buf - 1) == 3 && strcmp(buf, "in\n") == 0,
-          "... its output came through the descriptor passed as its 3");
+    check(read(fds[0], buf, sizeof buf - 1) == 7 && strcmp(buf, "in\n1 1\n") == 0,
+          "... its output came through the descriptor passed as its 3, LISTEN_FDS=1 and "
+          "LISTEN_PID=1 told");
     close(fds[0]);
   }
   check(ovz_oci_exec(c, "{\"args\": [\"/bin/sleep\", \"30\"], \"cwd\": \"/\"}", NULL, 1, &pid,

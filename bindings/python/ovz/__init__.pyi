@@ -297,6 +297,7 @@ class OciContainer:
         stderr: int = 2,
         console_socket: int = -1,
         pass_fds: Sequence[int] = ...,
+        listen_fds: int = 0,
     ) -> OciContainer: ...
     @staticmethod
     def open(id: str, root: _Path | None = None) -> OciContainer: ...
@@ -323,6 +324,7 @@ class OciContainer:
         stderr: int = 2,
         console_socket: int = -1,
         pass_fds: Sequence[int] = ...,
+        listen_fds: int = 0,
     ) -> int: ...
     def processes(self) -> builtins.list[int]: ...
 

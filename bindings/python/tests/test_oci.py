@@ -52,9 +52,15 @@ def test_an_oci_container_through_its_life(tmp_path):
     r, w = os.pipe()
     code = c.exec(json.dumps({"args": ["/bin/sh", "-c", "echo in >&3; exit 6"], "cwd": "/"}),
                   detach=False, pass_fds=[w])
-    os.close(w)
     assert code == 6
-    assert os.read(r, 100) == b"in\n"
+    code = c.exec(json.dumps({"args": ["/bin/sh", "-c", "echo $LISTEN_FDS $LISTEN_PID >&3"],
+                              "cwd": "/"}), detach=False, pass_fds=[w], listen_fds=1)
+    assert code == 0
+    with pytest.raises(ovz.InvalidArgument):
+        c.exec(json.dumps({"args": ["/bin/true"], "cwd": "/"}), detach=False, pass_fds=[w],
+               listen_fds=2)
+    os.close(w)
+    assert os.read(r, 100) == b"in\n1 1\n"
     os.close(r)
     pid = c.exec(json.dumps({"args": ["/bin/sleep", "30"], "cwd": "/"}))
     assert pid in c.processes() and len(c.processes()) == 2
