@@ -1,5 +1,5 @@
 // Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -t, run -d,
-// ps, logs, top, inspect, exec, exec -t, stop, rm, exit statuses passed on, and a fork bomb
+// ps, logs, top, inspect, exec, exec -t, stop, rm, exit statuses passed on, --uidmap, and a fork bomb
 // contained by a beancounter given as an annotation. Podman's storage, its run directory and its configuration are the
 // test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
 // outlive the test). Podman's default seccomp profile applies.
@@ -143,6 +143,14 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   auto terminal = p.run({"run", "--rm", "-t", "--network", "none", image, "/bin/tty"});
   INFO(describe(terminal));
   CHECK_THAT(terminal.out, Catch::StartsWith("/dev/pts/0"));
+
+  // A user namespace: Podman gives the image to the range, root inside is its first id.
+  auto mapped = p.run({"run", "--rm", "--network", "none", "--uidmap", "0:400000:65536",
+                       "--gidmap", "0:400000:65536", image, "/bin/sh", "-c",
+                       "cat /proc/self/uid_map; echo $(id -u) > /tmp/x && cat /tmp/x"});
+  INFO(describe(mapped));
+  CHECK(mapped.exit_code == 0);
+  CHECK_THAT(mapped.out, Catch::Matches("\\s+0\\s+400000\\s+65536\\n0\\n"));
 
   // The container's exit status is Podman's, through conmon, the init's subreaper.
   CHECK(p.run({"run", "--rm", "--network", "none", image, "/bin/sh", "-c", "exit 7"}).exit_code == 7);
