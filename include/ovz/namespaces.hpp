@@ -91,10 +91,13 @@ struct id_map {
 
 /// One step the child takes in its new mount namespace before pivoting its root, in order.
 struct fs_step {
-  /// attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target. mask: hide
-  /// target, /dev/null bound on a file, an empty read-only tmpfs on a directory. mknod of a
-  /// regular file (S_IFREG) leaves one that is there.
-  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach, mask };
+  /// bind: source on target, with what is below source when flags has MS_REC (runc's rbind).
+  /// remount: the mount on target (a bind) with exactly the flags (MS_RDONLY, MS_NOSUID, …);
+  /// remount_ro: the same with MS_RDONLY; either keeps the flags a user namespace may not
+  /// clear. attach: move_mount the detached mount `fd` (open_tree/fsmount) onto target. mask:
+  /// hide target, /dev/null bound on a file, an empty read-only tmpfs on a directory. mknod
+  /// of a regular file (S_IFREG) leaves one that is there.
+  enum class kind { mount, bind, mkdir, mknod, symlink, remount_ro, attach, mask, remount };
   kind what = kind::mount;
   std::string source;  ///< mount: source; symlink: target the link points to
   std::string target;  ///< the path acted on
@@ -247,6 +250,10 @@ struct spawn_spec {
   /// Called in the parent while the child waits, before it does anything: the place to move
   /// it into cgroups. An error aborts the spawn and kills the child.
   std::function<result<void>(pid_t)> prepare;
+  /// Called in the parent once the child has taken its fs steps, before it pivots into
+  /// new_root, while it waits: its namespaces are all made (spawn_in can start a process in
+  /// them, whose paths resolve as before the pivot). An error aborts the spawn.
+  std::function<result<void>(pid_t)> before_pivot;
   /// When >= 0, a cgroup v2 directory the process is born in (clone3's CLONE_INTO_CGROUP),
   /// so that the cgroup's limits hold from its start. Where the kernel refuses it (cgroup v1,
   /// kernels before 5.7) the process starts in the caller's cgroup: `prepare` still moves it.

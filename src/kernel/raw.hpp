@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -107,6 +108,9 @@ inline mode_t umask(mode_t mask) noexcept {
 inline int mount(const char* source, const char* target, const char* fstype,
                  unsigned long flags, const void* data) noexcept {
   return as_int(::syscall(SYS_mount, source, target, fstype, flags, data));
+}
+inline int statfs(const char* path, struct statfs* st) noexcept {
+  return as_int(::syscall(SYS_statfs, path, st));
 }
 inline int umount2(const char* target, int flags) noexcept {
   return as_int(::syscall(SYS_umount2, target, flags));

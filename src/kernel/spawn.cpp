@@ -51,6 +51,7 @@ std::string describe(const spawn_spec& spec, std::int32_t st) {
         return fmt::format("mount {} ({}) on {}{}", s.fstype, s.source, s.target,
                            s.data.empty() ? "" : " with " + s.data);
       case fs_step::kind::remount_ro: return fmt::format("remount {} read-only", s.target);
+      case fs_step::kind::remount: return fmt::format("remount {}", s.target);
       case fs_step::kind::bind: return fmt::format("bind {} on {}", s.source, s.target);
       case fs_step::kind::mkdir: return fmt::format("mkdir {}", s.target);
       case fs_step::kind::mknod: return fmt::format("mknod {}", s.target);
@@ -131,6 +132,7 @@ void freeze(plan& p, const spawn_spec& spec) {
   if (detail::has_notify_rule(spec.seccomp)) p.listener_socket = spec.seccomp_listener_socket;
   p.no_new_privs = spec.no_new_privs;
   p.start_gate = spec.start_gate;
+  p.pause_before_pivot = static_cast<bool>(spec.before_pivot);
   for (const auto& j : spec.join) {
     p.join_fds.push_back(j.fd);
     p.join_flags.push_back(clone_flag(j.type));
@@ -540,6 +542,18 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   }
   if (!detail::write_all_quietly(sync_w.get(), "g"))
     return abort(final_pid, detail::sys_fail(errno, "release the child"));
+  if (spec.before_pivot) {
+    auto mounted = read_report(report_r.get(), r);
+    if (!mounted) return abort(final_pid, mounted.error());
+    if (!*mounted)
+      return abort(final_pid, detail::fail(errc::child_failed, "{} died before its pivot_root",
+                                           spec.argv[0]));
+    if (r.kind != report_mounted)
+      return abort(final_pid, detail::sys_fail(r.err, "{}", describe(spec, r.step)));
+    if (auto ok = spec.before_pivot(final_pid); !ok) return abort(final_pid, ok.error());
+    if (!detail::write_all_quietly(sync_w.get(), "g"))
+      return abort(final_pid, detail::sys_fail(errno, "release the child again"));
+  }
   sync_w.reset();
   auto got = read_report(report_r.get(), r);
   if (!got) return abort(final_pid, got.error());

@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -111,6 +112,24 @@ OVZ_CHILD_CODE bool make_node(const frozen_step& s, int dir, const char* name) n
          raw::fchownat(dir, name, s.uid, s.gid, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+// A bind's flags; in a user namespace those the mount has from a more privileged one (nodev,
+// nosuid, …) are locked, and are kept where asking without them is refused, as runc keeps them.
+OVZ_CHILD_CODE bool remount(const char* target, unsigned long flags) noexcept {
+  if (raw::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0) return true;
+  if (errno != EPERM) return false;
+  struct statfs st {};
+  if (raw::statfs(target, &st) != 0) return false;
+  // statfs's ST_* flags are the MS_* ones.
+  const unsigned long locked = static_cast<unsigned long>(st.f_flags) &
+                               (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                MS_NODIRATIME | MS_RELATIME);
+  if ((flags | locked) == flags) {
+    errno = EPERM;
+    return false;
+  }
+  return raw::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | flags | locked, nullptr) == 0;
+}
+
 // A step's own system call on `target`; for mount-like steps a path that names the target
 // (/proc/self/fd/N of one opened inside the root, where the step is in_root).
 OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const char* name) noexcept {
@@ -118,10 +137,9 @@ OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const
     case fs_step::kind::mount:
       return raw::mount(s.source, target, s.fstype, s.flags, s.data) == 0;
     case fs_step::kind::bind:
-      return raw::mount(s.source, target, nullptr, MS_BIND | MS_REC | s.flags, nullptr) == 0;
-    case fs_step::kind::remount_ro:
-      return raw::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | s.flags,
-                        nullptr) == 0;
+      return raw::mount(s.source, target, nullptr, MS_BIND | (s.flags & MS_REC), nullptr) == 0;
+    case fs_step::kind::remount_ro: return remount(target, MS_RDONLY | s.flags);
+    case fs_step::kind::remount: return remount(target, s.flags);
     case fs_step::kind::mkdir:
       return raw::mkdirat(dir, name, s.mode) == 0 || errno == EEXIST;
     case fs_step::kind::mknod:
@@ -436,6 +454,10 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
       child_fail(p, static_cast<std::int32_t>(i));
   }
   if (root >= 0) raw::close(root);
+  if (p.pause_before_pivot) {
+    child_send(p.report_w, report{report_mounted, 0, 0, 0, 0});
+    wait_release(p.sync_r);
+  }
   if (p.new_root) {
     if (raw::chdir(p.new_root) != 0 || raw::pivot_root(".", ".") != 0 ||
         raw::umount2(".", MNT_DETACH) != 0)

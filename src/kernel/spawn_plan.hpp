@@ -43,7 +43,12 @@ enum step : std::int32_t {
   step_cap_sets = -22,
 };
 
-enum report_kind : std::int32_t { report_error = 1, report_pid = 2, report_gated = 3 };
+enum report_kind : std::int32_t {
+  report_error = 1,
+  report_pid = 2,
+  report_gated = 3,
+  report_mounted = 4,  // fs steps taken, waiting on the sync pipe before the pivot
+};
 
 struct report {
   std::int32_t kind;
@@ -95,6 +100,7 @@ struct plan {
   std::vector<int> monitor_fds;  // its descriptors 5 on
   char monitor_init_arg[32] = {};  // the last of monitor_argv, "--init=PID" once it is known
   int sync_r = -1;
+  bool pause_before_pivot = false;  // report_mounted, then a second release on sync_r
   int report_w = -1;
   int hold_r = -1;
   int devnull = -1;

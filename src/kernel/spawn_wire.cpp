@@ -171,6 +171,7 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.cap_ambient = rd.num();
   p.join_fds = rd.ints();
   p.join_flags = rd.ints();
+  p.pause_before_pivot = rd.flag();
   return rd.whole();
 }
 
@@ -234,6 +235,7 @@ std::string encode_plan(const plan& p, bool detach) {
     w.num(set);
   w.ints(p.join_fds);
   w.ints(p.join_flags);
+  w.num(p.pause_before_pivot);
   return w.take();
 }
 

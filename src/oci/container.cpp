@@ -47,13 +47,7 @@ bool init_alive(const oci_record& r) {
 // same CTID or ID.
 result<unique_fd> lock_ids(const std::filesystem::path& root) {
   const auto dir = root / "oci";
-  // A new state root lets others search it, not list it: the root of a container in a user
-  // namespace walks to its mount point below as an unprivileged host id. The records are in
-  // oci/, root's alone.
-  std::error_code ec;
-  std::filesystem::create_directories(root.parent_path(), ec);
-  if (ec) return detail::sys_fail(ec.value(), "{}: mkdir", root.parent_path().string());
-  BOOST_OUTCOME_TRY(detail::make_dir(root, 0711));
+  BOOST_OUTCOME_TRY(detail::make_root_only_dir(root));
   BOOST_OUTCOME_TRY(detail::make_root_only_dir(dir));
   unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return detail::sys_fail(errno, "open {}", dir.string());
@@ -124,7 +118,16 @@ result<oci_record> launch(const std::filesystem::path& root, const std::string& 
       BOOST_OUTCOME_TRY(detail::run_hooks(b.hooks.create_runtime, "createRuntime", state));
       return detail::run_hooks(b.hooks.prestart, "prestart", state);
     };
-    detail::oci_source source(*b.process, io, gate.get(), b.root, created);
+    // createContainer: in the container's namespaces once its mounts are made, before the
+    // pivot into its root.
+    detail::oci_source::mounted_hook mounted;
+    if (!b.hooks.create_container.empty()) {
+      mounted = [&](pid_t pid, const detail::container_exec& exec) {
+        return detail::run_hooks_inside(b.hooks.create_container, "createContainer",
+                                        hook_state(id, oci_status::creating, pid, b), exec);
+      };
+    }
+    detail::oci_source source(*b.process, io, gate.get(), b.root, created, mounted);
     auto init = detail::apply_plan(plan, op.layout, op.host(), source);
     if (!init) {
       op.cg().remove_if_unused(op.layout.cgroup_parent);

@@ -48,6 +48,7 @@ constexpr std::array<std::string_view, 8> propagation{
 struct parsed_options {
   unsigned long flags = 0;
   bool bind = false;
+  bool recursive = false;  // rbind
   std::string data;
 };
 
@@ -57,6 +58,7 @@ parsed_options parse_options(const oci_mount& m) {
   for (const auto& opt : m.options) {
     if (opt == "bind" || opt == "rbind") {
       o.bind = true;
+      o.recursive = o.recursive || opt == "rbind";
       continue;
     }
     if (std::find(propagation.begin(), propagation.end(), opt) != propagation.end()) continue;
@@ -123,7 +125,7 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
   const oci_namespace* net = b.find(ns_type::net);
   const bool host_sys = !o.bind && m.type == "sysfs" && b.find(ns_type::user) &&
                         (!net || !net->path.empty());
-  if (host_sys) o.bind = true;
+  if (host_sys) o.bind = o.recursive = true;
   if (!o.bind && (m.type == "cgroup" || m.type == "cgroup2")) {
     // The VE's own view of its cgroups, v1 or v2 as the host has them.
     for (auto& s : cgroup_view_steps(root, cgroups, b.find(ns_type::user) != nullptr))
@@ -158,11 +160,15 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
   s.what = fs_step::kind::bind;
   s.source = source.string();
   s.target = target;
+  s.flags = o.recursive ? MS_REC : 0;
   steps.push_back(s);
-  if (o.flags & MS_RDONLY) {
-    s.what = fs_step::kind::remount_ro;
+  // A bind takes no flags of its own: they are a remount's, read-only or not.
+  constexpr unsigned long per_mount = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                      MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+  if (o.flags & per_mount) {
+    s.what = fs_step::kind::remount;
     s.source.clear();
-    s.flags = o.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    s.flags = o.flags & per_mount;
     steps.push_back(std::move(s));
   }
   return success();
@@ -240,6 +246,7 @@ void add_masks(std::vector<fs_step>& steps, const oci_bundle& b, const std::file
     if (!target) continue;
     fs_step s;
     s.what = fs_step::kind::bind;
+    s.flags = MS_REC;
     s.source = s.target = *target;
     s.optional = true;
     steps.push_back(s);
@@ -341,10 +348,6 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   if (b.find(ns_type::user) && (b.uid_mappings.empty() || b.gid_mappings.empty()))
     return fail(errc::bad_config,
                 "linux.namespaces: a user namespace needs linux.uidMappings and gidMappings");
-  // Run in the container's namespaces before its root is pivoted to, with a path of the
-  // host's: refused rather than skipped unseen.
-  if (!b.hooks.create_container.empty())
-    return fail(errc::unsupported, "hooks.createContainer is not supported yet");
   if (!b.find(ns_type::mnt))
     return fail(errc::bad_config, "linux.namespaces: a container needs a mount namespace");
 
@@ -364,7 +367,9 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   if (b.find(ns_type::user)) p.userns = userns_plan{b.uid_mappings, b.gid_mappings, {}};
   p.sysctl = b.sysctl;
   p.storage = bundle_storage(b.root, l.mount_point);
-  p.root = l.mount_point;
+  // Attached over the bundle's root in the container's mount namespace, as runc binds it: a
+  // createContainer hook finds the container's mounts where config.json's root.path says.
+  p.root = b.root;
   BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups));
   p.mounts = std::move(mounts);
   // The bundle's root is its owner's (an image's): every target is looked up inside it.

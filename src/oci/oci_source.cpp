@@ -32,7 +32,25 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);
   const std::optional<int> oom = proc_.oom_score_adj;
-  spec.prepare = [prep = std::move(prep), own_net, oom, &plan, this](pid_t pid) -> result<void> {
+  // The container's namespaces as they are once it waits before its pivot: what it made, what
+  // it joined.
+  ns_set all = plan.namespaces;
+  for (const auto& j : plan.join) all.add(j.first);
+  auto exec_in = [&](pid_t pid) {
+    return [&, pid](const oci_process& p, const oci_io& io) -> result<process> {
+      spawn_spec in;
+      set_process(in, p, io, rootfs_);
+      in.helper = spawn_helper();
+      in.cgroup_fd = cgroup_fd;
+      in.prepare = prep.admit;
+      BOOST_OUTCOME_TRY(target, process::open(pid));
+      return spawn_in(target, all, in);
+    };
+  };
+  if (mounted_) {
+    spec.before_pivot = [&](pid_t pid) { return mounted_(pid, exec_in(pid)); };
+  }
+  spec.prepare = [&prep, own_net, oom, &plan, this](pid_t pid) -> result<void> {
     BOOST_OUTCOME_TRY(prep.admit(pid));
     BOOST_OUTCOME_TRY(write_ns_sysctls(pid, plan.sysctl));
     if (oom) {

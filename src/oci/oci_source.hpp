@@ -7,6 +7,7 @@
 #include <ovz/oci_bundle.hpp>
 #include <ovz/oci_container.hpp>
 
+#include "oci/oci_hooks.hpp"
 #include "oci/oci_process.hpp"
 #include "ve/plan_apply.hpp"
 
@@ -20,9 +21,14 @@ class oci_source final : public process_source {
   /// `rootfs`: the bundle's root, as the host sees it.
   /// `created`: called with the process's PID once its namespaces exist and it is in its
   /// cgroup, before it takes a step (createRuntime and prestart hooks).
+  /// `mounted`, unless empty: called with its PID and a way to start processes in its
+  /// namespaces and cgroup once its mounts are made, before it pivots into its root
+  /// (createContainer hooks, whose paths resolve as the host's do then).
+  using mounted_hook = std::function<result<void>(pid_t, const container_exec&)>;
   oci_source(const oci_process& proc, const oci_io& io, int gate, std::filesystem::path rootfs,
-             std::function<result<void>(pid_t)> created)
-      : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)), created_(std::move(created)) {}
+             std::function<result<void>(pid_t)> created, mounted_hook mounted)
+      : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)),
+        created_(std::move(created)), mounted_(std::move(mounted)) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
 
@@ -32,6 +38,7 @@ class oci_source final : public process_source {
   int gate_;
   std::filesystem::path rootfs_;
   std::function<result<void>(pid_t)> created_;
+  mounted_hook mounted_;
 };
 
 }  // namespace ovz::detail

@@ -2,6 +2,7 @@
 
 #include "fail.hpp"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -56,6 +57,7 @@ void add_node_steps(std::vector<fs_step>& steps, const std::string& target,
   bind.what = fs_step::kind::bind;
   bind.source = host_path;
   bind.target = target;
+  bind.flags = MS_REC;
   steps.push_back(std::move(node));
   steps.push_back(std::move(bind));
 }

@@ -89,9 +89,11 @@ error unless_stopped(const cgroup_manager& cg, const ve_layout& l, const process
   // child killed before its exec may have gone with the rest of a VE that stop kills whole,
   // before the init's own death shows: it failed, or was gone before it could be released
   // (EPIPE, the cgroup killed right after the child was moved into it). ENOENT: the init's
-  // /proc entry or its cgroup, gone with it.
+  // /proc entry or its cgroup, gone with it; ENODEV: a v1 cgroup being removed, which takes
+  // no task.
   const bool maybe_stopping = e.sys_errno() == ESRCH || e.sys_errno() == EPIPE ||
-                              e.sys_errno() == ENOENT || e.is(errc::child_failed);
+                              e.sys_errno() == ENOENT || e.sys_errno() == ENODEV ||
+                              e.is(errc::child_failed);
   auto stopped = [&] {
     return fail(errc::not_running, "VE {} stopped while the command was being started in it",
                 l.id.value());

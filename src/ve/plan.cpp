@@ -86,9 +86,13 @@ std::string step_text(const fs_step& s) {
       return fmt::format("mount {} {} on {}{}{}", s.fstype, s.source, s.target,
                          opts.empty() ? "" : " (" + opts + ")", opt);
     }
-    case fs_step::kind::bind: return fmt::format("bind {} on {}{}", s.source, s.target, opt);
+    case fs_step::kind::bind:
+      return fmt::format("{} {} on {}{}", s.flags & MS_REC ? "rbind" : "bind", s.source, s.target,
+                         opt);
     case fs_step::kind::remount_ro:
       return fmt::format("remount {} ro,{}{}", s.target, flags_text(s.flags), opt);
+    case fs_step::kind::remount:
+      return fmt::format("remount {} {}{}", s.target, flags_text(s.flags), opt);
     case fs_step::kind::mkdir: return fmt::format("mkdir {} {:04o}", s.target, s.mode);
     case fs_step::kind::mknod:
       return fmt::format("mknod {} {:o} {}:{}", s.target, s.mode, s.dev >> 8 & 0xfff,

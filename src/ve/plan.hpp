@@ -82,7 +82,7 @@ struct ve_plan {
   std::vector<std::pair<ns_type, std::filesystem::path>> join{};
   std::optional<userns_plan> userns{};
   std::shared_ptr<const ve_storage> storage{};
-  std::filesystem::path root{};  // where the storage is mounted, and pivoted into
+  std::filesystem::path root{};  // where the storage is attached (in its mount namespace) and pivoted into
   std::vector<fs_step> mounts{};  // on the root, after the storage's own steps
   cgroup_limits limits{};
   std::vector<device_rule> device_rules{};

@@ -145,7 +145,7 @@ result<process> apply_plan(const ve_plan& plan, const ve_layout& l, const host_s
   }
   std::vector<fs_step> root_steps(1);
   root_steps[0].what = fs_step::kind::attach;
-  root_steps[0].target = l.mount_point.string();
+  root_steps[0].target = plan.root.string();
   root_steps[0].fd = made->get();
   init_preparation prep;
   prep.admit = [&](pid_t pid) { return birth->admit(pid); };

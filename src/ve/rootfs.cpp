@@ -35,6 +35,7 @@ std::vector<fs_step> proc_hardening(const std::string& r) {
                            "slabinfo"}) {
     fs_step s;
     s.what = fs_step::kind::bind;
+    s.flags = MS_REC;
     s.source = "/dev/null";
     s.target = r + "/proc/" + file;
     s.optional = true;
@@ -51,12 +52,14 @@ std::vector<fs_step> proc_hardening(const std::string& r) {
   // as it is.
   fs_step net;
   net.what = fs_step::kind::bind;
+  net.flags = MS_REC;
   net.source = net.target = r + "/proc/sys/net";
   net.optional = true;
   steps.push_back(net);
   for (const char* path : {"sys", "sysrq-trigger", "bus", "fs", "irq"}) {
     fs_step bind;
     bind.what = fs_step::kind::bind;
+    bind.flags = MS_REC;
     bind.source = bind.target = r + "/proc/" + path;
     bind.optional = true;
     fs_step ro;

@@ -33,23 +33,31 @@ result<void> check_owner(const ve_layout& l, const ve_storage& storage, const id
 }  // namespace
 
 result<void> check_reachable(const std::filesystem::path& target, const userns_plan& ns) {
-  // Root inside passes any directory of the host's root where the maps hold host root (its
-  // capabilities then cover the host's root's files).
-  auto holds_host_root = [](const std::vector<id_map>& maps) {
-    return std::any_of(maps.begin(), maps.end(), [](const id_map& m) { return m.outside == 0; });
+  auto holds = [](const std::vector<id_map>& maps, std::uint32_t host_id) {
+    return std::any_of(maps.begin(), maps.end(), [&](const id_map& m) {
+      return host_id >= m.outside && std::uint64_t{host_id} - m.outside < m.count;
+    });
   };
-  if (holds_host_root(ns.uid_map) && holds_host_root(ns.gid_map)) return success();
   const auto uid = ns.root_uid();
+  const auto gid = ns.root_gid();
+  // Root inside searches a directory others may search, one its own ids may, and any whose
+  // owner and group the maps hold (its capabilities cover those).
+  auto searchable = [&](const struct stat& st) {
+    return (st.st_mode & S_IXOTH) || (uid && st.st_uid == *uid && (st.st_mode & S_IXUSR)) ||
+           (gid && st.st_gid == *gid && (st.st_mode & S_IXGRP)) ||
+           (holds(ns.uid_map, st.st_uid) && holds(ns.gid_map, st.st_gid));
+  };
   for (auto dir = target.parent_path(); ; dir = dir.parent_path()) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return sys_fail(errno, "stat {}", dir.string());
-    if (!(st.st_mode & S_IXOTH))
+    if (!searchable(st))
       return fail(errc::invalid_argument,
-                  "{} (mode {:04o}) is not searchable by others, and the root of the VE's user "
-                  "namespace (host uid {}) must reach {}: chmod o+x {} (the state root's "
-                  "directories must be 0711 or 0755 for VEs in a user namespace)",
-                  dir.string(), st.st_mode & 07777, uid ? std::to_string(*uid) : "unmapped",
-                  target.string(), dir.string());
+                  "{} (mode {:04o}, owner {}:{}) is not searchable by the root of the VE's user "
+                  "namespace (host uid {}), which must reach {}: chmod o+x {}, or give it to "
+                  "that root (the directories on the way must be 0711 or 0755 for VEs in a "
+                  "user namespace)",
+                  dir.string(), st.st_mode & 07777, st.st_uid, st.st_gid,
+                  uid ? std::to_string(*uid) : "unmapped", target.string(), dir.string());
     if (dir == dir.root_path()) break;
   }
   return success();

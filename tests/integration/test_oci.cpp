@@ -4,6 +4,7 @@
 // ovz-oci program's command line. Each test's state root is its own.
 
 #include "support/program.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
@@ -212,18 +213,24 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   test::require_root();
   test::temp_root root;
   bundle b(root.path() / "bundle");
-  // A startContainer hook runs in the container (its /tmp), before the process.
-  b.configure("echo inside; grep -o '\"status\": \"[a-z]*\"' /tmp/from-hook");
+  // A startContainer hook runs in the container (its /tmp), before the process; a
+  // createContainer hook in its namespaces before the pivot, where its mounts are on the
+  // bundle's root.
+  b.configure("echo inside; grep -o '\"status\": \"[a-z]*\"' /tmp/from-hook; cat /tmp/from-create");
   const auto out = root.path() / "hooks";
   fs::create_directories(out);
   auto saves = [&](const std::string& file) {
     return fmt::format(R"({{"path": "/bin/sh", "args": ["sh", "-c", "cat > {}/{}"]}})",
                        out.string(), file);
   };
+  const std::string create_hook = fmt::format(
+      R"({{"path": "/bin/sh", "args": ["sh", "-c", "grep -o '\"status\": \"[a-z]*\"' > {0}/tmp/from-create; hostname >> {0}/tmp/from-create"]}})",
+      (b.dir / "rootfs").string());
   add_hooks(b, fmt::format(R"({{"createRuntime": [{}], "prestart": [{}], "poststart": [{}],
-                                "poststop": [{}], "startContainer": [{}]}})",
+                                "poststop": [{}], "startContainer": [{}], "createContainer": [{}]}})",
                            saves("created"), saves("prestart"), saves("started"), saves("stopped"),
-                           R"({"path": "/bin/sh", "args": ["sh", "-c", "cat > /tmp/from-hook"]})"));
+                           R"({"path": "/bin/sh", "args": ["sh", "-c", "cat > /tmp/from-hook"]})",
+                           create_hook));
   pipe_pair said;
   oci_io io;
   io.stdout_fd = said.w.get();
@@ -240,7 +247,9 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   MUST(c.start());
   CHECK_THAT(test::read_text(out / "started"), Contains(R"("status": "running")"));
   REQUIRE(wait_stopped(c));
-  CHECK(said.drain() == "inside\n\"status\": \"created\"\n");
+  CHECK(said.drain() == "inside\n\"status\": \"created\"\n\"status\": \"creating\"\noci-test\n");
+  // Written into the container's /tmp, not the bundle's directory below it.
+  CHECK_FALSE(fs::exists(b.dir / "rootfs/tmp/from-create"));
   CHECK_FALSE(fs::exists(out / "stopped"));
   MUST(c.destroy());
   CHECK_THAT(test::read_text(out / "stopped"), Contains(R"("status": "stopped")"));
@@ -270,12 +279,15 @@ TEST_CASE("an OCI container's hooks run on the host with its state, and a failin
   CHECK_THAT(failed.error().message(), Contains("hooks.startContainer[0] (/bin/sh) exited with status 5"));
   REQUIRE(wait_stopped(stopped));
   MUST(stopped.destroy());
-  // createContainer hooks are refused, not skipped.
-  add_hooks(b, R"({"createContainer": [{"path": "/bin/true"}]})");
+  // A failing createContainer hook fails create, which leaves nothing.
+  add_hooks(b, R"({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 6"]}]})");
   auto refused = oci_container::create(root.path(), "hook-4", b.dir);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code() == errc::unsupported);
+  CHECK(refused.error().code() == errc::child_failed);
+  CHECK_THAT(refused.error().message(),
+             Contains("hooks.createContainer[0] (/bin/sh) exited with status 6"));
   CHECK(test::leftovers(root).empty());
+  CHECK(test::cgroup_parents(root).empty());
 }
 
 TEST_CASE("linux.resources.unified is written to a v2 cgroup, and refused on v1", "[oci]") {
@@ -405,24 +417,27 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
           "the host", "[oci][userns]") {
   test::require_root();
   test::temp_root root;
+  // The bundles are outside the state root, as a caller's are.
+  test::temp_dir bundles;
   const std::string maps = R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}],
     "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}])";
   const std::string foo = R"(, "devices": [{"path": "/dev/foo", "type": "c", "major": 1, "minor": 3,
     "fileMode": 432, "uid": 10, "gid": 11}])";
-  bundle b(root.path() / "bundle");
+  bundle b(bundles.path / "bundle");
   b.configure("echo uid $(id -u); cat /proc/self/uid_map; set -- $(ls -ln /dev/foo); "
               "echo foo $1 $3 $4 $5 $6; echo x > /dev/foo && echo foo opens; "
               "set -- $(ls -lnd /bin); echo bin owner $3; read line",
               "", maps + foo);
   rewrite(b, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
-  // Its root walks to the container's mount point below the state root as host uid 300000.
-  fs::permissions(root.path(), fs::perms(0700));
+  // Its root walks to the bundle's root, where its own is attached, as host uid 300000.
+  fs::permissions(bundles.path, fs::perms(0700));
   auto shut_out = oci_container::create(root.path(), "userns-0", b.dir);
   REQUIRE_FALSE(shut_out);
   CHECK(shut_out.error().code() == errc::invalid_argument);
-  CHECK_THAT(shut_out.error().message(), Contains("(host uid 300000) must reach") &&
-                                             Contains("chmod o+x " + root.path().string()));
-  fs::permissions(root.path(), fs::perms(0755));
+  CHECK_THAT(shut_out.error().message(), Contains("(host uid 300000), which must reach") &&
+                                             Contains("chmod o+x " + bundles.path.string()));
+  CHECK(test::leftovers(root).empty());
+  fs::permissions(bundles.path, fs::perms(0755));
   pipe_pair in, out;
   oci_io opts;
   opts.stdin_fd = in.r.get();
@@ -448,7 +463,7 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   MUST(c.destroy());
 
   // Without a network namespace of its own it may mount no sysfs: it gets the host's /sys.
-  bundle host_net(root.path() / "host-net");
+  bundle host_net(bundles.path / "host-net");
   host_net.configure("ls /sys/kernel >/dev/null && echo sys there", "", maps);
   rewrite(host_net, R"({"type": "network"}, )", "");
   rewrite(host_net, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
@@ -462,14 +477,14 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   MUST(shared.destroy());
 
   // Refused, leaving nothing: no mappings, and a node whose owner the maps leave out.
-  bundle unmapped(root.path() / "unmapped");
+  bundle unmapped(bundles.path / "unmapped");
   unmapped.configure("true");
   rewrite(unmapped, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
   auto no_maps = oci_container::create(root.path(), "userns-3", unmapped.dir);
   REQUIRE_FALSE(no_maps);
   CHECK(no_maps.error().code() == errc::bad_config);
   CHECK_THAT(no_maps.error().message(), Contains("needs linux.uidMappings and gidMappings"));
-  bundle orphan(root.path() / "orphan");
+  bundle orphan(bundles.path / "orphan");
   orphan.configure("true", "", R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 1}])" + foo);
   rewrite(orphan, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
@@ -477,6 +492,43 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   REQUIRE_FALSE(no_owner);
   CHECK_THAT(no_owner.error().message(),
              Contains("the owner 10:11 of ") && Contains("/dev/foo is not mapped"));
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("bind mounts are recursive only with rbind, and keep their flags when writable",
+          "[oci]") {
+  test::require_root();
+  test::temp_root root;
+  const auto vol = root.path() / "vol";
+  fs::create_directories(vol);
+  std::ofstream(vol / "run.sh") << "#!/bin/sh\necho ran\n";
+  fs::permissions(vol / "run.sh", fs::perms(0755));
+  bundle b(root.path() / "bundle");
+  b.configure("echo flat $(ls /flat/fs/cgroup | wc -l) deep $(ls /deep/fs/cgroup | wc -l); "
+              "/noexec/run.sh 2>/dev/null || echo noexec refused; /exec/run.sh; "
+              "touch /noexec/w && echo noexec rw");
+  const std::string mounts = fmt::format(
+      R"({{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}},
+    {{"destination": "/flat", "type": "bind", "source": "/sys", "options": ["bind", "ro"]}},
+    {{"destination": "/deep", "type": "bind", "source": "/sys", "options": ["rbind", "ro"]}},
+    {{"destination": "/noexec", "type": "bind", "source": "{0}", "options": ["rbind", "rw", "noexec", "nosuid"]}},
+    {{"destination": "/exec", "type": "bind", "source": "{0}", "options": ["rbind", "ro"]}})",
+      vol.string());
+  rewrite(b, R"({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})", mounts);
+  pipe_pair out;
+  oci_io opts;
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "binds-1", b.dir, opts));
+  MUST(c.start());
+  const std::string said = out.drain();
+  INFO(said);
+  // A bind shows the directory alone; rbind what is mounted below it too (the cgroup mounts).
+  CHECK_THAT(said, Catch::StartsWith("flat 0 deep "));
+  CHECK_THAT(said, !Contains("deep 0\n"));
+  CHECK_THAT(said, Contains("noexec refused\nran\nnoexec rw\n"));
+  CHECK(fs::exists(vol / "w"));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
   CHECK(test::leftovers(root).empty());
 }
 

@@ -72,6 +72,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   p.cap_ambient = 1u << 5;
   p.join_fds = {31, 32};
   p.join_flags = {CLONE_NEWNET, CLONE_NEWPID};
+  p.pause_before_pivot = true;
 
   const std::string wire = detail::encode_plan(p, true);
   detail::received_plan r;
@@ -133,6 +134,7 @@ TEST_CASE("the helper reads back the plan the caller laid out", "[spawn]") {
   CHECK((q.cap_inheritable == 1u << 5 && q.cap_ambient == 1u << 5));
   CHECK(q.join_fds == std::vector<int>{31, 32});
   CHECK(q.join_flags == std::vector<int>{CLONE_NEWNET, CLONE_NEWPID});
+  CHECK(q.pause_before_pivot);
 
   for (std::size_t cut : {std::size_t{0}, std::size_t{7}, wire.size() / 2, wire.size() - 1}) {
     detail::received_plan partial;
