@@ -1,5 +1,5 @@
 // containerd (Debian's 1.6) running ovz-oci through its runc shim, the path Kubernetes nodes
-// take: ctr run (foreground, exit status, detached), ctr task exec, ps, kill. The daemon is the
+// take: ctr run (foreground, exit status, detached), ctr task exec, ps, pause, resume, kill. The daemon is the
 // test's own (its root, state and socket in the test's directory); ovz-oci's state root too.
 
 #include "support/program.hpp"
@@ -110,6 +110,12 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   INFO(describe(ps));
   CHECK(ps.exit_code == 0);
   CHECK_THAT(ps.out, Catch::StartsWith("PID"));
+  // Paused and resumed through the shim (the VE's freezer). Debian's ctr has no task update
+  // (Podman's update is tested).
+  CHECK(d.ctr({"task", "pause", "ovz-ctr-2"}).exit_code == 0);
+  CHECK_THAT(d.ctr({"task", "ls"}).out, Catch::Matches("[\\s\\S]*ovz-ctr-2 +[0-9]+ +PAUSED[\\s\\S]*"));
+  CHECK(d.ctr({"task", "resume", "ovz-ctr-2"}).exit_code == 0);
+  CHECK_THAT(d.ctr({"task", "ls"}).out, Catch::Matches("[\\s\\S]*ovz-ctr-2 +[0-9]+ +RUNNING[\\s\\S]*"));
   CHECK(d.ctr({"task", "kill", "-s", "SIGKILL", "ovz-ctr-2"}).exit_code == 0);
   for (int i = 0; i < 100 && d.ctr({"task", "ls"}).out.find("STOPPED") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
