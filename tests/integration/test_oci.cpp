@@ -102,6 +102,20 @@ bool wait_stopped(const oci_container& c) {
   return false;
 }
 
+// What the container `id` of `bundle` writes on its stdout, run from create to its end, and
+// deleted then.
+std::string output_of(const test::temp_root& root, const std::string& id, const fs::path& bundle) {
+  pipe_pair out;
+  oci_io io;
+  io.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), id, bundle, io));
+  MUST(c.start());
+  std::string said = out.drain();
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+  return said;
+}
+
 }  // namespace
 
 TEST_CASE("an OCI container waits after create, runs at start, and delete leaves nothing",
@@ -467,14 +481,7 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   host_net.configure("ls /sys/kernel >/dev/null && echo sys there", "", maps);
   rewrite(host_net, R"({"type": "network"}, )", "");
   rewrite(host_net, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
-  pipe_pair out2;
-  oci_io opts2;
-  opts2.stdout_fd = out2.w.get();
-  auto shared = MUST(oci_container::create(root.path(), "userns-2", host_net.dir, opts2));
-  MUST(shared.start());
-  CHECK(out2.drain() == "sys there\n");
-  REQUIRE(wait_stopped(shared));
-  MUST(shared.destroy());
+  CHECK(output_of(root, "userns-2", host_net.dir) == "sys there\n");
 
   // Refused, leaving nothing: no mappings, and a node whose owner the maps leave out.
   bundle unmapped(bundles.path / "unmapped");
@@ -515,20 +522,13 @@ TEST_CASE("bind mounts are recursive only with rbind, and keep their flags when 
     {{"destination": "/exec", "type": "bind", "source": "{0}", "options": ["rbind", "ro"]}})",
       vol.string());
   rewrite(b, R"({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})", mounts);
-  pipe_pair out;
-  oci_io opts;
-  opts.stdout_fd = out.w.get();
-  auto c = MUST(oci_container::create(root.path(), "binds-1", b.dir, opts));
-  MUST(c.start());
-  const std::string said = out.drain();
+  const std::string said = output_of(root, "binds-1", b.dir);
   INFO(said);
   // A bind shows the directory alone; rbind what is mounted below it too (the cgroup mounts).
   CHECK_THAT(said, Catch::StartsWith("flat 0 deep "));
   CHECK_THAT(said, !Contains("deep 0\n"));
   CHECK_THAT(said, Contains("noexec refused\nran\nnoexec rw\n"));
   CHECK(fs::exists(vol / "w"));
-  REQUIRE(wait_stopped(c));
-  MUST(c.destroy());
   CHECK(test::leftovers(root).empty());
 }
 
@@ -781,14 +781,7 @@ TEST_CASE("an OCI container's seccomp profile refuses calls by name and by argum
                "args": [{"index": 2, "value": 511, "op": "SCMP_CMP_EQ"}]},
               {"names": ["chmod"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
                "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]}]})");
-  pipe_pair out;
-  oci_io io;
-  io.stdout_fd = out.w.get();
-  auto c = MUST(oci_container::create(root.path(), "s1", b.dir, io));
-  MUST(c.start());
-  CHECK(out.drain() == "mkdir refused\n644 ok\n777 refused\nSeccomp:\t2\n");
-  REQUIRE(wait_stopped(c));
-  MUST(c.destroy());
+  CHECK(output_of(root, "s1", b.dir) == "mkdir refused\n644 ok\n777 refused\nSeccomp:\t2\n");
   CHECK(test::leftovers(root).empty());
 }
 
