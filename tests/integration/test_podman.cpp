@@ -1,5 +1,5 @@
-// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -t, run -d,
-// ps, logs, top, inspect, exec, exec -t, stop, rm, exit statuses passed on, --uidmap, and a fork bomb
+// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -i, -t, -it, run -d,
+// ps, logs, top, inspect, exec, exec -t, stop, kill, rm, exit statuses passed on, --uidmap, and a fork bomb
 // contained by a beancounter given as an annotation. Podman's storage, its run directory and its configuration are the
 // test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
 // outlive the test). Podman's default seccomp profile applies.
@@ -99,9 +99,10 @@ ovz-oci = ["{1}"]
       for (const auto& sub : {made / "conmon", made}) ::rmdir(sub.c_str());
     }
   }
-  ovz::test::outcome run(std::vector<std::string> args) const {
+  ovz::test::outcome run(std::vector<std::string> args,
+                         const std::string& stdin_path = "/dev/null") const {
     args.insert(args.begin(), "/usr/bin/podman");
-    return ovz::test::run_program(std::move(args));
+    return ovz::test::run_program(std::move(args), stdin_path);
   }
   fs::path dir;
   std::optional<std::string> old_tmpdir;
@@ -152,6 +153,21 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   CHECK(mapped.exit_code == 0);
   CHECK_THAT(mapped.out, Catch::Matches("\\s+0\\s+400000\\s+65536\\n0\\n"));
 
+  // stdin kept open (-i) reaches the process, with a terminal (-t) too, where the terminal's
+  // line discipline echoes it.
+  std::ofstream(dir.path / "input") << "hello\n";
+  const auto input = (dir.path / "input").string();
+  auto piped = p.run({"run", "--rm", "-i", "--network", "none", image, "/bin/sh", "-c",
+                      "read line; echo got $line"},
+                     input);
+  INFO(describe(piped));
+  CHECK(piped.out == "got hello\n");
+  auto interactive = p.run({"run", "--rm", "-it", "--network", "none", image, "/bin/sh", "-c",
+                            "read line; echo got $line on $(tty)"},
+                           input);
+  INFO(describe(interactive));
+  CHECK_THAT(interactive.out, Contains("got hello on /dev/pts/0"));
+
   // The container's exit status is Podman's, through conmon, the init's subreaper.
   CHECK(p.run({"run", "--rm", "--network", "none", image, "/bin/sh", "-c", "exit 7"}).exit_code == 7);
 
@@ -197,6 +213,18 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   CHECK_THAT(p.run({"ps", "-a", "--format", "{{.Names}} {{.Status}}"}).out,
              Contains("ovz-bg Exited (137)"));
   CHECK(p.run({"rm", "ovz-bg"}).exit_code == 0);
+  auto doomed = p.run({"run", "-d", "--name", "ovz-kill", "--network", "none", image, "/bin/sleep", "100"});
+  REQUIRE(doomed.exit_code == 0);
+  auto killed = p.run({"kill", "--signal", "KILL", "ovz-kill"});
+  INFO(describe(killed));
+  CHECK(killed.exit_code == 0);
+  for (int i = 0; i < 100 && p.run({"ps", "-a", "--format", "{{.Names}} {{.Status}}"}).out.find(
+                                 "ovz-kill Exited (137)") == std::string::npos;
+       ++i)
+    ::usleep(50000);
+  CHECK_THAT(p.run({"ps", "-a", "--format", "{{.Names}} {{.Status}}"}).out,
+             Contains("ovz-kill Exited (137)"));
+  CHECK(p.run({"rm", "ovz-kill"}).exit_code == 0);
 
   // A beancounter as an annotation: the bomb's shell ends at its first refused fork, having
   // started no more sleeps than numproc leaves room for beside the shells.
