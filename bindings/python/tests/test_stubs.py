@@ -1,6 +1,6 @@
 """ovz/__init__.pyi says what the module has: mypy's stubtest compares every name, signature
 and default of the stub with the imported package, so a stub left behind by a change to
-module.cpp or __init__.py fails here."""
+the extension's C++ (module.cpp and the files it calls) or __init__.py fails here."""
 
 import os
 import pathlib
