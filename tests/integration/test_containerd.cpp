@@ -1,5 +1,5 @@
 // containerd (Debian's 1.6) running ovz-oci through its runc shim, the path Kubernetes nodes
-// take: ctr run (foreground, exit status, detached), ctr task exec, ps, pause, resume, kill. The daemon is the
+// take: ctr run (foreground, exit status, -t, detached), ctr task exec, ps, pause, resume, kill. The daemon is the
 // test's own (its root, state and socket in the test's directory); ovz-oci's state root too.
 
 #include "support/program.hpp"
@@ -81,7 +81,7 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   }
   ovz::test::temp_dir dir;
   const fs::path rootfs = dir.path / "rootfs";
-  ovz::test::make_busybox_root(rootfs, {"sh", "echo", "sleep", "hostname"});
+  ovz::test::make_busybox_root(rootfs, {"sh", "echo", "sleep", "hostname", "tty"});
   const std::string oci_root = (dir.path / "oci").string();
   containerd_daemon d(dir.path / "containerd");
   REQUIRE(fs::exists(d.socket));
@@ -97,6 +97,18 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   INFO(describe(hello));
   CHECK(hello.out == "hello\n");
   CHECK(hello.exit_code == 3);
+
+  // A terminal through the shim's console socket: ctr wants one of its own on its stdin,
+  // which script(1) gives it.
+  {
+    std::string command = fmt::format("/usr/bin/ctr --address {} run --rm -t", d.socket.string());
+    for (const auto& a : run_flags) command += " " + a;
+    command += " ovz-ctr-3 /bin/tty";
+    auto tty = ovz::test::run_program({"/usr/bin/script", "-qec", command, "/dev/null"});
+    INFO(describe(tty));
+    CHECK(tty.exit_code == 0);
+    CHECK_THAT(tty.out, Contains("/dev/pts/0"));
+  }
 
   auto started = run({"run", "-d"}, {"ovz-ctr-2", "/bin/sleep", "100"});
   INFO(describe(started));
