@@ -313,27 +313,34 @@ int list(const arguments& a, const std::filesystem::path& root) {
   return 0;
 }
 
+// A JSON array of the names.
+std::string json_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += fmt::format("{}{}", out.empty() ? "" : ", ", json_string(name));
+  return "[" + out + "]";
+}
+
 int features() {
-  std::string caps;
-  for (const auto& name : ovz::oci_capability_names())
-    caps += fmt::format("{}{}", caps.empty() ? "" : ", ", json_string(name));
+  const std::string caps = json_list(ovz::oci_capability_names());
   std::string annotations = fmt::format("\"org.openvz.ovz-oci.version\": \"{}\"", OVZ_VERSION_STRING);
   for (const auto& name : ovz::oci_openvz_annotations())
     annotations += fmt::format(",\n    {}: \"a VE setting, as vzctl set takes it\"", json_string(name));
   std::printf(
       "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.1.0\",\n"
-      "  \"hooks\": [\"prestart\", \"createRuntime\", \"startContainer\", \"poststart\", "
-      "\"poststop\"],\n"
+      "  \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", "
+      "\"poststart\", \"poststop\"],\n"
       "  \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", "
       "\"exec\", \"sync\", \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", "
       "\"nodiratime\", \"relatime\", \"norelatime\", \"strictatime\", \"nostrictatime\", "
       "\"bind\", \"rbind\"],\n"
       "  \"linux\": {\n    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
-      "\"uts\"],\n    \"capabilities\": [%s],\n"
+      "\"user\", \"uts\"],\n    \"capabilities\": %s,\n"
       "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
-      "    \"seccomp\": {\"enabled\": false},\n    \"apparmor\": {\"enabled\": false},\n"
+      "    \"seccomp\": {\"enabled\": true, \"actions\": %s, \"operators\": %s},\n"
+      "    \"apparmor\": {\"enabled\": false},\n"
       "    \"selinux\": {\"enabled\": false}\n  },\n  \"annotations\": {\n    %s\n  }\n}\n",
-      caps.c_str(), annotations.c_str());
+      caps.c_str(), json_list(ovz::oci_seccomp_actions()).c_str(),
+      json_list(ovz::oci_seccomp_operators()).c_str(), annotations.c_str());
   return 0;
 }
 

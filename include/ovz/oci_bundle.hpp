@@ -198,4 +198,9 @@ OVZ_API std::vector<std::string> oci_capability_names();
 /// The annotations libovz reads, "org.openvz.ubc.numproc" and the like, for `features`.
 OVZ_API std::vector<std::string> oci_openvz_annotations();
 
+/// The seccomp actions (SCMP_ACT_*) and argument operators (SCMP_CMP_*) a bundle may name,
+/// for `features`.
+OVZ_API std::vector<std::string> oci_seccomp_actions();
+OVZ_API std::vector<std::string> oci_seccomp_operators();
+
 }  // namespace ovz::inline v0

@@ -251,18 +251,19 @@ result<oci_resources> resources(const field& f) {
   return r;
 }
 
+constexpr std::array<std::pair<std::string_view, oci_seccomp_op>, 7> seccomp_ops{{
+    {"SCMP_CMP_NE", oci_seccomp_op::ne},
+    {"SCMP_CMP_LT", oci_seccomp_op::lt},
+    {"SCMP_CMP_LE", oci_seccomp_op::le},
+    {"SCMP_CMP_EQ", oci_seccomp_op::eq},
+    {"SCMP_CMP_GE", oci_seccomp_op::ge},
+    {"SCMP_CMP_GT", oci_seccomp_op::gt},
+    {"SCMP_CMP_MASKED_EQ", oci_seccomp_op::masked_eq},
+}};
+
 result<oci_seccomp_op> seccomp_op(const field& f) {
   BOOST_OUTCOME_TRY(op, f.text());
-  static constexpr std::array<std::pair<std::string_view, oci_seccomp_op>, 7> ops{{
-      {"SCMP_CMP_NE", oci_seccomp_op::ne},
-      {"SCMP_CMP_LT", oci_seccomp_op::lt},
-      {"SCMP_CMP_LE", oci_seccomp_op::le},
-      {"SCMP_CMP_EQ", oci_seccomp_op::eq},
-      {"SCMP_CMP_GE", oci_seccomp_op::ge},
-      {"SCMP_CMP_GT", oci_seccomp_op::gt},
-      {"SCMP_CMP_MASKED_EQ", oci_seccomp_op::masked_eq},
-  }};
-  for (const auto& [name, value] : ops)
+  for (const auto& [name, value] : seccomp_ops)
     if (op && name == *op) return value;
   return f.bad(fmt::format("unknown operator \"{}\"", op ? *op : ""));
 }
@@ -387,6 +388,12 @@ std::vector<std::string> oci_capability_names() {
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     names.push_back(std::move(upper));
   }
+  return names;
+}
+
+std::vector<std::string> oci_seccomp_operators() {
+  std::vector<std::string> names;
+  for (const auto& op : seccomp_ops) names.emplace_back(op.first);
   return names;
 }
 

@@ -4,6 +4,7 @@
 
 #include <seccomp.h>
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 
@@ -15,17 +16,24 @@ struct action {
   int errno_value;
 };
 
+// A thread killed alone leaves the rest of its process running on: the whole process goes.
+constexpr std::array<std::pair<std::string_view, seccomp_action>, 7> actions{{
+    {"SCMP_ACT_ALLOW", seccomp_action::allow},
+    {"SCMP_ACT_ERRNO", seccomp_action::errno_return},
+    {"SCMP_ACT_KILL", seccomp_action::kill},
+    {"SCMP_ACT_KILL_THREAD", seccomp_action::kill},
+    {"SCMP_ACT_KILL_PROCESS", seccomp_action::kill},
+    {"SCMP_ACT_TRAP", seccomp_action::trap},
+    {"SCMP_ACT_LOG", seccomp_action::log},
+}};
+
 result<action> action_of(const std::string& name, std::optional<unsigned> errno_ret,
                          std::string_view field) {
-  if (name == "SCMP_ACT_ALLOW") return action{seccomp_action::allow, 0};
-  if (name == "SCMP_ACT_ERRNO")
-    return action{seccomp_action::errno_return, static_cast<int>(errno_ret.value_or(EPERM))};
-  // A thread killed alone leaves the rest of its process running on: the whole process goes.
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD" ||
-      name == "SCMP_ACT_KILL_PROCESS")
-    return action{seccomp_action::kill, 0};
-  if (name == "SCMP_ACT_TRAP") return action{seccomp_action::trap, 0};
-  if (name == "SCMP_ACT_LOG") return action{seccomp_action::log, 0};
+  for (const auto& [known, what] : actions) {
+    if (known != name) continue;
+    const bool errno_return = what == seccomp_action::errno_return;
+    return action{what, errno_return ? static_cast<int>(errno_ret.value_or(EPERM)) : 0};
+  }
   return fail(errc::unsupported, "{}: the seccomp action {} is not supported", field, name);
 }
 
@@ -79,3 +87,13 @@ result<std::optional<seccomp_profile>> oci_seccomp_profile(const std::optional<o
 }
 
 }  // namespace ovz::detail
+
+namespace ovz::inline v0 {
+
+std::vector<std::string> oci_seccomp_actions() {
+  std::vector<std::string> names;
+  for (const auto& a : detail::actions) names.emplace_back(a.first);
+  return names;
+}
+
+}  // namespace ovz::inline v0

@@ -891,6 +891,10 @@ TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
   CHECK(features.exit_code == 0);
   CHECK_THAT(features.out, Contains("\"org.openvz.ubc.numproc\""));
   CHECK_THAT(features.out, Contains("\"CAP_SYS_ADMIN\""));
+  CHECK_THAT(features.out, Contains("\"createContainer\", \"startContainer\""));
+  CHECK_THAT(features.out, Contains("\"pid\", \"user\", \"uts\""));
+  CHECK_THAT(features.out, Contains("\"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\""));
+  CHECK_THAT(features.out, Contains("\"SCMP_CMP_MASKED_EQ\"]"));
   auto bad = oci({"kill", "--nosuch", "x"});
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Contains("unknown option --nosuch for kill"));

@@ -157,6 +157,8 @@ ABSENT = {
     "oci_params": "the mapping of resources and annotations behind create and update",
     "oci_openvz_annotations": "what ovz-oci features lists",
     "oci_capability_names": "what ovz-oci features lists",
+    "oci_seccomp_actions": "what ovz-oci features lists",
+    "oci_seccomp_operators": "what ovz-oci features lists",
     "default_oci_root": "NULL (C) and None (Python) as the root mean it",
     "to_json": "the state's JSON: C's ovz_oci_state gives it, Python's state() as a dict",
 }
