@@ -152,6 +152,12 @@ std::optional<std::uint32_t> mapped_id(const std::vector<id_map>& maps, std::uin
   return std::nullopt;
 }
 
+bool maps_to(const std::vector<id_map>& maps, std::uint32_t outside) {
+  for (const auto& m : maps)
+    if (outside >= m.outside && std::uint64_t{outside} - m.outside < m.count) return true;
+  return false;
+}
+
 OVZ_CHILD_CODE result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
                                                   const std::vector<id_map>& gid_map) {
   int fds[2];

@@ -16,6 +16,8 @@ namespace ovz::detail {
 
 /// The id outside that `maps` give `inside`; nullopt when none maps it.
 std::optional<std::uint32_t> mapped_id(const std::vector<id_map>& maps, std::uint32_t inside);
+/// True when `maps` give some id inside the host id `outside`.
+bool maps_to(const std::vector<id_map>& maps, std::uint32_t outside);
 
 /// A user namespace with these uid and gid maps, held by an fd of /proc/PID/ns/user. It is
 /// made by a short-lived child that has exited when this returns.

@@ -224,7 +224,6 @@ result<bool> read_report(int fd, report& r) {
   return true;
 }
 
-
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }

@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 namespace ovz::detail {
 namespace {
 
@@ -33,11 +31,6 @@ result<void> check_owner(const ve_layout& l, const ve_storage& storage, const id
 }  // namespace
 
 result<void> check_reachable(const std::filesystem::path& target, const userns_plan& ns) {
-  auto holds = [](const std::vector<id_map>& maps, std::uint32_t host_id) {
-    return std::any_of(maps.begin(), maps.end(), [&](const id_map& m) {
-      return host_id >= m.outside && std::uint64_t{host_id} - m.outside < m.count;
-    });
-  };
   const auto uid = ns.root_uid();
   const auto gid = ns.root_gid();
   // Root inside searches a directory others may search, one its own ids may, and any whose
@@ -45,7 +38,7 @@ result<void> check_reachable(const std::filesystem::path& target, const userns_p
   auto searchable = [&](const struct stat& st) {
     return (st.st_mode & S_IXOTH) || (uid && st.st_uid == *uid && (st.st_mode & S_IXUSR)) ||
            (gid && st.st_gid == *gid && (st.st_mode & S_IXGRP)) ||
-           (holds(ns.uid_map, st.st_uid) && holds(ns.gid_map, st.st_gid));
+           (maps_to(ns.uid_map, st.st_uid) && maps_to(ns.gid_map, st.st_gid));
   };
   for (auto dir = target.parent_path(); ; dir = dir.parent_path()) {
     struct stat st {};
