@@ -113,7 +113,8 @@ class cgroup_manager {
   /// Removes the cgroup and its sub-cgroups, the deepest first (they must be empty); fine when
   /// it does not exist.
   virtual result<void> remove(const std::string& path) = 0;
-  /// Removes the cgroup if it exists and is empty; otherwise leaves it.
+  /// Removes the cgroup if it exists and is empty; otherwise leaves it. An empty path (the
+  /// parent of a cgroup libovz was given) is left.
   virtual void remove_if_unused(const std::string& path) noexcept = 0;
   /// The counters of the cgroup; all zero (not `measured`) when it does not exist.
   result<cgroup_usage> stats(const std::string& path);

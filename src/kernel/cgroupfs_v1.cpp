@@ -157,6 +157,7 @@ class cgroupfs_v1 final : public cgroup_manager {
   }
 
   void remove_if_unused(const std::string& path) noexcept override {
+    if (path.empty()) return;
     for (const auto& h : h_) ::rmdir((h.mount_point + "/" + path).c_str());
   }
 

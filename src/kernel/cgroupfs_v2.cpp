@@ -134,7 +134,7 @@ class cgroupfs_v2 final : public cgroup_manager {
   result<void> remove(const std::string& path) override { return remove_tree(dir(path)); }
 
   void remove_if_unused(const std::string& path) noexcept override {
-    ::rmdir(dir(path).c_str());
+    if (!path.empty()) ::rmdir(dir(path).c_str());
   }
 
   cgroup_resources& resources() noexcept override { return *resources_; }

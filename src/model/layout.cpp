@@ -1,5 +1,9 @@
 #include "model/layout.hpp"
 
+#include "fail.hpp"
+
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace ovz::detail {
@@ -11,6 +15,28 @@ std::filesystem::path conf_dir(const std::filesystem::path& state_root) {
 std::string cgroup_parent_of(const root_identity& root) {
   if (root.installation) return "ovz";
   return fmt::format("ovz-{:x}-{:x}", root.dev, root.ino);
+}
+
+result<std::string> given_cgroup(std::string_view value, std::string_view what) {
+  auto refuse = [&](std::string_view why) {
+    return fail(errc::bad_config, "{} \"{}\": {}", what, excerpt(value), why);
+  };
+  if (!value.starts_with('/')) return refuse("a cgroup path begins with / (its hierarchy's root)");
+  if (value.size() > 1 && value.ends_with('/')) value.remove_suffix(1);
+  if (value == "/") return refuse("the hierarchy's root holds the host's own processes");
+  std::string path;
+  for (std::size_t at = 1; at <= value.size();) {
+    auto end = std::min(value.find('/', at), value.size());
+    const auto name = value.substr(at, end - at);
+    if (name.empty() || name == "." || name == "..")
+      return refuse("each name in it is a directory below the last: no empty name, . or ..");
+    if (std::any_of(name.begin(), name.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; }))
+      return refuse("a name in it has a control character");
+    if (!path.empty()) path += '/';
+    path += name;
+    at = end + 1;
+  }
+  return path;
 }
 
 ve_paths layout_of(const std::filesystem::path& state_root, ctid id) {

@@ -3,10 +3,12 @@
 // name of its cgroup. Pure naming, no system calls.
 
 #include <ovz/ctid.hpp>
+#include <ovz/result.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace ovz::detail {
 
@@ -53,9 +55,22 @@ struct root_identity {
 
 /// A VE's files and its cgroup.
 struct ve_layout : ve_paths {
-  std::string cgroup_parent;  // "ovz" for the installation's root, else "ovz-<dev>-<ino>"
-  std::string cgroup;         // <cgroup_parent>/<id>
+  // "ovz" for the installation's root, else "ovz-<dev>-<ino>"; empty when the cgroup was
+  // given (CGROUP_PATH), whose parent is its giver's, never libovz's to remove.
+  std::string cgroup_parent;
+  std::string cgroup;  // <cgroup_parent>/<id>, or CGROUP_PATH without its leading "/"
 };
+
+/// CTID.conf's key for a cgroup the VE's owner chose (an OCI container's cgroupsPath): a
+/// path from the root of each cgroup hierarchy.
+inline constexpr std::string_view cgroup_path_key = "CGROUP_PATH";
+
+/// A CGROUP_PATH value as a cgroup path below the hierarchy's root: "/a/b" is "a/b". Refused
+/// (errc::bad_config, naming the setting as `what`) unless it is absolute, below the root, and
+/// each of its names is one a cgroup directory can have: not empty, ".", "..", or with a
+/// control character.
+result<std::string> given_cgroup(std::string_view value,
+                                 std::string_view what = cgroup_path_key);
 
 /// The VE's files alone: for what never touches its cgroup.
 ve_paths layout_of(const std::filesystem::path& state_root, ctid id);

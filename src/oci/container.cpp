@@ -6,6 +6,7 @@
 #include "kernel/dirs.hpp"
 #include "kernel/files.hpp"
 #include "kernel/proc_stat.hpp"
+#include "oci/cgroup_path.hpp"
 #include "oci/oci_hooks.hpp"
 #include "oci/oci_plan.hpp"
 #include "oci/oci_process.hpp"
@@ -14,6 +15,7 @@
 #include "oci/oci_source.hpp"
 #include "oci/record.hpp"
 #include "ve/live_state.hpp"
+#include "ve/locate.hpp"
 #include "ve/monitor.hpp"
 #include "ve/plan_apply.hpp"
 #include "ve/ve_namespaces.hpp"
@@ -67,15 +69,17 @@ result<ctid> free_ctid(const std::filesystem::path& root) {
 }
 
 result<ve_config> ve_config_for(const oci_bundle& b, const std::string& id, const ve_params& params,
-                                const detail::ve_paths& l) {
+                                const detail::ve_layout& l) {
   ve_config conf;
   BOOST_OUTCOME_TRY(params_to_config(params, conf));
-  for (auto [key, value] : {std::pair<const char*, std::string>{"NAME", id},
+  BOOST_OUTCOME_TRY(cgroup, detail::oci_cgroup_path(b.cgroups_path, l.cgroup_parent));
+  for (auto [key, value] : {std::pair<std::string_view, std::string>{"NAME", id},
                             {"HOSTNAME", b.hostname},
                             {"VE_LAYOUT", "simfs"},
                             {"VE_PRIVATE", b.root.string()},
                             {"VE_ROOT", l.mount_point.string()},
-                            {"OCI_BUNDLE", b.dir.string()}}) {
+                            {"OCI_BUNDLE", b.dir.string()},
+                            {detail::cgroup_path_key, cgroup}}) {
     if (value.empty()) continue;
     BOOST_OUTCOME_TRY(conf.set(key, value));
   }
@@ -100,8 +104,16 @@ result<oci_record> launch(const std::filesystem::path& root, const std::string& 
                           const oci_paths& paths, const oci_io& io) {
   BOOST_OUTCOME_TRY(v, ve::open(*r.ve, root));
   return detail::ve_op::run(v, locked, [&](detail::ve_op& op) -> result<oci_record> {
-    // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first.
-    if (op.cg().exists(op.layout.cgroup)) {
+    // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first; a
+    // cgroup the bundle named may be anyone's: taken only when empty, as runc takes it.
+    if (op.layout.cgroup_parent.empty()) {
+      auto pids = op.cg().procs(op.layout.cgroup);
+      if (pids && !pids->empty())
+        return detail::fail(errc::already_exists,
+                            "the cgroup /{} of cgroupsPath has processes already ({} of them, "
+                            "PID {} first): it is another container's or the host's",
+                            op.layout.cgroup, pids->size(), pids->front());
+    } else if (op.cg().exists(op.layout.cgroup)) {
       BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
     }
     BOOST_OUTCOME_TRY(plan, detail::oci_plan_for(b, op.layout, params, detail::ve_cgroup_hierarchies()));
@@ -292,7 +304,7 @@ result<oci_container> oci_container::create(const std::filesystem::path& root, s
       r.ve = ve;
       r.bundle = b.dir;
       r.created = detail::rfc3339_now();
-      const auto l = detail::layout_of(root, ve);
+      BOOST_OUTCOME_TRY(l, detail::locate(root, ve));
       BOOST_OUTCOME_TRY(conf, ve_config_for(b, id, params, l));
       std::error_code ec;
       std::filesystem::create_directories(l.conf.parent_path(), ec);

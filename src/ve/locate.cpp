@@ -2,6 +2,8 @@
 
 #include "fail.hpp"
 
+#include <ovz/config.hpp>
+
 #include <sys/stat.h>
 
 namespace ovz::detail {
@@ -30,7 +32,17 @@ result<ve_layout> locate(const std::filesystem::path& state_root, ctid id) {
     return with_context(root.error(), absent ? fmt::format("VE {} does not exist", id.value())
                                              : fmt::format("VE {}", id.value()));
   }
-  return layout_of(state_root, id, *root);
+  auto l = layout_of(state_root, id, *root);
+  // A CTID.conf that is missing or does not parse names no cgroup: status() still reports
+  // such a VE, and config() or start() say what is wrong with the file.
+  auto conf = ve_config::load(l.conf);
+  if (!conf) return l;
+  if (auto given = conf->get(cgroup_path_key)) {
+    BOOST_OUTCOME_TRY(path, given_cgroup(*given));
+    l.cgroup = std::move(path);
+    l.cgroup_parent.clear();
+  }
+  return l;
 }
 
 }  // namespace ovz::detail

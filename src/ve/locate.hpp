@@ -18,8 +18,9 @@ result<root_identity> identify_state_root(const std::filesystem::path& state_roo
                                           const std::filesystem::path& default_root =
                                               default_state_root);
 
-/// The VE's layout, its cgroup included. errc::not_found (the VE does not exist) when the
-/// state root does not exist.
+/// The VE's layout, its cgroup included: the state root's, or the one CTID.conf's
+/// CGROUP_PATH gives. errc::not_found (the VE does not exist) when the state root does not
+/// exist; errc::bad_config when CGROUP_PATH is no cgroup path.
 result<ve_layout> locate(const std::filesystem::path& state_root, ctid id);
 
 }  // namespace ovz::detail

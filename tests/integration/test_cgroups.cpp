@@ -3,6 +3,7 @@
 // stop killing through the cgroup. CTIDs 11210-11259.
 
 #include "support/crash.hpp"
+#include "support/runtime_cgroups.hpp"
 #include "support/temp_root.hpp"
 
 #include <ovz/ve.hpp>
@@ -11,6 +12,10 @@
 #include "kernel/files.hpp"
 #include "model/layout.hpp"
 #include "ve/locate.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
 
 #include <latch>
 #include <optional>
@@ -186,4 +191,52 @@ TEST_CASE("on cgroup v1 stop kills a frozen VE, and a stop killed while it is fr
   CHECK(st.state == ve_state::stopped);
   CHECK(st.nproc == 0);
   CHECK(test::leftovers(running.root).empty());
+}
+
+TEST_CASE("CGROUP_PATH in CTID.conf puts a VE's cgroup there, and a bad one is named",
+          "[ve][cgroups]") {
+  test::require_root();
+  temp_root root;
+  test::runtime_cgroups given(fmt::format("ovz-test-cgroup-path-{}", ::getpid()));
+  auto v = root.open(11250);
+  MUST(v.create());
+  auto conf = MUST(v.config());
+  const std::string path = "/" + given.top + "/slice/ve";
+  MUST(conf.set("CGROUP_PATH", path));
+  MUST(conf.save(v.conf_path()));
+  MUST(v.start());
+  const pid_t init = MUST(v.status()).init_pid;
+  CHECK_THAT(MUST(detail::read_file(fmt::format("/proc/{}/cgroup", init))),
+             Catch::Contains(":" + path + "\n"));
+  CHECK_FALSE(given.read("slice/ve", "cgroup.procs").empty());
+  for (const auto& row : MUST(v.beancounters()).stats)
+    if (row.resource == ubc_resource::numproc) CHECK(row.held >= 1);
+  // Nothing of it under the state root's own cgroup parent.
+  for (const auto& dir : test::cgroup_parents(root))
+    CHECK_FALSE(std::filesystem::exists(dir / v.id().str()));
+  MUST(v.stop({.fast = true}));
+  CHECK(MUST(v.status()).state == ve_state::stopped);
+  MUST(v.destroy());
+  // The VE's own cgroup goes with it; the parents named for it stay their owner's.
+  for (const auto& at : given.places()) {
+    CHECK_FALSE(std::filesystem::exists(at / "slice/ve"));
+    CHECK(std::filesystem::is_directory(at / "slice"));
+  }
+
+  auto bad = root.open(11251);
+  MUST(bad.create());
+  conf = MUST(bad.config());
+  MUST(conf.set("CGROUP_PATH", "/a/../../b"));
+  MUST(conf.save(bad.conf_path()));
+  auto refused = bad.start();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().is(errc::bad_config));
+  CHECK_THAT(refused.error().message(),
+             Catch::StartsWith("VE 11251: CGROUP_PATH \"/a/../../b\": each name in it"));
+  // Every operation that needs the cgroup says so, destroy too, until the file is mended.
+  REQUIRE_FALSE(bad.destroy());
+  CHECK(conf.erase("CGROUP_PATH"));
+  MUST(conf.save(bad.conf_path()));
+  MUST(bad.destroy());
+  CHECK(test::leftovers(root).empty());
 }

@@ -3,6 +3,7 @@
 // test's own (its root, state and socket in the test's directory); ovz-oci's state root too.
 
 #include "support/program.hpp"
+#include "support/runtime_cgroups.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 
@@ -83,6 +84,8 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   const fs::path rootfs = dir.path / "rootfs";
   ovz::test::make_busybox_root(rootfs, {"sh", "echo", "sleep", "hostname", "tty"});
   const std::string oci_root = (dir.path / "oci").string();
+  // ctr's containers are given the cgroupsPath /<namespace>/<ID>; removed after the daemon.
+  ovz::test::runtime_cgroups namespace_cgroups("default");
   containerd_daemon d(dir.path / "containerd");
   REQUIRE(fs::exists(d.socket));
   const std::vector<std::string> run_flags = {"--runc-binary", OVZ_OCI_PATH, "--runc-root", oci_root,
@@ -113,6 +116,9 @@ TEST_CASE("containerd's runc shim runs ovz-oci's containers", "[containerd]") {
   auto started = run({"run", "-d"}, {"ovz-ctr-2", "/bin/sleep", "100"});
   INFO(describe(started));
   REQUIRE(started.exit_code == 0);
+  const auto places = namespace_cgroups.places();
+  CHECK_FALSE(places.empty());
+  for (const auto& at : places) CHECK(fs::is_directory(at / "ovz-ctr-2"));
   CHECK_THAT(d.ctr({"task", "ls"}).out, Catch::Matches("[\\s\\S]*ovz-ctr-2 +[0-9]+ +RUNNING[\\s\\S]*"));
   auto in = d.ctr({"task", "exec", "--exec-id", "e1", "ovz-ctr-2", "/bin/sh", "-c", "echo in; exit 4"});
   INFO(describe(in));

@@ -4,6 +4,7 @@
 // ovz-oci program's command line. Each test's state root is its own.
 
 #include "support/program.hpp"
+#include "support/runtime_cgroups.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -819,6 +820,57 @@ TEST_CASE("an OCI container is paused and resumed, and its limits updated live",
   }
   CHECK(MUST(v.config()).get("NUMPROC") == "40:40");
   MUST(c.destroy(true));
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("an OCI container's cgroupsPath is its VE's cgroup, taken only when no one is in it",
+          "[oci][cgroups]") {
+  test::require_root();
+  test::temp_root root;
+  test::runtime_cgroups given(fmt::format("ovz-test-cgpath-{}", ::getpid()));
+  bundle b(root.path() / "bundle");
+  const std::string path = "/" + given.top + "/pod1/c1";
+  b.configure("exec sleep 30", "", fmt::format(R"(, "cgroupsPath": "{}")", path));
+  auto c = MUST(oci_container::create(root.path(), "cg1", b.dir));
+  MUST(c.start());
+  const auto s = MUST(c.state());
+  CHECK_THAT(test::read_text(fmt::format("/proc/{}/cgroup", s.pid)), Contains(":" + path + "\n"));
+  // The container's limits are on that cgroup, and its beancounters read from it.
+  CHECK(given.read("pod1/c1", "pids.max") == "24\n");
+  auto v = MUST(ve::open(*s.ve, root.path()));
+  CHECK(MUST(v.config()).get("CGROUP_PATH") == path);
+  for (const auto& row : MUST(v.beancounters()).stats)
+    if (row.resource == ubc_resource::numproc) CHECK(row.held == 1);
+  MUST(c.pause());
+  CHECK(MUST(c.state()).status == oci_status::paused);
+  MUST(c.resume());
+
+  // Another container given the same cgroup is refused, and the first runs on.
+  bundle b2(root.path() / "bundle2");
+  b2.configure("exec sleep 30", "", fmt::format(R"(, "cgroupsPath": "{}")", path));
+  auto second = oci_container::create(root.path(), "cg2", b2.dir);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code() == errc::already_exists);
+  CHECK_THAT(second.error().message(), Contains("/" + given.top + "/pod1/c1 of cgroupsPath has processes"));
+  CHECK_FALSE(oci_container::open(root.path(), "cg2"));
+  CHECK(MUST(c.state()).status == oci_status::running);
+  CHECK(MUST(c.processes()) == std::vector<pid_t>{s.pid});
+
+  // One that is no cgroup path is refused at create.
+  b2.configure("true", "", R"(, "cgroupsPath": "/a/../../b")");
+  auto bad = oci_container::create(root.path(), "cg3", b2.dir);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == errc::bad_config);
+  CHECK_THAT(bad.error().message(), Contains("linux.cgroupsPath \"/a/../../b\""));
+
+  // Delete removes the container's cgroup and leaves its giver's parents.
+  MUST(c.kill(SIGKILL, true));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+  for (const auto& at : given.places()) {
+    CHECK_FALSE(fs::exists(at / "pod1/c1"));
+    CHECK(fs::is_directory(at / "pod1"));
+  }
   CHECK(test::leftovers(root).empty());
 }
 

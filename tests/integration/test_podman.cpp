@@ -5,6 +5,7 @@
 // outlive the test). Podman's default seccomp profile applies.
 
 #include "support/program.hpp"
+#include "support/runtime_cgroups.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
@@ -63,17 +64,6 @@ ovz-oci = ["{1}"]
     fs::create_directories(dir / "tmp");
     ::setenv("TMPDIR", (dir / "tmp").c_str(), 1);
     had_oci_root = fs::exists("/run/ovz-oci");
-    had_conmon_cgroups = conmon_cgroups();
-  }
-  // Where Podman's cgroupfs manager puts conmon: libpod_parent in each hierarchy.
-  static std::vector<fs::path> conmon_cgroups() {
-    std::vector<fs::path> found;
-    std::error_code ec;
-    // v2: /sys/fs/cgroup/libpod_parent; v1: /sys/fs/cgroup/<hierarchy>/libpod_parent.
-    if (fs::is_directory("/sys/fs/cgroup/libpod_parent", ec)) found.emplace_back("/sys/fs/cgroup/libpod_parent");
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-      if (fs::is_directory(h.path() / "libpod_parent", ec)) found.push_back(h.path() / "libpod_parent");
-    return found;
   }
   ~podman_env() {
     run({"rm", "--all", "--force", "--time", "0"});
@@ -91,13 +81,6 @@ ovz-oci = ["{1}"]
     // Podman asks for `state` without --root, so its containers are under ovz-oci's default.
     std::error_code ec;
     if (!had_oci_root) fs::remove_all("/run/ovz-oci", ec);
-    // The cgroups Podman made for conmon, once conmon has gone with the containers.
-    for (const auto& made : conmon_cgroups()) {
-      if (std::find(had_conmon_cgroups.begin(), had_conmon_cgroups.end(), made) !=
-          had_conmon_cgroups.end())
-        continue;
-      for (const auto& sub : {made / "conmon", made}) ::rmdir(sub.c_str());
-    }
   }
   ovz::test::outcome run(std::vector<std::string> args,
                          const std::string& stdin_path = "/dev/null") const {
@@ -107,7 +90,9 @@ ovz-oci = ["{1}"]
   fs::path dir;
   std::optional<std::string> old_tmpdir;
   bool had_oci_root = false;
-  std::vector<fs::path> had_conmon_cgroups;
+  // Where Podman's cgroupfs manager puts conmon, and the containers' cgroupsPath: gone
+  // once the containers are (members go after the destructor's body).
+  ovz::test::runtime_cgroups libpod_parent{"libpod_parent"};
 };
 
 // A one-layer image of the host's static busybox, as `podman import` makes it.
@@ -180,6 +165,11 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   auto pid = p.run({"inspect", "--format", "{{.State.Pid}}", "ovz-bg"});
   CHECK(pid.exit_code == 0);
   CHECK(std::stoi(pid.out) > 0);
+  // In the cgroup Podman's cgroupfs manager names: cgroupsPath /libpod_parent/libpod-<ID>.
+  auto id = p.run({"inspect", "--format", "{{.Id}}", "ovz-bg"});
+  REQUIRE(id.out.size() > 1);
+  CHECK_THAT(ovz::test::read_text("/proc/" + std::to_string(std::stoi(pid.out)) + "/cgroup"),
+             Contains(":/libpod_parent/libpod-" + id.out));
   auto top = p.run({"top", "ovz-bg"});
   INFO(describe(top));
   CHECK_THAT(top.out, Contains("sleep 100"));

@@ -117,5 +117,35 @@ int main(void) {
   check(ovz_oci_open(&c, root, "c-1") == OVZ_ENOTFOUND && !c, "deleted: OVZ_ENOTFOUND");
   check(ovz_oci_list(root, &json) == 0 && json && strcmp(json, "") == 0, "... and lists none");
   ovz_string_free(json);
+
+  /* linux.cgroupsPath: the container's cgroup is where the bundle names it. */
+  {
+    char cg[64], cmd[1024], line[256], want[80];
+    const char *at;
+    FILE *f;
+    int found = 0;
+    snprintf(cg, sizeof cg, "/ovz-c-cgpath-%d/c", (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's|\"linux\": {|\"linux\": {\"cgroupsPath\": \"%s\", |' %s/config.json", cg,
+             bundle);
+    check(system(cmd) == 0, "a bundle with a cgroupsPath");
+    check(ovz_oci_create(&c, root, "c-2", bundle, NULL) == 0 && ovz_oci_start(c) == 0 &&
+              ovz_oci_state(c, &json) == 0 && (at = strstr(json, "\"pid\": ")) != NULL,
+          "... runs");
+    snprintf(cmd, sizeof cmd, "/proc/%d/cgroup", atoi(at + 7));
+    ovz_string_free(json);
+    snprintf(want, sizeof want, ":%s\n", cg);
+    if ((f = fopen(cmd, "r"))) {
+      while (fgets(line, sizeof line, f)) found |= strstr(line, want) != NULL;
+      fclose(f);
+    }
+    check(found, "... in that cgroup");
+    check(ovz_oci_kill(c, SIGKILL, 1) == 0 && ovz_oci_delete(c, 1) == 0, "... and is deleted");
+    ovz_oci_free(c);
+    snprintf(cmd, sizeof cmd,
+             "for d in /sys/fs/cgroup/ovz-c-cgpath-%d /sys/fs/cgroup/*/ovz-c-cgpath-%d; do "
+             "[ ! -d $d ] || rmdir $d; done", (int)getpid(), (int)getpid());
+    check(system(cmd) == 0, "... leaving the parent named, removed here");
+  }
   return finish(root);
 }

@@ -92,3 +92,41 @@ def test_oci_create_refuses_and_leaves_nothing(tmp_path):
     assert "no-bundle/config.json" in str(missing.value)
     # Refused before anything was made: no record, no CTID.conf.
     assert not list(root.glob("oci/*")) and not list(root.glob("conf/*"))
+
+
+def cgroup_places(top):
+    """`top` below the root of each cgroup hierarchy that has it (v2's one, v1's each)."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return [p for p in ["/sys/fs/cgroup/" + top] if os.path.isdir(p)]
+    return [p for p in (os.path.join("/sys/fs/cgroup", h, top) for h in os.listdir("/sys/fs/cgroup"))
+            if os.path.isdir(p) and not os.path.islink(os.path.dirname(p))]
+
+
+@needs_root
+def test_an_oci_containers_cgroups_path(tmp_path):
+    top = "ovz-pytest-cgpath-{}".format(os.getpid())
+    bundle = make_bundle(tmp_path / "bundle", "exec sleep 30")
+    config = json.loads((bundle / "config.json").read_text())
+    config["linux"]["cgroupsPath"] = "/{}/c1".format(top)
+    (bundle / "config.json").write_text(json.dumps(config))
+    root = tmp_path / "oci"
+    try:
+        c = ovz.OciContainer.create("py-cg", bundle, root)
+        c.start()
+        with open("/proc/{}/cgroup".format(c.state()["pid"])) as f:
+            assert ":/{}/c1\n".format(top) in f.read()
+        with pytest.raises(ovz.Exists):
+            ovz.OciContainer.create("py-cg2", bundle, root)
+        config["linux"]["cgroupsPath"] = "/{}/../..".format(top)
+        (bundle / "config.json").write_text(json.dumps(config))
+        with pytest.raises(ovz.BadConfig):
+            ovz.OciContainer.create("py-cg3", bundle, root)
+        c.kill(signal.SIGKILL, all=True)
+        c.delete(force=True)
+        places = cgroup_places(top)
+        assert places and not [p for p in places if os.path.exists(p + "/c1")]
+    finally:
+        for p in cgroup_places(top):
+            for d in (p + "/c1", p):
+                if os.path.isdir(d):
+                    os.rmdir(d)
