@@ -107,12 +107,12 @@ result<oci_record> launch(const std::filesystem::path& root, const std::string& 
     // A crashed runtime's leftovers of this CTID (an empty cgroup, a process) go first; a
     // cgroup the bundle named may be anyone's: taken only when empty, as runc takes it.
     if (op.layout.cgroup_parent.empty()) {
-      auto pids = op.cg().procs(op.layout.cgroup);
-      if (pids && !pids->empty())
+      BOOST_OUTCOME_TRY(pids, op.cg().procs(op.layout.cgroup));
+      if (!pids.empty())
         return detail::fail(errc::already_exists,
                             "the cgroup /{} of cgroupsPath has processes already ({} of them, "
                             "PID {} first): it is another container's or the host's",
-                            op.layout.cgroup, pids->size(), pids->front());
+                            op.layout.cgroup, pids.size(), pids.front());
     } else if (op.cg().exists(op.layout.cgroup)) {
       BOOST_OUTCOME_TRY(detail::clean_up(op.host(), op.layout));
     }
