@@ -172,8 +172,11 @@ struct spawn_spec {
   std::vector<std::string> env;
   std::string cwd = "/";
   ns_set namespaces;             ///< new namespaces; cgroup namespace is entered after `prepare`
-  /// Existing namespaces the process is made in (not of a type in `namespaces`; not user or
-  /// mount): its first child enters them before it forks the process.
+  /// Existing namespaces the process is made in (not of a type in `namespaces`; not mount).
+  /// A child of the first enters them, the user namespace last, and forks the process, whose
+  /// new namespaces that user namespace then owns; the first child stays where it was. A
+  /// process joining a user namespace becomes its root; `uid_map` and `gid_map` then give that
+  /// namespace's maps (not written: the host makes the process's device nodes by them).
   std::vector<ns_join> join;
   std::string hostname;          ///< set in the new UTS namespace when not empty
   std::vector<id_map> uid_map;   ///< with a user namespace

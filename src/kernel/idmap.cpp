@@ -16,6 +16,10 @@
 
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+
+#include <sstream>
 
 
 namespace ovz::detail {
@@ -158,34 +162,88 @@ bool maps_to(const std::vector<id_map>& maps, std::uint32_t outside) {
   return false;
 }
 
-OVZ_CHILD_CODE result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
-                                                  const std::vector<id_map>& gid_map) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
-  unique_fd hold_r(fds[0]), hold_w(fds[1]);
-  pid_t pid = clone3_fork(CLONE_NEWUSER, nullptr);
-  if (pid == 0) {
-    // Raw system calls only: wait until the parent has what it needs (end-of-file on the
-    // pipe), then go.
-    raw::close(hold_w.get());
-    char c;
-    while (raw::read(hold_r.get(), &c, 1) != 0 && errno == EINTR) {
-    }
-    raw::exit_group(0);
+namespace {
+
+// A child that only exists, in a new user namespace (`join` < 0) or in the one `join` is a
+// file of, until end-of-file on `hold_r`; it writes a byte on `ready_w` once there. Returns in
+// the parent only.
+OVZ_CHILD_CODE pid_t fork_held(int join, int hold_r, int hold_w, int ready_w) noexcept {
+  pid_t pid = clone3_fork(join < 0 ? CLONE_NEWUSER : 0, nullptr);
+  if (pid != 0) return pid;
+  raw::close(hold_w);
+  if (join >= 0 && raw::setns(join, CLONE_NEWUSER) != 0) raw::exit_group(errno);
+  (void)raw::write(ready_w, "r", 1);
+  char c;
+  while (raw::read(hold_r, &c, 1) != 0 && errno == EINTR) {
   }
-  if (pid < 0) return sys_fail(errno, "clone a process in a new user namespace");
-  auto outcome = [&]() -> result<unique_fd> {
+  raw::exit_group(0);
+}
+
+// `look` at a child of ours while it is in a user namespace: a new one, or `join`.
+template <class Look>
+auto with_child_in_userns(int join, const std::string& what, Look look)
+    -> decltype(look(pid_t{})) {
+  unique_fd hold_r, hold_w, ready_r, ready_w;
+  for (auto [r, w] : {std::pair{&hold_r, &hold_w}, {&ready_r, &ready_w}}) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_fail(errno, "pipe2");
+    r->reset(fds[0]);
+    w->reset(fds[1]);
+  }
+  const pid_t pid = fork_held(join, hold_r.get(), hold_w.get(), ready_w.get());
+  if (pid < 0) return sys_fail(errno, "clone a process for {}", what);
+  ready_w.reset();
+  char c;
+  ssize_t n;
+  while ((n = ::read(ready_r.get(), &c, 1)) < 0 && errno == EINTR) {
+  }
+  auto outcome = [&]() -> decltype(look(pid_t{})) {
+    if (n == 1) return look(pid);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return sys_fail(WIFEXITED(status) ? WEXITSTATUS(status) : EIO, "{}: setns", what);
+  }();
+  hold_w.reset();
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return outcome;
+}
+
+result<std::vector<id_map>> read_maps(const std::string& path) {
+  BOOST_OUTCOME_TRY(text, read_file(path));
+  std::vector<id_map> maps;
+  std::istringstream lines(text);
+  id_map m;
+  while (lines >> m.inside >> m.outside >> m.count) maps.push_back(m);
+  return maps;
+}
+
+}  // namespace
+
+result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
+                                   const std::vector<id_map>& gid_map) {
+  return with_child_in_userns(-1, "a new user namespace", [&](pid_t pid) -> result<unique_fd> {
     BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/uid_map", pid), map_lines(uid_map)));
     BOOST_OUTCOME_TRY(write_file(fmt::format("/proc/{}/gid_map", pid), map_lines(gid_map)));
     auto path = fmt::format("/proc/{}/ns/user", pid);
     unique_fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns) return sys_fail(errno, "open {}", path);
     return ns;
-  }();
-  hold_w.reset();
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  return outcome;
+  });
+}
+
+result<userns_maps> maps_of_userns(int userns) {
+  const int type = ::ioctl(userns, NS_GET_NSTYPE);
+  if (type < 0) return sys_fail(errno, "ioctl NS_GET_NSTYPE");
+  if (type != CLONE_NEWUSER) return fail(errc::invalid_argument, "not a user namespace");
+  // Opened by us, the maps read relative to our (the host's) user namespace.
+  return with_child_in_userns(userns, "entering the user namespace",
+                              [](pid_t pid) -> result<userns_maps> {
+    BOOST_OUTCOME_TRY(uids, read_maps(fmt::format("/proc/{}/uid_map", pid)));
+    BOOST_OUTCOME_TRY(gids, read_maps(fmt::format("/proc/{}/gid_map", pid)));
+    return userns_maps{std::move(uids), std::move(gids)};
+  });
 }
 
 result<unique_fd> cloned_tree(const std::filesystem::path& dir) {

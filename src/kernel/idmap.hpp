@@ -24,6 +24,15 @@ bool maps_to(const std::vector<id_map>& maps, std::uint32_t outside);
 result<unique_fd> userns_with_maps(const std::vector<id_map>& uid_map,
                                    const std::vector<id_map>& gid_map);
 
+struct userns_maps {
+  std::vector<id_map> uid_map, gid_map;
+};
+
+/// The maps of the user namespace `userns` (an open namespace file) as the host sees them,
+/// read through a short-lived child that enters it. errc::invalid_argument where the file is
+/// no user namespace.
+result<userns_maps> maps_of_userns(int userns);
+
 /// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE).
 result<unique_fd> cloned_tree(const std::filesystem::path& dir);
 

@@ -34,6 +34,7 @@ inline ssize_t write(int fd, const void* buf, std::size_t n) noexcept {
   return ::syscall(SYS_write, fd, buf, n);
 }
 inline int close(int fd) noexcept { return as_int(::syscall(SYS_close, fd)); }
+inline int pipe2(int fds[2], int flags) noexcept { return as_int(::syscall(SYS_pipe2, fds, flags)); }
 inline int close_range(unsigned first, unsigned last, unsigned flags) noexcept {
   return as_int(::syscall(SYS_close_range, first, last, flags));
 }

@@ -133,10 +133,14 @@ void freeze(plan& p, const spawn_spec& spec) {
   p.no_new_privs = spec.no_new_privs;
   p.start_gate = spec.start_gate;
   p.pause_before_pivot = static_cast<bool>(spec.before_pivot);
-  for (const auto& j : spec.join) {
-    p.join_fds.push_back(j.fd);
-    p.join_flags.push_back(clone_flag(j.type));
-  }
+  // A user namespace last: entered first, it would leave no privilege over the namespaces
+  // the host's user namespace owns (a pod's network kept on the host's side).
+  for (bool user : {false, true})
+    for (const auto& j : spec.join)
+      if ((j.type == ns_type::user) == user) {
+        p.join_fds.push_back(j.fd);
+        p.join_flags.push_back(clone_flag(j.type));
+      }
   if (spec.user) {
     p.set_user = true;
     p.uid = spec.user->uid;
@@ -373,7 +377,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   if (spec.argv.empty() || spec.argv[0].empty())
     return detail::fail(errc::invalid_argument, "spawn: empty command");
   for (const auto& j : spec.join)
-    if (j.fd < 0 || spec.namespaces.has(j.type) || j.type == ns_type::user || j.type == ns_type::mnt)
+    if (j.fd < 0 || spec.namespaces.has(j.type) || j.type == ns_type::mnt)
       return detail::fail(errc::invalid_argument, "spawn: cannot join the {} namespace given",
                           ns_name(j.type));
   const bool in_target = target_pidfd >= 0;
@@ -384,7 +388,9 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   plan p;
   freeze(p, spec);
   // A process that enters a user namespace keeps its host ids, which mean nobody there.
-  p.userns = spec.namespaces.has(ns_type::user) || (setns_flags & CLONE_NEWUSER);
+  const bool joins_user = std::any_of(spec.join.begin(), spec.join.end(),
+                                      [](const ns_join& j) { return j.type == ns_type::user; });
+  p.userns = spec.namespaces.has(ns_type::user) || joins_user || (setns_flags & CLONE_NEWUSER);
   p.cgroup_ns = spec.namespaces.has(ns_type::cgroup);
   p.new_mnt = spec.namespaces.has(ns_type::mnt);
   p.clone_flags =
@@ -408,7 +414,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   }
   p.cgroup_fd = spec.cgroup_fd;
   std::vector<unique_fd> nodes;
-  if (spec.namespaces.has(ns_type::user)) {
+  if (spec.namespaces.has(ns_type::user) || joins_user) {
     BOOST_OUTCOME_TRY(made, make_device_nodes(spec, p));
     nodes = std::move(made);
   }

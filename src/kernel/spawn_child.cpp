@@ -505,6 +505,43 @@ OVZ_CHILD_CODE void close_others(const plan& p) noexcept { close_except(p.keep.d
   child_fail(p, step_exec);
 }
 
+// The final child, made in the namespaces to join by a child of ours that enters them and
+// makes it our child (CLONE_PARENT): its new namespaces are owned by a joined user namespace,
+// as its root needs them to be, while we, the monitor with the host's rights, stay out of it
+// (its root could otherwise trace us). Returns in us only.
+namespace {
+OVZ_CHILD_CODE pid_t fork_joined(plan& p) noexcept {
+  int told[2];
+  if (raw::pipe2(told, O_CLOEXEC) != 0) return -1;
+  const pid_t joiner = detail::clone3_fork(0, nullptr);
+  if (joiner == 0) {
+    raw::close(told[0]);
+    for (std::size_t i = 0; i < p.join_fds.size(); ++i) {
+      if (raw::setns(p.join_fds[i], p.join_flags[i]) != 0) child_fail(p, step_join);
+      raw::close(p.join_fds[i]);
+    }
+    pid_t pid = fork_final(p, p.clone_flags | CLONE_PARENT, nullptr);
+    if (pid == 0) {
+      raw::close(told[1]);
+      final_child(p);
+    }
+    if (pid < 0) child_fail(p, step_fork);
+    (void)raw::write(told[1], &pid, sizeof pid);
+    raw::exit_group(0);
+  }
+  raw::close(told[1]);
+  pid_t pid = -1;
+  const bool got = joiner > 0 && raw::read(told[0], &pid, sizeof pid) == sizeof pid;
+  const int err = errno;
+  raw::close(told[0]);
+  if (joiner < 0) return -1;
+  (void)raw::waitpid(joiner, nullptr);
+  if (!got) raw::exit_group(127);  // the joiner has reported why
+  errno = err;
+  return pid;
+}
+}  // namespace
+
 // A detached monitor outlives the caller, who must not have to reap it: its parent (the
 // first child) exits at once, and the host's init (or nearest subreaper) adopts it.
 OVZ_CHILD_CODE void leave_caller(const plan& p) noexcept {
@@ -526,11 +563,7 @@ OVZ_CHILD_CODE void leave_caller(const plan& p) noexcept {
       child_fail(p, step_setns);
     if (p.target_root >= 0) raw::close(p.target_root);
   }
-  for (std::size_t i = 0; i < p.join_fds.size(); ++i) {
-    if (raw::setns(p.join_fds[i], p.join_flags[i]) != 0) child_fail(p, step_join);
-    raw::close(p.join_fds[i]);
-  }
-  pid_t pid = fork_final(p, p.clone_flags, nullptr);
+  pid_t pid = p.join_fds.empty() ? fork_final(p, p.clone_flags, nullptr) : fork_joined(p);
   if (pid == 0) final_child(p);
   if (pid < 0) child_fail(p, step_fork);
   child_send(p.report_w, report{report_pid, 0, 0, pid, static_cast<std::int32_t>(raw::getpid())});

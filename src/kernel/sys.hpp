@@ -29,7 +29,9 @@ inline pid_t clone3_fork(unsigned long long flags, int* pidfd, int cgroup_fd = -
   struct clone_args args {};
   args.flags = flags;
   args.pidfd = reinterpret_cast<unsigned long long>(pidfd);
-  args.exit_signal = SIGCHLD;
+  // A child made our sibling (CLONE_PARENT) signals our parent as we do; clone3 takes no
+  // signal of its own for it.
+  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   args.cgroup = static_cast<unsigned long long>(cgroup_fd);
   // Nothing here may call into ThreadSanitizer's runtime, not even __tsan_ignore_thread_begin
   // (it takes the stack depot's lock): callers are OVZ_CHILD_CODE.

@@ -1,6 +1,7 @@
 #include "oci/oci_plan.hpp"
 
 #include "fail.hpp"
+#include "kernel/idmap.hpp"
 #include "kernel/ns_sysctl.hpp"
 #include "oci/bundle_storage.hpp"
 #include "oci/oci_process.hpp"
@@ -9,6 +10,7 @@
 #include "ve/devices.hpp"
 #include "ve/limits.hpp"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -300,6 +302,32 @@ result<std::vector<device_rule>> device_rules(const oci_bundle& b) {
   return rules;
 }
 
+// A joined user namespace has its maps: the bundle may repeat them, not change them (as runc
+// has it).
+result<userns_plan> user_plan(const oci_bundle& b, const oci_namespace& user) {
+  if (user.path.empty()) {
+    if (b.uid_mappings.empty() || b.gid_mappings.empty())
+      return fail(errc::bad_config,
+                  "linux.namespaces: a user namespace needs linux.uidMappings and gidMappings");
+    return userns_plan{b.uid_mappings, b.gid_mappings, {}};
+  }
+  unique_fd ns(::open(user.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) return sys_fail(errno, "linux.namespaces: open the user namespace {}", user.path.string());
+  auto maps = maps_of_userns(ns.get());
+  if (!maps)
+    return with_context(maps.error(), fmt::format("linux.namespaces: the user namespace {}",
+                                                  user.path.string()));
+  if (maps->uid_map.empty() || maps->gid_map.empty())
+    return fail(errc::bad_config, "linux.namespaces: the user namespace {} has no id maps yet",
+                user.path.string());
+  if ((!b.uid_mappings.empty() && b.uid_mappings != maps->uid_map) ||
+      (!b.gid_mappings.empty() && b.gid_mappings != maps->gid_map))
+    return fail(errc::bad_config,
+                "linux.uidMappings and gidMappings differ from the maps of the user namespace "
+                "{} the container joins", user.path.string());
+  return userns_plan{std::move(maps->uid_map), std::move(maps->gid_map), {}};
+}
+
 }  // namespace
 
 result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::filesystem::path& root,
@@ -330,7 +358,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   if (!b.process)
     return fail(errc::bad_config, "config.json has no process: the container would run nothing");
   for (const auto& n : b.namespaces)
-    if (!n.path.empty() && (n.type == ns_type::user || n.type == ns_type::mnt))
+    if (!n.path.empty() && n.type == ns_type::mnt)
       return fail(errc::unsupported, "joining the {} namespace {} is not supported",
                   ns_name(n.type), n.path.string());
   for (const auto& [key, value] : b.sysctl) {
@@ -345,9 +373,6 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
       return fail(errc::bad_config, "linux.sysctl: {} needs the container's own {} namespace",
                   key, ns_name(*ns));
   }
-  if (b.find(ns_type::user) && (b.uid_mappings.empty() || b.gid_mappings.empty()))
-    return fail(errc::bad_config,
-                "linux.namespaces: a user namespace needs linux.uidMappings and gidMappings");
   if (!b.find(ns_type::mnt))
     return fail(errc::bad_config, "linux.namespaces: a container needs a mount namespace");
 
@@ -364,7 +389,10 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   // the cgroup view mounted in it is a VE's, whose writable name=systemd and unified
   // hierarchies would otherwise be the host's own roots.
   if (!b.find(ns_type::cgroup)) p.namespaces.add(ns_type::cgroup);
-  if (b.find(ns_type::user)) p.userns = userns_plan{b.uid_mappings, b.gid_mappings, {}};
+  if (const oci_namespace* user = b.find(ns_type::user)) {
+    BOOST_OUTCOME_TRY(plan, user_plan(b, *user));
+    p.userns = std::move(plan);
+  }
   p.sysctl = b.sysctl;
   p.storage = bundle_storage(b.root, l.mount_point);
   // Attached over the bundle's root in the container's mount namespace, as runc binds it: a

@@ -290,3 +290,42 @@ TEST_CASE("a process is made in the namespaces it joins, new ones beside them", 
   MUST(target.signal(SIGKILL));
   CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
 }
+
+TEST_CASE("a process joining a user namespace is its root, and owns its new namespaces through it",
+          "[ns][userns]") {
+  test::require_root();
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "30"};
+  holder.namespaces.add(ns_type::user);
+  holder.uid_map = holder.gid_map = {{0, 320000, 65536}};
+  holder.detach = true;
+  auto target = MUST(spawn(holder));
+  auto user = MUST(ns_handle::open(target.pid(), ns_type::user));
+  // A network namespace of the host's user namespace, which the joined one's root may not enter.
+  spawn_spec net_holder = holder;
+  net_holder.namespaces = ns_set{}.add(ns_type::net);
+  net_holder.uid_map = net_holder.gid_map = {};
+  auto net_target = MUST(spawn(net_holder));
+  auto net = MUST(ns_handle::open(net_target.pid(), ns_type::net));
+
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c",
+               "id -u; readlink /proc/self/ns/user /proc/self/ns/net; hostname; "
+               "readlink /proc/$PPID/ns/user 2>/dev/null || echo parent out of reach"};
+  spec.namespaces.add(ns_type::uts);
+  spec.hostname = "joiner";
+  // Given user first: the network namespace is joined before it all the same.
+  spec.join = {{ns_type::user, user.fd()}, {ns_type::net, net.fd()}};
+  spec.uid_map = spec.gid_map = holder.uid_map;
+  spec.helper = first_child_way();
+  auto [code, out] = run_captured(spec);
+  CHECK(code == 0);
+  // Root of the namespace it joined, in a UTS namespace of its own that it could name; the
+  // process that forked it stayed in the host's namespace, where its root cannot reach.
+  CHECK(out == fmt::format("0\nuser:[{}]\nnet:[{}]\njoiner\nparent out of reach\n",
+                           MUST(user.inode()), MUST(net.inode())));
+  for (auto* held : {&target, &net_target}) {
+    MUST(held->signal(SIGKILL));
+    CHECK(MUST(held->wait_exit(std::chrono::seconds(5))));
+  }
+}

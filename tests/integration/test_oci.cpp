@@ -503,6 +503,94 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   CHECK(test::leftovers(root).empty());
 }
 
+TEST_CASE("an OCI container joins a user namespace made before it, as a pod's containers do",
+          "[oci][userns]") {
+  test::require_root();
+  test::temp_root root;
+  test::temp_dir bundles;
+  fs::permissions(bundles.path, fs::perms(0755));
+  // The pod's user and network namespaces, held by a process as Podman's infra container
+  // holds them; the network namespace is owned by the user namespace.
+  spawn_spec holder;
+  holder.argv = {"/bin/sleep", "60"};
+  holder.namespaces.add(ns_type::user);
+  holder.namespaces.add(ns_type::net);
+  holder.uid_map = holder.gid_map = {{0, 310000, 65536}};
+  holder.detach = true;
+  auto pod = MUST(spawn(holder));
+  const auto userns = fmt::format("/proc/{}/ns/user", pod.pid());
+  const auto netns = fmt::format("/proc/{}/ns/net", pod.pid());
+  const std::string foo = R"(, "devices": [{"path": "/dev/foo", "type": "c", "major": 1, "minor": 3,
+    "fileMode": 438, "uid": 10, "gid": 11}])";
+  auto joining = [&](const std::string& name, const std::string& script, const std::string& user_path,
+                     const std::string& linux_extra) {
+    bundle b(bundles.path / name);
+    b.configure(script, "", linux_extra);
+    rewrite(b, R"({"type": "network"})",
+            fmt::format(R"({{"type": "network", "path": "{}"}})", netns));
+    rewrite(b, R"({"type": "mount"})",
+            fmt::format(R"({{"type": "mount"}}, {{"type": "user", "path": "{}"}})", user_path));
+    return b;
+  };
+  auto b = joining("joins",
+                   "echo uid $(id -u); cat /proc/self/uid_map; set -- $(ls -ln /dev/foo); "
+                   "echo foo $3 $4; echo x > /dev/foo && echo foo opens; "
+                   "echo user $(readlink /proc/self/ns/user) net $(readlink /proc/self/ns/net); "
+                   "echo hostname $(hostname); read line",
+                   userns, foo);
+  pipe_pair in, out;
+  oci_io opts;
+  opts.stdin_fd = in.r.get();
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), "joins-1", b.dir, opts));
+  const auto init = MUST(c.state()).pid;
+  CHECK_THAT(test::read_text(fmt::format("/proc/{}/status", init)),
+             Contains("Uid:\t310000\t310000\t310000\t310000\n"));
+  // Another process started in it is root of the same namespace.
+  oci_process p;
+  p.args = {"/bin/sh", "-c", "id -u; readlink /proc/self/ns/user"};
+  p.env = {"PATH=/bin"};
+  pipe_pair exec_out;
+  oci_io exec_io;
+  exec_io.stdout_fd = exec_out.w.get();
+  CHECK(MUST(MUST(c.exec(p, exec_io, false)).wait()) == 0);
+  exec_io.stdout_fd = -1;
+  exec_out.w.reset();
+  CHECK(exec_out.drain() == fmt::format("0\n{}\n", fs::read_symlink(userns).string()));
+  MUST(c.start());
+  in.w.reset();
+  const std::string said = out.drain();
+  INFO(said);
+  CHECK_THAT(said, Contains("uid 0\n"));
+  CHECK_THAT(said, Catch::Matches("[\\s\\S]*\\s+0\\s+310000\\s+65536\\n[\\s\\S]*"));
+  // Its device node is made by the host, which the joined namespace's root may not do.
+  CHECK_THAT(said, Contains("foo 10 11\nfoo opens\n"));
+  CHECK_THAT(said, Contains(fmt::format("user {} net {}\n", fs::read_symlink(userns).string(),
+                                        fs::read_symlink(netns).string())));
+  // Its own namespaces are owned by the joined user namespace, whose root named its UTS
+  // namespace (and mounted its /proc).
+  CHECK_THAT(said, Contains("hostname oci-test\n"));
+  REQUIRE(wait_stopped(c));
+  MUST(c.destroy());
+
+  // Refused, leaving nothing: maps config.json gives that are not the namespace's, and a file
+  // that is no user namespace.
+  auto other_maps = joining("other-maps", "true", userns,
+                            R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}])");
+  auto differ = oci_container::create(root.path(), "joins-2", other_maps.dir);
+  REQUIRE_FALSE(differ);
+  CHECK(differ.error().code() == errc::bad_config);
+  CHECK_THAT(differ.error().message(), Contains("differ from the maps of the user namespace " + userns));
+  auto not_user = joining("not-user", "true", netns, "");
+  auto refused = oci_container::create(root.path(), "joins-3", not_user.dir);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == errc::invalid_argument);
+  CHECK_THAT(refused.error().message(), Contains(netns) && Contains("not a user namespace"));
+  CHECK(test::leftovers(root).empty());
+  MUST(pod.signal(SIGKILL));
+}
+
 TEST_CASE("bind mounts are recursive only with rbind, and keep their flags when writable",
           "[oci]") {
   test::require_root();

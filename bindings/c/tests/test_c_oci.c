@@ -1,7 +1,7 @@
 /* OCI containers through the C ABI: create from a bundle of the host's static busybox, state
  * as JSON, start, exec waited for and detached, pids, pause and resume, update, kill, delete,
- * and the refusals. Prints one TAP line per check; exits 1 on any failure, 77 (ctest: skipped)
- * when not root. The runtime's state root is the test's own. */
+ * a cgroupsPath, a joined user namespace, and the refusals. Prints one TAP line per check;
+ * exits 1 on any failure, 77 (ctest: skipped) when not root. The runtime's state root is the test's own. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, symlink */
 
 #include <ovz.h>
@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The bundle `dir`: rootfs/ with busybox, and config.json running `script` with sh. */
@@ -146,6 +148,56 @@ int main(void) {
              "for d in /sys/fs/cgroup/ovz-c-cgpath-%d /sys/fs/cgroup/*/ovz-c-cgpath-%d; do "
              "[ ! -d $d ] || rmdir $d; done", (int)getpid(), (int)getpid());
     check(system(cmd) == 0, "... leaving the parent named, removed here");
+  }
+  /* A user namespace made before it, joined as a pod's containers join theirs. */
+  {
+    char dir[] = "/tmp/ovz-c-userns-XXXXXX", userns[64], ours[64], theirs[64], cmd[1024];
+    char line[256], *text = NULL;
+    const char *at;
+    ssize_t n;
+    FILE *f;
+    int found = 0;
+    const pid_t holder = fork();
+    if (holder == 0) {
+      execlp("unshare", "unshare", "--user", "sleep", "60", (char *)NULL);
+      _exit(127);
+    }
+    snprintf(userns, sizeof userns, "/proc/%d/ns/user", (int)holder);
+    memset(ours, 0, sizeof ours);
+    n = readlink("/proc/self/ns/user", ours, sizeof ours - 1);
+    do {
+      const struct timespec tick = {0, 10000000};
+      nanosleep(&tick, NULL);
+      memset(theirs, 0, sizeof theirs);
+    } while (n > 0 && readlink(userns, theirs, sizeof theirs - 1) > 0 && strcmp(ours, theirs) == 0);
+    snprintf(cmd, sizeof cmd,
+             "echo '0 340000 65536' > /proc/%d/uid_map && echo '0 340000 65536' > /proc/%d/gid_map",
+             (int)holder, (int)holder);
+    check(system(cmd) == 0, "a user namespace held by a process, with its maps");
+    /* Its root, host uid 340000, walks to the bundle's root. */
+    check(mkdtemp(dir) && chmod(dir, 0755) == 0, "a bundle directory others may enter");
+    snprintf(bundle, sizeof bundle, "%s/bundle", dir);
+    check(make_bundle(bundle, "exec sleep 30"), "... with a bundle");
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's|{\"type\": \"uts\"}|{\"type\": \"uts\"}, {\"type\": \"user\", "
+             "\"path\": \"%s\"}|' %s/config.json", userns, bundle);
+    check(system(cmd) == 0, "... joining that user namespace");
+    check(ovz_oci_create(&c, root, "c-3", bundle, NULL) == 0 && ovz_oci_state(c, &text) == 0 &&
+              (at = strstr(text, "\"pid\": ")) != NULL,
+          "ovz_oci_create makes a container in a user namespace it joins");
+    snprintf(cmd, sizeof cmd, "/proc/%d/status", at ? atoi(at + 7) : 0);
+    ovz_string_free(text);
+    if ((f = fopen(cmd, "r"))) {
+      while (fgets(line, sizeof line, f)) found |= strcmp(line, "Uid:\t340000\t340000\t340000\t340000\n") == 0;
+      fclose(f);
+    }
+    check(found, "... whose root it is: host uid 340000");
+    check(ovz_oci_kill(c, SIGKILL, 1) == 0 && ovz_oci_delete(c, 1) == 0, "... and is deleted");
+    ovz_oci_free(c);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    check(system(cmd) == 0, "... its bundle removed");
   }
   return finish(root);
 }

@@ -6,6 +6,10 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +134,47 @@ def test_an_oci_containers_cgroups_path(tmp_path):
             for d in (p + "/c1", p):
                 if os.path.isdir(d):
                     os.rmdir(d)
+
+
+@needs_root
+def test_an_oci_container_joins_a_user_namespace(tmp_path):
+    """A pod's containers share one user namespace: a container joining it is its root."""
+    holder = subprocess.Popen(["unshare", "--user", "sleep", "60"])
+    bundles = Path(tempfile.mkdtemp(prefix="ovz-pytest-userns-"))
+    root = tmp_path / "oci"
+    try:
+        userns = "/proc/{}/ns/user".format(holder.pid)
+        while os.readlink(userns) == os.readlink("/proc/self/ns/user"):
+            time.sleep(0.01)
+        for name in ("uid_map", "gid_map"):
+            with open("/proc/{}/{}".format(holder.pid, name), "w") as f:
+                f.write("0 330000 65536\n")
+        # Its root, host uid 330000, walks to the bundle's root.
+        os.chmod(bundles, 0o755)
+        bundle = make_bundle(bundles / "bundle", "exec sleep 30")
+        config = json.loads((bundle / "config.json").read_text())
+        config["linux"]["namespaces"].append({"type": "user", "path": userns})
+        (bundle / "config.json").write_text(json.dumps(config))
+        c = ovz.OciContainer.create("py-userns", bundle, root)
+        with open("/proc/{}/status".format(c.state()["pid"])) as f:
+            assert "Uid:\t330000\t330000\t330000\t330000\n" in f.read()
+        c.start()
+        r, w = os.pipe()
+        script = "read a b c < /proc/self/uid_map; echo $a $b $c >&3"
+        assert c.exec(json.dumps({"args": ["/bin/sh", "-c", script], "cwd": "/"}),
+                      detach=False, pass_fds=[w]) == 0
+        os.close(w)
+        assert os.read(r, 100) == b"0 330000 65536\n"
+        os.close(r)
+        c.kill(signal.SIGKILL, all=True)
+        c.delete(force=True)
+        # Maps in config.json that are not the namespace's are refused.
+        config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 300000, "size": 1}]
+        (bundle / "config.json").write_text(json.dumps(config))
+        with pytest.raises(ovz.BadConfig):
+            ovz.OciContainer.create("py-userns2", bundle, root)
+        assert ovz.OciContainer.list(root) == []
+    finally:
+        holder.kill()
+        holder.wait()
+        shutil.rmtree(bundles)
