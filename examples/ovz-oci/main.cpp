@@ -332,11 +332,12 @@ int features() {
       "  \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", "
       "\"exec\", \"sync\", \"async\", \"dirsync\", \"atime\", \"noatime\", \"diratime\", "
       "\"nodiratime\", \"relatime\", \"norelatime\", \"strictatime\", \"nostrictatime\", "
-      "\"bind\", \"rbind\"],\n"
+      "\"bind\", \"rbind\", \"idmap\", \"ridmap\"],\n"
       "  \"linux\": {\n    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
       "\"user\", \"uts\"],\n    \"capabilities\": %s,\n"
       "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
       "    \"seccomp\": {\"enabled\": true, \"actions\": %s, \"operators\": %s},\n"
+      "    \"mountExtensions\": {\"idmap\": {\"enabled\": true}},\n"
       "    \"apparmor\": {\"enabled\": false},\n"
       "    \"selinux\": {\"enabled\": false}\n  },\n  \"annotations\": {\n    %s\n  }\n}\n",
       caps.c_str(), json_list(ovz::oci_seccomp_actions()).c_str(),

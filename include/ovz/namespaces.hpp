@@ -115,6 +115,13 @@ struct fs_step {
   /// /proc/timer_stats on a kernel that has none.
   bool optional = false;
   int fd = -1;  ///< attach only: the caller keeps it open until spawn returns
+  /// bind only: the bind shows its files' owners shifted by these maps (an idmapped mount,
+  /// Linux 5.12, made by spawn in the caller's mount namespace and attached): a file the
+  /// filesystem says is `inside`'s shows as `outside`'s. Empty: a plain bind.
+  std::vector<id_map> idmap_uids{};
+  std::vector<id_map> idmap_gids{};
+  /// With MS_REC in `flags` and an idmap: the mounts below the bind are shifted too.
+  bool idmap_recursive = false;
   /// The target lies below spec.new_root and is looked up inside it (openat2's
   /// RESOLVE_IN_ROOT): a symbolic link or ".." in a root its owner made (an OCI image) leads
   /// nowhere outside it.

@@ -32,6 +32,9 @@ struct oci_mount {
   std::string type{};         ///< empty for a bind mount
   std::string source{};       ///< relative sources resolve against the bundle
   std::vector<std::string> options{};
+  /// A bind shown through an idmapped mount with these maps (runtime-spec 1.1).
+  std::vector<id_map> uid_mappings{};
+  std::vector<id_map> gid_mappings{};
 };
 
 struct oci_user {

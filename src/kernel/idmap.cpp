@@ -41,6 +41,7 @@ std::string fs_name(const std::filesystem::path& dir) {
     case BTRFS_SUPER_MAGIC: return "btrfs";
     case OVERLAYFS_SUPER_MAGIC: return "overlay";
     case V9FS_MAGIC: return "9p";
+    case RAMFS_MAGIC: return "ramfs";
     case NFS_SUPER_MAGIC: return "nfs";
   }
   return fmt::format("type {:#x}", static_cast<unsigned long>(st.f_type));
@@ -252,33 +253,29 @@ result<unique_fd> cloned_tree(const std::filesystem::path& dir) {
   return tree;
 }
 
-result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns) {
-  auto cloned = cloned_tree(dir);
-  if (!cloned) {
-    if (cloned.error().sys_errno() == ENOSYS)
-      return fail(errc::unsupported,
-                  "this kernel has no open_tree(2) (Linux 5.2), which a VE in a user namespace "
-                  "needs to use its template without a copy: run it without --userns");
-    return cloned.error();
-  }
-  unique_fd tree = std::move(*cloned);
+result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns,
+                                std::string_view needed_for, idmap_depth depth) {
+  const unsigned recursive = depth == idmap_depth::mount ? 0 : AT_RECURSIVE;
+  unique_fd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive));
+  if (!tree && errno == ENOSYS)
+    return fail(errc::unsupported, "this kernel has no open_tree(2) (Linux 5.2), which {}",
+                needed_for);
+  if (!tree) return sys_fail(errno, "open_tree {}", dir.string());
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<std::uint64_t>(userns);
-  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+  const unsigned shifted = depth == idmap_depth::tree ? AT_RECURSIVE : 0;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | shifted, &attr, sizeof attr) != 0) {
     int err = errno;
     if (err == ENOSYS)
       return fail(errc::unsupported,
-                  "this kernel has no idmapped mounts (mount_setattr(2), Linux 5.12), which a "
-                  "VE in a user namespace needs to use its template without a copy: run it "
-                  "without --userns or on a newer kernel");
+                  "this kernel has no idmapped mounts (mount_setattr(2), Linux 5.12), which {}",
+                  needed_for);
     if (err == EINVAL || err == EPERM || err == EOPNOTSUPP)
       return fail(errc::unsupported,
                   "the {} filesystem of {} cannot be idmapped on this kernel (mount_setattr "
-                  "MOUNT_ATTR_IDMAP: {}), which a VE in a user namespace needs to use its "
-                  "template without a copy: keep the state root on ext4, xfs or btrfs (tmpfs "
-                  "from Linux 6.3), or run the VE without --userns",
-                  fs_name(dir), dir.string(), std::strerror(err));
+                  "MOUNT_ATTR_IDMAP: {}; ext4, xfs and btrfs can, tmpfs from Linux 6.3), which {}",
+                  fs_name(dir), dir.string(), std::strerror(err), needed_for);
     return sys_fail(err, "mount_setattr MOUNT_ATTR_IDMAP on {}", dir.string());
   }
   return tree;

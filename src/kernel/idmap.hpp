@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace ovz::detail {
@@ -36,10 +37,25 @@ result<userns_maps> maps_of_userns(int userns);
 /// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE).
 result<unique_fd> cloned_tree(const std::filesystem::path& dir);
 
+/// How much of the tree at a directory idmapped_tree takes, and shifts.
+enum class idmap_depth {
+  mount,     ///< the mount there alone, as a bind takes it
+  tree_top,  ///< the mounts below it too, as an rbind; the top one shifted (OCI's "idmap")
+  tree,      ///< the mounts below it too, all shifted (OCI's "ridmap")
+};
+
 /// A detached copy of the mount at `dir` (open_tree OPEN_TREE_CLONE) through which files
 /// appear owned as `userns` maps them. errc::unsupported, saying what is missing, where the
-/// kernel or the filesystem of `dir` has no idmapped mounts.
-result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns);
+/// kernel or the filesystem of `dir` has no idmapped mounts; `needed_for` ends that message:
+/// what needs the mount, and how to do without it.
+result<unique_fd> idmapped_tree(const std::filesystem::path& dir, int userns,
+                                std::string_view needed_for,
+                                idmap_depth depth = idmap_depth::mount);
+
+/// idmapped_tree's `needed_for` where a VE's template becomes its root.
+inline constexpr std::string_view template_idmap_use =
+    "a VE in a user namespace needs to use its template without a copy (or run it without "
+    "--userns)";
 
 /// A detached mount attached at `at` meanwhile, as the stage of detached_overlay below (or
 /// where its layers are opened from).

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -206,6 +207,36 @@ result<std::vector<unique_fd>> make_device_nodes(const spawn_spec& spec, plan& p
   BOOST_OUTCOME_TRY(made, detail::make_host_nodes(nodes));
   for (std::size_t k = 0; k < steps.size(); ++k) p.steps[steps[k]].fd = made[k].get();
   return std::move(made);
+}
+
+// A bind with an idmap is made here, in the caller's mount namespace, as an idmapped copy of
+// its source, which the child attaches in its place: one user namespace per pair of maps.
+result<std::vector<unique_fd>> make_idmapped_binds(const spawn_spec& spec, plan& p) {
+  std::vector<unique_fd> held;
+  std::vector<std::pair<const fs_step*, int>> made_for;
+  for (std::size_t i = 0; i < spec.fs.size(); ++i) {
+    const fs_step& s = spec.fs[i];
+    if (s.what != fs_step::kind::bind || (s.idmap_uids.empty() && s.idmap_gids.empty())) continue;
+    auto same = std::find_if(made_for.begin(), made_for.end(), [&](const auto& m) {
+      return m.first->idmap_uids == s.idmap_uids && m.first->idmap_gids == s.idmap_gids;
+    });
+    int userns = same == made_for.end() ? -1 : same->second;
+    if (userns < 0) {
+      BOOST_OUTCOME_TRY(ns, detail::userns_with_maps(s.idmap_uids, s.idmap_gids));
+      userns = ns.get();
+      made_for.emplace_back(&s, userns);
+      held.push_back(std::move(ns));
+    }
+    const auto depth = !(s.flags & MS_REC)  ? detail::idmap_depth::mount
+                       : s.idmap_recursive ? detail::idmap_depth::tree
+                                           : detail::idmap_depth::tree_top;
+    const auto needed_for = fmt::format("the idmapped bind of {} on {} needs", s.source, s.target);
+    BOOST_OUTCOME_TRY(tree, detail::idmapped_tree(s.source, userns, needed_for, depth));
+    p.steps[i].what = fs_step::kind::attach;
+    p.steps[i].fd = tree.get();
+    held.push_back(std::move(tree));
+  }
+  return held;
 }
 
 result<void> make_pipe(unique_fd& r, unique_fd& w) {
@@ -413,11 +444,14 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
     p.target_root = target_root.get();
   }
   p.cgroup_fd = spec.cgroup_fd;
-  std::vector<unique_fd> nodes;
+  // What the host makes for the child's steps (nodes, idmapped binds), held until it is done.
+  std::vector<unique_fd> host_made;
   if (spec.namespaces.has(ns_type::user) || joins_user) {
     BOOST_OUTCOME_TRY(made, make_device_nodes(spec, p));
-    nodes = std::move(made);
+    host_made = std::move(made);
   }
+  BOOST_OUTCOME_TRY(binds, make_idmapped_binds(spec, p));
+  std::move(binds.begin(), binds.end(), std::back_inserter(host_made));
 
   unique_fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return detail::sys_fail(errno, "open /dev/null");

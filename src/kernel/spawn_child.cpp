@@ -147,7 +147,9 @@ OVZ_CHILD_CODE bool act(const frozen_step& s, const char* target, int dir, const
     case fs_step::kind::symlink:
       return raw::symlinkat(s.source, dir, name) == 0 || (errno == EEXIST && same_node(s, dir, name));
     case fs_step::kind::attach:
-      return raw::move_mount(s.fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) == 0;
+      // Followed as mount(2) follows a bind's target: /proc/self/fd/N of one opened in the root.
+      return raw::move_mount(s.fd, "", AT_FDCWD, target,
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) == 0;
     case fs_step::kind::mask:
       // A file takes /dev/null; a directory refuses it (ENOTDIR) and takes an empty tmpfs.
       if (raw::mount("/dev/null", target, nullptr, MS_BIND, nullptr) == 0) return true;

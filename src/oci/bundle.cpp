@@ -112,6 +112,18 @@ result<oci_process> read_process(const field& f) {
   return p;
 }
 
+result<std::vector<id_map>> id_mappings(const field& f) {
+  std::vector<id_map> out;
+  for (const auto& m : f.elements()) {
+    id_map map;
+    BOOST_OUTCOME_TRY(take(m["containerID"], &field::unsigned_integer, map.inside));
+    BOOST_OUTCOME_TRY(take(m["hostID"], &field::unsigned_integer, map.outside));
+    BOOST_OUTCOME_TRY(take(m["size"], &field::unsigned_integer, map.count));
+    out.push_back(map);
+  }
+  return out;
+}
+
 result<std::vector<oci_mount>> mounts(const field& f) {
   std::vector<oci_mount> out;
   for (const auto& m : f.elements()) {
@@ -122,6 +134,10 @@ result<std::vector<oci_mount>> mounts(const field& f) {
     BOOST_OUTCOME_TRY(take(m["type"], &field::text, mount.type));
     BOOST_OUTCOME_TRY(take(m["source"], &field::text, mount.source));
     mount.options = BOOST_OUTCOME_TRYX(m["options"].texts());
+    mount.uid_mappings = BOOST_OUTCOME_TRYX(id_mappings(m["uidMappings"]));
+    mount.gid_mappings = BOOST_OUTCOME_TRYX(id_mappings(m["gidMappings"]));
+    if (mount.uid_mappings.empty() != mount.gid_mappings.empty())
+      return m["uidMappings"].bad("an idmapped mount needs both uidMappings and gidMappings");
     out.push_back(std::move(mount));
   }
   return out;
@@ -176,18 +192,6 @@ result<std::vector<oci_namespace>> namespaces(const field& f) {
     BOOST_OUTCOME_TRY(path, n["path"].text());
     if (path) ns.path = *path;
     out.push_back(std::move(ns));
-  }
-  return out;
-}
-
-result<std::vector<id_map>> id_mappings(const field& f) {
-  std::vector<id_map> out;
-  for (const auto& m : f.elements()) {
-    id_map map;
-    BOOST_OUTCOME_TRY(take(m["containerID"], &field::unsigned_integer, map.inside));
-    BOOST_OUTCOME_TRY(take(m["hostID"], &field::unsigned_integer, map.outside));
-    BOOST_OUTCOME_TRY(take(m["size"], &field::unsigned_integer, map.count));
-    out.push_back(map);
   }
   return out;
 }

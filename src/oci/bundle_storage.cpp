@@ -26,7 +26,8 @@ class bundle_root final : public ve_storage {
     return st.st_uid;
   }
   result<unique_fd> shifted_root(int userns) const override {
-    return idmapped_tree(root_, userns);
+    return idmapped_tree(root_, userns,
+                         "a container in a user namespace needs for its root shifted to its ids");
   }
   result<unique_fd> host_root() const override {
     // Recursive: what the caller mounted inside the bundle's root (podman's overlay is the

@@ -51,6 +51,8 @@ struct parsed_options {
   unsigned long flags = 0;
   bool bind = false;
   bool recursive = false;  // rbind
+  bool idmap = false;      // idmap or ridmap
+  bool idmap_recursive = false;  // ridmap
   std::string data;
 };
 
@@ -61,6 +63,11 @@ parsed_options parse_options(const oci_mount& m) {
     if (opt == "bind" || opt == "rbind") {
       o.bind = true;
       o.recursive = o.recursive || opt == "rbind";
+      continue;
+    }
+    if (opt == "idmap" || opt == "ridmap") {
+      o.idmap = true;
+      o.idmap_recursive = o.idmap_recursive || opt == "ridmap";
       continue;
     }
     if (std::find(propagation.begin(), propagation.end(), opt) != propagation.end()) continue;
@@ -114,9 +121,32 @@ void make_file(std::vector<fs_step>& steps, const std::filesystem::path& root,
   steps.push_back(std::move(s));
 }
 
+// An idmapped bind's maps: the mount's own, or with the idmap option alone the container's.
+result<void> set_idmap(fs_step& s, const oci_mount& m, const parsed_options& o, std::size_t i,
+                       const std::optional<userns_plan>& user) {
+  if (!o.idmap && m.uid_mappings.empty()) return success();
+  if (!o.bind)
+    return fail(errc::bad_config, "mounts[{}]: only a bind mount can be idmapped, not {}", i,
+                m.type);
+  if (!m.uid_mappings.empty()) {
+    s.idmap_uids = m.uid_mappings;
+    s.idmap_gids = m.gid_mappings;
+  } else if (user) {
+    s.idmap_uids = user->uid_map;
+    s.idmap_gids = user->gid_map;
+  } else {
+    return fail(errc::bad_config,
+                "mounts[{}]: idmap without uidMappings and gidMappings takes the container's "
+                "user namespace's, and it has none", i);
+  }
+  s.idmap_recursive = o.idmap_recursive;
+  return success();
+}
+
 result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::size_t i,
                        const std::filesystem::path& root,
-                       const std::vector<cgroup_hierarchy>& cgroups) {
+                       const std::vector<cgroup_hierarchy>& cgroups,
+                       const std::optional<userns_plan>& user) {
   const oci_mount& m = b.mounts[i];
   const auto field = fmt::format("mounts[{}].destination", i);
   BOOST_OUTCOME_TRY(target, inside(root, m.destination, field));
@@ -128,15 +158,16 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
   const bool host_sys = !o.bind && m.type == "sysfs" && b.find(ns_type::user) &&
                         (!net || !net->path.empty());
   if (host_sys) o.bind = o.recursive = true;
+  fs_step s;
+  BOOST_OUTCOME_TRY(set_idmap(s, m, o, i, user));
   if (!o.bind && (m.type == "cgroup" || m.type == "cgroup2")) {
     // The VE's own view of its cgroups, v1 or v2 as the host has them.
-    for (auto& s : cgroup_view_steps(root, cgroups, b.find(ns_type::user) != nullptr))
-      steps.push_back(std::move(s));
+    for (auto& view : cgroup_view_steps(root, cgroups, b.find(ns_type::user) != nullptr))
+      steps.push_back(std::move(view));
     return success();
   }
   if (!o.bind) {
     make_dirs(steps, root, target);
-    fs_step s;
     s.what = fs_step::kind::mount;
     s.source = m.source.empty() ? m.type : m.source;
     s.target = target;
@@ -158,7 +189,6 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
   } else {
     make_file(steps, root, target);
   }
-  fs_step s;
   s.what = fs_step::kind::bind;
   s.source = source.string();
   s.target = target;
@@ -171,6 +201,8 @@ result<void> add_mount(std::vector<fs_step>& steps, const oci_bundle& b, std::si
     s.what = fs_step::kind::remount;
     s.source.clear();
     s.flags = o.flags & per_mount;
+    s.idmap_uids.clear();
+    s.idmap_gids.clear();
     steps.push_back(std::move(s));
   }
   return success();
@@ -331,10 +363,11 @@ result<userns_plan> user_plan(const oci_bundle& b, const oci_namespace& user) {
 }  // namespace
 
 result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::filesystem::path& root,
-                                             const std::vector<cgroup_hierarchy>& cgroups) {
+                                             const std::vector<cgroup_hierarchy>& cgroups,
+                                             const std::optional<userns_plan>& user) {
   std::vector<fs_step> steps;
   for (std::size_t i = 0; i < b.mounts.size(); ++i) {
-    BOOST_OUTCOME_TRY(add_mount(steps, b, i, root, cgroups));
+    BOOST_OUTCOME_TRY(add_mount(steps, b, i, root, cgroups, user));
   }
   BOOST_OUTCOME_TRY(add_devices(steps, b, root));
   add_masks(steps, b, root);
@@ -398,7 +431,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   // Attached over the bundle's root in the container's mount namespace, as runc binds it: a
   // createContainer hook finds the container's mounts where config.json's root.path says.
   p.root = b.root;
-  BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups));
+  BOOST_OUTCOME_TRY(mounts, oci_mount_steps(b, p.root, cgroups, p.userns));
   p.mounts = std::move(mounts);
   // The bundle's root is its owner's (an image's): every target is looked up inside it.
   for (auto& step : p.mounts) step.in_root = true;

@@ -22,8 +22,10 @@ namespace ovz::detail {
 result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_params& params,
                              const std::vector<cgroup_hierarchy>& cgroups);
 
-/// The fs steps of config.json's mounts on the root `root` (host side, before pivot_root).
+/// The fs steps of config.json's mounts on the root `root` (host side, before pivot_root);
+/// `user`: the container's user namespace, whose maps an idmapped mount takes by default.
 result<std::vector<fs_step>> oci_mount_steps(const oci_bundle& b, const std::filesystem::path& root,
-                                             const std::vector<cgroup_hierarchy>& cgroups);
+                                             const std::vector<cgroup_hierarchy>& cgroups,
+                                             const std::optional<userns_plan>& user);
 
 }  // namespace ovz::detail

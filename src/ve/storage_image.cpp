@@ -87,7 +87,7 @@ class image final : public ve_storage {
   }
 
   result<unique_fd> shifted_root(int userns) const override {
-    BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns));
+    BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns, template_idmap_use));
     return overlay_on(std::move(tree));
   }
 

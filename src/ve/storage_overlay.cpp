@@ -32,7 +32,7 @@ class overlay final : public ve_storage {
   }
 
   result<unique_fd> shifted_root(int userns) const override {
-    BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns));
+    BOOST_OUTCOME_TRY(tree, idmapped_tree(lower_, userns, template_idmap_use));
     return detached_overlay(std::move(tree), mount_point_, upper_, work_);
   }
 

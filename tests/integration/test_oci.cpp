@@ -8,6 +8,7 @@
 #include "support/temp_dir.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
+#include "support/userns_root.hpp"
 
 #include <ovz/namespaces.hpp>
 #include <ovz/oci_container.hpp>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -591,6 +593,82 @@ TEST_CASE("an OCI container joins a user namespace made before it, as a pod's co
   MUST(pod.signal(SIGKILL));
 }
 
+TEST_CASE("a bind mount is idmapped with the container's maps or its own", "[oci][userns]") {
+  test::require_root();
+  test::temp_root root;
+  // A filesystem with idmapped mounts (an ext4 made for the test where /tmp has none), which
+  // the container's root may walk.
+  test::userns_root place;
+  const fs::path data = place.path() / "data";
+  fs::create_directories(data);
+  std::ofstream(data / "f") << "f\n";
+  std::ofstream(data / "g") << "g\n";
+  REQUIRE(::chown((data / "g").c_str(), 1000, 1000) == 0);
+  const std::string maps = R"(, "uidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 65536}])";
+  const std::string tmp = R"({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})";
+  auto with_mounts = [&](const std::string& name, const std::string& script,
+                         const std::string& linux_extra, const std::string& mounts) {
+    bundle b(place.path() / name);
+    // The mount points: the image is the host root's, on which the container's may make none.
+    for (const char* dir : {"data", "raw", "mine", "t"}) fs::create_directories(b.dir / "rootfs" / dir);
+    b.configure(script, "", linux_extra);
+    rewrite(b, tmp, tmp + ", " + mounts);
+    if (!linux_extra.empty()) rewrite(b, R"({"type": "mount"})", R"({"type": "mount"}, {"type": "user"})");
+    return b;
+  };
+  const std::string one_id = R"([{"containerID": 1000, "hostID": 300000, "size": 1}])";
+  auto b = with_mounts(
+      "binds",
+      "for d in data raw mine; do set -- $(ls -ln /$d/f); f=\"$3 $4\"; set -- $(ls -ln /$d/g); "
+      "echo $d f $f g $3 $4; done; touch /data/new && echo data writable; "
+      "touch /raw/new2 2>/dev/null || echo raw refused",
+      maps,
+      fmt::format(R"({{"destination": "/data", "type": "bind", "source": "{0}", "options": ["bind", "idmap"]}},
+    {{"destination": "/raw", "type": "bind", "source": "{0}", "options": ["bind"]}},
+    {{"destination": "/mine", "type": "bind", "source": "{0}", "options": ["bind"],
+      "uidMappings": {1}, "gidMappings": {1}}})",
+                  data.string(), one_id));
+  const std::string said = output_of(root, "idmap-1", b.dir);
+  INFO(said);
+  // With the container's maps its root owns what the host's root owns, and the rest keep
+  // their ids; a plain bind shows ids its namespace does not map as nobody's.
+  CHECK_THAT(said, Contains("data f 0 0 g 1000 1000\n"));
+  CHECK_THAT(said, Contains("raw f 65534 65534 g 65534 65534\n"));
+  // The mount's own maps: the filesystem's 1000 is host uid 300000, the container's root.
+  CHECK_THAT(said, Contains("mine f 65534 65534 g 0 0\n"));
+  CHECK_THAT(said, Contains("data writable\nraw refused\n"));
+  // Written through the idmapped mount, the file is the host root's on disk.
+  struct stat st {};
+  REQUIRE(::stat((data / "new").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+  CHECK(st.st_gid == 0);
+  CHECK_FALSE(fs::exists(data / "new2"));
+
+  // Refused, leaving nothing: idmap without maps in a container with no user namespace, on a
+  // mount that is no bind, and on a filesystem that cannot be idmapped.
+  auto refused = [&](const std::string& name, const std::string& linux_extra,
+                     const std::string& mounts, errc code, const std::string& says) {
+    auto r = oci_container::create(root.path(), name,
+                                   with_mounts(name, "true", linux_extra, mounts).dir);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == code);
+    CHECK_THAT(r.error().message(), Contains(says));
+  };
+  refused("idmap-2", "",
+          fmt::format(R"({{"destination": "/data", "type": "bind", "source": "{}", "options": ["idmap"]}})",
+                      data.string()),
+          errc::bad_config, "mounts[5]: idmap without uidMappings and gidMappings takes the container's");
+  refused("idmap-3", maps, R"({"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]})",
+          errc::bad_config, "mounts[5]: only a bind mount can be idmapped, not tmpfs");
+  test::scratch_fs ramfs("ramfs");
+  refused("idmap-4", maps,
+          fmt::format(R"({{"destination": "/data", "type": "bind", "source": "{}", "options": ["rbind", "ridmap"]}})",
+                      ramfs.path().string()),
+          errc::unsupported, "cannot be idmapped on this kernel");
+  CHECK(test::leftovers(root).empty());
+}
+
 TEST_CASE("bind mounts are recursive only with rbind, and keep their flags when writable",
           "[oci]") {
   test::require_root();
@@ -1035,6 +1113,8 @@ TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
   CHECK_THAT(features.out, Contains("\"pid\", \"user\", \"uts\""));
   CHECK_THAT(features.out, Contains("\"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\""));
   CHECK_THAT(features.out, Contains("\"SCMP_CMP_MASKED_EQ\"]"));
+  CHECK_THAT(features.out, Contains("\"rbind\", \"idmap\", \"ridmap\"]"));
+  CHECK_THAT(features.out, Contains("\"mountExtensions\": {\"idmap\": {\"enabled\": true}}"));
   auto bad = oci({"kill", "--nosuch", "x"});
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Contains("unknown option --nosuch for kill"));

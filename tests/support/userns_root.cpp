@@ -19,7 +19,7 @@ bool idmappable(const std::filesystem::path& dir) {
   const std::vector<id_map> map{{0, 100000, 65536}};
   auto ns = detail::userns_with_maps(map, map);
   if (!ns) FAIL("a user namespace to probe idmapped mounts: " << ns.error().message());
-  return bool(detail::idmapped_tree(dir, ns->get()));
+  return bool(detail::idmapped_tree(dir, ns->get(), "a test"));
 }
 
 }  // namespace

@@ -178,3 +178,42 @@ def test_an_oci_container_joins_a_user_namespace(tmp_path):
         holder.kill()
         holder.wait()
         shutil.rmtree(bundles)
+
+
+@needs_root
+def test_an_idmapped_bind_mount(tmp_path):
+    """A bind whose files' owners the container's user namespace maps: its root owns them."""
+    place = Path(tempfile.mkdtemp(prefix="ovz-pytest-idmap-"))
+    try:
+        os.chmod(place, 0o755)
+        data = place / "data"
+        data.mkdir()
+        (data / "f").write_text("f\n")
+        bundle = make_bundle(place / "bundle", "exec sleep 30")
+        (bundle / "rootfs" / "data").mkdir()
+        config = json.loads((bundle / "config.json").read_text())
+        config["linux"]["namespaces"].append({"type": "user"})
+        maps = [{"containerID": 0, "hostID": 330000, "size": 65536}]
+        config["linux"]["uidMappings"] = config["linux"]["gidMappings"] = maps
+        config["mounts"].append({"destination": "/data", "type": "bind", "source": str(data),
+                                 "options": ["bind", "idmap"]})
+        (bundle / "config.json").write_text(json.dumps(config))
+        try:
+            c = ovz.OciContainer.create("py-idmap", bundle, tmp_path / "oci")
+        except ovz.Unsupported as e:
+            pytest.skip("no idmapped mounts here: {}".format(e))
+        c.start()
+        r, w = os.pipe()
+        script = "echo x > /data/g && set -- $(busybox ls -ln /data/f) && echo $3 $4 >&3"
+        try:
+            assert c.exec(json.dumps({"args": ["/bin/sh", "-c", script], "cwd": "/"}),
+                          detach=False, pass_fds=[w]) == 0
+        finally:
+            os.close(w)
+            c.kill(signal.SIGKILL, all=True)
+            c.delete(force=True)
+        assert os.read(r, 100) == b"0 0\n"
+        os.close(r)
+        assert os.stat(data / "g").st_uid == 0
+    finally:
+        shutil.rmtree(place)
