@@ -335,7 +335,7 @@ int features() {
       "\"bind\", \"rbind\", \"idmap\", \"ridmap\"],\n"
       "  \"linux\": {\n    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", "
       "\"user\", \"uts\"],\n    \"capabilities\": %s,\n"
-      "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
+      "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": true, \"systemdUser\": false},\n"
       "    \"seccomp\": {\"enabled\": true, \"actions\": %s, \"operators\": %s},\n"
       "    \"mountExtensions\": {\"idmap\": {\"enabled\": true}},\n"
       "    \"apparmor\": {\"enabled\": false},\n"

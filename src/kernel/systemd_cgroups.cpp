@@ -1,6 +1,6 @@
 // The systemd cgroup manager: where systemd owns the cgroup v2 tree, each VE is a transient
-// scope with Delegate=yes (kernel/systemd_scope.hpp names it), and its cgroup the "ve"
-// directory below the scope. Below the scope everything is plain cgroup v2, done by the v2
+// scope with Delegate=yes (kernel/systemd_scope.hpp names it; a CGROUP_PATH in systemd's
+// terms names it itself), and its cgroup the "ve" directory below the scope. Below the scope everything is plain cgroup v2, done by the v2
 // cgroupfs manager on those directories.
 //
 // A scope exists only around a process: StartTransientUnit takes its PIDs. So the cgroup is
@@ -44,7 +44,9 @@ class systemd_cgroups final : public cgroup_manager {
   }
 
   result<ve_cgroup> create_with(const std::string& path, pid_t pid) override {
-    const scope_spec spec{scope_unit(path), std::string(ve_slice), scope_description(path), pid};
+    auto place = scope_of(path);
+    const scope_spec spec{std::move(place.unit), std::move(place.slice), scope_description(path),
+                          pid};
     BOOST_OUTCOME_TRY(bus, systemd_bus::connect(address_));
     auto started = bus.start_scope(spec, bus_timeout);
     if (!started && started.error().is(errc::already_exists)) {
@@ -94,7 +96,7 @@ class systemd_cgroups final : public cgroup_manager {
   result<void> remove(const std::string& path) override {
     BOOST_OUTCOME_TRY(fs_->remove(ve_path(path)));
     BOOST_OUTCOME_TRY(bus, systemd_bus::connect(address_));
-    return bus.stop_and_forget(scope_unit(path), bus_timeout);
+    return bus.stop_and_forget(scope_of(path).unit, bus_timeout);
   }
 
   // A state root's cgroup parent has nothing of its own here: its VEs' scopes are in
@@ -105,7 +107,8 @@ class systemd_cgroups final : public cgroup_manager {
 
  private:
   std::string scope_cgroup(const std::string& path) const {
-    return unit_cgroup(manager_cgroup_, ve_slice, scope_unit(path));
+    const auto place = scope_of(path);
+    return unit_cgroup(manager_cgroup_, place.slice, place.unit);
   }
   std::string ve_path(const std::string& path) const {
     return scope_cgroup(path) + "/" + std::string(ve_leaf);

@@ -42,4 +42,23 @@ std::string unit_cgroup(std::string_view manager_cgroup, std::string_view slice,
   return cg;
 }
 
+std::optional<scope_place> named_scope(std::string_view path) {
+  const auto slash = path.rfind('/');
+  const auto unit = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (!unit.ends_with(".scope") || unit.size() == std::string_view(".scope").size())
+    return std::nullopt;
+  const auto parents = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  const auto last = parents.substr(parents.rfind('/') + 1);
+  scope_place place{std::string(unit), parents.empty() ? "-.slice" : std::string(last)};
+  // Only where systemd would put that scope: each slice in the one its name nests it in.
+  if (!place.slice.ends_with(".slice") || unit_cgroup("", place.slice, place.unit) != path)
+    return std::nullopt;
+  return place;
+}
+
+scope_place scope_of(std::string_view path) {
+  if (auto named = named_scope(path)) return std::move(*named);
+  return {scope_unit(path), std::string(ve_slice)};
+}
+
 }  // namespace ovz::detail

@@ -274,3 +274,37 @@ TEST_CASE("with systemd as the cgroup manager a checkpointed VE comes back below
   MUST(v.destroy());
   CHECK(test::leftovers(root).empty());
 }
+
+TEST_CASE("with systemd as the cgroup manager a CGROUP_PATH in systemd's terms names the VE's "
+          "scope and its slice, as an OCI runtime's systemd driver is given them",
+          "[ve][cgroups][systemd]") {
+  test::require_root();
+  user_systemd manager;
+  if (!manager.why_not().empty()) {
+    WARN("SKIPPED: " << manager.why_not());
+    return;
+  }
+  auto on = MUST(host::with_systemd(manager.bus()));
+  test::temp_root root;
+  auto v = MUST(ve::open(MUST(ctid::from_number(14002)), root.path(), on));
+  ve_guard guard{v};
+  MUST(v.create());
+  // What ovz-oci writes for Podman's "machine-ovz.slice:libpod:ID" (a slice of our own, so
+  // that nothing of the manager's machine.slice is touched).
+  auto conf = MUST(v.config());
+  MUST(conf.set("CGROUP_PATH", "/machine.slice/machine-ovz.slice/libpod-14002.scope"));
+  MUST(conf.save(v.conf_path()));
+  MUST(v.start());
+  const std::string unit = "libpod-14002.scope";
+  const auto scope = manager.cgroup() + "/machine.slice/machine-ovz.slice/" + unit;
+  auto bus = MUST(detail::systemd_bus::connect(manager.bus()));
+  CHECK(MUST(bus.knows(unit)));
+  CHECK(MUST(bus.scope_control_group(unit)) == scope);
+  CHECK(cgroup_of(MUST(v.status()).init_pid) == "0::/" + scope + "/ve\n");
+  CHECK(MUST(v.exec({"/bin/true"})).exit_code == 0);
+  MUST(v.stop({.fast = true}));
+  CHECK_FALSE(MUST(bus.knows(unit)));
+  CHECK_FALSE(fs::exists(cgroup_mount / scope));
+  MUST(v.destroy());
+  CHECK(test::leftovers(root).empty());
+}

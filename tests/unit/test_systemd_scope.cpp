@@ -73,3 +73,26 @@ TEST_CASE("a systemd that does not answer is no host, and the error names its ad
   CHECK(on.error().sys_errno() == ENOENT);
   CHECK(on.error().message().find(address) != std::string::npos);
 }
+
+TEST_CASE("a cgroup path in systemd's terms names its scope and slice; any other is a VE's",
+          "[systemd]") {
+  auto named = named_scope("machine.slice/libpod-abc.scope");
+  REQUIRE(named);
+  CHECK(named->unit == "libpod-abc.scope");
+  CHECK(named->slice == "machine.slice");
+  named = named_scope("a.slice/a-b.slice/x.scope");
+  REQUIRE(named);
+  CHECK(named->slice == "a-b.slice");
+  named = named_scope("top.scope");
+  REQUIRE(named);
+  CHECK(named->slice == "-.slice");
+  // Not where systemd would put such a scope, not a scope, or a VE's own path.
+  CHECK_FALSE(named_scope("a.slice/b.slice/x.scope"));
+  CHECK_FALSE(named_scope("machine.slice/libpod-abc"));
+  CHECK_FALSE(named_scope("mine/x.scope"));
+  CHECK_FALSE(named_scope("machine.slice/.scope"));
+  CHECK_FALSE(named_scope("ovz/101"));
+  CHECK(scope_of("ovz/101").unit == "ovz-ovz-101.scope");
+  CHECK(scope_of("ovz/101").slice == "machine.slice");
+  CHECK(scope_of("machine.slice/libpod-abc.scope").unit == "libpod-abc.scope");
+}
