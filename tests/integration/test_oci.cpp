@@ -430,6 +430,19 @@ void rewrite(const bundle& b, const std::string& from, const std::string& to) {
   std::ofstream(b.dir / "config.json") << text;
 }
 
+// The container `id` of `bundle` with `in` and `out` as its stdin and stdout, its process
+// checked to be host uid `uid`.
+oci_container created_as(const test::temp_root& root, const std::string& id, const fs::path& bundle,
+                         const pipe_pair& in, const pipe_pair& out, uid_t uid) {
+  oci_io opts;
+  opts.stdin_fd = in.r.get();
+  opts.stdout_fd = out.w.get();
+  auto c = MUST(oci_container::create(root.path(), id, bundle, opts));
+  CHECK_THAT(test::read_text(fmt::format("/proc/{}/status", MUST(c.state()).pid)),
+             Contains(fmt::format("Uid:\t{0}\t{0}\t{0}\t{0}\n", uid)));
+  return c;
+}
+
 TEST_CASE("an OCI container in a user namespace is root of a host range, its devices made by "
           "the host", "[oci][userns]") {
   test::require_root();
@@ -456,14 +469,8 @@ TEST_CASE("an OCI container in a user namespace is root of a host range, its dev
   CHECK(test::leftovers(root).empty());
   fs::permissions(bundles.path, fs::perms(0755));
   pipe_pair in, out;
-  oci_io opts;
-  opts.stdin_fd = in.r.get();
-  opts.stdout_fd = out.w.get();
-  auto c = MUST(oci_container::create(root.path(), "userns-1", b.dir, opts));
   // Seen from the host, its root is the first id of its range.
-  const auto init = MUST(c.state()).pid;
-  CHECK_THAT(test::read_text(fmt::format("/proc/{}/status", init)),
-             Contains("Uid:\t300000\t300000\t300000\t300000\n"));
+  auto c = created_as(root, "userns-1", b.dir, in, out, 300000);
   MUST(c.start());
   in.w.reset();
   const std::string said = out.drain();
@@ -541,13 +548,7 @@ TEST_CASE("an OCI container joins a user namespace made before it, as a pod's co
                    "echo hostname $(hostname); read line",
                    userns, foo);
   pipe_pair in, out;
-  oci_io opts;
-  opts.stdin_fd = in.r.get();
-  opts.stdout_fd = out.w.get();
-  auto c = MUST(oci_container::create(root.path(), "joins-1", b.dir, opts));
-  const auto init = MUST(c.state()).pid;
-  CHECK_THAT(test::read_text(fmt::format("/proc/{}/status", init)),
-             Contains("Uid:\t310000\t310000\t310000\t310000\n"));
+  auto c = created_as(root, "joins-1", b.dir, in, out, 310000);
   // Another process started in it is root of the same namespace.
   oci_process p;
   p.args = {"/bin/sh", "-c", "id -u; readlink /proc/self/ns/user"};

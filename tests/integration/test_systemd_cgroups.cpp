@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -143,6 +144,15 @@ struct ve_guard {
   }
 };
 
+// A host whose cgroup manager is `manager`; none, said why, where it cannot run.
+std::optional<host> host_of(const user_systemd& manager) {
+  if (!manager.why_not().empty()) {
+    WARN("SKIPPED: " << manager.why_not());
+    return std::nullopt;
+  }
+  return MUST(host::with_systemd(manager.bus()));
+}
+
 std::string cgroup_of(pid_t pid) {
   return MUST(detail::read_file("/proc/" + std::to_string(pid) + "/cgroup"));
 }
@@ -154,11 +164,9 @@ TEST_CASE("with systemd as the cgroup manager a VE lives below a delegated scope
           "[ve][cgroups][systemd]") {
   test::require_root();
   user_systemd manager;
-  if (!manager.why_not().empty()) {
-    WARN("SKIPPED: " << manager.why_not());
-    return;
-  }
-  auto on = MUST(host::with_systemd(manager.bus()));
+  auto managed = host_of(manager);
+  if (!managed) return;
+  auto& on = *managed;
   CHECK(on.cgroup_manager() == std::string("systemd"));
   CHECK(on.cgroup_version() == 2);
   test::temp_root root;
@@ -235,12 +243,9 @@ TEST_CASE("with systemd as the cgroup manager a checkpointed VE comes back below
           "its processes where they were", "[ve][cgroups][systemd][checkpoint]") {
   test::require_root();
   user_systemd manager;
-  if (!manager.why_not().empty()) {
-    WARN("SKIPPED: " << manager.why_not());
-    return;
-  }
-  if (!test::checkpoint_works_here()) return;
-  auto on = MUST(host::with_systemd(manager.bus()));
+  auto managed = host_of(manager);
+  if (!managed || !test::checkpoint_works_here()) return;
+  auto& on = *managed;
   test::temp_root root;
   auto v = MUST(ve::open(MUST(ctid::from_number(14001)), root.path(), on));
   ve_guard guard{v};
@@ -280,11 +285,9 @@ TEST_CASE("with systemd as the cgroup manager a CGROUP_PATH in systemd's terms n
           "[ve][cgroups][systemd]") {
   test::require_root();
   user_systemd manager;
-  if (!manager.why_not().empty()) {
-    WARN("SKIPPED: " << manager.why_not());
-    return;
-  }
-  auto on = MUST(host::with_systemd(manager.bus()));
+  auto managed = host_of(manager);
+  if (!managed) return;
+  auto& on = *managed;
   test::temp_root root;
   auto v = MUST(ve::open(MUST(ctid::from_number(14002)), root.path(), on));
   ve_guard guard{v};
