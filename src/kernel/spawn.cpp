@@ -17,6 +17,7 @@
 #include "kernel/proc_stat.hpp"
 #include "kernel/raw.hpp"
 #include "kernel/seccomp.hpp"
+#include "kernel/spawn_server.hpp"
 #include "kernel/spawn_wire.hpp"
 #include "kernel/spawn_plan.hpp"
 #include "kernel/sys.hpp"
@@ -403,6 +404,18 @@ result<started_helper> start_helper(const std::string& helper, const plan& p, bo
   return s;
 }
 
+// The first child from the caller's spawn server, or from the helper started for this spawn
+// alone where the server cannot take the plan (too many descriptors, a message too large).
+result<started_helper> start_first_child(const std::string& helper, const plan& p, bool detach) {
+  const auto fds = detail::passed_fds(p);
+  if (fds.size() <= 253) {
+    auto served = detail::serve_spawn(helper, detail::encode_plan(p, detach), fds);
+    if (served) return started_helper{served->pid, std::move(served->pidfd)};
+    if (served.error().sys_errno() != EMSGSIZE) return served.error();
+  }
+  return start_helper(helper, p, detach);
+}
+
 result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidfd,
                        int setns_flags) {
   if (spec.argv.empty() || spec.argv[0].empty())
@@ -496,7 +509,7 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
   int first_pidfd = -1;
   pid_t first = -1;
   if (two_stage && !spec.helper.empty()) {
-    BOOST_OUTCOME_TRY(helper, start_helper(spec.helper, p, spec.detach));
+    BOOST_OUTCOME_TRY(helper, start_first_child(spec.helper, p, spec.detach));
     first = helper.pid;
     first_pidfd = helper.pidfd.release();
   } else {

@@ -1,5 +1,7 @@
 #include "kernel/spawn_wire.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace ovz::detail {
@@ -237,6 +239,15 @@ std::string encode_plan(const plan& p, bool detach) {
   w.ints(p.join_flags);
   w.num(p.pause_before_pivot);
   return w.take();
+}
+
+std::vector<int> passed_fds(const spawning::plan& p) {
+  std::vector<int> fds;
+  for (int fd : p.keep)
+    if (fd >= 0) fds.push_back(fd);
+  std::sort(fds.begin(), fds.end());
+  fds.erase(std::unique(fds.begin(), fds.end()), fds.end());
+  return fds;
 }
 
 }  // namespace ovz::detail

@@ -11,6 +11,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ovz::detail {
 
@@ -28,5 +29,9 @@ struct received_plan {
 
 /// Reads what encode_plan wrote; false when `in` is not one whole plan.
 bool decode_plan(std::string_view in, received_plan& r);
+
+/// The descriptors a plan hands over, in the order the spawn server receives them: the plan's
+/// list, ascending, without duplicates or -1.
+std::vector<int> passed_fds(const spawning::plan& p);
 
 }  // namespace ovz::detail

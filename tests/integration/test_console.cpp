@@ -9,6 +9,7 @@
 #include <ovz/beancounter.hpp>
 #include <ovz/ve.hpp>
 
+#include "kernel/spawn_server.hpp"
 #include "model/layout.hpp"
 
 #include <unistd.h>
@@ -56,9 +57,12 @@ std::vector<pid_t> holders(const temp_root& root) {
   return found;
 }
 
+// Our descriptors but the socket to the spawn server, which stays once a spawn started it.
 std::set<std::string> own_fds() {
   std::set<std::string> fds;
+  const auto server = std::to_string(detail::spawn_server_socket());
   for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    if (e.path().filename() == server) continue;
     std::error_code ec;
     fds.insert(e.path().filename().string() + " " +
                std::filesystem::read_symlink(e.path(), ec).string());
