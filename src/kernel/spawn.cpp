@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -362,36 +361,16 @@ struct started_helper {
   unique_fd pidfd;
 };
 
-// The first child as libovz's helper program, which reads the plan from a pipe. glibc's
-// posix_spawn is a vfork: this thread waits until the helper has exec'd, on a stack of its
-// own, and nothing of our address space is copied.
+// The first child as libovz's helper program started for this spawn alone, which reads the
+// plan from a pipe and gets the plan's descriptors under their numbers (the rest it closes).
 result<started_helper> start_helper(const std::string& helper, const plan& p, bool detach) {
   unique_fd plan_r, plan_w;
   BOOST_OUTCOME_TRY(make_pipe(plan_r, plan_w));
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attr);
-  // A descriptor dup2'd onto itself loses its close-on-exec flag (POSIX.1-2024; glibc 2.29):
-  // the helper gets the plan's descriptors under their numbers. The rest it closes itself.
-  for (int fd : p.keep)
-    if (fd >= 0) ::posix_spawn_file_actions_adddup2(&actions, fd, fd);
-  ::posix_spawn_file_actions_adddup2(&actions, plan_r.get(), plan_r.get());
-  sigset_t all, none;
-  ::sigfillset(&all);
-  ::sigemptyset(&none);
-  ::posix_spawnattr_setsigdefault(&attr, &all);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  const std::string arg = fmt::format("--spawn={}", plan_r.get());
-  char* const argv[] = {const_cast<char*>(detail::spawn_child_name), const_cast<char*>(arg.c_str()),
-                        nullptr};
-  char* const envp[] = {nullptr};
-  pid_t pid = -1;
-  const int err = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attr);
-  if (err != 0) return detail::sys_fail(err, "posix_spawn the spawn helper {}", helper);
+  auto fds = detail::passed_fds(p);
+  fds.push_back(plan_r.get());
+  BOOST_OUTCOME_TRY(pid, detail::start_helper_program(helper, detail::spawn_child_name,
+                                                      fmt::format("--spawn={}", plan_r.get()),
+                                                      fds));
   plan_r.reset();
   started_helper s{pid, unique_fd(detail::pidfd_open(pid))};
   const bool sent = s.pidfd && detail::write_all_quietly(plan_w.get(), detail::encode_plan(p, detach));

@@ -47,26 +47,9 @@ result<void> launch(server& s, const std::string& helper) {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     return sys_fail(errno, "socketpair for the spawn server");
   unique_fd ours(pair[0]), theirs(pair[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attr);
-  // dup2 onto itself clears the close-on-exec flag (POSIX.1-2024; glibc 2.29).
-  ::posix_spawn_file_actions_adddup2(&actions, theirs.get(), theirs.get());
-  sigset_t all, none;
-  ::sigfillset(&all);
-  ::sigemptyset(&none);
-  ::posix_spawnattr_setsigdefault(&attr, &all);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  const std::string arg = "--serve=" + std::to_string(theirs.get());
-  char* const argv[] = {const_cast<char*>("ovz-spawnd"), const_cast<char*>(arg.c_str()), nullptr};
-  char* const envp[] = {nullptr};
-  pid_t pid = -1;
-  const int err = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attr);
-  if (err != 0) return sys_fail(err, "posix_spawn the spawn server {}", helper);
+  const int handed[] = {theirs.get()};
+  BOOST_OUTCOME_TRY(pid, start_helper_program(helper, "ovz-spawnd",
+                                              "--serve=" + std::to_string(theirs.get()), handed));
   s.owner = ::getpid();
   s.pid = pid;
   s.helper = helper;
@@ -75,6 +58,30 @@ result<void> launch(server& s, const std::string& helper) {
 }
 
 }  // namespace
+
+result<pid_t> start_helper_program(const std::string& helper, const char* name,
+                                   const std::string& arg, std::span<const int> fds) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawnattr_init(&attr);
+  // A descriptor dup2'd onto itself loses its close-on-exec flag (POSIX.1-2024; glibc 2.29).
+  for (int fd : fds) ::posix_spawn_file_actions_adddup2(&actions, fd, fd);
+  sigset_t all, none;
+  ::sigfillset(&all);
+  ::sigemptyset(&none);
+  ::posix_spawnattr_setsigdefault(&attr, &all);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  char* const argv[] = {const_cast<char*>(name), const_cast<char*>(arg.c_str()), nullptr};
+  char* const envp[] = {nullptr};
+  pid_t pid = -1;
+  const int err = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attr);
+  if (err != 0) return sys_fail(err, "posix_spawn the spawn helper {}", helper);
+  return pid;
+}
 
 result<served_child> serve_spawn(const std::string& helper, std::string_view plan,
                                  std::span<const int> fds) {

@@ -23,6 +23,12 @@ struct served_child {
   unique_fd pidfd;
 };
 
+/// Starts libovz's helper program `helper` as `name` with the one argument `arg`, handing it
+/// `fds` under their own numbers, with default signal dispositions and no signal blocked.
+/// glibc's posix_spawn is a vfork: nothing of the caller's address space is copied.
+result<pid_t> start_helper_program(const std::string& helper, const char* name,
+                                   const std::string& arg, std::span<const int> fds);
+
 /// The first child of a spawn, forked by the server of `helper` from `plan` (encode_plan's)
 /// with `fds` (passed_fds's, at most 253). A server that has ended is started anew once.
 result<served_child> serve_spawn(const std::string& helper, std::string_view plan,

@@ -291,6 +291,22 @@ TEST_CASE("a process is made in the namespaces it joins, new ones beside them", 
   CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
 }
 
+TEST_CASE("a spawn whose plan is too large for the spawn server's socket goes to a helper of "
+          "its own", "[ns]") {
+  test::require_root();
+  auto net = MUST(ns_handle::open(::getpid(), ns_type::net));
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "echo ${#A}${#B}${#C}${#D}${#E}"};
+  // 500 KB of environment (a string may have 128 KiB): more than a socket's default buffer.
+  for (const char* name : {"A", "B", "C", "D", "E"})
+    spec.env.push_back(std::string(name) + "=" + std::string(100000, 'x'));
+  spec.join = {{ns_type::net, net.fd()}};  // a first child: the helper's work
+  spec.helper = OVZ_SPAWN_PATH;
+  auto [code, out] = run_captured(spec);
+  CHECK(code == 0);
+  CHECK(out == "100000100000100000100000100000\n");
+}
+
 TEST_CASE("a process joining a user namespace is its root, and owns its new namespaces through it",
           "[ns][userns]") {
   test::require_root();
