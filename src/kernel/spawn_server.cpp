@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +23,18 @@ struct server {
   pid_t pid = 0;
   std::string helper;
   unique_fd sock;
+  dev_t dev = 0;  // the socket's identity: a caller may have closed its number, and reused it
+  ino_t ino = 0;
 };
+
+// Still our socket under its number: a caller that closed every descriptor it did not know
+// (a daemon's start-up) may have another file there now, which is not ours to use or close.
+bool still_ours(server& s) {
+  struct stat st {};
+  if (::fstat(s.sock.get(), &st) == 0 && st.st_dev == s.dev && st.st_ino == s.ino) return true;
+  (void)s.sock.release();
+  return false;
+}
 
 // Never destroyed: a spawn may run while the process exits.
 server& the_server() {
@@ -30,13 +42,14 @@ server& the_server() {
   return *s;
 }
 
-// Ours goes: it ends on end-of-file, and is reaped. A copy a forked caller inherited is
-// closed only (the server is its parent's).
+// Ours goes: it ends on end-of-file, once no copy of its socket is left (a child the caller
+// forked may hold one), and is reaped if it has ended already; else it stays the caller's
+// child to reap (or init's, at the caller's exit), rather than the caller waiting for it.
 void retire(server& s) {
   const bool ours = s.owner == ::getpid() && s.pid > 0;
   s.sock.reset();
   if (ours)
-    while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+    while (::waitpid(s.pid, nullptr, WNOHANG) < 0 && errno == EINTR) {
     }
   s.pid = 0;
 }
@@ -50,10 +63,14 @@ result<void> launch(server& s, const std::string& helper) {
   const int handed[] = {theirs.get()};
   BOOST_OUTCOME_TRY(pid, start_helper_program(helper, "ovz-spawnd",
                                               "--serve=" + std::to_string(theirs.get()), handed));
+  struct stat st {};
+  if (::fstat(ours.get(), &st) != 0) return sys_fail(errno, "fstat the spawn server's socket");
   s.owner = ::getpid();
   s.pid = pid;
   s.helper = helper;
   s.sock = std::move(ours);
+  s.dev = st.st_dev;
+  s.ino = st.st_ino;
   return success();
 }
 
@@ -88,7 +105,7 @@ result<served_child> serve_spawn(const std::string& helper, std::string_view pla
   server& s = the_server();
   std::lock_guard hold(s.lock);
   for (int attempt = 0;; ++attempt) {
-    if (!s.sock || s.owner != ::getpid() || s.helper != helper) {
+    if (!s.sock || s.owner != ::getpid() || s.helper != helper || !still_ours(s)) {
       BOOST_OUTCOME_TRY(launch(s, helper));
     }
     // A server that has ended took nothing: the spawn goes to a new one.
@@ -122,7 +139,7 @@ result<served_child> serve_spawn(const std::string& helper, std::string_view pla
 int spawn_server_socket() {
   server& s = the_server();
   std::lock_guard hold(s.lock);
-  return s.sock && s.owner == ::getpid() ? s.sock.get() : -1;
+  return s.sock && s.owner == ::getpid() && still_ours(s) ? s.sock.get() : -1;
 }
 
 }  // namespace ovz::detail

@@ -5,6 +5,8 @@
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
+#include "kernel/spawn_server.hpp"
+
 #include <ovz/namespaces.hpp>
 
 #include <fmt/format.h>
@@ -305,6 +307,26 @@ TEST_CASE("a spawn whose plan is too large for the spawn server's socket goes to
   auto [code, out] = run_captured(spec);
   CHECK(code == 0);
   CHECK(out == "100000100000100000100000100000\n");
+}
+
+TEST_CASE("a spawn server socket whose number the caller closed and reused is left alone, and "
+          "a new server serves", "[ns]") {
+  test::require_root();
+  auto net = MUST(ns_handle::open(::getpid(), ns_type::net));
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", "echo served"};
+  spec.join = {{ns_type::net, net.fd()}};
+  spec.helper = OVZ_SPAWN_PATH;
+  CHECK(run_captured(spec).second == "served\n");
+  const int sock = detail::spawn_server_socket();
+  REQUIRE(sock >= 0);
+  // What a daemon closing every descriptor it did not open, then opening a file, does.
+  unique_fd other(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(::dup3(other.get(), sock, O_CLOEXEC) == sock);
+  CHECK(run_captured(spec).second == "served\n");
+  CHECK(detail::spawn_server_socket() != sock);
+  CHECK(std::filesystem::read_symlink(fmt::format("/proc/self/fd/{}", sock)) == "/dev/null");
+  ::close(sock);
 }
 
 TEST_CASE("a process joining a user namespace is its root, and owns its new namespaces through it",
