@@ -116,9 +116,8 @@ void answer(int sock, std::int32_t pid, int pidfd) {
 
 int serve(int sock) {
   (void)prctl(PR_SET_NAME, reinterpret_cast<unsigned long>("ovz-spawnd"));
-  constexpr std::size_t max_fds = 253;  // SCM_MAX_FD
   std::vector<char> plan(1 << 16);
-  alignas(struct cmsghdr) static unsigned char control[CMSG_SPACE(max_fds * sizeof(int))];
+  alignas(struct cmsghdr) static unsigned char control[CMSG_SPACE(ovz::detail::max_passed_fds * sizeof(int))];
   for (;;) {
     // The whole message's size first, without taking it.
     const ssize_t size = ::recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC);

@@ -387,7 +387,7 @@ result<started_helper> start_helper(const std::string& helper, const plan& p, bo
 // alone where the server cannot take the plan (too many descriptors, a message too large).
 result<started_helper> start_first_child(const std::string& helper, const plan& p, bool detach) {
   const auto fds = detail::passed_fds(p);
-  if (fds.size() <= 253) {
+  if (fds.size() <= detail::max_passed_fds) {
     auto served = detail::serve_spawn(helper, detail::encode_plan(p, detach), fds);
     if (served) return started_helper{served->pid, std::move(served->pidfd)};
     if (served.error().sys_errno() != EMSGSIZE) return served.error();

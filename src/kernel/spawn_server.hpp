@@ -30,7 +30,7 @@ result<pid_t> start_helper_program(const std::string& helper, const char* name,
                                    const std::string& arg, std::span<const int> fds);
 
 /// The first child of a spawn, forked by the server of `helper` from `plan` (encode_plan's)
-/// with `fds` (passed_fds's, at most 253). A server that has ended is started anew once.
+/// with `fds` (passed_fds's, at most max_passed_fds). A server that has ended is started anew once.
 result<served_child> serve_spawn(const std::string& helper, std::string_view plan,
                                  std::span<const int> fds);
 

@@ -8,6 +8,7 @@
 
 #include "kernel/spawn_plan.hpp"
 
+#include <cstddef>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ struct received_plan {
 
 /// Reads what encode_plan wrote; false when `in` is not one whole plan.
 bool decode_plan(std::string_view in, received_plan& r);
+
+/// The most descriptors one message to the spawn server carries: the kernel's SCM_MAX_FD
+/// (not in a userspace header). A plan passing more goes to a helper started for it alone.
+inline constexpr std::size_t max_passed_fds = 253;
 
 /// The descriptors a plan hands over, in the order the spawn server receives them: the plan's
 /// list, ascending, without duplicates or -1.

@@ -293,17 +293,26 @@ TEST_CASE("a process is made in the namespaces it joins, new ones beside them", 
   CHECK(MUST(target.wait_exit(std::chrono::seconds(5))));
 }
 
+// A spawn that needs a first child (it joins our own network namespace, held by `net`), made
+// by libovz's helper program: the spawn server's work.
+namespace {
+spawn_spec served_spec(const char* script, const ns_handle& net) {
+  spawn_spec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.join = {{ns_type::net, net.fd()}};
+  spec.helper = OVZ_SPAWN_PATH;
+  return spec;
+}
+}  // namespace
+
 TEST_CASE("a spawn whose plan is too large for the spawn server's socket goes to a helper of "
           "its own", "[ns]") {
   test::require_root();
   auto net = MUST(ns_handle::open(::getpid(), ns_type::net));
-  spawn_spec spec;
-  spec.argv = {"/bin/sh", "-c", "echo ${#A}${#B}${#C}${#D}${#E}"};
+  auto spec = served_spec("echo ${#A}${#B}${#C}${#D}${#E}", net);
   // 500 KB of environment (a string may have 128 KiB): more than a socket's default buffer.
   for (const char* name : {"A", "B", "C", "D", "E"})
     spec.env.push_back(std::string(name) + "=" + std::string(100000, 'x'));
-  spec.join = {{ns_type::net, net.fd()}};  // a first child: the helper's work
-  spec.helper = OVZ_SPAWN_PATH;
   auto [code, out] = run_captured(spec);
   CHECK(code == 0);
   CHECK(out == "100000100000100000100000100000\n");
@@ -313,10 +322,7 @@ TEST_CASE("a spawn server socket whose number the caller closed and reused is le
           "a new server serves", "[ns]") {
   test::require_root();
   auto net = MUST(ns_handle::open(::getpid(), ns_type::net));
-  spawn_spec spec;
-  spec.argv = {"/bin/sh", "-c", "echo served"};
-  spec.join = {{ns_type::net, net.fd()}};
-  spec.helper = OVZ_SPAWN_PATH;
+  const auto spec = served_spec("echo served", net);
   CHECK(run_captured(spec).second == "served\n");
   const int sock = detail::spawn_server_socket();
   REQUIRE(sock >= 0);
