@@ -87,7 +87,7 @@ class cgroup_manager {
   /// Moves `pid` into the cgroup `member` is in (open_of). A member that moves meanwhile is
   /// followed: systemd, booting, leaves the VE's cgroup for init.scope and then enables
   /// controllers behind it, and the cgroup read a moment before takes no process (EBUSY).
-  result<void> attach_beside(const std::string& path, pid_t member, pid_t pid);
+  virtual result<void> attach_beside(const std::string& path, pid_t member, pid_t pid);
   /// The descriptor clone3's CLONE_INTO_CGROUP takes to start a process in the cgroup; -1
   /// where the kernel has none (v1).
   virtual int clone_fd(const ve_cgroup& cg) const noexcept = 0;

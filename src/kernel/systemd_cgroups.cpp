@@ -76,6 +76,9 @@ class systemd_cgroups final : public cgroup_manager {
     return fs_->open_of(ve_path(path), member);
   }
   result<void> attach(const ve_cgroup& cg, pid_t pid) override { return fs_->attach(cg, pid); }
+  result<void> attach_beside(const std::string& path, pid_t member, pid_t pid) override {
+    return fs_->attach_beside(ve_path(path), member, pid);
+  }
   int clone_fd(const ve_cgroup& cg) const noexcept override { return fs_->clone_fd(cg); }
   result<std::vector<pid_t>> procs(const std::string& path) const override {
     return fs_->procs(ve_path(path));

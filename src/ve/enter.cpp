@@ -27,7 +27,7 @@
 namespace ovz::inline v0 {
 result<int> ve::enter(const enter_options& opts) const {
   const auto ctx = fmt::format("VE {}: enter", id_.value());
-  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {}));
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {.config = true}));
   BOOST_OUTCOME_TRY(init, detail::running_init(op.cg(), op.layout, id_));
 
   spawn_spec spec;
@@ -51,8 +51,7 @@ result<int> ve::enter(const enter_options& opts) const {
   spec.prepare = [&](pid_t pid) {
     return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid);
   };
-  BOOST_OUTCOME_TRY(conf, config());
-  auto broker = detail::confine(spec, conf, op.layout);
+  auto broker = detail::confine(spec, op.conf, op.layout);
   if (!broker) return detail::with_context(broker.error(), ctx);
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)

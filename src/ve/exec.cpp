@@ -63,7 +63,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
                           "{}: descriptor {} is a directory, which would lead out of the VE",
                           ctx, fd);
   }
-  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {}));
+  BOOST_OUTCOME_TRY(op, detail::ve_op::begin(*this, {.config = true}));
   BOOST_OUTCOME_TRY(init, detail::running_init(op.cg(), op.layout, id_));
 
   unique_fd out_r, out_w, err_r, err_w;
@@ -99,8 +99,7 @@ result<exec_result> ve::exec(const std::vector<std::string>& argv, const exec_op
     command = pid;
     return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid);
   };
-  BOOST_OUTCOME_TRY(conf, config());
-  auto broker = detail::confine(spec, conf, op.layout);
+  auto broker = detail::confine(spec, op.conf, op.layout);
   if (!broker) return detail::with_context(broker.error(), ctx);
 
   auto which = detail::ve_namespaces(init);

@@ -25,7 +25,8 @@ result<root_identity> identify_state_root(const std::filesystem::path& state_roo
   return id;
 }
 
-result<ve_layout> locate(const std::filesystem::path& state_root, ctid id) {
+result<ve_layout> locate(const std::filesystem::path& state_root, ctid id,
+                         std::optional<ve_config>* parsed) {
   auto root = identify_state_root(state_root);
   if (!root) {
     const bool absent = root.error().is(errc::not_found);
@@ -42,6 +43,7 @@ result<ve_layout> locate(const std::filesystem::path& state_root, ctid id) {
     l.cgroup = std::move(path);
     l.cgroup_parent.clear();
   }
+  if (parsed) parsed->emplace(std::move(*conf));
   return l;
 }
 

@@ -27,7 +27,8 @@ result<ovz::host> ve_op::host_of(const ve& v) {
 result<ve_op> ve_op::begin(const ve& v, needs n) {
   auto ctx = fmt::format("VE {}", v.id().value());
   auto fail_here = [&](const error& e) -> result<ve_op> { return in_context_of(ctx, e); };
-  auto l = n.cgroup ? locate(v.state_root(), v.id())
+  std::optional<ve_config> located;
+  auto l = n.cgroup ? locate(v.state_root(), v.id(), &located)
                     : result<ve_layout>(ve_layout{layout_of(v.state_root(), v.id()), {}, {}});
   if (!l) return fail_here(l.error());
   ve_op op(v, ctx, std::move(*l));
@@ -36,7 +37,10 @@ result<ve_op> ve_op::begin(const ve& v, needs n) {
     if (!lock) return fail_here(lock.error());
     op.lock_.emplace(std::move(*lock));
   }
-  if (n.config) {
+  // Under a lock it is read again: another caller may have changed it until we held it.
+  if (n.config && located && !n.lock) {
+    op.conf = std::move(*located);
+  } else if (n.config) {
     auto conf = v.config();
     if (!conf) return fail_here(conf.error());
     op.conf = std::move(*conf);
