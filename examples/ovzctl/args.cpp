@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <span>
 #include <utility>
@@ -488,6 +489,22 @@ Options:
 Exit status: 0 success, 1 failure, 2 bad command line; exec and enter exit with
 the status of their command.
 )";
+}
+
+std::vector<std::string> literal_command(const std::vector<std::string>& words) {
+  // Characters sh gives no meaning outside quotes; '=' only after the first word, where it
+  // would make an assignment.
+  constexpr std::string_view plain = "/._-+,:@%";
+  if (words.empty() || words.front().find('/') == std::string::npos) return {};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i].empty()) return {};
+    for (char c : words[i]) {
+      const bool literal = std::isalnum(static_cast<unsigned char>(c)) ||
+                           plain.find(c) != std::string_view::npos || (i > 0 && c == '=');
+      if (!literal) return {};
+    }
+  }
+  return words;
 }
 
 }  // namespace ovzctl

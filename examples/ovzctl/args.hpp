@@ -112,4 +112,9 @@ ovz::result<command> parse(const std::vector<std::string_view>& args);
 /// The --help text.
 std::string_view usage() noexcept;
 
+/// exec's words as /bin/sh -c would run them: when sh would take each word as it is (no
+/// quoting, expansion, globbing, redirection, assignment or separator) and the program is a
+/// path (no PATH search), they themselves; otherwise empty, and exec runs them through sh.
+std::vector<std::string> literal_command(const std::vector<std::string>& words);
+
 }  // namespace ovzctl

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -230,6 +231,15 @@ ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
   own_streams.stderr_fd = 2;
   own_streams.started = signals_forwarded::started;
   signals_forwarded forwarding;
+  // Without a shell where sh would only have executed the program (one program start less).
+  // One that cannot be executed goes to sh after all, which says why in its words and exit
+  // codes (127, 126) and runs a script without a #! line.
+  if (const auto argv = literal_command(cmd.exec_words); !argv.empty()) {
+    auto r = v.exec(argv, own_streams);
+    if (r) return r.value().exit_code;
+    const int e = r.error().sys_errno();
+    if (e != ENOENT && e != EACCES && e != ENOEXEC && e != ENOTDIR) return r.error();
+  }
   auto r = v.exec({"/bin/sh", "-c", line}, own_streams);
   if (!r) return r.error();
   return r.value().exit_code;

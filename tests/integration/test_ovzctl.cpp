@@ -94,6 +94,19 @@ TEST_CASE("ovzctl drives a VE through its life", "[ovzctl]") {
     const fs::path input = r / "stdin.txt";
     std::ofstream(input) << "from the host\n";
     expect_ok(ovzctl(r, {"exec", "9101", "cat"}, input.string()), "from the host\n");
+
+    // A program given by its path with plain words runs without a shell, and says and exits
+    // as sh -c would have made it.
+    expect_ok(ovzctl(r, {"exec", "9101", "/bin/echo", "a=b", "-n"}), "a=b -n\n");
+    CHECK(ovzctl(r, {"exec", "9101", "/bin/false"}).exit_code == 1);
+    auto missing = ovzctl(r, {"exec", "9101", "/bin/nosuch", "x"});
+    INFO(describe(missing));
+    CHECK(missing.exit_code == 127);
+    CHECK_THAT(missing.err, Catch::Contains("/bin/nosuch: not found"));
+    auto not_executable = ovzctl(r, {"exec", "9101", "/etc/hostname"});
+    INFO(describe(not_executable));
+    CHECK(not_executable.exit_code == 126);
+    CHECK_THAT(not_executable.err, Catch::Contains("/etc/hostname: Permission denied"));
   }
 
   SECTION("list shows a running VE with its process count") {

@@ -8,6 +8,7 @@
 
 namespace {
 
+using ovzctl::literal_command;
 using ovzctl::verb;
 
 ovz::result<ovzctl::command> parse(std::vector<std::string_view> args) {
@@ -125,6 +126,21 @@ TEST_CASE("ovzctl: chkpnt and restore", "[ovzctl]") {
              Catch::Contains("unknown option '--leave-running'"));
   CHECK_THAT(refusal({"suspend", "101", "--dumpfile", "/d"}),
              Catch::Contains("unknown option '--dumpfile'"));
+}
+
+TEST_CASE("ovzctl: exec runs without a shell only what sh would take word for word", "[ovzctl]") {
+  using words = std::vector<std::string>;
+  CHECK(literal_command({"/bin/true"}) == words{"/bin/true"});
+  CHECK(literal_command({"/usr/bin/env", "A=1", "-u", "x", "user@host:1,2+3%"}) ==
+        words{"/usr/bin/env", "A=1", "-u", "x", "user@host:1,2+3%"});
+  // A program sh looks up in PATH, or that is an assignment.
+  CHECK(literal_command({"true"}).empty());
+  CHECK(literal_command({"A=/bin/x", "/bin/true"}).empty());
+  CHECK(literal_command({}).empty());
+  // Anything sh would expand, split, quote, redirect or run apart.
+  for (const char* word : {"$HOME", "a b", "*", "x?", "[ab]", "'q'", "\"x\"", "a\\b", "~/x",
+                           ">f", "<f", "a|b", "a;b", "a&", "(x)", "{a,b}", "#c", "`id`", "!x", ""})
+    CHECK(literal_command({"/bin/echo", word}).empty());
 }
 
 TEST_CASE("ovzctl: exec", "[ovzctl]") {
