@@ -304,6 +304,8 @@ result<std::filesystem::path> find_monitor() {
 
 std::string spawn_helper() {
   constexpr const char name[] = "ovz-spawn";
+  if (const char* way = std::getenv("OVZ_SPAWN_HELPER"); way && std::string_view(way) == "none")
+    return {};
   if (const char* monitor = std::getenv("OVZ_MONITOR"); monitor && *monitor) {
     auto beside = std::filesystem::path(monitor).parent_path() / name;
     if (::access(beside.c_str(), X_OK) == 0) return beside.string();

@@ -35,7 +35,9 @@ inline constexpr const char monitor_name[] = "ovz-monitor";
 /// tree), else where it is installed.
 result<std::filesystem::path> find_monitor();
 /// spawn's helper program (spawn_spec::helper), ovz-spawn, looked for as the monitor is (beside
-/// $OVZ_MONITOR first); empty where there is none, and spawn forks instead.
+/// $OVZ_MONITOR first); empty where there is none, and spawn forks instead. Empty also where
+/// $OVZ_SPAWN_HELPER is "none": a caller small and short-lived (ovzctl) forks for less than
+/// the helper's start costs it.
 std::string spawn_helper();
 
 /// How spawn starts the monitor of VE `id` of `state_root`; `foreground`: the VE was started

@@ -1,6 +1,7 @@
 """The spawn server libovz keeps per process (ovz-spawn --serve): a child of the caller's
 that forks each spawn's first child. A forked caller gets its own, one that was killed is
-replaced, and none outlives its caller. CTIDs 9480-9482."""
+replaced, and none outlives its caller; a caller that chose to fork (OVZ_SPAWN_HELPER=none)
+starts none. CTIDs 9480-9482."""
 
 import os
 import signal
@@ -94,4 +95,24 @@ def test_the_server_ends_with_its_caller(root):
     assert out, "the caller had no server"
     for pid in out:
         assert gone(int(pid)), "server {} outlived its caller".format(pid)
+    ve.stop(fast=True)
+
+
+@needs_root
+def test_a_caller_that_chose_to_fork_starts_no_server(root):
+    """OVZ_SPAWN_HELPER=none, as ovzctl sets it: the first child is a fork of the caller."""
+    ve = ovz.VE(9482, root)
+    ve.create()
+    ve.start()
+    script = (
+        "import ovz, os, sys\n"
+        "v = ovz.VE(9482, sys.argv[1])\n"
+        "assert v.exec(['/bin/sh', '-c', 'exit 6'])[0] == 6\n"
+        "for t in os.listdir('/proc/self/task'):\n"
+        "    print(open('/proc/self/task/%s/children' % t).read().strip())\n"
+    )
+    env = dict(os.environ, OVZ_SPAWN_HELPER="none")
+    out = subprocess.run([sys.executable, "-c", script, str(root)], check=True,
+                         capture_output=True, text=True, env=env).stdout.split()
+    assert out == [], "the caller started a server: {}".format(out)
     ve.stop(fast=True)
