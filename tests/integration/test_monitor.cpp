@@ -10,6 +10,8 @@
 
 #include "model/layout.hpp"
 
+#include <fmt/format.h>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -121,7 +123,34 @@ TEST_CASE("the monitor is init's parent and outlives the ovzctl that started the
   REQUIRE(st.state == ve_state::running);
   const pid_t monitor = test::parent_of(st.init_pid);
   CHECK(test::comm_of(monitor) == "ovz-monitor");
+  // Run in place of an exec in the fork of ovzctl, it shows as what it is all the same.
+  CHECK(test::command_line_of(monitor) ==
+        fmt::format("ovz-monitor --ctid=14602 --root={} --init={}", root.path().string(),
+                    st.init_pid));
   MUST(v.stop({}));
+  CHECK_FALSE(test::pid_alive(monitor));
+  MUST(v.destroy());
+  CHECK(test::leftovers(root).empty());
+}
+
+TEST_CASE("a VE started by the library has ovz-monitor as init's parent, named and with its "
+          "arguments, which stops it when init ends",
+          "[ve][monitor]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(14604);
+  MUST(v.create());
+  MUST(v.start({.init = {"/bin/sleep", "1"}}));
+  auto st = MUST(v.status());
+  const pid_t monitor = test::parent_of(st.init_pid);
+  CHECK(test::comm_of(monitor) == "ovz-monitor");
+  CHECK(test::command_line_of(monitor) ==
+        fmt::format("ovz-monitor --ctid=14604 --root={} --init={}", root.path().string(),
+                    st.init_pid));
+  // The monitor cleans up once init ends by itself.
+  for (int i = 0; i < 500 && MUST(v.status()).state == ve_state::running; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(MUST(v.status()).state == ve_state::stopped);
   CHECK_FALSE(test::pid_alive(monitor));
   MUST(v.destroy());
   CHECK(test::leftovers(root).empty());

@@ -2,6 +2,7 @@
 
 #include "support/text_file.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ovz::test {
@@ -20,6 +21,13 @@ pid_t parent_of(pid_t pid) {
 std::string comm_of(pid_t pid) {
   auto c = read_text("/proc/" + std::to_string(pid) + "/comm");
   if (!c.empty() && c.back() == '\n') c.pop_back();
+  return c;
+}
+
+std::string command_line_of(pid_t pid) {
+  auto c = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::replace(c.begin(), c.end(), '\0', ' ');
+  while (!c.empty() && c.back() == ' ') c.pop_back();
   return c;
 }
 

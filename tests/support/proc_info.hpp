@@ -1,5 +1,5 @@
 #pragma once
-// What /proc tells a test of a host process: its parent and its task name.
+// What /proc tells a test of a host process: its parent, its task name, its command line.
 
 #include <sys/types.h>
 
@@ -12,5 +12,8 @@ pid_t parent_of(pid_t pid);
 
 /// The process's task name (comm); empty when it is gone.
 std::string comm_of(pid_t pid);
+
+/// The process's command line as ps shows it: its arguments joined by spaces.
+std::string command_line_of(pid_t pid);
 
 }  // namespace ovz::test
