@@ -19,7 +19,6 @@
 #include "kernel/raw.hpp"
 #include "kernel/spawn_wire.hpp"
 #include "kernel/sys.hpp"
-#include "ve/monitor.hpp"
 
 #include <sched.h>
 #include <sys/prctl.h>
@@ -46,8 +45,6 @@ void name_as_child() {
 }
 
 [[noreturn]] void go_on(ovz::detail::received_plan& r) {
-  // This program is of the build of the monitor the plan names (found beside it).
-  if (r.p.monitor_builtin) r.p.monitor_main = &ovz::detail::run_monitor;
   spawning::close_others(r.p);
   // The descriptors came without their close-on-exec flags, to be handed over.
   raw::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);

@@ -137,12 +137,6 @@ struct process_monitor {
   /// More descriptors it gets, as 5, 6, … in this order (a listening socket made before the
   /// spawn, so that clients may connect as soon as it returns).
   std::vector<int> fds;
-  /// Where `program` is a program of this process's own build (libovz's monitor, what
-  /// ve::start starts): its main(), which a first child holding the same code runs in place of
-  /// executing `program`, one program start less — libovz's helper program (its own copy), or
-  /// a fork of this process while it has a single thread. The process has the same name,
-  /// arguments and environment either way.
-  int (*main)(int argc, char** argv) = nullptr;
 };
 
 /// A resource limit as setrlimit takes it.

@@ -164,7 +164,6 @@ void freeze(plan& p, const spawn_spec& spec) {
     p.monitor_fds = spec.monitor.fds;
     for (const auto& e : spec.monitor.env) p.monitor_envp.push_back(e.c_str());
     p.monitor_envp.push_back(nullptr);
-    p.monitor_builtin = spec.monitor.main != nullptr;
   }
 }
 
@@ -362,13 +361,6 @@ struct started_helper {
   unique_fd pidfd;
 };
 
-// This process has one thread: /proc/self/task's link count is 2 and one per thread. Only
-// that thread could make another, so the answer holds until it does.
-bool single_threaded() {
-  struct stat st {};
-  return ::stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
-}
-
 // The first child as libovz's helper program started for this spawn alone, which reads the
 // plan from a pipe and gets the plan's descriptors under their numbers (the rest it closes).
 result<started_helper> start_helper(const std::string& helper, const plan& p, bool detach) {
@@ -500,9 +492,6 @@ result<process> launch(const spawn_spec& spec, pid_t target_pid, int target_pidf
     first = helper.pid;
     first_pidfd = helper.pidfd.release();
   } else {
-    // A fork of this process may run the monitor's code only while nothing else runs in it:
-    // a lock another thread held at the fork would never be let go in the child.
-    if (p.monitor_builtin && single_threaded()) p.monitor_main = spec.monitor.main;
     first = fork_first(p, two_stage, spec.detach, monitored, &first_pidfd);
     if (first < 0) return detail::sys_fail(errno, "clone3 for {}", spec.argv[0]);
   }

@@ -21,12 +21,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <new>
-#include <string>
 
 namespace ovz::detail::spawning {
 namespace {
@@ -390,60 +385,6 @@ OVZ_CHILD_CODE void wait_at_gate(plan& p) noexcept {
   raw::exit_group(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-// The monitor's code in this process (plan::monitor_main), as its exec would have started it:
-// every other descriptor closed (the report pipe's end among them: its end-of-file tells the
-// caller the monitor runs), the monitor's name, command line and environment. Only a
-// single-threaded process gets here (libovz's helper, or a caller that checked it is one), so
-// nothing it calls waits on a lock another thread held at the fork.
-// What ps and /proc/PID/cmdline show of the monitor run in place: its arguments, not those of
-// the process it runs in. Where the kernel lets us (PR_SET_MM takes CAP_SYS_RESOURCE), the
-// arguments are pointed at; else they are written over that process's own arguments and the
-// environment after them, as setproctitle(3) does (the kernel reads on into the environment
-// once the arguments' last NUL is gone), joined by spaces. Call after environ was replaced.
-void show_arguments(const plan& p) {
-  static std::string line;
-  for (const char* arg : p.monitor_argv)
-    if (arg) line.append(arg).push_back('\0');
-  const auto begin = reinterpret_cast<unsigned long>(line.data());
-  if (::prctl(PR_SET_MM, PR_SET_MM_ARG_START, begin, 0UL, 0UL) == 0 &&
-      ::prctl(PR_SET_MM, PR_SET_MM_ARG_END, begin + line.size(), 0UL, 0UL) == 0)
-    return;
-  // /proc/self/stat's fields 48 to 51, after the ")" that ends the name (field 2): where the
-  // arguments and the environment lie.
-  FILE* stat = std::fopen("/proc/self/stat", "re");
-  if (!stat) return;
-  char text[1024] = {};
-  const std::size_t n = std::fread(text, 1, sizeof text - 1, stat);
-  std::fclose(stat);
-  const char* at = std::strrchr(text, ')');
-  if (n == 0 || !at) return;
-  unsigned long args = 0, env_end = 0;
-  for (int field = 2; at && field < 51; ++field) {
-    at = std::strchr(at + 1, ' ');
-    if (at && field + 1 == 48) args = std::strtoul(at + 1, nullptr, 10);
-    if (at && field + 1 == 51) env_end = std::strtoul(at + 1, nullptr, 10);
-  }
-  if (!args || env_end <= args) return;
-  line.pop_back();
-  std::replace(line.begin(), line.end(), '\0', ' ');
-  const std::size_t room = env_end - args;
-  const std::size_t used = std::min(line.size(), room - 1);
-  auto* area = reinterpret_cast<char*>(args);
-  std::memcpy(area, line.data(), used);
-  std::memset(area + used, 0, room - used);
-}
-
-[[noreturn]] void run_monitor_here(plan& p, int first_free) noexcept {
-  raw::close_range(static_cast<unsigned>(first_free), ~0u, 0);
-  raw::prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(p.monitor_argv.front()));
-  environ = const_cast<char**>(p.monitor_envp.data());
-  show_arguments(p);
-  const int code = p.monitor_main(static_cast<int>(p.monitor_argv.size()) - 1,
-                                  const_cast<char**>(p.monitor_argv.data()));
-  std::fflush(nullptr);
-  raw::exit_group(code);
-}
-
 // The rest of the intermediate's life with a monitor: the monitor program, with the console
 // socket as descriptor 3 and the spawn's confirmation pipe as 4 (spawn_spec::monitor). The
 // report pipe stays open (close-on-exec) so that a failed exec is reported.
@@ -469,7 +410,6 @@ void show_arguments(const plan& p) {
   // Out of the caller's session and process group, as the VE is: a Ctrl-C or hang-up meant
   // for the caller must not end the monitor of a VE that runs on.
   (void)raw::setsid();
-  if (p.monitor_main) run_monitor_here(p, first_free);
   raw::execve(p.monitor_path, p.monitor_argv.data(), p.monitor_envp.data());
   child_fail(p, step_monitor);
 }

@@ -99,10 +99,6 @@ struct plan {
   std::vector<const char*> monitor_envp;
   std::vector<int> monitor_fds;  // its descriptors 5 on
   char monitor_init_arg[32] = {};  // the last of monitor_argv, "--init=PID" once it is known
-  bool monitor_builtin = false;    // process_monitor::main is given
-  // Where the first child holds the monitor's code and may run it (process_monitor::builtin):
-  // that code, run in place of an exec of monitor_path. Not on the wire: the helper sets its own.
-  int (*monitor_main)(int argc, char** argv) = nullptr;
   int sync_r = -1;
   bool pause_before_pivot = false;  // report_mounted, then a second release on sync_r
   int report_w = -1;

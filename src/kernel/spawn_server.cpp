@@ -91,11 +91,7 @@ result<pid_t> start_helper_program(const std::string& helper, const char* name,
   ::posix_spawnattr_setsigmask(&attr, &none);
   ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   char* const argv[] = {const_cast<char*>(name), const_cast<char*>(arg.c_str()), nullptr};
-  // Nothing of the caller's environment (a VE's monitor gets its own from the plan), but room:
-  // a monitor it runs in place writes its arguments over the helper's (spawn_child.cpp's
-  // show_arguments), and a state root's path is long.
-  static const std::string room = "OVZ_ROOM_FOR_ARGUMENTS=" + std::string(4096, ' ');
-  char* const envp[] = {const_cast<char*>(room.c_str()), nullptr};
+  char* const envp[] = {nullptr};
   pid_t pid = -1;
   const int err = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, argv, envp);
   ::posix_spawn_file_actions_destroy(&actions);

@@ -141,7 +141,6 @@ bool decode_plan(std::string_view in, received_plan& r) {
   p.monitor_envp = rd.strs();
   p.monitor_envp.push_back(nullptr);
   p.monitor_fds = rd.ints();
-  p.monitor_builtin = rd.flag();
   p.sync_r = rd.integer();
   p.report_w = rd.integer();
   p.hold_r = rd.integer();
@@ -216,7 +215,6 @@ std::string encode_plan(const plan& p, bool detach) {
   w.strs(p.monitor_argv, p.monitor_argv.empty() ? 0 : 2);  // "--init=PID" is the helper's to write
   w.strs(p.monitor_envp, p.monitor_envp.empty() ? 0 : 1);
   w.ints(p.monitor_fds);
-  w.num(p.monitor_builtin);
   for (int fd : {p.sync_r, p.report_w, p.hold_r, p.devnull, p.target_pidfd, p.target_root,
                  p.setns_flags})
     w.num(static_cast<std::uint64_t>(fd));

@@ -302,18 +302,10 @@ result<std::filesystem::path> find_monitor() {
                   OVZ_LIBEXEC_INSTALLED, monitor_name);
 }
 
-namespace {
-
-bool forks_by_choice() {
-  const char* way = std::getenv("OVZ_SPAWN_HELPER");
-  return way && std::string_view(way) == "none";
-}
-
-}  // namespace
-
 std::string spawn_helper() {
   constexpr const char name[] = "ovz-spawn";
-  if (forks_by_choice()) return {};
+  if (const char* way = std::getenv("OVZ_SPAWN_HELPER"); way && std::string_view(way) == "none")
+    return {};
   if (const char* monitor = std::getenv("OVZ_MONITOR"); monitor && *monitor) {
     auto beside = std::filesystem::path(monitor).parent_path() / name;
     if (::access(beside.c_str(), X_OK) == 0) return beside.string();
@@ -330,11 +322,6 @@ process_monitor monitor_spec(const std::filesystem::path& program, ctid id,
             fmt::format("--root={}", state_root.string())};
   if (foreground) m.argv.push_back("--foreground");
   for (char** e = environ; e && *e; ++e) m.env.emplace_back(*e);
-  // Our own monitor, where the first child holds our code: the helper (found beside it, of
-  // the same build), or a fork of a caller that chose forking for being small. A large caller
-  // without the helper execs it: its fork's copy would stay the monitor's memory.
-  const char* given = std::getenv("OVZ_MONITOR");
-  if (!(given && *given) && (forks_by_choice() || !spawn_helper().empty())) m.main = &run_monitor;
   return m;
 }
 

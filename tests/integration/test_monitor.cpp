@@ -123,7 +123,7 @@ TEST_CASE("the monitor is init's parent and outlives the ovzctl that started the
   REQUIRE(st.state == ve_state::running);
   const pid_t monitor = test::parent_of(st.init_pid);
   CHECK(test::comm_of(monitor) == "ovz-monitor");
-  // Run in place of an exec in the fork of ovzctl, it shows as what it is all the same.
+  // What ps shows of it: which VE it serves, of which state root.
   CHECK(test::command_line_of(monitor) ==
         fmt::format("ovz-monitor --ctid=14602 --root={} --init={}", root.path().string(),
                     st.init_pid));
