@@ -78,20 +78,25 @@ def test_one_server_per_process_replaced_when_killed_and_forked_callers_get_thei
     ve.stop(fast=True)
 
 
+def children_of_a_caller(root, ctid, env=None):
+    """The children a new Python process has after one exec into VE `ctid`, which runs."""
+    script = (
+        "import ovz, os, sys\n"
+        "v = ovz.VE(int(sys.argv[2]), sys.argv[1])\n"
+        "assert v.exec(['/bin/sh', '-c', 'exit 6'])[0] == 6\n"
+        "for t in os.listdir('/proc/self/task'):\n"
+        "    print(open('/proc/self/task/%s/children' % t).read().strip())\n"
+    )
+    return subprocess.run([sys.executable, "-c", script, str(root), str(ctid)], check=True,
+                          capture_output=True, text=True, env=env).stdout.split()
+
+
 @needs_root
 def test_the_server_ends_with_its_caller(root):
     ve = ovz.VE(9481, root)
     ve.create()
     ve.start()
-    script = (
-        "import ovz, os, sys\n"
-        "v = ovz.VE(9481, sys.argv[1])\n"
-        "assert v.exec(['/bin/true'])[0] == 0\n"
-        "for t in os.listdir('/proc/self/task'):\n"
-        "    print(open('/proc/self/task/%s/children' % t).read().strip())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script, str(root)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = children_of_a_caller(root, 9481)
     assert out, "the caller had no server"
     for pid in out:
         assert gone(int(pid)), "server {} outlived its caller".format(pid)
@@ -104,15 +109,6 @@ def test_a_caller_that_chose_to_fork_starts_no_server(root):
     ve = ovz.VE(9482, root)
     ve.create()
     ve.start()
-    script = (
-        "import ovz, os, sys\n"
-        "v = ovz.VE(9482, sys.argv[1])\n"
-        "assert v.exec(['/bin/sh', '-c', 'exit 6'])[0] == 6\n"
-        "for t in os.listdir('/proc/self/task'):\n"
-        "    print(open('/proc/self/task/%s/children' % t).read().strip())\n"
-    )
-    env = dict(os.environ, OVZ_SPAWN_HELPER="none")
-    out = subprocess.run([sys.executable, "-c", script, str(root)], check=True,
-                         capture_output=True, text=True, env=env).stdout.split()
+    out = children_of_a_caller(root, 9482, dict(os.environ, OVZ_SPAWN_HELPER="none"))
     assert out == [], "the caller started a server: {}".format(out)
     ve.stop(fast=True)
