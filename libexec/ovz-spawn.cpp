@@ -117,7 +117,8 @@ void answer(int sock, std::int32_t pid, int pidfd) {
 int serve(int sock) {
   (void)prctl(PR_SET_NAME, reinterpret_cast<unsigned long>("ovz-spawnd"));
   std::vector<char> plan(1 << 16);
-  alignas(struct cmsghdr) static unsigned char control[CMSG_SPACE(ovz::detail::max_passed_fds * sizeof(int))];
+  constexpr std::size_t control_size = CMSG_SPACE(ovz::detail::max_passed_fds * sizeof(int));
+  alignas(struct cmsghdr) static unsigned char control[control_size];
   for (;;) {
     // The whole message's size first, without taking it.
     const ssize_t size = ::recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC);

@@ -220,11 +220,6 @@ class signals_forwarded {
 }  // namespace
 
 ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
-  std::string line;
-  for (const auto& word : cmd.exec_words) {
-    if (!line.empty()) line += ' ';
-    line += word;
-  }
   ovz::exec_options own_streams;
   own_streams.stdin_fd = 0;
   own_streams.stdout_fd = 1;
@@ -239,6 +234,11 @@ ovz::result<int> do_exec(const ovz::ve& v, const command& cmd) {
     if (r) return r.value().exit_code;
     const int e = r.error().sys_errno();
     if (e != ENOENT && e != EACCES && e != ENOEXEC && e != ENOTDIR) return r.error();
+  }
+  std::string line;
+  for (const auto& word : cmd.exec_words) {
+    if (!line.empty()) line += ' ';
+    line += word;
   }
   auto r = v.exec({"/bin/sh", "-c", line}, own_streams);
   if (!r) return r.error();

@@ -73,12 +73,11 @@ class cgroupfs_v1 final : public cgroup_manager {
   }
 
   result<ve_cgroup> open_of(const std::string& path, pid_t member) const override {
-    BOOST_OUTCOME_TRY(listed, read_file("/proc/" + std::to_string(member) + "/cgroup"));
+    BOOST_OUTCOME_TRY(dirs, dirs_of(path, member));
     ve_cgroup cg;
-    for (const auto& h : h_) {
-      const auto at = member_of(listed, h.controllers.front(), path);
-      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(h.mount_point + "/" + at));
-      cg.dirs.push_back({h.controllers, std::move(dir)});
+    for (std::size_t i = 0; i < h_.size(); ++i) {
+      BOOST_OUTCOME_TRY(dir, cgroup_dir::open(dirs[i]));
+      cg.dirs.push_back({h_[i].controllers, std::move(dir)});
     }
     return cg;
   }
@@ -87,11 +86,10 @@ class cgroupfs_v1 final : public cgroup_manager {
   // this on every hierarchy (a dozen), a third of the calls of holding the directories open.
   // v1 has no EBUSY to retry: a cgroup with children takes processes.
   result<void> attach_beside(const std::string& path, pid_t member, pid_t pid) override {
-    BOOST_OUTCOME_TRY(listed, read_file("/proc/" + std::to_string(member) + "/cgroup"));
+    BOOST_OUTCOME_TRY(dirs, dirs_of(path, member));
     const auto id = std::to_string(pid);
-    for (const auto& h : h_) {
-      const auto at = member_of(listed, h.controllers.front(), path);
-      BOOST_OUTCOME_TRY(write_file(h.mount_point + "/" + at + "/cgroup.procs", id));
+    for (const auto& dir : dirs) {
+      BOOST_OUTCOME_TRY(write_file(dir + "/cgroup.procs", id));
     }
     return success();
   }
@@ -184,6 +182,15 @@ class cgroupfs_v1 final : public cgroup_manager {
   }
 
   std::string dir(const std::string& path) const { return h_[procs_index_].mount_point + "/" + path; }
+
+  // The directory of the cgroup at or below `path` that `member` is in, in each hierarchy.
+  result<std::vector<std::string>> dirs_of(const std::string& path, pid_t member) const {
+    BOOST_OUTCOME_TRY(listed, read_file("/proc/" + std::to_string(member) + "/cgroup"));
+    std::vector<std::string> dirs;
+    for (const auto& h : h_)
+      dirs.push_back(h.mount_point + "/" + member_of(listed, h.controllers.front(), path));
+    return dirs;
+  }
 
   std::vector<cgroup_hierarchy> h_;
   std::size_t procs_index_ = 0;

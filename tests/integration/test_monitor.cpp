@@ -140,7 +140,7 @@ TEST_CASE("a VE started by the library has ovz-monitor as init's parent, named a
   temp_root root;
   auto v = root.open(14604);
   MUST(v.create());
-  MUST(v.start({.init = {"/bin/sleep", "1"}}));
+  MUST(v.start({.init = {"/bin/sleep", "2"}}));
   auto st = MUST(v.status());
   const pid_t monitor = test::parent_of(st.init_pid);
   CHECK(test::comm_of(monitor) == "ovz-monitor");
@@ -149,7 +149,7 @@ TEST_CASE("a VE started by the library has ovz-monitor as init's parent, named a
                     st.init_pid));
   // Once init ends by itself, the monitor cleans up and ends (the VE reads as stopped as soon
   // as init is gone, while its monitor may still be at it).
-  for (int i = 0; i < 500 && test::pid_alive(monitor); ++i)
+  for (int i = 0; i < 1500 && test::pid_alive(monitor); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK_FALSE(test::pid_alive(monitor));
   CHECK(MUST(v.status()).state == ve_state::stopped);
