@@ -513,6 +513,16 @@ void define_ve(py::module_& m) {
           "Every Beancounter of the VE: held and maxheld as measured, barrier and limit as "
           "set, failcnt as the kernel counted refusals.")
       .def(
+          "cpu_time",
+          [](const ovz::ve& v) {
+            const auto t = unwrap(without_gil([&] { return v.cpu_time(); }));
+            return std::chrono::duration<double>(t).count();
+          },
+          "The CPU time in seconds the VE's processes used since its start, all CPUs "
+          "together (OpenVZ's /proc/vz/vestat): 0.0 for a stopped VE. A rate of use is the "
+          "difference of two readings over the time between them. Raises NotFound for a VE "
+          "that does not exist.")
+      .def(
           "watch_beancounters",
           [](const ovz::ve& v, double poll_interval) {
             if (!std::isfinite(poll_interval) || poll_interval <= 0)

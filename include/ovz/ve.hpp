@@ -286,6 +286,10 @@ class OVZ_API ve {
   /// limit the kernel enforces on the running VE as the kernel holds it, so a change not
   /// saved shows; the others as CTID.conf sets them), failcnt as the kernel counted refusals.
   result<ubc_snapshot> beancounters() const;
+  /// The CPU time the VE's processes used since its start, all CPUs together, user and system
+  /// (OpenVZ's /proc/vz/vestat); a rate of use is the difference of two readings over the
+  /// time between them. Zero for a stopped VE; errc::not_found for one that does not exist.
+  result<std::chrono::microseconds> cpu_time() const;
   /// The VE's disk usage against DISKSPACE and DISKINODES (`vzquota stat`), running or not.
   /// errc::unsupported for a VE created without a diskspace, which has no quota.
   result<disk_quota> quota() const;

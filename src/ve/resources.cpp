@@ -3,6 +3,7 @@
 #include <ovz/ve.hpp>
 
 #include "fail.hpp"
+#include "kernel/cgroup_manager.hpp"
 #include "kernel/limits_mark.hpp"
 #include "log.hpp"
 #include "ve/change.hpp"
@@ -85,6 +86,15 @@ result<ubc_snapshot> ve::beancounters() const {
   detail::ve_meter meter(*this);
   BOOST_OUTCOME_TRY(snap, meter.read(false, detail::held_locks(), nullptr));
   return std::move(*snap);
+}
+
+result<std::chrono::microseconds> ve::cpu_time() const {
+  return detail::ve_op::run(*this, {.config = true},
+                            [](detail::ve_op& op) -> result<std::chrono::microseconds> {
+    BOOST_OUTCOME_TRY(cgroups, detail::host_cgroups());
+    BOOST_OUTCOME_TRY(us, cgroups->cpu_time_us(op.layout.cgroup));
+    return std::chrono::microseconds(us);
+  });
 }
 
 

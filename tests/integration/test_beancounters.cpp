@@ -30,11 +30,8 @@ using ovz::test::ubc;
 
 namespace {
 
-// CPU time the VE's cgroup used, in microseconds.
-std::uint64_t cpu_us(const ve& v) {
-  auto cg = MUST(detail::host_cgroups());
-  return MUST(cg->cpu_time_us(MUST(detail::locate(v.state_root(), v.id())).cgroup));
-}
+// CPU time the VE used, in microseconds.
+std::uint64_t cpu_us(const ve& v) { return static_cast<std::uint64_t>(MUST(v.cpu_time()).count()); }
 
 // Host PIDs of the probe's fork bomb processes started with this tag, wherever they are.
 std::vector<pid_t> bombs_left(const std::string& tag) {
@@ -130,6 +127,32 @@ TEST_CASE("a memory hog is stopped by the physpages limit and failcnt counts it"
   CHECK(stat_of(other, ubc_resource::physpages).failcnt == 0);
   CHECK(MUST(other.exec({"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"}))
             .exit_code == 0);
+}
+
+TEST_CASE("cpu_time counts what a VE's processes ran, and nothing once it is stopped",
+          "[ubc][cpu]") {
+  test::require_root();
+  temp_root root;
+  auto v = root.open(14710);
+  CHECK(v.cpu_time().error().code() == make_error_code(errc::not_found));
+  MUST(v.create());
+  CHECK(MUST(v.cpu_time()).count() == 0);
+  MUST(v.start());
+  const auto before = MUST(v.cpu_time());
+  const auto t0 = std::chrono::steady_clock::now();
+  // About a second of CPU in busybox sh, whatever else the host runs.
+  auto out = MUST(v.exec({"/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"}));
+  const auto wall = std::chrono::steady_clock::now() - t0;
+  REQUIRE(out.exit_code == 0);
+  const auto used = MUST(v.cpu_time()) - before;
+  INFO("cpu_time grew " << used.count() << " us in " << std::chrono::duration_cast<
+           std::chrono::microseconds>(wall).count() << " us of wall time");
+  // The loop is one process on one CPU: its time is most of the wall time, never more.
+  CHECK(used > std::chrono::duration_cast<std::chrono::microseconds>(wall) / 4);
+  CHECK(used <= std::chrono::duration_cast<std::chrono::microseconds>(wall) +
+                    std::chrono::milliseconds(20));
+  MUST(v.stop({.fast = true}));
+  CHECK(MUST(v.cpu_time()).count() == 0);
 }
 
 TEST_CASE("cpuunits share a contended CPU 1:3 and cpulimit caps a spinner", "[ubc][cpu]") {

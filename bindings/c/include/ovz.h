@@ -463,6 +463,10 @@ int ovz_ve_beancounters(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t stat_size, siz
                         size_t *count);
 /* ovz_ve_beancounters() of libovz 0.1's ovz_ubc_stat. */
 int ovz_ve_get_stats(ovz_ve_t *ve, ovz_ubc_stat *stats, size_t capacity, size_t *count);
+/* The CPU time the VE's processes used since its start, all CPUs together, in microseconds
+ * into *usec (OpenVZ's /proc/vz/vestat); 0 for a stopped VE, OVZ_ENOTFOUND for one that does
+ * not exist. A rate of use is the difference of two readings over the time between them. */
+int ovz_ve_cpu_time(ovz_ve_t *ve, uint64_t *usec);
 
 /* Beancounter snapshots of every running VE under a state root, taken again and again at a
  * small cost per VE: the reader keeps each VE's cgroup and /proc files open between reads

@@ -1133,6 +1133,16 @@ int ovz_receive_ve(int fd, const char* state_root, unsigned* ctid) {
   });
 }
 
+int ovz_ve_cpu_time(ovz_ve_t* ve, uint64_t* usec) {
+  return guarded([&] {
+    if (!ve || !usec) return invalid("ovz_ve_cpu_time: ve or usec is NULL");
+    auto t = ve->v.cpu_time();
+    if (!t) return fail(t.error());
+    *usec = static_cast<uint64_t>(t->count());
+    return 0;
+  });
+}
+
 int ovz_ve_quota(ovz_ve_t* ve, ovz_disk_quota* out, size_t size) {
   return guarded([&] {
     if (!ve || !out) return invalid("ovz_ve_quota: ve or out is NULL");

@@ -204,6 +204,9 @@ static void check_life(const char *root) {
   char *err = NULL;
   char *report = NULL;
   const char *const exit7[] = {"/bin/sh", "-c", "exit 7", NULL};
+  const char *const spin[] = {
+      "/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done", NULL};
+  uint64_t cpu_before = 1, cpu_after = 0;
   const char *const hostname[] = {"/bin/sh", "-c", "hostname; echo oops >&2", NULL};
   const char *const has_kmsg[] = {"/bin/sh", "-c", "test -c /dev/kmsg", NULL};
   const char *const background_sleeps[] = {
@@ -219,6 +222,9 @@ static void check_life(const char *root) {
             strcmp(st.ostemplate, "busybox") == 0,
         "status of the created VE: stopped, hostname and template");
   check(ovz_ve_exec(ve, exit7, &code) == OVZ_ENOTRUNNING, "exec on a stopped VE is OVZ_ENOTRUNNING");
+  check(ovz_ve_cpu_time(ve, &cpu_before) == 0 && cpu_before == 0,
+        "cpu_time of a stopped VE is 0");
+  check(ovz_ve_cpu_time(ve, NULL) == OVZ_EINVAL, "cpu_time into NULL is OVZ_EINVAL");
 
   if (!check(ovz_ve_start(ve) == 0, "start")) goto destroy;
   check(ovz_ve_start(ve) == OVZ_ERUNNING, "start again is OVZ_ERUNNING");
@@ -227,6 +233,10 @@ static void check_life(const char *root) {
         "status of the started VE: running, mounted, init PID, processes");
 
   check(ovz_ve_exec(ve, exit7, &code) == 0 && code == 7, "exec of sh -c 'exit 7' gives 7");
+  check(ovz_ve_cpu_time(ve, &cpu_before) == 0 && ovz_ve_exec(ve, spin, &code) == 0 &&
+            code == 0 && ovz_ve_cpu_time(ve, &cpu_after) == 0 &&
+            cpu_after >= cpu_before + 50000,
+        "cpu_time grows by the CPU a loop in the VE ran");
   check(ovz_ve_exec(ve, NULL, &code) == OVZ_EINVAL, "exec of a NULL argv is OVZ_EINVAL");
   {
     /* Root of the VE mounts a tmpfs: its monitor does it for it. */

@@ -293,6 +293,25 @@ def test_set_numproc_shows_in_beancounters(root):
     assert ve.config["NUMPROC"] == "32:48"
 
 
+@needs_root
+def test_cpu_time_counts_what_the_ve_ran(root):
+    ve = ovz.VE(9491, root)
+    with pytest.raises(ovz.NotFound):
+        ve.cpu_time()
+    ve.create()
+    assert ve.cpu_time() == 0.0
+    with ve.started():
+        before = ve.cpu_time()
+        t0 = time.monotonic()
+        code, _, _ = ve.exec(["/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"])
+        wall = time.monotonic() - t0
+        assert code == 0
+        used = ve.cpu_time() - before
+        # One process on one CPU: a good part of the wall time, never more than it.
+        assert wall / 4 < used <= wall + 0.02, (used, wall)
+    assert ve.cpu_time() == 0.0
+
+
 def _lxcfs_runs():
     meminfo = os.path.join(os.environ.get("OVZ_LXCFS") or "/var/lib/lxcfs", "proc", "meminfo")
     # FUSE underneath: LXCFS runs there.

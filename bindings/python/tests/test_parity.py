@@ -56,6 +56,7 @@ BOTH = {
     "ve::set": ("VE.set", "ovz_ve_set_param"),
     "ve::params": ("VE.params", "ovz_ve_get_ubc_limit"),
     "ve::beancounters": ("VE.beancounters", "ovz_ve_beancounters"),
+    "ve::cpu_time": ("VE.cpu_time", "ovz_ve_cpu_time"),
     "ve::quota": ("VE.quota", "ovz_ve_quota"),
     "ve::set_ugid_quota": ("VE.set_ugid_quota", "ovz_ve_set_ugid_quota"),
     "ve::ugid_quotas": ("VE.ugid_quotas", "ovz_ve_ugid_quotas"),
