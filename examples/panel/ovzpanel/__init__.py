@@ -1,0 +1,1 @@
+"""ovz-panel: a small web control panel over libovz's Python module (examples/panel)."""
