@@ -7,6 +7,7 @@
 #   python3-ovz  python       the ovz module for Debian's python3
 #   ovzctl       cli          ovzctl and ovz-oci, their manual pages, the ONBOOT unit,
 #                             the state root /var/lib/ovz
+#   ovz-panel    panel        the web control panel (examples/panel) and its unit
 #
 # Included only where the prefix is /usr: the library finds its programs where it was
 # configured to install them (src/ve/monitor.cpp), so a tree configured for another prefix
@@ -18,7 +19,7 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "libovz developers <libovz@localhost>")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL runtime development python cli)
+set(CPACK_COMPONENTS_ALL runtime development python cli panel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
@@ -50,6 +51,7 @@ cpack_add_component(runtime DISPLAY_NAME "libovz")
 cpack_add_component(development DISPLAY_NAME "libovz development files" DEPENDS runtime)
 cpack_add_component(python DISPLAY_NAME "libovz for Python" DEPENDS runtime)
 cpack_add_component(cli DISPLAY_NAME "ovzctl" DEPENDS runtime)
+cpack_add_component(panel DISPLAY_NAME "ovz-panel" DEPENDS python)
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libovz0)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
@@ -90,5 +92,15 @@ set(ovz_deb_scripts ${PROJECT_SOURCE_DIR}/packaging/debian)
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_EXTRA
   ${ovz_deb_scripts}/ovzctl/postinst ${ovz_deb_scripts}/ovzctl/postrm)
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+set(CPACK_DEBIAN_PANEL_PACKAGE_NAME ovz-panel)
+set(CPACK_DEBIAN_PANEL_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PANEL_PACKAGE_ARCHITECTURE all)
+set(CPACK_DEBIAN_PANEL_PACKAGE_DEPENDS "python3-aiohttp (>= 3.8)")
+set(CPACK_DEBIAN_PANEL_DESCRIPTION
+  "Virtual Environments in a web browser\n${ovz_deb_long_description}\n\nThis package has ovz-panel, a small web control panel over the ovz Python\nmodule: the VEs, their beancounters, CPU and memory live, their refusals as\nthey happen; create, start, stop, limits, addresses. It serves on localhost\nwith a password made at its first start (ovz-panel.service, not enabled).")
+set(CPACK_DEBIAN_PANEL_PACKAGE_CONTROL_EXTRA
+  ${ovz_deb_scripts}/ovz-panel/postinst ${ovz_deb_scripts}/ovz-panel/postrm)
+set(CPACK_DEBIAN_PANEL_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 include(CPack)

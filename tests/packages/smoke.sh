@@ -6,6 +6,7 @@
 #     with ONBOOT="yes" started by the ovz service's own command; the unit enabled, the manual
 #     pages and the state root where Debian puts them;
 #   - python3 -c 'import ovz' and a VE's life through it;
+#   - ovz-panel: its login page, and a session once given its first start's password;
 #   - libovz-dev: a C++ program built with pkg-config and one with find_package(ovz), run.
 # Then removes and purges the packages: the unit goes, the state root stays.
 #
@@ -46,7 +47,7 @@ mirror=$(host_mirror | head -n1)
 
 step "packages from $src into $build/deb"
 mapfile -t debs < <("$src/packaging/build-debs" "$build/deb")
-[ ${#debs[@]} -eq 4 ] || fail "expected 4 packages, got: ${debs[*]}"
+[ ${#debs[@]} -eq 5 ] || fail "expected 5 packages, got: ${debs[*]}"
 
 # A fresh bookworm, cached: debootstrap takes minutes and the network.
 mkdir -p "$cache/archives/partial"
@@ -71,7 +72,8 @@ root=$tmp/root
 py_root=/var/lib/ovz-smoke-py  # inside the chroot
 cleanup() {
   local rc=$?
-  # Whatever a failed step left running in the chroot's state root goes first.
+  # Whatever a failed step left running goes first: the panel, the VEs.
+  if [ -s "$root/tmp/panel.pid" ]; then kill "$(cat "$root/tmp/panel.pid")" 2>/dev/null || true; fi
   if [ -x "$root/usr/bin/ovzctl" ]; then
     for state in /var/lib/ovz "$py_root"; do
       chroot "$root" ovzctl --root "$state" stop --all --fast >/dev/null 2>&1 || true
@@ -115,12 +117,14 @@ export DEBIAN_FRONTEND=noninteractive
 in_root apt-get update -q >"$tmp/apt.log" 2>&1 || { tail -n 20 "$tmp/apt.log"; skip "apt-get update in the chroot failed (no mirror?)"; }
 in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q /debs/*.deb' >>"$tmp/apt.log" 2>&1 ||
   { tail -n 40 "$tmp/apt.log"; fail "apt-get install of the packages"; }
-in_root dpkg-query -W -f='${Package} ${Version} ${Status}\n' libovz0 libovz-dev python3-ovz ovzctl
+in_root dpkg-query -W -f='${Package} ${Version} ${Status}\n' libovz0 libovz-dev python3-ovz ovzctl \
+  ovz-panel
 
 step "where Debian puts things"
 for f in /usr/bin/ovzctl /usr/bin/ovz-oci /usr/libexec/ovz/ovz-monitor /usr/libexec/ovz/ovz-spawn \
          /usr/share/man/man8/ovzctl.8.gz /usr/share/man/man8/ovz-oci.8.gz \
-         /usr/lib/systemd/system/ovz.service /usr/share/ovz/conf/ve-basic.conf-sample; do
+         /usr/lib/systemd/system/ovz.service /usr/share/ovz/conf/ve-basic.conf-sample \
+         /usr/bin/ovz-panel /usr/lib/systemd/system/ovz-panel.service; do
   [ -e "$root$f" ] || fail "$f not installed"
 done
 [ -d "$root/var/lib/ovz" ] || fail "the state root /var/lib/ovz was not made"
@@ -174,6 +178,44 @@ ve.destroy()
 print("python3-ovz: a VE's life from", ovz.__file__)
 EOF
 
+step "ovz-panel: serves its login page, and a session after the password"
+in_root sh -c 'ovz-panel --port 0 --password-file /tmp/panel.pw >/tmp/panel.out 2>/tmp/panel.err &
+  echo $! >/tmp/panel.pid'
+for _ in $(seq 100); do grep -q http "$root/tmp/panel.out" 2>/dev/null && break; sleep 0.1; done
+url=$(awk '{ print $2 }' "$root/tmp/panel.out")
+password=$(grep -o 'the password is [^ ]*' "$root/tmp/panel.err" | awk '{ print $4 }')
+[ -n "$url" ] && [ -n "$password" ] || fail "ovz-panel did not start: $(cat "$root/tmp/panel.err")"
+in_root python3 - "$url" "$password" <<'EOF'
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+url, password = sys.argv[1].rstrip("/"), sys.argv[2]
+
+
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def status(path, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    try:
+        with urllib.request.build_opener(Stay).open(url + path, data=data, timeout=10) as r:
+            return r.status, r.headers.get("Location")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location")
+
+
+assert status("/") == (303, "/login"), status("/")
+assert status("/login")[0] == 200
+assert status("/ve", {"ctid": "9735"})[0] == 403
+assert status("/login", {"password": password}) == (303, "/")
+print("ovz-panel: login page, refusal without a session, login: ok")
+EOF
+kill "$(cat "$root/tmp/panel.pid")"
+
 step "libovz-dev: a program built against the installed library"
 in_root apt-get install -y -q --no-install-recommends g++ pkg-config cmake make >>"$tmp/apt.log" 2>&1 ||
   { tail -n 20 "$tmp/apt.log"; fail "apt-get install g++ pkg-config cmake"; }
@@ -187,7 +229,7 @@ printf '#include <ovz.h>\n#include <stdio.h>\nint main(void) { puts(ovz_version(
 in_root sh -c 'cd /consumer && gcc -o c-consumer c.c -lovzc && ./c-consumer'
 
 step "apt-get remove, then purge"
-in_root apt-get remove -y -q ovzctl python3-ovz libovz-dev libovz0 >>"$tmp/apt.log" 2>&1 ||
+in_root apt-get remove -y -q ovz-panel ovzctl python3-ovz libovz-dev libovz0 >>"$tmp/apt.log" 2>&1 ||
   { tail -n 20 "$tmp/apt.log"; fail "apt-get remove"; }
 [ ! -e "$root/usr/bin/ovzctl" ] || fail "ovzctl is still there after remove"
 in_root apt-get purge -y -q ovzctl >>"$tmp/apt.log" 2>&1 || fail "apt-get purge"
