@@ -234,6 +234,8 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
         click(browser.find_element(By.ID, "start"))
         assert f"VE {CTID} started" in flash()
         assert text("#state") == "running"
+        submit("set-limit", resource="numproc", value="lots")
+        assert "lots" in flash() and "numproc" in flash(), flash()
         submit("set-limit", resource="numproc", value="24:24")
         assert "numproc 24:24" in flash()
         assert text('tr[data-resource="numproc"] td[data-col="limit"]') == "24"

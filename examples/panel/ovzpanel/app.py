@@ -19,7 +19,8 @@ from .hub import Hub
 
 log = logging.getLogger("ovz-panel")
 STATIC = pathlib.Path(__file__).parent / "static"
-LIMIT_KEYS = set(pages.RESOURCE_ORDER) | {"cpuunits", "cpulimit"}
+LIMIT_KEYS = set(pages.RESOURCE_ORDER) | set(pages.OTHER_LIMITS)
+NUMBER_KEYS = {"cpuunits", "cpulimit", "cpus", "quotatime", "quotaugidlimit"}
 
 # The application's state (aiohttp 3.8, Debian 12's, has no typed keys).
 ROOT, PASSWORDS, SESSIONS, HUB, FLASHES = "root", "passwords", "sessions", "hub", "flashes"
@@ -219,8 +220,8 @@ async def set_limit(request):
     if key not in LIMIT_KEYS:
         raise web.HTTPBadRequest(text=f"no resource {key!r}")
     value = form.get("value", "").strip()
-    # cpuunits and cpulimit are numbers; the beancounters take libovz's own "B:L" text.
-    parsed = int(value) if key in ("cpuunits", "cpulimit") and value.isdigit() else value
+    # Counts are numbers; beancounters and disk limits take libovz's own "B:L" text.
+    parsed = int(value) if key in NUMBER_KEYS and value.isdigit() else value
     await act(request, f"now has {key} {value}", lambda ve: ve.set(save=True, **{key: parsed}))
 
 

@@ -7,6 +7,10 @@ import time
 RESOURCE_ORDER = ("numproc", "physpages", "swappages", "kmemsize", "numfile", "numpty",
                   "numtcpsock", "numothersock", "numflock", "lockedpages", "shmpages",
                   "privvmpages")
+# What the limits form sets besides the beancounters: CPU, and the disk of a VE created
+# with a diskspace (its image grows live, shrinks only while it is stopped).
+OTHER_LIMITS = ("cpuunits", "cpulimit", "cpus", "diskspace", "diskinodes", "quotatime",
+                "quotaugidlimit")
 UNLIMITED = 2**63 - 1
 
 
@@ -110,7 +114,7 @@ def ve_page(ctid, status, config, ubc, history, events, quota, csrf, flashes):
                '<label><input type="checkbox" name="confirm" value="yes" id="confirm-destroy">'
                ' really</label>'),
     ])
-    resources = "".join(f"<option>{r}</option>" for r in RESOURCE_ORDER)
+    resources = "".join(f"<option>{r}</option>" for r in RESOURCE_ORDER + OTHER_LIMITS)
     ips = config.get("IP_ADDRESS", "").split()
     ip_list = "".join(
         f'<li>{esc(ip)} <form method="post" action="/ve/{ctid}/ip" class="inline">{f}'
@@ -141,8 +145,7 @@ def ve_page(ctid, status, config, ubc, history, events, quota, csrf, flashes):
 <ul id="events" data-ctid="{ctid}">{_events(events)}</ul>
 <h3>Limits</h3>
 <form method="post" action="/ve/{ctid}/set" id="set-limit">{f}
-<label>Resource <select name="resource" id="resource">{resources}<option>cpuunits</option>
-<option>cpulimit</option></select></label>
+<label>Resource <select name="resource" id="resource">{resources}</select></label>
 <label>Barrier:limit <input name="value" id="limit-value" placeholder="64:64, 256M, unlimited" required></label>
 <button type="submit" id="set-button">Set and save</button></form>
 <form method="post" action="/ve/{ctid}/hostname" id="set-hostname">{f}
