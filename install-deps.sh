@@ -36,6 +36,8 @@ packages=(
   lxcfs
   # kmod/ (ctest kmod:symbols): the headers of Debian's current kernel, the one the lab boots
   linux-headers-amd64
+  # tests/packages: Debian's policy checks of the .deb files
+  lintian
   # examples/panel: ovz-panel's web server; tests/panel drives it in headless Chromium
   python3-aiohttp chromium chromium-driver python3-selenium
   # tests/fuzz: libFuzzer and the sanitizers' runtimes are only recommended by clang, which

@@ -53,11 +53,33 @@ cpack_add_component(python DISPLAY_NAME "libovz for Python" DEPENDS runtime)
 cpack_add_component(cli DISPLAY_NAME "ovzctl" DEPENDS runtime)
 cpack_add_component(panel DISPLAY_NAME "ovz-panel" DEPENDS python)
 
+set(ovz_deb_scripts ${PROJECT_SOURCE_DIR}/packaging/debian)
+# Debian's changelog in every package's documentation, as policy asks of each.
+set(ovz_deb_changelog ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.Debian.gz)
+add_custom_command(OUTPUT ${ovz_deb_changelog}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/packaging
+  COMMAND gzip -9n -c ${ovz_deb_scripts}/changelog > ${ovz_deb_changelog}
+  DEPENDS ${ovz_deb_scripts}/changelog VERBATIM)
+add_custom_target(ovz_deb_changelog ALL DEPENDS ${ovz_deb_changelog})
+foreach(package runtime:libovz0 development:libovz-dev python:python3-ovz cli:ovzctl
+                panel:ovz-panel)
+  string(REPLACE ":" ";" package ${package})
+  list(GET package 0 component)
+  list(GET package 1 name)
+  install(FILES ${ovz_deb_changelog} DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${name}
+          COMPONENT ${component})
+endforeach()
+install(FILES ${ovz_deb_scripts}/libovz0/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides RENAME libovz0
+        COMPONENT runtime)
+
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libovz0)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
 # The built-in template is the host's static busybox; checkpoints are CRIU's.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "busybox-static, criu")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "debootstrap, e2fsprogs, lxcfs")
+# ldconfig runs once for all packages that ask (a trigger), not in each one's scripts.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${ovz_deb_scripts}/libovz0/triggers)
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
   "Virtual Environments library: shared libraries and helper programs\n${ovz_deb_long_description}\n\nThis package has libovz (C++) and libovzc (its C ABI), the per-VE\nmonitor and the spawn helper they run.")
 
@@ -88,7 +110,6 @@ set(CPACK_DEBIAN_CLI_PACKAGE_RECOMMENDS "busybox-static, xz-utils")
 set(CPACK_DEBIAN_CLI_PACKAGE_SUGGESTS "criu, debootstrap, quota")
 set(CPACK_DEBIAN_CLI_DESCRIPTION
   "Virtual Environments from the command line, vzctl's way\n${ovz_deb_long_description}\n\nThis package has ovzctl (create, start, exec, set, stop, destroy, migrate\na VE, and more), ovz-oci (an OCI runtime for Podman and containerd), and\nthe ovz service that starts the VEs marked ONBOOT at the host's boot.")
-set(ovz_deb_scripts ${PROJECT_SOURCE_DIR}/packaging/debian)
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_EXTRA
   ${ovz_deb_scripts}/ovzctl/postinst ${ovz_deb_scripts}/ovzctl/postrm)
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_STRICT_PERMISSION ON)
@@ -96,7 +117,7 @@ set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PANEL_PACKAGE_NAME ovz-panel)
 set(CPACK_DEBIAN_PANEL_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PANEL_PACKAGE_ARCHITECTURE all)
-set(CPACK_DEBIAN_PANEL_PACKAGE_DEPENDS "python3-aiohttp (>= 3.8)")
+set(CPACK_DEBIAN_PANEL_PACKAGE_DEPENDS "python3:any, python3-aiohttp (>= 3.8)")
 set(CPACK_DEBIAN_PANEL_DESCRIPTION
   "Virtual Environments in a web browser\n${ovz_deb_long_description}\n\nThis package has ovz-panel, a small web control panel over the ovz Python\nmodule: the VEs, their beancounters, CPU and memory live, their refusals as\nthey happen; create, start, stop, limits, addresses. It serves on localhost\nwith a password made at its first start (ovz-panel.service, not enabled).")
 set(CPACK_DEBIAN_PANEL_PACKAGE_CONTROL_EXTRA

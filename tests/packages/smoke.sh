@@ -48,6 +48,15 @@ mirror=$(host_mirror | head -n1)
 step "packages from $src into $build/deb"
 mapfile -t debs < <("$src/packaging/build-debs" "$build/deb")
 [ ${#debs[@]} -eq 5 ] || fail "expected 5 packages, got: ${debs[*]}"
+# Debian's policy checks. Two wait for the project's decisions: a licence (the copyright
+# file) and a maintainer's address.
+if command -v lintian >/dev/null; then
+  step "lintian"
+  lintian --fail-on error \
+    --suppress-tags no-copyright-file,bogus-mail-host,bogus-mail-host-in-debian-changelog \
+    "${debs[@]}" ||
+    fail "lintian found errors in the packages"
+fi
 
 # A fresh bookworm, cached: debootstrap takes minutes and the network.
 mkdir -p "$cache/archives/partial"
@@ -124,7 +133,8 @@ step "where Debian puts things"
 for f in /usr/bin/ovzctl /usr/bin/ovz-oci /usr/libexec/ovz/ovz-monitor /usr/libexec/ovz/ovz-spawn \
          /usr/share/man/man8/ovzctl.8.gz /usr/share/man/man8/ovz-oci.8.gz \
          /usr/lib/systemd/system/ovz.service /usr/share/ovz/conf/ve-basic.conf-sample \
-         /usr/bin/ovz-panel /usr/lib/systemd/system/ovz-panel.service; do
+         /usr/bin/ovz-panel /usr/lib/systemd/system/ovz-panel.service \
+         /usr/share/man/man8/ovz-panel.8.gz /usr/share/doc/ovzctl/changelog.Debian.gz; do
   [ -e "$root$f" ] || fail "$f not installed"
 done
 [ -d "$root/var/lib/ovz" ] || fail "the state root /var/lib/ovz was not made"
