@@ -165,6 +165,12 @@ def _browser():
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
+def _lost_node(error):
+    """Whether Selenium's error says the element left the document it was found in."""
+    return type(error).__name__ == "StaleElementReferenceException" or (
+        "does not belong to the document" in str(error))
+
+
 def _artifacts():
     where = os.environ.get("OVZ_PANEL_ARTIFACTS") or tempfile.mkdtemp(prefix="ovz-panel-shots-")
     os.makedirs(where, exist_ok=True)
@@ -183,6 +189,7 @@ def _wait_for(check, what, timeout=20.0):
 
 
 def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
@@ -195,11 +202,21 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
         def text(selector):
             return browser.find_element(By.CSS_SELECTOR, selector).text
 
-        def click(element):
-            """Clicks what submits a form and waits for the page it leads to."""
-            page = browser.find_element(By.TAG_NAME, "html")
-            element.click()
-            WebDriverWait(browser, 30).until(staleness_of(page))
+        def click(by, value):
+            """Clicks what submits a form and waits for the page it leads to. The element is
+            looked up afresh for each try: under load ChromeDriver now and then refuses a click
+            on a node it found a moment before ("does not belong to the document")."""
+            for attempt in range(3):
+                page = browser.find_element(By.TAG_NAME, "html")
+                try:
+                    browser.find_element(by, value).click()
+                except (StaleElementReferenceException, WebDriverException) as e:
+                    if attempt == 2 or not _lost_node(e):
+                        raise
+                    time.sleep(0.2)
+                    continue
+                WebDriverWait(browser, 30).until(staleness_of(page))
+                return
 
         def submit(form_id, **fields):
             form = browser.find_element(By.ID, form_id)
@@ -210,18 +227,21 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
                 else:
                     field.clear()
                     field.send_keys(value)
-            click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+            click(By.CSS_SELECTOR, f"#{form_id} button[type=submit]")
 
         def flash():
-            return text(".flash")
+            """The message the page leads with, once the page has it."""
+            shown = _wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".flash"),
+                              "a message on the page", timeout=10)
+            return shown[0].text
 
         browser.get(url + "/")
         assert browser.current_url.endswith("/login")
         browser.find_element(By.ID, "password").send_keys("not it")
-        click(browser.find_element(By.ID, "login"))
+        click(By.ID, "login")
         assert "Wrong password" in flash()
         browser.find_element(By.ID, "password").send_keys(password)
-        click(browser.find_element(By.ID, "login"))
+        click(By.ID, "login")
         assert browser.find_element(By.ID, "ves")
 
         # Bad input: the library's own message, and no VE.
@@ -231,7 +251,7 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
 
         submit("create", ctid=str(CTID), hostname="panel-test", config="basic")
         assert f"VE {CTID} created" in flash()
-        click(browser.find_element(By.ID, "start"))
+        click(By.ID, "start")
         assert f"VE {CTID} started" in flash()
         assert text("#state") == "running"
         submit("set-limit", resource="numproc", value="lots")
@@ -255,13 +275,13 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
         assert held <= 24
         browser.save_screenshot(str(shots / "2-fork-bomb-failcnt.png"))
 
-        click(browser.find_element(By.ID, "stop_fast"))
+        click(By.ID, "stop_fast")
         assert f"VE {CTID} stopped" in flash()
-        click(browser.find_element(By.ID, "destroy"))
+        click(By.ID, "destroy")
         assert "really" in flash()
         assert [st.ctid for st in ovz.list_ves(root)] == [CTID]
         browser.find_element(By.ID, "confirm-destroy").click()
-        click(browser.find_element(By.ID, "destroy"))
+        click(By.ID, "destroy")
         assert f"VE {CTID} destroyed" in flash()
         assert ovz.list_ves(root) == []
         browser.save_screenshot(str(shots / "3-destroyed.png"))

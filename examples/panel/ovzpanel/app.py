@@ -4,7 +4,6 @@ its thread-safety promise allows. What libovz refuses is shown with its own mess
 
 import asyncio
 import json
-import logging
 import os
 import pathlib
 import socket
@@ -17,7 +16,6 @@ import ovz
 from . import auth, pages
 from .hub import Hub
 
-log = logging.getLogger("ovz-panel")
 STATIC = pathlib.Path(__file__).parent / "static"
 LIMIT_KEYS = set(pages.RESOURCE_ORDER) | set(pages.OTHER_LIMITS)
 NUMBER_KEYS = {"cpuunits", "cpulimit", "cpus", "quotatime", "quotaugidlimit"}

@@ -45,7 +45,7 @@ def csrf_field(csrf):
 
 
 def login(error=None):
-    body = f"""<h2>Log in</h2>
+    body = """<h2>Log in</h2>
 <form method="post" action="/login" class="login">
 <label>Password <input type="password" name="password" id="password" autofocus required></label>
 <button type="submit" id="login">Log in</button></form>"""
