@@ -186,9 +186,9 @@ ACTIONS = {
 }
 
 
-async def act(request, done, call):
-    """Runs `call(ve)` and goes back to the VE's page (the list after a destroy), with what
-    came of it."""
+async def act(request, done, call, gone=False):
+    """Runs `call(ve)` and goes back to the VE's page with what came of it; to the list where
+    the VE is `gone` from this state root once `call` succeeded (destroyed, migrated)."""
     ctid = _ctid(request)
     ve = ovz.VE(ctid, request.app[ROOT])
     try:
@@ -197,7 +197,7 @@ async def act(request, done, call):
         _flash(request, "error", str(e))
         raise web.HTTPSeeOther(f"/ve/{ctid}")
     _flash(request, "ok", f"VE {ctid} {done}.")
-    raise web.HTTPSeeOther("/" if done == "destroyed" else f"/ve/{ctid}")
+    raise web.HTTPSeeOther("/" if gone else f"/ve/{ctid}")
 
 
 async def action(request):
@@ -209,7 +209,7 @@ async def action(request):
         _flash(request, "error", "Tick “really” to destroy the VE: its files go with it.")
         raise web.HTTPSeeOther(f"/ve/{_ctid(request)}")
     done, call = ACTIONS[name]
-    await act(request, done, call)
+    await act(request, done, call, gone=name == "destroy")
 
 
 async def set_limit(request):
@@ -234,8 +234,10 @@ async def address(request):
     if form.get("add"):
         addr = form["add"].strip()
         await act(request, f"has the address {addr}", lambda ve: ve.add_ip(addr, save=True))
-    addr = form.get("del", "").strip()
-    await act(request, f"no longer has the address {addr}", lambda ve: ve.del_ip(addr, save=True))
+    else:
+        addr = form.get("del", "").strip()
+        await act(request, f"no longer has the address {addr}",
+                  lambda ve: ve.del_ip(addr, save=True))
 
 
 def _migrate(ve, dest, online):
@@ -270,15 +272,7 @@ async def migrate(request):
         _flash(request, "error", f"The destination must be an absolute path, not {dest!r}.")
         raise web.HTTPSeeOther(f"/ve/{_ctid(request)}")
     online = form.get("online") == "yes"
-    # Gone from this state root once it has moved: back to the list.
-    ctid = _ctid(request)
-    try:
-        await blocking(_migrate, ovz.VE(ctid, request.app[ROOT]), dest, online)
-    except ovz.Error as e:
-        _flash(request, "error", str(e))
-        raise web.HTTPSeeOther(f"/ve/{ctid}")
-    _flash(request, "ok", f"VE {ctid} moved to {dest}.")
-    raise web.HTTPSeeOther("/")
+    await act(request, f"moved to {dest}", lambda ve: _migrate(ve, dest, online), gone=True)
 
 
 async def events(request):
