@@ -1,8 +1,9 @@
-// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -i, -t, -it, run -d,
-// ps, logs, top, inspect, exec, exec -t, stop, kill, rm, exit statuses passed on, --uidmap, and a fork bomb
-// contained by a beancounter given as an annotation. Podman's storage, its run directory and its configuration are the
-// test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge would
-// outlive the test). Podman's default seccomp profile applies.
+// Podman (Debian's 4.3, through conmon) running ovz-oci as its runtime: run, run -i, -t, -it,
+// run -d, ps, logs, top, inspect, exec, exec -t, stop, kill, rm, exit statuses passed on,
+// --uidmap, a fork bomb contained by a beancounter given as an annotation, and ovz-oci's
+// refusals as Podman shows them. Podman's storage, its run directory and its configuration
+// are the test's own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF); with no network (a bridge
+// would outlive the test). Podman's default seccomp profile applies.
 
 #include "support/program.hpp"
 #include "support/runtime_cgroups.hpp"
@@ -228,4 +229,20 @@ TEST_CASE("Podman runs ovz-oci's containers", "[podman]") {
   const int started_sleeps = std::stoi(bomb.out.substr(8));
   CHECK(started_sleeps <= 14);
   CHECK(started_sleeps >= 8);
+
+  // What ovz-oci refuses is what Podman shows: conmon passes --log-format json, and Podman
+  // prints the logged message, choosing its exit status by it (127: no such program).
+  auto missing = p.run({"run", "--rm", "--network", "none", image, "/no/such/program"});
+  INFO(describe(missing));
+  CHECK(missing.exit_code == 127);
+  CHECK_THAT(missing.err, Contains("Error: ovz-oci: ") &&
+                              Contains("execute /no/such/program: No such file or directory"));
+  auto refused = p.run({"run", "--rm", "--network", "none", "--annotation",
+                        "org.openvz.ubc.numproc=lots", image, "/bin/echo", "ran"});
+  INFO(describe(refused));
+  CHECK(refused.exit_code == 126);
+  CHECK(refused.out.empty());
+  CHECK_THAT(refused.err, Contains("Error: OCI runtime error: ovz-oci: annotation "
+                                   "org.openvz.ubc.numproc: numproc: Invalid value \"lots\""));
+  CHECK(p.run({"ps", "-a", "--quiet"}).out.empty());
 }
