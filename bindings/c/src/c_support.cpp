@@ -1,5 +1,6 @@
 #include "c_support.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ovz_c {
@@ -61,6 +62,12 @@ c_string dup_string(const std::string& s) {
   if (!copy) throw std::bad_alloc();
   std::memcpy(copy.get(), s.c_str(), s.size() + 1);
   return copy;
+}
+
+void copy_name(char (&dst)[OVZ_NAME_MAX], const std::string& src) {
+  const size_t n = std::min(src.size(), sizeof dst - 1);
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
 }
 
 }  // namespace ovz_c

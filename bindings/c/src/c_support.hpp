@@ -58,5 +58,7 @@ struct free_deleter {
 };
 using c_string = std::unique_ptr<char, free_deleter>;
 c_string dup_string(const std::string& s);
+/// Into one of ovz.h's fixed-size text fields: cut to fit, always NUL-terminated.
+void copy_name(char (&dst)[OVZ_NAME_MAX], const std::string& src);
 
 }  // namespace ovz_c
