@@ -76,11 +76,12 @@ void define_oci(py::module_& m) {
           [](const ovz::oci_container& c) {
             auto s = unwrap(c.state());
             py::dict d;
-            d["ociVersion"] = "1.0.2";
+            d["ociVersion"] = ovz::oci_spec_version;
             d["id"] = s.id;
             d["status"] = ovz::to_string(s.status);
             d["pid"] = s.pid;
             d["bundle"] = s.bundle.string();
+            d["rootfs"] = s.rootfs.string();
             d["created"] = s.created;
             d["annotations"] = s.annotations;
             return d;

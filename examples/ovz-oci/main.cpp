@@ -326,7 +326,7 @@ int features() {
   for (const auto& name : ovz::oci_openvz_annotations())
     annotations += fmt::format(",\n    {}: \"a VE setting, as vzctl set takes it\"", json_string(name));
   std::printf(
-      "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.1.0\",\n"
+      "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"%s\",\n"
       "  \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", "
       "\"poststart\", \"poststop\"],\n"
       "  \"mountOptions\": [\"ro\", \"rw\", \"nosuid\", \"suid\", \"nodev\", \"dev\", \"noexec\", "
@@ -340,7 +340,7 @@ int features() {
       "    \"mountExtensions\": {\"idmap\": {\"enabled\": true}},\n"
       "    \"apparmor\": {\"enabled\": false},\n"
       "    \"selinux\": {\"enabled\": false}\n  },\n  \"annotations\": {\n    %s\n  }\n}\n",
-      caps.c_str(), json_list(ovz::oci_seccomp_actions()).c_str(),
+      ovz::oci_spec_version, caps.c_str(), json_list(ovz::oci_seccomp_actions()).c_str(),
       json_list(ovz::oci_seccomp_operators()).c_str(), annotations.c_str());
   return 0;
 }
@@ -350,8 +350,8 @@ int dispatch(const arguments& a) {
   switch (a.cmd) {
     case ovz_oci::command::help: std::fputs(ovz_oci::usage().c_str(), stdout); return 0;
     case ovz_oci::command::version:
-      std::printf("ovz-oci version %s\nspec: 1.0.2\nlibovz: %s\n", OVZ_VERSION_STRING,
-                  OVZ_VERSION_STRING);
+      std::printf("ovz-oci version %s\nspec: %s\nlibovz: %s\n", OVZ_VERSION_STRING,
+                  ovz::oci_spec_version, OVZ_VERSION_STRING);
       return 0;
     case ovz_oci::command::features: return features();
     case ovz_oci::command::create: return create(a, root);

@@ -28,6 +28,9 @@
 
 namespace ovz::inline v0 {
 
+/// The runtime-spec version followed, as state's ociVersion and the runtime's features give it.
+inline constexpr const char oci_spec_version[] = "1.1.0";
+
 /// The runtime-spec's status of a container.
 /// `creating` is what a createRuntime or prestart hook is told; state() waits for a create
 /// at work and never reports it.
@@ -41,6 +44,7 @@ struct oci_state {
   oci_status status = oci_status::stopped;
   pid_t pid = 0;  ///< the init's host PID; 0 once stopped
   std::filesystem::path bundle{};
+  std::filesystem::path rootfs{};  ///< its root, absolute: config.json's root.path
   std::string created{};  ///< RFC 3339, UTC
   std::map<std::string, std::string> annotations{};
   std::optional<ctid> ve{};  ///< the VE it runs as

@@ -351,7 +351,10 @@ result<std::vector<std::string>> oci_container::list(const std::filesystem::path
 
 result<oci_state> oci_container::state() const {
   BOOST_OUTCOME_TRY(o, observe(root_, id_));
-  if (auto b = config()) o.state.annotations = std::move(b->annotations);
+  if (auto b = config()) {
+    o.state.annotations = std::move(b->annotations);
+    o.state.rootfs = std::move(b->root);
+  }
   return std::move(o.state);
 }
 
@@ -546,11 +549,11 @@ std::string to_json(const oci_state& s) {
   for (const auto& [k, v] : s.annotations)
     annotations += fmt::format("{}\n    {}: {}", annotations.empty() ? "" : ",", quoted(k), quoted(v));
   return fmt::format(
-      "{{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": {},\n  \"pid\": {},\n  \"status\": \"{}\",\n"
+      "{{\n  \"ociVersion\": \"{}\",\n  \"id\": {},\n  \"pid\": {},\n  \"status\": \"{}\",\n"
       "  \"bundle\": {},\n  \"rootfs\": {},\n  \"created\": {},\n  \"owner\": \"\",\n"
       "  \"annotations\": {{{}{}}}\n}}\n",
-      quoted(s.id), s.pid, to_string(s.status), quoted(s.bundle.string()),
-      quoted((s.bundle / "rootfs").string()), quoted(s.created), annotations,
+      oci_spec_version, quoted(s.id), s.pid, to_string(s.status), quoted(s.bundle.string()),
+      quoted(s.rootfs.string()), quoted(s.created), annotations,
       annotations.empty() ? "" : "\n  ");
 }
 

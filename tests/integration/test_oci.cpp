@@ -137,6 +137,7 @@ TEST_CASE("an OCI container waits after create, runs at start, and delete leaves
   CHECK(s.status == oci_status::created);
   CHECK(s.id == "web-1");
   CHECK(s.bundle == b.dir);
+  CHECK(s.rootfs == b.dir / "rootfs");
   CHECK(s.annotations.at("org.openvz.ubc.numproc") == "24:24");
   REQUIRE(s.pid > 0);
   REQUIRE(s.ve);
@@ -1065,8 +1066,10 @@ TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
 
   auto state = oci({"state", "cli-1"});
   CHECK(state.exit_code == 0);
+  CHECK_THAT(state.out, Contains("\"ociVersion\": \"1.1.0\","));
   CHECK_THAT(state.out, Contains("\"status\": \"created\""));
   CHECK_THAT(state.out, Contains(fmt::format("\"pid\": {},", pid)));
+  CHECK_THAT(state.out, Contains(fmt::format("\"rootfs\": \"{}/rootfs\",", b.dir.string())));
   CHECK_THAT(state.out, Contains("\"org.openvz.ubc.numproc\": \"24:24\""));
   CHECK(oci({"start", "cli-1"}).exit_code == 0);
   auto ps = oci({"ps", "--format", "json", "cli-1"});
@@ -1105,7 +1108,8 @@ TEST_CASE("ovz-oci speaks runc's command line", "[oci][ovz-oci]") {
   CHECK(logged.exit_code == 1);
   const std::string line = test::read_text(log);
   CHECK_THAT(line, Catch::Matches(R"(\{"level":"error","msg":"container does not exist: cli-1","time":"[0-9T:-]+Z"\}\n)"));
-  CHECK_THAT(oci({"--version"}).out, Catch::StartsWith("ovz-oci version "));
+  CHECK_THAT(oci({"--version"}).out, Catch::StartsWith("ovz-oci version ") &&
+                                         Contains("\nspec: 1.1.0\n"));
   auto features = oci({"features"});
   CHECK(features.exit_code == 0);
   CHECK_THAT(features.out, Contains("\"org.openvz.ubc.numproc\""));

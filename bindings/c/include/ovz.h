@@ -766,7 +766,7 @@ int ovz_oci_list(const char *root, char **ids);
 /* The container's CTID. */
 unsigned ovz_oci_ctid(const ovz_oci_t *container);
 /* The runtime-spec state as runc state prints it (JSON: ociVersion, id, pid, status, bundle,
- * created, annotations), malloc'd: free it with ovz_string_free(). */
+ * rootfs, created, annotations), malloc'd: free it with ovz_string_free(). */
 int ovz_oci_state(const ovz_oci_t *container, char **json);
 /* Lets the created container's process run. */
 int ovz_oci_start(ovz_oci_t *container);

@@ -42,7 +42,7 @@ static int make_bundle(const char *dir, const char *script) {
 
 int main(void) {
   char root[] = "/tmp/ovz-c-oci-XXXXXX";
-  char bundle[256];
+  char bundle[256], rootfs[300];
   ovz_oci_t *c = NULL, *again = NULL;
   char *json = NULL;
   int pids[16], pid = 0, code = -1, fds[2];
@@ -56,9 +56,10 @@ int main(void) {
 
   check(ovz_oci_create(&c, root, "c-1", bundle, NULL) == 0 && c && ovz_oci_ctid(c) > 0,
         "ovz_oci_create makes the container, a VE");
+  snprintf(rootfs, sizeof rootfs, "\"rootfs\": \"%s/rootfs\"", bundle);
   check(ovz_oci_state(c, &json) == 0 && json && strstr(json, "\"status\": \"created\"") &&
-            strstr(json, "\"org.openvz.ubc.numproc\": \"20:20\""),
-        "ovz_oci_state gives runc's JSON: created, the annotations");
+            strstr(json, "\"org.openvz.ubc.numproc\": \"20:20\"") && strstr(json, rootfs),
+        "ovz_oci_state gives runc's JSON: created, its root, the annotations");
   ovz_string_free(json);
   json = NULL;
   check(ovz_oci_list(root, &json) == 0 && json && strcmp(json, "c-1\n") == 0,

@@ -19,7 +19,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 
 def make_bundle(path, script):
-    rootfs = path / "rootfs"
+    rootfs = path / "fs"
     for d in ("bin", "proc", "dev"):
         (rootfs / d).mkdir(parents=True)
     shutil.copy("/bin/busybox", rootfs / "bin" / "busybox")
@@ -27,7 +27,7 @@ def make_bundle(path, script):
         (rootfs / "bin" / applet).symlink_to("busybox")
     config = {
         "ociVersion": "1.0.2",
-        "root": {"path": "rootfs"},
+        "root": {"path": "fs"},
         "process": {"args": ["/bin/sh", "-c", script], "env": ["PATH=/bin"], "cwd": "/"},
         "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
         "annotations": {"org.openvz.ubc.numproc": "20:20"},
@@ -47,6 +47,8 @@ def test_an_oci_container_through_its_life(tmp_path):
     assert state["status"] == "created"
     assert state["annotations"]["org.openvz.ubc.numproc"] == "20:20"
     assert state["bundle"] == str(bundle)
+    assert state["rootfs"] == str(bundle / "fs")
+    assert state["ociVersion"] == "1.1.0"
     with pytest.raises(ovz.Exists):
         ovz.OciContainer.create("py-1", bundle, root)
     assert ovz.OciContainer.list(root) == ["py-1"]
@@ -190,7 +192,7 @@ def test_an_idmapped_bind_mount(tmp_path):
         data.mkdir()
         (data / "f").write_text("f\n")
         bundle = make_bundle(place / "bundle", "exec sleep 30")
-        (bundle / "rootfs" / "data").mkdir()
+        (bundle / "fs" / "data").mkdir()
         config = json.loads((bundle / "config.json").read_text())
         config["linux"]["namespaces"].append({"type": "user"})
         maps = [{"containerID": 0, "hostID": 330000, "size": 65536}]
