@@ -134,6 +134,10 @@ struct oci_seccomp {
   std::vector<std::string> architectures{};  ///< SCMP_ARCH_X86_64, …
   std::vector<std::string> flags{};
   std::vector<oci_seccomp_rule> syscalls{};
+  /// Where the listener of SCMP_ACT_NOTIFY's calls is sent (an AF_UNIX stream socket's
+  /// path), with the container process's state and `listener_metadata`.
+  std::string listener_path{};
+  std::string listener_metadata{};
 };
 
 struct oci_hook {

@@ -103,8 +103,9 @@ const std::vector<std::string>& brokered_calls(broker_scope scope) {
 }
 
 result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile,
-                                                 broker_scope scope) {
-  std::vector<std::string> notify;
+                                                 broker_scope scope,
+                                                 const std::vector<std::string>& also_notify) {
+  std::vector<std::string> notify = also_notify;
   seccomp_profile with_broker = profile;
   auto named = [&](const std::string& call) {
     return std::any_of(profile.rules.begin(), profile.rules.end(), [&](const seccomp_rule& r) {

@@ -23,9 +23,11 @@ const std::vector<std::string>& brokered_calls(broker_scope scope);
 /// listener whatever the profile says of them, unless it names them; and where the monitor
 /// mounts for the VE (privileged), the new mount API (fsopen, open_tree, mount_setattr…),
 /// which would fail for lack of CAP_SYS_ADMIN, says ENOSYS, so that callers fall back to
-/// mount(2).
+/// mount(2). The calls of `notify` go to the listener too (an OCI profile's
+/// SCMP_ACT_NOTIFY: the profile holds no rule of its own for them).
 result<std::vector<sock_filter>> compile_seccomp(const seccomp_profile& profile,
-                                                 broker_scope scope = broker_scope::none);
+                                                 broker_scope scope = broker_scope::none,
+                                                 const std::vector<std::string>& notify = {});
 
 /// The built-in profile's program, compiled once per process (each scope): every VE start
 /// uses it.

@@ -280,6 +280,8 @@ result<oci_seccomp> seccomp(const field& f) {
   BOOST_OUTCOME_TRY(take_opt(f["defaultErrnoRet"], &field::unsigned_integer, s.default_errno_ret));
   s.architectures = BOOST_OUTCOME_TRYX(f["architectures"].texts());
   s.flags = BOOST_OUTCOME_TRYX(f["flags"].texts());
+  BOOST_OUTCOME_TRY(take(f["listenerPath"], &field::text, s.listener_path));
+  BOOST_OUTCOME_TRY(take(f["listenerMetadata"], &field::text, s.listener_metadata));
   for (const auto& c : f["syscalls"].elements()) {
     oci_seccomp_rule rule;
     rule.names = BOOST_OUTCOME_TRYX(c["names"].texts());

@@ -7,7 +7,9 @@
 #include "kernel/files.hpp"
 #include "kernel/proc_stat.hpp"
 #include "oci/cgroup_path.hpp"
+#include "oci/json_fields.hpp"
 #include "oci/oci_hooks.hpp"
+#include "oci/oci_listener.hpp"
 #include "oci/oci_plan.hpp"
 #include "oci/oci_process.hpp"
 #include "oci/oci_seccomp.hpp"
@@ -123,9 +125,17 @@ result<oci_record> launch(const std::filesystem::path& root, const std::string& 
     // nor start's waits for the other.
     unique_fd gate(::open(paths.gate.c_str(), O_RDWR | O_CLOEXEC));
     if (!gate) return detail::sys_fail(errno, "open {}", paths.gate.string());
+    std::unique_ptr<detail::seccomp_agent_link> agent;
+    if (!plan.confine.notify.empty()) {
+      BOOST_OUTCOME_TRY(link, detail::seccomp_agent_link::open(*b.seccomp, [&](pid_t pid) {
+        return hook_state(id, oci_status::creating, pid, b);
+      }));
+      agent = std::move(link);
+    }
     // createRuntime, then the deprecated prestart: in the runtime's namespaces, once the
     // container's exist (a CNI-style hook configures its network then).
     auto created = [&](pid_t pid) -> result<void> {
+      if (agent) agent->set_pid(pid);
       const auto state = hook_state(id, oci_status::creating, pid, b);
       BOOST_OUTCOME_TRY(detail::run_hooks(b.hooks.create_runtime, "createRuntime", state));
       return detail::run_hooks(b.hooks.prestart, "prestart", state);
@@ -139,14 +149,17 @@ result<oci_record> launch(const std::filesystem::path& root, const std::string& 
                                         hook_state(id, oci_status::creating, pid, b), exec);
       };
     }
-    detail::oci_source source(*b.process, io, gate.get(), b.root, created, mounted);
+    detail::oci_source source(*b.process, io, gate.get(), b.root, created, mounted,
+                              agent ? agent->process_end() : -1);
     auto init = detail::apply_plan(plan, op.layout, op.host(), source);
+    auto handed = agent ? agent->finish() : result<void>(success());
     if (!init) {
       op.cg().remove_if_unused(op.layout.cgroup_parent);
       return init.error();
     }
     r.init_pid = init->pid();
     auto recorded = [&]() -> result<void> {
+      BOOST_OUTCOME_TRY(handed);
       auto st = detail::read_proc_stat(init->pid());
       if (!st)
         return detail::fail(errc::child_failed, "the container's process {} is gone", init->pid());
@@ -508,17 +521,39 @@ result<process> oci_container::exec(const oci_process& proc, const oci_io& io, b
   BOOST_OUTCOME_TRY(b, config());
   spawn_spec spec;
   detail::set_process(spec, proc, io, b.root);
-  // The container's filter holds for what is started in it too.
-  BOOST_OUTCOME_TRY(profile, detail::oci_seccomp_profile(b.seccomp));
-  if (profile) {
-    BOOST_OUTCOME_TRY(program, detail::compile_seccomp(*profile));
+  // The container's filter holds for what is started in it too, its listener going to the
+  // agent as the init's did.
+  BOOST_OUTCOME_TRY(filter, detail::oci_seccomp_profile(b.seccomp));
+  std::unique_ptr<detail::seccomp_agent_link> agent;
+  if (filter) {
+    BOOST_OUTCOME_TRY(program,
+                      detail::compile_seccomp(filter->profile, detail::broker_scope::none,
+                                              filter->notify));
     spec.seccomp = std::move(program);
+    if (!filter->notify.empty()) {
+      BOOST_OUTCOME_TRY(link, detail::seccomp_agent_link::open(*b.seccomp, [&](pid_t) {
+        return hook_state(id_, s.status, s.pid, b);
+      }));
+      agent = std::move(link);
+      spec.seccomp_listener_socket = agent->process_end();
+    }
   }
   spec.helper = detail::spawn_helper();
   spec.detach = detach;
-  spec.prepare = [&](pid_t pid) { return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid); };
+  spec.prepare = [&](pid_t pid) {
+    if (agent) agent->set_pid(pid);
+    return op.cg().attach_beside(op.layout.cgroup, init.pid(), pid);
+  };
   BOOST_OUTCOME_TRY(which, detail::ve_namespaces(init));
   auto child = spawn_in(init, which, spec);
+  auto handed = agent ? agent->finish() : result<void>(success());
+  if (child && !handed) {
+    // A process whose agent never got its listener would run without its answers.
+    if (auto started = process::open(agent->pid()))
+      detail::logged(started->signal(SIGKILL), "stop the process exec started");
+    if (!detach) (void)child->wait();
+    return detail::with_context(handed.error(), "exec in " + id_);
+  }
   if (!child)
     return detail::unless_stopped(op.cg(), op.layout, init,
                                   detail::with_context(child.error(), "exec in " + id_));
@@ -526,25 +561,7 @@ result<process> oci_container::exec(const oci_process& proc, const oci_io& io, b
 }
 
 std::string to_json(const oci_state& s) {
-  auto quoted = [](std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-          } else {
-            out += c;
-          }
-      }
-    }
-    return out + "\"";
-  };
+  const auto quoted = &detail::json::quoted;  // not std::quoted, which ADL would find
   std::string annotations;
   for (const auto& [k, v] : s.annotations)
     annotations += fmt::format("{}\n    {}: {}", annotations.empty() ? "" : ",", quoted(k), quoted(v));

@@ -20,6 +20,9 @@ using tree = boost::property_tree::ptree;
 /// Parses `text`; errc::bad_config naming `origin` and the parser's complaint.
 result<tree> parse(std::string_view text, std::string_view origin);
 
+/// `text` as a JSON string, quotes included: what the runtime writes (state, messages).
+std::string quoted(std::string_view text);
+
 /// A field of an object as a JSON document means it: present and not null.
 class field {
  public:

@@ -441,8 +441,11 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.cgroup_files = b.resources.unified;
   p.confine.drop_capabilities = dropped_capabilities(*b.process);
   p.confine.no_new_privs = b.process->no_new_privileges;
-  BOOST_OUTCOME_TRY(profile, oci_seccomp_profile(b.seccomp));
-  p.confine.seccomp = std::move(profile);
+  BOOST_OUTCOME_TRY(filter, oci_seccomp_profile(b.seccomp));
+  if (filter) {
+    p.confine.seccomp = std::move(filter->profile);
+    p.confine.notify = std::move(filter->notify);
+  }
   if (b.find(ns_type::uts)) p.hostname = b.hostname;
   p.env = b.process->env;
   p.init = b.process->args;

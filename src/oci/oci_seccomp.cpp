@@ -37,6 +37,27 @@ result<action> action_of(const std::string& name, std::optional<unsigned> errno_
   return fail(errc::unsupported, "{}: the seccomp action {} is not supported", field, name);
 }
 
+constexpr std::string_view notify_action = "SCMP_ACT_NOTIFY";
+
+// The calls of rule `i`, an SCMP_ACT_NOTIFY one, added to `out`.
+result<void> notified_calls(const oci_seccomp& s, std::size_t i, std::vector<std::string>& out) {
+  const auto field = fmt::format("linux.seccomp.syscalls[{}]", i);
+  if (s.listener_path.empty())
+    return fail(errc::bad_config, "{}: {} needs linux.seccomp.listenerPath, where its calls' "
+                "listener goes", field, notify_action);
+  if (!s.syscalls[i].args.empty())
+    return fail(errc::unsupported, "{}: {} with conditions on arguments is not supported",
+                field, notify_action);
+  for (const auto& name : s.syscalls[i].names) {
+    // The process sends its listener with sendmsg: that call would wait for itself.
+    if (name == "sendmsg")
+      return fail(errc::unsupported, "{}: {} cannot take sendmsg, with which the process hands "
+                  "its listener over", field, notify_action);
+    if (seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR) out.push_back(name);
+  }
+  return success();
+}
+
 seccomp_compare compare_of(oci_seccomp_op op) {
   switch (op) {
     case oci_seccomp_op::ne: return seccomp_compare::ne;
@@ -52,9 +73,15 @@ seccomp_compare compare_of(oci_seccomp_op op) {
 
 }  // namespace
 
-result<std::optional<seccomp_profile>> oci_seccomp_profile(const std::optional<oci_seccomp>& s) {
-  if (!s) return std::optional<seccomp_profile>{};
-  seccomp_profile p;
+result<std::optional<oci_filter>> oci_seccomp_profile(const std::optional<oci_seccomp>& s) {
+  if (!s) return std::optional<oci_filter>{};
+  oci_filter f;
+  seccomp_profile& p = f.profile;
+  // Every call, the runtime's own steps after the filter included, would wait for an agent
+  // that has not been given the listener yet; runc refuses it too.
+  if (s->default_action == notify_action)
+    return fail(errc::unsupported, "linux.seccomp.defaultAction: {} cannot be the default",
+                notify_action);
   BOOST_OUTCOME_TRY(def, action_of(s->default_action, s->default_errno_ret, "linux.seccomp.defaultAction"));
   p.default_action = def.what;
   p.default_errno = def.errno_value;
@@ -67,6 +94,10 @@ result<std::optional<seccomp_profile>> oci_seccomp_profile(const std::optional<o
   }
   for (std::size_t i = 0; i < s->syscalls.size(); ++i) {
     const auto& r = s->syscalls[i];
+    if (r.action == notify_action) {
+      BOOST_OUTCOME_TRY(notified_calls(*s, i, f.notify));
+      continue;
+    }
     BOOST_OUTCOME_TRY(act, action_of(r.action, r.errno_ret,
                                      fmt::format("linux.seccomp.syscalls[{}].action", i)));
     seccomp_rule rule{{}, act.what, act.errno_value, {}};
@@ -83,7 +114,7 @@ result<std::optional<seccomp_profile>> oci_seccomp_profile(const std::optional<o
     }
     if (!rule.syscalls.empty()) p.rules.push_back(std::move(rule));
   }
-  return std::optional<seccomp_profile>(std::move(p));
+  return std::optional<oci_filter>(std::move(f));
 }
 
 }  // namespace ovz::detail
@@ -93,6 +124,7 @@ namespace ovz::inline v0 {
 std::vector<std::string> oci_seccomp_actions() {
   std::vector<std::string> names;
   for (const auto& a : detail::actions) names.emplace_back(a.first);
+  names.emplace_back(detail::notify_action);
   return names;
 }
 

@@ -26,8 +26,10 @@ result<process> oci_source::start(const ve_plan& plan, std::vector<fs_step> root
   spec.detach = true;
   spec.start_gate = gate_;
   if (plan.confine.seccomp) {
-    BOOST_OUTCOME_TRY(program, compile_seccomp(*plan.confine.seccomp));
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*plan.confine.seccomp, broker_scope::none,
+                                               plan.confine.notify));
     spec.seccomp = std::move(program);
+    spec.seccomp_listener_socket = listener_socket_;
   }
   spec.cgroup_fd = cgroup_fd;
   const bool own_net = plan.namespaces.has(ns_type::net);

@@ -24,11 +24,14 @@ class oci_source final : public process_source {
   /// `mounted`, unless empty: called with its PID and a way to start processes in its
   /// namespaces and cgroup once its mounts are made, before it pivots into its root
   /// (createContainer hooks, whose paths resolve as the host's do then).
+  /// `listener_socket`: where its seccomp filter's listener goes (oci_listener.hpp), or -1.
   using mounted_hook = std::function<result<void>(pid_t, const container_exec&)>;
   oci_source(const oci_process& proc, const oci_io& io, int gate, std::filesystem::path rootfs,
-             std::function<result<void>(pid_t)> created, mounted_hook mounted)
+             std::function<result<void>(pid_t)> created, mounted_hook mounted,
+             int listener_socket)
       : proc_(proc), io_(io), gate_(gate), rootfs_(std::move(rootfs)),
-        created_(std::move(created)), mounted_(std::move(mounted)) {}
+        created_(std::move(created)), mounted_(std::move(mounted)),
+        listener_socket_(listener_socket) {}
   result<process> start(const ve_plan& plan, std::vector<fs_step> root_steps, int cgroup_fd,
                         init_preparation prep) override;
 
@@ -39,6 +42,7 @@ class oci_source final : public process_source {
   std::filesystem::path rootfs_;
   std::function<result<void>(pid_t)> created_;
   mounted_hook mounted_;
+  int listener_socket_;
 };
 
 }  // namespace ovz::detail

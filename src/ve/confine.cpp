@@ -98,7 +98,7 @@ result<void> confine(spawn_spec& spec, const confinement& c) {
     BOOST_OUTCOME_TRY(filter, default_seccomp_filter(c.broker));
     spec.seccomp = *filter;
   } else if (c.seccomp) {
-    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp, c.broker));
+    BOOST_OUTCOME_TRY(program, compile_seccomp(*c.seccomp, c.broker, c.notify));
     spec.seccomp = std::move(program);
   }
   return success();

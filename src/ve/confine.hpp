@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace ovz::detail {
@@ -40,6 +41,9 @@ struct confinement {
   /// CAP_SYS_ADMIN; the quota of a VE in a user namespace.
   broker_scope broker = broker_scope::none;
   bool brokered() const { return broker != broker_scope::none; }
+  /// The calls handed to a listener outside libovz: an OCI profile's SCMP_ACT_NOTIFY ones,
+  /// whose listener goes to its listenerPath.
+  std::vector<std::string> notify;
   bool no_new_privs = false;
   resource_limit nofile;
 };

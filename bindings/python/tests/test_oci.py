@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -84,6 +85,48 @@ def test_an_oci_container_through_its_life(tmp_path):
     with pytest.raises(ovz.NotFound):
         ovz.OciContainer.open("py-1", root)
     assert ovz.OciContainer.list(root) == []
+
+
+@needs_root
+def test_seccomp_notify_calls_go_to_the_agent(tmp_path):
+    """SCMP_ACT_NOTIFY: the agent at listenerPath gets the process's state and its listener;
+    once the agent closes it, the calls it would have answered fail with ENOSYS."""
+    bundle = make_bundle(tmp_path / "bundle", "mkdir /x 2>&1; echo $?")
+    (bundle / "fs" / "bin" / "mkdir").symlink_to("busybox")
+    agent_path = str(tmp_path / "agent")
+    config = json.loads((bundle / "config.json").read_text())
+    config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": agent_path,
+        "listenerMetadata": "from python",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}
+    (bundle / "config.json").write_text(json.dumps(config))
+    root = tmp_path / "oci"
+    with pytest.raises(ovz.OvzSystemError) as nobody:
+        ovz.OciContainer.create("py-agent", bundle, root)
+    assert nobody.value.errno == errno.ENOENT and agent_path in str(nobody.value)
+
+    agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    agent.bind(agent_path)
+    agent.listen(1)
+    r, w = os.pipe()
+    c = ovz.OciContainer.create("py-agent", bundle, root, stdout=w)
+    os.close(w)
+    conn, _ = agent.accept()
+    message, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+    conn.close()
+    agent.close()
+    state = json.loads(message)
+    assert state["metadata"] == "from python" and state["fds"] == ["seccompFd"]
+    assert state["pid"] == c.state()["pid"] and state["state"]["status"] == "creating"
+    assert len(fds) == 1
+    os.close(fds[0])
+    c.start()
+    out = b""
+    while chunk := os.read(r, 4096):
+        out += chunk
+    os.close(r)
+    assert b"Function not implemented" in out and out.endswith(b"1\n")
+    c.delete(force=True)
 
 
 @needs_root
