@@ -215,8 +215,18 @@ def test_in_a_browser_a_fork_bomb_shows_as_failcnt(panel):
                         raise
                     time.sleep(0.2)
                     continue
-                WebDriverWait(browser, 30).until(staleness_of(page))
+                WebDriverWait(browser, 30).until(lambda _: left(page))
                 return
+
+        def left(page):
+            """Whether the browser has left `page`: Selenium's staleness_of, but for the other
+            way ChromeDriver now and then says so ("does not belong to the document")."""
+            try:
+                return staleness_of(page)(browser)
+            except WebDriverException as e:
+                if _lost_node(e):
+                    return True
+                raise
 
         def submit(form_id, **fields):
             form = browser.find_element(By.ID, form_id)
