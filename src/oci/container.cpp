@@ -523,7 +523,7 @@ result<process> oci_container::exec(const oci_process& proc, const oci_io& io, b
   detail::set_process(spec, proc, io, b.root);
   // The container's filter holds for what is started in it too, its listener going to the
   // agent as the init's did.
-  BOOST_OUTCOME_TRY(filter, detail::oci_seccomp_profile(b.seccomp));
+  BOOST_OUTCOME_TRY(filter, detail::oci_seccomp_filter(b.seccomp));
   std::unique_ptr<detail::seccomp_agent_link> agent;
   if (filter) {
     BOOST_OUTCOME_TRY(program,

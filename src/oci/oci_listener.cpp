@@ -10,8 +10,8 @@
 #include <sys/un.h>
 
 #include <array>
-#include <cstring>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 namespace ovz::detail {
@@ -84,7 +84,7 @@ result<void> seccomp_agent_link::finish() {
   // Wakes the thread where the process never sent its listener (its spawn failed first); a
   // listener sent already is still read.
   ::shutdown(ours_.get(), SHUT_RD);
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   agent_.reset();
   return outcome_.value_or(success());
 }

@@ -34,9 +34,9 @@ class seccomp_agent_link {
   /// The process's PID, told before it installs its filter (a spawn's prepare step).
   void set_pid(pid_t pid) noexcept { pid_.store(pid); }
   pid_t pid() const noexcept { return pid_.load(); }
-  /// Once the spawn returned: whether the listener reached the agent. An error names what
-  /// refused it (the agent's socket, the message); where none came (the spawn failed first),
-  /// there is nothing to say.
+  /// Once the spawn returned: whether the listener reached the agent (asked again, the same
+  /// answer). An error names what refused it (the agent's socket, the message); where none
+  /// came (the spawn failed first), there is nothing to say.
   result<void> finish();
 
  private:

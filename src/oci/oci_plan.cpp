@@ -441,7 +441,7 @@ result<ve_plan> oci_plan_for(const oci_bundle& b, const ve_layout& l, const ve_p
   p.cgroup_files = b.resources.unified;
   p.confine.drop_capabilities = dropped_capabilities(*b.process);
   p.confine.no_new_privs = b.process->no_new_privileges;
-  BOOST_OUTCOME_TRY(filter, oci_seccomp_profile(b.seccomp));
+  BOOST_OUTCOME_TRY(filter, oci_seccomp_filter(b.seccomp));
   if (filter) {
     p.confine.seccomp = std::move(filter->profile);
     p.confine.notify = std::move(filter->notify);

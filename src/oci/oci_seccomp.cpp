@@ -73,7 +73,7 @@ seccomp_compare compare_of(oci_seccomp_op op) {
 
 }  // namespace
 
-result<std::optional<oci_filter>> oci_seccomp_profile(const std::optional<oci_seccomp>& s) {
+result<std::optional<oci_filter>> oci_seccomp_filter(const std::optional<oci_seccomp>& s) {
   if (!s) return std::optional<oci_filter>{};
   oci_filter f;
   seccomp_profile& p = f.profile;

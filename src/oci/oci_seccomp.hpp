@@ -25,6 +25,6 @@ struct oci_filter {
 /// newer than the host). An action it cannot carry out (SCMP_ACT_TRACE), SCMP_ACT_NOTIFY as
 /// the default, with conditions on arguments or without a listenerPath, is
 /// errc::unsupported or errc::bad_config naming it.
-result<std::optional<oci_filter>> oci_seccomp_profile(const std::optional<oci_seccomp>& s);
+result<std::optional<oci_filter>> oci_seccomp_filter(const std::optional<oci_seccomp>& s);
 
 }  // namespace ovz::detail
