@@ -3,6 +3,7 @@
 // is the host's own (the same file system, its root), the host's mount options stay as
 // they were, and nothing of the yard is left once it goes.
 
+#include "support/host_mounts.hpp"
 #include "support/temp_root.hpp"
 #include "support/text_file.hpp"
 
@@ -18,8 +19,6 @@
 using namespace ovz;
 
 namespace {
-
-std::string mounts_text() { return test::read_text("/proc/self/mountinfo"); }
 
 // The hierarchies of /proc/self/cgroup, under the names CRIU looks for in its yard.
 std::vector<std::string> yard_names() {
@@ -43,7 +42,7 @@ std::vector<std::string> yard_names() {
 TEST_CASE("CRIU's cgroup yard holds the host's own hierarchies and changes nothing of the "
           "host's", "[checkpoint][cgroups]") {
   test::require_root();
-  const auto before = mounts_text();
+  const auto before = test::host_mounts({}, "/proc/self/mountinfo");
   std::filesystem::path where;
   {
     auto yard = MUST(detail::criu_yard::make());
@@ -63,10 +62,10 @@ TEST_CASE("CRIU's cgroup yard holds the host's own hierarchies and changes nothi
     }
     // The host's mounts as they were, the yard's own beside them.
     std::istringstream lines(before);
-    const auto during = mounts_text();
+    const auto during = test::host_mounts(where, "/proc/self/mountinfo");
     for (std::string line; std::getline(lines, line);)
       CHECK(during.find(line) != std::string::npos);
   }
-  CHECK(mounts_text() == before);
+  CHECK(test::host_mounts(where, "/proc/self/mountinfo") == before);
   CHECK_FALSE(std::filesystem::exists(where));
 }

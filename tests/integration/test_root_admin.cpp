@@ -3,6 +3,7 @@
 // in its own namespaces. Each refused action leaves the host as it was. CTIDs 15000-15049.
 
 #include "support/escape_probe.hpp"
+#include "support/host_mounts.hpp"
 #include "support/temp_root.hpp"
 #include "support/ve_shell.hpp"
 #include "support/userns_root.hpp"
@@ -13,11 +14,11 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 using namespace ovz;
+using ovz::test::host_mounts;
 using ovz::test::temp_root;
 using ovz::test::userns_root;
 
@@ -36,14 +37,6 @@ std::string host_name() {
   char name[256] = {};
   ::gethostname(name, sizeof name - 1);
   return name;
-}
-
-// The host's own mount table (its init's), which nothing a VE does may change.
-std::string host_mounts() {
-  std::ifstream info("/proc/1/mountinfo");
-  std::stringstream all;
-  all << info.rdbuf();
-  return all.str();
 }
 
 // What a server's root does at boot and after, which works in every kind of VE.
@@ -95,7 +88,7 @@ TEST_CASE("root of a default VE sets its names, mounts what a server needs, sets
   const auto name = host_name();
   const auto forward = host_file("/proc/sys/net/ipv4/ip_forward");
   const auto somaxconn = host_file("/proc/sys/net/core/somaxconn");
-  const auto mounts = host_mounts();
+  const auto mounts = host_mounts(root.path());
   MUST(v.start());
 
   administers_itself(v, false);
@@ -113,7 +106,7 @@ TEST_CASE("root of a default VE sets its names, mounts what a server needs, sets
   CHECK(host_name() == name);
   CHECK(host_file("/proc/sys/net/ipv4/ip_forward") == forward);
   CHECK(host_file("/proc/sys/net/core/somaxconn") == somaxconn);
-  CHECK(host_mounts() == mounts);
+  CHECK(host_mounts(root.path()) == mounts);
   MUST(v.stop({.fast = true}));
   CHECK(test::leftovers(root).empty());
 }
@@ -197,7 +190,7 @@ TEST_CASE("root of a --userns VE administers its own namespaces as the kernel al
   test::install_escape_probe(root.get(), v);
   const auto name = host_name();
   const auto forward = host_file("/proc/sys/net/ipv4/ip_forward");
-  const auto mounts = host_mounts();
+  const auto mounts = host_mounts(root.get().path());
   MUST(v.start());
 
   administers_itself(v, true);
@@ -212,7 +205,7 @@ TEST_CASE("root of a --userns VE administers its own namespaces as the kernel al
 
   CHECK(host_name() == name);
   CHECK(host_file("/proc/sys/net/ipv4/ip_forward") == forward);
-  CHECK(host_mounts() == mounts);
+  CHECK(host_mounts(root.get().path()) == mounts);
   MUST(v.stop({.fast = true}));
   CHECK(test::leftovers(root.get()).empty());
 }
