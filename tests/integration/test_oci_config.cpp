@@ -13,11 +13,9 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -38,13 +36,7 @@ TEST_CASE("linux.resources.unified is written to a v2 cgroup, and refused on v1"
   bundle b(root.path() / "bundle");
   b.configure("exec sleep 30", "", R"(, "resources": {"unified": {"memory.high": "104857600"}})");
   // The linux object's own resources come first in the text; the later member would be lost.
-  {
-    std::string text = test::read_text(b.dir / "config.json");
-    const std::string own = R"("resources": {"memory": {"limit": 134217728}},)";
-    REQUIRE(text.find(own) != std::string::npos);
-    text.erase(text.find(own), own.size());
-    std::ofstream(b.dir / "config.json") << text;
-  }
+  b.rewrite(R"("resources": {"memory": {"limit": 134217728}},)", "");
   const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers");
   auto c = oci_container::create(root.path(), "uni-1", b.dir);
   if (!v2) {
@@ -102,16 +94,10 @@ TEST_CASE("what config.json sets holds inside an OCI container", "[oci]") {
   holder.detach = true;
   auto netns = MUST(spawn(holder));
   const auto netns_inode = MUST(MUST(ns_handle::open(netns.pid(), ns_type::net)).inode());
-  {
-    std::string text = test::read_text(b.dir / "config.json");
-    const std::string own = R"({"type": "network"})";
-    text.replace(text.find(own), own.size(),
-                 fmt::format(R"({{"type": "network", "path": "/proc/{}/ns/net"}})", netns.pid()));
-    // A working directory the image lacks is made, as runc makes it.
-    const std::string cwd = R"("cwd": "/")";
-    text.replace(text.find(cwd), cwd.size(), R"("cwd": "/work/here")");
-    std::ofstream(b.dir / "config.json") << text;
-  }
+  b.rewrite(R"({"type": "network"})",
+            fmt::format(R"({{"type": "network", "path": "/proc/{}/ns/net"}})", netns.pid()));
+  // A working directory the image lacks is made, as runc makes it.
+  b.rewrite(R"("cwd": "/")", R"("cwd": "/work/here")");
   // HOME comes from the user's entry, found through the image's own (relative) symlink.
   fs::create_directories(b.dir / "rootfs/etc");
   fs::create_directories(b.dir / "rootfs/usr/share");
@@ -235,9 +221,7 @@ TEST_CASE("create refuses what it cannot run and leaves nothing behind", "[oci]"
 
   bundle tty(root.path() / "tty");
   tty.configure("true", R"(, "terminal": true)");
-  std::string text = test::read_text(tty.dir / "config.json");
-  text.replace(text.find("\"terminal\": false, "), 19, "");
-  std::ofstream(tty.dir / "config.json") << text;
+  tty.rewrite("\"terminal\": false, ", "");
   auto no_socket = oci_container::create(root.path(), "tty", tty.dir);
   REQUIRE_FALSE(no_socket);
   CHECK(no_socket.error().code() == errc::invalid_argument);
@@ -281,12 +265,9 @@ TEST_CASE("a hostile image's symbolic links lead nowhere outside its root", "[oc
   for (const auto& [dest, type, source] :
        {std::tuple{"/mnt/hosts", "bind", hosts.string()}, {"/escape/dir", "tmpfs", "tmpfs"},
         {"/mnt/sub/dir", "tmpfs", "tmpfs"}}) {
-    std::string text = test::read_text(b.dir / "config.json");
-    const std::string mounts = "\"mounts\": [";
-    text.insert(text.find(mounts) + mounts.size(),
-                fmt::format(R"({{"destination": "{}", "type": "{}", "source": "{}"}},)", dest,
-                            type, source));
-    std::ofstream(b.dir / "config.json") << text;
+    b.rewrite("\"mounts\": [",
+              fmt::format(R"("mounts": [{{"destination": "{}", "type": "{}", "source": "{}"}},)",
+                          dest, type, source));
     auto c = oci_container::create(root.path(), "hostile", b.dir);
     INFO(dest);
     if (c) MUST(c->destroy(true));

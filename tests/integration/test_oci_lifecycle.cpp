@@ -14,13 +14,11 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>

@@ -23,7 +23,7 @@ bundle::bundle(const fs::path& dir) : dir(dir) {
 }
 
 void bundle::configure(const std::string& script, const std::string& process_extra,
-                           const std::string& linux_extra, const std::string& user) const {
+                       const std::string& linux_extra, const std::string& user) const {
   std::string quoted;
   for (char c : script) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
   write_text(dir / "config.json", fmt::format(R"({{

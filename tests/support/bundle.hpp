@@ -4,8 +4,8 @@
 
 #include "support/temp_root.hpp"
 
-#include <ovz/oci_container.hpp>
 #include <ovz/fd.hpp>
+#include <ovz/oci_container.hpp>
 
 #include <sys/types.h>
 
